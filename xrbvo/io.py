@@ -1,0 +1,185 @@
+"""Reading user tables and turning them into the stage schema, with clear errors."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+from astropy.table import MaskedColumn, Table
+
+from .errors import InputError, MissingColumnError
+from .schema import XRAY, apply_schema
+from .surveys import Survey, get_survey
+
+__all__ = ["read_table", "write_table", "standardise_xray", "FORMATS", "as_float"]
+
+#: File suffix -> astropy format name.
+FORMATS = {
+    ".fits": "fits", ".fit": "fits", ".fts": "fits", ".fits.gz": "fits",
+    ".vot": "votable", ".votable": "votable", ".xml": "votable",
+    ".ecsv": "ascii.ecsv", ".csv": "ascii.csv", ".txt": "ascii",
+    ".parquet": "parquet", ".pq": "parquet",
+}
+
+
+def _format_for(path: Path) -> str | None:
+    name = path.name.lower()
+    for suffix in sorted(FORMATS, key=len, reverse=True):
+        if name.endswith(suffix):
+            return FORMATS[suffix]
+    return None
+
+
+def read_table(path: str | Path) -> Table:
+    """Read a FITS, VOTable, ECSV, CSV or Parquet table.
+
+    Raises
+    ------
+    InputError
+        If the file is missing, empty or cannot be parsed; the message names the
+        file and the formats understood.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: no such file; give the path of a FITS, VOTable, ECSV, CSV or Parquet table")
+    if p.is_dir():
+        raise InputError(f"{p}: is a directory, not a table file")
+    if p.stat().st_size == 0:
+        raise InputError(f"{p}: the file is empty")
+    fmt = _format_for(p)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            t = Table.read(p, format=fmt) if fmt else Table.read(p)
+    except Exception as exc:  # astropy raises many kinds; all mean "unreadable"
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(
+            f"{p}: cannot read it as a {fmt or 'table'} ({first}); "
+            "give a FITS, VOTable, ECSV, CSV or Parquet file with one row per source"
+        ) from None
+    if len(t) == 0:
+        raise InputError(f"{p}: the table has no rows")
+    return t
+
+
+def write_table(table: Table, path: str | Path, *, overwrite: bool = True) -> Path:
+    """Write ``table`` in the format its suffix names (see :data:`FORMATS`)."""
+    p = Path(path)
+    fmt = _format_for(p)
+    if fmt is None:
+        raise InputError(f"{p}: unknown output format; use one of {', '.join(sorted(FORMATS))}")
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            table.write(p, format=fmt, overwrite=overwrite)
+    except OSError as exc:
+        raise InputError(f"{p}: cannot write ({exc.strerror or exc}); free disk space or choose another path") from None
+    return p
+
+
+def as_float(col) -> np.ndarray:
+    """A column as a float array with masked or empty values as NaN."""
+    if isinstance(col, MaskedColumn):
+        data = col.filled(np.nan) if col.dtype.kind == "f" else col
+        if col.dtype.kind != "f":
+            arr = np.array([np.nan if m else _tofloat(v) for v, m in zip(col.data, col.mask)], dtype=float)
+            return arr
+        return np.asarray(data, dtype=float)
+    arr = np.asarray(col)
+    if arr.dtype.kind in "fiu":
+        return arr.astype(float)
+    if arr.dtype.kind == "b":
+        return arr.astype(float)
+    return np.array([_tofloat(v) for v in arr], dtype=float)
+
+
+def _tofloat(v) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+_POS_PAIRS = (("ra", "dec"), ("RA", "DEC"), ("RA_ICRS", "DE_ICRS"), ("RAJ2000", "DEJ2000"),
+              ("raj2000", "dej2000"), ("RA_deg", "DEC_deg"), ("Ra", "Dec"))
+
+
+def _find(table: Table, *names: str) -> str | None:
+    lower = {c.lower(): c for c in table.colnames}
+    for n in names:
+        if n in table.colnames:
+            return n
+        if n.lower() in lower:
+            return lower[n.lower()]
+    return None
+
+
+def standardise_xray(table: Table, survey: str | Survey = "erass1", *, sys_floor_arcsec: float | None = None,
+                     default_pos_err_arcsec: float | None = None, source: str = "input table") -> Table:
+    """Turn a user's X-ray source table into the :data:`xrbvo.schema.XRAY` schema.
+
+    Columns are found under the survey's native names (``IAUNAME``, ``RA``,
+    ``POS_ERR``, ``ML_FLUX_1``...) or under the standard names (``xid``, ``ra``,
+    ``dec``, ``pos_err``, ``flux_soft``...).  The survey's error model turns the
+    native positional error into a 1-sigma per-coordinate error with its floor.
+
+    Raises
+    ------
+    MissingColumnError
+        If no position columns are found.
+    InputError
+        If a position is NaN or out of range, or identifiers are duplicated.
+    """
+    s = survey if isinstance(survey, Survey) else get_survey(survey)
+    ra_c = _find(table, s.ra_column, *[p[0] for p in _POS_PAIRS])
+    dec_c = _find(table, s.dec_column, *[p[1] for p in _POS_PAIRS])
+    if ra_c is None or dec_c is None:
+        raise MissingColumnError(
+            f"{source}: no position columns found (looked for {s.ra_column}/{s.dec_column}, ra/dec, "
+            f"RA_ICRS/DE_ICRS, RAJ2000/DEJ2000); add right ascension and declination in degrees"
+        )
+    ra = as_float(table[ra_c])
+    dec = as_float(table[dec_c])
+    bad = ~np.isfinite(ra) | ~np.isfinite(dec)
+    if bad.any():
+        i = int(np.nonzero(bad)[0][0])
+        raise InputError(f"{source}: {int(bad.sum())} row(s) have a missing or NaN position (first: row {i}); "
+                         "remove them or fill in their coordinates")
+    out_of_range = (ra < 0) | (ra >= 360) | (dec < -90) | (dec > 90)
+    if out_of_range.any():
+        i = int(np.nonzero(out_of_range)[0][0])
+        raise InputError(f"{source}: {int(out_of_range.sum())} row(s) have coordinates out of range "
+                         f"(first: row {i}, ra={ra[i]}, dec={dec[i]}); RA must be in [0, 360) and Dec in "
+                         "[-90, 90] degrees")
+    id_c = _find(table, "xid", s.id_column, "name", "IAUNAME", "IAUName", "id", "source_id")
+    if id_c is None:
+        xid = np.array([f"X{i:07d}" for i in range(len(table))])
+    else:
+        xid = np.array([str(v).strip() for v in table[id_c]])
+    if len(set(xid.tolist())) != len(xid):
+        raise InputError(f"{source}: source identifiers in column {id_c!r} are not unique; make them unique "
+                         "or drop the column to have xrbvo number the sources")
+    err_c = _find(table, "pos_err", *(c for c in (s.error.column,) if c))
+    model = s.error
+    if sys_floor_arcsec is not None:
+        from dataclasses import replace
+        model = replace(model, floor_arcsec=sys_floor_arcsec)
+    if default_pos_err_arcsec is not None:
+        from dataclasses import replace
+        model = replace(model, default_arcsec=default_pos_err_arcsec)
+    if err_c == "pos_err":
+        pos_err = as_float(table[err_c])
+        pos_err = np.where(np.isfinite(pos_err) & (pos_err > 0), pos_err, model.default_arcsec)
+    else:
+        pos_err = model.apply(as_float(table[err_c]) if err_c else None)
+        pos_err = np.broadcast_to(pos_err, ra.shape).copy()
+    out = Table({"xid": xid, "ra": ra, "dec": dec, "pos_err": pos_err})
+    for std in ("flux_soft", "flux_soft_err", "flux_hard", "flux_hard_err"):
+        c = _find(table, std, s.columns.get(std, std))
+        out[std] = as_float(table[c]) if c else np.full(len(table), np.nan)
+    out["epoch"] = np.full(len(table), s.epoch)
+    out.meta["xray_survey"] = s.name
+    return apply_schema(out, XRAY)

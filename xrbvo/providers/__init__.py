@@ -1,0 +1,7 @@
+"""Where neighbourhoods come from: one interface, one output schema."""
+
+from .base import Provider, cone_join, standardise_catalogue
+from .local import LocalProvider
+from .sim import SimProvider
+
+__all__ = ["Provider", "SimProvider", "LocalProvider", "cone_join", "standardise_catalogue"]

@@ -1,0 +1,145 @@
+"""The provider contract: X-ray sources and a radius in, one neighbourhood table per survey out.
+
+Every provider (``sim``, ``local``, and later ``tap`` and ``lsdb``) returns the
+same schema: :data:`xrbvo.schema.NEIGHBOUR` columns followed by the standard
+photometric columns the survey has (:data:`xrbvo.schema.PHOTOMETRY`).
+"""
+
+from __future__ import annotations
+
+import abc
+import threading
+from typing import Callable, Sequence
+
+import numpy as np
+from astropy.table import Table
+from scipy.spatial import cKDTree
+
+from ..errors import InputError, MissingColumnError
+from ..io import as_float
+from ..schema import NEIGHBOUR, PHOTOMETRY, apply_schema
+from ..surveys import Survey, get_survey
+
+__all__ = ["Provider", "standardise_catalogue", "cone_join", "unit_vectors", "Progress"]
+
+Progress = Callable[[str, float], None]
+
+
+def unit_vectors(ra_deg, dec_deg) -> np.ndarray:
+    """Cartesian unit vectors of sky positions (n, 3)."""
+    ra, dec = np.radians(ra_deg), np.radians(dec_deg)
+    cd = np.cos(dec)
+    return np.column_stack([cd * np.cos(ra), cd * np.sin(ra), np.sin(dec)])
+
+
+def standardise_catalogue(table: Table, survey: str | Survey, *, source: str = "catalogue") -> Table:
+    """Rename a survey catalogue's native columns to xrbvo's standard names.
+
+    Native names come from the registry; columns already under standard names
+    are kept.  The positional error becomes ``pos_err`` (1-sigma, arcsec) by the
+    survey's error model; Gaia's variability proxy ``var_G`` is derived as
+    ``sqrt(phot_g_n_obs) / phot_g_mean_flux_over_error``.
+    """
+    s = survey if isinstance(survey, Survey) else get_survey(survey)
+    cols = set(table.colnames)
+
+    def pick(*names):
+        for n in names:
+            if n in cols:
+                return n
+        return None
+
+    ra_c = pick(s.ra_column, "ra", "RA_ICRS", "RAJ2000", "RA")
+    dec_c = pick(s.dec_column, "dec", "DE_ICRS", "DEJ2000", "DEC")
+    if ra_c is None or dec_c is None:
+        raise MissingColumnError(f"{source}: no position columns for survey {s.name} "
+                                 f"(expected {s.ra_column}/{s.dec_column} or ra/dec)")
+    id_c = pick(s.id_column, "nid", "source_id", "id")
+    n = len(table)
+    out = Table()
+    out["nid"] = np.array([str(v) for v in table[id_c]]) if id_c else np.array([f"{s.name}-{i}" for i in range(n)])
+    out["ra"] = as_float(table[ra_c])
+    out["dec"] = as_float(table[dec_c])
+    err_c = pick("pos_err", s.error.column or "")
+    if err_c == "pos_err":
+        out["pos_err"] = np.where(np.isfinite(as_float(table["pos_err"])), as_float(table["pos_err"]),
+                                  s.error.default_arcsec)
+    else:
+        e1 = as_float(table[err_c]) if err_c else None
+        e2 = as_float(table[s.error.column2]) if s.error.column2 and s.error.column2 in cols else None
+        out["pos_err"] = np.broadcast_to(s.error.apply(e1, e2), (n,)).copy()
+    for std, native in s.columns.items():
+        c = pick(std, native)
+        if c is not None and std not in ("g_flux_snr", "g_n_obs"):
+            out[std] = as_float(table[c])
+    snr_c = pick("phot_g_mean_flux_over_error")
+    nobs_c = pick("phot_g_n_obs")
+    if "var_G" in cols:
+        out["var_G"] = as_float(table["var_G"])
+    elif snr_c and nobs_c:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["var_G"] = np.sqrt(as_float(table[nobs_c])) / as_float(table[snr_c])
+    if "rgeo" not in out.colnames and "rgeo" in cols:
+        out["rgeo"] = as_float(table["rgeo"])
+    good = np.isfinite(out["ra"]) & np.isfinite(out["dec"])
+    out = out[good]
+    out.meta["survey"] = s.name
+    return apply_schema(out, NEIGHBOUR, PHOTOMETRY)
+
+
+def cone_join(xray: Table, catalogue: Table, radius_arcsec: float) -> Table:
+    """All (X-ray source, catalogue source) pairs closer than ``radius_arcsec``.
+
+    ``catalogue`` must be standardised (:func:`standardise_catalogue`).  The
+    result has one row per pair, ordered by X-ray source then separation.
+    """
+    if not radius_arcsec > 0:
+        raise InputError("search radius must be positive (arcsec)")
+    vx = unit_vectors(np.asarray(xray["ra"], float), np.asarray(xray["dec"], float))
+    vc = unit_vectors(np.asarray(catalogue["ra"], float), np.asarray(catalogue["dec"], float))
+    chord = 2.0 * np.sin(np.radians(radius_arcsec / 3600.0) / 2.0)
+    if len(vc) == 0:
+        ix = np.zeros(0, int)
+        ic = np.zeros(0, int)
+    else:
+        tree = cKDTree(vc)
+        hits = tree.query_ball_point(vx, chord)
+        lens = np.fromiter((len(h) for h in hits), dtype=int, count=len(hits))
+        ix = np.repeat(np.arange(len(vx)), lens)
+        ic = np.fromiter((j for h in hits for j in h), dtype=int, count=int(lens.sum()))
+    d = np.linalg.norm(vx[ix] - vc[ic], axis=1)
+    sep = np.degrees(2.0 * np.arcsin(np.clip(d / 2.0, 0, 1))) * 3600.0
+    order = np.lexsort((sep, ix))
+    ix, ic, sep = ix[order], ic[order], sep[order]
+    out = Table()
+    out["xid"] = np.asarray(xray["xid"])[ix] if len(ix) else np.zeros(0, dtype=str)
+    sub = catalogue[ic]
+    for c in catalogue.colnames:
+        out[c] = sub[c]
+    out["sep"] = sep
+    front = ["xid", "nid", "ra", "dec", "pos_err", "sep"]
+    out = out[front + [c for c in out.colnames if c not in front]]
+    out.meta.update(catalogue.meta)
+    out.meta["radius_arcsec"] = float(radius_arcsec)
+    return apply_schema(out, NEIGHBOUR, PHOTOMETRY)
+
+
+class Provider(abc.ABC):
+    """Where neighbourhoods come from.
+
+    Subclasses store their parameters in ``__init__`` and implement
+    :meth:`neighbourhoods`.  ``validate`` runs once before heavy work.
+    """
+
+    name: str = "provider"
+
+    def validate(self, surveys: Sequence[str]) -> None:
+        """Raise :class:`~xrbvo.errors.InputError` if a survey cannot be served."""
+        for s in surveys:
+            get_survey(s)
+
+    @abc.abstractmethod
+    def neighbourhoods(self, xray: Table, radius_arcsec: float, surveys: Sequence[str], *,
+                       progress: Progress | None = None, cancel: threading.Event | None = None
+                       ) -> dict[str, Table]:
+        """Return ``{survey: neighbourhood table}`` for every X-ray source in ``xray``."""
