@@ -21,6 +21,7 @@ from .errors import UnknownSurveyError
 
 __all__ = [
     "ErrorModel",
+    "TapJoin",
     "Survey",
     "SURVEYS",
     "SECONDARY_SURVEYS",
@@ -71,6 +72,18 @@ class ErrorModel:
 
 
 @dataclass(frozen=True)
+class TapJoin:
+    """A table joined by key at the TAP service for columns the survey table lacks."""
+
+    table: str
+    """Qualified table name at the service (e.g. ``external.gaiaedr3_distance``)."""
+    key: str
+    """Column both tables share (e.g. ``source_id``)."""
+    columns: tuple[str, ...]
+    """Native columns taken from the joined table."""
+
+
+@dataclass(frozen=True)
 class Survey:
     """A catalogue xrbvo can read: its service, table, columns and error model."""
 
@@ -102,6 +115,12 @@ class Survey:
     """Standard band -> limiting magnitude (Vega) used by the simulated sky."""
     reference: str = ""
     """Publication describing the catalogue."""
+    tap_aliases: tuple[str, ...] = ()
+    """Other names of ``table`` at other TAP services, tried in order when the
+    service lacks ``table`` (e.g. xrbvo's local DaCHS test server, whose table
+    names must be SQL identifiers: ``twomass.psc`` for VizieR's ``"II/246/out"``)."""
+    tap_join: TapJoin | None = None
+    """A table joined on a key for native columns ``table`` does not hold."""
 
     @property
     def bands(self) -> tuple[str, ...]:
@@ -158,6 +177,8 @@ GAIA_DR3 = _register(
         # G limit ~21 (Gaia DR3 documentation), BP/RP photometry to ~20.5.
         depth={"G": 20.9, "BP": 20.5, "RP": 20.0},
         reference="Gaia Collaboration 2023, A&A 674, A1",
+        # Bailer-Jones et al. (2021) distances live in their own table at the archive.
+        tap_join=TapJoin(table="external.gaiaedr3_distance", key="source_id", columns=("r_med_geo",)),
     )
 )
 
@@ -179,6 +200,7 @@ TWOMASS = _register(
         # simulated sky makes them ~1 mag brighter where the plane is confused.
         depth={"J": 15.8, "H": 15.1, "K": 14.3},
         reference="Skrutskie et al. 2006, AJ 131, 1163",
+        tap_aliases=("twomass.psc",),
     )
 )
 
@@ -217,6 +239,7 @@ CATWISE = _register(
         # 90% completeness W1 = 17.7, W2 = 17.5 (Vega), Marocco et al. 2021.
         depth={"W1": 17.4, "W2": 17.2},
         reference="Marocco et al. 2021, ApJS 253, 8",
+        tap_aliases=("catwise2020.main",),
     )
 )
 
@@ -249,6 +272,7 @@ ERASS1 = _register(
         # 50% completeness in 0.2-2.3 keV (Merloni et al. 2024).
         depth={"flux_soft": 5e-14},
         reference="Merloni et al. 2024, A&A 682, A34",
+        tap_aliases=("erass1.main",),
     )
 )
 

@@ -1,0 +1,130 @@
+"""Load xrbvo's simulated sky into the local DaCHS under the real services' names.
+
+Run as root with the project's Python (it imports :mod:`xrbvo`)::
+
+    PYTHONPATH=. /path/to/venv/bin/python scripts/dachs/load.py
+
+PostgreSQL must be running (``scripts/dachs/start.sh`` runs this script after
+starting it).  The tables, one resource descriptor (RD) per schema in
+``scripts/dachs/rd/``:
+
+=============================  =========================================
+local DaCHS                    real service
+=============================  =========================================
+gaiadr3.gaia_source            Gaia archive gaiadr3.gaia_source
+external.gaiaedr3_distance     Gaia archive external.gaiaedr3_distance
+twomass.psc                    VizieR "II/246/out"
+catwise2020.main               VizieR "II/365/catwise"
+erass1.main                    VizieR "J/A+A/682/A34/erass1-m"
+=============================  =========================================
+
+Column names are the real ones (``"2MASS"`` as a delimited identifier); the
+VizieR table names are not SQL identifiers, so the registry
+(:data:`xrbvo.surveys.SURVEYS`, ``tap_aliases``) maps them.
+
+The sky is the union of the fields in :data:`SKIES` (disjoint, different
+seeds so identifiers never collide).  A stamp of the skies, the RDs and the
+simulator's source is kept; an unchanged stamp skips the load (idempotent).
+``--force`` reloads.  ``manifest.json`` next to the RDs records the skies, so
+tests can simulate the same fields in-process and compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+__all__ = ["SKIES", "main"]
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+
+#: name -> SkyConfig keyword arguments.  ``demo`` is SkyConfig()'s default
+#: field; ``bench`` is a wide, disjoint field with > 1,000 X-ray sources.
+SKIES: dict[str, dict] = {
+    "demo": {},
+    "bench": {"l_deg": 330.0, "b_deg": 0.0, "width_deg": 12.0, "height_deg": 4.0, "seed": 1,
+              "field_density_scale": 0.3},
+}
+
+RDS = ("gaiadr3", "external", "twomass", "catwise2020", "erass1")
+ERASS1_COLUMNS = ("IAUNAME", "RA", "DEC", "POS_ERR", "ML_FLUX_1", "ML_FLUX_ERR_1", "flux_hard",
+                  "flux_hard_err", "DET_LIKE_0")
+
+
+def _stamp() -> str:
+    h = hashlib.sha256(json.dumps(SKIES, sort_keys=True).encode())
+    for p in sorted((HERE / "rd").glob("*.rd")) + sorted((ROOT / "xrbvo" / "sim").glob("*.py")):
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    h.update(Path(__file__).read_bytes())
+    return h.hexdigest()
+
+
+def _tables():
+    import numpy as np
+    from astropy.table import vstack
+
+    from xrbvo.sim import SkyConfig, simulate_sky
+
+    parts: dict[str, list] = {k: [] for k in ("gaia_source", "gaiaedr3_distance", "psc", "catwise2020", "erass1")}
+    for name, kw in SKIES.items():
+        sky = simulate_sky(SkyConfig(**kw))
+        g = sky.catalogs["gaia"]
+        parts["gaia_source"].append(g[[c for c in g.colnames if c != "r_med_geo"]])
+        d = g[["source_id", "r_med_geo"]]
+        parts["gaiaedr3_distance"].append(d[np.isfinite(d["r_med_geo"])])
+        parts["psc"].append(sky.catalogs["2mass"])
+        parts["catwise2020"].append(sky.catalogs["catwise"])
+        parts["erass1"].append(sky.xray[list(ERASS1_COLUMNS)])
+    out = {k: vstack(v, join_type="exact", metadata_conflicts="silent") for k, v in parts.items()}
+    for key, col in (("gaia_source", "source_id"), ("psc", "2MASS"), ("catwise2020", "Name"),
+                     ("erass1", "IAUNAME")):
+        if len(np.unique(out[key][col])) != len(out[key]):
+            raise SystemExit(f"load.py: identifiers of {key}.{col} collide between skies; change a seed")
+    return out
+
+
+def _run(*cmd: str) -> None:
+    print("load.py:", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--inputs", default="/var/gavo/inputs", help="DaCHS inputs directory")
+    ap.add_argument("--user", default="dachsroot", help="user that runs dachs imp/pub")
+    ap.add_argument("--force", action="store_true", help="reload even when the stamp is unchanged")
+    args = ap.parse_args(argv)
+    resdir = Path(args.inputs) / "xrbvo"
+    stamp_file = resdir / "stamp"
+    stamp = _stamp()
+    if not args.force and stamp_file.exists() and stamp_file.read_text().strip() == stamp:
+        print("load.py: tables are current", flush=True)
+        return 0
+    (resdir / "data").mkdir(parents=True, exist_ok=True)
+    for name, t in _tables().items():
+        tmp = resdir / "data" / f".{name}.fits.tmp"
+        t.write(tmp, format="fits", overwrite=True)
+        os.replace(tmp, resdir / "data" / f"{name}.fits")
+    for rd in RDS:
+        shutil.copyfile(HERE / "rd" / f"{rd}.rd", resdir / f"{rd}.rd")
+    (resdir / "manifest.json").write_text(json.dumps({"skies": SKIES}, indent=1))
+    _run("chown", "-R", f"{args.user}:gavo", str(resdir))
+    _run("chmod", "-R", "a+rX", str(resdir))
+    for rd in RDS:
+        _run("runuser", "-u", args.user, "--", "dachs", "imp", f"xrbvo/{rd}")
+    _run("runuser", "-u", args.user, "--", "dachs", "pub", *[f"xrbvo/{rd}" for rd in RDS])
+    stamp_file.write_text(stamp + "\n")
+    print("load.py: loaded", ", ".join(RDS), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,936 @@
+"""TAP access with pyvo: chunked upload joins, overflow splitting, retries and a chunk cache.
+
+The neighbourhoods of many X-ray sources are pulled with one ADQL query per
+chunk of sources: the chunk's positions are uploaded (``TAP_UPLOAD``) and joined
+with the survey table by ``CONTAINS(POINT, CIRCLE)``.  Around that:
+
+* **Chunk size adapts to the density.**  A first, small chunk measures the rows
+  per source; the other chunks are sized to return about ``target_rows``.  The
+  sizes depend only on the data (the first chunk is cached too), so a rerun cuts
+  the same chunks and finds them in the cache.
+* **Overflow is never a result.**  A table whose ``QUERY_STATUS`` is
+  ``OVERFLOW`` (pyvo's :class:`~pyvo.dal.DALOverflowWarning`) is split in two and
+  both halves are queried again; a single source that still overflows is an
+  error naming MAXREC.
+* **Faults.**  Timeouts, connection errors, truncated answers and HTTP 5xx are
+  retried with exponential backoff and full jitter; at most ``max_in_flight``
+  requests run at a time; a service that stays down raises
+  :class:`~xrbvo.errors.ServiceError` naming it.
+* **Sync or async.**  Small chunks run synchronously; chunks expected to return
+  more than ``async_rows`` rows run as UWS jobs, deleted afterwards.
+* **Cache.**  Every finished chunk's VOTable is written atomically (temporary
+  file, then :func:`os.replace`) under a key of the service URL, the ADQL and the
+  uploaded positions; nothing is pickled.  A rerun sends no request, an
+  interrupted pull resumes, ``refresh=True`` refetches.
+* **No uploads?**  Services that refuse uploads are served cone by cone.
+
+ADQL is built by pure functions (:func:`upload_join_adql`, :func:`cone_adql`)
+that tests check as strings.  Nothing touches the network at import.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import dataclasses
+import gzip
+import hashlib
+import io
+import json
+import os
+import random
+import re
+import tempfile
+import threading
+import time
+import warnings
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import requests
+from astropy.io.votable import parse as votable_parse
+from astropy.table import Table, unique, vstack
+
+from ..errors import InputError, ServiceError, XrbvoError
+
+__all__ = [
+    "SERVICES",
+    "PullCancelled",
+    "TapStats",
+    "ChunkCache",
+    "TapClient",
+    "JoinSpec",
+    "resolve_service",
+    "default_cache_dir",
+    "quote_identifier",
+    "quote_table",
+    "upload_join_adql",
+    "cone_adql",
+    "query",
+    "cone",
+]
+
+Progress = Callable[[str, float], None]
+
+#: Named TAP services accepted wherever a URL is.
+SERVICES: dict[str, str] = {
+    "gaia": "https://gea.esac.esa.int/tap-server/tap",
+    "vizier": "https://tapvizier.cds.unistra.fr/TAPVizieR/tap",
+    "heasarc": "https://heasarc.gsfc.nasa.gov/xamin/vo/tap",
+    "simbad": "https://simbad.cds.unistra.fr/simbad/sim-tap",
+}
+
+#: ADQL 2.1 reserved words (ADQL and SQL-92) that a bare identifier may not be.
+_RESERVED = frozenset("""
+ABS ACOS AREA ASIN ATAN ATAN2 BOX CEILING CENTROID CIRCLE CONTAINS COORD1 COORD2 COORDSYS COS COT
+DEGREES DISTANCE EXP FLOOR INTERSECTS LOG LOG10 MOD PI POINT POLYGON POWER RADIANS REGION RAND ROUND
+SIN SQRT TOP TAN TRUNCATE ABSOLUTE ACTION ADD ALL ALLOCATE ALTER AND ANY ARE AS ASC ASSERTION AT
+AUTHORIZATION AVG BEGIN BETWEEN BIT BIT_LENGTH BOTH BY CASCADE CASCADED CASE CAST CATALOG CHAR CHARACTER
+CHAR_LENGTH CHARACTER_LENGTH CHECK CLOSE COALESCE COLLATE COLLATION COLUMN COMMIT CONNECT CONNECTION
+CONSTRAINT CONSTRAINTS CONTINUE CONVERT CORRESPONDING COUNT CREATE CROSS CURRENT CURRENT_DATE
+CURRENT_TIME CURRENT_TIMESTAMP CURRENT_USER CURSOR DATE DAY DEALLOCATE DECIMAL DECLARE DEFAULT
+DEFERRABLE DEFERRED DELETE DESC DESCRIBE DESCRIPTOR DIAGNOSTICS DISCONNECT DISTINCT DOMAIN DOUBLE DROP
+ELSE END END-EXEC ESCAPE EXCEPT EXCEPTION EXEC EXECUTE EXISTS EXTERNAL EXTRACT FALSE FETCH FIRST FLOAT
+FOR FOREIGN FOUND FROM FULL GET GLOBAL GO GOTO GRANT GROUP HAVING HOUR IDENTITY IMMEDIATE IN INDICATOR
+INITIALLY INNER INPUT INSENSITIVE INSERT INT INTEGER INTERSECT INTERVAL INTO IS ISOLATION JOIN KEY
+LANGUAGE LAST LEADING LEFT LEVEL LIKE LOCAL LOWER MATCH MAX MIN MINUTE MODULE MONTH NAMES NATIONAL
+NATURAL NCHAR NEXT NO NOT NULL NULLIF NUMERIC OCTET_LENGTH OF ON ONLY OPEN OPTION OR ORDER OUTER
+OUTPUT OVERLAPS PAD PARTIAL POSITION PRECISION PREPARE PRESERVE PRIMARY PRIOR PRIVILEGES PROCEDURE
+PUBLIC READ REAL REFERENCES RELATIVE RESTRICT REVOKE RIGHT ROLLBACK ROWS SCHEMA SCROLL SECOND SECTION
+SELECT SESSION SESSION_USER SET SIZE SMALLINT SOME SPACE SQL SQLCODE SQLERROR SQLSTATE SUBSTRING SUM
+SYSTEM_USER TABLE TEMPORARY THEN TIME TIMESTAMP TIMEZONE_HOUR TIMEZONE_MINUTE TO TRAILING TRANSACTION
+TRANSLATE TRANSLATION TRIM TRUE UNION UNIQUE UNKNOWN UPDATE UPPER USAGE USER USING VALUE VALUES VARCHAR
+VARYING VIEW WHEN WHENEVER WHERE WITH WORK WRITE YEAR ZONE
+""".split())
+
+_REGULAR = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_UPLOAD = "xrbvo_src"
+
+
+class PullCancelled(XrbvoError):
+    """A pull stopped because its ``cancel`` event was set; finished chunks are cached."""
+
+
+# --------------------------------------------------------------------------------------
+# ADQL, as pure functions
+
+
+def quote_identifier(name: str) -> str:
+    """An ADQL identifier: bare when regular and not reserved, else double-quoted.
+
+    Bare identifiers are matched case-insensitively by TAP services, so the
+    registry's ``RAJ2000`` finds VizieR's ``RAJ2000`` and DaCHS's ``raj2000``;
+    a name like ``2MASS`` must be a delimited identifier.
+
+    >>> quote_identifier("RAJ2000"), quote_identifier("2MASS"), quote_identifier("external")
+    ('RAJ2000', '"2MASS"', '"external"')
+    """
+    name = str(name)
+    if name.startswith('"') and name.endswith('"') and len(name) > 1:
+        return name
+    if _REGULAR.match(name) and name.upper() not in _RESERVED:
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_table(name: str) -> str:
+    """A qualified ADQL table name: ``schema.table`` parts quoted as needed.
+
+    Names already quoted as a whole (VizieR's ``"II/246/out"``) are kept.
+
+    >>> quote_table('"II/246/out"'), quote_table("external.gaiaedr3_distance")
+    ('"II/246/out"', '"external".gaiaedr3_distance')
+    """
+    name = str(name).strip()
+    if name.startswith('"'):
+        return name
+    return ".".join(quote_identifier(p) for p in name.split("."))
+
+
+@dataclasses.dataclass(frozen=True)
+class JoinSpec:
+    """A table joined to the survey table by key (Gaia's Bailer-Jones distances)."""
+
+    table: str
+    """Qualified table name, e.g. ``external.gaiaedr3_distance``."""
+    key: str
+    """Column shared by both tables, e.g. ``source_id``."""
+    columns: tuple[str, ...]
+    """Columns taken from the joined table."""
+
+
+def _select_list(columns: Sequence[str], join: JoinSpec | None) -> str:
+    cols = [f"t.{quote_identifier(c)}" for c in columns]
+    if join is not None:
+        cols += [f"j.{quote_identifier(c)}" for c in join.columns]
+    return ", ".join(cols)
+
+
+def _join_clause(join: JoinSpec | None) -> str:
+    if join is None:
+        return ""
+    k = quote_identifier(join.key)
+    return f"\nLEFT OUTER JOIN {quote_table(join.table)} AS j ON j.{k} = t.{k}"
+
+
+def upload_join_adql(table: str, columns: Sequence[str], ra_column: str, dec_column: str,
+                     radius_arcsec: float, *, join: JoinSpec | None = None,
+                     upload: str = _UPLOAD) -> str:
+    """ADQL joining an uploaded table of positions (``ra``, ``dec``) with ``table``.
+
+    Every row of ``table`` within ``radius_arcsec`` of an uploaded position is
+    returned once per position it neighbours.
+
+    >>> print(upload_join_adql("twomass.psc", ["2MASS", "RAJ2000"], "RAJ2000", "DEJ2000", 3.6))
+    SELECT t."2MASS", t.RAJ2000
+    FROM TAP_UPLOAD.xrbvo_src AS u
+    JOIN twomass.psc AS t
+    ON 1 = CONTAINS(POINT('ICRS', t.RAJ2000, t.DEJ2000), CIRCLE('ICRS', u.ra, u.dec, 0.001))
+    """
+    if not radius_arcsec > 0:
+        raise InputError("search radius must be positive (arcsec)")
+    r = radius_arcsec / 3600.0
+    ra, dec = quote_identifier(ra_column), quote_identifier(dec_column)
+    return (f"SELECT {_select_list(columns, join)}\n"
+            f"FROM TAP_UPLOAD.{upload} AS u\n"
+            f"JOIN {quote_table(table)} AS t\n"
+            f"ON 1 = CONTAINS(POINT('ICRS', t.{ra}, t.{dec}), CIRCLE('ICRS', u.ra, u.dec, {r!r}))"
+            f"{_join_clause(join)}")
+
+
+def cone_adql(table: str, columns: Sequence[str] | None, ra_column: str, dec_column: str,
+              ra_deg: float, dec_deg: float, radius_arcsec: float, *,
+              join: JoinSpec | None = None) -> str:
+    """ADQL for one cone around (``ra_deg``, ``dec_deg``); ``columns=None`` selects ``*``.
+
+    >>> print(cone_adql("gaiadr3.gaia_source", ["source_id"], "ra", "dec", 10.0, -5.0, 36.0))
+    SELECT t.source_id
+    FROM gaiadr3.gaia_source AS t
+    WHERE 1 = CONTAINS(POINT('ICRS', t.ra, t.dec), CIRCLE('ICRS', 10.0, -5.0, 0.01))
+    """
+    if not radius_arcsec > 0:
+        raise InputError("search radius must be positive (arcsec)")
+    if not (np.isfinite(ra_deg) and np.isfinite(dec_deg) and -90.0 <= dec_deg <= 90.0):
+        raise InputError(f"cone centre ({ra_deg}, {dec_deg}) is not a sky position in degrees")
+    r = radius_arcsec / 3600.0
+    ra, dec = quote_identifier(ra_column), quote_identifier(dec_column)
+    sel = "*" if columns is None else _select_list(columns, join)
+    return (f"SELECT {sel}\nFROM {quote_table(table)} AS t{_join_clause(join)}\n"
+            f"WHERE 1 = CONTAINS(POINT('ICRS', t.{ra}, t.{dec}), "
+            f"CIRCLE('ICRS', {float(ra_deg)!r}, {float(dec_deg)!r}, {r!r}))")
+
+
+# --------------------------------------------------------------------------------------
+# services and the cache
+
+
+def resolve_service(name_or_url: str) -> str:
+    """A TAP base URL from a URL or a name (:data:`SERVICES` or a survey name).
+
+    Raises
+    ------
+    InputError
+        If the name is neither a URL nor a known service or survey.
+    """
+    s = str(name_or_url).strip()
+    if re.match(r"^https?://", s, re.I):
+        return s.rstrip("/")
+    key = s.lower()
+    if key in SERVICES:
+        return SERVICES[key]
+    from ..surveys import SURVEYS, get_survey
+
+    try:
+        return get_survey(key).tap_url
+    except XrbvoError:
+        known = ", ".join(sorted(SERVICES) + sorted(SURVEYS))
+        raise InputError(f"unknown TAP service {name_or_url!r}: give an http(s) URL or one of "
+                         f"{known}") from None
+
+
+def default_cache_dir() -> Path:
+    """The user's cache directory for TAP chunks (``platformdirs``), e.g. ``~/.cache/xrbvo/tap``."""
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("xrbvo")) / "tap"
+
+
+class ChunkCache:
+    """Finished chunks on disk: gzip-compressed VOTables named by a SHA-256 key.
+
+    A key covers the service URL, the ADQL and the uploaded positions (their
+    float64 bytes), so nothing else can collide with it.  Writes are atomic:
+    a temporary file in the same directory, then :func:`os.replace`.
+    A chunk that overflowed is remembered by a small JSON marker so that a
+    rerun splits it at once.
+    """
+
+    def __init__(self, directory: str | Path | None = None):
+        self.directory = Path(directory) if directory is not None else default_cache_dir()
+
+    @staticmethod
+    def key(service_url: str, adql: str, positions: np.ndarray | None = None) -> str:
+        """The cache key of one request."""
+        h = hashlib.sha256()
+        h.update(service_url.rstrip("/").encode())
+        h.update(b"\0")
+        h.update(adql.encode())
+        h.update(b"\0")
+        if positions is not None:
+            h.update(np.ascontiguousarray(positions, dtype="<f8").tobytes())
+        return h.hexdigest()
+
+    def _path(self, key: str, suffix: str) -> Path:
+        return self.directory / key[:2] / f"{key}{suffix}"
+
+    def get(self, key: str) -> bytes | None:
+        """The cached VOTable bytes of ``key``, or None."""
+        p = self._path(key, ".vot.gz")
+        try:
+            return gzip.decompress(p.read_bytes())
+        except FileNotFoundError:
+            return None
+        except (OSError, EOFError):  # a damaged entry is refetched
+            return None
+
+    def put(self, key: str, votable: bytes) -> None:
+        """Store a finished chunk atomically."""
+        self._write(self._path(key, ".vot.gz"), gzip.compress(votable, compresslevel=1))
+
+    def get_json(self, key: str) -> dict | None:
+        """A small cached JSON document (service metadata), or None."""
+        try:
+            return json.loads(self._path(key, ".json").read_text())
+        except (OSError, ValueError):
+            return None
+
+    def put_json(self, key: str, doc: dict) -> None:
+        """Store a small JSON document atomically."""
+        self._write(self._path(key, ".json"), json.dumps(doc).encode())
+
+    def mark_split(self, key: str) -> None:
+        """Remember that ``key`` overflowed and was split."""
+        self._write(self._path(key, ".split.json"), json.dumps({"overflow": True}).encode())
+
+    def is_split(self, key: str) -> bool:
+        return self._path(key, ".split.json").exists()
+
+    def _write(self, path: Path, data: bytes) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise InputError(f"cannot write the TAP cache in {self.directory}: {exc.strerror or exc}; "
+                             "pass another --cache DIR") from exc
+
+
+@dataclasses.dataclass
+class TapStats:
+    """What a :class:`TapClient` did (counts are cumulative and thread-safe)."""
+
+    requests: int = 0
+    """HTTP requests sent (every one, including retries and job polling)."""
+    queries: int = 0
+    """ADQL queries completed by the service."""
+    retries: int = 0
+    """Requests repeated after a transient fault."""
+    splits: int = 0
+    """Chunks split after an overflow."""
+    cached: int = 0
+    """Chunks served from the cache."""
+    async_jobs: int = 0
+    """Queries run as UWS jobs."""
+    fetched_keys: list = dataclasses.field(default_factory=list)
+    """Cache keys of chunks fetched from the service."""
+    cached_keys: list = dataclasses.field(default_factory=list)
+    """Cache keys of chunks served from the cache."""
+
+
+class _Overflow(Exception):
+    """Internal: the result of a request was truncated at MAXREC."""
+
+
+class _Session(requests.Session):
+    """A requests session with a default timeout and a request counter."""
+
+    def __init__(self, timeout_s: float, on_request: Callable[[], None]):
+        super().__init__()
+        self._timeout_s = timeout_s
+        self._on_request = on_request
+        self.headers["User-Agent"] = "xrbvo (pyvo)"
+
+    def request(self, method, url, *args, **kwargs):
+        kwargs.setdefault("timeout", self._timeout_s)
+        self._on_request()
+        return super().request(method, url, *args, **kwargs)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    """Timeouts, connection errors, truncated bodies and HTTP 5xx."""
+    import http.client
+
+    from pyvo.dal.exceptions import DALFormatError, DALServiceError
+
+    seen = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                          http.client.HTTPException, ConnectionError, TimeoutError)):
+            return True
+        code = getattr(e, "code", None)
+        if isinstance(code, int) and code >= 500:
+            return True
+        resp = getattr(e, "response", None)
+        if resp is not None and getattr(resp, "status_code", 0) >= 500:
+            return True
+        if isinstance(e, DALFormatError):  # a body cut short does not parse
+            return True
+        if isinstance(e, DALServiceError) and code is None and "Connection" in str(e):
+            return True
+        e = getattr(e, "cause", None) or e.__cause__ or e.__context__
+    return False
+
+
+def _status_code(exc: BaseException) -> int | None:
+    e: BaseException | None = exc
+    seen = set()
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        code = getattr(e, "code", None)
+        if isinstance(code, int):
+            return code
+        resp = getattr(e, "response", None)
+        if resp is not None and isinstance(getattr(resp, "status_code", None), int):
+            return resp.status_code
+        e = getattr(e, "cause", None) or e.__cause__ or e.__context__
+    return None
+
+
+# --------------------------------------------------------------------------------------
+# the client
+
+
+class TapClient:
+    """One TAP service, with retries, a bounded number of requests in flight and a chunk cache.
+
+    Parameters
+    ----------
+    url : str
+        TAP base URL or a name known to :func:`resolve_service`.
+    cache : path, True, False or None
+        Directory of the chunk cache; ``None``/``True``: the user's cache
+        directory (:func:`default_cache_dir`); ``False``: no cache.
+    refresh : bool
+        Refetch every chunk (and overwrite the cache).
+    retries : int
+        Retries of a request after a transient fault (then ServiceError).
+    backoff_s : float
+        First backoff; doubles per retry (with full jitter), capped at ``backoff_max_s``.
+    max_in_flight : int
+        Requests running at the same time.
+    timeout_s : float
+        Timeout of one HTTP request; async jobs wait up to ``job_timeout_s``.
+    maxrec : int or None
+        MAXREC sent with every query (None: the service's default).  A result
+        truncated at it is split, never returned.
+    target_rows : int
+        Rows a chunk aims at; sets the chunk size from the measured density.
+    async_rows : int
+        Chunks expected to return more rows than this run as async jobs.
+    mode : {"auto", "sync", "async"}
+        Force sync or async queries.
+    upload : {"auto", True, False}
+        Use TAP_UPLOAD joins (``auto``: if the service declares upload support);
+        ``False`` queries cone by cone.
+    """
+
+    def __init__(self, url: str, *, cache: str | Path | bool | None = None, refresh: bool = False,
+                 retries: int = 5, backoff_s: float = 0.5, backoff_max_s: float = 20.0,
+                 max_in_flight: int = 4, timeout_s: float = 120.0, job_timeout_s: float = 3600.0,
+                 maxrec: int | None = None, target_rows: int = 20000, first_chunk: int = 64,
+                 max_chunk: int = 5000, async_rows: int = 100000, mode: str = "auto",
+                 upload: str | bool = "auto"):
+        self.url = resolve_service(url)
+        if cache is False:
+            self.cache = None
+        elif cache is None or cache is True:
+            self.cache = ChunkCache()
+        else:
+            self.cache = ChunkCache(cache)
+        if mode not in ("auto", "sync", "async"):
+            raise InputError(f"TAP mode must be auto, sync or async, not {mode!r}")
+        if upload not in ("auto", True, False):
+            raise InputError(f"upload must be 'auto', True or False, not {upload!r}")
+        if max_in_flight < 1 or retries < 0 or first_chunk < 1 or max_chunk < 1 or target_rows < 1:
+            raise InputError("max_in_flight, first_chunk, max_chunk and target_rows must be >= 1, "
+                             "retries >= 0")
+        self.refresh = refresh
+        self.retries = int(retries)
+        self.backoff_s = float(backoff_s)
+        self.backoff_max_s = float(backoff_max_s)
+        self.max_in_flight = int(max_in_flight)
+        self.timeout_s = float(timeout_s)
+        self.job_timeout_s = float(job_timeout_s)
+        self.maxrec = maxrec
+        self.target_rows = int(target_rows)
+        self.first_chunk = int(first_chunk)
+        self.max_chunk = int(max_chunk)
+        self.async_rows = int(async_rows)
+        self.mode = mode
+        self.upload = upload
+        self.stats = TapStats()
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(self.max_in_flight)
+        self._local = threading.local()
+        self._tables: dict[str, str] | None = None
+        self._uploads_ok: bool | None = None
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _count(self, field: str, n: int = 1) -> None:
+        with self._lock:
+            setattr(self.stats, field, getattr(self.stats, field) + n)
+
+    def _service(self):
+        """A pyvo TAPService with this thread's own session (requests sessions are not thread-safe)."""
+        svc = getattr(self._local, "service", None)
+        if svc is None:
+            from pyvo.dal import TAPService
+
+            session = _Session(self.timeout_s, lambda: self._count("requests"))
+            svc = TAPService(self.url, session=session)
+            self._local.service = svc
+            self._local.session = session
+        return svc
+
+    def _with_retries(self, what: str, fn: Callable[[], object], cancel: threading.Event | None = None):
+        """Run ``fn`` until it succeeds, retrying transient faults with backoff and jitter."""
+        from pyvo.dal.exceptions import DALOverflowWarning, DALQueryError
+
+        last: BaseException | None = None
+        for attempt in range(self.retries + 1):
+            if cancel is not None and cancel.is_set():
+                raise PullCancelled(f"pull from {self.url} cancelled")
+            if attempt:
+                self._count("retries")
+                delay = min(self.backoff_max_s, self.backoff_s * 2 ** (attempt - 1))
+                time.sleep(delay * random.uniform(0.5, 1.0))
+            try:
+                with self._slots:
+                    return fn()
+            except (_Overflow, PullCancelled, XrbvoError):
+                raise
+            except DALOverflowWarning as exc:  # pyvo's warning raised as an error
+                raise _Overflow(str(exc)) from exc
+            except DALQueryError as exc:
+                if _is_transient(exc):
+                    last = exc
+                    continue
+                raise InputError(f"{self.url} refused the query: {_clean(exc)}") from exc
+            except Exception as exc:  # classified below; nothing is swallowed
+                if not _is_transient(exc):
+                    code = _status_code(exc)
+                    if code is not None and 400 <= code < 500:
+                        raise InputError(f"{self.url} is not a TAP service answering {what} "
+                                         f"(HTTP {code}); check the URL") from exc
+                    raise ServiceError(f"TAP service {self.url} failed on {what}: {_clean(exc)}") from exc
+                last = exc
+        raise ServiceError(f"TAP service {self.url} is unreachable or failing: {what} failed "
+                           f"{self.retries + 1} times, last with {_clean(last)}; try again later "
+                           "(finished chunks are cached)") from last
+
+    def _parse(self, data: bytes, url: str):
+        """VOTable bytes -> (Table, status); an ERROR status raises DALQueryError."""
+        from pyvo.dal.tap import TAPResults
+
+        from xml.parsers.expat import ExpatError
+
+        try:
+            with warnings.catch_warnings():
+                # astropy's VOTable parser warns about harmless spec deviations of services
+                warnings.simplefilter("ignore", category=_votable_warning())
+                vot = votable_parse(io.BytesIO(data), verify="ignore")
+        except (ExpatError, ValueError, IndexError, KeyError) as exc:
+            raise InputError(f"{self.url} did not answer with a VOTable ({_clean(exc)}); "
+                             "is it a TAP service URL?") from exc
+        res = TAPResults(vot, url=url, session=None)
+        status = (res.query_status or "OK").upper()
+        return res.to_table(), status
+
+    def _execute(self, adql: str, uploads: Mapping[str, Table] | None, *, mode: str,
+                 cancel: threading.Event | None) -> bytes:
+        """One query; returns the VOTable bytes (status not yet checked)."""
+        svc = self._service()
+        session = self._local.session
+        if mode == "sync":
+            q = svc.create_query(adql, mode="sync", uploads=dict(uploads or {}), maxrec=self.maxrec)
+            resp = q.submit(post=True)
+            return _body(resp)
+        self._count("async_jobs")
+        job = svc.submit_job(adql, uploads=dict(uploads or {}), maxrec=self.maxrec)
+        try:
+            job.run()
+            deadline = time.monotonic() + self.job_timeout_s
+            while True:
+                if cancel is not None and cancel.is_set():
+                    job.abort()
+                    raise PullCancelled(f"pull from {self.url} cancelled")
+                job.wait(phases=["COMPLETED", "ERROR", "ABORTED"], timeout=min(10.0, self.job_timeout_s))
+                if job.phase in ("COMPLETED", "ERROR", "ABORTED"):
+                    break
+                if time.monotonic() > deadline:
+                    raise ServiceError(f"TAP service {self.url}: async job {job.url} still "
+                                       f"{job.phase} after {self.job_timeout_s:.0f} s")
+            job.raise_if_error()
+            return _body(session.get(job.result_uri))
+        finally:
+            self._delete(job)
+
+    def _delete(self, job) -> None:
+        from pyvo.dal.exceptions import DALServiceError
+
+        try:
+            job.delete()
+        except (DALServiceError, requests.RequestException) as exc:
+            warnings.warn(f"could not delete async job {job.url} at {self.url}: {_clean(exc)}",
+                          _xrbvo_warning(), stacklevel=2)
+
+    def _fetch(self, adql: str, uploads: Mapping[str, Table] | None, *, mode: str,
+               cancel: threading.Event | None, what: str) -> tuple[bytes, Table]:
+        """One complete result (bytes and table), retried; raises _Overflow if truncated."""
+
+        def attempt():
+            data = self._execute(adql, uploads, mode=mode, cancel=cancel)
+            table, status = self._parse(data, self.url)
+            if status == "OVERFLOW":
+                raise _Overflow(f"{len(table)} rows")
+            return data, table
+
+        out = self._with_retries(what, attempt, cancel)
+        self._count("queries")
+        return out
+
+    # -- metadata ------------------------------------------------------------------------
+
+    def tables(self) -> dict[str, str]:
+        """Tables of the service: lower-cased unquoted name -> name as the service spells it."""
+        if self._tables is None:
+            t = self.query("SELECT table_name FROM TAP_SCHEMA.tables", mode="sync")
+            names = [str(v) for v in t[t.colnames[0]]]
+            self._tables = {_norm_table(n): n for n in names}
+        return self._tables
+
+    def find_table(self, *candidates: str) -> str:
+        """The first of ``candidates`` the service has, as ADQL (quoted where needed).
+
+        Raises
+        ------
+        InputError
+            If the service has none of them.
+        """
+        have = self.tables()
+        for c in candidates:
+            if c and _norm_table(c) in have:
+                return c
+        raise InputError(f"TAP service {self.url} has no table {' or '.join(candidates)}; "
+                         "check the service URL or name the table with the survey's tap_aliases")
+
+    def uploads_supported(self) -> bool:
+        """Whether the service declares TAP_UPLOAD support (capabilities)."""
+        if self.upload is not True and self.upload is not False:
+            if self._uploads_ok is None:
+                key = self.cache.key(self.url, "capabilities:upload") if self.cache is not None else None
+                known = self.cache.get_json(key) if key is not None and not self.refresh else None
+                if known is not None:
+                    self._uploads_ok = bool(known.get("upload"))
+                else:
+                    def caps():
+                        return bool(self._service().upload_methods)
+                    self._uploads_ok = bool(self._with_retries("reading its capabilities", caps))
+                    if key is not None:
+                        self.cache.put_json(key, {"upload": self._uploads_ok})
+            return self._uploads_ok
+        return bool(self.upload)
+
+    # -- public queries ------------------------------------------------------------------
+
+    def query(self, adql: str, *, uploads: Mapping[str, Table] | None = None, mode: str | None = None,
+              use_cache: bool = True) -> Table:
+        """Run one ADQL query and return the complete result.
+
+        Raises
+        ------
+        ServiceError
+            If the result is truncated at MAXREC (add TOP, narrow the query or
+            raise ``maxrec``) or the service stays down.
+        InputError
+            If the service refuses the query (syntax, unknown table).
+        """
+        mode = mode or ("sync" if self.mode == "auto" else self.mode)
+        key = None
+        if self.cache is not None and use_cache and not uploads:
+            key = self.cache.key(self.url, adql + f"\0maxrec={self.maxrec}")
+            if not self.refresh:
+                data = self.cache.get(key)
+                if data is not None:
+                    self._count("cached")
+                    return self._parse(data, self.url)[0]
+        try:
+            data, table = self._fetch(adql, uploads, mode=mode, cancel=None, what="the query")
+        except _Overflow:
+            raise ServiceError(f"the result from {self.url} was truncated at MAXREC "
+                               f"({self.maxrec or 'the service default'}); add TOP n, narrow the "
+                               "query or raise maxrec") from None
+        if key is not None:
+            self.cache.put(key, data)
+        return table
+
+    def cone(self, table: str, ra_deg: float, dec_deg: float, radius_arcsec: float, *,
+             ra_column: str = "ra", dec_column: str = "dec", columns: Sequence[str] | None = None) -> Table:
+        """Every row of ``table`` within ``radius_arcsec`` of one position."""
+        return self.query(cone_adql(table, columns, ra_column, dec_column, ra_deg, dec_deg, radius_arcsec))
+
+    def neighbourhood_rows(self, positions: Table, table: str, columns: Sequence[str], ra_column: str,
+                           dec_column: str, radius_arcsec: float, *, join: JoinSpec | None = None,
+                           id_column: str | None = None, progress: Progress | None = None,
+                           cancel: threading.Event | None = None) -> Table:
+        """Every row of ``table`` within ``radius_arcsec`` of any of ``positions``.
+
+        ``positions`` needs ``ra`` and ``dec`` (deg).  Rows are returned once
+        (deduplicated on ``id_column``), in no particular order.
+
+        Raises
+        ------
+        PullCancelled
+            If ``cancel`` was set; finished chunks are in the cache.
+        ServiceError
+            If the service stays down, or one position alone overflows MAXREC.
+        """
+        pos = _positions(positions)
+        if len(pos) == 0:
+            return Table(names=list(columns) + list(join.columns if join else ()))
+        # a compact, input-order-independent chunking: sort by declination zone then RA
+        order = np.lexsort((pos[:, 0], np.floor(pos[:, 1])))
+        pos = pos[order]
+        use_upload = self.uploads_supported()
+        adql = (upload_join_adql(table, columns, ra_column, dec_column, radius_arcsec, join=join)
+                if use_upload else None)
+        n = len(pos)
+        done = 0
+        pieces: list[Table] = []
+        report_lock = threading.Lock()
+
+        def report(k: int):
+            nonlocal done
+            with report_lock:
+                done += k
+                if progress:
+                    progress(f"{table}: {done}/{n} sources", done / n)
+
+        def run_chunk(p: np.ndarray, expected_rows: float) -> list[Table]:
+            if use_upload:
+                out = self._chunk(adql, p, expected_rows, cancel)
+            else:
+                out = [self._cone_chunk(table, columns, ra_column, dec_column, radius_arcsec, join, row, cancel)
+                       for row in p]
+            report(len(p))
+            return out
+
+        first = pos[: self.first_chunk]
+        pieces += run_chunk(first, self.target_rows / 10)
+        rows_first = sum(len(t) for t in pieces)
+        rate = rows_first / max(len(first), 1)
+        size = int(np.clip(self.target_rows / max(rate, 1e-3), 1, self.max_chunk))
+        size = 1 << int(np.floor(np.log2(size)))  # powers of two: stable under small rate changes
+        rest = pos[len(first):]
+        chunks = [rest[i:i + size] for i in range(0, len(rest), size)]
+        if chunks:
+            with cf.ThreadPoolExecutor(max_workers=self.max_in_flight, thread_name_prefix="xrbvo-tap") as ex:
+                futs = [ex.submit(run_chunk, c, rate * len(c)) for c in chunks]
+                try:
+                    for f in cf.as_completed(futs):
+                        pieces += f.result()
+                except BaseException:
+                    for f in futs:
+                        f.cancel()
+                    raise
+        tables = [t for t in pieces if len(t)]
+        if not tables:
+            return pieces[0][:0] if pieces else Table()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=_merge_warning())
+            out = vstack(tables, join_type="exact", metadata_conflicts="silent")
+        if id_column is not None:
+            idc = _find_col(out, id_column)
+            if idc is not None:
+                out = unique(out, keys=idc, keep="first")
+        return out
+
+    # -- chunks --------------------------------------------------------------------------
+
+    def _chunk(self, adql: str, pos: np.ndarray, expected_rows: float,
+               cancel: threading.Event | None) -> list[Table]:
+        """The rows of one chunk of uploaded positions: cache, fetch, or split on overflow."""
+        if cancel is not None and cancel.is_set():
+            raise PullCancelled(f"pull from {self.url} cancelled")
+        key = self.cache.key(self.url, adql, pos) if self.cache is not None else None
+        if key is not None and not self.refresh:
+            if self.cache.is_split(key) and len(pos) > 1:
+                return self._split(adql, pos, expected_rows, cancel)
+            data = self.cache.get(key)
+            if data is not None:
+                with self._lock:
+                    self.stats.cached += 1
+                    self.stats.cached_keys.append(key)
+                return [self._parse(data, self.url)[0]]
+        upload = Table({"ra": pos[:, 0], "dec": pos[:, 1]})
+        mode = self.mode if self.mode != "auto" else ("async" if expected_rows > self.async_rows else "sync")
+        try:
+            data, table = self._fetch(adql, {_UPLOAD: upload}, mode=mode, cancel=cancel,
+                                      what=f"an upload join of {len(pos)} positions")
+        except _Overflow:
+            if len(pos) == 1:
+                raise ServiceError(f"TAP service {self.url}: the neighbourhood of position "
+                                   f"({pos[0, 0]:.6f}, {pos[0, 1]:.6f}) alone exceeds MAXREC="
+                                   f"{self.maxrec or 'the service default'}; lower the radius or raise "
+                                   "maxrec") from None
+            if key is not None:
+                self.cache.mark_split(key)
+            return self._split(adql, pos, expected_rows, cancel)
+        if key is not None:
+            self.cache.put(key, data)
+            with self._lock:
+                self.stats.fetched_keys.append(key)
+        return [table]
+
+    def _split(self, adql, pos, expected_rows, cancel) -> list[Table]:
+        self._count("splits")
+        h = len(pos) // 2
+        return (self._chunk(adql, pos[:h], expected_rows / 2, cancel)
+                + self._chunk(adql, pos[h:], expected_rows / 2, cancel))
+
+    def _cone_chunk(self, table, columns, ra_column, dec_column, radius_arcsec, join, p, cancel) -> Table:
+        """The cone-by-cone fallback for services without uploads."""
+        if cancel is not None and cancel.is_set():
+            raise PullCancelled(f"pull from {self.url} cancelled")
+        adql = cone_adql(table, columns, ra_column, dec_column, float(p[0]), float(p[1]), radius_arcsec, join=join)
+        key = self.cache.key(self.url, adql) if self.cache is not None else None
+        if key is not None and not self.refresh:
+            data = self.cache.get(key)
+            if data is not None:
+                with self._lock:
+                    self.stats.cached += 1
+                    self.stats.cached_keys.append(key)
+                return self._parse(data, self.url)[0]
+        try:
+            data, t = self._fetch(adql, None, mode="sync", cancel=cancel, what="a cone query")
+        except _Overflow:
+            raise ServiceError(f"TAP service {self.url}: the cone at ({p[0]:.6f}, {p[1]:.6f}) exceeds "
+                               f"MAXREC={self.maxrec or 'the service default'}; lower the radius or raise "
+                               "maxrec") from None
+        if key is not None:
+            self.cache.put(key, data)
+            with self._lock:
+                self.stats.fetched_keys.append(key)
+        return t
+
+
+# --------------------------------------------------------------------------------------
+# helpers
+
+
+def _body(resp) -> bytes:
+    """The body of a TAP answer: 5xx raises (transient); a 4xx without a VOTable raises."""
+    if resp.status_code >= 500:
+        resp.raise_for_status()
+    data = resp.content
+    if resp.status_code >= 400 and b"<VOTABLE" not in data[:2000].upper():
+        resp.raise_for_status()
+    return data
+
+
+def _positions(t) -> np.ndarray:
+    """(n, 2) float64 array of ra, dec from a Table with ra/dec (any case)."""
+    if isinstance(t, np.ndarray) and t.ndim == 2:
+        return np.asarray(t, dtype=float)
+    from ..io import as_float
+
+    ra = _find_col(t, "ra")
+    dec = _find_col(t, "dec")
+    if ra is None or dec is None:
+        raise InputError("positions need ra and dec columns (deg)")
+    p = np.column_stack([as_float(t[ra]), as_float(t[dec])])
+    if not np.all(np.isfinite(p)):
+        raise InputError("positions hold missing or non-numeric ra/dec values")
+    return p
+
+
+def _find_col(t: Table, name: str) -> str | None:
+    low = {c.lower(): c for c in t.colnames}
+    return name if name in t.colnames else low.get(str(name).strip('"').lower())
+
+
+def _norm_table(name: str) -> str:
+    return ".".join(p.strip('"') for p in re.findall(r'"[^"]*"|[^.]+', str(name).strip())).lower() \
+        if not str(name).strip().startswith('"') else str(name).strip().strip('"').lower()
+
+
+def _clean(exc: BaseException | None) -> str:
+    if exc is None:
+        return "no answer"
+    s = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return s[:300]
+
+
+def _votable_warning():
+    from astropy.io.votable.exceptions import VOWarning
+
+    return VOWarning
+
+
+def _merge_warning():
+    from astropy.utils.metadata import MergeConflictWarning
+
+    return MergeConflictWarning
+
+
+def _xrbvo_warning():
+    from ..errors import XrbvoWarning
+
+    return XrbvoWarning
+
+
+# --------------------------------------------------------------------------------------
+# scripted use
+
+
+def query(service: str, adql: str, *, cache: str | Path | bool | None = False, maxrec: int | None = None,
+          mode: str = "auto", **client_options) -> Table:
+    """Run raw ADQL against a named service or URL and return the complete table.
+
+    Examples
+    --------
+    >>> t = query("http://127.0.0.1:8089/tap",
+    ...           "SELECT TOP 5 source_id FROM gaiadr3.gaia_source")  # doctest: +SKIP
+    """
+    client = TapClient(service, cache=cache, maxrec=maxrec, mode=mode, **client_options)
+    return client.query(adql)
+
+
+def cone(service: str, table: str, ra_deg: float, dec_deg: float, radius_arcsec: float, *,
+         ra_column: str = "ra", dec_column: str = "dec", columns: Sequence[str] | None = None,
+         cache: str | Path | bool | None = False, **client_options) -> Table:
+    """Every row of ``table`` at ``service`` within ``radius_arcsec`` of a position."""
+    client = TapClient(service, cache=cache, **client_options)
+    return client.cone(table, ra_deg, dec_deg, radius_arcsec, ra_column=ra_column, dec_column=dec_column,
+                       columns=columns)
+
+
