@@ -3,5 +3,6 @@
 from .base import Provider, cone_join, standardise_catalogue
 from .local import LocalProvider
 from .sim import SimProvider
+from .tap import TapProvider
 
-__all__ = ["Provider", "SimProvider", "LocalProvider", "cone_join", "standardise_catalogue"]
+__all__ = ["Provider", "SimProvider", "LocalProvider", "TapProvider", "cone_join", "standardise_catalogue"]
