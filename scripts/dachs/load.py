@@ -45,10 +45,21 @@ __all__ = ["SKIES", "main"]
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 
-#: name -> SkyConfig keyword arguments.  ``demo`` is SkyConfig()'s default
-#: field; ``bench`` is a wide, disjoint field with > 1,000 X-ray sources.
+def _demo_sky() -> dict:
+    """The field of ``xrbvo demo`` with its defaults (:class:`xrbvo.demo.DemoConfig`)."""
+    sys.path.insert(0, str(ROOT))
+    from xrbvo.demo import DemoConfig
+
+    d = DemoConfig()
+    return {"l_deg": d.l_deg, "b_deg": d.b_deg, "width_deg": d.width_deg, "height_deg": d.height_deg,
+            "class_boost": dict(d.boost), "seed": d.seed}
+
+
+#: name -> SkyConfig keyword arguments.  ``demo`` is the field of ``xrbvo
+#: demo`` (its defaults); ``bench`` is a wide field, disjoint from it, with
+#: > 1,000 X-ray sources for benchmarks/tap_fetch.py.
 SKIES: dict[str, dict] = {
-    "demo": {},
+    "demo": _demo_sky(),
     "bench": {"l_deg": 330.0, "b_deg": 0.0, "width_deg": 12.0, "height_deg": 4.0, "seed": 1,
               "field_density_scale": 0.3},
 }

@@ -80,7 +80,7 @@ def _client_options(args) -> dict:
 def _emit(table: Table, args, ui, path: str | None = None) -> None:
     path = path or args.output
     if not path:
-        ui.out.print("\n".join(table.pformat(max_lines=-1, max_width=-1)), markup=False, highlight=False)
+        ui.out.print("\n".join(table.pformat(max_lines=-1, max_width=-1)), markup=False, highlight=False, soft_wrap=True)
         return
     if args.format:
         try:
@@ -103,14 +103,14 @@ def run(args, ui) -> int:
         cols = [c.strip() for c in args.columns.split(",")] if args.columns else None
         adql = cone_adql(args.table, cols, args.ra_column, args.dec_column, args.ra, args.dec, args.radius)
         if args.show_adql:
-            ui.out.print(adql, markup=False, highlight=False)
+            ui.out.print(adql, markup=False, highlight=False, soft_wrap=True)
             return 0
         client = TapClient(args.service, **_client_options(args))
         _emit(client.query(adql), args, ui)
         return 0
     if args.what == "adql":
         if args.show_adql:
-            ui.out.print(args.adql, markup=False, highlight=False)
+            ui.out.print(args.adql, markup=False, highlight=False, soft_wrap=True)
             return 0
         url = resolve_service(args.service)
         client = TapClient(url, **_client_options(args))
@@ -128,9 +128,9 @@ def run(args, ui) -> int:
             s = get_survey(name)
             cols, join = survey_columns(s)
             ui.out.print(f"-- {s.name} at {args.tap_url or s.tap_url} (upload TAP_UPLOAD.xrbvo_src: ra, dec)",
-                         markup=False, highlight=False)
+                         markup=False, highlight=False, soft_wrap=True)
             ui.out.print(upload_join_adql(s.table, cols, s.ra_column, s.dec_column, args.radius, join=join),
-                         markup=False, highlight=False)
+                         markup=False, highlight=False, soft_wrap=True)
         return 0
     xray = standardise_xray(read_table(args.xray), source=args.xray)
     provider = TapProvider(args.tap_url, **_client_options(args))
@@ -143,6 +143,6 @@ def run(args, ui) -> int:
             stem = p.name[: len(p.name) - len("".join(p.suffixes))] if p.suffixes else p.name
             _emit(table, args, ui, str(p.with_name(f"{stem}_{name}{suffix}")))
         else:
-            ui.out.print(f"# {name}: {len(table)} pairs", markup=False, highlight=False)
+            ui.out.print(f"# {name}: {len(table)} pairs", markup=False, highlight=False, soft_wrap=True)
             _emit(table, args, ui)
     return 0

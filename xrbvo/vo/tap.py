@@ -351,6 +351,8 @@ class TapStats:
     """Cache keys of chunks fetched from the service."""
     cached_keys: list = dataclasses.field(default_factory=list)
     """Cache keys of chunks served from the cache."""
+    deleted_jobs: list = dataclasses.field(default_factory=list)
+    """URLs of the async jobs run and deleted."""
 
 
 class _Overflow(Exception):
@@ -597,8 +599,11 @@ class TapClient:
     def _delete(self, job) -> None:
         from pyvo.dal.exceptions import DALServiceError
 
+        url = job.url
         try:
             job.delete()
+            with self._lock:
+                self.stats.deleted_jobs.append(url)
         except (DALServiceError, requests.RequestException) as exc:
             warnings.warn(f"could not delete async job {job.url} at {self.url}: {_clean(exc)}",
                           _xrbvo_warning(), stacklevel=2)

@@ -1,0 +1,108 @@
+"""``xrbvo query`` against the local DaCHS: results, and one clear line with exit 2 on bad input."""
+
+from __future__ import annotations
+
+import socket
+
+import numpy as np
+import pytest
+from _dachs import dachs, skies  # noqa: F401  (dachs is a fixture)
+from astropy.table import Table
+
+from xrbvo.cli import main
+from xrbvo.io import standardise_xray
+from xrbvo.providers.sim import SimProvider
+from xrbvo.sim import SkyConfig, simulate_sky
+
+
+def one_error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("error:")
+    return err
+
+
+def test_show_adql_sends_nothing(capsys):
+    port = _closed_port()
+    rc = main(["query", "cone", "--service", f"http://127.0.0.1:{port}/tap", "--table", "gaiadr3.gaia_source",
+               "10", "-20", "36", "--show-adql"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "CIRCLE('ICRS', 10.0, -20.0, 0.01)" in out and "FROM gaiadr3.gaia_source AS t" in out
+    rc = main(["query", "neighbours", "missing.fits", "--surveys", "2mass", "--radius", "3.6", "--show-adql"])
+    out = capsys.readouterr().out
+    assert rc == 0 and 'JOIN "II/246/out" AS t' in out and "TAP_UPLOAD.xrbvo_src" in out
+
+
+def test_unknown_service_name_is_exit_2(capsys):
+    assert main(["query", "adql", "--service", "nowhere", "SELECT 1"]) == 2
+    assert "unknown TAP service 'nowhere'" in one_error_line(capsys)
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.integration
+def test_adql_to_file(dachs, tmp_path, capsys):
+    out = tmp_path / "t.ecsv"
+    rc = main(["-q", "query", "adql", "--service", dachs.url, "--no-cache", "-o", str(out),
+               "SELECT TOP 7 source_id, ra, dec FROM gaiadr3.gaia_source"])
+    assert rc == 0
+    t = Table.read(out)
+    assert len(t) == 7 and t.colnames == ["source_id", "ra", "dec"]
+
+
+@pytest.mark.integration
+def test_cone_with_format_option(dachs, tmp_path):
+    sky = simulate_sky(SkyConfig(**skies()["demo"]))
+    x = sky.xray[0]
+    out = tmp_path / "cone.dat"
+    rc = main(["-q", "query", "cone", "--service", dachs.url, "--table", "twomass.psc", "--ra-column", "RAJ2000",
+               "--dec-column", "DEJ2000", str(x["RA"]), str(x["DEC"]), "30", "--format", "votable",
+               "--cache", str(tmp_path / "c"), "-o", str(out)])
+    assert rc == 0
+    t = Table.read(out, format="votable")
+    c = sky.catalogs["2mass"]
+    d = np.hypot((c["RAJ2000"] - x["RA"]) * np.cos(np.radians(x["DEC"])), c["DEJ2000"] - x["DEC"]) * 3600
+    assert sorted(t["2MASS"]) == sorted(c["2MASS"][d < 30 - 1e-6])
+
+
+@pytest.mark.integration
+def test_neighbours_of_a_file(dachs, tmp_path):
+    sky = simulate_sky(SkyConfig(**skies()["demo"]))
+    src = tmp_path / "xray.fits"
+    sky.xray[:20].write(src)
+    rc = main(["-q", "query", "neighbours", str(src), "--tap-url", dachs.url, "--surveys", "2mass,gaia",
+               "--radius", "15", "--cache", str(tmp_path / "c"), "-o", str(tmp_path / "nb.fits")])
+    assert rc == 0
+    ref = SimProvider(sky).neighbourhoods(standardise_xray(sky.xray[:20]), 15.0, ["2mass", "gaia"])
+    for s in ("2mass", "gaia"):
+        got = Table.read(tmp_path / f"nb_{s}.fits")
+        assert len(got) == len(ref[s]) > 0
+        assert list(np.asarray(got["nid"]).astype(str)) == list(np.asarray(ref[s]["nid"]).astype(str))
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("case", ["not_tap", "unreachable", "no_table", "malformed", "survey_table_missing"])
+def test_bad_input_is_one_line_and_exit_2(dachs, tmp_path, capsys, case):
+    base = dachs.url.rsplit("/tap", 1)[0]
+    argv = {
+        "not_tap": ["query", "adql", "--service", f"{base}/nothing/here", "SELECT 1"],
+        "unreachable": ["query", "adql", "--service", f"http://127.0.0.1:{_closed_port()}/tap", "--retries", "1",
+                        "SELECT 1"],
+        "no_table": ["query", "adql", "--service", dachs.url, "SELECT * FROM nowhere.nothing"],
+        "malformed": ["query", "adql", "--service", dachs.url, "SELEKT ra FROM gaiadr3.gaia_source"],
+        "survey_table_missing": ["query", "neighbours", str(tmp_path / "x.fits"), "--tap-url", dachs.url,
+                                 "--surveys", "vvv"],
+    }[case]
+    if case == "survey_table_missing":
+        Table({"RA": [270.0], "DEC": [-20.0], "IAUNAME": ["a"]}).write(tmp_path / "x.fits")
+    rc = main(["-q", *argv, "--no-cache"])
+    assert rc == 2
+    line = one_error_line(capsys)
+    expected = {"not_tap": "not a TAP service", "unreachable": "unreachable", "no_table": "nowhere.nothing",
+                "malformed": "refused the query", "survey_table_missing": "has no table"}[case]
+    assert expected in line
