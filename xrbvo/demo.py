@@ -57,6 +57,11 @@ class DemoConfig:
     model_dir: Path | None = None
     """Reuse a trained model from this directory instead of training."""
     train_seed: int = 1000
+    tap_url: str | None = None
+    """Pull the neighbourhoods from this TAP service (e.g. the local DaCHS loaded by
+    scripts/dachs/load.py, which serves this field) instead of the simulated sky."""
+    tap_cache: Path | None = None
+    """Chunk cache of the TAP pulls (None: the user's cache directory)."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,13 @@ def run_demo(config: DemoConfig, *, progress: Mapping[str, Callable[[str, float]
     sky = simulate_sky(sky_cfg, progress=prog.get("demo sky"))
     xr = standardise_xray(sky.xray, "erass1", source="simulated eRASS1 field")
     priors = sky.class_priors(boosted=True)
-    res = run_pipeline(xr, SimProvider(sky), model, config=config.pipeline, priors=priors, cuts=meta["cuts"],
+    if config.tap_url:
+        from .providers.tap import TapProvider
+
+        provider = TapProvider(config.tap_url, cache=config.tap_cache)
+    else:
+        provider = SimProvider(sky)
+    res = run_pipeline(xr, provider, model, config=config.pipeline, priors=priors, cuts=meta["cuts"],
                        progress={"neighbourhoods": prog.get("neighbourhoods"),
                                  "association": prog.get("association"),
                                  "classification": prog.get("classification")}, cancel=cancel)

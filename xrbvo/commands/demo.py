@@ -29,6 +29,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--boost", action="append", default=None, metavar="CLASS=FACTOR",
                    help="inject a class at FACTOR times its Galactic density (repeatable; default HMXB=10, LMXB=30)")
     p.add_argument("--model", type=Path, default=None, help="reuse a model directory instead of training one")
+    p.add_argument("--provider", choices=("sim", "tap"), default="sim",
+                   help="where neighbourhoods come from: the simulated sky, or a TAP service serving it")
+    p.add_argument("--tap-url", metavar="URL", help="TAP service for --provider tap (e.g. the local DaCHS)")
+    p.add_argument("--cache", type=Path, default=None, help="TAP chunk cache directory (--provider tap)")
 
 
 def _parse_boost(items):
@@ -56,10 +60,15 @@ def run(args, ui) -> int:
     from xrbvo.demo import DEMO_BOOST, DemoConfig, run_demo
     from xrbvo.pipeline import PipelineConfig
 
+    from xrbvo.errors import InputError
+
     boost = _parse_boost(args.boost)
+    if args.provider == "tap" and not args.tap_url:
+        raise InputError("--provider tap needs --tap-url URL (e.g. http://127.0.0.1:8089/tap)")
     cfg = DemoConfig(out=args.out, seed=args.seed, l_deg=args.l_deg, b_deg=args.b_deg, width_deg=args.width,
                      height_deg=args.height, boost=boost if boost is not None else dict(DEMO_BOOST),
-                     pipeline=PipelineConfig(radius_arcsec=args.radius), model_dir=args.model)
+                     pipeline=PipelineConfig(radius_arcsec=args.radius), model_dir=args.model,
+                     tap_url=args.tap_url if args.provider == "tap" else None, tap_cache=args.cache)
     cfg.pipeline.validate()
     with ui.progress():
         stages = ["training sky", "training match", "training", "demo sky", "neighbourhoods", "association",
