@@ -568,16 +568,16 @@ class TapClient:
         return res.to_table(), status
 
     def _execute(self, adql: str, uploads: Mapping[str, Table] | None, *, mode: str,
-                 cancel: threading.Event | None) -> bytes:
+                 cancel: threading.Event | None, maxrec: int | None) -> bytes:
         """One query; returns the VOTable bytes (status not yet checked)."""
         svc = self._service()
         session = self._local.session
         if mode == "sync":
-            q = svc.create_query(adql, mode="sync", uploads=dict(uploads or {}), maxrec=self.maxrec)
+            q = svc.create_query(adql, mode="sync", uploads=dict(uploads or {}), maxrec=maxrec)
             resp = q.submit(post=True)
             return _body(resp)
         self._count("async_jobs")
-        job = svc.submit_job(adql, uploads=dict(uploads or {}), maxrec=self.maxrec)
+        job = svc.submit_job(adql, uploads=dict(uploads or {}), maxrec=maxrec)
         try:
             job.run()
             deadline = time.monotonic() + self.job_timeout_s
@@ -609,11 +609,13 @@ class TapClient:
                           _xrbvo_warning(), stacklevel=2)
 
     def _fetch(self, adql: str, uploads: Mapping[str, Table] | None, *, mode: str,
-               cancel: threading.Event | None, what: str) -> tuple[bytes, Table]:
+               cancel: threading.Event | None, what: str, maxrec: int | None | str = "client"
+               ) -> tuple[bytes, Table]:
         """One complete result (bytes and table), retried; raises _Overflow if truncated."""
+        mr = self.maxrec if maxrec == "client" else maxrec
 
         def attempt():
-            data = self._execute(adql, uploads, mode=mode, cancel=cancel)
+            data = self._execute(adql, uploads, mode=mode, cancel=cancel, maxrec=mr)
             table, status = self._parse(data, self.url)
             if status == "OVERFLOW":
                 raise _Overflow(f"{len(table)} rows")
@@ -628,7 +630,7 @@ class TapClient:
     def tables(self) -> dict[str, str]:
         """Tables of the service: lower-cased unquoted name -> name as the service spells it."""
         if self._tables is None:
-            t = self.query("SELECT table_name FROM TAP_SCHEMA.tables", mode="sync")
+            t = self.query("SELECT table_name FROM TAP_SCHEMA.tables", mode="sync", maxrec=None)
             names = [str(v) for v in t[t.colnames[0]]]
             self._tables = {_norm_table(n): n for n in names}
         return self._tables
@@ -668,7 +670,7 @@ class TapClient:
     # -- public queries ------------------------------------------------------------------
 
     def query(self, adql: str, *, uploads: Mapping[str, Table] | None = None, mode: str | None = None,
-              use_cache: bool = True) -> Table:
+              use_cache: bool = True, maxrec: int | None | str = "client") -> Table:
         """Run one ADQL query and return the complete result.
 
         Raises
@@ -682,14 +684,14 @@ class TapClient:
         mode = mode or ("sync" if self.mode == "auto" else self.mode)
         key = None
         if self.cache is not None and use_cache and not uploads:
-            key = self.cache.key(self.url, adql + f"\0maxrec={self.maxrec}")
+            key = self.cache.key(self.url, adql + f"\0maxrec={self.maxrec if maxrec == 'client' else maxrec}")
             if not self.refresh:
                 data = self.cache.get(key)
                 if data is not None:
                     self._count("cached")
                     return self._parse(data, self.url)[0]
         try:
-            data, table = self._fetch(adql, uploads, mode=mode, cancel=None, what="the query")
+            data, table = self._fetch(adql, uploads, mode=mode, cancel=None, what="the query", maxrec=maxrec)
         except _Overflow:
             raise ServiceError(f"the result from {self.url} was truncated at MAXREC "
                                f"({self.maxrec or 'the service default'}); add TOP n, narrow the "
