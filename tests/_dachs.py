@@ -250,9 +250,20 @@ class FaultProxy:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = do_DELETE = _handle
+            def _safe(self):
+                try:
+                    self._handle()
+                except (OSError, http.client.HTTPException):
+                    # the client gave up (timeout) or the server went away: drop the connection
+                    self.close_connection = True
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+            do_GET = do_POST = do_DELETE = _safe
+
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request, client_address):  # faults are the point: stay quiet
+                pass
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}{self.path}"

@@ -61,10 +61,10 @@ def test_cone_with_format_option(dachs, tmp_path):
     x = sky.xray[0]
     out = tmp_path / "cone.dat"
     rc = main(["-q", "query", "cone", "--service", dachs.url, "--table", "twomass.psc", "--ra-column", "RAJ2000",
-               "--dec-column", "DEJ2000", str(x["RA"]), str(x["DEC"]), "30", "--format", "votable",
+               "--dec-column", "DEJ2000", str(x["RA"]), str(x["DEC"]), "30", "--format", "ascii.ecsv",
                "--cache", str(tmp_path / "c"), "-o", str(out)])
     assert rc == 0
-    t = Table.read(out, format="votable")
+    t = Table.read(out, format="ascii.ecsv")
     c = sky.catalogs["2mass"]
     d = np.hypot((c["RAJ2000"] - x["RA"]) * np.cos(np.radians(x["DEC"])), c["DEJ2000"] - x["DEC"]) * 3600
     assert sorted(t["2MASS"]) == sorted(c["2MASS"][d < 30 - 1e-6])
@@ -73,7 +73,7 @@ def test_cone_with_format_option(dachs, tmp_path):
 @pytest.mark.integration
 def test_neighbours_of_a_file(dachs, tmp_path):
     sky = simulate_sky(SkyConfig(**skies()["demo"]))
-    src = tmp_path / "xray.fits"
+    src = tmp_path / "xray.ecsv"
     sky.xray[:20].write(src)
     rc = main(["-q", "query", "neighbours", str(src), "--tap-url", dachs.url, "--surveys", "2mass,gaia",
                "--radius", "15", "--cache", str(tmp_path / "c"), "-o", str(tmp_path / "nb.fits")])

@@ -64,7 +64,7 @@ def test_upload_join_equals_sim_provider_and_a_direct_query(dachs, xray, referen
     ra, dec = np.asarray(xray["ra"]), np.asarray(xray["dec"])
     box = (f"SELECT {', '.join(client_cols(cols))} FROM twomass.psc WHERE RAJ2000 BETWEEN {ra.min() - 0.1} "
            f"AND {ra.max() + 0.1} AND DEJ2000 BETWEEN {dec.min() - 0.1} AND {dec.max() + 0.1}")
-    direct = client.query(box)
+    direct = client.query(box, maxrec=10_000_000)
     assert len(direct) > len(got["2mass"])
     joined = cone_join(xray, standardise_catalogue(direct, s), RADIUS)
     assert_same(joined, got["2mass"], "direct query")
@@ -84,6 +84,7 @@ def test_sync_and_async_pulls_agree_and_async_jobs_are_deleted(dachs, xray, refe
         with pytest.raises(urllib.error.HTTPError) as e:
             urllib.request.urlopen(url, timeout=10)
         assert e.value.code == 404
+        e.value.close()
 
 
 def test_overflow_is_split_and_complete(dachs, xray, reference, tmp_path):
