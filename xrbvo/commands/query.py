@@ -105,16 +105,18 @@ def run(args, ui) -> int:
         if args.show_adql:
             ui.out.print(adql, markup=False, highlight=False, soft_wrap=True)
             return 0
-        client = TapClient(args.service, **_client_options(args))
-        _emit(client.query(adql), args, ui)
+        with TapClient(args.service, **_client_options(args)) as client:
+            table = client.query(adql)
+        _emit(table, args, ui)
         return 0
     if args.what == "adql":
         if args.show_adql:
             ui.out.print(args.adql, markup=False, highlight=False, soft_wrap=True)
             return 0
         url = resolve_service(args.service)
-        client = TapClient(url, **_client_options(args))
-        _emit(client.query(args.adql), args, ui)
+        with TapClient(url, **_client_options(args)) as client:
+            table = client.query(args.adql)
+        _emit(table, args, ui)
         return 0
     # neighbours
     from ..providers.tap import TapProvider, survey_columns

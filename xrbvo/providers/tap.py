@@ -91,6 +91,12 @@ class TapProvider(Provider):
 
     def validate(self, surveys: Sequence[str]) -> None:
         """Check every survey is known and its service has its table (one metadata query per service)."""
+        try:
+            self._validate(surveys)
+        finally:
+            self.close()
+
+    def _validate(self, surveys: Sequence[str]) -> None:
         for name in surveys:
             s = get_survey(name)
             if s.kind != "secondary":
@@ -136,7 +142,13 @@ class TapProvider(Provider):
             out[s.name] = cone_join(xray, cat, radius_arcsec)
             if progress:
                 progress(f"neighbourhoods: {s.name}", (i + 1) / n)
+        self.close()
         return out
+
+    def close(self) -> None:
+        """Close the clients' HTTP connections (they reopen on demand)."""
+        for c in self._clients.values():
+            c.close()
 
 
 def _native_names(rows: Table, survey: Survey, natives: Sequence[str]) -> Table:

@@ -492,6 +492,7 @@ class TapClient:
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(self.max_in_flight)
         self._local = threading.local()
+        self._sessions: dict[int, tuple] = {}
         self._tables: dict[str, str] | None = None
         self._uploads_ok: bool | None = None
 
@@ -503,15 +504,31 @@ class TapClient:
 
     def _service(self):
         """A pyvo TAPService with this thread's own session (requests sessions are not thread-safe)."""
-        svc = getattr(self._local, "service", None)
-        if svc is None:
+        tid = threading.get_ident()
+        with self._lock:
+            pair = self._sessions.get(tid)
+        if pair is None:
             from pyvo.dal import TAPService
 
             session = _Session(self.timeout_s, lambda: self._count("requests"))
-            svc = TAPService(self.url, session=session)
-            self._local.service = svc
-            self._local.session = session
-        return svc
+            pair = (TAPService(self.url, session=session), session)
+            with self._lock:
+                self._sessions[tid] = pair
+        self._local.session = pair[1]
+        return pair[0]
+
+    def close(self) -> None:
+        """Close the HTTP connections (the client stays usable; new ones open on demand)."""
+        with self._lock:
+            pairs, self._sessions = list(self._sessions.values()), {}
+        for _, session in pairs:
+            session.close()
+
+    def __enter__(self) -> "TapClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def _with_retries(self, what: str, fn: Callable[[], object], cancel: threading.Event | None = None):
         """Run ``fn`` until it succeeds, retrying transient faults with backoff and jitter."""
@@ -751,24 +768,27 @@ class TapClient:
             report(len(p))
             return out
 
-        first = pos[: self.first_chunk]
-        pieces += run_chunk(first, self.target_rows / 10)
-        rows_first = sum(len(t) for t in pieces)
-        rate = rows_first / max(len(first), 1)
-        size = int(np.clip(self.target_rows / max(rate, 1e-3), 1, self.max_chunk))
-        size = 1 << int(np.floor(np.log2(size)))  # powers of two: stable under small rate changes
-        rest = pos[len(first):]
-        chunks = [rest[i:i + size] for i in range(0, len(rest), size)]
-        if chunks:
-            with cf.ThreadPoolExecutor(max_workers=self.max_in_flight, thread_name_prefix="xrbvo-tap") as ex:
-                futs = [ex.submit(run_chunk, c, rate * len(c)) for c in chunks]
-                try:
-                    for f in cf.as_completed(futs):
-                        pieces += f.result()
-                except BaseException:
-                    for f in futs:
-                        f.cancel()
-                    raise
+        try:
+            first = pos[: self.first_chunk]
+            pieces += run_chunk(first, self.target_rows / 10)
+            rows_first = sum(len(t) for t in pieces)
+            rate = rows_first / max(len(first), 1)
+            size = int(np.clip(self.target_rows / max(rate, 1e-3), 1, self.max_chunk))
+            size = 1 << int(np.floor(np.log2(size)))  # powers of two: stable under small rate changes
+            rest = pos[len(first):]
+            chunks = [rest[i:i + size] for i in range(0, len(rest), size)]
+            if chunks:
+                with cf.ThreadPoolExecutor(max_workers=self.max_in_flight, thread_name_prefix="xrbvo-tap") as ex:
+                    futs = [ex.submit(run_chunk, c, rate * len(c)) for c in chunks]
+                    try:
+                        for f in cf.as_completed(futs):
+                            pieces += f.result()
+                    except BaseException:
+                        for f in futs:
+                            f.cancel()
+                        raise
+        finally:
+            self.close()
         tables = [t for t in pieces if len(t)]
         if not tables:
             return pieces[0][:0] if pieces else Table()
@@ -928,16 +948,16 @@ def query(service: str, adql: str, *, cache: str | Path | bool | None = False, m
     >>> t = query("http://127.0.0.1:8089/tap",
     ...           "SELECT TOP 5 source_id FROM gaiadr3.gaia_source")  # doctest: +SKIP
     """
-    client = TapClient(service, cache=cache, maxrec=maxrec, mode=mode, **client_options)
-    return client.query(adql)
+    with TapClient(service, cache=cache, maxrec=maxrec, mode=mode, **client_options) as client:
+        return client.query(adql)
 
 
 def cone(service: str, table: str, ra_deg: float, dec_deg: float, radius_arcsec: float, *,
          ra_column: str = "ra", dec_column: str = "dec", columns: Sequence[str] | None = None,
          cache: str | Path | bool | None = False, **client_options) -> Table:
     """Every row of ``table`` at ``service`` within ``radius_arcsec`` of a position."""
-    client = TapClient(service, cache=cache, **client_options)
-    return client.cone(table, ra_deg, dec_deg, radius_arcsec, ra_column=ra_column, dec_column=dec_column,
+    with TapClient(service, cache=cache, **client_options) as client:
+        return client.cone(table, ra_deg, dec_deg, radius_arcsec, ra_column=ra_column, dec_column=dec_column,
                        columns=columns)
 
 
