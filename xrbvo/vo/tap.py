@@ -876,9 +876,12 @@ class TapClient:
 
 def _body(resp) -> bytes:
     """The body of a TAP answer: 5xx raises (transient); a 4xx without a VOTable raises."""
+    try:
+        data = resp.content  # read it all, so that the connection is released even on errors
+    finally:
+        resp.close()
     if resp.status_code >= 500:
         resp.raise_for_status()
-    data = resp.content
     if resp.status_code >= 400 and b"<VOTABLE" not in data[:2000].upper():
         resp.raise_for_status()
     return data
