@@ -43,6 +43,8 @@ from typing import Callable
 import numpy as np
 from scipy import special, stats
 
+from ..xlf import INTEGRAL_LFS, soft_band_lf
+
 __all__ = [
     "LogNormalLF",
     "SpatialModel",
@@ -286,11 +288,11 @@ def _sed_yso(n, rng):
 _YOUNG = SpatialModel(ring_kpc=5.5, ring_sigma_kpc=2.5, hz_pc=85.0)
 
 CLASS_MODELS: dict[str, ClassModel] = {
-    "HMXB": ClassModel("HMXB", LogNormalLF(34.3, 1.1, 31.0, 38.5), (1.0, 0.3), _YOUNG,
-                       n_galaxy=110.0, local_nh_log=(21.8, 0.5), sed=_sed_hmxb),
-    "LMXB": ClassModel("LMXB", LogNormalLF(35.0, 1.3, 31.0, 38.8), (1.8, 0.3),
+    "HMXB": ClassModel("HMXB", soft_band_lf("HMXB"), (1.0, 0.3), _YOUNG,
+                       n_galaxy=INTEGRAL_LFS["HMXB"].n_total, local_nh_log=(21.8, 0.5), sed=_sed_hmxb),
+    "LMXB": ClassModel("LMXB", soft_band_lf("LMXB"), (1.8, 0.3),
                        SpatialModel(rd_kpc=2.6, hz_pc=410.0, bulge_fraction=0.4),
-                       n_galaxy=200.0, local_nh_log=(21.0, 0.4), sed=_sed_lmxb),
+                       n_galaxy=INTEGRAL_LFS["LMXB"].n_total, local_nh_log=(21.0, 0.4), sed=_sed_lmxb),
     "NS": ClassModel("NS", LogNormalLF(32.8, 0.8, 30.0, 36.0), (3.0, 0.8),
                      SpatialModel(rd_kpc=3.0, hz_pc=250.0), n_galaxy=4000.0, sed=_sed_ns),
     "CV": ClassModel("CV", LogNormalLF(30.4, 0.7, 28.5, 34.0), (1.4, 0.3),
