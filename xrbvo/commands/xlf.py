@@ -209,7 +209,8 @@ def write_plots(result, directory: Path, *, seed: int = 0) -> list[Path]:
     ax.set_xlabel("number of sources")
     ax.set_ylabel("Monte Carlo draws")
     ax.set_title(f"Detected X-ray binaries, {result.survey.name}")
-    ax.legend(fontsize=8)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8)
     path = directory / "xlf_counts.png"
     fig.savefig(path, dpi=110)
     out.append(path)
