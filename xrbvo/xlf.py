@@ -44,12 +44,12 @@ power law::
 
     L(0.2-2.3 keV) / L(17-60 keV) = (2.3^(2-G) - 0.2^(2-G)) / (60^(2-G) - 17^(2-G))
 
-which is 0.0488 for Gamma = 1.0 (-1.31 dex) and 0.905 for Gamma = 1.8 (-0.04
+which is 0.0488 for Gamma = 1.0 (-1.31 dex) and 0.903 for Gamma = 1.8 (-0.04
 dex).  Real spectra curve (HMXBs cut off at 10-20 keV, LMXBs in the soft state
 are thermal), so a pure power law places the soft-band luminosities of bright
-HMXBs low by a factor of a few; :func:`band_factor` with ``e_cut_kev`` shows by
-how much.  The simulator uses the pure power law, and so does this module, so
-that the two agree.
+HMXBs low (by ~9 for Gamma = 1 with a cut-off at 15 keV, see :func:`band_factor`
+with ``e_cut_kev``).  The simulator uses the pure power law, and so does this
+module, so that the two agree.
 """
 
 from __future__ import annotations
@@ -416,9 +416,8 @@ class Footprint:
     @property
     def area_deg2(self) -> float:
         """Solid angle in square degrees."""
-        width = (self.l_max_deg - self.l_min_deg) % 360.0 or 360.0
-        if self.l_max_deg - self.l_min_deg >= 360.0:
-            width = 360.0
+        span = self.l_max_deg - self.l_min_deg
+        width = 360.0 if span >= 360.0 else (span % 360.0 or 360.0)  # equal ends: the whole circle
         s = math.sin(math.radians(self.b_max_deg)) - math.sin(math.radians(self.b_min_deg))
         return math.radians(width) * s * (180.0 / math.pi) ** 2
 
