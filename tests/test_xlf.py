@@ -347,3 +347,16 @@ def test_command_errors_name_the_problem(tmp_path, capsys):
         _run_cli(["--n-mc", "-1"], capsys)
     with pytest.raises(InputError, match="no such file"):
         _run_cli(["--n-mc", "0", "--n-sample", "5000", "--known-lmxb", str(tmp_path / "missing.csv")], capsys)
+
+
+def test_command_through_the_cli_entry_point(tmp_path, capsys):
+    from xrbvo import cli
+
+    rc = cli.main(["-q", "xlf", "--classes", "LMXB", "--n-mc", "0", "--n-sample", "5000"])
+    cap = capsys.readouterr()
+    assert rc == 0 and "LMXB" in cap.out and "HMXB" not in cap.out
+    afile = tmp_path / "file.txt"
+    afile.write_text("x")
+    rc = cli.main(["-q", "xlf", "--out", str(afile)])
+    cap = capsys.readouterr()
+    assert rc == 2 and "error:" in cap.err and "not a directory" in cap.err

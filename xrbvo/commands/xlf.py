@@ -37,9 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``xrbvo xlf``."""
     parser.add_argument("--classes", nargs="+", choices=_CLASSES, default=list(_CLASSES), metavar="CLASS",
                         help="classes to predict: HMXB, LMXB")
-    parser.add_argument("--l-range", nargs=2, type=float, default=(180.0, 360.0), metavar=("L_MIN", "L_MAX"),
-                        help="Galactic longitude range of the footprint (deg; L_MAX < L_MIN wraps through 0)")
-    parser.add_argument("--b-range", nargs=2, type=float, default=(-90.0, 90.0), metavar=("B_MIN", "B_MAX"),
+    parser.add_argument("--l-range", nargs=2, type=float, default=(180.0, 360.0), metavar=("LON_MIN", "LON_MAX"),
+                        help="Galactic longitude range of the footprint (deg; LON_MAX < LON_MIN wraps through 0)")
+    parser.add_argument("--b-range", nargs=2, type=float, default=(-90.0, 90.0), metavar=("LAT_MIN", "LAT_MAX"),
                         help="Galactic latitude range of the footprint (deg)")
     parser.add_argument("--flux-limit", type=float, default=5e-14,
                         help="0.2-2.3 keV absorbed flux detected with 50%% probability (erg/cm2/s)")
@@ -49,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "(default: eRASS1-DE for the default footprint and limit, else 'custom')")
     parser.add_argument("--l-min", type=float, default=None,
                         help="lowest 17-60 keV luminosity of the populations (erg/s); the number above "
-                             "the INTEGRAL-measured range stays fixed (default: 1e34)")
+                             "the INTEGRAL-measured range (1e35 erg/s) stays fixed (default: 1e33)")
     parser.add_argument("--known-hmxb", type=Path, default=None, metavar="TABLE",
                         help="catalogue of known HMXBs (RAdeg/DEdeg or RA/DEC columns), to count new ones")
     parser.add_argument("--known-lmxb", type=Path, default=None, metavar="TABLE",
@@ -94,10 +94,11 @@ def run(args: argparse.Namespace, ui) -> int:
                                       n_sample=args.n_sample, n_mc=args.n_mc, seed=args.seed,
                                       progress=ui.stage("expected numbers"))
 
+    gammas = ", ".join(f"{c} Gamma={xlf.CLASS_GAMMA[c]:g}" for c in result.predictions)
     lf_table = RichTable(title="Luminosity functions (dN/dL ~ L^-alpha, broken at L_br; L in erg/s)",
                          caption="17-60 keV: INTEGRAL band. Soft: unabsorbed 0.2-2.3 keV, converted with a "
-                                 "power law (HMXB Gamma=1.0, LMXB Gamma=1.8). N_total: number in the Galaxy "
-                                 "above L_min.", caption_justify="left")
+                                 f"power law ({gammas}). N_total: number in the Galaxy above L_min.",
+                         caption_justify="left")
     for col in ("class", "log L_br", "alpha1", "alpha2", "log L_min", "N(>1e35)", "N_total",
                 "log L_br soft", "log L_min soft"):
         lf_table.add_column(col, justify="left" if col == "class" else "right")
