@@ -60,6 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same numbers")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
                         help="write PNG plots and the table (xlf_expected.ecsv) into this directory")
+    parser.add_argument("--no-plots", action="store_true", help="with --out, write only the table")
 
 
 def _survey(args):
@@ -130,7 +131,8 @@ def run(args: argparse.Namespace, ui) -> int:
         from ..io import write_table
 
         paths = [write_table(result.table(), args.out / "xlf_expected.ecsv")]
-        paths += write_plots(result, args.out, seed=args.seed)
+        if not args.no_plots:
+            paths += write_plots(result, args.out, seed=args.seed)
         for path in paths:
             ui.info(f"wrote {path}")
     return 0
