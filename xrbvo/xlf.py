@@ -1,55 +1,85 @@
-"""X-ray luminosity functions of X-ray binaries and the numbers a survey should detect.
+"""X-ray luminosity functions of Galactic X-ray binaries and the numbers surveys should detect.
 
-The Galactic populations of high- and low-mass X-ray binaries are described by
-broken power-law luminosity functions measured in the hard X-ray band of the
-INTEGRAL/IBIS Galactic survey (17-60 keV)::
+The Galactic populations of high- and low-mass X-ray binaries (HMXBs, LMXBs) are
+described by broken power-law luminosity functions measured in the hard X-ray
+band of the INTEGRAL/IBIS 9-year Galactic survey (17-60 keV)::
 
     dN/dL = K (L / L_br)^-alpha1    for L_min <= L <  L_br
     dN/dL = K (L / L_br)^-alpha2    for L_br  <= L <= L_max
 
-normalised so that ``n_total`` sources have ``L >= L_min``.  Folding such a
-function with the Galactic distribution of the class, the absorbing column in
-front of each source and a survey's flux limit predicts how many binaries the
-survey detects, and, given the catalogues of known ones, how many of them are
-new.
+normalised so that ``N_total`` sources of the class in the Milky Way have
+``L >= L_min``.  Drawing a Galaxy of such sources (positions from the class's
+Galactic distribution, luminosities from its function), absorbing each by the
+gas in front of it, converting to a survey's band with an absorbed power law
+and applying the survey's flux limit predicts how many of them INTEGRAL and
+eROSITA detect, and how many eROSITA detects that INTEGRAL does not (the "new"
+ones).  :func:`expected_numbers` does this many times, each with parameters
+drawn from their published uncertainties.
 
-Numbers and their sources
--------------------------
-The shape parameters follow the INTEGRAL 9-year Galactic survey (Krivonos et al.
-2012, A&A 545, A27) as analysed by Lutovinov et al. (2013, MNRAS 431, 327) for
-persistent HMXBs (the function steepens near 2-3e36 erg/s, 17-60 keV) and by
-Revnivtsev et al. (2008, A&A 491, 209) for LMXBs (slope ~1.0 below ~1e37 erg/s,
-17-60 keV), with the bright-end LMXB slope of Gilfanov (2004, MNRAS 349, 146).
-Doroshenko et al. (2014, A&A 567, A7) fitted the same broken power laws to the
-9-year survey for eROSITA predictions; the seed work's Table 1 quotes them.  The
-values in :data:`INTEGRAL_HMXB` and :data:`INTEGRAL_LMXB` are rounded readings of
-these papers, not a fit made here: check them against the table you cite, and
-pass your own :class:`BrokenPowerLawLF` where they differ.  The normalisations
-are ~110 HMXBs and ~200 LMXBs above 1e35 erg/s in the Galaxy (Lutovinov et al.
-2013; Grimm, Gilfanov & Sunyaev 2002, A&A 391, 923).  eRASS1 reaches far below
-the luminosities INTEGRAL measured, so the functions are extrapolated with
-``alpha1`` down to ``L_min = 1e33 erg/s`` (17-60 keV): ``n_total`` is the number
-above that (~830 HMXBs, ~360 LMXBs).  The predictions depend on this
-extrapolation; :meth:`BrokenPowerLawLF.with_l_min` moves ``L_min`` keeping the
-number above 1e35 erg/s.
+The published parameters
+------------------------
+Doroshenko, Ducci, Santangelo & Sasaki (2014, A&A 567, A7, "Population of the
+Galactic X-ray binaries and eROSITA") fitted these functions to the XRBs of the
+INTEGRAL 9-year Galactic survey (Krivonos et al. 2012, A&A 545, A27).  The seed
+work's Table 1 quotes them (errors: +upper, -lower; read as 68% intervals):
 
-Band conversion
----------------
-A luminosity function measured in one band becomes one in another band by
-scaling every luminosity by the ratio of the band energy fluxes of the class's
-spectral model; the slopes are unchanged.  The spectral model is the one the
-simulator uses for the class: a power law of photon index Gamma (HMXB 1.0,
-LMXB 1.8), optionally with an exponential cut-off ``exp(-E/E_cut)``.  For a pure
-power law::
+=======================  ======================  =======================
+                         LMXB                    HMXB
+=======================  ======================  =======================
+L_br (1e36 erg/s)        8 (+7, -6.5)            0.55 (+4.6, -0.28)
+alpha_1                  0.9 (+0.2, -0.4)        0.3 (+0.8, -0.2)
+alpha_2                  2.6 (+3, -0.9)          2.1 (+3, -0.6)
+N_total in the Milky Way 200 (+175, -75)         110 (+180, -10)
+=======================  ======================  =======================
 
-    L(0.2-2.3 keV) / L(17-60 keV) = (2.3^(2-G) - 0.2^(2-G)) / (60^(2-G) - 17^(2-G))
+These are :data:`DOROSHENKO2014`.  The table does not quote the luminosity the
+number refers to; we take ``L_min = 1e32 erg/s`` (17-60 keV,
+:data:`L_MIN_DEFAULT`), for two reasons.  First, the table calls ``N_total``
+the number in the Milky Way and quotes INTEGRAL's detected fraction as
+108/N_total (29-86% = 108/375-108/125; HMXBs 82/300-82/100), so the function
+must describe the whole population, far below INTEGRAL's reach.  With the
+Galactic distributions and the INTEGRAL limit used here, the function at the
+published values gives back INTEGRAL's 108 LMXBs only if it extends down to
+~1e32 erg/s (INTEGRAL then detects ~115; with L_min = 1e33, 1e34, 1e35 erg/s it
+would detect ~130, ~154, ~193).  Second, ~1e32 erg/s is where persistently
+accreting binaries give way to quiescent ones (1e30-1e33 erg/s), which a
+function fitted to persistent sources does not describe.  Because both
+low-luminosity slopes are below 1 the number integral converges towards low
+luminosities: for HMXBs (alpha_1 = 0.3) the choice hardly matters (INTEGRAL
+detects 85-89 of 110 for any L_min from 1e31 to 1e34 erg/s); for LMXBs
+(alpha_1 = 0.9) it does, and it also moves eROSITA's numbers, since eROSITA
+reaches such luminosities across several kpc.  ``l_min`` is a parameter of
+:class:`XLFParameters` (command line: ``--l-min``).
 
-which is 0.0488 for Gamma = 1.0 (-1.31 dex) and 0.903 for Gamma = 1.8 (-0.04
-dex).  Real spectra curve (HMXBs cut off at 10-20 keV, LMXBs in the soft state
-are thermal), so a pure power law places the soft-band luminosities of bright
-HMXBs low (by ~9 for Gamma = 1 with a cut-off at 15 keV, see :func:`band_factor`
-with ``e_cut_kev``).  The simulator uses the pure power law, and so does this
-module, so that the two agree.
+Monte Carlo over the uncertainties
+----------------------------------
+Each parameter is drawn independently from a split normal
+(:class:`SplitNormal`): a half-Gaussian of width ``minus`` below the published
+value and one of width ``plus`` above it, each side holding half of the
+probability, so that the published value is the median and value - minus,
+value + plus are the 16th and 84th percentiles, as the table states.  (The
+other common convention, a density continuous at the value, would put only 6%
+of the HMXB break luminosities below 0.55e36 erg/s and move their median to
+3.4e36 erg/s: not what the table says.)  Physical bounds are applied by
+redrawing (a truncated split normal): ``L_min < L_br < L_max``,
+``alpha_1 >= 0``, ``alpha_2 > 1`` (a bright end flatter than L^-1 would put the
+Galaxy's luminosity in its single brightest source) and ``N_total > 0``.  The
+published errors come from a joint fit, so the parameters are correlated (e.g.
+L_br with alpha_2); drawing them independently widens the predicted ranges.
+
+Spectra and absorption
+----------------------
+Each source has an absorbed power-law spectrum (photon index: class parameter,
+HMXB 1.0 and LMXB 1.8 by default with a scatter of 0.3, as in the simulated sky,
+:data:`CLASS_GAMMA`).  Its column is the HI4PI total column along the sight
+line (:func:`xrbvo.physics.galactic_nh`) times the fraction of an exponential
+gas-and-dust disk (:data:`xrbvo.sim.sky.DUST`) that lies in front of it, plus
+the class's local column (as in the simulated sky).  The absorbed flux in a
+band follows from the 17-60 keV luminosity with
+:func:`xrbvo.physics.absorbed_band_flux` (Morrison & McCammon 1983
+cross-sections).  HI4PI holds atomic gas only; towards the inner Galaxy
+molecular gas adds a comparable column, so eROSITA soft-band fluxes of distant
+plane sources are, if anything, overestimated.
 """
 
 from __future__ import annotations
@@ -67,31 +97,115 @@ from .errors import InputError
 __all__ = [
     "INTEGRAL_BAND_KEV",
     "L_MIN_DEFAULT",
+    "L_MAX_DEFAULT",
+    "SplitNormal",
     "BrokenPowerLawLF",
+    "XLFParameters",
+    "DOROSHENKO2014",
+    "INTEGRAL_LFS",
     "INTEGRAL_HMXB",
     "INTEGRAL_LMXB",
-    "INTEGRAL_LFS",
     "CLASS_GAMMA",
     "band_factor",
     "soft_band_lf",
+    "source_flux",
     "Footprint",
+    "DE_HALF",
     "SurveyModel",
-    "ERASS1_DE",
-    "ClassPrediction",
+    "INTEGRAL_IBIS",
+    "ERASS1_SOFT",
+    "ERASS1_HARD",
+    "PublishedPrediction",
+    "PUBLISHED",
+    "PUBLISHED_NEW_DE_TOTAL",
+    "QUANTITIES",
+    "ClassResult",
     "XlfResult",
-    "detection_probability",
-    "count_known",
     "expected_numbers",
 ]
 
 #: The INTEGRAL/IBIS survey band (keV) in which the luminosity functions are measured.
 INTEGRAL_BAND_KEV = (17.0, 60.0)
 
-#: Photon index of each class's spectral model (the simulator's mean, see
-#: :data:`xrbvo.sim.populations.CLASS_MODELS`); used for band conversions.
+#: Lowest 17-60 keV luminosity (erg/s) of the populations: the number N_total refers to it
+#: (see the module notes for why 1e32 erg/s).
+L_MIN_DEFAULT = 1e32
+
+#: Highest 17-60 keV luminosity (erg/s): a few 1e38 erg/s, the brightest Galactic
+#: X-ray binaries in the hard band (the functions fall steeply well before it).
+L_MAX_DEFAULT = 3e38
+
+#: Mean photon index of each class's power law (the simulated sky's,
+#: :data:`xrbvo.sim.populations.CLASS_MODELS`).
 CLASS_GAMMA: dict[str, float] = {"HMXB": 1.0, "LMXB": 1.8}
 
 Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class SplitNormal:
+    """A published value with asymmetric errors, as a split-normal distribution.
+
+    Below ``value`` a half-Gaussian of width ``minus``, above it one of width
+    ``plus``.  With ``equal_mass`` (default) each side holds half of the
+    probability, so ``value`` is the median and ``value - minus`` and
+    ``value + plus`` the 16th and 84th percentiles; otherwise the density is
+    continuous at ``value`` (the mode) and each side's share is proportional
+    to its width.  Draws outside [``lower``, ``upper``] are redrawn.
+
+    Examples
+    --------
+    >>> d = SplitNormal(8.0, 7.0, 6.5, lower=0.0)
+    >>> x = d.sample(np.random.default_rng(0), 20000)
+    >>> bool(x.min() > 0.0), round(float(np.median(x)), 0)
+    (True, 8.0)
+    """
+
+    value: float
+    """Published (central) value."""
+    plus: float
+    """Upper 1-sigma error (positive)."""
+    minus: float
+    """Lower 1-sigma error (positive)."""
+    lower: float = -math.inf
+    """Lowest allowed value (exclusive); draws at or below it are redrawn."""
+    upper: float = math.inf
+    """Highest allowed value (exclusive)."""
+    equal_mass: bool = True
+    """Each side holds half of the probability (True) or the density is continuous (False)."""
+
+    def __post_init__(self) -> None:
+        if not (self.plus >= 0 and self.minus >= 0 and math.isfinite(self.value)):
+            raise InputError(f"split normal: value must be finite and errors >= 0 "
+                             f"(got {self.value} +{self.plus} -{self.minus})")
+        if not self.lower < self.value < self.upper:
+            raise InputError(f"split normal: value {self.value:g} must lie inside the bounds "
+                             f"({self.lower:g}, {self.upper:g}); widen the bounds or fix the value")
+
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> np.ndarray | float:
+        """Draw ``size`` values (one float if ``size`` is None)."""
+        n = 1 if size is None else int(size)
+        out = np.empty(n)
+        todo = np.arange(n)
+        p_low = 0.5 if self.equal_mass else self.minus / max(self.minus + self.plus, 1e-300)
+        for _ in range(1000):
+            k = len(todo)
+            z = np.abs(rng.standard_normal(k))
+            low = rng.random(k) < p_low
+            x = np.where(low, self.value - z * self.minus, self.value + z * self.plus)
+            ok = (x > self.lower) & (x < self.upper)
+            out[todo[ok]] = x[ok]
+            todo = todo[~ok]
+            if len(todo) == 0:
+                break
+        else:  # pragma: no cover - needs bounds holding almost no probability
+            raise InputError(f"split normal {self}: the bounds hold almost none of the probability")
+        return float(out[0]) if size is None else out
+
+    def describe(self, scale: float = 1.0, fmt: str = "g") -> str:
+        """``value (+plus, -minus)``, divided by ``scale``."""
+        return (f"{self.value / scale:{fmt}} (+{self.plus / scale:{fmt}}, "
+                f"-{self.minus / scale:{fmt}})")
 
 
 def _seg_integral(a: float, x1, x2):
@@ -151,18 +265,6 @@ class BrokenPowerLawLF:
     """Highest luminosity (erg/s, in ``band_kev``)."""
     band_kev: tuple[float, float] = INTEGRAL_BAND_KEV
     """Energy band of the luminosities (keV)."""
-    sigma_log_l_break: float = 0.0
-    """1-sigma uncertainty of log10 ``l_break`` (dex), for Monte Carlo draws."""
-    sigma_alpha1: float = 0.0
-    """1-sigma uncertainty of ``alpha1``."""
-    sigma_alpha2: float = 0.0
-    """1-sigma uncertainty of ``alpha2``."""
-    sigma_n_frac: float = 0.0
-    """Fractional 1-sigma uncertainty of ``n_total``."""
-    l_anchor: float | None = None
-    """Luminosity above which the number was measured (erg/s, in ``band_kev``);
-    :meth:`perturbed` keeps the number above it and lets the slopes move the
-    extrapolation.  None: ``l_min``."""
     name: str = ""
     """Population name (e.g. ``"HMXB"``)."""
     reference: str = ""
@@ -266,48 +368,12 @@ class BrokenPowerLawLF:
         """The same population with luminosities in another band.
 
         Every luminosity is multiplied by :func:`band_factor` of the spectral
-        model (photon index ``gamma``, optional cut-off ``e_cut_kev``); slopes,
-        number and uncertainties are unchanged.
+        model (photon index ``gamma``, optional cut-off ``e_cut_kev``); slopes
+        and number are unchanged.
         """
         k = band_factor(gamma, self.band_kev, band_kev, e_cut_kev=e_cut_kev)
         return replace(self, l_break=self.l_break * k, l_min=self.l_min * k, l_max=self.l_max * k,
-                       l_anchor=None if self.l_anchor is None else self.l_anchor * k,
                        band_kev=(float(band_kev[0]), float(band_kev[1])))
-
-    def with_l_min(self, l_min: float) -> "BrokenPowerLawLF":
-        """The same function cut (or extrapolated) at another lowest luminosity.
-
-        ``n_total`` changes so that the number above any luminosity inside both
-        ranges stays the same; ``l_break`` must stay inside the new range.
-        """
-        anchor = self.l_min if self.l_anchor is None else self.l_anchor
-        new = replace(self, l_min=float(l_min), n_total=1.0, l_anchor=anchor)
-        lo = max(self.l_min, float(l_min))
-        ref_old = float(self.n_above(lo))
-        ref_new = float(new.n_above(lo))
-        return replace(new, n_total=ref_old / ref_new if ref_new > 0 else 0.0)
-
-    def _n_anchor(self) -> tuple[float, float]:
-        anchor = self.l_min if self.l_anchor is None else self.l_anchor
-        return anchor, float(self.n_above(anchor))
-
-    def perturbed(self, rng: np.random.Generator) -> "BrokenPowerLawLF":
-        """A draw of the parameters from their stated 1-sigma uncertainties (Gaussian).
-
-        The number above ``l_anchor`` (where it was measured) varies by
-        ``sigma_n_frac``; ``n_total`` follows from it and the drawn slopes.  The
-        number stays positive and ``l_break`` inside (``l_min``, ``l_max``).
-        """
-        anchor, n_anchor = self._n_anchor()
-        log_br = math.log10(self.l_break) + self.sigma_log_l_break * rng.standard_normal()
-        log_br = min(max(log_br, self.lo + 0.01), self.hi - 0.01)
-        n = n_anchor * max(1.0 + self.sigma_n_frac * rng.standard_normal(), 0.05)
-        new = replace(self, l_break=10.0 ** log_br,
-                      alpha1=self.alpha1 + self.sigma_alpha1 * rng.standard_normal(),
-                      alpha2=self.alpha2 + self.sigma_alpha2 * rng.standard_normal(),
-                      n_total=1.0)
-        frac = float(new.sf(math.log10(anchor)))
-        return replace(new, n_total=n / frac if frac > 0 else 0.0)
 
 
 def band_factor(gamma: float, from_band: tuple[float, float], to_band: tuple[float, float], *,
@@ -338,44 +404,124 @@ def band_factor(gamma: float, from_band: tuple[float, float], to_band: tuple[flo
     return flux(to_band) / flux(from_band)
 
 
-#: Lowest 17-60 keV luminosity to which the functions are extrapolated (erg/s):
-#: two decades below the INTEGRAL survey's reach, where eRASS1 still sees binaries at kpc distances.
-L_MIN_DEFAULT = 1e33
+@dataclass(frozen=True)
+class XLFParameters:
+    """Published parameters of a class's luminosity function, with their uncertainties.
 
-#: Persistent HMXBs, 17-60 keV (Lutovinov et al. 2013; Doroshenko et al. 2014); see the module notes.
-#: Normalised to N(>1e35 erg/s) = 110 and extrapolated with ``alpha1`` down to :data:`L_MIN_DEFAULT`.
-INTEGRAL_HMXB = BrokenPowerLawLF(
-    l_break=2.5e36, alpha1=1.40, alpha2=2.2, n_total=110.0, l_min=1e35, l_max=3e38,
-    sigma_log_l_break=0.2, sigma_alpha1=0.13, sigma_alpha2=0.4, sigma_n_frac=0.2,
-    name="HMXB",
-    reference="INTEGRAL 9-yr survey: Lutovinov et al. 2013, MNRAS 431, 327; Doroshenko et al. 2014, A&A 567, A7",
-).with_l_min(L_MIN_DEFAULT)
+    ``l_break`` is in erg/s (17-60 keV unless ``band_kev`` says otherwise),
+    ``n_total`` the number in the Milky Way above ``l_min``.
+    """
 
-#: LMXBs, 17-60 keV (Revnivtsev et al. 2008; Gilfanov 2004; Doroshenko et al. 2014); see the module notes.
-#: Normalised to N(>1e35 erg/s) = 200 and extrapolated with ``alpha1`` down to :data:`L_MIN_DEFAULT`.
-INTEGRAL_LMXB = BrokenPowerLawLF(
-    l_break=1.0e37, alpha1=1.0, alpha2=1.9, n_total=200.0, l_min=1e35, l_max=3e38,
-    sigma_log_l_break=0.3, sigma_alpha1=0.2, sigma_alpha2=0.3, sigma_n_frac=0.25,
-    name="LMXB",
-    reference="INTEGRAL: Revnivtsev et al. 2008, A&A 491, 209; Gilfanov 2004, MNRAS 349, 146; "
-              "Doroshenko et al. 2014, A&A 567, A7",
-).with_l_min(L_MIN_DEFAULT)
+    name: str
+    """Class name (``"HMXB"``, ``"LMXB"``)."""
+    l_break: SplitNormal
+    """Break luminosity (erg/s)."""
+    alpha1: SplitNormal
+    """Differential slope below the break."""
+    alpha2: SplitNormal
+    """Differential slope above the break."""
+    n_total: SplitNormal
+    """Number in the Milky Way with L >= ``l_min``."""
+    l_min: float = L_MIN_DEFAULT
+    """Luminosity ``n_total`` refers to (erg/s)."""
+    l_max: float = L_MAX_DEFAULT
+    """Highest luminosity (erg/s)."""
+    band_kev: tuple[float, float] = INTEGRAL_BAND_KEV
+    """Band of the luminosities (keV)."""
+    reference: str = ""
+    """Where the numbers come from."""
 
-#: The published functions by class name.
-INTEGRAL_LFS: dict[str, BrokenPowerLawLF] = {"HMXB": INTEGRAL_HMXB, "LMXB": INTEGRAL_LMXB}
+    def __post_init__(self) -> None:
+        if not (0.0 < self.l_min < self.l_break.value < self.l_max):
+            raise InputError(f"{self.name} luminosity function: need 0 < l_min < l_break < l_max "
+                             f"(got {self.l_min:g}, {self.l_break.value:g}, {self.l_max:g} erg/s); "
+                             "choose l_min below the break")
+
+    def nominal(self) -> BrokenPowerLawLF:
+        """The function at the published values."""
+        return BrokenPowerLawLF(self.l_break.value, self.alpha1.value, self.alpha2.value, self.n_total.value,
+                                l_min=self.l_min, l_max=self.l_max, band_kev=self.band_kev, name=self.name,
+                                reference=self.reference)
+
+    def bounded(self) -> "XLFParameters":
+        """The same with the physical bounds of the Monte Carlo draws set (see the module notes)."""
+        return replace(
+            self,
+            l_break=replace(self.l_break, lower=max(self.l_break.lower, self.l_min),
+                            upper=min(self.l_break.upper, self.l_max)),
+            alpha1=replace(self.alpha1, lower=max(self.alpha1.lower, -1e-12)),
+            alpha2=replace(self.alpha2, lower=max(self.alpha2.lower, 1.0)),
+            n_total=replace(self.n_total, lower=max(self.n_total.lower, 0.0)))
+
+    def draw(self, rng: np.random.Generator) -> BrokenPowerLawLF:
+        """One function with every parameter drawn from its (bounded) split normal."""
+        b = self.bounded()
+        return BrokenPowerLawLF(b.l_break.sample(rng), max(b.alpha1.sample(rng), 0.0), b.alpha2.sample(rng),
+                                b.n_total.sample(rng), l_min=self.l_min, l_max=self.l_max,
+                                band_kev=self.band_kev, name=self.name, reference=self.reference)
+
+    def with_l_min(self, l_min: float) -> "XLFParameters":
+        """The same published numbers, now referring to another lowest luminosity."""
+        return replace(self, l_min=float(l_min))
 
 
-def soft_band_lf(cls: str, lf: BrokenPowerLawLF | None = None) -> BrokenPowerLawLF:
+_REF = ("Doroshenko, Ducci, Santangelo & Sasaki 2014, A&A 567, A7 (INTEGRAL/IBIS 9-year Galactic survey, "
+        "17-60 keV), as quoted in the seed work's Table 1")
+
+#: The published luminosity functions (17-60 keV) by class; see the module notes.
+DOROSHENKO2014: dict[str, XLFParameters] = {
+    "LMXB": XLFParameters("LMXB", SplitNormal(8e36, 7e36, 6.5e36), SplitNormal(0.9, 0.2, 0.4),
+                          SplitNormal(2.6, 3.0, 0.9), SplitNormal(200.0, 175.0, 75.0), reference=_REF),
+    "HMXB": XLFParameters("HMXB", SplitNormal(0.55e36, 4.6e36, 0.28e36), SplitNormal(0.3, 0.8, 0.2),
+                          SplitNormal(2.1, 3.0, 0.6), SplitNormal(110.0, 180.0, 10.0), reference=_REF),
+}
+
+#: The functions at the published values (17-60 keV), by class.
+INTEGRAL_LFS: dict[str, BrokenPowerLawLF] = {k: v.nominal() for k, v in DOROSHENKO2014.items()}
+INTEGRAL_HMXB = INTEGRAL_LFS["HMXB"]
+INTEGRAL_LMXB = INTEGRAL_LFS["LMXB"]
+
+
+def soft_band_lf(cls: str, lf: BrokenPowerLawLF | None = None, *, gamma: float | None = None) -> BrokenPowerLawLF:
     """The luminosity function of class ``cls`` in the eRASS1 soft band (0.2-2.3 keV, unabsorbed).
 
-    Converted from ``lf`` (default: the INTEGRAL function of the class) with the
-    class's power-law photon index :data:`CLASS_GAMMA`.  This is what the
-    simulated sky draws from.
+    Converted from ``lf`` (default: the published function of the class) with
+    a power law of photon index ``gamma`` (default :data:`CLASS_GAMMA`).  The
+    simulated sky draws its X-ray binaries from this.
     """
     if cls not in CLASS_GAMMA:
         raise InputError(f"no luminosity function for class {cls!r}; known: {', '.join(CLASS_GAMMA)}")
     lf = INTEGRAL_LFS[cls] if lf is None else lf
-    return lf.to_band(physics.ERASS1_SOFT_KEV, gamma=CLASS_GAMMA[cls])
+    return lf.to_band(physics.ERASS1_SOFT_KEV, gamma=CLASS_GAMMA[cls] if gamma is None else gamma)
+
+
+def source_flux(lum_erg_s, distance_pc, nh_cm2, gamma, band_kev: tuple[float, float], *,
+                lum_band_kev: tuple[float, float] = INTEGRAL_BAND_KEV) -> np.ndarray:
+    """Absorbed flux (erg/cm2/s) in ``band_kev`` of a source with an absorbed power-law spectrum.
+
+    Parameters
+    ----------
+    lum_erg_s : array_like
+        Unabsorbed luminosity in ``lum_band_kev`` (erg/s; default 17-60 keV).
+    distance_pc : array_like
+        Distance (pc).
+    nh_cm2 : array_like
+        Absorbing column in front of the source (cm^-2).
+    gamma : array_like
+        Photon index.
+    band_kev : (float, float)
+        Band of the flux (keV).
+
+    Examples
+    --------
+    A Gamma = 2 power law has equal energy flux per logarithmic energy interval:
+
+    >>> f = source_flux(1e36, 1000.0, 0.0, 2.0, (0.2, 2.3))
+    >>> round(float(f[0] / (1e36 / (4 * np.pi * 3.0857e21**2)) / (np.log(11.5) / np.log(60 / 17))), 6)
+    1.0
+    """
+    flux_ref = physics.luminosity_to_flux(lum_erg_s, distance_pc)
+    return np.atleast_1d(physics.absorbed_band_flux(flux_ref, gamma, nh_cm2, band_kev, ref_band=lum_band_kev))
 
 
 # ======================================================================================
@@ -426,41 +572,124 @@ class Footprint:
                 f"({self.area_deg2:,.0f} deg2)")
 
 
+#: The eROSITA-DE half of the sky (Galactic longitude 180-360 deg), whose eRASS1 data are public.
+DE_HALF = Footprint(180.0, 360.0, -90.0, 90.0)
+
+
 @dataclass(frozen=True)
 class SurveyModel:
-    """What a survey sees: a footprint and a soft-band completeness curve."""
+    """What a survey detects: a band, a flux limit with a completeness curve, a footprint.
+
+    The probability of detecting a source of absorbed flux ``F`` (in
+    ``band_kev``) is logistic in log10 F, 0.5 at the flux limit (the simulated
+    sky's curve).  The limit may be lower in the Galactic plane
+    (``|b| < plane_b_deg``) than outside it (``flux_limit_off_plane``).
+    """
 
     name: str
     """Label shown in tables."""
+    band_kev: tuple[float, float]
+    """Detection band (keV)."""
+    flux_limit: float
+    """Absorbed flux (erg/cm2/s, in ``band_kev``) detected with 50% probability (in the plane)."""
+    completeness_width_dex: float = 0.08
+    """Width of the logistic completeness curve in log10 flux."""
     footprint: Footprint = field(default_factory=Footprint)
     """Where the survey looked."""
-    flux_limit: float = 5e-14
-    """Absorbed flux (erg/cm2/s, in ``band_kev``) detected with 50% probability."""
-    completeness_width_dex: float = 0.08
-    """Width of the logistic completeness curve in log10 flux (as in the simulator)."""
-    band_kev: tuple[float, float] = physics.ERASS1_SOFT_KEV
-    """Detection band (keV)."""
+    plane_b_deg: float | None = None
+    """If set, ``flux_limit`` applies at |b| below it and ``flux_limit_off_plane`` above."""
+    flux_limit_off_plane: float | None = None
+    """Flux limit at |b| >= ``plane_b_deg``."""
+    note: str = ""
+    """Why these numbers."""
 
     def __post_init__(self) -> None:
         if not self.flux_limit > 0:
             raise InputError(f"survey {self.name!r}: flux_limit must be positive erg/cm2/s (got {self.flux_limit})")
         if not self.completeness_width_dex > 0:
-            raise InputError(f"survey {self.name!r}: completeness_width_dex must be positive")
+            raise InputError(f"survey {self.name!r}: completeness_width_dex must be positive "
+                             f"(got {self.completeness_width_dex})")
+        if not (len(self.band_kev) == 2 and 0.0 < self.band_kev[0] < self.band_kev[1]):
+            raise InputError(f"survey {self.name!r}: band_kev must be (low, high) keV with 0 < low < high "
+                             f"(got {self.band_kev})")
+        if (self.plane_b_deg is None) != (self.flux_limit_off_plane is None):
+            raise InputError(f"survey {self.name!r}: give both plane_b_deg and flux_limit_off_plane, or neither")
+        if self.flux_limit_off_plane is not None and not self.flux_limit_off_plane > 0:
+            raise InputError(f"survey {self.name!r}: flux_limit_off_plane must be positive erg/cm2/s")
+
+    def flux_limit_at(self, b_deg) -> np.ndarray:
+        """The 50%-completeness flux at Galactic latitude ``b_deg``."""
+        b = np.asarray(b_deg, dtype=float)
+        if self.plane_b_deg is None:
+            return np.full(b.shape, self.flux_limit)
+        return np.where(np.abs(b) < self.plane_b_deg, self.flux_limit, self.flux_limit_off_plane)
+
+    def detection_probability(self, flux, b_deg=0.0) -> np.ndarray:
+        """Probability of detecting sources of absorbed flux ``flux`` at latitude ``b_deg``."""
+        x = (np.log10(np.maximum(np.asarray(flux, dtype=float), 1e-300))
+             - np.log10(self.flux_limit_at(b_deg))) / self.completeness_width_dex
+        return 1.0 / (1.0 + np.exp(-np.clip(x, -50.0, 50.0)))
+
+    def describe(self) -> str:
+        s = f"{self.name}: {self.band_kev[0]:g}-{self.band_kev[1]:g} keV, 50% at {self.flux_limit:.2g} erg/cm2/s"
+        if self.plane_b_deg is not None:
+            s += f" at |b|<{self.plane_b_deg:g} deg, {self.flux_limit_off_plane:.2g} above"
+        return s
 
 
-#: eRASS1, German half of the sky (Galactic l >= 180 deg), 0.2-2.3 keV, ~5e-14 erg/cm2/s
-#: (Merloni et al. 2024, A&A 682, A34).
-ERASS1_DE = SurveyModel("eRASS1-DE", Footprint(180.0, 360.0, -90.0, 90.0), 5e-14, 0.08)
+#: INTEGRAL/IBIS 9-year Galactic survey, 17-60 keV (Krivonos et al. 2012, A&A 545, A27).
+INTEGRAL_IBIS = SurveyModel(
+    "INTEGRAL/IBIS", INTEGRAL_BAND_KEV, 1e-11, 0.08, plane_b_deg=17.5, flux_limit_off_plane=4e-11,
+    note="1e-11 erg/cm2/s (0.7 mCrab; 1 mCrab = 1.43e-11 in 17-60 keV) in the plane, |b| < 17.5 deg, "
+         "where the 9-year survey reaches about 1 mCrab over most of the area and 0.3-0.5 mCrab in the "
+         "deep inner-Galaxy fields; 4e-11 (~3 mCrab) outside, where the exposure is much shorter.")
 
+#: eRASS1 main catalogue band, 0.2-2.3 keV, 5e-14 erg/cm2/s at 50% completeness (Merloni et al. 2024).
+ERASS1_SOFT = SurveyModel(
+    "eRASS1 0.2-2.3 keV", physics.ERASS1_SOFT_KEV, 5e-14, 0.08,
+    note="Merloni et al. 2024 (A&A 682, A34): 50% completeness at ~5e-14 erg/cm2/s, 0.2-2.3 keV.")
 
-def detection_probability(flux, flux_limit: float, width_dex: float) -> np.ndarray:
-    """Logistic completeness in log10 flux: 0.5 at ``flux_limit`` (the simulator's curve)."""
-    x = (np.log10(np.maximum(np.asarray(flux, dtype=float), 1e-300)) - math.log10(flux_limit)) / width_dex
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -50.0, 50.0)))
+#: eRASS1 hard catalogue band, 2.3-5 keV (Merloni et al. 2024: 5466 sources on the DE half).
+ERASS1_HARD = SurveyModel(
+    "eRASS1 2.3-5 keV", physics.ERASS1_HARD_KEV, 1e-12, 0.08,
+    note="An estimate: the 5466 hard-band sources on the DE half (0.27 per deg2) match the "
+         "extragalactic 2.3-5 keV counts near ~5e-13 erg/cm2/s, where the catalogue is far from complete; "
+         "we take 1e-12 for 50% completeness.  A parameter (--erosita-hard-limit).")
 
 
 # ======================================================================================
-# The Galaxy: positions, columns, fluxes
+# The published predictions
+
+
+@dataclass(frozen=True)
+class PublishedPrediction:
+    """The seed work's Table 1 predictions for one class (Doroshenko et al. 2014)."""
+
+    n_integral: int
+    """X-ray binaries of the class detected by INTEGRAL (the 9-year sample)."""
+    frac_integral: tuple[float, float]
+    """Detected fraction quoted for INTEGRAL (= n_integral / the N_total interval)."""
+    n_erosita: tuple[float, float]
+    """Range of the number eROSITA detects (all sky)."""
+    frac_erosita: tuple[float, float]
+    """Range of eROSITA's detected fraction."""
+    n_new: tuple[float, float]
+    """Range of the number new with eROSITA (= n_erosita - n_integral in the table)."""
+
+
+#: Table 1 of the seed work, by class.
+PUBLISHED: dict[str, PublishedPrediction] = {
+    "LMXB": PublishedPrediction(108, (0.29, 0.86), (130, 270), (0.75, 0.95), (22, 162)),
+    "HMXB": PublishedPrediction(82, (0.27, 0.82), (105, 220), (0.78, 0.96), (23, 138)),
+}
+
+#: New X-ray binaries (both classes) expected on the eROSITA-DE half (l > 180 deg).
+PUBLISHED_NEW_DE_TOTAL = (22, 150)
+
+
+
+# ======================================================================================
+# The Galaxy: positions, columns
 
 
 def _inverse_cdf_sample(grid, weight, n, rng):
@@ -524,258 +753,194 @@ def _column_fraction(l_deg, b_deg, d_pc, *, chunk: int = 4000) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class _Sightlines:
-    """Monte Carlo sample of a class's Galaxy: where each object would be and how dim it looks."""
+class _Pool:
+    """Sight lines of a class's Galaxy: where objects would be and how bright per unit luminosity."""
 
-    n_sample: int
-    in_footprint: np.ndarray  # bool, per sampled object
-    log_k: np.ndarray  # log10(absorbed flux / unabsorbed soft luminosity), in-footprint objects only
-    distance_pc: np.ndarray  # in-footprint objects only
-    nh: np.ndarray  # in-footprint objects only
+    l_deg: np.ndarray
+    b_deg: np.ndarray
+    distance_pc: np.ndarray
+    nh: np.ndarray
+    gamma: np.ndarray
+    log_k: dict  # survey name -> log10(absorbed band flux / 17-60 keV luminosity), cm^-2
 
 
-def _sightlines(cls: str, survey: SurveyModel, n_sample: int, rng: np.random.Generator) -> _Sightlines:
+def _pool(cls: str, surveys: Sequence[SurveyModel], n: int, rng: np.random.Generator, *,
+          gamma: float, gamma_scatter: float, local_absorption: bool, band_kev) -> _Pool:
     from .sim.populations import CLASS_MODELS
 
     model = CLASS_MODELS[cls]
-    x, y, z = _sample_positions(model.spatial, n_sample, rng)
+    x, y, z = _sample_positions(model.spatial, n, rng)
     l, b, d_pc = _heliocentric(x, y, z)
-    inside = survey.footprint.contains(l, b)
-    l, b, d_pc = l[inside], b[inside], d_pc[inside]
-    m = len(d_pc)
-    nh = physics.galactic_nh(l, b) * _column_fraction(l, b, d_pc) if m else np.zeros(0)
-    if model.local_nh_log is not None:
-        nh = nh + 10.0 ** rng.normal(*model.local_nh_log, m)
-    gamma = rng.normal(*model.gamma, m)
-    # Absorbed survey-band flux per unit unabsorbed 0.2-2.3 keV luminosity.
-    band_ratio = physics.absorbed_band_flux(1.0, gamma, nh, survey.band_kev, ref_band=physics.ERASS1_SOFT_KEV)
-    k = band_ratio / (4.0 * math.pi * (d_pc * 3.0857e18) ** 2)
-    return _Sightlines(n_sample, inside, np.log10(np.maximum(k, 1e-300)), d_pc, nh)
+    nh = physics.galactic_nh(l, b) * _column_fraction(l, b, d_pc)
+    if local_absorption and model.local_nh_log is not None:
+        nh = nh + 10.0 ** rng.normal(*model.local_nh_log, n)
+    g = rng.normal(gamma, gamma_scatter, n) if gamma_scatter > 0 else np.full(n, float(gamma))
+    log_k = {}
+    for s in surveys:
+        k = source_flux(1.0, d_pc, nh, g, s.band_kev, lum_band_kev=band_kev)
+        log_k[s.name] = np.log10(np.maximum(k, 1e-300))
+    return _Pool(l, b, d_pc, nh, g, log_k)
 
 
-def _detection_curve(lf_soft: BrokenPowerLawLF, survey: SurveyModel, step_dex: float = 0.005
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """Detection probability, averaged over the LF, as a function of y = log10(F/L).
-
-    ``G(y) = sum_j m_j P(y + x_j)`` with ``m_j`` the LF's mass in the luminosity
-    bin ``x_j``; on one uniform grid this is a correlation, computed once per LF.
-    Returns the grid of y and G.
-    """
-    n_x = max(int(math.ceil((lf_soft.hi - lf_soft.lo) / step_dex)), 2)
-    edges = np.linspace(lf_soft.lo, lf_soft.hi, n_x + 1)
-    dx = edges[1] - edges[0]
-    mass = -np.diff(lf_soft.sf(edges))
-    x0 = 0.5 * (edges[0] + edges[1])
-    log_f = math.log10(survey.flux_limit)
-    pad = 12.0 * survey.completeness_width_dex
-    y0 = log_f - lf_soft.hi - pad
-    n_y = int(math.ceil((lf_soft.hi - lf_soft.lo + 2 * pad) / dx)) + 1
-    s = y0 + x0 + dx * np.arange(n_y + n_x - 1)
-    p = 1.0 / (1.0 + np.exp(-np.clip((s - log_f) / survey.completeness_width_dex, -50.0, 50.0)))
-    g = np.correlate(p, mass, mode="valid")
-    return y0 + dx * np.arange(n_y), g
-
-
-def _expected_detected(lf_soft: BrokenPowerLawLF, hist: tuple[np.ndarray, np.ndarray], survey: SurveyModel) -> float:
-    """Sum over the sampled objects (histogram of log10 F/L) of their detection probability."""
-    centres, counts = hist
-    y, g = _detection_curve(lf_soft, survey)
-    return float(np.interp(centres, y, g, left=0.0, right=1.0) @ counts)
-
-
-def _n_above_flux(lf_soft: BrokenPowerLawLF, hist: tuple[np.ndarray, np.ndarray], logs: np.ndarray) -> np.ndarray:
-    """Sum over the sampled objects of the fraction brighter than each absorbed flux in ``logs``."""
-    centres, counts = hist
-    return lf_soft.sf(logs[:, None] - centres[None, :]) @ counts
-
-
-def _histogram(log_k: np.ndarray, step_dex: float = 0.005) -> tuple[np.ndarray, np.ndarray]:
-    if len(log_k) == 0:
-        return np.zeros(0), np.zeros(0)
-    lo = math.floor(log_k.min() / step_dex) * step_dex
-    n = int(math.ceil((log_k.max() - lo) / step_dex)) + 1
-    counts, edges = np.histogram(log_k, bins=n, range=(lo, lo + n * step_dex))
-    keep = counts > 0
-    return (0.5 * (edges[1:] + edges[:-1]))[keep], counts[keep].astype(float)
-
-
-# ======================================================================================
-# Known sources
-
-
-def count_known(table, footprint: Footprint) -> int:
-    """Number of rows of a catalogue of known sources inside ``footprint``.
-
-    ``table`` is an astropy Table (or a path read with :func:`xrbvo.io.read_table`)
-    with ICRS positions in degrees, in columns named ``RAdeg``/``DEdeg``,
-    ``RA``/``DEC`` or ``ra``/``dec`` (the XRBcats and Fortin et al. catalogues
-    use the first pair).  Rows without a position are not counted.
-    """
-    from astropy import units as u
-    from astropy.coordinates import SkyCoord
-
-    from .io import as_float, read_table
-
-    if not hasattr(table, "colnames"):
-        table = read_table(table)
-    pairs = (("RAdeg", "DEdeg"), ("RA", "DEC"), ("ra", "dec"), ("RA_ICRS", "DE_ICRS"), ("_RAJ2000", "_DEJ2000"))
-    for ra_name, dec_name in pairs:
-        if ra_name in table.colnames and dec_name in table.colnames:
-            break
-    else:
-        raise InputError(
-            "catalogue of known sources has no position columns; it needs RAdeg/DEdeg, RA/DEC or ra/dec "
-            f"in degrees (columns are: {', '.join(table.colnames[:12])}{'...' if len(table.colnames) > 12 else ''})")
-    ra = as_float(table[ra_name])
-    dec = as_float(table[dec_name])
-    ok = np.isfinite(ra) & np.isfinite(dec)
-    if not ok.any():
-        return 0
-    gal = SkyCoord(ra=ra[ok] * u.deg, dec=dec[ok] * u.deg, frame="icrs").galactic
-    return int(np.count_nonzero(footprint.contains(gal.l.deg, gal.b.deg)))
-
-
-# ======================================================================================
-# Expected numbers
+#: Quantities drawn per Monte Carlo realisation (keys of :attr:`ClassResult.draws`).
+QUANTITIES: dict[str, str] = {
+    "l_break": "break luminosity, 17-60 keV (erg/s)",
+    "alpha1": "slope below the break",
+    "alpha2": "slope above the break",
+    "n_total": "number in the Milky Way above L_min (parameter draw)",
+    "n_galaxy": "number in the realised Galaxy",
+    "n_integral": "detected by INTEGRAL/IBIS (17-60 keV)",
+    "n_erosita_soft": "detected by eRASS1 in 0.2-2.3 keV",
+    "n_erosita_hard": "detected by eRASS1 in 2.3-5 keV",
+    "n_erosita": "detected by eRASS1 in either band",
+    "n_new": "detected by eRASS1, not by INTEGRAL",
+    "n_galaxy_de": "in the realised Galaxy, l > 180 deg",
+    "n_integral_de": "detected by INTEGRAL, l > 180 deg",
+    "n_erosita_de": "detected by eRASS1, l > 180 deg",
+    "n_new_de": "detected by eRASS1 not INTEGRAL, l > 180 deg",
+}
 
 
 @dataclass(frozen=True)
-class ClassPrediction:
-    """Expected numbers of one class in one survey."""
+class ClassResult:
+    """Monte Carlo predictions for one class."""
 
     cls: str
     """Class name."""
-    lf: BrokenPowerLawLF
-    """Luminosity function used (INTEGRAL band)."""
-    lf_soft: BrokenPowerLawLF
-    """The same converted to the unabsorbed 0.2-2.3 keV band."""
-    n_footprint: float
-    """Expected number of the class inside the footprint (any flux)."""
-    n_detected: float
-    """Expected number detected, nominal parameters."""
-    detected_draws: np.ndarray
-    """Detected counts of the Monte Carlo realisations (parameter draws plus Poisson)."""
-    n_known: int | None
-    """Known sources of the class inside the footprint (None: no catalogue given)."""
-    median_distance_pc: float
-    """Median distance of the detected objects (nominal parameters)."""
-    logs_grid: np.ndarray
-    """log10 absorbed flux grid of the log N - log S curve."""
-    n_above_flux: np.ndarray
-    """Expected N(>S) in the footprint at ``logs_grid`` (nominal parameters)."""
-    n_above_flux_band: np.ndarray
-    """16th and 84th percentiles of N(>S) over the parameter draws, shape (2, len(logs_grid))."""
+    params: XLFParameters
+    """Published parameters used."""
+    gamma: float
+    """Mean photon index of the spectra."""
+    draws: Mapping[str, np.ndarray]
+    """One value per realisation for each key of :data:`QUANTITIES`."""
+    log_flux_grid: Mapping[str, np.ndarray]
+    """Per survey name: grid of log10 absorbed flux (erg/cm2/s) for the cumulative counts."""
+    cumulative: Mapping[str, np.ndarray]
+    """Per survey name: N(>S) over the whole sky, shape (n_mc, len(grid))."""
+    median_distance_pc: Mapping[str, float]
+    """Per survey name: median distance of the detected objects (all realisations)."""
 
-    def interval(self, lo_pct: float = 16.0, hi_pct: float = 84.0) -> tuple[float, float]:
-        """Percentiles of the detected counts over the Monte Carlo draws (nominal if none)."""
-        if len(self.detected_draws) == 0:
-            return self.n_detected, self.n_detected
-        return (float(np.percentile(self.detected_draws, lo_pct)), float(np.percentile(self.detected_draws, hi_pct)))
-
-    @property
-    def n_new(self) -> float | None:
-        """Expected detected minus known (at least 0); None without a catalogue of known sources."""
-        if self.n_known is None:
-            return None
-        return max(self.n_detected - self.n_known, 0.0)
+    def summary(self, key: str, *, fraction: bool = False) -> tuple[float, float, float]:
+        """Median, 16th and 84th percentile of a quantity (or of its fraction of ``n_galaxy``)."""
+        x = np.asarray(self.draws[key], dtype=float)
+        if fraction:
+            x = x / np.maximum(np.asarray(self.draws["n_galaxy"], dtype=float), 1.0)
+        med, lo, hi = np.percentile(x, [50.0, 16.0, 84.0])
+        return float(med), float(lo), float(hi)
 
 
 @dataclass(frozen=True)
 class XlfResult:
-    """Predictions of :func:`expected_numbers` for several classes."""
+    """Predictions of :func:`expected_numbers`."""
 
-    survey: SurveyModel
-    """The survey the numbers are for."""
-    predictions: Mapping[str, ClassPrediction]
+    classes: Mapping[str, ClassResult]
     """One entry per class."""
+    integral: SurveyModel
+    """INTEGRAL survey model."""
+    erosita: tuple[SurveyModel, ...]
+    """eROSITA band models (detected in any of them counts as detected)."""
     n_mc: int
-    """Number of Monte Carlo parameter draws."""
+    """Number of Monte Carlo realisations."""
+    n_sample: int
+    """Sight lines drawn per class for the geometry and absorption."""
     seed: int
     """Seed of the random generator."""
 
+    @property
+    def total_new_de(self) -> np.ndarray:
+        """New X-ray binaries of all classes on the l > 180 deg half, per realisation."""
+        return np.sum([np.asarray(c.draws["n_new_de"]) for c in self.classes.values()], axis=0)
+
     def table(self):
-        """One row per class, as an astropy Table with units and descriptions."""
+        """Median and 16th/84th percentiles of every quantity, one row per class and quantity.
+
+        An astropy Table with the published figures alongside where the seed
+        work's Table 1 has them.
+        """
         from astropy.table import Table
 
         rows = []
-        for p in self.predictions.values():
-            lo, hi = p.interval()
-            rows.append({
-                "class": p.cls,
-                "log_l_break": math.log10(p.lf.l_break),
-                "alpha1": p.lf.alpha1,
-                "alpha2": p.lf.alpha2,
-                "log_l_min": math.log10(p.lf.l_min),
-                "n_total": p.lf.n_total,
-                "log_l_break_soft": math.log10(p.lf_soft.l_break),
-                "log_l_min_soft": math.log10(p.lf_soft.l_min),
-                "n_footprint": p.n_footprint,
-                "n_detected": p.n_detected,
-                "n_detected_lo": lo,
-                "n_detected_hi": hi,
-                "n_known": -1 if p.n_known is None else p.n_known,
-                "n_new": np.nan if p.n_new is None else p.n_new,
-                "median_distance": p.median_distance_pc / 1000.0,
-            })
-        t = Table(rows=rows, names=list(rows[0]) if rows else None)
-        units = {"log_l_break": "dex(erg/s)", "log_l_min": "dex(erg/s)", "log_l_break_soft": "dex(erg/s)",
-                 "log_l_min_soft": "dex(erg/s)", "median_distance": "kpc"}
-        desc = {
-            "log_l_break": "break luminosity, 17-60 keV", "alpha1": "differential slope below the break",
-            "alpha2": "differential slope above the break", "log_l_min": "lowest luminosity, 17-60 keV",
-            "n_total": "number in the Galaxy above l_min",
-            "log_l_break_soft": "break luminosity, unabsorbed 0.2-2.3 keV",
-            "log_l_min_soft": "lowest luminosity, unabsorbed 0.2-2.3 keV",
-            "n_footprint": "expected number inside the footprint", "n_detected": "expected number detected",
-            "n_detected_lo": "16th percentile of detected counts (parameters + Poisson)",
-            "n_detected_hi": "84th percentile of detected counts (parameters + Poisson)",
-            "n_known": "known sources in the footprint (-1: no catalogue)",
-            "n_new": "expected detected minus known", "median_distance": "median distance of detected objects",
-        }
-        for name in t.colnames:
-            if name in units:
-                t[name].unit = units[name]
-            if name in desc:
-                t[name].description = desc[name]
-        t.meta["survey"] = self.survey.name
-        t.meta["footprint"] = self.survey.footprint.describe()
-        t.meta["flux_limit"] = self.survey.flux_limit
-        t.meta["n_mc"] = self.n_mc
-        t.meta["seed"] = self.seed
+
+        def add(cls, key, desc, med, lo, hi, pub_lo=np.nan, pub_hi=np.nan):
+            rows.append((cls, key, desc, med, lo, hi, pub_lo, pub_hi))
+
+        for c in self.classes.values():
+            pub = PUBLISHED.get(c.cls)
+            par = {"l_break": c.params.l_break, "alpha1": c.params.alpha1, "alpha2": c.params.alpha2,
+                   "n_total": c.params.n_total}
+            for key, desc in QUANTITIES.items():
+                p_lo = p_hi = np.nan
+                if key in par:
+                    p_lo, p_hi = par[key].value - par[key].minus, par[key].value + par[key].plus
+                elif pub is not None and key == "n_integral":
+                    p_lo = p_hi = pub.n_integral
+                elif pub is not None and key == "n_erosita":
+                    p_lo, p_hi = pub.n_erosita
+                elif pub is not None and key == "n_new":
+                    p_lo, p_hi = pub.n_new
+                add(c.cls, key, desc, *c.summary(key), p_lo, p_hi)
+            for key, pubr in (("n_integral", pub.frac_integral if pub else None),
+                              ("n_erosita", pub.frac_erosita if pub else None)):
+                lo_hi = pubr or (np.nan, np.nan)
+                add(c.cls, f"frac_{key[2:]}", f"fraction of the Galaxy {QUANTITIES[key]}",
+                    *c.summary(key, fraction=True), *lo_hi)
+        x = self.total_new_de
+        add("all", "n_new_de", QUANTITIES["n_new_de"], *np.percentile(x, [50.0, 16.0, 84.0]),
+            *PUBLISHED_NEW_DE_TOTAL)
+        t = Table(rows=rows, names=("class", "quantity", "description", "median", "p16", "p84",
+                                    "published_lo", "published_hi"))
+        t["median"].description = "median over the Monte Carlo realisations"
+        t["p16"].description = "16th percentile"
+        t["p84"].description = "84th percentile"
+        t["published_lo"].description = "published value or lower end of the published range (NaN: none)"
+        t["published_hi"].description = "published value or upper end of the published range"
+        t.meta.update({"n_mc": self.n_mc, "n_sample": self.n_sample, "seed": self.seed,
+                       "integral": self.integral.describe(),
+                       "erosita": "; ".join(s.describe() for s in self.erosita)})
         return t
 
 
-def expected_numbers(classes: Sequence[str] = ("HMXB", "LMXB"), *, survey: SurveyModel = ERASS1_DE,
-                     lfs: Mapping[str, BrokenPowerLawLF] | None = None,
-                     known: Mapping[str, object] | None = None,
-                     n_sample: int = 40000, n_mc: int = 200, seed: int = 0,
-                     progress: Progress | None = None,
+def expected_numbers(classes: Sequence[str] = ("LMXB", "HMXB"), *,
+                     params: Mapping[str, XLFParameters] | None = None,
+                     integral: SurveyModel = INTEGRAL_IBIS,
+                     erosita: Sequence[SurveyModel] = (ERASS1_SOFT, ERASS1_HARD),
+                     gamma: Mapping[str, float] | None = None, gamma_scatter: float = 0.3,
+                     local_absorption: bool = True, n_sample: int = 20000, n_mc: int = 2000,
+                     seed: int = 0, progress: Progress | None = None,
                      cancel: threading.Event | None = None) -> XlfResult:
-    """Expected numbers of X-ray binaries that a survey detects, and how many are new.
+    """How many X-ray binaries INTEGRAL and eROSITA detect, and how many eROSITA adds.
 
-    Objects are drawn from the class's Galactic distribution (the simulator's
-    :data:`~xrbvo.sim.populations.CLASS_MODELS`), absorbed by the fraction of
-    the HI4PI column in front of them plus the class's local column, and
-    counted with the survey's completeness curve, the luminosity function
-    converted to 0.2-2.3 keV with the class's spectral model.  Uncertainties
-    come from ``n_mc`` draws of the luminosity-function parameters, each with a
-    Poisson realisation.
+    For each class, ``n_sample`` sight lines are drawn once from its Galactic
+    distribution (the simulated sky's, :data:`~xrbvo.sim.populations.CLASS_MODELS`:
+    HMXBs in a ring of young stars with an 85 pc scale height, LMXBs in a disk
+    with a 410 pc scale height plus a bulge; the Sun at 8.2 kpc), each with its
+    absorbing column and photon index.  Each of the ``n_mc`` realisations then
+    draws the function's parameters from their split normals, a Galaxy of
+    ``N_total`` objects (placed on random sight lines), their luminosities
+    from the drawn function, and each survey's detections from its completeness
+    curve.  A source is detected by eROSITA when any of the ``erosita`` bands
+    detects it; it is new when INTEGRAL does not.
 
     Parameters
     ----------
     classes : sequence of str
-        Classes to predict (those of :data:`CLASS_GAMMA`).
-    survey : SurveyModel
-        Footprint and flux limit (default eRASS1, German half).
-    lfs : mapping, optional
-        Luminosity functions (INTEGRAL band) by class; default :data:`INTEGRAL_LFS`.
-    known : mapping, optional
-        Catalogue of known sources by class (Table or path), counted in the
-        footprint to give the number of new ones.
+        Classes to predict (``"LMXB"``, ``"HMXB"``).
+    params : mapping, optional
+        Luminosity-function parameters by class; default :data:`DOROSHENKO2014`.
+    integral : SurveyModel
+        The INTEGRAL survey (17-60 keV).
+    erosita : sequence of SurveyModel
+        The eROSITA bands.
+    gamma : mapping, optional
+        Mean photon index by class; default :data:`CLASS_GAMMA`.
+    gamma_scatter : float
+        Standard deviation of the photon index between sources.
+    local_absorption : bool
+        Add the class's local column (as in the simulated sky).
     n_sample : int
-        Monte Carlo objects drawn per class for the geometry and absorption.
+        Sight lines per class.
     n_mc : int
-        Parameter draws for the uncertainties (0: nominal only).
+        Monte Carlo realisations.
     seed : int
         Seed; the same seed gives the same numbers.
     progress, cancel
@@ -785,59 +950,78 @@ def expected_numbers(classes: Sequence[str] = ("HMXB", "LMXB"), *, survey: Surve
     -------
     XlfResult
     """
-    lfs = dict(INTEGRAL_LFS if lfs is None else lfs)
-    known = dict(known or {})
+    params = dict(DOROSHENKO2014 if params is None else params)
+    gamma = {**CLASS_GAMMA, **(gamma or {})}
+    erosita = tuple(erosita)
     if not classes:
-        raise InputError("expected_numbers: give at least one class (HMXB, LMXB)")
+        raise InputError("expected_numbers: give at least one class (LMXB, HMXB)")
     for cls in classes:
-        if cls not in CLASS_GAMMA or cls not in lfs:
+        if cls not in params or cls not in CLASS_GAMMA:
             raise InputError(f"expected_numbers: no luminosity function for class {cls!r}; "
-                             f"classes with one: {', '.join(sorted(set(CLASS_GAMMA) & set(lfs)))}")
+                             f"classes with one: {', '.join(sorted(set(CLASS_GAMMA) & set(params)))}")
+    if not erosita:
+        raise InputError("expected_numbers: give at least one eROSITA band")
+    names = [integral.name, *(s.name for s in erosita)]
+    if len(set(names)) != len(names):
+        raise InputError(f"expected_numbers: survey names must differ (got {', '.join(names)})")
     if n_sample < 1000:
-        raise InputError(f"expected_numbers: n_sample must be >= 1000 (got {n_sample}); fewer objects give noisy numbers")
-    if n_mc < 0:
-        raise InputError(f"expected_numbers: n_mc must be >= 0 (got {n_mc})")
+        raise InputError(f"expected_numbers: n_sample must be >= 1000 (got {n_sample}); fewer sight lines "
+                         "give noisy numbers")
+    if n_mc < 1:
+        raise InputError(f"expected_numbers: n_mc must be >= 1 (got {n_mc})")
+    if gamma_scatter < 0:
+        raise InputError(f"expected_numbers: gamma_scatter must be >= 0 (got {gamma_scatter})")
     report = progress or (lambda msg, frac: None)
     rng = np.random.default_rng(seed)
-    preds: dict[str, ClassPrediction] = {}
-    nclass = len(classes)
+    surveys = (integral, *erosita)
+    out: dict[str, ClassResult] = {}
     for ci, cls in enumerate(classes):
-        base = ci / nclass
+        base, span = ci / len(classes), 1.0 / len(classes)
         report(f"{cls}: sight lines", base)
-        lf = lfs[cls]
-        lf_soft = soft_band_lf(cls, lf)
-        sl = _sightlines(cls, survey, n_sample, rng)
-        weight = lf.n_total / sl.n_sample  # objects in the Galaxy per sampled object
-        n_foot = weight * len(sl.log_k)
-        hist = _histogram(sl.log_k)
-        n_det = weight * _expected_detected(lf_soft, hist, survey)
-        y, g_curve = _detection_curve(lf_soft, survey)
-        p_det = np.interp(sl.log_k, y, g_curve, left=0.0, right=1.0)
-        med_d = float(_weighted_median(sl.distance_pc, p_det)) if p_det.sum() > 0 else float("nan")
-        logs = np.linspace(math.log10(survey.flux_limit) - 1.0, math.log10(survey.flux_limit) + 4.0, 41)
-        n_above = weight * _n_above_flux(lf_soft, hist, logs)
-        draws = np.empty(n_mc)
-        curves = np.empty((min(n_mc, 64), len(logs)))
+        par = params[cls]
+        pool = _pool(cls, surveys, n_sample, rng, gamma=gamma[cls], gamma_scatter=gamma_scatter,
+                     local_absorption=local_absorption, band_kev=par.band_kev)
+        in_fp = {s.name: s.footprint.contains(pool.l_deg, pool.b_deg) for s in surveys}
+        de = DE_HALF.contains(pool.l_deg, pool.b_deg)
+        grids = {s.name: np.linspace(math.log10(s.flux_limit) - 2.0, math.log10(s.flux_limit) + 3.0, 51)
+                 for s in surveys}
+        cum = {s.name: np.zeros((n_mc, len(grids[s.name]))) for s in surveys}
+        draws = {k: np.zeros(n_mc) for k in QUANTITIES}
+        dist_det = {s.name: [] for s in surveys}
         for j in range(n_mc):
             if cancel is not None and cancel.is_set():
                 raise InputError("expected-number calculation cancelled")
-            lf_j = lf.perturbed(rng)
-            soft_j = soft_band_lf(cls, lf_j)
-            w_j = lf_j.n_total / sl.n_sample
-            draws[j] = rng.poisson(w_j * _expected_detected(soft_j, hist, survey))
-            if j < len(curves):  # the log N - log S band needs fewer draws
-                curves[j] = w_j * _n_above_flux(soft_j, hist, logs)
-            if j % 20 == 0:
-                report(f"{cls}: Monte Carlo", base + (j + 1) / max(n_mc, 1) / nclass)
-        band = np.percentile(curves, [16.0, 84.0], axis=0) if n_mc else np.vstack([n_above, n_above])
-        n_known = count_known(known[cls], survey.footprint) if known.get(cls) is not None else None
-        preds[cls] = ClassPrediction(cls, lf, lf_soft, float(n_foot), n_det, draws, n_known, med_d,
-                                     logs, n_above, band)
+            lf = par.draw(rng)
+            n = int(math.floor(lf.n_total + rng.random()))
+            idx = rng.integers(0, n_sample, n)
+            log_l = lf.sample(n, rng)
+            det = {}
+            for s in surveys:
+                log_f = log_l + pool.log_k[s.name][idx]
+                p = s.detection_probability(10.0 ** log_f, pool.b_deg[idx]) * in_fp[s.name][idx]
+                det[s.name] = rng.random(n) < p
+                srt = np.sort(log_f[in_fp[s.name][idx]])
+                cum[s.name][j] = len(srt) - np.searchsorted(srt, grids[s.name], side="right")
+                if j < 200:
+                    dist_det[s.name].append(pool.distance_pc[idx][det[s.name]])
+            d_int = det[integral.name]
+            d_ero = np.zeros(n, dtype=bool)
+            for s in erosita:
+                d_ero |= det[s.name]
+            new = d_ero & ~d_int
+            on_de = de[idx]
+            vals = {"l_break": lf.l_break, "alpha1": lf.alpha1, "alpha2": lf.alpha2, "n_total": lf.n_total,
+                    "n_galaxy": n, "n_integral": d_int.sum(), "n_erosita_soft": det[erosita[0].name].sum(),
+                    "n_erosita_hard": det[erosita[-1].name].sum() if len(erosita) > 1 else 0,
+                    "n_erosita": d_ero.sum(), "n_new": new.sum(), "n_galaxy_de": on_de.sum(),
+                    "n_integral_de": (d_int & on_de).sum(), "n_erosita_de": (d_ero & on_de).sum(),
+                    "n_new_de": (new & on_de).sum()}
+            for k, v in vals.items():
+                draws[k][j] = v
+            if j % 100 == 0:
+                report(f"{cls}: Monte Carlo", base + span * (j + 1) / n_mc)
+        med_d = {k: float(np.median(np.concatenate(v))) if sum(map(len, v)) else float("nan")
+                 for k, v in dist_det.items()}
+        out[cls] = ClassResult(cls, par, gamma[cls], draws, grids, cum, med_d)
     report("done", 1.0)
-    return XlfResult(survey, preds, n_mc, seed)
-
-
-def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
-    order = np.argsort(values)
-    cw = np.cumsum(weights[order])
-    return float(values[order][np.searchsorted(cw, 0.5 * cw[-1])])
+    return XlfResult(out, integral, erosita, n_mc, n_sample, seed)

@@ -1,146 +1,226 @@
-"""``xrbvo xlf``: luminosity functions of X-ray binaries and the numbers a survey should detect."""
+"""``xrbvo xlf``: how many X-ray binaries INTEGRAL and eROSITA should detect, beside the published figures."""
 
 from __future__ import annotations
 
 import argparse
 import math
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import InputError
 
-__all__ = ["NAME", "HELP", "DESCRIPTION", "add_arguments", "run", "write_plots"]
+__all__ = ["NAME", "HELP", "DESCRIPTION", "add_arguments", "run", "write_plots", "comparison_rows"]
 
 NAME = "xlf"
-HELP = "expected numbers of HMXBs and LMXBs a survey detects, from their luminosity functions"
+HELP = "expected numbers of HMXBs and LMXBs for INTEGRAL and eRASS1, beside the published ones"
 DESCRIPTION = """\
-Fold the broken power-law luminosity functions of HMXBs and LMXBs (INTEGRAL
-17-60 keV: L_br, alpha1, alpha2, N_total) with their Galactic distribution, the
-absorbing column (HI4PI, split along each sight line) and a survey's soft-band
-flux limit, to predict how many X-ray binaries the survey detects and, with
-catalogues of known ones, how many are new.  The luminosity functions are
-converted to 0.2-2.3 keV with each class's power-law spectrum (HMXB Gamma=1.0,
-LMXB Gamma=1.8).  Uncertainties: Monte Carlo draws of the parameters plus
-Poisson noise (16th-84th percentiles).
-
-Default survey: eRASS1, German half of the sky (l >= 180 deg), 5e-14 erg/cm2/s.
+Reproduce the prediction of how many X-ray binaries eROSITA should find: the
+broken power-law luminosity functions of LMXBs and HMXBs from the INTEGRAL
+9-year survey (Doroshenko et al. 2014, 17-60 keV: L_br, alpha1, alpha2,
+N_total with asymmetric errors) are folded with where the binaries sit in the
+Galaxy (HMXBs: young stars, scale height 85 pc; LMXBs: bulge plus disk, 410
+pc; Sun at 8.2 kpc), the HI4PI column in front of each, an absorbed power law
+and each survey's flux limit.  A Monte Carlo over the parameters (split
+normals) gives the median and 68% interval of every number, printed next to
+the published one.  "New" means detected by eRASS1 and not by INTEGRAL in the
+same simulated Galaxy.  Plots (PNG): the luminosity functions and the expected
+cumulative counts against flux limit for both surveys.
 
 examples:
-  xrbvo xlf --out xlf_plots
-  xrbvo xlf --known-hmxb hmxbwebcat_fortin2023.csv --known-lmxb lmxbwebcat_fortin2024.csv
-  xrbvo xlf --l-range 290 310 --b-range -2 2 --flux-limit 1e-14 --n-mc 500 --seed 3
+  xrbvo xlf
+  xrbvo xlf --out xlf_plots --n-mc 5000 --seed 3
+  xrbvo xlf --l-min 1e33 --integral-limit 1.43e-11 --erosita-hard-limit 5e-13
 """
 
-_CLASSES = ("HMXB", "LMXB")
+_CLASSES = ("LMXB", "HMXB")
+
+
+def _positive(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (v > 0 and math.isfinite(v)):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+    return v
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``xrbvo xlf``."""
-    parser.add_argument("--classes", nargs="+", choices=_CLASSES, default=list(_CLASSES), metavar="CLASS",
-                        help="classes to predict: HMXB, LMXB")
-    parser.add_argument("--l-range", nargs=2, type=float, default=(180.0, 360.0), metavar=("LON_MIN", "LON_MAX"),
-                        help="Galactic longitude range of the footprint (deg; LON_MAX < LON_MIN wraps through 0)")
-    parser.add_argument("--b-range", nargs=2, type=float, default=(-90.0, 90.0), metavar=("LAT_MIN", "LAT_MAX"),
-                        help="Galactic latitude range of the footprint (deg)")
-    parser.add_argument("--flux-limit", type=float, default=5e-14,
-                        help="0.2-2.3 keV absorbed flux detected with 50%% probability (erg/cm2/s)")
-    parser.add_argument("--completeness-width", type=float, default=0.08,
-                        help="width of the logistic completeness curve (dex of flux)")
-    parser.add_argument("--survey-name", default=None, help="label of the survey in the output "
-                        "(default: eRASS1-DE for the default footprint and limit, else 'custom')")
-    parser.add_argument("--l-min", type=float, default=None,
-                        help="lowest 17-60 keV luminosity of the populations (erg/s); the number above "
-                             "the INTEGRAL-measured range (1e35 erg/s) stays fixed (default: 1e33)")
-    parser.add_argument("--known-hmxb", type=Path, default=None, metavar="TABLE",
-                        help="catalogue of known HMXBs (RAdeg/DEdeg or RA/DEC columns), to count new ones")
-    parser.add_argument("--known-lmxb", type=Path, default=None, metavar="TABLE",
-                        help="catalogue of known LMXBs (RAdeg/DEdeg or RA/DEC columns), to count new ones")
-    parser.add_argument("--n-mc", type=int, default=200, help="Monte Carlo draws of the parameters (0: none)")
-    parser.add_argument("--n-sample", type=int, default=40000,
-                        help="objects drawn per class for the Galactic geometry and absorption")
-    parser.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same numbers")
-    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
-                        help="write PNG plots and the table (xlf_expected.ecsv) into this directory")
-    parser.add_argument("--no-plots", action="store_true", help="with --out, write only the table")
-
-
-def _survey(args):
     from .. import xlf
 
-    fp = xlf.Footprint(args.l_range[0], args.l_range[1], args.b_range[0], args.b_range[1])
-    default = (tuple(args.l_range) == (180.0, 360.0) and tuple(args.b_range) == (-90.0, 90.0)
-               and args.flux_limit == 5e-14)
-    name = args.survey_name or ("eRASS1-DE" if default else "custom")
-    return xlf.SurveyModel(name, fp, args.flux_limit, args.completeness_width)
+    parser.add_argument("--classes", nargs="+", choices=_CLASSES, default=list(_CLASSES), metavar="CLASS",
+                        help="classes to predict: LMXB, HMXB")
+    parser.add_argument("--l-min", type=_positive, default=xlf.L_MIN_DEFAULT, metavar="ERG_S",
+                        help="lowest 17-60 keV luminosity, the one N_total refers to (default %(default)g erg/s)")
+    parser.add_argument("--gamma-lmxb", type=float, default=xlf.CLASS_GAMMA["LMXB"], metavar="GAMMA",
+                        help="mean photon index of LMXB spectra (default %(default)g)")
+    parser.add_argument("--gamma-hmxb", type=float, default=xlf.CLASS_GAMMA["HMXB"], metavar="GAMMA",
+                        help="mean photon index of HMXB spectra (default %(default)g)")
+    parser.add_argument("--gamma-scatter", type=float, default=0.3, metavar="SIGMA",
+                        help="scatter of the photon index between sources (default %(default)g)")
+    parser.add_argument("--no-local-absorption", action="store_true",
+                        help="only the interstellar column, no local column around the binaries")
+    parser.add_argument("--integral-limit", type=_positive, default=xlf.INTEGRAL_IBIS.flux_limit, metavar="FLUX",
+                        help="INTEGRAL 17-60 keV flux limit at |b| < 17.5 deg (default %(default)g erg/cm2/s)")
+    parser.add_argument("--integral-limit-off-plane", type=_positive,
+                        default=xlf.INTEGRAL_IBIS.flux_limit_off_plane, metavar="FLUX",
+                        help="INTEGRAL flux limit at |b| >= 17.5 deg (default %(default)g erg/cm2/s)")
+    parser.add_argument("--erosita-soft-limit", type=_positive, default=xlf.ERASS1_SOFT.flux_limit, metavar="FLUX",
+                        help="eRASS1 0.2-2.3 keV flux at 50%% completeness (default %(default)g erg/cm2/s)")
+    parser.add_argument("--erosita-hard-limit", type=_positive, default=xlf.ERASS1_HARD.flux_limit, metavar="FLUX",
+                        help="eRASS1 2.3-5 keV flux at 50%% completeness (default %(default)g erg/cm2/s)")
+    parser.add_argument("--n-mc", type=int, default=2000, help="Monte Carlo realisations (default %(default)s)")
+    parser.add_argument("--n-sample", type=int, default=20000,
+                        help="sight lines drawn per class for geometry and absorption (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same numbers")
+    parser.add_argument("--out", type=Path, default=Path("xlf_output"), metavar="DIR",
+                        help="directory for the PNG plots and the table xlf_expected.ecsv (default %(default)s)")
+    parser.add_argument("--no-plots", action="store_true", help="write only the table, no plots")
+
+
+def _fmt(x: float, digits: int = 0) -> str:
+    return f"{x:.{digits}f}"
+
+
+def _mid(stats, digits: int = 0, pct: bool = False) -> str:
+    """``median [p16-p84]``."""
+    med, lo, hi = stats
+    if pct:
+        return f"{100 * med:.0f}% [{100 * lo:.0f}-{100 * hi:.0f}%]"
+    return f"{_fmt(med, digits)} [{_fmt(lo, digits)}-{_fmt(hi, digits)}]"
+
+
+def comparison_rows(result) -> list[tuple[str, dict[str, tuple[str, str]]]]:
+    """Rows of the comparison table: (quantity, {class: (published, reproduced)})."""
+    from .. import xlf
+
+    rows = []
+
+    def row(label, fn):
+        rows.append((label, {c: fn(r) for c, r in result.classes.items()}))
+
+    def pub(c):
+        return xlf.PUBLISHED.get(c)
+
+    scale = 1e36
+    row("L_br (1e36 erg/s)", lambda r: (r.params.l_break.describe(scale),
+                                         _mid([v / scale for v in r.summary("l_break")], 2)))
+    row("alpha_1", lambda r: (r.params.alpha1.describe(), _mid(r.summary("alpha1"), 2)))
+    row("alpha_2", lambda r: (r.params.alpha2.describe(), _mid(r.summary("alpha2"), 2)))
+    row("N_total in the Milky Way", lambda r: (r.params.n_total.describe(), _mid(r.summary("n_total"))))
+    row("N detected by INTEGRAL", lambda r: (
+        f"{pub(r.cls).n_integral}" if pub(r.cls) else "-", _mid(r.summary("n_integral"))))
+    row("  fraction detected by INTEGRAL", lambda r: (
+        "{:.0f}-{:.0f}%".format(*[100 * v for v in pub(r.cls).frac_integral]) if pub(r.cls) else "-",
+        _mid(r.summary("n_integral", fraction=True), pct=True)))
+    row("N detected by eROSITA (all sky)", lambda r: (
+        "{:.0f}-{:.0f}".format(*pub(r.cls).n_erosita) if pub(r.cls) else "-", _mid(r.summary("n_erosita"))))
+    row("  fraction detected by eROSITA", lambda r: (
+        "{:.0f}-{:.0f}%".format(*[100 * v for v in pub(r.cls).frac_erosita]) if pub(r.cls) else "-",
+        _mid(r.summary("n_erosita", fraction=True), pct=True)))
+    row("N new with eROSITA (all sky)", lambda r: (
+        "{:.0f}-{:.0f}".format(*pub(r.cls).n_new) if pub(r.cls) else "-", _mid(r.summary("n_new"))))
+    row("N detected by eROSITA, l > 180", lambda r: ("-", _mid(r.summary("n_erosita_de"))))
+    row("N new with eROSITA, l > 180", lambda r: ("-", _mid(r.summary("n_new_de"))))
+    return rows
+
+
+def _surveys(args):
+    from .. import xlf
+
+    integral = replace(xlf.INTEGRAL_IBIS, flux_limit=args.integral_limit,
+                       flux_limit_off_plane=args.integral_limit_off_plane)
+    soft = replace(xlf.ERASS1_SOFT, flux_limit=args.erosita_soft_limit)
+    hard = replace(xlf.ERASS1_HARD, flux_limit=args.erosita_hard_limit)
+    return integral, (soft, hard)
 
 
 def run(args: argparse.Namespace, ui) -> int:
-    """Compute, show the table, write plots."""
+    """Compute, show the comparison, write the table and plots."""
+    import numpy as np
     from rich.table import Table as RichTable
 
     from .. import xlf
 
-    if args.n_mc < 0:
-        raise InputError(f"--n-mc must be >= 0 (got {args.n_mc})")
-    if args.out is not None and args.out.exists() and not args.out.is_dir():
+    if args.n_mc < 1:
+        raise InputError(f"--n-mc must be >= 1 (got {args.n_mc})")
+    if args.n_sample < 1000:
+        raise InputError(f"--n-sample must be >= 1000 (got {args.n_sample}); fewer sight lines give noisy numbers")
+    if args.gamma_scatter < 0:
+        raise InputError(f"--gamma-scatter must be >= 0 (got {args.gamma_scatter})")
+    if args.out.exists() and not args.out.is_dir():
         raise InputError(f"--out {args.out}: exists and is not a directory; give a directory for the plots")
-    survey = _survey(args)
-    lfs = dict(xlf.INTEGRAL_LFS)
-    if args.l_min is not None:
-        if not args.l_min > 0:
-            raise InputError(f"--l-min must be a positive luminosity in erg/s (got {args.l_min})")
-        lfs = {k: v.with_l_min(args.l_min) for k, v in lfs.items()}
-    known = {"HMXB": args.known_hmxb, "LMXB": args.known_lmxb}
+    params = {}
+    for c in args.classes:
+        p = xlf.DOROSHENKO2014[c]
+        if not args.l_min < p.l_break.value:
+            raise InputError(f"--l-min {args.l_min:g}: must lie below the {c} break luminosity "
+                             f"({p.l_break.value:g} erg/s)")
+        params[c] = p.with_l_min(args.l_min)
+    integral, erosita = _surveys(args)
     with ui.progress():
-        result = xlf.expected_numbers(tuple(args.classes), survey=survey, lfs=lfs, known=known,
-                                      n_sample=args.n_sample, n_mc=args.n_mc, seed=args.seed,
-                                      progress=ui.stage("expected numbers"))
+        result = xlf.expected_numbers(
+            tuple(args.classes), params=params, integral=integral, erosita=erosita,
+            gamma={"LMXB": args.gamma_lmxb, "HMXB": args.gamma_hmxb}, gamma_scatter=args.gamma_scatter,
+            local_absorption=not args.no_local_absorption, n_sample=args.n_sample, n_mc=args.n_mc,
+            seed=args.seed, progress=ui.stage("expected numbers"))
 
-    gammas = ", ".join(f"{c} Gamma={xlf.CLASS_GAMMA[c]:g}" for c in result.predictions)
-    lf_table = RichTable(title="Luminosity functions (dN/dL ~ L^-alpha, broken at L_br; L in erg/s)",
-                         caption="17-60 keV: INTEGRAL band. Soft: unabsorbed 0.2-2.3 keV, converted with a "
-                                 f"power law ({gammas}). N_total: number in the Galaxy above L_min.",
-                         caption_justify="left")
-    for col in ("class", "log L_br", "alpha1", "alpha2", "log L_min", "N(>1e35)", "N_total",
-                "log L_br soft", "log L_min soft"):
-        lf_table.add_column(col, justify="left" if col == "class" else "right")
-    for p in result.predictions.values():
-        lf_table.add_row(
-            p.cls, f"{math.log10(p.lf.l_break):.2f}±{p.lf.sigma_log_l_break:.2f}",
-            f"{p.lf.alpha1:.2f}±{p.lf.sigma_alpha1:.2f}", f"{p.lf.alpha2:.2f}±{p.lf.sigma_alpha2:.2f}",
-            f"{math.log10(p.lf.l_min):.1f}", f"{float(p.lf.n_above(1e35)):.0f}", f"{p.lf.n_total:.0f}",
-            f"{math.log10(p.lf_soft.l_break):.2f}", f"{math.log10(p.lf_soft.l_min):.2f}")
-    ui.out.print(lf_table)
-
-    t = RichTable(title=f"Expected in {survey.name}",
-                  caption=(f"{survey.footprint.describe()}; 50% completeness at {survey.flux_limit:.2g} erg/cm2/s "
-                           f"(0.2-2.3 keV, absorbed). Range: 16th-84th percentile of {args.n_mc} Monte Carlo "
-                           f"draws (parameters + Poisson), seed {args.seed}. New = detected - known."),
+    t = RichTable(title="X-ray binaries in the Galaxy, INTEGRAL and eRASS1: published vs reproduced",
+                  caption=(f"Published: Doroshenko et al. 2014 (seed work's Table 1). Reproduced: median "
+                           f"[16th-84th percentile] of {args.n_mc} Monte Carlo Galaxies, seed {args.seed}; "
+                           f"N_total above L_min = {args.l_min:g} erg/s (17-60 keV). "
+                           f"{integral.describe()}; eROSITA = {erosita[0].describe()} or "
+                           f"{erosita[1].describe()}. New = detected by eRASS1 and not by INTEGRAL. "
+                           "The published 'new' is N(eROSITA) - N(INTEGRAL, observed)."),
                   caption_justify="left")
-    for col in ("class", "in footprint", "detected", "range", "median d (kpc)", "known", "new"):
-        t.add_column(col, justify="left" if col == "class" else "right")
-    for p in result.predictions.values():
-        lo, hi = p.interval()
-        t.add_row(p.cls, f"{p.n_footprint:.0f}", f"[bold]{p.n_detected:.0f}[/]", f"{lo:.0f}-{hi:.0f}",
-                  f"{p.median_distance_pc / 1000:.1f}",
-                  "-" if p.n_known is None else str(p.n_known),
-                  "-" if p.n_new is None else f"[bold green]{p.n_new:.0f}[/]")
+    t.add_column("quantity")
+    for c in result.classes:
+        t.add_column(f"{c} published", justify="right")
+        t.add_column(f"{c} reproduced", justify="right", style="bold")
+    for label, cells in comparison_rows(result):
+        vals = []
+        for c in result.classes:
+            vals += list(cells[c])
+        t.add_row(label, *vals)
+    tot = np.percentile(result.total_new_de, [50.0, 16.0, 84.0])
+    pub_tot = "{:.0f}-{:.0f}".format(*xlf.PUBLISHED_NEW_DE_TOTAL)
+    t.add_section()
+    t.add_row("new XRBs (all classes), l > 180", pub_tot, f"[bold green]{_mid(tot)}[/]",
+              *([""] * (2 * len(result.classes) - 2)))
     ui.out.print(t)
 
-    if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
-        from ..io import write_table
+    b = RichTable(title="Detections by band (median [16th-84th percentile])", caption_justify="left",
+                  caption="Median distance: of the objects each survey detects, in kpc.")
+    for col in ("class", "INTEGRAL 17-60 keV", "eRASS1 0.2-2.3 keV", "eRASS1 2.3-5 keV", "eRASS1 either",
+                "median d INTEGRAL", "median d eRASS1 soft"):
+        b.add_column(col, justify="left" if col == "class" else "right")
+    for c, r in result.classes.items():
+        b.add_row(c, _mid(r.summary("n_integral")), _mid(r.summary("n_erosita_soft")),
+                  _mid(r.summary("n_erosita_hard")), _mid(r.summary("n_erosita")),
+                  f"{r.median_distance_pc[integral.name] / 1000:.1f}",
+                  f"{r.median_distance_pc[erosita[0].name] / 1000:.1f}")
+    ui.out.print(b)
 
-        paths = [write_table(result.table(), args.out / "xlf_expected.ecsv")]
-        if not args.no_plots:
-            paths += write_plots(result, args.out, seed=args.seed)
-        for path in paths:
-            ui.info(f"wrote {path}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    from ..io import write_table
+
+    paths = [write_table(result.table(), args.out / "xlf_expected.ecsv")]
+    if not args.no_plots:
+        paths += write_plots(result, args.out, seed=args.seed)
+    for path in paths:
+        ui.info(f"wrote {path}")
     return 0
 
 
-def write_plots(result, directory: Path, *, seed: int = 0) -> list[Path]:
-    """PNG plots of an :class:`~xrbvo.xlf.XlfResult`: luminosity functions, log N - log S, counts.
+def write_plots(result, directory: Path, *, seed: int = 0, n_curves: int = 300) -> list[Path]:
+    """PNG plots of an :class:`~xrbvo.xlf.XlfResult`.
 
+    ``xlf_luminosity_functions.png``: N(>L) in the Galaxy at the published
+    values, with the 68% band of the parameter draws.
+    ``xlf_counts_vs_flux_limit.png``: expected number of each class brighter
+    than a flux limit, all sky, for INTEGRAL (17-60 keV) and eRASS1 (0.2-2.3
+    and 2.3-5 keV), median and 68% band, the adopted limits marked.
     Uses matplotlib's object interface with the Agg canvas (no pyplot state).
     """
     import numpy as np
@@ -152,69 +232,52 @@ def write_plots(result, directory: Path, *, seed: int = 0) -> list[Path]:
     rng = np.random.default_rng(seed)
     out = []
 
-    # 1. luminosity functions, both bands, with a band from parameter draws
     fig = Figure(figsize=(7.0, 5.0))
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    for p in result.predictions.values():
-        c = colours.get(p.cls, "k")
-        for lf, ls, band in ((p.lf, "-", "17-60 keV"), (p.lf_soft, "--", "0.2-2.3 keV")):
-            grid = np.logspace(lf.lo, lf.hi, 300)
-            ax.plot(grid, lf.n_above(grid), ls, color=c, label=f"{p.cls}, {band}")
-        grid = np.logspace(p.lf.lo, p.lf.hi, 300)
-        draws = np.array([p.lf.perturbed(rng).n_above(grid) for _ in range(100)])
-        lo, hi = np.percentile(draws, [16, 84], axis=0)
-        ax.fill_between(grid, np.maximum(lo, 1e-3), np.maximum(hi, 1e-3), color=c, alpha=0.2, lw=0)
+    for c, r in result.classes.items():
+        col = colours.get(c, "k")
+        lf = r.params.nominal()
+        grid = np.logspace(lf.lo, lf.hi, 300)
+        ax.plot(grid, lf.n_above(grid), color=col, label=f"{c}: published values")
+        curves = np.array([r.params.draw(rng).n_above(grid) for _ in range(n_curves)])
+        lo, hi = np.percentile(curves, [16, 84], axis=0)
+        ax.fill_between(grid, np.maximum(lo, 1e-3), np.maximum(hi, 1e-3), color=col, alpha=0.2, lw=0,
+                        label=f"{c}: 68% of parameter draws")
+        ax.axvline(lf.l_break, color=col, ls=":", lw=1)
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_ylim(0.3, None)
-    ax.set_xlabel("L (erg/s)")
-    ax.set_ylabel("N(>L) in the Galaxy")
-    ax.set_title("Luminosity functions (INTEGRAL band and converted to 0.2-2.3 keV)")
+    ax.set_ylim(0.5, None)
+    ax.set_xlabel("L, 17-60 keV (erg/s)")
+    ax.set_ylabel("N(>L) in the Milky Way")
+    ax.set_title("Luminosity functions (Doroshenko et al. 2014); dotted: L_br")
     ax.legend(fontsize=8)
     path = directory / "xlf_luminosity_functions.png"
     fig.savefig(path, dpi=110)
     out.append(path)
 
-    # 2. log N - log S in the footprint
-    fig = Figure(figsize=(7.0, 5.0))
+    fig = Figure(figsize=(11.0, 4.6))
     FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    for p in result.predictions.values():
-        c = colours.get(p.cls, "k")
-        s = 10.0 ** p.logs_grid
-        ax.plot(s, p.n_above_flux, color=c, label=p.cls)
-        ax.fill_between(s, np.maximum(p.n_above_flux_band[0], 1e-3), np.maximum(p.n_above_flux_band[1], 1e-3),
-                        color=c, alpha=0.2, lw=0)
-    ax.axvline(result.survey.flux_limit, color="0.4", ls=":", label="50% completeness")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_ylim(0.3, None)
-    ax.set_xlabel("absorbed 0.2-2.3 keV flux S (erg/cm2/s)")
-    ax.set_ylabel(f"N(>S) in {result.survey.name}")
-    ax.set_title(result.survey.footprint.describe())
-    ax.legend(fontsize=8)
-    path = directory / "xlf_logn_logs.png"
-    fig.savefig(path, dpi=110)
-    out.append(path)
-
-    # 3. Monte Carlo distribution of detected counts, with the known ones
-    fig = Figure(figsize=(7.0, 4.0))
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    for p in result.predictions.values():
-        c = colours.get(p.cls, "k")
-        if len(p.detected_draws):
-            ax.hist(p.detected_draws, bins=30, color=c, alpha=0.5, label=f"{p.cls} detected (MC)")
-        ax.axvline(p.n_detected, color=c, lw=2)
-        if p.n_known is not None:
-            ax.axvline(p.n_known, color=c, ls="--", label=f"{p.cls} known in footprint")
-    ax.set_xlabel("number of sources")
-    ax.set_ylabel("Monte Carlo draws")
-    ax.set_title(f"Detected X-ray binaries, {result.survey.name}")
-    if ax.get_legend_handles_labels()[0]:
+    panels = ((fig.add_subplot(1, 2, 1), (result.integral,)), (fig.add_subplot(1, 2, 2), result.erosita))
+    for ax, surveys in panels:
+        for k, s in enumerate(surveys):
+            ls = ("-", "--", "-.")[k % 3]
+            for c, r in result.classes.items():
+                col = colours.get(c, "k")
+                x = 10.0 ** r.log_flux_grid[s.name]
+                med, lo, hi = np.percentile(r.cumulative[s.name], [50, 16, 84], axis=0)
+                ax.plot(x, np.maximum(med, 1e-3), ls, color=col, label=f"{c}, {s.band_kev[0]:g}-{s.band_kev[1]:g} keV")
+                ax.fill_between(x, np.maximum(lo, 1e-3), np.maximum(hi, 1e-3), color=col, alpha=0.15, lw=0)
+            ax.axvline(s.flux_limit, color="0.4", ls=ls, lw=1)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_ylim(1.0, None)
+        ax.set_xlabel("flux limit, absorbed (erg/cm2/s)")
+        ax.set_ylabel("expected number detected, all sky")
         ax.legend(fontsize=8)
-    path = directory / "xlf_counts.png"
+    panels[0][0].set_title("INTEGRAL/IBIS (adopted limit: grey)")
+    panels[1][0].set_title("eROSITA eRASS1 (adopted limits: grey)")
+    path = directory / "xlf_counts_vs_flux_limit.png"
     fig.savefig(path, dpi=110)
     out.append(path)
     return out

@@ -23,6 +23,9 @@ a population synthesis):
   2023).  LMXBs: ~200 in the Galaxy, bulge plus disk, scale height ~410 pc
   (Grimm, Gilfanov & Sunyaev 2002, A&A 391, 923); optical light dominated by
   the irradiated disk (van Paradijs & McClintock 1994, A&A 290, 133).
+  Luminosities of both: the broken power-law functions of :mod:`xrbvo.xlf`
+  (Doroshenko et al. 2014, 17-60 keV, above 1e32 erg/s) converted to 0.2-2.3
+  keV with the class's mean photon index; ``n_galaxy`` is their N_total.
 * Isolated neutron stars: optically undetected at survey depths; thermal
   (soft) or magnetospheric (hard) spectra: Kaspi & Beloborodov (2017, ARA&A
   55, 261).
