@@ -1,24 +1,22 @@
-"""Luminosity functions, band conversion, expected numbers and ``xrbvo xlf``."""
+"""Luminosity functions, split-normal draws, fluxes, the Monte Carlo of expected numbers and ``xrbvo xlf``."""
 
 from __future__ import annotations
 
 import argparse
 import math
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
-from astropy import units as u
-from astropy.coordinates import SkyCoord
 from astropy.table import Table
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import integrate, stats
 
 from xrbvo import physics, xlf
-from xrbvo.errors import InputError, XrbvoError
-
-SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "catalogs"
+from xrbvo.errors import InputError
 
 
 def _lf(**kw) -> xlf.BrokenPowerLawLF:
@@ -81,7 +79,7 @@ def test_total_luminosity_matches_numeric_integral():
     assert lf.total_luminosity() == pytest.approx(numeric, rel=1e-3)
 
 
-def test_samples_follow_the_function():
+def test_samples_follow_the_function_in_bins():
     lf = xlf.INTEGRAL_HMXB
     rng = np.random.default_rng(1)
     x = lf.sample(40000, rng)
@@ -147,29 +145,6 @@ def test_to_band_scales_luminosities_and_keeps_numbers():
     assert back.l_break == pytest.approx(lf.l_break, rel=1e-9)
 
 
-def test_with_l_min_keeps_the_measured_number():
-    lf = _lf(l_min=1e35)
-    deeper = lf.with_l_min(1e33)
-    assert deeper.l_min == 1e33 and deeper.n_total > lf.n_total
-    for lum in (1e35, 3e36, 1e37):
-        assert float(deeper.n_above(lum)) == pytest.approx(float(lf.n_above(lum)), rel=1e-9)
-    # the extrapolation follows alpha1: N(>L) ~ L^(1 - alpha1) far below the break
-    ratio = float(deeper.n_above(1e33) - deeper.n_above(1e34)) / float(deeper.n_above(1e34) - deeper.n_above(1e35))
-    assert ratio == pytest.approx(10 ** (lf.alpha1 - 1), rel=1e-6)
-
-
-def test_perturbed_draws_keep_the_anchor_number_on_average():
-    lf = xlf.INTEGRAL_HMXB
-    rng = np.random.default_rng(3)
-    draws = [lf.perturbed(rng) for _ in range(1500)]
-    n35 = np.array([float(d.n_above(1e35)) for d in draws])
-    assert np.median(n35) == pytest.approx(110.0, rel=0.05)
-    assert np.std(n35) / 110.0 == pytest.approx(lf.sigma_n_frac, rel=0.15)
-    a1 = np.array([d.alpha1 for d in draws])
-    assert np.std(a1) == pytest.approx(lf.sigma_alpha1, rel=0.15)
-    assert all(d.l_min <= d.l_break <= d.l_max for d in draws)
-
-
 def test_simulator_draws_binaries_from_these_functions():
     from xrbvo.sim.populations import CLASS_MODELS
 
@@ -183,112 +158,259 @@ def test_simulator_draws_binaries_from_these_functions():
         assert xlf.CLASS_GAMMA[cls] == model.gamma[0]
 
 
-def test_simulated_sky_counts_agree_with_expected_numbers():
-    from xrbvo.sim.sky import SkyConfig, simulate_sky
-
-    boost = {"HMXB": 30.0, "LMXB": 120.0}
-    counts = Counter()
-    seeds = (0,)
-    for seed in seeds:
-        sky = simulate_sky(SkyConfig(l_deg=300.0, width_deg=6.0, height_deg=2.0, class_boost=boost,
-                                     field_density_scale=0.01, seed=seed))
-        counts.update(str(c) for c in sky.truth["true_class"])
-    survey = xlf.SurveyModel("field", xlf.Footprint(297.0, 303.0, -1.0, 1.0), flux_limit=5e-14)
-    pred = xlf.expected_numbers(survey=survey, n_mc=0, n_sample=200000, seed=5).predictions
-    for cls, b in boost.items():
-        mean = pred[cls].n_detected * b * len(seeds)
-        assert mean > 20
-        assert abs(counts[cls] - mean) < 4.0 * math.sqrt(mean), (cls, counts[cls], mean)
+# ------------------------------------------------------- the published functions
 
 
-# ------------------------------------------------------------------ expected numbers
+@pytest.mark.parametrize("cls", ["LMXB", "HMXB"])
+def test_published_normalisation_integrates_to_n_total(cls):
+    par = xlf.DOROSHENKO2014[cls]
+    lf = par.nominal()
+    assert (lf.l_break, lf.alpha1, lf.alpha2, lf.n_total) == (
+        par.l_break.value, par.alpha1.value, par.alpha2.value, par.n_total.value)
+    assert lf.l_min == xlf.L_MIN_DEFAULT
+    g = np.linspace(lf.lo, lf.hi, 200001)
+    assert np.trapezoid(lf.dn_dlogl(10 ** g), g) == pytest.approx(par.n_total.value, rel=1e-3)
+    # also in L itself: the integral of dN/dL over [L_min, L_max]
+    lum = np.logspace(lf.lo, lf.hi, 200001)
+    dn_dl = lf.dn_dlogl(lum) / (lum * math.log(10.0))
+    assert np.trapezoid(dn_dl, lum) == pytest.approx(par.n_total.value, rel=2e-3)
 
 
-def test_footprint_contains_and_area():
-    full = xlf.Footprint()
-    assert full.area_deg2 == pytest.approx(41252.96, rel=1e-5)
-    assert xlf.ERASS1_DE.footprint.area_deg2 == pytest.approx(41252.96 / 2, rel=1e-5)
-    wrap = xlf.Footprint(350.0, 10.0, -5.0, 5.0)
-    inside = wrap.contains(np.array([355.0, 5.0, 20.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0, 6.0, -5.0]))
-    assert inside.tolist() == [True, True, False, False, True]
-    assert wrap.area_deg2 == pytest.approx(20 * 10 * math.cos(0) * 0.99873, rel=2e-3)
-    with pytest.raises(InputError):
-        xlf.Footprint(0, 10, 5, -5)
+@pytest.mark.parametrize("cls", ["LMXB", "HMXB"])
+def test_sampled_luminosities_pass_ks_and_chi_square_tests(cls):
+    lf = xlf.INTEGRAL_LFS[cls]
+    x = lf.sample(20000, np.random.default_rng(11))
+
+    def cdf(t):
+        return 1.0 - lf.sf(t)
+
+    assert stats.kstest(x, cdf).pvalue > 1e-3
+    edges = np.linspace(lf.lo, lf.hi, 26)
+    observed = np.histogram(x, edges)[0]
+    expected = -np.diff(lf.sf(edges)) * len(x)
+    keep = expected > 5
+    obs, exp = observed[keep], expected[keep]
+    if (~keep).any():  # pool the sparse bins into one
+        obs, exp = np.append(obs, observed[~keep].sum()), np.append(exp, expected[~keep].sum())
+    assert stats.chisquare(obs, exp * obs.sum() / exp.sum()).pvalue > 1e-3
+    # the tests have power: a function with alpha1 off by 0.15 is rejected
+    other = replace(lf, alpha1=lf.alpha1 + 0.15)
+    assert stats.kstest(x, lambda t: 1.0 - other.sf(t)).pvalue < 1e-3
 
 
-def test_expected_numbers_are_consistent():
-    kw = dict(n_mc=10, n_sample=10000, seed=11)
-    allsky = xlf.expected_numbers(survey=xlf.SurveyModel("all", xlf.Footprint()), **kw)
-    de = xlf.expected_numbers(survey=xlf.ERASS1_DE, **kw)
-    ru = xlf.expected_numbers(survey=xlf.SurveyModel("RU", xlf.Footprint(0.0, 180.0)), **kw)
-    deep = xlf.expected_numbers(survey=xlf.SurveyModel("deep", xlf.ERASS1_DE.footprint, flux_limit=5e-15), **kw)
-    for cls in ("HMXB", "LMXB"):
-        a, d, r, dp = (x.predictions[cls] for x in (allsky, de, ru, deep))
-        assert a.n_footprint == pytest.approx(a.lf.n_total)  # the whole sky holds the whole Galaxy
-        assert 0 < d.n_detected <= d.n_footprint + 1e-9
-        assert d.n_detected + r.n_detected == pytest.approx(a.n_detected, rel=0.06)
-        assert dp.n_detected > d.n_detected  # a deeper survey finds more
-        lo, hi = d.interval()
-        assert lo <= hi and len(d.detected_draws) == 10
-        # log N - log S at the flux limit is close to the detected number (completeness is a step of 0.08 dex)
-        at_limit = np.interp(math.log10(5e-14), d.logs_grid, d.n_above_flux)
-        assert at_limit == pytest.approx(d.n_detected, rel=0.1)
-        assert np.all(np.diff(d.n_above_flux) <= 1e-9)
-        assert d.n_known is None and d.n_new is None
-    # the same seed gives the same numbers
-    again = xlf.expected_numbers(("HMXB",), survey=xlf.ERASS1_DE, **kw)
-    assert again.predictions["HMXB"].n_detected == de.predictions["HMXB"].n_detected
-    assert np.array_equal(again.predictions["HMXB"].detected_draws, de.predictions["HMXB"].detected_draws)
+def test_table_one_arithmetic_as_documented():
+    # the published 'new' is N(eROSITA) - N(INTEGRAL) and INTEGRAL's fraction is N(INTEGRAL) / N_total range
+    for cls, pub in xlf.PUBLISHED.items():
+        n = xlf.DOROSHENKO2014[cls].n_total
+        assert pub.n_new == pytest.approx((pub.n_erosita[0] - pub.n_integral, pub.n_erosita[1] - pub.n_integral))
+        assert pub.frac_integral == pytest.approx(
+            (pub.n_integral / (n.value + n.plus), pub.n_integral / (n.value - n.minus)), abs=0.015)  # HMXB: 28% quoted 27%
 
 
-def test_expected_numbers_table_progress_and_cancel():
+# ---------------------------------------------------------------- split normals
+
+
+def test_split_normal_percentiles_are_the_published_interval():
+    d = xlf.SplitNormal(0.55, 4.6, 0.28)
+    x = d.sample(np.random.default_rng(5), 200000)
+    lo, med, hi = np.percentile(x, [15.865, 50.0, 84.135])
+    assert med == pytest.approx(0.55, abs=0.01)
+    assert lo == pytest.approx(0.55 - 0.28, abs=0.01)
+    assert hi == pytest.approx(0.55 + 4.6, abs=0.06)
+    # continuous-density convention: value is the mode; mass below it is minus / (minus + plus)
+    c = xlf.SplitNormal(0.55, 4.6, 0.28, equal_mass=False).sample(np.random.default_rng(5), 200000)
+    assert np.mean(c < 0.55) == pytest.approx(0.28 / 4.88, abs=0.005)
+
+
+def test_split_normal_bounds_and_errors():
+    d = xlf.SplitNormal(0.3, 0.8, 0.2, lower=0.0)
+    x = d.sample(np.random.default_rng(1), 50000)
+    assert x.min() > 0.0
+    # truncation only removes the tail below 0 (1.5 sigma): the share below the value drops accordingly
+    below = 0.5 * (1 - 2 * stats.norm.sf(1.5))
+    assert np.mean(x < 0.3) == pytest.approx(below / (below + 0.5), abs=0.01)
+    assert isinstance(d.sample(np.random.default_rng(1)), float)
+    with pytest.raises(InputError, match="inside the bounds"):
+        xlf.SplitNormal(1.0, 1.0, 1.0, lower=2.0)
+    with pytest.raises(InputError, match="errors >= 0"):
+        xlf.SplitNormal(1.0, -1.0, 1.0)
+
+
+@pytest.mark.parametrize("cls", ["LMXB", "HMXB"])
+def test_parameter_draws_respect_the_physical_bounds(cls):
+    par = xlf.DOROSHENKO2014[cls]
+    rng = np.random.default_rng(8)
+    draws = [par.draw(rng) for _ in range(3000)]
+    a1 = np.array([d.alpha1 for d in draws])
+    a2 = np.array([d.alpha2 for d in draws])
+    lbr = np.array([d.l_break for d in draws])
+    n = np.array([d.n_total for d in draws])
+    assert a1.min() >= 0.0 and a2.min() > 1.0 and n.min() > 0.0
+    assert lbr.min() > par.l_min and lbr.max() < par.l_max
+    # away from the bounds the published 68% interval comes back
+    assert np.percentile(n, 84) == pytest.approx(par.n_total.value + par.n_total.plus, rel=0.08)
+    # L_br is truncated at L_min: the share below the published value follows from the removed tail
+    removed = stats.norm.cdf(-(par.l_break.value - par.l_min) / par.l_break.minus)
+    assert np.mean(lbr < par.l_break.value) == pytest.approx((0.5 - removed) / (1 - removed), abs=0.03)
+
+
+# ------------------------------------------------------------------ fluxes
+
+
+def test_flux_of_an_unabsorbed_source_matches_the_hand_calculation():
+    lum, d_pc = 1e36, 2000.0
+    d_cm = d_pc * 3.0857e18
+    f_hard = lum / (4 * math.pi * d_cm**2)  # 17-60 keV, no absorption
+    got = xlf.source_flux(lum, d_pc, 0.0, 2.0, (17.0, 60.0))
+    assert got[0] == pytest.approx(f_hard, rel=1e-6)
+    # Gamma = 2: energy flux per ln E is constant, so the soft band gets ln(2.3/0.2) / ln(60/17) of it
+    soft = xlf.source_flux(lum, d_pc, 0.0, 2.0, (0.2, 2.3))
+    assert soft[0] == pytest.approx(f_hard * math.log(11.5) / math.log(60 / 17), rel=1e-6)
+
+
+@pytest.mark.parametrize("gamma, nh", [(1.8, 1e22), (1.0, 3e22), (2.5, 2e21)])
+def test_absorbed_flux_matches_direct_integration(gamma, nh):
+    lum, d_pc = 3e35, 5000.0
+    d_cm = d_pc * 3.0857e18
+
+    def spec(e, absorb):
+        return e ** (1 - gamma) * (math.exp(-nh * float(physics.sigma_mm83(e))) if absorb else 1.0)
+
+    edges = [0.2, 0.284, 0.4, 0.532, 0.707, 0.867, 1.303, 1.84, 2.3]  # Morrison & McCammon edges inside the band
+    soft = sum(integrate.quad(spec, a, b, args=(True,), epsabs=0, epsrel=1e-9)[0] for a, b in zip(edges, edges[1:]))
+    ref = integrate.quad(spec, 17.0, 60.0, args=(False,))[0]
+    expect = lum / (4 * math.pi * d_cm**2) * soft / ref
+    got = xlf.source_flux(lum, d_pc, nh, gamma, (0.2, 2.3))[0]
+    assert got == pytest.approx(expect, rel=5e-3)
+    # and the hard band is (nearly) untouched by such columns
+    hard = xlf.source_flux(lum, d_pc, nh, gamma, (17.0, 60.0))[0]
+    assert hard == pytest.approx(lum / (4 * math.pi * d_cm**2), rel=2e-3)
+
+
+def test_survey_models_and_footprints():
+    s = xlf.INTEGRAL_IBIS
+    assert s.flux_limit_at([0.0, 10.0, 30.0, -40.0]).tolist() == [s.flux_limit, s.flux_limit,
+                                                                    s.flux_limit_off_plane, s.flux_limit_off_plane]
+    p = s.detection_probability([s.flux_limit, 100 * s.flux_limit, s.flux_limit / 100], 0.0)
+    assert p[0] == pytest.approx(0.5) and p[1] > 0.999 and p[2] < 0.001
+    assert xlf.DE_HALF.area_deg2 == pytest.approx(41252.96 / 2, rel=1e-5)
+    assert xlf.DE_HALF.contains([200.0, 10.0, 359.0], [0.0, 0.0, 50.0]).tolist() == [True, False, True]
+    with pytest.raises(InputError, match="both"):
+        xlf.SurveyModel("x", (1.0, 2.0), 1e-13, plane_b_deg=10.0)
+    with pytest.raises(InputError, match="band_kev"):
+        xlf.SurveyModel("x", (2.0, 1.0), 1e-13)
+
+
+# ------------------------------------------------------------ the Monte Carlo
+
+
+def _small(seed, **kw):
+    return xlf.expected_numbers(n_mc=60, n_sample=2000, seed=seed, **kw)
+
+
+@pytest.fixture(scope="module")
+def small_run():
+    return _small(3)
+
+
+def test_monte_carlo_is_reproducible_for_a_seed_and_differs_between_seeds(small_run):
+    again = _small(3)
+    other = _small(4)
+    for cls in ("LMXB", "HMXB"):
+        for k in xlf.QUANTITIES:
+            assert np.array_equal(small_run.classes[cls].draws[k], again.classes[cls].draws[k])
+        assert not np.array_equal(small_run.classes[cls].draws["n_erosita"], other.classes[cls].draws["n_erosita"])
+
+
+def test_monte_carlo_counts_are_consistent(small_run):
+    for r in small_run.classes.values():
+        d = {k: np.asarray(v) for k, v in r.draws.items()}
+        assert np.all(d["n_integral"] <= d["n_galaxy"]) and np.all(d["n_erosita"] <= d["n_galaxy"])
+        assert np.all(d["n_erosita"] >= np.maximum(d["n_erosita_soft"], d["n_erosita_hard"]))
+        assert np.all(d["n_new"] <= d["n_erosita"]) and np.all(d["n_new"] >= d["n_erosita"] - d["n_integral"])
+        assert np.all(d["n_new_de"] <= d["n_new"]) and np.all(d["n_erosita_de"] <= d["n_erosita"])
+        assert np.all(np.abs(d["n_galaxy"] - d["n_total"]) < 1.0)
+        # roughly half of the Galaxy's binaries lie at l > 180 deg
+        assert 0.3 < d["n_galaxy_de"].sum() / d["n_galaxy"].sum() < 0.7
+        for name, cum in r.cumulative.items():
+            assert np.all(np.diff(cum, axis=1) <= 0)  # N(>S) falls with S
+        assert r.summary("n_erosita", fraction=True)[0] <= 1.0
+    assert np.array_equal(small_run.total_new_de,
+                          sum(np.asarray(r.draws["n_new_de"]) for r in small_run.classes.values()))
+    t = small_run.table()
+    assert set(t["class"]) == {"LMXB", "HMXB", "all"}
+    row = t[(t["class"] == "LMXB") & (t["quantity"] == "n_new")][0]
+    assert (row["published_lo"], row["published_hi"]) == xlf.PUBLISHED["LMXB"].n_new
+
+
+def test_deeper_surveys_find_more_and_flux_limits_are_honoured():
+    base = _small(6, classes=("LMXB",))
+    deep = _small(6, classes=("LMXB",), integral=replace(xlf.INTEGRAL_IBIS, flux_limit=1e-12),
+                  erosita=(replace(xlf.ERASS1_SOFT, flux_limit=5e-15), xlf.ERASS1_HARD))
+    b, d = base.classes["LMXB"].draws, deep.classes["LMXB"].draws
+    assert np.array_equal(b["n_galaxy"], d["n_galaxy"])  # same seed: same Galaxies
+    assert d["n_integral"].sum() > b["n_integral"].sum()
+    assert d["n_erosita_soft"].sum() > b["n_erosita_soft"].sum()
+
+
+def test_monte_carlo_input_errors_and_cancel():
     import threading
 
-    seen = []
-    res = xlf.expected_numbers(("HMXB",), n_mc=5, n_sample=5000, progress=lambda m, f: seen.append(f))
-    t = res.table()
-    assert list(t["class"]) == ["HMXB"]
-    assert t["median_distance"].unit == u.kpc
-    assert t.meta["survey"] == "eRASS1-DE" and t["n_known"][0] == -1
-    assert seen[-1] == 1.0 and all(0 <= f <= 1 for f in seen)
-    ev = threading.Event()
-    ev.set()
-    with pytest.raises(XrbvoError, match="cancelled"):
-        xlf.expected_numbers(("HMXB",), n_mc=5, n_sample=5000, cancel=ev)
-    with pytest.raises(InputError, match="CV"):
+    with pytest.raises(InputError, match="class"):
         xlf.expected_numbers(("CV",))
     with pytest.raises(InputError, match="n_sample"):
         xlf.expected_numbers(n_sample=10)
+    with pytest.raises(InputError, match="n_mc"):
+        xlf.expected_numbers(n_mc=0)
+    with pytest.raises(InputError, match="names must differ"):
+        xlf.expected_numbers(erosita=(xlf.ERASS1_SOFT, xlf.ERASS1_SOFT))
+    ev = threading.Event()
+    ev.set()
+    with pytest.raises(InputError, match="cancelled"):
+        xlf.expected_numbers(n_mc=5, n_sample=1000, cancel=ev)
+    seen = []
+    xlf.expected_numbers(("HMXB",), n_mc=3, n_sample=1000, progress=lambda m, f: seen.append(f))
+    assert seen[-1] == 1.0 and all(0.0 <= f <= 1.0 for f in seen)
 
 
-def _table_at(l_deg, b_deg, names=("RAdeg", "DEdeg")):
-    c = SkyCoord(l=np.asarray(l_deg) * u.deg, b=np.asarray(b_deg) * u.deg, frame="galactic").icrs
-    return Table({names[0]: c.ra.deg, names[1]: c.dec.deg})
+# ------------------------------------------------------------ the simulated sky
 
 
-def test_count_known_and_new():
-    fp = xlf.ERASS1_DE.footprint
-    assert xlf.count_known(_table_at([200.0, 300.0, 10.0, 90.0], [0.0, 5.0, 0.0, -3.0]), fp) == 2
-    assert xlf.count_known(_table_at([200.0, 250.0], [1.0, 2.0], ("ra", "dec")), fp) == 2
-    with pytest.raises(InputError, match="position columns"):
-        xlf.count_known(Table({"x": [1.0]}), fp)
-    known = {"HMXB": _table_at(np.full(7, 300.0), np.zeros(7))}
-    p = xlf.expected_numbers(("HMXB",), n_mc=0, n_sample=5000, known=known).predictions["HMXB"]
-    assert p.n_known == 7
-    assert p.n_new == pytest.approx(max(p.n_detected - 7, 0.0))
+def test_simulator_draws_binaries_from_these_functions():
+    from xrbvo.sim.populations import CLASS_MODELS
+
+    for cls in ("HMXB", "LMXB"):
+        model = CLASS_MODELS[cls]
+        soft = xlf.soft_band_lf(cls)
+        assert isinstance(model.lf, xlf.BrokenPowerLawLF)
+        assert model.lf == soft
+        assert model.lf.band_kev == physics.ERASS1_SOFT_KEV
+        assert model.n_galaxy == pytest.approx(xlf.DOROSHENKO2014[cls].n_total.value)
+        assert xlf.CLASS_GAMMA[cls] == model.gamma[0]
+        assert model.spatial.hz_pc == {"HMXB": 85.0, "LMXB": 410.0}[cls]
+    assert physics.R0_KPC == 8.2
 
 
-def test_count_known_real_catalogues():
-    path = SHARED / "hmxbwebcat_fortin2023.csv"
-    if not path.exists():
-        pytest.skip(f"{path} not found: the shared reference data (../shared/data) is absent in this checkout")
-    n_de = xlf.count_known(path, xlf.ERASS1_DE.footprint)
-    n_ru = xlf.count_known(path, xlf.Footprint(0.0, 180.0))
-    n_all = xlf.count_known(path, xlf.Footprint())
-    assert n_de > 20 and n_ru > 20 and n_de + n_ru == n_all
+@pytest.mark.slow
+def test_simulated_sky_counts_agree_with_expected_numbers():
+    from xrbvo.sim.sky import SkyConfig, simulate_sky
+
+    boost = {"HMXB": 50.0, "LMXB": 200.0}
+    sky = simulate_sky(SkyConfig(l_deg=300.0, width_deg=4.0, height_deg=2.0, class_boost=boost,
+                                 field_density_scale=0.01, seed=0))
+    counts = Counter(str(c) for c in sky.truth["true_class"])
+    fixed = {k: replace(v, **{p: replace(getattr(v, p), plus=0.0, minus=0.0)
+                              for p in ("l_break", "alpha1", "alpha2", "n_total")})
+             for k, v in xlf.DOROSHENKO2014.items()}
+    field = replace(xlf.ERASS1_SOFT, footprint=xlf.Footprint(298.0, 302.0, -1.0, 1.0))
+    pred = xlf.expected_numbers(params=fixed, erosita=(field,), n_mc=400, n_sample=20000, seed=5)
+    for cls, b in boost.items():
+        mean = float(np.mean(pred.classes[cls].draws["n_erosita_soft"])) * b
+        assert mean > 15
+        assert abs(counts[cls] - mean) < 4.0 * math.sqrt(mean), (cls, counts[cls], mean)
 
 
-# ------------------------------------------------------------------------ command
+# ------------------------------------------------------------------- command
 
 
 def _run_cli(argv, capsys):
@@ -309,33 +431,37 @@ def test_command_is_registered():
     assert cmd.NAME == "xlf" and cmd.HELP and cmd.DESCRIPTION
 
 
-def test_command_writes_table_and_plots(tmp_path, capsys):
+def test_command_prints_published_beside_reproduced_and_writes_plots(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # one line per row, so the cells can be read back
     out = tmp_path / "plots"
-    known = tmp_path / "known.ecsv"
-    _table_at([200.0, 300.0, 20.0], [0.0, 1.0, 0.0]).write(known)
-    rc, cap = _run_cli(["--out", str(out), "--n-mc", "20", "--n-sample", "5000", "--seed", "4",
-                        "--known-hmxb", str(known)], capsys)
+    rc, cap = _run_cli(["--out", str(out), "--n-mc", "40", "--n-sample", "2000", "--seed", "4"], capsys)
     assert rc == 0
-    assert "HMXB" in cap.out and "LMXB" in cap.out and "eRASS1-DE" in cap.out
-    for name in ("xlf_luminosity_functions.png", "xlf_logn_logs.png", "xlf_counts.png"):
+    for text in ("LMXB published", "HMXB reproduced", "8 (+7, -6.5)", "0.55 (+4.6, -0.28)", "130-270",
+                 "23-138", "22-150", "l > 180", "N detected by INTEGRAL"):
+        assert text in cap.out, text
+    for name in ("xlf_luminosity_functions.png", "xlf_counts_vs_flux_limit.png"):
         data = (out / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
     t = Table.read(out / "xlf_expected.ecsv")
-    assert list(t["class"]) == ["HMXB", "LMXB"]
-    assert t["n_known"][0] == 2 and t["n_known"][1] == -1
-    assert np.all(t["n_detected"] > 0)
-    assert t.meta["seed"] == 4
+    assert t.meta["seed"] == 4 and t.meta["n_mc"] == 40
+    med = {(r["class"], r["quantity"]): r["median"] for r in t}
+    assert med[("LMXB", "n_erosita")] > 0 and med[("all", "n_new_de")] >= 0
 
 
 def test_command_options_change_the_answer(tmp_path, capsys):
-    common = ["--n-mc", "0", "--n-sample", "5000", "--classes", "HMXB", "--no-plots", "--out"]
+    common = ["--n-mc", "40", "--n-sample", "2000", "--classes", "LMXB", "--no-plots", "--out"]
     _run_cli(common + [str(tmp_path / "a")], capsys)
-    _run_cli(common + [str(tmp_path / "b"), "--l-min", "1e34"], capsys)
-    _run_cli(common + [str(tmp_path / "c"), "--flux-limit", "1e-13"], capsys)
+    _run_cli(common + [str(tmp_path / "b"), "--l-min", "1e35"], capsys)
+    _run_cli(common + [str(tmp_path / "c"), "--integral-limit", "1e-10"], capsys)
     a, b, c = (Table.read(tmp_path / d / "xlf_expected.ecsv") for d in "abc")
-    assert b["n_total"][0] < a["n_total"][0] and b["n_detected"][0] < a["n_detected"][0]
-    assert c["n_detected"][0] < a["n_detected"][0]
-    assert list(a["class"]) == ["HMXB"]
+
+    def med(t, q):
+        return t[t["quantity"] == q]["median"][0]
+
+    assert med(b, "n_integral") > med(a, "n_integral")  # all the binaries are brighter
+    assert med(c, "n_integral") < med(a, "n_integral")
+    assert med(c, "n_new") > med(a, "n_new")
+    assert set(a["class"]) == {"LMXB", "all"}
     assert not list((tmp_path / "a").glob("*.png"))
 
 
@@ -343,19 +469,22 @@ def test_command_errors_name_the_problem(tmp_path, capsys):
     afile = tmp_path / "file.txt"
     afile.write_text("x")
     with pytest.raises(InputError, match="not a directory"):
-        _run_cli(["--out", str(afile), "--n-mc", "0"], capsys)
+        _run_cli(["--out", str(afile)], capsys)
     with pytest.raises(InputError, match="--n-mc"):
-        _run_cli(["--n-mc", "-1"], capsys)
-    with pytest.raises(InputError, match="no such file"):
-        _run_cli(["--n-mc", "0", "--n-sample", "5000", "--known-lmxb", str(tmp_path / "missing.csv")], capsys)
+        _run_cli(["--n-mc", "0", "--out", str(tmp_path)], capsys)
+    with pytest.raises(InputError, match="below the HMXB break"):
+        _run_cli(["--l-min", "1e36", "--out", str(tmp_path)], capsys)
 
 
-def test_command_through_the_cli_entry_point(tmp_path, capsys):
+def test_command_through_the_cli_entry_point(tmp_path, capsys, monkeypatch):
     from xrbvo import cli
 
-    rc = cli.main(["-q", "xlf", "--classes", "LMXB", "--n-mc", "0", "--n-sample", "5000"])
+    monkeypatch.setenv("COLUMNS", "200")
+
+    rc = cli.main(["-q", "xlf", "--classes", "HMXB", "--n-mc", "20", "--n-sample", "1000", "--no-plots",
+                   "--out", str(tmp_path / "o")])
     cap = capsys.readouterr()
-    assert rc == 0 and "LMXB" in cap.out and "HMXB" not in cap.out
+    assert rc == 0 and "HMXB published" in cap.out and "LMXB published" not in cap.out
     afile = tmp_path / "file.txt"
     afile.write_text("x")
     rc = cli.main(["-q", "xlf", "--out", str(afile)])

@@ -36,7 +36,8 @@ These are :data:`DOROSHENKO2014`.  The table does not quote the luminosity the
 number refers to; we take ``L_min = 1e32 erg/s`` (17-60 keV,
 :data:`L_MIN_DEFAULT`), for two reasons.  First, the table calls ``N_total``
 the number in the Milky Way and quotes INTEGRAL's detected fraction as
-108/N_total (29-86% = 108/375-108/125; HMXBs 82/300-82/100), so the function
+108/N_total (29-86% = 108/375-108/125; HMXBs 27-82%, 82/290 = 28% and
+82/100), so the function
 must describe the whole population, far below INTEGRAL's reach.  With the
 Galactic distributions and the INTEGRAL limit used here, the function at the
 published values gives back INTEGRAL's 108 LMXBs only if it extends down to
