@@ -156,10 +156,10 @@ class SplitNormal:
 
     Examples
     --------
-    >>> d = SplitNormal(8.0, 7.0, 6.5, lower=0.0)
-    >>> x = d.sample(np.random.default_rng(0), 20000)
-    >>> bool(x.min() > 0.0), round(float(np.median(x)), 0)
-    (True, 8.0)
+    >>> d = SplitNormal(200.0, 175.0, 75.0, lower=0.0)
+    >>> x = d.sample(np.random.default_rng(0), 100000)
+    >>> bool(x.min() > 0.0), [round(float(v), -1) for v in np.percentile(x, [16, 50, 84])]
+    (True, [130.0, 200.0, 370.0])
     """
 
     value: float
