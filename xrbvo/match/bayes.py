@@ -61,7 +61,8 @@ Combinatorics and the pruning bound
     source, divided by the source's retained odds, is reported as
     ``pruned_mass``: ``p_any`` and ``p_any * p_i`` of every kept combination
     differ from the unpruned values by at most ``pruned_mass``.  With
-    ``prune_threshold=0`` nothing is pruned.  The same bound covers candidates
+    ``prune_threshold=0`` (or ``ellipse="nway"``, whose approximation the bound
+    does not cover) nothing is pruned.  The same bound covers candidates
     removed by ``max_candidates``.  Combinations whose members are not all
     within ``radius`` of each other are not considered (``pairwise_radius``,
     as NWAY does), which is a definition, not an approximation.
@@ -669,7 +670,9 @@ class BayesianAssociator(Associator):
         cfg = self.config
         n = b - a
         ns = len(per)
-        ln_thresh = math.log(cfg.prune_threshold) if cfg.prune_threshold > 0 else -np.inf
+        # NWAY's elliptical approximation is not bounded by the exact factors: no pruning then
+        prune = cfg.prune_threshold > 0 and cfg.ellipse == "exact"
+        ln_thresh = math.log(cfg.prune_threshold) if prune else -np.inf
         pruned = np.zeros(n)
         nodes = self._root(a, b, xcov)
         for j, p in enumerate(per):
