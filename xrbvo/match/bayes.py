@@ -451,14 +451,23 @@ class BayesianAssociator(Associator):
         xids = np.asarray(xr["xid"]).astype(str)
         order = np.argsort(xids, kind="stable")
         sorted_xids = xids[order]
-        nb_x = np.asarray(nb["xid"]).astype(str)
-        pos = np.searchsorted(sorted_xids, nb_x)
-        pos_c = np.minimum(pos, max(len(sorted_xids) - 1, 0))
-        known = (len(sorted_xids) > 0) & (sorted_xids[pos_c] == nb_x) if len(nb_x) else np.zeros(0, bool)
-        if len(nb_x) and not np.all(known):
-            bad = nb_x[~known][0]
-            raise InputError(f"{s} neighbourhood refers to X-ray source {bad!r}, which is not in the X-ray table")
-        src_all = order[pos_c] if len(nb_x) else np.zeros(0, np.int64)
+        nb_x = np.asarray(nb["xid"])
+        if nb_x.dtype.kind not in "U":
+            nb_x = nb_x.astype(str)
+        # neighbourhoods usually come grouped by source: match each run of equal ids once
+        if len(nb_x):
+            run_start = np.concatenate([[True], nb_x[1:] != nb_x[:-1]])
+            run_ids = nb_x[run_start]
+            pos = np.searchsorted(sorted_xids, run_ids)
+            pos_c = np.minimum(pos, max(len(sorted_xids) - 1, 0))
+            known = (len(sorted_xids) > 0) & (sorted_xids[pos_c] == run_ids)
+            if not np.all(known):
+                bad = run_ids[~known][0]
+                raise InputError(f"{s} neighbourhood refers to X-ray source {bad!r}, which is not in the "
+                                 "X-ray table")
+            src_all = order[pos_c][np.cumsum(run_start) - 1]
+        else:
+            src_all = np.zeros(0, np.int64)
         sep_all = np.asarray(nb["sep"], float)
         inside = sep_all < radius
         c_j = float(cfg.completeness.get(s, 0.8))
@@ -545,7 +554,12 @@ class BayesianAssociator(Associator):
         cxx, cxy, cyy = xc[0] + sxx, xc[1] + sxy, xc[2] + syy
         cdet = cxx * cyy - cxy**2
         ln_o2 = LN_2K - 0.5 * np.log(cdet) - 0.5 * (cyy * dx**2 - 2 * cxy * dx * dy + cxx * dy**2) / cdet + ln_pi
-        key = np.lexsort((-ln_o2, src))
+        if cfg.max_candidates is not None:
+            key = np.lexsort((-ln_o2, src))
+        elif np.all(src[1:] >= src[:-1]):
+            key = slice(None)
+        else:
+            key = np.argsort(src, kind="stable")
         idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u, ln_o2 = (
             a[key] for a in (idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u, ln_o2))
         counts = np.bincount(src, minlength=n_src)
