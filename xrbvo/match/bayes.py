@@ -834,18 +834,16 @@ class BayesianAssociator(Associator):
         mx = np.where(np.isfinite(mx), mx, 0.0)
         e = np.exp(ln_odds - mx[src])
         tot = _seg_sum(e, starts, n_src)
-        none_e = np.zeros(n_src)
-        none_e[src[none]] = e[none]
-        some = tot - none_e
+        some = _seg_sum(np.where(none, 0.0, e), starts, n_src)  # summed directly: no cancellation
         with np.errstate(invalid="ignore", divide="ignore"):
-            p_any = np.where(tot > 0, some / tot, 0.0)
-            p_i = np.where(none | (some[src] <= 0), 0.0, e / some[src])
+            p_any = np.clip(np.where(tot > 0, some / tot, 0.0), 0.0, 1.0)
+            p_i = np.clip(np.where(none | (some[src] <= 0), 0.0, e / some[src]), 0.0, 1.0)
         prior = np.exp(ln_prior)
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             dist_post = 1.0 / (1.0 + (1.0 - prior) * np.exp(-(ln_bc + ln_prior)))
             p_single = 1.0 / (1.0 + (1.0 - prior) * np.exp(-(ln_bc + ln_r + ln_prior)))
-        dist_post = np.nan_to_num(dist_post)
-        p_single = np.nan_to_num(p_single)
+        dist_post = np.clip(np.nan_to_num(dist_post), 0.0, 1.0)
+        p_single = np.clip(np.nan_to_num(p_single), 0.0, 1.0)
 
         # flags: 1 for the best (ties included), 2 for p_i > prob_ratio_secondary * best
         best_p = _seg_max(np.where(none, -1.0, p_i), starts, n_src)
