@@ -26,7 +26,9 @@ from typing import Callable
 
 import pytest
 
-from xrbvo.vo.samp import SampClient, find_hub
+from astropy.table import Table
+
+from xrbvo.vo.samp import SampClient, SampError, find_hub
 
 __all__ = ["Peer", "ok", "refuse", "silent", "Desktop", "start_desktop", "missing_desktop", "require",
            "TOPCAT_JAR", "ALADIN_JAR", "REPO_ROOT", "hub_command"]
@@ -247,12 +249,17 @@ def _wait(what: str, cond: Callable[[], bool], timeout_s: float, desk: Desktop, 
     raise RuntimeError(f"timed out after {timeout_s:.0f} s waiting for {what}\n{logs}")
 
 
-def start_desktop(home: Path, *, timeout_s: float = 120.0) -> Desktop:
+def start_desktop(home: Path, *, timeout_s: float = 120.0, probe_ra_deg=(10.0, 10.01),
+                  probe_dec_deg=(10.0, 10.01)) -> Desktop:
     """Start Xvfb, ``xrbvo samp hub``, TOPCAT and Aladin; wait until both applications answer.
 
     Everything lives in ``home``: the lockfile, the applications' settings and
     each process's log.  On any failure the processes started so far are
     stopped and the error carries their logs.
+
+    Aladin is ready once it loads a small probe table (plane ``xrbvo_probe``,
+    left in place): that first plane fixes Aladin's view, and Aladin points
+    only within it, so put the probe where the tests will look.
     """
     home.mkdir(parents=True, exist_ok=True)
     desk = Desktop(home=home, lockfile=home / ".samp")
@@ -287,6 +294,18 @@ def start_desktop(home: Path, *, timeout_s: float = 120.0) -> Desktop:
                            watcher.ping(watcher.resolve(n, "samp.app.ping")[0]) for n in ("topcat", "aladin"))
 
             _wait("TOPCAT and Aladin to register", both_up, timeout_s, desk, ("topcat", "aladin", "hub"))
+            # Aladin answers pings before its windows exist; a table load then fails (no answer).
+            # Wait until a probe table loads (two rows at least: Aladin refuses one-row tables).
+            probe = Table({"ra": list(probe_ra_deg), "dec": list(probe_dec_deg)})
+
+            def aladin_ready() -> bool:
+                try:
+                    watcher.send_table(probe, name="xrbvo_probe", to="aladin", timeout_s=3)
+                    return True
+                except SampError:
+                    return False
+
+            _wait("Aladin to accept tables", aladin_ready, timeout_s, desk, ("aladin", "hub"))
     except BaseException:
         desk.stop()
         raise
