@@ -373,6 +373,34 @@ def _reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
+_HUB_CLASS = None
+
+
+def _hub_server_class():
+    """pyvo's ``SAMPHubServer`` with the synchronous-call race closed.
+
+    pyvo 1.9's hub dispatches a ``callAndWait`` message before it records the
+    message id it waits for; an application that answers within that gap has
+    its answer dropped and the caller waits until its time-out.  Here a reply
+    to a synchronous call waits (briefly) until the id is recorded.
+    """
+    global _HUB_CLASS
+    if _HUB_CLASS is None:
+        from pyvo.samp import SAMPHubServer
+
+        class _HubServer(SAMPHubServer):
+            def _reply_(self, responder_private_key, msg_id, response):
+                heap = getattr(self, "_sync_msg_ids_heap", None)
+                if heap is not None and isinstance(msg_id, str) and msg_id.endswith(";;samp::sync::call"):
+                    deadline = time.monotonic() + 5.0
+                    while msg_id not in heap and self.is_running and time.monotonic() < deadline:
+                        time.sleep(0.002)
+                return super()._reply_(responder_private_key, msg_id, response)
+
+        _HUB_CLASS = _HubServer
+    return _HUB_CLASS
+
+
 class SampHub:
     """A SAMP hub run by this process (pyvo's ``SAMPHubServer``) on 127.0.0.1.
 
@@ -406,7 +434,7 @@ class SampHub:
             If ``SAMP_HUB`` names a different lockfile than ``lockfile``
             (pyvo would silently use ``SAMP_HUB``).
         """
-        from pyvo.samp import SAMPHubServer, conf
+        from pyvo.samp import conf
 
         try:
             running = find_hub(lockfile=self.lockfile)
@@ -422,7 +450,7 @@ class SampHub:
         if self.lockfile.exists():  # a dead hub's lockfile: pyvo would refuse to start
             self.lockfile.unlink()
         with conf.set_temp("use_internet", False):
-            server = SAMPHubServer(addr="127.0.0.1", lockfile=str(self.lockfile), web_profile=self.web_profile,
+            server = _hub_server_class()(addr="127.0.0.1", lockfile=str(self.lockfile), web_profile=self.web_profile,
                                    label=self.label)
             server.start(wait=False)
         self._server = server
