@@ -7,7 +7,7 @@ import sys
 from typing import Callable, Iterator
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 __all__ = ["UI"]
 
@@ -56,7 +56,7 @@ class UI:
         task = prog.add_task(description, total=1.0)
 
         def update(msg: str, frac: float) -> None:
-            prog.update(task, completed=max(0.0, min(1.0, float(frac))),
-                        description=f"{description}: {msg}"[:34] if msg else description)
+            text = msg if msg.startswith(description) else f"{description}: {msg}" if msg else description
+            prog.update(task, completed=max(0.0, min(1.0, float(frac))), description=text[:34])
 
         return update

@@ -139,13 +139,12 @@ class SimulatedSky:
 
     def write(self, directory: str | Path, fmt: str = "fits") -> dict[str, Path]:
         """Write every table to ``directory`` (``xray``, survey names, ``truth``)."""
+        from ..io import write_table
+
         d = Path(directory)
-        d.mkdir(parents=True, exist_ok=True)
         paths = {}
         for name, t in [("xray", self.xray), *self.catalogs.items(), ("truth", self.truth)]:
-            p = d / f"{name}.{fmt}"
-            t.write(p, overwrite=True)
-            paths[name] = p
+            paths[name] = write_table(t, d / f"{name}.{fmt}")
         return paths
 
 
@@ -235,9 +234,24 @@ def _galactic_class(name: str, cfg: SkyConfig, cells: _Cells, rng) -> tuple[dict
     counts = rng.poisson(lam * boost)
     ci, di = np.nonzero(counts)
     reps = counts[ci, di]
-    cell = np.repeat(ci, reps)
-    dbin = np.repeat(di, reps)
+    src = _draw_galactic(model, cfg, cells, np.repeat(ci, reps), np.repeat(di, reps), rng)
+    # detected share from a pilot sample with its own generator (the sky does not depend on it)
+    pilot_rng = np.random.default_rng([cfg.seed, 7919, CLASSES.index(name)])
+    flat = lam.ravel() / lam.sum() if lam.sum() > 0 else None
+    if flat is None:
+        return src, 0.0
+    pick = pilot_rng.choice(flat.size, size=1500, p=flat)
+    pilot = _draw_galactic(model, cfg, cells, pick // lam.shape[1], pick % lam.shape[1], pilot_rng)
+    soft = physics.absorbed_band_flux(physics.luminosity_to_flux(10.0 ** pilot["log_l"], pilot["distance"]),
+                                      pilot["gamma"], pilot["nh"], physics.ERASS1_SOFT_KEV)
+    return src, float(lam.sum()) * float(np.mean(_detect_prob(soft, cfg)))
+
+
+def _draw_galactic(model, cfg: SkyConfig, cells: _Cells, cell: np.ndarray, dbin: np.ndarray, rng) -> dict:
+    """Draw Galactic sources in given (cell, distance bin) pairs."""
+    d_pc = _D_GRID_PC
     n = len(cell)
+    name = model.name
     # distance within the bin (log-uniform between neighbours)
     lo = np.log(d_pc[np.maximum(dbin - 1, 0)] + 1e-9)
     hi = np.log(d_pc[np.minimum(dbin + 1, len(d_pc) - 1)])
@@ -259,8 +273,7 @@ def _galactic_class(name: str, cfg: SkyConfig, cells: _Cells, rng) -> tuple[dict
         "cls": np.full(n, name), "l": l, "b": b, "distance": dist, "log_l": log_l, "gamma": gamma,
         "nh": nh, "av": av, "cell": cell,
     }
-    expected = float(lam.sum())
-    return src, expected
+    return src
 
 
 def _agn_counts_above(s):
@@ -298,7 +311,14 @@ def _agn(cfg: SkyConfig, cells: _Cells, rng) -> tuple[dict, float]:
         "gamma": gamma, "nh": nh_gal + nh_int, "av": nh_gal / physics.NH_PER_AV, "cell": cell,
         "s_int": s_int, "obscured": obscured,
     }
-    return src, float(lam_cell.sum())
+    pilot_rng = np.random.default_rng([cfg.seed, 7919, CLASSES.index("AGN")])
+    pc = pilot_rng.choice(len(lam_cell), size=3000, p=lam_cell / lam_cell.sum())
+    s_p = _sample_agn_flux(3000, smin, pilot_rng)
+    nh_p = cells.nh_tot[pc] + np.where(pilot_rng.random(3000) < 0.3, 10.0 ** pilot_rng.uniform(21.3, 22.5, 3000),
+                                        1e20)
+    soft_p = physics.absorbed_band_flux(s_p, pilot_rng.normal(*CLASS_MODELS["AGN"].gamma, 3000), nh_p,
+                                        physics.ERASS1_SOFT_KEV)
+    return src, float(lam_cell.sum()) * float(np.mean(_detect_prob(soft_p, cfg)))
 
 
 # --------------------------------------------------------------------------------------
@@ -508,7 +528,7 @@ def simulate_sky(config: SkyConfig | None = None, *, progress: Callable[[str, fl
         keep = rng.random(n) < p
         boost = cfg.class_boost.get(name, 1.0)
         # expected detections without boost: Poisson mean times the detected share
-        expected[name] = lam * float(p.mean()) if n else 0.0
+        expected[name] = lam  # expected detections without boost
         src = {k: np.asarray(v)[keep] for k, v in src.items()}
         src["soft"] = soft[keep]
         src["hard"] = hard[keep]

@@ -1,0 +1,81 @@
+"""``xrbvo run``: the pipeline on a user's X-ray source table."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+NAME = "run"
+HELP = "run the pipeline on an X-ray source table with local survey catalogues"
+DESCRIPTION = """Read X-ray sources (eRASS1 native columns such as IAUNAME, RA, DEC, POS_ERR, ML_FLUX_1, or the
+standard names xid, ra, dec, pos_err, flux_soft, flux_hard), pull Gaia DR3 / 2MASS / CatWISE2020
+neighbourhoods from local catalogue files, associate counterparts, classify with a trained model
+and write the catalogue (FITS, VOTable, CSV) with HMXB/LMXB candidates flagged."""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("xray", type=Path, help="X-ray source table (FITS, VOTable, ECSV, CSV or Parquet)")
+    p.add_argument("--model", type=Path, required=True,
+                   help="trained model directory (`xrbvo demo` writes one to OUT/model)")
+    p.add_argument("--catalog", action="append", default=[], metavar="SURVEY=FILE",
+                   help="local catalogue file of a survey (gaia, 2mass, vvv, catwise); repeatable")
+    p.add_argument("--xray-survey", default="erass1", help="registry name of the X-ray survey (column names, errors)")
+    p.add_argument("--xray-sys-floor", type=float, default=None,
+                   help="systematic positional error added in quadrature to the X-ray errors (arcsec)")
+    p.add_argument("--radius", type=float, default=20.0, help="counterpart search radius (arcsec)")
+    p.add_argument("--prior", action="append", default=[], metavar="CLASS=SHARE",
+                   help="class prior of the target field (repeatable; default: the model's reference field mix)")
+    p.add_argument("--out", type=Path, default=Path("xrbvo-out"), help="output directory")
+    p.add_argument("--name", default="xrbvo_catalogue", help="base name of the output files")
+
+
+def _pairs(items, what):
+    from xrbvo.errors import InputError
+
+    out = {}
+    for it in items:
+        if "=" not in it:
+            raise InputError(f"{what} {it!r}: write KEY=VALUE")
+        k, v = it.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def run(args, ui) -> int:
+    from xrbvo.catalogue import write_catalogue
+    from xrbvo.errors import InputError
+    from xrbvo.io import read_table, standardise_xray, write_table
+    from xrbvo.ml.classifier import SourceClassifier
+    from xrbvo.pipeline import PipelineConfig, run_pipeline
+    from xrbvo.providers.local import LocalProvider
+    from xrbvo.surveys import get_survey
+
+    files = _pairs(args.catalog, "--catalog")
+    if not files:
+        raise InputError("give at least one survey catalogue with --catalog SURVEY=FILE (e.g. gaia=gaia.fits)")
+    surveys = tuple(get_survey(k).name for k in files)
+    priors = None
+    if args.prior:
+        try:
+            priors = {k.upper(): float(v) for k, v in _pairs(args.prior, "--prior").items()}
+        except ValueError:
+            raise InputError("--prior values must be numbers, e.g. --prior HMXB=0.01") from None
+    model, meta = SourceClassifier.load(args.model)
+    if priors is None:
+        priors = {k: v for k, v in meta.get("reference_priors", {}).items() if k in model.classes_} or None
+    cfg = PipelineConfig(radius_arcsec=args.radius, surveys=surveys)
+    xr = standardise_xray(read_table(args.xray), args.xray_survey, sys_floor_arcsec=args.xray_sys_floor,
+                          source=str(args.xray))
+    provider = LocalProvider(files)
+    with ui.progress():
+        prog = {s: ui.stage(s) for s in ("neighbourhoods", "association", "classification")}
+        res = run_pipeline(xr, provider, model, config=cfg, priors=priors, cuts=meta.get("cuts", {}), progress=prog)
+    paths = write_catalogue(res.catalogue, args.out, args.name)
+    write_table(res.association.combinations, Path(args.out) / f"{args.name}_counterparts.fits")
+    n_c = int(res.catalogue["candidate"].sum())
+    ui.out.print(f"{len(res.catalogue)} sources, {n_c} X-ray-binary candidates "
+                 f"({int((res.catalogue['candidate_class'] == 'HMXB').sum())} HMXB, "
+                 f"{int((res.catalogue['candidate_class'] == 'LMXB').sum())} LMXB)")
+    for k, v in paths.items():
+        ui.out.print(f"  {k:<8} {v}")
+    return 0

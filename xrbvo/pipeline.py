@@ -1,0 +1,171 @@
+"""The stages wired together: neighbourhoods -> match -> features -> classify -> select -> catalogue.
+
+Each stage is a function of its inputs; :func:`run_pipeline` only calls them
+in order, passing progress callbacks and a cancel event.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+import numpy as np
+from astropy import units as u
+from astropy.coordinates import SkyCoord
+from astropy.table import Table
+
+from .catalogue import build_catalogue
+from .errors import InputError
+from .match import AssociationInput, AssociationResult, BayesConfig, BayesianAssociator
+from .ml.classifier import SourceClassifier
+from .ml.features import FEATURES, build_features
+from .physics import galactic_nh
+from .providers.base import Provider
+from .surveys import get_survey
+
+__all__ = ["PipelineConfig", "PipelineResult", "associate", "chosen_rows", "source_features", "classify",
+           "run_pipeline", "default_association"]
+
+Progress = Callable[[str, float], None]
+
+
+def default_association() -> BayesConfig:
+    """NWAY-like defaults: positional Bayes factors plus magnitude priors learnt from the data (G, W1)."""
+    return BayesConfig(mag_priors={("gaia", "G"): "auto", ("catwise", "W1"): "auto"})
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Options of a pipeline run."""
+
+    radius_arcsec: float = 20.0
+    """Search radius for counterpart candidates around each X-ray position."""
+    surveys: tuple[str, ...] = ("gaia", "2mass", "catwise")
+    """Secondary surveys to pull and match."""
+    association: BayesConfig = field(default_factory=default_association)
+    """Options of the Bayesian association."""
+
+    def validate(self) -> None:
+        if not 0 < self.radius_arcsec <= 600:
+            raise InputError("search radius must be between 0 and 600 arcsec")
+        if not self.surveys:
+            raise InputError("give at least one secondary survey")
+        for s in self.surveys:
+            if get_survey(s).kind != "secondary":
+                raise InputError(f"{s} is not a counterpart survey; choose from gaia, 2mass, vvv, catwise")
+
+
+@dataclass(frozen=True)
+class PipelineResult:
+    """Everything a run produced (each stage's output is kept)."""
+
+    xray: Table
+    """Standardised X-ray sources."""
+    neighbourhoods: dict[str, Table]
+    """Survey -> neighbourhood table."""
+    association: AssociationResult
+    """Association tables."""
+    features: Table
+    """Features per source (from the most probable counterparts)."""
+    proba: np.ndarray
+    """Class probabilities (columns: ``classes``)."""
+    classes: tuple[str, ...]
+    catalogue: Table
+    """The output catalogue."""
+
+
+def associate(xray: Table, neighbourhoods: Mapping[str, Table], config: PipelineConfig, *,
+              progress: Progress | None = None, cancel: threading.Event | None = None) -> AssociationResult:
+    """Run the Bayesian association on pulled neighbourhoods."""
+    engine = BayesianAssociator(config.association)
+    return engine(AssociationInput(xray, dict(neighbourhoods), config.radius_arcsec), progress=progress,
+                  cancel=cancel)
+
+
+def chosen_rows(association: AssociationResult) -> dict[str, np.ndarray]:
+    """Survey -> neighbourhood row of the most probable combination (-1 for none)."""
+    return {s: np.asarray(association.sources[f"row_{s}"], dtype=int) for s in association.surveys}
+
+
+def galactic_nh_of(xray: Table) -> np.ndarray:
+    """HI4PI Galactic N_H at every X-ray position."""
+    if len(xray) == 0:
+        return np.zeros(0)
+    c = SkyCoord(ra=np.asarray(xray["ra"], float) * u.deg, dec=np.asarray(xray["dec"], float) * u.deg).galactic
+    return galactic_nh(c.l.deg, c.b.deg)
+
+
+def source_features(xray: Table, association: AssociationResult, neighbourhoods: Mapping[str, Table],
+                    nh: np.ndarray | None = None) -> Table:
+    """Features of every source from its most probable counterparts."""
+    return build_features(xray, chosen_rows(association), neighbourhoods, nh=nh)
+
+
+def classify(features: Table, model: SourceClassifier, priors: Mapping[str, float] | None = None) -> np.ndarray:
+    """Class probabilities for the given field priors (columns follow ``model.classes_``)."""
+    missing = [f for f in model.feature_names_ if f not in features.colnames]
+    if missing:
+        raise InputError(f"feature table lacks {', '.join(missing)}; build it with xrbvo.ml.build_features")
+    X = np.column_stack([np.asarray(features[f], float) for f in model.feature_names_]) if len(features) else \
+        np.zeros((0, len(model.feature_names_)))
+    if len(X) == 0:
+        return np.zeros((0, len(model.classes_)))
+    return model.predict_proba(X, priors=priors)
+
+
+def run_pipeline(xray: Table, provider: Provider, model: SourceClassifier, *, config: PipelineConfig | None = None,
+                 priors: Mapping[str, float] | None = None, cuts: Mapping[str, float] | None = None,
+                 progress: Mapping[str, Progress] | Progress | None = None,
+                 cancel: threading.Event | None = None) -> PipelineResult:
+    """Run every stage on standardised X-ray sources.
+
+    Parameters
+    ----------
+    xray : Table
+        X-ray sources in the :data:`xrbvo.schema.XRAY` schema
+        (see :func:`xrbvo.io.standardise_xray`).
+    provider : Provider
+        Where neighbourhoods come from.
+    model : SourceClassifier
+        A trained classifier.
+    priors : mapping, optional
+        Class priors of the target field (default: the model's reference priors).
+    cuts : mapping, optional
+        Class -> probability cut for candidate selection (default: none selected).
+    progress : callable or mapping of stage name -> callable
+        Progress callbacks ``(message, fraction)``; stage names are
+        ``neighbourhoods``, ``association``, ``classification``.
+    """
+    cfg = config or PipelineConfig()
+    cfg.validate()
+
+    def cb(stage):
+        if progress is None:
+            return None
+        if callable(progress):
+            return lambda m, f: progress(f"{stage}: {m}", f)
+        return progress.get(stage)
+
+    provider.validate(cfg.surveys)
+    pull_radius = cfg.radius_arcsec
+    if cfg.association.density == "local":
+        ann = cfg.association.local_annulus_arcsec
+        pull_radius = max(pull_radius, ann[1] if ann else 3 * cfg.radius_arcsec)
+    nbs = provider.neighbourhoods(xray, pull_radius, cfg.surveys, progress=cb("neighbourhoods"), cancel=cancel)
+    if cancel is not None and cancel.is_set():
+        raise InputError("cancelled")
+    assoc = associate(xray, nbs, cfg, progress=cb("association"), cancel=cancel)
+    nh = galactic_nh_of(xray)
+    feats = source_features(xray, assoc, nbs, nh=nh)
+    c = cb("classification")
+    if c:
+        c("classifying", 0.3)
+    proba = classify(feats, model, priors)
+    cat = build_catalogue(xray, assoc, feats, proba, list(model.classes_), cuts=cuts or {}, nh=nh)
+    if c:
+        c("done", 1.0)
+    return PipelineResult(xray, nbs, assoc, feats, proba, tuple(model.classes_), cat)
+
+
+__all__ += ["galactic_nh_of", "FEATURES"]
