@@ -146,7 +146,7 @@ def missing_desktop() -> list[str]:
     if shutil.which("Xvfb") is None:
         missing.append("Xvfb (Debian package xvfb)")
     if shutil.which("java") is None:
-        missing.append("java (Debian package default-jre-headless)")
+        missing.append("java (Debian package default-jre)")
     if not TOPCAT_JAR.is_file():
         missing.append(f"TOPCAT ({TOPCAT_JAR}, Debian package topcat)")
     if not ALADIN_JAR.is_file():

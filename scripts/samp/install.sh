@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
 # Install the desktop applications the SAMP integration tests talk to:
-# TOPCAT, Aladin, a virtual X server (Xvfb) and the X utilities the test
-# fixture uses to check that the display is up.
+# TOPCAT, Aladin (each pulls in a Java runtime) and a virtual X server (Xvfb).
 #
 # Idempotent and non-interactive; works as root on a fresh Debian 12.
 # Usage:  bash scripts/samp/install.sh
 set -euo pipefail
 
-PACKAGES=(topcat aladin xvfb x11-utils default-jre-headless)
+PACKAGES=(topcat aladin xvfb)  # both applications depend on default-jre
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -39,7 +39,8 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Register the status/send/point/hub sub-commands."""
-    sub = parser.add_subparsers(dest="samp_command", metavar="SUBCOMMAND")
+    sub = parser.add_subparsers(dest="samp_command", metavar="SUBCOMMAND",
+                                help="status, send, point or hub (each has --help)")
     sub.required = True
     fmt = parser.formatter_class
 
