@@ -1097,8 +1097,10 @@ class SampClient:
         ----------
         callback : callable
             Runs in the client's receiving thread: a UI must hand the event
-            over to its own thread (Textual: ``app.call_from_thread``).  If it
-            raises, the sender gets ``samp.error`` with the reason.
+            over to its own thread (Textual: ``app.call_from_thread``) and
+            return at once; the sender may be waiting for the answer, so do
+            not send SAMP messages from inside the callback.  If it raises,
+            the sender gets ``samp.error`` with the reason.
         table_id, url : str, optional
             Only messages about this table (either matches).  A ``table_id``
             sent by this client also matches its URL.  Neither: every table.
