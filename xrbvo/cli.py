@@ -25,6 +25,7 @@ COMMANDS: tuple[str, ...] = (
     "run",
     "simulate",
     "xlf",
+    "samp",
 )
 
 
