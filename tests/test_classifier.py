@@ -93,7 +93,8 @@ def test_classifier_learns_the_simulated_classes(small_model, small_sky, small_x
     majority = max(np.mean(true == c) for c in np.unique(true))
     from sklearn.metrics import balanced_accuracy_score
 
-    assert balanced_accuracy_score(true, pred) > 0.4
+    chance = 1.0 / len(np.unique(true))  # balanced accuracy of guessing
+    assert balanced_accuracy_score(true, pred) > 3 * chance
     assert np.mean(pred == true) > min(majority, 0.9) - 0.1
     hmxb = true == "HMXB"
     assert np.mean(pred[hmxb] == "HMXB") > 0.5

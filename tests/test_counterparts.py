@@ -72,7 +72,6 @@ def _constructed_field():
     return x, {"gaia": gaia, "2mass": tmass, "catwise": wise}
 
 
-@pytest.mark.xfail(reason="joint mode work in progress: n-way combinatorics favour the 3-survey OB match", strict=False)
 def test_constructed_field_ob_star_for_hmxb_red_source_for_agn(joint_models):
     src_model, ctpt = joint_models
     x, nbs = _constructed_field()

@@ -12,10 +12,13 @@ For a source with data D and hypotheses (class c, combination k)::
 
     P(c, k | D)  ~  pi_c  *  [ q_c(f_k) / s_c ]  *  r_X(f_k)  *  w_pos(k)
 
-* ``w_pos(k)``: the positional odds of combination k against "no counterpart"
-  from the Bayesian association *without* magnitude priors
-  (``p_i * p_any / (1 - p_any)``; 1 for "none"): separations, errors, sky
-  densities and completeness.
+* ``k`` runs over multi-wavelength *objects* (a star seen by Gaia, 2MASS and
+  CatWISE is one candidate; see :func:`combination_table`) and "none".
+* ``w_pos(k)``: the positional odds of object k against "no counterpart": the
+  Gaussian density of its offset over the sky density of objects (1 for
+  "none").  Unlike NWAY's n-way combinations this does not reward a candidate
+  for being detected in more surveys: detection depends on the class, and that
+  dependence is learnt by the classifiers below.
 * ``r_X(f_k)``: **P_XRAY_CTPT**, a classifier over (X-ray source, combination)
   pairs that tells X-ray emitters from field sources by their photometry,
   astrometry and X-ray-to-optical ratios; used as a likelihood ratio
@@ -75,39 +78,105 @@ class CombinationRows:
     is_none: np.ndarray
 
 
-def _row_lookup(nb: Table) -> dict[tuple[str, str], int]:
-    return {(x, n): i for i, (x, n) in enumerate(zip(np.asarray(nb["xid"]).astype(str),
-                                                     np.asarray(nb["nid"]).astype(str)))}
+#: Linking radius (arcsec) for merging a survey's source into an object of an earlier survey.
+LINK_RADIUS_ARCSEC = {"2mass": 1.0, "vvv": 1.0, "catwise": 1.5}
 
 
-def combination_table(xray: Table, association, neighbourhoods: Mapping[str, Table], nh: np.ndarray) -> CombinationRows:
-    """Features and positional odds of every combination (see the module docstring)."""
+def _vectors(ra, dec, src, sep_scale):
+    ra, dec = np.radians(ra), np.radians(dec)
+    cd = np.cos(dec)
+    return np.column_stack([cd * np.cos(ra), cd * np.sin(ra), np.sin(dec), src * sep_scale])
+
+
+def combination_table(xray: Table, association, neighbourhoods: Mapping[str, Table], nh: np.ndarray,
+                      radius_arcsec: float | None = None) -> CombinationRows:
+    """Candidate counterparts as multi-wavelength *objects*, with features and positional odds.
+
+    The surveys' sources around each X-ray position are first linked into
+    objects (a 2MASS or CatWISE source within ``LINK_RADIUS_ARCSEC`` of an
+    earlier survey's source is the same object), so that one star seen by
+    Gaia, 2MASS and CatWISE is one candidate, not a product of catalogue
+    entries.  Each object's positional odds against "no counterpart" are the
+    Gaussian density of its offset (X-ray and object errors combined) over the
+    sky density of objects; no completeness factor enters, because whether a
+    counterpart is detected in a survey depends on its class and is left to the
+    classifiers.  ``association`` is not used (kept for the call signature).
+    """
+    from scipy.spatial import cKDTree
+
     xids = np.asarray(xray["xid"]).astype(str)
     index = {x: i for i, x in enumerate(xids)}
-    comb = association.combinations
-    src_c = np.array([index[x] for x in np.asarray(comb["xid"]).astype(str)], dtype=int)
     n = len(xids)
-    srcs = np.concatenate([src_c, np.arange(n)])
-    is_none = np.concatenate([np.zeros(len(src_c), bool), np.ones(n, bool)])
-    p_any = np.clip(np.asarray(association.sources["p_any"], float), 0.0, 1.0 - 1e-15)
-    tot_odds = p_any / (1.0 - p_any)
-    w = np.concatenate([np.asarray(comb["p_i"], float) * tot_odds[src_c], np.ones(n)])
-    rows: dict[str, np.ndarray] = {}
+    x_ra = np.asarray(xray["ra"], float)
+    x_dec = np.asarray(xray["dec"], float)
+    x_err = np.asarray(xray["pos_err"], float)
+    surveys = [sv for sv in ("gaia", "2mass", "vvv", "catwise") if sv in neighbourhoods] + [
+        sv for sv in neighbourhoods if sv not in ("gaia", "2mass", "vvv", "catwise")]
+    radius = radius_arcsec
+    if radius is None:
+        radius = max(float(neighbourhoods[sv].meta.get("radius_arcsec", 0.0)) for sv in surveys) if surveys else 1.0
+    scale = 1.0  # unit vectors of different sources never come closer than this in the 4th coordinate
+    obj_src = np.zeros(0, int)
+    obj_ra = np.zeros(0)
+    obj_dec = np.zeros(0)
+    obj_err = np.zeros(0)
+    obj_rows = {sv: np.zeros(0, int) for sv in surveys}
+    for sv in surveys:
+        nb = neighbourhoods[sv]
+        inside = np.asarray(nb["sep"], float) <= radius
+        rows = np.nonzero(inside)[0]
+        src = np.array([index[x] for x in np.asarray(nb["xid"]).astype(str)[rows]], dtype=int)
+        ra = np.asarray(nb["ra"], float)[rows]
+        dec = np.asarray(nb["dec"], float)[rows]
+        err = np.asarray(nb["pos_err"], float)[rows]
+        link = np.full(len(rows), -1)
+        if len(obj_src) and len(rows) and sv in LINK_RADIUS_ARCSEC:
+            tree = cKDTree(_vectors(obj_ra, obj_dec, obj_src, scale))
+            chord = 2 * np.sin(np.radians(LINK_RADIUS_ARCSEC[sv] / 3600.0) / 2)
+            d, j = tree.query(_vectors(ra, dec, src, scale), k=1, distance_upper_bound=chord)
+            ok = np.isfinite(d)
+            # one source per object: the closest wins
+            for jj in np.unique(j[ok]):
+                cand = np.nonzero(ok & (j == jj))[0]
+                best = cand[np.argmin(d[cand])]
+                if obj_rows[sv][jj] < 0:
+                    link[best] = jj
+        for k in obj_rows:
+            if len(obj_rows[k]) < len(obj_src):
+                obj_rows[k] = np.concatenate([obj_rows[k], np.full(len(obj_src) - len(obj_rows[k]), -1)])
+        linked = link >= 0
+        obj_rows[sv][link[linked]] = rows[linked]
+        new = ~linked
+        m = int(new.sum())
+        obj_src = np.concatenate([obj_src, src[new]])
+        obj_ra = np.concatenate([obj_ra, ra[new]])
+        obj_dec = np.concatenate([obj_dec, dec[new]])
+        obj_err = np.concatenate([obj_err, err[new]])
+        for k in obj_rows:
+            obj_rows[k] = np.concatenate([obj_rows[k], rows[new] if k == sv else np.full(m, -1)])
+    n_obj = len(obj_src)
+    # positional odds: Gaussian density of the offset over the sky density of objects
+    dra = ((obj_ra - x_ra[obj_src] + 180.0) % 360.0) - 180.0
+    dx = dra * np.cos(np.radians(x_dec[obj_src])) * 3600.0
+    dy = (obj_dec - x_dec[obj_src]) * 3600.0
+    s2 = x_err[obj_src] ** 2 + obj_err**2
+    nu = max(n_obj, 1) / (max(n, 1) * np.pi * radius**2)  # objects per arcsec^2
+    w_obj = np.exp(-(dx**2 + dy**2) / (2 * s2)) / (2 * np.pi * s2) / nu
+    srcs = np.concatenate([obj_src, np.arange(n)])
+    is_none = np.concatenate([np.zeros(n_obj, bool), np.ones(n, bool)])
+    w = np.concatenate([w_obj, np.ones(n)])
+    rows_out = {sv: np.concatenate([obj_rows[sv], np.full(n, -1)]) for sv in surveys}
     phot: dict[str, np.ndarray] = {}
-    for s in association.surveys:
-        nb = neighbourhoods[s]
-        look = _row_lookup(nb)
-        nids = np.asarray(comb[f"nid_{s}"]).astype(str)
-        r = np.array([look.get((xids[i], m), -1) if m else -1 for i, m in zip(src_c, nids)], dtype=int)
-        r = np.concatenate([r, np.full(n, -1)])
-        rows[s] = r
-        for col in PHOT_FROM.get(s, ()):
+    for sv in surveys:
+        nb = neighbourhoods[sv]
+        r = rows_out[sv]
+        for col in PHOT_FROM.get(sv, ()):
             if col in nb.colnames and col not in phot:
                 vals = np.asarray(nb[col], float)
                 phot[col] = np.where(r >= 0, vals[np.maximum(r, 0)] if len(vals) else np.nan, np.nan)
     feats = features_from_photometry(phot, np.asarray(xray["flux_soft"], float)[srcs],
                                      np.asarray(xray["flux_hard"], float)[srcs], np.asarray(nh, float)[srcs])
-    return CombinationRows(srcs, rows, w, feats, is_none)
+    return CombinationRows(srcs, rows_out, w, feats, is_none)
 
 
 def truth_combination_index(cr: CombinationRows, neighbourhoods: Mapping[str, Table], truth: Table,
