@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import ast
 import difflib
+import io
+import tokenize
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -331,6 +333,38 @@ def _isin(left, items):
     return np.isin(arr, vals)
 
 
+def _spell_out_logic(src: str) -> str:
+    """Read ``&``, ``&&``, ``|``, ``||`` and ``~`` as and/or/not (with their low precedence).
+
+    TOPCAT and pandas users write ``a > 1 & b < 2``; in Python ``&`` would bind
+    tighter than ``>``.  Only operator tokens change; quoted text is kept.
+    """
+    words = {"&": "and", "|": "or", "~": "not"}
+    try:
+        toks = list(tokenize.generate_tokens(io.StringIO(src).readline))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return src  # ast.parse reports the problem with its position
+    if not any(t.type == tokenize.OP and t.string in words for t in toks):
+        return src
+    out, last_end, prev = [], 0, ""
+    for t in toks:
+        if t.type in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER):
+            continue
+        start = t.start[1]
+        out.append(src[last_end:start])
+        if t.type == tokenize.OP and t.string in words:
+            if t.string == prev:  # && or ||: the second one adds nothing
+                out.append(" ")
+            else:
+                out.append(f" {words[t.string]} ")
+        else:
+            out.append(t.string)
+        prev = t.string if t.type == tokenize.OP else ""
+        last_end = t.end[1]
+    out.append(src[last_end:])
+    return "".join(out)
+
+
 def compile_filter(text: str, columns: Iterable[str]) -> CompiledFilter:
     """Parse and check a filter expression.
 
@@ -361,6 +395,7 @@ def compile_filter(text: str, columns: Iterable[str]) -> CompiledFilter:
         raise FilterError(f"filter is {len(src)} characters long; at most {MAX_FILTER_LENGTH} are accepted")
     if "\n" in src or "\r" in src:
         raise FilterError("filter must be one line")
+    src = _spell_out_logic(src)
     try:
         tree = ast.parse(src, mode="eval")
     except SyntaxError as exc:

@@ -163,7 +163,8 @@ def write_synthetic(directory: str | Path, n: int, *, seed: int = 1, name: str =
     d = Path(directory)
     s = synthetic_catalogue(n, seed=seed, explanations=explanations)
     path = write_table(s.catalogue, d / f"{name}.fits")
-    if companions:
-        write_table(s.counterparts, d / f"{name}_counterparts.fits")
-        write_table(s.neighbours, d / f"{name}_neighbours.fits")
+    if companions:  # like `xrbvo demo`: NAME_catalogue.fits beside NAME_counterparts.fits
+        base = name[: -len("_catalogue")] if name.endswith("_catalogue") else name
+        write_table(s.counterparts, d / f"{base}_counterparts.fits")
+        write_table(s.neighbours, d / f"{base}_neighbours.fits")
     return path
