@@ -22,6 +22,9 @@ __all__ = ["format_value", "xray_text", "counterparts_table", "class_bars", "fea
 
 NOT_AVAILABLE = "not available"
 
+#: Magnitudes shown in the counterpart list (one per survey, to fit the pane).
+_SHORT_BANDS = ("G", "K", "W1")
+
 def format_value(v, *, width: int | None = None) -> str:
     """A compact text form of a catalogue value (NaN and empty shown as ``-``)."""
     if isinstance(v, (bool, np.bool_)):
@@ -102,7 +105,7 @@ def counterparts_table(d: SourceDetail, *, max_rows: int = 8) -> RichTable | Tex
     t.add_column("#", justify="right")
     for s in surveys:
         t.add_column(f"{s} (\")", justify="right")
-    t.add_column("mags")
+    t.add_column("G K W1 (mag)", no_wrap=True)
     t.add_column("p_i", justify="right")
     ctpt = sorted({k for c in d.candidates for k in c.class_probs})
     for k in ctpt:
@@ -111,7 +114,8 @@ def counterparts_table(d: SourceDetail, *, max_rows: int = 8) -> RichTable | Tex
         cells = [("*" if c.match_flag == 1 else "+" if c.match_flag == 2 else "") + str(c.rank)]
         for s in surveys:
             cells.append(format_value(c.seps_arcsec[s]) if c.ids[s] else "none")
-        cells.append(" ".join(f"{b}={m:.1f}" for b, m in c.mags.items()) or ("-" if any(c.ids.values()) else ""))
+        short = [(b, m) for b, m in c.mags.items() if b in _SHORT_BANDS]
+        cells.append(" ".join(f"{b}={m:.1f}" for b, m in short) or ("-" if any(c.ids.values()) else ""))
         cells.append(format_value(c.p_i))
         cells.extend(format_value(c.class_probs.get(k, float("nan"))) for k in ctpt)
         t.add_row(*cells, style="bold" if c.match_flag == 1 else None)
