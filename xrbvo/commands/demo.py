@@ -29,6 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--boost", action="append", default=None, metavar="CLASS=FACTOR",
                    help="inject a class at FACTOR times its Galactic density (repeatable; default HMXB=10, LMXB=30)")
     p.add_argument("--model", type=Path, default=None, help="reuse a model directory instead of training one")
+    p.add_argument("--tui", action="store_true", help="open the catalogue in the terminal UI afterwards (xrbvo tui)")
 
 
 def _parse_boost(items):
@@ -69,6 +70,13 @@ def run(args, ui) -> int:
         prog = {s: ui.stage(s) for s in stages}
         res = run_demo(cfg, progress=prog)
     print_summary(ui, res)
+    if getattr(args, "tui", False):
+        from xrbvo.commands.tui import launch
+        from xrbvo.tui.data import write_neighbours
+
+        cat = res.files["catalogue_fits"]
+        write_neighbours(res.result.neighbourhoods, cat.with_name("xrbvo_demo_neighbours.fits"))
+        return launch(cat)
     return 0
 
 
