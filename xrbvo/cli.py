@@ -26,6 +26,7 @@ COMMANDS: tuple[str, ...] = (
     "simulate",
     "xlf",
     "samp",
+    "tui",
 )
 
 

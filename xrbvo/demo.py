@@ -115,6 +115,9 @@ def run_demo(config: DemoConfig, *, progress: Mapping[str, Callable[[str, float]
     files = {}
     files.update({f"catalogue_{k}": v for k, v in write_catalogue(res.catalogue, out, "xrbvo_demo_catalogue").items()})
     files["counterparts"] = write_table(res.association.combinations, out / "xrbvo_demo_counterparts.fits")
+    from .tui.data import write_neighbours
+
+    files["neighbours"] = write_neighbours(res.neighbourhoods, out / "xrbvo_demo_neighbours.fits")
     sky.truth.write(out / "truth.fits", overwrite=True)
     files["truth"] = out / "truth.fits"
     summary = demo_summary(res, sky.truth)

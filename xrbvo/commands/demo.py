@@ -32,6 +32,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--counterparts", choices=["nway", "joint"], default="nway",
                    help="joint: decide class and counterpart together (class-aware counterparts); nway: classify "
                         "the counterpart chosen by the Bayesian association with magnitude priors")
+    p.add_argument("--tui", action="store_true", help="open the catalogue in the terminal UI afterwards (xrbvo tui)")
 
 
 def _parse_boost(items):
@@ -73,6 +74,13 @@ def run(args, ui) -> int:
         prog = {s: ui.stage(s) for s in stages}
         res = run_demo(cfg, progress=prog)
     print_summary(ui, res)
+    if getattr(args, "tui", False):
+        from xrbvo.commands.tui import launch
+        from xrbvo.tui.data import write_neighbours
+
+        cat = res.files["catalogue_fits"]
+        write_neighbours(res.result.neighbourhoods, cat.with_name("xrbvo_demo_neighbours.fits"))
+        return launch(cat)
     return 0
 
 

@@ -73,6 +73,9 @@ def run(args, ui) -> int:
         res = run_pipeline(xr, provider, model, ctpt_model=ctpt, config=cfg, priors=priors, cuts=meta.get("cuts", {}), progress=prog)
     paths = write_catalogue(res.catalogue, args.out, args.name)
     write_table(res.association.combinations, Path(args.out) / f"{args.name}_counterparts.fits")
+    from xrbvo.tui.data import write_neighbours
+
+    write_neighbours(res.neighbourhoods, Path(args.out) / f"{args.name}_neighbours.fits")
     n_c = int(res.catalogue["candidate"].sum())
     ui.out.print(f"{len(res.catalogue)} sources, {n_c} X-ray-binary candidates "
                  f"({int((res.catalogue['candidate_class'] == 'HMXB').sum())} HMXB, "
