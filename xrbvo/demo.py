@@ -53,7 +53,9 @@ class DemoConfig:
     width_deg: float = 8.0
     height_deg: float = 4.0
     boost: Mapping[str, float] = field(default_factory=lambda: dict(DEMO_BOOST))
-    pipeline: PipelineConfig = field(default_factory=PipelineConfig)
+    pipeline: PipelineConfig = field(default_factory=lambda: PipelineConfig(counterparts="joint"))
+    """Pipeline options; class-aware (``joint``) counterparts by default: they win on
+    ``benchmarks/counterparts.py``."""
     model_dir: Path | None = None
     """Reuse a trained model from this directory instead of training."""
     train_seed: int = 1000

@@ -29,7 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--boost", action="append", default=None, metavar="CLASS=FACTOR",
                    help="inject a class at FACTOR times its Galactic density (repeatable; default HMXB=10, LMXB=30)")
     p.add_argument("--model", type=Path, default=None, help="reuse a model directory instead of training one")
-    p.add_argument("--counterparts", choices=["nway", "joint"], default="nway",
+    p.add_argument("--counterparts", choices=["joint", "nway"], default="joint",
                    help="joint: decide class and counterpart together (class-aware counterparts); nway: classify "
                         "the counterpart chosen by the Bayesian association with magnitude priors")
     p.add_argument("--tui", action="store_true", help="open the catalogue in the terminal UI afterwards (xrbvo tui)")
