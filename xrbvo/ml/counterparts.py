@@ -338,7 +338,7 @@ def _sky_rows(sky, config) -> _SkyRows:
 
 
 def _fit_pair(parts: Sequence[_SkyRows], source_params: dict, ctpt_params: dict, rng: np.random.Generator,
-              neg_fraction: float = 0.1):
+              neg_fraction: float = 0.05):
     from .classifier import SourceClassifier
 
     Xs, ys, Xc, yc = [], [], [], []
@@ -388,8 +388,8 @@ def train_joint(skies, config, *, cut_classes: Sequence[str] = ("HMXB", "LMXB"),
             expected[k] = expected.get(k, 0.0) + v
     tot = sum(expected.values())
     ref = {k: v / tot for k, v in expected.items()}
-    src_params = dict(n_estimators=150, max_depth=5, random_state=random_state)
-    ctpt_params = dict(n_estimators=150, max_depth=5, random_state=random_state)
+    src_params = dict(n_estimators=100, max_depth=5, random_state=random_state)
+    ctpt_params = dict(n_estimators=100, max_depth=5, random_state=random_state)
     oof, labels = [], []
     for i in range(len(parts)):
         train = [p for j, p in enumerate(parts) if j != i]
