@@ -24,6 +24,9 @@ COMMANDS: tuple[str, ...] = (
     "demo",
     "run",
     "simulate",
+    "train",
+    "evaluate",
+    "classify",
 )
 
 

@@ -258,3 +258,49 @@ def load_labelled(path: str | Path, *, label_column: str = "Class",
         progress("done", 1.0)
     return LabelledSet(feats, labels, raw, names, _col(t, lay["ra"]), _col(t, lay["dec"]), file_sha256(path),
                        str(path), layout)
+
+
+def model_matrix(features: Table, feature_names) -> np.ndarray:
+    """The feature matrix in a model's feature order (missing columns raise a clear error)."""
+    missing = [f for f in feature_names if f not in features.colnames]
+    if missing:
+        raise MissingColumnError(f"features lack {', '.join(missing)}; build them with xrbvo.ml.labelled.csc_features "
+                                 "or xrbvo.ml.features_from_photometry")
+    if len(features) == 0:
+        return np.zeros((0, len(feature_names)))
+    return np.column_stack([np.asarray(features[f], float) for f in feature_names])
+
+
+def published_comparison(table: Table, predicted: np.ndarray) -> dict | None:
+    """Agreement with a published classification in the table (``Class``, ``P_<class>``, ``True_Class``).
+
+    Returns None when the table carries no published classes.  Published
+    classes are mapped with :data:`CLASS_MAP` first.
+    """
+    if "Class" not in table.colnames:
+        return None
+    pub = map_classes(np.asarray(table["Class"].filled("") if hasattr(table["Class"], "filled")
+                                 else table["Class"]).astype(str), strict=False)
+    pred = np.asarray(predicted).astype(str)
+    ok = pub != ""
+    out = {"n": int(ok.sum()), "agreement": float(np.mean(pred[ok] == pub[ok])) if ok.any() else float("nan")}
+    classes = sorted(set(pub[ok]) | set(pred[ok]))
+    out["per_class"] = {c: {"published": int(np.sum(pub == c)), "ours": int(np.sum(pred[ok] == c)),
+                            "both": int(np.sum((pub == c) & (pred == c)))} for c in classes}
+    if "Class_prob" in table.colnames:
+        cp = np.asarray(table["Class_prob"], float)
+        conf = ok & (cp >= 0.7)
+        out["n_published_confident"] = int(conf.sum())
+        out["agreement_published_confident"] = float(np.mean(pred[conf] == pub[conf])) if conf.any() else float("nan")
+    if "True_Class" in table.colnames:
+        tc = table["True_Class"]
+        tc = np.asarray(tc.filled("") if hasattr(tc, "filled") else tc).astype(str)
+        true = map_classes(tc, strict=False)
+        has = true != ""
+        out["n_true"] = int(has.sum())
+        out["ours_correct_true"] = int(np.sum(pred[has] == true[has]))
+        out["published_correct_true"] = int(np.sum(pub[has] == true[has]))
+    return out
+
+
+__all__ += ["model_matrix", "published_comparison"]

@@ -160,12 +160,20 @@ DEFAULT_GRID: tuple[dict, ...] = (
     {"max_depth": 5, "n_estimators": 80, "learning_rate": 0.1, "min_child_weight": 2.0},
 )
 
+#: A single small candidate, for trials and tests (``xrbvo train --quick``).
+QUICK_GRID: tuple[dict, ...] = ({"max_depth": 3, "n_estimators": 30, "learning_rate": 0.3},)
+
 #: Purity each class's probability cut must reach (the issue's acceptance levels for HMXB, LMXB, CV;
 #: 0.85 otherwise); the cut is the one with the highest completeness at that purity.
 PURITY_TARGETS: dict[str, float] = {"HMXB": 0.85, "LMXB": 0.50, "CV": 0.60}
 DEFAULT_PURITY = 0.85
 
-__all__ += ["DEFAULT_GRID", "PURITY_TARGETS", "DEFAULT_PURITY", "cv_predictions", "choose_class_cuts",
+#: Features left out by default when training on the labelled Chandra set: its AGN all lie at high
+#: Galactic latitude, so the Galactic N_H would teach "low N_H means AGN" (a latitude shortcut that
+#: fails in the plane, the domain-shift trap of ARCHITECTURE.md).
+DEFAULT_EXCLUDE: tuple[str, ...] = ("log_nh",)
+
+__all__ += ["DEFAULT_GRID", "QUICK_GRID", "PURITY_TARGETS", "DEFAULT_PURITY", "DEFAULT_EXCLUDE", "cv_predictions", "choose_class_cuts",
             "train_labelled", "usable_features"]
 
 
