@@ -56,7 +56,8 @@ def run(args, ui) -> int:
                   _f(d.get("completeness_at_cut", float("nan"))), _f(d.get("purity_at_cut", float("nan"))))
     ui.out.print(t)
     ui.out.print(f"balanced accuracy {rep['balanced_accuracy']:.3f}, accuracy {rep['accuracy']:.3f}")
-    cm = RichTable(title="confusion matrix (rows: true, columns: predicted)")
+    ui.out.print("confusion matrix (rows: true, columns: predicted)")
+    cm = RichTable()
     cm.add_column("true")
     for c in classes:
         cm.add_column(c, justify="right")
@@ -69,8 +70,9 @@ def run(args, ui) -> int:
         i = classes.index(c)
         cuts_show = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
         comp, pur = completeness_purity(ls.labels == c, proba[:, i], cuts_show)
-        ct = RichTable(title=f"{c}: completeness and purity against the cut on P_{c}"
-                             + (f" (stored cut {cuts[c]:.2f})" if c in cuts else ""))
+        ui.out.print(f"{c}: completeness and purity against the cut on P_{c}"
+                     + (f" (stored cut {cuts[c]:.2f})" if c in cuts else ""), soft_wrap=True)
+        ct = RichTable()
         ct.add_column("cut", justify="right")
         ct.add_column("completeness", justify="right")
         ct.add_column("purity", justify="right")
@@ -83,7 +85,7 @@ def run(args, ui) -> int:
         ui.out.print(f"cross-validated (stored with the model): balanced accuracy "
                      f"{cv['balanced_accuracy_uniform_priors']:.3f}; " + ", ".join(
                          f"{c} {d['at_cut']['completeness']:.2f}/{d['at_cut']['purity']:.2f}"
-                         for c, d in cv["per_class"].items()) + " (completeness/purity at the cuts)")
+                         for c, d in cv["per_class"].items()) + " (completeness/purity at the cuts)", soft_wrap=True)
     args.plots.mkdir(parents=True, exist_ok=True)
     pred = np.asarray(classes)[np.argmax(proba, axis=1)]
     files = [plot_confusion(ls.labels, pred, classes, args.plots / "confusion_matrix.png"),

@@ -49,8 +49,10 @@ class MedianImputer(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         X = np.asarray(X, dtype=float)
-        with np.errstate(all="ignore"):
-            med = np.nanmedian(np.where(np.isfinite(X), X, np.nan), axis=0) if len(X) else np.zeros(X.shape[1])
+        finite = np.isfinite(X)
+        med = np.zeros(X.shape[1])
+        for j in np.nonzero(finite.any(axis=0))[0]:  # all-missing features get 0 (and an indicator)
+            med[j] = np.median(X[finite[:, j], j])
         self.medians_ = np.where(np.isfinite(med), med, 0.0)
         self.indicator_features_ = np.nonzero((~np.isfinite(X)).any(axis=0))[0]
         self.n_features_in_ = X.shape[1]
