@@ -24,6 +24,8 @@ COMMANDS: tuple[str, ...] = (
     "demo",
     "run",
     "simulate",
+    "xlf",
+    "samp",
     "train",
     "evaluate",
     "classify",

@@ -46,8 +46,14 @@ class PipelineConfig:
     """Secondary surveys to pull and match."""
     association: BayesConfig = field(default_factory=default_association)
     """Options of the Bayesian association."""
+    counterparts: str = "nway"
+    """``nway``: classify the most probable counterpart of the Bayesian association (with magnitude
+    priors learnt from all sources); ``joint``: decide class and counterpart together
+    (class-aware counterparts, :mod:`xrbvo.ml.counterparts`)."""
 
     def validate(self) -> None:
+        if self.counterparts not in ("nway", "joint"):
+            raise InputError(f"counterparts must be 'nway' or 'joint', not {self.counterparts!r}")
         if not 0 < self.radius_arcsec <= 600:
             raise InputError("search radius must be between 0 and 600 arcsec")
         if not self.surveys:
@@ -82,6 +88,16 @@ def associate(xray: Table, neighbourhoods: Mapping[str, Table], config: Pipeline
     engine = BayesianAssociator(config.association)
     return engine(AssociationInput(xray, dict(neighbourhoods), config.radius_arcsec), progress=progress,
                   cancel=cancel)
+
+
+def positional_association(xray: Table, neighbourhoods: Mapping[str, Table], config: PipelineConfig, *,
+                           progress: Progress | None = None, cancel: threading.Event | None = None
+                           ) -> AssociationResult:
+    """The association without magnitude priors (positions, densities, completeness only)."""
+    from dataclasses import replace
+
+    cfg = replace(config, association=replace(config.association, mag_priors={}))
+    return associate(xray, neighbourhoods, cfg, progress=progress, cancel=cancel)
 
 
 def chosen_rows(association: AssociationResult) -> dict[str, np.ndarray]:
@@ -122,7 +138,8 @@ def explain_sources(features: Table, model: SourceClassifier, proba: np.ndarray 
     return explain(model, X, top=top, proba=proba)
 
 
-def run_pipeline(xray: Table, provider: Provider, model: SourceClassifier, *, config: PipelineConfig | None = None,
+def run_pipeline(xray: Table, provider: Provider, model: SourceClassifier, *, ctpt_model=None,
+                 config: PipelineConfig | None = None,
                  priors: Mapping[str, float] | None = None, cuts: Mapping[str, float] | None = None,
                  progress: Mapping[str, Progress] | Progress | None = None,
                  cancel: threading.Event | None = None) -> PipelineResult:
@@ -136,7 +153,9 @@ def run_pipeline(xray: Table, provider: Provider, model: SourceClassifier, *, co
     provider : Provider
         Where neighbourhoods come from.
     model : SourceClassifier
-        A trained classifier.
+        A trained classifier (for ``counterparts='joint'``: the one trained on true counterparts).
+    ctpt_model : CounterpartClassifier, optional
+        P_XRAY_CTPT, required for ``counterparts='joint'``.
     priors : mapping, optional
         Class priors of the target field (default: the model's reference priors).
     cuts : mapping, optional
@@ -163,24 +182,78 @@ def run_pipeline(xray: Table, provider: Provider, model: SourceClassifier, *, co
     nbs = provider.neighbourhoods(xray, pull_radius, cfg.surveys, progress=cb("neighbourhoods"), cancel=cancel)
     if cancel is not None and cancel.is_set():
         raise InputError("cancelled")
-    assoc = associate(xray, nbs, cfg, progress=cb("association"), cancel=cancel)
     nh = galactic_nh_of(xray)
-    feats = source_features(xray, assoc, nbs, nh=nh)
     c = cb("classification")
-    if c:
-        c("classifying", 0.3)
-    proba = classify(feats, model, priors)
+    if cfg.counterparts == "joint":
+        if ctpt_model is None:
+            raise InputError("counterparts='joint' needs the counterpart model (P_XRAY_CTPT); train one with "
+                             "`xrbvo demo` or choose counterparts='nway'")
+        assoc = positional_association(xray, nbs, cfg, progress=cb("association"), cancel=cancel)
+        if c:
+            c("joint posterior", 0.3)
+        assoc, feats, proba, extra = _joint(xray, assoc, nbs, nh, model, ctpt_model, priors)
+    else:
+        assoc = associate(xray, nbs, cfg, progress=cb("association"), cancel=cancel)
+        feats = source_features(xray, assoc, nbs, nh=nh)
+        if c:
+            c("classifying", 0.3)
+        proba = classify(feats, model, priors)
+        extra = None
     if c:
         c("explaining", 0.6)
-    expl = explain_sources(feats, model, proba)
-    cat = build_catalogue(xray, assoc, feats, proba, list(model.classes_), cuts=cuts or {}, nh=nh,
-                          extra={"top_features": expl["top_features"]})
+    extra = dict(extra or {})
+    extra["top_features"] = explain_sources(feats, model, proba)["top_features"]
+    cat = build_catalogue(xray, assoc, feats, proba, list(model.classes_), cuts=cuts or {}, nh=nh, extra=extra)
     cat["top_features"].description = ("Features that pushed the most probable class most, with their "
                                        "contribution to its log-odds (XGBoost SHAP)")
     cat["top_features"].meta["ucd"] = "meta.note"
+    cat.meta["COUNTERP"] = cfg.counterparts
     if c:
         c("done", 1.0)
     return PipelineResult(xray, nbs, assoc, feats, proba, tuple(model.classes_), cat)
 
 
-__all__ += ["galactic_nh_of", "FEATURES"]
+def _joint(xray, assoc, nbs, nh, model, ctpt_model, priors):
+    """Class-aware counterparts: replace the association's choice and the probabilities."""
+    from .ml.counterparts import combination_table, joint_posterior
+    from .schema import CLASSES
+
+    n = len(xray)
+    cr = combination_table(xray, assoc, nbs, nh)
+    jr = joint_posterior(cr, n, model, ctpt_model, priors)
+    classes = list(jr.classes)
+    top = np.argmax(jr.proba, axis=1) if n else np.zeros(0, int)
+    chosen = np.array([jr.best[classes[t]][i] for i, t in enumerate(top)], dtype=int) if n else np.zeros(0, int)
+    feats = cr.features[chosen] if n else cr.features[:0]
+    p_k = jr.joint.sum(axis=1)
+    none_rows = np.nonzero(cr.is_none)[0]
+    p_none = np.zeros(n)
+    p_none[cr.src[none_rows]] = p_k[none_rows]
+    src = assoc.sources.copy()
+    src["p_any"] = 1.0 - p_none
+    with np.errstate(invalid="ignore", divide="ignore"):
+        src["p_i"] = np.where(cr.is_none[chosen], 0.0, p_k[chosen] / np.maximum(1.0 - p_none, 1e-300))
+    src["match_flag"] = (~cr.is_none[chosen]).astype(int)
+    extra = {}
+    for s_name, rows in cr.rows.items():
+        nids = np.asarray(nbs[s_name]["nid"]).astype(str)
+        r = rows[chosen]
+        src[f"nid_{s_name}"] = np.where(r >= 0, nids[np.maximum(r, 0)] if len(nids) else "", "")
+        src[f"row_{s_name}"] = r
+    for cname in CLASSES:
+        if cname not in classes:
+            continue
+        b = jr.best[cname]
+        parts = []
+        for s_name, rows in cr.rows.items():
+            nids = np.asarray(nbs[s_name]["nid"]).astype(str)
+            r = rows[b]
+            parts.append(np.where(r >= 0, np.char.add(f"{s_name}:", nids[np.maximum(r, 0)] if len(nids) else ""), ""))
+        label = [";".join(x for x in row if x) or "none" for row in zip(*parts)] if n else []
+        extra[f"ctp_{cname}"] = np.asarray(label, dtype=str)
+        extra[f"P_{cname}_CTPT"] = jr.p_ctpt[cname]
+    new_assoc = AssociationResult(assoc.combinations, src, assoc.surveys)
+    return new_assoc, feats, jr.proba, extra
+
+
+__all__ += ["galactic_nh_of", "FEATURES", "positional_association"]

@@ -29,6 +29,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--boost", action="append", default=None, metavar="CLASS=FACTOR",
                    help="inject a class at FACTOR times its Galactic density (repeatable; default HMXB=10, LMXB=30)")
     p.add_argument("--model", type=Path, default=None, help="reuse a model directory instead of training one")
+    p.add_argument("--counterparts", choices=["nway", "joint"], default="nway",
+                   help="joint: decide class and counterpart together (class-aware counterparts); nway: classify "
+                        "the counterpart chosen by the Bayesian association with magnitude priors")
 
 
 def _parse_boost(items):
@@ -59,7 +62,8 @@ def run(args, ui) -> int:
     boost = _parse_boost(args.boost)
     cfg = DemoConfig(out=args.out, seed=args.seed, l_deg=args.l_deg, b_deg=args.b_deg, width_deg=args.width,
                      height_deg=args.height, boost=boost if boost is not None else dict(DEMO_BOOST),
-                     pipeline=PipelineConfig(radius_arcsec=args.radius), model_dir=args.model)
+                     pipeline=PipelineConfig(radius_arcsec=args.radius, counterparts=args.counterparts),
+                     model_dir=args.model)
     cfg.pipeline.validate()
     with ui.progress():
         stages = ["training sky", "training match", "training", "demo sky", "neighbourhoods", "association",
@@ -81,6 +85,7 @@ def print_summary(ui, res) -> None:
     t = RichTable(title="xrbvo demo: simulated eRASS1 field (truth known)", show_header=True)
     t.add_column("quantity")
     t.add_column("value", justify="right")
+    t.add_row("counterpart method", s.get("counterparts", "nway"))
     t.add_row("X-ray sources", str(s["n_sources"]))
     t.add_row("with a counterpart (p_any > 0.5)", str(s["n_with_counterpart"]))
     t.add_row("true HMXB / LMXB in the field", f"{s['true_counts'].get('HMXB', 0)} / {s['true_counts'].get('LMXB', 0)}")

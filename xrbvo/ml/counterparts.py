@@ -1,0 +1,351 @@
+"""Class-aware counterparts: the joint posterior over (class, counterpart combination).
+
+The problem (ARCHITECTURE.md): NWAY's magnitude priors are learnt from all X-ray
+sources, most of them AGN or stars, so for X-ray binaries the chosen optical
+counterpart is often wrong, and a classifier fed that counterpart misses the
+binary.  Here every candidate combination ``k`` of a source (including "no
+counterpart") is classified, and class and counterpart are decided together.
+
+The model
+---------
+For a source with data D and hypotheses (class c, combination k)::
+
+    P(c, k | D)  ~  pi_c  *  [ q_c(f_k) / s_c ]  *  r_X(f_k)  *  w_pos(k)
+
+* ``w_pos(k)``: the positional odds of combination k against "no counterpart"
+  from the Bayesian association *without* magnitude priors
+  (``p_i * p_any / (1 - p_any)``; 1 for "none"): separations, errors, sky
+  densities and completeness.
+* ``r_X(f_k)``: **P_XRAY_CTPT**, a classifier over (X-ray source, combination)
+  pairs that tells X-ray emitters from field sources by their photometry,
+  astrometry and X-ray-to-optical ratios; used as a likelihood ratio
+  ``p_X(f) / p_field(f)`` (its odds divided by its training odds), i.e. a
+  per-combination prior of the association.  Separation is *not* among its
+  features: it is already in ``w_pos`` and would be counted twice.
+* ``q_c(f_k) / s_c``: the source classifier trained on *true* counterparts,
+  applied as if k were the counterpart, divided by its own training priors
+  ``s_c``: the likelihood ratio ``p(f | c) / p_X(f)``.
+* ``pi_c``: the target field's class priors.
+
+Because ``p(f|c) / p_field(f) = [p(f|c) / p_X(f)] * [p_X(f) / p_field(f)]``,
+the two classifiers multiply without counting anything twice.  Normalising over
+k at fixed c gives the class-specific counterpart probability **P_c_CTPT**
+("is k the counterpart, if the source is a c?"); summing over k gives the
+source-level ``P_c``.  For "none" the photometric factors use the features of a
+source without counterpart (all bands missing) and ``r_X = 1``.
+
+Training uses simulated skies with truth (the training sky's counterparts are
+known).  With real data, a user trains P_XRAY_CTPT on secure matches (e.g.
+X-ray sources whose counterpart is confirmed by spectroscopy or by a < 1 arcsec
+Chandra position) against the other candidates around them, and the source
+classifier on the same confirmed counterparts: :func:`combination_table` builds
+the rows, :class:`CounterpartClassifier` fits them from any labelled table.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+from astropy.table import Table
+
+from ..errors import InputError, ModelError
+from ..schema import CLASSES
+from .features import FEATURES, PHOT_FROM, features_from_photometry
+
+__all__ = ["CombinationRows", "combination_table", "CounterpartClassifier", "JointResult", "joint_posterior",
+           "truth_combination_index"]
+
+
+@dataclass(frozen=True)
+class CombinationRows:
+    """Every candidate combination of every source, plus one "none" row per source."""
+
+    src: np.ndarray
+    """Index of the X-ray source of each row."""
+    rows: dict[str, np.ndarray]
+    """Survey -> neighbourhood row of the member (-1 where the survey is absent)."""
+    w_pos: np.ndarray
+    """Positional odds against "no counterpart" (1 for the "none" rows)."""
+    features: Table
+    """:data:`FEATURES` of each combination (X-ray features of its source)."""
+    is_none: np.ndarray
+
+
+def _row_lookup(nb: Table) -> dict[tuple[str, str], int]:
+    return {(x, n): i for i, (x, n) in enumerate(zip(np.asarray(nb["xid"]).astype(str),
+                                                     np.asarray(nb["nid"]).astype(str)))}
+
+
+def combination_table(xray: Table, association, neighbourhoods: Mapping[str, Table], nh: np.ndarray) -> CombinationRows:
+    """Features and positional odds of every combination (see the module docstring)."""
+    xids = np.asarray(xray["xid"]).astype(str)
+    index = {x: i for i, x in enumerate(xids)}
+    comb = association.combinations
+    src_c = np.array([index[x] for x in np.asarray(comb["xid"]).astype(str)], dtype=int)
+    n = len(xids)
+    srcs = np.concatenate([src_c, np.arange(n)])
+    is_none = np.concatenate([np.zeros(len(src_c), bool), np.ones(n, bool)])
+    p_any = np.clip(np.asarray(association.sources["p_any"], float), 0.0, 1.0 - 1e-15)
+    tot_odds = p_any / (1.0 - p_any)
+    w = np.concatenate([np.asarray(comb["p_i"], float) * tot_odds[src_c], np.ones(n)])
+    rows: dict[str, np.ndarray] = {}
+    phot: dict[str, np.ndarray] = {}
+    for s in association.surveys:
+        nb = neighbourhoods[s]
+        look = _row_lookup(nb)
+        nids = np.asarray(comb[f"nid_{s}"]).astype(str)
+        r = np.array([look.get((xids[i], m), -1) if m else -1 for i, m in zip(src_c, nids)], dtype=int)
+        r = np.concatenate([r, np.full(n, -1)])
+        rows[s] = r
+        for col in PHOT_FROM.get(s, ()):
+            if col in nb.colnames and col not in phot:
+                vals = np.asarray(nb[col], float)
+                phot[col] = np.where(r >= 0, vals[np.maximum(r, 0)] if len(vals) else np.nan, np.nan)
+    feats = features_from_photometry(phot, np.asarray(xray["flux_soft"], float)[srcs],
+                                     np.asarray(xray["flux_hard"], float)[srcs], np.asarray(nh, float)[srcs])
+    return CombinationRows(srcs, rows, w, feats, is_none)
+
+
+def truth_combination_index(cr: CombinationRows, neighbourhoods: Mapping[str, Table], truth: Table,
+                            xray: Table) -> np.ndarray:
+    """Boolean per combination row: its members are exactly the true counterparts (empty = none)."""
+    xids = np.asarray(xray["xid"]).astype(str)
+    t_index = {x: i for i, x in enumerate(np.asarray(truth["xid"]).astype(str))}
+    tidx = np.array([t_index[x] for x in xids])
+    ok = np.ones(len(cr.src), bool)
+    for s, r in cr.rows.items():
+        nids = np.asarray(neighbourhoods[s]["nid"]).astype(str)
+        member = np.where(r >= 0, nids[np.maximum(r, 0)] if len(nids) else "", "")
+        true = np.asarray(truth[f"ctp_{s}"]).astype(str)[tidx][cr.src]
+        ok &= member == true
+    return ok
+
+
+class CounterpartClassifier:
+    """P_XRAY_CTPT: is this combination the X-ray emitter (versus field sources)?
+
+    XGBoost binary classifier on :data:`FEATURES` of combinations; missing
+    values are handled natively.  ``likelihood_ratio`` returns the odds divided
+    by the training odds (``p_X(f) / p_field(f)`` up to a constant).
+    """
+
+    def __init__(self, n_estimators: int = 200, max_depth: int = 5, learning_rate: float = 0.1,
+                 random_state: int = 0, n_jobs: int = 2):
+        self.n_estimators = n_estimators
+        self.max_depth = max_depth
+        self.learning_rate = learning_rate
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> "CounterpartClassifier":
+        from xgboost import XGBClassifier
+
+        y = np.asarray(y, dtype=int)
+        pos = y.sum()
+        if pos == 0 or pos == len(y):
+            raise InputError("counterpart training needs both true and false combinations")
+        self.train_odds_ = float(pos / (len(y) - pos))
+        self.model_ = XGBClassifier(n_estimators=self.n_estimators, max_depth=self.max_depth,
+                                    learning_rate=self.learning_rate, tree_method="hist",
+                                    random_state=self.random_state, n_jobs=self.n_jobs, eval_metric="logloss")
+        self.model_.fit(np.asarray(X, float), y)
+        return self
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return self.model_.predict_proba(np.asarray(X, float))[:, 1]
+
+    def likelihood_ratio(self, X: np.ndarray) -> np.ndarray:
+        p = np.clip(self.predict_proba(X), 1e-6, 1 - 1e-6)
+        return (p / (1 - p)) / self.train_odds_
+
+    def save(self, directory: str | Path) -> None:
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        self.model_.get_booster().save_model(str(d / "ctpt_model.json"))
+        (d / "ctpt_metadata.json").write_text(json.dumps({"format": "xrbvo-ctpt/1", "train_odds": self.train_odds_,
+                                                          "features": list(FEATURES)}))
+
+    @classmethod
+    def load(cls, directory: str | Path) -> "CounterpartClassifier":
+        from xgboost import XGBClassifier
+
+        d = Path(directory)
+        try:
+            meta = json.loads((d / "ctpt_metadata.json").read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ModelError(f"{d}: no readable counterpart model ({exc}); train one with `xrbvo demo`") from None
+        if meta.get("format") != "xrbvo-ctpt/1" or meta.get("features") != list(FEATURES):
+            raise ModelError(f"{d}: counterpart model of another format or feature list; retrain it")
+        self = cls()
+        self.model_ = XGBClassifier()
+        self.model_.load_model(str(d / "ctpt_model.json"))
+        self.train_odds_ = float(meta["train_odds"])
+        return self
+
+
+def _X(features: Table) -> np.ndarray:
+    return np.column_stack([np.asarray(features[f], float) for f in FEATURES])
+
+
+@dataclass(frozen=True)
+class JointResult:
+    """The joint posterior, per source and per (source, combination)."""
+
+    proba: np.ndarray
+    """(n_sources, n_classes): source-level class probabilities, columns ``classes``."""
+    classes: tuple[str, ...]
+    best: dict[str, np.ndarray]
+    """Class -> combination row index (into the CombinationRows) of its most probable counterpart."""
+    p_ctpt: dict[str, np.ndarray]
+    """Class -> P_c_CTPT of that most probable counterpart."""
+    joint: np.ndarray
+    """(n_rows, n_classes): P(c, k | D) per combination row."""
+    rows: CombinationRows
+
+
+def joint_posterior(cr: CombinationRows, n_sources: int, source_model, ctpt_model: CounterpartClassifier,
+                    priors: Mapping[str, float] | None) -> JointResult:
+    """Joint posterior over class and counterpart (see the module docstring)."""
+    X = _X(cr.features)
+    raw = source_model._raw_proba(X)  # q_c at the model's own priors
+    s = np.asarray(source_model.model_priors_, float)
+    classes = tuple(str(c) for c in source_model.classes_)
+    if priors is None:
+        pi = np.asarray(source_model.train_priors_, float)
+    else:
+        pi = np.array([float(priors.get(c, 0.0)) for c in classes])
+        if pi.sum() <= 0:
+            raise InputError("class priors must not all be zero")
+        pi = pi / pi.sum()
+    r_x = np.where(cr.is_none, 1.0, ctpt_model.likelihood_ratio(X))
+    score = (pi / s)[None, :] * raw * (r_x * cr.w_pos)[:, None]
+    tot = np.zeros(n_sources)
+    np.add.at(tot, cr.src, score.sum(axis=1))
+    joint = score / np.where(tot > 0, tot, 1.0)[cr.src, None]
+    proba = np.zeros((n_sources, len(classes)))
+    np.add.at(proba, cr.src, joint)
+    best, p_ctpt = {}, {}
+    for j, c in enumerate(classes):
+        col = joint[:, j]
+        order = np.lexsort((-col, cr.src))
+        first = np.ones(len(order), bool)
+        first[1:] = cr.src[order][1:] != cr.src[order][:-1]
+        b = np.full(n_sources, -1)
+        b[cr.src[order][first]] = order[first]
+        best[c] = b
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p_ctpt[c] = np.where(proba[:, j] > 0, col[np.maximum(b, 0)] / proba[:, j], 0.0)
+    return JointResult(proba, classes, best, p_ctpt, joint, cr)
+
+
+# --------------------------------------------------------------------------------------------
+# training on simulated skies
+
+
+@dataclass(frozen=True)
+class _SkyRows:
+    cr: CombinationRows
+    is_true: np.ndarray
+    labels: np.ndarray  # per source
+    n_sources: int
+    expected: dict
+
+
+def _sky_rows(sky, config) -> _SkyRows:
+    from ..io import standardise_xray
+    from ..pipeline import galactic_nh_of, positional_association
+    from ..providers.sim import SimProvider
+
+    xr = standardise_xray(sky.xray)
+    nbs = SimProvider(sky).neighbourhoods(xr, config.radius_arcsec, config.surveys)
+    assoc = positional_association(xr, nbs, config)
+    cr = combination_table(xr, assoc, nbs, galactic_nh_of(xr))
+    is_true = truth_combination_index(cr, nbs, sky.truth, xr)
+    return _SkyRows(cr, is_true, np.asarray(sky.truth["true_class"]).astype(str), len(xr), dict(sky.expected_counts))
+
+
+def _fit_pair(parts: Sequence[_SkyRows], source_params: dict, ctpt_params: dict, rng: np.random.Generator,
+              neg_fraction: float = 0.1):
+    from .classifier import SourceClassifier
+
+    Xs, ys, Xc, yc = [], [], [], []
+    for p in parts:
+        X = _X(p.cr.features)
+        # the source classifier learns from each source's true combination ("none" if it is not a candidate)
+        true_row = np.full(p.n_sources, -1)
+        idx = np.nonzero(p.is_true)[0]
+        true_row[p.cr.src[idx]] = idx
+        none_row = np.nonzero(p.cr.is_none)[0]
+        none_of = np.empty(p.n_sources, int)
+        none_of[p.cr.src[none_row]] = none_row
+        pick = np.where(true_row >= 0, true_row, none_of)
+        Xs.append(X[pick])
+        ys.append(p.labels)
+        cand = ~p.cr.is_none
+        keep = cand & (p.is_true | (rng.random(len(cand)) < neg_fraction))
+        Xc.append(X[keep])
+        yc.append(p.is_true[keep].astype(int))
+    src_model = SourceClassifier(**source_params).fit(np.vstack(Xs), np.concatenate(ys), feature_names=FEATURES)
+    ctpt = CounterpartClassifier(**ctpt_params).fit(np.vstack(Xc), np.concatenate(yc))
+    return src_model, ctpt
+
+
+def train_joint(skies, config, *, cut_classes: Sequence[str] = ("HMXB", "LMXB"), random_state: int = 0,
+                progress=None) -> tuple[object, CounterpartClassifier, dict]:
+    """Train the joint (class-aware counterpart) models on simulated skies with truth.
+
+    Cuts are chosen on leave-one-sky-out joint probabilities at the reference
+    (unboosted) class priors, rows weighted to that mix.  Returns the source
+    classifier (trained on true counterparts), P_XRAY_CTPT and metadata.
+    """
+    from .train import choose_cut, class_weights_for_priors, completeness_purity
+
+    skies = list(skies)
+    if len(skies) < 2:
+        raise InputError("joint training needs at least two simulated skies (one is held out for the cuts)")
+    rng = np.random.default_rng(random_state)
+    parts = []
+    for i, sky in enumerate(skies):
+        parts.append(_sky_rows(sky, config))
+        if progress:
+            progress(f"combinations of sky {i + 1}/{len(skies)}", 0.3 * (i + 1) / len(skies))
+    expected: dict[str, float] = {}
+    for p in parts:
+        for k, v in p.expected.items():
+            expected[k] = expected.get(k, 0.0) + v
+    tot = sum(expected.values())
+    ref = {k: v / tot for k, v in expected.items()}
+    src_params = dict(n_estimators=150, max_depth=5, random_state=random_state)
+    ctpt_params = dict(n_estimators=150, max_depth=5, random_state=random_state)
+    oof, labels = [], []
+    for i in range(len(parts)):
+        train = [p for j, p in enumerate(parts) if j != i]
+        s_m, c_m = _fit_pair(train, src_params, ctpt_params, rng)
+        res = joint_posterior(parts[i].cr, parts[i].n_sources, s_m, c_m, ref)
+        full = np.zeros((parts[i].n_sources, len(CLASSES)))
+        for j, c in enumerate(res.classes):
+            full[:, CLASSES.index(c)] = res.proba[:, j]
+        oof.append(full)
+        labels.append(parts[i].labels)
+        if progress:
+            progress(f"held-out sky {i + 1}/{len(parts)}", 0.3 + 0.6 * (i + 1) / len(parts))
+    oof_p = np.vstack(oof)
+    y = np.concatenate(labels)
+    weights = class_weights_for_priors(y, ref)
+    cuts, metrics = {}, {}
+    for c in cut_classes:
+        score = oof_p[:, CLASSES.index(c)]
+        cut = choose_cut(y == c, score, weights)
+        comp, pur = completeness_purity(y == c, score, np.array([cut]), weights)
+        cuts[c] = cut
+        metrics[c] = {"cut": cut, "completeness": float(comp[0]), "purity_at_reference_priors": float(pur[0])}
+    src_model, ctpt = _fit_pair(parts, src_params, ctpt_params, rng)
+    if progress:
+        progress("final fit", 1.0)
+    meta = {"cuts": cuts, "cv_metrics": metrics, "reference_priors": ref, "counterparts": "joint",
+            "cut_method": "leave-one-sky-out joint probabilities, rows weighted to the reference priors"}
+    return src_model, ctpt, meta

@@ -1,0 +1,1 @@
+"""Virtual Observatory access: TAP (tap.py) and SAMP (samp.py)."""
