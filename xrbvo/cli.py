@@ -27,6 +27,9 @@ COMMANDS: tuple[str, ...] = (
     "xlf",
     "samp",
     "tui",
+    "train",
+    "evaluate",
+    "classify",
 )
 
 

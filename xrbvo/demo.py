@@ -109,6 +109,8 @@ def run_demo(config: DemoConfig, *, progress: Mapping[str, Callable[[str, float]
     sky = simulate_sky(sky_cfg, progress=prog.get("demo sky"))
     xr = standardise_xray(sky.xray, "erass1", source="simulated eRASS1 field")
     priors = sky.class_priors(boosted=True)
+    # a model trained on labelled real sources may lack a class (no WR there): keep the classes it knows
+    priors = {k: v for k, v in priors.items() if k in set(map(str, model.classes_))}
     res = run_pipeline(xr, SimProvider(sky), model, ctpt_model=ctpt, config=config.pipeline, priors=priors,
                        cuts=meta["cuts"],
                        progress={"neighbourhoods": prog.get("neighbourhoods"),

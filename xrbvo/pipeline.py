@@ -19,13 +19,14 @@ from .catalogue import build_catalogue
 from .errors import InputError
 from .match import AssociationInput, AssociationResult, BayesConfig, BayesianAssociator
 from .ml.classifier import SourceClassifier
+from .ml.explain import explain
 from .ml.features import FEATURES, build_features
 from .physics import galactic_nh
 from .providers.base import Provider
 from .surveys import get_survey
 
 __all__ = ["PipelineConfig", "PipelineResult", "associate", "chosen_rows", "source_features", "classify",
-           "run_pipeline", "default_association"]
+           "run_pipeline", "default_association", "explain_sources"]
 
 Progress = Callable[[str, float], None]
 
@@ -134,6 +135,13 @@ def classify(features: Table, model: SourceClassifier, priors: Mapping[str, floa
     return model.predict_proba(X, priors=priors)
 
 
+def explain_sources(features: Table, model: SourceClassifier, proba: np.ndarray | None = None, top: int = 3) -> Table:
+    """Per source, the features that pushed its most probable class most (see :func:`xrbvo.ml.explain`)."""
+    X = np.column_stack([np.asarray(features[f], float) for f in model.feature_names_]) if len(features) else \
+        np.zeros((0, len(model.feature_names_)))
+    return explain(model, X, top=top, proba=proba)
+
+
 def run_pipeline(xray: Table, provider: Provider, model: SourceClassifier, *, ctpt_model=None,
                  config: PipelineConfig | None = None,
                  priors: Mapping[str, float] | None = None, cuts: Mapping[str, float] | None = None,
@@ -195,7 +203,14 @@ def run_pipeline(xray: Table, provider: Provider, model: SourceClassifier, *, ct
             c("classifying", 0.3)
         proba = classify(feats, model, priors)
         extra = None
+    if c:
+        c("explaining", 0.6)
+    extra = dict(extra or {})
+    extra["top_features"] = explain_sources(feats, model, proba)["top_features"]
     cat = build_catalogue(xray, assoc, feats, proba, list(model.classes_), cuts=cuts or {}, nh=nh, extra=extra)
+    cat["top_features"].description = ("Features that pushed the most probable class most, with their "
+                                       "contribution to its log-odds (XGBoost SHAP)")
+    cat["top_features"].meta["ucd"] = "meta.note"
     cat.meta["COUNTERP"] = cfg.counterparts
     if c:
         c("done", 1.0)
