@@ -24,6 +24,12 @@ COMMANDS: tuple[str, ...] = (
     "demo",
     "run",
     "simulate",
+    "xlf",
+    "samp",
+    "tui",
+    "train",
+    "evaluate",
+    "classify",
     "query",
 )
 

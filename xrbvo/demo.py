@@ -53,7 +53,9 @@ class DemoConfig:
     width_deg: float = 8.0
     height_deg: float = 4.0
     boost: Mapping[str, float] = field(default_factory=lambda: dict(DEMO_BOOST))
-    pipeline: PipelineConfig = field(default_factory=PipelineConfig)
+    pipeline: PipelineConfig = field(default_factory=lambda: PipelineConfig(counterparts="joint"))
+    """Pipeline options; class-aware (``joint``) counterparts by default: they win on
+    ``benchmarks/counterparts.py``."""
     model_dir: Path | None = None
     """Reuse a trained model from this directory instead of training."""
     train_seed: int = 1000
@@ -80,8 +82,14 @@ def run_demo(config: DemoConfig, *, progress: Mapping[str, Callable[[str, float]
     out.mkdir(parents=True, exist_ok=True)
     sky_cfg = SkyConfig(l_deg=config.l_deg, b_deg=config.b_deg, width_deg=config.width_deg,
                         height_deg=config.height_deg, class_boost=dict(config.boost), seed=config.seed)
+    ctpt = None
     if config.model_dir is not None:
-        model, meta = SourceClassifier.load(config.model_dir)
+        model, meta, ctpt = load_models(config.model_dir)
+        if meta.get("counterparts", "nway") != config.pipeline.counterparts:
+            from .errors import ModelError
+
+            raise ModelError(f"{config.model_dir}: model was trained for counterparts="
+                             f"{meta.get('counterparts', 'nway')!r}, not {config.pipeline.counterparts!r}")
     else:
         skies = []
         fields = _training_fields(config.train_seed)
@@ -89,28 +97,42 @@ def run_demo(config: DemoConfig, *, progress: Mapping[str, Callable[[str, float]
         for i, f in enumerate(fields):
             sub = (lambda m, x, i=i: p_sim(m, (i + x) / len(fields))) if p_sim else None
             skies.append(simulate_sky(f, progress=sub))
-        ts = training_set_from_sky(skies, config.pipeline, progress=prog.get("training match"))
-        model, meta = fit_with_cuts(ts, progress=prog.get("training"))
+        if config.pipeline.counterparts == "joint":
+            from .ml.counterparts import train_joint
+
+            model, ctpt, meta = train_joint(skies, config.pipeline, progress=prog.get("training"))
+        else:
+            ts = training_set_from_sky(skies, config.pipeline, progress=prog.get("training match"))
+            model, meta = fit_with_cuts(ts, progress=prog.get("training"))
+            meta["counterparts"] = "nway"
         meta["training_skies"] = [{"l_deg": f.l_deg, "b_deg": f.b_deg, "width_deg": f.width_deg,
                                    "height_deg": f.height_deg, "seed": f.seed, "class_boost": dict(f.class_boost)}
                                   for f in fields]
         model.save(out / "model", metadata=meta)
+        if ctpt is not None:
+            ctpt.save(out / "model")
     sky = simulate_sky(sky_cfg, progress=prog.get("demo sky"))
     xr = standardise_xray(sky.xray, "erass1", source="simulated eRASS1 field")
     priors = sky.class_priors(boosted=True)
+    # a model trained on labelled real sources may lack a class (no WR there): keep the classes it knows
+    priors = {k: v for k, v in priors.items() if k in set(map(str, model.classes_))}
     if config.tap_url:
         from .providers.tap import TapProvider
 
         provider = TapProvider(config.tap_url, cache=config.tap_cache)
     else:
         provider = SimProvider(sky)
-    res = run_pipeline(xr, provider, model, config=config.pipeline, priors=priors, cuts=meta["cuts"],
+    res = run_pipeline(xr, provider, model, ctpt_model=ctpt, config=config.pipeline, priors=priors,
+                       cuts=meta["cuts"],
                        progress={"neighbourhoods": prog.get("neighbourhoods"),
                                  "association": prog.get("association"),
                                  "classification": prog.get("classification")}, cancel=cancel)
     files = {}
     files.update({f"catalogue_{k}": v for k, v in write_catalogue(res.catalogue, out, "xrbvo_demo_catalogue").items()})
     files["counterparts"] = write_table(res.association.combinations, out / "xrbvo_demo_counterparts.fits")
+    from .tui.data import write_neighbours
+
+    files["neighbours"] = write_neighbours(res.neighbourhoods, out / "xrbvo_demo_neighbours.fits")
     sky.truth.write(out / "truth.fits", overwrite=True)
     files["truth"] = out / "truth.fits"
     summary = demo_summary(res, sky.truth)
@@ -125,6 +147,17 @@ def run_demo(config: DemoConfig, *, progress: Mapping[str, Callable[[str, float]
                                                np.asarray(res.catalogue["predicted_class"]).astype(str), CLASSES,
                                                out / "confusion_matrix.png")
     return DemoResult(res, sky.truth, summary, files)
+
+
+def load_models(directory):
+    """Load a model directory: ``(source classifier, metadata, counterpart model or None)``."""
+    model, meta = SourceClassifier.load(directory)
+    ctpt = None
+    if meta.get("counterparts") == "joint":
+        from .ml.counterparts import CounterpartClassifier
+
+        ctpt = CounterpartClassifier.load(directory)
+    return model, meta, ctpt
 
 
 def demo_summary(result: PipelineResult, truth) -> dict:
@@ -149,6 +182,7 @@ def demo_summary(result: PipelineResult, truth) -> dict:
     s["xrb_true_gaia_counterpart"] = float(np.mean(ok_gaia[xrb])) if xrb.any() else float("nan")
     s["xrb_true_all_counterparts"] = float(np.mean(ok_all[xrb])) if xrb.any() else float("nan")
     s["all_true_gaia_counterpart"] = float(np.mean(ok_gaia))
+    s["counterparts"] = cat.meta.get("COUNTERP", "nway")
     pred = np.asarray(cat["predicted_class"]).astype(str)
     s["accuracy"] = float(np.mean(pred == true))
     from sklearn.metrics import balanced_accuracy_score

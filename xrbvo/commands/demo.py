@@ -29,6 +29,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--boost", action="append", default=None, metavar="CLASS=FACTOR",
                    help="inject a class at FACTOR times its Galactic density (repeatable; default HMXB=10, LMXB=30)")
     p.add_argument("--model", type=Path, default=None, help="reuse a model directory instead of training one")
+    p.add_argument("--counterparts", choices=["joint", "nway"], default="joint",
+                   help="joint: decide class and counterpart together (class-aware counterparts); nway: classify "
+                        "the counterpart chosen by the Bayesian association with magnitude priors")
+    p.add_argument("--tui", action="store_true", help="open the catalogue in the terminal UI afterwards (xrbvo tui)")
     p.add_argument("--provider", choices=("sim", "tap"), default="sim",
                    help="where neighbourhoods come from: the simulated sky, or a TAP service serving it")
     p.add_argument("--tap-url", metavar="URL", help="TAP service for --provider tap (e.g. the local DaCHS)")
@@ -67,8 +71,9 @@ def run(args, ui) -> int:
         raise InputError("--provider tap needs --tap-url URL (e.g. http://127.0.0.1:8089/tap)")
     cfg = DemoConfig(out=args.out, seed=args.seed, l_deg=args.l_deg, b_deg=args.b_deg, width_deg=args.width,
                      height_deg=args.height, boost=boost if boost is not None else dict(DEMO_BOOST),
-                     pipeline=PipelineConfig(radius_arcsec=args.radius), model_dir=args.model,
-                     tap_url=args.tap_url if args.provider == "tap" else None, tap_cache=args.cache)
+                     pipeline=PipelineConfig(radius_arcsec=args.radius, counterparts=args.counterparts),
+                     model_dir=args.model, tap_url=args.tap_url if args.provider == "tap" else None,
+                     tap_cache=args.cache)
     cfg.pipeline.validate()
     with ui.progress():
         stages = ["training sky", "training match", "training", "demo sky", "neighbourhoods", "association",
@@ -78,6 +83,13 @@ def run(args, ui) -> int:
         prog = {s: ui.stage(s) for s in stages}
         res = run_demo(cfg, progress=prog)
     print_summary(ui, res)
+    if getattr(args, "tui", False):
+        from xrbvo.commands.tui import launch
+        from xrbvo.tui.data import write_neighbours
+
+        cat = res.files["catalogue_fits"]
+        write_neighbours(res.result.neighbourhoods, cat.with_name("xrbvo_demo_neighbours.fits"))
+        return launch(cat)
     return 0
 
 
@@ -90,6 +102,7 @@ def print_summary(ui, res) -> None:
     t = RichTable(title="xrbvo demo: simulated eRASS1 field (truth known)", show_header=True)
     t.add_column("quantity")
     t.add_column("value", justify="right")
+    t.add_row("counterpart method", s.get("counterparts", "nway"))
     t.add_row("X-ray sources", str(s["n_sources"]))
     t.add_row("with a counterpart (p_any > 0.5)", str(s["n_with_counterpart"]))
     t.add_row("true HMXB / LMXB in the field", f"{s['true_counts'].get('HMXB', 0)} / {s['true_counts'].get('LMXB', 0)}")

@@ -45,7 +45,6 @@ def run(args, ui) -> int:
     from xrbvo.catalogue import write_catalogue
     from xrbvo.errors import InputError
     from xrbvo.io import read_table, standardise_xray, write_table
-    from xrbvo.ml.classifier import SourceClassifier
     from xrbvo.pipeline import PipelineConfig, run_pipeline
     from xrbvo.providers.local import LocalProvider
     from xrbvo.surveys import get_survey
@@ -60,18 +59,23 @@ def run(args, ui) -> int:
             priors = {k.upper(): float(v) for k, v in _pairs(args.prior, "--prior").items()}
         except ValueError:
             raise InputError("--prior values must be numbers, e.g. --prior HMXB=0.01") from None
-    model, meta = SourceClassifier.load(args.model)
+    from xrbvo.demo import load_models
+
+    model, meta, ctpt = load_models(args.model)
     if priors is None:
         priors = {k: v for k, v in meta.get("reference_priors", {}).items() if k in model.classes_} or None
-    cfg = PipelineConfig(radius_arcsec=args.radius, surveys=surveys)
+    cfg = PipelineConfig(radius_arcsec=args.radius, surveys=surveys, counterparts=meta.get("counterparts", "nway"))
     xr = standardise_xray(read_table(args.xray), args.xray_survey, sys_floor_arcsec=args.xray_sys_floor,
                           source=str(args.xray))
     provider = LocalProvider(files)
     with ui.progress():
         prog = {s: ui.stage(s) for s in ("neighbourhoods", "association", "classification")}
-        res = run_pipeline(xr, provider, model, config=cfg, priors=priors, cuts=meta.get("cuts", {}), progress=prog)
+        res = run_pipeline(xr, provider, model, ctpt_model=ctpt, config=cfg, priors=priors, cuts=meta.get("cuts", {}), progress=prog)
     paths = write_catalogue(res.catalogue, args.out, args.name)
     write_table(res.association.combinations, Path(args.out) / f"{args.name}_counterparts.fits")
+    from xrbvo.tui.data import write_neighbours
+
+    write_neighbours(res.neighbourhoods, Path(args.out) / f"{args.name}_neighbours.fits")
     n_c = int(res.catalogue["candidate"].sum())
     ui.out.print(f"{len(res.catalogue)} sources, {n_c} X-ray-binary candidates "
                  f"({int((res.catalogue['candidate_class'] == 'HMXB').sum())} HMXB, "

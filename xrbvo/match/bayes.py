@@ -1,41 +1,77 @@
 """NWAY-style Bayesian association (Budavári & Szalay 2008; Salvato et al. 2018).
 
-For an X-ray source and every combination of candidates from the secondary
-surveys ("none" allowed per survey), with circular Gaussian errors
-``sigma_i`` (weights ``w_i = 1 / sigma_i**2`` in sr^-1) and tangent-plane
-positions ``r_i``, the positional Bayes factor of Budavári & Szalay (2008, eq.
-18) is::
+The maths, in the units used throughout (positions in arcsec on the tangent
+plane of the X-ray source, Bayes factors in sr, ``K`` = arcsec^2 per sr):
 
-    B = 2**(n-1) * prod(w_i) / sum(w_i) * exp(-q / 2),
-    q = sum_{i<j} w_i w_j |r_i - r_j|**2 / sum(w_i)
-      = sum(w_i |r_i|**2) - |sum(w_i r_i)|**2 / sum(w_i)
+Positional Bayes factor
+    For members with positions ``x_i`` and 2x2 covariances ``S_i`` (circular:
+    ``sigma_i**2 * I``; elliptical: from the axes ``a, b`` and the position
+    angle east of north; a per-survey systematic floor is added in quadrature)
+    the n-way Bayes factor of Budavári & Szalay (2008, eq. 18, generalised to
+    full covariances) is built one member at a time: adding member ``k`` to a
+    set whose weighted mean is ``m`` with covariance ``P`` multiplies it by the
+    two-way factor ``F = 2 K / sqrt(det C) * exp(-d' C^-1 d / 2)``, ``C = P +
+    S_k``, ``d = x_k - m`` (then ``P <- P - P C^-1 P``, ``m <- m + P C^-1 d``).
+    The product does not depend on the order and equals eq. 18 for circular
+    errors.  ``ellipse="nway"`` instead reproduces NWAY's approximation for
+    elliptical errors (circularised errors, pairwise separations rescaled by the
+    errors along the separation).
 
-(the closed form of the pairwise sum makes it one pass over the members).  The
-prior of a combination that holds the surveys S is
-``P = c_S / prod_{j in S} (4 pi nu_j)`` with ``nu_j`` the survey's sky density
-(sr^-1) and ``c_S`` the probability that the counterpart is detected in exactly
-the surveys S (independent per-survey completeness ``c_j``).  Odds against "no
-counterpart in any survey" are ``w = B * P / c_none * prod(mag ratios)``;
-``p_any = sum(w) / (1 + sum(w))`` and ``p_i = w / sum(w)`` over the source's
-combinations.
+Priors (``prior_mode="nway"``, the default)
+    A combination holding the surveys ``S`` has prior ``prod_{j in S} c_j /
+    (4 pi nu+_j)`` with ``c_j`` the survey's completeness and ``nu+_j = (n_j +
+    1) / area`` its density "plus one" (NWAY's definition); the
+    no-counterpart combination has prior 1.  Odds are ``B * prior * ratios``,
+    ``p_any = 1 - O_none / sum(O)``, ``p_i = O / sum(O over combinations with
+    a counterpart)``, ``dist_post`` and ``p_single`` are Budavári & Szalay's
+    posterior ``1 / (1 + (1 - prior) / (prior * B))`` without and with the
+    magnitude ratios.  ``prior_mode="independent"`` treats the surveys'
+    detections as independent: the odds of ``S`` against no counterpart carry
+    ``c_j / (1 - c_j)`` per member instead of ``c_j``.
 
-Densities are either global (candidates over the union of the search cones,
-not the survey area) or local (counted per source in an annulus).  Magnitude
-priors are the ratio of the magnitude distribution of counterparts to that of
-field sources, learnt from the data as NWAY's ``--mag ... auto`` does (sources
-within ``mag_radius_arcsec`` minus the field expectation, versus sources
-outside), or supplied as tables.
+Multi-catalogue correction (``unrelated_correction``, NWAY's default)
+    A combination that leaves out two or more surveys has its Bayes factor
+    multiplied by ``max(1, max_A B_A nu_{A0} / prod_{a in A} 4 pi nu+_a)`` over
+    the tuples ``A`` of two or more candidates from the left-out surveys (the
+    chance that those are one unrelated object), as NWAY does.
 
-Everything is vectorised over sources and combinations and processed in chunks
-of at most ``max_combinations`` combinations.  Candidates per survey and source
-are pruned to the ``max_candidates`` with the highest two-way Bayes factor; the
-probability mass a pruned candidate could carry is bounded by its two-way odds,
-which is reported as ``pruned_mass`` per source.
+Densities
+    ``catalogue``: ``n / area`` given per survey (what NWAY does with the
+    catalogue's length and SKYAREA); ``global``: unique candidates within the
+    radius over the area of the union of the search cones (what was actually
+    searched); ``local``: candidates counted in an annulus around each source,
+    for fields where the density changes on sub-degree scales.
+
+Magnitude priors
+    Per (survey, band): a :class:`MagPrior` (ratio of counterpart to field
+    densities per bin), a path to an NWAY histogram file (``lo hi selected
+    others`` per line), or ``"auto"`` to learn one from candidates within
+    ``mag_radius_arcsec`` against the field outside it.  A neighbourhood column
+    can also be named as a per-candidate likelihood ratio (``ratio_columns``).
+
+Combinatorics and the pruning bound
+    Combinations are grown survey by survey for all sources of a chunk at
+    once (numpy, no per-source loop).  A new member whose factor
+    ``F * pi_k`` (``pi_k`` its prior odds factor and ratios) falls below
+    ``prune_threshold`` ends that branch.  Any later member ``k'`` can
+    multiply the odds by at most ``U_k' = 2 K / sqrt(det S_k') * pi_k'``
+    (because ``det C >= det S_k'``), so the dropped branch, with all its
+    completions, holds at most ``O_dropped * prod_{later surveys l} (1 +
+    sum_{k' in l} U_k') * exp(max correction)``.  The sum of these bounds over a
+    source, divided by the source's retained odds, is reported as
+    ``pruned_mass``: ``p_any`` and ``p_any * p_i`` of every kept combination
+    differ from the unpruned values by at most ``pruned_mass``.  With
+    ``prune_threshold=0`` (or ``ellipse="nway"``, whose approximation the bound
+    does not cover) nothing is pruned.  The same bound covers candidates
+    removed by ``max_candidates``.  Combinations whose members are not all
+    within ``radius`` of each other are not considered (``pairwise_radius``,
+    as NWAY does), which is a definition, not an approximation.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import threading
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
@@ -45,56 +81,130 @@ from astropy.table import Table
 from scipy.spatial import cKDTree
 
 from ..errors import InputError
-from ..surveys import SECONDARY_SURVEYS
+from ..surveys import SECONDARY_SURVEYS, SURVEYS
 from .base import AssociationInput, AssociationResult, Associator
 
-__all__ = ["MagPrior", "BayesConfig", "BayesianAssociator", "learn_mag_prior", "union_area_arcsec2"]
+__all__ = ["MagPrior", "BayesConfig", "BayesianAssociator", "learn_mag_prior", "read_mag_prior",
+           "union_area_arcsec2", "ARCSEC2_PER_SR"]
 
-ARCSEC2_PER_SR = (180.0 * 3600.0 / math.pi) ** 2
+ARCSEC_PER_RAD = 180.0 * 3600.0 / math.pi
+ARCSEC2_PER_SR = ARCSEC_PER_RAD**2
+LN_2K = math.log(2.0 * ARCSEC2_PER_SR)
+DEG2_PER_SR = (180.0 / math.pi) ** 2
 
 
 @dataclass(frozen=True)
 class MagPrior:
     """A magnitude prior: ratio of counterpart to field magnitude densities per bin.
 
-    ``edges`` are bin edges (mag); ``ratio`` has ``len(edges) + 1`` entries: one
-    per bin, values below the first and above the last edge use the end bins,
-    and the last entry is for candidates without a measurement (NaN).
+    ``edges`` are bin edges (mag), bins are ``[edges[k], edges[k+1])`` with the
+    last edge included in the last bin; ``ratio`` has ``len(edges)`` entries:
+    one per bin and, last, the value for candidates without a measurement (NaN
+    or -99).  Magnitudes outside the edges get ``outside`` or, when it is
+    None, the end bins' values.
     """
 
     edges: np.ndarray
     ratio: np.ndarray
+    outside: float | None = None
 
     def __call__(self, mags: np.ndarray) -> np.ndarray:
         mags = np.asarray(mags, dtype=float)
-        nb = len(self.edges) - 1
-        idx = np.clip(np.searchsorted(self.edges, mags, side="right") - 1, 0, nb - 1)
-        idx = np.where(np.isfinite(mags), idx, nb)
-        return self.ratio[idx]
+        mags = np.where(mags == -99, np.nan, mags)
+        edges = np.asarray(self.edges, float)
+        ratio = np.asarray(self.ratio, float)
+        nb = len(edges) - 1
+        raw = np.searchsorted(edges, mags, side="right") - 1
+        idx = np.clip(raw, 0, nb - 1)
+        out = ratio[np.where(np.isfinite(mags), idx, nb)]
+        if self.outside is not None:
+            beyond = np.isfinite(mags) & ((mags < edges[0]) | (mags > edges[-1]))
+            out = np.where(beyond, self.outside, out)
+        return out
+
+    @classmethod
+    def from_histograms(cls, lo, hi, selected, others) -> "MagPrior":
+        """A prior from NWAY-style histograms (bin edges, counterpart and field densities).
+
+        The ratio is ``selected / others`` (100 where ``others`` is empty, as
+        NWAY does); values outside the bins and missing values get ratio 1.
+        """
+        lo, hi = np.atleast_1d(np.asarray(lo, float)), np.atleast_1d(np.asarray(hi, float))
+        sel, oth = np.atleast_1d(np.asarray(selected, float)), np.atleast_1d(np.asarray(others, float))
+        if not (len(lo) == len(hi) == len(sel) == len(oth)) or len(lo) == 0:
+            raise InputError("magnitude histogram needs equally long, non-empty lo, hi, selected, others columns")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.where(oth == 0, 100.0, sel / np.where(oth == 0, 1.0, oth))
+        edges = np.append(lo, hi[-1])
+        if np.any(np.diff(edges) <= 0):
+            raise InputError("magnitude histogram bins must be increasing and contiguous")
+        return cls(edges, np.append(r, 1.0), outside=1.0)
+
+
+def read_mag_prior(path: str | os.PathLike) -> MagPrior:
+    """Read an NWAY magnitude-histogram file (columns ``lo hi selected others``).
+
+    This is the format ``nway.py --mag TABLE:COL auto`` writes to
+    ``TABLE_COL_fit.txt`` and reads back with ``--mag TABLE:COL FILE``.
+    """
+    try:
+        data = np.loadtxt(path, ndmin=2)
+    except OSError as exc:
+        raise InputError(f"cannot read magnitude prior file {os.fspath(path)!r}: {exc}; "
+                         "give an existing text file with columns lo hi selected others") from exc
+    except ValueError as exc:
+        raise InputError(f"magnitude prior file {os.fspath(path)!r} is not four numeric columns "
+                         f"(lo hi selected others): {exc}") from exc
+    if data.shape[1] != 4:
+        raise InputError(f"magnitude prior file {os.fspath(path)!r} has {data.shape[1]} columns; "
+                         "expected 4 (lo hi selected others)")
+    return MagPrior.from_histograms(*data.T)
 
 
 @dataclass(frozen=True)
 class BayesConfig:
-    """Options of the Bayesian association."""
+    """Options of the Bayesian association (see the module docstring for the maths)."""
 
     completeness: Mapping[str, float] = field(default_factory=lambda: {"gaia": 0.8, "2mass": 0.6, "catwise": 0.8})
-    """Per survey: probability that an X-ray source's counterpart is in it."""
+    """Per survey: probability that an X-ray source's counterpart is in it (0.8 if absent)."""
+    prior_mode: str = "nway"
+    """``nway`` (NWAY's priors) or ``independent`` (independent per-survey detection)."""
     density: str = "global"
-    """``global`` (union of the search cones) or ``local`` (annulus per source)."""
+    """``global`` (union of the search cones), ``local`` (annulus per source) or ``catalogue``."""
+    catalogue_density: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    """Survey -> (number of sources, area in deg^2) for ``density="catalogue"`` (NWAY's SKYAREA)."""
     local_annulus_arcsec: tuple[float, float] | None = None
     """Annulus (inner, outer) for local densities; outer must not exceed the pull radius.
     Default: (radius, pull radius of the neighbourhood table)."""
     mag_priors: Mapping[tuple[str, str], MagPrior | str] = field(default_factory=dict)
-    """(survey, band) -> a :class:`MagPrior` or ``"auto"`` to learn it from the data."""
+    """(survey, band) -> a :class:`MagPrior`, a path to an NWAY histogram file, or ``"auto"``."""
     mag_radius_arcsec: float = 3.5
     """Radius inside which candidates count as likely counterparts when learning priors."""
     mag_bins: int = 12
     ratio_columns: Mapping[str, str] = field(default_factory=dict)
     """Survey -> neighbourhood column whose values multiply a candidate's odds (a likelihood ratio)."""
-    max_candidates: int = 10
-    """Candidates kept per survey and source (highest two-way Bayes factor first)."""
+    systematic_arcsec: Mapping[str, float] = field(default_factory=dict)
+    """Survey (or ``"xray"``) -> systematic error floor (arcsec per axis) added in quadrature."""
+    ellipse_columns: tuple[str, str, str] = ("err_maj", "err_min", "err_pa")
+    """Columns (1-sigma semi-major, semi-minor axis in arcsec, PA in deg east of north) used when present."""
+    ellipse: str = "exact"
+    """``exact`` Gaussian Bayes factor for elliptical errors, or ``nway`` (NWAY's approximation)."""
+    propagate_proper_motion: bool = True
+    """Move candidates with ``pmra``/``pmdec`` to the X-ray epoch when both epochs are known."""
+    xray_epoch: float | None = None
+    """X-ray epoch (Julian year) when the X-ray table has no ``epoch`` column."""
+    pairwise_radius: bool = True
+    """Consider only combinations whose members are all within the radius of each other (NWAY)."""
+    unrelated_correction: bool = True
+    """NWAY's correction for combinations that leave out two or more surveys."""
+    prune_threshold: float = 1e-9
+    """Drop a branch when a member's odds factor falls below this (0: exhaustive)."""
+    max_candidates: int | None = None
+    """Candidates kept per survey and source (highest two-way odds first); None keeps all."""
     max_combinations: int = 2_000_000
-    """Combinations evaluated per chunk (bounds memory)."""
+    """Combinations grown per chunk (bounds memory)."""
+    prob_ratio_secondary: float = 0.5
+    """``match_flag`` 2 for combinations with ``p_i`` above this fraction of the best."""
 
 
 def union_area_arcsec2(ra_deg, dec_deg, radius_arcsec: float, *, samples_per_cone: int = 64,
@@ -120,7 +230,6 @@ def union_area_arcsec2(ra_deg, dec_deg, radius_arcsec: float, *, samples_per_con
     chord = 2 * np.sin(np.radians(radius_arcsec / 3600.0) / 2)
     pts = unit_vectors(ra.ravel(), dec.ravel())
     owner = np.repeat(np.arange(n), k)
-    # nearest lower-index cone containing the point: query the few nearest cones
     kq = min(8, n)
     d, j = tree.query(pts, k=kq)
     d = d.reshape(len(pts), kq)
@@ -137,7 +246,8 @@ def learn_mag_prior(mags: np.ndarray, sep_arcsec: np.ndarray, radius_arcsec: flo
     Candidates within ``mag_radius_arcsec`` hold the counterparts plus field
     sources; the field's share there is the outer candidates' histogram scaled
     by the area ratio.  The ratio of the (field-subtracted) inner density to the
-    outer density is the prior; bins are quantiles of all magnitudes.
+    outer density is the prior; bins are quantiles of all magnitudes.  (NWAY
+    takes the field from the whole catalogue; xrbvo only sees neighbourhoods.)
     """
     mags = np.asarray(mags, float)
     sep = np.asarray(sep_arcsec, float)
@@ -165,8 +275,78 @@ def learn_mag_prior(mags: np.ndarray, sep_arcsec: np.ndarray, radius_arcsec: flo
     return MagPrior(edges, ratio)
 
 
+# ----------------------------------------------------------------------------------
+# geometry helpers
+
+
+def _tangent_offsets(ra0, dec0, ra, dec):
+    """Gnomonic offsets (arcsec, east and north) of (ra, dec) about (ra0, dec0), degrees in."""
+    a0, d0, a, d = (np.radians(np.asarray(v, float)) for v in (ra0, dec0, ra, dec))
+    da = a - a0
+    cd, sd0, cd0 = np.cos(d), np.sin(d0), np.cos(d0)
+    cosc = np.sin(d0) * np.sin(d) + cd0 * cd * np.cos(da)
+    x = cd * np.sin(da) / cosc
+    y = (np.sin(d - d0) + sd0 * cd * 2.0 * np.sin(da / 2.0) ** 2) / cosc
+    return x * ARCSEC_PER_RAD, y * ARCSEC_PER_RAD
+
+
+def _covariances(table: Table, rows, cols: tuple[str, str, str], floor: float):
+    """Per-row covariance (sxx, sxy, syy) in arcsec^2: ellipse columns when present, else pos_err."""
+    sig = np.asarray(table["pos_err"], float)[rows]
+    sxx = sig**2
+    syy = sig**2
+    sxy = np.zeros(len(sig))
+    if all(c in table.colnames for c in cols):
+        a = np.asarray(table[cols[0]], float)[rows]
+        b = np.asarray(table[cols[1]], float)[rows]
+        pa = np.radians(np.asarray(table[cols[2]], float)[rows])
+        ok = np.isfinite(a) & np.isfinite(b) & np.isfinite(pa) & (a > 0) & (b > 0)
+        s, c = np.sin(pa), np.cos(pa)
+        sxx = np.where(ok, a**2 * s**2 + b**2 * c**2, sxx)
+        syy = np.where(ok, a**2 * c**2 + b**2 * s**2, syy)
+        sxy = np.where(ok, (a**2 - b**2) * s * c, sxy)
+    f2 = float(floor) ** 2
+    return sxx + f2, sxy, syy + f2
+
+
+def _group_starts(counts):
+    return np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+
+
+def _seg_max(values, starts, n):
+    """Maximum of consecutive segments (empty segments get -inf)."""
+    out = np.full(n, -np.inf)
+    lens = np.diff(np.append(starts, len(values)))
+    nz = lens > 0
+    if nz.any():
+        out[nz] = np.maximum.reduceat(values, starts[nz])
+    return out
+
+
+def _seg_sum(values, starts, n):
+    out = np.zeros(n)
+    lens = np.diff(np.append(starts, len(values)))
+    nz = lens > 0
+    if nz.any():
+        out[nz] = np.add.reduceat(values, starts[nz])
+    return out
+
+
+class _Nodes:
+    """Partial combinations of a chunk, grouped by source (struct of arrays)."""
+
+    __slots__ = ("src", "pxx", "pxy", "pyy", "mx", "my", "ln_b", "ln_o", "ln_r", "mask", "choice", "nmem")
+
+    def take(self, idx) -> "_Nodes":
+        out = _Nodes()
+        for k in self.__slots__:
+            v = getattr(self, k)
+            setattr(out, k, [c[idx] for c in v] if k == "choice" else v[idx])
+        return out
+
+
 class BayesianAssociator(Associator):
-    """The Bayesian association engine (see the module docstring for the maths)."""
+    """The Bayesian association engine (see :mod:`xrbvo.match.bayes` for the maths)."""
 
     def __init__(self, config: BayesConfig | None = None):
         self.config = config or BayesConfig()
@@ -174,13 +354,35 @@ class BayesianAssociator(Associator):
     def validate(self, inputs: AssociationInput) -> None:
         super().validate(inputs)
         cfg = self.config
-        if cfg.density not in ("global", "local"):
-            raise InputError(f"density must be 'global' or 'local', not {cfg.density!r}")
+        if cfg.density not in ("global", "local", "catalogue"):
+            raise InputError(f"density must be 'global', 'local' or 'catalogue', not {cfg.density!r}")
+        if cfg.prior_mode not in ("nway", "independent"):
+            raise InputError(f"prior_mode must be 'nway' or 'independent', not {cfg.prior_mode!r}")
+        if cfg.ellipse not in ("exact", "nway"):
+            raise InputError(f"ellipse must be 'exact' or 'nway', not {cfg.ellipse!r}")
         for s, c in cfg.completeness.items():
             if not 0.0 < c < 1.0:
                 raise InputError(f"completeness of {s} must be strictly between 0 and 1, not {c}")
-        if cfg.max_candidates < 1:
-            raise InputError("max_candidates must be at least 1")
+        if cfg.max_candidates is not None and cfg.max_candidates < 1:
+            raise InputError("max_candidates must be at least 1 (or None to keep all)")
+        if not cfg.prune_threshold >= 0:
+            raise InputError("prune_threshold must be >= 0 (0 disables pruning)")
+        if cfg.density == "catalogue":
+            missing = [s for s in inputs.neighbourhoods if s not in cfg.catalogue_density]
+            if missing:
+                raise InputError(f"density='catalogue' needs catalogue_density (n_sources, area_deg2) for "
+                                 f"{', '.join(missing)}")
+        for s, sysf in cfg.systematic_arcsec.items():
+            if not sysf >= 0:
+                raise InputError(f"systematic error floor of {s} must be >= 0 arcsec, not {sysf}")
+        for name in ("xray",):
+            pe = np.asarray(inputs.xray["pos_err"], float)
+            if len(pe) and not np.all(np.isfinite(pe) & (pe > 0)):
+                raise InputError(f"{name} pos_err must be finite and positive; fix or drop those rows")
+        for s, nb in inputs.neighbourhoods.items():
+            pe = np.asarray(nb["pos_err"], float)
+            if len(pe) and not np.all(np.isfinite(pe) & (pe > 0)):
+                raise InputError(f"pos_err of the {s} neighbourhood must be finite and positive")
 
     # ------------------------------------------------------------------------------
     def perform(self, inputs: AssociationInput, *, progress: Callable[[str, float], None] | None = None,
@@ -191,226 +393,516 @@ class BayesianAssociator(Associator):
         radius = float(inputs.radius_arcsec)
         surveys = tuple(s for s in SECONDARY_SURVEYS if s in inputs.neighbourhoods) + tuple(
             s for s in inputs.neighbourhoods if s not in SECONDARY_SURVEYS)
-        xids = np.asarray(xr["xid"]).astype(str)
-        order = np.argsort(xids)
-        sorted_xids = xids[order]
         x_ra = np.asarray(xr["ra"], float)
         x_dec = np.asarray(xr["dec"], float)
-        x_w = ARCSEC2_PER_SR / np.asarray(xr["pos_err"], float) ** 2  # sr^-1 ... per arcsec^2 scaled
+        xcov = _covariances(xr, slice(None), cfg.ellipse_columns, cfg.systematic_arcsec.get("xray", 0.0))
+        if "epoch" in xr.colnames:
+            x_epoch = np.asarray(xr["epoch"], float)
+        else:
+            x_epoch = np.full(n_src, np.nan if cfg.xray_epoch is None else float(cfg.xray_epoch))
 
-        per: list[dict] = []
-        for s in surveys:
-            nb = inputs.neighbourhoods[s]
-            pull_radius = float(nb.meta.get("radius_arcsec", radius))
-            src_all = order[np.searchsorted(sorted_xids, np.asarray(nb["xid"]).astype(str))] if len(nb) else \
-                np.zeros(0, int)
-            sep_all = np.asarray(nb["sep"], float)
-            inside = sep_all <= radius
-            # density (sr^-1), per source
-            if cfg.density == "local":
-                inner, outer = cfg.local_annulus_arcsec or (radius, pull_radius)
-                if outer > pull_radius + 1e-9 or outer <= inner:
-                    raise InputError(f"local density annulus ({inner}, {outer}) arcsec needs neighbourhoods "
-                                     f"pulled to at least {outer} arcsec (got {pull_radius})")
-                ann = (sep_all > inner) & (sep_all <= outer)
-                counts = np.bincount(src_all[ann], minlength=n_src).astype(float)
-                area = math.pi * (outer**2 - inner**2)
-                nu_arcsec = (counts + 1.0) / area
-            else:
-                uniq = len(np.unique(np.asarray(nb["nid"])[inside]))
-                area = union_area_arcsec2(x_ra, x_dec, radius)
-                nu_arcsec = np.full(n_src, max(uniq, 1) / max(area, 1e-9))
-            nu_sr = nu_arcsec * ARCSEC2_PER_SR
-            # keep candidates within the radius
-            idx = np.nonzero(inside)[0]
-            src = src_all[idx]
-            ra = np.asarray(nb["ra"], float)[idx]
-            dec = np.asarray(nb["dec"], float)[idx]
-            dra = ((ra - x_ra[src] + 180.0) % 360.0) - 180.0
-            dx = dra * np.cos(np.radians(x_dec[src])) * 3600.0
-            dy = (dec - x_dec[src]) * 3600.0
-            w = ARCSEC2_PER_SR / np.asarray(nb["pos_err"], float)[idx] ** 2
-            # two-way log Bayes factor, for pruning and for the report
-            wx = x_w[src]
-            ln_b2 = math.log(2.0) + np.log(w) + np.log(wx) - np.log(w + wx) - 0.5 * (w * wx / (w + wx)) * (
-                (dx**2 + dy**2) / ARCSEC2_PER_SR)
-            # magnitude priors and external ratios
-            ratio = np.ones(len(idx))
-            for (ps, band), prior in cfg.mag_priors.items():
-                if ps != s or band not in nb.colnames:
-                    continue
-                if isinstance(prior, str):
-                    if prior != "auto":
-                        raise InputError(f"magnitude prior for {ps}:{band} must be a MagPrior or 'auto'")
-                    prior = learn_mag_prior(np.asarray(nb[band], float)[inside], sep_all[inside], radius,
-                                            cfg.mag_radius_arcsec, n_src, bins=cfg.mag_bins)
-                ratio = ratio * prior(np.asarray(nb[band], float)[idx])
-            if s in cfg.ratio_columns:
-                col = cfg.ratio_columns[s]
-                if col not in nb.colnames:
-                    raise InputError(f"ratio column {col!r} not in the {s} neighbourhood table")
-                ratio = ratio * np.asarray(nb[col], float)[idx]
-            # prune: top max_candidates by ln_b2 per source
-            key = np.lexsort((-ln_b2, src))
-            src, idx, dx, dy, w, ln_b2, ratio = (a[key] for a in (src, idx, dx, dy, w, ln_b2, ratio))
-            counts = np.bincount(src, minlength=n_src)
-            starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-            rank = np.arange(len(src)) - starts[src]
-            keep = rank < cfg.max_candidates
-            c_j = float(cfg.completeness.get(s, 0.8))
-            lodds2 = ln_b2 + math.log(c_j / (1 - c_j)) - np.log(4 * math.pi * nu_sr[src]) + np.log(ratio)
-            pruned = np.zeros(n_src)
-            np.add.at(pruned, src[~keep], np.exp(np.clip(lodds2[~keep], -700, 700)))
-            src, idx, dx, dy, w, ratio = (a[keep] for a in (src, idx, dx, dy, w, ratio))
-            counts = np.bincount(src, minlength=n_src)
-            starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-            per.append(dict(name=s, src=src, row=idx, dx=dx, dy=dy, w=w, ratio=ratio, counts=counts,
-                            starts=starts, nu=nu_sr, c=c_j, pruned=pruned, nb=nb,
-                            n_all=np.bincount(src_all[inside], minlength=n_src)))
+        per = [self._survey(s, inputs.neighbourhoods[s], xr, x_ra, x_dec, x_epoch, radius, n_src)
+               for s in surveys]
         if progress:
-            progress("association: candidates", 0.2)
+            progress("association: candidates", 0.1)
 
-        m = np.stack([p["counts"] + 1 for p in per], axis=0) if per else np.ones((0, n_src), int)
-        total = np.prod(m, axis=0) if per else np.ones(n_src, int)
-        c_none = float(np.prod([1.0 - p["c"] for p in per])) if per else 1.0
+        # per source: bound on how much later surveys can multiply a branch's odds (log)
+        ns = len(per)
+        ln_after = np.zeros((ns + 1, n_src))
+        for j in range(ns - 1, -1, -1):
+            ln_after[j] = ln_after[j + 1] + np.log1p(per[j]["u_sum"])
+        cap_mass = np.zeros(n_src)
+        for j, p in enumerate(per):
+            # candidates removed by max_candidates: two-way odds times what all other surveys can add
+            others = ln_after[0] - np.log1p(p["u_sum"])
+            cap_mass += p["cap_odds"] * np.exp(np.minimum(others, 700.0))
 
-        # chunks of sources whose combinations fit in max_combinations
-        cum = np.cumsum(total)
-        chunk_edges = [0]
-        while chunk_edges[-1] < n_src:
-            start = chunk_edges[-1]
-            base = cum[start - 1] if start else 0
+        # chunks of sources whose (unpruned) growth fits in max_combinations
+        growth = np.zeros(n_src)
+        prod = np.ones(n_src)
+        for p in per:
+            prod = prod * (p["counts"] + 1.0)
+            growth += prod
+        cum = np.cumsum(growth)
+        edges = [0]
+        while edges[-1] < n_src:
+            start = edges[-1]
+            base = cum[start - 1] if start else 0.0
             end = int(np.searchsorted(cum, base + cfg.max_combinations, side="right"))
-            chunk_edges.append(max(end, start + 1))
-        out_parts = []
-        for ci in range(len(chunk_edges) - 1):
+            edges.append(max(end, start + 1))
+        parts = []
+        for ci in range(len(edges) - 1):
             if cancel is not None and cancel.is_set():
                 raise InputError("association cancelled")
-            a, b = chunk_edges[ci], chunk_edges[ci + 1]
-            out_parts.append(self._combinations(a, b, total, m, per, x_w, c_none))
+            a, b = edges[ci], edges[ci + 1]
+            parts.append(self._chunk(a, b, per, xcov, ln_after, radius))
             if progress:
-                progress("association: combinations", 0.2 + 0.8 * b / n_src)
-        comb = {k: np.concatenate([p[k] for p in out_parts]) for k in out_parts[0]} if out_parts else {}
-        return self._tables(xr, per, comb, surveys, n_src)
+                progress("association: combinations", 0.1 + 0.8 * b / max(n_src, 1))
+        res = self._tables(xr, per, parts, cap_mass, n_src)
+        if progress:
+            progress("association: done", 1.0)
+        return res
 
     # ------------------------------------------------------------------------------
-    @staticmethod
-    def _combinations(a, b, total, m, per, x_w, c_none):
-        tot = total[a:b]
-        n = int(tot.sum())
-        src = np.repeat(np.arange(a, b), tot)
-        q = np.arange(n) - np.repeat(np.cumsum(tot) - tot, tot)
-        sw = x_w[src].copy()
-        swx = np.zeros(n)
-        swy = np.zeros(n)
-        swr2 = np.zeros(n)
-        sum_lnw = np.log(x_w[src])
-        nmem = np.ones(n, int)
-        ln_prior = np.zeros(n)
-        ln_ratio = np.zeros(n)
-        choice_rows = []
-        stride = np.ones(n, int)
-        for j, p in enumerate(per):
-            mj = m[j][src]
-            choice = (q // stride) % mj
-            stride = stride * mj
-            present = choice > 0
-            cand = np.where(present, p["starts"][src] + choice - 1, 0)
-            w = np.where(present, p["w"][cand] if len(p["w"]) else 0.0, 0.0)
-            dx = np.where(present, p["dx"][cand] if len(p["dx"]) else 0.0, 0.0)
-            dy = np.where(present, p["dy"][cand] if len(p["dy"]) else 0.0, 0.0)
-            # positions enter in arcsec; weights are sr^-1: scale r^2 to sr
-            sw += w
-            swx += w * dx
-            swy += w * dy
-            swr2 += w * (dx**2 + dy**2)
-            sum_lnw += np.where(present, np.log(np.where(present, w, 1.0)), 0.0)
-            nmem += present
-            ln_prior += np.where(present, math.log(p["c"]) - np.log(4 * math.pi * p["nu"][src]),
-                                 math.log(1 - p["c"]))
-            ln_ratio += np.where(present, np.log(p["ratio"][cand]) if len(p["ratio"]) else 0.0, 0.0)
-            choice_rows.append(np.where(present, p["row"][cand] if len(p["row"]) else -1, -1))
-        qstat = (swr2 - (swx**2 + swy**2) / sw) / ARCSEC2_PER_SR
-        ln_b = (nmem - 1) * math.log(2.0) + sum_lnw - np.log(sw) - 0.5 * qstat
-        ln_b = np.where(nmem > 1, ln_b, 0.0)
-        ln_odds = ln_b + ln_prior - math.log(c_none) + ln_ratio
-        ln_odds = np.where(nmem > 1, ln_odds, 0.0)  # the all-none combination has odds 1
-        ln_p = ln_prior - math.log(c_none) + math.log(c_none)  # prior of the combination itself
-        return {"src": src, "q": q, "ln_b": ln_b, "ln_odds": ln_odds, "ln_prior": ln_p, "nmem": nmem,
-                **{f"row{j}": r for j, r in enumerate(choice_rows)}}
-
-    # ------------------------------------------------------------------------------
-    @staticmethod
-    def _tables(xr, per, comb, surveys, n_src):
-        src = comb["src"]
-        ln_odds = comb["ln_odds"]
-        # per-source log-sum-exp over all combinations (the all-none one has odds 1)
-        mx = np.full(n_src, -np.inf)
-        np.maximum.at(mx, src, ln_odds)
-        e = np.exp(ln_odds - mx[src])
-        tot = np.zeros(n_src)
-        np.add.at(tot, src, e)
-        none = comb["nmem"] == 1
-        none_e = np.zeros(n_src)
-        np.add.at(none_e, src[none], e[none])
-        p_none = none_e / tot
-        p_any = 1.0 - p_none
-        some = tot - none_e
-        with np.errstate(invalid="ignore", divide="ignore"):
-            p_i = np.where(none, 0.0, e / some[src])
-        p_i = np.nan_to_num(p_i)
-        ln_prior = comb["ln_prior"]
-        prior = np.exp(np.clip(ln_prior, -700, 0))
-        ln_b = comb["ln_b"]
-        with np.errstate(over="ignore"):
-            dist_post = np.where(none, 0.0, 1.0 / (1.0 + (1.0 - prior) / np.exp(np.clip(ln_b + ln_prior, -700, 700))))
-            p_single = np.where(none, 0.0, 1.0 / (1.0 + np.exp(-np.clip(ln_odds, -700, 700))))
-        # best combination per source (excluding all-none)
-        score = np.where(none, -1.0, p_i)
-        key = np.lexsort((-score, src))
-        first = np.ones(len(key), bool)
-        first[1:] = src[key][1:] != src[key][:-1]
-        best = key[first]
-        best_p = np.zeros(n_src)
-        best_idx = np.full(n_src, -1)
-        has = ~none[best]
-        best_idx[src[best][has]] = best[has]
-        best_p[src[best][has]] = p_i[best][has]
-        match_flag = np.zeros(len(src), int)
-        match_flag[best[has]] = 1
-        second = (~none) & (match_flag == 0) & (p_i > 0.5 * best_p[src])
-        match_flag[second] = 2
-
+    def _survey(self, s, nb, xr, x_ra, x_dec, x_epoch, radius, n_src):
+        """Candidates of one survey, sorted by source, with their covariances and prior odds."""
+        cfg = self.config
+        pull_radius = float(nb.meta.get("radius_arcsec", radius))
         xids = np.asarray(xr["xid"]).astype(str)
+        order = np.argsort(xids, kind="stable")
+        sorted_xids = xids[order]
+        nb_x = np.asarray(nb["xid"])
+        if nb_x.dtype.kind not in "U":
+            nb_x = nb_x.astype(str)
+        # neighbourhoods usually come grouped by source: match each run of equal ids once
+        if len(nb_x):
+            run_start = np.concatenate([[True], nb_x[1:] != nb_x[:-1]])
+            run_ids = nb_x[run_start]
+            pos = np.searchsorted(sorted_xids, run_ids)
+            pos_c = np.minimum(pos, max(len(sorted_xids) - 1, 0))
+            known = (len(sorted_xids) > 0) & (sorted_xids[pos_c] == run_ids)
+            if not np.all(known):
+                bad = run_ids[~known][0]
+                raise InputError(f"{s} neighbourhood refers to X-ray source {bad!r}, which is not in the "
+                                 "X-ray table")
+            src_all = order[pos_c][np.cumsum(run_start) - 1]
+        else:
+            src_all = np.zeros(0, np.int64)
+        sep_all = np.asarray(nb["sep"], float)
+        inside = sep_all < radius
+        c_j = float(cfg.completeness.get(s, 0.8))
+
+        # densities nu, nu+ (arcsec^-2), per source
+        if cfg.density == "local":
+            inner, outer = cfg.local_annulus_arcsec or (radius, pull_radius)
+            if outer > pull_radius + 1e-9 or outer <= inner:
+                raise InputError(f"local density annulus ({inner}, {outer}) arcsec needs neighbourhoods "
+                                 f"pulled to at least {outer} arcsec (got {pull_radius}); pull wider or "
+                                 "set local_annulus_arcsec")
+            ann = (sep_all > inner) & (sep_all <= outer)
+            counts = np.bincount(src_all[ann], minlength=n_src).astype(float)
+            area = math.pi * (outer**2 - inner**2)
+            nu, nu_plus = counts / area, (counts + 1.0) / area
+        elif cfg.density == "catalogue":
+            n_cat, area_deg2 = cfg.catalogue_density[s]
+            area = float(area_deg2) * 3600.0**2
+            if not (area > 0 and n_cat >= 0):
+                raise InputError(f"catalogue_density of {s} must be (n_sources >= 0, area_deg2 > 0)")
+            nu, nu_plus = np.full(n_src, n_cat / area), np.full(n_src, (n_cat + 1.0) / area)
+        else:
+            uniq = len(np.unique(np.asarray(nb["nid"])[inside]))
+            area = union_area_arcsec2(x_ra, x_dec, radius)
+            nu = np.full(n_src, uniq / max(area, 1e-300))
+            nu_plus = np.full(n_src, (uniq + 1.0) / max(area, 1e-300))
+        nu_plus_sr = nu_plus * ARCSEC2_PER_SR
+        nu_sr = nu * ARCSEC2_PER_SR
+
+        idx = np.nonzero(inside)[0]
+        src = src_all[idx]
+        dx, dy = _tangent_offsets(x_ra[src], x_dec[src], np.asarray(nb["ra"], float)[idx],
+                                  np.asarray(nb["dec"], float)[idx])
+        # proper motion to the X-ray epoch
+        if cfg.propagate_proper_motion and "pmra" in nb.colnames and "pmdec" in nb.colnames:
+            ep = nb.meta.get("epoch", SURVEYS[s].epoch if s in SURVEYS else None)
+            if "ref_epoch" in nb.colnames:
+                ep_arr = np.asarray(nb["ref_epoch"], float)[idx]
+            else:
+                ep_arr = np.full(len(idx), np.nan if ep is None else float(ep))
+            dt = x_epoch[src] - ep_arr
+            pmra = np.asarray(nb["pmra"], float)[idx]
+            pmdec = np.asarray(nb["pmdec"], float)[idx]
+            ok = np.isfinite(dt) & np.isfinite(pmra) & np.isfinite(pmdec)
+            dx = dx + np.where(ok, pmra * np.where(ok, dt, 0.0) / 1000.0, 0.0)
+            dy = dy + np.where(ok, pmdec * np.where(ok, dt, 0.0) / 1000.0, 0.0)
+            keep = dx**2 + dy**2 < radius**2
+            idx, src, dx, dy = idx[keep], src[keep], dx[keep], dy[keep]
+        sxx, sxy, syy = _covariances(nb, idx, cfg.ellipse_columns, cfg.systematic_arcsec.get(s, 0.0))
+
+        # magnitude priors and external ratios
+        ratio = np.ones(len(idx))
+        for (ps, band), prior in cfg.mag_priors.items():
+            if ps != s:
+                continue
+            if band not in nb.colnames:
+                raise InputError(f"magnitude prior for {s}:{band}: the {s} neighbourhood has no {band!r} column")
+            if isinstance(prior, (str, os.PathLike)):
+                if prior == "auto":
+                    prior = learn_mag_prior(np.asarray(nb[band], float)[inside], sep_all[inside], radius,
+                                            cfg.mag_radius_arcsec, n_src, bins=cfg.mag_bins)
+                else:
+                    prior = read_mag_prior(prior)
+            ratio = ratio * prior(np.asarray(nb[band], float)[idx])
+        if s in cfg.ratio_columns:
+            col = cfg.ratio_columns[s]
+            if col not in nb.colnames:
+                raise InputError(f"ratio column {col!r} not in the {s} neighbourhood table")
+            rc = np.asarray(nb[col], float)[idx]
+            if np.any(~np.isfinite(rc) | (rc < 0)):
+                raise InputError(f"ratio column {col!r} of {s} must be finite and non-negative")
+            ratio = ratio * rc
+        with np.errstate(divide="ignore"):
+            ln_r = np.log(ratio)
+        ln_prior = math.log(c_j) - np.log(4.0 * math.pi * nu_plus_sr[src])
+        if cfg.prior_mode == "independent":
+            ln_prior = ln_prior - math.log1p(-c_j)
+        ln_pi = ln_prior + ln_r
+        det = sxx * syy - sxy**2
+        ln_u = LN_2K - 0.5 * np.log(det) + ln_pi  # bound on the factor this candidate can bring
+
+        # sort by source (then by two-way odds, best first), apply max_candidates
+        xc = _covariances(xr, src, cfg.ellipse_columns, cfg.systematic_arcsec.get("xray", 0.0))
+        cxx, cxy, cyy = xc[0] + sxx, xc[1] + sxy, xc[2] + syy
+        cdet = cxx * cyy - cxy**2
+        ln_o2 = LN_2K - 0.5 * np.log(cdet) - 0.5 * (cyy * dx**2 - 2 * cxy * dx * dy + cxx * dy**2) / cdet + ln_pi
+        if cfg.max_candidates is not None:
+            key = np.lexsort((-ln_o2, src))
+        elif np.all(src[1:] >= src[:-1]):
+            key = slice(None)
+        else:
+            key = np.argsort(src, kind="stable")
+        idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u, ln_o2 = (
+            a[key] for a in (idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u, ln_o2))
+        counts = np.bincount(src, minlength=n_src)
+        cap_odds = np.zeros(n_src)
+        if cfg.max_candidates is not None:
+            rank = np.arange(len(src)) - _group_starts(counts)[src]
+            keep = rank < cfg.max_candidates
+            np.add.at(cap_odds, src[~keep], np.exp(np.minimum(ln_o2[~keep], 700.0)))
+            idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u = (
+                a[keep] for a in (idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u))
+            counts = np.bincount(src, minlength=n_src)
+        u_sum = np.zeros(n_src)
+        np.add.at(u_sum, src, np.exp(np.minimum(ln_u, 700.0)))
+        ln_pos_u = ln_u - ln_pi  # positional part only (for the correction's bound)
+        return dict(name=s, nb=nb, src=src, row=idx, dx=dx, dy=dy, sxx=sxx, sxy=sxy, syy=syy, ln_pi=ln_pi,
+                    ln_r=ln_r, counts=counts, starts=_group_starts(counts), u_sum=u_sum, cap_odds=cap_odds,
+                    ln_nu=np.log(4 * math.pi * np.maximum(nu_sr, 1e-300)), ln_nu_plus=np.log(4 * math.pi * nu_plus_sr),
+                    ln_pos_u=ln_pos_u, c=c_j, n_all=np.bincount(src_all[inside], minlength=n_src))
+
+    # ------------------------------------------------------------------------------
+    def _grow(self, nodes: _Nodes, p, j, radius, per, ln_thresh, ln_after_j, pruned, a, *, positional_only=False):
+        """Add survey ``j``'s choices ("none" or one candidate) to every node; return the children."""
+        cfg = self.config
+        kc = p["counts"][nodes.src]
+        nchild = 1 + kc
+        total = int(nchild.sum())
+        par = np.repeat(np.arange(len(nodes.src)), nchild)
+        off = np.arange(total) - np.repeat(np.cumsum(nchild) - nchild, nchild)
+        is_c = off > 0
+        pc = par[is_c]
+        cc = p["starts"][nodes.src[pc]] + off[is_c] - 1
+        ok = np.ones(len(pc), bool)
+        cdx, cdy = p["dx"][cc], p["dy"][cc]
+        if cfg.pairwise_radius:
+            r2 = radius**2
+            for l, ch in enumerate(nodes.choice):
+                prev = ch[pc]
+                has = prev >= 0
+                q = per[l]
+                pv = np.where(has, prev, 0)
+                if len(q["dx"]) == 0:
+                    continue
+                d2 = (q["dx"][pv] - cdx) ** 2 + (q["dy"][pv] - cdy) ** 2
+                ok &= ~has | (d2 < r2)
+        empty = nodes.nmem[pc] == 0
+        # two-way factor between the current mean (covariance P) and the candidate
+        pxx, pxy, pyy = nodes.pxx[pc], nodes.pxy[pc], nodes.pyy[pc]
+        sxx, sxy, syy = p["sxx"][cc], p["sxy"][cc], p["syy"][cc]
+        cxx, cxy, cyy = pxx + sxx, pxy + sxy, pyy + syy
+        det = cxx * cyy - cxy**2
+        ddx, ddy = cdx - nodes.mx[pc], cdy - nodes.my[pc]
+        delta = (cyy * ddx**2 - 2 * cxy * ddx * ddy + cxx * ddy**2) / det
+        ln_f = LN_2K - 0.5 * np.log(det) - 0.5 * delta
+        lnf_pos = np.where(empty, 0.0, ln_f)
+        if positional_only:
+            # unrelated-correction tree: first member has factor nu/nu+, later ones F / (4 pi nu+)
+            ln_f = np.where(empty, p["ln_nu"][nodes.src[pc]] - p["ln_nu_plus"][nodes.src[pc]],
+                            ln_f - p["ln_nu_plus"][nodes.src[pc]])
+            new_o = nodes.ln_o[pc] + ln_f
+            keep = ok & (empty | (new_o + ln_after_j[nodes.src[pc]] > 0.0))
+        else:
+            ln_fo = ln_f + p["ln_pi"][cc]
+            drop = ok & (ln_fo < ln_thresh)
+            new_o = nodes.ln_o[pc] + ln_fo
+            if drop.any():
+                np.add.at(pruned, nodes.src[pc[drop]] - a,
+                          np.exp(np.minimum(new_o[drop] + ln_after_j[nodes.src[pc[drop]]], 700.0)))
+            keep = ok & ~drop
+        # Kalman update of the mean and its covariance: G = P C^-1, P' = P - G P, m' = m + G d
+        ixx, ixy, iyy = cyy / det, -cxy / det, cxx / det
+        gxx = pxx * ixx + pxy * ixy
+        gxy = pxx * ixy + pxy * iyy
+        gyx = pxy * ixx + pyy * ixy
+        gyy = pxy * ixy + pyy * iyy
+        npxx = np.where(empty, sxx, pxx - (gxx * pxx + gxy * pxy))
+        npxy = np.where(empty, sxy, pxy - (gxx * pxy + gxy * pyy))
+        npyy = np.where(empty, syy, pyy - (gyx * pxy + gyy * pyy))
+        nmx = np.where(empty, cdx, nodes.mx[pc] + gxx * ddx + gxy * ddy)
+        nmy = np.where(empty, cdy, nodes.my[pc] + gyx * ddx + gyy * ddy)
+
+        none_par = par[~is_c]
+        kp = pc[keep]
+        out = _Nodes()
+        # children: "none" ones first in each parent's block is not needed; keep source order
+        # by merging with a stable sort on parent index
+        order = np.argsort(np.concatenate([none_par, kp]), kind="stable")
+
+        def cat(none_vals, cand_vals):
+            return np.concatenate([none_vals, cand_vals])[order]
+
+        out.src = cat(nodes.src[none_par], nodes.src[kp])
+        out.pxx = cat(nodes.pxx[none_par], npxx[keep])
+        out.pxy = cat(nodes.pxy[none_par], npxy[keep])
+        out.pyy = cat(nodes.pyy[none_par], npyy[keep])
+        out.mx = cat(nodes.mx[none_par], nmx[keep])
+        out.my = cat(nodes.my[none_par], nmy[keep])
+        out.ln_b = cat(nodes.ln_b[none_par], nodes.ln_b[kp] + lnf_pos[keep])
+        out.ln_o = cat(nodes.ln_o[none_par], new_o[keep])
+        out.ln_r = cat(nodes.ln_r[none_par], nodes.ln_r[kp] + p["ln_r"][cc[keep]])
+        out.mask = cat(nodes.mask[none_par], nodes.mask[kp] | (1 << j))
+        out.nmem = cat(nodes.nmem[none_par], nodes.nmem[kp] + 1)
+        out.choice = [cat(ch[none_par], ch[kp]) for ch in nodes.choice] + [
+            cat(np.full(len(none_par), -1, np.int64), cc[keep].astype(np.int64))]
+        return out
+
+    def _root(self, a, b, xcov):
+        n = b - a
+        r = _Nodes()
+        r.src = np.arange(a, b)
+        r.pxx, r.pxy, r.pyy = (np.asarray(v, float)[a:b].copy() for v in xcov)
+        r.mx = np.zeros(n)
+        r.my = np.zeros(n)
+        r.ln_b = np.zeros(n)
+        r.ln_o = np.zeros(n)
+        r.ln_r = np.zeros(n)
+        r.mask = np.zeros(n, np.int64)
+        r.nmem = np.ones(n, np.int64)
+        r.choice = []
+        return r
+
+    def _chunk(self, a, b, per, xcov, ln_after, radius):
+        cfg = self.config
+        n = b - a
+        ns = len(per)
+        # NWAY's elliptical approximation is not bounded by the exact factors: no pruning then
+        prune = cfg.prune_threshold > 0 and cfg.ellipse == "exact"
+        ln_thresh = math.log(cfg.prune_threshold) if prune else -np.inf
+        pruned = np.zeros(n)
+        nodes = self._root(a, b, xcov)
+        for j, p in enumerate(per):
+            nodes = self._grow(nodes, p, j, radius, per, ln_thresh, ln_after[j + 1], pruned, a)
+
+        # NWAY's correction for combinations leaving out two or more surveys
+        corr = np.zeros(len(nodes.src))
+        max_corr = np.zeros(n)
+        if cfg.unrelated_correction and ns >= 2:
+            best = self._unrelated(a, b, per, radius)  # (n, 2**ns), ln units, >= 0
+            max_corr = best.max(axis=1)
+            full = (1 << ns) - 1
+            missing = full & ~nodes.mask
+            nmiss = np.array([bin(m).count("1") for m in range(1 << ns)])[missing]
+            corr = np.where(nmiss >= 2, best[nodes.src - a, missing], 0.0)
+        if cfg.ellipse == "nway":
+            nodes.ln_b = self._nway_ellipse_ln_b(nodes, per, xcov)
+        return dict(src=nodes.src, ln_b=nodes.ln_b, ln_r=nodes.ln_r, mask=nodes.mask, nmem=nodes.nmem,
+                    choice=nodes.choice, corr=corr, pruned=pruned * np.exp(max_corr), a=a, b=b)
+
+    def _unrelated(self, a, b, per, radius):
+        """Per source and subset A of surveys: max(0, max over candidate tuples of A of log posterior)."""
+        ns = len(per)
+        n = b - a
+        r = _Nodes()
+        r.src = np.arange(a, b)
+        r.pxx = np.zeros(n)
+        r.pxy = np.zeros(n)
+        r.pyy = np.zeros(n)
+        r.mx = np.zeros(n)
+        r.my = np.zeros(n)
+        r.ln_b = np.zeros(n)
+        r.ln_o = np.zeros(n)
+        r.ln_r = np.zeros(n)
+        r.mask = np.zeros(n, np.int64)
+        r.nmem = np.zeros(n, np.int64)
+        r.choice = []
+        # bound on what later surveys can add (positional factor / density), per source
+        later = np.zeros((ns + 1, b - a + 0))
+        for j in range(ns - 1, -1, -1):
+            p = per[j]
+            mx_u = _seg_max(p["ln_pos_u"], p["starts"], len(p["counts"]))[a:b] - p["ln_nu_plus"][a:b]
+            later[j] = later[j + 1] + np.maximum(mx_u, 0.0)
+        nodes = r
+        dummy = np.zeros(n)
+        for j, p in enumerate(per):
+            lj = np.zeros(len(per[0]["counts"]))
+            # NWAY's elliptical approximation is not bounded by the exact factors: no pruning then
+            lj[a:b] = np.inf if self.config.ellipse == "nway" else later[j + 1]
+            nodes = self._grow(nodes, p, j, radius, per, -np.inf, lj, dummy, a, positional_only=True)
+        best = np.zeros((n, 1 << ns))
+        sel = nodes.nmem >= 2
+        if sel.any():
+            val = nodes.ln_o[sel]
+            if self.config.ellipse == "nway":
+                sub = nodes.take(np.nonzero(sel)[0])
+                val = val - sub.ln_b + self._nway_ellipse_ln_b(sub, per, None)
+            flat = (nodes.src[sel] - a) * (1 << ns) + nodes.mask[sel]
+            vals = np.full(n * (1 << ns), 0.0)
+            np.maximum.at(vals, flat, val)
+            best = vals.reshape(n, 1 << ns)
+        # best over subsets of each mask
+        out = np.zeros_like(best)
+        for m in range(1 << ns):
+            subs = [s for s in range(1 << ns) if s & m == s]
+            out[:, m] = best[:, subs].max(axis=1)
+        return out
+
+    def _nway_ellipse_ln_b(self, nodes, per, xcov):
+        """NWAY's elliptical approximation: circularised errors, pairwise separations rescaled."""
+        n = len(nodes.src)
+        if xcov is None:  # secondaries only (the multi-catalogue correction)
+            xs, ys, cov, present = [], [], [], []
+        else:
+            xs = [np.zeros(n)]
+            ys = [np.zeros(n)]
+            cov = [tuple(np.asarray(v, float)[nodes.src] for v in xcov)]
+            present = [np.ones(n, bool)]
+        for j, p in enumerate(per):
+            ch = nodes.choice[j]
+            has = ch >= 0
+            k = np.where(has, ch, 0)
+            if len(p["dx"]) == 0:
+                xs.append(np.zeros(n)), ys.append(np.zeros(n))
+                cov.append((np.ones(n), np.zeros(n), np.ones(n)))
+            else:
+                xs.append(p["dx"][k]), ys.append(p["dy"][k])
+                cov.append((p["sxx"][k], p["sxy"][k], p["syy"][k]))
+            present.append(has)
+        m = len(xs)
+        wc = [np.where(present[i], 2.0 / (cov[i][0] + cov[i][2]), 0.0) for i in range(m)]
+        wsum = np.sum(wc, axis=0)
+        nmem = np.sum(present, axis=0)
+        with np.errstate(divide="ignore"):
+            slog = np.sum([np.where(present[i], np.log(np.where(present[i], wc[i], 1.0)), 0.0) for i in range(m)],
+                          axis=0) - np.log(wsum)
+        q = np.zeros(n)
+        for i in range(m):
+            for k in range(i + 1, m):
+                both = present[i] & present[k]
+                vx, vy = xs[k] - xs[i], ys[k] - ys[i]
+                d2 = vx**2 + vy**2
+                dn = np.sqrt(d2)
+                ux = np.where(dn == 0, 2**-0.5, vx / np.where(dn == 0, 1.0, dn))
+                uy = np.where(dn == 0, 2**-0.5, vy / np.where(dn == 0, 1.0, dn))
+
+                def inv_along(c):
+                    sxx, sxy, syy = c
+                    det = sxx * syy - sxy**2
+                    return (syy * ux**2 - 2 * sxy * ux * uy + sxx * uy**2) / det
+
+                wi, wk = inv_along(cov[i]), inv_along(cov[k])
+                sc2 = (cov[i][0] + cov[i][2]) / 2 + (cov[k][0] + cov[k][2]) / 2
+                d2n = d2 * (1 / wi + 1 / wk) / sc2
+                q += np.where(both, wc[i] * wc[k] * np.where(both, d2n, 0.0), 0.0)
+        ln_b = (nmem - 1) * LN_2K + slog - q / (2 * wsum)
+        return np.where(nmem > 1, ln_b, 0.0)
+
+    # ------------------------------------------------------------------------------
+    def _tables(self, xr, per, parts, cap_mass, n_src):
+        cfg = self.config
+        ns = len(per)
+        src = np.concatenate([q["src"] for q in parts]) if parts else np.zeros(0, np.int64)
+        ln_b = np.concatenate([q["ln_b"] for q in parts]) if parts else np.zeros(0)
+        ln_r = np.concatenate([q["ln_r"] for q in parts]) if parts else np.zeros(0)
+        mask = np.concatenate([q["mask"] for q in parts]) if parts else np.zeros(0, np.int64)
+        corr = np.concatenate([q["corr"] for q in parts]) if parts else np.zeros(0)
+        choice = [np.concatenate([q["choice"][j] for q in parts]) for j in range(ns)]
+        pruned = np.concatenate([q["pruned"] for q in parts]) if parts else np.zeros(0)
+        none = mask == 0
+
+        # prior of each combination (as NWAY's 'prior' column) and its odds against 'no counterpart'
+        ln_prior = np.zeros(len(src))
+        ln_podds = np.zeros(len(src))
+        for j, p in enumerate(per):
+            has = (mask >> j) & 1 == 1
+            lp = math.log(p["c"]) - p["ln_nu_plus"][src]
+            ln_prior += np.where(has, lp, math.log1p(-p["c"]) if cfg.prior_mode == "independent" else 0.0)
+            ln_podds += np.where(has, lp - (math.log1p(-p["c"]) if cfg.prior_mode == "independent" else 0.0), 0.0)
+        ln_bc = ln_b + corr  # corrected positional evidence
+        ln_odds = ln_bc + ln_podds + ln_r
+
+        starts = np.searchsorted(src, np.arange(n_src))
+        mx = _seg_max(ln_odds, starts, n_src)
+        mx = np.where(np.isfinite(mx), mx, 0.0)
+        e = np.exp(ln_odds - mx[src])
+        tot = _seg_sum(e, starts, n_src)
+        some = _seg_sum(np.where(none, 0.0, e), starts, n_src)  # summed directly: no cancellation
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p_any = np.clip(np.where(tot > 0, some / tot, 0.0), 0.0, 1.0)
+            p_i = np.clip(np.where(none | (some[src] <= 0), 0.0, e / some[src]), 0.0, 1.0)
+        prior = np.exp(ln_prior)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            dist_post = 1.0 / (1.0 + (1.0 - prior) * np.exp(-(ln_bc + ln_prior)))
+            p_single = 1.0 / (1.0 + (1.0 - prior) * np.exp(-(ln_bc + ln_r + ln_prior)))
+        dist_post = np.clip(np.nan_to_num(dist_post), 0.0, 1.0)
+        p_single = np.clip(np.nan_to_num(p_single), 0.0, 1.0)
+
+        # flags: 1 for the best (ties included), 2 for p_i > prob_ratio_secondary * best
+        best_p = _seg_max(np.where(none, -1.0, p_i), starts, n_src)
+        bp = best_p[src]
+        match_flag = np.where(none | (bp <= 0), 0, np.where(p_i == bp, 1,
+                              np.where(p_i > cfg.prob_ratio_secondary * bp, 2, 0))).astype(np.int16)
+        # the single best combination per source
+        order = np.lexsort((-np.where(none, -1.0, p_i), src))
+        first = np.ones(len(order), bool)
+        first[1:] = src[order][1:] != src[order][:-1]
+        best = order[first]
+        best_idx = np.full(n_src, -1)
+        has_best = ~none[best] & (p_i[best] > 0)
+        best_idx[src[best][has_best]] = best[has_best]
+
+        xids = np.asarray(xr["xid"])
         keep = ~none
         ctab = Table()
         ctab["xid"] = xids[src[keep]]
         for j, p in enumerate(per):
-            rows = comb[f"row{j}"][keep]
-            nids = np.asarray(p["nb"]["nid"]).astype(str)
-            ctab[f"nid_{p['name']}"] = np.where(rows >= 0, nids[np.maximum(rows, 0)] if len(nids) else "", "")
+            rows = choice[j][keep]
+            present = rows >= 0
+            nb_rows = np.where(present, p["row"][np.maximum(rows, 0)] if len(p["row"]) else -1, -1)
+            nids = np.asarray(p["nb"]["nid"])
+            ctab[f"nid_{p['name']}"] = np.where(present, nids[np.maximum(nb_rows, 0)] if len(nids) else "", "")
             seps = np.asarray(p["nb"]["sep"], float)
-            ctab[f"sep_{p['name']}"] = np.where(rows >= 0, seps[np.maximum(rows, 0)] if len(seps) else np.nan, np.nan)
+            ctab[f"sep_{p['name']}"] = np.where(present, seps[np.maximum(nb_rows, 0)] if len(seps) else np.nan,
+                                                np.nan)
+            ctab[f"row_{p['name']}"] = nb_rows
+        ctab["ncat"] = (1 + np.array([bin(m).count("1") for m in range(1 << ns)])[mask[keep]]).astype(np.int16)
         ctab["dist_bayesfactor"] = ln_b[keep] / math.log(10.0)
+        ctab["dist_bayesfactor_corrected"] = ln_bc[keep] / math.log(10.0)
         ctab["prior"] = prior[keep]
         ctab["dist_post"] = dist_post[keep]
         ctab["p_single"] = p_single[keep]
         ctab["p_i"] = p_i[keep]
         ctab["match_flag"] = match_flag[keep]
         ctab["dist_bayesfactor"].description = "log10 positional Bayes factor (Budavari & Szalay 2008)"
+        ctab["dist_bayesfactor_corrected"].description = "log10 Bayes factor with NWAY's multi-catalogue correction"
+        ctab["prior"].description = "Prior probability of this combination"
+        ctab["dist_post"].description = "Posterior from positions alone against 'unrelated'"
+        ctab["p_single"].description = "Posterior with magnitude priors against 'unrelated'"
         ctab["p_i"].description = "Probability of this combination given the source has a counterpart"
 
         stab = Table()
         stab["xid"] = xids
         stab["p_any"] = p_any
-        stab["p_i"] = best_p
-        stab["match_flag"] = (best_idx >= 0).astype(int)
+        stab["p_i"] = np.where(best_idx >= 0, p_i[np.maximum(best_idx, 0)] if len(p_i) else 0.0, 0.0)
+        stab["match_flag"] = (best_idx >= 0).astype(np.int16)
         stab["n_candidates"] = np.sum([p["n_all"] for p in per], axis=0).astype(int) if per else np.zeros(n_src, int)
-        stab["pruned_mass"] = np.sum([p["pruned"] for p in per], axis=0) / np.maximum(tot * np.exp(mx), 1e-300) \
-            if per else np.zeros(n_src)
+        retained = tot * np.exp(mx)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pm = (pruned + cap_mass) / retained
+        stab["pruned_mass"] = np.nan_to_num(pm, nan=0.0, posinf=1.0)
+        stab["pruned_mass"].description = "Upper bound on the probability mass left out by pruning"
         for j, p in enumerate(per):
-            rows = np.where(best_idx >= 0, comb[f"row{j}"][np.maximum(best_idx, 0)], -1)
-            nids = np.asarray(p["nb"]["nid"]).astype(str)
-            stab[f"nid_{p['name']}"] = np.where(rows >= 0, nids[np.maximum(rows, 0)] if len(nids) else "", "")
-            stab[f"row_{p['name']}"] = rows
+            rows = np.where(best_idx >= 0, choice[j][np.maximum(best_idx, 0)] if len(src) else -1, -1)
+            nb_rows = np.where(rows >= 0, p["row"][np.maximum(rows, 0)] if len(p["row"]) else -1, -1)
+            nids = np.asarray(p["nb"]["nid"])
+            stab[f"nid_{p['name']}"] = np.where(nb_rows >= 0, nids[np.maximum(nb_rows, 0)] if len(nids) else "", "")
+            stab[f"row_{p['name']}"] = nb_rows
         return AssociationResult(ctab, stab, tuple(p["name"] for p in per))

@@ -16,6 +16,10 @@ Design
   replaced by ``priors`` (Saerens, Latinne & Decaestecker 2002, eq. 2.4); with
   no priors given, those stored at fit time (the training sample's own class
   mix) are used.
+* **Calibration.**  An optional per-class calibration (isotonic maps fitted
+  on out-of-fold predictions, :mod:`xrbvo.ml.calibration`) is applied to the
+  probabilities at the training mix before the shift to the target priors;
+  it is stored as plain numbers in the metadata JSON.
 * **Persistence.**  The booster is saved as XGBoost JSON, the imputer and the
   metadata as JSON; loading never unpickles anything.  A SHA-256 of the model
   file is kept in the metadata and checked on load.
@@ -45,8 +49,10 @@ class MedianImputer(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         X = np.asarray(X, dtype=float)
-        with np.errstate(all="ignore"):
-            med = np.nanmedian(np.where(np.isfinite(X), X, np.nan), axis=0) if len(X) else np.zeros(X.shape[1])
+        finite = np.isfinite(X)
+        med = np.zeros(X.shape[1])
+        for j in np.nonzero(finite.any(axis=0))[0]:  # all-missing features get 0 (and an indicator)
+            med[j] = np.median(X[finite[:, j], j])
         self.medians_ = np.where(np.isfinite(med), med, 0.0)
         self.indicator_features_ = np.nonzero((~np.isfinite(X)).any(axis=0))[0]
         self.n_features_in_ = X.shape[1]
@@ -106,11 +112,18 @@ class SourceClassifier(ClassifierMixin, BaseEstimator):
         Seed of SMOTE and XGBoost.
     n_jobs : int
         Threads of XGBoost.
+    min_child_weight, max_bin
+        XGBoost parameters.
+    sampler : imblearn sampler, optional
+        Replaces SMOTE (cloned at each fit; for tests and experiments: it must
+        balance the classes, since the model then assumes uniform implicit
+        priors).  Not saved with the model.
     """
 
     def __init__(self, n_estimators: int = 250, max_depth: int = 5, learning_rate: float = 0.08,
                  subsample: float = 0.9, colsample_bytree: float = 0.8, smote_k: int = 5,
-                 oversample: bool = True, random_state: int = 0, n_jobs: int = 2):
+                 oversample: bool = True, random_state: int = 0, n_jobs: int = 2, min_child_weight: float = 1.0,
+                 max_bin: int = 256, sampler=None):
         self.n_estimators = n_estimators
         self.max_depth = max_depth
         self.learning_rate = learning_rate
@@ -120,6 +133,9 @@ class SourceClassifier(ClassifierMixin, BaseEstimator):
         self.oversample = oversample
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.min_child_weight = min_child_weight
+        self.max_bin = max_bin
+        self.sampler = sampler
 
     def _xgb(self):
         from xgboost import XGBClassifier
@@ -128,7 +144,7 @@ class SourceClassifier(ClassifierMixin, BaseEstimator):
                              learning_rate=self.learning_rate, subsample=self.subsample,
                              colsample_bytree=self.colsample_bytree, objective="multi:softprob",
                              tree_method="hist", random_state=self.random_state, n_jobs=self.n_jobs,
-                             eval_metric="mlogloss")
+                             eval_metric="mlogloss", min_child_weight=self.min_child_weight, max_bin=self.max_bin)
 
     def fit(self, X, y, feature_names: Sequence[str] | None = None):
         from imblearn.over_sampling import SMOTE
@@ -146,7 +162,11 @@ class SourceClassifier(ClassifierMixin, BaseEstimator):
         counts = np.bincount(yi, minlength=len(self.classes_))
         self.train_priors_ = counts / counts.sum()
         steps = [("impute", MedianImputer())]
-        if self.oversample:
+        if self.oversample and self.sampler is not None:
+            from sklearn.base import clone
+
+            steps.append(("smote", clone(self.sampler)))
+        elif self.oversample:
             k = int(max(1, min(self.smote_k, counts.min() - 1)))
             if counts.min() < 2:
                 raise InputError(f"class {self.classes_[counts.argmin()]!r} has a single training row; "
@@ -159,6 +179,7 @@ class SourceClassifier(ClassifierMixin, BaseEstimator):
                               else self.train_priors_.copy())
         self.feature_names_ = list(feature_names) if feature_names is not None else [f"f{i}" for i in range(X.shape[1])]
         self.n_features_in_ = X.shape[1]
+        self.calibration_ = None
         return self
 
     # -------------------------------------------------------------------------------
@@ -168,17 +189,51 @@ class SourceClassifier(ClassifierMixin, BaseEstimator):
             raise InputError(f"expected {self.n_features_in_} feature columns, got "
                              f"{X.shape[1] if X.ndim == 2 else X.ndim}")
         Z = self.pipeline_.named_steps["impute"].transform(X)
-        return self.pipeline_.named_steps["xgb"].predict_proba(Z)
+        if len(Z) == 0:
+            return np.zeros((0, len(self.classes_)))
+        booster = self.pipeline_.named_steps["xgb"].get_booster()
+        p = booster.inplace_predict(Z)
+        return np.asarray(p, dtype=float).reshape(len(Z), len(self.classes_))
 
-    def predict_proba(self, X, priors: Mapping[str, float] | np.ndarray | None = None) -> np.ndarray:
+    def predict_proba(self, X, priors: Mapping[str, float] | np.ndarray | None = None, *,
+                      calibrated: bool = True) -> np.ndarray:
         """Class probabilities (columns follow :attr:`classes_`) for the given class priors.
 
-        ``priors``: mapping class -> prior, or an array in ``classes_`` order;
-        default: the training sample's class mix.
+        Parameters
+        ----------
+        X : array (n_samples, n_features)
+            Features in :attr:`feature_names_` order; NaN = missing.
+        priors : mapping or array, optional
+            Class -> prior, or an array in ``classes_`` order; default: the
+            training sample's class mix.
+        calibrated : bool
+            Apply the stored calibration (if any).
         """
         p = self._raw_proba(X)
         target = self._prior_vector(priors)
+        cal = getattr(self, "calibration_", None)
+        if calibrated and cal:
+            from .calibration import apply_calibration
+
+            p = apply_calibration(shift_priors(p, self.model_priors_, self.train_priors_), cal, self.classes_)
+            return shift_priors(p, self.train_priors_, target)
         return shift_priors(p, self.model_priors_, target)
+
+    def set_threads(self, n_jobs: int) -> "SourceClassifier":
+        """Number of threads used for prediction (and stored with the model)."""
+        self.n_jobs = int(n_jobs)
+        self.pipeline_.named_steps["xgb"].set_params(n_jobs=self.n_jobs)
+        self.pipeline_.named_steps["xgb"].get_booster().set_param("nthread", self.n_jobs)
+        return self
+
+    def set_calibration(self, calibration: Mapping | None) -> "SourceClassifier":
+        """Attach a calibration (from :func:`xrbvo.ml.calibration.fit_calibration`), or remove it with None."""
+        if calibration is not None:
+            from .calibration import check_calibration
+
+            check_calibration(calibration, self.classes_)
+        self.calibration_ = dict(calibration) if calibration is not None else None
+        return self
 
     def predict(self, X, priors=None):
         return self.classes_[np.argmax(self.predict_proba(X, priors), axis=1)]
@@ -229,7 +284,8 @@ class SourceClassifier(ClassifierMixin, BaseEstimator):
             "imputer": self.pipeline_.named_steps["impute"].to_dict(),
             "train_priors": self.train_priors_.tolist(),
             "model_priors": self.model_priors_.tolist(),
-            "params": self.get_params(),
+            "params": {k: v for k, v in self.get_params().items() if k != "sampler"},
+            "calibration": getattr(self, "calibration_", None),
             "model_sha256": digest,
         }
         meta.update(dict(metadata or {}))
@@ -278,9 +334,20 @@ class SourceClassifier(ClassifierMixin, BaseEstimator):
             self.model_priors_ = np.asarray(meta["model_priors"], dtype=float)
             self.feature_names_ = list(meta["features"])
             self.n_features_in_ = len(self.feature_names_)
+            self.calibration_ = None
+            if meta.get("calibration"):
+                self.set_calibration(meta["calibration"])
+            if booster_classes(xgbc) != len(self.classes_) or imputer.n_features_in_ != self.n_features_in_:
+                raise ValueError("booster, classes and features disagree")
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"{d}: model metadata is incomplete or inconsistent ({exc}); retrain the model") from None
         return self, meta
+
+
+def booster_classes(xgbc) -> int:
+    """Number of classes of a loaded XGBoost classifier."""
+    cfg = json.loads(xgbc.get_booster().save_config())
+    return int(cfg["learner"]["learner_model_param"]["num_class"]) or 2
 
 
 def _json_default(o):

@@ -26,7 +26,14 @@ The list (name: meaning):
 ``log_fx_fk``      log10 F_X / F_K: log_fx + K / 2.5
 ``log_fx_fw1``     log10 F_X / F_W1: log_fx + W1 / 2.5
 ``log_nh``         log10 total Galactic N_H on the sight line (HI4PI)
+``xvar_prob``      X-ray variability probability (the larger of the intra- and
+                   inter-observation probabilities of the Chandra Source Catalog);
+                   missing for single-epoch surveys (eRASS1, the simulated sky)
 =================  ===============================================================
+
+Inputs may also give ``pm`` (total proper motion, mas/yr) instead of
+``pmra``/``pmdec``, and ``plx_sig`` directly instead of ``plx``/``plx_err``
+(catalogues such as the Chandra labelled set publish only those).
 
 Galactic latitude itself is deliberately *not* a feature: the labelled X-ray
 sources have no AGN at low latitude, and a model that sees latitude learns
@@ -50,7 +57,7 @@ FEATURES: tuple[str, ...] = (
     "W1", "W2", "W1_W2",
     "G_J", "G_K", "G_W1", "K_W1",
     "plx_sig", "log_dist", "log_epsi", "log_sepsi", "ruwe", "log_var_G", "pm_tot",
-    "log_fx", "hr", "log_fx_fg", "log_fx_fk", "log_fx_fw1", "log_nh",
+    "log_fx", "hr", "log_fx_fg", "log_fx_fk", "log_fx_fw1", "log_nh", "xvar_prob",
 )
 
 #: Which survey provides which standard photometric column.
@@ -70,13 +77,28 @@ def _f(d: Mapping[str, np.ndarray], k: str, n: int) -> np.ndarray:
 def features_from_photometry(phot: Mapping[str, np.ndarray], flux_soft, flux_hard, nh) -> Table:
     """Compute :data:`FEATURES` from standard photometric columns and X-ray fluxes.
 
-    ``phot`` maps standard names (``G``, ``J``, ``W1``, ``plx``...) to arrays;
-    absent names are missing values.
+    Parameters
+    ----------
+    phot : mapping
+        Standard names (``G``, ``BP``, ``RP``, ``J``, ``H``, ``K``, ``W1``,
+        ``W2``, ``plx``, ``plx_err`` or ``plx_sig``, ``pmra``/``pmdec`` or
+        ``pm``, ``epsi``, ``sepsi``, ``ruwe``, ``var_G``, ``rgeo``,
+        ``xvar_prob``) to arrays; absent names and NaN are missing values.
+    flux_soft, flux_hard : array
+        Soft- and hard-band X-ray fluxes (erg/cm2/s).
+    nh : array
+        Galactic N_H (cm^-2).
+
+    Returns
+    -------
+    Table
+        One column per :data:`FEATURES` entry, NaN where an input is missing.
     """
     fs = np.asarray(flux_soft, dtype=float)
     n = len(fs)
     g = {k: _f(phot, k, n) for k in ("G", "BP", "RP", "J", "H", "K", "W1", "W2", "plx", "plx_err", "pmra",
-                                      "pmdec", "epsi", "sepsi", "ruwe", "var_G", "rgeo")}
+                                      "pmdec", "pm", "plx_sig", "epsi", "sepsi", "ruwe", "var_G", "rgeo",
+                                      "xvar_prob")}
     fh = np.asarray(flux_hard, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         log_fx = np.where(fs > 0, np.log10(np.where(fs > 0, fs, 1.0)), np.nan)
@@ -99,13 +121,13 @@ def features_from_photometry(phot: Mapping[str, np.ndarray], flux_soft, flux_har
         out["G_K"] = g["G"] - g["K"]
         out["G_W1"] = g["G"] - g["W1"]
         out["K_W1"] = g["K"] - g["W1"]
-        out["plx_sig"] = g["plx"] / g["plx_err"]
+        out["plx_sig"] = np.where(np.isfinite(g["plx_sig"]), g["plx_sig"], g["plx"] / g["plx_err"])
         out["log_dist"] = np.log10(np.where(g["rgeo"] > 0, g["rgeo"], np.nan))
         out["log_epsi"] = np.log10(np.clip(g["epsi"], 0, None) + 1e-3)
         out["log_sepsi"] = np.log10(1.0 + np.clip(g["sepsi"], 0, None))
         out["ruwe"] = g["ruwe"]
         out["log_var_G"] = np.log10(np.where(g["var_G"] > 0, g["var_G"], np.nan))
-        out["pm_tot"] = np.hypot(g["pmra"], g["pmdec"])
+        out["pm_tot"] = np.where(np.isfinite(g["pm"]), g["pm"], np.hypot(g["pmra"], g["pmdec"]))
         out["log_fx"] = log_fx
         out["hr"] = hr
         out["log_fx_fg"] = log_fx + g["G"] / 2.5 + 5.37
@@ -113,6 +135,7 @@ def features_from_photometry(phot: Mapping[str, np.ndarray], flux_soft, flux_har
         out["log_fx_fw1"] = log_fx + g["W1"] / 2.5
         nh = np.asarray(nh, dtype=float)
         out["log_nh"] = np.log10(np.where(nh > 0, nh, np.nan))
+        out["xvar_prob"] = np.clip(g["xvar_prob"], 0.0, 1.0)
     for c in out.colnames:
         arr = np.asarray(out[c], dtype=float)
         out[c] = np.where(np.isfinite(arr), arr, np.nan)

@@ -23,6 +23,9 @@ a population synthesis):
   2023).  LMXBs: ~200 in the Galaxy, bulge plus disk, scale height ~410 pc
   (Grimm, Gilfanov & Sunyaev 2002, A&A 391, 923); optical light dominated by
   the irradiated disk (van Paradijs & McClintock 1994, A&A 290, 133).
+  Luminosities of both: the broken power-law functions of :mod:`xrbvo.xlf`
+  (Doroshenko et al. 2014, 17-60 keV, above 1e32 erg/s) converted to 0.2-2.3
+  keV with the class's mean photon index; ``n_galaxy`` is their N_total.
 * Isolated neutron stars: optically undetected at survey depths; thermal
   (soft) or magnetospheric (hard) spectra: Kaspi & Beloborodov (2017, ARA&A
   55, 261).
@@ -42,6 +45,8 @@ from typing import Callable
 
 import numpy as np
 from scipy import special, stats
+
+from ..xlf import INTEGRAL_LFS, soft_band_lf
 
 __all__ = [
     "LogNormalLF",
@@ -286,11 +291,11 @@ def _sed_yso(n, rng):
 _YOUNG = SpatialModel(ring_kpc=5.5, ring_sigma_kpc=2.5, hz_pc=85.0)
 
 CLASS_MODELS: dict[str, ClassModel] = {
-    "HMXB": ClassModel("HMXB", LogNormalLF(34.3, 1.1, 31.0, 38.5), (1.0, 0.3), _YOUNG,
-                       n_galaxy=110.0, local_nh_log=(21.8, 0.5), sed=_sed_hmxb),
-    "LMXB": ClassModel("LMXB", LogNormalLF(35.0, 1.3, 31.0, 38.8), (1.8, 0.3),
+    "HMXB": ClassModel("HMXB", soft_band_lf("HMXB"), (1.0, 0.3), _YOUNG,
+                       n_galaxy=INTEGRAL_LFS["HMXB"].n_total, local_nh_log=(21.8, 0.5), sed=_sed_hmxb),
+    "LMXB": ClassModel("LMXB", soft_band_lf("LMXB"), (1.8, 0.3),
                        SpatialModel(rd_kpc=2.6, hz_pc=410.0, bulge_fraction=0.4),
-                       n_galaxy=200.0, local_nh_log=(21.0, 0.4), sed=_sed_lmxb),
+                       n_galaxy=INTEGRAL_LFS["LMXB"].n_total, local_nh_log=(21.0, 0.4), sed=_sed_lmxb),
     "NS": ClassModel("NS", LogNormalLF(32.8, 0.8, 30.0, 36.0), (3.0, 0.8),
                      SpatialModel(rd_kpc=3.0, hz_pc=250.0), n_galaxy=4000.0, sed=_sed_ns),
     "CV": ClassModel("CV", LogNormalLF(30.4, 0.7, 28.5, 34.0), (1.4, 0.3),

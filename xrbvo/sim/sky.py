@@ -139,13 +139,12 @@ class SimulatedSky:
 
     def write(self, directory: str | Path, fmt: str = "fits") -> dict[str, Path]:
         """Write every table to ``directory`` (``xray``, survey names, ``truth``)."""
+        from ..io import write_table
+
         d = Path(directory)
-        d.mkdir(parents=True, exist_ok=True)
         paths = {}
         for name, t in [("xray", self.xray), *self.catalogs.items(), ("truth", self.truth)]:
-            p = d / f"{name}.{fmt}"
-            t.write(p, overwrite=True)
-            paths[name] = p
+            paths[name] = write_table(t, d / f"{name}.{fmt}")
         return paths
 
 

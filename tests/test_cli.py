@@ -1,0 +1,123 @@
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from astropy.table import Table
+
+from xrbvo.cli import COMMANDS, build_parser, main
+
+
+def _run(*args, timeout=600):
+    env = dict(os.environ, COLUMNS="200")
+    return subprocess.run([sys.executable, "-m", "xrbvo.cli", *args], capture_output=True, text=True,
+                          timeout=timeout, env=env, stdin=subprocess.DEVNULL)
+
+
+def test_help_explains_every_option():
+    r = _run("--help")
+    assert r.returncode == 0
+    for c in COMMANDS:
+        assert c in r.stdout
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name, p in sub.choices.items():
+        for action in p._actions:
+            if action.dest == "help":
+                continue
+            assert action.help and len(action.help) > 5, f"{name}: option {action.dest} has no help"
+    r = _run("demo", "--help")
+    assert r.returncode == 0
+    for opt in ("--out", "--seed", "--radius", "--boost", "--model", "--width", "--height"):
+        assert opt in r.stdout
+
+
+@pytest.fixture(scope="module")
+def sky_files(tmp_path_factory, small_sky):
+    d = tmp_path_factory.mktemp("sky")
+    return small_sky.write(d, fmt="fits")
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory, small_model):
+    model, ts = small_model
+    return model.save(tmp_path_factory.mktemp("model") / "m",
+                      metadata={"cuts": {"HMXB": 0.4, "LMXB": 0.4}, "reference_priors": ts.reference_priors})
+
+
+def test_run_on_local_files(tmp_path, sky_files, model_dir, small_sky):
+    r = _run("run", str(sky_files["xray"]), "--model", str(model_dir), "--catalog", f"gaia={sky_files['gaia']}",
+             "--catalog", f"2mass={sky_files['2mass']}", "--catalog", f"catwise={sky_files['catwise']}",
+             "--out", str(tmp_path / "o"))
+    assert r.returncode == 0, r.stderr
+    t = Table.read(tmp_path / "o" / "xrbvo_catalogue.fits")
+    assert len(t) == len(small_sky.xray)
+    assert (tmp_path / "o" / "xrbvo_catalogue.vot").exists() and (tmp_path / "o" / "xrbvo_catalogue.csv").exists()
+    assert "X-ray-binary candidates" in r.stdout
+
+
+def test_simulate_writes_files(tmp_path):
+    r = _run("-q", "simulate", "--out", str(tmp_path), "--width", "0.5", "--height", "0.5", "--seed", "2")
+    assert r.returncode == 0, r.stderr
+    for n in ("xray", "gaia", "2mass", "catwise", "truth"):
+        assert (tmp_path / f"{n}.fits").exists()
+
+
+@pytest.mark.parametrize("content, match", [
+    ("name,x,y\na,1,2\n", "no position columns"),
+    ("ra,dec\n10,nan\n", "NaN position"),
+    ("ra,dec\n400,10\n", "out of range"),
+])
+def test_user_errors_exit_2_with_one_line(tmp_path, model_dir, sky_files, content, match):
+    f = tmp_path / "x.csv"
+    f.write_text(content)
+    r = _run("run", str(f), "--model", str(model_dir), "--catalog", f"gaia={sky_files['gaia']}")
+    assert r.returncode == 2
+    assert match in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_other_user_errors(tmp_path, model_dir, sky_files):
+    cases = [
+        (["run", str(tmp_path / "missing.fits"), "--model", str(model_dir), "--catalog", "gaia=x"], "no such file"),
+        (["run", str(sky_files["xray"]), "--model", str(model_dir), "--catalog", "hubble=x.fits"], "unknown survey"),
+        (["run", str(sky_files["xray"]), "--model", str(tmp_path), "--catalog", f"gaia={sky_files['gaia']}"],
+         "not an xrbvo model directory"),
+        (["demo", "--boost", "QSO=3"], "unknown class"),
+        (["simulate", "--b", "89.9", "--out", str(tmp_path)], "poles"),
+    ]
+    (tmp_path / "bad.fits").write_bytes(b"\x00garbage")
+    cases.append((["run", str(tmp_path / "bad.fits"), "--model", str(model_dir), "--catalog", "gaia=x"],
+                  "cannot read"))
+    for args, match in cases:
+        r = _run(*args)
+        assert r.returncode == 2, (args, r.stderr)
+        assert match in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
+
+
+def test_main_without_command_prints_help(capsys):
+    assert main([]) == 2
+    assert "usage" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_demo_end_to_end(tmp_path):
+    out = tmp_path / "demo-out"
+    r = _run("demo", "--out", str(out), timeout=900)
+    assert r.returncode == 0, r.stderr[-2000:]
+    for text in ("HMXB completeness", "LMXB purity", "XRBs with the true Gaia counterpart chosen"):
+        assert text in r.stdout
+    t = Table.read(out / "xrbvo_demo_catalogue.fits")
+    truth = Table.read(out / "truth.fits")
+    assert len(t) == len(truth) > 100
+    for c in ("p_any", "nid_gaia", "nid_2mass", "nid_catwise", "candidate", "P_HMXB", "P_LMXB", "P_AGN"):
+        assert c in t.colnames
+    assert (out / "xrbvo_demo_catalogue.vot").exists() and (out / "xrbvo_demo_catalogue.csv").exists()
+    assert (out / "sky_map.png").stat().st_size > 1000 and (out / "model" / "model.json").exists()
+    # the candidates are mostly true binaries: far purer than the field's mix
+    true = np.asarray(truth["true_class"]).astype(str)
+    cand = np.asarray(t["candidate_class"]).astype(str)
+    sel = cand != ""
+    assert sel.sum() > 5
+    assert np.mean(np.isin(true[sel], ["HMXB", "LMXB"])) > 3 * np.mean(np.isin(true, ["HMXB", "LMXB"]))

@@ -1,0 +1,95 @@
+import numpy as np
+import pytest
+
+from _mldata import HESS, LABELLED, need
+from xrbvo.cli import COMMANDS, main
+
+
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    d = tmp_path_factory.mktemp("train") / "model"
+    rc = main(["-q", "train", "--labels", str(need(LABELLED)), "--out", str(d), "--quick", "--threads", "2"])
+    assert rc == 0
+    return d
+
+
+def test_commands_are_registered():
+    for c in ("train", "evaluate", "classify"):
+        assert c in COMMANDS
+
+
+def test_train_writes_json_model_with_the_documented_metadata(trained):
+    import json
+
+    from xrbvo.ml.labelled import file_sha256
+
+    meta = json.loads((trained / "metadata.json").read_text())
+    assert meta["training_file_sha256"] == file_sha256(LABELLED)
+    assert meta["label_mapping"]["HM-STAR"] == "EARLY"
+    assert "approximation" in meta["band_note"]
+    assert "log_nh" in meta["excluded_features"] and "log_nh" not in meta["features"]
+    assert set(meta["cuts"]) == {"HMXB", "LMXB"} and 0 < meta["cuts"]["HMXB"] < 1
+    assert meta["classes"] == sorted(meta["classes"]) and "WR" not in meta["classes"]
+    for c, d in meta["cv_metrics"]["per_class"].items():
+        assert 0 <= d["at_cut"]["completeness"] <= 1, c
+
+
+def test_evaluate_prints_metrics_warns_on_training_data_and_writes_plots(trained, tmp_path, capsys):
+    rc = main(["-q", "evaluate", "--model", str(trained), str(LABELLED), "--plots", str(tmp_path / "p")])
+    assert rc == 0
+    cap = capsys.readouterr()
+    assert "balanced accuracy" in cap.out and "confusion matrix" in cap.out
+    assert "HMXB: completeness and purity against the cut" in cap.out
+    assert "training file" in cap.err and "cross-validated (stored with the model)" in cap.out
+    for name in ("confusion_matrix.png", "completeness_purity.png", "reliability.png"):
+        png = (tmp_path / "p" / name).read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+
+
+def test_classify_a_field_gives_probabilities_candidates_and_explanations(trained, tmp_path, capsys):
+    from astropy.table import Table
+
+    out = tmp_path / "hess_classified.fits"
+    rc = main(["-q", "classify", "--model", str(trained), str(need(HESS)), "--out", str(out)])
+    assert rc == 0
+    cap = capsys.readouterr()
+    assert "agreement with the published classes" in cap.out
+    t = Table.read(out)
+    assert len(t) == 2000
+    p = np.column_stack([t[c] for c in t.colnames if c.startswith("P_") and c != "P_max"])
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-6)
+    strs = lambda c: np.asarray(c.filled("") if hasattr(c, "filled") else c).astype(str)  # noqa: E731
+    assert set(np.unique(strs(t["candidate_class"]))) <= {"", "HMXB", "LMXB"}
+    top = strs(t["top_features"])
+    assert np.mean([len(s) > 0 for s in top]) > 0.9
+
+
+def test_classify_refuses_a_table_without_features(trained, tmp_path, capsys):
+    from astropy.table import Table
+
+    bad = tmp_path / "bad.csv"
+    Table({"ra": [1.0], "dec": [2.0], "flux": [3.0]}).write(bad)
+    rc = main(["-q", "classify", "--model", str(trained), str(bad), "--out", str(tmp_path / "o.csv")])
+    assert rc == 2
+    assert "neither the feature columns" in capsys.readouterr().err
+    rc = main(["-q", "classify", "--model", str(tmp_path), str(bad), "--out", str(tmp_path / "o.csv")])
+    assert rc == 2
+    assert "not an xrbvo model directory" in capsys.readouterr().err
+
+
+def test_pipeline_catalogue_carries_explanations(small_model, small_sky, small_xray):
+    from xrbvo.pipeline import run_pipeline
+    from xrbvo.providers import SimProvider
+
+    model, _ = small_model
+    res = run_pipeline(small_xray, SimProvider(small_sky), model, cuts={"HMXB": 0.5})
+    top = np.asarray(res.catalogue["top_features"]).astype(str)
+    assert len(top) == len(res.catalogue)
+    names = set(model.feature_names_)
+    firsts = {s.split(" ")[0] for s in top if s}
+    assert firsts and firsts <= names
