@@ -65,6 +65,11 @@ SKIES: dict[str, dict] = {
 }
 
 RDS = ("gaiadr3", "external", "twomass", "catwise2020", "erass1")
+#: RD -> (qualified table, data file name)
+TABLES = {"gaiadr3": ("gaiadr3.gaia_source", "gaia_source"),
+          "external": ("external.gaiaedr3_distance", "gaiaedr3_distance"),
+          "twomass": ("twomass.psc", "psc"), "catwise2020": ("catwise2020.main", "catwise2020"),
+          "erass1": ("erass1.main", "erass1")}
 ERASS1_COLUMNS = ("IAUNAME", "RA", "DEC", "POS_ERR", "ML_FLUX_1", "ML_FLUX_ERR_1", "flux_hard",
                   "flux_hard_err", "DET_LIKE_0")
 
@@ -102,6 +107,13 @@ def _tables():
     return out
 
 
+def _pg_ident(name: str) -> str:
+    """A column name as PostgreSQL knows it: DaCHS folds regular names to lower case."""
+    import re
+
+    return f'"{name.lower()}"' if re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name) else f'"{name}"'
+
+
 def _run(*cmd: str) -> None:
     print("load.py:", " ".join(cmd), flush=True)
     subprocess.run(cmd, check=True)
@@ -111,6 +123,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--inputs", default="/var/gavo/inputs", help="DaCHS inputs directory")
     ap.add_argument("--user", default="dachsroot", help="user that runs dachs imp/pub")
+    ap.add_argument("--database", default="gavo", help="PostgreSQL database of DaCHS")
     ap.add_argument("--force", action="store_true", help="reload even when the stamp is unchanged")
     args = ap.parse_args(argv)
     resdir = Path(args.inputs) / "xrbvo"
@@ -120,17 +133,28 @@ def main(argv=None) -> int:
         print("load.py: tables are current", flush=True)
         return 0
     (resdir / "data").mkdir(parents=True, exist_ok=True)
-    for name, t in _tables().items():
-        tmp = resdir / "data" / f".{name}.fits.tmp"
-        t.write(tmp, format="fits", overwrite=True)
-        os.replace(tmp, resdir / "data" / f"{name}.fits")
+    tables = _tables()
+    for name, t in tables.items():
+        for fmt, suffix in (("fits", "fits"), ("ascii.csv", "csv")):
+            tmp = resdir / "data" / f".{name}.{suffix}.tmp"
+            t.write(tmp, format=fmt, overwrite=True)
+            os.replace(tmp, resdir / "data" / f"{name}.{suffix}")
     for rd in RDS:
         shutil.copyfile(HERE / "rd" / f"{rd}.rd", resdir / f"{rd}.rd")
     (resdir / "manifest.json").write_text(json.dumps({"skies": SKIES}, indent=1))
     _run("chown", "-R", f"{args.user}:gavo", str(resdir))
     _run("chmod", "-R", "a+rX", str(resdir))
     for rd in RDS:
-        _run("runuser", "-u", args.user, "--", "dachs", "imp", f"xrbvo/{rd}")
+        # DaCHS creates the table, its metadata and indexes from one row; PostgreSQL's
+        # COPY then loads the rows (DaCHS alone ingests ~1,000 rows/s, COPY ~100x more).
+        _run("runuser", "-u", args.user, "--", "dachs", "imp", "-M", "1", f"xrbvo/{rd}")
+        qualified, name = TABLES[rd]
+        csv = resdir / "data" / f"{name}.csv"
+        cols = ", ".join(_pg_ident(c) for c in tables[name].colnames)
+        _run("runuser", "-u", "postgres", "--", "psql", "-d", args.database, "-q", "-v", "ON_ERROR_STOP=1",
+             "-c", f"TRUNCATE {qualified}",
+             "-c", f"\\copy {qualified} ({cols}) FROM '{csv}' WITH (FORMAT csv, HEADER true)",
+             "-c", f"ANALYZE {qualified}")
     _run("runuser", "-u", args.user, "--", "dachs", "pub", *[f"xrbvo/{rd}" for rd in RDS])
     stamp_file.write_text(stamp + "\n")
     print("load.py: loaded", ", ".join(RDS), flush=True)
