@@ -42,15 +42,16 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="what", metavar="WHAT", required=True)
+    sub = parser.add_subparsers(dest="what", metavar="WHAT", required=True,
+                                help="cone, neighbours or adql (each has its own --help)")
     c = sub.add_parser("cone", help="every row of a table within a radius of one position")
     c.add_argument("ra", type=float, help="right ascension, deg")
     c.add_argument("dec", type=float, help="declination, deg")
     c.add_argument("radius", type=float, help="radius, arcsec")
     c.add_argument("--service", required=True, help="TAP service: URL or name")
     c.add_argument("--table", required=True, help="table at the service, e.g. gaiadr3.gaia_source")
-    c.add_argument("--ra-column", default="ra")
-    c.add_argument("--dec-column", default="dec")
+    c.add_argument("--ra-column", default="ra", help="right-ascension column of the table")
+    c.add_argument("--dec-column", default="dec", help="declination column of the table")
     c.add_argument("--columns", help="comma-separated columns (default: all)")
     _common(c)
     n = sub.add_parser("neighbours", aliases=["neighbourhoods"],
