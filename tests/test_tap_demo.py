@@ -9,7 +9,9 @@ from astropy.table import Table
 
 from xrbvo.cli import main
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow,
+              pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+              pytest.mark.filterwarnings("ignore::ResourceWarning")]
 
 
 def test_demo_through_tap_equals_sim(dachs, tmp_path):
