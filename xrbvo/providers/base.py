@@ -20,7 +20,7 @@ from ..io import as_float
 from ..schema import NEIGHBOUR, PHOTOMETRY, apply_schema
 from ..surveys import Survey, get_survey
 
-__all__ = ["Provider", "standardise_catalogue", "cone_join", "unit_vectors", "Progress"]
+__all__ = ["Provider", "CatalogueProvider", "standardise_catalogue", "cone_join", "unit_vectors", "Progress"]
 
 Progress = Callable[[str, float], None]
 
@@ -122,6 +122,38 @@ def cone_join(xray: Table, catalogue: Table, radius_arcsec: float) -> Table:
     out.meta.update(catalogue.meta)
     out.meta["radius_arcsec"] = float(radius_arcsec)
     return apply_schema(out, NEIGHBOUR, PHOTOMETRY)
+
+
+class CatalogueProvider(abc.ABC):
+    """Shared loop of providers that hold whole catalogues in memory (``sim``, ``local``).
+
+    Subclasses implement :meth:`_catalogue` (the standardised catalogue of one
+    survey, cached by the base class) and, if needed, ``validate``.
+    """
+
+    def _standardised(self, name: str) -> Table:
+        cache = self.__dict__.setdefault("_std", {})
+        if name not in cache:
+            cache[name] = self._catalogue(name)
+        return cache[name]
+
+    @abc.abstractmethod
+    def _catalogue(self, name: str) -> Table:
+        """The standardised catalogue of survey ``name``."""
+
+    def neighbourhoods(self, xray: Table, radius_arcsec: float, surveys: Sequence[str], *,
+                       progress: Progress | None = None, cancel: threading.Event | None = None
+                       ) -> dict[str, Table]:
+        self.validate(surveys)
+        out = {}
+        for i, s in enumerate(surveys):
+            name = get_survey(s).name
+            if cancel is not None and cancel.is_set():
+                break
+            out[name] = cone_join(xray, self._standardised(name), radius_arcsec)
+            if progress:
+                progress(f"neighbourhoods: {name}", (i + 1) / len(surveys))
+        return out
 
 
 class Provider(abc.ABC):

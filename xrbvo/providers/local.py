@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -11,12 +10,12 @@ from astropy.table import Table
 from ..errors import InputError
 from ..io import read_table
 from ..surveys import get_survey
-from .base import Progress, Provider, cone_join, standardise_catalogue
+from .base import CatalogueProvider, Provider, standardise_catalogue
 
 __all__ = ["LocalProvider"]
 
 
-class LocalProvider(Provider):
+class LocalProvider(CatalogueProvider, Provider):
     """Serve neighbourhoods from local catalogue files, one per survey.
 
     Parameters
@@ -30,7 +29,6 @@ class LocalProvider(Provider):
 
     def __init__(self, files: Mapping[str, str | Path]):
         self.files = {get_survey(k).name: Path(v) for k, v in files.items()}
-        self._std: dict[str, Table] = {}
 
     def validate(self, surveys: Sequence[str]) -> None:
         for s in surveys:
@@ -40,19 +38,6 @@ class LocalProvider(Provider):
             if not self.files[name].exists():
                 raise InputError(f"{self.files[name]}: no such file (catalogue for {name})")
 
-    def neighbourhoods(self, xray: Table, radius_arcsec: float, surveys: Sequence[str], *,
-                       progress: Progress | None = None, cancel: threading.Event | None = None
-                       ) -> dict[str, Table]:
-        self.validate(surveys)
-        out = {}
-        for i, s in enumerate(surveys):
-            name = get_survey(s).name
-            if cancel is not None and cancel.is_set():
-                break
-            if name not in self._std:
-                path = self.files[name]
-                self._std[name] = standardise_catalogue(read_table(path), name, source=str(path))
-            out[name] = cone_join(xray, self._std[name], radius_arcsec)
-            if progress:
-                progress(f"neighbourhoods: {name}", (i + 1) / len(surveys))
-        return out
+    def _catalogue(self, name: str) -> Table:
+        path = self.files[name]
+        return standardise_catalogue(read_table(path), name, source=str(path))
