@@ -665,18 +665,23 @@ class BayesianAssociator(Associator):
             cat(np.full(len(none_par), -1, np.int64), cc[keep].astype(np.int64))]
         return out
 
-    def _root(self, a, b, xcov):
+    @staticmethod
+    def _root(a, b, xcov=None, nmem=1):
+        """One node per source: the X-ray position alone (``xcov``), or an empty tuple (``xcov=None``)."""
         n = b - a
         r = _Nodes()
         r.src = np.arange(a, b)
-        r.pxx, r.pxy, r.pyy = (np.asarray(v, float)[a:b].copy() for v in xcov)
+        if xcov is None:
+            r.pxx, r.pxy, r.pyy = np.zeros(n), np.zeros(n), np.zeros(n)
+        else:
+            r.pxx, r.pxy, r.pyy = (np.asarray(v, float)[a:b].copy() for v in xcov)
         r.mx = np.zeros(n)
         r.my = np.zeros(n)
         r.ln_b = np.zeros(n)
         r.ln_o = np.zeros(n)
         r.ln_r = np.zeros(n)
         r.mask = np.zeros(n, np.int64)
-        r.nmem = np.ones(n, np.int64)
+        r.nmem = np.full(n, nmem, np.int64)
         r.choice = []
         return r
 
@@ -711,19 +716,7 @@ class BayesianAssociator(Associator):
         """Per source and subset A of surveys: max(0, max over candidate tuples of A of log posterior)."""
         ns = len(per)
         n = b - a
-        r = _Nodes()
-        r.src = np.arange(a, b)
-        r.pxx = np.zeros(n)
-        r.pxy = np.zeros(n)
-        r.pyy = np.zeros(n)
-        r.mx = np.zeros(n)
-        r.my = np.zeros(n)
-        r.ln_b = np.zeros(n)
-        r.ln_o = np.zeros(n)
-        r.ln_r = np.zeros(n)
-        r.mask = np.zeros(n, np.int64)
-        r.nmem = np.zeros(n, np.int64)
-        r.choice = []
+        r = self._root(a, b, None, nmem=0)
         # bound on what later surveys can add (positional factor / density), per source
         later = np.zeros((ns + 1, b - a + 0))
         for j in range(ns - 1, -1, -1):
