@@ -32,7 +32,11 @@ def test_train_writes_json_model_with_the_documented_metadata(trained):
     assert meta["training_file_sha256"] == file_sha256(LABELLED)
     assert meta["label_mapping"]["HM-STAR"] == "EARLY"
     assert "approximation" in meta["band_note"]
-    assert "log_nh" in meta["excluded_features"] and "log_nh" not in meta["features"]
+    # plane augmentation is on by default, so N_H is no latitude shortcut and stays a feature
+    assert meta["excluded_features"] == [] and "log_nh" in meta["features"]
+    assert meta["augmentation"]["b_max_deg"] == 10.0 and meta["augmentation"]["bands_kev"] == [[0.5, 2.0], [2.0, 7.0]]
+    assert meta["params"]["augment"] == {"b_max_deg": 10.0}
+    assert meta["field_priors"]["default"] == "auto"
     assert set(meta["cuts"]) == {"HMXB", "LMXB"} and 0 < meta["cuts"]["HMXB"] < 1
     assert meta["classes"] == sorted(meta["classes"]) and "WR" not in meta["classes"]
     for c, d in meta["cv_metrics"]["per_class"].items():
@@ -67,6 +71,38 @@ def test_classify_a_field_gives_probabilities_candidates_and_explanations(traine
     assert set(np.unique(strs(t["candidate_class"]))) <= {"", "HMXB", "LMXB"}
     top = strs(t["top_features"])
     assert np.mean([len(s) > 0 for s in top]) > 0.9
+
+
+def test_train_without_augmentation_leaves_out_nh(tmp_path):
+    import json
+
+    d = tmp_path / "plain"
+    assert main(["-q", "train", "--labels", str(need(LABELLED)), "--out", str(d), "--quick", "--no-augment"]) == 0
+    meta = json.loads((d / "metadata.json").read_text())
+    assert meta["augmentation"] is None and meta["params"]["augment"] is None
+    assert "log_nh" in meta["excluded_features"] and "log_nh" not in meta["features"]
+
+
+def test_classify_shifts_plane_sources_to_their_field_priors(trained, tmp_path, capsys):
+    from astropy.table import Table
+
+    outs = {}
+    for mode in ("training", "model"):
+        out = tmp_path / f"{mode}.fits"
+        assert main(["-q", "classify", "--model", str(trained), str(need(HESS)), "--out", str(out),
+                     "--field-priors", mode]) == 0
+        outs[mode] = Table.read(out)
+    cap = capsys.readouterr().out
+    assert "field priors (model) for the 2000 sources at |b| < 10 deg" in cap
+    assert outs["training"].meta["PRIORS"] == "training" and outs["model"].meta["PRIORS"] == "model"
+    pri = dict(kv.split("=") for kv in outs["model"].meta["FLDPRIOR"].split(";"))
+    # the population model: AGN behind the plane far outnumber X-ray binaries
+    assert float(pri["AGN"]) > 100 * float(pri["HMXB"])
+    t, m = outs["training"], outs["model"]
+    # stars dominate a flux-limited plane field (prior ~0.8 vs a quarter of the training set), XRBs are rare
+    assert np.mean(m["P_STAR"]) > np.mean(t["P_STAR"]) and np.mean(m["P_HMXB"]) < 0.1 * np.mean(t["P_HMXB"])
+    # candidates use the cut where it was chosen (training-mix probabilities): the same in both
+    assert list(np.asarray(m["candidate_class"]).astype(str)) == list(np.asarray(t["candidate_class"]).astype(str))
 
 
 def test_classify_refuses_a_table_without_features(trained, tmp_path, capsys):

@@ -57,7 +57,7 @@ def test_oversampling_never_sees_a_validation_row():
     rows = np.arange(0, len(y), 2)
     feats = Table({"id": X[rows, 0], "a": X[rows, 1], "b": X[rows, 2]})
     train_labelled(feats, y[rows], feature_names=["id", "a", "b"], grid=FAST, inner_folds=3,
-                   sampler=RecordingSampler(), n_jobs=1)
+                   sampler=RecordingSampler(), n_jobs=1, augment=None)
     assert len(RecordingSampler.seen) == 4
     held_out = set(range(1, len(y), 2))
     assert all(not set(s) & held_out for s in RecordingSampler.seen)

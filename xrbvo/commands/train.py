@@ -22,8 +22,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, required=True, help="model directory to write (model.json, metadata.json)")
     p.add_argument("--label-column", default="Class", help="column holding the literature class")
     p.add_argument("--exclude-feature", action="append", default=None, metavar="NAME",
-                   help="leave a feature out (repeatable; default: log_nh, because the labelled AGN all lie at "
-                        "high latitude, so N_H would act as a latitude shortcut; give 'none' to keep every feature)")
+                   help="leave a feature out (repeatable; default: none with the plane augmentation, log_nh "
+                        "without it, because the labelled AGN all lie at high latitude, so N_H would act as a "
+                        "latitude shortcut; give 'none' to keep every feature)")
+    p.add_argument("--no-augment", action="store_true",
+                   help="do not add plane copies of the training sources (by default every training fit adds AGN "
+                        "and Galactic sources moved onto |b| <= 10 deg sight lines, absorbed and extinguished)")
+    p.add_argument("--augment-b-max", type=float, default=10.0, metavar="DEG",
+                   help="target region of the augmentation: |b| <= DEG (default 10)")
     p.add_argument("--folds", type=int, default=3, help="folds of the cross-validation that tunes and calibrates")
     p.add_argument("--seed", type=int, default=0, help="seed of SMOTE, XGBoost and the fold split")
     p.add_argument("--quick", action="store_true",
@@ -39,11 +45,15 @@ def run(args, ui) -> int:
     from xrbvo.errors import InputError
     from xrbvo.ml.features import FEATURES
     from xrbvo.ml.labelled import BAND_NOTE, CLASS_MAP, load_labelled
-    from xrbvo.ml.train import DEFAULT_EXCLUDE, DEFAULT_GRID, QUICK_GRID, train_labelled, usable_features
+    from xrbvo.ml.train import (DEFAULT_AUGMENT, DEFAULT_EXCLUDE, DEFAULT_GRID, QUICK_GRID, train_labelled,
+                                usable_features)
 
     if args.folds < 2:
         raise InputError("--folds must be at least 2")
-    excl = DEFAULT_EXCLUDE if args.exclude_feature is None else tuple(
+    augment = None if args.no_augment else {**DEFAULT_AUGMENT, "b_max_deg": float(args.augment_b_max)}
+    if not 0 < args.augment_b_max <= 90:
+        raise InputError("--augment-b-max must be in (0, 90] degrees")
+    excl = (DEFAULT_EXCLUDE if augment is None else ()) if args.exclude_feature is None else tuple(
         x for x in args.exclude_feature if x.lower() != "none")
     unknown = [x for x in excl if x not in FEATURES]
     if unknown:
@@ -53,7 +63,8 @@ def run(args, ui) -> int:
         ls = load_labelled(args.labels, label_column=args.label_column, progress=ui.stage("reading labels"))
         names = [f for f in usable_features(ls.features) if f not in excl]
         model, meta = train_labelled(ls.features, ls.labels, feature_names=names, inner_folds=args.folds,
-                                     grid=QUICK_GRID if args.quick else DEFAULT_GRID, random_state=args.seed, n_jobs=args.threads, progress=ui.stage("training"))
+                                     grid=QUICK_GRID if args.quick else DEFAULT_GRID, random_state=args.seed,
+                                     n_jobs=args.threads, augment=augment, progress=ui.stage("training"))
     meta.update({
         "training_file": str(args.labels), "training_file_sha256": ls.sha256, "training_layout": ls.layout,
         "label_mapping": dict(CLASS_MAP), "band_note": BAND_NOTE, "excluded_features": list(excl),
@@ -75,6 +86,12 @@ def run(args, ui) -> int:
     ui.out.print(f"cross-validated balanced accuracy {cv['balanced_accuracy_uniform_priors']:.3f} "
                  f"(arg-max at uniform priors; {cv['method']})")
     ui.out.print(f"chosen hyper-parameters: {meta['hyperparameter_search']['chosen']}")
+    if augment is not None:
+        ui.out.print(f"plane augmentation: every training fit added copies moved onto |b| <= "
+                     f"{augment['b_max_deg']:g} deg sight lines (HI4PI column, absorption and extinction; "
+                     "docs/classifier.md)")
+    else:
+        ui.out.print("plane augmentation: off (--no-augment)")
     ui.out.print(f"note: {BAND_NOTE}")
     ui.out.print(f"model written to {args.out}")
     return 0

@@ -114,6 +114,12 @@ class SourceClassifier(ClassifierMixin, BaseEstimator):
         Threads of XGBoost.
     min_child_weight, max_bin
         XGBoost parameters.
+    augment : dict, optional
+        Physical augmentation settings (:class:`xrbvo.ml.augment.AugmentConfig`
+        as a dict; ``{}`` for the defaults): copies of the training rows moved
+        onto Galactic-plane sight lines are added inside ``fit``, before
+        imputation and SMOTE.  Needs ``feature_names`` in ``fit``, including
+        ``log_nh``, ``log_fx`` and ``hr``.  None: no augmentation.
     sampler : imblearn sampler, optional
         Replaces SMOTE (cloned at each fit; for tests and experiments: it must
         balance the classes, since the model then assumes uniform implicit
@@ -123,7 +129,7 @@ class SourceClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, n_estimators: int = 250, max_depth: int = 5, learning_rate: float = 0.08,
                  subsample: float = 0.9, colsample_bytree: float = 0.8, smote_k: int = 5,
                  oversample: bool = True, random_state: int = 0, n_jobs: int = 2, min_child_weight: float = 1.0,
-                 max_bin: int = 256, sampler=None):
+                 max_bin: int = 256, augment: Mapping | None = None, sampler=None):
         self.n_estimators = n_estimators
         self.max_depth = max_depth
         self.learning_rate = learning_rate
@@ -135,6 +141,7 @@ class SourceClassifier(ClassifierMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.min_child_weight = min_child_weight
         self.max_bin = max_bin
+        self.augment = augment
         self.sampler = sampler
 
     def _xgb(self):
@@ -161,7 +168,15 @@ class SourceClassifier(ClassifierMixin, BaseEstimator):
         yi = self.encoder_.transform(y)
         counts = np.bincount(yi, minlength=len(self.classes_))
         self.train_priors_ = counts / counts.sum()
-        steps = [("impute", MedianImputer())]
+        steps = []
+        if self.augment is not None:
+            from .augment import AugmentConfig, PlaneAugmenter
+
+            if feature_names is None:
+                raise InputError("augmentation needs the feature names (pass feature_names to fit)")
+            cfg = AugmentConfig.from_dict({"seed": self.random_state, **dict(self.augment)})
+            steps.append(("augment", PlaneAugmenter(feature_names, self.classes_, cfg)))
+        steps.append(("impute", MedianImputer()))
         if self.oversample and self.sampler is not None:
             from sklearn.base import clone
 

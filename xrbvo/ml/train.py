@@ -170,13 +170,25 @@ QUICK_GRID: tuple[dict, ...] = ({"max_depth": 3, "n_estimators": 30, "learning_r
 PURITY_TARGETS: dict[str, float] = {"HMXB": 0.85, "LMXB": 0.50, "CV": 0.60}
 DEFAULT_PURITY = 0.85
 
-#: Features left out by default when training on the labelled Chandra set: its AGN all lie at high
-#: Galactic latitude, so the Galactic N_H would teach "low N_H means AGN" (a latitude shortcut that
-#: fails in the plane, the domain-shift trap of ARCHITECTURE.md).
+#: Features left out when training on the labelled Chandra set *without* augmentation: its AGN all lie
+#: at high Galactic latitude, so the Galactic N_H would teach "low N_H means AGN" (a latitude shortcut
+#: that fails in the plane, the domain-shift trap of ARCHITECTURE.md).  With the plane augmentation
+#: (the default, :mod:`xrbvo.ml.augment`) the training AGN are also seen through plane columns and N_H
+#: is kept.
 DEFAULT_EXCLUDE: tuple[str, ...] = ("log_nh",)
 
-__all__ += ["DEFAULT_GRID", "QUICK_GRID", "PURITY_TARGETS", "DEFAULT_PURITY", "DEFAULT_EXCLUDE", "cv_predictions", "choose_class_cuts",
+#: Default augmentation of :func:`train_labelled` (:class:`xrbvo.ml.augment.AugmentConfig` defaults:
+#: two plane copies per AGN, one per Galactic source with a distance, |b| <= 10 deg, Chandra bands).
+DEFAULT_AUGMENT: dict = {}
+
+__all__ += ["DEFAULT_GRID", "QUICK_GRID", "PURITY_TARGETS", "DEFAULT_PURITY", "DEFAULT_EXCLUDE", "DEFAULT_AUGMENT", "default_feature_names", "cv_predictions", "choose_class_cuts",
             "train_labelled", "usable_features"]
+
+
+def default_feature_names(features: Table, augment: Mapping | None) -> list[str]:
+    """Usable features; without augmentation, :data:`DEFAULT_EXCLUDE` is left out."""
+    excl = () if augment is not None else DEFAULT_EXCLUDE
+    return [f for f in usable_features(features) if f not in excl]
 
 
 def usable_features(features: Table, names: Sequence[str] = FEATURES) -> list[str]:
@@ -190,11 +202,13 @@ def _check_cancel(cancel) -> None:
 
 
 def cv_predictions(X: np.ndarray, y: np.ndarray, params: Mapping, *, n_splits: int = 3, random_state: int = 0,
-                   n_jobs: int = 2, sampler=None, cancel=None) -> tuple[np.ndarray, np.ndarray]:
+                   n_jobs: int = 2, sampler=None, cancel=None,
+                   feature_names: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Out-of-fold probabilities (at the training mix, uncalibrated) from stratified k-fold CV.
 
-    Oversampling happens inside each training fold only (the sampler lives
-    in the classifier's imblearn Pipeline and acts in ``fit``).
+    Oversampling and augmentation (``params["augment"]``) happen inside each
+    training fold only (they live in the classifier's imblearn Pipeline and
+    act in ``fit``); ``feature_names`` are needed for augmentation.
 
     Returns
     -------
@@ -214,7 +228,7 @@ def cv_predictions(X: np.ndarray, y: np.ndarray, params: Mapping, *, n_splits: i
     def one(tr, va):
         _check_cancel(cancel)
         m = SourceClassifier(**{**dict(params), "n_jobs": 1, "random_state": random_state, "sampler": sampler})
-        m.fit(X[tr], y[tr])
+        m.fit(X[tr], y[tr], feature_names=feature_names)
         if list(m.classes_) != list(classes):
             raise InputError("a training fold lacks a class; every class needs at least n_splits rows")
         return va, m.predict_proba(X[va], priors=train_priors)
@@ -249,7 +263,7 @@ def choose_class_cuts(y: np.ndarray, proba: np.ndarray, classes: Sequence[str],
 def train_labelled(features: Table, labels: Sequence[str], *, feature_names: Sequence[str] | None = None,
                    grid: Sequence[Mapping] = DEFAULT_GRID, inner_folds: int = 3, random_state: int = 0,
                    n_jobs: int = 2, purity_targets: Mapping[str, float] | None = None, sampler=None,
-                   progress: Callable[[str, float], None] | None = None,
+                   augment: Mapping | None = DEFAULT_AUGMENT, progress: Callable[[str, float], None] | None = None,
                    cancel=None) -> tuple[SourceClassifier, dict]:
     """Train the classifier on labelled sources: tune, calibrate, choose cuts, fit.
 
@@ -267,6 +281,11 @@ def train_labelled(features: Table, labels: Sequence[str], *, feature_names: Seq
     Everything uses only the rows given: to measure the procedure, call it
     inside an outer cross-validation (``benchmarks/classifier_cv.py``).
 
+    ``augment`` (default: on, :data:`DEFAULT_AUGMENT`) adds plane copies of
+    the training rows inside every fit (:mod:`xrbvo.ml.augment`), so inside
+    the training folds only; None trains on the rows as they are.  The
+    default features are :func:`default_feature_names`.
+
     Returns
     -------
     model : SourceClassifier
@@ -283,7 +302,9 @@ def train_labelled(features: Table, labels: Sequence[str], *, feature_names: Seq
     from .calibration import apply_calibration, fit_calibration
 
     t0 = time.perf_counter()
-    names = list(feature_names) if feature_names is not None else usable_features(features)
+    names = list(feature_names) if feature_names is not None else default_feature_names(features, augment)
+    if augment is not None:
+        grid = [{**dict(g), "augment": dict(augment)} for g in grid]
     X = np.column_stack([np.asarray(features[f], float) for f in names])
     y = np.asarray(labels).astype(str)
     classes, counts = np.unique(y, return_counts=True)
@@ -301,7 +322,7 @@ def train_labelled(features: Table, labels: Sequence[str], *, feature_names: Seq
         if progress:
             progress(f"hyper-parameters {k + 1}/{len(grid)}", k / (len(grid) + 1))
         oof, _ = cv_predictions(X, y, params, n_splits=inner_folds, random_state=random_state, n_jobs=n_jobs,
-                                sampler=sampler, cancel=cancel)
+                                sampler=sampler, cancel=cancel, feature_names=names)
         pu = shift_priors_uniform(oof, train_priors, uniform)
         ba = float(balanced_accuracy_score(y, classes[np.argmax(pu, axis=1)]))
         ll = float(log_loss(y, np.clip(oof, 1e-12, 1), labels=classes))
@@ -350,11 +371,25 @@ def train_labelled(features: Table, labels: Sequence[str], *, feature_names: Seq
                                   "balanced accuracy (arg-max at uniform priors), then log-loss",
                                   "candidates": results, "chosen": params},
         "reference_priors": {str(c): float(p) for c, p in zip(classes, train_priors)},
+        "augmentation": _augment_record(augment),
+        "field_priors": {"default": "auto", "applies_to": "|b| < 10 deg",
+                         "note": "probabilities of low-latitude sources are shifted to their field's class mix "
+                                 "(xrbvo.ml.priors)"},
         "training_counts": {str(c): int(n) for c, n in zip(classes, counts)},
         "n_training": int(len(y)),
         "training_seconds": time.perf_counter() - t0,
     }
     return model, meta
+
+
+def _augment_record(augment: Mapping | None) -> dict | None:
+    if augment is None:
+        return None
+    from .augment import AugmentConfig
+
+    d = AugmentConfig.from_dict(augment).to_dict()
+    d["physics"] = "xrbvo.ml.augment (HI4PI N_H, Morrison & McCammon absorption, Wang & Chen extinction)"
+    return d
 
 
 def shift_priors_uniform(proba: np.ndarray, train_priors: np.ndarray, target: np.ndarray) -> np.ndarray:

@@ -44,15 +44,12 @@ from ..errors import InputError
 from ..schema import CLASSES, TRUTH, apply_schema
 from .populations import BANDS, CLASS_MODELS, field_star_types, stellar_sed
 
-__all__ = ["SkyConfig", "SimulatedSky", "simulate_sky", "gaia_density_target", "DUST"]
+__all__ = ["SkyConfig", "SimulatedSky", "simulate_sky", "expected_counts", "gaia_density_target", "DUST"]
 
-#: Dust and gas disk used to split the HI4PI column along a sight line:
-#: exponential in R (scale length 3 kpc) and z (scale height 110 pc; Drimmel &
-#: Spergel 2001 find 134 pc for the dust), truncated at 16 kpc.
-DUST = {"rd_kpc": 3.0, "hz_kpc": 0.11, "r_max_kpc": 16.0}
+DUST = physics.DUST
 
 _DEG2_PER_SR = (180.0 / math.pi) ** 2
-_D_GRID_PC = np.geomspace(5.0, 40000.0, 700)
+_D_GRID_PC = physics.D_GRID_PC
 
 
 def gaia_density_target(b_deg) -> np.ndarray:
@@ -180,13 +177,7 @@ def _make_cells(cfg: SkyConfig, step_deg: float = 0.25) -> _Cells:
     ll, bb = ll.ravel(), bb.ravel()
     omega = math.radians(dl) * (np.sin(np.radians(bb + db / 2)) - np.sin(np.radians(bb - db / 2)))
     nh = physics.galactic_nh(ll, bb)
-    d_kpc = _D_GRID_PC / 1000.0
-    r, z = physics.galactocentric(ll[:, None], bb[:, None], d_kpc[None, :])
-    dens = np.exp(-(r - physics.R0_KPC) / DUST["rd_kpc"]) * np.exp(-np.abs(z) / DUST["hz_kpc"])
-    dens = np.where(r < DUST["r_max_kpc"], dens, 0.0)
-    cum = np.concatenate([np.zeros((len(ll), 1)),
-                          np.cumsum(0.5 * (dens[:, 1:] + dens[:, :-1]) * np.diff(d_kpc)[None, :], axis=1)], axis=1)
-    frac = cum / np.maximum(cum[:, -1:], 1e-300)
+    frac = physics.column_fraction_table(ll, bb)
     return _Cells(ll, bb, dl, db, omega, nh, frac)
 
 
@@ -207,7 +198,8 @@ def _detect_prob(flux, cfg: SkyConfig):
 # X-ray populations
 
 
-def _galactic_class(name: str, cfg: SkyConfig, cells: _Cells, rng) -> tuple[dict, float]:
+def _galactic_rate(name: str, cfg: SkyConfig, cells: _Cells) -> np.ndarray:
+    """Expected number (without boost) per (cell, distance bin) above a quarter of the unabsorbed flux limit."""
     model = CLASS_MODELS[name]
     sp = model.spatial
     d_pc = _D_GRID_PC
@@ -229,22 +221,32 @@ def _galactic_class(name: str, cfg: SkyConfig, cells: _Cells, rng) -> tuple[dict
     log_lmin = np.log10(4.0 * math.pi * (d_pc * 3.0857e18) ** 2 * cfg.flux_limit / 4.0)
     sf = model.lf.sf(log_lmin)[None, :]
     dd = np.gradient(d_pc)[None, :]
-    lam = dens * cells.omega_sr[:, None] * d_pc[None, :] ** 2 * dd * sf
+    return dens * cells.omega_sr[:, None] * d_pc[None, :] ** 2 * dd * sf
+
+
+def _galactic_expected(name: str, cfg: SkyConfig, cells: _Cells, lam: np.ndarray) -> float:
+    """Expected detections: the rate times the detected share of a pilot sample (its own generator)."""
+    model = CLASS_MODELS[name]
+    if lam.sum() <= 0:
+        return 0.0
+    pilot_rng = np.random.default_rng([cfg.seed, 7919, CLASSES.index(name)])
+    flat = lam.ravel() / lam.sum()
+    pick = pilot_rng.choice(flat.size, size=1500, p=flat)
+    pilot = _draw_galactic(model, cfg, cells, pick // lam.shape[1], pick % lam.shape[1], pilot_rng)
+    soft = physics.absorbed_band_flux(physics.luminosity_to_flux(10.0 ** pilot["log_l"], pilot["distance"]),
+                                      pilot["gamma"], pilot["nh"], physics.ERASS1_SOFT_KEV)
+    return float(lam.sum()) * float(np.mean(_detect_prob(soft, cfg)))
+
+
+def _galactic_class(name: str, cfg: SkyConfig, cells: _Cells, rng) -> tuple[dict, float]:
+    model = CLASS_MODELS[name]
+    lam = _galactic_rate(name, cfg, cells)
     boost = cfg.class_boost.get(name, 1.0)
     counts = rng.poisson(lam * boost)
     ci, di = np.nonzero(counts)
     reps = counts[ci, di]
     src = _draw_galactic(model, cfg, cells, np.repeat(ci, reps), np.repeat(di, reps), rng)
-    # detected share from a pilot sample with its own generator (the sky does not depend on it)
-    pilot_rng = np.random.default_rng([cfg.seed, 7919, CLASSES.index(name)])
-    flat = lam.ravel() / lam.sum() if lam.sum() > 0 else None
-    if flat is None:
-        return src, 0.0
-    pick = pilot_rng.choice(flat.size, size=1500, p=flat)
-    pilot = _draw_galactic(model, cfg, cells, pick // lam.shape[1], pick % lam.shape[1], pilot_rng)
-    soft = physics.absorbed_band_flux(physics.luminosity_to_flux(10.0 ** pilot["log_l"], pilot["distance"]),
-                                      pilot["gamma"], pilot["nh"], physics.ERASS1_SOFT_KEV)
-    return src, float(lam.sum()) * float(np.mean(_detect_prob(soft, cfg)))
+    return src, _galactic_expected(name, cfg, cells, lam)
 
 
 def _draw_galactic(model, cfg: SkyConfig, cells: _Cells, cell: np.ndarray, dbin: np.ndarray, rng) -> dict:
@@ -311,14 +313,38 @@ def _agn(cfg: SkyConfig, cells: _Cells, rng) -> tuple[dict, float]:
         "gamma": gamma, "nh": nh_gal + nh_int, "av": nh_gal / physics.NH_PER_AV, "cell": cell,
         "s_int": s_int, "obscured": obscured,
     }
+    return src, _agn_expected(cfg, cells, lam_cell)
+
+
+def _agn_expected(cfg: SkyConfig, cells: _Cells, lam_cell: np.ndarray) -> float:
+    """Expected AGN detections: the rate times the detected share of a pilot sample (its own generator)."""
     pilot_rng = np.random.default_rng([cfg.seed, 7919, CLASSES.index("AGN")])
     pc = pilot_rng.choice(len(lam_cell), size=3000, p=lam_cell / lam_cell.sum())
-    s_p = _sample_agn_flux(3000, smin, pilot_rng)
+    s_p = _sample_agn_flux(3000, cfg.flux_limit / 4.0, pilot_rng)
     nh_p = cells.nh_tot[pc] + np.where(pilot_rng.random(3000) < 0.3, 10.0 ** pilot_rng.uniform(21.3, 22.5, 3000),
                                         1e20)
     soft_p = physics.absorbed_band_flux(s_p, pilot_rng.normal(*CLASS_MODELS["AGN"].gamma, 3000), nh_p,
                                         physics.ERASS1_SOFT_KEV)
-    return src, float(lam_cell.sum()) * float(np.mean(_detect_prob(soft_p, cfg)))
+    return float(lam_cell.sum()) * float(np.mean(_detect_prob(soft_p, cfg)))
+
+
+def expected_counts(config: SkyConfig, *, step_deg: float = 0.25) -> dict[str, float]:
+    """Expected detections per class (no injection boost) in a field, without drawing the sky.
+
+    The same population models, absorption and completeness curve as
+    :func:`simulate_sky` (whose ``expected_counts`` they reproduce for the
+    same configuration); ``step_deg`` is the size of the sight-line cells.
+    """
+    config.validate()
+    cells = _make_cells(config, step_deg=step_deg)
+    out = {}
+    for name in CLASSES:
+        if name == "AGN":
+            lam = _agn_counts_above(config.flux_limit / 4.0) * cells.omega_sr * _DEG2_PER_SR
+            out[name] = _agn_expected(config, cells, lam)
+        else:
+            out[name] = _galactic_expected(name, config, cells, _galactic_rate(name, config, cells))
+    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -327,12 +353,9 @@ def _agn(cfg: SkyConfig, cells: _Cells, rng) -> tuple[dict, float]:
 
 def _survey_limits(b):
     """Per-source limiting magnitudes (Vega); 2MASS and CatWISE lose ~1.5 mag to confusion in the plane."""
-    conf = np.exp(-np.abs(b) / 2.0)
-    return {
-        "G": np.full(len(b), 20.9), "BP": np.full(len(b), 20.5), "RP": np.full(len(b), 20.0),
-        "J": 15.8 - 1.5 * conf, "H": 15.1 - 1.5 * conf, "K": 14.3 - 1.5 * conf,
-        "W1": 17.4 - 1.8 * conf, "W2": 17.2 - 1.8 * conf,
-    }
+    from ..surveys import limiting_magnitudes
+
+    return limiting_magnitudes(b)
 
 
 def _mag_err(m, lim):
