@@ -55,6 +55,11 @@ def test_run_on_local_files(tmp_path, sky_files, model_dir, small_sky):
     assert len(t) == len(small_sky.xray)
     assert (tmp_path / "o" / "xrbvo_catalogue.vot").exists() and (tmp_path / "o" / "xrbvo_catalogue.csv").exists()
     assert "X-ray-binary candidates" in r.stdout
+    # a plane field: probabilities at the field's class mix from the population model, recorded in the catalogue
+    assert "field priors (population model" in r.stdout
+    assert t.meta["PRIORS"] == "model"
+    pri = dict(kv.split("=") for kv in t.meta["FLDPRIOR"].split(";"))
+    assert float(pri["AGN"]) > 10 * float(pri["HMXB"])
 
 
 def test_simulate_writes_files(tmp_path):

@@ -261,3 +261,37 @@ def _joint(xray, assoc, nbs, nh, model, ctpt_model, priors):
 
 
 __all__ += ["galactic_nh_of", "FEATURES", "positional_association"]
+
+
+def field_class_priors(xray: Table, classes, mode: str = "auto", *, reference: Mapping[str, float] | None = None,
+                       xray_survey: str = "erass1") -> tuple[dict[str, float] | None, dict]:
+    """Class priors of the field the X-ray sources cover.
+
+    ``auto``: the population model's expected mix for the field
+    (:func:`xrbvo.ml.priors.expected_field_priors`, at the X-ray survey's
+    soft-band depth) when the sources' median |b| is below
+    :data:`xrbvo.ml.priors.PLANE_B_DEG`, else ``reference``; ``model``: the
+    expected mix wherever the field is; ``training``: ``reference`` (the
+    model's reference priors).
+
+    Returns the priors (None for the model's own) and a description.
+    """
+    from .ml.priors import PLANE_B_DEG, expected_field_priors
+    from .surveys import get_survey
+
+    if mode not in ("auto", "model", "training"):
+        raise InputError(f"unknown field-priors mode {mode!r}; choose from auto, model, training")
+    classes = [str(c) for c in classes]
+    ref = {k: v for k, v in (reference or {}).items() if k in classes} or None
+    if len(xray) == 0 or mode == "training":
+        return ref, {"mode": "training"}
+    c = SkyCoord(ra=np.asarray(xray["ra"], float) * u.deg, dec=np.asarray(xray["dec"], float) * u.deg).galactic
+    b_med = float(np.median(np.abs(c.b.deg)))
+    if mode == "auto" and b_med >= PLANE_B_DEG:
+        return ref, {"mode": "training", "median_abs_b_deg": b_med}
+    limit = float(get_survey(xray_survey).depth.get("flux_soft", 5e-14))
+    pri = expected_field_priors(c.l.deg, c.b.deg, classes, flux_limit=limit)
+    return pri, {"mode": "model", "median_abs_b_deg": b_med, "flux_limit": limit, "priors": pri}
+
+
+__all__ += ["field_class_priors"]

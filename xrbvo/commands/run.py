@@ -24,7 +24,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="systematic positional error added in quadrature to the X-ray errors (arcsec)")
     p.add_argument("--radius", type=float, default=20.0, help="counterpart search radius (arcsec)")
     p.add_argument("--prior", action="append", default=[], metavar="CLASS=SHARE",
-                   help="class prior of the target field (repeatable; default: the model's reference field mix)")
+                   help="class prior of the target field (repeatable; overrides --field-priors)")
+    p.add_argument("--field-priors", default="auto", choices=("auto", "model", "training"),
+                   help="class priors of the field: auto (default) = xrbvo's population model for the field when "
+                        "the sources' median |b| < 10 deg (AGN through the plane far outnumber X-ray binaries), "
+                        "else the model's reference mix; model = always the population model; training = the "
+                        "model's reference mix")
     p.add_argument("--out", type=Path, default=Path("xrbvo-out"), help="output directory")
     p.add_argument("--name", default="xrbvo_catalogue", help="base name of the output files")
 
@@ -62,15 +67,22 @@ def run(args, ui) -> int:
     from xrbvo.demo import load_models
 
     model, meta, ctpt = load_models(args.model)
-    if priors is None:
-        priors = {k: v for k, v in meta.get("reference_priors", {}).items() if k in model.classes_} or None
     cfg = PipelineConfig(radius_arcsec=args.radius, surveys=surveys, counterparts=meta.get("counterparts", "nway"))
     xr = standardise_xray(read_table(args.xray), args.xray_survey, sys_floor_arcsec=args.xray_sys_floor,
                           source=str(args.xray))
+    prior_info = {"mode": "given"}
+    if priors is None:
+        from xrbvo.pipeline import field_class_priors
+
+        priors, prior_info = field_class_priors(xr, model.classes_, args.field_priors,
+                                                reference=meta.get("reference_priors"), xray_survey=args.xray_survey)
     provider = LocalProvider(files)
     with ui.progress():
         prog = {s: ui.stage(s) for s in ("neighbourhoods", "association", "classification")}
         res = run_pipeline(xr, provider, model, ctpt_model=ctpt, config=cfg, priors=priors, cuts=meta.get("cuts", {}), progress=prog)
+    res.catalogue.meta["PRIORS"] = prior_info["mode"]
+    if priors:
+        res.catalogue.meta["FLDPRIOR"] = ";".join(f"{k}={v:.4g}" for k, v in priors.items())
     paths = write_catalogue(res.catalogue, args.out, args.name)
     write_table(res.association.combinations, Path(args.out) / f"{args.name}_counterparts.fits")
     from xrbvo.tui.data import write_neighbours
@@ -80,6 +92,9 @@ def run(args, ui) -> int:
     ui.out.print(f"{len(res.catalogue)} sources, {n_c} X-ray-binary candidates "
                  f"({int((res.catalogue['candidate_class'] == 'HMXB').sum())} HMXB, "
                  f"{int((res.catalogue['candidate_class'] == 'LMXB').sum())} LMXB)")
+    if prior_info["mode"] == "model":
+        top = ", ".join(f"{k} {v:.3g}" for k, v in sorted(priors.items(), key=lambda kv: -kv[1])[:5])
+        ui.out.print(f"field priors (population model, median |b| {prior_info['median_abs_b_deg']:.1f} deg): {top}, ...")
     for k, v in paths.items():
         ui.out.print(f"  {k:<8} {v}")
     return 0

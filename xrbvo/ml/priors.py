@@ -117,7 +117,8 @@ def expected_field_counts(l_deg, b_deg, *, flux_limit: float = 5e-14, tile_deg: 
 
 
 def expected_field_priors(l_deg, b_deg, classes: Sequence[str], *, flux_limit: float = 5e-14,
-                          merge: Mapping[str, str] | None = None) -> dict[str, float]:
+                          merge: Mapping[str, str] | None = None, tile_deg: float = _TILE_DEG,
+                          step_deg: float = 1.0) -> dict[str, float]:
     """The field's expected class mix over ``classes`` (from :func:`expected_field_counts`).
 
     ``merge`` maps population classes a model lacks onto its classes (default:
@@ -125,7 +126,7 @@ def expected_field_priors(l_deg, b_deg, classes: Sequence[str], *, flux_limit: f
     ``classes`` with no population model gets a tiny prior (1e-6) so that it
     is not ruled out.
     """
-    counts = expected_field_counts(l_deg, b_deg, flux_limit=flux_limit)
+    counts = expected_field_counts(l_deg, b_deg, flux_limit=flux_limit, tile_deg=tile_deg, step_deg=step_deg)
     merge = {"WR": "EARLY"} if merge is None else dict(merge)
     out = {c: 0.0 for c in classes}
     for k, v in counts.items():
