@@ -60,7 +60,9 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="seed")
     ap.add_argument("--threads", type=int, default=2, help="threads (2 cores)")
     ap.add_argument("--plots", type=Path, default=Path("xrbvo-classifier-cv"), help="directory for PNG plots")
-    ap.add_argument("--keep-nh", action="store_true", help="also use log_nh (excluded by default, see docs)")
+    ap.add_argument("--no-augment", action="store_true",
+                    help="train without the plane augmentation (then log_nh is left out unless --keep-nh)")
+    ap.add_argument("--keep-nh", action="store_true", help="without augmentation, keep log_nh (see docs)")
     args = ap.parse_args(argv)
     if not DATA.exists():
         print(f"labelled data not found at {DATA}; put the shared data beside the repository", file=sys.stderr)
@@ -79,14 +81,16 @@ def main(argv=None) -> int:
     t = time.perf_counter()
     ls = load_labelled(DATA)
     print(f"read {len(ls.labels)} labelled sources + HI4PI N_H in {time.perf_counter() - t:.1f} s")
-    excl = () if args.keep_nh else DEFAULT_EXCLUDE
+    augment = None if args.no_augment else {}
+    excl = () if (args.keep_nh or augment is not None) else DEFAULT_EXCLUDE
     names = [f for f in usable_features(ls.features) if f not in excl]
+    print(f"plane augmentation inside every training fit: {'off' if augment is None else 'on (default)'}")
     print(f"features ({len(names)}): {', '.join(names)}; excluded: {', '.join(excl) or 'none'}")
 
     # ---- training time --------------------------------------------------------------
     w0, c0 = time.perf_counter(), time.process_time()
     model, meta = train_labelled(ls.features, ls.labels, feature_names=names, random_state=args.seed,
-                                 n_jobs=args.threads)
+                                 n_jobs=args.threads, augment=augment)
     w1, c1 = time.perf_counter(), time.process_time()
     print(f"\nTRAINING on all {len(ls.labels)} sources: wall {w1 - w0:.1f} s, process CPU {c1 - c0:.1f} s "
           f"(target < 60 s on 2 cores); chosen {meta['hyperparameter_search']['chosen']}")
@@ -110,7 +114,7 @@ def main(argv=None) -> int:
     # ---- nested repeated CV ----------------------------------------------------------
     w0, c0 = time.perf_counter(), time.process_time()
     res = nested_cv(ls.features[names], ls.labels, n_splits=args.folds, n_repeats=args.repeats,
-                    random_state=args.seed, n_jobs=args.threads,
+                    random_state=args.seed, n_jobs=args.threads, train_kwargs={"augment": augment, "feature_names": names},
                     progress=lambda m, f: print(f"  {m}  ({time.perf_counter() - w0:.0f} s)", flush=True))
     print(f"nested CV: wall {time.perf_counter() - w0:.0f} s, CPU {time.process_time() - c0:.0f} s")
     classes = res["classes"]

@@ -105,6 +105,11 @@ def run_demo(config: DemoConfig, *, progress: Mapping[str, Callable[[str, float]
             ts = training_set_from_sky(skies, config.pipeline, progress=prog.get("training match"))
             model, meta = fit_with_cuts(ts, progress=prog.get("training"))
             meta["counterparts"] = "nway"
+        meta["augmentation"] = None
+        meta["augmentation_note"] = ("trained on simulated Galactic-plane skies (|b| <= 5.5 deg), whose AGN are "
+                                     "already seen through the plane: no plane augmentation needed")
+        meta["field_priors"] = {"default": "the field's expected class mix from xrbvo's population models",
+                                "applies_to": "every source of the demo field"}
         meta["training_skies"] = [{"l_deg": f.l_deg, "b_deg": f.b_deg, "width_deg": f.width_deg,
                                    "height_deg": f.height_deg, "seed": f.seed, "class_boost": dict(f.class_boost)}
                                   for f in fields]
