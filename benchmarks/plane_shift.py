@@ -59,6 +59,7 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--quick", action="store_true", help="one small hyper-parameter candidate (a quick look)")
     ap.add_argument("--skip-sim", action="store_true", help="skip the simulated-sky part")
+    ap.add_argument("--sim-only", action="store_true", help="only the simulated-sky part")
     args = ap.parse_args(argv)
     if not DATA.exists():
         print(f"labelled data not found at {DATA}; put the shared data beside the repository", file=sys.stderr)
@@ -89,6 +90,9 @@ def main(argv=None) -> int:
     print(f"labelled set: {len(y)} sources; moved AGN must stay above {lim_s:.2g} (soft) erg/cm2/s, hard fluxes "
           f"below {lim_h:.2g} become missing")
 
+    if args.sim_only:
+        _simulated(allf, args)
+        return 0
     skf = StratifiedKFold(n_splits=args.folds, shuffle=True, random_state=args.seed)
     pred_u = {a: np.empty(len(y), dtype=object) for a in ARMS}
     moved = {a: {"train": [], "uniform": [], "field": [], "p_hmxb_train": []} for a in ARMS}
@@ -202,8 +206,20 @@ def _simulated(allf, args) -> None:
     sky = simulate_sky(SkyConfig(l_deg=300.0, b_deg=0.0, width_deg=8.0, height_deg=4.0, seed=7))
     xr = standardise_xray(sky.xray, "erass1")
     nbs = SimProvider(sky).neighbourhoods(xr, cfg.radius_arcsec, cfg.surveys)
-    feats = source_features(xr, associate(xr, nbs, cfg), nbs, nh=galactic_nh_of(xr))
+    nh = galactic_nh_of(xr)
+    feats = source_features(xr, associate(xr, nbs, cfg), nbs, nh=nh)
     truth = np.asarray(sky.truth["true_class"]).astype(str)
+    # the same sources with their true counterparts (the truth's ctp_<survey>; none where there is none)
+    from xrbvo.ml.features import build_features
+
+    xid = np.asarray(xr["xid"]).astype(str)
+    chosen = {}
+    for s, nb in nbs.items():
+        where = {(a, b): i for i, (a, b) in enumerate(zip(np.asarray(nb["xid"]).astype(str),
+                                                          np.asarray(nb["nid"]).astype(str)))}
+        true_ids = np.asarray(sky.truth[f"ctp_{s}"]).astype(str)
+        chosen[s] = np.array([where.get((x, t), -1) for x, t in zip(xid, true_ids)])
+    feats_true = build_features(xr, chosen, nbs, nh=nh)
     agn = truth == "AGN"
     print(f"  {len(truth)} X-ray sources, {agn.sum()} AGN ({time.perf_counter() - t:.0f} s)")
     prior_field = sky.class_priors(boosted=False)
@@ -219,9 +235,10 @@ def _simulated(allf, args) -> None:
         m, _ = train_labelled(ls.features, ls.labels, feature_names=names, grid=grid, n_jobs=args.threads,
                               augment=aug, random_state=args.seed)
         rows.append((arm, m, None))
-    print(f"  {'model':<28}{'AGN->AGN':>10}{'AGN->XRB':>10}{'(field priors) AGN->AGN':>26}{'AGN->XRB':>10}")
-    for name, m, _ in rows:
-        Xs = model_matrix(feats, m.feature_names_)
+    print(f"  {'model':<28}{'counterparts':>14}{'AGN->AGN':>10}{'AGN->XRB':>10}{'(field priors) AGN->AGN':>26}"
+          f"{'AGN->XRB':>10}")
+    for (name, m, _), (ctp, F) in ((r, f) for r in rows for f in (("chosen", feats), ("true", feats_true))):
+        Xs = model_matrix(F, m.feature_names_)
         cls = np.asarray(m.classes_)
         p = m.predict_proba(Xs[agn])
         v = np.array([prior_field.get(c, 0.0) + (prior_field.get("WR", 0.0) if c == "EARLY" and "WR" not in cls
@@ -230,7 +247,10 @@ def _simulated(allf, args) -> None:
         a = cls[np.argmax(p, axis=1)]
         af = cls[np.argmax(pf, axis=1)]
         x = lambda s: np.mean(np.isin(s, ["HMXB", "LMXB"]))  # noqa: E731
-        print(f"  {name:<28}{np.mean(a == 'AGN'):>10.3f}{x(a):>10.4f}{np.mean(af == 'AGN'):>26.3f}{x(af):>10.4f}")
+        print(f"  {name:<28}{ctp:>14}{np.mean(a == 'AGN'):>10.3f}{x(a):>10.4f}{np.mean(af == 'AGN'):>26.3f}"
+              f"{x(af):>10.4f}")
+    print("  chosen: the counterparts the association picked (in the plane often a field star: eRASS1's positional")
+    print("  errors of several arcsec hold many Gaia stars); true: the simulated truth's counterparts.")
     print("  (the labelled models see Chandra-band features of eRASS1-band sources: an approximation)")
 
 
