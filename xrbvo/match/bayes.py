@@ -279,12 +279,19 @@ def learn_mag_prior(mags: np.ndarray, sep_arcsec: np.ndarray, radius_arcsec: flo
 # geometry helpers
 
 
-def _tangent_offsets(ra0, dec0, ra, dec):
-    """Gnomonic offsets (arcsec, east and north) of (ra, dec) about (ra0, dec0), degrees in."""
+def _tangent_offsets(ra0, dec0, ra, dec, owner=None):
+    """Gnomonic offsets (arcsec, east and north) of (ra, dec) about (ra0, dec0), degrees in.
+
+    With ``owner``, ``ra0``/``dec0`` are per-centre arrays and point ``i`` is
+    projected about centre ``owner[i]`` (the centres' trigonometry is done once).
+    """
     a0, d0, a, d = (np.radians(np.asarray(v, float)) for v in (ra0, dec0, ra, dec))
+    sd0, cd0 = np.sin(d0), np.cos(d0)
+    if owner is not None:
+        a0, d0, sd0, cd0 = a0[owner], d0[owner], sd0[owner], cd0[owner]
     da = a - a0
-    cd, sd0, cd0 = np.cos(d), np.sin(d0), np.cos(d0)
-    cosc = np.sin(d0) * np.sin(d) + cd0 * cd * np.cos(da)
+    cd = np.cos(d)
+    cosc = sd0 * np.sin(d) + cd0 * cd * np.cos(da)
     x = cd * np.sin(da) / cosc
     y = (np.sin(d - d0) + sd0 * cd * 2.0 * np.sin(da / 2.0) ** 2) / cosc
     return x * ARCSEC_PER_RAD, y * ARCSEC_PER_RAD
@@ -341,7 +348,7 @@ class _Nodes:
         out = _Nodes()
         for k in self.__slots__:
             v = getattr(self, k)
-            setattr(out, k, [c[idx] for c in v] if k == "choice" else v[idx])
+            setattr(out, k, [c[idx] for c in v] if k == "choice" else None if v is None else v[idx])
         return out
 
 
@@ -435,10 +442,10 @@ class BayesianAssociator(Associator):
             if cancel is not None and cancel.is_set():
                 raise InputError("association cancelled")
             a, b = edges[ci], edges[ci + 1]
-            parts.append(self._chunk(a, b, per, xcov, ln_after, radius))
+            parts.append(self._chunk(a, b, per, xcov, ln_after, radius, cap_mass))
             if progress:
                 progress("association: combinations", 0.1 + 0.8 * b / max(n_src, 1))
-        res = self._tables(xr, per, parts, cap_mass, n_src)
+        res = self._tables(xr, per, parts, n_src)
         if progress:
             progress("association: done", 1.0)
         return res
@@ -499,8 +506,8 @@ class BayesianAssociator(Associator):
 
         idx = np.nonzero(inside)[0]
         src = src_all[idx]
-        dx, dy = _tangent_offsets(x_ra[src], x_dec[src], np.asarray(nb["ra"], float)[idx],
-                                  np.asarray(nb["dec"], float)[idx])
+        dx, dy = _tangent_offsets(x_ra, x_dec, np.asarray(nb["ra"], float)[idx], np.asarray(nb["dec"], float)[idx],
+                                  owner=src)
         # proper motion to the X-ray epoch
         if cfg.propagate_proper_motion and "pmra" in nb.colnames and "pmdec" in nb.colnames:
             ep = nb.meta.get("epoch", SURVEYS[s].epoch if s in SURVEYS else None)
@@ -542,7 +549,7 @@ class BayesianAssociator(Associator):
             ratio = ratio * rc
         with np.errstate(divide="ignore"):
             ln_r = np.log(ratio)
-        ln_prior = math.log(c_j) - np.log(4.0 * math.pi * nu_plus_sr[src])
+        ln_prior = math.log(c_j) - np.log(4.0 * math.pi * nu_plus_sr)[src]
         if cfg.prior_mode == "independent":
             ln_prior = ln_prior - math.log1p(-c_j)
         ln_pi = ln_prior + ln_r
@@ -550,18 +557,21 @@ class BayesianAssociator(Associator):
         ln_u = LN_2K - 0.5 * np.log(det) + ln_pi  # bound on the factor this candidate can bring
 
         # sort by source (then by two-way odds, best first), apply max_candidates
-        xc = _covariances(xr, src, cfg.ellipse_columns, cfg.systematic_arcsec.get("xray", 0.0))
-        cxx, cxy, cyy = xc[0] + sxx, xc[1] + sxy, xc[2] + syy
-        cdet = cxx * cyy - cxy**2
-        ln_o2 = LN_2K - 0.5 * np.log(cdet) - 0.5 * (cyy * dx**2 - 2 * cxy * dx * dy + cxx * dy**2) / cdet + ln_pi
+        ln_o2 = None
         if cfg.max_candidates is not None:
+            xc = _covariances(xr, src, cfg.ellipse_columns, cfg.systematic_arcsec.get("xray", 0.0))
+            cxx, cxy, cyy = xc[0] + sxx, xc[1] + sxy, xc[2] + syy
+            cdet = cxx * cyy - cxy**2
+            ln_o2 = LN_2K - 0.5 * np.log(cdet) - 0.5 * (cyy * dx**2 - 2 * cxy * dx * dy + cxx * dy**2) / cdet + ln_pi
             key = np.lexsort((-ln_o2, src))
         elif np.all(src[1:] >= src[:-1]):
             key = slice(None)
         else:
             key = np.argsort(src, kind="stable")
-        idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u, ln_o2 = (
-            a[key] for a in (idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u, ln_o2))
+        if not (isinstance(key, slice) and key == slice(None)):
+            idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u = (
+                a[key] for a in (idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u))
+            ln_o2 = None if ln_o2 is None else ln_o2[key]
         counts = np.bincount(src, minlength=n_src)
         cap_odds = np.zeros(n_src)
         if cfg.max_candidates is not None:
@@ -574,95 +584,136 @@ class BayesianAssociator(Associator):
         u_sum = np.zeros(n_src)
         np.add.at(u_sum, src, np.exp(np.minimum(ln_u, 700.0)))
         ln_pos_u = ln_u - ln_pi  # positional part only (for the correction's bound)
-        return dict(name=s, nb=nb, src=src, row=idx, dx=dx, dy=dy, sxx=sxx, sxy=sxy, syy=syy, ln_pi=ln_pi,
+        return dict(name=s, nb=nb, src=src, row=idx, circular=not sxy.any(), dx=dx, dy=dy, sxx=sxx, sxy=sxy, syy=syy, ln_pi=ln_pi,
                     ln_r=ln_r, counts=counts, starts=_group_starts(counts), u_sum=u_sum, cap_odds=cap_odds,
                     ln_nu=np.log(4 * math.pi * np.maximum(nu_sr, 1e-300)), ln_nu_plus=np.log(4 * math.pi * nu_plus_sr),
                     ln_pos_u=ln_pos_u, c=c_j, n_all=np.bincount(src_all[inside], minlength=n_src))
 
     # ------------------------------------------------------------------------------
-    def _grow(self, nodes: _Nodes, p, j, radius, per, ln_thresh, ln_after_j, pruned, a, *, positional_only=False):
-        """Add survey ``j``'s choices ("none" or one candidate) to every node; return the children."""
+    def _grow(self, nodes: _Nodes, p, j, radius, per, ln_thresh, ln_after_j, pruned, a, *, positional_only=False,
+              last=False):
+        """Add survey ``j``'s choices ("none" or one candidate) to every node; return the children.
+
+        Children stay grouped by parent (the "none" child first, then the kept
+        candidates in order).  With ``last`` the children's means and
+        covariances are not computed (no survey follows).
+        """
         cfg = self.config
+        n_par = len(nodes.src)
         kc = p["counts"][nodes.src]
-        nchild = 1 + kc
-        total = int(nchild.sum())
-        par = np.repeat(np.arange(len(nodes.src)), nchild)
-        off = np.arange(total) - np.repeat(np.cumsum(nchild) - nchild, nchild)
-        is_c = off > 0
-        pc = par[is_c]
-        cc = p["starts"][nodes.src[pc]] + off[is_c] - 1
-        ok = np.ones(len(pc), bool)
+        n_c = int(kc.sum())
+        pc = np.repeat(np.arange(n_par), kc)  # parent of each candidate child
+
+        def up(v):  # a parent's value for each of its candidate children
+            return np.repeat(v, kc)
+
+        first = p["starts"][nodes.src]
+        if n_par and np.array_equal(nodes.src, np.arange(nodes.src[0], nodes.src[0] + n_par)):
+            # one node per source (the roots): the children are a contiguous run of candidates
+            cc = slice(int(first[0]), int(first[0]) + n_c)
+        else:
+            cc = up(first - (np.cumsum(kc) - kc)) + np.arange(n_c)
+
+        ok = None
         cdx, cdy = p["dx"][cc], p["dy"][cc]
-        if cfg.pairwise_radius:
+        if cfg.pairwise_radius and len(p["dx"]):
             r2 = radius**2
             for l, ch in enumerate(nodes.choice):
-                prev = ch[pc]
-                has = prev >= 0
                 q = per[l]
-                pv = np.where(has, prev, 0)
                 if len(q["dx"]) == 0:
                     continue
+                prev = up(ch)
+                has = prev >= 0
+                pv = np.where(has, prev, 0)
                 d2 = (q["dx"][pv] - cdx) ** 2 + (q["dy"][pv] - cdy) ** 2
-                ok &= ~has | (d2 < r2)
-        empty = nodes.nmem[pc] == 0
+                far = has & (d2 >= r2)
+                ok = ~far if ok is None else ok & ~far
+        empty = up(nodes.nmem == 0)
+        any_empty = bool(empty.any())
         # two-way factor between the current mean (covariance P) and the candidate
-        pxx, pxy, pyy = nodes.pxx[pc], nodes.pxy[pc], nodes.pyy[pc]
+        pxx, pxy, pyy = up(nodes.pxx), up(nodes.pxy), up(nodes.pyy)
         sxx, sxy, syy = p["sxx"][cc], p["sxy"][cc], p["syy"][cc]
-        cxx, cxy, cyy = pxx + sxx, pxy + sxy, pyy + syy
-        det = cxx * cyy - cxy**2
-        ddx, ddy = cdx - nodes.mx[pc], cdy - nodes.my[pc]
-        delta = (cyy * ddx**2 - 2 * cxy * ddx * ddy + cxx * ddy**2) / det
+        circ = p["circular"] and not nodes.pxy.any()
+        cxx, cyy = pxx + sxx, pyy + syy
+        ddx, ddy = cdx - up(nodes.mx), cdy - up(nodes.my)
+        if circ:  # exact zeros dropped: the same numbers as the general expressions
+            cxy = None
+            det = cxx * cyy
+            delta = (cyy * ddx**2 + cxx * ddy**2) / det
+        else:
+            cxy = pxy + sxy
+            det = cxx * cyy - cxy**2
+            delta = (cyy * ddx**2 - 2 * cxy * ddx * ddy + cxx * ddy**2) / det
         ln_f = LN_2K - 0.5 * np.log(det) - 0.5 * delta
-        lnf_pos = np.where(empty, 0.0, ln_f)
+        lnf_pos = np.where(empty, 0.0, ln_f) if any_empty else ln_f
+        src_c = up(nodes.src)
         if positional_only:
             # unrelated-correction tree: first member has factor nu/nu+, later ones F / (4 pi nu+)
-            ln_f = np.where(empty, p["ln_nu"][nodes.src[pc]] - p["ln_nu_plus"][nodes.src[pc]],
-                            ln_f - p["ln_nu_plus"][nodes.src[pc]])
-            new_o = nodes.ln_o[pc] + ln_f
-            keep = ok & (empty | (new_o + ln_after_j[nodes.src[pc]] > 0.0))
+            ln_f = np.where(empty, p["ln_nu"][src_c] - p["ln_nu_plus"][src_c], ln_f - p["ln_nu_plus"][src_c])
+            new_o = up(nodes.ln_o) + ln_f
+            keep = empty | (new_o + ln_after_j[src_c] > 0.0)
+            if ok is not None:
+                keep &= ok
         else:
             ln_fo = ln_f + p["ln_pi"][cc]
-            drop = ok & (ln_fo < ln_thresh)
-            new_o = nodes.ln_o[pc] + ln_fo
+            new_o = up(nodes.ln_o) + ln_fo
+            drop = ln_fo < ln_thresh
+            if ok is not None:
+                drop &= ok
             if drop.any():
-                np.add.at(pruned, nodes.src[pc[drop]] - a,
-                          np.exp(np.minimum(new_o[drop] + ln_after_j[nodes.src[pc[drop]]], 700.0)))
-            keep = ok & ~drop
-        # Kalman update of the mean and its covariance: G = P C^-1, P' = P - G P, m' = m + G d
-        ixx, ixy, iyy = cyy / det, -cxy / det, cxx / det
-        gxx = pxx * ixx + pxy * ixy
-        gxy = pxx * ixy + pxy * iyy
-        gyx = pxy * ixx + pyy * ixy
-        gyy = pxy * ixy + pyy * iyy
-        npxx = np.where(empty, sxx, pxx - (gxx * pxx + gxy * pxy))
-        npxy = np.where(empty, sxy, pxy - (gxx * pxy + gxy * pyy))
-        npyy = np.where(empty, syy, pyy - (gyx * pxy + gyy * pyy))
-        nmx = np.where(empty, cdx, nodes.mx[pc] + gxx * ddx + gxy * ddy)
-        nmy = np.where(empty, cdy, nodes.my[pc] + gyx * ddx + gyy * ddy)
+                np.add.at(pruned, src_c[drop] - a, np.exp(np.minimum(new_o[drop] + ln_after_j[src_c[drop]], 700.0)))
+            keep = ~drop if ok is None else ok & ~drop
 
-        none_par = par[~is_c]
+        # where the children go: parent q's "none" child, then its kept candidates
         kp = pc[keep]
+        n_keep = len(kp)
+        nk = np.bincount(kp, minlength=n_par)
+        none_dest = np.arange(n_par) + (np.cumsum(nk) - nk)
+        cand_dest = np.arange(n_keep) + kp + 1
+        total = n_par + n_keep
+
+        def merge(none_vals, cand_vals):
+            o = np.empty(total, np.result_type(none_vals, cand_vals))
+            o[none_dest] = none_vals
+            o[cand_dest] = cand_vals
+            return o
+
         out = _Nodes()
-        # children: "none" ones first in each parent's block is not needed; keep source order
-        # by merging with a stable sort on parent index
-        order = np.argsort(np.concatenate([none_par, kp]), kind="stable")
-
-        def cat(none_vals, cand_vals):
-            return np.concatenate([none_vals, cand_vals])[order]
-
-        out.src = cat(nodes.src[none_par], nodes.src[kp])
-        out.pxx = cat(nodes.pxx[none_par], npxx[keep])
-        out.pxy = cat(nodes.pxy[none_par], npxy[keep])
-        out.pyy = cat(nodes.pyy[none_par], npyy[keep])
-        out.mx = cat(nodes.mx[none_par], nmx[keep])
-        out.my = cat(nodes.my[none_par], nmy[keep])
-        out.ln_b = cat(nodes.ln_b[none_par], nodes.ln_b[kp] + lnf_pos[keep])
-        out.ln_o = cat(nodes.ln_o[none_par], new_o[keep])
-        out.ln_r = cat(nodes.ln_r[none_par], nodes.ln_r[kp] + p["ln_r"][cc[keep]])
-        out.mask = cat(nodes.mask[none_par], nodes.mask[kp] | (1 << j))
-        out.nmem = cat(nodes.nmem[none_par], nodes.nmem[kp] + 1)
-        out.choice = [cat(ch[none_par], ch[kp]) for ch in nodes.choice] + [
-            cat(np.full(len(none_par), -1, np.int64), cc[keep].astype(np.int64))]
+        out.src = merge(nodes.src, nodes.src[kp])
+        out.ln_b = merge(nodes.ln_b, nodes.ln_b[kp] + lnf_pos[keep])
+        out.ln_o = merge(nodes.ln_o, new_o[keep])
+        out.ln_r = merge(nodes.ln_r, nodes.ln_r[kp] + p["ln_r"][cc][keep])
+        out.mask = merge(nodes.mask, nodes.mask[kp] | (1 << j))
+        out.nmem = merge(nodes.nmem, nodes.nmem[kp] + 1)
+        cand = (np.arange(cc.start, cc.stop) if isinstance(cc, slice) else cc)[keep]
+        out.choice = [merge(ch, ch[kp]) for ch in nodes.choice] + [merge(np.full(n_par, -1, np.int64), cand)]
+        if last:
+            out.pxx = out.pxy = out.pyy = out.mx = out.my = None
+            return out
+        # Kalman update of the mean and its covariance: G = P C^-1, P' = P - G P, m' = m + G d
+        if circ:
+            gxx, gyy = pxx * (cyy / det), pyy * (cxx / det)
+            npxx = np.where(empty, sxx, pxx - gxx * pxx)
+            npyy = np.where(empty, syy, pyy - gyy * pyy)
+            npxy = np.zeros(len(npxx))
+            nmx = np.where(empty, cdx, up(nodes.mx) + gxx * ddx)
+            nmy = np.where(empty, cdy, up(nodes.my) + gyy * ddy)
+        else:
+            ixx, ixy, iyy = cyy / det, -cxy / det, cxx / det
+            gxx = pxx * ixx + pxy * ixy
+            gxy = pxx * ixy + pxy * iyy
+            gyx = pxy * ixx + pyy * ixy
+            gyy = pxy * ixy + pyy * iyy
+            npxx = np.where(empty, sxx, pxx - (gxx * pxx + gxy * pxy))
+            npxy = np.where(empty, sxy, pxy - (gxx * pxy + gxy * pyy))
+            npyy = np.where(empty, syy, pyy - (gyx * pxy + gyy * pyy))
+            nmx = np.where(empty, cdx, up(nodes.mx) + gxx * ddx + gxy * ddy)
+            nmy = np.where(empty, cdy, up(nodes.my) + gyx * ddx + gyy * ddy)
+        out.pxx = merge(nodes.pxx, npxx[keep])
+        out.pxy = merge(nodes.pxy, npxy[keep])
+        out.pyy = merge(nodes.pyy, npyy[keep])
+        out.mx = merge(nodes.mx, nmx[keep])
+        out.my = merge(nodes.my, nmy[keep])
         return out
 
     @staticmethod
@@ -685,7 +736,7 @@ class BayesianAssociator(Associator):
         r.choice = []
         return r
 
-    def _chunk(self, a, b, per, xcov, ln_after, radius):
+    def _chunk(self, a, b, per, xcov, ln_after, radius, cap_mass):
         cfg = self.config
         n = b - a
         ns = len(per)
@@ -695,7 +746,7 @@ class BayesianAssociator(Associator):
         pruned = np.zeros(n)
         nodes = self._root(a, b, xcov)
         for j, p in enumerate(per):
-            nodes = self._grow(nodes, p, j, radius, per, ln_thresh, ln_after[j + 1], pruned, a)
+            nodes = self._grow(nodes, p, j, radius, per, ln_thresh, ln_after[j + 1], pruned, a, last=j == ns - 1)
 
         # NWAY's correction for combinations leaving out two or more surveys
         corr = np.zeros(len(nodes.src))
@@ -709,8 +760,9 @@ class BayesianAssociator(Associator):
             corr = np.where(nmiss >= 2, best[nodes.src - a, missing], 0.0)
         if cfg.ellipse == "nway":
             nodes.ln_b = self._nway_ellipse_ln_b(nodes, per, xcov)
-        return dict(src=nodes.src, ln_b=nodes.ln_b, ln_r=nodes.ln_r, mask=nodes.mask, nmem=nodes.nmem,
-                    choice=nodes.choice, corr=corr, pruned=pruned * np.exp(max_corr), a=a, b=b)
+        return self._score(per, dict(src=nodes.src, ln_b=nodes.ln_b, ln_r=nodes.ln_r, mask=nodes.mask,
+                                     choice=nodes.choice, corr=corr, pruned=pruned * np.exp(max_corr), a=a, b=b),
+                           cap_mass)
 
     def _unrelated(self, a, b, per, radius):
         """Per source and subset A of surveys: max(0, max over candidate tuples of A of log posterior)."""
@@ -729,7 +781,8 @@ class BayesianAssociator(Associator):
             lj = np.zeros(len(per[0]["counts"]))
             # NWAY's elliptical approximation is not bounded by the exact factors: no pruning then
             lj[a:b] = np.inf if self.config.ellipse == "nway" else later[j + 1]
-            nodes = self._grow(nodes, p, j, radius, per, -np.inf, lj, dummy, a, positional_only=True)
+            nodes = self._grow(nodes, p, j, radius, per, -np.inf, lj, dummy, a, positional_only=True,
+                               last=j == ns - 1)
         best = np.zeros((n, 1 << ns))
         sel = nodes.nmem >= 2
         if sel.any():
@@ -799,16 +852,17 @@ class BayesianAssociator(Associator):
         return np.where(nmem > 1, ln_b, 0.0)
 
     # ------------------------------------------------------------------------------
-    def _tables(self, xr, per, parts, cap_mass, n_src):
+    def _score(self, per, q, cap_mass):
+        """Probabilities of one chunk's combinations (its sources are complete in it), compacted.
+
+        Returns the combinations with a counterpart (the output rows) and the
+        per-source summaries of sources ``a:b``.
+        """
         cfg = self.config
-        ns = len(per)
-        src = np.concatenate([q["src"] for q in parts]) if parts else np.zeros(0, np.int64)
-        ln_b = np.concatenate([q["ln_b"] for q in parts]) if parts else np.zeros(0)
-        ln_r = np.concatenate([q["ln_r"] for q in parts]) if parts else np.zeros(0)
-        mask = np.concatenate([q["mask"] for q in parts]) if parts else np.zeros(0, np.int64)
-        corr = np.concatenate([q["corr"] for q in parts]) if parts else np.zeros(0)
-        choice = [np.concatenate([q["choice"][j] for q in parts]) for j in range(ns)]
-        pruned = np.concatenate([q["pruned"] for q in parts]) if parts else np.zeros(0)
+        a, b = q["a"], q["b"]
+        n = b - a
+        src, ln_b, ln_r, mask = q["src"], q["ln_b"], q["ln_r"], q["mask"]
+        loc = src - a
         none = mask == 0
 
         # prior of each combination (as NWAY's 'prior' column) and its odds against 'no counterpart'
@@ -819,18 +873,19 @@ class BayesianAssociator(Associator):
             lp = math.log(p["c"]) - p["ln_nu_plus"][src]
             ln_prior += np.where(has, lp, math.log1p(-p["c"]) if cfg.prior_mode == "independent" else 0.0)
             ln_podds += np.where(has, lp - (math.log1p(-p["c"]) if cfg.prior_mode == "independent" else 0.0), 0.0)
-        ln_bc = ln_b + corr  # corrected positional evidence
+        ln_bc = ln_b + q["corr"]  # corrected positional evidence
         ln_odds = ln_bc + ln_podds + ln_r
 
-        starts = np.searchsorted(src, np.arange(n_src))
-        mx = _seg_max(ln_odds, starts, n_src)
+        starts = np.searchsorted(loc, np.arange(n))
+        mx = _seg_max(ln_odds, starts, n)
         mx = np.where(np.isfinite(mx), mx, 0.0)
-        e = np.exp(ln_odds - mx[src])
-        tot = _seg_sum(e, starts, n_src)
-        some = _seg_sum(np.where(none, 0.0, e), starts, n_src)  # summed directly: no cancellation
+        e = np.exp(ln_odds - mx[loc])
+        tot = _seg_sum(e, starts, n)
+        some = _seg_sum(np.where(none, 0.0, e), starts, n)  # summed directly: no cancellation
         with np.errstate(invalid="ignore", divide="ignore"):
             p_any = np.clip(np.where(tot > 0, some / tot, 0.0), 0.0, 1.0)
-            p_i = np.clip(np.where(none | (some[src] <= 0), 0.0, e / some[src]), 0.0, 1.0)
+            some_c = some[loc]
+            p_i = np.clip(np.where(none | (some_c <= 0), 0.0, e / some_c), 0.0, 1.0)
         prior = np.exp(ln_prior)
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             dist_post = 1.0 / (1.0 + (1.0 - prior) * np.exp(-(ln_bc + ln_prior)))
@@ -839,41 +894,71 @@ class BayesianAssociator(Associator):
         p_single = np.clip(np.nan_to_num(p_single), 0.0, 1.0)
 
         # flags: 1 for the best (ties included), 2 for p_i > prob_ratio_secondary * best
-        best_p = _seg_max(np.where(none, -1.0, p_i), starts, n_src)
-        bp = best_p[src]
+        score = np.where(none, -1.0, p_i)
+        best_p = _seg_max(score, starts, n)
+        bp = best_p[loc]
         match_flag = np.where(none | (bp <= 0), 0, np.where(p_i == bp, 1,
                               np.where(p_i > cfg.prob_ratio_secondary * bp, 2, 0))).astype(np.int16)
-        # the single best combination per source
-        order = np.lexsort((-np.where(none, -1.0, p_i), src))
-        first = np.ones(len(order), bool)
-        first[1:] = src[order][1:] != src[order][:-1]
-        best = order[first]
-        best_idx = np.full(n_src, -1)
-        has_best = ~none[best] & (p_i[best] > 0)
-        best_idx[src[best][has_best]] = best[has_best]
+        # the single best combination per source: the first one reaching the best p_i
+        top = np.flatnonzero((score == bp) & (bp > 0))
+        top = top[np.concatenate([[True], loc[top][1:] != loc[top][:-1]])] if len(top) else top
+        best_idx = np.full(n, -1)
+        best_idx[loc[top]] = top
+        has_best = best_idx >= 0
+        bi = np.maximum(best_idx, 0)
+
+        retained = tot * np.exp(mx)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pm = (q["pruned"] + cap_mass[a:b]) / retained
+        keep = ~none
+        return dict(
+            src=src[keep], mask=mask[keep], choice=[c[keep] for c in q["choice"]], ln_b=ln_b[keep],
+            ln_bc=ln_bc[keep], prior=prior[keep], dist_post=dist_post[keep], p_single=p_single[keep],
+            p_i=p_i[keep], match_flag=match_flag[keep], p_any=p_any, has_best=has_best,
+            best_p_i=np.where(has_best, p_i[bi] if len(p_i) else 0.0, 0.0),
+            best_choice=[np.where(has_best, c[bi] if len(src) else -1, -1) for c in q["choice"]],
+            pruned_mass=np.nan_to_num(pm, nan=0.0, posinf=1.0))
+
+    @staticmethod
+    def _nb_column(p, rows, name, fill):
+        """Column ``name`` of survey ``p``'s neighbourhood at ``rows``, ``fill`` where ``rows < 0``."""
+        vals = np.asarray(p["nb"][name], float) if isinstance(fill, float) else np.asarray(p["nb"][name])
+        if not len(vals):
+            return np.full(len(rows), fill)
+        out = vals[np.maximum(rows, 0)]
+        present = rows >= 0
+        if np.where(True, out[:0], fill).dtype != out.dtype:
+            return np.where(present, out, fill)
+        if not present.all():
+            out[~present] = fill
+        return out
+
+    def _tables(self, xr, per, parts, n_src):
+        ns = len(per)
+
+        def cat(key, dtype, j=None):
+            if not parts:
+                return np.zeros(0, dtype)
+            return np.concatenate([q[key] if j is None else q[key][j] for q in parts])
 
         xids = np.asarray(xr["xid"])
-        keep = ~none
-        ctab = Table()
-        ctab["xid"] = xids[src[keep]]
+        src = cat("src", np.int64)
+        mask = cat("mask", np.int64)
+        ccols = {"xid": xids[src]}
         for j, p in enumerate(per):
-            rows = choice[j][keep]
+            rows = cat("choice", np.int64, j)
             present = rows >= 0
             nb_rows = np.where(present, p["row"][np.maximum(rows, 0)] if len(p["row"]) else -1, -1)
-            nids = np.asarray(p["nb"]["nid"])
-            ctab[f"nid_{p['name']}"] = np.where(present, nids[np.maximum(nb_rows, 0)] if len(nids) else "", "")
-            seps = np.asarray(p["nb"]["sep"], float)
-            ctab[f"sep_{p['name']}"] = np.where(present, seps[np.maximum(nb_rows, 0)] if len(seps) else np.nan,
-                                                np.nan)
-            ctab[f"row_{p['name']}"] = nb_rows
-        ctab["ncat"] = (1 + np.array([bin(m).count("1") for m in range(1 << ns)])[mask[keep]]).astype(np.int16)
-        ctab["dist_bayesfactor"] = ln_b[keep] / math.log(10.0)
-        ctab["dist_bayesfactor_corrected"] = ln_bc[keep] / math.log(10.0)
-        ctab["prior"] = prior[keep]
-        ctab["dist_post"] = dist_post[keep]
-        ctab["p_single"] = p_single[keep]
-        ctab["p_i"] = p_i[keep]
-        ctab["match_flag"] = match_flag[keep]
+            ccols[f"nid_{p['name']}"] = self._nb_column(p, nb_rows, "nid", "")
+            ccols[f"sep_{p['name']}"] = self._nb_column(p, nb_rows, "sep", np.nan)
+            ccols[f"row_{p['name']}"] = nb_rows
+        ccols["ncat"] = (1 + np.array([bin(m).count("1") for m in range(1 << ns)])[mask]).astype(np.int16)
+        ccols["dist_bayesfactor"] = cat("ln_b", float) / math.log(10.0)
+        ccols["dist_bayesfactor_corrected"] = cat("ln_bc", float) / math.log(10.0)
+        for k in ("prior", "dist_post", "p_single", "p_i"):
+            ccols[k] = cat(k, float)
+        ccols["match_flag"] = cat("match_flag", np.int16)
+        ctab = Table(ccols, copy=False)
         ctab["dist_bayesfactor"].description = "log10 positional Bayes factor (Budavari & Szalay 2008)"
         ctab["dist_bayesfactor_corrected"].description = "log10 Bayes factor with NWAY's multi-catalogue correction"
         ctab["prior"].description = "Prior probability of this combination"
@@ -881,21 +966,17 @@ class BayesianAssociator(Associator):
         ctab["p_single"].description = "Posterior with magnitude priors against 'unrelated'"
         ctab["p_i"].description = "Probability of this combination given the source has a counterpart"
 
-        stab = Table()
-        stab["xid"] = xids
-        stab["p_any"] = p_any
-        stab["p_i"] = np.where(best_idx >= 0, p_i[np.maximum(best_idx, 0)] if len(p_i) else 0.0, 0.0)
-        stab["match_flag"] = (best_idx >= 0).astype(np.int16)
-        stab["n_candidates"] = np.sum([p["n_all"] for p in per], axis=0).astype(int) if per else np.zeros(n_src, int)
-        retained = tot * np.exp(mx)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            pm = (pruned + cap_mass) / retained
-        stab["pruned_mass"] = np.nan_to_num(pm, nan=0.0, posinf=1.0)
-        stab["pruned_mass"].description = "Upper bound on the probability mass left out by pruning"
+        p_i_best = cat("best_p_i", float)
+        scols = {"xid": xids.copy(), "p_any": cat("p_any", float), "p_i": p_i_best,
+                 "match_flag": cat("has_best", bool).astype(np.int16)}
+        scols["n_candidates"] = (np.sum([p["n_all"] for p in per], axis=0).astype(int) if per
+                                 else np.zeros(n_src, int))
+        scols["pruned_mass"] = cat("pruned_mass", float)
         for j, p in enumerate(per):
-            rows = np.where(best_idx >= 0, choice[j][np.maximum(best_idx, 0)] if len(src) else -1, -1)
+            rows = cat("best_choice", np.int64, j)
             nb_rows = np.where(rows >= 0, p["row"][np.maximum(rows, 0)] if len(p["row"]) else -1, -1)
-            nids = np.asarray(p["nb"]["nid"])
-            stab[f"nid_{p['name']}"] = np.where(nb_rows >= 0, nids[np.maximum(nb_rows, 0)] if len(nids) else "", "")
-            stab[f"row_{p['name']}"] = nb_rows
+            scols[f"nid_{p['name']}"] = self._nb_column(p, nb_rows, "nid", "")
+            scols[f"row_{p['name']}"] = nb_rows
+        stab = Table(scols, copy=False)
+        stab["pruned_mass"].description = "Upper bound on the probability mass left out by pruning"
         return AssociationResult(ctab, stab, tuple(p["name"] for p in per))
