@@ -91,6 +91,7 @@ ARCSEC_PER_RAD = 180.0 * 3600.0 / math.pi
 ARCSEC2_PER_SR = ARCSEC_PER_RAD**2
 LN_2K = math.log(2.0 * ARCSEC2_PER_SR)
 DEG2_PER_SR = (180.0 / math.pi) ** 2
+_BLOCK = 1 << 17  # candidates per block of per-candidate arithmetic (keeps temporaries in cache)
 
 
 @dataclass(frozen=True)
@@ -201,7 +202,7 @@ class BayesConfig:
     """Drop a branch when a member's odds factor falls below this (0: exhaustive)."""
     max_candidates: int | None = None
     """Candidates kept per survey and source (highest two-way odds first); None keeps all."""
-    max_combinations: int = 2_000_000
+    max_combinations: int = 250_000
     """Combinations grown per chunk (bounds memory)."""
     prob_ratio_secondary: float = 0.5
     """``match_flag`` 2 for combinations with ``p_i`` above this fraction of the best."""
@@ -504,29 +505,8 @@ class BayesianAssociator(Associator):
         nu_plus_sr = nu_plus * ARCSEC2_PER_SR
         nu_sr = nu * ARCSEC2_PER_SR
 
-        idx = np.nonzero(inside)[0]
-        src = src_all[idx]
-        dx, dy = _tangent_offsets(x_ra, x_dec, np.asarray(nb["ra"], float)[idx], np.asarray(nb["dec"], float)[idx],
-                                  owner=src)
-        # proper motion to the X-ray epoch
-        if cfg.propagate_proper_motion and "pmra" in nb.colnames and "pmdec" in nb.colnames:
-            ep = nb.meta.get("epoch", SURVEYS[s].epoch if s in SURVEYS else None)
-            if "ref_epoch" in nb.colnames:
-                ep_arr = np.asarray(nb["ref_epoch"], float)[idx]
-            else:
-                ep_arr = np.full(len(idx), np.nan if ep is None else float(ep))
-            dt = x_epoch[src] - ep_arr
-            pmra = np.asarray(nb["pmra"], float)[idx]
-            pmdec = np.asarray(nb["pmdec"], float)[idx]
-            ok = np.isfinite(dt) & np.isfinite(pmra) & np.isfinite(pmdec)
-            dx = dx + np.where(ok, pmra * np.where(ok, dt, 0.0) / 1000.0, 0.0)
-            dy = dy + np.where(ok, pmdec * np.where(ok, dt, 0.0) / 1000.0, 0.0)
-            keep = dx**2 + dy**2 < radius**2
-            idx, src, dx, dy = idx[keep], src[keep], dx[keep], dy[keep]
-        sxx, sxy, syy = _covariances(nb, idx, cfg.ellipse_columns, cfg.systematic_arcsec.get(s, 0.0))
-
-        # magnitude priors and external ratios
-        ratio = np.ones(len(idx))
+        # magnitude priors and external ratios (learnt or read once, applied per block)
+        priors = []
         for (ps, band), prior in cfg.mag_priors.items():
             if ps != s:
                 continue
@@ -538,31 +518,70 @@ class BayesianAssociator(Associator):
                                             cfg.mag_radius_arcsec, n_src, bins=cfg.mag_bins)
                 else:
                     prior = read_mag_prior(prior)
-            ratio = ratio * prior(np.asarray(nb[band], float)[idx])
-        if s in cfg.ratio_columns:
-            col = cfg.ratio_columns[s]
-            if col not in nb.colnames:
-                raise InputError(f"ratio column {col!r} not in the {s} neighbourhood table")
-            rc = np.asarray(nb[col], float)[idx]
-            if np.any(~np.isfinite(rc) | (rc < 0)):
-                raise InputError(f"ratio column {col!r} of {s} must be finite and non-negative")
-            ratio = ratio * rc
-        with np.errstate(divide="ignore"):
-            ln_r = np.log(ratio)
-        ln_prior = math.log(c_j) - np.log(4.0 * math.pi * nu_plus_sr)[src]
+            priors.append((band, prior))
+        ratio_col = cfg.ratio_columns.get(s)
+        if ratio_col is not None and ratio_col not in nb.colnames:
+            raise InputError(f"ratio column {ratio_col!r} not in the {s} neighbourhood table")
+        ln_prior_src = math.log(c_j) - np.log(4.0 * math.pi * nu_plus_sr)
         if cfg.prior_mode == "independent":
-            ln_prior = ln_prior - math.log1p(-c_j)
-        ln_pi = ln_prior + ln_r
-        det = sxx * syy - sxy**2
-        ln_u = LN_2K - 0.5 * np.log(det) + ln_pi  # bound on the factor this candidate can bring
+            ln_prior_src = ln_prior_src - math.log1p(-c_j)
+        pm = cfg.propagate_proper_motion and "pmra" in nb.colnames and "pmdec" in nb.colnames
+        ep = nb.meta.get("epoch", SURVEYS[s].epoch if s in SURVEYS else None)
+        nb_ra, nb_dec = np.asarray(nb["ra"], float), np.asarray(nb["dec"], float)
+        xc_src = _covariances(xr, slice(None), cfg.ellipse_columns, cfg.systematic_arcsec.get("xray", 0.0))
+
+        def block(idx):
+            """Per-candidate quantities of the neighbourhood rows ``idx`` (a cache-sized block)."""
+            src = src_all[idx]
+            dx, dy = _tangent_offsets(x_ra, x_dec, nb_ra[idx], nb_dec[idx], owner=src)
+            # proper motion to the X-ray epoch
+            if pm:
+                if "ref_epoch" in nb.colnames:
+                    ep_arr = np.asarray(nb["ref_epoch"], float)[idx]
+                else:
+                    ep_arr = np.full(len(idx), np.nan if ep is None else float(ep))
+                dt = x_epoch[src] - ep_arr
+                pmra = np.asarray(nb["pmra"], float)[idx]
+                pmdec = np.asarray(nb["pmdec"], float)[idx]
+                ok = np.isfinite(dt) & np.isfinite(pmra) & np.isfinite(pmdec)
+                dx = dx + np.where(ok, pmra * np.where(ok, dt, 0.0) / 1000.0, 0.0)
+                dy = dy + np.where(ok, pmdec * np.where(ok, dt, 0.0) / 1000.0, 0.0)
+                keep = dx**2 + dy**2 < radius**2
+                idx, src, dx, dy = idx[keep], src[keep], dx[keep], dy[keep]
+            sxx, sxy, syy = _covariances(nb, idx, cfg.ellipse_columns, cfg.systematic_arcsec.get(s, 0.0))
+            if priors or ratio_col is not None:
+                ratio = np.ones(len(idx))
+                for band, prior in priors:
+                    ratio = ratio * prior(np.asarray(nb[band], float)[idx])
+                if ratio_col is not None:
+                    rc = np.asarray(nb[ratio_col], float)[idx]
+                    if np.any(~np.isfinite(rc) | (rc < 0)):
+                        raise InputError(f"ratio column {ratio_col!r} of {s} must be finite and non-negative")
+                    ratio = ratio * rc
+                with np.errstate(divide="ignore"):
+                    ln_r = np.log(ratio)
+                ln_pi = ln_prior_src[src] + ln_r
+            else:  # log(1) = 0 exactly
+                ln_r = np.zeros(len(idx))
+                ln_pi = ln_prior_src[src]
+            det = sxx * syy - sxy**2
+            ln_u = LN_2K - 0.5 * np.log(det) + ln_pi  # bound on the factor this candidate can bring
+            if cfg.max_candidates is None:
+                ln_o2 = ln_u[:0]
+            else:  # two-way odds, to rank the candidates
+                cxx, cxy, cyy = xc_src[0][src] + sxx, xc_src[1][src] + sxy, xc_src[2][src] + syy
+                cdet = cxx * cyy - cxy**2
+                ln_o2 = (LN_2K - 0.5 * np.log(cdet) - 0.5 * (cyy * dx**2 - 2 * cxy * dx * dy + cxx * dy**2) / cdet
+                         + ln_pi)
+            return idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u, ln_o2
+
+        idx_all = np.nonzero(inside)[0]
+        blocks = [block(idx_all[k:k + _BLOCK]) for k in range(0, max(len(idx_all), 1), _BLOCK)]
+        idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u, ln_o2 = (
+            np.concatenate(parts) if len(blocks) > 1 else parts[0] for parts in zip(*blocks))
 
         # sort by source (then by two-way odds, best first), apply max_candidates
-        ln_o2 = None
         if cfg.max_candidates is not None:
-            xc = _covariances(xr, src, cfg.ellipse_columns, cfg.systematic_arcsec.get("xray", 0.0))
-            cxx, cxy, cyy = xc[0] + sxx, xc[1] + sxy, xc[2] + syy
-            cdet = cxx * cyy - cxy**2
-            ln_o2 = LN_2K - 0.5 * np.log(cdet) - 0.5 * (cyy * dx**2 - 2 * cxy * dx * dy + cxx * dy**2) / cdet + ln_pi
             key = np.lexsort((-ln_o2, src))
         elif np.all(src[1:] >= src[:-1]):
             key = slice(None)
@@ -571,7 +590,7 @@ class BayesianAssociator(Associator):
         if not (isinstance(key, slice) and key == slice(None)):
             idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u = (
                 a[key] for a in (idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u))
-            ln_o2 = None if ln_o2 is None else ln_o2[key]
+            ln_o2 = ln_o2[key] if len(ln_o2) else ln_o2
         counts = np.bincount(src, minlength=n_src)
         cap_odds = np.zeros(n_src)
         if cfg.max_candidates is not None:
@@ -581,8 +600,8 @@ class BayesianAssociator(Associator):
             idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u = (
                 a[keep] for a in (idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u))
             counts = np.bincount(src, minlength=n_src)
-        u_sum = np.zeros(n_src)
-        np.add.at(u_sum, src, np.exp(np.minimum(ln_u, 700.0)))
+        # (bincount adds in row order, as np.add.at does: the same sums, faster)
+        u_sum = np.bincount(src, weights=np.exp(np.minimum(ln_u, 700.0)), minlength=n_src).astype(float)
         ln_pos_u = ln_u - ln_pi  # positional part only (for the correction's bound)
         return dict(name=s, nb=nb, src=src, row=idx, circular=not sxy.any(), dx=dx, dy=dy, sxx=sxx, sxy=sxy, syy=syy, ln_pi=ln_pi,
                     ln_r=ln_r, counts=counts, starts=_group_starts(counts), u_sum=u_sum, cap_odds=cap_odds,
@@ -661,7 +680,11 @@ class BayesianAssociator(Associator):
             if ok is not None:
                 drop &= ok
             if drop.any():
-                np.add.at(pruned, src_c[drop] - a, np.exp(np.minimum(new_o[drop] + ln_after_j[src_c[drop]], 700.0)))
+                w = np.exp(np.minimum(new_o[drop] + ln_after_j[src_c[drop]], 700.0))
+                if j == 0:  # pruned is still zero: bincount gives np.add.at's sums, faster
+                    pruned += np.bincount(src_c[drop] - a, weights=w, minlength=len(pruned))
+                else:
+                    np.add.at(pruned, src_c[drop] - a, w)
             keep = ~drop if ok is None else ok & ~drop
 
         # where the children go: parent q's "none" child, then its kept candidates
@@ -937,14 +960,22 @@ class BayesianAssociator(Associator):
         ns = len(per)
 
         def cat(key, dtype, j=None):
+            """The chunks' ``key`` arrays end to end (each chunk's copy is released as it goes)."""
             if not parts:
                 return np.zeros(0, dtype)
-            return np.concatenate([q[key] if j is None else q[key][j] for q in parts])
+            if j is None:
+                pieces = [q.pop(key) for q in parts]
+            else:
+                pieces = [q[key][j] for q in parts]
+                for q in parts:
+                    q[key][j] = None
+            return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
 
         xids = np.asarray(xr["xid"])
         src = cat("src", np.int64)
         mask = cat("mask", np.int64)
-        ccols = {"xid": xids[src]}
+        # src is sorted: repeating each id is cheaper than gathering
+        ccols = {"xid": np.repeat(xids, np.bincount(src, minlength=n_src)) if len(src) else xids[src]}
         for j, p in enumerate(per):
             rows = cat("choice", np.int64, j)
             present = rows >= 0
