@@ -346,3 +346,47 @@ def test_galactic_plane_combinatorics_run_in_seconds():
     assert np.mean(s["nid_catwise"] == nbs["catwise"].meta["truth"]) > 0.4
     assert np.max(s["pruned_mass"]) < 1e-4
     assert len(res.combinations) < 0.05 * n_src * 101 * 21 * 21
+
+
+# ---------------------------------------------------------------------------------------------
+# speed work: results do not depend on threads, chunk sizes or the tangent-plane shortcut
+
+
+def _tables_equal(a, b):
+    assert a.colnames == b.colnames
+    for c in a.colnames:
+        assert a[c].dtype == b[c].dtype, c
+        assert np.array_equal(np.asarray(a[c]), np.asarray(b[c]), equal_nan=a[c].dtype.kind == "f"), c
+
+
+def test_results_do_not_depend_on_workers_or_chunk_size():
+    rng = np.random.default_rng(21)
+    x, nbs = _plane_field(rng, 40, n_g=30, n_t=8, n_w=8)
+    inp = AssociationInput(x, nbs, 10.0)
+    ref = BayesianAssociator(BayesConfig(workers=1))(inp)
+    for cfg in (BayesConfig(workers=3), BayesConfig(workers=2, max_combinations=500)):
+        res = BayesianAssociator(cfg)(inp)
+        _tables_equal(ref.combinations, res.combinations)
+        _tables_equal(ref.sources, res.sources)
+    with pytest.raises(InputError, match="workers"):
+        BayesianAssociator(BayesConfig(workers=0))(inp)
+
+
+def test_tangent_offsets_of_near_points_equal_the_direct_formulas():
+    from xrbvo.match.bayes import _tangent_direct, _tangent_offsets
+
+    rng = np.random.default_rng(22)
+    n = 2000
+    ra0 = rng.uniform(0, 360, n)
+    dec0 = np.concatenate([rng.uniform(-89.9, 89.9, n - 2), [89.99, -89.99]])
+    owner = rng.integers(0, n, 5 * n)
+    ra = ra0[owner] + rng.normal(0, 30, len(owner)) / 3600.0 / np.cos(np.radians(dec0[owner]))
+    dec = np.clip(dec0[owner] + rng.normal(0, 30, len(owner)) / 3600.0, -90, 90)
+    ra[:10] += 5.0  # a few far points (not small angles) go through the direct formulas
+    x, y = _tangent_offsets(ra0, dec0, ra, dec, owner=owner)
+    a0, d0, a, d = (np.radians(v) for v in (ra0[owner], dec0[owner], ra, dec))
+    xd, yd = (v * 180 * 3600 / np.pi for v in _tangent_direct(a0, np.sin(d0), np.cos(d0), d0, a, d))
+    near = np.hypot(xd, yd) < 600
+    assert np.allclose(x[near], xd[near], rtol=1e-12, atol=1e-10)  # arcsec
+    assert np.allclose(y[near], yd[near], rtol=1e-12, atol=1e-10)
+    assert np.allclose(x[:10], xd[:10], rtol=1e-12) and np.allclose(y[:10], yd[:10], rtol=1e-12)

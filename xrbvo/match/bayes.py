@@ -70,9 +70,12 @@ Combinatorics and the pruning bound
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import threading
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
@@ -206,6 +209,10 @@ class BayesConfig:
     """Combinations grown per chunk (bounds memory)."""
     prob_ratio_secondary: float = 0.5
     """``match_flag`` 2 for combinations with ``p_i`` above this fraction of the best."""
+    workers: int | None = 1
+    """Threads sharing the candidate blocks and the chunks (numpy releases the GIL in its loops);
+    None: one per CPU core.  Results do not depend on it.  Pays only on idle cores: on a
+    machine whose cores are busy with other work, threads slow the association down."""
 
 
 def union_area_arcsec2(ra_deg, dec_deg, radius_arcsec: float, *, samples_per_cone: int = 64,
@@ -280,22 +287,65 @@ def learn_mag_prior(mags: np.ndarray, sep_arcsec: np.ndarray, radius_arcsec: flo
 # geometry helpers
 
 
+def _sin_cos_small(x):
+    """sin(x) and 1 - cos(x) = 2 sin^2(x/2) by their Taylor series, for |x| <= 1e-2 rad.
+
+    The first neglected terms are below 1e-22 relative: as accurate as the
+    library functions, at a fraction of their cost.
+    """
+    x2 = x * x
+    sin = x * (1.0 - x2 / 6.0 * (1.0 - x2 / 20.0 * (1.0 - x2 / 42.0)))
+    vers = x2 / 2.0 * (1.0 - x2 / 12.0 * (1.0 - x2 / 30.0 * (1.0 - x2 / 56.0)))
+    return sin, vers
+
+
+_SMALL_RAD = 1e-2
+
+
 def _tangent_offsets(ra0, dec0, ra, dec, owner=None):
     """Gnomonic offsets (arcsec, east and north) of (ra, dec) about (ra0, dec0), degrees in.
 
     With ``owner``, ``ra0``/``dec0`` are per-centre arrays and point ``i`` is
     projected about centre ``owner[i]`` (the centres' trigonometry is done once).
+    Points within 1e-2 rad of their centre in both coordinates (all candidates
+    of a search cone) use the angle-sum identities with series for the small
+    differences instead of six trigonometric calls per point.
     """
     a0, d0, a, d = (np.radians(np.asarray(v, float)) for v in (ra0, dec0, ra, dec))
     sd0, cd0 = np.sin(d0), np.cos(d0)
     if owner is not None:
         a0, d0, sd0, cd0 = a0[owner], d0[owner], sd0[owner], cd0[owner]
+    a0, d0, sd0, cd0, a, d = np.broadcast_arrays(a0, d0, sd0, cd0, a, d)
+    small = (np.abs(a - a0) <= _SMALL_RAD) & (np.abs(d - d0) <= _SMALL_RAD)
+    if small.all():
+        x, y = _tangent_small(a0, sd0, cd0, d0, a, d)
+    elif not small.any():
+        x, y = _tangent_direct(a0, sd0, cd0, d0, a, d)
+    else:  # rare: far points take the direct formulas
+        x, y = np.empty(a.shape), np.empty(a.shape)
+        far = ~small
+        x[small], y[small] = _tangent_small(*(v[small] for v in (a0, sd0, cd0, d0, a, d)))
+        x[far], y[far] = _tangent_direct(*(v[far] for v in (a0, sd0, cd0, d0, a, d)))
+    return x * ARCSEC_PER_RAD, y * ARCSEC_PER_RAD
+
+
+def _tangent_small(a0, sd0, cd0, d0, a, d):
+    """Gnomonic offsets (radians) of points close to their centres, without trigonometric calls."""
+    s_da, v_da = _sin_cos_small(a - a0)
+    s_dd, v_dd = _sin_cos_small(d - d0)
+    c_dd = 1.0 - v_dd
+    sd = sd0 * c_dd + cd0 * s_dd  # sin(d0 + dd)
+    cd = cd0 * c_dd - sd0 * s_dd  # cos(d0 + dd)
+    cosc = sd0 * sd + cd0 * cd * (1.0 - v_da)
+    return cd * s_da / cosc, (s_dd + sd0 * cd * v_da) / cosc  # y: sin(d - d0) + sin d0 cos d (1 - cos da)
+
+
+def _tangent_direct(a0, sd0, cd0, d0, a, d):
+    """Gnomonic offsets (radians) with the library's trigonometric functions."""
     da = a - a0
     cd = np.cos(d)
     cosc = sd0 * np.sin(d) + cd0 * cd * np.cos(da)
-    x = cd * np.sin(da) / cosc
-    y = (np.sin(d - d0) + sd0 * cd * 2.0 * np.sin(da / 2.0) ** 2) / cosc
-    return x * ARCSEC_PER_RAD, y * ARCSEC_PER_RAD
+    return cd * np.sin(da) / cosc, (np.sin(d - d0) + sd0 * cd * 2.0 * np.sin(da / 2.0) ** 2) / cosc
 
 
 def _covariances(table: Table, rows, cols: tuple[str, str, str], floor: float):
@@ -315,6 +365,51 @@ def _covariances(table: Table, rows, cols: tuple[str, str, str], floor: float):
         sxy = np.where(ok, (a**2 - b**2) * s * c, sxy)
     f2 = float(floor) ** 2
     return sxx + f2, sxy, syy + f2
+
+
+def _ordered_map(fn, items, workers, *, cancel=None, on_result=None):
+    """``[fn(x) for x in items]`` on up to ``workers`` threads, a few items in flight at a time.
+
+    Results come back in order whatever the threads do, so they do not depend
+    on ``workers``.  ``cancel`` (an Event) is checked before each result is
+    taken; ``on_result(item)`` runs in the calling thread as results arrive.
+    """
+    def check():
+        if cancel is not None and cancel.is_set():
+            raise InputError("association cancelled")
+
+    if workers <= 1 or len(items) <= 1:
+        out = []
+        for x in items:
+            check()
+            out.append(fn(x))
+            if on_result:
+                on_result(x)
+        return out
+    out = []
+    with ThreadPoolExecutor(workers) as ex:
+        pending = deque()
+        todo = iter(items)
+        for x in itertools.islice(todo, 2 * workers):
+            pending.append((x, ex.submit(fn, x)))
+        try:
+            while pending:
+                check()
+                x, fut = pending.popleft()
+                out.append(fut.result())
+                if on_result:
+                    on_result(x)
+                for nxt in itertools.islice(todo, 1):
+                    pending.append((nxt, ex.submit(fn, nxt)))
+        finally:
+            for _, fut in pending:
+                fut.cancel()
+    return out
+
+
+def _zeros(n):
+    """n zeros without memory (a read-only broadcast): for columns that are all zero."""
+    return np.broadcast_to(np.float64(0.0), (n,))
 
 
 def _group_starts(counts):
@@ -338,6 +433,16 @@ def _seg_sum(values, starts, n):
     if nz.any():
         out[nz] = np.add.reduceat(values, starts[nz])
     return out
+
+
+def _nb_rows(p, choice):
+    """Neighbourhood-table rows of survey ``p``'s chosen candidates (-1 for none)."""
+    if not len(p["row"]):
+        return np.full(len(choice), -1)
+    present = choice >= 0
+    if present.all():
+        return p["row"][choice]
+    return np.where(present, p["row"][np.maximum(choice, 0)], -1)
 
 
 class _Nodes:
@@ -371,6 +476,8 @@ class BayesianAssociator(Associator):
         for s, c in cfg.completeness.items():
             if not 0.0 < c < 1.0:
                 raise InputError(f"completeness of {s} must be strictly between 0 and 1, not {c}")
+        if cfg.workers is not None and (not isinstance(cfg.workers, int) or cfg.workers < 1):
+            raise InputError(f"workers must be a positive integer (or None for one per CPU core), not {cfg.workers!r}")
         if cfg.max_candidates is not None and cfg.max_candidates < 1:
             raise InputError("max_candidates must be at least 1 (or None to keep all)")
         if not cfg.prune_threshold >= 0:
@@ -391,6 +498,10 @@ class BayesianAssociator(Associator):
             pe = np.asarray(nb["pos_err"], float)
             if len(pe) and not np.all(np.isfinite(pe) & (pe > 0)):
                 raise InputError(f"pos_err of the {s} neighbourhood must be finite and positive")
+
+    def _workers(self) -> int:
+        w = self.config.workers
+        return max(1, os.cpu_count() or 1) if w is None else w
 
     # ------------------------------------------------------------------------------
     def perform(self, inputs: AssociationInput, *, progress: Callable[[str, float], None] | None = None,
@@ -438,14 +549,16 @@ class BayesianAssociator(Associator):
             base = cum[start - 1] if start else 0.0
             end = int(np.searchsorted(cum, base + cfg.max_combinations, side="right"))
             edges.append(max(end, start + 1))
-        parts = []
-        for ci in range(len(edges) - 1):
-            if cancel is not None and cancel.is_set():
-                raise InputError("association cancelled")
-            a, b = edges[ci], edges[ci + 1]
-            parts.append(self._chunk(a, b, per, xcov, ln_after, radius, cap_mass))
+        if cfg.unrelated_correction and ns >= 2:
+            for p in per:  # per source: the largest positional part of ln_u (bounds the correction tree)
+                p["max_pos_u"] = _seg_max(p["ln_u"] - p["ln_pi"], p["starts"], len(p["counts"]))
+
+        def done(ab):
             if progress:
-                progress("association: combinations", 0.1 + 0.8 * b / max(n_src, 1))
+                progress("association: combinations", 0.1 + 0.8 * ab[1] / max(n_src, 1))
+
+        parts = _ordered_map(lambda ab: self._chunk(ab[0], ab[1], per, xcov, ln_after, radius, cap_mass),
+                             list(zip(edges[:-1], edges[1:])), self._workers(), cancel=cancel, on_result=done)
         res = self._tables(xr, per, parts, n_src)
         if progress:
             progress("association: done", 1.0)
@@ -549,6 +662,8 @@ class BayesianAssociator(Associator):
                 keep = dx**2 + dy**2 < radius**2
                 idx, src, dx, dy = idx[keep], src[keep], dx[keep], dy[keep]
             sxx, sxy, syy = _covariances(nb, idx, cfg.ellipse_columns, cfg.systematic_arcsec.get(s, 0.0))
+            if sxy_zero:
+                sxy = None
             if priors or ratio_col is not None:
                 ratio = np.ones(len(idx))
                 for band, prior in priors:
@@ -562,23 +677,28 @@ class BayesianAssociator(Associator):
                     ln_r = np.log(ratio)
                 ln_pi = ln_prior_src[src] + ln_r
             else:  # log(1) = 0 exactly
-                ln_r = np.zeros(len(idx))
+                ln_r = None
                 ln_pi = ln_prior_src[src]
-            det = sxx * syy - sxy**2
+            det = sxx * syy if sxy is None else sxx * syy - sxy**2  # (minus 0.0 changes nothing)
             ln_u = LN_2K - 0.5 * np.log(det) + ln_pi  # bound on the factor this candidate can bring
             if cfg.max_candidates is None:
                 ln_o2 = ln_u[:0]
             else:  # two-way odds, to rank the candidates
-                cxx, cxy, cyy = xc_src[0][src] + sxx, xc_src[1][src] + sxy, xc_src[2][src] + syy
+                cxx, cyy = xc_src[0][src] + sxx, xc_src[2][src] + syy
+                cxy = xc_src[1][src] + (0.0 if sxy is None else sxy)
                 cdet = cxx * cyy - cxy**2
                 ln_o2 = (LN_2K - 0.5 * np.log(cdet) - 0.5 * (cyy * dx**2 - 2 * cxy * dx * dy + cxx * dy**2) / cdet
                          + ln_pi)
             return idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u, ln_o2
 
+        # without ellipse columns sxy is zero, without ratios ln_r is: neither is stored (None)
+        sxy_zero = not all(c in nb.colnames for c in cfg.ellipse_columns)
         idx_all = np.nonzero(inside)[0]
-        blocks = [block(idx_all[k:k + _BLOCK]) for k in range(0, max(len(idx_all), 1), _BLOCK)]
+        blocks = _ordered_map(block, [idx_all[k:k + _BLOCK] for k in range(0, max(len(idx_all), 1), _BLOCK)],
+                              self._workers())
         idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u, ln_o2 = (
-            np.concatenate(parts) if len(blocks) > 1 else parts[0] for parts in zip(*blocks))
+            None if parts[0] is None else np.concatenate(parts) if len(blocks) > 1 else parts[0]
+            for parts in zip(*blocks))
 
         # sort by source (then by two-way odds, best first), apply max_candidates
         if cfg.max_candidates is not None:
@@ -589,7 +709,7 @@ class BayesianAssociator(Associator):
             key = np.argsort(src, kind="stable")
         if not (isinstance(key, slice) and key == slice(None)):
             idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u = (
-                a[key] for a in (idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u))
+                None if a is None else a[key] for a in (idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u))
             ln_o2 = ln_o2[key] if len(ln_o2) else ln_o2
         counts = np.bincount(src, minlength=n_src)
         cap_odds = np.zeros(n_src)
@@ -598,15 +718,17 @@ class BayesianAssociator(Associator):
             keep = rank < cfg.max_candidates
             np.add.at(cap_odds, src[~keep], np.exp(np.minimum(ln_o2[~keep], 700.0)))
             idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u = (
-                a[keep] for a in (idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u))
+                None if a is None else a[keep] for a in (idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u))
             counts = np.bincount(src, minlength=n_src)
         # (bincount adds in row order, as np.add.at does: the same sums, faster)
         u_sum = np.bincount(src, weights=np.exp(np.minimum(ln_u, 700.0)), minlength=n_src).astype(float)
-        ln_pos_u = ln_u - ln_pi  # positional part only (for the correction's bound)
-        return dict(name=s, nb=nb, src=src, row=idx, circular=not sxy.any(), dx=dx, dy=dy, sxx=sxx, sxy=sxy, syy=syy, ln_pi=ln_pi,
-                    ln_r=ln_r, counts=counts, starts=_group_starts(counts), u_sum=u_sum, cap_odds=cap_odds,
+        n_c = len(src)
+        return dict(name=s, nb=nb, src=src, row=idx, circular=sxy is None or not sxy.any(), dx=dx, dy=dy, sxx=sxx,
+                    sxy=_zeros(n_c) if sxy is None else sxy, syy=syy, ln_pi=ln_pi,
+                    ln_r=_zeros(n_c) if ln_r is None else ln_r, ln_u=ln_u, counts=counts,
+                    starts=_group_starts(counts), u_sum=u_sum, cap_odds=cap_odds,
                     ln_nu=np.log(4 * math.pi * np.maximum(nu_sr, 1e-300)), ln_nu_plus=np.log(4 * math.pi * nu_plus_sr),
-                    ln_pos_u=ln_pos_u, c=c_j, n_all=np.bincount(src_all[inside], minlength=n_src))
+                    c=c_j, n_all=np.bincount(src_all[inside], minlength=n_src))
 
     # ------------------------------------------------------------------------------
     def _grow(self, nodes: _Nodes, p, j, radius, per, ln_thresh, ln_after_j, pruned, a, *, positional_only=False,
@@ -651,7 +773,7 @@ class BayesianAssociator(Associator):
         any_empty = bool(empty.any())
         # two-way factor between the current mean (covariance P) and the candidate
         pxx, pxy, pyy = up(nodes.pxx), up(nodes.pxy), up(nodes.pyy)
-        sxx, sxy, syy = p["sxx"][cc], p["sxy"][cc], p["syy"][cc]
+        sxx, syy = p["sxx"][cc], p["syy"][cc]
         circ = p["circular"] and not nodes.pxy.any()
         cxx, cyy = pxx + sxx, pyy + syy
         ddx, ddy = cdx - up(nodes.mx), cdy - up(nodes.my)
@@ -660,6 +782,7 @@ class BayesianAssociator(Associator):
             det = cxx * cyy
             delta = (cyy * ddx**2 + cxx * ddy**2) / det
         else:
+            sxy = p["sxy"][cc]
             cxy = pxy + sxy
             det = cxx * cyy - cxy**2
             delta = (cyy * ddx**2 - 2 * cxy * ddx * ddy + cxx * ddy**2) / det
@@ -705,7 +828,8 @@ class BayesianAssociator(Associator):
         out.src = merge(nodes.src, nodes.src[kp])
         out.ln_b = merge(nodes.ln_b, nodes.ln_b[kp] + lnf_pos[keep])
         out.ln_o = merge(nodes.ln_o, new_o[keep])
-        out.ln_r = merge(nodes.ln_r, nodes.ln_r[kp] + p["ln_r"][cc][keep])
+        no_ratio = p["ln_r"].strides == (0,)  # all zero (see _zeros)
+        out.ln_r = merge(nodes.ln_r, nodes.ln_r[kp] if no_ratio else nodes.ln_r[kp] + p["ln_r"][cc][keep])
         out.mask = merge(nodes.mask, nodes.mask[kp] | (1 << j))
         out.nmem = merge(nodes.nmem, nodes.nmem[kp] + 1)
         cand = (np.arange(cc.start, cc.stop) if isinstance(cc, slice) else cc)[keep]
@@ -796,7 +920,7 @@ class BayesianAssociator(Associator):
         later = np.zeros((ns + 1, b - a + 0))
         for j in range(ns - 1, -1, -1):
             p = per[j]
-            mx_u = _seg_max(p["ln_pos_u"], p["starts"], len(p["counts"]))[a:b] - p["ln_nu_plus"][a:b]
+            mx_u = p["max_pos_u"][a:b] - p["ln_nu_plus"][a:b]
             later[j] = later[j + 1] + np.maximum(mx_u, 0.0)
         nodes = r
         dummy = np.zeros(n)
@@ -934,13 +1058,26 @@ class BayesianAssociator(Associator):
         with np.errstate(invalid="ignore", divide="ignore"):
             pm = (q["pruned"] + cap_mass[a:b]) / retained
         keep = ~none
-        return dict(
-            src=src[keep], mask=mask[keep], choice=[c[keep] for c in q["choice"]], ln_b=ln_b[keep],
-            ln_bc=ln_bc[keep], prior=prior[keep], dist_post=dist_post[keep], p_single=p_single[keep],
-            p_i=p_i[keep], match_flag=match_flag[keep], p_any=p_any, has_best=has_best,
-            best_p_i=np.where(has_best, p_i[bi] if len(p_i) else 0.0, 0.0),
-            best_choice=[np.where(has_best, c[bi] if len(src) else -1, -1) for c in q["choice"]],
-            pruned_mass=np.nan_to_num(pm, nan=0.0, posinf=1.0))
+        out = {"n_rows": np.bincount(loc[keep], minlength=n)}
+        for j, p in enumerate(per):
+            nb_rows = _nb_rows(p, q["choice"][j][keep])
+            out[f"nid_{p['name']}"] = nb_rows  # turned into ids once, at the end
+            out[f"sep_{p['name']}"] = self._nb_column(p, nb_rows, "sep", np.nan)
+            out[f"row_{p['name']}"] = nb_rows
+        out["ncat"] = (1 + np.array([bin(m).count("1") for m in range(1 << len(per))])[mask[keep]]).astype(np.int16)
+        out["dist_bayesfactor"] = ln_b[keep] / math.log(10.0)
+        out["dist_bayesfactor_corrected"] = ln_bc[keep] / math.log(10.0)
+        for name, v in (("prior", prior), ("dist_post", dist_post), ("p_single", p_single), ("p_i", p_i),
+                        ("match_flag", match_flag)):
+            out[name] = v[keep]
+        # per source
+        out["s_p_any"] = p_any
+        out["s_p_i"] = np.where(has_best, p_i[bi] if len(p_i) else 0.0, 0.0)
+        out["s_match_flag"] = has_best.astype(np.int16)
+        out["s_pruned_mass"] = np.nan_to_num(pm, nan=0.0, posinf=1.0)
+        for j, p in enumerate(per):
+            out[f"s_row_{p['name']}"] = _nb_rows(p, np.where(has_best, q["choice"][j][bi] if len(src) else -1, -1))
+        return out
 
     @staticmethod
     def _nb_column(p, rows, name, fill):
@@ -948,45 +1085,34 @@ class BayesianAssociator(Associator):
         vals = np.asarray(p["nb"][name], float) if isinstance(fill, float) else np.asarray(p["nb"][name])
         if not len(vals):
             return np.full(len(rows), fill)
-        out = vals[np.maximum(rows, 0)]
         present = rows >= 0
-        if np.where(True, out[:0], fill).dtype != out.dtype:
+        all_present = bool(present.all())
+        out = vals[rows if all_present else np.maximum(rows, 0)]
+        if np.where(True, vals[:0], fill).dtype != vals.dtype:  # e.g. bytes ids with "" for none: str
             return np.where(present, out, fill)
-        if not present.all():
-            out[~present] = fill
+        if all_present:
+            return out
+        out[~present] = fill
         return out
 
     def _tables(self, xr, per, parts, n_src):
-        ns = len(per)
-
-        def cat(key, dtype, j=None):
+        def cat(key, dtype):
             """The chunks' ``key`` arrays end to end (each chunk's copy is released as it goes)."""
             if not parts:
                 return np.zeros(0, dtype)
-            if j is None:
-                pieces = [q.pop(key) for q in parts]
-            else:
-                pieces = [q[key][j] for q in parts]
-                for q in parts:
-                    q[key][j] = None
+            pieces = [q.pop(key) for q in parts]
             return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
 
         xids = np.asarray(xr["xid"])
-        src = cat("src", np.int64)
-        mask = cat("mask", np.int64)
-        # src is sorted: repeating each id is cheaper than gathering
-        ccols = {"xid": np.repeat(xids, np.bincount(src, minlength=n_src)) if len(src) else xids[src]}
-        for j, p in enumerate(per):
-            rows = cat("choice", np.int64, j)
-            present = rows >= 0
-            nb_rows = np.where(present, p["row"][np.maximum(rows, 0)] if len(p["row"]) else -1, -1)
-            ccols[f"nid_{p['name']}"] = self._nb_column(p, nb_rows, "nid", "")
-            ccols[f"sep_{p['name']}"] = self._nb_column(p, nb_rows, "sep", np.nan)
-            ccols[f"row_{p['name']}"] = nb_rows
-        ccols["ncat"] = (1 + np.array([bin(m).count("1") for m in range(1 << ns)])[mask]).astype(np.int16)
-        ccols["dist_bayesfactor"] = cat("ln_b", float) / math.log(10.0)
-        ccols["dist_bayesfactor_corrected"] = cat("ln_bc", float) / math.log(10.0)
-        for k in ("prior", "dist_post", "p_single", "p_i"):
+        # rows are grouped by source in source order: repeating each id is cheaper than gathering
+        ccols = {"xid": np.repeat(xids, cat("n_rows", np.int64)) if parts else xids[:0]}
+        for p in per:
+            name = p["name"]
+            ccols[f"nid_{name}"] = self._nb_column(p, cat(f"nid_{name}", np.int64), "nid", "")
+            ccols[f"sep_{name}"] = cat(f"sep_{name}", float)
+            ccols[f"row_{name}"] = cat(f"row_{name}", np.int64)
+        ccols["ncat"] = cat("ncat", np.int16)
+        for k in ("dist_bayesfactor", "dist_bayesfactor_corrected", "prior", "dist_post", "p_single", "p_i"):
             ccols[k] = cat(k, float)
         ccols["match_flag"] = cat("match_flag", np.int16)
         ctab = Table(ccols, copy=False)
@@ -997,15 +1123,13 @@ class BayesianAssociator(Associator):
         ctab["p_single"].description = "Posterior with magnitude priors against 'unrelated'"
         ctab["p_i"].description = "Probability of this combination given the source has a counterpart"
 
-        p_i_best = cat("best_p_i", float)
-        scols = {"xid": xids.copy(), "p_any": cat("p_any", float), "p_i": p_i_best,
-                 "match_flag": cat("has_best", bool).astype(np.int16)}
+        scols = {"xid": xids.copy(), "p_any": cat("s_p_any", float), "p_i": cat("s_p_i", float),
+                 "match_flag": cat("s_match_flag", np.int16)}
         scols["n_candidates"] = (np.sum([p["n_all"] for p in per], axis=0).astype(int) if per
                                  else np.zeros(n_src, int))
-        scols["pruned_mass"] = cat("pruned_mass", float)
-        for j, p in enumerate(per):
-            rows = cat("best_choice", np.int64, j)
-            nb_rows = np.where(rows >= 0, p["row"][np.maximum(rows, 0)] if len(p["row"]) else -1, -1)
+        scols["pruned_mass"] = cat("s_pruned_mass", float)
+        for p in per:
+            nb_rows = cat(f"s_row_{p['name']}", np.int64)
             scols[f"nid_{p['name']}"] = self._nb_column(p, nb_rows, "nid", "")
             scols[f"row_{p['name']}"] = nb_rows
         stab = Table(scols, copy=False)
