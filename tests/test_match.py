@@ -390,3 +390,35 @@ def test_tangent_offsets_of_near_points_equal_the_direct_formulas():
     assert np.allclose(x[near], xd[near], rtol=1e-12, atol=1e-10)  # arcsec
     assert np.allclose(y[near], yd[near], rtol=1e-12, atol=1e-10)
     assert np.allclose(x[:10], xd[:10], rtol=1e-12) and np.allclose(y[:10], yd[:10], rtol=1e-12)
+
+
+@pytest.mark.parametrize("where", ["pole", "ra_wrap", "anywhere"])
+def test_cone_join_finds_exactly_the_pairs_within_the_radius(where):
+    from xrbvo.providers.base import cone_join, unit_vectors
+
+    rng = np.random.default_rng({"pole": 1, "ra_wrap": 2, "anywhere": 3}[where])
+    r = 30.0
+    n_x = 60
+    if where == "pole":
+        dec_x = rng.choice([-1, 1], n_x) * (90 - rng.uniform(0, 2 * r / 3600, n_x))
+        ra_x = rng.uniform(0, 360, n_x)
+    elif where == "ra_wrap":
+        dec_x, ra_x = rng.uniform(-60, 60, n_x), rng.uniform(-0.01, 0.01, n_x) % 360
+    else:
+        dec_x, ra_x = rng.uniform(-89, 89, n_x), rng.uniform(0, 360, n_x)
+    own = np.repeat(np.arange(n_x), 40)
+    rr = 1.3 * r * np.sqrt(rng.random(len(own))) / 3600
+    th = rng.uniform(0, 2 * np.pi, len(own))
+    dec_c = np.clip(dec_x[own] + rr * np.sin(th), -90, 90)
+    ra_c = (ra_x[own] + rr * np.cos(th) / np.maximum(np.cos(np.radians(dec_c)), 1e-6)) % 360
+    ra_c[:5], ra_c[5:10], dec_c[10:12] = 0.0, 360.0 - 1e-13, 90.0
+    x = Table({"xid": [f"x{i}" for i in range(n_x)], "ra": ra_x, "dec": dec_x})
+    cat = Table({"nid": [f"c{i}" for i in range(len(ra_c))], "ra": ra_c, "dec": dec_c,
+                 "pos_err": np.ones(len(ra_c))})
+    got = cone_join(x, cat, r)
+    d2 = ((unit_vectors(ra_x, dec_x)[:, None, :] - unit_vectors(ra_c, dec_c)[None, :, :]) ** 2).sum(axis=2)
+    ii, jj = np.nonzero(d2 <= (2 * np.sin(np.radians(r / 3600) / 2)) ** 2)
+    assert {(f"x{i}", f"c{j}") for i, j in zip(ii, jj)} == set(zip(got["xid"], got["nid"]))
+    assert len(got) > n_x
+    key = np.array([int(v[1:]) for v in got["xid"]])
+    assert np.all((np.diff(key) > 0) | ((np.diff(key) == 0) & (np.diff(np.asarray(got["sep"])) >= 0)))
