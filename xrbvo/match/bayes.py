@@ -1037,9 +1037,12 @@ class BayesianAssociator(Associator):
         prior = np.exp(ln_prior)
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             dist_post = 1.0 / (1.0 + (1.0 - prior) * np.exp(-(ln_bc + ln_prior)))
-            p_single = 1.0 / (1.0 + (1.0 - prior) * np.exp(-(ln_bc + ln_r + ln_prior)))
-        dist_post = np.clip(np.nan_to_num(dist_post), 0.0, 1.0)
-        p_single = np.clip(np.nan_to_num(p_single), 0.0, 1.0)
+            dist_post = np.clip(np.nan_to_num(dist_post), 0.0, 1.0)
+            if ln_r.any():
+                p_single = 1.0 / (1.0 + (1.0 - prior) * np.exp(-(ln_bc + ln_r + ln_prior)))
+                p_single = np.clip(np.nan_to_num(p_single), 0.0, 1.0)
+            else:  # no magnitude priors or ratios: the same numbers
+                p_single = dist_post.copy()
 
         # flags: 1 for the best (ties included), 2 for p_i > prob_ratio_secondary * best
         score = np.where(none, -1.0, p_i)
