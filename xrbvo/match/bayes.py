@@ -350,21 +350,26 @@ def _tangent_direct(a0, sd0, cd0, d0, a, d):
 
 
 def _covariances(table: Table, rows, cols: tuple[str, str, str], floor: float):
-    """Per-row covariance (sxx, sxy, syy) in arcsec^2: ellipse columns when present, else pos_err."""
+    """Per-row covariance (sxx, sxy, syy) in arcsec^2: ellipse columns when present, else pos_err.
+
+    Without ellipse columns ``sxy`` is a read-only broadcast of zeros and ``syy`` is ``sxx``
+    (the same array): do not modify them in place.
+    """
     sig = np.asarray(table["pos_err"], float)[rows]
+    f2 = float(floor) ** 2
+    if not all(c in table.colnames for c in cols):
+        sxx = sig**2 + f2
+        return sxx, _zeros(len(sxx)), sxx
     sxx = sig**2
     syy = sig**2
-    sxy = np.zeros(len(sig))
-    if all(c in table.colnames for c in cols):
-        a = np.asarray(table[cols[0]], float)[rows]
-        b = np.asarray(table[cols[1]], float)[rows]
-        pa = np.radians(np.asarray(table[cols[2]], float)[rows])
-        ok = np.isfinite(a) & np.isfinite(b) & np.isfinite(pa) & (a > 0) & (b > 0)
-        s, c = np.sin(pa), np.cos(pa)
-        sxx = np.where(ok, a**2 * s**2 + b**2 * c**2, sxx)
-        syy = np.where(ok, a**2 * c**2 + b**2 * s**2, syy)
-        sxy = np.where(ok, (a**2 - b**2) * s * c, sxy)
-    f2 = float(floor) ** 2
+    a = np.asarray(table[cols[0]], float)[rows]
+    b = np.asarray(table[cols[1]], float)[rows]
+    pa = np.radians(np.asarray(table[cols[2]], float)[rows])
+    ok = np.isfinite(a) & np.isfinite(b) & np.isfinite(pa) & (a > 0) & (b > 0)
+    s, c = np.sin(pa), np.cos(pa)
+    sxx = np.where(ok, a**2 * s**2 + b**2 * c**2, sxx)
+    syy = np.where(ok, a**2 * c**2 + b**2 * s**2, syy)
+    sxy = np.where(ok, (a**2 - b**2) * s * c, 0.0)
     return sxx + f2, sxy, syy + f2
 
 
@@ -663,8 +668,6 @@ class BayesianAssociator(Associator):
                 keep = dx**2 + dy**2 < radius**2
                 idx, src, dx, dy = idx[keep], src[keep], dx[keep], dy[keep]
             sxx, sxy, syy = _covariances(nb, idx, cfg.ellipse_columns, cfg.systematic_arcsec.get(s, 0.0))
-            if sxy_zero:
-                sxy = None
             if priors or ratio_col is not None:
                 ratio = np.ones(len(idx))
                 for band, prior in priors:
@@ -680,16 +683,17 @@ class BayesianAssociator(Associator):
             else:  # log(1) = 0 exactly
                 ln_r = None
                 ln_pi = ln_prior_src[src]
-            det = sxx * syy if sxy is None else sxx * syy - sxy**2  # (minus 0.0 changes nothing)
+            det = sxx * syy if sxy_zero else sxx * syy - sxy**2  # (minus 0.0 changes nothing)
             ln_u = LN_2K - 0.5 * np.log(det) + ln_pi  # bound on the factor this candidate can bring
             if cfg.max_candidates is None:
                 ln_o2 = ln_u[:0]
             else:  # two-way odds, to rank the candidates
-                cxx, cyy = xc_src[0][src] + sxx, xc_src[2][src] + syy
-                cxy = xc_src[1][src] + (0.0 if sxy is None else sxy)
+                cxx, cxy, cyy = xc_src[0][src] + sxx, xc_src[1][src] + sxy, xc_src[2][src] + syy
                 cdet = cxx * cyy - cxy**2
                 ln_o2 = (LN_2K - 0.5 * np.log(cdet) - 0.5 * (cyy * dx**2 - 2 * cxy * dx * dy + cxx * dy**2) / cdet
                          + ln_pi)
+            if sxy_zero:  # circular: sxy is zero and syy is sxx (see _covariances), neither is stored
+                sxy = syy = None
             return idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u, ln_o2
 
         # without ellipse columns sxy is zero, without ratios ln_r is: neither is stored (None)
@@ -725,7 +729,7 @@ class BayesianAssociator(Associator):
         u_sum = np.bincount(src, weights=np.exp(np.minimum(ln_u, 700.0)), minlength=n_src).astype(float)
         n_c = len(src)
         return dict(name=s, nb=nb, src=src, row=idx, circular=sxy is None or not sxy.any(), dx=dx, dy=dy, sxx=sxx,
-                    sxy=_zeros(n_c) if sxy is None else sxy, syy=syy, ln_pi=ln_pi,
+                    sxy=_zeros(n_c) if sxy is None else sxy, syy=sxx if syy is None else syy, ln_pi=ln_pi,
                     ln_r=_zeros(n_c) if ln_r is None else ln_r, ln_u=ln_u, counts=counts,
                     starts=_group_starts(counts), u_sum=u_sum, cap_odds=cap_odds,
                     ln_nu=np.log(4 * math.pi * np.maximum(nu_sr, 1e-300)), ln_nu_plus=np.log(4 * math.pi * nu_plus_sr),
@@ -828,12 +832,14 @@ class BayesianAssociator(Associator):
         out = _Nodes()
         out.src = merge(nodes.src, nodes.src[kp])
         out.ln_b = merge(nodes.ln_b, nodes.ln_b[kp] + lnf_pos[keep])
-        out.ln_o = merge(nodes.ln_o, new_o[keep])
+        # after the last survey the main tree needs neither odds nor member counts (the correction tree does)
+        final = last and not positional_only
+        out.ln_o = None if final else merge(nodes.ln_o, new_o[keep])
         no_ratio = p["ln_r"].strides == (0,)  # all zero (see _zeros)
         out.ln_r = merge(nodes.ln_r, nodes.ln_r[kp] if no_ratio else nodes.ln_r[kp] + p["ln_r"][cc][keep])
         out.mask = merge(nodes.mask, nodes.mask[kp] | (1 << j))
-        out.nmem = merge(nodes.nmem, nodes.nmem[kp] + 1)
-        cand = (np.arange(cc.start, cc.stop) if isinstance(cc, slice) else cc)[keep]
+        out.nmem = None if final else merge(nodes.nmem, nodes.nmem[kp] + 1)
+        cand = np.flatnonzero(keep) + cc.start if isinstance(cc, slice) else cc[keep]
         out.choice = [merge(ch, ch[kp]) for ch in nodes.choice] + [merge(np.full(n_par, -1, np.int64), cand)]
         if last:
             out.pxx = out.pxy = out.pyy = out.mx = out.my = None
@@ -1013,14 +1019,21 @@ class BayesianAssociator(Associator):
         loc = src - a
         none = mask == 0
 
-        # prior of each combination (as NWAY's 'prior' column) and its odds against 'no counterpart'
-        ln_prior = np.zeros(len(src))
-        ln_podds = np.zeros(len(src))
+        # prior of each combination (as NWAY's 'prior' column) and its odds against 'no counterpart':
+        # they depend on the source and the surveys present only, so they are tabulated per (source, mask)
+        n_mask = 1 << len(per)
+        masks = np.arange(n_mask)
+        t_prior = np.zeros((n, n_mask))
+        t_podds = np.zeros((n, n_mask))
         for j, p in enumerate(per):
-            has = (mask >> j) & 1 == 1
-            lp = math.log(p["c"]) - p["ln_nu_plus"][src]
-            ln_prior += np.where(has, lp, math.log1p(-p["c"]) if cfg.prior_mode == "independent" else 0.0)
-            ln_podds += np.where(has, lp - (math.log1p(-p["c"]) if cfg.prior_mode == "independent" else 0.0), 0.0)
+            has = ((masks >> j) & 1 == 1)[None, :]
+            lp = (math.log(p["c"]) - p["ln_nu_plus"][a:b])[:, None]
+            ln_1mc = math.log1p(-p["c"]) if cfg.prior_mode == "independent" else 0.0
+            t_prior += np.where(has, lp, ln_1mc)
+            t_podds += np.where(has, lp - ln_1mc, 0.0)
+        flat = loc * n_mask + mask
+        ln_prior = t_prior.ravel()[flat]
+        ln_podds = t_podds.ravel()[flat]
         ln_bc = ln_b + q["corr"]  # corrected positional evidence
         ln_odds = ln_bc + ln_podds + ln_r
 
@@ -1034,7 +1047,7 @@ class BayesianAssociator(Associator):
             p_any = np.clip(np.where(tot > 0, some / tot, 0.0), 0.0, 1.0)
             some_c = some[loc]
             p_i = np.clip(np.where(none | (some_c <= 0), 0.0, e / some_c), 0.0, 1.0)
-        prior = np.exp(ln_prior)
+        prior = np.exp(t_prior).ravel()[flat]
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             dist_post = 1.0 / (1.0 + (1.0 - prior) * np.exp(-(ln_bc + ln_prior)))
             dist_post = np.clip(np.nan_to_num(dist_post), 0.0, 1.0)
