@@ -726,14 +726,17 @@ class BayesianAssociator(Associator):
                 None if a is None else a[keep] for a in (idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u))
             counts = np.bincount(src, minlength=n_src)
         # (bincount adds in row order, as np.add.at does: the same sums, faster)
-        u_sum = np.bincount(src, weights=np.exp(np.minimum(ln_u, 700.0)), minlength=n_src).astype(float)
+        u = np.minimum(ln_u, 700.0)
+        u_sum = np.bincount(src, weights=np.exp(u, out=u), minlength=n_src).astype(float)
+        del u
         n_c = len(src)
         return dict(name=s, nb=nb, src=src, row=idx, circular=sxy is None or not sxy.any(), dx=dx, dy=dy, sxx=sxx,
                     sxy=_zeros(n_c) if sxy is None else sxy, syy=sxx if syy is None else syy, ln_pi=ln_pi,
                     ln_r=_zeros(n_c) if ln_r is None else ln_r, ln_u=ln_u, counts=counts,
                     starts=_group_starts(counts), u_sum=u_sum, cap_odds=cap_odds,
                     ln_nu=np.log(4 * math.pi * np.maximum(nu_sr, 1e-300)), ln_nu_plus=np.log(4 * math.pi * nu_plus_sr),
-                    c=c_j, n_all=np.bincount(src_all[inside], minlength=n_src))
+                    c=c_j, n_all=np.bincount(src_all if len(idx_all) == len(src_all) else src_all[inside],
+                                             minlength=n_src))
 
     # ------------------------------------------------------------------------------
     def _grow(self, nodes: _Nodes, p, j, radius, per, ln_thresh, ln_after_j, pruned, a, *, positional_only=False,
