@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/match_vs_nway.py [--quick] [--scales 1e4,1e5,1e6] [--skip-nway]
+    python benchmarks/match_vs_nway.py [--quick] [--scales 1e4,1e5,1e6] [--skip-nway] [--workers N]
 
 Cases (the issue's): 1,800 X-ray sources against 560,000 optical sources over
 2 deg^2 with a 20" radius (2-way), and the same plus 345,000 infrared sources
@@ -10,7 +10,9 @@ Cases (the issue's): 1,800 X-ray sources against 560,000 optical sources over
 time includes reading the files and finding the neighbours (NWAY does both), and
 peak memory is the subprocess's maximum resident set size.  Then xrbvo alone is
 scaled to 1e4, 1e5, 1e6 X-ray sources with ~100 candidates each (2-way), fed in
-chunks of 20,000 sources so that memory stays bounded.
+chunks of 20,000 sources so that memory stays bounded (``--workers``: threads of
+the association, default 1).  A first line gives the floor that importing
+numpy, astropy.table and xrbvo's matching costs the xrbvo child.
 """
 
 from __future__ import annotations
@@ -71,15 +73,26 @@ XRBVO_CHILD = textwrap.dedent(r"""
                       "n_comb": len(res.combinations)}))
 """)
 
+IMPORT_CHILD = textwrap.dedent(r"""
+    import json, resource, time
+    t0 = time.perf_counter()
+    import numpy as np
+    from astropy.table import Table
+    from xrbvo.match import AssociationInput, BayesConfig, BayesianAssociator
+    from xrbvo.providers.base import cone_join
+    print(json.dumps({"wall_s": time.perf_counter() - t0,
+                      "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+""")
+
 SCALE_CHILD = textwrap.dedent(r"""
     import json, math, resource, sys, time
     import numpy as np
     from astropy.table import Table
     from xrbvo.match import AssociationInput, BayesConfig, BayesianAssociator
-    n_total, per, chunk = int(float(sys.argv[1])), int(sys.argv[2]), int(sys.argv[3])
+    n_total, per, chunk, workers = int(float(sys.argv[1])), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
     rng = np.random.default_rng(1)
     r = 20.0
-    cfg = BayesConfig(completeness={"gaia": 0.8}, density="catalogue",
+    cfg = BayesConfig(completeness={"gaia": 0.8}, density="catalogue", workers=workers,
                       catalogue_density={"gaia": (per * 1e6 / (math.pi * r * r / 3600.0**2), 1e6)})
     eng = BayesianAssociator(cfg)
     t_gen = 0.0
@@ -157,12 +170,16 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="a tenth of the sizes (smoke run)")
     ap.add_argument("--skip-nway", action="store_true")
     ap.add_argument("--scales", default="1e4,1e5,1e6", help="X-ray source counts for the scaling run")
+    ap.add_argument("--workers", type=int, default=1, help="BayesConfig.workers for the scaling run (threads)")
     args = ap.parse_args(argv)
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), MPLBACKEND="Agg")
     f = 0.1 if args.quick else 1.0
     n_x, n_opt, n_ir, area, radius = int(1800 * f), int(560_000 * f), int(345_000 * f), 2.0 * f, 20.0
     nway = shutil.which("nway.py") or str(Path(sys.executable).with_name("nway.py"))
     print(f"# xrbvo vs NWAY: {n_x} X-ray sources, {area:g} deg^2, radius {radius:g} arcsec")
+    base = run_child([sys.executable, "-c", IMPORT_CHILD], env=env)
+    print(f"# floor: importing numpy, astropy.table and xrbvo's matching alone takes {base['wall_s']:.2f} s "
+          f"and {base['peak_mb']:.0f} MB (included in xrbvo's rows)")
     print(f"{'case':<10}{'program':<8}{'wall s':>10}{'peak MB':>10}{'combinations':>14}")
     for case, names in (("2-way", ["OPT"]), ("3-way", ["OPT", "IR"])):
         with tempfile.TemporaryDirectory() as tmp:
@@ -185,11 +202,11 @@ def main(argv=None):
             print(f"{case:<10}{'ratio':<8}{n['wall_s'] / x['wall_s']:>9.1f}x{x['peak_mb'] / n['peak_mb']:>9.2f}x"
                   "   (time: nway/xrbvo; memory: xrbvo/nway)")
     print()
-    print("# xrbvo scaling, 2-way, ~100 candidates per source, chunks of 20,000 sources")
+    print(f"# xrbvo scaling, 2-way, ~100 candidates per source, chunks of 20,000 sources, workers={args.workers}")
     print(f"{'sources':>10}{'wall s':>10}{'peak MB':>10}{'us/source':>11}{'combinations':>14}")
     for s in args.scales.split(","):
         n = int(float(s) * (f if args.quick else 1.0))
-        r = run_child([sys.executable, "-c", SCALE_CHILD, str(n), "100", "20000"], env=env)
+        r = run_child([sys.executable, "-c", SCALE_CHILD, str(n), "100", "20000", str(args.workers)], env=env)
         print(f"{n:>10}{r['wall_s']:>10.2f}{r['peak_mb']:>10.0f}{1e6 * r['wall_s'] / n:>11.1f}{r['n_comb']:>14}")
 
 

@@ -346,3 +346,79 @@ def test_galactic_plane_combinatorics_run_in_seconds():
     assert np.mean(s["nid_catwise"] == nbs["catwise"].meta["truth"]) > 0.4
     assert np.max(s["pruned_mass"]) < 1e-4
     assert len(res.combinations) < 0.05 * n_src * 101 * 21 * 21
+
+
+# ---------------------------------------------------------------------------------------------
+# speed work: results do not depend on threads, chunk sizes or the tangent-plane shortcut
+
+
+def _tables_equal(a, b):
+    assert a.colnames == b.colnames
+    for c in a.colnames:
+        assert a[c].dtype == b[c].dtype, c
+        assert np.array_equal(np.asarray(a[c]), np.asarray(b[c]), equal_nan=a[c].dtype.kind == "f"), c
+
+
+def test_results_do_not_depend_on_workers_or_chunk_size():
+    rng = np.random.default_rng(21)
+    x, nbs = _plane_field(rng, 40, n_g=30, n_t=8, n_w=8)
+    inp = AssociationInput(x, nbs, 10.0)
+    ref = BayesianAssociator(BayesConfig(workers=1))(inp)
+    for cfg in (BayesConfig(workers=3), BayesConfig(workers=2, max_combinations=500)):
+        res = BayesianAssociator(cfg)(inp)
+        _tables_equal(ref.combinations, res.combinations)
+        _tables_equal(ref.sources, res.sources)
+    with pytest.raises(InputError, match="workers"):
+        BayesianAssociator(BayesConfig(workers=0))(inp)
+
+
+def test_tangent_offsets_of_near_points_equal_the_direct_formulas():
+    from xrbvo.match.bayes import _tangent_direct, _tangent_offsets
+
+    rng = np.random.default_rng(22)
+    n = 2000
+    ra0 = rng.uniform(0, 360, n)
+    dec0 = np.concatenate([rng.uniform(-89.9, 89.9, n - 2), [89.99, -89.99]])
+    owner = rng.integers(0, n, 5 * n)
+    ra = ra0[owner] + rng.normal(0, 30, len(owner)) / 3600.0 / np.cos(np.radians(dec0[owner]))
+    dec = np.clip(dec0[owner] + rng.normal(0, 30, len(owner)) / 3600.0, -90, 90)
+    ra[:10] += 5.0  # a few far points (not small angles) go through the direct formulas
+    x, y = _tangent_offsets(ra0, dec0, ra, dec, owner=owner)
+    a0, d0, a, d = (np.radians(v) for v in (ra0[owner], dec0[owner], ra, dec))
+    xd, yd = (v * 180 * 3600 / np.pi for v in _tangent_direct(a0, np.sin(d0), np.cos(d0), d0, a, d))
+    near = np.hypot(xd, yd) < 600
+    assert np.allclose(x[near], xd[near], rtol=1e-12, atol=1e-10)  # arcsec
+    assert np.allclose(y[near], yd[near], rtol=1e-12, atol=1e-10)
+    assert np.allclose(x[:10], xd[:10], rtol=1e-12) and np.allclose(y[:10], yd[:10], rtol=1e-12)
+
+
+@pytest.mark.parametrize("where", ["pole", "ra_wrap", "anywhere"])
+def test_cone_join_finds_exactly_the_pairs_within_the_radius(where):
+    from xrbvo.providers.base import cone_join, unit_vectors
+
+    rng = np.random.default_rng({"pole": 1, "ra_wrap": 2, "anywhere": 3}[where])
+    r = 30.0
+    n_x = 60
+    if where == "pole":
+        dec_x = rng.choice([-1, 1], n_x) * (90 - rng.uniform(0, 2 * r / 3600, n_x))
+        ra_x = rng.uniform(0, 360, n_x)
+    elif where == "ra_wrap":
+        dec_x, ra_x = rng.uniform(-60, 60, n_x), rng.uniform(-0.01, 0.01, n_x) % 360
+    else:
+        dec_x, ra_x = rng.uniform(-89, 89, n_x), rng.uniform(0, 360, n_x)
+    own = np.repeat(np.arange(n_x), 40)
+    rr = 1.3 * r * np.sqrt(rng.random(len(own))) / 3600
+    th = rng.uniform(0, 2 * np.pi, len(own))
+    dec_c = np.clip(dec_x[own] + rr * np.sin(th), -90, 90)
+    ra_c = (ra_x[own] + rr * np.cos(th) / np.maximum(np.cos(np.radians(dec_c)), 1e-6)) % 360
+    ra_c[:5], ra_c[5:10], dec_c[10:12] = 0.0, 360.0 - 1e-13, 90.0
+    x = Table({"xid": [f"x{i}" for i in range(n_x)], "ra": ra_x, "dec": dec_x})
+    cat = Table({"nid": [f"c{i}" for i in range(len(ra_c))], "ra": ra_c, "dec": dec_c,
+                 "pos_err": np.ones(len(ra_c))})
+    got = cone_join(x, cat, r)
+    d2 = ((unit_vectors(ra_x, dec_x)[:, None, :] - unit_vectors(ra_c, dec_c)[None, :, :]) ** 2).sum(axis=2)
+    ii, jj = np.nonzero(d2 <= (2 * np.sin(np.radians(r / 3600) / 2)) ** 2)
+    assert {(f"x{i}", f"c{j}") for i, j in zip(ii, jj)} == set(zip(got["xid"], got["nid"]))
+    assert len(got) > n_x
+    key = np.array([int(v[1:]) for v in got["xid"]])
+    assert np.all((np.diff(key) > 0) | ((np.diff(key) == 0) & (np.diff(np.asarray(got["sep"])) >= 0)))

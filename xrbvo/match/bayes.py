@@ -70,15 +70,17 @@ Combinatorics and the pruning bound
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import threading
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 import numpy as np
 from astropy.table import Table
-from scipy.spatial import cKDTree
 
 from ..errors import InputError
 from ..surveys import SECONDARY_SURVEYS, SURVEYS
@@ -91,6 +93,7 @@ ARCSEC_PER_RAD = 180.0 * 3600.0 / math.pi
 ARCSEC2_PER_SR = ARCSEC_PER_RAD**2
 LN_2K = math.log(2.0 * ARCSEC2_PER_SR)
 DEG2_PER_SR = (180.0 / math.pi) ** 2
+_BLOCK = 1 << 17  # candidates per block of per-candidate arithmetic (keeps temporaries in cache)
 
 
 @dataclass(frozen=True)
@@ -201,10 +204,14 @@ class BayesConfig:
     """Drop a branch when a member's odds factor falls below this (0: exhaustive)."""
     max_candidates: int | None = None
     """Candidates kept per survey and source (highest two-way odds first); None keeps all."""
-    max_combinations: int = 2_000_000
+    max_combinations: int = 250_000
     """Combinations grown per chunk (bounds memory)."""
     prob_ratio_secondary: float = 0.5
     """``match_flag`` 2 for combinations with ``p_i`` above this fraction of the best."""
+    workers: int | None = 1
+    """Threads sharing the candidate blocks and the chunks (numpy releases the GIL in its loops);
+    None: one per CPU core.  Results do not depend on it.  Pays only on idle cores: on a
+    machine whose cores are busy with other work, threads slow the association down."""
 
 
 def union_area_arcsec2(ra_deg, dec_deg, radius_arcsec: float, *, samples_per_cone: int = 64,
@@ -214,6 +221,8 @@ def union_area_arcsec2(ra_deg, dec_deg, radius_arcsec: float, *, samples_per_con
     A point sampled in cone i counts only if no cone of lower index contains it,
     so overlaps are counted once.
     """
+    from scipy.spatial import cKDTree  # here: importing scipy.spatial costs ~0.5 s and ~27 MB
+
     from ..providers.base import unit_vectors
 
     n = len(ra_deg)
@@ -279,34 +288,134 @@ def learn_mag_prior(mags: np.ndarray, sep_arcsec: np.ndarray, radius_arcsec: flo
 # geometry helpers
 
 
-def _tangent_offsets(ra0, dec0, ra, dec):
-    """Gnomonic offsets (arcsec, east and north) of (ra, dec) about (ra0, dec0), degrees in."""
+def _sin_cos_small(x):
+    """sin(x) and 1 - cos(x) = 2 sin^2(x/2) by their Taylor series, for |x| <= 1e-2 rad.
+
+    The first neglected terms are below 1e-22 relative: as accurate as the
+    library functions, at a fraction of their cost.
+    """
+    x2 = x * x
+    sin = x * (1.0 - x2 / 6.0 * (1.0 - x2 / 20.0 * (1.0 - x2 / 42.0)))
+    vers = x2 / 2.0 * (1.0 - x2 / 12.0 * (1.0 - x2 / 30.0 * (1.0 - x2 / 56.0)))
+    return sin, vers
+
+
+_SMALL_RAD = 1e-2
+
+
+def _tangent_offsets(ra0, dec0, ra, dec, owner=None):
+    """Gnomonic offsets (arcsec, east and north) of (ra, dec) about (ra0, dec0), degrees in.
+
+    With ``owner``, ``ra0``/``dec0`` are per-centre arrays and point ``i`` is
+    projected about centre ``owner[i]`` (the centres' trigonometry is done once).
+    Points within 1e-2 rad of their centre in both coordinates (all candidates
+    of a search cone) use the angle-sum identities with series for the small
+    differences instead of six trigonometric calls per point.
+    """
     a0, d0, a, d = (np.radians(np.asarray(v, float)) for v in (ra0, dec0, ra, dec))
-    da = a - a0
-    cd, sd0, cd0 = np.cos(d), np.sin(d0), np.cos(d0)
-    cosc = np.sin(d0) * np.sin(d) + cd0 * cd * np.cos(da)
-    x = cd * np.sin(da) / cosc
-    y = (np.sin(d - d0) + sd0 * cd * 2.0 * np.sin(da / 2.0) ** 2) / cosc
+    sd0, cd0 = np.sin(d0), np.cos(d0)
+    if owner is not None:
+        a0, d0, sd0, cd0 = a0[owner], d0[owner], sd0[owner], cd0[owner]
+    a0, d0, sd0, cd0, a, d = np.broadcast_arrays(a0, d0, sd0, cd0, a, d)
+    small = (np.abs(a - a0) <= _SMALL_RAD) & (np.abs(d - d0) <= _SMALL_RAD)
+    if small.all():
+        x, y = _tangent_small(a0, sd0, cd0, d0, a, d)
+    elif not small.any():
+        x, y = _tangent_direct(a0, sd0, cd0, d0, a, d)
+    else:  # rare: far points take the direct formulas
+        x, y = np.empty(a.shape), np.empty(a.shape)
+        far = ~small
+        x[small], y[small] = _tangent_small(*(v[small] for v in (a0, sd0, cd0, d0, a, d)))
+        x[far], y[far] = _tangent_direct(*(v[far] for v in (a0, sd0, cd0, d0, a, d)))
     return x * ARCSEC_PER_RAD, y * ARCSEC_PER_RAD
 
 
+def _tangent_small(a0, sd0, cd0, d0, a, d):
+    """Gnomonic offsets (radians) of points close to their centres, without trigonometric calls."""
+    s_da, v_da = _sin_cos_small(a - a0)
+    s_dd, v_dd = _sin_cos_small(d - d0)
+    c_dd = 1.0 - v_dd
+    sd = sd0 * c_dd + cd0 * s_dd  # sin(d0 + dd)
+    cd = cd0 * c_dd - sd0 * s_dd  # cos(d0 + dd)
+    cosc = sd0 * sd + cd0 * cd * (1.0 - v_da)
+    return cd * s_da / cosc, (s_dd + sd0 * cd * v_da) / cosc  # y: sin(d - d0) + sin d0 cos d (1 - cos da)
+
+
+def _tangent_direct(a0, sd0, cd0, d0, a, d):
+    """Gnomonic offsets (radians) with the library's trigonometric functions."""
+    da = a - a0
+    cd = np.cos(d)
+    cosc = sd0 * np.sin(d) + cd0 * cd * np.cos(da)
+    return cd * np.sin(da) / cosc, (np.sin(d - d0) + sd0 * cd * 2.0 * np.sin(da / 2.0) ** 2) / cosc
+
+
 def _covariances(table: Table, rows, cols: tuple[str, str, str], floor: float):
-    """Per-row covariance (sxx, sxy, syy) in arcsec^2: ellipse columns when present, else pos_err."""
+    """Per-row covariance (sxx, sxy, syy) in arcsec^2: ellipse columns when present, else pos_err.
+
+    Without ellipse columns ``sxy`` is a read-only broadcast of zeros and ``syy`` is ``sxx``
+    (the same array): do not modify them in place.
+    """
     sig = np.asarray(table["pos_err"], float)[rows]
+    f2 = float(floor) ** 2
+    if not all(c in table.colnames for c in cols):
+        sxx = sig**2 + f2
+        return sxx, _zeros(len(sxx)), sxx
     sxx = sig**2
     syy = sig**2
-    sxy = np.zeros(len(sig))
-    if all(c in table.colnames for c in cols):
-        a = np.asarray(table[cols[0]], float)[rows]
-        b = np.asarray(table[cols[1]], float)[rows]
-        pa = np.radians(np.asarray(table[cols[2]], float)[rows])
-        ok = np.isfinite(a) & np.isfinite(b) & np.isfinite(pa) & (a > 0) & (b > 0)
-        s, c = np.sin(pa), np.cos(pa)
-        sxx = np.where(ok, a**2 * s**2 + b**2 * c**2, sxx)
-        syy = np.where(ok, a**2 * c**2 + b**2 * s**2, syy)
-        sxy = np.where(ok, (a**2 - b**2) * s * c, sxy)
-    f2 = float(floor) ** 2
+    a = np.asarray(table[cols[0]], float)[rows]
+    b = np.asarray(table[cols[1]], float)[rows]
+    pa = np.radians(np.asarray(table[cols[2]], float)[rows])
+    ok = np.isfinite(a) & np.isfinite(b) & np.isfinite(pa) & (a > 0) & (b > 0)
+    s, c = np.sin(pa), np.cos(pa)
+    sxx = np.where(ok, a**2 * s**2 + b**2 * c**2, sxx)
+    syy = np.where(ok, a**2 * c**2 + b**2 * s**2, syy)
+    sxy = np.where(ok, (a**2 - b**2) * s * c, 0.0)
     return sxx + f2, sxy, syy + f2
+
+
+def _ordered_map(fn, items, workers, *, cancel=None, on_result=None):
+    """``[fn(x) for x in items]`` on up to ``workers`` threads, a few items in flight at a time.
+
+    Results come back in order whatever the threads do, so they do not depend
+    on ``workers``.  ``cancel`` (an Event) is checked before each result is
+    taken; ``on_result(item)`` runs in the calling thread as results arrive.
+    """
+    def check():
+        if cancel is not None and cancel.is_set():
+            raise InputError("association cancelled")
+
+    if workers <= 1 or len(items) <= 1:
+        out = []
+        for x in items:
+            check()
+            out.append(fn(x))
+            if on_result:
+                on_result(x)
+        return out
+    out = []
+    with ThreadPoolExecutor(workers) as ex:
+        pending = deque()
+        todo = iter(items)
+        for x in itertools.islice(todo, 2 * workers):
+            pending.append((x, ex.submit(fn, x)))
+        try:
+            while pending:
+                check()
+                x, fut = pending.popleft()
+                out.append(fut.result())
+                if on_result:
+                    on_result(x)
+                for nxt in itertools.islice(todo, 1):
+                    pending.append((nxt, ex.submit(fn, nxt)))
+        finally:
+            for _, fut in pending:
+                fut.cancel()
+    return out
+
+
+def _zeros(n):
+    """n zeros without memory (a read-only broadcast): for columns that are all zero."""
+    return np.broadcast_to(np.float64(0.0), (n,))
 
 
 def _group_starts(counts):
@@ -332,6 +441,16 @@ def _seg_sum(values, starts, n):
     return out
 
 
+def _nb_rows(p, choice):
+    """Neighbourhood-table rows of survey ``p``'s chosen candidates (-1 for none)."""
+    if not len(p["row"]):
+        return np.full(len(choice), -1)
+    present = choice >= 0
+    if present.all():
+        return p["row"][choice]
+    return np.where(present, p["row"][np.maximum(choice, 0)], -1)
+
+
 class _Nodes:
     """Partial combinations of a chunk, grouped by source (struct of arrays)."""
 
@@ -341,7 +460,7 @@ class _Nodes:
         out = _Nodes()
         for k in self.__slots__:
             v = getattr(self, k)
-            setattr(out, k, [c[idx] for c in v] if k == "choice" else v[idx])
+            setattr(out, k, [c[idx] for c in v] if k == "choice" else None if v is None else v[idx])
         return out
 
 
@@ -363,6 +482,8 @@ class BayesianAssociator(Associator):
         for s, c in cfg.completeness.items():
             if not 0.0 < c < 1.0:
                 raise InputError(f"completeness of {s} must be strictly between 0 and 1, not {c}")
+        if cfg.workers is not None and (not isinstance(cfg.workers, int) or cfg.workers < 1):
+            raise InputError(f"workers must be a positive integer (or None for one per CPU core), not {cfg.workers!r}")
         if cfg.max_candidates is not None and cfg.max_candidates < 1:
             raise InputError("max_candidates must be at least 1 (or None to keep all)")
         if not cfg.prune_threshold >= 0:
@@ -383,6 +504,10 @@ class BayesianAssociator(Associator):
             pe = np.asarray(nb["pos_err"], float)
             if len(pe) and not np.all(np.isfinite(pe) & (pe > 0)):
                 raise InputError(f"pos_err of the {s} neighbourhood must be finite and positive")
+
+    def _workers(self) -> int:
+        w = self.config.workers
+        return max(1, os.cpu_count() or 1) if w is None else w
 
     # ------------------------------------------------------------------------------
     def perform(self, inputs: AssociationInput, *, progress: Callable[[str, float], None] | None = None,
@@ -430,15 +555,17 @@ class BayesianAssociator(Associator):
             base = cum[start - 1] if start else 0.0
             end = int(np.searchsorted(cum, base + cfg.max_combinations, side="right"))
             edges.append(max(end, start + 1))
-        parts = []
-        for ci in range(len(edges) - 1):
-            if cancel is not None and cancel.is_set():
-                raise InputError("association cancelled")
-            a, b = edges[ci], edges[ci + 1]
-            parts.append(self._chunk(a, b, per, xcov, ln_after, radius))
+        if cfg.unrelated_correction and ns >= 2:
+            for p in per:  # per source: the largest positional part of ln_u (bounds the correction tree)
+                p["max_pos_u"] = _seg_max(p["ln_u"] - p["ln_pi"], p["starts"], len(p["counts"]))
+
+        def done(ab):
             if progress:
-                progress("association: combinations", 0.1 + 0.8 * b / max(n_src, 1))
-        res = self._tables(xr, per, parts, cap_mass, n_src)
+                progress("association: combinations", 0.1 + 0.8 * ab[1] / max(n_src, 1))
+
+        parts = _ordered_map(lambda ab: self._chunk(ab[0], ab[1], per, xcov, ln_after, radius, cap_mass),
+                             list(zip(edges[:-1], edges[1:])), self._workers(), cancel=cancel, on_result=done)
+        res = self._tables(xr, per, parts, n_src)
         if progress:
             progress("association: done", 1.0)
         return res
@@ -497,29 +624,8 @@ class BayesianAssociator(Associator):
         nu_plus_sr = nu_plus * ARCSEC2_PER_SR
         nu_sr = nu * ARCSEC2_PER_SR
 
-        idx = np.nonzero(inside)[0]
-        src = src_all[idx]
-        dx, dy = _tangent_offsets(x_ra[src], x_dec[src], np.asarray(nb["ra"], float)[idx],
-                                  np.asarray(nb["dec"], float)[idx])
-        # proper motion to the X-ray epoch
-        if cfg.propagate_proper_motion and "pmra" in nb.colnames and "pmdec" in nb.colnames:
-            ep = nb.meta.get("epoch", SURVEYS[s].epoch if s in SURVEYS else None)
-            if "ref_epoch" in nb.colnames:
-                ep_arr = np.asarray(nb["ref_epoch"], float)[idx]
-            else:
-                ep_arr = np.full(len(idx), np.nan if ep is None else float(ep))
-            dt = x_epoch[src] - ep_arr
-            pmra = np.asarray(nb["pmra"], float)[idx]
-            pmdec = np.asarray(nb["pmdec"], float)[idx]
-            ok = np.isfinite(dt) & np.isfinite(pmra) & np.isfinite(pmdec)
-            dx = dx + np.where(ok, pmra * np.where(ok, dt, 0.0) / 1000.0, 0.0)
-            dy = dy + np.where(ok, pmdec * np.where(ok, dt, 0.0) / 1000.0, 0.0)
-            keep = dx**2 + dy**2 < radius**2
-            idx, src, dx, dy = idx[keep], src[keep], dx[keep], dy[keep]
-        sxx, sxy, syy = _covariances(nb, idx, cfg.ellipse_columns, cfg.systematic_arcsec.get(s, 0.0))
-
-        # magnitude priors and external ratios
-        ratio = np.ones(len(idx))
+        # magnitude priors and external ratios (learnt or read once, applied per block)
+        priors = []
         for (ps, band), prior in cfg.mag_priors.items():
             if ps != s:
                 continue
@@ -531,37 +637,85 @@ class BayesianAssociator(Associator):
                                             cfg.mag_radius_arcsec, n_src, bins=cfg.mag_bins)
                 else:
                     prior = read_mag_prior(prior)
-            ratio = ratio * prior(np.asarray(nb[band], float)[idx])
-        if s in cfg.ratio_columns:
-            col = cfg.ratio_columns[s]
-            if col not in nb.colnames:
-                raise InputError(f"ratio column {col!r} not in the {s} neighbourhood table")
-            rc = np.asarray(nb[col], float)[idx]
-            if np.any(~np.isfinite(rc) | (rc < 0)):
-                raise InputError(f"ratio column {col!r} of {s} must be finite and non-negative")
-            ratio = ratio * rc
-        with np.errstate(divide="ignore"):
-            ln_r = np.log(ratio)
-        ln_prior = math.log(c_j) - np.log(4.0 * math.pi * nu_plus_sr[src])
+            priors.append((band, prior))
+        ratio_col = cfg.ratio_columns.get(s)
+        if ratio_col is not None and ratio_col not in nb.colnames:
+            raise InputError(f"ratio column {ratio_col!r} not in the {s} neighbourhood table")
+        ln_prior_src = math.log(c_j) - np.log(4.0 * math.pi * nu_plus_sr)
         if cfg.prior_mode == "independent":
-            ln_prior = ln_prior - math.log1p(-c_j)
-        ln_pi = ln_prior + ln_r
-        det = sxx * syy - sxy**2
-        ln_u = LN_2K - 0.5 * np.log(det) + ln_pi  # bound on the factor this candidate can bring
+            ln_prior_src = ln_prior_src - math.log1p(-c_j)
+        pm = cfg.propagate_proper_motion and "pmra" in nb.colnames and "pmdec" in nb.colnames
+        ep = nb.meta.get("epoch", SURVEYS[s].epoch if s in SURVEYS else None)
+        nb_ra, nb_dec = np.asarray(nb["ra"], float), np.asarray(nb["dec"], float)
+        xc_src = _covariances(xr, slice(None), cfg.ellipse_columns, cfg.systematic_arcsec.get("xray", 0.0))
+
+        def block(idx):
+            """Per-candidate quantities of the neighbourhood rows ``idx`` (a cache-sized block)."""
+            src = src_all[idx]
+            dx, dy = _tangent_offsets(x_ra, x_dec, nb_ra[idx], nb_dec[idx], owner=src)
+            # proper motion to the X-ray epoch
+            if pm:
+                if "ref_epoch" in nb.colnames:
+                    ep_arr = np.asarray(nb["ref_epoch"], float)[idx]
+                else:
+                    ep_arr = np.full(len(idx), np.nan if ep is None else float(ep))
+                dt = x_epoch[src] - ep_arr
+                pmra = np.asarray(nb["pmra"], float)[idx]
+                pmdec = np.asarray(nb["pmdec"], float)[idx]
+                ok = np.isfinite(dt) & np.isfinite(pmra) & np.isfinite(pmdec)
+                dx = dx + np.where(ok, pmra * np.where(ok, dt, 0.0) / 1000.0, 0.0)
+                dy = dy + np.where(ok, pmdec * np.where(ok, dt, 0.0) / 1000.0, 0.0)
+                keep = dx**2 + dy**2 < radius**2
+                idx, src, dx, dy = idx[keep], src[keep], dx[keep], dy[keep]
+            sxx, sxy, syy = _covariances(nb, idx, cfg.ellipse_columns, cfg.systematic_arcsec.get(s, 0.0))
+            if priors or ratio_col is not None:
+                ratio = np.ones(len(idx))
+                for band, prior in priors:
+                    ratio = ratio * prior(np.asarray(nb[band], float)[idx])
+                if ratio_col is not None:
+                    rc = np.asarray(nb[ratio_col], float)[idx]
+                    if np.any(~np.isfinite(rc) | (rc < 0)):
+                        raise InputError(f"ratio column {ratio_col!r} of {s} must be finite and non-negative")
+                    ratio = ratio * rc
+                with np.errstate(divide="ignore"):
+                    ln_r = np.log(ratio)
+                ln_pi = ln_prior_src[src] + ln_r
+            else:  # log(1) = 0 exactly
+                ln_r = None
+                ln_pi = ln_prior_src[src]
+            det = sxx * syy if sxy_zero else sxx * syy - sxy**2  # (minus 0.0 changes nothing)
+            ln_u = LN_2K - 0.5 * np.log(det) + ln_pi  # bound on the factor this candidate can bring
+            if cfg.max_candidates is None:
+                ln_o2 = ln_u[:0]
+            else:  # two-way odds, to rank the candidates
+                cxx, cxy, cyy = xc_src[0][src] + sxx, xc_src[1][src] + sxy, xc_src[2][src] + syy
+                cdet = cxx * cyy - cxy**2
+                ln_o2 = (LN_2K - 0.5 * np.log(cdet) - 0.5 * (cyy * dx**2 - 2 * cxy * dx * dy + cxx * dy**2) / cdet
+                         + ln_pi)
+            if sxy_zero:  # circular: sxy is zero and syy is sxx (see _covariances), neither is stored
+                sxy = syy = None
+            return idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u, ln_o2
+
+        # without ellipse columns sxy is zero, without ratios ln_r is: neither is stored (None)
+        sxy_zero = not all(c in nb.colnames for c in cfg.ellipse_columns)
+        idx_all = np.nonzero(inside)[0]
+        blocks = _ordered_map(block, [idx_all[k:k + _BLOCK] for k in range(0, max(len(idx_all), 1), _BLOCK)],
+                              self._workers())
+        idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u, ln_o2 = (
+            None if parts[0] is None else np.concatenate(parts) if len(blocks) > 1 else parts[0]
+            for parts in zip(*blocks))
 
         # sort by source (then by two-way odds, best first), apply max_candidates
-        xc = _covariances(xr, src, cfg.ellipse_columns, cfg.systematic_arcsec.get("xray", 0.0))
-        cxx, cxy, cyy = xc[0] + sxx, xc[1] + sxy, xc[2] + syy
-        cdet = cxx * cyy - cxy**2
-        ln_o2 = LN_2K - 0.5 * np.log(cdet) - 0.5 * (cyy * dx**2 - 2 * cxy * dx * dy + cxx * dy**2) / cdet + ln_pi
         if cfg.max_candidates is not None:
             key = np.lexsort((-ln_o2, src))
         elif np.all(src[1:] >= src[:-1]):
             key = slice(None)
         else:
             key = np.argsort(src, kind="stable")
-        idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u, ln_o2 = (
-            a[key] for a in (idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u, ln_o2))
+        if not (isinstance(key, slice) and key == slice(None)):
+            idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u = (
+                None if a is None else a[key] for a in (idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u))
+            ln_o2 = ln_o2[key] if len(ln_o2) else ln_o2
         counts = np.bincount(src, minlength=n_src)
         cap_odds = np.zeros(n_src)
         if cfg.max_candidates is not None:
@@ -569,100 +723,154 @@ class BayesianAssociator(Associator):
             keep = rank < cfg.max_candidates
             np.add.at(cap_odds, src[~keep], np.exp(np.minimum(ln_o2[~keep], 700.0)))
             idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u = (
-                a[keep] for a in (idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u))
+                None if a is None else a[keep] for a in (idx, src, dx, dy, sxx, sxy, syy, ln_pi, ln_r, ln_u))
             counts = np.bincount(src, minlength=n_src)
-        u_sum = np.zeros(n_src)
-        np.add.at(u_sum, src, np.exp(np.minimum(ln_u, 700.0)))
-        ln_pos_u = ln_u - ln_pi  # positional part only (for the correction's bound)
-        return dict(name=s, nb=nb, src=src, row=idx, dx=dx, dy=dy, sxx=sxx, sxy=sxy, syy=syy, ln_pi=ln_pi,
-                    ln_r=ln_r, counts=counts, starts=_group_starts(counts), u_sum=u_sum, cap_odds=cap_odds,
+        # (bincount adds in row order, as np.add.at does: the same sums, faster)
+        u = np.minimum(ln_u, 700.0)
+        u_sum = np.bincount(src, weights=np.exp(u, out=u), minlength=n_src).astype(float)
+        del u
+        n_c = len(src)
+        return dict(name=s, nb=nb, src=src, row=idx, circular=sxy is None or not sxy.any(), dx=dx, dy=dy, sxx=sxx,
+                    sxy=_zeros(n_c) if sxy is None else sxy, syy=sxx if syy is None else syy, ln_pi=ln_pi,
+                    ln_r=_zeros(n_c) if ln_r is None else ln_r, ln_u=ln_u, counts=counts,
+                    starts=_group_starts(counts), u_sum=u_sum, cap_odds=cap_odds,
                     ln_nu=np.log(4 * math.pi * np.maximum(nu_sr, 1e-300)), ln_nu_plus=np.log(4 * math.pi * nu_plus_sr),
-                    ln_pos_u=ln_pos_u, c=c_j, n_all=np.bincount(src_all[inside], minlength=n_src))
+                    c=c_j, n_all=np.bincount(src_all if len(idx_all) == len(src_all) else src_all[inside],
+                                             minlength=n_src))
 
     # ------------------------------------------------------------------------------
-    def _grow(self, nodes: _Nodes, p, j, radius, per, ln_thresh, ln_after_j, pruned, a, *, positional_only=False):
-        """Add survey ``j``'s choices ("none" or one candidate) to every node; return the children."""
+    def _grow(self, nodes: _Nodes, p, j, radius, per, ln_thresh, ln_after_j, pruned, a, *, positional_only=False,
+              last=False):
+        """Add survey ``j``'s choices ("none" or one candidate) to every node; return the children.
+
+        Children stay grouped by parent (the "none" child first, then the kept
+        candidates in order).  With ``last`` the children's means and
+        covariances are not computed (no survey follows).
+        """
         cfg = self.config
+        n_par = len(nodes.src)
         kc = p["counts"][nodes.src]
-        nchild = 1 + kc
-        total = int(nchild.sum())
-        par = np.repeat(np.arange(len(nodes.src)), nchild)
-        off = np.arange(total) - np.repeat(np.cumsum(nchild) - nchild, nchild)
-        is_c = off > 0
-        pc = par[is_c]
-        cc = p["starts"][nodes.src[pc]] + off[is_c] - 1
-        ok = np.ones(len(pc), bool)
+        n_c = int(kc.sum())
+        pc = np.repeat(np.arange(n_par), kc)  # parent of each candidate child
+
+        def up(v):  # a parent's value for each of its candidate children
+            return np.repeat(v, kc)
+
+        first = p["starts"][nodes.src]
+        if n_par and np.array_equal(nodes.src, np.arange(nodes.src[0], nodes.src[0] + n_par)):
+            # one node per source (the roots): the children are a contiguous run of candidates
+            cc = slice(int(first[0]), int(first[0]) + n_c)
+        else:
+            cc = up(first - (np.cumsum(kc) - kc)) + np.arange(n_c)
+
+        ok = None
         cdx, cdy = p["dx"][cc], p["dy"][cc]
-        if cfg.pairwise_radius:
+        if cfg.pairwise_radius and len(p["dx"]):
             r2 = radius**2
             for l, ch in enumerate(nodes.choice):
-                prev = ch[pc]
-                has = prev >= 0
                 q = per[l]
-                pv = np.where(has, prev, 0)
                 if len(q["dx"]) == 0:
                     continue
+                prev = up(ch)
+                has = prev >= 0
+                pv = np.where(has, prev, 0)
                 d2 = (q["dx"][pv] - cdx) ** 2 + (q["dy"][pv] - cdy) ** 2
-                ok &= ~has | (d2 < r2)
-        empty = nodes.nmem[pc] == 0
+                far = has & (d2 >= r2)
+                ok = ~far if ok is None else ok & ~far
+        empty = up(nodes.nmem == 0)
+        any_empty = bool(empty.any())
         # two-way factor between the current mean (covariance P) and the candidate
-        pxx, pxy, pyy = nodes.pxx[pc], nodes.pxy[pc], nodes.pyy[pc]
-        sxx, sxy, syy = p["sxx"][cc], p["sxy"][cc], p["syy"][cc]
-        cxx, cxy, cyy = pxx + sxx, pxy + sxy, pyy + syy
-        det = cxx * cyy - cxy**2
-        ddx, ddy = cdx - nodes.mx[pc], cdy - nodes.my[pc]
-        delta = (cyy * ddx**2 - 2 * cxy * ddx * ddy + cxx * ddy**2) / det
+        pxx, pxy, pyy = up(nodes.pxx), up(nodes.pxy), up(nodes.pyy)
+        sxx, syy = p["sxx"][cc], p["syy"][cc]
+        circ = p["circular"] and not nodes.pxy.any()
+        cxx, cyy = pxx + sxx, pyy + syy
+        ddx, ddy = cdx - up(nodes.mx), cdy - up(nodes.my)
+        if circ:  # exact zeros dropped: the same numbers as the general expressions
+            cxy = None
+            det = cxx * cyy
+            delta = (cyy * ddx**2 + cxx * ddy**2) / det
+        else:
+            sxy = p["sxy"][cc]
+            cxy = pxy + sxy
+            det = cxx * cyy - cxy**2
+            delta = (cyy * ddx**2 - 2 * cxy * ddx * ddy + cxx * ddy**2) / det
         ln_f = LN_2K - 0.5 * np.log(det) - 0.5 * delta
-        lnf_pos = np.where(empty, 0.0, ln_f)
+        lnf_pos = np.where(empty, 0.0, ln_f) if any_empty else ln_f
+        src_c = up(nodes.src)
         if positional_only:
             # unrelated-correction tree: first member has factor nu/nu+, later ones F / (4 pi nu+)
-            ln_f = np.where(empty, p["ln_nu"][nodes.src[pc]] - p["ln_nu_plus"][nodes.src[pc]],
-                            ln_f - p["ln_nu_plus"][nodes.src[pc]])
-            new_o = nodes.ln_o[pc] + ln_f
-            keep = ok & (empty | (new_o + ln_after_j[nodes.src[pc]] > 0.0))
+            ln_f = np.where(empty, p["ln_nu"][src_c] - p["ln_nu_plus"][src_c], ln_f - p["ln_nu_plus"][src_c])
+            new_o = up(nodes.ln_o) + ln_f
+            keep = empty | (new_o + ln_after_j[src_c] > 0.0)
+            if ok is not None:
+                keep &= ok
         else:
             ln_fo = ln_f + p["ln_pi"][cc]
-            drop = ok & (ln_fo < ln_thresh)
-            new_o = nodes.ln_o[pc] + ln_fo
+            new_o = up(nodes.ln_o) + ln_fo
+            drop = ln_fo < ln_thresh
+            if ok is not None:
+                drop &= ok
             if drop.any():
-                np.add.at(pruned, nodes.src[pc[drop]] - a,
-                          np.exp(np.minimum(new_o[drop] + ln_after_j[nodes.src[pc[drop]]], 700.0)))
-            keep = ok & ~drop
-        # Kalman update of the mean and its covariance: G = P C^-1, P' = P - G P, m' = m + G d
-        ixx, ixy, iyy = cyy / det, -cxy / det, cxx / det
-        gxx = pxx * ixx + pxy * ixy
-        gxy = pxx * ixy + pxy * iyy
-        gyx = pxy * ixx + pyy * ixy
-        gyy = pxy * ixy + pyy * iyy
-        npxx = np.where(empty, sxx, pxx - (gxx * pxx + gxy * pxy))
-        npxy = np.where(empty, sxy, pxy - (gxx * pxy + gxy * pyy))
-        npyy = np.where(empty, syy, pyy - (gyx * pxy + gyy * pyy))
-        nmx = np.where(empty, cdx, nodes.mx[pc] + gxx * ddx + gxy * ddy)
-        nmy = np.where(empty, cdy, nodes.my[pc] + gyx * ddx + gyy * ddy)
+                w = np.exp(np.minimum(new_o[drop] + ln_after_j[src_c[drop]], 700.0))
+                if j == 0:  # pruned is still zero: bincount gives np.add.at's sums, faster
+                    pruned += np.bincount(src_c[drop] - a, weights=w, minlength=len(pruned))
+                else:
+                    np.add.at(pruned, src_c[drop] - a, w)
+            keep = ~drop if ok is None else ok & ~drop
 
-        none_par = par[~is_c]
+        # where the children go: parent q's "none" child, then its kept candidates
         kp = pc[keep]
+        n_keep = len(kp)
+        nk = np.bincount(kp, minlength=n_par)
+        none_dest = np.arange(n_par) + (np.cumsum(nk) - nk)
+        cand_dest = np.arange(n_keep) + kp + 1
+        total = n_par + n_keep
+
+        def merge(none_vals, cand_vals):
+            o = np.empty(total, np.result_type(none_vals, cand_vals))
+            o[none_dest] = none_vals
+            o[cand_dest] = cand_vals
+            return o
+
         out = _Nodes()
-        # children: "none" ones first in each parent's block is not needed; keep source order
-        # by merging with a stable sort on parent index
-        order = np.argsort(np.concatenate([none_par, kp]), kind="stable")
-
-        def cat(none_vals, cand_vals):
-            return np.concatenate([none_vals, cand_vals])[order]
-
-        out.src = cat(nodes.src[none_par], nodes.src[kp])
-        out.pxx = cat(nodes.pxx[none_par], npxx[keep])
-        out.pxy = cat(nodes.pxy[none_par], npxy[keep])
-        out.pyy = cat(nodes.pyy[none_par], npyy[keep])
-        out.mx = cat(nodes.mx[none_par], nmx[keep])
-        out.my = cat(nodes.my[none_par], nmy[keep])
-        out.ln_b = cat(nodes.ln_b[none_par], nodes.ln_b[kp] + lnf_pos[keep])
-        out.ln_o = cat(nodes.ln_o[none_par], new_o[keep])
-        out.ln_r = cat(nodes.ln_r[none_par], nodes.ln_r[kp] + p["ln_r"][cc[keep]])
-        out.mask = cat(nodes.mask[none_par], nodes.mask[kp] | (1 << j))
-        out.nmem = cat(nodes.nmem[none_par], nodes.nmem[kp] + 1)
-        out.choice = [cat(ch[none_par], ch[kp]) for ch in nodes.choice] + [
-            cat(np.full(len(none_par), -1, np.int64), cc[keep].astype(np.int64))]
+        out.src = merge(nodes.src, nodes.src[kp])
+        out.ln_b = merge(nodes.ln_b, nodes.ln_b[kp] + lnf_pos[keep])
+        # after the last survey the main tree needs neither odds nor member counts (the correction tree does)
+        final = last and not positional_only
+        out.ln_o = None if final else merge(nodes.ln_o, new_o[keep])
+        no_ratio = p["ln_r"].strides == (0,)  # all zero (see _zeros)
+        out.ln_r = merge(nodes.ln_r, nodes.ln_r[kp] if no_ratio else nodes.ln_r[kp] + p["ln_r"][cc][keep])
+        out.mask = merge(nodes.mask, nodes.mask[kp] | (1 << j))
+        out.nmem = None if final else merge(nodes.nmem, nodes.nmem[kp] + 1)
+        cand = np.flatnonzero(keep) + cc.start if isinstance(cc, slice) else cc[keep]
+        out.choice = [merge(ch, ch[kp]) for ch in nodes.choice] + [merge(np.full(n_par, -1, np.int64), cand)]
+        if last:
+            out.pxx = out.pxy = out.pyy = out.mx = out.my = None
+            return out
+        # Kalman update of the mean and its covariance: G = P C^-1, P' = P - G P, m' = m + G d
+        if circ:
+            gxx, gyy = pxx * (cyy / det), pyy * (cxx / det)
+            npxx = np.where(empty, sxx, pxx - gxx * pxx)
+            npyy = np.where(empty, syy, pyy - gyy * pyy)
+            npxy = np.zeros(len(npxx))
+            nmx = np.where(empty, cdx, up(nodes.mx) + gxx * ddx)
+            nmy = np.where(empty, cdy, up(nodes.my) + gyy * ddy)
+        else:
+            ixx, ixy, iyy = cyy / det, -cxy / det, cxx / det
+            gxx = pxx * ixx + pxy * ixy
+            gxy = pxx * ixy + pxy * iyy
+            gyx = pxy * ixx + pyy * ixy
+            gyy = pxy * ixy + pyy * iyy
+            npxx = np.where(empty, sxx, pxx - (gxx * pxx + gxy * pxy))
+            npxy = np.where(empty, sxy, pxy - (gxx * pxy + gxy * pyy))
+            npyy = np.where(empty, syy, pyy - (gyx * pxy + gyy * pyy))
+            nmx = np.where(empty, cdx, up(nodes.mx) + gxx * ddx + gxy * ddy)
+            nmy = np.where(empty, cdy, up(nodes.my) + gyx * ddx + gyy * ddy)
+        out.pxx = merge(nodes.pxx, npxx[keep])
+        out.pxy = merge(nodes.pxy, npxy[keep])
+        out.pyy = merge(nodes.pyy, npyy[keep])
+        out.mx = merge(nodes.mx, nmx[keep])
+        out.my = merge(nodes.my, nmy[keep])
         return out
 
     @staticmethod
@@ -685,7 +893,7 @@ class BayesianAssociator(Associator):
         r.choice = []
         return r
 
-    def _chunk(self, a, b, per, xcov, ln_after, radius):
+    def _chunk(self, a, b, per, xcov, ln_after, radius, cap_mass):
         cfg = self.config
         n = b - a
         ns = len(per)
@@ -695,7 +903,7 @@ class BayesianAssociator(Associator):
         pruned = np.zeros(n)
         nodes = self._root(a, b, xcov)
         for j, p in enumerate(per):
-            nodes = self._grow(nodes, p, j, radius, per, ln_thresh, ln_after[j + 1], pruned, a)
+            nodes = self._grow(nodes, p, j, radius, per, ln_thresh, ln_after[j + 1], pruned, a, last=j == ns - 1)
 
         # NWAY's correction for combinations leaving out two or more surveys
         corr = np.zeros(len(nodes.src))
@@ -709,8 +917,9 @@ class BayesianAssociator(Associator):
             corr = np.where(nmiss >= 2, best[nodes.src - a, missing], 0.0)
         if cfg.ellipse == "nway":
             nodes.ln_b = self._nway_ellipse_ln_b(nodes, per, xcov)
-        return dict(src=nodes.src, ln_b=nodes.ln_b, ln_r=nodes.ln_r, mask=nodes.mask, nmem=nodes.nmem,
-                    choice=nodes.choice, corr=corr, pruned=pruned * np.exp(max_corr), a=a, b=b)
+        return self._score(per, dict(src=nodes.src, ln_b=nodes.ln_b, ln_r=nodes.ln_r, mask=nodes.mask,
+                                     choice=nodes.choice, corr=corr, pruned=pruned * np.exp(max_corr), a=a, b=b),
+                           cap_mass)
 
     def _unrelated(self, a, b, per, radius):
         """Per source and subset A of surveys: max(0, max over candidate tuples of A of log posterior)."""
@@ -721,7 +930,7 @@ class BayesianAssociator(Associator):
         later = np.zeros((ns + 1, b - a + 0))
         for j in range(ns - 1, -1, -1):
             p = per[j]
-            mx_u = _seg_max(p["ln_pos_u"], p["starts"], len(p["counts"]))[a:b] - p["ln_nu_plus"][a:b]
+            mx_u = p["max_pos_u"][a:b] - p["ln_nu_plus"][a:b]
             later[j] = later[j + 1] + np.maximum(mx_u, 0.0)
         nodes = r
         dummy = np.zeros(n)
@@ -729,7 +938,8 @@ class BayesianAssociator(Associator):
             lj = np.zeros(len(per[0]["counts"]))
             # NWAY's elliptical approximation is not bounded by the exact factors: no pruning then
             lj[a:b] = np.inf if self.config.ellipse == "nway" else later[j + 1]
-            nodes = self._grow(nodes, p, j, radius, per, -np.inf, lj, dummy, a, positional_only=True)
+            nodes = self._grow(nodes, p, j, radius, per, -np.inf, lj, dummy, a, positional_only=True,
+                               last=j == ns - 1)
         best = np.zeros((n, 1 << ns))
         sel = nodes.nmem >= 2
         if sel.any():
@@ -799,81 +1009,133 @@ class BayesianAssociator(Associator):
         return np.where(nmem > 1, ln_b, 0.0)
 
     # ------------------------------------------------------------------------------
-    def _tables(self, xr, per, parts, cap_mass, n_src):
+    def _score(self, per, q, cap_mass):
+        """Probabilities of one chunk's combinations (its sources are complete in it), compacted.
+
+        Returns the combinations with a counterpart (the output rows) and the
+        per-source summaries of sources ``a:b``.
+        """
         cfg = self.config
-        ns = len(per)
-        src = np.concatenate([q["src"] for q in parts]) if parts else np.zeros(0, np.int64)
-        ln_b = np.concatenate([q["ln_b"] for q in parts]) if parts else np.zeros(0)
-        ln_r = np.concatenate([q["ln_r"] for q in parts]) if parts else np.zeros(0)
-        mask = np.concatenate([q["mask"] for q in parts]) if parts else np.zeros(0, np.int64)
-        corr = np.concatenate([q["corr"] for q in parts]) if parts else np.zeros(0)
-        choice = [np.concatenate([q["choice"][j] for q in parts]) for j in range(ns)]
-        pruned = np.concatenate([q["pruned"] for q in parts]) if parts else np.zeros(0)
+        a, b = q["a"], q["b"]
+        n = b - a
+        src, ln_b, ln_r, mask = q["src"], q["ln_b"], q["ln_r"], q["mask"]
+        loc = src - a
         none = mask == 0
 
-        # prior of each combination (as NWAY's 'prior' column) and its odds against 'no counterpart'
-        ln_prior = np.zeros(len(src))
-        ln_podds = np.zeros(len(src))
+        # prior of each combination (as NWAY's 'prior' column) and its odds against 'no counterpart':
+        # they depend on the source and the surveys present only, so they are tabulated per (source, mask)
+        n_mask = 1 << len(per)
+        masks = np.arange(n_mask)
+        t_prior = np.zeros((n, n_mask))
+        t_podds = np.zeros((n, n_mask))
         for j, p in enumerate(per):
-            has = (mask >> j) & 1 == 1
-            lp = math.log(p["c"]) - p["ln_nu_plus"][src]
-            ln_prior += np.where(has, lp, math.log1p(-p["c"]) if cfg.prior_mode == "independent" else 0.0)
-            ln_podds += np.where(has, lp - (math.log1p(-p["c"]) if cfg.prior_mode == "independent" else 0.0), 0.0)
-        ln_bc = ln_b + corr  # corrected positional evidence
+            has = ((masks >> j) & 1 == 1)[None, :]
+            lp = (math.log(p["c"]) - p["ln_nu_plus"][a:b])[:, None]
+            ln_1mc = math.log1p(-p["c"]) if cfg.prior_mode == "independent" else 0.0
+            t_prior += np.where(has, lp, ln_1mc)
+            t_podds += np.where(has, lp - ln_1mc, 0.0)
+        flat = loc * n_mask + mask
+        ln_prior = t_prior.ravel()[flat]
+        ln_podds = t_podds.ravel()[flat]
+        ln_bc = ln_b + q["corr"]  # corrected positional evidence
         ln_odds = ln_bc + ln_podds + ln_r
 
-        starts = np.searchsorted(src, np.arange(n_src))
-        mx = _seg_max(ln_odds, starts, n_src)
+        starts = np.searchsorted(loc, np.arange(n))
+        mx = _seg_max(ln_odds, starts, n)
         mx = np.where(np.isfinite(mx), mx, 0.0)
-        e = np.exp(ln_odds - mx[src])
-        tot = _seg_sum(e, starts, n_src)
-        some = _seg_sum(np.where(none, 0.0, e), starts, n_src)  # summed directly: no cancellation
+        e = np.exp(ln_odds - mx[loc])
+        tot = _seg_sum(e, starts, n)
+        some = _seg_sum(np.where(none, 0.0, e), starts, n)  # summed directly: no cancellation
         with np.errstate(invalid="ignore", divide="ignore"):
             p_any = np.clip(np.where(tot > 0, some / tot, 0.0), 0.0, 1.0)
-            p_i = np.clip(np.where(none | (some[src] <= 0), 0.0, e / some[src]), 0.0, 1.0)
-        prior = np.exp(ln_prior)
+            some_c = some[loc]
+            p_i = np.clip(np.where(none | (some_c <= 0), 0.0, e / some_c), 0.0, 1.0)
+        prior = np.exp(t_prior).ravel()[flat]
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             dist_post = 1.0 / (1.0 + (1.0 - prior) * np.exp(-(ln_bc + ln_prior)))
-            p_single = 1.0 / (1.0 + (1.0 - prior) * np.exp(-(ln_bc + ln_r + ln_prior)))
-        dist_post = np.clip(np.nan_to_num(dist_post), 0.0, 1.0)
-        p_single = np.clip(np.nan_to_num(p_single), 0.0, 1.0)
+            dist_post = np.clip(np.nan_to_num(dist_post), 0.0, 1.0)
+            if ln_r.any():
+                p_single = 1.0 / (1.0 + (1.0 - prior) * np.exp(-(ln_bc + ln_r + ln_prior)))
+                p_single = np.clip(np.nan_to_num(p_single), 0.0, 1.0)
+            else:  # no magnitude priors or ratios: the same numbers
+                p_single = dist_post.copy()
 
         # flags: 1 for the best (ties included), 2 for p_i > prob_ratio_secondary * best
-        best_p = _seg_max(np.where(none, -1.0, p_i), starts, n_src)
-        bp = best_p[src]
+        score = np.where(none, -1.0, p_i)
+        best_p = _seg_max(score, starts, n)
+        bp = best_p[loc]
         match_flag = np.where(none | (bp <= 0), 0, np.where(p_i == bp, 1,
                               np.where(p_i > cfg.prob_ratio_secondary * bp, 2, 0))).astype(np.int16)
-        # the single best combination per source
-        order = np.lexsort((-np.where(none, -1.0, p_i), src))
-        first = np.ones(len(order), bool)
-        first[1:] = src[order][1:] != src[order][:-1]
-        best = order[first]
-        best_idx = np.full(n_src, -1)
-        has_best = ~none[best] & (p_i[best] > 0)
-        best_idx[src[best][has_best]] = best[has_best]
+        # the single best combination per source: the first one reaching the best p_i
+        top = np.flatnonzero((score == bp) & (bp > 0))
+        top = top[np.concatenate([[True], loc[top][1:] != loc[top][:-1]])] if len(top) else top
+        best_idx = np.full(n, -1)
+        best_idx[loc[top]] = top
+        has_best = best_idx >= 0
+        bi = np.maximum(best_idx, 0)
+
+        retained = tot * np.exp(mx)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pm = (q["pruned"] + cap_mass[a:b]) / retained
+        keep = ~none
+        out = {"n_rows": np.bincount(loc[keep], minlength=n)}
+        for j, p in enumerate(per):
+            nb_rows = _nb_rows(p, q["choice"][j][keep])
+            out[f"nid_{p['name']}"] = nb_rows  # turned into ids once, at the end
+            out[f"sep_{p['name']}"] = self._nb_column(p, nb_rows, "sep", np.nan)
+            out[f"row_{p['name']}"] = nb_rows
+        out["ncat"] = (1 + np.array([bin(m).count("1") for m in range(1 << len(per))])[mask[keep]]).astype(np.int16)
+        out["dist_bayesfactor"] = ln_b[keep] / math.log(10.0)
+        out["dist_bayesfactor_corrected"] = ln_bc[keep] / math.log(10.0)
+        for name, v in (("prior", prior), ("dist_post", dist_post), ("p_single", p_single), ("p_i", p_i),
+                        ("match_flag", match_flag)):
+            out[name] = v[keep]
+        # per source
+        out["s_p_any"] = p_any
+        out["s_p_i"] = np.where(has_best, p_i[bi] if len(p_i) else 0.0, 0.0)
+        out["s_match_flag"] = has_best.astype(np.int16)
+        out["s_pruned_mass"] = np.nan_to_num(pm, nan=0.0, posinf=1.0)
+        for j, p in enumerate(per):
+            out[f"s_row_{p['name']}"] = _nb_rows(p, np.where(has_best, q["choice"][j][bi] if len(src) else -1, -1))
+        return out
+
+    @staticmethod
+    def _nb_column(p, rows, name, fill):
+        """Column ``name`` of survey ``p``'s neighbourhood at ``rows``, ``fill`` where ``rows < 0``."""
+        vals = np.asarray(p["nb"][name], float) if isinstance(fill, float) else np.asarray(p["nb"][name])
+        if not len(vals):
+            return np.full(len(rows), fill)
+        present = rows >= 0
+        all_present = bool(present.all())
+        out = vals[rows if all_present else np.maximum(rows, 0)]
+        if np.where(True, vals[:0], fill).dtype != vals.dtype:  # e.g. bytes ids with "" for none: str
+            return np.where(present, out, fill)
+        if all_present:
+            return out
+        out[~present] = fill
+        return out
+
+    def _tables(self, xr, per, parts, n_src):
+        def cat(key, dtype):
+            """The chunks' ``key`` arrays end to end (each chunk's copy is released as it goes)."""
+            if not parts:
+                return np.zeros(0, dtype)
+            pieces = [q.pop(key) for q in parts]
+            return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
 
         xids = np.asarray(xr["xid"])
-        keep = ~none
-        ctab = Table()
-        ctab["xid"] = xids[src[keep]]
-        for j, p in enumerate(per):
-            rows = choice[j][keep]
-            present = rows >= 0
-            nb_rows = np.where(present, p["row"][np.maximum(rows, 0)] if len(p["row"]) else -1, -1)
-            nids = np.asarray(p["nb"]["nid"])
-            ctab[f"nid_{p['name']}"] = np.where(present, nids[np.maximum(nb_rows, 0)] if len(nids) else "", "")
-            seps = np.asarray(p["nb"]["sep"], float)
-            ctab[f"sep_{p['name']}"] = np.where(present, seps[np.maximum(nb_rows, 0)] if len(seps) else np.nan,
-                                                np.nan)
-            ctab[f"row_{p['name']}"] = nb_rows
-        ctab["ncat"] = (1 + np.array([bin(m).count("1") for m in range(1 << ns)])[mask[keep]]).astype(np.int16)
-        ctab["dist_bayesfactor"] = ln_b[keep] / math.log(10.0)
-        ctab["dist_bayesfactor_corrected"] = ln_bc[keep] / math.log(10.0)
-        ctab["prior"] = prior[keep]
-        ctab["dist_post"] = dist_post[keep]
-        ctab["p_single"] = p_single[keep]
-        ctab["p_i"] = p_i[keep]
-        ctab["match_flag"] = match_flag[keep]
+        # rows are grouped by source in source order: repeating each id is cheaper than gathering
+        ccols = {"xid": np.repeat(xids, cat("n_rows", np.int64)) if parts else xids[:0]}
+        for p in per:
+            name = p["name"]
+            ccols[f"nid_{name}"] = self._nb_column(p, cat(f"nid_{name}", np.int64), "nid", "")
+            ccols[f"sep_{name}"] = cat(f"sep_{name}", float)
+            ccols[f"row_{name}"] = cat(f"row_{name}", np.int64)
+        ccols["ncat"] = cat("ncat", np.int16)
+        for k in ("dist_bayesfactor", "dist_bayesfactor_corrected", "prior", "dist_post", "p_single", "p_i"):
+            ccols[k] = cat(k, float)
+        ccols["match_flag"] = cat("match_flag", np.int16)
+        ctab = Table(ccols, copy=False)
         ctab["dist_bayesfactor"].description = "log10 positional Bayes factor (Budavari & Szalay 2008)"
         ctab["dist_bayesfactor_corrected"].description = "log10 Bayes factor with NWAY's multi-catalogue correction"
         ctab["prior"].description = "Prior probability of this combination"
@@ -881,21 +1143,15 @@ class BayesianAssociator(Associator):
         ctab["p_single"].description = "Posterior with magnitude priors against 'unrelated'"
         ctab["p_i"].description = "Probability of this combination given the source has a counterpart"
 
-        stab = Table()
-        stab["xid"] = xids
-        stab["p_any"] = p_any
-        stab["p_i"] = np.where(best_idx >= 0, p_i[np.maximum(best_idx, 0)] if len(p_i) else 0.0, 0.0)
-        stab["match_flag"] = (best_idx >= 0).astype(np.int16)
-        stab["n_candidates"] = np.sum([p["n_all"] for p in per], axis=0).astype(int) if per else np.zeros(n_src, int)
-        retained = tot * np.exp(mx)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            pm = (pruned + cap_mass) / retained
-        stab["pruned_mass"] = np.nan_to_num(pm, nan=0.0, posinf=1.0)
+        scols = {"xid": xids.copy(), "p_any": cat("s_p_any", float), "p_i": cat("s_p_i", float),
+                 "match_flag": cat("s_match_flag", np.int16)}
+        scols["n_candidates"] = (np.sum([p["n_all"] for p in per], axis=0).astype(int) if per
+                                 else np.zeros(n_src, int))
+        scols["pruned_mass"] = cat("s_pruned_mass", float)
+        for p in per:
+            nb_rows = cat(f"s_row_{p['name']}", np.int64)
+            scols[f"nid_{p['name']}"] = self._nb_column(p, nb_rows, "nid", "")
+            scols[f"row_{p['name']}"] = nb_rows
+        stab = Table(scols, copy=False)
         stab["pruned_mass"].description = "Upper bound on the probability mass left out by pruning"
-        for j, p in enumerate(per):
-            rows = np.where(best_idx >= 0, choice[j][np.maximum(best_idx, 0)] if len(src) else -1, -1)
-            nb_rows = np.where(rows >= 0, p["row"][np.maximum(rows, 0)] if len(p["row"]) else -1, -1)
-            nids = np.asarray(p["nb"]["nid"])
-            stab[f"nid_{p['name']}"] = np.where(nb_rows >= 0, nids[np.maximum(nb_rows, 0)] if len(nids) else "", "")
-            stab[f"row_{p['name']}"] = nb_rows
         return AssociationResult(ctab, stab, tuple(p["name"] for p in per))

@@ -13,7 +13,6 @@ from typing import Callable, Sequence
 
 import numpy as np
 from astropy.table import Table
-from scipy.spatial import cKDTree
 
 from ..errors import InputError, MissingColumnError
 from ..io import as_float
@@ -91,25 +90,62 @@ def cone_join(xray: Table, catalogue: Table, radius_arcsec: float) -> Table:
     """All (X-ray source, catalogue source) pairs closer than ``radius_arcsec``.
 
     ``catalogue`` must be standardised (:func:`standardise_catalogue`).  The
-    result has one row per pair, ordered by X-ray source then separation.
+    result has one row per pair, ordered by X-ray source then separation (then
+    catalogue row).  Pairs are found with numpy alone: the catalogue is sorted
+    into declination zones one radius high, each source searches the right
+    ascension window of its cone in the (at most three) zones it touches, and
+    the chord distance decides.
     """
     if not radius_arcsec > 0:
         raise InputError("search radius must be positive (arcsec)")
-    vx = unit_vectors(np.asarray(xray["ra"], float), np.asarray(xray["dec"], float))
-    vc = unit_vectors(np.asarray(catalogue["ra"], float), np.asarray(catalogue["dec"], float))
-    chord = 2.0 * np.sin(np.radians(radius_arcsec / 3600.0) / 2.0)
-    if len(vc) == 0:
-        ix = np.zeros(0, int)
-        ic = np.zeros(0, int)
-    else:
-        tree = cKDTree(vc)
-        hits = tree.query_ball_point(vx, chord)
-        lens = np.fromiter((len(h) for h in hits), dtype=int, count=len(hits))
-        ix = np.repeat(np.arange(len(vx)), lens)
-        ic = np.fromiter((j for h in hits for j in h), dtype=int, count=int(lens.sum()))
-    d = np.linalg.norm(vx[ix] - vc[ic], axis=1)
+    ra_x, dec_x = np.asarray(xray["ra"], float), np.asarray(xray["dec"], float)
+    ra_c, dec_c = np.asarray(catalogue["ra"], float), np.asarray(catalogue["dec"], float)
+    vx = unit_vectors(ra_x, dec_x)
+    r_deg = radius_arcsec / 3600.0
+    chord = 2.0 * np.sin(np.radians(r_deg) / 2.0)
+    ix = np.zeros(0, np.int64)
+    ic = np.zeros(0, np.int64)
+    vc = np.zeros((0, 3))
+    if len(ra_c) and len(ra_x):
+        # catalogue sorted by (zone, ra) with key zone * 720 + ra: the gap of 360 between zones keeps
+        # rounding from moving a source into another zone; windows are padded, the chord test is exact
+        h = r_deg
+        pad = 1e-7 * r_deg + 1e-9
+        n_zones = int(np.floor(180.0 / h)) + 1
+        key = np.clip(np.floor((dec_c + 90.0) / h), 0, n_zones - 1) * 720.0 + np.mod(ra_c, 360.0)
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        a_x = np.mod(ra_x, 360.0)
+        cosd = np.cos(np.radians(np.minimum(np.abs(dec_x) + r_deg, 90.0)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            half = np.degrees(np.arcsin(np.minimum(np.sin(np.radians(r_deg)) / cosd, 1.0))) * (1 + 1e-7) + pad
+        full = (np.abs(dec_x) + r_deg + pad >= 90.0) | ~(half < 180.0 - 2 * pad)
+        lo_a, hi_a = a_x - half, a_x + half
+        # at most two disjoint right-ascension intervals per source: the window, and its wrap past 0 or 360
+        iv = [(np.where(full, -pad, np.maximum(lo_a, -pad)),
+               np.where(full, 360.0 + pad, np.minimum(hi_a, 360.0 + pad)), np.ones(len(a_x), bool)),
+              (np.where(lo_a < 0, lo_a + 360.0, -pad), np.where(lo_a < 0, 360.0 + pad, hi_a - 360.0),
+               ~full & ((lo_a < 0) | (hi_a > 360.0)))]
+        z_lo = np.clip(np.floor((dec_x - r_deg - pad + 90.0) / h), 0, n_zones - 1)
+        z_hi = np.clip(np.floor((dec_x + r_deg + pad + 90.0) / h), 0, n_zones - 1)
+        los, his, owners = [], [], []
+        for dz in range(3):  # a cone one radius high spans at most three zones
+            z = (z_lo + dz) * 720.0
+            for lo, hi, use in iv:
+                use = use & (z_lo + dz <= z_hi)
+                los.append(np.searchsorted(key, z[use] + lo[use], side="left"))
+                his.append(np.searchsorted(key, z[use] + hi[use], side="right"))
+                owners.append(np.nonzero(use)[0])
+        lo, hi, own = np.concatenate(los), np.concatenate(his), np.concatenate(owners)
+        n = np.maximum(hi - lo, 0)
+        ix = np.repeat(own, n)
+        ic = order[np.repeat(lo - np.cumsum(n) + n, n) + np.arange(int(n.sum()))]
+        vc = unit_vectors(ra_c[ic], dec_c[ic])
+        near = np.sum((vx[ix] - vc) ** 2, axis=1) <= chord**2
+        ix, ic, vc = ix[near], ic[near], vc[near]
+    d = np.linalg.norm(vx[ix] - vc, axis=1)
     sep = np.degrees(2.0 * np.arcsin(np.clip(d / 2.0, 0, 1))) * 3600.0
-    order = np.lexsort((sep, ix))
+    order = np.lexsort((ic, sep, ix))
     ix, ic, sep = ix[order], ic[order], sep[order]
     out = Table()
     out["xid"] = np.asarray(xray["xid"])[ix] if len(ix) else np.zeros(0, dtype=str)
