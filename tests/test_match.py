@@ -422,3 +422,15 @@ def test_cone_join_finds_exactly_the_pairs_within_the_radius(where):
     assert len(got) > n_x
     key = np.array([int(v[1:]) for v in got["xid"]])
     assert np.all((np.diff(key) > 0) | ((np.diff(key) == 0) & (np.diff(np.asarray(got["sep"])) >= 0)))
+
+
+def test_keep_freed_memory_takes_effect_on_glibc():
+    import sys
+
+    from xrbvo.match import keep_freed_memory
+
+    if sys.platform.startswith("linux"):
+        assert keep_freed_memory() is True
+        assert keep_freed_memory() is True  # idempotent
+    else:
+        assert keep_freed_memory() is False

@@ -67,6 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     ui = UI(quiet=args.quiet)
+    from .match.memory import keep_freed_memory
+
+    keep_freed_memory()  # the association engine reuses freed chunk buffers (xrbvo/match/memory.py)
     try:
         rc = args._module.run(args, ui)
     except XrbvoError as exc:
