@@ -115,3 +115,29 @@ def test_counterpart_model_round_trip(tmp_path, joint_models):
     back = CounterpartClassifier.load(tmp_path)
     X = np.random.default_rng(0).normal(size=(5, len(__import__("xrbvo.ml.features", fromlist=["F"]).FEATURES)))
     np.testing.assert_allclose(back.likelihood_ratio(X), ctpt.likelihood_ratio(X))
+
+
+def test_joint_posterior_takes_a_source_model_on_a_subset_of_the_features(small_sky, small_xray, joint_models):
+    """A model trained on labelled data (its own feature list) works in the joint posterior."""
+    from xrbvo.ml.classifier import SourceClassifier
+    from xrbvo.ml.features import FEATURES
+
+    src_model, ctpt = joint_models
+    nbs = SimProvider(small_sky).neighbourhoods(small_xray, 20.0, CFG.surveys)
+    assoc = positional_association(small_xray, nbs, CFG)
+    cr = combination_table(small_xray, assoc, nbs, galactic_nh_of(small_xray))
+    names = [f for f in FEATURES if f not in ("xvar_prob", "log_var_G")]
+    X = np.column_stack([np.asarray(cr.features[f], float) for f in names])
+    rng = np.random.default_rng(0)
+    y = rng.choice(np.asarray(src_model.classes_)[:3], len(X))
+    sub = SourceClassifier(n_estimators=5, max_depth=2).fit(X, y, feature_names=names)
+    jr = joint_posterior(cr, len(small_xray), sub, ctpt, None)
+    assert jr.proba.shape == (len(small_xray), 3)
+    np.testing.assert_allclose(jr.proba.sum(axis=1), 1.0, atol=1e-9)
+    # the same numbers as the joint posterior computed by hand from the model's own columns
+    from xrbvo.ml.counterparts import _X
+
+    r_x = np.where(cr.is_none, 1.0, ctpt.likelihood_ratio(_X(cr.features)))
+    score = (sub.train_priors_ / sub.model_priors_)[None, :] * sub._raw_proba(X) * (r_x * cr.w_pos)[:, None]
+    tot = np.bincount(cr.src, weights=score.sum(axis=1), minlength=len(small_xray))
+    np.testing.assert_allclose(jr.joint, score / tot[cr.src, None], rtol=1e-12)

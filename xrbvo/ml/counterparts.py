@@ -280,7 +280,10 @@ def joint_posterior(cr: CombinationRows, n_sources: int, source_model, ctpt_mode
                     priors: Mapping[str, float] | None) -> JointResult:
     """Joint posterior over class and counterpart (see the module docstring)."""
     X = _X(cr.features)
-    raw = source_model._raw_proba(X)  # q_c at the model's own priors
+    # the source model may use a subset of FEATURES (e.g. one trained on labelled data): its own columns
+    names = list(getattr(source_model, "feature_names_", FEATURES))
+    Xs = X if names == list(FEATURES) else np.column_stack([np.asarray(cr.features[f], float) for f in names])
+    raw = source_model._raw_proba(Xs)  # q_c at the model's own priors
     s = np.asarray(source_model.model_priors_, float)
     classes = tuple(str(c) for c in source_model.classes_)
     if priors is None:
