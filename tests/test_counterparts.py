@@ -141,3 +141,22 @@ def test_joint_posterior_takes_a_source_model_on_a_subset_of_the_features(small_
     score = (sub.train_priors_ / sub.model_priors_)[None, :] * sub._raw_proba(X) * (r_x * cr.w_pos)[:, None]
     tot = np.bincount(cr.src, weights=score.sum(axis=1), minlength=len(small_xray))
     np.testing.assert_allclose(jr.joint, score / tot[cr.src, None], rtol=1e-12)
+
+
+def test_run_with_a_separate_counterpart_model_uses_joint_counterparts(tmp_path, small_sky, small_model,
+                                                                        joint_models):
+    from xrbvo.cli import main
+
+    _, ctpt = joint_models
+    model, ts = small_model  # a source model saved without any counterpart model (as `xrbvo train` writes)
+    src_dir = model.save(tmp_path / "source", metadata={"cuts": {"HMXB": 0.4, "LMXB": 0.4}})
+    ctpt_dir = tmp_path / "ctpt"
+    ctpt.save(ctpt_dir)
+    files = small_sky.write(tmp_path / "sky", fmt="fits")
+    args = ["-q", "run", str(files["xray"]), "--model", str(src_dir), "--catalog", f"gaia={files['gaia']}",
+            "--catalog", f"2mass={files['2mass']}", "--catalog", f"catwise={files['catwise']}",
+            "--out", str(tmp_path / "o")]
+    assert main(args + ["--counterpart-model", str(ctpt_dir)]) == 0
+    t = Table.read(tmp_path / "o" / "xrbvo_catalogue.fits")
+    assert t.meta["COUNTERP"] == "joint" and len(t) == len(small_sky.xray)
+    assert main(args + ["--counterpart-model", str(tmp_path / "sky")]) == 2  # not a counterpart model: one line

@@ -30,6 +30,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "the sources' median |b| < 10 deg (AGN through the plane far outnumber X-ray binaries), "
                         "else the model's reference mix; model = always the population model; training = the "
                         "model's reference mix")
+    p.add_argument("--counterpart-model", type=Path, default=None, metavar="DIR",
+                   help="decide class and counterpart together (class-aware counterparts) with the counterpart "
+                        "model in DIR (`xrbvo demo` writes one to OUT/model); use it with a model trained on "
+                        "labelled data: in the plane eRASS1's error circles hold several stars, and a field star "
+                        "taken as an AGN's counterpart makes it look Galactic")
     p.add_argument("--out", type=Path, default=Path("xrbvo-out"), help="output directory")
     p.add_argument("--name", default="xrbvo_catalogue", help="base name of the output files")
 
@@ -67,7 +72,12 @@ def run(args, ui) -> int:
     from xrbvo.demo import load_models
 
     model, meta, ctpt = load_models(args.model)
-    cfg = PipelineConfig(radius_arcsec=args.radius, surveys=surveys, counterparts=meta.get("counterparts", "nway"))
+    if args.counterpart_model is not None:
+        from xrbvo.ml.counterparts import CounterpartClassifier
+
+        ctpt = CounterpartClassifier.load(args.counterpart_model)  # a clear ModelError when it is not one
+    cfg = PipelineConfig(radius_arcsec=args.radius, surveys=surveys,
+                         counterparts="joint" if ctpt is not None else meta.get("counterparts", "nway"))
     xr = standardise_xray(read_table(args.xray), args.xray_survey, sys_floor_arcsec=args.xray_sys_floor,
                           source=str(args.xray))
     prior_info = {"mode": "given"}
