@@ -25,6 +25,9 @@ The list (name: meaning):
 ``log_fx_fg``      log10 F_X / F_opt with G: log_fx + G / 2.5 + 5.37 (Maccacaro et al. 1988 style)
 ``log_fx_fk``      log10 F_X / F_K: log_fx + K / 2.5
 ``log_fx_fw1``     log10 F_X / F_W1: log_fx + W1 / 2.5
+``log_lx``         log10 soft X-ray luminosity (erg/s) at the Gaia geometric distance:
+                   log_fx + log10(4 pi d^2); missing without a distance.  X-ray binaries
+                   (1e34-1e38), CVs (1e30-1e33) and stars (1e27-1e31) separate here
 ``log_nh``         log10 total Galactic N_H on the sight line (HI4PI)
 ``xvar_prob``      X-ray variability probability (the larger of the intra- and
                    inter-observation probabilities of the Chandra Source Catalog);
@@ -57,7 +60,7 @@ FEATURES: tuple[str, ...] = (
     "W1", "W2", "W1_W2",
     "G_J", "G_K", "G_W1", "K_W1",
     "plx_sig", "log_dist", "log_epsi", "log_sepsi", "ruwe", "log_var_G", "pm_tot",
-    "log_fx", "hr", "log_fx_fg", "log_fx_fk", "log_fx_fw1", "log_nh", "xvar_prob",
+    "log_fx", "hr", "log_fx_fg", "log_fx_fk", "log_fx_fw1", "log_lx", "log_nh", "xvar_prob",
 )
 
 #: Which survey provides which standard photometric column.
@@ -133,6 +136,7 @@ def features_from_photometry(phot: Mapping[str, np.ndarray], flux_soft, flux_har
         out["log_fx_fg"] = log_fx + g["G"] / 2.5 + 5.37
         out["log_fx_fk"] = log_fx + g["K"] / 2.5
         out["log_fx_fw1"] = log_fx + g["W1"] / 2.5
+        out["log_lx"] = log_fx + np.log10(4.0 * np.pi) + 2.0 * (out["log_dist"] + np.log10(3.0857e18))
         nh = np.asarray(nh, dtype=float)
         out["log_nh"] = np.log10(np.where(nh > 0, nh, np.nan))
         out["xvar_prob"] = np.clip(g["xvar_prob"], 0.0, 1.0)
