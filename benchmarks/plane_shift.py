@@ -68,7 +68,7 @@ def main(argv=None) -> int:
     from sklearn.metrics import balanced_accuracy_score
     from sklearn.model_selection import StratifiedKFold
 
-    from xrbvo.ml.augment import AugmentConfig, augment_rows
+    from xrbvo.ml.augment import AugmentConfig, augment_rows, sight_lines
     from xrbvo.ml.classifier import shift_priors
     from xrbvo.ml.labelled import load_labelled, model_matrix
     from xrbvo.ml.priors import expected_field_counts, expected_field_priors
@@ -113,10 +113,7 @@ def main(argv=None) -> int:
         n_agn_val += len(agn)
         cfg = AugmentConfig(copies_extragalactic=1, copies_galactic=0, xray_soft_limit=lim_s,
                             xray_hard_limit=lim_h, seed=10_000 + 97 * k + args.seed)
-        rng = np.random.default_rng(cfg.seed)
-        from xrbvo.ml.augment import sight_lines
-
-        Xm, _, _ = augment_rows(X[agn], y[agn], allf, cfg, rng)
+        Xm, _, _ = augment_rows(X[agn], y[agn], allf, cfg, np.random.default_rng(cfg.seed))
         n_moved += len(Xm)
         # the moved copies' sight lines, for the field priors (drawn again with the same generator state)
         l_m, b_m = sight_lines(len(agn), cfg, np.random.default_rng(cfg.seed))

@@ -60,14 +60,10 @@ import numpy as np
 from .. import physics
 from ..errors import InputError
 
-__all__ = ["AugmentConfig", "CHANDRA_BANDS", "ERASS1_BANDS", "PlaneAugmenter", "augment_rows", "sight_lines",
-           "GAIA_FEATURES"]
+__all__ = ["AugmentConfig", "CHANDRA_BANDS", "ERASS1_BANDS", "PlaneAugmenter", "augment_rows", "sight_lines"]
 
 CHANDRA_BANDS = ((0.5, 2.0), (2.0, 7.0))
 ERASS1_BANDS = (physics.ERASS1_SOFT_KEV, physics.ERASS1_HARD_KEV)
-
-#: Features that exist only when Gaia detects the source.
-GAIA_FEATURES = ("plx_sig", "log_dist", "log_epsi", "log_sepsi", "ruwe", "log_var_G", "pm_tot")
 
 #: N_H per kpc in the Galactic disc (A_V ~ 1 mag/kpc, Whittet 2003) for the original column of a Galactic source.
 NH_PER_KPC = physics.NH_PER_AV * 1.0
