@@ -53,3 +53,23 @@ def small_model(training_sky):
     X = np.column_stack([np.asarray(ts.features[f], float) for f in FEATURES])
     model = SourceClassifier(n_estimators=60, max_depth=4, random_state=1).fit(X, ts.labels, feature_names=FEATURES)
     return model, ts
+
+
+# ---- SAMP (tests/test_samp.py, tests/test_samp_cli.py)
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """A private home: no test touches the user's ~/.samp."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("SAMP_HUB", raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def hub(home):
+    """An in-process SAMP hub whose lock file lies in the private home."""
+    from xrbvo.vo.samp import SampHub
+
+    h = SampHub(lockfile=home / ".samp")
+    h.start()
+    yield h
+    h.stop()

@@ -47,22 +47,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::pyvo.samp.errors.SAMPWarning")
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    """A private home: no test touches the user's ~/.samp."""
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.delenv("SAMP_HUB", raising=False)
-    return tmp_path
-
-
-@pytest.fixture
-def hub(home):
-    h = SampHub(lockfile=home / ".samp")
-    h.start()
-    yield h
-    h.stop()
-
-
-@pytest.fixture
 def peers(hub):
     made = []
 

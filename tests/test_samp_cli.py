@@ -15,7 +15,7 @@ from astropy.table import Table
 from xrbvo import cli
 from xrbvo.commands.samp import parse_position
 from xrbvo.errors import InputError
-from xrbvo.vo.samp import NoHubError, SampClient, SampHub, find_hub
+from xrbvo.vo.samp import NoHubError, SampClient, find_hub
 
 try:
     from . import _samp_apps as apps
@@ -29,21 +29,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::pyvo.samp.errors.SAMPWarning")
 def only_samp(monkeypatch):
     """Parse with the samp command alone, so these tests do not depend on the others importing."""
     monkeypatch.setattr(cli, "COMMANDS", ("samp",))
-
-
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.delenv("SAMP_HUB", raising=False)
-    return tmp_path
-
-
-@pytest.fixture
-def hub(home):
-    h = SampHub(lockfile=home / ".samp")
-    h.start()
-    yield h
-    h.stop()
 
 
 @pytest.fixture

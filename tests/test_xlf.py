@@ -145,19 +145,6 @@ def test_to_band_scales_luminosities_and_keeps_numbers():
     assert back.l_break == pytest.approx(lf.l_break, rel=1e-9)
 
 
-def test_simulator_draws_binaries_from_these_functions():
-    from xrbvo.sim.populations import CLASS_MODELS
-
-    for cls in ("HMXB", "LMXB"):
-        model = CLASS_MODELS[cls]
-        soft = xlf.soft_band_lf(cls)
-        assert isinstance(model.lf, xlf.BrokenPowerLawLF)
-        assert model.lf == soft
-        assert model.lf.band_kev == physics.ERASS1_SOFT_KEV
-        assert model.n_galaxy == pytest.approx(soft.n_total)
-        assert xlf.CLASS_GAMMA[cls] == model.gamma[0]
-
-
 # ------------------------------------------------------- the published functions
 
 
@@ -385,6 +372,7 @@ def test_simulator_draws_binaries_from_these_functions():
         assert isinstance(model.lf, xlf.BrokenPowerLawLF)
         assert model.lf == soft
         assert model.lf.band_kev == physics.ERASS1_SOFT_KEV
+        assert model.n_galaxy == pytest.approx(soft.n_total)
         assert model.n_galaxy == pytest.approx(xlf.DOROSHENKO2014[cls].n_total.value)
         assert xlf.CLASS_GAMMA[cls] == model.gamma[0]
         assert model.spatial.hz_pc == {"HMXB": 85.0, "LMXB": 410.0}[cls]
