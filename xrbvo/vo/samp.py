@@ -1067,12 +1067,17 @@ class SampClient:
                 cmds.append(f'draw {color} string({a:.7f},{d:+.7f},"{label}")')
         return self.aladin_script(cmds, to=to, timeout_s=timeout_s)
 
-    def fetch_table(self, table_id: str, *, to: str | None = "topcat", timeout_s: float | None = None) -> Table:
-        """Fetch a loaded table back from TOPCAT (``table.get.stil``) as an astropy Table."""
+    def fetch_table(self, table_id: str, *, to: str | None = "topcat", timeout_s: float | None = None,
+                    retry_s: float = 5.0) -> Table:
+        """Fetch a loaded table back from TOPCAT (``table.get.stil``) as an astropy Table.
+
+        TOPCAT answers ``table.load.votable`` before the table joins its list,
+        so a refusal is retried for ``retry_s`` seconds (as for row messages).
+        """
         from astropy.io.votable.exceptions import VOWarning
 
         (reply,) = self.call(MTYPE_GET_STIL, {"table-id": str(table_id), "format": "votable"}, to=to,
-                             timeout_s=timeout_s)[:1]
+                             timeout_s=timeout_s, retry_s=retry_s)[:1]
         url = str(reply.result.get("url", ""))
         if not url:
             raise SampRefusedError(f"{reply.client.label} answered {MTYPE_GET_STIL} without a url", (reply,))
