@@ -344,13 +344,13 @@ class TapStats:
     splits: int = 0
     """Chunks split after an overflow."""
     cached: int = 0
-    """Chunks served from the cache."""
+    """Chunks and queries served from the cache."""
     async_jobs: int = 0
     """Queries run as UWS jobs."""
     fetched_keys: list = dataclasses.field(default_factory=list)
-    """Cache keys of chunks fetched from the service."""
+    """Cache keys of chunks and queries fetched from the service (and cached)."""
     cached_keys: list = dataclasses.field(default_factory=list)
-    """Cache keys of chunks served from the cache."""
+    """Cache keys of chunks and queries served from the cache."""
     deleted_jobs: list = dataclasses.field(default_factory=list)
     """URLs of the async jobs run and deleted."""
 
@@ -703,18 +703,16 @@ class TapClient:
         if self.cache is not None and use_cache and not uploads:
             key = self.cache.key(self.url, adql + f"\0maxrec={self.maxrec if maxrec == 'client' else maxrec}")
             if not self.refresh:
-                data = self.cache.get(key)
-                if data is not None:
-                    self._count("cached")
-                    return self._parse(data, self.url)[0]
+                table = self._from_cache(key)
+                if table is not None:
+                    return table
         try:
             data, table = self._fetch(adql, uploads, mode=mode, cancel=None, what="the query", maxrec=maxrec)
         except _Overflow:
             raise ServiceError(f"the result from {self.url} was truncated at MAXREC "
                                f"({self.maxrec or 'the service default'}); add TOP n, narrow the "
                                "query or raise maxrec") from None
-        if key is not None:
-            self.cache.put(key, data)
+        self._to_cache(key, data)
         return table
 
     def cone(self, table: str, ra_deg: float, dec_deg: float, radius_arcsec: float, *,
@@ -812,12 +810,9 @@ class TapClient:
         if key is not None and not self.refresh:
             if self.cache.is_split(key) and len(pos) > 1:
                 return self._split(adql, pos, expected_rows, cancel)
-            data = self.cache.get(key)
-            if data is not None:
-                with self._lock:
-                    self.stats.cached += 1
-                    self.stats.cached_keys.append(key)
-                return [self._parse(data, self.url)[0]]
+            table = self._from_cache(key)
+            if table is not None:
+                return [table]
         upload = Table({"ra": pos[:, 0], "dec": pos[:, 1]})
         mode = self.mode if self.mode != "auto" else ("async" if expected_rows > self.async_rows else "sync")
         try:
@@ -832,10 +827,7 @@ class TapClient:
             if key is not None:
                 self.cache.mark_split(key)
             return self._split(adql, pos, expected_rows, cancel)
-        if key is not None:
-            self.cache.put(key, data)
-            with self._lock:
-                self.stats.fetched_keys.append(key)
+        self._to_cache(key, data)
         return [table]
 
     def _split(self, adql, pos, expected_rows, cancel) -> list[Table]:
@@ -851,23 +843,35 @@ class TapClient:
         adql = cone_adql(table, columns, ra_column, dec_column, float(p[0]), float(p[1]), radius_arcsec, join=join)
         key = self.cache.key(self.url, adql) if self.cache is not None else None
         if key is not None and not self.refresh:
-            data = self.cache.get(key)
-            if data is not None:
-                with self._lock:
-                    self.stats.cached += 1
-                    self.stats.cached_keys.append(key)
-                return self._parse(data, self.url)[0]
+            t = self._from_cache(key)
+            if t is not None:
+                return t
         try:
             data, t = self._fetch(adql, None, mode="sync", cancel=cancel, what="a cone query")
         except _Overflow:
             raise ServiceError(f"TAP service {self.url}: the cone at ({p[0]:.6f}, {p[1]:.6f}) exceeds "
                                f"MAXREC={self.maxrec or 'the service default'}; lower the radius or raise "
                                "maxrec") from None
-        if key is not None:
-            self.cache.put(key, data)
-            with self._lock:
-                self.stats.fetched_keys.append(key)
+        self._to_cache(key, data)
         return t
+
+    def _from_cache(self, key: str) -> Table | None:
+        """The cached result under ``key`` (counted in :attr:`stats`), or None."""
+        data = self.cache.get(key)
+        if data is None:
+            return None
+        with self._lock:
+            self.stats.cached += 1
+            self.stats.cached_keys.append(key)
+        return self._parse(data, self.url)[0]
+
+    def _to_cache(self, key: str | None, data: bytes) -> None:
+        """Keep a complete result under ``key`` (no-op without a cache)."""
+        if key is None:
+            return
+        self.cache.put(key, data)
+        with self._lock:
+            self.stats.fetched_keys.append(key)
 
 
 # --------------------------------------------------------------------------------------
