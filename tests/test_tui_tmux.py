@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from conftest import require
 from xrbvo.tui.data import load_catalogue

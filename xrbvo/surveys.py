@@ -12,7 +12,6 @@ simulated sky uses; they are typical values, not per-field completeness.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -321,9 +320,3 @@ def limiting_magnitudes(b_deg, surveys=("gaia", "2mass", "catwise")) -> dict[str
                 continue
             out[band] = depth - CONFUSION_LOSS_MAG.get(band, 0.0) * conf
     return out
-
-
-def solid_angle_circle_sr(radius_arcsec: float) -> float:
-    """Solid angle of a small circle of the given radius, in steradian."""
-    r = math.radians(radius_arcsec / 3600.0)
-    return 2.0 * math.pi * (1.0 - math.cos(r))

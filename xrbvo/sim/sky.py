@@ -37,7 +37,7 @@ from typing import Callable, Mapping
 import numpy as np
 from astropy import units as u
 from astropy.coordinates import SkyCoord
-from astropy.table import Table, vstack
+from astropy.table import Table
 
 from .. import physics
 from ..errors import InputError
