@@ -324,7 +324,8 @@ class SourceClassifier(ClassifierMixin, BaseEstimator):
         meta_path, model_path = d / "metadata.json", d / "model.json"
         if not meta_path.exists() or not model_path.exists():
             raise ModelError(f"{d}: not an xrbvo model directory (needs metadata.json and model.json); "
-                             "train one with `xrbvo demo` (it writes OUT/model)")
+                             "train one with `xrbvo train --labels FILE --out DIR` "
+                             "or `xrbvo demo` (it writes OUT/model)")
         try:
             meta = json.loads(meta_path.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
