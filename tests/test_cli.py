@@ -69,6 +69,21 @@ def test_simulate_writes_files(tmp_path):
         assert (tmp_path / f"{n}.fits").exists()
 
 
+def test_run_without_positional_errors_warns_in_one_line(tmp_path, sky_files, model_dir):
+    t = Table.read(sky_files["xray"])
+    t.remove_column("POS_ERR")
+    t.meta.clear()
+    f = tmp_path / "no_err.fits"
+    t.write(f)
+    r = _run("-q", "run", str(f), "--model", str(model_dir), "--catalog", f"gaia={sky_files['gaia']}",
+             "--out", str(tmp_path / "o"))
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr
+    warned = [line for line in r.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warned) == 1 and "no positional-error column" in warned[0] and "4 arcsec" in warned[0]
+    assert np.all(Table.read(tmp_path / "o" / "xrbvo_catalogue.fits")["pos_err"] == 4.0)
+
+
 @pytest.mark.parametrize("content, match", [
     ("name,x,y\na,1,2\n", "no position columns"),
     ("ra,dec\n10,nan\n", "NaN position"),

@@ -1,8 +1,10 @@
+import warnings
+
 import numpy as np
 import pytest
 from astropy.table import Table
 
-from xrbvo.errors import InputError, MissingColumnError
+from xrbvo.errors import InputError, MissingColumnError, XrbvoWarning
 from xrbvo.io import read_table, standardise_xray, write_table
 
 
@@ -18,10 +20,25 @@ def test_standardise_erass1_native_names(small_sky):
 
 def test_standardise_plain_names_and_missing_optional_columns():
     t = Table({"ra": [10.0, 20.0], "dec": [-5.0, 5.0]})
-    x = standardise_xray(t)
+    with pytest.warns(XrbvoWarning, match=r"my\.csv: no positional-error column .* default 1-sigma error of 4 arcsec"):
+        x = standardise_xray(t, source="my.csv")
     assert list(x["xid"]) == ["X0000000", "X0000001"]
     assert np.all(np.isnan(x["flux_soft"]))
     assert np.all(x["pos_err"] == 4.0)  # the eRASS1 default when no error column is present
+
+
+def test_missing_positional_errors_are_filled_and_counted():
+    t = Table({"ra": [10.0, 20.0, 30.0], "dec": [0.0, 1.0, 2.0], "POS_ERR": [2.5, np.nan, 0.0]})
+    with pytest.warns(XrbvoWarning, match=r"2 row\(s\) have a missing or non-positive positional error in column "
+                                          r"'POS_ERR'"):
+        x = standardise_xray(t)
+    assert list(x["pos_err"]) == [2.5, 4.0, 4.0]
+
+
+def test_complete_positional_errors_give_no_warning(small_sky):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", XrbvoWarning)
+        standardise_xray(small_sky.xray, "erass1")
 
 
 @pytest.mark.parametrize("table, exc, match", [

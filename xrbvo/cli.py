@@ -12,10 +12,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from typing import Sequence
 
 from . import __version__
-from .errors import XrbvoError
+from .errors import XrbvoError, XrbvoWarning
 
 __all__ = ["main", "build_parser", "COMMANDS"]
 
@@ -57,6 +58,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _warnings_to(ui) -> None:
+    """Show xrbvo's own warnings as one ``warning:`` line each (others as Python shows them)."""
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, XrbvoWarning):
+            ui.warn(str(message))
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+    warnings.simplefilter("default", XrbvoWarning)  # the command line shows them, whatever -W says
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     from .commands._ui import UI
@@ -71,7 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     keep_freed_memory()  # the association engine reuses freed chunk buffers (xrbvo/match/memory.py)
     try:
-        rc = args._module.run(args, ui)
+        with warnings.catch_warnings():
+            _warnings_to(ui)
+            rc = args._module.run(args, ui)
     except XrbvoError as exc:
         ui.error(str(exc))
         return 2

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from astropy.table import MaskedColumn, Table
 
-from .errors import InputError, MissingColumnError
+from .errors import InputError, MissingColumnError, XrbvoWarning
 from .schema import XRAY, apply_schema
 from .surveys import Survey, get_survey
 
@@ -132,6 +132,12 @@ def standardise_xray(table: Table, survey: str | Survey = "erass1", *, sys_floor
         If no position columns are found.
     InputError
         If a position is NaN or out of range, or identifiers are duplicated.
+
+    Warns
+    -----
+    XrbvoWarning
+        If the positional-error column is absent or some of its values are
+        missing or not positive: those sources get the survey's default error.
     """
     s = survey if isinstance(survey, Survey) else get_survey(survey)
     ra_c = _find(table, s.ra_column, *[p[0] for p in _POS_PAIRS])
@@ -170,6 +176,18 @@ def standardise_xray(table: Table, survey: str | Survey = "erass1", *, sys_floor
     if default_pos_err_arcsec is not None:
         from dataclasses import replace
         model = replace(model, default_arcsec=default_pos_err_arcsec)
+    default = f"the default 1-sigma error of {model.default_arcsec:g} arcsec (survey {s.name})"
+    if err_c is None and default_pos_err_arcsec is None:
+        looked = "pos_err" + (f"/{s.error.column}" if s.error.column else "")
+        warnings.warn(f"{source}: no positional-error column (looked for {looked}); every source gets {default}, "
+                      "which sets the counterpart search and association; add the column if you have it",
+                      XrbvoWarning, stacklevel=2)
+    elif err_c is not None:
+        native = as_float(table[err_c])
+        n_bad = int(np.count_nonzero(~(np.isfinite(native) & (native > 0))))
+        if n_bad:
+            warnings.warn(f"{source}: {n_bad} row(s) have a missing or non-positive positional error in column "
+                          f"{err_c!r}; they get {default}", XrbvoWarning, stacklevel=2)
     if err_c == "pos_err":
         pos_err = as_float(table[err_c])
         pos_err = np.where(np.isfinite(pos_err) & (pos_err > 0), pos_err, model.default_arcsec)
