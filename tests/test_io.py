@@ -20,7 +20,8 @@ def test_standardise_erass1_native_names(small_sky):
 
 def test_standardise_plain_names_and_missing_optional_columns():
     t = Table({"ra": [10.0, 20.0], "dec": [-5.0, 5.0]})
-    with pytest.warns(XrbvoWarning, match=r"my\.csv: no positional-error column .* default 1-sigma error of 4 arcsec"):
+    with pytest.warns(XrbvoWarning, match=r"my\.csv: no soft-band flux column"), \
+         pytest.warns(XrbvoWarning, match=r"my\.csv: no positional-error column .* default 1-sigma error of 4 arcsec"):
         x = standardise_xray(t, source="my.csv")
     assert list(x["xid"]) == ["X0000000", "X0000001"]
     assert np.all(np.isnan(x["flux_soft"]))
@@ -28,11 +29,19 @@ def test_standardise_plain_names_and_missing_optional_columns():
 
 
 def test_missing_positional_errors_are_filled_and_counted():
-    t = Table({"ra": [10.0, 20.0, 30.0], "dec": [0.0, 1.0, 2.0], "POS_ERR": [2.5, np.nan, 0.0]})
+    t = Table({"ra": [10.0, 20.0, 30.0], "dec": [0.0, 1.0, 2.0], "POS_ERR": [2.5, np.nan, 0.0],
+               "ML_FLUX_1": [1e-13, 2e-13, 3e-13]})
     with pytest.warns(XrbvoWarning, match=r"2 row\(s\) have a missing or non-positive positional error in column "
                                           r"'POS_ERR'"):
         x = standardise_xray(t)
     assert list(x["pos_err"]) == [2.5, 4.0, 4.0]
+
+
+def test_missing_soft_flux_warns():
+    t = Table({"ra": [10.0], "dec": [0.0], "POS_ERR": [2.0]})
+    with pytest.warns(XrbvoWarning, match=r"no soft-band flux column \(looked for flux_soft/ML_FLUX_1\)"):
+        x = standardise_xray(t)
+    assert np.isnan(x["flux_soft"][0])
 
 
 def test_complete_positional_errors_give_no_warning(small_sky):

@@ -137,7 +137,8 @@ def standardise_xray(table: Table, survey: str | Survey = "erass1", *, sys_floor
     -----
     XrbvoWarning
         If the positional-error column is absent or some of its values are
-        missing or not positive: those sources get the survey's default error.
+        missing or not positive (those sources get the survey's default
+        error), or if there is no soft-band flux.
     """
     s = survey if isinstance(survey, Survey) else get_survey(survey)
     ra_c = _find(table, s.ra_column, *[p[0] for p in _POS_PAIRS])
@@ -198,6 +199,12 @@ def standardise_xray(table: Table, survey: str | Survey = "erass1", *, sys_floor
     for std in ("flux_soft", "flux_soft_err", "flux_hard", "flux_hard_err"):
         c = _find(table, std, s.columns.get(std, std))
         out[std] = as_float(table[c]) if c else np.full(len(table), np.nan)
+        if std == "flux_soft" and c is None:
+            native = s.columns.get(std)
+            warnings.warn(f"{source}: no soft-band flux column (looked for flux_soft"
+                          f"{'/' + native if native else ''}); the classifier loses its X-ray-to-optical/IR flux "
+                          "ratios and luminosity and classifies from the counterparts alone", XrbvoWarning,
+                          stacklevel=2)
     out["epoch"] = np.full(len(table), s.epoch)
     out.meta["xray_survey"] = s.name
     return apply_schema(out, XRAY)
