@@ -9,8 +9,8 @@ from astropy.table import Table
 from xrbvo.cli import COMMANDS, build_parser, main
 
 
-def _run(*args, timeout=600):
-    env = dict(os.environ, COLUMNS="200")
+def _run(*args, timeout=600, **env_extra):
+    env = dict(os.environ, COLUMNS="200", **env_extra)
     return subprocess.run([sys.executable, "-m", "xrbvo.cli", *args], capture_output=True, text=True,
                           timeout=timeout, env=env, stdin=subprocess.DEVNULL)
 
@@ -82,6 +82,32 @@ def test_run_without_positional_errors_warns_in_one_line(tmp_path, sky_files, mo
     warned = [line for line in r.stderr.splitlines() if line.startswith("warning:")]
     assert len(warned) == 1 and "no positional-error column" in warned[0] and "4 arcsec" in warned[0]
     assert np.all(Table.read(tmp_path / "o" / "xrbvo_catalogue.fits")["pos_err"] == 4.0)
+
+
+def test_run_whose_output_cannot_be_written_keeps_the_results(tmp_path, sky_files, model_dir, small_sky):
+    out = tmp_path / "o"
+    (out / "xrbvo_catalogue.fits").mkdir(parents=True)  # a real fault: a directory where the FITS file goes
+    (tmp_path / "tmp").mkdir()
+    r = _run("-q", "run", str(sky_files["xray"]), "--model", str(model_dir), "--catalog",
+             f"gaia={sky_files['gaia']}", "--out", str(out), TMPDIR=str(tmp_path / "tmp"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    (line,) = r.stderr.strip().splitlines()
+    assert line.startswith("error:") and "xrbvo_catalogue.fits: cannot write" in line
+    (rescue,) = (tmp_path / "tmp").glob("xrbvo-rescue-*")
+    assert f"saved to {rescue} instead" in line
+    assert len(Table.read(rescue / "xrbvo_catalogue.fits")) == len(small_sky.xray)
+    assert str(rescue / "xrbvo_catalogue.fits") in r.stdout  # the listing shows where it really went
+    for name in ("xrbvo_catalogue.vot", "xrbvo_catalogue.csv", "xrbvo_catalogue_counterparts.fits",
+                 "xrbvo_catalogue_neighbours.fits"):
+        assert (out / name).is_file(), name  # the outputs that could be written are where they belong
+
+
+def test_unwritable_output_directory_fails_before_the_work(tmp_path, sky_files, model_dir):
+    (tmp_path / "o").write_text("a file, not a directory")
+    r = _run("-q", "run", str(sky_files["xray"]), "--model", str(model_dir), "--catalog",
+             f"gaia={sky_files['gaia']}", "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "cannot write to this output directory" in r.stderr and r.stdout == ""
 
 
 @pytest.mark.parametrize("content, match", [

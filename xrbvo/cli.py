@@ -10,6 +10,7 @@ into one red line on stderr and exit code 2.  Nothing runs at import.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 import warnings
@@ -82,11 +83,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     ui = UI(quiet=args.quiet)
+    from .io import rescue_outputs
     from .match.memory import keep_freed_memory
 
     keep_freed_memory()  # the association engine reuses freed chunk buffers (xrbvo/match/memory.py)
     try:
-        with warnings.catch_warnings():
+        # an interactive session asks for another path itself; every other command keeps its
+        # results in a rescue directory when their own place cannot take them (full disk)
+        keep = contextlib.nullcontext() if args.command == "tui" else rescue_outputs()
+        with warnings.catch_warnings(), keep:
             _warnings_to(ui)
             rc = args._module.run(args, ui)
     except XrbvoError as exc:

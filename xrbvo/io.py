@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
+import os
+import shutil
+import tempfile
 import warnings
 from pathlib import Path
+from typing import Callable, Iterator
 
 import numpy as np
 from astropy.table import MaskedColumn, Table
 
-from .errors import InputError, MissingColumnError, XrbvoWarning
+from .errors import InputError, MissingColumnError, XrbvoError, XrbvoWarning
 from .schema import XRAY, apply_schema
 from .surveys import Survey, get_survey
 
-__all__ = ["read_table", "write_table", "standardise_xray", "FORMATS", "as_float"]
+__all__ = ["read_table", "write_table", "save_output", "rescue_outputs", "check_writable", "standardise_xray",
+           "FORMATS", "as_float"]
 
 #: File suffix -> astropy format name.
 FORMATS = {
@@ -65,19 +72,152 @@ def read_table(path: str | Path) -> Table:
 
 
 def write_table(table: Table, path: str | Path, *, overwrite: bool = True) -> Path:
-    """Write ``table`` in the format its suffix names (see :data:`FORMATS`)."""
+    """Write ``table`` in the format its suffix names (see :data:`FORMATS`).
+
+    Returns the path written: under :func:`rescue_outputs`, a failed write
+    (full disk, lost mount) goes to the rescue directory instead.
+    """
     p = Path(path)
     fmt = _format_for(p)
     if fmt is None:
         raise InputError(f"{p}: unknown output format; use one of {', '.join(sorted(FORMATS))}")
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
+
+    def write(target: Path) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            table.write(p, format=fmt, overwrite=overwrite)
+            table.write(target, format=fmt, overwrite=overwrite)
+
+    return save_output(p, write)
+
+
+# -- outputs that must not be lost ---------------------------------------------------------
+
+class _Rescue:
+    """Where the outputs of one command go when their own place cannot take them."""
+
+    def __init__(self) -> None:
+        self.directory: Path | None = None
+        self.failures: list[tuple[Path, str]] = []   # (intended path, reason)
+        self.saved: list[Path] = []
+        self.targets: dict[Path, Path] = {}
+        self.lost: list[tuple[Path, str]] = []
+
+    def save(self, path: Path, write: Callable[[Path], None], reason: str) -> Path:
+        self.failures.append((path, reason))
+        target, fresh = None, False
+        try:
+            if self.directory is None:
+                self.directory = Path(tempfile.mkdtemp(prefix="xrbvo-rescue-"))
+            target = self.targets.get(path)  # the same place again (a model directory): the same rescue
+            if target is None:
+                target = self.directory / path.name
+                n = 1
+                while target.exists():  # two outputs of one name from different directories: keep both
+                    target = self.directory / f"{path.stem}-{n}{path.suffix}"
+                    n += 1
+                self.targets[path] = target
+            fresh = not target.exists()
+            write(target)
+        except OSError as exc:
+            self.lost.append((path, _reason(exc)))
+            if target is not None and fresh:  # nothing half-written may pass for a result here either
+                with contextlib.suppress(OSError):
+                    shutil.rmtree(target) if target.is_dir() else target.unlink()
+            return path
+        if target not in self.saved:
+            self.saved.append(target)
+        return target
+
+    def error(self) -> InputError:
+        first, reason = self.failures[0]
+        more = f" and {len(self.failures) - 1} more output(s)" if len(self.failures) > 1 else ""
+        text = f"{first}: cannot write ({reason}){more}"
+        if self.saved:
+            text += (f"; {len(self.saved)} result file(s) were saved to {self.directory} instead: move them, "
+                     "then free disk space or choose another output path")
+        if self.lost:
+            text += (f"; {len(self.lost)} could not be saved anywhere ({self.lost[0][1]}): free disk space and "
+                     "run again")
+        return InputError(text)
+
+
+_RESCUE: contextvars.ContextVar[_Rescue | None] = contextvars.ContextVar("xrbvo_rescue", default=None)
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno is None and "written" in str(exc):  # numpy's short write: no errno, only byte counts
+        return f"{exc}: the disk is full or a file-size limit was reached"
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+def _stamp(p: Path) -> tuple[int, int] | None:
+    try:
+        st = p.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size) if p.is_file() else None
+
+
+def save_output(path: str | Path, write: Callable[[Path], None]) -> Path:
+    """Create ``path`` (a file or a directory) with ``write(path)``; returns where it went.
+
+    A failure (``OSError``: full disk, no permission, lost mount) raises
+    :class:`~xrbvo.errors.InputError` naming the path, after removing a
+    partial file.  Under :func:`rescue_outputs` it does not raise: the output
+    is written to a rescue directory instead, and the error comes at the end.
+    """
+    p = Path(path)
+    before = _stamp(p)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        write(p)
+        return p
     except OSError as exc:
-        raise InputError(f"{p}: cannot write ({exc.strerror or exc}); free disk space or choose another path") from None
-    return p
+        reason = _reason(exc)
+        after = _stamp(p)
+        if after is not None and after != before:
+            with contextlib.suppress(OSError):
+                p.unlink()  # this write began the file and did not finish it: it must not pass for a result
+    rescue = _RESCUE.get()
+    if rescue is None:
+        raise InputError(f"{p}: cannot write ({reason}); free disk space or choose another path")
+    return rescue.save(p, write, reason)
+
+
+@contextlib.contextmanager
+def rescue_outputs() -> Iterator[None]:
+    """Keep every output of the enclosed work, even when its own place cannot take it.
+
+    Writes through :func:`save_output` (and :func:`write_table`) that fail go
+    to one ``xrbvo-rescue-*`` directory under the system's temporary directory
+    and the work goes on; at the end one :class:`~xrbvo.errors.InputError`
+    says what failed and where the results are.
+    """
+    rescue = _Rescue()
+    token = _RESCUE.set(rescue)
+    try:
+        yield
+    except XrbvoError as exc:
+        if rescue.failures:  # say where the saved outputs are, as well as what went wrong after
+            raise InputError(f"{exc}; before that: {rescue.error()}") from None
+        raise
+    finally:
+        _RESCUE.reset(token)
+    if rescue.failures:
+        raise rescue.error()
+
+
+def check_writable(directory: str | Path, what: str = "output directory") -> Path:
+    """Create ``directory`` and check that a file can be written in it, before long work starts."""
+    d = Path(directory)
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".xrbvo-probe-", dir=d)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise InputError(f"{d}: cannot write to this {what} ({_reason(exc)}); choose another one") from None
+    return d
 
 
 def as_float(col) -> np.ndarray:

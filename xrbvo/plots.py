@@ -7,6 +7,8 @@ from typing import Sequence
 
 import numpy as np
 
+from .io import save_output
+
 __all__ = ["sky_map", "confusion_matrix_plot"]
 
 
@@ -39,9 +41,10 @@ def sky_map(catalogue, path: str | Path, title: str = "xrbvo sources") -> Path:
     ax.set_title(title)
     ax.legend(fontsize=7, ncol=2, loc="upper right", framealpha=0.8)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return Path(path)
+    try:
+        return save_output(path, fig.savefig)
+    finally:
+        plt.close(fig)
 
 
 def confusion_matrix_plot(true: Sequence[str], pred: Sequence[str], classes: Sequence[str], path: str | Path,
@@ -70,6 +73,7 @@ def confusion_matrix_plot(true: Sequence[str], pred: Sequence[str], classes: Seq
     ax.set_title(title, fontsize=9)
     fig.colorbar(im, ax=ax, fraction=0.046)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return Path(path)
+    try:
+        return save_output(path, fig.savefig)
+    finally:
+        plt.close(fig)

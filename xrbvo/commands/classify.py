@@ -40,12 +40,13 @@ def run(args, ui) -> int:
     from astropy.table import Table
     from rich.table import Table as RichTable
 
-    from xrbvo.io import read_table, write_table
+    from xrbvo.io import check_writable, read_table, write_table
     from xrbvo.ml.classifier import SourceClassifier
     from xrbvo.ml.explain import explain
     from xrbvo.ml.labelled import LAYOUTS, csc_features, detect_layout, model_matrix, published_comparison
 
     model, meta = SourceClassifier.load(args.model)
+    check_writable(Path(args.out).parent)
     with ui.progress():
         st = ui.stage("classifying")
         st("reading", 0.05)

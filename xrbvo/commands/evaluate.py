@@ -36,6 +36,9 @@ def run(args, ui) -> int:
     from xrbvo.ml.train import completeness_purity
 
     model, meta = SourceClassifier.load(args.model)
+    from xrbvo.io import check_writable
+
+    check_writable(args.plots, "plot directory")
     with ui.progress():
         ls = load_labelled(args.file, label_column=args.label_column, progress=ui.stage("reading labels"))
     X = model_matrix(ls.features, model.feature_names_)
@@ -86,7 +89,6 @@ def run(args, ui) -> int:
                      f"{cv['balanced_accuracy_uniform_priors']:.3f}; " + ", ".join(
                          f"{c} {d['at_cut']['completeness']:.2f}/{d['at_cut']['purity']:.2f}"
                          for c, d in cv["per_class"].items()) + " (completeness/purity at the cuts)", soft_wrap=True)
-    args.plots.mkdir(parents=True, exist_ok=True)
     pred = np.asarray(classes)[np.argmax(proba, axis=1)]
     files = [plot_confusion(ls.labels, pred, classes, args.plots / "confusion_matrix.png"),
              plot_cp_curves(ls.labels, proba, classes, args.plots / "completeness_purity.png", cuts=cuts),

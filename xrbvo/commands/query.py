@@ -9,7 +9,7 @@ from pathlib import Path
 from astropy.table import Table
 
 from ..errors import InputError
-from ..io import read_table, standardise_xray, write_table
+from ..io import check_writable, read_table, save_output, standardise_xray, write_table
 
 __all__ = ["NAME", "HELP", "DESCRIPTION", "add_arguments", "run"]
 
@@ -84,16 +84,18 @@ def _emit(table: Table, args, ui, path: str | None = None) -> None:
         ui.out.print("\n".join(table.pformat(max_lines=-1, max_width=-1)), markup=False, highlight=False, soft_wrap=True)
         return
     if args.format:
-        try:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        def write(target: Path) -> None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                table.write(path, format=args.format, overwrite=True)
-        except (OSError, ValueError) as exc:
+                table.write(target, format=args.format, overwrite=True)
+
+        try:
+            path = save_output(path, write)
+        except ValueError as exc:
             raise InputError(f"{path}: cannot write as {args.format} ({exc}); choose a format astropy "
                              "writes (fits, votable, ascii.ecsv, csv, parquet...)") from None
     else:
-        write_table(table, path)
+        path = write_table(table, path)
     ui.info(f"wrote {len(table)} rows to {path}")
 
 
@@ -136,6 +138,8 @@ def run(args, ui) -> int:
                          markup=False, highlight=False, soft_wrap=True)
         return 0
     xray = standardise_xray(read_table(args.xray), source=args.xray)
+    if args.output:
+        check_writable(Path(args.output).parent)  # before the pull, not after it
     provider = TapProvider(args.tap_url, **_client_options(args))
     with ui.progress():
         nb = provider.neighbourhoods(xray, args.radius, surveys, progress=ui.stage("neighbourhoods"))

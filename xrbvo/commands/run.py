@@ -54,7 +54,7 @@ def _pairs(items, what):
 def run(args, ui) -> int:
     from xrbvo.catalogue import write_catalogue
     from xrbvo.errors import InputError
-    from xrbvo.io import read_table, standardise_xray, write_table
+    from xrbvo.io import check_writable, read_table, standardise_xray, write_table
     from xrbvo.pipeline import PipelineConfig, run_pipeline
     from xrbvo.providers.local import LocalProvider
     from xrbvo.surveys import get_survey
@@ -80,6 +80,7 @@ def run(args, ui) -> int:
                          counterparts="joint" if ctpt is not None else meta.get("counterparts", "nway"))
     xr = standardise_xray(read_table(args.xray), args.xray_survey, sys_floor_arcsec=args.xray_sys_floor,
                           source=str(args.xray))
+    check_writable(args.out)  # before the long work, not after it
     prior_info = {"mode": "given"}
     if priors is None:
         from xrbvo.pipeline import field_class_priors

@@ -32,6 +32,9 @@ def run(args, ui) -> int:
     cfg = SkyConfig(l_deg=args.l_deg, b_deg=args.b_deg, width_deg=args.width, height_deg=args.height,
                     flux_limit=args.flux_limit, class_boost=_parse_boost(args.boost) or {}, seed=args.seed)
     cfg.validate()
+    from xrbvo.io import check_writable
+
+    check_writable(args.out)
     with ui.progress():
         sky = simulate_sky(cfg, progress=ui.stage("simulating"))
     from xrbvo.io import write_table

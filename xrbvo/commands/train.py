@@ -58,6 +58,9 @@ def run(args, ui) -> int:
     unknown = [x for x in excl if x not in FEATURES]
     if unknown:
         raise InputError(f"--exclude-feature {unknown[0]}: not a feature; features are {', '.join(FEATURES)}")
+    from xrbvo.io import check_writable
+
+    check_writable(args.out, "model directory")  # before the long work, not after it
     t0 = time.perf_counter()
     with ui.progress():
         ls = load_labelled(args.labels, label_column=args.label_column, progress=ui.stage("reading labels"))

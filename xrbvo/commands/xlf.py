@@ -202,8 +202,9 @@ def run(args: argparse.Namespace, ui) -> int:
                   f"{r.median_distance_pc[erosita[0].name] / 1000:.1f}")
     ui.out.print(b)
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    from ..io import write_table
+    from ..io import check_writable, write_table
+
+    check_writable(args.out)
 
     paths = [write_table(result.table(), args.out / "xlf_expected.ecsv")]
     if not args.no_plots:
@@ -226,6 +227,8 @@ def write_plots(result, directory: Path, *, seed: int = 0, n_curves: int = 300) 
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+
+    from ..io import save_output
 
     directory = Path(directory)
     colours = {"HMXB": "tab:blue", "LMXB": "tab:red"}
@@ -254,8 +257,7 @@ def write_plots(result, directory: Path, *, seed: int = 0, n_curves: int = 300) 
     ax.legend(fontsize=8)
     fig.subplots_adjust(left=0.11, right=0.97, bottom=0.11, top=0.93)
     path = directory / "xlf_luminosity_functions.png"
-    fig.savefig(path, dpi=110)
-    out.append(path)
+    out.append(save_output(path, lambda target: fig.savefig(target, dpi=110)))
 
     fig = Figure(figsize=(11.0, 4.6))
     FigureCanvasAgg(fig)
@@ -280,6 +282,5 @@ def write_plots(result, directory: Path, *, seed: int = 0, n_curves: int = 300) 
     panels[1][0].set_title("eROSITA eRASS1 (adopted limits: grey)")
     fig.subplots_adjust(left=0.07, right=0.98, bottom=0.12, top=0.92, wspace=0.25)
     path = directory / "xlf_counts_vs_flux_limit.png"
-    fig.savefig(path, dpi=110)
-    out.append(path)
+    out.append(save_output(path, lambda target: fig.savefig(target, dpi=110)))
     return out

@@ -37,6 +37,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.preprocessing import LabelEncoder
 
 from ..errors import InputError, ModelError
+from ..io import save_output
 from ..schema import CLASSES
 
 __all__ = ["MedianImputer", "SourceClassifier", "shift_priors", "MODEL_FORMAT"]
@@ -285,12 +286,10 @@ class SourceClassifier(ClassifierMixin, BaseEstimator):
 
     # -------------------------------------------------------------------------------
     def save(self, directory: str | Path, *, metadata: Mapping | None = None) -> Path:
-        """Write ``model.json`` (XGBoost) and ``metadata.json`` into ``directory``."""
-        d = Path(directory)
-        d.mkdir(parents=True, exist_ok=True)
-        booster_path = d / "model.json"
-        self.pipeline_.named_steps["xgb"].get_booster().save_model(str(booster_path))
-        digest = hashlib.sha256(booster_path.read_bytes()).hexdigest()
+        """Write ``model.json`` (XGBoost) and ``metadata.json`` into ``directory``; returns where they went
+        (see :func:`xrbvo.io.save_output`)."""
+        booster = bytes(self.pipeline_.named_steps["xgb"].get_booster().save_raw(raw_format="json"))
+        digest = hashlib.sha256(booster).hexdigest()
         meta = {
             "format": MODEL_FORMAT,
             "classes": [str(c) for c in self.classes_],
@@ -304,8 +303,14 @@ class SourceClassifier(ClassifierMixin, BaseEstimator):
             "model_sha256": digest,
         }
         meta.update(dict(metadata or {}))
-        (d / "metadata.json").write_text(json.dumps(meta, indent=2, default=_json_default))
-        return d
+        text = json.dumps(meta, indent=2, default=_json_default)
+
+        def write(target: Path) -> None:
+            target.mkdir(parents=True, exist_ok=True)
+            (target / "model.json").write_bytes(booster)
+            (target / "metadata.json").write_text(text)
+
+        return save_output(directory, write)
 
     @classmethod
     def load(cls, directory: str | Path) -> tuple["SourceClassifier", dict]:

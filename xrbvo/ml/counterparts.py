@@ -231,12 +231,19 @@ class CounterpartClassifier:
         p = np.clip(self.predict_proba(X), 1e-6, 1 - 1e-6)
         return (p / (1 - p)) / self.train_odds_
 
-    def save(self, directory: str | Path) -> None:
-        d = Path(directory)
-        d.mkdir(parents=True, exist_ok=True)
-        self.model_.get_booster().save_model(str(d / "ctpt_model.json"))
-        (d / "ctpt_metadata.json").write_text(json.dumps({"format": "xrbvo-ctpt/1", "train_odds": self.train_odds_,
-                                                          "features": list(FEATURES)}))
+    def save(self, directory: str | Path) -> Path:
+        """Write ``ctpt_model.json`` and ``ctpt_metadata.json`` into ``directory``; returns where they went."""
+        from ..io import save_output
+
+        booster = bytes(self.model_.get_booster().save_raw(raw_format="json"))
+        text = json.dumps({"format": "xrbvo-ctpt/1", "train_odds": self.train_odds_, "features": list(FEATURES)})
+
+        def write(target: Path) -> None:
+            target.mkdir(parents=True, exist_ok=True)
+            (target / "ctpt_model.json").write_bytes(booster)
+            (target / "ctpt_metadata.json").write_text(text)
+
+        return save_output(directory, write)
 
     @classmethod
     def load(cls, directory: str | Path) -> "CounterpartClassifier":

@@ -19,6 +19,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from ..errors import InputError
+from ..io import save_output
 from .calibration import reliability
 from .train import completeness_purity
 
@@ -118,9 +119,10 @@ def plot_cp_curves(y_true, proba, classes, path: str | Path, *, cuts: Mapping[st
         ax.legend(fontsize=6, loc="lower left")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return Path(path)
+    try:
+        return save_output(path, fig.savefig)
+    finally:
+        plt.close(fig)
 
 
 def plot_reliability(y_true, proba, classes, path: str | Path, *, n_bins: int = 10,
@@ -149,9 +151,10 @@ def plot_reliability(y_true, proba, classes, path: str | Path, *, n_bins: int = 
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return Path(path)
+    try:
+        return save_output(path, fig.savefig)
+    finally:
+        plt.close(fig)
 
 
 def nested_cv(features, labels, *, n_splits: int = 5, n_repeats: int = 2, random_state: int = 0, n_jobs: int = 2,

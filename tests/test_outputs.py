@@ -1,0 +1,110 @@
+"""Outputs are never lost: a write that fails goes to a rescue directory, and the error says where.
+
+The faults are real ones of the file system (a directory where a file should go,
+a file where a directory should go, a process file-size limit that makes writes
+fail with EFBIG the way a full disk fails with ENOSPC), not mocks.
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from astropy.table import Table
+
+from xrbvo.errors import InputError
+from xrbvo.io import check_writable, rescue_outputs, save_output, write_table
+
+
+@pytest.fixture
+def tmpdir_env(tmp_path, monkeypatch):
+    """Rescue directories go under this test's own temporary directory."""
+    import tempfile
+
+    rescue_home = tmp_path / "tmp"
+    rescue_home.mkdir()
+    monkeypatch.setenv("TMPDIR", str(rescue_home))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
+    yield rescue_home
+    tempfile.tempdir = None
+
+
+def _table(n=5):
+    return Table({"ra": np.arange(n, dtype=float), "dec": np.zeros(n)})
+
+
+def test_without_rescue_a_failed_write_is_one_clear_error(tmp_path):
+    (tmp_path / "cat.fits").mkdir()  # a directory where the file should go
+    with pytest.raises(InputError, match=r"cat\.fits: cannot write \(.*\); free disk space or choose another path"):
+        write_table(_table(), tmp_path / "cat.fits")
+
+
+def test_rescue_keeps_every_output_and_names_the_place(tmp_path, tmpdir_env):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "cat.fits").mkdir()          # this one cannot be written where asked
+    (out / "model").write_text("x")     # nor can this directory
+    with pytest.raises(InputError) as err:
+        with rescue_outputs():
+            p_fits = write_table(_table(5), out / "cat.fits")
+            p_csv = write_table(_table(3), out / "cat.csv")  # this one can
+            m1 = save_output(out / "model", lambda d: (d.mkdir(exist_ok=True), (d / "a.json").write_text("1")))
+            m2 = save_output(out / "model", lambda d: (d.mkdir(exist_ok=True), (d / "b.json").write_text("2")))
+    rescue = p_fits.parent
+    assert rescue.parent == tmpdir_env and rescue.name.startswith("xrbvo-rescue-")
+    assert p_csv == out / "cat.csv" and len(Table.read(p_csv)) == 3
+    assert len(Table.read(p_fits)) == 5
+    # both parts of one model directory land together
+    assert m1 == m2 == rescue / "model"
+    assert (m1 / "a.json").read_text() == "1" and (m1 / "b.json").read_text() == "2"
+    text = str(err.value)
+    assert str(out / "cat.fits") in text and "and 2 more output(s)" in text
+    assert f"2 result file(s) were saved to {rescue} instead" in text
+    assert "\n" not in text
+
+
+def test_an_error_after_a_rescue_still_says_where_the_results_are(tmp_path, tmpdir_env):
+    (tmp_path / "cat.fits").mkdir()
+    with pytest.raises(InputError) as err:
+        with rescue_outputs():
+            saved = write_table(_table(), tmp_path / "cat.fits")
+            raise InputError("the next step failed")
+    assert "the next step failed" in str(err.value) and str(saved.parent) in str(err.value)
+    assert saved.exists()
+
+
+def test_a_file_size_limit_fails_like_a_full_disk_and_leaves_no_truncated_file(tmp_path):
+    """Under RLIMIT_FSIZE every write beyond the limit fails with EFBIG, the rescue too."""
+    script = textwrap.dedent(f"""
+        import resource, sys
+        import numpy as np
+        from astropy.table import Table
+        from xrbvo.errors import InputError
+        from xrbvo.io import rescue_outputs, write_table
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20000, 20000))
+        t = Table({{"x": np.arange(100000, dtype=float)}})
+        try:
+            with rescue_outputs():
+                write_table(t, {str(tmp_path / "big.fits")!r})
+        except InputError as exc:
+            print(exc)
+            sys.exit(2)
+    """)
+    env = dict(os.environ, TMPDIR=str(tmp_path))
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 2, r.stderr
+    assert "the disk is full or a file-size limit was reached" in r.stdout or "File too large" in r.stdout
+    assert "could not be saved anywhere" in r.stdout
+    assert not (tmp_path / "big.fits").exists()
+    leftovers = [p for p in tmp_path.glob("xrbvo-rescue-*/*")]
+    assert leftovers == []
+
+
+def test_check_writable(tmp_path):
+    d = check_writable(tmp_path / "new" / "dir")
+    assert d.is_dir() and list(d.iterdir()) == []
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(InputError, match=r"afile: cannot write to this output directory \(.*\); choose another one"):
+        check_writable(tmp_path / "afile")
