@@ -145,8 +145,10 @@ _RESCUE: contextvars.ContextVar[_Rescue | None] = contextvars.ContextVar("xrbvo_
 
 
 def _reason(exc: OSError) -> str:
-    if exc.errno is None and "written" in str(exc):  # numpy's short write: no errno, only byte counts
-        return f"{exc}: the disk is full or a file-size limit was reached"
+    text = str(exc)
+    if exc.errno is None and ("written" in text or "space on disk" in text):
+        # numpy's short write and astropy's space check carry no errno, only byte counts
+        return "the disk is full or a file-size limit was reached"
     return exc.strerror or str(exc) or type(exc).__name__
 
 
