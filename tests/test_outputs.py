@@ -15,7 +15,7 @@ import pytest
 from astropy.table import Table
 
 from xrbvo.errors import InputError
-from xrbvo.io import check_writable, rescue_outputs, save_output, write_table
+from xrbvo.io import check_writable, rescue_outputs, save_files, write_table
 
 
 @pytest.fixture
@@ -50,8 +50,8 @@ def test_rescue_keeps_every_output_and_names_the_place(tmp_path, tmpdir_env):
         with rescue_outputs():
             p_fits = write_table(_table(5), out / "cat.fits")
             p_csv = write_table(_table(3), out / "cat.csv")  # this one can
-            m1 = save_output(out / "model", lambda d: (d.mkdir(exist_ok=True), (d / "a.json").write_text("1")))
-            m2 = save_output(out / "model", lambda d: (d.mkdir(exist_ok=True), (d / "b.json").write_text("2")))
+            m1 = save_files(out / "model", {"a.json": "1"})  # as a model and its counterpart model do
+            m2 = save_files(out / "model", {"b.json": b"2"})
     rescue = p_fits.parent
     assert rescue.parent == tmpdir_env and rescue.name.startswith("xrbvo-rescue-")
     assert p_csv == out / "cat.csv" and len(Table.read(p_csv)) == 3

@@ -10,7 +10,7 @@ import shutil
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Mapping
 
 import numpy as np
 from astropy.table import MaskedColumn, Table
@@ -19,7 +19,7 @@ from .errors import InputError, MissingColumnError, XrbvoError, XrbvoWarning
 from .schema import XRAY, apply_schema
 from .surveys import Survey, get_survey
 
-__all__ = ["read_table", "write_table", "save_output", "rescue_outputs", "check_writable", "standardise_xray",
+__all__ = ["read_table", "write_table", "save_output", "save_files", "rescue_outputs", "check_writable", "standardise_xray",
            "FORMATS", "as_float"]
 
 #: File suffix -> astropy format name.
@@ -122,7 +122,10 @@ class _Rescue:
             self.lost.append((path, _reason(exc)))
             if target is not None and fresh:  # nothing half-written may pass for a result here either
                 with contextlib.suppress(OSError):
-                    shutil.rmtree(target) if target.is_dir() else target.unlink()
+                    if target.is_dir():
+                        shutil.rmtree(target)
+                    else:
+                        target.unlink()
             return path
         if target not in self.saved:
             self.saved.append(target)
@@ -149,7 +152,7 @@ def _reason(exc: OSError) -> str:
     if exc.errno is None and ("written" in text or "space on disk" in text):
         # numpy's short write and astropy's space check carry no errno, only byte counts
         return "the disk is full or a file-size limit was reached"
-    return exc.strerror or str(exc) or type(exc).__name__
+    return exc.strerror or text or type(exc).__name__
 
 
 def _stamp(p: Path) -> tuple[int, int] | None:
@@ -184,6 +187,16 @@ def save_output(path: str | Path, write: Callable[[Path], None]) -> Path:
     if rescue is None:
         raise InputError(f"{p}: cannot write ({reason}); free disk space or choose another path")
     return rescue.save(p, write, reason)
+
+
+def save_files(directory: str | Path, files: Mapping[str, bytes | str]) -> Path:
+    """Write ``files`` (name -> content) into ``directory`` as one output (see :func:`save_output`)."""
+    def write(target: Path) -> None:
+        target.mkdir(parents=True, exist_ok=True)
+        for name, data in files.items():
+            (target / name).write_bytes(data.encode() if isinstance(data, str) else data)
+
+    return save_output(directory, write)
 
 
 @contextlib.contextmanager
@@ -319,23 +332,22 @@ def standardise_xray(table: Table, survey: str | Survey = "erass1", *, sys_floor
     if default_pos_err_arcsec is not None:
         from dataclasses import replace
         model = replace(model, default_arcsec=default_pos_err_arcsec)
+    native = as_float(table[err_c]) if err_c else None
     default = f"the default 1-sigma error of {model.default_arcsec:g} arcsec (survey {s.name})"
-    if err_c is None and default_pos_err_arcsec is None:
+    if native is None and default_pos_err_arcsec is None:
         looked = "pos_err" + (f"/{s.error.column}" if s.error.column else "")
         warnings.warn(f"{source}: no positional-error column (looked for {looked}); every source gets {default}, "
                       "which sets the counterpart search and association; add the column if you have it",
                       XrbvoWarning, stacklevel=2)
-    elif err_c is not None:
-        native = as_float(table[err_c])
+    elif native is not None:
         n_bad = int(np.count_nonzero(~(np.isfinite(native) & (native > 0))))
         if n_bad:
             warnings.warn(f"{source}: {n_bad} row(s) have a missing or non-positive positional error in column "
                           f"{err_c!r}; they get {default}", XrbvoWarning, stacklevel=2)
     if err_c == "pos_err":
-        pos_err = as_float(table[err_c])
-        pos_err = np.where(np.isfinite(pos_err) & (pos_err > 0), pos_err, model.default_arcsec)
+        pos_err = np.where(np.isfinite(native) & (native > 0), native, model.default_arcsec)
     else:
-        pos_err = model.apply(as_float(table[err_c]) if err_c else None)
+        pos_err = model.apply(native)
         pos_err = np.broadcast_to(pos_err, ra.shape).copy()
     out = Table({"xid": xid, "ra": ra, "dec": dec, "pos_err": pos_err})
     for std in ("flux_soft", "flux_soft_err", "flux_hard", "flux_hard_err"):

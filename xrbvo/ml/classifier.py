@@ -37,7 +37,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.preprocessing import LabelEncoder
 
 from ..errors import InputError, ModelError
-from ..io import save_output
+from ..io import save_files
 from ..schema import CLASSES
 
 __all__ = ["MedianImputer", "SourceClassifier", "shift_priors", "MODEL_FORMAT"]
@@ -303,14 +303,8 @@ class SourceClassifier(ClassifierMixin, BaseEstimator):
             "model_sha256": digest,
         }
         meta.update(dict(metadata or {}))
-        text = json.dumps(meta, indent=2, default=_json_default)
-
-        def write(target: Path) -> None:
-            target.mkdir(parents=True, exist_ok=True)
-            (target / "model.json").write_bytes(booster)
-            (target / "metadata.json").write_text(text)
-
-        return save_output(directory, write)
+        return save_files(directory, {"model.json": booster,
+                                      "metadata.json": json.dumps(meta, indent=2, default=_json_default)})
 
     @classmethod
     def load(cls, directory: str | Path) -> tuple["SourceClassifier", dict]:

@@ -233,17 +233,11 @@ class CounterpartClassifier:
 
     def save(self, directory: str | Path) -> Path:
         """Write ``ctpt_model.json`` and ``ctpt_metadata.json`` into ``directory``; returns where they went."""
-        from ..io import save_output
+        from ..io import save_files
 
-        booster = bytes(self.model_.get_booster().save_raw(raw_format="json"))
-        text = json.dumps({"format": "xrbvo-ctpt/1", "train_odds": self.train_odds_, "features": list(FEATURES)})
-
-        def write(target: Path) -> None:
-            target.mkdir(parents=True, exist_ok=True)
-            (target / "ctpt_model.json").write_bytes(booster)
-            (target / "ctpt_metadata.json").write_text(text)
-
-        return save_output(directory, write)
+        meta = {"format": "xrbvo-ctpt/1", "train_odds": self.train_odds_, "features": list(FEATURES)}
+        return save_files(directory, {"ctpt_model.json": bytes(self.model_.get_booster().save_raw(raw_format="json")),
+                                      "ctpt_metadata.json": json.dumps(meta)})
 
     @classmethod
     def load(cls, directory: str | Path) -> "CounterpartClassifier":
