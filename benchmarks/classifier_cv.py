@@ -6,7 +6,7 @@ Run from the repository root::
 
 Prints, measured in this one run:
 
-* training time of ``xrbvo.ml.train.train_labelled`` on the whole set (wall
+* training time of ``xrbvo.stages.classify.train.train_labelled`` on the whole set (wall
   and process CPU time; the target is < 60 s on 2 cores);
 * prediction rate on 100,000 sources (target >= 1e5 sources/s);
 * repeated stratified 5-fold cross-validation of the *whole training
@@ -70,10 +70,10 @@ def main(argv=None) -> int:
 
     from sklearn.metrics import balanced_accuracy_score
 
-    from xrbvo.ml.classifier import SourceClassifier
-    from xrbvo.ml.evaluate import nested_cv, plot_confusion, plot_cp_curves, plot_reliability
-    from xrbvo.ml.labelled import load_labelled, model_matrix
-    from xrbvo.ml.train import DEFAULT_EXCLUDE, train_labelled, usable_features
+    from xrbvo.stages.classify.classifier import SourceClassifier
+    from xrbvo.stages.classify.evaluate import nested_cv, plot_confusion, plot_cp_curves, plot_reliability
+    from xrbvo.stages.classify.labelled import load_labelled, model_matrix
+    from xrbvo.stages.classify.train import DEFAULT_EXCLUDE, train_labelled, usable_features
 
     import os
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (wall times grow with load; "

@@ -23,12 +23,12 @@ from rich.table import Table as RichTable
 
 
 def main(argv=None) -> int:
-    from xrbvo.demo import DEMO_BOOST, _training_fields
-    from xrbvo.io import standardise_xray
-    from xrbvo.ml.counterparts import train_joint
-    from xrbvo.ml.train import fit_with_cuts, training_set_from_sky
+    from xrbvo.workflows.demo import DEMO_BOOST, _training_fields
+    from xrbvo.io.tables import standardise_xray
+    from xrbvo.stages.classify.counterparts import train_joint
+    from xrbvo.stages.classify.train import fit_with_cuts, training_set_from_sky
     from xrbvo.pipeline import PipelineConfig, run_pipeline
-    from xrbvo.providers.sim import SimProvider
+    from xrbvo.stages.neighbourhoods.sim import SimProvider
     from xrbvo.sim import SkyConfig, simulate_sky
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -51,8 +51,8 @@ XRBVO_CHILD = textwrap.dedent(r"""
     t0 = time.perf_counter()
     import numpy as np
     from astropy.table import Table
-    from xrbvo.match import AssociationInput, BayesConfig, BayesianAssociator, keep_freed_memory
-    from xrbvo.providers.base import cone_join
+    from xrbvo.stages.match import AssociationInput, BayesConfig, BayesianAssociator, keep_freed_memory
+    from xrbvo.stages.neighbourhoods.base import cone_join
     keep_freed_memory()  # as the xrbvo command does
     workdir, names, radius, area = sys.argv[1], json.loads(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
     def load(name):
@@ -79,8 +79,8 @@ IMPORT_CHILD = textwrap.dedent(r"""
     t0 = time.perf_counter()
     import numpy as np
     from astropy.table import Table
-    from xrbvo.match import AssociationInput, BayesConfig, BayesianAssociator, keep_freed_memory
-    from xrbvo.providers.base import cone_join
+    from xrbvo.stages.match import AssociationInput, BayesConfig, BayesianAssociator, keep_freed_memory
+    from xrbvo.stages.neighbourhoods.base import cone_join
     keep_freed_memory()  # as the xrbvo command does
     print(json.dumps({"wall_s": time.perf_counter() - t0,
                       "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
@@ -90,7 +90,7 @@ SCALE_CHILD = textwrap.dedent(r"""
     import json, math, resource, sys, time
     import numpy as np
     from astropy.table import Table
-    from xrbvo.match import AssociationInput, BayesConfig, BayesianAssociator, keep_freed_memory
+    from xrbvo.stages.match import AssociationInput, BayesConfig, BayesianAssociator, keep_freed_memory
     keep_freed_memory()  # as the xrbvo command does
     n_total, per, chunk, workers = int(float(sys.argv[1])), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
     rng = np.random.default_rng(1)

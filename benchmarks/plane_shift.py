@@ -6,7 +6,7 @@ Run from the repository root::
 
 Stratified k-fold cross-validation on the shared labelled Chandra set.  Each
 outer training part trains three classifiers with the whole training
-procedure (:func:`xrbvo.ml.train.train_labelled`: inner CV for the
+procedure (:func:`xrbvo.stages.classify.train.train_labelled`: inner CV for the
 hyper-parameters, calibration and cuts):
 
 ``naive``       N_H among the features, no augmentation (what a new user tries);
@@ -15,7 +15,7 @@ hyper-parameters, calibration and cuts):
 
 Each outer validation fold is then used twice: as it is (balanced accuracy,
 arg-max at uniform priors), and with its AGN, and only them, moved into the
-plane by the same physics (:func:`xrbvo.ml.augment.augment_rows`, one copy
+plane by the same physics (:func:`xrbvo.stages.classify.augment.augment_rows`, one copy
 each, on sight lines drawn with a seed the training never uses; copies below
 the detection limits are dropped).  The shares of moved AGN classified as
 AGN and as HMXB or LMXB are printed at the training class mix (the model's
@@ -68,11 +68,11 @@ def main(argv=None) -> int:
     from sklearn.metrics import balanced_accuracy_score
     from sklearn.model_selection import StratifiedKFold
 
-    from xrbvo.ml.augment import AugmentConfig, augment_rows, sight_lines
-    from xrbvo.ml.classifier import shift_priors
-    from xrbvo.ml.labelled import load_labelled, model_matrix
-    from xrbvo.ml.priors import expected_field_counts, expected_field_priors
-    from xrbvo.ml.train import DEFAULT_GRID, QUICK_GRID, train_labelled, usable_features
+    from xrbvo.stages.classify.augment import AugmentConfig, augment_rows, sight_lines
+    from xrbvo.stages.classify.classifier import shift_priors
+    from xrbvo.stages.classify.labelled import load_labelled, model_matrix
+    from xrbvo.stages.classify.priors import expected_field_counts, expected_field_priors
+    from xrbvo.stages.classify.train import DEFAULT_GRID, QUICK_GRID, train_labelled, usable_features
 
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     ls = load_labelled(DATA)
@@ -164,7 +164,7 @@ def main(argv=None) -> int:
           + ", ".join(f"{c} {v:,.0f}" for c, v in sorted(counts.items(), key=lambda kv: -kv[1])))
     ratio = counts["AGN"] / counts["HMXB"]
     print(f"  AGN:HMXB = {ratio:,.0f}:1 (xrbvo population models: AGN log N-log S through the HI4PI column; "
-          "HMXB luminosity function of Lutovinov et al. 2013 via xrbvo.xlf; eRASS1 completeness at 5e-14)")
+          "HMXB luminosity function of Lutovinov et al. 2013 via xrbvo.galaxy.xlf; eRASS1 completeness at 5e-14)")
     for a in ARMS:
         comp = float(np.mean(hmxb_pass[a][y == "HMXB"]))
         agn_pass = np.concatenate(moved[a]["p_hmxb_train"])
@@ -187,13 +187,13 @@ def main(argv=None) -> int:
 
 def _simulated(allf, args) -> None:
     """Shares on the simulated plane sky, whose AGN have truth."""
-    from xrbvo.demo import _training_fields
-    from xrbvo.io import standardise_xray
-    from xrbvo.ml.classifier import shift_priors
-    from xrbvo.ml.labelled import load_labelled, model_matrix
-    from xrbvo.ml.train import QUICK_GRID, DEFAULT_GRID, fit_with_cuts, train_labelled, training_set_from_sky
+    from xrbvo.workflows.demo import _training_fields
+    from xrbvo.io.tables import standardise_xray
+    from xrbvo.stages.classify.classifier import shift_priors
+    from xrbvo.stages.classify.labelled import load_labelled, model_matrix
+    from xrbvo.stages.classify.train import QUICK_GRID, DEFAULT_GRID, fit_with_cuts, train_labelled, training_set_from_sky
     from xrbvo.pipeline import PipelineConfig, associate, galactic_nh_of, source_features
-    from xrbvo.providers.sim import SimProvider
+    from xrbvo.stages.neighbourhoods.sim import SimProvider
     from xrbvo.sim import SkyConfig, simulate_sky
 
     print("\nSIMULATED SKY (demo field l=300, b=0, 8x4 deg, seed 7, no injection): features from the "
@@ -207,7 +207,7 @@ def _simulated(allf, args) -> None:
     feats = source_features(xr, associate(xr, nbs, cfg), nbs, nh=nh)
     truth = np.asarray(sky.truth["true_class"]).astype(str)
     # the same sources with their true counterparts (the truth's ctp_<survey>; none where there is none)
-    from xrbvo.ml.features import build_features
+    from xrbvo.stages.features import build_features
 
     xid = np.asarray(xr["xid"]).astype(str)
     chosen = {}
@@ -248,7 +248,7 @@ def _simulated(allf, args) -> None:
         print(f"  {name:<28}{ctp:>14}{np.mean(a == 'AGN'):>10.3f}{x(a):>10.4f}{np.mean(af == 'AGN'):>26.3f}"
               f"{x(af):>10.4f}")
     # class-aware counterparts (issue 10): class and counterpart decided together, "no counterpart" included
-    from xrbvo.ml.counterparts import train_joint
+    from xrbvo.stages.classify.counterparts import train_joint
     from xrbvo.pipeline import run_pipeline
 
     jcfg = PipelineConfig(counterparts="joint")
@@ -264,7 +264,7 @@ def _simulated(allf, args) -> None:
         x = lambda s: np.mean(np.isin(s, ["HMXB", "LMXB"]))  # noqa: E731
         print(f"  {name:<28}{'joint':>14}{np.mean(out[0] == 'AGN'):>10.3f}{x(out[0]):>10.4f}"
               f"{np.mean(out[1] == 'AGN'):>26.3f}{x(out[1]):>10.4f}")
-    print("  joint: class-aware counterparts (xrbvo.ml.counterparts, the demo's default), with the counterpart")
+    print("  joint: class-aware counterparts (xrbvo.stages.classify.counterparts, the demo's default), with the counterpart")
     print("  model trained on the simulated training skies and each row's source classifier.")
     print("  chosen: the counterparts the association picked (in the plane often a field star: eRASS1's positional")
     print("  errors of several arcsec hold many Gaia stars); true: the simulated truth's counterparts.")

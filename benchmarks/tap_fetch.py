@@ -41,10 +41,10 @@ def main(argv=None) -> int:
 
     import pyvo
 
-    from xrbvo.io import standardise_xray
-    from xrbvo.providers.tap import survey_columns
+    from xrbvo.io.tables import standardise_xray
+    from xrbvo.stages.neighbourhoods.tap import survey_columns
     from xrbvo.sim import SkyConfig, simulate_sky
-    from xrbvo.surveys import get_survey
+    from xrbvo.core.surveys import get_survey
     from xrbvo.vo.tap import TapClient, cone_adql
 
     sky = simulate_sky(SkyConfig(**_bench_sky()))

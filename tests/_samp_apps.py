@@ -160,7 +160,7 @@ def hub_command() -> list[str]:
     Only the samp command is registered, so the hub does not depend on the
     other sub-commands importing.
     """
-    code = ("import sys, xrbvo.cli as cli; cli.COMMANDS = ('samp',); "
+    code = ("import sys, xrbvo.cli.main as cli; cli.COMMANDS = ('samp',); "
             "sys.exit(cli.main(['-q', 'samp', 'hub'] + sys.argv[1:]))")
     return [sys.executable, "-c", code]
 

@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from xrbvo.io import standardise_xray
+from xrbvo.io.tables import standardise_xray
 from xrbvo.sim import SkyConfig, simulate_sky
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -45,9 +45,9 @@ def training_sky():
 @pytest.fixture(scope="session")
 def small_model(training_sky):
     """A quickly trained classifier (few trees) on the training field."""
-    from xrbvo.ml.classifier import SourceClassifier
-    from xrbvo.ml.features import FEATURES
-    from xrbvo.ml.train import training_set_from_sky
+    from xrbvo.stages.classify.classifier import SourceClassifier
+    from xrbvo.stages.features import FEATURES
+    from xrbvo.stages.classify.train import training_set_from_sky
 
     ts = training_set_from_sky([training_sky])
     X = np.column_stack([np.asarray(ts.features[f], float) for f in FEATURES])

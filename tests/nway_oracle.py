@@ -17,7 +17,7 @@ import numpy as np
 from astropy.io import fits
 from astropy.table import Table
 
-from xrbvo.match import AssociationInput
+from xrbvo.stages.match import AssociationInput
 
 __all__ = ["nway_script", "make_field", "write_fits", "prepare_nway", "run_nway", "to_xrbvo", "GENERATED_NAMES"]
 

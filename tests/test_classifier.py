@@ -3,9 +3,9 @@ import json
 import numpy as np
 import pytest
 
-from xrbvo.errors import InputError, ModelError
-from xrbvo.ml.classifier import MedianImputer, SourceClassifier, shift_priors
-from xrbvo.ml.features import FEATURES, features_from_photometry
+from xrbvo.core.errors import InputError, ModelError
+from xrbvo.stages.classify.classifier import MedianImputer, SourceClassifier, shift_priors
+from xrbvo.stages.features import FEATURES, features_from_photometry
 
 
 def _xy(ts):
@@ -81,7 +81,7 @@ def test_imputer_keeps_missingness_visible():
 def test_classifier_learns_the_simulated_classes(small_model, small_sky, small_xray):
     """Trained on one simulated field, it classifies a field it never saw better than the majority guess."""
     from xrbvo.pipeline import PipelineConfig, associate, galactic_nh_of, source_features
-    from xrbvo.providers import SimProvider
+    from xrbvo.stages.neighbourhoods import SimProvider
 
     model, _ = small_model
     nbs = SimProvider(small_sky).neighbourhoods(small_xray, 20.0, ["gaia", "2mass", "catwise"])

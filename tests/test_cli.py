@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
-from xrbvo.cli import COMMANDS, build_parser, main
+from xrbvo.cli.main import COMMANDS, build_parser, main
 
 
 def _run(*args, timeout=600, **env_extra):
     env = dict(os.environ, COLUMNS="200", **env_extra)
-    return subprocess.run([sys.executable, "-m", "xrbvo.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "xrbvo.cli.main", *args], capture_output=True, text=True,
                           timeout=timeout, env=env, stdin=subprocess.DEVNULL)
 
 

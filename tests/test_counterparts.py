@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
-from xrbvo.errors import InputError
-from xrbvo.ml.counterparts import (CounterpartClassifier, _fit_pair, _sky_rows, combination_table,
+from xrbvo.core.errors import InputError
+from xrbvo.stages.classify.counterparts import (CounterpartClassifier, _fit_pair, _sky_rows, combination_table,
                                    joint_posterior, truth_combination_index)
 from xrbvo.pipeline import PipelineConfig, galactic_nh_of, positional_association, run_pipeline
-from xrbvo.providers import SimProvider
+from xrbvo.stages.neighbourhoods import SimProvider
 
 CFG = PipelineConfig(counterparts="joint")
 
@@ -113,14 +113,14 @@ def test_counterpart_model_round_trip(tmp_path, joint_models):
     _, ctpt = joint_models
     ctpt.save(tmp_path)
     back = CounterpartClassifier.load(tmp_path)
-    X = np.random.default_rng(0).normal(size=(5, len(__import__("xrbvo.ml.features", fromlist=["F"]).FEATURES)))
+    X = np.random.default_rng(0).normal(size=(5, len(__import__("xrbvo.stages.features", fromlist=["F"]).FEATURES)))
     np.testing.assert_allclose(back.likelihood_ratio(X), ctpt.likelihood_ratio(X))
 
 
 def test_joint_posterior_takes_a_source_model_on_a_subset_of_the_features(small_sky, small_xray, joint_models):
     """A model trained on labelled data (its own feature list) works in the joint posterior."""
-    from xrbvo.ml.classifier import SourceClassifier
-    from xrbvo.ml.features import FEATURES
+    from xrbvo.stages.classify.classifier import SourceClassifier
+    from xrbvo.stages.features import FEATURES
 
     src_model, ctpt = joint_models
     nbs = SimProvider(small_sky).neighbourhoods(small_xray, 20.0, CFG.surveys)
@@ -135,7 +135,7 @@ def test_joint_posterior_takes_a_source_model_on_a_subset_of_the_features(small_
     assert jr.proba.shape == (len(small_xray), 3)
     np.testing.assert_allclose(jr.proba.sum(axis=1), 1.0, atol=1e-9)
     # the same numbers as the joint posterior computed by hand from the model's own columns
-    from xrbvo.ml.counterparts import _X
+    from xrbvo.stages.classify.counterparts import _X
 
     r_x = np.where(cr.is_none, 1.0, ctpt.likelihood_ratio(_X(cr.features)))
     score = (sub.train_priors_ / sub.model_priors_)[None, :] * sub._raw_proba(X) * (r_x * cr.w_pos)[:, None]
@@ -145,7 +145,7 @@ def test_joint_posterior_takes_a_source_model_on_a_subset_of_the_features(small_
 
 def test_run_with_a_separate_counterpart_model_uses_joint_counterparts(tmp_path, small_sky, small_model,
                                                                         joint_models):
-    from xrbvo.cli import main
+    from xrbvo.cli.main import main
 
     _, ctpt = joint_models
     model, ts = small_model  # a source model saved without any counterpart model (as `xrbvo train` writes)

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
-from xrbvo.errors import InputError, MissingColumnError, XrbvoWarning
-from xrbvo.io import read_table, standardise_xray, write_table
+from xrbvo.core.errors import InputError, MissingColumnError, XrbvoWarning
+from xrbvo.io.tables import read_table, standardise_xray, write_table
 
 
 def test_standardise_erass1_native_names(small_sky):

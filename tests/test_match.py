@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
-from xrbvo.errors import InputError, MissingColumnError
-from xrbvo.match import (AssociationInput, BayesConfig, BayesianAssociator, learn_mag_prior,
+from xrbvo.core.errors import InputError, MissingColumnError
+from xrbvo.stages.match import (AssociationInput, BayesConfig, BayesianAssociator, learn_mag_prior,
                          union_area_arcsec2)
-from xrbvo.match.bayes import ARCSEC2_PER_SR
+from xrbvo.stages.match.bayes import ARCSEC2_PER_SR
 
 
 def _xray(n=1, err=2.0):
@@ -148,7 +148,7 @@ def test_local_density_needs_a_wide_enough_pull_and_bad_options_fail():
 
 
 def test_bayesian_matching_beats_chance_on_the_simulated_sky(small_sky, small_xray):
-    from xrbvo.providers import SimProvider
+    from xrbvo.stages.neighbourhoods import SimProvider
 
     nbs = SimProvider(small_sky).neighbourhoods(small_xray, 20.0, ["gaia", "2mass", "catwise"])
     res = BayesianAssociator()(AssociationInput(small_xray, nbs, 20.0))
@@ -373,7 +373,7 @@ def test_results_do_not_depend_on_workers_or_chunk_size():
 
 
 def test_tangent_offsets_of_near_points_equal_the_direct_formulas():
-    from xrbvo.match.bayes import _tangent_direct, _tangent_offsets
+    from xrbvo.stages.match.bayes import _tangent_direct, _tangent_offsets
 
     rng = np.random.default_rng(22)
     n = 2000
@@ -394,7 +394,7 @@ def test_tangent_offsets_of_near_points_equal_the_direct_formulas():
 
 @pytest.mark.parametrize("where", ["pole", "ra_wrap", "anywhere"])
 def test_cone_join_finds_exactly_the_pairs_within_the_radius(where):
-    from xrbvo.providers.base import cone_join, unit_vectors
+    from xrbvo.stages.neighbourhoods.base import cone_join, unit_vectors
 
     rng = np.random.default_rng({"pole": 1, "ra_wrap": 2, "anywhere": 3}[where])
     r = 30.0
@@ -427,7 +427,7 @@ def test_cone_join_finds_exactly_the_pairs_within_the_radius(where):
 def test_keep_freed_memory_takes_effect_on_glibc():
     import sys
 
-    from xrbvo.match import keep_freed_memory
+    from xrbvo.stages.match import keep_freed_memory
 
     if sys.platform.startswith("linux"):
         assert keep_freed_memory() is True

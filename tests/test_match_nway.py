@@ -14,7 +14,7 @@ import pytest
 
 from conftest import require
 from nway_oracle import GENERATED_NAMES, make_field, nway_script, prepare_nway, run_nway, to_xrbvo
-from xrbvo.match import BayesConfig, BayesianAssociator, union_area_arcsec2
+from xrbvo.stages.match import BayesConfig, BayesianAssociator, union_area_arcsec2
 
 TOL = 1e-5
 RADIUS = 15.0

@@ -7,7 +7,7 @@ from astropy.table import Table
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xrbvo.match import AssociationInput, BayesConfig, BayesianAssociator
+from xrbvo.stages.match import AssociationInput, BayesConfig, BayesianAssociator
 
 CFG = dict(completeness={"gaia": 0.8, "catwise": 0.7}, density="catalogue",
            catalogue_density={"gaia": (20000, 1.0), "catwise": (5000, 1.0)})

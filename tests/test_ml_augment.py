@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator
 
-from xrbvo import physics
-from xrbvo.ml.augment import CHANDRA_BANDS, AugmentConfig, augment_rows
-from xrbvo.ml.classifier import shift_priors
-from xrbvo.ml.features import FEATURES, features_from_photometry
-from xrbvo.ml.priors import em_priors, expected_field_priors, field_priors_for
+from xrbvo.core import physics
+from xrbvo.stages.classify.augment import CHANDRA_BANDS, AugmentConfig, augment_rows
+from xrbvo.stages.classify.classifier import shift_priors
+from xrbvo.stages.features import FEATURES, features_from_photometry
+from xrbvo.stages.classify.priors import em_priors, expected_field_priors, field_priors_for
 
 
 def test_absorption_of_a_known_spectrum_matches_a_hand_calculation():
@@ -101,7 +101,7 @@ class RecordingSampler(BaseEstimator):
 def test_augmentation_never_uses_a_validation_source():
     from sklearn.model_selection import StratifiedKFold
 
-    from xrbvo.ml.train import cv_predictions
+    from xrbvo.stages.classify.train import cv_predictions
 
     n = 240
     X, _ = _agn_rows(n, seed=2)
@@ -148,7 +148,7 @@ def test_em_recovers_the_class_mix_of_an_unlabelled_sample():
 
 
 def test_expected_plane_mix_has_agn_far_above_x_ray_binaries():
-    from xrbvo.schema import CLASSES
+    from xrbvo.core.schema import CLASSES
 
     pri = expected_field_priors([300.0, 301.0], [0.5, -0.5], CLASSES)
     assert sum(pri.values()) == pytest.approx(1.0)

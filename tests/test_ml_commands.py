@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from _mldata import HESS, LABELLED, need
-from xrbvo.cli import COMMANDS, main
+from xrbvo.cli.main import COMMANDS, main
 
 
 @pytest.fixture(autouse=True)
@@ -26,7 +26,7 @@ def test_commands_are_registered():
 def test_train_writes_json_model_with_the_documented_metadata(trained):
     import json
 
-    from xrbvo.ml.labelled import file_sha256
+    from xrbvo.stages.classify.labelled import file_sha256
 
     meta = json.loads((trained / "metadata.json").read_text())
     assert meta["training_file_sha256"] == file_sha256(LABELLED)
@@ -120,7 +120,7 @@ def test_classify_refuses_a_table_without_features(trained, tmp_path, capsys):
 
 def test_pipeline_catalogue_carries_explanations(small_model, small_sky, small_xray):
     from xrbvo.pipeline import run_pipeline
-    from xrbvo.providers import SimProvider
+    from xrbvo.stages.neighbourhoods import SimProvider
 
     model, _ = small_model
     res = run_pipeline(small_xray, SimProvider(small_sky), model, cuts={"HMXB": 0.5})

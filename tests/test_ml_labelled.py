@@ -3,9 +3,9 @@ import pytest
 from astropy.table import Table
 
 from _mldata import HESS, LABELLED, need
-from xrbvo.errors import InputError, MissingColumnError
-from xrbvo.ml.features import FEATURES
-from xrbvo.ml.labelled import CLASS_MAP, csc_features, detect_layout, load_labelled, map_classes
+from xrbvo.core.errors import InputError, MissingColumnError
+from xrbvo.stages.features import FEATURES
+from xrbvo.stages.classify.labelled import CLASS_MAP, csc_features, detect_layout, load_labelled, map_classes
 
 
 def test_class_mapping_folds_hm_stars_into_early_and_refuses_unknown_labels():
@@ -67,7 +67,7 @@ def test_field_layout_uses_parallax_over_error_and_foreign_tables_are_refused():
 def test_the_shared_labelled_set_reads_with_the_documented_classes_and_bands():
     import pandas as pd
 
-    from xrbvo.physics import galactic_nh
+    from xrbvo.core.physics import galactic_nh
     from astropy.coordinates import SkyCoord
     import astropy.units as u
 
@@ -90,7 +90,7 @@ def test_the_shared_labelled_set_reads_with_the_documented_classes_and_bands():
 
 def test_the_hess_field_reads_as_a_field_table():
     path = need(HESS)
-    from xrbvo.io import read_table
+    from xrbvo.io.tables import read_table
 
     t = read_table(path)
     assert detect_layout(t) == "csc-field"

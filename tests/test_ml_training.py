@@ -6,11 +6,11 @@ from astropy.table import Table
 from sklearn.base import BaseEstimator
 
 from _mldata import LABELLED, need
-from xrbvo.errors import ModelError
-from xrbvo.ml.calibration import apply_calibration, fit_calibration
-from xrbvo.ml.classifier import SourceClassifier
-from xrbvo.ml.explain import explain
-from xrbvo.ml.train import choose_class_cuts, cv_predictions, train_labelled
+from xrbvo.core.errors import ModelError
+from xrbvo.stages.classify.calibration import apply_calibration, fit_calibration
+from xrbvo.stages.classify.classifier import SourceClassifier
+from xrbvo.stages.classify.explain import explain
+from xrbvo.stages.classify.train import choose_class_cuts, cv_predictions, train_labelled
 
 FAST = ({"max_depth": 3, "n_estimators": 20, "learning_rate": 0.3},)
 
@@ -106,7 +106,7 @@ def test_explanations_name_the_feature_that_decides():
 
 @pytest.fixture(scope="module")
 def labelled_model(tmp_path_factory):
-    from xrbvo.ml.labelled import load_labelled
+    from xrbvo.stages.classify.labelled import load_labelled
 
     ls = load_labelled(need(LABELLED))
     model, meta = train_labelled(ls.features, ls.labels, grid=FAST, inner_folds=3, n_jobs=2)
@@ -115,7 +115,7 @@ def labelled_model(tmp_path_factory):
 
 
 def test_model_trained_on_real_sources_is_better_than_chance_and_reloads_identically(labelled_model):
-    from xrbvo.ml.labelled import model_matrix
+    from xrbvo.stages.classify.labelled import model_matrix
 
     model, meta, ls, d = labelled_model
     cv = meta["cv_metrics"]

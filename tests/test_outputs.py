@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
-from xrbvo.errors import InputError
-from xrbvo.io import check_writable, rescue_outputs, save_files, write_table
+from xrbvo.core.errors import InputError
+from xrbvo.io.tables import check_writable, rescue_outputs, save_files, write_table
 
 
 @pytest.fixture
@@ -81,8 +81,8 @@ def test_a_file_size_limit_fails_like_a_full_disk_and_leaves_no_truncated_file(t
         import resource, sys
         import numpy as np
         from astropy.table import Table
-        from xrbvo.errors import InputError
-        from xrbvo.io import rescue_outputs, write_table
+        from xrbvo.core.errors import InputError
+        from xrbvo.io.tables import rescue_outputs, write_table
         resource.setrlimit(resource.RLIMIT_FSIZE, (20000, 20000))
         t = Table({{"x": np.arange(100000, dtype=float)}})
         try:

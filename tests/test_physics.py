@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from xrbvo import physics
+from xrbvo.core import physics
 
 
 def test_mm83_cross_section_at_1kev_matches_table():

@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
-from xrbvo.catalogue import write_catalogue
-from xrbvo.errors import InputError
+from xrbvo.stages.catalogue import write_catalogue
+from xrbvo.core.errors import InputError
 from xrbvo.pipeline import PipelineConfig, run_pipeline
-from xrbvo.providers import SimProvider
-from xrbvo.schema import CLASSES
+from xrbvo.stages.neighbourhoods import SimProvider
+from xrbvo.core.schema import CLASSES
 
 
 def test_pipeline_on_a_small_sky(tmp_path, small_sky, small_xray, small_model):

@@ -3,9 +3,9 @@ import pytest
 from astropy.coordinates import SkyCoord
 import astropy.units as u
 
-from xrbvo.errors import InputError, UnknownSurveyError
-from xrbvo.providers import LocalProvider, SimProvider, cone_join, standardise_catalogue
-from xrbvo.schema import NEIGHBOUR
+from xrbvo.core.errors import InputError, UnknownSurveyError
+from xrbvo.stages.neighbourhoods import LocalProvider, SimProvider, cone_join, standardise_catalogue
+from xrbvo.core.schema import NEIGHBOUR
 
 
 def test_sim_provider_returns_the_neighbourhood_schema(small_sky, small_xray):

@@ -13,8 +13,8 @@ import pytest
 from astropy.table import Table
 
 from xrbvo import cli
-from xrbvo.commands.samp import parse_position
-from xrbvo.errors import InputError
+from xrbvo.cli.commands.samp import parse_position
+from xrbvo.core.errors import InputError
 from xrbvo.vo.samp import NoHubError, SampClient, find_hub
 
 try:

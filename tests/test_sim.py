@@ -6,8 +6,8 @@ import pytest
 from astropy.coordinates import SkyCoord
 import astropy.units as u
 
-from xrbvo.errors import InputError
-from xrbvo.match import union_area_arcsec2
+from xrbvo.core.errors import InputError
+from xrbvo.stages.match import union_area_arcsec2
 from xrbvo.sim import SkyConfig, simulate_sky
 from xrbvo.sim.sky import gaia_density_target
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from xrbvo.errors import UnknownSurveyError
-from xrbvo.surveys import SURVEYS, ErrorModel, get_survey
+from xrbvo.core.errors import UnknownSurveyError
+from xrbvo.core.surveys import SURVEYS, ErrorModel, get_survey
 
 
 def test_registry_holds_the_five_surveys_with_real_names():

@@ -7,9 +7,9 @@ import os
 import numpy as np
 import pytest
 
-from xrbvo.errors import InputError
-from xrbvo.providers.tap import survey_columns
-from xrbvo.surveys import get_survey
+from xrbvo.core.errors import InputError
+from xrbvo.stages.neighbourhoods.tap import survey_columns
+from xrbvo.core.surveys import get_survey
 from xrbvo.vo.tap import (ChunkCache, JoinSpec, SERVICES, TapClient, cone_adql, quote_identifier, quote_table,
                           resolve_service, upload_join_adql)
 

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from _dachs import FaultProxy, dachs, skies  # noqa: F401  (dachs is a fixture)
 
-from xrbvo.errors import InputError, ServiceError
-from xrbvo.io import standardise_xray
-from xrbvo.providers.base import cone_join, standardise_catalogue
-from xrbvo.providers.sim import SimProvider
-from xrbvo.providers.tap import TapProvider, survey_columns
+from xrbvo.core.errors import InputError, ServiceError
+from xrbvo.io.tables import standardise_xray
+from xrbvo.stages.neighbourhoods.base import cone_join, standardise_catalogue
+from xrbvo.stages.neighbourhoods.sim import SimProvider
+from xrbvo.stages.neighbourhoods.tap import TapProvider, survey_columns
 from xrbvo.sim import SkyConfig, simulate_sky
-from xrbvo.surveys import get_survey
+from xrbvo.core.surveys import get_survey
 
 # A socket of an abandoned HTTP connection (a split overflow query, a fault-proxy reset) can reach
 # the garbage collector during a later test; its ResourceWarning is about hygiene, not results.

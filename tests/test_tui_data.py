@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
-from xrbvo.errors import InputError, XrbvoError
-from xrbvo.io import read_table
+from xrbvo.core.errors import InputError, XrbvoError
+from xrbvo.io.tables import read_table
 from xrbvo.tui.data import CatalogueData, TableView, companion_paths, load_catalogue, write_neighbours
 from xrbvo.tui.marks import MarkStore
 from xrbvo.tui.render import counterparts_table, detail_renderable, features_text, known_text, sky_plot
@@ -34,8 +34,8 @@ def cat_path(tmp_path):
 
 
 def test_headless_import_leaves_textual_out():
-    code = ("import sys; import xrbvo.pipeline, xrbvo.catalogue, xrbvo.tui, xrbvo.tui.data, xrbvo.tui.render, "
-            "xrbvo.tui.samp_bridge, xrbvo.tui.filterlang, xrbvo.commands.tui, xrbvo.cli; xrbvo.cli.build_parser(); "
+    code = ("import sys; import xrbvo.pipeline, xrbvo.stages.catalogue, xrbvo.tui, xrbvo.tui.data, xrbvo.tui.render, "
+            "xrbvo.tui.samp_bridge, xrbvo.tui.filterlang, xrbvo.cli.commands.tui, xrbvo.cli.main; xrbvo.cli.main.build_parser(); "
             "print('textual' in sys.modules)")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)

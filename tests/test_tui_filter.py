@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xrbvo.errors import InputError
+from xrbvo.core.errors import InputError
 from xrbvo.tui.filterlang import FilterError, compile_filter
 
 COLS = {

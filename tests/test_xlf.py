@@ -14,8 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, stats
 
-from xrbvo import physics, xlf
-from xrbvo.errors import InputError
+from xrbvo.core import physics
+from xrbvo.galaxy import xlf
+from xrbvo.core.errors import InputError
 
 
 def _lf(**kw) -> xlf.BrokenPowerLawLF:
@@ -363,7 +364,7 @@ def test_monte_carlo_input_errors_and_cancel():
 
 
 def test_simulator_draws_binaries_from_these_functions():
-    from xrbvo.sim.populations import CLASS_MODELS
+    from xrbvo.galaxy.populations import CLASS_MODELS
 
     for cls in ("HMXB", "LMXB"):
         model = CLASS_MODELS[cls]
@@ -401,8 +402,8 @@ def test_simulated_sky_counts_agree_with_expected_numbers():
 
 
 def _run_cli(argv, capsys):
-    from xrbvo.commands import xlf as cmd
-    from xrbvo.commands._ui import UI
+    from xrbvo.cli.commands import xlf as cmd
+    from xrbvo.cli._ui import UI
 
     parser = argparse.ArgumentParser()
     cmd.add_arguments(parser)
@@ -412,7 +413,7 @@ def _run_cli(argv, capsys):
 
 def test_command_is_registered():
     from xrbvo import cli
-    from xrbvo.commands import xlf as cmd
+    from xrbvo.cli.commands import xlf as cmd
 
     assert "xlf" in cli.COMMANDS
     assert cmd.NAME == "xlf" and cmd.HELP and cmd.DESCRIPTION

@@ -2,6 +2,6 @@
 
 __version__ = "0.1.0"
 
-from .errors import InputError, ModelError, ServiceError, XrbvoError  # noqa: E402
+from xrbvo.core.errors import InputError, ModelError, ServiceError, XrbvoError  # noqa: E402
 
 __all__ = ["__version__", "XrbvoError", "InputError", "ServiceError", "ModelError"]

@@ -15,15 +15,15 @@ from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
-from .catalogue import build_catalogue
-from .errors import InputError
-from .match import AssociationInput, AssociationResult, BayesConfig, BayesianAssociator
-from .ml.classifier import SourceClassifier
-from .ml.explain import explain
-from .ml.features import FEATURES, build_features
-from .physics import galactic_nh
-from .providers.base import Provider
-from .surveys import get_survey
+from xrbvo.stages.catalogue import build_catalogue
+from xrbvo.core.errors import Cancelled, InputError
+from xrbvo.stages.match import AssociationInput, AssociationResult, BayesConfig, BayesianAssociator
+from xrbvo.stages.classify.classifier import SourceClassifier
+from xrbvo.stages.classify.explain import explain
+from xrbvo.stages.features import FEATURES, build_features
+from xrbvo.core.physics import galactic_nh
+from xrbvo.stages.neighbourhoods.base import Provider
+from xrbvo.core.surveys import get_survey
 
 __all__ = ["PipelineConfig", "PipelineResult", "associate", "chosen_rows", "source_features", "classify",
            "run_pipeline", "default_association", "explain_sources"]
@@ -53,7 +53,7 @@ class PipelineConfig:
     counterparts: str = "nway"
     """``nway``: classify the most probable counterpart of the Bayesian association (with magnitude
     priors learnt from all sources); ``joint``: decide class and counterpart together
-    (class-aware counterparts, :mod:`xrbvo.ml.counterparts`)."""
+    (class-aware counterparts, :mod:`xrbvo.stages.classify.counterparts`)."""
 
     def validate(self) -> None:
         if self.counterparts not in ("nway", "joint"):
@@ -127,7 +127,7 @@ def classify(features: Table, model: SourceClassifier, priors: Mapping[str, floa
     """Class probabilities for the given field priors (columns follow ``model.classes_``)."""
     missing = [f for f in model.feature_names_ if f not in features.colnames]
     if missing:
-        raise InputError(f"feature table lacks {', '.join(missing)}; build it with xrbvo.ml.build_features")
+        raise InputError(f"feature table lacks {', '.join(missing)}; build it with xrbvo.stages.classify.build_features")
     X = np.column_stack([np.asarray(features[f], float) for f in model.feature_names_]) if len(features) else \
         np.zeros((0, len(model.feature_names_)))
     if len(X) == 0:
@@ -136,7 +136,7 @@ def classify(features: Table, model: SourceClassifier, priors: Mapping[str, floa
 
 
 def explain_sources(features: Table, model: SourceClassifier, proba: np.ndarray | None = None, top: int = 3) -> Table:
-    """Per source, the features that pushed its most probable class most (see :func:`xrbvo.ml.explain`)."""
+    """Per source, the features that pushed its most probable class most (see :func:`xrbvo.stages.classify.explain`)."""
     X = np.column_stack([np.asarray(features[f], float) for f in model.feature_names_]) if len(features) else \
         np.zeros((0, len(model.feature_names_)))
     return explain(model, X, top=top, proba=proba)
@@ -152,8 +152,8 @@ def run_pipeline(xray: Table, provider: Provider, model: SourceClassifier, *, ct
     Parameters
     ----------
     xray : Table
-        X-ray sources in the :data:`xrbvo.schema.XRAY` schema
-        (see :func:`xrbvo.io.standardise_xray`).
+        X-ray sources in the :data:`xrbvo.core.schema.XRAY` schema
+        (see :func:`xrbvo.io.tables.standardise_xray`).
     provider : Provider
         Where neighbourhoods come from.
     model : SourceClassifier
@@ -185,7 +185,7 @@ def run_pipeline(xray: Table, provider: Provider, model: SourceClassifier, *, ct
         pull_radius = max(pull_radius, ann[1] if ann else 3 * cfg.radius_arcsec)
     nbs = provider.neighbourhoods(xray, pull_radius, cfg.surveys, progress=cb("neighbourhoods"), cancel=cancel)
     if cancel is not None and cancel.is_set():
-        raise InputError("cancelled")
+        raise Cancelled()
     nh = galactic_nh_of(xray)
     c = cb("classification")
     if cfg.counterparts == "joint":
@@ -219,8 +219,8 @@ def run_pipeline(xray: Table, provider: Provider, model: SourceClassifier, *, ct
 
 def _joint(xray, assoc, nbs, nh, model, ctpt_model, priors):
     """Class-aware counterparts: replace the association's choice and the probabilities."""
-    from .ml.counterparts import combination_table, joint_posterior
-    from .schema import CLASSES
+    from xrbvo.stages.classify.counterparts import combination_table, joint_posterior
+    from xrbvo.core.schema import CLASSES
 
     n = len(xray)
     cr = combination_table(xray, assoc, nbs, nh)
@@ -268,16 +268,16 @@ def field_class_priors(xray: Table, classes, mode: str = "auto", *, reference: M
     """Class priors of the field the X-ray sources cover.
 
     ``auto``: the population model's expected mix for the field
-    (:func:`xrbvo.ml.priors.expected_field_priors`, at the X-ray survey's
+    (:func:`xrbvo.stages.classify.priors.expected_field_priors`, at the X-ray survey's
     soft-band depth) when the sources' median |b| is below
-    :data:`xrbvo.ml.priors.PLANE_B_DEG`, else ``reference``; ``model``: the
+    :data:`xrbvo.stages.classify.priors.PLANE_B_DEG`, else ``reference``; ``model``: the
     expected mix wherever the field is; ``training``: ``reference`` (the
     model's reference priors).
 
     Returns the priors (None for the model's own) and a description.
     """
-    from .ml.priors import PLANE_B_DEG, expected_field_priors
-    from .surveys import get_survey
+    from xrbvo.stages.classify.priors import PLANE_B_DEG, expected_field_priors
+    from xrbvo.core.surveys import get_survey
 
     if mode not in ("auto", "model", "training"):
         raise InputError(f"unknown field-priors mode {mode!r}; choose from auto, model, training")

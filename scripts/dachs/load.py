@@ -20,7 +20,7 @@ erass1.main                    VizieR "J/A+A/682/A34/erass1-m"
 
 Column names are the real ones (``"2MASS"`` as a delimited identifier); the
 VizieR table names are not SQL identifiers, so the registry
-(:data:`xrbvo.surveys.SURVEYS`, ``tap_aliases``) maps them.
+(:data:`xrbvo.core.surveys.SURVEYS`, ``tap_aliases``) maps them.
 
 The sky is the union of the fields in :data:`SKIES` (disjoint, different
 seeds so identifiers never collide).  A stamp of the skies, the RDs and the
@@ -46,9 +46,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 
 def _demo_sky() -> dict:
-    """The field of ``xrbvo demo`` with its defaults (:class:`xrbvo.demo.DemoConfig`)."""
+    """The field of ``xrbvo demo`` with its defaults (:class:`xrbvo.workflows.demo.DemoConfig`)."""
     sys.path.insert(0, str(ROOT))
-    from xrbvo.demo import DemoConfig
+    from xrbvo.workflows.demo import DemoConfig
 
     d = DemoConfig()
     return {"l_deg": d.l_deg, "b_deg": d.b_deg, "width_deg": d.width_deg, "height_deg": d.height_deg,

@@ -39,14 +39,13 @@ from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
-from .. import physics
-from ..errors import InputError
-from ..schema import CLASSES, TRUTH, apply_schema
-from .populations import BANDS, CLASS_MODELS, field_star_types, stellar_sed
+from xrbvo.core import physics
+from xrbvo.core.errors import InputError
+from xrbvo.core.schema import CLASSES, TRUTH, apply_schema
+from xrbvo.galaxy.populations import BANDS, CLASS_MODELS, field_star_types, stellar_sed
 
-__all__ = ["SkyConfig", "SimulatedSky", "simulate_sky", "expected_counts", "gaia_density_target", "DUST"]
+__all__ = ["SkyConfig", "SimulatedSky", "simulate_sky", "expected_counts", "gaia_density_target"]
 
-DUST = physics.DUST
 
 _DEG2_PER_SR = (180.0 / math.pi) ** 2
 _D_GRID_PC = physics.D_GRID_PC
@@ -136,7 +135,7 @@ class SimulatedSky:
 
     def write(self, directory: str | Path, fmt: str = "fits") -> dict[str, Path]:
         """Write every table to ``directory`` (``xray``, survey names, ``truth``)."""
-        from ..io import write_table
+        from xrbvo.io.tables import write_table
 
         d = Path(directory)
         paths = {}
@@ -353,7 +352,7 @@ def expected_counts(config: SkyConfig, *, step_deg: float = 0.25) -> dict[str, f
 
 def _survey_limits(b):
     """Per-source limiting magnitudes (Vega); 2MASS and CatWISE lose ~1.5 mag to confusion in the plane."""
-    from ..surveys import limiting_magnitudes
+    from xrbvo.core.surveys import limiting_magnitudes
 
     return limiting_magnitudes(b)
 

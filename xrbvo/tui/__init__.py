@@ -8,9 +8,9 @@ The domain modules (:mod:`~xrbvo.tui.filterlang`, :mod:`~xrbvo.tui.data`,
 
 from __future__ import annotations
 
-from .data import CatalogueData, TableView, companion_paths, load_catalogue, write_neighbours
-from .filterlang import FilterError, compile_filter
-from .marks import MarkStore
+from xrbvo.tui.data import CatalogueData, TableView, companion_paths, load_catalogue, write_neighbours
+from xrbvo.tui.filterlang import FilterError, compile_filter
+from xrbvo.tui.marks import MarkStore
 
 __all__ = ["create_app", "CatalogueData", "TableView", "companion_paths", "load_catalogue", "write_neighbours",
            "FilterError", "compile_filter", "MarkStore"]
@@ -18,6 +18,6 @@ __all__ = ["create_app", "CatalogueData", "TableView", "companion_paths", "load_
 
 def create_app(*args, **kwargs):
     """Build the Textual app; see :func:`xrbvo.tui.app.create_app` (imports textual)."""
-    from .app import create_app as _create
+    from xrbvo.tui.app import create_app as _create
 
     return _create(*args, **kwargs)

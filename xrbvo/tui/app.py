@@ -26,11 +26,11 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Footer, Input, Static
 
-from ..errors import XrbvoError
-from .data import CatalogueData, TableView, companion_paths, load_catalogue
-from .filterlang import FUNCTIONS
-from .render import class_bars, counterparts_table, features_text, format_value, known_text, sky_plot, xray_text
-from .samp_bridge import NullBridge, SampBridge
+from xrbvo.core.errors import XrbvoError
+from xrbvo.tui.data import CatalogueData, TableView, companion_paths, load_catalogue
+from xrbvo.tui.filterlang import FUNCTIONS
+from xrbvo.tui.render import class_bars, counterparts_table, features_text, format_value, known_text, sky_plot, xray_text
+from xrbvo.tui.samp_bridge import NullBridge, SampBridge
 
 __all__ = ["XrbvoApp", "SourceTable", "create_app", "HELP_TEXT"]
 

@@ -10,7 +10,7 @@ one source.
 
 Companion files are found next to the catalogue: for ``NAME.fits`` (or
 ``NAME_catalogue.fits``) they are ``NAME_counterparts.fits`` and
-``NAME_neighbours.fits`` in any table format :func:`xrbvo.io.read_table`
+``NAME_neighbours.fits`` in any table format :func:`xrbvo.io.tables.read_table`
 reads.  Missing companions or columns are not errors: the parts they feed are
 marked "not available".
 """
@@ -25,11 +25,11 @@ from typing import Mapping, Sequence
 import numpy as np
 from astropy.table import MaskedColumn, Table
 
-from ..errors import InputError, MissingColumnError
-from ..io import FORMATS, read_table, write_table
-from ..schema import CLASSES, prob_column
-from .filterlang import CompiledFilter, compile_filter
-from .marks import MarkStore
+from xrbvo.core.errors import InputError, MissingColumnError
+from xrbvo.io.tables import FORMATS, read_table, write_table
+from xrbvo.core.schema import CLASSES, prob_column
+from xrbvo.tui.filterlang import CompiledFilter, compile_filter
+from xrbvo.tui.marks import MarkStore
 
 __all__ = [
     "CompanionPaths",
@@ -202,7 +202,7 @@ class SourceDetail:
     xray: dict[str, object]
     """X-ray and association properties (name -> value) present in the catalogue."""
     class_probs: dict[str, float] | None
-    """Class -> probability, in :data:`xrbvo.schema.CLASSES` order (None: no P_ columns)."""
+    """Class -> probability, in :data:`xrbvo.core.schema.CLASSES` order (None: no P_ columns)."""
     predicted: str
     candidates: list[Candidate] | None
     """Counterpart combinations, best first (None: no counterparts table)."""
@@ -533,7 +533,7 @@ def write_neighbours(neighbourhoods: Mapping[str, Table], path: str | Path) -> P
     Parameters
     ----------
     neighbourhoods : mapping
-        Survey -> neighbourhood table (:data:`xrbvo.schema.NEIGHBOUR` columns
+        Survey -> neighbourhood table (:data:`xrbvo.core.schema.NEIGHBOUR` columns
         and photometry), as returned by a provider.
     path : path
         Output file, e.g. ``NAME_neighbours.fits`` next to ``NAME.fits`` so

@@ -38,7 +38,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from ..errors import InputError
+from xrbvo.core.errors import InputError
 
 __all__ = ["FilterError", "CompiledFilter", "compile_filter", "FUNCTIONS", "MAX_FILTER_LENGTH"]
 

@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..errors import InputError
+from xrbvo.core.errors import InputError
 
 __all__ = ["MarkStore", "STATUSES"]
 

@@ -14,8 +14,8 @@ from rich.console import Group
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from ..schema import CLASS_DESCRIPTIONS
-from .data import SURVEY_SYMBOLS, SourceDetail
+from xrbvo.core.schema import CLASS_DESCRIPTIONS
+from xrbvo.tui.data import SURVEY_SYMBOLS, SourceDetail
 
 __all__ = ["format_value", "xray_text", "counterparts_table", "class_bars", "features_text", "known_text",
            "sky_plot", "detail_renderable", "NOT_AVAILABLE"]

@@ -6,7 +6,7 @@ table to TOPCAT, point Aladin at a source, highlight a row in TOPCAT, and listen
 for rows highlighted there.  It knows how rows of the table it sent map back to
 catalogue rows.  When the SAMP module or a hub is missing, :meth:`connect`
 raises :class:`SampUnavailable` and the UI keeps working without it; every
-failure of an action is an :class:`~xrbvo.errors.XrbvoError` the UI shows as a
+failure of an action is an :class:`~xrbvo.core.errors.XrbvoError` the UI shows as a
 notification.
 
 The methods block (they talk to other processes); the UI calls them from worker
@@ -24,7 +24,7 @@ from typing import Callable
 import numpy as np
 from astropy.table import Table
 
-from ..errors import ServiceError, XrbvoError
+from xrbvo.core.errors import ServiceError, XrbvoError
 
 __all__ = ["SampBridge", "SampUnavailable", "NullBridge"]
 

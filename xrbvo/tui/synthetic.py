@@ -17,8 +17,8 @@ from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
-from ..io import write_table
-from ..schema import CATALOGUE, CLASSES, XRAY, apply_schema, prob_column
+from xrbvo.io.tables import write_table
+from xrbvo.core.schema import CATALOGUE, CLASSES, XRAY, apply_schema, prob_column
 
 __all__ = ["SyntheticCatalogue", "synthetic_catalogue", "write_synthetic"]
 

@@ -18,7 +18,7 @@ errors:
   ``table.select.rowList`` messages that other applications send about one of
   our tables to a callback, run in the client's own receiving thread.
 
-Every failure is an :class:`SampError` (a :class:`~xrbvo.errors.ServiceError`)
+Every failure is an :class:`SampError` (a :class:`~xrbvo.core.errors.ServiceError`)
 with a one-line message: no hub, the named application absent or gone, a
 refusal, or a time-out.  The client stays usable after any of them, and the
 temporary VOTables it wrote are removed by :meth:`SampClient.close`.
@@ -56,7 +56,7 @@ from urllib.request import url2pathname
 import numpy as np
 from astropy.table import Table
 
-from ..errors import InputError, ServiceError
+from xrbvo.core.errors import InputError, ServiceError
 
 __all__ = [
     "MTYPE_LOAD_VOTABLE",
@@ -638,7 +638,7 @@ class SampClient:
         proxy = SAMPHubProxy()
         try:
             proxy.connect(hub_params=info.params, pool_size=4)
-            from .. import __version__
+            from xrbvo import __version__
 
             metadata = {"samp.name": self.name, "samp.description.text": self.description,
                         "author.name": "xrbvo developers", "xrbvo.version": __version__}
@@ -949,7 +949,7 @@ class SampClient:
         The VOTable is written to a private temporary directory and removed by
         :meth:`close` (at once if nobody loaded it).
         """
-        from ..io import read_table
+        from xrbvo.io.tables import read_table
 
         report = progress or (lambda msg, frac: None)
         if not isinstance(table, Table):

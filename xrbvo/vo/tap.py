@@ -15,7 +15,7 @@ with the survey table by ``CONTAINS(POINT, CIRCLE)``.  Around that:
 * **Faults.**  Timeouts, connection errors, truncated answers and HTTP 5xx are
   retried with exponential backoff and full jitter; at most ``max_in_flight``
   requests run at a time; a service that stays down raises
-  :class:`~xrbvo.errors.ServiceError` naming it.
+  :class:`~xrbvo.core.errors.ServiceError` naming it.
 * **Sync or async.**  Small chunks run synchronously; chunks expected to return
   more than ``async_rows`` rows run as UWS jobs, deleted afterwards.
 * **Cache.**  Every finished chunk's VOTable is written atomically (temporary
@@ -51,7 +51,7 @@ import requests
 from astropy.io.votable import parse as votable_parse
 from astropy.table import Table, unique, vstack
 
-from ..errors import InputError, ServiceError, XrbvoError
+from xrbvo.core.errors import Cancelled, InputError, ServiceError, XrbvoError
 
 __all__ = [
     "SERVICES",
@@ -107,7 +107,7 @@ _REGULAR = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _UPLOAD = "xrbvo_src"
 
 
-class PullCancelled(XrbvoError):
+class PullCancelled(Cancelled):
     """A pull stopped because its ``cancel`` event was set; finished chunks are cached."""
 
 
@@ -238,7 +238,7 @@ def resolve_service(name_or_url: str) -> str:
     key = s.lower()
     if key in SERVICES:
         return SERVICES[key]
-    from ..surveys import SURVEYS, get_survey
+    from xrbvo.core.surveys import SURVEYS, get_survey
 
     try:
         return get_survey(key).tap_url
@@ -895,7 +895,7 @@ def _positions(t) -> np.ndarray:
     """(n, 2) float64 array of ra, dec from a Table with ra/dec (any case)."""
     if isinstance(t, np.ndarray) and t.ndim == 2:
         return np.asarray(t, dtype=float)
-    from ..io import as_float
+    from xrbvo.io.tables import as_float
 
     ra = _find_col(t, "ra")
     dec = _find_col(t, "dec")
@@ -937,7 +937,7 @@ def _merge_warning():
 
 
 def _xrbvo_warning():
-    from ..errors import XrbvoWarning
+    from xrbvo.core.errors import XrbvoWarning
 
     return XrbvoWarning
 

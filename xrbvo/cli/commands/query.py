@@ -1,0 +1,155 @@
+"""``xrbvo query``: scripted TAP queries (a cone, neighbourhoods of a file, raw ADQL)."""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from pathlib import Path
+
+from astropy.table import Table
+
+from xrbvo.core.errors import InputError
+from xrbvo.io.tables import check_writable, read_table, save_output, standardise_xray, write_table
+
+__all__ = ["NAME", "HELP", "DESCRIPTION", "add_arguments", "run"]
+
+NAME = "query"
+HELP = "query TAP services: a cone, neighbourhoods of a source file, or raw ADQL"
+DESCRIPTION = """\
+Query TAP services (Gaia archive, VizieR, any URL) with retries and an on-disk cache.
+
+  xrbvo query cone --service gaia --table gaiadr3.gaia_source 266.4 -29.0 30 -o cone.fits
+  xrbvo query neighbours erass1.fits --radius 15 --surveys gaia,2mass -o nb.fits
+  xrbvo query adql --service vizier 'SELECT TOP 5 * FROM "II/246/out"' -o out.csv
+
+SERVICE is an http(s) URL or a name: gaia, vizier, heasarc, simbad, or a survey name.
+Output: any format astropy writes (by suffix, or --format); without -o the table is printed.
+--show-adql prints the ADQL and sends nothing.
+"""
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-o", "--output", metavar="FILE", help="output table (format from the suffix or --format)")
+    p.add_argument("--format", metavar="FMT", help="astropy output format, e.g. fits, votable, ascii.ecsv, csv")
+    p.add_argument("--cache", metavar="DIR", help="chunk cache directory (default: the user's cache dir)")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    p.add_argument("--refresh", action="store_true", help="refetch everything (the cache is overwritten)")
+    p.add_argument("--maxrec", type=int, metavar="N", help="MAXREC per query (truncated results are split)")
+    p.add_argument("--mode", choices=("auto", "sync", "async"), default="auto", help="TAP query mode")
+    p.add_argument("--retries", type=int, default=5, metavar="N", help="retries after a transient fault")
+    p.add_argument("--max-in-flight", type=int, default=4, metavar="N", help="requests running at once")
+    p.add_argument("--show-adql", action="store_true", help="print the ADQL and send nothing")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="what", metavar="WHAT", required=True,
+                                help="cone, neighbours or adql (each has its own --help)")
+    c = sub.add_parser("cone", help="every row of a table within a radius of one position")
+    c.add_argument("ra", type=float, help="right ascension, deg")
+    c.add_argument("dec", type=float, help="declination, deg")
+    c.add_argument("radius", type=float, help="radius, arcsec")
+    c.add_argument("--service", required=True, help="TAP service: URL or name")
+    c.add_argument("--table", required=True, help="table at the service, e.g. gaiadr3.gaia_source")
+    c.add_argument("--ra-column", default="ra", help="right-ascension column of the table")
+    c.add_argument("--dec-column", default="dec", help="declination column of the table")
+    c.add_argument("--columns", help="comma-separated columns (default: all)")
+    _common(c)
+    n = sub.add_parser("neighbours", aliases=["neighbourhoods"],
+                       help="neighbourhoods of every source in a file, one output per survey")
+    n.add_argument("xray", help="X-ray source table (FITS, VOTable, ECSV, CSV, Parquet)")
+    n.add_argument("--radius", type=float, default=15.0, help="search radius, arcsec")
+    n.add_argument("--surveys", default="gaia,2mass,catwise", help="comma-separated survey names")
+    n.add_argument("--tap-url", metavar="URL",
+                   help="one TAP service for every survey (default: each survey's own service)")
+    _common(n)
+    a = sub.add_parser("adql", help="raw ADQL against a named service or URL")
+    a.add_argument("adql", help="the ADQL query")
+    a.add_argument("--service", required=True, help="TAP service: URL or name")
+    _common(a)
+
+
+def _client_options(args) -> dict:
+    if args.maxrec is not None and args.maxrec < 1:
+        raise InputError("--maxrec must be a positive number of rows")
+    if args.retries < 0 or args.max_in_flight < 1:
+        raise InputError("--retries must be >= 0 and --max-in-flight >= 1")
+    cache = False if args.no_cache else (Path(args.cache) if args.cache else None)
+    return dict(cache=cache, refresh=args.refresh, maxrec=args.maxrec, mode=args.mode, retries=args.retries,
+                max_in_flight=args.max_in_flight)
+
+
+def _emit(table: Table, args, ui, path: str | None = None) -> None:
+    path = path or args.output
+    if not path:
+        ui.out.print("\n".join(table.pformat(max_lines=-1, max_width=-1)), markup=False, highlight=False, soft_wrap=True)
+        return
+    if args.format:
+        def write(target: Path) -> None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                table.write(target, format=args.format, overwrite=True)
+
+        try:
+            path = save_output(path, write)
+        except ValueError as exc:
+            raise InputError(f"{path}: cannot write as {args.format} ({exc}); choose a format astropy "
+                             "writes (fits, votable, ascii.ecsv, csv, parquet...)") from None
+    else:
+        path = write_table(table, path)
+    ui.info(f"wrote {len(table)} rows to {path}")
+
+
+def run(args, ui) -> int:
+    from xrbvo.vo.tap import TapClient, cone_adql, resolve_service, upload_join_adql
+
+    if args.what == "cone":
+        cols = [c.strip() for c in args.columns.split(",")] if args.columns else None
+        adql = cone_adql(args.table, cols, args.ra_column, args.dec_column, args.ra, args.dec, args.radius)
+        if args.show_adql:
+            ui.out.print(adql, markup=False, highlight=False, soft_wrap=True)
+            return 0
+        with TapClient(args.service, **_client_options(args)) as client:
+            table = client.query(adql)
+        _emit(table, args, ui)
+        return 0
+    if args.what == "adql":
+        if args.show_adql:
+            ui.out.print(args.adql, markup=False, highlight=False, soft_wrap=True)
+            return 0
+        url = resolve_service(args.service)
+        with TapClient(url, **_client_options(args)) as client:
+            table = client.query(args.adql)
+        _emit(table, args, ui)
+        return 0
+    # neighbours
+    from xrbvo.stages.neighbourhoods.tap import TapProvider, survey_columns
+    from xrbvo.core.surveys import get_survey
+
+    surveys = [get_survey(s.strip()).name for s in args.surveys.split(",") if s.strip()]
+    if not surveys:
+        raise InputError("--surveys names no survey; give e.g. gaia,2mass,catwise")
+    if args.show_adql:
+        for name in surveys:
+            s = get_survey(name)
+            cols, join = survey_columns(s)
+            ui.out.print(f"-- {s.name} at {args.tap_url or s.tap_url} (upload TAP_UPLOAD.xrbvo_src: ra, dec)",
+                         markup=False, highlight=False, soft_wrap=True)
+            ui.out.print(upload_join_adql(s.table, cols, s.ra_column, s.dec_column, args.radius, join=join),
+                         markup=False, highlight=False, soft_wrap=True)
+        return 0
+    xray = standardise_xray(read_table(args.xray), source=args.xray)
+    if args.output:
+        check_writable(Path(args.output).parent)  # before the pull, not after it
+    provider = TapProvider(args.tap_url, **_client_options(args))
+    with ui.progress():
+        nb = provider.neighbourhoods(xray, args.radius, surveys, progress=ui.stage("neighbourhoods"))
+    for name, table in nb.items():
+        if args.output:
+            p = Path(args.output)
+            suffix = "".join(p.suffixes) or ".fits"
+            stem = p.name[: len(p.name) - len("".join(p.suffixes))] if p.suffixes else p.name
+            _emit(table, args, ui, str(p.with_name(f"{stem}_{name}{suffix}")))
+        else:
+            ui.out.print(f"# {name}: {len(table)} pairs", markup=False, highlight=False, soft_wrap=True)
+            _emit(table, args, ui)
+    return 0

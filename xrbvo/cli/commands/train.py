@@ -1,0 +1,100 @@
+"""``xrbvo train``: train the source classifier on a labelled table of real X-ray sources."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+NAME = "train"
+HELP = "train the source classifier on labelled X-ray sources (e.g. csc_xray_mwl_labelled.csv)"
+DESCRIPTION = """Read a labelled table (Chandra Source Catalog layout with Gaia DR3, 2MASS and WISE
+photometry and a literature Class, or a table with the feature columns and a Class column), map
+its classes onto xrbvo's (HM-STAR -> EARLY, including Wolf-Rayet stars; LM-STAR -> STAR), compute
+Galactic N_H from HI4PI, choose XGBoost hyper-parameters by stratified cross-validation (SMOTE inside
+the training folds only), calibrate the probabilities (isotonic, out-of-fold), choose a probability
+cut per class (highest completeness at the target purity) and write the model as XGBoost JSON plus
+metadata.json. The Chandra 0.5-2 / 2-7 keV bands stand in for eRASS1's soft / hard bands: on eRASS1
+sources the model is an approximation."""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--labels", type=Path, required=True, help="labelled table (CSV, FITS, VOTable, ECSV, Parquet)")
+    p.add_argument("--out", type=Path, required=True, help="model directory to write (model.json, metadata.json)")
+    p.add_argument("--label-column", default="Class", help="column holding the literature class")
+    p.add_argument("--exclude-feature", action="append", default=None, metavar="NAME",
+                   help="leave a feature out (repeatable; default: none with the plane augmentation, log_nh "
+                        "without it, because the labelled AGN all lie at high latitude, so N_H would act as a "
+                        "latitude shortcut; give 'none' to keep every feature)")
+    p.add_argument("--no-augment", action="store_true",
+                   help="do not add plane copies of the training sources (by default every training fit adds AGN "
+                        "and Galactic sources moved onto |b| <= 10 deg sight lines, absorbed and extinguished)")
+    p.add_argument("--augment-b-max", type=float, default=10.0, metavar="DEG",
+                   help="target region of the augmentation: |b| <= DEG (default 10)")
+    p.add_argument("--folds", type=int, default=3, help="folds of the cross-validation that tunes and calibrates")
+    p.add_argument("--seed", type=int, default=0, help="seed of SMOTE, XGBoost and the fold split")
+    p.add_argument("--quick", action="store_true",
+                   help="one small hyper-parameter candidate instead of the search (for trials and tests)")
+    p.add_argument("--threads", type=int, default=2, help="parallel fits during training / prediction threads")
+
+
+def run(args, ui) -> int:
+    import time
+
+    from rich.table import Table as RichTable
+
+    from xrbvo.core.errors import InputError
+    from xrbvo.stages.features import FEATURES
+    from xrbvo.stages.classify.labelled import BAND_NOTE, CLASS_MAP, load_labelled
+    from xrbvo.stages.classify.train import (DEFAULT_AUGMENT, DEFAULT_EXCLUDE, DEFAULT_GRID, QUICK_GRID, train_labelled,
+                                usable_features)
+
+    if args.folds < 2:
+        raise InputError("--folds must be at least 2")
+    augment = None if args.no_augment else {**DEFAULT_AUGMENT, "b_max_deg": float(args.augment_b_max)}
+    if not 0 < args.augment_b_max <= 90:
+        raise InputError("--augment-b-max must be in (0, 90] degrees")
+    excl = (DEFAULT_EXCLUDE if augment is None else ()) if args.exclude_feature is None else tuple(
+        x for x in args.exclude_feature if x.lower() != "none")
+    unknown = [x for x in excl if x not in FEATURES]
+    if unknown:
+        raise InputError(f"--exclude-feature {unknown[0]}: not a feature; features are {', '.join(FEATURES)}")
+    from xrbvo.io.tables import check_writable
+
+    check_writable(args.out, "model directory")  # before the long work, not after it
+    t0 = time.perf_counter()
+    with ui.progress():
+        ls = load_labelled(args.labels, label_column=args.label_column, progress=ui.stage("reading labels"))
+        names = [f for f in usable_features(ls.features) if f not in excl]
+        model, meta = train_labelled(ls.features, ls.labels, feature_names=names, inner_folds=args.folds,
+                                     grid=QUICK_GRID if args.quick else DEFAULT_GRID, random_state=args.seed,
+                                     n_jobs=args.threads, augment=augment, progress=ui.stage("training"))
+    meta.update({
+        "training_file": str(args.labels), "training_file_sha256": ls.sha256, "training_layout": ls.layout,
+        "label_mapping": dict(CLASS_MAP), "band_note": BAND_NOTE, "excluded_features": list(excl),
+        "wall_seconds": time.perf_counter() - t0,
+        "class_note": "HM-STAR (early-type stars and Wolf-Rayet) -> EARLY; the model has no WR class",
+    })
+    model.save(args.out, metadata=meta)
+    cv = meta["cv_metrics"]
+    t = RichTable(title=f"xrbvo train: {len(ls.labels)} labelled sources, {len(names)} features "
+                        f"({meta['wall_seconds']:.0f} s)")
+    for c in ("class", "n", "completeness", "purity", "cut", "compl. at cut", "purity at cut"):
+        t.add_column(c, justify="right" if c != "class" else "left")
+    for c, d in cv["per_class"].items():
+        a, k = d["argmax_uniform_priors"], d["at_cut"]
+        t.add_row(c, str(meta["training_counts"][c]), f"{a['completeness']:.2f}", f"{a['purity']:.2f}",
+                  f"{k['cut']:.2f}", f"{k['completeness']:.2f}", f"{k['purity']:.2f}"
+                  + ("" if k["target_reached"] else " (target missed)"))
+    ui.out.print(t)
+    ui.out.print(f"cross-validated balanced accuracy {cv['balanced_accuracy_uniform_priors']:.3f} "
+                 f"(arg-max at uniform priors; {cv['method']})")
+    ui.out.print(f"chosen hyper-parameters: {meta['hyperparameter_search']['chosen']}")
+    if augment is not None:
+        ui.out.print(f"plane augmentation: every training fit added copies moved onto |b| <= "
+                     f"{augment['b_max_deg']:g} deg sight lines (HI4PI column, absorption and extinction; "
+                     "docs/classifier.md)")
+    else:
+        ui.out.print("plane augmentation: off (--no-augment)")
+    ui.out.print(f"note: {BAND_NOTE}")
+    ui.out.print(f"model written to {args.out}")
+    return 0

