@@ -613,6 +613,10 @@ def simulate_sky(config: SkyConfig | None = None, *, progress: Callable[[str, fl
         xray[c].unit = unit
     xray.meta["SIMULATED"] = True
     xray.meta["SEED"] = cfg.seed
+    # how the sky was made, so that the science policy can use the same class mix (xrbvo.workflows.policy)
+    xray.meta["SAMPLE"] = "survey"
+    xray.meta["FLUXLIM"] = float(cfg.flux_limit)
+    xray.meta["CLSBOOST"] = ";".join(f"{k}={float(v):g}" for k, v in sorted(cfg.class_boost.items()))
 
     # ---- counterparts as observed
     report("counterparts", 0.5)

@@ -1,4 +1,8 @@
-"""The output catalogue: one row per X-ray source, with units and UCDs, written to files."""
+"""The catalogue stage: one row per X-ray source, with units and UCDs; and the neighbours table.
+
+The catalogue gathers what the earlier stages decided; it decides nothing
+itself (candidates come from :mod:`xrbvo.stages.select`).
+"""
 
 from __future__ import annotations
 
@@ -8,21 +12,64 @@ from typing import Mapping, Sequence
 import numpy as np
 from astropy import units as u
 from astropy.coordinates import SkyCoord
-from astropy.table import Table
+from astropy.table import Table, vstack
 
-from xrbvo.core.errors import InputError
-from xrbvo.io.tables import write_table
-from xrbvo.stages.match.base import AssociationResult
+from xrbvo.core.errors import InputError, MissingColumnError
 from xrbvo.core.schema import CATALOGUE, CLASSES, PHOTOMETRY, XRAY, apply_schema, prob_column
+from xrbvo.io.tables import write_table
+from xrbvo.stages.match import AssociationResult
 
-__all__ = ["build_catalogue", "write_catalogue", "CATALOGUE_FORMATS"]
+__all__ = ["build_catalogue", "write_catalogue", "write_neighbours", "neighbours_table", "CATALOGUE_FORMATS",
+           "COUNTERPART_ORDER", "NEIGHBOUR_MAGS"]
 
 #: Output format name -> file suffix.
 CATALOGUE_FORMATS = {"fits": ".fits", "votable": ".vot", "csv": ".csv", "ecsv": ".ecsv", "parquet": ".parquet"}
 
+#: Whose position is given as the chosen counterpart's (best astrometry first).
+COUNTERPART_ORDER: tuple[str, ...] = ("gaia", "vvv", "2mass", "catwise")
+
+#: Magnitudes kept per survey in the neighbours table.
+NEIGHBOUR_MAGS: dict[str, tuple[str, ...]] = {"gaia": ("G", "BP", "RP"), "2mass": ("J", "H", "K"),
+                                              "vvv": ("J", "H", "K"), "catwise": ("W1", "W2")}
+
+
+def _full(proba: np.ndarray, classes: Sequence[str], n: int) -> np.ndarray:
+    cls_list = [str(c) for c in classes]
+    full = np.zeros((n, len(CLASSES)))
+    for i, cname in enumerate(CLASSES):
+        if cname in cls_list:
+            full[:, i] = np.asarray(proba)[:, cls_list.index(cname)]
+    return full
+
+
+def _counterpart_position(association: AssociationResult, neighbourhoods: Mapping[str, Table] | None, n: int):
+    ra = np.full(n, np.nan)
+    dec = np.full(n, np.nan)
+    sep = np.full(n, np.nan)
+    survey = np.full(n, "", dtype="<U8")
+    if not neighbourhoods:
+        return ra, dec, sep, survey
+    src = association.sources
+    for s in reversed([x for x in COUNTERPART_ORDER if x in association.surveys]):
+        if f"row_{s}" not in src.colnames or s not in neighbourhoods:
+            continue
+        nb = neighbourhoods[s]
+        rows = np.asarray(src[f"row_{s}"], dtype=int)
+        ok = rows >= 0
+        if not ok.any() or len(nb) == 0:
+            continue
+        r = rows[ok]
+        ra[ok] = np.asarray(nb["ra"], float)[r]
+        dec[ok] = np.asarray(nb["dec"], float)[r]
+        sep[ok] = np.asarray(nb["sep"], float)[r]
+        survey[ok] = s
+    return ra, dec, sep, survey
+
 
 def build_catalogue(xray: Table, association: AssociationResult, features: Table, proba: np.ndarray,
-                    classes: Sequence[str], *, cuts: Mapping[str, float], nh: np.ndarray | None = None,
+                    classes: Sequence[str], *, candidate_class: np.ndarray, proba_field: np.ndarray | None = None,
+                    expected_purity: np.ndarray | None = None, coverage: np.ndarray | None = None,
+                    nh: np.ndarray | None = None, neighbourhoods: Mapping[str, Table] | None = None,
                     extra: Mapping[str, np.ndarray] | None = None) -> Table:
     """Assemble the catalogue from the stages' outputs.
 
@@ -31,18 +78,29 @@ def build_catalogue(xray: Table, association: AssociationResult, features: Table
     xray : Table
         Standardised X-ray sources.
     association : AssociationResult
-        The association's per-source table supplies p_any, p_i and the best
-        counterpart ids (``nid_<survey>``).
+        Per-source p_any, p_i and the chosen counterpart (``nid_<survey>``,
+        ``row_<survey>``).
     features : Table
-        One row per source (:data:`xrbvo.stages.classify.FEATURES`).
+        One row per source (:data:`xrbvo.stages.features.FEATURES`).
     proba : ndarray
-        Class probabilities, columns in ``classes`` order.
-    cuts : mapping
-        Class -> probability cut; a source is a candidate of class c when
-        ``P_c >= cuts[c]`` (the highest-probability such class is named).
+        Class probabilities at the priors the candidate cuts were chosen at
+        (columns ``classes``): ``P_<class>``.
+    candidate_class : ndarray of str
+        From :func:`xrbvo.stages.select.select_candidates` ('' for none).
+    proba_field : ndarray, optional
+        Probabilities at the field's class priors: ``P_<class>_field``,
+        ``predicted_class`` and ``P_max`` (default: ``proba``).
+    expected_purity : ndarray, optional
+        Expected purity of each candidate's selection at the field's priors.
+    coverage : ndarray of bool, optional
+        False where the source has no neighbour in any survey (outside the
+        surveys' coverage).
+    neighbourhoods : mapping, optional
+        Survey -> neighbourhood table, for the chosen counterpart's position
+        (``ctp_ra``, ``ctp_dec``, ``ctp_sep``, ``ctp_survey``).
     """
     n = len(xray)
-    if len(association.sources) != n or len(features) != n or len(proba) != n:
+    if len(association.sources) != n or len(features) != n or len(proba) != n or len(candidate_class) != n:
         raise InputError("stage outputs disagree on the number of sources")
     c = SkyCoord(ra=np.asarray(xray["ra"], float) * u.deg, dec=np.asarray(xray["dec"], float) * u.deg).galactic
     t = Table()
@@ -57,38 +115,29 @@ def build_catalogue(xray: Table, association: AssociationResult, features: Table
     src = association.sources
     for col in ("p_any", "p_i", "match_flag", "n_candidates"):
         t[col] = src[col]
+    t["coverage"] = np.ones(n, bool) if coverage is None else np.asarray(coverage, bool)
     for s in association.surveys:
         t[f"nid_{s}"] = np.asarray(src[f"nid_{s}"]).astype(str)
+    t["ctp_ra"], t["ctp_dec"], t["ctp_sep"], t["ctp_survey"] = _counterpart_position(association, neighbourhoods, n)
     if nh is not None:
         t["nh"] = np.asarray(nh, float)
     for f in features.colnames:
         t[f] = np.asarray(features[f], float)
-    cls_list = list(classes)
-    full = np.zeros((n, len(CLASSES)))
-    for i, cname in enumerate(CLASSES):
-        if cname in cls_list:
-            full[:, i] = proba[:, cls_list.index(cname)]
+    full = _full(proba, classes, n)
+    field = full if proba_field is None else _full(proba_field, classes, n)
     for i, cname in enumerate(CLASSES):
         t[prob_column(cname)] = full[:, i]
-        t[prob_column(cname)].description = f"Probability that the source is a {cname}"
-        t[prob_column(cname)].meta["ucd"] = "stat.probability"
-    t["predicted_class"] = np.asarray(CLASSES)[np.argmax(full, axis=1)] if n else np.zeros(0, str)
-    t["P_max"] = full.max(axis=1) if n else np.zeros(0)
-    cand_class = np.full(n, "", dtype="<U8")
-    best = np.full(n, -1.0)
-    for cname, cut in cuts.items():
-        if cname not in CLASSES:
-            raise InputError(f"cut names unknown class {cname!r}")
-        p = full[:, CLASSES.index(cname)]
-        sel = (p >= cut) & (p > best)
-        cand_class[sel] = cname
-        best[sel] = p[sel]
-    t["candidate"] = cand_class != ""
-    t["candidate_class"] = cand_class
+    for i, cname in enumerate(CLASSES):
+        t[f"{prob_column(cname)}_field"] = field[:, i]
+    t["predicted_class"] = np.asarray(CLASSES)[np.argmax(field, axis=1)] if n else np.zeros(0, str)
+    t["P_max"] = field.max(axis=1) if n else np.zeros(0)
+    cand = np.asarray(candidate_class).astype(str)
+    t["candidate"] = cand != ""
+    t["candidate_class"] = cand.astype("<U8")
+    t["expected_purity"] = np.full(n, np.nan) if expected_purity is None else np.asarray(expected_purity, float)
     for k, v in (extra or {}).items():
         t[k] = v
     t.meta["CLASSES"] = ",".join(CLASSES)
-    t.meta["CUTS"] = ";".join(f"{k}={v:.4f}" for k, v in cuts.items())
     return apply_schema(t, CATALOGUE, XRAY, PHOTOMETRY)
 
 
@@ -101,3 +150,42 @@ def write_catalogue(table: Table, directory: str | Path, name: str = "xrbvo_cata
             raise InputError(f"unknown catalogue format {fmt!r}; choose from {', '.join(CATALOGUE_FORMATS)}")
         out[fmt] = write_table(table, Path(directory) / f"{name}{CATALOGUE_FORMATS[fmt]}")
     return out
+
+
+def neighbours_table(neighbourhoods: Mapping[str, Table]) -> Table:
+    """The pipeline's neighbourhoods as one table with a ``survey`` column.
+
+    Parameters
+    ----------
+    neighbourhoods : mapping
+        Survey -> neighbourhood table (:data:`xrbvo.core.schema.NEIGHBOUR`
+        columns and photometry), as returned by a provider.
+    """
+    keep = ("xid", "nid", "ra", "dec", "pos_err", "sep") + tuple(b for v in NEIGHBOUR_MAGS.values() for b in v)
+    keep = tuple(dict.fromkeys(keep))
+    parts = []
+    for survey, t in neighbourhoods.items():
+        sub = Table()
+        n = len(t)
+        sub["survey"] = np.array([survey] * n, dtype="<U8")
+        for c in keep:
+            if c in t.colnames:
+                col = t[c]
+                if c in ("xid", "nid"):
+                    sub[c] = np.asarray(col).astype(str)
+                else:
+                    sub[c] = np.asarray(np.ma.filled(np.ma.asarray(col).astype(float), np.nan), float)
+            elif c in ("xid", "nid"):
+                raise MissingColumnError(f"neighbourhood of {survey}: no {c} column")
+            else:
+                sub[c] = np.full(n, np.nan)
+        parts.append(sub)
+    if not parts:
+        raise InputError("no neighbourhoods to write")
+    return vstack(parts, join_type="exact")
+
+
+def write_neighbours(neighbourhoods: Mapping[str, Table], path: str | Path) -> Path:
+    """Write :func:`neighbours_table` (e.g. ``NAME_neighbours.fits`` next to ``NAME.fits``, where ``xrbvo tui``
+    finds it)."""
+    return write_table(neighbours_table(neighbourhoods), path)

@@ -52,7 +52,8 @@ from astropy.table import Table
 
 from xrbvo.core.physics import galactic_nh
 
-__all__ = ["FEATURES", "PHOT_FROM", "build_features", "features_from_photometry"]
+__all__ = ["FEATURES", "PHOT_FROM", "build_features", "features_from_photometry", "nh_at", "chosen_rows",
+           "source_features"]
 
 FEATURES: tuple[str, ...] = (
     "G", "BP", "RP", "BP_RP", "G_RP",
@@ -162,7 +163,6 @@ def build_features(xray: Table, chosen: Mapping[str, np.ndarray], neighbourhoods
     nh : array, optional
         Galactic N_H per source (computed from HI4PI when omitted).
     """
-    n = len(xray)
     phot: dict[str, np.ndarray] = {}
     for survey, rows in chosen.items():
         nb = neighbourhoods.get(survey)
@@ -175,9 +175,34 @@ def build_features(xray: Table, chosen: Mapping[str, np.ndarray], neighbourhoods
             vals = np.asarray(nb[col], dtype=float)
             phot[col] = np.where(rows >= 0, vals[np.maximum(rows, 0)] if len(vals) else np.nan, np.nan)
     if nh is None:
-        from astropy.coordinates import SkyCoord
-        import astropy.units as u
-
-        c = SkyCoord(ra=np.asarray(xray["ra"], float) * u.deg, dec=np.asarray(xray["dec"], float) * u.deg).galactic
-        nh = galactic_nh(c.l.deg, c.b.deg) if n else np.zeros(0)
+        nh = nh_at(xray["ra"], xray["dec"])
     return features_from_photometry(phot, xray["flux_soft"], xray["flux_hard"], nh)
+
+
+def nh_at(ra_deg, dec_deg) -> np.ndarray:
+    """Total Galactic N_H (HI4PI, cm^-2) at ICRS positions; NaN where a position is not finite.
+
+    The one place where xrbvo turns a position into a Galactic column.
+    """
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    ra = np.asarray(ra_deg, dtype=float)
+    dec = np.asarray(dec_deg, dtype=float)
+    out = np.full(len(ra), np.nan)
+    ok = np.isfinite(ra) & np.isfinite(dec) & (np.abs(dec) <= 90)
+    if ok.any():
+        c = SkyCoord(ra=ra[ok] * u.deg, dec=dec[ok] * u.deg).galactic
+        out[ok] = galactic_nh(c.l.deg, c.b.deg)
+    return out
+
+
+def chosen_rows(association) -> dict[str, np.ndarray]:
+    """Survey -> neighbourhood row of each source's most probable combination (-1 for none)."""
+    return {s: np.asarray(association.sources[f"row_{s}"], dtype=int) for s in association.surveys}
+
+
+def source_features(xray: Table, association, neighbourhoods: Mapping[str, Table],
+                    nh: np.ndarray | None = None) -> Table:
+    """Features of every source from the association's most probable counterparts."""
+    return build_features(xray, chosen_rows(association), neighbourhoods, nh=nh)

@@ -8,16 +8,18 @@ each candidate (:func:`expected_purity`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import numpy as np
 
 from xrbvo.core.errors import InputError
 
-__all__ = ["select_candidates"]
+__all__ = ["Selection", "apply_selection", "select_candidates", "covered", "shift_rows", "expected_purity", "pass_rates"]
 
 
-def select_candidates(proba: np.ndarray, classes: Sequence[str], cuts: Mapping[str, float]) -> np.ndarray:
+def select_candidates(proba: np.ndarray, classes: Sequence[str], cuts: Mapping[str, float], *,
+                      coverage: np.ndarray | None = None) -> np.ndarray:
     """Candidate class per source ('' for none).
 
     Parameters
@@ -27,6 +29,10 @@ def select_candidates(proba: np.ndarray, classes: Sequence[str], cuts: Mapping[s
     cuts : mapping
         Class -> probability cut; a source is a candidate of class c when
         ``P_c >= cuts[c]`` (the highest-probability such class is named).
+    coverage : array of bool, optional
+        False for sources with no neighbour in any survey: they lie outside the
+        surveys' coverage, their class rests on the X-ray data alone, and they
+        are never candidates.
     """
     classes = [str(c) for c in classes]
     p = np.asarray(proba, dtype=float)
@@ -40,4 +46,118 @@ def select_candidates(proba: np.ndarray, classes: Sequence[str], cuts: Mapping[s
         sel = (s >= cut) & (s > best)
         cand[sel] = cname
         best[sel] = s[sel]
+    if coverage is not None:
+        cand[~np.asarray(coverage, bool)] = ""
     return cand
+
+
+def covered(xids, neighbourhoods) -> np.ndarray:
+    """True for each X-ray source with at least one neighbour in any survey."""
+    ids = np.asarray(xids).astype(str)
+    seen = set()
+    for t in neighbourhoods.values():
+        if len(t):
+            seen.update(np.unique(np.asarray(t["xid"]).astype(str)).tolist())
+    return np.isin(ids, np.array(sorted(seen), dtype=str)) if seen else np.zeros(len(ids), bool)
+
+
+def shift_rows(proba: np.ndarray, from_priors, to_priors) -> np.ndarray:
+    """Probabilities at other class priors, by Bayes' rule (Saerens et al. 2002), row by row.
+
+    ``from_priors`` is one vector (n_classes,); ``to_priors`` one vector or one
+    per row (n, n_classes).  Each prior vector must be non-negative and sum to 1.
+    """
+    p = np.asarray(proba, dtype=float)
+    s = np.asarray(from_priors, dtype=float)
+    t = np.asarray(to_priors, dtype=float)
+    if t.ndim == 1:
+        t = np.broadcast_to(t, p.shape)
+    if p.shape != t.shape or s.shape != (p.shape[-1],):
+        raise InputError("prior vectors must have one entry per class (and one row per source)")
+    w = p * (t / np.where(s > 0, s, 1e-300)[None, :])
+    tot = w.sum(axis=1, keepdims=True)
+    return np.where(tot > 0, w / np.where(tot > 0, tot, 1.0), p)
+
+
+def pass_rates(labels, proba: np.ndarray, classes: Sequence[str], cuts: Mapping[str, float]) -> dict:
+    """Fraction of each true class selected as a candidate of each cut class (cross-validated).
+
+    ``proba`` are out-of-fold probabilities at the cut priors; the rule is
+    :func:`select_candidates`.  Returns ``{cut class: {true class: fraction}}``,
+    the numbers :func:`expected_purity` needs (a model stores them in its
+    metadata as ``selection.pass_rates``).
+    """
+    y = np.asarray(labels).astype(str)
+    cand = select_candidates(proba, classes, cuts)
+    out: dict = {}
+    for c in cuts:
+        out[str(c)] = {str(k): float(np.mean(cand[y == k] == c)) for k in np.unique(y)}
+    return out
+
+
+def expected_purity(candidate_class: np.ndarray, field_priors: np.ndarray, classes: Sequence[str],
+                    rates: Mapping[str, Mapping[str, float]] | None) -> np.ndarray:
+    """Expected purity of each candidate's selection in its field (NaN for non-candidates).
+
+    For a candidate of class c in a field with class priors pi::
+
+        purity = pi_c r_cc / sum_k pi_k r_kc
+
+    where r_kc is the cross-validated fraction of true class-k sources that the
+    cut selects as c (:func:`pass_rates`).  NaN when the model carries no pass
+    rates (a model trained before they were recorded) or the field has none of
+    the classes the rates know.
+    """
+    classes = [str(c) for c in classes]
+    cand = np.asarray(candidate_class).astype(str)
+    pri = np.asarray(field_priors, dtype=float)
+    if pri.ndim == 1:
+        pri = np.broadcast_to(pri, (len(cand), len(classes)))
+    out = np.full(len(cand), np.nan)
+    if not rates:
+        return out
+    for c, r in rates.items():
+        sel = cand == c
+        if not sel.any() or c not in classes:
+            continue
+        r_vec = np.array([float(r.get(k, 0.0)) for k in classes])
+        num = pri[sel, classes.index(c)] * r_vec[classes.index(c)]
+        den = pri[sel] @ r_vec
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[sel] = np.where(den > 0, num / den, np.nan)
+    return out
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The select stage's output for a set of sources."""
+
+    proba_field: np.ndarray
+    """(n, n_classes) probabilities at the field's priors."""
+    candidate_class: np.ndarray
+    """Candidate class per source ('' for none), from the probabilities at the selection priors."""
+    expected_purity: np.ndarray
+    """Expected purity of each candidate's selection at its field's priors (NaN for non-candidates)."""
+
+
+def apply_selection(proba: np.ndarray, classes: Sequence[str], selection_priors, field_priors,
+                    cuts: Mapping[str, float], *, pass_rates: Mapping | None = None,
+                    coverage: np.ndarray | None = None) -> Selection:
+    """The whole select stage: field probabilities, candidates and their expected purity.
+
+    Parameters
+    ----------
+    proba : array (n, n_classes)
+        Probabilities at ``selection_priors`` (the priors the cuts were chosen at).
+    field_priors : array (n_classes,) or (n, n_classes)
+        The field's class priors.
+    cuts, pass_rates, coverage
+        See :func:`select_candidates` and :func:`expected_purity`.
+    """
+    p = np.asarray(proba, dtype=float)
+    sel = np.asarray(selection_priors, dtype=float)
+    fp = np.asarray(field_priors, dtype=float)
+    rows = np.broadcast_to(fp, p.shape) if fp.ndim == 1 else fp
+    proba_field = shift_rows(p, sel, rows) if len(p) else p
+    cand = select_candidates(p, classes, cuts, coverage=coverage)
+    return Selection(proba_field, cand, expected_purity(cand, rows, classes, pass_rates))

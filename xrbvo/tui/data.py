@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Sequence
 
 import numpy as np
 from astropy.table import MaskedColumn, Table
@@ -28,6 +28,7 @@ from astropy.table import MaskedColumn, Table
 from xrbvo.core.errors import InputError, MissingColumnError
 from xrbvo.io.tables import FORMATS, read_table, write_table
 from xrbvo.core.schema import CLASSES, prob_column
+from xrbvo.stages.catalogue import write_neighbours
 from xrbvo.tui.filterlang import CompiledFilter, compile_filter
 from xrbvo.tui.marks import MarkStore
 
@@ -525,39 +526,6 @@ def _known_columns(known: Table):
         raise InputError("known-objects catalogue: RA/Dec must be numbers in degrees "
                          "(sexagesimal text is not read)") from None
     return ra_v, dec_v, names, kinds
-
-
-def write_neighbours(neighbourhoods: Mapping[str, Table], path: str | Path) -> Path:
-    """Write the pipeline's neighbourhoods as one table with a ``survey`` column.
-
-    Parameters
-    ----------
-    neighbourhoods : mapping
-        Survey -> neighbourhood table (:data:`xrbvo.core.schema.NEIGHBOUR` columns
-        and photometry), as returned by a provider.
-    path : path
-        Output file, e.g. ``NAME_neighbours.fits`` next to ``NAME.fits`` so
-        that ``xrbvo tui`` finds it.
-    """
-    keep = ("xid", "nid", "ra", "dec", "pos_err", "sep") + tuple(b for v in _SURVEY_MAGS.values() for b in v)
-    parts = []
-    for survey, t in neighbourhoods.items():
-        sub = Table()
-        n = len(t)
-        sub["survey"] = np.array([survey] * n, dtype="<U8")
-        for c in keep:
-            if c in t.colnames:
-                sub[c] = np.asarray(t[c]).astype(str) if c in ("xid", "nid") else np.asarray(_column_array(t[c]), float)
-            elif c in ("xid", "nid"):
-                raise MissingColumnError(f"neighbourhood of {survey}: no {c} column")
-            else:
-                sub[c] = np.full(n, np.nan)
-        parts.append(sub)
-    if not parts:
-        raise InputError("no neighbourhoods to write")
-    from astropy.table import vstack
-
-    return write_table(vstack(parts, join_type="exact"), path)
 
 
 def load_catalogue(path: str | Path, *, counterparts: str | Path | None = None,

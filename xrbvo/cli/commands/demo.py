@@ -32,6 +32,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--counterparts", choices=["joint", "nway"], default="joint",
                    help="joint: decide class and counterpart together (class-aware counterparts); nway: classify "
                         "the counterpart chosen by the Bayesian association with magnitude priors")
+    from xrbvo.cli.common import add_policy_arguments
+
+    add_policy_arguments(p)
     p.add_argument("--tui", action="store_true", help="open the catalogue in the terminal UI afterwards (xrbvo tui)")
     p.add_argument("--provider", choices=("sim", "tap"), default="sim",
                    help="where neighbourhoods come from: the simulated sky, or a TAP service serving it")
@@ -39,44 +42,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cache", type=Path, default=None, help="TAP chunk cache directory (--provider tap)")
 
 
-def _parse_boost(items):
-    from xrbvo.core.errors import InputError
-    from xrbvo.core.schema import CLASSES
-
-    if items is None:
-        return None
-    out = {}
-    for it in items:
-        if "=" not in it:
-            raise InputError(f"--boost {it!r}: write CLASS=FACTOR, e.g. HMXB=10")
-        k, v = it.split("=", 1)
-        k = k.strip().upper()
-        if k not in CLASSES:
-            raise InputError(f"--boost {it!r}: unknown class {k}; classes are {', '.join(CLASSES)}")
-        try:
-            out[k] = float(v)
-        except ValueError:
-            raise InputError(f"--boost {it!r}: FACTOR must be a number") from None
-    return out
-
-
 def run(args, ui) -> int:
-    from xrbvo.workflows.demo import DEMO_BOOST, DemoConfig, run_demo
-    from xrbvo.pipeline import PipelineConfig
-
+    from xrbvo.cli.common import parse_boost, policy_from_args
     from xrbvo.core.errors import InputError
+    from xrbvo.io.tables import check_writable
+    from xrbvo.pipeline import PipelineConfig
+    from xrbvo.workflows.demo import DEMO_BOOST, DemoConfig, run_demo
 
-    boost = _parse_boost(args.boost)
+    boost = parse_boost(args.boost)
     if args.provider == "tap" and not args.tap_url:
         raise InputError("--provider tap needs --tap-url URL (e.g. http://127.0.0.1:8089/tap)")
     cfg = DemoConfig(out=args.out, seed=args.seed, l_deg=args.l_deg, b_deg=args.b_deg, width_deg=args.width,
                      height_deg=args.height, boost=boost if boost is not None else dict(DEMO_BOOST),
                      pipeline=PipelineConfig(radius_arcsec=args.radius, counterparts=args.counterparts),
-                     model_dir=args.model, tap_url=args.tap_url if args.provider == "tap" else None,
-                     tap_cache=args.cache)
+                     policy=policy_from_args(args), model_dir=args.model,
+                     tap_url=args.tap_url if args.provider == "tap" else None, tap_cache=args.cache)
     cfg.pipeline.validate()
-    from xrbvo.io.tables import check_writable
-
     check_writable(args.out)  # before the long work, not after it
     with ui.progress():
         stages = ["training sky", "training match", "training", "demo sky", "neighbourhoods", "association",
@@ -88,11 +69,8 @@ def run(args, ui) -> int:
     print_summary(ui, res)
     if getattr(args, "tui", False):
         from xrbvo.cli.commands.tui import launch
-        from xrbvo.tui.data import write_neighbours
 
-        cat = res.files["catalogue_fits"]
-        write_neighbours(res.result.neighbourhoods, cat.with_name("xrbvo_demo_neighbours.fits"))
-        return launch(cat)
+        return launch(res.files["catalogue_fits"])
     return 0
 
 
@@ -114,11 +92,17 @@ def print_summary(ui, res) -> None:
         t.add_row(f"{c} candidates", str(s["candidates"][c]))
         t.add_row(f"{c} completeness", _fmt(s[f"{c}_completeness"]))
         t.add_row(f"{c} purity", _fmt(s[f"{c}_purity"]))
+    t.add_row("HMXB / LMXB expected purity (field priors)",
+              f"{_fmt(s.get('HMXB_expected_purity'))} / {_fmt(s.get('LMXB_expected_purity'))}")
+    t.add_row("sources without coverage", str(s.get("no_coverage", 0)))
     t.add_row("XRBs with the true Gaia counterpart chosen", _fmt(s["xrb_true_gaia_counterpart"]))
     t.add_row("XRBs with all true counterparts chosen", _fmt(s["xrb_true_all_counterparts"]))
     t.add_row("all sources: true Gaia counterpart chosen", _fmt(s["all_true_gaia_counterpart"]))
     t.add_row("nine-class accuracy / balanced accuracy", f"{_fmt(s['accuracy'])} / {_fmt(s['balanced_accuracy'])}")
     ui.out.print(t)
+    ui.out.print(s["policy"], soft_wrap=True)
+    for note in s.get("notes", ()):
+        ui.out.print(f"note: {note}", soft_wrap=True)
     ui.out.print("files:")
     for k, v in res.files.items():
         ui.out.print(f"  {k:<20} {v}")

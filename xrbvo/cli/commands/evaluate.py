@@ -30,19 +30,22 @@ def run(args, ui) -> int:
     import numpy as np
     from rich.table import Table as RichTable
 
-    from xrbvo.stages.classify.classifier import SourceClassifier
+    from xrbvo.workflows import ModelBundle
     from xrbvo.stages.classify.evaluate import class_report, plot_confusion, plot_cp_curves, plot_reliability
     from xrbvo.stages.classify.labelled import load_labelled, model_matrix
     from xrbvo.stages.classify.train import completeness_purity
 
-    model, meta = SourceClassifier.load(args.model)
+    bundle = ModelBundle.load(args.model)
+    model, meta = bundle.source, bundle.metadata
     from xrbvo.io.tables import check_writable
 
     check_writable(args.plots, "plot directory")
     with ui.progress():
         ls = load_labelled(args.file, label_column=args.label_column, progress=ui.stage("reading labels"))
     X = model_matrix(ls.features, model.feature_names_)
-    proba = model.predict_proba(X)
+    # a labelled table is a targeted sample: the policy's field priors are the model's own mix, where the
+    # cuts were chosen (xrbvo.workflows.policy)
+    proba = model.predict_proba(X, priors=np.array([bundle.selection_priors[c] for c in bundle.classes]))
     classes = [str(c) for c in model.classes_]
     cuts = {c: d["cut"] for c, d in meta.get("class_cuts", {}).items()} or dict(meta.get("cuts", {}))
     rep = class_report(ls.labels, proba, classes, cuts=cuts)

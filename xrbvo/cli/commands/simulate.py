@@ -26,11 +26,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args, ui) -> int:
-    from xrbvo.cli.commands.demo import _parse_boost
+    from xrbvo.cli.common import parse_boost
     from xrbvo.sim import SkyConfig, simulate_sky
 
     cfg = SkyConfig(l_deg=args.l_deg, b_deg=args.b_deg, width_deg=args.width, height_deg=args.height,
-                    flux_limit=args.flux_limit, class_boost=_parse_boost(args.boost) or {}, seed=args.seed)
+                    flux_limit=args.flux_limit, class_boost=parse_boost(args.boost) or {}, seed=args.seed)
     cfg.validate()
     from xrbvo.io.tables import check_writable
 

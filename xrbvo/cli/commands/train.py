@@ -35,6 +35,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true",
                    help="one small hyper-parameter candidate instead of the search (for trials and tests)")
     p.add_argument("--threads", type=int, default=2, help="parallel fits during training / prediction threads")
+    p.add_argument("--counterpart-model", default="sim", metavar="sim|DIR|none",
+                   help="the counterpart model (P_XRAY_CTPT) the bundle carries for class-aware counterparts: "
+                        "sim (default) = train one on simulated skies with truth (about a minute; --quick: smaller "
+                        "skies), DIR = take the one of another model directory (e.g. OUT/model of `xrbvo demo`), "
+                        "none = no counterpart model (runs then use the association's counterparts and say so)")
 
 
 def run(args, ui) -> int:
@@ -44,6 +49,7 @@ def run(args, ui) -> int:
 
     from xrbvo.core.errors import InputError
     from xrbvo.stages.features import FEATURES
+    from xrbvo.workflows import ModelBundle
     from xrbvo.stages.classify.labelled import BAND_NOTE, CLASS_MAP, load_labelled
     from xrbvo.stages.classify.train import (DEFAULT_AUGMENT, DEFAULT_EXCLUDE, DEFAULT_GRID, QUICK_GRID, train_labelled,
                                 usable_features)
@@ -61,8 +67,21 @@ def run(args, ui) -> int:
     from xrbvo.io.tables import check_writable
 
     check_writable(args.out, "model directory")  # before the long work, not after it
+    ctpt, ctpt_record = None, None
+    if args.counterpart_model not in ("sim", "none"):
+        other = ModelBundle.load(args.counterpart_model)
+        if other.counterpart is None:
+            raise InputError(f"--counterpart-model {args.counterpart_model}: that model directory holds no "
+                             "counterpart model")
+        ctpt, ctpt_record = other.counterpart, {"taken_from": str(args.counterpart_model),
+                                                 "manifest": other.manifest.get("files", {})}
     t0 = time.perf_counter()
     with ui.progress():
+        if args.counterpart_model == "sim":
+            from xrbvo.workflows.training import train_counterpart_model
+
+            ctpt, ctpt_record = train_counterpart_model(seed=2000 + args.seed, quick=args.quick,
+                                                        progress=ui.stage("counterpart model"))
         ls = load_labelled(args.labels, label_column=args.label_column, progress=ui.stage("reading labels"))
         names = [f for f in usable_features(ls.features) if f not in excl]
         model, meta = train_labelled(ls.features, ls.labels, feature_names=names, inner_folds=args.folds,
@@ -73,8 +92,10 @@ def run(args, ui) -> int:
         "label_mapping": dict(CLASS_MAP), "band_note": BAND_NOTE, "excluded_features": list(excl),
         "wall_seconds": time.perf_counter() - t0,
         "class_note": "HM-STAR (early-type stars and Wolf-Rayet) -> EARLY; the model has no WR class",
+        "counterpart_model": ctpt_record,
     })
-    model.save(args.out, metadata=meta)
+    bundle = ModelBundle(model, meta, ctpt)
+    bundle.save(args.out)
     cv = meta["cv_metrics"]
     t = RichTable(title=f"xrbvo train: {len(ls.labels)} labelled sources, {len(names)} features "
                         f"({meta['wall_seconds']:.0f} s)")
@@ -96,5 +117,11 @@ def run(args, ui) -> int:
     else:
         ui.out.print("plane augmentation: off (--no-augment)")
     ui.out.print(f"note: {BAND_NOTE}")
+    if ctpt is None:
+        ui.out.print("counterpart model: none (--counterpart-model none): runs will classify the association's own "
+                     "counterparts")
+    else:
+        ui.out.print("counterpart model: " + ("trained on simulated skies with truth" if args.counterpart_model == "sim"
+                                              else f"taken from {args.counterpart_model}"))
     ui.out.print(f"model written to {args.out}")
     return 0

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -37,7 +36,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.preprocessing import LabelEncoder
 
 from xrbvo.core.errors import InputError, ModelError
-from xrbvo.io.tables import save_files
 from xrbvo.core.schema import CLASSES
 
 __all__ = ["MedianImputer", "SourceClassifier", "shift_priors", "MODEL_FORMAT"]
@@ -285,11 +283,9 @@ class SourceClassifier(ClassifierMixin, BaseEstimator):
         return list(self.feature_names_) + [f"missing_{self.feature_names_[i]}" for i in imp.indicator_features_]
 
     # -------------------------------------------------------------------------------
-    def save(self, directory: str | Path, *, metadata: Mapping | None = None) -> Path:
-        """Write ``model.json`` (XGBoost) and ``metadata.json`` into ``directory``; returns where they went
-        (see :func:`xrbvo.io.tables.save_output`)."""
+    def to_files(self, *, metadata: Mapping | None = None) -> dict[str, bytes]:
+        """The model as files: ``model.json`` (XGBoost) and ``metadata.json`` (name -> bytes; nothing written)."""
         booster = bytes(self.pipeline_.named_steps["xgb"].get_booster().save_raw(raw_format="json"))
-        digest = hashlib.sha256(booster).hexdigest()
         meta = {
             "format": MODEL_FORMAT,
             "classes": [str(c) for c in self.classes_],
@@ -300,62 +296,58 @@ class SourceClassifier(ClassifierMixin, BaseEstimator):
             "model_priors": self.model_priors_.tolist(),
             "params": {k: v for k, v in self.get_params().items() if k != "sampler"},
             "calibration": getattr(self, "calibration_", None),
-            "model_sha256": digest,
+            "model_sha256": hashlib.sha256(booster).hexdigest(),
         }
         meta.update(dict(metadata or {}))
-        return save_files(directory, {"model.json": booster,
-                                      "metadata.json": json.dumps(meta, indent=2, default=_json_default)})
+        return {"model.json": booster, "metadata.json": json.dumps(meta, indent=2, default=_json_default).encode()}
 
     @classmethod
-    def load(cls, directory: str | Path) -> tuple["SourceClassifier", dict]:
-        """Load a model written by :meth:`save`; returns ``(classifier, metadata)``.
+    def from_files(cls, files: Mapping[str, bytes], *, where: str = "model") -> tuple["SourceClassifier", dict]:
+        """The classifier and its metadata from the bytes of ``model.json`` and ``metadata.json``.
 
         Raises
         ------
         ModelError
-            If the directory lacks the files, the metadata is foreign or the
-            model file does not match its recorded hash.
+            If the metadata is unreadable, foreign or inconsistent with the model file.
         """
         from imblearn.pipeline import Pipeline
         from xgboost import XGBClassifier
+        from xgboost.core import XGBoostError
 
-        d = Path(directory)
-        meta_path, model_path = d / "metadata.json", d / "model.json"
-        if not meta_path.exists() or not model_path.exists():
-            raise ModelError(f"{d}: not an xrbvo model directory (needs metadata.json and model.json); "
-                             "train one with `xrbvo train --labels FILE --out DIR` "
-                             "or `xrbvo demo` (it writes OUT/model)")
         try:
-            meta = json.loads(meta_path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ModelError(f"{meta_path}: unreadable metadata ({exc}); retrain the model") from None
+            meta = json.loads(files["metadata.json"].decode("utf-8"))
+        except (KeyError, ValueError, UnicodeDecodeError) as exc:
+            raise ModelError(f"{where}/metadata.json: unreadable ({type(exc).__name__}); retrain the model") from None
         if not isinstance(meta, dict) or meta.get("format") != MODEL_FORMAT:
-            raise ModelError(f"{meta_path}: not an xrbvo source-classifier model (format "
+            raise ModelError(f"{where}/metadata.json: not an xrbvo source-classifier model (format "
                              f"{meta.get('format') if isinstance(meta, dict) else '?'!r}, expected {MODEL_FORMAT!r})")
-        digest = hashlib.sha256(model_path.read_bytes()).hexdigest()
-        if digest != meta.get("model_sha256"):
-            raise ModelError(f"{model_path}: the model file does not match its recorded hash (modified or "
+        raw = files.get("model.json", b"")
+        if hashlib.sha256(raw).hexdigest() != meta.get("model_sha256"):
+            raise ModelError(f"{where}/model.json: the model file does not match its recorded hash (modified or "
                              "corrupted); retrain or restore it")
         try:
-            params = meta["params"]
-            self = cls(**params)
+            self = cls(**meta["params"])
             xgbc = XGBClassifier()
-            xgbc.load_model(str(model_path))
+            xgbc.load_model(bytearray(raw))
             imputer = MedianImputer.from_dict(meta["imputer"])
             self.pipeline_ = Pipeline([("impute", imputer), ("xgb", xgbc)])
-            self.classes_ = np.asarray(meta["classes"])
+            self.classes_ = np.asarray([str(c) for c in meta["classes"]])
             self.encoder_ = LabelEncoder().fit(self.classes_)
             self.train_priors_ = np.asarray(meta["train_priors"], dtype=float)
             self.model_priors_ = np.asarray(meta["model_priors"], dtype=float)
-            self.feature_names_ = list(meta["features"])
+            self.feature_names_ = [str(f) for f in meta["features"]]
             self.n_features_in_ = len(self.feature_names_)
             self.calibration_ = None
             if meta.get("calibration"):
                 self.set_calibration(meta["calibration"])
-            if booster_classes(xgbc) != len(self.classes_) or imputer.n_features_in_ != self.n_features_in_:
-                raise ValueError("booster, classes and features disagree")
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ModelError(f"{d}: model metadata is incomplete or inconsistent ({exc}); retrain the model") from None
+            if (booster_classes(xgbc) != len(self.classes_) or imputer.n_features_in_ != self.n_features_in_
+                    or self.train_priors_.shape != (len(self.classes_),)
+                    or self.model_priors_.shape != (len(self.classes_),)):
+                raise ValueError("booster, classes, priors and features disagree")
+        except (KeyError, TypeError, ValueError, AttributeError, XGBoostError) as exc:
+            first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            raise ModelError(f"{where}: model metadata is incomplete or inconsistent ({first}); retrain the model"
+                             ) from None
         return self, meta
 
 

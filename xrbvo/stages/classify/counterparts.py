@@ -49,18 +49,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
 from astropy.table import Table
 
 from xrbvo.core.errors import InputError, ModelError
-from xrbvo.core.schema import CLASSES
 from xrbvo.stages.features import FEATURES, PHOT_FROM, features_from_photometry
 
 __all__ = ["CombinationRows", "combination_table", "CounterpartClassifier", "JointResult", "joint_posterior",
-           "truth_combination_index"]
+           "truth_combination_index", "fit_pair", "SkyRows"]
 
 
 @dataclass(frozen=True)
@@ -194,6 +192,9 @@ def truth_combination_index(cr: CombinationRows, neighbourhoods: Mapping[str, Ta
     return ok
 
 
+CTPT_FORMAT = "xrbvo-ctpt/1"
+
+
 class CounterpartClassifier:
     """P_XRAY_CTPT: is this combination the X-ray emitter (versus field sources)?
 
@@ -231,29 +232,38 @@ class CounterpartClassifier:
         p = np.clip(self.predict_proba(X), 1e-6, 1 - 1e-6)
         return (p / (1 - p)) / self.train_odds_
 
-    def save(self, directory: str | Path) -> Path:
-        """Write ``ctpt_model.json`` and ``ctpt_metadata.json`` into ``directory``; returns where they went."""
-        from xrbvo.io.tables import save_files
-
-        meta = {"format": "xrbvo-ctpt/1", "train_odds": self.train_odds_, "features": list(FEATURES)}
-        return save_files(directory, {"ctpt_model.json": bytes(self.model_.get_booster().save_raw(raw_format="json")),
-                                      "ctpt_metadata.json": json.dumps(meta)})
+    def to_files(self) -> dict[str, bytes]:
+        """The model as files: ``ctpt_model.json`` and ``ctpt_metadata.json`` (name -> bytes; nothing written)."""
+        raw = bytes(self.model_.get_booster().save_raw(raw_format="json"))
+        meta = {"format": CTPT_FORMAT, "train_odds": self.train_odds_, "features": list(FEATURES),
+                "params": {"n_estimators": self.n_estimators, "max_depth": self.max_depth,
+                           "learning_rate": self.learning_rate, "random_state": self.random_state}}
+        return {"ctpt_model.json": raw, "ctpt_metadata.json": json.dumps(meta, indent=2).encode()}
 
     @classmethod
-    def load(cls, directory: str | Path) -> "CounterpartClassifier":
+    def from_files(cls, files: Mapping[str, bytes], *, where: str = "model") -> "CounterpartClassifier":
+        """The counterpart model from the bytes of ``ctpt_model.json`` and ``ctpt_metadata.json``."""
         from xgboost import XGBClassifier
+        from xgboost.core import XGBoostError
 
-        d = Path(directory)
         try:
-            meta = json.loads((d / "ctpt_metadata.json").read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ModelError(f"{d}: no readable counterpart model ({exc}); train one with `xrbvo demo`") from None
-        if meta.get("format") != "xrbvo-ctpt/1" or meta.get("features") != list(FEATURES):
-            raise ModelError(f"{d}: counterpart model of another format or feature list; retrain it")
-        self = cls()
-        self.model_ = XGBClassifier()
-        self.model_.load_model(str(d / "ctpt_model.json"))
-        self.train_odds_ = float(meta["train_odds"])
+            meta = json.loads(files["ctpt_metadata.json"].decode("utf-8"))
+        except (KeyError, ValueError, UnicodeDecodeError) as exc:
+            raise ModelError(f"{where}/ctpt_metadata.json: unreadable ({type(exc).__name__}); retrain the model"
+                             ) from None
+        if not isinstance(meta, dict) or meta.get("format") != CTPT_FORMAT or meta.get("features") != list(FEATURES):
+            raise ModelError(f"{where}/ctpt_metadata.json: a counterpart model of another format or feature list; "
+                             "retrain it")
+        try:
+            self = cls()
+            self.model_ = XGBClassifier()
+            self.model_.load_model(bytearray(files["ctpt_model.json"]))
+            self.train_odds_ = float(meta["train_odds"])
+            if not (np.isfinite(self.train_odds_) and self.train_odds_ > 0):
+                raise ValueError("training odds must be positive")
+        except (KeyError, TypeError, ValueError, AttributeError, XGBoostError) as exc:
+            first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            raise ModelError(f"{where}: counterpart model damaged ({first}); retrain the model") from None
         return self
 
 
@@ -320,7 +330,9 @@ def joint_posterior(cr: CombinationRows, n_sources: int, source_model, ctpt_mode
 
 
 @dataclass(frozen=True)
-class _SkyRows:
+class SkyRows:
+    """Combination rows of one simulated sky, with truth (the training input of :func:`fit_pair`)."""
+
     cr: CombinationRows
     is_true: np.ndarray
     labels: np.ndarray  # per source
@@ -328,20 +340,7 @@ class _SkyRows:
     expected: dict
 
 
-def _sky_rows(sky, config) -> _SkyRows:
-    from xrbvo.io.tables import standardise_xray
-    from xrbvo.pipeline import galactic_nh_of, positional_association
-    from xrbvo.stages.neighbourhoods.sim import SimProvider
-
-    xr = standardise_xray(sky.xray)
-    nbs = SimProvider(sky).neighbourhoods(xr, config.radius_arcsec, config.surveys)
-    assoc = positional_association(xr, nbs, config)
-    cr = combination_table(xr, assoc, nbs, galactic_nh_of(xr))
-    is_true = truth_combination_index(cr, nbs, sky.truth, xr)
-    return _SkyRows(cr, is_true, np.asarray(sky.truth["true_class"]).astype(str), len(xr), dict(sky.expected_counts))
-
-
-def _fit_pair(parts: Sequence[_SkyRows], source_params: dict, ctpt_params: dict, rng: np.random.Generator,
+def fit_pair(parts: Sequence, source_params: dict, ctpt_params: dict, rng: np.random.Generator,
               neg_fraction: float = 0.05):
     from xrbvo.stages.classify.classifier import SourceClassifier
 
@@ -365,60 +364,3 @@ def _fit_pair(parts: Sequence[_SkyRows], source_params: dict, ctpt_params: dict,
     src_model = SourceClassifier(**source_params).fit(np.vstack(Xs), np.concatenate(ys), feature_names=FEATURES)
     ctpt = CounterpartClassifier(**ctpt_params).fit(np.vstack(Xc), np.concatenate(yc))
     return src_model, ctpt
-
-
-def train_joint(skies, config, *, cut_classes: Sequence[str] = ("HMXB", "LMXB"), random_state: int = 0,
-                progress=None) -> tuple[object, CounterpartClassifier, dict]:
-    """Train the joint (class-aware counterpart) models on simulated skies with truth.
-
-    Cuts are chosen on leave-one-sky-out joint probabilities at the reference
-    (unboosted) class priors, rows weighted to that mix.  Returns the source
-    classifier (trained on true counterparts), P_XRAY_CTPT and metadata.
-    """
-    from xrbvo.stages.classify.train import choose_cut, class_weights_for_priors, completeness_purity
-
-    skies = list(skies)
-    if len(skies) < 2:
-        raise InputError("joint training needs at least two simulated skies (one is held out for the cuts)")
-    rng = np.random.default_rng(random_state)
-    parts = []
-    for i, sky in enumerate(skies):
-        parts.append(_sky_rows(sky, config))
-        if progress:
-            progress(f"combinations of sky {i + 1}/{len(skies)}", 0.3 * (i + 1) / len(skies))
-    expected: dict[str, float] = {}
-    for p in parts:
-        for k, v in p.expected.items():
-            expected[k] = expected.get(k, 0.0) + v
-    tot = sum(expected.values())
-    ref = {k: v / tot for k, v in expected.items()}
-    src_params = dict(n_estimators=100, max_depth=5, random_state=random_state)
-    ctpt_params = dict(n_estimators=100, max_depth=5, random_state=random_state)
-    oof, labels = [], []
-    for i in range(len(parts)):
-        train = [p for j, p in enumerate(parts) if j != i]
-        s_m, c_m = _fit_pair(train, src_params, ctpt_params, rng)
-        res = joint_posterior(parts[i].cr, parts[i].n_sources, s_m, c_m, ref)
-        full = np.zeros((parts[i].n_sources, len(CLASSES)))
-        for j, c in enumerate(res.classes):
-            full[:, CLASSES.index(c)] = res.proba[:, j]
-        oof.append(full)
-        labels.append(parts[i].labels)
-        if progress:
-            progress(f"held-out sky {i + 1}/{len(parts)}", 0.3 + 0.6 * (i + 1) / len(parts))
-    oof_p = np.vstack(oof)
-    y = np.concatenate(labels)
-    weights = class_weights_for_priors(y, ref)
-    cuts, metrics = {}, {}
-    for c in cut_classes:
-        score = oof_p[:, CLASSES.index(c)]
-        cut = choose_cut(y == c, score, weights)
-        comp, pur = completeness_purity(y == c, score, np.array([cut]), weights)
-        cuts[c] = cut
-        metrics[c] = {"cut": cut, "completeness": float(comp[0]), "purity_at_reference_priors": float(pur[0])}
-    src_model, ctpt = _fit_pair(parts, src_params, ctpt_params, rng)
-    if progress:
-        progress("final fit", 1.0)
-    meta = {"cuts": cuts, "cv_metrics": metrics, "reference_priors": ref, "counterparts": "joint",
-            "cut_method": "leave-one-sky-out joint probabilities, rows weighted to the reference priors"}
-    return src_model, ctpt, meta

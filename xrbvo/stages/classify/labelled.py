@@ -60,7 +60,7 @@ import numpy as np
 from astropy.table import Table
 
 from xrbvo.core.errors import InputError, MissingColumnError
-from xrbvo.stages.features import FEATURES, features_from_photometry
+from xrbvo.stages.features import FEATURES, features_from_photometry, nh_at
 
 __all__ = ["CLASS_MAP", "BAND_NOTE", "LabelledSet", "detect_layout", "csc_features", "map_classes",
            "load_labelled", "file_sha256", "LAYOUTS"]
@@ -157,17 +157,6 @@ def _col(table: Table, name: str | None) -> np.ndarray:
         raise InputError(f"column {name} is not numeric; fix the table (empty cells are fine)") from None
 
 
-def _nh_at(ra: np.ndarray, dec: np.ndarray) -> np.ndarray:
-    from xrbvo.core.physics import galactic_nh
-    import astropy.units as u
-    from astropy.coordinates import SkyCoord
-
-    if len(ra) == 0:
-        return np.zeros(0)
-    c = SkyCoord(ra=ra * u.deg, dec=dec * u.deg).galactic
-    return galactic_nh(c.l.deg, c.b.deg)
-
-
 def csc_features(table: Table, *, layout: str | None = None, nh: np.ndarray | None = None) -> Table:
     """:data:`FEATURES` of a Chandra Source Catalog table (see the module notes on bands and units).
 
@@ -209,7 +198,7 @@ def csc_features(table: Table, *, layout: str | None = None, nh: np.ndarray | No
     soft = np.where(soft > 0, soft, np.nan)
     hard = _col(table, lay["hard"])
     if nh is None:
-        nh = _nh_at(_col(table, lay["ra"]), _col(table, lay["dec"]))
+        nh = nh_at(_col(table, lay["ra"]), _col(table, lay["dec"]))
     return features_from_photometry(phot, soft, hard, nh)
 
 

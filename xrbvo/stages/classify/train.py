@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
-from astropy.table import Table, vstack
+from astropy.table import Table
 from sklearn.model_selection import StratifiedKFold
 
 from xrbvo.core.errors import Cancelled, InputError
@@ -20,7 +20,7 @@ from xrbvo.core.schema import CLASSES
 from xrbvo.stages.classify.classifier import SourceClassifier
 from xrbvo.stages.features import FEATURES
 
-__all__ = ["TrainingSet", "training_set_from_sky", "fit_with_cuts", "choose_cut", "completeness_purity",
+__all__ = ["TrainingSet", "fit_with_cuts", "choose_cut", "completeness_purity",
            "class_weights_for_priors"]
 
 
@@ -32,30 +32,6 @@ class TrainingSet:
     labels: np.ndarray
     reference_priors: dict[str, float]
     """Expected class mix of a real field like the training skies (no injection boost)."""
-
-
-def training_set_from_sky(skies, config=None, *, progress: Callable[[str, float], None] | None = None) -> TrainingSet:
-    """Match simulated skies with the pipeline's association and return features and true labels."""
-    from xrbvo.io.tables import standardise_xray
-    from xrbvo.pipeline import PipelineConfig, associate, galactic_nh_of, source_features
-    from xrbvo.stages.neighbourhoods.sim import SimProvider
-
-    cfg = config or PipelineConfig()
-    feats, labels = [], []
-    expected: dict[str, float] = {}
-    skies = list(skies)
-    for i, sky in enumerate(skies):
-        xr = standardise_xray(sky.xray)
-        nbs = SimProvider(sky).neighbourhoods(xr, cfg.radius_arcsec, cfg.surveys)
-        assoc = associate(xr, nbs, cfg)
-        feats.append(source_features(xr, assoc, nbs, nh=galactic_nh_of(xr)))
-        labels.append(np.asarray(sky.truth["true_class"]).astype(str))
-        for k, v in sky.expected_counts.items():
-            expected[k] = expected.get(k, 0.0) + v
-        if progress:
-            progress(f"training sky {i + 1}/{len(skies)}", (i + 1) / len(skies))
-    tot = sum(expected.values())
-    return TrainingSet(vstack(feats), np.concatenate(labels), {k: v / tot for k, v in expected.items()})
 
 
 def class_weights_for_priors(labels: np.ndarray, priors: Mapping[str, float]) -> np.ndarray:
@@ -133,6 +109,9 @@ def fit_with_cuts(ts: TrainingSet, *, cut_classes: Sequence[str] = ("HMXB", "LMX
         comp, pur = completeness_purity(y == c, score, np.array([cut]), weights)
         cuts[c] = cut
         metrics[c] = {"cut": cut, "completeness": float(comp[0]), "purity_at_reference_priors": float(pur[0])}
+    from xrbvo.stages.select import pass_rates
+
+    rates = pass_rates(y, oof, cls_list, cuts)
     pred = classes[np.argmax(oof, axis=1)]
     from sklearn.metrics import balanced_accuracy_score
 
@@ -140,10 +119,14 @@ def fit_with_cuts(ts: TrainingSet, *, cut_classes: Sequence[str] = ("HMXB", "LMX
     model = SourceClassifier(**proto.get_params()).fit(X, y, feature_names=FEATURES)
     if progress:
         progress("final fit", 1.0)
+    ref = {c: float(ts.reference_priors.get(c, 0.0)) for c in CLASSES}
     meta = {
         "cuts": cuts,
         "cv_metrics": metrics,
-        "reference_priors": {c: float(ts.reference_priors.get(c, 0.0)) for c in CLASSES},
+        "selection": {"cut_priors": ref, "pass_rates": rates,
+                      "method": f"{n_folds}-fold out-of-fold probabilities at the reference priors"},
+        "trained_on": "simulated",
+        "reference_priors": ref,
         "n_training": int(len(y)),
         "training_counts": {str(c): int(n) for c, n in zip(classes, counts)},
     }
@@ -335,6 +318,10 @@ def train_labelled(features: Table, labels: Sequence[str], *, feature_names: Seq
     calib = fit_calibration(y, oofs[best], classes)
     oof_cal = apply_calibration(oofs[best], calib, classes)
     class_cuts = choose_class_cuts(y, oof_cal, classes, purity_targets)
+    from xrbvo.stages.select import pass_rates
+
+    sel_cuts = {c: class_cuts[c]["cut"] for c in ("HMXB", "LMXB") if c in class_cuts}
+    rates = pass_rates(y, oof_cal, [str(c) for c in classes], sel_cuts)
     pred_mix = classes[np.argmax(oof_cal, axis=1)]
     pred_uni = classes[np.argmax(shift_priors_uniform(oof_cal, train_priors, uniform), axis=1)]
     per_class = {}
@@ -364,8 +351,11 @@ def train_labelled(features: Table, labels: Sequence[str], *, feature_names: Seq
     if progress:
         progress("done", 1.0)
     meta = {
-        "cuts": {c: class_cuts[c]["cut"] for c in ("HMXB", "LMXB") if c in class_cuts},
+        "cuts": sel_cuts,
         "class_cuts": class_cuts,
+        "selection": {"cut_priors": {str(c): float(p) for c, p in zip(classes, train_priors)}, "pass_rates": rates,
+                      "method": f"calibrated {inner_folds}-fold out-of-fold probabilities at the training mix"},
+        "trained_on": "labelled",
         "cv_metrics": cv_metrics,
         "hyperparameter_search": {"inner_folds": inner_folds, "criterion":
                                   "balanced accuracy (arg-max at uniform priors), then log-loss",

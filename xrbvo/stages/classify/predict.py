@@ -1,0 +1,138 @@
+"""The classify stage as calls: class probabilities of sources, and class-aware counterparts.
+
+Two ways from an association to class probabilities:
+
+``nway``
+    classify the features of each source's most probable combination
+    (:func:`source_proba`);
+``joint``
+    decide class and counterpart together (:func:`joint_classify`,
+    :mod:`xrbvo.stages.classify.counterparts`).
+
+Both return probabilities at the priors asked for; the science policy
+(:mod:`xrbvo.workflows.policy`) decides which priors those are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+from astropy.table import Table
+
+from xrbvo.core.errors import MissingColumnError
+from xrbvo.core.schema import CLASSES
+from xrbvo.stages.classify.counterparts import combination_table, joint_posterior
+from xrbvo.stages.classify.explain import explain
+from xrbvo.stages.match import AssociationResult
+
+__all__ = ["feature_matrix", "source_proba", "explain_sources", "JointClassification", "joint_classify"]
+
+
+def feature_matrix(features: Table, names) -> np.ndarray:
+    """The feature matrix in a model's feature order (a missing column is one clear error)."""
+    names = list(names)
+    missing = [f for f in names if f not in features.colnames]
+    if missing:
+        raise MissingColumnError(f"feature table lacks {', '.join(missing)}; build it with "
+                                 "xrbvo.stages.features.build_features or features_from_photometry")
+    if len(features) == 0:
+        return np.zeros((0, len(names)))
+    return np.column_stack([np.asarray(features[f], float) for f in names])
+
+
+def source_proba(features: Table, model, priors: Mapping[str, float] | np.ndarray | None = None) -> np.ndarray:
+    """Class probabilities at ``priors`` (columns follow ``model.classes_``; default the model's training mix)."""
+    X = feature_matrix(features, model.feature_names_)
+    if len(X) == 0:
+        return np.zeros((0, len(model.classes_)))
+    return model.predict_proba(X, priors=priors)
+
+
+def explain_sources(features: Table, model, proba: np.ndarray | None = None, top: int = 3) -> Table:
+    """Per source, the features that pushed its most probable class most (:func:`xrbvo.stages.classify.explain`)."""
+    return explain(model, feature_matrix(features, model.feature_names_), top=top, proba=proba)
+
+
+@dataclass(frozen=True)
+class JointClassification:
+    """Class-aware counterparts of every source."""
+
+    proba: np.ndarray
+    """(n_sources, n_classes) probabilities at the priors asked for, columns ``classes``."""
+    classes: tuple[str, ...]
+    result: object
+    """The :class:`~xrbvo.stages.classify.counterparts.JointResult`."""
+
+    def choose(self, association: AssociationResult, neighbourhoods: Mapping[str, Table],
+               top_class: np.ndarray) -> tuple[AssociationResult, Table, dict[str, np.ndarray]]:
+        """The association, features and per-class counterpart columns for a chosen class per source.
+
+        ``top_class`` is the column index (into ``classes``) of the class whose most
+        probable counterpart becomes the source's counterpart (the most probable
+        class at the field's priors).  Returns the association with that choice
+        (p_any, p_i, match_flag, nid_/row_ columns), the features of the chosen
+        combination, and ``ctp_<CLASS>`` / ``P_<CLASS>_CTPT`` columns.
+        """
+        jr = self.result
+        cr = jr.rows
+        n = len(self.proba)
+        classes = list(self.classes)
+        top = np.asarray(top_class, dtype=int)
+        chosen = np.array([jr.best[classes[t]][i] for i, t in enumerate(top)], dtype=int) if n else np.zeros(0, int)
+        feats = cr.features[chosen] if n else cr.features[:0]
+        p_k = jr.joint.sum(axis=1)
+        none_rows = np.nonzero(cr.is_none)[0]
+        p_none = np.zeros(n)
+        p_none[cr.src[none_rows]] = p_k[none_rows]
+        src = association.sources.copy()
+        src["p_any"] = 1.0 - p_none
+        with np.errstate(invalid="ignore", divide="ignore"):
+            src["p_i"] = np.where(cr.is_none[chosen], 0.0, p_k[chosen] / np.maximum(1.0 - p_none, 1e-300))
+        src["match_flag"] = (~cr.is_none[chosen]).astype(int)
+        extra: dict[str, np.ndarray] = {}
+        for s_name, rows in cr.rows.items():
+            nids = np.asarray(neighbourhoods[s_name]["nid"]).astype(str)
+            r = rows[chosen]
+            src[f"nid_{s_name}"] = np.where(r >= 0, nids[np.maximum(r, 0)] if len(nids) else "", "")
+            src[f"row_{s_name}"] = r
+        for cname in CLASSES:
+            if cname not in classes:
+                continue
+            b = jr.best[cname]
+            parts = []
+            for s_name, rows in cr.rows.items():
+                nids = np.asarray(neighbourhoods[s_name]["nid"]).astype(str)
+                r = rows[b]
+                parts.append(np.where(r >= 0, np.char.add(f"{s_name}:", nids[np.maximum(r, 0)] if len(nids) else ""),
+                                      ""))
+            label = [";".join(x for x in row if x) or "none" for row in zip(*parts)] if n else []
+            extra[f"ctp_{cname}"] = np.asarray(label, dtype=str)
+            extra[f"P_{cname}_CTPT"] = jr.p_ctpt[cname]
+        return AssociationResult(association.combinations, src, association.surveys), feats, extra
+
+
+def joint_classify(xray: Table, association: AssociationResult, neighbourhoods: Mapping[str, Table],
+                   nh: np.ndarray, model, ctpt_model, priors: Mapping[str, float] | None) -> JointClassification:
+    """Class-aware counterparts: the joint posterior over class and combination at ``priors``.
+
+    ``association`` must be positional (no magnitude priors): the photometry of
+    true counterparts is learnt per class by the two classifiers instead.
+    """
+    cr = combination_table(xray, association, neighbourhoods, nh)
+    jr = joint_posterior(cr, len(xray), model, ctpt_model, priors)
+    proba = jr.proba
+    cal = getattr(model, "calibration_", None)
+    if cal and len(proba):
+        # as SourceClassifier.predict_proba: the calibration maps probabilities at the training mix
+        from xrbvo.stages.classify.calibration import apply_calibration
+        from xrbvo.stages.select import shift_rows
+
+        classes = tuple(jr.classes)
+        target = np.asarray([float((priors or {}).get(c, 0.0)) for c in classes]) if priors is not None else \
+            np.asarray(model.train_priors_, float)
+        target = target / target.sum()
+        at_mix = shift_rows(proba, target, np.asarray(model.train_priors_, float))
+        proba = shift_rows(apply_calibration(at_mix, cal, classes), np.asarray(model.train_priors_, float), target)
+    return JointClassification(proba, tuple(jr.classes), jr)

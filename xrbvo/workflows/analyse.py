@@ -1,0 +1,174 @@
+"""The main workflow: an X-ray table in, a catalogue with candidates out.
+
+``xrbvo run``, ``xrbvo demo``, the Python API and the terminal UI all call
+:func:`analyse`, so the same input and model give the same candidates
+whichever way a user asks::
+
+    from xrbvo.workflows import ModelBundle, analyse
+    bundle = ModelBundle.load("xrbvo-demo/model")
+    result = analyse(xray_table, provider, bundle)   # default SciencePolicy()
+    result.write("results")
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+from astropy.table import Table
+
+from xrbvo.core.errors import InputError, XrbvoWarning
+from xrbvo.core.schema import XRB_CLASSES, apply_schema
+from xrbvo.io.tables import standardise_xray, write_table
+from xrbvo.pipeline import PipelineConfig, PipelineResult, Progress, run_pipeline
+from xrbvo.stages.catalogue import neighbours_table, write_catalogue
+from xrbvo.stages.neighbourhoods.base import Provider
+from xrbvo.workflows.bundle import ModelBundle
+from xrbvo.workflows.policy import ResolvedPolicy, SciencePolicy, resolve_policy
+
+__all__ = ["Analysis", "analyse", "pipeline_config"]
+
+
+def pipeline_config(bundle: ModelBundle, *, radius_arcsec: float = 20.0,
+                    surveys: tuple[str, ...] = ("gaia", "2mass", "catwise"), counterparts: str | None = None
+                    ) -> PipelineConfig:
+    """The pipeline options for a bundle: class-aware counterparts whenever the bundle has a counterpart model.
+
+    Asking for ``joint`` with a bundle that has none is one clear error; asking
+    for ``nway`` with one is allowed (the association's own counterparts).
+    """
+    mode = counterparts or bundle.counterparts
+    if mode == "joint" and bundle.counterpart is None:
+        raise InputError(f"{bundle.directory}: this model has no counterpart model, so class-aware counterparts "
+                         "are not possible; retrain it (`xrbvo train` trains one on simulated skies) or choose "
+                         "--counterparts nway")
+    return PipelineConfig(radius_arcsec=radius_arcsec, surveys=tuple(surveys), counterparts=mode)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What :func:`analyse` produced: the stages' outputs, the policy's numbers and the model that made them."""
+
+    result: PipelineResult
+    policy: ResolvedPolicy
+    bundle: ModelBundle
+    source: str
+    """Where the X-ray sources came from (recorded in the outputs)."""
+
+    @property
+    def catalogue(self) -> Table:
+        return self.result.catalogue
+
+    @property
+    def counterparts(self) -> Table:
+        """One row per candidate combination of every source (the association's table)."""
+        t = self.result.association.combinations
+        self._stamp(t)
+        return t
+
+    @property
+    def neighbours(self) -> Table:
+        """Every pulled neighbour, one table with a ``survey`` column."""
+        t = neighbours_table(self.result.neighbourhoods)
+        self._stamp(t)
+        return t
+
+    def _stamp(self, t: Table) -> None:
+        t.meta.update(self.provenance())
+        from xrbvo.core.schema import CATALOGUE, NEIGHBOUR, PHOTOMETRY
+
+        apply_schema(t, NEIGHBOUR, PHOTOMETRY, CATALOGUE)
+
+    def provenance(self) -> dict:
+        """Header keywords: the model, the policy, the options, the input."""
+        h = dict(self.bundle.describe())
+        h.update(self.policy.header())
+        h["INPUT"] = self.source
+        for k in ("COUNTERP", "RADIUS", "SURVEYS"):
+            if k in self.result.catalogue.meta:
+                h[k] = self.result.catalogue.meta[k]
+        return h
+
+    def summary(self) -> dict:
+        """Counts for the user: sources, candidates per class, sources without coverage."""
+        cat = self.catalogue
+        cand = np.asarray(cat["candidate_class"]).astype(str)
+        out = {"n_sources": len(cat),
+               "candidates": {c: int(np.sum(cand == c)) for c in XRB_CLASSES},
+               "no_coverage": int(np.sum(~np.asarray(cat["coverage"], bool))),
+               "policy": self.policy.summary(),
+               "notes": list(self.policy.notes)}
+        ep = np.asarray(cat["expected_purity"], float)
+        for c in XRB_CLASSES:
+            sel = cand == c
+            out[f"{c}_expected_true"] = float(np.nansum(ep[sel])) if sel.any() and np.isfinite(ep[sel]).any() \
+                else float("nan")
+        return out
+
+    def write(self, directory: str | Path, name: str = "xrbvo_catalogue", *, companions: str | None = None,
+              formats=("fits", "votable", "csv")) -> dict[str, Path]:
+        """Write the catalogue (each format) and its companions ``<companions>_counterparts.fits`` and
+        ``<companions>_neighbours.fits`` (default ``companions`` = ``name``); returns kind -> path."""
+        d = Path(directory)
+        base = companions or name
+        files = {f"catalogue_{k}": v for k, v in write_catalogue(self.catalogue, d, name, formats).items()}
+        files["counterparts"] = write_table(self.counterparts, d / f"{base}_counterparts.fits")
+        files["neighbours"] = write_table(self.neighbours, d / f"{base}_neighbours.fits")
+        return files
+
+
+def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: SciencePolicy | None = None, *,
+            config: PipelineConfig | None = None, xray_survey: str = "erass1", sys_floor_arcsec: float | None = None,
+            source: str = "table", progress: Mapping[str, Progress] | Progress | None = None,
+            cancel: threading.Event | None = None) -> Analysis:
+    """Run the whole path on X-ray sources: policy, neighbourhoods, association, classification, selection.
+
+    Parameters
+    ----------
+    xray : Table
+        X-ray sources as read (eRASS1 native columns or xrbvo's standard names,
+        :func:`xrbvo.io.standardise_xray`), or already standardised.
+    provider : Provider
+        Where neighbourhoods come from (local files, TAP, the simulated sky).
+    bundle : ModelBundle
+        The models (:meth:`ModelBundle.load`).
+    policy : SciencePolicy, optional
+        The user's choices (default: ``SciencePolicy()``, everything ``auto``).
+    config : PipelineConfig, optional
+        Radius, surveys and association options (default :func:`pipeline_config`).
+    """
+    pol = policy or SciencePolicy()
+    pol.validate()
+    meta = dict(xray.meta)
+    xr = xray if meta.get("xray_survey") and "xid" in xray.colnames else \
+        standardise_xray(xray, xray_survey, sys_floor_arcsec=sys_floor_arcsec, source=source)
+    cfg = config or pipeline_config(bundle)
+    if cfg.counterparts == "joint" and bundle.counterpart is None:
+        pipeline_config(bundle, counterparts="joint")  # raises the one clear error
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    g = SkyCoord(ra=np.asarray(xr["ra"], float) * u.deg, dec=np.asarray(xr["dec"], float) * u.deg).galactic
+    resolved = resolve_policy(pol, bundle, l_deg=g.l.deg, b_deg=g.b.deg, soft_flux=xr["flux_soft"], meta=meta,
+                              xray_survey=xr.meta.get("xray_survey", xray_survey))
+    if resolved.filled:
+        import warnings
+
+        warnings.warn(f"priors given for {', '.join(k for k in resolved.classes if k not in resolved.filled)}; "
+                      f"{', '.join(resolved.filled)} filled from the model's class mix, scaled to the share left",
+                      XrbvoWarning, stacklevel=2)
+    res = run_pipeline(xr, provider, bundle.source, ctpt_model=bundle.counterpart, config=cfg,
+                       selection_priors=resolved.selection_priors, field_priors=resolved.field_priors,
+                       cuts=bundle.cuts, pass_rates=bundle.pass_rates, progress=progress, cancel=cancel)
+    a = Analysis(res, resolved, bundle, source)
+    res.catalogue.meta.update(a.provenance())
+    n_nc = int(np.sum(~res.coverage))
+    if n_nc:
+        import warnings
+
+        warnings.warn(f"{n_nc} of {len(res.coverage)} sources have no neighbour in any survey (outside the "
+                      "catalogues' coverage?): flagged coverage=False and never candidates", XrbvoWarning, stacklevel=2)
+    return a

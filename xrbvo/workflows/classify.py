@@ -1,0 +1,132 @@
+"""Classify a table of sources that already carries photometry (``xrbvo classify``).
+
+The input is an xrbvo catalogue, a table with the feature columns, or a
+Chandra Source Catalog table with Gaia/2MASS/WISE photometry (the labelled
+set, the H.E.S.S. field).  The science policy, the selection rule and the
+output columns are those of :func:`xrbvo.workflows.analyse`.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from astropy import units as u
+from astropy.coordinates import SkyCoord
+from astropy.table import Table
+
+from xrbvo.core.errors import Cancelled
+from xrbvo.core.schema import CATALOGUE, CLASSES, PHOTOMETRY, XRAY, apply_schema, prob_column
+from xrbvo.stages.classify.explain import explain
+from xrbvo.stages.classify.labelled import LAYOUTS, csc_features, detect_layout, model_matrix
+from xrbvo.stages.select import apply_selection
+from xrbvo.workflows.bundle import ModelBundle
+from xrbvo.workflows.policy import ResolvedPolicy, SciencePolicy, resolve_policy
+
+__all__ = ["Classified", "classify_table"]
+
+
+@dataclass(frozen=True)
+class Classified:
+    """The output table and how it was made."""
+
+    table: Table
+    policy: ResolvedPolicy
+    layout: str
+    predicted: np.ndarray
+
+    def summary(self) -> dict:
+        cand = np.asarray(self.table["candidate_class"]).astype(str)
+        return {"n_sources": len(self.table), "candidates": {c: int(np.sum(cand == c)) for c in ("HMXB", "LMXB")},
+                "policy": self.policy.summary(), "notes": list(self.policy.notes)}
+
+
+def _positions(t: Table, layout: str) -> tuple[np.ndarray, np.ndarray]:
+    lay = LAYOUTS.get(layout, {"ra": "ra", "dec": "dec"})
+    n = len(t)
+    out = []
+    for key in ("ra", "dec"):
+        name = lay[key]
+        if name not in t.colnames:
+            out.append(np.full(n, np.nan))
+            continue
+        try:
+            out.append(np.asarray(np.ma.filled(np.ma.asarray(t[name]).astype(float), np.nan), float))
+        except (TypeError, ValueError):
+            out.append(np.full(n, np.nan))
+    ra, dec = out
+    ok = np.isfinite(ra) & np.isfinite(dec) & (np.abs(dec) <= 90)
+    return np.where(ok, ra, np.nan), np.where(ok, dec, np.nan)
+
+
+def classify_table(table: Table, bundle: ModelBundle, policy: SciencePolicy | None = None, *,
+                   source: str = "table", progress: Callable[[str, float], None] | None = None,
+                   cancel: threading.Event | None = None) -> Classified:
+    """Class probabilities, candidates and explanations for every row of ``table``."""
+    pol = policy or SciencePolicy()
+    pol.validate()
+    step = progress or (lambda m, f: None)
+    layout = detect_layout(table)
+    step("features and HI4PI N_H", 0.2)
+    feats = csc_features(table, layout=layout)
+    model = bundle.source
+    X = model_matrix(feats, model.feature_names_)
+    classes = bundle.classes
+    sel_vec = np.array([bundle.selection_priors[c] for c in classes])
+    step("probabilities", 0.4)
+    proba = model.predict_proba(X, priors=sel_vec) if len(X) else np.zeros((0, len(classes)))
+    if cancel is not None and cancel.is_set():
+        raise Cancelled()
+    ra, dec = _positions(table, layout)
+    ok = np.isfinite(ra)
+    l = np.full(len(ra), np.nan)
+    b = np.full(len(ra), np.nan)
+    if ok.any():
+        g = SkyCoord(ra=ra[ok] * u.deg, dec=dec[ok] * u.deg).galactic
+        l[ok], b[ok] = g.l.deg, g.b.deg
+    soft = 10.0 ** np.asarray(feats["log_fx"], float) if "log_fx" in feats.colnames else None
+    resolved = resolve_policy(pol, bundle, l_deg=l, b_deg=b, soft_flux=soft, meta=table.meta, layout=layout,
+                              proba_selection=proba)
+    coverage = np.asarray(table["coverage"], bool) if "coverage" in table.colnames else None
+    sel = apply_selection(proba, classes, sel_vec, resolved.field_priors, bundle.cuts,
+                          pass_rates=bundle.pass_rates, coverage=coverage)
+    step("explanations", 0.6)
+    ex = explain(model, X, proba=sel.proba_field)
+    out = Table()
+    lay = LAYOUTS.get(layout)
+    if lay and lay["name"] in table.colnames:
+        out["name"] = np.asarray(table[lay["name"]]).astype(str)
+    for c in ("xid", "name"):
+        if c in table.colnames and c not in out.colnames:
+            out[c] = np.asarray(table[c]).astype(str)
+    out["ra"], out["dec"], out["l"], out["b"] = ra, dec, l, b
+    for f in model.feature_names_:
+        out[f] = np.asarray(feats[f], float)
+    full = np.zeros((len(table), len(CLASSES)))
+    field = np.zeros_like(full)
+    for i, c in enumerate(CLASSES):
+        if c in classes:
+            full[:, i] = proba[:, classes.index(c)]
+            field[:, i] = sel.proba_field[:, classes.index(c)]
+    for i, c in enumerate(CLASSES):
+        out[prob_column(c)] = full[:, i]
+    for i, c in enumerate(CLASSES):
+        out[f"{prob_column(c)}_field"] = field[:, i]
+    pred = np.asarray(CLASSES)[np.argmax(field, axis=1)] if len(table) else np.zeros(0, str)
+    out["predicted_class"] = pred
+    out["P_max"] = field.max(axis=1) if len(table) else np.zeros(0)
+    out["candidate"] = sel.candidate_class != ""
+    out["candidate_class"] = sel.candidate_class.astype("<U8")
+    out["expected_purity"] = sel.expected_purity
+    out["top_features"] = ex["top_features"]
+    if coverage is not None:
+        out["coverage"] = coverage
+    out.meta.update(bundle.describe())
+    out.meta.update(resolved.header())
+    out.meta["INPUT"] = source
+    out.meta["LAYOUT"] = layout
+    apply_schema(out, CATALOGUE, XRAY, PHOTOMETRY)
+    step("done", 1.0)
+    return Classified(out, resolved, layout, pred)

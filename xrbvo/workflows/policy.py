@@ -1,0 +1,341 @@
+"""The science policy: one frozen, documented answer to "how does a source become a candidate?".
+
+Every entry point (``xrbvo run``, ``classify``, ``demo``, ``evaluate``, the
+Python API, the terminal UI) resolves the same :class:`SciencePolicy` against
+its input and its model bundle, and writes the result into every output.
+
+The rules
+---------
+1. **Cuts are applied to the probabilities at which they were chosen.**  A
+   model's candidate cuts were chosen (cross-validated) on probabilities at one
+   class mix, its *selection priors* (the training skies' expected mix, or the
+   labelled set's training mix).  ``P_<class>`` in the catalogue is at that
+   mix, and ``candidate_class`` is the cut applied to it.
+2. **The field's priors give the field's probabilities and purity.**
+   ``P_<class>_field``, ``predicted_class`` and ``P_max`` are at the field's
+   class priors, and ``expected_purity`` is each candidate's expected purity
+   in its field (from the cut's cross-validated pass rates and the field mix).
+3. **Field priors, ``auto``**: a blind, flux-limited survey (eRASS1 tables, the
+   simulated sky) gets xrbvo's population model for sources at
+   |b| < :data:`PLANE_B_DEG` (in the plane, AGN seen through the Galaxy
+   outnumber X-ray binaries about a thousand to one), at the survey's depth,
+   times any injection factors the simulated sky records; elsewhere, and for
+   a targeted sample (Chandra pointings, tables in the Chandra Source Catalog
+   layout such as the labelled set), the model's own mix.  The choice is
+   decided from the input, printed and recorded; ``--sample`` and
+   ``--field-priors`` override it.
+4. **Given priors** (``--prior CLASS=SHARE``): classes not named are filled
+   from the model's mix, scaled to the share left, and the run says so.  NaN,
+   negative, all-zero or unknown classes are one clear error.
+5. **Coverage**: a source with no neighbour in any survey lies outside the
+   surveys' coverage; it is flagged (``coverage`` = False), counted, and is
+   never a candidate.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from xrbvo.core.errors import InputError
+from xrbvo.core.surveys import get_survey
+from xrbvo.stages.classify.priors import PLANE_B_DEG, em_priors, expected_field_priors
+
+__all__ = ["SciencePolicy", "ResolvedPolicy", "resolve_policy", "parse_priors", "sample_hint", "PRIOR_MODES",
+           "SAMPLES", "POLICY_VERSION", "PLANE_B_DEG"]
+
+#: Version of the rules above, recorded in every output.
+POLICY_VERSION = "xrbvo-policy/1"
+#: Ways to set the field's class priors.
+PRIOR_MODES = ("auto", "model", "training", "uniform", "em")
+#: Kinds of X-ray sample.
+SAMPLES = ("auto", "survey", "targeted")
+
+
+@dataclass(frozen=True)
+class SciencePolicy:
+    """The user's choices; :func:`resolve_policy` turns them into numbers for one input and model."""
+
+    field_priors: str = "auto"
+    """``auto`` (rule 3), ``model`` (the population model for every source), ``training`` (the model's
+    mix), ``uniform``, or ``em`` (estimated from the sources themselves, Saerens et al. 2002; ``classify`` only)."""
+    priors: Mapping[str, float] | None = None
+    """Given class priors (rule 4); override ``field_priors``."""
+    sample: str = "auto"
+    """``auto`` (decided from the input), ``survey`` (blind, flux-limited) or ``targeted``."""
+    flux_limit: float | None = None
+    """0.2-2.3 keV flux limit (erg/cm2/s) of the population model; None: the X-ray survey's depth, else the
+    sample's own (5th percentile of its soft fluxes)."""
+
+    def validate(self) -> None:
+        if self.field_priors not in PRIOR_MODES:
+            raise InputError(f"unknown field-priors mode {self.field_priors!r}; choose from {', '.join(PRIOR_MODES)}")
+        if self.sample not in SAMPLES:
+            raise InputError(f"unknown sample kind {self.sample!r}; choose from {', '.join(SAMPLES)}")
+        if self.flux_limit is not None and not (math.isfinite(self.flux_limit) and self.flux_limit > 0):
+            raise InputError("the flux limit must be a positive number (erg/cm2/s), e.g. 5e-14")
+        if self.priors is not None:
+            _check_given(self.priors)
+
+
+def _check_given(priors: Mapping[str, float]) -> None:
+    from xrbvo.core.schema import CLASSES
+
+    if not priors:
+        raise InputError("no class priors given; write --prior CLASS=SHARE, e.g. --prior HMXB=0.01")
+    for k, v in priors.items():
+        if k not in CLASSES:
+            raise InputError(f"--prior {k}: unknown class; classes are {', '.join(CLASSES)}")
+        if not isinstance(v, (int, float)) or not math.isfinite(float(v)):
+            raise InputError(f"--prior {k}={v}: a prior must be a finite number between 0 and 1")
+        if not 0 <= float(v) <= 1:
+            raise InputError(f"--prior {k}={v:g}: a prior must be between 0 and 1")
+    if sum(float(v) for v in priors.values()) <= 0:
+        raise InputError("the class priors given are all zero; give at least one positive share")
+
+
+def parse_priors(items: Sequence[str]) -> dict[str, float] | None:
+    """``["HMXB=0.01", "AGN=0.3"]`` -> ``{"HMXB": 0.01, "AGN": 0.3}`` (checked; None for no items)."""
+    if not items:
+        return None
+    out: dict[str, float] = {}
+    for it in items:
+        if "=" not in it:
+            raise InputError(f"--prior {it!r}: write CLASS=SHARE, e.g. --prior HMXB=0.01")
+        k, v = (x.strip() for x in it.split("=", 1))
+        k = k.upper()
+        if k in out:
+            raise InputError(f"--prior {k} given twice")
+        try:
+            out[k] = float(v)
+        except ValueError:
+            raise InputError(f"--prior {it!r}: SHARE must be a number between 0 and 1") from None
+    _check_given(out)
+    return out
+
+
+def sample_hint(meta: Mapping | None = None, *, layout: str | None = None, xray_survey: str | None = None
+                ) -> tuple[str | None, str]:
+    """What kind of sample an input is, from what it says about itself.
+
+    Returns ``(kind or None, reason)``.  An xrbvo output or a simulated sky
+    records ``SAMPLE``; a table in a Chandra Source Catalog layout is a
+    targeted sample; a table read as an X-ray survey of the registry (eRASS1)
+    is a blind survey.
+    """
+    meta = {str(k).upper(): v for k, v in dict(meta or {}).items()}
+    s = str(meta.get("SAMPLE", "")).strip().lower()
+    if s in ("survey", "targeted"):
+        return s, f"the input says SAMPLE={s}"
+    if layout in ("csc-labelled", "csc-field"):
+        return "targeted", "Chandra Source Catalog layout (pointed observations)"
+    if xray_survey is not None:
+        sv = get_survey(xray_survey)
+        if sv.kind == "xray":
+            return "survey", f"read as {sv.name} sources (a blind, flux-limited survey)"
+    return None, "the input does not say"
+
+
+def _boost(meta: Mapping | None) -> dict[str, float]:
+    meta = {str(k).upper(): v for k, v in dict(meta or {}).items()}
+    text = str(meta.get("CLSBOOST", "") or "")
+    out = {}
+    for part in text.split(";"):
+        if "=" in part:
+            k, v = part.split("=", 1)
+            try:
+                out[k.strip()] = float(v)
+            except ValueError:
+                raise InputError(f"the input's CLSBOOST header {text!r} is not CLASS=FACTOR;...; fix or remove it"
+                                 ) from None
+    return out
+
+
+@dataclass(frozen=True)
+class ResolvedPolicy:
+    """The policy's numbers for one input and one model."""
+
+    policy: SciencePolicy
+    classes: tuple[str, ...]
+    sample: str
+    """``survey`` or ``targeted``."""
+    sample_reason: str
+    mode: str
+    """What was applied: ``population``, ``training``, ``given``, ``uniform``, ``em``."""
+    selection_priors: dict[str, float]
+    """Priors of the cuts (rule 1)."""
+    field_priors: np.ndarray
+    """(n, n_classes) field priors per source, columns ``classes``."""
+    field_mix: dict[str, float] | None
+    """The one field mix applied to the shifted rows (None where no row is shifted)."""
+    n_shifted: int
+    """Sources whose field priors differ from the selection priors."""
+    filled: tuple[str, ...] = ()
+    """Classes filled from the model's mix (given priors)."""
+    flux_limit: float | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def header(self) -> dict[str, str | float | int]:
+        """Keywords written into every output (FITS header, VOTable INFO)."""
+        h: dict[str, str | float | int] = {
+            "POLICY": POLICY_VERSION,
+            "SAMPLE": self.sample,
+            "PRIORS": self.mode,
+            "SELPRIOR": ";".join(f"{k}={v:.4g}" for k, v in self.selection_priors.items()),
+            "NSHIFTED": int(self.n_shifted),
+            "CUTRULE": "candidate: P_<class> (at SELPRIOR) >= cut, highest such class; never without coverage",
+        }
+        if self.field_mix:
+            h["FLDPRIOR"] = ";".join(f"{k}={v:.4g}" for k, v in self.field_mix.items())
+        if self.filled:
+            h["PRIORFIL"] = ",".join(self.filled)
+        if self.flux_limit is not None:
+            h["FLUXLIM"] = float(self.flux_limit)
+        if self.mode == "population":
+            h["PLANEB"] = float(PLANE_B_DEG)
+        return h
+
+    def summary(self) -> str:
+        """One line for the user."""
+        what = {"population": f"xrbvo's population model for the {self.n_shifted} sources at |b| < "
+                              f"{PLANE_B_DEG:g} deg (a blind survey: {self.sample_reason}), the model's mix elsewhere",
+                "training": f"the model's own class mix ({self.sample} sample: {self.sample_reason})",
+                "given": "the priors given" + (f" (classes not named, {', '.join(self.filled)}, filled from the "
+                                               "model's mix)" if self.filled else ""),
+                "uniform": "uniform class priors",
+                "em": f"estimated from the {self.n_shifted} low-latitude sources themselves (EM)"}[self.mode]
+        line = f"field priors: {what}"
+        if self.field_mix:
+            top = sorted(self.field_mix.items(), key=lambda kv: -kv[1])[:4]
+            line += " [" + ", ".join(f"{k} {v:.3g}" for k, v in top) + ", ...]"
+        return line
+
+
+def _fill(given: Mapping[str, float], mix: Mapping[str, float], classes: Sequence[str]
+          ) -> tuple[dict[str, float], tuple[str, ...]]:
+    unknown = [k for k in given if k not in classes]
+    if unknown:
+        raise InputError(f"--prior {unknown[0]}: the model has no class {unknown[0]} (it knows {', '.join(classes)})")
+    named = {k: float(v) for k, v in given.items()}
+    rest = [c for c in classes if c not in named]
+    if not rest:
+        s = sum(named.values())
+        return {c: named[c] / s for c in classes}, ()
+    left = 1.0 - sum(named.values())
+    if left <= 0:
+        raise InputError(f"the priors given sum to {sum(named.values()):.3g} but leave {', '.join(rest)} unnamed; "
+                         "give shares below 1 in total, or name every class")
+    m = np.array([max(float(mix.get(c, 0.0)), 0.0) for c in rest])
+    m = m / m.sum() if m.sum() > 0 else np.full(len(rest), 1.0 / len(rest))
+    out = dict(named)
+    out.update({c: left * float(x) for c, x in zip(rest, m)})
+    return {c: out[c] for c in classes}, tuple(rest)
+
+
+def resolve_policy(policy: SciencePolicy, bundle, *, l_deg, b_deg, soft_flux=None, meta: Mapping | None = None,
+                   layout: str | None = None, xray_survey: str | None = None,
+                   proba_selection: np.ndarray | None = None) -> ResolvedPolicy:
+    """The policy's numbers for sources at Galactic (l, b) and a model bundle.
+
+    Parameters
+    ----------
+    policy : SciencePolicy
+    bundle : ModelBundle
+        Supplies the classes, the selection priors and the model's mix.
+    l_deg, b_deg : array
+        Galactic positions of the sources (NaN where unknown).
+    soft_flux : array, optional
+        0.2-2.3 keV fluxes, for the sample's own flux limit.
+    meta, layout, xray_survey
+        What the input says about itself (:func:`sample_hint`).
+    proba_selection : array, optional
+        Probabilities at the selection priors (``em`` only).
+    """
+    policy.validate()
+    classes = tuple(bundle.classes)
+    sel = dict(bundle.selection_priors)
+    sel_vec = np.array([sel[c] for c in classes])
+    l = np.atleast_1d(np.asarray(l_deg, dtype=float))
+    b = np.atleast_1d(np.asarray(b_deg, dtype=float))
+    n = len(b)
+    notes: list[str] = []
+    hint, reason = sample_hint(meta, layout=layout, xray_survey=xray_survey)
+    if policy.sample != "auto":
+        sample, reason = policy.sample, "given"
+    elif hint is None:
+        sample = "targeted"
+        notes.append("the input does not say whether it is a blind survey or a targeted sample: the model's own "
+                     "class mix is used (give --sample survey for the population model)")
+    else:
+        sample = hint
+    rows = np.broadcast_to(sel_vec, (n, len(classes))).copy()
+    filled: tuple[str, ...] = ()
+    mix = None
+    flux_limit = None
+    n_shifted = 0
+    if policy.priors is not None:
+        given, filled = _fill(policy.priors, bundle.mix, classes)
+        mix = given
+        rows[:] = np.array([given[c] for c in classes])
+        mode, n_shifted = "given", n
+    elif policy.field_priors == "uniform":
+        mix = {c: 1.0 / len(classes) for c in classes}
+        rows[:] = 1.0 / len(classes)
+        mode, n_shifted = "uniform", n
+    elif policy.field_priors == "training" or (policy.field_priors == "auto" and sample == "targeted"):
+        mode = "training"
+    else:
+        ok = np.isfinite(l) & np.isfinite(b)
+        low = ok & (np.abs(b) < PLANE_B_DEG) if policy.field_priors in ("auto", "em") else ok
+        if policy.field_priors == "em":
+            if proba_selection is None:
+                raise InputError("--field-priors em estimates the mix from the sources' probabilities; "
+                                 "it is available in `xrbvo classify` only")
+            mode = "em"
+            if low.any():
+                pri, _, _ = em_priors(np.asarray(proba_selection)[low], sel_vec)
+                mix = {c: float(v) for c, v in zip(classes, pri)}
+        else:
+            mode = "population"
+            if low.any():
+                flux_limit = _flux_limit(policy, xray_survey, meta, soft_flux)
+                mix = expected_field_priors(l[low], b[low], classes, flux_limit=flux_limit)
+                boost = _boost(meta)
+                if boost:
+                    mix = {c: v * boost.get(c, 1.0) for c, v in mix.items()}
+                    s = sum(mix.values())
+                    mix = {c: v / s for c, v in mix.items()}
+                    notes.append("the simulated sky records injected classes (" + ", ".join(
+                        f"{k} x{v:g}" for k, v in boost.items()) + "): the population mix is multiplied by them")
+        if mix is not None:
+            rows[low] = np.array([mix[c] for c in classes])
+            n_shifted = int(low.sum())
+        if n_shifted == 0 and mode == "population":
+            mode = "training"
+            reason += f"; no source at |b| < {PLANE_B_DEG:g} deg"
+    return ResolvedPolicy(policy, classes, sample, reason, mode, sel, rows, mix, n_shifted, filled, flux_limit,
+                          tuple(notes))
+
+
+def _flux_limit(policy: SciencePolicy, xray_survey, meta, soft_flux) -> float:
+    if policy.flux_limit is not None:
+        return float(policy.flux_limit)
+    m = {str(k).upper(): v for k, v in dict(meta or {}).items()}
+    try:
+        v = float(m.get("FLUXLIM", "nan"))
+    except (TypeError, ValueError):
+        v = float("nan")
+    if math.isfinite(v) and v > 0:
+        return v
+    if xray_survey is not None:
+        d = get_survey(xray_survey).depth.get("flux_soft")
+        if d:
+            return float(d)
+    fs = np.asarray(soft_flux if soft_flux is not None else [], dtype=float)
+    fs = fs[np.isfinite(fs) & (fs > 0)]
+    if len(fs) == 0:
+        raise InputError("no soft X-ray fluxes to set the sample's flux limit; give one (--flux-limit)")
+    return float(np.percentile(fs, 5))
