@@ -7,7 +7,7 @@ from astropy.table import Table
 from xrbvo.core.errors import InputError, MissingColumnError
 from xrbvo.stages.match import (AssociationInput, BayesConfig, BayesianAssociator, learn_mag_prior,
                          union_area_arcsec2)
-from xrbvo.stages.match.bayes import ARCSEC2_PER_SR
+from xrbvo.stages.match.geometry import ARCSEC2_PER_SR
 
 
 def _xray(n=1, err=2.0):
@@ -373,7 +373,7 @@ def test_results_do_not_depend_on_workers_or_chunk_size():
 
 
 def test_tangent_offsets_of_near_points_equal_the_direct_formulas():
-    from xrbvo.stages.match.bayes import _tangent_direct, _tangent_offsets
+    from xrbvo.stages.match.geometry import _tangent_direct, tangent_offsets
 
     rng = np.random.default_rng(22)
     n = 2000
@@ -383,7 +383,7 @@ def test_tangent_offsets_of_near_points_equal_the_direct_formulas():
     ra = ra0[owner] + rng.normal(0, 30, len(owner)) / 3600.0 / np.cos(np.radians(dec0[owner]))
     dec = np.clip(dec0[owner] + rng.normal(0, 30, len(owner)) / 3600.0, -90, 90)
     ra[:10] += 5.0  # a few far points (not small angles) go through the direct formulas
-    x, y = _tangent_offsets(ra0, dec0, ra, dec, owner=owner)
+    x, y = tangent_offsets(ra0, dec0, ra, dec, owner=owner)
     a0, d0, a, d = (np.radians(v) for v in (ra0[owner], dec0[owner], ra, dec))
     xd, yd = (v * 180 * 3600 / np.pi for v in _tangent_direct(a0, np.sin(d0), np.cos(d0), d0, a, d))
     near = np.hypot(xd, yd) < 600
