@@ -64,6 +64,8 @@ def run(args, ui) -> int:
                   "classification"]
         if args.model is not None:
             stages = stages[3:]
+        elif args.counterparts == "joint":
+            stages.remove("training match")  # the joint training matches inside its own stage
         prog = {s: ui.stage(s) for s in stages}
         res = run_demo(cfg, progress=prog)
     print_summary(ui, res)
