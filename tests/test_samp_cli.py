@@ -27,8 +27,14 @@ pytestmark = pytest.mark.filterwarnings("ignore::pyvo.samp.errors.SAMPWarning")
 
 @pytest.fixture(autouse=True)
 def only_samp(monkeypatch):
-    """Parse with the samp command alone, so these tests do not depend on the others importing."""
-    monkeypatch.setattr(cli, "COMMANDS", ("samp",))
+    """Parse with the samp command alone, so these tests do not depend on the others importing.
+
+    ``build_parser`` reads COMMANDS from the module ``xrbvo.cli.main`` (the package
+    ``xrbvo.cli`` only re-exports it, and its attribute ``main`` is the function).
+    """
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("xrbvo.cli.main"), "COMMANDS", ("samp",))
 
 
 @pytest.fixture
