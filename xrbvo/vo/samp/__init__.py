@@ -23,8 +23,9 @@ listeners), :mod:`~xrbvo.vo.samp.votable` (tables as VOTable bytes),
   our tables to a callback, run in the client's own receiving thread.
 
 Every failure is an :class:`SampError` (a :class:`~xrbvo.core.errors.ServiceError`)
-with a one-line message: no hub, the named application absent or gone, a
-refusal, or a time-out.  The client stays usable after any of them, and the
+with a one-line message: no hub, a hub off the loopback (refused unless
+``allow_remote_hub=True``), the named application absent or gone, a refusal,
+or a time-out.  The client stays usable after any of them, and the
 temporary VOTables it wrote are removed by :meth:`SampClient.close`.
 
 Examples
@@ -57,6 +58,7 @@ from xrbvo.vo.samp.errors import (
     ClientNotFoundError,
     HubRunningError,
     NoHubError,
+    RemoteHubError,
     SampError,
     SampRefusedError,
     SampTimeoutError,
@@ -75,6 +77,7 @@ __all__ = [
     "SampError",
     "NoHubError",
     "HubRunningError",
+    "RemoteHubError",
     "ClientNotFoundError",
     "ClientGoneError",
     "SampRefusedError",

@@ -218,6 +218,9 @@ class SampClient:
     timeout_s : float
         Seconds each application gets to answer a message (whole seconds are
         used; at least 1).
+    allow_remote_hub : bool
+        Accept a hub whose lockfile names an address off the loopback (see
+        :func:`~xrbvo.vo.samp.hub.find_hub`); off by default.
 
     Notes
     -----
@@ -229,13 +232,15 @@ class SampClient:
 
     def __init__(self, *, name: str = "xrbvo",
                  description: str = "xrbvo: X-ray binary candidates from eROSITA and the Virtual Observatory",
-                 lockfile: str | os.PathLike | None = None, timeout_s: float = 10.0):
+                 lockfile: str | os.PathLike | None = None, timeout_s: float = 10.0,
+                 allow_remote_hub: bool = False):
         if not timeout_s > 0:
             raise InputError(f"timeout_s must be positive, got {timeout_s}")
         self.name = name
         self.description = description
         self.lockfile = lockfile
         self.timeout_s = float(timeout_s)
+        self.allow_remote_hub = bool(allow_remote_hub)
         self.hub: HubInfo | None = None
         self._proxy = None
         self._client = None
@@ -256,13 +261,15 @@ class SampClient:
         ------
         NoHubError
             If no hub runs or it refuses the registration.
+        RemoteHubError
+            If the hub is off the loopback and ``allow_remote_hub`` is False.
         """
         from pyvo.samp import SAMPClient, SAMPHubProxy, conf
         from pyvo.samp.errors import SAMPClientError, SAMPHubError
 
         if self.is_connected:
             return self
-        info = find_hub(lockfile=self.lockfile)
+        info = find_hub(lockfile=self.lockfile, allow_remote_hub=self.allow_remote_hub)
         proxy = SAMPHubProxy()
         try:
             proxy.connect(hub_params=info.params, pool_size=4)

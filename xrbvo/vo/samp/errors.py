@@ -11,6 +11,7 @@ __all__ = [
     "SampError",
     "NoHubError",
     "HubRunningError",
+    "RemoteHubError",
     "ClientNotFoundError",
     "ClientGoneError",
     "SampRefusedError",
@@ -39,6 +40,18 @@ class NoHubError(SampError):
 
 class HubRunningError(SampError):
     """A hub is already running where a new one was to be started."""
+
+
+class RemoteHubError(SampError):
+    """The lockfile names a hub off the loopback, and remote hubs were not allowed.
+
+    :attr:`path` is the lockfile, :attr:`url` the hub's address it names.
+    """
+
+    def __init__(self, message: str, *, path=None, url: str = ""):
+        super().__init__(message)
+        self.path = path
+        self.url = url
 
 
 class ClientNotFoundError(SampError):

@@ -3,13 +3,20 @@
 :func:`find_hub` reads the lockfile named by ``SAMP_HUB`` (or ``~/.samp``) and
 checks that its hub answers; :class:`SampHub` and :func:`run_hub` start
 pyvo's hub (with its synchronous-call race closed) on 127.0.0.1.
+
+The lockfile decides where xrbvo sends its messages and the URLs of its
+tables, so :func:`find_hub` warns when other users may write it and refuses a
+hub off the loopback unless asked (``allow_remote_hub=True``).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import stat
 import threading
 import time
+import warnings
 import xmlrpc.client as xmlrpc
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,10 +24,10 @@ from typing import Callable
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
-from xrbvo.core.errors import InputError
-from xrbvo.vo.samp.errors import HubRunningError, NoHubError, _reason
+from xrbvo.core.errors import InputError, XrbvoWarning
+from xrbvo.vo.samp.errors import HubRunningError, NoHubError, RemoteHubError, _reason
 
-__all__ = ["HubInfo", "SampHub", "hub_lockfile", "find_hub", "run_hub"]
+__all__ = ["HubInfo", "SampHub", "hub_lockfile", "find_hub", "run_hub", "is_loopback_url"]
 
 #: Seconds a hub gets to answer a ping before it is called dead.
 _HUB_PING_TIMEOUT_S = 3.0
@@ -78,38 +85,87 @@ def hub_lockfile(lockfile: str | os.PathLike | None = None) -> Path:
     return Path.home() / ".samp"
 
 
-def _read_lockfile(path: Path) -> dict[str, str]:
+def _read_lockfile(path: Path) -> tuple[dict[str, str], int]:
+    """The lockfile's keys, and the mode of the very file read (no race with a swap)."""
     params: dict[str, str] = {}
     with open(path, encoding="utf-8") as f:
+        mode = os.fstat(f.fileno()).st_mode
         for line in f:
             line = line.strip()
             if not line or line.startswith("#") or "=" not in line:
                 continue
             key, value = line.split("=", 1)
             params[key.strip()] = value.strip()
-    return params
+    return params, mode
+
+
+def _warn_if_others_can_write(path: Path, mode: int) -> None:
+    """Warn when users other than the owner may rewrite the lockfile (and so redirect xrbvo)."""
+    if os.name == "posix" and mode & (stat.S_IWGRP | stat.S_IWOTH):
+        warnings.warn(f"the SAMP lockfile {path} can be written by other users (mode {stat.S_IMODE(mode):03o}), "
+                      f"who could point xrbvo at a hub of their own; make it private: chmod 600 {path}",
+                      XrbvoWarning, stacklevel=3)
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether ``url``'s host is this machine's loopback: 127.0.0.0/8, ``localhost`` or ``::1``.
+
+    Host names other than ``localhost`` are not resolved (that would ask DNS).
+
+    Examples
+    --------
+    >>> is_loopback_url("http://127.0.0.1:43811/xmlrpc"), is_loopback_url("http://[::1]:80/")
+    (True, True)
+    >>> is_loopback_url("http://192.168.1.20:43811/xmlrpc"), is_loopback_url("http://myhost:80/")
+    (False, False)
+    """
+    try:
+        host = urlparse(url).hostname
+    except ValueError:
+        return False
+    if not host:
+        return False
+    if host.rstrip(".").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _how_to_start() -> str:
     return "start TOPCAT or Aladin (each starts a hub) or run 'xrbvo samp hub'"
 
 
-def find_hub(*, lockfile: str | os.PathLike | None = None) -> HubInfo:
+def find_hub(*, lockfile: str | os.PathLike | None = None, allow_remote_hub: bool = False) -> HubInfo:
     """Locate a running hub and check that it answers.
 
     Parameters
     ----------
     lockfile : path, optional
         Lockfile to read; default: ``SAMP_HUB``, else ``~/.samp``.
+    allow_remote_hub : bool
+        Accept a hub whose address is not on the loopback (127.0.0.0/8,
+        ``localhost``, ``::1``).  Off by default: whoever can write the
+        lockfile could otherwise send xrbvo's messages, and the tables they
+        name, to another machine.
 
     Raises
     ------
     NoHubError
         If no lockfile exists, it is malformed, or its hub does not answer.
+    RemoteHubError
+        If the lockfile names a hub off the loopback and ``allow_remote_hub``
+        is False (the hub is not contacted).
+
+    Warns
+    -----
+    XrbvoWarning
+        If users other than its owner may write the lockfile (``chmod 600`` it).
     """
     path = hub_lockfile(lockfile)
     try:
-        params = _read_lockfile(path)
+        params, mode = _read_lockfile(path)
     except FileNotFoundError:
         raise NoHubError(f"no SAMP hub is running (no lockfile {path}); {_how_to_start()}") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -118,6 +174,12 @@ def find_hub(*, lockfile: str | os.PathLike | None = None) -> HubInfo:
     if not url or "samp.secret" not in params:
         raise NoHubError(f"the SAMP lockfile {path} lacks samp.hub.xmlrpc.url or samp.secret; "
                          f"delete it and {_how_to_start()}")
+    _warn_if_others_can_write(path, mode)
+    if not allow_remote_hub and not is_loopback_url(url):
+        raise RemoteHubError(f"the SAMP lockfile {path} names a hub at {url}, which is not on this machine's "
+                             "loopback (127.0.0.0/8, localhost, ::1); refused: check who wrote that lockfile, "
+                             "and if you trust that hub allow it explicitly (--allow-remote-hub, or "
+                             "allow_remote_hub=True)", path=path, url=url)
     proxy = xmlrpc.ServerProxy(url, transport=_TimeoutTransport(_HUB_PING_TIMEOUT_S), allow_none=True)
     try:
         proxy.samp.hub.ping()
@@ -130,7 +192,6 @@ def find_hub(*, lockfile: str | os.PathLike | None = None) -> HubInfo:
         proxy("close")()
     params["samp.hub.xmlrpc.url"] = url
     return HubInfo(lockfile=path, url=url, label=params.get("hub.label", ""), params=params)
-
 
 
 _HUB_CLASS = None
@@ -200,6 +261,10 @@ class SampHub:
             running = find_hub(lockfile=self.lockfile)
         except NoHubError:
             running = None
+        except RemoteHubError as exc:
+            raise RemoteHubError(f"the SAMP lockfile {exc.path} names a hub on another machine ({exc.url}); "
+                                 "a hub started here would replace it: delete it if you know it is stale, or "
+                                 "give another lockfile", path=exc.path, url=exc.url) from None
         if running is not None:
             raise HubRunningError(f"a SAMP hub already runs at {running.url} (lockfile {running.lockfile}); "
                                   "use it, or stop it first")
