@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from astropy.io.votable import parse_single_table
 from astropy.table import Table
+from pyvo.samp.errors import SAMPProxyError
 
 from xrbvo.core.errors import InputError, ServiceError, XrbvoError, XrbvoWarning
 from xrbvo.vo.samp import (
@@ -160,6 +161,22 @@ def craft_lockfile(path, url, *, mode=0o600, secret="s3cret"):
                     "samp.profile.version=1.3\nhub.label=crafted\n")
     path.chmod(mode)
     return path
+
+
+def test_client_env_get_is_not_answered(client, peers, monkeypatch):
+    monkeypatch.setenv("XRBVO_TEST_API_TOKEN", "tok-7f3a9c")
+    asker = peers("asker")
+    probe = {"name": "XRBVO_TEST_API_TOKEN"}
+    # the probe works: pyvo's own client hands the variable out to anyone on the hub
+    plain = peers("plain-pyvo")
+    assert asker.call(plain.id, "client.env.get", probe)["samp.result"]["value"] == "tok-7f3a9c"
+    # xrbvo's client neither subscribes to client.env.get nor answers it
+    subs = asker.conn.get_subscriptions(client.client_id)
+    assert "client.env.get" not in subs and "samp.app.ping" in subs
+    with pytest.raises(SAMPProxyError) as err:  # the hub refuses to deliver it
+        asker.call(client.client_id, "client.env.get", probe)
+    assert "not subscribed to MType client.env.get" in str(err.value) and "tok-7f3a9c" not in str(err.value)
+    assert client.ping(client.client_id)  # still answers what it does subscribe to
 
 
 def test_lockfile_others_can_write_is_warned_about_once(hub, home, tmp_path, monkeypatch):

@@ -73,6 +73,8 @@ MTYPE_SELECT_ROWS = "table.select.rowList"
 MTYPE_ALADIN_SCRIPT = "script.aladin.send"
 MTYPE_GET_STIL = "table.get.stil"
 MTYPE_PING = "samp.app.ping"
+#: Never answered by xrbvo: it would hand out environment variables (see :meth:`SampClient.connect`).
+MTYPE_ENV_GET = "client.env.get"
 
 #: Seconds an application gets to answer the ping that tells "slow" from "gone".
 _APP_PING_TIMEOUT_S = 2
@@ -194,6 +196,18 @@ class RowSubscription:
 # the client
 
 
+def _refuse_env_get(client) -> None:
+    """Neither bind nor declare ``client.env.get`` on a pyvo ``SAMPClient`` not yet registered.
+
+    pyvo binds it by default and answers it with the value of any environment
+    variable named by any client on the hub.
+    """
+    try:
+        client.unbind_receive_call(MTYPE_ENV_GET, declare=False)
+    except KeyError:  # a pyvo that no longer binds it
+        pass
+
+
 def _as_rows(values: Iterable[Any]) -> tuple[int, ...]:
     out = []
     for v in values:
@@ -263,6 +277,13 @@ class SampClient:
             If no hub runs or it refuses the registration.
         RemoteHubError
             If the hub is off the loopback and ``allow_remote_hub`` is False.
+
+        Notes
+        -----
+        The client answers ``samp.app.ping`` and the row messages of
+        :meth:`on_rows`, never ``client.env.get`` (pyvo's default answers it
+        with any environment variable, API tokens included, to every client
+        on the hub).
         """
         from pyvo.samp import SAMPClient, SAMPHubProxy, conf
         from pyvo.samp.errors import SAMPClientError, SAMPHubError
@@ -279,6 +300,7 @@ class SampClient:
                         "author.name": "xrbvo developers", "xrbvo.version": __version__}
             with conf.set_temp("use_internet", False):
                 client = SAMPClient(proxy, metadata=metadata, addr="127.0.0.1", callable=True)
+            _refuse_env_get(client)
             client.start()
             try:
                 client.register()
