@@ -17,10 +17,11 @@ from pathlib import Path
 from pyvo.samp import SAMPHubServer, SAMPIntegratedClient, conf
 
 import xrbvo.vo.samp as samp
+import xrbvo.vo.samp.hub as samp_hub
 
 
 def run(hub_class, n: int) -> tuple[float, int]:
-    samp._HUB_CLASS = hub_class
+    samp_hub._HUB_CLASS = hub_class
     home = Path(tempfile.mkdtemp(prefix="xrbvo-bench-"))
     hub = samp.SampHub(lockfile=home / ".samp")
     hub.start()
@@ -50,10 +51,10 @@ def run(hub_class, n: int) -> tuple[float, int]:
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 300
-    patched = samp._hub_server_class()
+    patched = samp_hub._hub_server_class()
     ms_pyvo, lost_pyvo = run(SAMPHubServer, n)
     ms_xrbvo, lost_xrbvo = run(patched, n)
-    samp._HUB_CLASS = patched
+    samp_hub._HUB_CLASS = patched
     print(f"{n} synchronous calls, peer answers at once, 1 s time-out")
     print(f"{'hub':<22}{'ms/call':>10}{'lost answers':>15}")
     print(f"{'pyvo SAMPHubServer':<22}{ms_pyvo:>10.1f}{lost_pyvo:>15d}")

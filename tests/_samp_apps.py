@@ -160,7 +160,9 @@ def hub_command() -> list[str]:
     Only the samp command is registered, so the hub does not depend on the
     other sub-commands importing.
     """
-    code = ("import sys, xrbvo.cli.main as cli; cli.COMMANDS = ('samp',); "
+    # xrbvo.cli re-exports the function main, which hides the module of that name from
+    # ``import xrbvo.cli.main as m``; COMMANDS is read from the module.
+    code = ("import sys, importlib; cli = importlib.import_module('xrbvo.cli.main'); cli.COMMANDS = ('samp',); "
             "sys.exit(cli.main(['-q', 'samp', 'hub'] + sys.argv[1:]))")
     return [sys.executable, "-c", code]
 

@@ -17,8 +17,9 @@ import numpy as np
 import pytest
 from astropy.io.votable import parse_single_table
 from astropy.table import Table
+from pyvo.samp.errors import SAMPProxyError
 
-from xrbvo.core.errors import InputError, ServiceError, XrbvoError
+from xrbvo.core.errors import InputError, ServiceError, XrbvoError, XrbvoWarning
 from xrbvo.vo.samp import (
     MTYPE_HIGHLIGHT_ROW,
     MTYPE_LOAD_VOTABLE,
@@ -27,6 +28,7 @@ from xrbvo.vo.samp import (
     ClientNotFoundError,
     HubRunningError,
     NoHubError,
+    RemoteHubError,
     SampClient,
     SampHub,
     SampRefusedError,
@@ -36,6 +38,7 @@ from xrbvo.vo.samp import (
     hub_lockfile,
     votable_bytes,
 )
+from xrbvo.vo.samp.hub import is_loopback_url
 
 try:
     from . import _samp_apps as apps
@@ -100,6 +103,7 @@ def test_stale_lockfile_of_a_dead_hub(home):
     assert not (home / ".samp").exists()
     # a hub that crashed leaves its lockfile behind
     (home / ".samp").write_text("".join(f"{k}={v}\n" for k, v in params.items()))
+    (home / ".samp").chmod(0o600)  # as the hub wrote it (under umask 002 it would be group-writable)
     with pytest.raises(NoHubError, match="does not answer"):
         find_hub(lockfile=home / ".samp")
     # a new hub replaces the stale lockfile
@@ -146,6 +150,93 @@ def test_hub_that_stops_mid_session(hub, client, peers):
     with pytest.raises(NoHubError):
         client.point_at(10.0, 20.0)
     client.close()  # still closes cleanly
+
+
+# -- lockfile and environment safety ------------------------------------------------------
+
+
+def craft_lockfile(path, url, *, mode=0o600, secret="s3cret"):
+    """A lockfile as a hub writes it, naming ``url``, with permissions ``mode``."""
+    path.write_text(f"# crafted by the tests\nsamp.secret={secret}\nsamp.hub.xmlrpc.url={url}\n"
+                    "samp.profile.version=1.3\nhub.label=crafted\n")
+    path.chmod(mode)
+    return path
+
+
+def test_client_env_get_is_not_answered(client, peers, monkeypatch):
+    monkeypatch.setenv("XRBVO_TEST_API_TOKEN", "tok-7f3a9c")
+    asker = peers("asker")
+    probe = {"name": "XRBVO_TEST_API_TOKEN"}
+    # the probe works: pyvo's own client hands the variable out to anyone on the hub
+    plain = peers("plain-pyvo")
+    assert asker.call(plain.id, "client.env.get", probe)["samp.result"]["value"] == "tok-7f3a9c"
+    # xrbvo's client neither subscribes to client.env.get nor answers it
+    subs = asker.conn.get_subscriptions(client.client_id)
+    assert "client.env.get" not in subs and "samp.app.ping" in subs
+    with pytest.raises(SAMPProxyError) as err:  # the hub refuses to deliver it
+        asker.call(client.client_id, "client.env.get", probe)
+    assert "not subscribed to MType client.env.get" in str(err.value) and "tok-7f3a9c" not in str(err.value)
+    assert client.ping(client.client_id)  # still answers what it does subscribe to
+
+
+def test_lockfile_others_can_write_is_warned_about_once(hub, home, tmp_path, monkeypatch):
+    params = find_hub(lockfile=hub.lockfile).params  # the hub's own lockfile is private: no warning
+    assert hub.lockfile.stat().st_mode & 0o077 == 0
+    for mode in (0o620, 0o602, 0o666):
+        lock = craft_lockfile(tmp_path / f"lock-{mode:o}", params["samp.hub.xmlrpc.url"], mode=mode,
+                              secret=params["samp.secret"])
+        monkeypatch.setenv("SAMP_HUB", f"std-lockurl:{lock.as_uri()}")
+        with pytest.warns(XrbvoWarning) as rec:
+            with SampClient() as c:  # still connects: the hub is real and local
+                assert c.hub.lockfile == lock
+        (w,) = rec.list
+        msg = str(w.message)
+        assert str(lock) in msg and f"chmod 600 {lock}" in msg and f"{mode:03o}" in msg
+    lock.chmod(0o640)  # others may read it (as pyvo's own lockfiles allow some to), not write it
+    assert find_hub().lockfile == lock
+
+
+@pytest.mark.parametrize("url, local", [
+    ("http://127.0.0.1:43811/xmlrpc", True),
+    ("http://127.4.5.6:43811/xmlrpc", True),
+    ("http://localhost:43811/xmlrpc", True),
+    ("http://LocalHost.:43811/xmlrpc", True),
+    ("http://[::1]:43811/xmlrpc", True),
+    ("http://192.0.2.7:43811/xmlrpc", False),
+    ("http://10.0.0.1:43811/xmlrpc", False),
+    ("http://0.0.0.0:43811/xmlrpc", False),
+    ("http://[2001:db8::1]:43811/xmlrpc", False),
+    ("http://localhost.example.org:43811/xmlrpc", False),
+    ("http://127.0.0.1.example.org:43811/xmlrpc", False),
+    ("http://evil.example.org@127.0.0.1:43811/xmlrpc", True),  # userinfo: the host is 127.0.0.1
+    ("http://127.0.0.1@evil.example.org:43811/xmlrpc", False),
+    ("file:///tmp/x", False),
+])
+def test_loopback_urls(url, local):
+    assert is_loopback_url(url) is local
+
+
+def test_remote_hub_is_refused_unless_allowed(home, tmp_path, monkeypatch):
+    url = "http://192.0.2.7:43811/xmlrpc"  # TEST-NET-1: never routed
+    lock = craft_lockfile(tmp_path / "remote-lock", url)
+    monkeypatch.setenv("SAMP_HUB", f"std-lockurl:{lock.as_uri()}")
+    t0 = time.monotonic()
+    for attempt in (find_hub, lambda: SampClient().connect()):
+        with pytest.raises(RemoteHubError) as err:
+            attempt()
+        msg = str(err.value)
+        assert url in msg and str(lock) in msg and "allow_remote_hub=True" in msg and "\n" not in msg
+        assert isinstance(err.value, ServiceError) and err.value.url == url
+    assert time.monotonic() - t0 < 1.0  # refused without contacting it
+    # asked for explicitly: the hub is contacted (and here does not answer)
+    with pytest.raises(NoHubError, match="does not answer"):
+        find_hub(allow_remote_hub=True)
+    with pytest.raises(NoHubError, match="does not answer"):
+        SampClient(allow_remote_hub=True, timeout_s=1).connect()
+    # a hub is not started over it either; the lockfile stays
+    with pytest.raises(RemoteHubError, match="another machine"):
+        SampHub().start()
+    assert lock.read_text().count(url) == 1
 
 
 # -- sending ------------------------------------------------------------------------------

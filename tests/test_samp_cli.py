@@ -27,8 +27,14 @@ pytestmark = pytest.mark.filterwarnings("ignore::pyvo.samp.errors.SAMPWarning")
 
 @pytest.fixture(autouse=True)
 def only_samp(monkeypatch):
-    """Parse with the samp command alone, so these tests do not depend on the others importing."""
-    monkeypatch.setattr(cli, "COMMANDS", ("samp",))
+    """Parse with the samp command alone, so these tests do not depend on the others importing.
+
+    ``build_parser`` reads COMMANDS from the module ``xrbvo.cli.main`` (the package
+    ``xrbvo.cli`` only re-exports it, and its attribute ``main`` is the function).
+    """
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("xrbvo.cli.main"), "COMMANDS", ("samp",))
 
 
 @pytest.fixture
@@ -77,6 +83,28 @@ def test_send_errors_exit_2(viewer, home, capsys):
     Table({"ra": [1.0], "dec": [2.0]}).write(path)
     rc, out, err = run(capsys, "send", str(path), "--to", "ds9")
     assert rc == 2 and "'ds9'" in err and "viewer" in err and len(err.strip().splitlines()) == 1
+
+
+def test_remote_hub_needs_the_flag(home, capsys):
+    url = "http://192.0.2.7:43811/xmlrpc"  # TEST-NET-1: never routed
+    lock = home / "remote-lock"
+    lock.write_text(f"samp.secret=x\nsamp.hub.xmlrpc.url={url}\n")
+    lock.chmod(0o600)
+    rc, out, err = run(capsys, "status", "--lockfile", str(lock))
+    assert rc == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert url in err and "--allow-remote-hub" in err
+    rc, out, err = run(capsys, "point", "10", "20", "--lockfile", str(lock), "--allow-remote-hub")
+    assert rc == 2 and "does not answer" in err  # allowed, so contacted
+
+
+def test_lockfile_others_can_write_is_a_warning_line(viewer, hub, home, capsys):
+    lock = home / "shared-lock"
+    lock.write_text(hub.lockfile.read_text())
+    lock.chmod(0o666)
+    rc, out, err = run(capsys, "status", "--lockfile", str(lock))
+    assert rc == 0 and viewer.id in out
+    (line,) = [ln for ln in err.splitlines() if ln.strip()]
+    assert "warning" in line and str(lock) in line and f"chmod 600 {lock}" in line
 
 
 def test_refusal_exits_2(hub, home, capsys):

@@ -1,1 +1,1 @@
-"""Virtual Observatory access: TAP (tap.py) and SAMP (samp.py)."""
+"""Virtual Observatory access: TAP (tap.py) and SAMP (the samp package)."""

@@ -20,7 +20,8 @@ DESCRIPTION = """\
 Talk to desktop applications (TOPCAT, Aladin, ...) through a SAMP hub.
 
 The hub is found through SAMP_HUB or ~/.samp, as TOPCAT and Aladin do; TOPCAT
-and Aladin start one themselves, or run 'xrbvo samp hub'.
+and Aladin start one themselves, or run 'xrbvo samp hub'.  A hub whose address
+is not on this machine's loopback is refused unless --allow-remote-hub is given.
 
   xrbvo samp status                       the hub and its clients
   xrbvo samp send candidates.fits         load a table in every application
@@ -35,6 +36,9 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="hub lockfile (default: SAMP_HUB, else ~/.samp)")
     p.add_argument("--timeout", type=float, default=10.0, metavar="S",
                    help="seconds each application gets to answer")
+    p.add_argument("--allow-remote-hub", action="store_true",
+                   help="use a hub whose lockfile names an address off this machine's loopback (refused by "
+                        "default: whoever wrote the lockfile could receive the tables)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -116,7 +120,8 @@ def run(args: argparse.Namespace, ui) -> int:
         from xrbvo.io.tables import read_table
 
         table = read_table(args.file)  # unreadable input fails before touching the hub
-    with samp.SampClient(lockfile=args.lockfile, timeout_s=args.timeout) as client:
+    with samp.SampClient(lockfile=args.lockfile, timeout_s=args.timeout,
+                         allow_remote_hub=args.allow_remote_hub) as client:
         if args.samp_command == "status":
             _status(client, ui)
         elif args.samp_command == "send":

@@ -1,35 +1,15 @@
-"""SAMP: send results to TOPCAT and Aladin, and hear back which row a person picked.
+"""xrbvo's SAMP client: send tables, positions, rows and Aladin scripts; hear back rows.
 
-The Simple Application Messaging Protocol lets desktop applications on one
-machine talk through a *hub*.  This module wraps :mod:`pyvo.samp` (astropy 8
-deprecates :mod:`astropy.samp` in its favour) into a small client with clear
-errors:
-
-- :func:`find_hub` locates a running hub through ``SAMP_HUB`` or the standard
-  lockfile ``~/.samp``; :class:`SampHub` starts one in this process
-  (``xrbvo samp hub``).
-- :class:`SampClient` registers with the hub and sends a table
-  (``table.load.votable``, written as a VOTable with units and UCDs and a
-  stable table-id), a position (``coord.pointAt.sky``), a highlighted row
-  (``table.highlight.row``), a row selection (``table.select.rowList``) and
-  Aladin script commands (``script.aladin.send``), to one named application or
-  to every application that accepts the message.
-- :meth:`SampClient.on_rows` hands ``table.highlight.row`` and
-  ``table.select.rowList`` messages that other applications send about one of
-  our tables to a callback, run in the client's own receiving thread.
-
-Every failure is an :class:`SampError` (a :class:`~xrbvo.core.errors.ServiceError`)
-with a one-line message: no hub, the named application absent or gone, a
-refusal, or a time-out.  The client stays usable after any of them, and the
-temporary VOTables it wrote are removed by :meth:`SampClient.close`.
-
-Examples
---------
->>> from xrbvo.vo.samp import SampClient        # doctest: +SKIP
->>> with SampClient() as samp:                  # doctest: +SKIP
-...     sent = samp.send_table(catalogue, name="candidates")
-...     samp.highlight_row(sent.table_id, 3)
-...     samp.point_at(245.1, -52.3)
+:class:`SampClient` registers with the hub that :func:`~xrbvo.vo.samp.hub.find_hub`
+finds and sends a table (``table.load.votable``, written as a VOTable with units
+and UCDs and a stable table-id), a position (``coord.pointAt.sky``), a
+highlighted row (``table.highlight.row``), a row selection
+(``table.select.rowList``) and Aladin script commands (``script.aladin.send``),
+to one named application or to every application that accepts the message.
+Each answer is a :class:`Reply`.  :meth:`SampClient.on_rows` hands
+``table.highlight.row`` and ``table.select.rowList`` messages that other
+applications send about one of our tables to a callback
+(:class:`RowSubscription`), run in the client's own receiving thread.
 """
 
 from __future__ import annotations
@@ -50,13 +30,23 @@ import xmlrpc.client as xmlrpc
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
-from urllib.parse import urlparse
-from urllib.request import url2pathname
 
 import numpy as np
 from astropy.table import Table
 
-from xrbvo.core.errors import InputError, ServiceError
+from xrbvo.core.errors import InputError
+from xrbvo.vo.samp.aladin import counterpart_commands, error_circle_commands
+from xrbvo.vo.samp.errors import (
+    ClientGoneError,
+    ClientNotFoundError,
+    NoHubError,
+    SampError,
+    SampRefusedError,
+    SampTimeoutError,
+    _reason,
+)
+from xrbvo.vo.samp.hub import HubInfo, _how_to_start, find_hub
+from xrbvo.vo.samp.votable import votable_bytes
 
 __all__ = [
     "MTYPE_LOAD_VOTABLE",
@@ -66,26 +56,12 @@ __all__ = [
     "MTYPE_ALADIN_SCRIPT",
     "MTYPE_GET_STIL",
     "MTYPE_PING",
-    "SampError",
-    "NoHubError",
-    "HubRunningError",
-    "ClientNotFoundError",
-    "ClientGoneError",
-    "SampRefusedError",
-    "SampTimeoutError",
-    "HubInfo",
     "ClientInfo",
     "Reply",
     "SentTable",
     "RowEvent",
     "RowSubscription",
     "SampClient",
-    "SampHub",
-    "hub_lockfile",
-    "find_hub",
-    "run_hub",
-    "votable_bytes",
-    "error_radius_arcsec",
 ]
 
 log = logging.getLogger(__name__)
@@ -97,69 +73,14 @@ MTYPE_SELECT_ROWS = "table.select.rowList"
 MTYPE_ALADIN_SCRIPT = "script.aladin.send"
 MTYPE_GET_STIL = "table.get.stil"
 MTYPE_PING = "samp.app.ping"
+#: Never answered by xrbvo: it would hand out environment variables (see :meth:`SampClient.connect`).
+MTYPE_ENV_GET = "client.env.get"
 
-#: Seconds a hub gets to answer a ping before it is called dead.
-_HUB_PING_TIMEOUT_S = 3.0
 #: Seconds an application gets to answer the ping that tells "slow" from "gone".
 _APP_PING_TIMEOUT_S = 2
 
-
-# --------------------------------------------------------------------------------------
-# errors
-
-
-class SampError(ServiceError):
-    """A SAMP exchange failed; :attr:`replies` holds every answer collected."""
-
-    def __init__(self, message: str, replies: Sequence["Reply"] = ()):
-        super().__init__(message)
-        self.replies: tuple[Reply, ...] = tuple(replies)
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
-
-
-class NoHubError(SampError):
-    """No SAMP hub runs, or the one named by the lockfile stopped answering."""
-
-
-class HubRunningError(SampError):
-    """A hub is already running where a new one was to be started."""
-
-
-class ClientNotFoundError(SampError):
-    """No registered application matches the recipient, or none accepts the message."""
-
-
-class ClientGoneError(SampError):
-    """The receiving application left the hub or stopped answering."""
-
-
-class SampRefusedError(SampError):
-    """The receiving application answered with ``samp.error``."""
-
-
-class SampTimeoutError(SampError, TimeoutError):
-    """The receiving application did not answer in time."""
-
-
 # --------------------------------------------------------------------------------------
 # small result types
-
-
-@dataclass(frozen=True)
-class HubInfo:
-    """A running SAMP hub, as its lockfile describes it."""
-
-    lockfile: Path
-    """The lockfile that names the hub."""
-    url: str
-    """XML-RPC address of the hub."""
-    label: str
-    """Human-readable name (``hub.label``), empty when the hub gives none."""
-    params: dict = field(repr=False, compare=False)
-    """Every key of the lockfile, the secret included (never print it)."""
-
 
 @dataclass(frozen=True)
 class ClientInfo:
@@ -272,298 +193,19 @@ class RowSubscription:
 
 
 # --------------------------------------------------------------------------------------
-# hub discovery and hub running
-
-
-class _TimeoutTransport(xmlrpc.Transport):
-    def __init__(self, timeout_s: float):
-        super().__init__()
-        self._timeout_s = timeout_s
-
-    def make_connection(self, host):
-        conn = super().make_connection(host)
-        conn.timeout = self._timeout_s
-        return conn
-
-
-def hub_lockfile(lockfile: str | os.PathLike | None = None) -> Path:
-    """The lockfile that names the hub to use.
-
-    ``lockfile`` if given, else the one in ``SAMP_HUB`` (``std-lockurl:file://...``),
-    else the standard ``~/.samp``.
-
-    Raises
-    ------
-    NoHubError
-        If ``SAMP_HUB`` is set but is not a local ``std-lockurl``.
-    """
-    if lockfile is not None:
-        return Path(lockfile).expanduser()
-    env = os.environ.get("SAMP_HUB", "").strip()
-    if env:
-        if not env.startswith("std-lockurl:"):
-            raise NoHubError(f"SAMP_HUB={env!r} is not a 'std-lockurl:' value; unset SAMP_HUB to use ~/.samp")
-        url = env[len("std-lockurl:"):]
-        parsed = urlparse(url)
-        if parsed.scheme not in ("", "file"):
-            raise NoHubError(f"SAMP_HUB={env!r} names a remote lockfile; only local (file:) lockfiles are supported")
-        return Path(url2pathname(parsed.path) if parsed.scheme else url).expanduser()
-    return Path.home() / ".samp"
-
-
-def _read_lockfile(path: Path) -> dict[str, str]:
-    params: dict[str, str] = {}
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.strip()
-            if not line or line.startswith("#") or "=" not in line:
-                continue
-            key, value = line.split("=", 1)
-            params[key.strip()] = value.strip()
-    return params
-
-
-def _how_to_start() -> str:
-    return "start TOPCAT or Aladin (each starts a hub) or run 'xrbvo samp hub'"
-
-
-def find_hub(*, lockfile: str | os.PathLike | None = None) -> HubInfo:
-    """Locate a running hub and check that it answers.
-
-    Parameters
-    ----------
-    lockfile : path, optional
-        Lockfile to read; default: ``SAMP_HUB``, else ``~/.samp``.
-
-    Raises
-    ------
-    NoHubError
-        If no lockfile exists, it is malformed, or its hub does not answer.
-    """
-    path = hub_lockfile(lockfile)
-    try:
-        params = _read_lockfile(path)
-    except FileNotFoundError:
-        raise NoHubError(f"no SAMP hub is running (no lockfile {path}); {_how_to_start()}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise NoHubError(f"cannot read the SAMP lockfile {path} ({exc}); {_how_to_start()}") from None
-    url = params.get("samp.hub.xmlrpc.url", "").replace("\\", "")
-    if not url or "samp.secret" not in params:
-        raise NoHubError(f"the SAMP lockfile {path} lacks samp.hub.xmlrpc.url or samp.secret; "
-                         f"delete it and {_how_to_start()}")
-    proxy = xmlrpc.ServerProxy(url, transport=_TimeoutTransport(_HUB_PING_TIMEOUT_S), allow_none=True)
-    try:
-        proxy.samp.hub.ping()
-    except xmlrpc.ProtocolError:
-        pass  # an HTTP-level answer: the server is alive
-    except (OSError, xmlrpc.Fault) as exc:
-        raise NoHubError(f"the SAMP hub named by {path} ({url}) does not answer ({_reason(exc)}); "
-                         f"it has stopped: {_how_to_start()}") from None
-    finally:
-        proxy("close")()
-    params["samp.hub.xmlrpc.url"] = url
-    return HubInfo(lockfile=path, url=url, label=params.get("hub.label", ""), params=params)
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, xmlrpc.Fault):
-        return exc.faultString
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return str(exc) or type(exc).__name__
-
-
-_HUB_CLASS = None
-
-
-def _hub_server_class():
-    """pyvo's ``SAMPHubServer`` with the synchronous-call race closed.
-
-    pyvo 1.9's hub dispatches a ``callAndWait`` message before it records the
-    message id it waits for; an application that answers within that gap has
-    its answer dropped and the caller waits until its time-out.  Here a reply
-    to a synchronous call waits (briefly) until the id is recorded.
-    """
-    global _HUB_CLASS
-    if _HUB_CLASS is None:
-        from pyvo.samp import SAMPHubServer
-
-        class _HubServer(SAMPHubServer):
-            def _reply_(self, responder_private_key, msg_id, response):
-                heap = getattr(self, "_sync_msg_ids_heap", None)
-                if heap is not None and isinstance(msg_id, str) and msg_id.endswith(";;samp::sync::call"):
-                    deadline = time.monotonic() + 5.0
-                    while msg_id not in heap and self.is_running and time.monotonic() < deadline:
-                        time.sleep(0.002)
-                return super()._reply_(responder_private_key, msg_id, response)
-
-        _HUB_CLASS = _HubServer
-    return _HUB_CLASS
-
-
-class SampHub:
-    """A SAMP hub run by this process (pyvo's ``SAMPHubServer``) on 127.0.0.1.
-
-    Parameters
-    ----------
-    lockfile : path, optional
-        Where to write the lockfile; default: ``SAMP_HUB``, else ``~/.samp``
-        (where TOPCAT and Aladin look).
-    web_profile : bool
-        Also serve the SAMP Web Profile (port 21012, for browser clients); each
-        web client then asks for consent on the terminal.
-    label : str
-        ``hub.label`` written to the lockfile.
-    """
-
-    def __init__(self, *, lockfile: str | os.PathLike | None = None, web_profile: bool = False,
-                 label: str = "xrbvo SAMP hub"):
-        self.lockfile = hub_lockfile(lockfile)
-        self.web_profile = web_profile
-        self.label = label
-        self._server = None
-
-    def start(self) -> HubInfo:
-        """Start the hub in background threads and write the lockfile.
-
-        Raises
-        ------
-        HubRunningError
-            If a hub already answers at that lockfile.
-        InputError
-            If ``SAMP_HUB`` names a different lockfile than ``lockfile``
-            (pyvo would silently use ``SAMP_HUB``).
-        """
-        from pyvo.samp import conf
-
-        try:
-            running = find_hub(lockfile=self.lockfile)
-        except NoHubError:
-            running = None
-        if running is not None:
-            raise HubRunningError(f"a SAMP hub already runs at {running.url} (lockfile {running.lockfile}); "
-                                  "use it, or stop it first")
-        if os.environ.get("SAMP_HUB") and hub_lockfile(None) != self.lockfile:
-            raise InputError(f"SAMP_HUB names {hub_lockfile(None)} but the hub was asked to write {self.lockfile}; "
-                             "unset SAMP_HUB or give the same lockfile")
-        self.lockfile.parent.mkdir(parents=True, exist_ok=True)
-        if self.lockfile.exists():  # a dead hub's lockfile: pyvo would refuse to start
-            self.lockfile.unlink()
-        with conf.set_temp("use_internet", False):
-            server = _hub_server_class()(addr="127.0.0.1", lockfile=str(self.lockfile), web_profile=self.web_profile,
-                                   label=self.label)
-            server.start(wait=False)
-        self._server = server
-        return find_hub(lockfile=self.lockfile)
-
-    @property
-    def is_running(self) -> bool:
-        """Whether this object's hub runs."""
-        return self._server is not None and self._server.is_running
-
-    def stop(self) -> None:
-        """Tell the clients, stop the hub and remove its lockfile (harmless twice)."""
-        server, self._server = self._server, None
-        if server is not None:
-            server.stop()
-
-    def __enter__(self) -> "SampHub":
-        self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-
-def run_hub(*, lockfile: str | os.PathLike | None = None, web_profile: bool = False,
-            stop: threading.Event | None = None, on_start: Callable[[HubInfo], None] | None = None) -> None:
-    """Run a hub until ``stop`` is set or the process is interrupted (Ctrl-C).
-
-    Parameters
-    ----------
-    lockfile, web_profile
-        As for :class:`SampHub`.
-    stop : threading.Event, optional
-        Set it to stop the hub.
-    on_start : callable, optional
-        Called with the :class:`HubInfo` once the hub answers.
-    """
-    hub = SampHub(lockfile=lockfile, web_profile=web_profile)
-    info = hub.start()
-    try:
-        if on_start is not None:
-            on_start(info)
-        stop = stop or threading.Event()
-        while not stop.wait(0.5):
-            if not hub.is_running:
-                break
-    finally:
-        hub.stop()
-
-
-# --------------------------------------------------------------------------------------
-# VOTables
-
-_RA_NAMES = ("ra", "raj2000", "ra_icrs", "ra_deg", "radeg", "ra_j2000")
-_DEC_NAMES = ("dec", "dej2000", "decj2000", "de_icrs", "dec_icrs", "dec_deg", "dedeg", "dec_j2000")
-
-
-def _ensure_position_ucds(table: Table) -> None:
-    ucds = [str(table[c].meta.get("ucd", "")) for c in table.colnames]
-    for prefix, names in (("pos.eq.ra", _RA_NAMES), ("pos.eq.dec", _DEC_NAMES)):
-        if any(u.startswith(prefix) for u in ucds):
-            continue
-        for c in table.colnames:
-            if c.lower() in names and np.issubdtype(table[c].dtype, np.number):
-                table[c].meta["ucd"] = f"{prefix};meta.main"
-                if table[c].unit is None:
-                    table[c].unit = "deg"
-                break
-
-
-def votable_bytes(table: Table, *, name: str) -> bytes:
-    """``table`` as VOTable bytes with units, UCDs and descriptions.
-
-    Columns keep their ``unit``, ``meta['ucd']`` and ``description``; when no
-    column carries a ``pos.eq.ra``/``pos.eq.dec`` UCD, columns named like
-    ``ra``/``dec`` (``RAJ2000``, ``RA_ICRS``, ...) get ``pos.eq.ra;meta.main`` /
-    ``pos.eq.dec;meta.main`` (and ``deg`` if unitless) so TOPCAT and Aladin find
-    the positions.
-    """
-    from astropy.io.votable import from_table
-
-    if not isinstance(table, Table):
-        raise InputError(f"cannot send a {type(table).__name__} as a table; give an astropy Table or a table file")
-    t = Table(table, copy=True)
-    _ensure_position_ucds(t)
-    with warnings.catch_warnings():
-        # astropy warns about units that VOUnit deprecates (erg) but writes them fine
-        warnings.simplefilter("ignore")
-        try:
-            vot = from_table(t)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"table {name!r} cannot be written as a VOTable ({exc}); "
-                             "drop or convert the offending column") from None
-        vot.resources[0].tables[0].name = name
-        buf = io.BytesIO()
-        vot.to_xml(buf)
-    return buf.getvalue()
-
-
-def error_radius_arcsec(pos_err_arcsec, confidence: float = 0.99) -> np.ndarray:
-    """Radius of the circle holding ``confidence`` of a circular Gaussian position.
-
-    ``pos_err_arcsec`` is the 1-sigma error per coordinate; the radius is
-    ``sigma * sqrt(-2 ln(1 - confidence))`` (Rayleigh distribution): 3.03 sigma
-    for 99 %.
-    """
-    if not 0.0 < confidence < 1.0:
-        raise InputError(f"confidence must lie between 0 and 1, got {confidence}")
-    return np.asarray(pos_err_arcsec, dtype=float) * math.sqrt(-2.0 * math.log1p(-confidence))
-
-
-# --------------------------------------------------------------------------------------
 # the client
+
+
+def _refuse_env_get(client) -> None:
+    """Neither bind nor declare ``client.env.get`` on a pyvo ``SAMPClient`` not yet registered.
+
+    pyvo binds it by default and answers it with the value of any environment
+    variable named by any client on the hub.
+    """
+    try:
+        client.unbind_receive_call(MTYPE_ENV_GET, declare=False)
+    except KeyError:  # a pyvo that no longer binds it
+        pass
 
 
 def _as_rows(values: Iterable[Any]) -> tuple[int, ...]:
@@ -590,6 +232,9 @@ class SampClient:
     timeout_s : float
         Seconds each application gets to answer a message (whole seconds are
         used; at least 1).
+    allow_remote_hub : bool
+        Accept a hub whose lockfile names an address off the loopback (see
+        :func:`~xrbvo.vo.samp.hub.find_hub`); off by default.
 
     Notes
     -----
@@ -601,13 +246,15 @@ class SampClient:
 
     def __init__(self, *, name: str = "xrbvo",
                  description: str = "xrbvo: X-ray binary candidates from eROSITA and the Virtual Observatory",
-                 lockfile: str | os.PathLike | None = None, timeout_s: float = 10.0):
+                 lockfile: str | os.PathLike | None = None, timeout_s: float = 10.0,
+                 allow_remote_hub: bool = False):
         if not timeout_s > 0:
             raise InputError(f"timeout_s must be positive, got {timeout_s}")
         self.name = name
         self.description = description
         self.lockfile = lockfile
         self.timeout_s = float(timeout_s)
+        self.allow_remote_hub = bool(allow_remote_hub)
         self.hub: HubInfo | None = None
         self._proxy = None
         self._client = None
@@ -628,13 +275,22 @@ class SampClient:
         ------
         NoHubError
             If no hub runs or it refuses the registration.
+        RemoteHubError
+            If the hub is off the loopback and ``allow_remote_hub`` is False.
+
+        Notes
+        -----
+        The client answers ``samp.app.ping`` and the row messages of
+        :meth:`on_rows`, never ``client.env.get`` (pyvo's default answers it
+        with any environment variable, API tokens included, to every client
+        on the hub).
         """
         from pyvo.samp import SAMPClient, SAMPHubProxy, conf
         from pyvo.samp.errors import SAMPClientError, SAMPHubError
 
         if self.is_connected:
             return self
-        info = find_hub(lockfile=self.lockfile)
+        info = find_hub(lockfile=self.lockfile, allow_remote_hub=self.allow_remote_hub)
         proxy = SAMPHubProxy()
         try:
             proxy.connect(hub_params=info.params, pool_size=4)
@@ -644,6 +300,7 @@ class SampClient:
                         "author.name": "xrbvo developers", "xrbvo.version": __version__}
             with conf.set_temp("use_internet", False):
                 client = SAMPClient(proxy, metadata=metadata, addr="127.0.0.1", callable=True)
+            _refuse_env_get(client)
             client.start()
             try:
                 client.register()
@@ -1043,28 +700,18 @@ class SampClient:
                            timeout_s: float | None = None) -> str:
         """Draw X-ray error circles in Aladin, in a draw plane of their own.
 
-        Radii hold ``confidence`` of each position (:func:`error_radius_arcsec`).
+        Radii hold ``confidence`` of each position (:func:`~xrbvo.vo.samp.aladin.error_radius_arcsec`).
         """
-        ra, dec = np.atleast_1d(np.asarray(ra_deg, float)), np.atleast_1d(np.asarray(dec_deg, float))
-        radius = np.broadcast_to(error_radius_arcsec(pos_err_arcsec, confidence), ra.shape)
-        cmds = [f"draw newtool({_plane_name(plane)})"]
-        cmds += [f"draw {color} circle({a:.7f} {d:+.7f} {r:.3f}arcsec)"
-                 for a, d, r in zip(ra, dec, radius) if np.isfinite(a) and np.isfinite(d) and np.isfinite(r)]
+        cmds = error_circle_commands(ra_deg, dec_deg, pos_err_arcsec, confidence=confidence, plane=plane,
+                                     color=color)
         return self.aladin_script(cmds, to=to, timeout_s=timeout_s)
 
     def mark_counterparts(self, ra_deg, dec_deg, *, labels: Sequence[str] | None = None,
                           plane: str = "counterparts", color: str = "green", size_arcsec: float = 1.0,
                           to: str | None = "aladin", timeout_s: float | None = None) -> str:
         """Mark chosen counterparts in Aladin with small circles (and labels)."""
-        ra, dec = np.atleast_1d(np.asarray(ra_deg, float)), np.atleast_1d(np.asarray(dec_deg, float))
-        cmds = [f"draw newtool({_plane_name(plane)})"]
-        for i, (a, d) in enumerate(zip(ra, dec)):
-            if not (np.isfinite(a) and np.isfinite(d)):
-                continue
-            cmds.append(f"draw {color} circle({a:.7f} {d:+.7f} {size_arcsec:.3f}arcsec)")
-            if labels is not None:
-                label = str(labels[i]).replace('"', "'").replace(";", ",")
-                cmds.append(f'draw {color} string({a:.7f},{d:+.7f},"{label}")')
+        cmds = counterpart_commands(ra_deg, dec_deg, labels=labels, plane=plane, color=color,
+                                    size_arcsec=size_arcsec)
         return self.aladin_script(cmds, to=to, timeout_s=timeout_s)
 
     def fetch_table(self, table_id: str, *, to: str | None = "topcat", timeout_s: float | None = None,
@@ -1179,8 +826,3 @@ class SampClient:
             self._proxy.reply(self._client.get_private_key(), msg_id, resp)
         except (OSError, xmlrpc.Fault, AttributeError) as exc:
             log.debug("could not answer SAMP message %s: %s", msg_id, exc)
-
-
-def _plane_name(name: str) -> str:
-    cleaned = "".join(ch if ch.isalnum() or ch in "_-" else "_" for ch in name)
-    return cleaned or "xrbvo"
