@@ -161,8 +161,8 @@ def hub_command() -> list[str]:
     other sub-commands importing.
     """
     # xrbvo.cli re-exports the function main, which hides the module of that name from
-    # ``import xrbvo.cli.main as m``; COMMANDS is read from the module.
-    code = ("import sys, importlib; cli = importlib.import_module('xrbvo.cli.main'); cli.COMMANDS = ('samp',); "
+    # ``import xrbvo.cli.entry as m``; COMMANDS is read from the module.
+    code = ("import sys, importlib; cli = importlib.import_module('xrbvo.cli.entry'); cli.COMMANDS = ('samp',); "
             "sys.exit(cli.main(['-q', 'samp', 'hub'] + sys.argv[1:]))")
     return [sys.executable, "-c", code]
 

@@ -47,7 +47,7 @@ def small_model(training_sky):
     """A quickly trained classifier (few trees) on the training field."""
     from xrbvo.stages.classify.classifier import SourceClassifier
     from xrbvo.stages.features import FEATURES
-    from xrbvo.stages.classify.train import training_set_from_sky
+    from xrbvo.workflows.training import training_set_from_sky
 
     ts = training_set_from_sky([training_sky])
     X = np.column_stack([np.asarray(ts.features[f], float) for f in FEATURES])

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
-from xrbvo.cli.main import COMMANDS, build_parser, main
+from xrbvo.cli.entry import COMMANDS, build_parser, main
 
 
 def _run(*args, timeout=600, **env_extra):
     env = dict(os.environ, COLUMNS="200", **env_extra)
-    return subprocess.run([sys.executable, "-m", "xrbvo.cli.main", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "xrbvo", *args], capture_output=True, text=True,
                           timeout=timeout, env=env, stdin=subprocess.DEVNULL)
 
 
@@ -42,8 +42,10 @@ def sky_files(tmp_path_factory, small_sky):
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory, small_model):
     model, ts = small_model
-    return model.save(tmp_path_factory.mktemp("model") / "m",
-                      metadata={"cuts": {"HMXB": 0.4, "LMXB": 0.4}, "reference_priors": ts.reference_priors})
+    from xrbvo.workflows import ModelBundle
+
+    return ModelBundle(model, {"cuts": {"HMXB": 0.4, "LMXB": 0.4}, "reference_priors": ts.reference_priors}).save(
+        tmp_path_factory.mktemp("model") / "m")
 
 
 def test_run_on_local_files(tmp_path, sky_files, model_dir, small_sky):
@@ -56,10 +58,12 @@ def test_run_on_local_files(tmp_path, sky_files, model_dir, small_sky):
     assert (tmp_path / "o" / "xrbvo_catalogue.vot").exists() and (tmp_path / "o" / "xrbvo_catalogue.csv").exists()
     assert "X-ray-binary candidates" in r.stdout
     # a plane field: probabilities at the field's class mix from the population model, recorded in the catalogue
-    assert "field priors (population model" in r.stdout
-    assert t.meta["PRIORS"] == "model"
+    assert "field priors: xrbvo's population model" in r.stdout
+    assert t.meta["PRIORS"] == "population" and t.meta["SAMPLE"] == "survey"
     pri = dict(kv.split("=") for kv in t.meta["FLDPRIOR"].split(";"))
-    assert float(pri["AGN"]) > 10 * float(pri["HMXB"])
+    # the small sky injects HMXBs at 20x their density and records it: the population mix carries that factor
+    assert "injected classes" in r.stdout and t.meta["NSHIFTED"] == len(t)
+    assert float(pri["AGN"]) > 10 * float(pri["HMXB"]) / 20
 
 
 def test_simulate_writes_files(tmp_path):

@@ -5,25 +5,29 @@ import pytest
 from astropy.table import Table
 
 from xrbvo.core.errors import InputError
-from xrbvo.stages.classify.counterparts import (CounterpartClassifier, _fit_pair, _sky_rows, combination_table,
-                                   joint_posterior, truth_combination_index)
-from xrbvo.pipeline import PipelineConfig, galactic_nh_of, positional_association, run_pipeline
+from xrbvo.pipeline import PipelineConfig, run_pipeline
+from xrbvo.stages.classify.counterparts import (CounterpartClassifier, combination_table, fit_pair, joint_posterior,
+                                                truth_combination_index)
+from xrbvo.stages.features import nh_at
+from xrbvo.stages.match.associate import associate
 from xrbvo.stages.neighbourhoods import SimProvider
+from xrbvo.workflows import ModelBundle
+from xrbvo.workflows.training import sky_rows
 
 CFG = PipelineConfig(counterparts="joint")
 
 
 @pytest.fixture(scope="module")
 def joint_models(training_sky):
-    parts = [_sky_rows(training_sky, CFG)]
-    return _fit_pair(parts, dict(n_estimators=80, max_depth=4, random_state=0),
+    parts = [sky_rows(training_sky, CFG)]
+    return fit_pair(parts, dict(n_estimators=80, max_depth=4, random_state=0),
                      dict(n_estimators=80, max_depth=4, random_state=0), np.random.default_rng(0))
 
 
 def test_truth_rows_are_found_for_most_sources(small_sky, small_xray):
     nbs = SimProvider(small_sky).neighbourhoods(small_xray, 20.0, CFG.surveys)
-    assoc = positional_association(small_xray, nbs, CFG)
-    cr = combination_table(small_xray, assoc, nbs, galactic_nh_of(small_xray))
+    assoc = associate(small_xray, nbs, 20.0, CFG.association, positional_only=True)
+    cr = combination_table(small_xray, assoc, nbs, nh_at(small_xray["ra"], small_xray["dec"]))
     ok = truth_combination_index(cr, nbs, small_sky.truth, small_xray)
     per_source = np.bincount(cr.src[ok], minlength=len(small_xray))
     assert per_source.max() == 1  # at most one true combination per source
@@ -34,8 +38,8 @@ def test_truth_rows_are_found_for_most_sources(small_sky, small_xray):
 def test_joint_probabilities_sum_to_one(small_sky, small_xray, joint_models):
     src_model, ctpt = joint_models
     nbs = SimProvider(small_sky).neighbourhoods(small_xray, 20.0, CFG.surveys)
-    assoc = positional_association(small_xray, nbs, CFG)
-    cr = combination_table(small_xray, assoc, nbs, galactic_nh_of(small_xray))
+    assoc = associate(small_xray, nbs, 20.0, CFG.association, positional_only=True)
+    cr = combination_table(small_xray, assoc, nbs, nh_at(small_xray["ra"], small_xray["dec"]))
     jr = joint_posterior(cr, len(small_xray), src_model, ctpt, small_sky.class_priors(boosted=True))
     np.testing.assert_allclose(jr.proba.sum(axis=1), 1.0, atol=1e-9)
     np.testing.assert_allclose(np.bincount(cr.src, weights=jr.joint.sum(axis=1)), 1.0, atol=1e-9)
@@ -75,7 +79,7 @@ def _constructed_field():
 def test_constructed_field_ob_star_for_hmxb_red_source_for_agn(joint_models):
     src_model, ctpt = joint_models
     x, nbs = _constructed_field()
-    assoc = positional_association(x, nbs, CFG)
+    assoc = associate(x, nbs, 20.0, CFG.association, positional_only=True)
     cr = combination_table(x, assoc, nbs, np.array([1.5e22]))
     jr = joint_posterior(cr, 1, src_model, ctpt, None)
     gaia = np.asarray(nbs["gaia"]["nid"])
@@ -92,7 +96,8 @@ def test_constructed_field_ob_star_for_hmxb_red_source_for_agn(joint_models):
 def test_pipeline_joint_mode_columns_and_errors(small_sky, small_xray, joint_models):
     src_model, ctpt = joint_models
     res = run_pipeline(small_xray, SimProvider(small_sky), src_model, ctpt_model=ctpt, config=CFG,
-                       priors=small_sky.class_priors(boosted=True), cuts={"HMXB": 0.5})
+                       field_priors=np.array([small_sky.class_priors(boosted=True).get(c, 0.0)
+                                              for c in src_model.classes_]), cuts={"HMXB": 0.5})
     cat = res.catalogue
     assert cat.meta["COUNTERP"] == "joint"
     for c in ("HMXB", "LMXB", "AGN"):
@@ -111,8 +116,7 @@ def test_pipeline_joint_mode_columns_and_errors(small_sky, small_xray, joint_mod
 
 def test_counterpart_model_round_trip(tmp_path, joint_models):
     _, ctpt = joint_models
-    ctpt.save(tmp_path)
-    back = CounterpartClassifier.load(tmp_path)
+    back = CounterpartClassifier.from_files(ctpt.to_files())
     X = np.random.default_rng(0).normal(size=(5, len(__import__("xrbvo.stages.features", fromlist=["F"]).FEATURES)))
     np.testing.assert_allclose(back.likelihood_ratio(X), ctpt.likelihood_ratio(X))
 
@@ -124,8 +128,8 @@ def test_joint_posterior_takes_a_source_model_on_a_subset_of_the_features(small_
 
     src_model, ctpt = joint_models
     nbs = SimProvider(small_sky).neighbourhoods(small_xray, 20.0, CFG.surveys)
-    assoc = positional_association(small_xray, nbs, CFG)
-    cr = combination_table(small_xray, assoc, nbs, galactic_nh_of(small_xray))
+    assoc = associate(small_xray, nbs, 20.0, CFG.association, positional_only=True)
+    cr = combination_table(small_xray, assoc, nbs, nh_at(small_xray["ra"], small_xray["dec"]))
     names = [f for f in FEATURES if f not in ("xvar_prob", "log_var_G")]
     X = np.column_stack([np.asarray(cr.features[f], float) for f in names])
     rng = np.random.default_rng(0)
@@ -145,13 +149,12 @@ def test_joint_posterior_takes_a_source_model_on_a_subset_of_the_features(small_
 
 def test_run_with_a_separate_counterpart_model_uses_joint_counterparts(tmp_path, small_sky, small_model,
                                                                         joint_models):
-    from xrbvo.cli.main import main
+    from xrbvo.cli.entry import main
 
     _, ctpt = joint_models
     model, ts = small_model  # a source model saved without any counterpart model (as `xrbvo train` writes)
-    src_dir = model.save(tmp_path / "source", metadata={"cuts": {"HMXB": 0.4, "LMXB": 0.4}})
-    ctpt_dir = tmp_path / "ctpt"
-    ctpt.save(ctpt_dir)
+    src_dir = ModelBundle(model, {"cuts": {"HMXB": 0.4, "LMXB": 0.4}}).save(tmp_path / "source")
+    ctpt_dir = ModelBundle(model, {}, ctpt).save(tmp_path / "ctpt")
     files = small_sky.write(tmp_path / "sky", fmt="fits")
     args = ["-q", "run", str(files["xray"]), "--model", str(src_dir), "--catalog", f"gaia={files['gaia']}",
             "--catalog", f"2mass={files['2mass']}", "--catalog", f"catwise={files['catwise']}",

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from _mldata import HESS, LABELLED, need
-from xrbvo.cli.main import COMMANDS, main
+from xrbvo.cli.entry import COMMANDS, main
 
 
 @pytest.fixture(autouse=True)
@@ -65,8 +65,22 @@ def test_classify_a_field_gives_probabilities_candidates_and_explanations(traine
     assert "agreement with the published classes" in cap.out
     t = Table.read(out)
     assert len(t) == 2000
-    p = np.column_stack([t[c] for c in t.colnames if c.startswith("P_") and c != "P_max"])
-    np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-6)
+    import re
+
+    for pattern in (r"P_[A-Z]+", r"P_[A-Z]+_field"):
+        p = np.column_stack([t[c] for c in t.colnames if re.fullmatch(pattern, c)])
+        assert p.shape[1] == 9
+        np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-6)
+    # every candidate passes its cut on the probability the catalogue shows at the selection priors
+    from xrbvo.workflows import ModelBundle
+
+    cuts = ModelBundle.load(trained).cuts
+    cc = np.asarray(t["candidate_class"]).astype(str)
+    for c, cut in cuts.items():
+        assert np.all(np.asarray(t[f"P_{c}"])[cc == c] >= cut)
+    # ra/dec carry units and UCDs; the output records how it was made
+    assert str(t["ra"].unit) == "deg" and t.meta["SAMPLE"] == "targeted" and t.meta["PRIORS"] == "training"
+    assert "CUTS" in t.meta and "SELPRIOR" in t.meta and "MODEL" in t.meta
     strs = lambda c: np.asarray(c.filled("") if hasattr(c, "filled") else c).astype(str)  # noqa: E731
     assert set(np.unique(strs(t["candidate_class"]))) <= {"", "HMXB", "LMXB"}
     top = strs(t["top_features"])
@@ -93,14 +107,17 @@ def test_classify_shifts_plane_sources_to_their_field_priors(trained, tmp_path, 
                      "--field-priors", mode]) == 0
         outs[mode] = Table.read(out)
     cap = capsys.readouterr().out
-    assert "field priors (model) for the 2000 sources at |b| < 10 deg" in cap
-    assert outs["training"].meta["PRIORS"] == "training" and outs["model"].meta["PRIORS"] == "model"
+    assert "field priors: xrbvo's population model for the 2000 sources" in cap
+    assert outs["training"].meta["PRIORS"] == "training" and outs["model"].meta["PRIORS"] == "population"
     pri = dict(kv.split("=") for kv in outs["model"].meta["FLDPRIOR"].split(";"))
     # the population model: AGN behind the plane far outnumber X-ray binaries
     assert float(pri["AGN"]) > 100 * float(pri["HMXB"])
     t, m = outs["training"], outs["model"]
     # stars dominate a flux-limited plane field (prior ~0.8 vs a quarter of the training set), XRBs are rare
-    assert np.mean(m["P_STAR"]) > np.mean(t["P_STAR"]) and np.mean(m["P_HMXB"]) < 0.1 * np.mean(t["P_HMXB"])
+    assert np.mean(m["P_STAR_field"]) > np.mean(t["P_STAR_field"])
+    assert np.mean(m["P_HMXB_field"]) < 0.1 * np.mean(t["P_HMXB_field"])
+    # the probabilities the cuts apply to do not move with the field's priors
+    np.testing.assert_allclose(np.asarray(m["P_HMXB"]), np.asarray(t["P_HMXB"]))
     # candidates use the cut where it was chosen (training-mix probabilities): the same in both
     assert list(np.asarray(m["candidate_class"]).astype(str)) == list(np.asarray(t["candidate_class"]).astype(str))
 
@@ -119,11 +136,12 @@ def test_classify_refuses_a_table_without_features(trained, tmp_path, capsys):
 
 
 def test_pipeline_catalogue_carries_explanations(small_model, small_sky, small_xray):
-    from xrbvo.pipeline import run_pipeline
+    from xrbvo.pipeline import PipelineConfig, run_pipeline
     from xrbvo.stages.neighbourhoods import SimProvider
 
     model, _ = small_model
-    res = run_pipeline(small_xray, SimProvider(small_sky), model, cuts={"HMXB": 0.5})
+    res = run_pipeline(small_xray, SimProvider(small_sky), model, cuts={"HMXB": 0.5},
+                       config=PipelineConfig(counterparts="nway"))
     top = np.asarray(res.catalogue["top_features"]).astype(str)
     assert len(top) == len(res.catalogue)
     names = set(model.feature_names_)

@@ -10,6 +10,7 @@ from xrbvo.core.errors import ModelError
 from xrbvo.stages.classify.calibration import apply_calibration, fit_calibration
 from xrbvo.stages.classify.classifier import SourceClassifier
 from xrbvo.stages.classify.explain import explain
+from xrbvo.workflows import ModelBundle
 from xrbvo.stages.classify.train import choose_class_cuts, cv_predictions, train_labelled
 
 FAST = ({"max_depth": 3, "n_estimators": 20, "learning_rate": 0.3},)
@@ -110,7 +111,7 @@ def labelled_model(tmp_path_factory):
 
     ls = load_labelled(need(LABELLED))
     model, meta = train_labelled(ls.features, ls.labels, grid=FAST, inner_folds=3, n_jobs=2)
-    d = model.save(tmp_path_factory.mktemp("m") / "model", metadata=meta)
+    d = ModelBundle(model, meta).save(tmp_path_factory.mktemp("m") / "model")
     return model, meta, ls, d
 
 
@@ -121,7 +122,8 @@ def test_model_trained_on_real_sources_is_better_than_chance_and_reloads_identic
     cv = meta["cv_metrics"]
     assert cv["balanced_accuracy_uniform_priors"] > 0.55  # 8 classes: chance is 0.125
     assert set(meta["class_cuts"]) == set(model.classes_) and set(meta["cuts"]) == {"HMXB", "LMXB"}
-    loaded, lmeta = SourceClassifier.load(d)
+    b = ModelBundle.load(d)
+    loaded, lmeta = b.source, b.metadata
     X = model_matrix(ls.features, model.feature_names_)
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
     np.testing.assert_array_equal(loaded.predict_proba(X, calibrated=False), model.predict_proba(X, calibrated=False))
@@ -135,29 +137,36 @@ def test_tampered_or_foreign_model_files_give_clear_errors(labelled_model, tmp_p
     import shutil
 
     model, meta, ls, d = labelled_model
-    bad = tmp_path / "cal"
-    shutil.copytree(d, bad)
-    m = json.loads((bad / "metadata.json").read_text())
+    files = {p.name: p.read_bytes() for p in d.iterdir()}
+    # below the manifest: metadata that lost a calibration map, and a foreign XGBoost model with a matching hash
+    m = json.loads(files["metadata.json"])
     m["calibration"]["maps"].pop("HMXB")
-    (bad / "metadata.json").write_text(json.dumps(m))
     with pytest.raises(ModelError, match="incomplete or inconsistent"):
-        SourceClassifier.load(bad)
-    # a foreign (valid) XGBoost model with a matching hash: wrong number of classes
-    foreign = tmp_path / "foreign"
-    shutil.copytree(d, foreign)
+        SourceClassifier.from_files({**files, "metadata.json": json.dumps(m).encode()})
     from xgboost import XGBClassifier
 
     Xs = np.random.default_rng(0).normal(size=(30, len(model.feature_names_) + 3))
-    XGBClassifier(n_estimators=2, objective="multi:softprob").fit(Xs, np.arange(30) % 3).save_model(
-        str(foreign / "model.json"))
-    m = json.loads((foreign / "metadata.json").read_text())
-    m["model_sha256"] = hashlib.sha256((foreign / "model.json").read_bytes()).hexdigest()
-    (foreign / "metadata.json").write_text(json.dumps(m))
+    foreign_path = tmp_path / "foreign.json"
+    XGBClassifier(n_estimators=2, objective="multi:softprob").fit(Xs, np.arange(30) % 3).save_model(str(foreign_path))
+    raw = foreign_path.read_bytes()
+    m = json.loads(files["metadata.json"])
+    m["model_sha256"] = hashlib.sha256(raw).hexdigest()
     with pytest.raises(ModelError, match="incomplete or inconsistent"):
-        SourceClassifier.load(foreign)
+        SourceClassifier.from_files({"model.json": raw, "metadata.json": json.dumps(m).encode()})
+    # on disk, the manifest catches any edit: the model file, the cuts, the class list
     tampered = tmp_path / "tampered"
     shutil.copytree(d, tampered)
     raw = (tampered / "model.json").read_bytes()
     (tampered / "model.json").write_bytes(raw.replace(b"0", b"1", 1))
-    with pytest.raises(ModelError, match="does not match its recorded hash"):
-        SourceClassifier.load(tampered)
+    with pytest.raises(ModelError, match="model.json: modified or corrupted"):
+        ModelBundle.load(tampered)
+    for edit in ({"cuts": {"HMXB": 0.01, "LMXB": 0.01}}, {"classes": list(reversed(meta["classes"]))}
+                 if "classes" in meta else {"cuts": {}}):
+        edited = tmp_path / f"edited{len(list(tmp_path.iterdir()))}"
+        shutil.copytree(d, edited)
+        m = json.loads((edited / "metadata.json").read_text())
+        m.update(edit)
+        (edited / "metadata.json").write_text(json.dumps(m))
+        with pytest.raises(ModelError, match="metadata.json: modified or corrupted"):
+            ModelBundle.load(edited)
+

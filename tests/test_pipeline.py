@@ -12,8 +12,9 @@ from xrbvo.core.schema import CLASSES
 def test_pipeline_on_a_small_sky(tmp_path, small_sky, small_xray, small_model):
     model, ts = small_model
     calls = []
-    res = run_pipeline(small_xray, SimProvider(small_sky), model, priors=ts.reference_priors,
-                       cuts={"HMXB": 0.5, "LMXB": 0.5}, progress=lambda m, f: calls.append((m, f)))
+    res = run_pipeline(small_xray, SimProvider(small_sky), model, selection_priors=ts.reference_priors,
+                       config=PipelineConfig(counterparts="nway"), cuts={"HMXB": 0.5, "LMXB": 0.5},
+                       progress=lambda m, f: calls.append((m, f)))
     cat = res.catalogue
     assert len(cat) == len(small_xray) and list(cat["xid"]) == list(small_xray["xid"])
     p = np.column_stack([cat[f"P_{c}"] for c in CLASSES])
@@ -49,5 +50,6 @@ def test_pipeline_config_errors(small_sky, small_xray, small_model):
         run_pipeline(small_xray, SimProvider(small_sky), model, config=PipelineConfig(radius_arcsec=-1))
     with pytest.raises(InputError, match="not a counterpart survey"):
         run_pipeline(small_xray, SimProvider(small_sky), model, config=PipelineConfig(surveys=("erass1",)))
-    with pytest.raises(InputError, match="unknown class"):
-        run_pipeline(small_xray, SimProvider(small_sky), model, cuts={"QSO": 0.5})
+    with pytest.raises(InputError, match="does not know"):
+        run_pipeline(small_xray, SimProvider(small_sky), model, cuts={"QSO": 0.5},
+                     config=PipelineConfig(counterparts="nway"))

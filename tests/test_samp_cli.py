@@ -29,12 +29,12 @@ pytestmark = pytest.mark.filterwarnings("ignore::pyvo.samp.errors.SAMPWarning")
 def only_samp(monkeypatch):
     """Parse with the samp command alone, so these tests do not depend on the others importing.
 
-    ``build_parser`` reads COMMANDS from the module ``xrbvo.cli.main`` (the package
+    ``build_parser`` reads COMMANDS from the module ``xrbvo.cli.entry`` (the package
     ``xrbvo.cli`` only re-exports it, and its attribute ``main`` is the function).
     """
     import importlib
 
-    monkeypatch.setattr(importlib.import_module("xrbvo.cli.main"), "COMMANDS", ("samp",))
+    monkeypatch.setattr(importlib.import_module("xrbvo.cli.entry"), "COMMANDS", ("samp",))
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from _dachs import dachs, skies  # noqa: F401  (dachs is a fixture)
 from astropy.table import Table
 
-from xrbvo.cli.main import main
+from xrbvo.cli.entry import main
 from xrbvo.io.tables import standardise_xray
 from xrbvo.stages.neighbourhoods.sim import SimProvider
 from xrbvo.sim import SkyConfig, simulate_sky

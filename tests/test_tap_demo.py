@@ -7,7 +7,7 @@ import pytest
 from _dachs import dachs  # noqa: F401  (fixture)
 from astropy.table import Table
 
-from xrbvo.cli.main import main
+from xrbvo.cli.entry import main
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow,
               pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),

@@ -35,7 +35,7 @@ def cat_path(tmp_path):
 
 def test_headless_import_leaves_textual_out():
     code = ("import sys; import xrbvo.pipeline, xrbvo.stages.catalogue, xrbvo.tui, xrbvo.tui.data, xrbvo.tui.render, "
-            "xrbvo.tui.samp_bridge, xrbvo.tui.filterlang, xrbvo.cli.commands.tui, xrbvo.cli.main; xrbvo.cli.main.build_parser(); "
+            "xrbvo.tui.samp_bridge, xrbvo.tui.filterlang, xrbvo.cli.commands.tui, xrbvo.cli.entry; xrbvo.cli.entry.build_parser(); "
             "print('textual' in sys.modules)")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)

@@ -45,7 +45,7 @@ def test_tui_in_tmux_shows_table_detail_and_filtered_count(tmp_path):
     assert 0 < expected < 500
     sock = f"xrbvo-test-{os.getpid()}"
     env = dict(os.environ, PYTHONPATH=str(ROOT), TERM="xterm-256color")
-    cmd = f"{sys.executable} -m xrbvo.cli.main tui {path} --no-samp"
+    cmd = f"{sys.executable} -m xrbvo tui {path} --no-samp"
     subprocess.run(["tmux", "-L", sock, "-f", "/dev/null", "new-session", "-d", "-s", "tui", "-x", "160", "-y", "45",
                     cmd], check=True, env=env, timeout=30)
     try:

@@ -1,5 +1,9 @@
-"""The ``xrbvo`` command line (an interface: parses options, calls a workflow, prints)."""
+"""The ``xrbvo`` command line (an interface: parses options, calls a workflow, prints).
 
-from xrbvo.cli.main import COMMANDS, build_parser, main
+:mod:`xrbvo.cli.entry` holds the parser and :func:`main`; each sub-command is a module of
+:mod:`xrbvo.cli.commands`.
+"""
 
-__all__ = ["main", "build_parser", "COMMANDS"]
+from xrbvo.cli.entry import build_parser, main
+
+__all__ = ["main", "build_parser"]

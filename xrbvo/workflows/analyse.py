@@ -29,7 +29,26 @@ from xrbvo.stages.neighbourhoods.base import Provider
 from xrbvo.workflows.bundle import ModelBundle
 from xrbvo.workflows.policy import ResolvedPolicy, SciencePolicy, resolve_policy
 
-__all__ = ["Analysis", "analyse", "pipeline_config"]
+__all__ = ["Analysis", "analyse", "pipeline_config", "prepare_xray"]
+
+#: Header keywords of an input that the science policy reads (what the sample is, how a simulated sky was made).
+PROVENANCE_KEYS = ("SAMPLE", "FLUXLIM", "CLSBOOST", "SIMULATED", "SEED")
+
+
+def prepare_xray(xray: Table, xray_survey: str = "erass1", *, sys_floor_arcsec: float | None = None,
+                 source: str = "table") -> Table:
+    """Standardise X-ray sources (:func:`xrbvo.io.standardise_xray`), keeping what the input says about itself.
+
+    A table already standardised (it records ``xray_survey``) is returned as it is.
+    """
+    if xray.meta.get("xray_survey") and "xid" in xray.colnames:
+        return xray
+    xr = standardise_xray(xray, xray_survey, sys_floor_arcsec=sys_floor_arcsec, source=source)
+    upper = {str(k).upper(): v for k, v in xray.meta.items()}
+    for k in PROVENANCE_KEYS:
+        if k in upper and k not in xr.meta:
+            xr.meta[k] = upper[k]
+    return xr
 
 
 def pipeline_config(bundle: ModelBundle, *, radius_arcsec: float = 20.0,
@@ -142,9 +161,8 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
     """
     pol = policy or SciencePolicy()
     pol.validate()
-    meta = dict(xray.meta)
-    xr = xray if meta.get("xray_survey") and "xid" in xray.colnames else \
-        standardise_xray(xray, xray_survey, sys_floor_arcsec=sys_floor_arcsec, source=source)
+    xr = prepare_xray(xray, xray_survey, sys_floor_arcsec=sys_floor_arcsec, source=source)
+    meta = dict(xr.meta)
     cfg = config or pipeline_config(bundle)
     if cfg.counterparts == "joint" and bundle.counterpart is None:
         pipeline_config(bundle, counterparts="joint")  # raises the one clear error

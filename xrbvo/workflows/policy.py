@@ -200,8 +200,9 @@ class ResolvedPolicy:
 
     def summary(self) -> str:
         """One line for the user."""
-        what = {"population": f"xrbvo's population model for the {self.n_shifted} sources at |b| < "
-                              f"{PLANE_B_DEG:g} deg (a blind survey: {self.sample_reason}), the model's mix elsewhere",
+        where = (f" at |b| < {PLANE_B_DEG:g} deg (a blind survey: {self.sample_reason}), the model's mix elsewhere"
+                 if self.policy.field_priors == "auto" else " (--field-priors model)")
+        what = {"population": f"xrbvo's population model for the {self.n_shifted} sources{where}",
                 "training": f"the model's own class mix ({self.sample} sample: {self.sample_reason})",
                 "given": "the priors given" + (f" (classes not named, {', '.join(self.filled)}, filled from the "
                                                "model's mix)" if self.filled else ""),

@@ -1,1 +1,1 @@
-"""Sub-commands of the ``xrbvo`` command line, one module each (see :mod:`xrbvo.cli.main`)."""
+"""Sub-commands of the ``xrbvo`` command line, one module each (see :mod:`xrbvo.cli.entry`)."""

@@ -44,6 +44,7 @@ def run(args, ui) -> int:
     from xrbvo.io.tables import check_writable, read_table
     from xrbvo.stages.neighbourhoods.local import LocalProvider
     from xrbvo.workflows import ModelBundle, analyse, pipeline_config
+    from xrbvo.workflows.analyse import prepare_xray
 
     files = pairs(args.catalog, "--catalog")
     if not files:
@@ -66,7 +67,8 @@ def run(args, ui) -> int:
         ui.warn("a model trained on labelled data with the association's own counterparts (nway): in the plane a "
                 "field star taken as an AGN's counterpart makes it look Galactic; class-aware counterparts "
                 "(--counterparts joint) avoid that")
-    table = read_table(args.xray)
+    table = prepare_xray(read_table(args.xray), args.xray_survey, sys_floor_arcsec=args.xray_sys_floor,
+                         source=str(args.xray))  # a user's table fails here, before the long work
     check_writable(args.out)  # before the long work, not after it
     provider = LocalProvider(files)
     with ui.progress():
