@@ -73,3 +73,22 @@ def hub(home):
     h.start()
     yield h
     h.stop()
+
+
+# ---- one demo run shared by the workflow and output-metadata tests (the demo trains its models: ~1 min)
+DEMO_FIELD = {"seed": 7, "l": 300.0, "b": 0.0, "width": 3.0, "height": 2.0, "boost": {"HMXB": 10.0, "LMXB": 30.0}}
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """``xrbvo demo`` on a 3 x 2 deg field: its output directory (catalogue, companions, model)."""
+    from xrbvo.cli import main
+
+    out = tmp_path_factory.mktemp("demo") / "out"
+    f = DEMO_FIELD
+    args = ["-q", "demo", "--out", str(out), "--seed", str(f["seed"]), "--l", str(f["l"]), "--b", str(f["b"]),
+            "--width", str(f["width"]), "--height", str(f["height"])]
+    for k, v in f["boost"].items():
+        args += ["--boost", f"{k}={v:g}"]
+    assert main(args) == 0
+    return out
