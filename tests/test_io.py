@@ -5,7 +5,7 @@ import pytest
 from astropy.table import Table
 
 from xrbvo.core.errors import InputError, MissingColumnError, XrbvoWarning
-from xrbvo.io.tables import read_table, standardise_xray, write_table
+from xrbvo.io import read_table, standardise_xray, write_table
 
 
 def test_standardise_erass1_native_names(small_sky):

@@ -153,7 +153,7 @@ def run_pipeline(xray: Table, provider: Provider, model: SourceClassifier, *, ct
     ----------
     xray : Table
         X-ray sources in the :data:`xrbvo.core.schema.XRAY` schema
-        (see :func:`xrbvo.io.tables.standardise_xray`).
+        (see :func:`xrbvo.io.standardise_xray`).
     provider : Provider
         Where neighbourhoods come from.
     model : SourceClassifier

@@ -11,7 +11,7 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
 from xrbvo.core.errors import InputError
-from xrbvo.io.tables import write_table
+from xrbvo.io import write_table
 from xrbvo.stages.match.base import AssociationResult
 from xrbvo.core.schema import CATALOGUE, CLASSES, PHOTOMETRY, XRAY, apply_schema, prob_column
 

@@ -16,7 +16,7 @@ from typing import Callable, Mapping
 import numpy as np
 
 from xrbvo.stages.catalogue import write_catalogue
-from xrbvo.io.tables import standardise_xray, write_table
+from xrbvo.io import standardise_xray, write_table
 from xrbvo.stages.classify.classifier import SourceClassifier
 from xrbvo.stages.classify.train import fit_with_cuts, training_set_from_sky
 from xrbvo.pipeline import PipelineConfig, PipelineResult, run_pipeline
@@ -138,8 +138,7 @@ def run_demo(config: DemoConfig, *, progress: Mapping[str, Callable[[str, float]
     from xrbvo.tui.data import write_neighbours
 
     files["neighbours"] = write_neighbours(res.neighbourhoods, out / "xrbvo_demo_neighbours.fits")
-    sky.truth.write(out / "truth.fits", overwrite=True)
-    files["truth"] = out / "truth.fits"
+    files["truth"] = write_table(sky.truth, out / "truth.fits")
     summary = demo_summary(res, sky.truth)
     summary["priors"] = priors
     summary["boost"] = dict(config.boost)

@@ -40,7 +40,7 @@ def run(args, ui) -> int:
     from astropy.table import Table
     from rich.table import Table as RichTable
 
-    from xrbvo.io.tables import check_writable, read_table, write_table
+    from xrbvo.io import check_writable, read_table, write_table
     from xrbvo.stages.classify.classifier import SourceClassifier
     from xrbvo.stages.classify.explain import explain
     from xrbvo.stages.classify.labelled import LAYOUTS, csc_features, detect_layout, model_matrix, published_comparison

@@ -75,7 +75,7 @@ def run(args, ui) -> int:
                      model_dir=args.model, tap_url=args.tap_url if args.provider == "tap" else None,
                      tap_cache=args.cache)
     cfg.pipeline.validate()
-    from xrbvo.io.tables import check_writable
+    from xrbvo.io import check_writable
 
     check_writable(args.out)  # before the long work, not after it
     with ui.progress():

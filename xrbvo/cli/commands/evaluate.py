@@ -36,7 +36,7 @@ def run(args, ui) -> int:
     from xrbvo.stages.classify.train import completeness_purity
 
     model, meta = SourceClassifier.load(args.model)
-    from xrbvo.io.tables import check_writable
+    from xrbvo.io import check_writable
 
     check_writable(args.plots, "plot directory")
     with ui.progress():

@@ -54,7 +54,7 @@ def _pairs(items, what):
 def run(args, ui) -> int:
     from xrbvo.stages.catalogue import write_catalogue
     from xrbvo.core.errors import InputError
-    from xrbvo.io.tables import check_writable, read_table, standardise_xray, write_table
+    from xrbvo.io import check_writable, read_table, standardise_xray, write_table
     from xrbvo.pipeline import PipelineConfig, run_pipeline
     from xrbvo.stages.neighbourhoods.local import LocalProvider
     from xrbvo.core.surveys import get_survey

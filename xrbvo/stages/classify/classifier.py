@@ -37,7 +37,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.preprocessing import LabelEncoder
 
 from xrbvo.core.errors import InputError, ModelError
-from xrbvo.io.tables import save_files
+from xrbvo.io import save_files
 from xrbvo.core.schema import CLASSES
 
 __all__ = ["MedianImputer", "SourceClassifier", "shift_priors", "MODEL_FORMAT"]
@@ -287,7 +287,7 @@ class SourceClassifier(ClassifierMixin, BaseEstimator):
     # -------------------------------------------------------------------------------
     def save(self, directory: str | Path, *, metadata: Mapping | None = None) -> Path:
         """Write ``model.json`` (XGBoost) and ``metadata.json`` into ``directory``; returns where they went
-        (see :func:`xrbvo.io.tables.save_output`)."""
+        (see :func:`xrbvo.io.save_output`)."""
         booster = bytes(self.pipeline_.named_steps["xgb"].get_booster().save_raw(raw_format="json"))
         digest = hashlib.sha256(booster).hexdigest()
         meta = {

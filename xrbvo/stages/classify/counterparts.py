@@ -233,7 +233,7 @@ class CounterpartClassifier:
 
     def save(self, directory: str | Path) -> Path:
         """Write ``ctpt_model.json`` and ``ctpt_metadata.json`` into ``directory``; returns where they went."""
-        from xrbvo.io.tables import save_files
+        from xrbvo.io import save_files
 
         meta = {"format": "xrbvo-ctpt/1", "train_odds": self.train_odds_, "features": list(FEATURES)}
         return save_files(directory, {"ctpt_model.json": bytes(self.model_.get_booster().save_raw(raw_format="json")),
@@ -329,7 +329,7 @@ class _SkyRows:
 
 
 def _sky_rows(sky, config) -> _SkyRows:
-    from xrbvo.io.tables import standardise_xray
+    from xrbvo.io import standardise_xray
     from xrbvo.pipeline import galactic_nh_of, positional_association
     from xrbvo.stages.neighbourhoods.sim import SimProvider
 

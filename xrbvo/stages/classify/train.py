@@ -36,7 +36,7 @@ class TrainingSet:
 
 def training_set_from_sky(skies, config=None, *, progress: Callable[[str, float], None] | None = None) -> TrainingSet:
     """Match simulated skies with the pipeline's association and return features and true labels."""
-    from xrbvo.io.tables import standardise_xray
+    from xrbvo.io import standardise_xray
     from xrbvo.pipeline import PipelineConfig, associate, galactic_nh_of, source_features
     from xrbvo.stages.neighbourhoods.sim import SimProvider
 
