@@ -1,13 +1,24 @@
-"""Reading and writing tables: FITS, VOTable, ECSV, CSV and Parquet (every file written atomically)."""
+"""Reading and writing tables: FITS, VOTable, ECSV, CSV and Parquet.
+
+Text is UTF-8 in every format, so source names such as ``'✓中文'`` survive a
+round trip.  FITS headers and columns can hold only ASCII: a text column with
+other characters is written to FITS as its UTF-8 bytes, and a FITS text column
+whose bytes are valid UTF-8 (with some beyond ASCII) is decoded on reading.
+Parquet is read and written with pyarrow directly (pandas is not needed);
+units, descriptions and table metadata travel in the file's schema metadata in
+astropy's own layout, and masked values are Parquet nulls.  Every file is
+written atomically (see :mod:`xrbvo.io.outputs`).
+"""
 
 from __future__ import annotations
 
+import io
 import math
 import warnings
 from pathlib import Path
 
 import numpy as np
-from astropy.table import MaskedColumn, Table
+from astropy.table import Column, MaskedColumn, Table
 
 from xrbvo.core.errors import InputError
 from xrbvo.io.outputs import save_output
@@ -21,6 +32,8 @@ FORMATS = {
     ".ecsv": "ascii.ecsv", ".csv": "ascii.csv", ".txt": "ascii",
     ".parquet": "parquet", ".pq": "parquet",
 }
+
+_TEXT_ENCODING = "utf-8"
 
 
 def _format_for(path: Path) -> str | None:
@@ -51,13 +64,22 @@ def read_table(path: str | Path) -> Table:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            t = Table.read(p, format=fmt) if fmt else Table.read(p)
-    except Exception as exc:  # astropy raises many kinds; all mean "unreadable"
+            if fmt == "parquet":
+                t = _read_parquet(p)
+            elif fmt is not None and fmt.startswith("ascii"):
+                t = Table.read(p, format=fmt, encoding=_TEXT_ENCODING)
+            else:
+                t = Table.read(p, format=fmt) if fmt else Table.read(p)
+            if fmt == "fits":
+                t = _decode_utf8_columns(t)
+    except Exception as exc:  # the readers raise many kinds (and MemoryError, RecursionError): all mean "unreadable"
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(
-            f"{p}: cannot read it as a {fmt or 'table'} ({first}); "
+            f"{p}: cannot read it as a {fmt or 'table'} ({first[:200]}); "
             "give a FITS, VOTable, ECSV, CSV or Parquet file with one row per source"
         ) from None
+    if not isinstance(t, Table):
+        raise InputError(f"{p}: holds no table; give a FITS, VOTable, ECSV, CSV or Parquet file with one row per source")
     if len(t) == 0:
         raise InputError(f"{p}: the table has no rows")
     return t
@@ -85,9 +107,136 @@ def write_table(table: Table, path: str | Path, *, overwrite: bool = True) -> Pa
     def write(target: Path) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            table.write(target, format=fmt, overwrite=True)
+            if fmt == "parquet":
+                _write_parquet(table, target)
+            elif fmt == "fits":
+                _encode_utf8_columns(table).write(target, format=fmt, overwrite=True)
+            elif fmt.startswith("ascii"):
+                text = io.StringIO()
+                table.write(text, format=fmt)
+                target.write_bytes(text.getvalue().encode(_TEXT_ENCODING))
+            else:
+                table.write(target, format=fmt, overwrite=True)
 
     return save_output(p, write)
+
+
+# -- text beyond ASCII in FITS -------------------------------------------------------------
+
+def _encode_utf8_columns(table: Table) -> Table:
+    """A shallow copy of ``table`` whose non-ASCII text columns are UTF-8 bytes (FITS holds only ASCII)."""
+    out = None
+    for name in table.colnames:
+        col = table[name]
+        if getattr(col, "dtype", None) is None or col.dtype.kind != "U":
+            continue
+        data = np.asarray(col.filled("") if isinstance(col, MaskedColumn) else col)
+        if all(s.isascii() for s in data.ravel().tolist()):
+            continue
+        encoded = np.char.encode(data, _TEXT_ENCODING)
+        if out is None:
+            out = table.copy(copy_data=False)
+        cls = MaskedColumn if isinstance(col, MaskedColumn) else Column
+        kw = {"mask": col.mask} if isinstance(col, MaskedColumn) else {}
+        out.replace_column(name, cls(encoded, name=name, unit=col.unit, description=col.description,
+                                     format=col.format, meta=col.meta, **kw))
+    return table if out is None else out
+
+
+def _decode_utf8_columns(table: Table) -> Table:
+    """Turn FITS text columns whose bytes are UTF-8 beyond ASCII back into text (see :func:`_encode_utf8_columns`)."""
+    for name in table.colnames:
+        col = table[name]
+        if getattr(col, "dtype", None) is None or col.dtype.kind != "S":
+            continue
+        raw = np.asarray(col.data.data if isinstance(col, MaskedColumn) else col)
+        if all(b.isascii() for b in raw.ravel().tolist()):
+            continue
+        try:
+            decoded = np.char.decode(raw, _TEXT_ENCODING)
+        except UnicodeDecodeError:
+            continue  # another encoding: keep the bytes as they are
+        cls = MaskedColumn if isinstance(col, MaskedColumn) else Column
+        kw = {"mask": col.mask} if isinstance(col, MaskedColumn) else {}
+        table.replace_column(name, cls(decoded, name=name, unit=col.unit, description=col.description,
+                                       format=col.format, meta=col.meta, **kw))
+    return table
+
+
+# -- Parquet through pyarrow, without pandas --------------------------------------------------
+
+def _write_parquet(table: Table, target: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from astropy.table import meta, serialize
+    from astropy.utils.data_info import serialize_context_as
+
+    # mixins (Time, SkyCoord...) become plain columns as astropy itself writes them; masks become nulls
+    with serialize_context_as("parquet"):
+        plain = serialize.represent_mixins_as_columns(table, exclude_classes=(MaskedColumn,))
+    arrays, names = [], []
+    for name in plain.colnames:
+        col = plain[name]
+        mask = np.asarray(col.mask) if isinstance(col, MaskedColumn) else None
+        data = np.asarray(col.data.data if isinstance(col, MaskedColumn) else col)
+        if data.dtype.byteorder == ">" or (data.dtype.byteorder == "=" and not np.little_endian):
+            data = data.astype(data.dtype.newbyteorder("<"))
+        if data.ndim == 1:
+            arr = pa.array(data, mask=mask if mask is not None and mask.any() else None)
+        else:  # a fixed-size array per row
+            flat = pa.array(data.reshape(len(data), -1).ravel())
+            arr = pa.FixedSizeListArray.from_arrays(flat, int(np.prod(data.shape[1:])))
+            if mask is not None and mask.any():
+                row_mask = mask.reshape(len(data), -1).all(axis=1)
+                arr = pa.array(arr.to_pylist(), type=arr.type, mask=row_mask)
+        arrays.append(arr)
+        names.append(name)
+    metadata = {b"table_meta_yaml": "\n".join(meta.get_yaml_from_table(plain)).encode(_TEXT_ENCODING)}
+    pq.write_table(pa.Table.from_arrays(arrays, names=names, metadata=metadata), target)
+
+
+def _read_parquet(path: Path) -> Table:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from astropy.table import meta, serialize
+
+    pa_table = pq.read_table(path)
+    table = Table()
+    for name, chunked in zip(pa_table.column_names, pa_table.columns):
+        typ = chunked.type
+        if pa.types.is_dictionary(typ):
+            chunked = chunked.cast(typ.value_type)
+            typ = chunked.type
+        nulls = chunked.is_null().to_numpy(zero_copy_only=False) if chunked.null_count else None
+        if pa.types.is_string(typ) or pa.types.is_large_string(typ):
+            data = np.array(chunked.fill_null("").to_pylist(), dtype=str)
+        elif pa.types.is_binary(typ) or pa.types.is_large_binary(typ):
+            data = np.array(chunked.fill_null(b"").to_pylist(), dtype=bytes)
+        elif pa.types.is_fixed_size_list(typ) and len(chunked):
+            flat = chunked.combine_chunks().flatten().to_numpy(zero_copy_only=False)
+            data = flat.reshape(len(chunked), typ.list_size)
+        elif nulls is not None and (pa.types.is_integer(typ) or pa.types.is_boolean(typ)):
+            data = chunked.fill_null(0 if pa.types.is_integer(typ) else False).to_numpy()
+        else:
+            data = chunked.to_numpy()
+        if nulls is not None and nulls.any() and data.ndim == 1:
+            table[name] = MaskedColumn(data, mask=nulls)
+        else:
+            table[name] = data
+    md = pa_table.schema.metadata or {}
+    yaml = md.get(b"table_meta_yaml")
+    if yaml is not None:
+        header = meta.get_header_from_yaml(yaml.decode(_TEXT_ENCODING).split("\n"))
+        table.meta.update(header.get("meta", {}))
+        for info in header.get("datatype", []):
+            if info.get("name") in table.colnames:
+                col = table[info["name"]]
+                for attr in ("unit", "description", "format", "meta"):
+                    if attr in info:
+                        setattr(col, attr, info[attr])
+        if "__serialized_columns__" in table.meta:  # mixins written by astropy or by us: rebuild them
+            table = serialize._construct_mixins_from_columns(table)
+    return table
 
 
 # -- numbers -----------------------------------------------------------------------------------

@@ -6,14 +6,17 @@ import warnings
 from dataclasses import replace
 
 import numpy as np
-from astropy.table import Table
+from astropy.table import MaskedColumn, Table
 
 from xrbvo.core.errors import InputError, MissingColumnError, XrbvoWarning
 from xrbvo.core.schema import XRAY, apply_schema
 from xrbvo.core.surveys import Survey, get_survey
 from xrbvo.io.tables import as_float
 
-__all__ = ["standardise_xray"]
+__all__ = ["standardise_xray", "MAX_ID_LENGTH"]
+
+#: Longest source identifier accepted, in characters (longer ones are refused, not cut).
+MAX_ID_LENGTH = 256
 
 _POS_PAIRS = (("ra", "dec"), ("RA", "DEC"), ("RA_ICRS", "DE_ICRS"), ("RAJ2000", "DEJ2000"),
               ("raj2000", "dej2000"), ("RA_deg", "DEC_deg"), ("Ra", "Dec"))
@@ -27,6 +30,31 @@ def _find(table: Table, *names: str) -> str | None:
         if n.lower() in lower:
             return lower[n.lower()]
     return None
+
+
+def _identifiers(table: Table, id_c: str | None, source: str) -> np.ndarray:
+    """The source identifiers as text (unicode kept as it is), checked; xrbvo numbers the sources without a column."""
+    if id_c is None:
+        return np.array([f"X{i:07d}" for i in range(len(table))])
+    col = table[id_c]
+    if getattr(col, "ndim", 1) != 1:
+        raise InputError(f"{source}: the identifier column {id_c!r} holds several values per row; give one "
+                         "identifier per source")
+    mask = np.asarray(col.mask) if isinstance(col, MaskedColumn) else np.zeros(len(col), bool)
+    raw = np.asarray(col.data.data if isinstance(col, MaskedColumn) else col)
+    ids = [v.decode("utf-8", "replace").strip() if isinstance(v, bytes) else str(v).strip() for v in raw.tolist()]
+    for i, (v, m) in enumerate(zip(ids, mask.tolist())):
+        if m or not v:
+            raise InputError(f"{source}: row {i} has no identifier in column {id_c!r}; fill it in, or drop the "
+                             "column to have xrbvo number the sources")
+        if len(v) > MAX_ID_LENGTH:
+            raise InputError(f"{source}: the identifier in row {i} of column {id_c!r} is {len(v)} characters "
+                             f"long ({v[:20]!r}...); at most {MAX_ID_LENGTH} are accepted: shorten it, or drop "
+                             "the column to have xrbvo number the sources")
+    if len(set(ids)) != len(ids):
+        raise InputError(f"{source}: source identifiers in column {id_c!r} are not unique; make them unique "
+                         "or drop the column to have xrbvo number the sources")
+    return np.array(ids, dtype=str) if ids else np.zeros(0, dtype="<U1")
 
 
 def standardise_xray(table: Table, survey: str | Survey = "erass1", *, sys_floor_arcsec: float | None = None,
@@ -43,7 +71,9 @@ def standardise_xray(table: Table, survey: str | Survey = "erass1", *, sys_floor
     MissingColumnError
         If no position columns are found.
     InputError
-        If a position is NaN or out of range, or identifiers are duplicated.
+        If a position is NaN or out of range, or identifiers are missing,
+        duplicated or longer than :data:`MAX_ID_LENGTH` characters (checked
+        before any other work).
 
     Warns
     -----
@@ -60,6 +90,8 @@ def standardise_xray(table: Table, survey: str | Survey = "erass1", *, sys_floor
             f"{source}: no position columns found (looked for {s.ra_column}/{s.dec_column}, ra/dec, "
             f"RA_ICRS/DE_ICRS, RAJ2000/DEJ2000); add right ascension and declination in degrees"
         )
+    id_c = _find(table, "xid", s.id_column, "name", "IAUNAME", "IAUName", "id", "source_id")
+    xid = _identifiers(table, id_c, source)
     ra = as_float(table[ra_c])
     dec = as_float(table[dec_c])
     bad = ~np.isfinite(ra) | ~np.isfinite(dec)
@@ -73,14 +105,6 @@ def standardise_xray(table: Table, survey: str | Survey = "erass1", *, sys_floor
         raise InputError(f"{source}: {int(out_of_range.sum())} row(s) have coordinates out of range "
                          f"(first: row {i}, ra={ra[i]}, dec={dec[i]}); RA must be in [0, 360) and Dec in "
                          "[-90, 90] degrees")
-    id_c = _find(table, "xid", s.id_column, "name", "IAUNAME", "IAUName", "id", "source_id")
-    if id_c is None:
-        xid = np.array([f"X{i:07d}" for i in range(len(table))])
-    else:
-        xid = np.array([str(v).strip() for v in table[id_c]])
-    if len(set(xid.tolist())) != len(xid):
-        raise InputError(f"{source}: source identifiers in column {id_c!r} are not unique; make them unique "
-                         "or drop the column to have xrbvo number the sources")
     err_c = _find(table, "pos_err", *(c for c in (s.error.column,) if c))
     model = s.error
     if sys_floor_arcsec is not None:
