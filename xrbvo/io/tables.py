@@ -68,10 +68,11 @@ def read_table(path: str | Path) -> Table:
                 t = _read_parquet(p)
             elif fmt is not None and fmt.startswith("ascii"):
                 t = Table.read(p, format=fmt, encoding=_TEXT_ENCODING)
+            elif fmt == "fits":
+                with open(p, "rb") as fh:  # closed here even when astropy fails half-way through a damaged file
+                    t = _decode_utf8_columns(Table.read(fh, format=fmt))
             else:
                 t = Table.read(p, format=fmt) if fmt else Table.read(p)
-            if fmt == "fits":
-                t = _decode_utf8_columns(t)
     except Exception as exc:  # the readers raise many kinds (and MemoryError, RecursionError): all mean "unreadable"
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(

@@ -35,7 +35,7 @@ def _find(table: Table, *names: str) -> str | None:
 def _identifiers(table: Table, id_c: str | None, source: str) -> np.ndarray:
     """The source identifiers as text (unicode kept as it is), checked; xrbvo numbers the sources without a column."""
     if id_c is None:
-        return np.array([f"X{i:07d}" for i in range(len(table))])
+        return np.array([f"X{i:07d}" for i in range(len(table))], dtype="<U8")
     col = table[id_c]
     if getattr(col, "ndim", 1) != 1:
         raise InputError(f"{source}: the identifier column {id_c!r} holds several values per row; give one "
