@@ -24,7 +24,7 @@ from rich.table import Table as RichTable
 
 def main(argv=None) -> int:
     from xrbvo.workflows.demo import DEMO_BOOST, _training_fields
-    from xrbvo.io.tables import standardise_xray
+    from xrbvo.io import standardise_xray
     from xrbvo.stages.classify.counterparts import train_joint
     from xrbvo.stages.classify.train import fit_with_cuts, training_set_from_sky
     from xrbvo.pipeline import PipelineConfig, run_pipeline

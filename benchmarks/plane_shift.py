@@ -188,7 +188,7 @@ def main(argv=None) -> int:
 def _simulated(allf, args) -> None:
     """Shares on the simulated plane sky, whose AGN have truth."""
     from xrbvo.workflows.demo import _training_fields
-    from xrbvo.io.tables import standardise_xray
+    from xrbvo.io import standardise_xray
     from xrbvo.stages.classify.classifier import shift_priors
     from xrbvo.stages.classify.labelled import load_labelled, model_matrix
     from xrbvo.stages.classify.train import QUICK_GRID, DEFAULT_GRID, fit_with_cuts, train_labelled, training_set_from_sky

@@ -41,7 +41,7 @@ def main(argv=None) -> int:
 
     import pyvo
 
-    from xrbvo.io.tables import standardise_xray
+    from xrbvo.io import standardise_xray
     from xrbvo.stages.neighbourhoods.tap import survey_columns
     from xrbvo.sim import SkyConfig, simulate_sky
     from xrbvo.core.surveys import get_survey

@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from xrbvo.io.tables import standardise_xray
+from xrbvo.io import standardise_xray
 from xrbvo.sim import SkyConfig, simulate_sky
 
 IN_CI = os.environ.get("CI", "").lower() == "true"

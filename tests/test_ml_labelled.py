@@ -90,7 +90,7 @@ def test_the_shared_labelled_set_reads_with_the_documented_classes_and_bands():
 
 def test_the_hess_field_reads_as_a_field_table():
     path = need(HESS)
-    from xrbvo.io.tables import read_table
+    from xrbvo.io import read_table
 
     t = read_table(path)
     assert detect_layout(t) == "csc-field"

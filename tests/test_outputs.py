@@ -15,7 +15,7 @@ import pytest
 from astropy.table import Table
 
 from xrbvo.core.errors import InputError
-from xrbvo.io.tables import check_writable, rescue_outputs, save_files, write_table
+from xrbvo.io import check_writable, rescue_outputs, save_files, write_table
 
 
 @pytest.fixture
@@ -82,7 +82,7 @@ def test_a_file_size_limit_fails_like_a_full_disk_and_leaves_no_truncated_file(t
         import numpy as np
         from astropy.table import Table
         from xrbvo.core.errors import InputError
-        from xrbvo.io.tables import rescue_outputs, write_table
+        from xrbvo.io import rescue_outputs, write_table
         resource.setrlimit(resource.RLIMIT_FSIZE, (20000, 20000))
         t = Table({{"x": np.arange(100000, dtype=float)}})
         try:
@@ -98,7 +98,8 @@ def test_a_file_size_limit_fails_like_a_full_disk_and_leaves_no_truncated_file(t
     assert "the disk is full or a file-size limit was reached" in r.stdout or "File too large" in r.stdout
     assert "could not be saved anywhere" in r.stdout
     assert not (tmp_path / "big.fits").exists()
-    leftovers = [p for p in tmp_path.glob("xrbvo-rescue-*/*")]
+    assert not list(tmp_path.glob(".xrbvo-tmp-*"))
+    leftovers = [p for d in tmp_path.glob("xrbvo-rescue-*") for p in d.iterdir()]  # hidden temporaries too
     assert leftovers == []
 
 
@@ -108,3 +109,76 @@ def test_check_writable(tmp_path):
     (tmp_path / "afile").write_text("x")
     with pytest.raises(InputError, match=r"afile: cannot write to this output directory \(.*\); choose another one"):
         check_writable(tmp_path / "afile")
+
+
+def _all_files(d):
+    return sorted(p.name for p in d.iterdir())  # hidden temporaries too
+
+
+@pytest.mark.parametrize("exc", [RuntimeError, KeyboardInterrupt, OSError])
+def test_a_write_that_fails_midway_keeps_the_old_file_and_leaves_no_temporary(tmp_path, exc):
+    from xrbvo.io import save_output
+
+    p = tmp_path / "cat.csv"
+    p.write_text("old\n")
+
+    def write(target):
+        assert target.parent == p.parent and target.name.endswith("cat.csv") and target != p
+        target.write_text("new but trunc")
+        raise exc("stopped mid-write")
+
+    with pytest.raises(InputError if exc is OSError else exc):
+        save_output(p, write)
+    assert p.read_text() == "old\n"
+    assert _all_files(tmp_path) == ["cat.csv"]
+
+
+def test_a_new_file_that_fails_midway_leaves_nothing(tmp_path):
+    from xrbvo.io import atomic_write_bytes, save_files, save_output
+
+    def boom(target):
+        target.write_bytes(b"x" * 10)
+        raise ValueError("the writer gave up")
+
+    with pytest.raises(ValueError):
+        save_output(tmp_path / "a.fits", boom)
+    assert _all_files(tmp_path) == []
+    atomic_write_bytes(tmp_path / "b.json", b"{}")
+    save_files(tmp_path / "model", {"m.json": "1"})
+    assert _all_files(tmp_path) == ["b.json", "model"] and _all_files(tmp_path / "model") == ["m.json"]
+
+
+def test_write_table_replaces_a_table_atomically(tmp_path):
+    p = write_table(_table(3), tmp_path / "cat.fits")
+    write_table(_table(7), p)
+    assert len(Table.read(p)) == 7 and _all_files(tmp_path) == ["cat.fits"]
+    with pytest.raises(InputError, match="exists already"):
+        write_table(_table(2), p, overwrite=False)
+
+
+def test_ctrl_c_mid_write_keeps_the_old_table(tmp_path):
+    """A real SIGINT arriving while astropy writes: the old catalogue stays whole, no temporary stays."""
+    script = textwrap.dedent(f"""
+        import os, signal, sys
+        import numpy as np
+        from astropy.table import Table
+        from xrbvo.io import write_table
+        p = {str(tmp_path / "cat.fits")!r}
+        write_table(Table({{"x": np.arange(10.0)}}), p)
+        big = Table({{"x": np.arange(2_000_000.0)}})
+        real_write = Table.write
+        def write(self, target, **kw):
+            with open(target, "wb") as fh:  # a partial file, as a write cut short leaves it
+                fh.write(b"SIMPLE  =" + b" " * 1000)
+            os.kill(os.getpid(), signal.SIGINT)
+            real_write(self, target, **kw)
+        Table.write = write
+        try:
+            write_table(big, p)
+        except KeyboardInterrupt:
+            print("interrupted")
+    """)
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "interrupted" in r.stdout, r.stderr
+    assert len(Table.read(tmp_path / "cat.fits")) == 10
+    assert _all_files(tmp_path) == ["cat.fits"]

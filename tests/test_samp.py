@@ -266,7 +266,7 @@ def test_send_table_carries_units_ucds_and_a_stable_table_id(client, peers):
 
 
 def test_simulated_catalogue_positions_are_declared(client, peers):
-    from xrbvo.io.tables import standardise_xray
+    from xrbvo.io import standardise_xray
     from xrbvo.sim import SkyConfig, simulate_sky
 
     viewer = peers("viewer")

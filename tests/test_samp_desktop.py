@@ -41,7 +41,7 @@ def desktop(tmp_path_factory, catalogue):
 @pytest.fixture(scope="module")
 def catalogue():
     """A simulated eRASS1-like field, standardised: ra/dec/pos_err with units and UCDs."""
-    from xrbvo.io.tables import standardise_xray
+    from xrbvo.io import standardise_xray
     from xrbvo.sim import SkyConfig, simulate_sky
 
     sky = simulate_sky(SkyConfig(l_deg=300.0, b_deg=0.0, width_deg=1.0, height_deg=1.0, seed=7))
@@ -162,7 +162,7 @@ def test_cli_status_send_point(desktop, catalogue, tmp_path, capsys, monkeypatch
     out = capsys.readouterr().out
     assert re.search(r"\btopcat\b", out) and "Aladin" in out
 
-    from xrbvo.io.tables import read_table, write_table
+    from xrbvo.io import read_table, write_table
 
     path = write_table(catalogue, tmp_path / "cli_cands.fits")
     assert cli.main(["samp", "send", str(path), "--to", "topcat", "--lockfile", lock]) == 0

@@ -10,7 +10,7 @@ from _dachs import dachs, skies  # noqa: F401  (dachs is a fixture)
 from astropy.table import Table
 
 from xrbvo.cli.entry import main
-from xrbvo.io.tables import standardise_xray
+from xrbvo.io import standardise_xray
 from xrbvo.stages.neighbourhoods.sim import SimProvider
 from xrbvo.sim import SkyConfig, simulate_sky
 

@@ -11,7 +11,7 @@ import pytest
 from _dachs import FaultProxy, dachs, skies  # noqa: F401  (dachs is a fixture)
 
 from xrbvo.core.errors import InputError, ServiceError
-from xrbvo.io.tables import standardise_xray
+from xrbvo.io import standardise_xray
 from xrbvo.stages.neighbourhoods.base import cone_join, standardise_catalogue
 from xrbvo.stages.neighbourhoods.sim import SimProvider
 from xrbvo.stages.neighbourhoods.tap import TapProvider, survey_columns

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from xrbvo.io.tables import read_table
+from xrbvo.io import read_table
 from xrbvo.tui import create_app
 from xrbvo.tui.app import HelpScreen, PromptScreen, SourceTable
 from xrbvo.tui.synthetic import write_synthetic

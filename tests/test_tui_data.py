@@ -13,7 +13,7 @@ import pytest
 from astropy.table import Table
 
 from xrbvo.core.errors import InputError, XrbvoError
-from xrbvo.io.tables import read_table
+from xrbvo.io import read_table
 from xrbvo.tui.data import CatalogueData, TableView, companion_paths, load_catalogue, write_neighbours
 from xrbvo.tui.marks import MarkStore
 from xrbvo.tui.render import counterparts_table, detail_renderable, features_text, known_text, sky_plot
@@ -92,7 +92,7 @@ def test_marks_are_saved_atomically_and_reloaded(tmp_path):
     store.set("X2", "rejected", "AGN behind the plane")
     doc = json.loads(path.read_text())
     assert doc["marks"]["X1"]["status"] == "candidate" and doc["marks"]["X2"]["note"].startswith("AGN")
-    assert not list(tmp_path.glob("*.tmp"))  # no temporary file left behind
+    assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind (they are hidden files)
     again = MarkStore(path)
     assert again.get("X1")["note"] == "Be star?" and len(again) == 2
     assert again.clear("X2") and not again.clear("X2")

@@ -116,3 +116,50 @@ def test_filter_agrees_with_numpy(lo, hi, data):
     f = compile_filter(f"({lo!r} < x and abs(y) >= {hi!r}) or not x * 2 - y > {lo!r}", cols)
     expected = ((lo < x) & (np.abs(y) >= hi)) | ~(x * 2 - y > lo)
     assert f.mask(cols.__getitem__, len(x)).tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("text, words", [
+    ("P_HMXB > 1" + "0" * 400, ["401 digits", "at most 1e18"]),
+    ("100000000000000000000 ** 1000000000", ["21 digits", "at most 1e18"]),
+    ("b in (1, -10000000000000000000)", ["20 digits"]),
+    ("b ** 1000000000 > 1", ["exponent 1000000000", "too large"]),
+    ("b ** -1e9 > 1", ["exponent -1e+09", "too large"]),
+])
+def test_huge_numbers_and_exponents_are_refused_at_once(text, words):
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(FilterError) as err:
+        compile_filter(text, COLS)
+    assert time.perf_counter() - start < 1.0
+    for w in words:
+        assert w in str(err.value)
+
+
+def test_powers_stay_floats_and_fast():
+    import time
+
+    cols = {"n": np.array([10**18, 3], dtype=np.int64)}
+    start = time.perf_counter()
+    f = compile_filter("1000000000000000000 ** 1000 > n and n ** 1000 ** 1000 > 0 and -n ** 999 < 0", cols)
+    assert f.mask(cols.__getitem__, 2).tolist() == [True, True]  # inf, not a wrapped-around or giant integer
+    assert time.perf_counter() - start < 1.0
+
+
+@pytest.mark.parametrize("exc", [OverflowError, ZeroDivisionError, FloatingPointError, MemoryError])
+def test_arithmetic_errors_during_evaluation_are_filter_errors(exc):
+    f = compile_filter("b * 2 > 1", COLS)
+
+    def column(name):
+        raise exc("boom")
+
+    with pytest.raises(FilterError) as err:
+        f.mask(column, 5)
+    assert f"the arithmetic fails ({exc.__name__}: boom)" in str(err.value)
+
+
+def test_an_integer_too_large_for_a_float_is_a_filter_error():
+    cols = {"big": np.array([10**400, 1], dtype=object)}
+    f = compile_filter("big * 2 > 1", cols)
+    with pytest.raises(FilterError, match=r"the arithmetic fails \(OverflowError"):
+        f.mask(cols.__getitem__, 2)

@@ -83,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     ui = UI(quiet=args.quiet)
-    from xrbvo.io.tables import rescue_outputs
+    from xrbvo.io import rescue_outputs
     from xrbvo.stages.match.memory import keep_freed_memory
 
     keep_freed_memory()  # the association engine reuses freed chunk buffers (xrbvo/match/memory.py)

@@ -7,7 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
-from xrbvo.io.tables import save_output
+from xrbvo.io.outputs import save_output
 
 __all__ = ["sky_map", "confusion_matrix_plot"]
 

@@ -135,7 +135,7 @@ class SimulatedSky:
 
     def write(self, directory: str | Path, fmt: str = "fits") -> dict[str, Path]:
         """Write every table to ``directory`` (``xray``, survey names, ``truth``)."""
-        from xrbvo.io.tables import write_table
+        from xrbvo.io import write_table
 
         d = Path(directory)
         paths = {}

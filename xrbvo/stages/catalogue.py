@@ -16,7 +16,7 @@ from astropy.table import Table, vstack
 
 from xrbvo.core.errors import InputError, MissingColumnError
 from xrbvo.core.schema import CATALOGUE, CLASSES, PHOTOMETRY, XRAY, apply_schema, prob_column
-from xrbvo.io.tables import write_table
+from xrbvo.io import write_table
 from xrbvo.stages.match import AssociationResult
 
 __all__ = ["build_catalogue", "write_catalogue", "write_neighbours", "neighbours_table", "CATALOGUE_FORMATS",

@@ -10,7 +10,7 @@ one source.
 
 Companion files are found next to the catalogue: for ``NAME.fits`` (or
 ``NAME_catalogue.fits``) they are ``NAME_counterparts.fits`` and
-``NAME_neighbours.fits`` in any table format :func:`xrbvo.io.tables.read_table`
+``NAME_neighbours.fits`` in any table format :func:`xrbvo.io.read_table`
 reads.  Missing companions or columns are not errors: the parts they feed are
 marked "not available".
 """
@@ -26,7 +26,7 @@ import numpy as np
 from astropy.table import MaskedColumn, Table
 
 from xrbvo.core.errors import InputError, MissingColumnError
-from xrbvo.io.tables import FORMATS, read_table, write_table
+from xrbvo.io import FORMATS, read_table, write_table
 from xrbvo.core.schema import CLASSES, prob_column
 from xrbvo.stages.catalogue import write_neighbours
 from xrbvo.tui.filterlang import CompiledFilter, compile_filter

@@ -9,7 +9,9 @@ A filter is one expression over catalogue columns, for example::
 
 The text is parsed with :func:`ast.parse` and then checked node by node
 against a strict whitelist: column names, numbers, strings, ``true``/``false``,
-arithmetic (``+ - * / % **``), comparisons (chained ones too, and ``in`` /
+arithmetic (``+ - * / % **``; whole numbers up to :data:`MAX_NUMBER` and
+literal exponents up to :data:`MAX_EXPONENT`, all computed as floats),
+comparisons (chained ones too, and ``in`` /
 ``not in`` with a literal tuple or list), ``and``/``or``/``not`` (also ``&``,
 ``|``, ``~``) and calls of a few named functions (:data:`FUNCTIONS`).  Nothing
 else is accepted: no attributes, subscripts, keywords, lambdas or comprehensions,
@@ -40,10 +42,15 @@ import numpy as np
 
 from xrbvo.core.errors import InputError
 
-__all__ = ["FilterError", "CompiledFilter", "compile_filter", "FUNCTIONS", "MAX_FILTER_LENGTH"]
+__all__ = ["FilterError", "CompiledFilter", "compile_filter", "FUNCTIONS", "MAX_FILTER_LENGTH", "MAX_NUMBER",
+           "MAX_EXPONENT"]
 
 #: Longest filter text accepted (characters).
 MAX_FILTER_LENGTH = 2000
+#: Largest magnitude of a whole-number literal (numbers are computed as floats; larger ones are refused).
+MAX_NUMBER = 10**18
+#: Largest magnitude of a literal exponent after ``**`` (a float overflows long before).
+MAX_EXPONENT = 1000
 #: Most syntax-tree nodes accepted in one filter.
 _MAX_NODES = 400
 
@@ -126,8 +133,11 @@ class CompiledFilter:
         except _EvalError as exc:
             raise FilterError(f"filter {self.text!r}: {exc}") from None
         except (TypeError, ValueError, np.exceptions.DTypePromotionError) as exc:
-            raise FilterError(f"filter {self.text!r}: the values do not fit together ({exc}); "
+            raise FilterError(f"filter {self.text!r}: the values do not fit together ({_first_line(exc)}); "
                               "compare text columns with quoted text and number columns with numbers") from None
+        except (ArithmeticError, MemoryError, RecursionError) as exc:  # overflow, division by zero...
+            raise FilterError(f"filter {self.text!r}: the arithmetic fails ({type(exc).__name__}: "
+                              f"{_first_line(exc)}); use smaller numbers or a simpler expression") from None
         arr = np.asarray(out)
         if arr.dtype.kind != "b":
             raise FilterError(f"filter {self.text!r} gives {_kind(arr)}, not true/false; "
@@ -137,6 +147,11 @@ class CompiledFilter:
         if arr.shape != (n_rows,):
             raise FilterError(f"filter {self.text!r} gives {arr.shape} values for {n_rows} rows")
         return arr
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
 def _kind(arr: np.ndarray) -> str:
@@ -181,9 +196,23 @@ class _Compiler:
     def _Expression(self, node):
         return self.build(node.body)
 
+    def _number(self, node, v):
+        """A numeric literal as a float; whole numbers beyond :data:`MAX_NUMBER` are refused."""
+        if isinstance(v, int) and not isinstance(v, bool):
+            if abs(v) > MAX_NUMBER:
+                digits = len(str(abs(v))) if abs(v).bit_length() < 10_000 else "thousands of"
+                raise FilterError(f"filter {self.text!r}: the number at character {node.col_offset + 1} has "
+                                  f"{digits} digits; whole numbers may be at most 1e18 in magnitude (write "
+                                  "larger values as floats, e.g. 1e20)")
+            return float(v)
+        return v
+
     def _Constant(self, node):
         v = node.value
-        if isinstance(v, bool) or isinstance(v, (int, float, str)):
+        if isinstance(v, bool) or isinstance(v, str):
+            return lambda col, v=v: v
+        if isinstance(v, (int, float)):
+            v = self._number(node, v)
             return lambda col, v=v: v
         raise self.fail(node, f"the constant {v!r}")
 
@@ -203,11 +232,11 @@ class _Compiler:
             if isinstance(elt, ast.UnaryOp) and isinstance(elt.op, ast.USub) and isinstance(elt.operand, ast.Constant):
                 val = elt.operand.value
                 if isinstance(val, (int, float)) and not isinstance(val, bool):
-                    items.append(-val)
+                    items.append(-self._number(elt.operand, val))
                     continue
             if not isinstance(elt, ast.Constant) or not isinstance(elt.value, (int, float, str, bool)):
                 raise self.fail(elt, "a list may hold only numbers or quoted text, and it")
-            items.append(elt.value)
+            items.append(self._number(elt, elt.value))
         return items
 
     def _Tuple(self, node):
@@ -245,7 +274,23 @@ class _Compiler:
         fn = _BINOPS.get(type(node.op))
         if fn is None:
             raise self.fail(node, f"the operator {_OP_TEXT.get(type(node.op), type(node.op).__name__)!r}")
+        if isinstance(node.op, ast.Pow):
+            self._check_exponent(node.right)
         return lambda col: fn(_as_number(left(col)), _as_number(right(col)))
+
+    def _check_exponent(self, node):
+        """Refuse a literal exponent beyond :data:`MAX_EXPONENT` (computed exponents just overflow to inf)."""
+        sign = 1
+        while isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            sign = -sign if isinstance(node.op, ast.USub) else sign
+            node = node.operand
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+            v = node.value
+            if not abs(v) <= MAX_EXPONENT:  # also catches nan
+                shown = (f"{sign * v:g}" if isinstance(v, float) else str(sign * v) if abs(v) <= MAX_NUMBER
+                         else "of more than 18 digits")
+                raise FilterError(f"filter {self.text!r}: the exponent {shown} at character {node.col_offset + 1} "
+                                  f"is too large; exponents may be at most {MAX_EXPONENT} in magnitude")
 
     def _Compare(self, node):
         first = self.build(node.left)
@@ -310,6 +355,8 @@ def _as_number(x):
     arr = np.asarray(x)
     if arr.dtype.kind in "US":
         raise _EvalError("arithmetic on text is not possible; use == or contains() on text columns")
+    if arr.dtype.kind in "iuO":  # floats only: no wrap-around, no negative-power error, no big-int explosion
+        arr = arr.astype(float)
     return arr
 
 

@@ -1,7 +1,8 @@
 """Marks and notes on sources, kept in a side file next to the catalogue.
 
 Each change is written at once and atomically (a temporary file in the same
-directory, flushed to disk, then renamed over the side file), so nothing is
+directory, flushed to disk, then renamed over the side file, by
+:func:`xrbvo.io.atomic_write_bytes`), so nothing is
 lost when the terminal UI exits or crashes, and a crash mid-write never leaves
 a half-written file.  The side file is JSON::
 
@@ -12,8 +13,6 @@ a half-written file.  The side file is JSON::
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -21,6 +20,7 @@ from typing import Callable
 import numpy as np
 
 from xrbvo.core.errors import InputError
+from xrbvo.io import atomic_write_bytes
 
 __all__ = ["MarkStore", "STATUSES"]
 
@@ -105,31 +105,11 @@ class MarkStore:
             return
         doc = {"format": "xrbvo-marks", "version": 1, "marks": self._marks}
         data = json.dumps(doc, indent=1, sort_keys=True).encode("utf-8")
-        directory = self.path.parent
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=directory)
+            atomic_write_bytes(self.path, data)
         except OSError as exc:
-            raise InputError(f"{self.path}: cannot write marks ({exc.strerror or exc}); make {directory} "
-                             "writable") from None
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except OSError as exc:
-            Path(tmp).unlink(missing_ok=True)
-            raise InputError(f"{self.path}: cannot write marks ({exc.strerror or exc}); free disk space") from None
-        try:  # make the rename itself durable where the platform allows it
-            dfd = os.open(directory, os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            os.fsync(dfd)
-        except OSError:
-            pass  # some filesystems refuse fsync on directories; the data itself is already on disk
-        finally:
-            os.close(dfd)
+            raise InputError(f"{self.path}: cannot write marks ({exc.strerror or exc}); free disk space or make "
+                             f"{self.path.parent} writable") from None
 
     def _array(self, kind: str, xids: np.ndarray, row_of: Callable[[str], int | None]) -> np.ndarray:
         got = self._arrays.get(kind)

@@ -17,7 +17,7 @@ from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
-from xrbvo.io.tables import write_table
+from xrbvo.io import write_table
 from xrbvo.core.schema import CATALOGUE, CLASSES, XRAY, apply_schema, prob_column
 
 __all__ = ["SyntheticCatalogue", "synthetic_catalogue", "write_synthetic"]

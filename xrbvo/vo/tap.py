@@ -895,7 +895,7 @@ def _positions(t) -> np.ndarray:
     """(n, 2) float64 array of ra, dec from a Table with ra/dec (any case)."""
     if isinstance(t, np.ndarray) and t.ndim == 2:
         return np.asarray(t, dtype=float)
-    from xrbvo.io.tables import as_float
+    from xrbvo.io import as_float
 
     ra = _find_col(t, "ra")
     dec = _find_col(t, "dec")

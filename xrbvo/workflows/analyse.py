@@ -22,7 +22,7 @@ from astropy.table import Table
 
 from xrbvo.core.errors import InputError, XrbvoWarning
 from xrbvo.core.schema import XRB_CLASSES, apply_schema
-from xrbvo.io.tables import standardise_xray, write_table
+from xrbvo.io import standardise_xray, write_table
 from xrbvo.pipeline import PipelineConfig, PipelineResult, Progress, run_pipeline
 from xrbvo.stages.catalogue import neighbours_table, write_catalogue
 from xrbvo.stages.neighbourhoods.base import Provider

@@ -27,7 +27,7 @@ import numpy as np
 
 from xrbvo import __version__
 from xrbvo.core.errors import ModelError
-from xrbvo.io.tables import save_files
+from xrbvo.io import save_files
 from xrbvo.stages.classify.classifier import SourceClassifier
 from xrbvo.stages.classify.counterparts import CounterpartClassifier
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from xrbvo.core.errors import ModelError
 from xrbvo.core.schema import CLASSES, XRB_CLASSES
-from xrbvo.io.tables import write_table
+from xrbvo.io import write_table
 from xrbvo.pipeline import PipelineConfig
 from xrbvo.sim import SkyConfig, simulate_sky
 from xrbvo.stages.classify.train import fit_with_cuts

@@ -14,7 +14,7 @@ from astropy.table import vstack
 
 from xrbvo.core.errors import InputError
 from xrbvo.core.schema import CLASSES
-from xrbvo.io.tables import standardise_xray
+from xrbvo.io import standardise_xray
 from xrbvo.pipeline import PipelineConfig
 from xrbvo.stages.classify.counterparts import (CounterpartClassifier, SkyRows, combination_table, fit_pair,
                                                 joint_posterior, truth_combination_index)

@@ -40,7 +40,7 @@ def run(args, ui) -> int:
 
     from xrbvo.cli.common import policy_from_args
     from xrbvo.core.errors import InputError
-    from xrbvo.io.tables import FORMATS, check_writable, read_table, write_table
+    from xrbvo.io import FORMATS, check_writable, read_table, write_table
     from xrbvo.stages.classify.labelled import published_comparison
     from xrbvo.workflows import ModelBundle
     from xrbvo.workflows.classify import classify_table

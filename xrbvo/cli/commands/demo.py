@@ -45,7 +45,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args, ui) -> int:
     from xrbvo.cli.common import parse_boost, policy_from_args
     from xrbvo.core.errors import InputError
-    from xrbvo.io.tables import check_writable
+    from xrbvo.io import check_writable
     from xrbvo.pipeline import PipelineConfig
     from xrbvo.workflows.demo import DEMO_BOOST, DemoConfig, run_demo
 

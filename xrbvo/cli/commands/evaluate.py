@@ -37,7 +37,7 @@ def run(args, ui) -> int:
 
     bundle = ModelBundle.load(args.model)
     model, meta = bundle.source, bundle.metadata
-    from xrbvo.io.tables import check_writable
+    from xrbvo.io import check_writable
 
     check_writable(args.plots, "plot directory")
     with ui.progress():

@@ -9,7 +9,7 @@ from pathlib import Path
 from astropy.table import Table
 
 from xrbvo.core.errors import InputError
-from xrbvo.io.tables import check_writable, read_table, save_output, standardise_xray, write_table
+from xrbvo.io import check_writable, read_table, save_output, standardise_xray, write_table
 
 __all__ = ["NAME", "HELP", "DESCRIPTION", "add_arguments", "run"]
 

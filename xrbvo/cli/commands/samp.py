@@ -117,7 +117,7 @@ def run(args: argparse.Namespace, ui) -> int:
     if args.timeout <= 0:
         raise InputError(f"--timeout must be positive, got {args.timeout}")
     if args.samp_command == "send":
-        from xrbvo.io.tables import read_table
+        from xrbvo.io import read_table
 
         table = read_table(args.file)  # unreadable input fails before touching the hub
     with samp.SampClient(lockfile=args.lockfile, timeout_s=args.timeout,

@@ -32,12 +32,12 @@ def run(args, ui) -> int:
     cfg = SkyConfig(l_deg=args.l_deg, b_deg=args.b_deg, width_deg=args.width, height_deg=args.height,
                     flux_limit=args.flux_limit, class_boost=parse_boost(args.boost) or {}, seed=args.seed)
     cfg.validate()
-    from xrbvo.io.tables import check_writable
+    from xrbvo.io import check_writable
 
     check_writable(args.out)
     with ui.progress():
         sky = simulate_sky(cfg, progress=ui.stage("simulating"))
-    from xrbvo.io.tables import write_table
+    from xrbvo.io import write_table
 
     out = Path(args.out)
     for name, t in [("xray", sky.xray), *sky.catalogs.items(), ("truth", sky.truth)]:

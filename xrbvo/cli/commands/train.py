@@ -64,7 +64,7 @@ def run(args, ui) -> int:
     unknown = [x for x in excl if x not in FEATURES]
     if unknown:
         raise InputError(f"--exclude-feature {unknown[0]}: not a feature; features are {', '.join(FEATURES)}")
-    from xrbvo.io.tables import check_writable
+    from xrbvo.io import check_writable
 
     check_writable(args.out, "model directory")  # before the long work, not after it
     ctpt, ctpt_record = None, None

@@ -202,7 +202,7 @@ def run(args: argparse.Namespace, ui) -> int:
                   f"{r.median_distance_pc[erosita[0].name] / 1000:.1f}")
     ui.out.print(b)
 
-    from xrbvo.io.tables import check_writable, write_table
+    from xrbvo.io import check_writable, write_table
 
     check_writable(args.out)
 
@@ -228,7 +228,7 @@ def write_plots(result, directory: Path, *, seed: int = 0, n_curves: int = 300) 
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from xrbvo.io.tables import save_output
+    from xrbvo.io import save_output
 
     directory = Path(directory)
     colours = {"HMXB": "tab:blue", "LMXB": "tab:red"}

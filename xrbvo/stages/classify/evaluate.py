@@ -19,7 +19,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from xrbvo.core.errors import Cancelled, InputError
-from xrbvo.io.tables import save_output
+from xrbvo.io import save_output
 from xrbvo.stages.classify.calibration import reliability
 from xrbvo.stages.classify.train import completeness_purity
 

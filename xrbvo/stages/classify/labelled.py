@@ -224,7 +224,7 @@ def load_labelled(path: str | Path, *, label_column: str = "Class",
     InputError
         When the file cannot be read, lacks the class column or has unknown classes.
     """
-    from xrbvo.io.tables import read_table
+    from xrbvo.io import read_table
 
     if progress:
         progress("reading", 0.1)

@@ -57,7 +57,7 @@ class Associator(abc.ABC):
         """Check the inputs before any heavy work (runs once)."""
         for c in ("xid", "ra", "dec", "pos_err"):
             if c not in inputs.xray.colnames:
-                raise MissingColumnError(f"X-ray table lacks column {c!r}; standardise it with xrbvo.io.tables.standardise_xray")
+                raise MissingColumnError(f"X-ray table lacks column {c!r}; standardise it with xrbvo.io.standardise_xray")
         if not inputs.radius_arcsec > 0:
             raise InputError("search radius must be positive")
         for name, t in inputs.neighbourhoods.items():

@@ -15,7 +15,7 @@ import numpy as np
 from astropy.table import Table
 
 from xrbvo.core.errors import InputError, MissingColumnError
-from xrbvo.io.tables import as_float
+from xrbvo.io import as_float
 from xrbvo.core.schema import NEIGHBOUR, PHOTOMETRY, apply_schema
 from xrbvo.core.geometry import unit_vectors
 from xrbvo.core.surveys import Survey, get_survey

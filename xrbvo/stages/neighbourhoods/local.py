@@ -8,7 +8,7 @@ from typing import Mapping, Sequence
 from astropy.table import Table
 
 from xrbvo.core.errors import InputError
-from xrbvo.io.tables import read_table
+from xrbvo.io import read_table
 from xrbvo.core.surveys import get_survey
 from xrbvo.stages.neighbourhoods.base import CatalogueProvider, Provider, standardise_catalogue
 

@@ -18,7 +18,7 @@ from typing import Mapping, Sequence
 from astropy.table import Table
 
 from xrbvo.core.errors import InputError
-from xrbvo.io.tables import read_table, standardise_xray
+from xrbvo.io import read_table, standardise_xray
 from xrbvo.core.surveys import Survey, get_survey
 from xrbvo.vo.tap import JoinSpec, PullCancelled, TapClient, resolve_service
 from xrbvo.stages.neighbourhoods.base import Progress, Provider, cone_join, standardise_catalogue

@@ -606,7 +606,7 @@ class SampClient:
         The VOTable is written to a private temporary directory and removed by
         :meth:`close` (at once if nobody loaded it).
         """
-        from xrbvo.io.tables import read_table
+        from xrbvo.io import read_table
 
         report = progress or (lambda msg, frac: None)
         if not isinstance(table, Table):
