@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from xrbvo.core.errors import InputError
+from xrbvo.core.errors import InputError, XrbvoWarning
 from xrbvo.stages.neighbourhoods.tap import survey_columns
 from xrbvo.core.surveys import get_survey
 from xrbvo.vo.tap import (ChunkCache, JoinSpec, SERVICES, TapClient, cone_adql, quote_identifier, quote_table,
@@ -100,13 +100,14 @@ def test_cache_writes_atomically_and_leaves_no_temporary_files(tmp_path):
     assert all(n.endswith((".vot.gz", ".json")) for n in names)
 
 
-def test_damaged_cache_entry_is_a_miss(tmp_path):
+def test_damaged_cache_entry_is_a_miss_with_a_warning(tmp_path):
     c = ChunkCache(tmp_path)
     key = ChunkCache.key("u", "q")
     c.put(key, b"x")
     path = next(tmp_path.rglob("*.vot.gz"))
     path.write_bytes(b"not gzip")
-    assert c.get(key) is None
+    with pytest.warns(XrbvoWarning, match=r"TAP cache entry .*\.vot\.gz is damaged .*fetched again"):
+        assert c.get(key) is None
 
 
 def test_default_cache_dir_is_the_user_cache(monkeypatch, tmp_path):

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import math
+import sys
 import warnings
 from pathlib import Path
 
 from astropy.table import Table
 
 from xrbvo.core.errors import InputError
-from xrbvo.io import check_writable, read_table, save_output, standardise_xray, write_table
+from xrbvo.io import FORMATS, check_writable, read_table, save_output, standardise_xray, write_table
 
 __all__ = ["NAME", "HELP", "DESCRIPTION", "add_arguments", "run"]
 
@@ -24,7 +26,8 @@ Query TAP services (Gaia archive, VizieR, any URL) with retries and an on-disk c
 
 SERVICE is an http(s) URL or a name: gaia, vizier, heasarc, simbad, or a survey name.
 Output: any format astropy writes (by suffix, or --format); without -o the table is printed.
---show-adql prints the ADQL and sends nothing.
+--show-adql prints the ADQL and sends nothing.  Every option is checked before any request;
+--timeout SECONDS bounds a whole pull (all its requests, retries and waits).
 """
 
 
@@ -38,10 +41,24 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mode", choices=("auto", "sync", "async"), default="auto", help="TAP query mode")
     p.add_argument("--retries", type=int, default=5, metavar="N", help="retries after a transient fault")
     p.add_argument("--max-in-flight", type=int, default=4, metavar="N", help="requests running at once")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="deadline of a whole pull (a query, or one survey's neighbourhoods), not of one request; "
+                        "chunks finished before it stay in the cache (default: none)")
     p.add_argument("--show-adql", action="store_true", help="print the ADQL and send nothing")
 
 
+def _one_line_errors(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Make ``parser`` report a bad option value as one ``error:`` line and exit 2 (no usage block)."""
+    def error(message: str):
+        sys.stderr.write(f"error: {parser.prog}: {message}\n")
+        raise SystemExit(2)
+
+    parser.error = error
+    return parser
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    _one_line_errors(parser)
     sub = parser.add_subparsers(dest="what", metavar="WHAT", required=True,
                                 help="cone, neighbours or adql (each has its own --help)")
     c = sub.add_parser("cone", help="every row of a table within a radius of one position")
@@ -53,7 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     c.add_argument("--ra-column", default="ra", help="right-ascension column of the table")
     c.add_argument("--dec-column", default="dec", help="declination column of the table")
     c.add_argument("--columns", help="comma-separated columns (default: all)")
-    _common(c)
+    _common(_one_line_errors(c))
     n = sub.add_parser("neighbours", aliases=["neighbourhoods"],
                        help="neighbourhoods of every source in a file, one output per survey")
     n.add_argument("xray", help="X-ray source table (FITS, VOTable, ECSV, CSV, Parquet)")
@@ -61,11 +78,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     n.add_argument("--surveys", default="gaia,2mass,catwise", help="comma-separated survey names")
     n.add_argument("--tap-url", metavar="URL",
                    help="one TAP service for every survey (default: each survey's own service)")
-    _common(n)
+    _common(_one_line_errors(n))
     a = sub.add_parser("adql", help="raw ADQL against a named service or URL")
     a.add_argument("adql", help="the ADQL query")
     a.add_argument("--service", required=True, help="TAP service: URL or name")
-    _common(a)
+    _common(_one_line_errors(a))
 
 
 def _client_options(args) -> dict:
@@ -73,9 +90,35 @@ def _client_options(args) -> dict:
         raise InputError("--maxrec must be a positive number of rows")
     if args.retries < 0 or args.max_in_flight < 1:
         raise InputError("--retries must be >= 0 and --max-in-flight >= 1")
+    if args.timeout is not None and not (args.timeout > 0 and math.isfinite(args.timeout)):
+        raise InputError(f"--timeout must be a positive number of seconds, not {args.timeout}")
     cache = False if args.no_cache else (Path(args.cache) if args.cache else None)
     return dict(cache=cache, refresh=args.refresh, maxrec=args.maxrec, mode=args.mode, retries=args.retries,
-                max_in_flight=args.max_in_flight)
+                max_in_flight=args.max_in_flight, deadline_s=args.timeout)
+
+
+def _check_options(args) -> dict:
+    """Check every option value before any request; returns the TapClient options."""
+    options = _client_options(args)
+    if args.format:
+        from astropy.io import registry
+
+        writable = sorted(str(f) for f in registry.get_formats(Table, "Write")["Format"])
+        if args.format not in writable:
+            raise InputError(f"--format {args.format}: astropy writes no such table format; use e.g. fits, "
+                             "votable, ascii.ecsv, csv or parquet")
+    if args.output:
+        out = Path(args.output)
+        if not args.format and not any(out.name.lower().endswith(sfx) for sfx in FORMATS):
+            raise InputError(f"{out}: unknown output format; use a suffix of {', '.join(sorted(FORMATS))} "
+                             "or --format")
+        check_writable(out.parent)  # before the pull, not after it
+    if getattr(args, "columns", None) is not None:
+        if not all(c.strip() for c in args.columns.split(",")):
+            raise InputError(f"--columns {args.columns!r} holds an empty column name")
+    if getattr(args, "radius", None) is not None and not args.radius > 0:
+        raise InputError(f"the search radius must be positive (arcsec), not {args.radius}")
+    return options
 
 
 def _emit(table: Table, args, ui, path: str | None = None) -> None:
@@ -102,13 +145,14 @@ def _emit(table: Table, args, ui, path: str | None = None) -> None:
 def run(args, ui) -> int:
     from xrbvo.vo.tap import TapClient, cone_adql, resolve_service, upload_join_adql
 
+    options = _check_options(args)
     if args.what == "cone":
         cols = [c.strip() for c in args.columns.split(",")] if args.columns else None
         adql = cone_adql(args.table, cols, args.ra_column, args.dec_column, args.ra, args.dec, args.radius)
         if args.show_adql:
             ui.out.print(adql, markup=False, highlight=False, soft_wrap=True)
             return 0
-        with TapClient(args.service, **_client_options(args)) as client:
+        with TapClient(args.service, **options) as client:
             table = client.query(adql)
         _emit(table, args, ui)
         return 0
@@ -117,7 +161,7 @@ def run(args, ui) -> int:
             ui.out.print(args.adql, markup=False, highlight=False, soft_wrap=True)
             return 0
         url = resolve_service(args.service)
-        with TapClient(url, **_client_options(args)) as client:
+        with TapClient(url, **options) as client:
             table = client.query(args.adql)
         _emit(table, args, ui)
         return 0
@@ -138,9 +182,7 @@ def run(args, ui) -> int:
                          markup=False, highlight=False, soft_wrap=True)
         return 0
     xray = standardise_xray(read_table(args.xray), source=args.xray)
-    if args.output:
-        check_writable(Path(args.output).parent)  # before the pull, not after it
-    provider = TapProvider(args.tap_url, **_client_options(args))
+    provider = TapProvider(args.tap_url, **options)
     with ui.progress():
         nb = provider.neighbourhoods(xray, args.radius, surveys, progress=ui.stage("neighbourhoods"))
     for name, table in nb.items():

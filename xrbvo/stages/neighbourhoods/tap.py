@@ -54,6 +54,9 @@ class TapProvider(Provider):
         or its ``tap_aliases``.  Default: each survey's own service.
     tables : mapping, optional
         Survey name -> table name, overriding the registry.
+    deadline_s : float, optional
+        Seconds each pull may take (one survey's neighbourhoods, with all its
+        requests and retries); past it a ServiceError names the service.
     cache, refresh, maxrec, max_in_flight, retries, mode, upload, **client_options
         Passed to :class:`~xrbvo.vo.tap.TapClient`.
     """
@@ -63,11 +66,12 @@ class TapProvider(Provider):
     def __init__(self, url: str | None = None, *, tables: Mapping[str, str] | None = None,
                  cache: str | Path | bool | None = None, refresh: bool = False, maxrec: int | None = None,
                  max_in_flight: int = 4, retries: int = 5, mode: str = "auto", upload: str | bool = "auto",
-                 **client_options):
+                 deadline_s: float | None = None, **client_options):
         self.url = resolve_service(url) if url else None
         self.tables = {get_survey(k).name: v for k, v in (tables or {}).items()}
         self.client_options = dict(cache=cache, refresh=refresh, maxrec=maxrec, max_in_flight=max_in_flight,
-                                   retries=retries, mode=mode, upload=upload, **client_options)
+                                   retries=retries, mode=mode, upload=upload, deadline_s=deadline_s,
+                                   **client_options)
         self._clients: dict[str, TapClient] = {}
         self._resolved: dict[str, str] = {}
 

@@ -1,4 +1,4 @@
-"""TAP access with pyvo: chunked upload joins, overflow splitting, retries and a chunk cache.
+"""The TAP client: chunked upload joins, overflow splitting, retries, the chunk cache in use.
 
 The neighbourhoods of many X-ray sources are pulled with one ADQL query per
 chunk of sources: the chunk's positions are uploaded (``TAP_UPLOAD``) and joined
@@ -24,26 +24,23 @@ with the survey table by ``CONTAINS(POINT, CIRCLE)``.  Around that:
   interrupted pull resumes, ``refresh=True`` refetches.
 * **No uploads?**  Services that refuse uploads are served cone by cone.
 
-ADQL is built by pure functions (:func:`upload_join_adql`, :func:`cone_adql`)
-that tests check as strings.  Nothing touches the network at import.
+ADQL is built by the pure functions of :mod:`xrbvo.vo.tap.adql`; the cache is
+:mod:`xrbvo.vo.tap.cache`.  Nothing touches the network at import.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import dataclasses
-import gzip
-import hashlib
 import io
-import json
-import os
 import random
 import re
-import tempfile
+import socket
 import threading
 import time
 import warnings
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -52,20 +49,15 @@ from astropy.io.votable import parse as votable_parse
 from astropy.table import Table, unique, vstack
 
 from xrbvo.core.errors import Cancelled, InputError, ServiceError, XrbvoError
+from xrbvo.vo.tap.adql import UPLOAD_NAME, JoinSpec, cone_adql, upload_join_adql
+from xrbvo.vo.tap.cache import CacheWriteError, ChunkCache
 
 __all__ = [
     "SERVICES",
     "PullCancelled",
     "TapStats",
-    "ChunkCache",
     "TapClient",
-    "JoinSpec",
     "resolve_service",
-    "default_cache_dir",
-    "quote_identifier",
-    "quote_table",
-    "upload_join_adql",
-    "cone_adql",
     "query",
     "cone",
 ]
@@ -80,148 +72,13 @@ SERVICES: dict[str, str] = {
     "simbad": "https://simbad.cds.unistra.fr/simbad/sim-tap",
 }
 
-#: ADQL 2.1 reserved words (ADQL and SQL-92) that a bare identifier may not be.
-_RESERVED = frozenset("""
-ABS ACOS AREA ASIN ATAN ATAN2 BOX CEILING CENTROID CIRCLE CONTAINS COORD1 COORD2 COORDSYS COS COT
-DEGREES DISTANCE EXP FLOOR INTERSECTS LOG LOG10 MOD PI POINT POLYGON POWER RADIANS REGION RAND ROUND
-SIN SQRT TOP TAN TRUNCATE ABSOLUTE ACTION ADD ALL ALLOCATE ALTER AND ANY ARE AS ASC ASSERTION AT
-AUTHORIZATION AVG BEGIN BETWEEN BIT BIT_LENGTH BOTH BY CASCADE CASCADED CASE CAST CATALOG CHAR CHARACTER
-CHAR_LENGTH CHARACTER_LENGTH CHECK CLOSE COALESCE COLLATE COLLATION COLUMN COMMIT CONNECT CONNECTION
-CONSTRAINT CONSTRAINTS CONTINUE CONVERT CORRESPONDING COUNT CREATE CROSS CURRENT CURRENT_DATE
-CURRENT_TIME CURRENT_TIMESTAMP CURRENT_USER CURSOR DATE DAY DEALLOCATE DECIMAL DECLARE DEFAULT
-DEFERRABLE DEFERRED DELETE DESC DESCRIBE DESCRIPTOR DIAGNOSTICS DISCONNECT DISTINCT DOMAIN DOUBLE DROP
-ELSE END END-EXEC ESCAPE EXCEPT EXCEPTION EXEC EXECUTE EXISTS EXTERNAL EXTRACT FALSE FETCH FIRST FLOAT
-FOR FOREIGN FOUND FROM FULL GET GLOBAL GO GOTO GRANT GROUP HAVING HOUR IDENTITY IMMEDIATE IN INDICATOR
-INITIALLY INNER INPUT INSENSITIVE INSERT INT INTEGER INTERSECT INTERVAL INTO IS ISOLATION JOIN KEY
-LANGUAGE LAST LEADING LEFT LEVEL LIKE LOCAL LOWER MATCH MAX MIN MINUTE MODULE MONTH NAMES NATIONAL
-NATURAL NCHAR NEXT NO NOT NULL NULLIF NUMERIC OCTET_LENGTH OF ON ONLY OPEN OPTION OR ORDER OUTER
-OUTPUT OVERLAPS PAD PARTIAL POSITION PRECISION PREPARE PRESERVE PRIMARY PRIOR PRIVILEGES PROCEDURE
-PUBLIC READ REAL REFERENCES RELATIVE RESTRICT REVOKE RIGHT ROLLBACK ROWS SCHEMA SCROLL SECOND SECTION
-SELECT SESSION SESSION_USER SET SIZE SMALLINT SOME SPACE SQL SQLCODE SQLERROR SQLSTATE SUBSTRING SUM
-SYSTEM_USER TABLE TEMPORARY THEN TIME TIMESTAMP TIMEZONE_HOUR TIMEZONE_MINUTE TO TRAILING TRANSACTION
-TRANSLATE TRANSLATION TRIM TRUE UNION UNIQUE UNKNOWN UPDATE UPPER USAGE USER USING VALUE VALUES VARCHAR
-VARYING VIEW WHEN WHENEVER WHERE WITH WORK WRITE YEAR ZONE
-""".split())
-
-_REGULAR = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-_UPLOAD = "xrbvo_src"
-
 
 class PullCancelled(Cancelled):
     """A pull stopped because its ``cancel`` event was set; finished chunks are cached."""
 
 
 # --------------------------------------------------------------------------------------
-# ADQL, as pure functions
-
-
-def quote_identifier(name: str) -> str:
-    """An ADQL identifier: bare when regular and not reserved, else double-quoted.
-
-    Bare identifiers are matched case-insensitively by TAP services, so the
-    registry's ``RAJ2000`` finds VizieR's ``RAJ2000`` and DaCHS's ``raj2000``;
-    a name like ``2MASS`` must be a delimited identifier.
-
-    >>> quote_identifier("RAJ2000"), quote_identifier("2MASS"), quote_identifier("external")
-    ('RAJ2000', '"2MASS"', '"external"')
-    """
-    name = str(name)
-    if name.startswith('"') and name.endswith('"') and len(name) > 1:
-        return name
-    if _REGULAR.match(name) and name.upper() not in _RESERVED:
-        return name
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_table(name: str) -> str:
-    """A qualified ADQL table name: ``schema.table`` parts quoted as needed.
-
-    Names already quoted as a whole (VizieR's ``"II/246/out"``) are kept.
-
-    >>> quote_table('"II/246/out"'), quote_table("external.gaiaedr3_distance")
-    ('"II/246/out"', '"external".gaiaedr3_distance')
-    """
-    name = str(name).strip()
-    if name.startswith('"'):
-        return name
-    return ".".join(quote_identifier(p) for p in name.split("."))
-
-
-@dataclasses.dataclass(frozen=True)
-class JoinSpec:
-    """A table joined to the survey table by key (Gaia's Bailer-Jones distances)."""
-
-    table: str
-    """Qualified table name, e.g. ``external.gaiaedr3_distance``."""
-    key: str
-    """Column shared by both tables, e.g. ``source_id``."""
-    columns: tuple[str, ...]
-    """Columns taken from the joined table."""
-
-
-def _select_list(columns: Sequence[str], join: JoinSpec | None) -> str:
-    cols = [f"t.{quote_identifier(c)}" for c in columns]
-    if join is not None:
-        cols += [f"j.{quote_identifier(c)}" for c in join.columns]
-    return ", ".join(cols)
-
-
-def _join_clause(join: JoinSpec | None) -> str:
-    if join is None:
-        return ""
-    k = quote_identifier(join.key)
-    return f"\nLEFT OUTER JOIN {quote_table(join.table)} AS j ON j.{k} = t.{k}"
-
-
-def upload_join_adql(table: str, columns: Sequence[str], ra_column: str, dec_column: str,
-                     radius_arcsec: float, *, join: JoinSpec | None = None,
-                     upload: str = _UPLOAD) -> str:
-    """ADQL joining an uploaded table of positions (``ra``, ``dec``) with ``table``.
-
-    Every row of ``table`` within ``radius_arcsec`` of an uploaded position is
-    returned once per position it neighbours.
-
-    >>> print(upload_join_adql("twomass.psc", ["2MASS", "RAJ2000"], "RAJ2000", "DEJ2000", 3.6))
-    SELECT t."2MASS", t.RAJ2000
-    FROM TAP_UPLOAD.xrbvo_src AS u
-    JOIN twomass.psc AS t
-    ON 1 = CONTAINS(POINT('ICRS', t.RAJ2000, t.DEJ2000), CIRCLE('ICRS', u.ra, u.dec, 0.001))
-    """
-    if not radius_arcsec > 0:
-        raise InputError("search radius must be positive (arcsec)")
-    r = radius_arcsec / 3600.0
-    ra, dec = quote_identifier(ra_column), quote_identifier(dec_column)
-    return (f"SELECT {_select_list(columns, join)}\n"
-            f"FROM TAP_UPLOAD.{upload} AS u\n"
-            f"JOIN {quote_table(table)} AS t\n"
-            f"ON 1 = CONTAINS(POINT('ICRS', t.{ra}, t.{dec}), CIRCLE('ICRS', u.ra, u.dec, {r!r}))"
-            f"{_join_clause(join)}")
-
-
-def cone_adql(table: str, columns: Sequence[str] | None, ra_column: str, dec_column: str,
-              ra_deg: float, dec_deg: float, radius_arcsec: float, *,
-              join: JoinSpec | None = None) -> str:
-    """ADQL for one cone around (``ra_deg``, ``dec_deg``); ``columns=None`` selects ``*``.
-
-    >>> print(cone_adql("gaiadr3.gaia_source", ["source_id"], "ra", "dec", 10.0, -5.0, 36.0))
-    SELECT t.source_id
-    FROM gaiadr3.gaia_source AS t
-    WHERE 1 = CONTAINS(POINT('ICRS', t.ra, t.dec), CIRCLE('ICRS', 10.0, -5.0, 0.01))
-    """
-    if not radius_arcsec > 0:
-        raise InputError("search radius must be positive (arcsec)")
-    if not (np.isfinite(ra_deg) and np.isfinite(dec_deg) and -90.0 <= dec_deg <= 90.0):
-        raise InputError(f"cone centre ({ra_deg}, {dec_deg}) is not a sky position in degrees")
-    r = radius_arcsec / 3600.0
-    ra, dec = quote_identifier(ra_column), quote_identifier(dec_column)
-    sel = "*" if columns is None else _select_list(columns, join)
-    return (f"SELECT {sel}\nFROM {quote_table(table)} AS t{_join_clause(join)}\n"
-            f"WHERE 1 = CONTAINS(POINT('ICRS', t.{ra}, t.{dec}), "
-            f"CIRCLE('ICRS', {float(ra_deg)!r}, {float(dec_deg)!r}, {r!r}))")
-
-
-# --------------------------------------------------------------------------------------
-# services and the cache
+# services
 
 
 def resolve_service(name_or_url: str) -> str:
@@ -248,87 +105,8 @@ def resolve_service(name_or_url: str) -> str:
                          f"{known}") from None
 
 
-def default_cache_dir() -> Path:
-    """The user's cache directory for TAP chunks (``platformdirs``), e.g. ``~/.cache/xrbvo/tap``."""
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("xrbvo")) / "tap"
-
-
-class ChunkCache:
-    """Finished chunks on disk: gzip-compressed VOTables named by a SHA-256 key.
-
-    A key covers the service URL, the ADQL and the uploaded positions (their
-    float64 bytes), so nothing else can collide with it.  Writes are atomic:
-    a temporary file in the same directory, then :func:`os.replace`.
-    A chunk that overflowed is remembered by a small JSON marker so that a
-    rerun splits it at once.
-    """
-
-    def __init__(self, directory: str | Path | None = None):
-        self.directory = Path(directory) if directory is not None else default_cache_dir()
-
-    @staticmethod
-    def key(service_url: str, adql: str, positions: np.ndarray | None = None) -> str:
-        """The cache key of one request."""
-        h = hashlib.sha256()
-        h.update(service_url.rstrip("/").encode())
-        h.update(b"\0")
-        h.update(adql.encode())
-        h.update(b"\0")
-        if positions is not None:
-            h.update(np.ascontiguousarray(positions, dtype="<f8").tobytes())
-        return h.hexdigest()
-
-    def _path(self, key: str, suffix: str) -> Path:
-        return self.directory / key[:2] / f"{key}{suffix}"
-
-    def get(self, key: str) -> bytes | None:
-        """The cached VOTable bytes of ``key``, or None."""
-        p = self._path(key, ".vot.gz")
-        try:
-            return gzip.decompress(p.read_bytes())
-        except FileNotFoundError:
-            return None
-        except (OSError, EOFError):  # a damaged entry is refetched
-            return None
-
-    def put(self, key: str, votable: bytes) -> None:
-        """Store a finished chunk atomically."""
-        self._write(self._path(key, ".vot.gz"), gzip.compress(votable, compresslevel=1))
-
-    def get_json(self, key: str) -> dict | None:
-        """A small cached JSON document (service metadata), or None."""
-        try:
-            return json.loads(self._path(key, ".json").read_text())
-        except (OSError, ValueError):
-            return None
-
-    def put_json(self, key: str, doc: dict) -> None:
-        """Store a small JSON document atomically."""
-        self._write(self._path(key, ".json"), json.dumps(doc).encode())
-
-    def mark_split(self, key: str) -> None:
-        """Remember that ``key`` overflowed and was split."""
-        self._write(self._path(key, ".split.json"), json.dumps({"overflow": True}).encode())
-
-    def is_split(self, key: str) -> bool:
-        return self._path(key, ".split.json").exists()
-
-    def _write(self, path: Path, data: bytes) -> None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(data)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        except OSError as exc:
-            raise InputError(f"cannot write the TAP cache in {self.directory}: {exc.strerror or exc}; "
-                             "pass another --cache DIR") from exc
+# --------------------------------------------------------------------------------------
+# the client's plumbing
 
 
 @dataclasses.dataclass
@@ -359,33 +137,93 @@ class _Overflow(Exception):
     """Internal: the result of a request was truncated at MAXREC."""
 
 
-class _Session(requests.Session):
-    """A requests session with a default timeout and a request counter."""
+class _DeadlineExceeded(Exception):
+    """Internal: the pull's deadline passed (turned into a ServiceError naming it)."""
 
-    def __init__(self, timeout_s: float, on_request: Callable[[], None]):
+
+def _left(deadline: float | None) -> float | None:
+    """Seconds until ``deadline`` (a :func:`time.monotonic` time; None: no deadline)."""
+    return None if deadline is None else deadline - time.monotonic()
+
+
+@dataclasses.dataclass(frozen=True)
+class _Pull:
+    """What bounds one pull: the caller's cancel event and the deadline."""
+
+    cancel: threading.Event | None = None
+    """Set by the caller to stop the pull (:class:`PullCancelled`)."""
+    deadline: float | None = None
+    """:func:`time.monotonic` time by which the pull must end (None: no deadline)."""
+
+
+class _Session(requests.Session):
+    """A requests session with a default timeout, the pull's deadline and a request counter.
+
+    ``deadline_of()`` gives the calling thread's deadline (or None): a request
+    after it raises :class:`_DeadlineExceeded`, and no request waits past it.
+    """
+
+    def __init__(self, timeout_s: float, on_request: Callable[[], None],
+                 deadline_of: Callable[[], float | None]):
         super().__init__()
         self._timeout_s = timeout_s
         self._on_request = on_request
+        self._deadline_of = deadline_of
         self.headers["User-Agent"] = "xrbvo (pyvo)"
 
     def request(self, method, url, *args, **kwargs):
-        kwargs.setdefault("timeout", self._timeout_s)
+        timeout = kwargs.get("timeout")
+        if timeout is None:
+            timeout = self._timeout_s
+        left = _left(self._deadline_of())
+        if left is not None:
+            if left <= 0:
+                raise _DeadlineExceeded()
+            if isinstance(timeout, (int, float)):
+                timeout = min(timeout, left)
+        kwargs["timeout"] = timeout
         self._on_request()
         return super().request(method, url, *args, **kwargs)
 
 
-def _is_transient(exc: BaseException) -> bool:
-    """Timeouts, connection errors, truncated bodies and HTTP 5xx."""
-    import http.client
-
-    from pyvo.dal.exceptions import DALFormatError, DALServiceError
-
+def _chain(exc: BaseException):
+    """``exc`` and its causes (pyvo's ``cause``, ``__cause__``, ``__context__``), each once."""
     seen = set()
     e: BaseException | None = exc
     while e is not None and id(e) not in seen:
         seen.add(id(e))
+        yield e
+        e = getattr(e, "cause", None) or e.__cause__ or e.__context__
+
+
+def _unresolved_host(exc: BaseException) -> BaseException | None:
+    """The name-resolution failure behind ``exc`` (urllib3's or the socket's), or None."""
+    from urllib3.exceptions import NameResolutionError
+
+    for e in _chain(exc):
+        if isinstance(e, (NameResolutionError, socket.gaierror)):
+            return e
+    return None
+
+
+def _is_transient(exc: BaseException) -> bool:
+    """Timeouts, connection errors, truncated bodies and HTTP 5xx; never a host name that does not resolve.
+
+    A DNS failure is not a passing fault: retrying it only delays the error
+    (urllib3 files it under connection timeouts, so it is checked first).
+    """
+    import http.client
+
+    from pyvo.dal.exceptions import DALFormatError, DALServiceError
+    from urllib3.exceptions import ProtocolError
+    from urllib3.exceptions import TimeoutError as Urllib3Timeout
+
+    if _unresolved_host(exc) is not None:
+        return False
+    for e in _chain(exc):
         if isinstance(e, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
-                          http.client.HTTPException, ConnectionError, TimeoutError)):
+                          http.client.HTTPException, ConnectionError, TimeoutError, Urllib3Timeout,
+                          ProtocolError)):
             return True
         code = getattr(e, "code", None)
         if isinstance(code, int) and code >= 500:
@@ -397,22 +235,17 @@ def _is_transient(exc: BaseException) -> bool:
             return True
         if isinstance(e, DALServiceError) and code is None and "Connection" in str(e):
             return True
-        e = getattr(e, "cause", None) or e.__cause__ or e.__context__
     return False
 
 
 def _status_code(exc: BaseException) -> int | None:
-    e: BaseException | None = exc
-    seen = set()
-    while e is not None and id(e) not in seen:
-        seen.add(id(e))
+    for e in _chain(exc):
         code = getattr(e, "code", None)
         if isinstance(code, int):
             return code
         resp = getattr(e, "response", None)
         if resp is not None and isinstance(getattr(resp, "status_code", None), int):
             return resp.status_code
-        e = getattr(e, "cause", None) or e.__cause__ or e.__context__
     return None
 
 
@@ -440,6 +273,12 @@ class TapClient:
         Requests running at the same time.
     timeout_s : float
         Timeout of one HTTP request; async jobs wait up to ``job_timeout_s``.
+    deadline_s : float or None
+        Seconds a whole pull may take: one :meth:`query` or one
+        :meth:`neighbourhood_rows` call, with every request, retry, backoff
+        and async wait in it (None: no deadline).  When it passes, a
+        :class:`~xrbvo.core.errors.ServiceError` names the service and the
+        deadline; chunks finished before it stay in the cache.
     maxrec : int or None
         MAXREC sent with every query (None: the service's default).  A result
         truncated at it is split, never returned.
@@ -457,7 +296,7 @@ class TapClient:
     def __init__(self, url: str, *, cache: str | Path | bool | None = None, refresh: bool = False,
                  retries: int = 5, backoff_s: float = 0.5, backoff_max_s: float = 20.0,
                  max_in_flight: int = 4, timeout_s: float = 120.0, job_timeout_s: float = 3600.0,
-                 maxrec: int | None = None, target_rows: int = 20000, first_chunk: int = 64,
+                 deadline_s: float | None = None, maxrec: int | None = None, target_rows: int = 20000, first_chunk: int = 64,
                  max_chunk: int = 5000, async_rows: int = 100000, mode: str = "auto",
                  upload: str | bool = "auto"):
         self.url = resolve_service(url)
@@ -474,6 +313,8 @@ class TapClient:
         if max_in_flight < 1 or retries < 0 or first_chunk < 1 or max_chunk < 1 or target_rows < 1:
             raise InputError("max_in_flight, first_chunk, max_chunk and target_rows must be >= 1, "
                              "retries >= 0")
+        if deadline_s is not None and not (isinstance(deadline_s, (int, float)) and 0 < deadline_s < np.inf):
+            raise InputError(f"the deadline of a TAP pull must be a positive number of seconds, not {deadline_s!r}")
         self.refresh = refresh
         self.retries = int(retries)
         self.backoff_s = float(backoff_s)
@@ -481,6 +322,7 @@ class TapClient:
         self.max_in_flight = int(max_in_flight)
         self.timeout_s = float(timeout_s)
         self.job_timeout_s = float(job_timeout_s)
+        self.deadline_s = None if deadline_s is None else float(deadline_s)
         self.maxrec = maxrec
         self.target_rows = int(target_rows)
         self.first_chunk = int(first_chunk)
@@ -495,6 +337,7 @@ class TapClient:
         self._sessions: dict[int, tuple] = {}
         self._tables: dict[str, str] | None = None
         self._uploads_ok: bool | None = None
+        self._cache_error: CacheWriteError | None = None
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -510,7 +353,8 @@ class TapClient:
         if pair is None:
             from pyvo.dal import TAPService
 
-            session = _Session(self.timeout_s, lambda: self._count("requests"))
+            session = _Session(self.timeout_s, lambda: self._count("requests"),
+                               lambda: getattr(self._local, "deadline", None))
             pair = (TAPService(self.url, session=session), session)
             with self._lock:
                 self._sessions[tid] = pair
@@ -530,41 +374,83 @@ class TapClient:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _with_retries(self, what: str, fn: Callable[[], object], cancel: threading.Event | None = None):
-        """Run ``fn`` until it succeeds, retrying transient faults with backoff and jitter."""
+    def _pull(self, cancel: threading.Event | None = None) -> _Pull:
+        """A new pull: its deadline starts now."""
+        deadline = None if self.deadline_s is None else time.monotonic() + self.deadline_s
+        return _Pull(cancel, deadline)
+
+    def _check(self, pull: _Pull, what: str) -> None:
+        """Raise if ``pull`` was cancelled or its deadline has passed."""
+        if pull.cancel is not None and pull.cancel.is_set():
+            raise PullCancelled(f"pull from {self.url} cancelled")
+        left = _left(pull.deadline)
+        if left is not None and left <= 0:
+            raise self._deadline_error(what)
+
+    def _deadline_error(self, what: str) -> ServiceError:
+        kept = ("chunks finished before it are cached, so a rerun resumes; " if self.cache is not None
+                and self._cache_error is None else "")
+        return ServiceError(f"TAP service {self.url}: {what} did not finish within the pull's deadline of "
+                            f"{self.deadline_s:g} s; {kept}allow more time with --timeout SECONDS "
+                            "(deadline_s in Python), or pull fewer sources at once")
+
+    def _with_retries(self, what: str, fn: Callable[[], object], pull: _Pull):
+        """Run ``fn`` until it succeeds, retrying transient faults with backoff and jitter, within ``pull``."""
         from pyvo.dal.exceptions import DALOverflowWarning, DALQueryError
 
-        last: BaseException | None = None
-        for attempt in range(self.retries + 1):
-            if cancel is not None and cancel.is_set():
-                raise PullCancelled(f"pull from {self.url} cancelled")
-            if attempt:
-                self._count("retries")
-                delay = min(self.backoff_max_s, self.backoff_s * 2 ** (attempt - 1))
-                time.sleep(delay * random.uniform(0.5, 1.0))
-            try:
-                with self._slots:
-                    return fn()
-            except (_Overflow, PullCancelled, XrbvoError):
-                raise
-            except DALOverflowWarning as exc:  # pyvo's warning raised as an error
-                raise _Overflow(str(exc)) from exc
-            except DALQueryError as exc:
-                if _is_transient(exc):
+        outer = getattr(self._local, "deadline", None)
+        self._local.deadline = pull.deadline  # this thread's session keeps every request within it
+        try:
+            last: BaseException | None = None
+            for attempt in range(self.retries + 1):
+                self._check(pull, what)
+                if attempt:
+                    self._count("retries")
+                    delay = min(self.backoff_max_s, self.backoff_s * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+                    left = _left(pull.deadline)
+                    time.sleep(delay if left is None else max(0.0, min(delay, left)))
+                    self._check(pull, what)
+                try:
+                    if not self._slots.acquire(timeout=None if pull.deadline is None else
+                                               max(0.0, _left(pull.deadline))):
+                        raise self._deadline_error(what)
+                    try:
+                        return fn()
+                    finally:
+                        self._slots.release()
+                except (_Overflow, PullCancelled, XrbvoError):
+                    raise
+                except _DeadlineExceeded as exc:
+                    raise self._deadline_error(what) from exc
+                except DALOverflowWarning as exc:  # pyvo's warning raised as an error
+                    raise _Overflow(str(exc)) from exc
+                except DALQueryError as exc:
+                    if _is_transient(exc):
+                        last = exc
+                        continue
+                    raise InputError(f"{self.url} refused the query: {_clean(exc)}") from exc
+                except Exception as exc:  # classified below; nothing is swallowed
+                    left = _left(pull.deadline)
+                    if left is not None and left <= 0:  # a request cut short by the deadline
+                        raise self._deadline_error(what) from exc
+                    host = _unresolved_host(exc)
+                    if host is not None:
+                        raise ServiceError(f"TAP service {self.url}: its host name "
+                                           f"{urlsplit(self.url).hostname!r} does not resolve ({_clean(host)}); "
+                                           "check the URL and the network (not retried: a name that does not "
+                                           "resolve is no passing fault)") from exc
+                    if not _is_transient(exc):
+                        code = _status_code(exc)
+                        if code is not None and 400 <= code < 500:
+                            raise InputError(f"{self.url} is not a TAP service answering {what} "
+                                             f"(HTTP {code}); check the URL") from exc
+                        raise ServiceError(f"TAP service {self.url} failed on {what}: {_clean(exc)}") from exc
                     last = exc
-                    continue
-                raise InputError(f"{self.url} refused the query: {_clean(exc)}") from exc
-            except Exception as exc:  # classified below; nothing is swallowed
-                if not _is_transient(exc):
-                    code = _status_code(exc)
-                    if code is not None and 400 <= code < 500:
-                        raise InputError(f"{self.url} is not a TAP service answering {what} "
-                                         f"(HTTP {code}); check the URL") from exc
-                    raise ServiceError(f"TAP service {self.url} failed on {what}: {_clean(exc)}") from exc
-                last = exc
-        raise ServiceError(f"TAP service {self.url} is unreachable or failing: {what} failed "
-                           f"{self.retries + 1} times, last with {_clean(last)}; try again later "
-                           "(finished chunks are cached)") from last
+            raise ServiceError(f"TAP service {self.url} is unreachable or failing: {what} failed "
+                               f"{self.retries + 1} times, last with {_clean(last)}; try again later "
+                               "(finished chunks are cached)") from last
+        finally:
+            self._local.deadline = outer
 
     def _parse(self, data: bytes, url: str):
         """VOTable bytes -> (Table, status); an ERROR status raises DALQueryError."""
@@ -584,61 +470,98 @@ class TapClient:
         status = (res.query_status or "OK").upper()
         return res.to_table(), status
 
-    def _execute(self, adql: str, uploads: Mapping[str, Table] | None, *, mode: str,
-                 cancel: threading.Event | None, maxrec: int | None) -> bytes:
+    def _execute(self, adql: str, uploads: Mapping[str, Table] | None, *, mode: str, pull: _Pull,
+                 maxrec: int | None) -> bytes:
         """One query; returns the VOTable bytes (status not yet checked)."""
         svc = self._service()
         session = self._local.session
         if mode == "sync":
             q = svc.create_query(adql, mode="sync", uploads=dict(uploads or {}), maxrec=maxrec)
             resp = q.submit(post=True)
-            return _body(resp)
+            return self._body(resp, pull)
         self._count("async_jobs")
         job = svc.submit_job(adql, uploads=dict(uploads or {}), maxrec=maxrec)
         try:
             job.run()
-            deadline = time.monotonic() + self.job_timeout_s
+            job_deadline = time.monotonic() + self.job_timeout_s
             while True:
-                if cancel is not None and cancel.is_set():
+                if pull.cancel is not None and pull.cancel.is_set():
                     job.abort()
                     raise PullCancelled(f"pull from {self.url} cancelled")
-                job.wait(phases=["COMPLETED", "ERROR", "ABORTED"], timeout=min(10.0, self.job_timeout_s))
+                left = _left(pull.deadline)
+                wait_s = min(10.0, self.job_timeout_s, 10.0 if left is None else max(left, 0.001))
+                job.wait(phases=["COMPLETED", "ERROR", "ABORTED"], timeout=wait_s)
                 if job.phase in ("COMPLETED", "ERROR", "ABORTED"):
                     break
-                if time.monotonic() > deadline:
+                if time.monotonic() > job_deadline:
                     raise ServiceError(f"TAP service {self.url}: async job {job.url} still "
                                        f"{job.phase} after {self.job_timeout_s:.0f} s")
             job.raise_if_error()
-            return _body(session.get(job.result_uri))
+            return self._body(session.get(job.result_uri, stream=True), pull)
         finally:
             self._delete(job)
 
+    def _body(self, resp, pull: _Pull) -> bytes:
+        """The body of a TAP answer, read within the pull's deadline (a trickling server cannot hold it).
+
+        5xx raises (transient); a 4xx without a VOTable raises.
+        """
+        read1 = getattr(resp.raw, "read1", None)
+        try:
+            if read1 is None or pull.deadline is None:
+                data = resp.content  # read it all, so that the connection is released even on errors
+            else:
+                parts = []
+                while True:
+                    left = _left(pull.deadline)
+                    if left <= 0:
+                        raise _DeadlineExceeded()
+                    sock = getattr(getattr(resp.raw, "connection", None), "sock", None)
+                    if sock is not None:  # no single read may wait past the deadline
+                        sock.settimeout(min(self.timeout_s, left))
+                    part = read1(1 << 16, decode_content=True)
+                    if not part:
+                        break
+                    parts.append(part)
+                data = b"".join(parts)
+        finally:
+            resp.close()
+        if resp.status_code >= 500:
+            resp.raise_for_status()
+        if resp.status_code >= 400 and b"<VOTABLE" not in data[:2000].upper():
+            resp.raise_for_status()
+        return data
+
     def _delete(self, job) -> None:
+        """Delete an async job; even after the pull's deadline, it gets a few seconds for that."""
         from pyvo.dal.exceptions import DALServiceError
 
         url = job.url
+        outer = getattr(self._local, "deadline", None)
+        self._local.deadline = time.monotonic() + min(self.timeout_s, 10.0)
         try:
             job.delete()
             with self._lock:
                 self.stats.deleted_jobs.append(url)
-        except (DALServiceError, requests.RequestException) as exc:
+        except (DALServiceError, requests.RequestException, _DeadlineExceeded) as exc:
             warnings.warn(f"could not delete async job {job.url} at {self.url}: {_clean(exc)}",
                           _xrbvo_warning(), stacklevel=2)
+        finally:
+            self._local.deadline = outer
 
-    def _fetch(self, adql: str, uploads: Mapping[str, Table] | None, *, mode: str,
-               cancel: threading.Event | None, what: str, maxrec: int | None | str = "client"
-               ) -> tuple[bytes, Table]:
+    def _fetch(self, adql: str, uploads: Mapping[str, Table] | None, *, mode: str, pull: _Pull, what: str,
+               maxrec: int | None | str = "client") -> tuple[bytes, Table]:
         """One complete result (bytes and table), retried; raises _Overflow if truncated."""
         mr = self.maxrec if maxrec == "client" else maxrec
 
         def attempt():
-            data = self._execute(adql, uploads, mode=mode, cancel=cancel, maxrec=mr)
+            data = self._execute(adql, uploads, mode=mode, pull=pull, maxrec=mr)
             table, status = self._parse(data, self.url)
             if status == "OVERFLOW":
                 raise _Overflow(f"{len(table)} rows")
             return data, table
 
-        out = self._with_retries(what, attempt, cancel)
+        out = self._with_retries(what, attempt, pull)
         self._count("queries")
         return out
 
@@ -669,6 +592,9 @@ class TapClient:
 
     def uploads_supported(self) -> bool:
         """Whether the service declares TAP_UPLOAD support (capabilities)."""
+        return self._uploads_supported(self._pull())
+
+    def _uploads_supported(self, pull: _Pull) -> bool:
         if self.upload is not True and self.upload is not False:
             if self._uploads_ok is None:
                 key = self.cache.key(self.url, "capabilities:upload") if self.cache is not None else None
@@ -678,9 +604,9 @@ class TapClient:
                 else:
                     def caps():
                         return bool(self._service().upload_methods)
-                    self._uploads_ok = bool(self._with_retries("reading its capabilities", caps))
+                    self._uploads_ok = bool(self._with_retries("reading its capabilities", caps, pull))
                     if key is not None:
-                        self.cache.put_json(key, {"upload": self._uploads_ok})
+                        self._cache_write(self.cache.put_json, key, {"upload": self._uploads_ok})
             return self._uploads_ok
         return bool(self.upload)
 
@@ -694,7 +620,8 @@ class TapClient:
         ------
         ServiceError
             If the result is truncated at MAXREC (add TOP, narrow the query or
-            raise ``maxrec``) or the service stays down.
+            raise ``maxrec``), the service stays down, its host name does not
+            resolve, or the query outlasts ``deadline_s``.
         InputError
             If the service refuses the query (syntax, unknown table).
         """
@@ -707,7 +634,8 @@ class TapClient:
                 if table is not None:
                     return table
         try:
-            data, table = self._fetch(adql, uploads, mode=mode, cancel=None, what="the query", maxrec=maxrec)
+            data, table = self._fetch(adql, uploads, mode=mode, pull=self._pull(), what="the query",
+                                      maxrec=maxrec)
         except _Overflow:
             raise ServiceError(f"the result from {self.url} was truncated at MAXREC "
                                f"({self.maxrec or 'the service default'}); add TOP n, narrow the "
@@ -734,7 +662,8 @@ class TapClient:
         PullCancelled
             If ``cancel`` was set; finished chunks are in the cache.
         ServiceError
-            If the service stays down, or one position alone overflows MAXREC.
+            If the service stays down, one position alone overflows MAXREC, or
+            the pull outlasts ``deadline_s`` (finished chunks are in the cache).
         """
         pos = _positions(positions)
         if len(pos) == 0:
@@ -742,7 +671,8 @@ class TapClient:
         # a compact, input-order-independent chunking: sort by declination zone then RA
         order = np.lexsort((pos[:, 0], np.floor(pos[:, 1])))
         pos = pos[order]
-        use_upload = self.uploads_supported()
+        pull = self._pull(cancel)
+        use_upload = self._uploads_supported(pull)
         adql = (upload_join_adql(table, columns, ra_column, dec_column, radius_arcsec, join=join)
                 if use_upload else None)
         n = len(pos)
@@ -759,9 +689,9 @@ class TapClient:
 
         def run_chunk(p: np.ndarray, expected_rows: float) -> list[Table]:
             if use_upload:
-                out = self._chunk(adql, p, expected_rows, cancel)
+                out = self._chunk(adql, p, expected_rows, pull)
             else:
-                out = [self._cone_chunk(table, columns, ra_column, dec_column, radius_arcsec, join, row, cancel)
+                out = [self._cone_chunk(table, columns, ra_column, dec_column, radius_arcsec, join, row, pull)
                        for row in p]
             report(len(p))
             return out
@@ -801,23 +731,21 @@ class TapClient:
 
     # -- chunks --------------------------------------------------------------------------
 
-    def _chunk(self, adql: str, pos: np.ndarray, expected_rows: float,
-               cancel: threading.Event | None) -> list[Table]:
+    def _chunk(self, adql: str, pos: np.ndarray, expected_rows: float, pull: _Pull) -> list[Table]:
         """The rows of one chunk of uploaded positions: cache, fetch, or split on overflow."""
-        if cancel is not None and cancel.is_set():
-            raise PullCancelled(f"pull from {self.url} cancelled")
+        what = f"an upload join of {len(pos)} positions"
+        self._check(pull, what)
         key = self.cache.key(self.url, adql, pos) if self.cache is not None else None
         if key is not None and not self.refresh:
             if self.cache.is_split(key) and len(pos) > 1:
-                return self._split(adql, pos, expected_rows, cancel)
+                return self._split(adql, pos, expected_rows, pull)
             table = self._from_cache(key)
             if table is not None:
                 return [table]
         upload = Table({"ra": pos[:, 0], "dec": pos[:, 1]})
         mode = self.mode if self.mode != "auto" else ("async" if expected_rows > self.async_rows else "sync")
         try:
-            data, table = self._fetch(adql, {_UPLOAD: upload}, mode=mode, cancel=cancel,
-                                      what=f"an upload join of {len(pos)} positions")
+            data, table = self._fetch(adql, {UPLOAD_NAME: upload}, mode=mode, pull=pull, what=what)
         except _Overflow:
             if len(pos) == 1:
                 raise ServiceError(f"TAP service {self.url}: the neighbourhood of position "
@@ -825,21 +753,20 @@ class TapClient:
                                    f"{self.maxrec or 'the service default'}; lower the radius or raise "
                                    "maxrec") from None
             if key is not None:
-                self.cache.mark_split(key)
-            return self._split(adql, pos, expected_rows, cancel)
+                self._cache_write(self.cache.mark_split, key)
+            return self._split(adql, pos, expected_rows, pull)
         self._to_cache(key, data)
         return [table]
 
-    def _split(self, adql, pos, expected_rows, cancel) -> list[Table]:
+    def _split(self, adql, pos, expected_rows, pull: _Pull) -> list[Table]:
         self._count("splits")
         h = len(pos) // 2
-        return (self._chunk(adql, pos[:h], expected_rows / 2, cancel)
-                + self._chunk(adql, pos[h:], expected_rows / 2, cancel))
+        return (self._chunk(adql, pos[:h], expected_rows / 2, pull)
+                + self._chunk(adql, pos[h:], expected_rows / 2, pull))
 
-    def _cone_chunk(self, table, columns, ra_column, dec_column, radius_arcsec, join, p, cancel) -> Table:
+    def _cone_chunk(self, table, columns, ra_column, dec_column, radius_arcsec, join, p, pull: _Pull) -> Table:
         """The cone-by-cone fallback for services without uploads."""
-        if cancel is not None and cancel.is_set():
-            raise PullCancelled(f"pull from {self.url} cancelled")
+        self._check(pull, "a cone query")
         adql = cone_adql(table, columns, ra_column, dec_column, float(p[0]), float(p[1]), radius_arcsec, join=join)
         key = self.cache.key(self.url, adql) if self.cache is not None else None
         if key is not None and not self.refresh:
@@ -847,7 +774,7 @@ class TapClient:
             if t is not None:
                 return t
         try:
-            data, t = self._fetch(adql, None, mode="sync", cancel=cancel, what="a cone query")
+            data, t = self._fetch(adql, None, mode="sync", pull=pull, what="a cone query")
         except _Overflow:
             raise ServiceError(f"TAP service {self.url}: the cone at ({p[0]:.6f}, {p[1]:.6f}) exceeds "
                                f"MAXREC={self.maxrec or 'the service default'}; lower the radius or raise "
@@ -856,39 +783,50 @@ class TapClient:
         return t
 
     def _from_cache(self, key: str) -> Table | None:
-        """The cached result under ``key`` (counted in :attr:`stats`), or None."""
+        """The cached result under ``key`` (counted in :attr:`stats`), or None (missing or damaged)."""
+        from pyvo.dal.exceptions import DALQueryError
+
         data = self.cache.get(key)
         if data is None:
+            return None
+        try:
+            table, status = self._parse(data, self.url)
+        except (InputError, DALQueryError) as exc:  # cut short, or not what was stored
+            self.cache.reject(key, f"not a readable VOTable: {_clean(exc)}")
+            return None
+        if status != "OK":
+            self.cache.reject(key, f"its query status is {status}")
             return None
         with self._lock:
             self.stats.cached += 1
             self.stats.cached_keys.append(key)
-        return self._parse(data, self.url)[0]
+        return table
 
     def _to_cache(self, key: str | None, data: bytes) -> None:
-        """Keep a complete result under ``key`` (no-op without a cache)."""
-        if key is None:
-            return
-        self.cache.put(key, data)
-        with self._lock:
-            self.stats.fetched_keys.append(key)
+        """Keep a complete result under ``key`` (no-op without a cache, or once the cache failed)."""
+        if key is not None and self._cache_write(self.cache.put, key, data):
+            with self._lock:
+                self.stats.fetched_keys.append(key)
+
+    def _cache_write(self, write: Callable, *args) -> bool:
+        """``write(*args)`` to the cache; a failure warns once, and the pull goes on without the cache."""
+        if self._cache_error is not None:
+            return False
+        try:
+            write(*args)
+            return True
+        except CacheWriteError as exc:
+            with self._lock:
+                first, self._cache_error = self._cache_error is None, exc
+            if first:
+                warnings.warn(f"{exc}; the pull goes on and keeps its rows in memory, but a rerun fetches "
+                              "them again: free disk space, or pass another --cache DIR or --no-cache",
+                              _xrbvo_warning(), stacklevel=2)
+            return False
 
 
 # --------------------------------------------------------------------------------------
 # helpers
-
-
-def _body(resp) -> bytes:
-    """The body of a TAP answer: 5xx raises (transient); a 4xx without a VOTable raises."""
-    try:
-        data = resp.content  # read it all, so that the connection is released even on errors
-    finally:
-        resp.close()
-    if resp.status_code >= 500:
-        resp.raise_for_status()
-    if resp.status_code >= 400 and b"<VOTABLE" not in data[:2000].upper():
-        resp.raise_for_status()
-    return data
 
 
 def _positions(t) -> np.ndarray:
