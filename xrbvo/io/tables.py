@@ -18,6 +18,7 @@ from astropy.table import MaskedColumn, Table
 from xrbvo.core.errors import InputError, MissingColumnError, XrbvoError, XrbvoWarning
 from xrbvo.core.schema import XRAY, apply_schema
 from xrbvo.core.surveys import Survey, get_survey
+from xrbvo.io.fitsmeta import restore_column_keywords, with_column_keywords
 
 __all__ = ["read_table", "write_table", "save_output", "save_files", "rescue_outputs", "check_writable", "standardise_xray",
            "FORMATS", "as_float"]
@@ -60,6 +61,8 @@ def read_table(path: str | Path) -> Table:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             t = Table.read(p, format=fmt) if fmt else Table.read(p)
+            if fmt == "fits":
+                restore_column_keywords(t)
     except Exception as exc:  # astropy raises many kinds; all mean "unreadable"
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(
@@ -85,7 +88,7 @@ def write_table(table: Table, path: str | Path, *, overwrite: bool = True) -> Pa
     def write(target: Path) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            table.write(target, format=fmt, overwrite=overwrite)
+            (with_column_keywords(table) if fmt == "fits" else table).write(target, format=fmt, overwrite=overwrite)
 
     return save_output(p, write)
 
