@@ -34,9 +34,8 @@ of it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import re
+from dataclasses import dataclass
 
 import numpy as np
 from astropy.table import Column, Table
