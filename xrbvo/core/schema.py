@@ -17,14 +17,31 @@ Neighbourhoods (``NEIGHBOUR``)
 Catalogue (``CATALOGUE``)
     One row per X-ray source: association results, features, nine class
     probabilities and the candidate flag.
+
+Output tables
+-------------
+The three tables a run writes -- the catalogue, the counterparts (the
+association's combinations, ``COUNTERPARTS``) and the neighbours
+(``NEIGHBOURS``) -- describe every column: a unit or an explicit declaration
+that the column is dimensionless (``ColumnSpec.unit == ""``), a UCD and a
+description.  Columns named per survey or per class (``nid_gaia``,
+``P_HMXB_CTPT``, ...) are families: :func:`column_spec` knows them.
+:func:`describe_table` sets the metadata of every column of an output table
+and refuses a column the schema does not know; :func:`undescribed_columns`
+lists the columns of a table (e.g. one read back from a file) that lack some
+of it.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
-from astropy.table import Table
+from astropy.table import Column, Table
+
+from xrbvo.core.errors import InputError
+from xrbvo.core.surveys import SURVEYS
 
 __all__ = [
     "CLASSES",
@@ -36,8 +53,14 @@ __all__ = [
     "PHOTOMETRY",
     "CATALOGUE",
     "TRUTH",
+    "FEATURE_COLUMNS",
+    "COUNTERPARTS",
+    "NEIGHBOURS",
     "prob_column",
     "apply_schema",
+    "column_spec",
+    "describe_table",
+    "undescribed_columns",
 ]
 
 #: The nine source classes, in the fixed order of every probability vector.
@@ -81,11 +104,18 @@ class ColumnSpec:
     name: str
     """Column name."""
     unit: str | None
-    """Unit string understood by astropy (None for dimensionless or text)."""
+    """Unit string understood by astropy; ``""`` declares the column dimensionless (text, flags,
+    probabilities, counts, logarithms: the description then names the unit of the argument);
+    None means unknown, which no output column may be."""
     ucd: str | None
     """IVOA Unified Content Descriptor, so that TOPCAT and Aladin recognise it."""
     description: str
     """One line saying what the column holds."""
+
+    @property
+    def dimensionless(self) -> bool:
+        """True when the column is declared to have no unit."""
+        return self.unit == ""
 
 
 def _specs(*rows: tuple[str, str | None, str | None, str]) -> dict[str, ColumnSpec]:
@@ -93,7 +123,7 @@ def _specs(*rows: tuple[str, str | None, str | None, str]) -> dict[str, ColumnSp
 
 
 XRAY = _specs(
-    ("xid", None, "meta.id;meta.main", "X-ray source identifier"),
+    ("xid", "", "meta.id;meta.main", "X-ray source identifier"),
     ("ra", "deg", "pos.eq.ra;meta.main", "Right ascension (ICRS)"),
     ("dec", "deg", "pos.eq.dec;meta.main", "Declination (ICRS)"),
     ("pos_err", "arcsec", "stat.error;pos.eq", "1-sigma positional error per coordinate, systematics included"),
@@ -105,8 +135,8 @@ XRAY = _specs(
 )
 
 NEIGHBOUR = _specs(
-    ("xid", None, "meta.id", "X-ray source this neighbour belongs to"),
-    ("nid", None, "meta.id;meta.main", "Neighbour identifier in its survey"),
+    ("xid", "", "meta.id", "X-ray source this neighbour belongs to"),
+    ("nid", "", "meta.id;meta.main", "Neighbour identifier in its survey"),
     ("ra", "deg", "pos.eq.ra", "Right ascension of the neighbour (ICRS, survey epoch)"),
     ("dec", "deg", "pos.eq.dec", "Declination of the neighbour (ICRS, survey epoch)"),
     ("pos_err", "arcsec", "stat.error;pos.eq", "1-sigma positional error per coordinate"),
@@ -123,8 +153,8 @@ PHOTOMETRY = _specs(
     ("pmra", "mas / yr", "pos.pm;pos.eq.ra", "Proper motion in RA (times cos dec)"),
     ("pmdec", "mas / yr", "pos.pm;pos.eq.dec", "Proper motion in Dec"),
     ("epsi", "mas", "stat.fit.residual", "Astrometric excess noise"),
-    ("sepsi", None, "stat.value", "Significance of the astrometric excess noise"),
-    ("ruwe", None, "stat.value", "Renormalised unit weight error"),
+    ("sepsi", "", "stat.value", "Significance of the astrometric excess noise"),
+    ("ruwe", "", "stat.value", "Renormalised unit weight error"),
     ("var_G", "mag", "src.var.amplitude", "Variability amplitude in G (excess scatter)"),
     ("rgeo", "pc", "pos.distance", "Geometric distance (Bailer-Jones et al. 2021)"),
     ("J", "mag", "phot.mag;em.IR.J", "J magnitude (2MASS or VVV, Vega)"),
@@ -135,26 +165,96 @@ PHOTOMETRY = _specs(
 )
 
 CATALOGUE = _specs(
-    ("xid", None, "meta.id;meta.main", "X-ray source identifier"),
+    ("xid", "", "meta.id;meta.main", "X-ray source identifier"),
     ("ra", "deg", "pos.eq.ra;meta.main", "Right ascension of the X-ray source (ICRS)"),
     ("dec", "deg", "pos.eq.dec;meta.main", "Declination of the X-ray source (ICRS)"),
     ("l", "deg", "pos.galactic.lon", "Galactic longitude"),
     ("b", "deg", "pos.galactic.lat", "Galactic latitude"),
     ("pos_err", "arcsec", "stat.error;pos.eq", "1-sigma positional error per coordinate"),
-    ("p_any", None, "stat.probability", "Probability that the source has a counterpart in any survey"),
-    ("p_i", None, "stat.probability", "Probability of the chosen counterpart combination, given one exists"),
-    ("match_flag", None, "meta.code", "1 for the most probable combination, 2 for a close second (p_i > 0.5 p_i best), else 0"),
-    ("n_candidates", None, "meta.number", "Number of neighbours within the search radius, all surveys"),
+    ("p_any", "", "stat.probability", "Probability that the source has a counterpart in any survey"),
+    ("p_i", "", "stat.probability", "Probability of the chosen counterpart combination, given one exists"),
+    ("match_flag", "", "meta.code", "1 for the most probable combination, 2 for a close second (p_i > 0.5 p_i best), else 0"),
+    ("n_candidates", "", "meta.number", "Number of neighbours within the search radius, all surveys"),
     ("nh", "cm-2", "phys.columnDensity", "Total Galactic N_H on the sight line (HI4PI)"),
-    ("predicted_class", None, "src.class", "Most probable of the nine classes"),
-    ("candidate", None, "meta.code", "True when the source passes an X-ray-binary probability cut"),
-    ("candidate_class", None, "src.class", "HMXB or LMXB for candidates, empty otherwise"),
+    ("predicted_class", "", "src.class", "Most probable of the nine classes"),
+    ("candidate", "", "meta.code", "True when the source passes an X-ray-binary probability cut"),
+    ("candidate_class", "", "src.class", "HMXB or LMXB for candidates, empty otherwise"),
+    ("P_max", "", "stat.probability;stat.max", "Probability of the most probable class"),
+    ("top_features", "", "meta.note",
+     "Features that pushed the most probable class most, with their contribution to its log-odds (XGBoost SHAP)"),
+    ("ctp_ra", "deg", "pos.eq.ra", "Right ascension of the chosen counterpart (ICRS, its survey's epoch)"),
+    ("ctp_dec", "deg", "pos.eq.dec", "Declination of the chosen counterpart (ICRS, its survey's epoch)"),
+    ("ctp_sep", "arcsec", "pos.angDistance", "Separation of the chosen counterpart from the X-ray position"),
+    ("ctp_survey", "", "meta.dataset", "Survey whose counterpart position ctp_ra, ctp_dec is given (empty: none)"),
+    ("coverage", "", "meta.code",
+     "1 when the source has at least one neighbour in some survey within the search radius, "
+     "0 when it lies outside the given surveys' coverage"),
+    ("expected_purity", "", "stat.probability",
+     "Expected purity of the candidate's class selection at the field's class priors"),
+    ("known_name", "", "meta.id.cross", "Name of the known object matched to the source (empty: none)"),
+    ("known_class", "", "src.class", "Class of the known object matched to the source (empty: none)"),
+    ("known_sep", "arcsec", "pos.angDistance", "Separation of the known object from the X-ray position"),
+    ("new", "", "meta.code", "True when no known object lies within the match radius"),
 )
+
+#: The classifier's features (:data:`xrbvo.stages.features.FEATURES`) that are not standard photometric
+#: columns (those are in :data:`PHOTOMETRY`); the catalogue carries them for the chosen counterpart.
+FEATURE_COLUMNS = _specs(
+    ("BP_RP", "mag", "phot.color;em.opt.B;em.opt.R", "Gaia colour BP - RP"),
+    ("G_RP", "mag", "phot.color;em.opt;em.opt.R", "Gaia colour G - RP"),
+    ("J_H", "mag", "phot.color;em.IR.J;em.IR.H", "Near-IR colour J - H"),
+    ("H_K", "mag", "phot.color;em.IR.H;em.IR.K", "Near-IR colour H - Ks"),
+    ("J_K", "mag", "phot.color;em.IR.J;em.IR.K", "Near-IR colour J - Ks"),
+    ("W1_W2", "mag", "phot.color;em.IR.3-4um;em.IR.4-8um", "Mid-IR colour W1 - W2"),
+    ("G_J", "mag", "phot.color;em.opt;em.IR.J", "Optical-IR colour G - J"),
+    ("G_K", "mag", "phot.color;em.opt;em.IR.K", "Optical-IR colour G - Ks"),
+    ("G_W1", "mag", "phot.color;em.opt;em.IR.3-4um", "Optical-IR colour G - W1"),
+    ("K_W1", "mag", "phot.color;em.IR.K;em.IR.3-4um", "IR colour Ks - W1"),
+    ("plx_sig", "", "stat.snr;pos.parallax", "Parallax over its error"),
+    ("log_dist", "", "pos.distance", "log10 of the geometric distance in pc (Bailer-Jones et al. 2021)"),
+    ("log_epsi", "", "stat.fit.residual", "log10 of (astrometric excess noise in mas + 1e-3)"),
+    ("log_sepsi", "", "stat.value", "log10 of (1 + significance of the astrometric excess noise)"),
+    ("log_var_G", "", "src.var.amplitude", "log10 of the fractional G-flux scatter (variability proxy)"),
+    ("pm_tot", "mas / yr", "pos.pm", "Total proper motion"),
+    ("log_fx", "", "phot.flux;em.X-ray", "log10 of the soft-band X-ray flux in erg/s/cm2"),
+    ("hr", "", "phot.flux;arith.ratio;em.X-ray",
+     "Hardness ratio (F_hard - F_soft) / (F_hard + F_soft), in [-1, 1]"),
+    ("log_fx_fg", "", "phot.flux;arith.ratio", "log10 of F_X / F_opt with G: log_fx + G / 2.5 + 5.37"),
+    ("log_fx_fk", "", "phot.flux;arith.ratio", "log10 of F_X / F_K: log_fx + K / 2.5"),
+    ("log_fx_fw1", "", "phot.flux;arith.ratio", "log10 of F_X / F_W1: log_fx + W1 / 2.5"),
+    ("log_lx", "", "phys.luminosity;em.X-ray",
+     "log10 of the soft X-ray luminosity in erg/s at the Gaia geometric distance"),
+    ("log_nh", "", "phys.columnDensity", "log10 of the total Galactic N_H in cm-2 (HI4PI)"),
+    ("xvar_prob", "", "stat.probability;src.var", "X-ray variability probability (missing for single-epoch surveys)"),
+)
+
+#: Columns of the counterparts table (the association's combinations: one row per X-ray source and
+#: candidate combination); ``nid_``, ``sep_`` and ``row_<survey>`` are families (:func:`column_spec`).
+COUNTERPARTS = _specs(
+    ("xid", "", "meta.id", "X-ray source this combination belongs to"),
+    ("ncat", "", "meta.number", "Number of catalogues in the combination, the X-ray one included"),
+    ("dist_bayesfactor", "", "stat.likelihood;arith.ratio", "log10 positional Bayes factor (Budavari & Szalay 2008)"),
+    ("dist_bayesfactor_corrected", "", "stat.likelihood;arith.ratio",
+     "log10 Bayes factor with NWAY's multi-catalogue correction"),
+    ("prior", "", "stat.probability", "Prior probability of this combination"),
+    ("dist_post", "", "stat.probability", "Posterior from positions alone against 'unrelated'"),
+    ("p_single", "", "stat.probability", "Posterior with magnitude priors against 'unrelated'"),
+    ("p_i", "", "stat.probability", "Probability of this combination given the source has a counterpart"),
+    ("match_flag", "", "meta.code",
+     "1 for the source's most probable combination, 2 for a close second (p_i > 0.5 p_i best), else 0"),
+)
+
+#: Columns of the neighbours table (all surveys' neighbourhoods in one table, with a ``survey`` column);
+#: its magnitudes are :data:`PHOTOMETRY` columns.
+NEIGHBOURS = {
+    "survey": ColumnSpec("survey", "", "meta.dataset", "Survey the neighbour comes from"),
+    **NEIGHBOUR,
+}
 
 #: Columns of the simulated sky's truth table (one row per X-ray source).
 TRUTH = _specs(
-    ("xid", None, "meta.id;meta.main", "X-ray source identifier"),
-    ("true_class", None, "src.class", "True class"),
+    ("xid", "", "meta.id;meta.main", "X-ray source identifier"),
+    ("true_class", "", "src.class", "True class"),
     ("distance", "pc", "pos.distance", "True distance (NaN for AGN)"),
     ("lum_soft", "erg / s", "phys.luminosity;em.X-ray", "Intrinsic soft-band luminosity (NaN for AGN)"),
     ("nh_los", "cm-2", "phys.columnDensity", "Absorbing column in front of the source"),
@@ -173,9 +273,109 @@ def apply_schema(table: Table, *spec_groups: dict[str, ColumnSpec]) -> Table:
             if name not in table.colnames:
                 continue
             col = table[name]
-            if spec.unit is not None and np.issubdtype(col.dtype, np.number) and col.dtype.kind != "b":
+            if spec.unit and np.issubdtype(col.dtype, np.number) and col.dtype.kind != "b":
                 col.unit = spec.unit
             col.description = spec.description
             if spec.ucd:
                 col.meta["ucd"] = spec.ucd
     return table
+
+
+# -- every column of the output tables --------------------------------------------------------
+
+#: Where :func:`column_spec` looks a plain name up, in order (the catalogue's meaning first).
+_DEFAULT_GROUPS: tuple[dict[str, ColumnSpec], ...] = (CATALOGUE, XRAY, FEATURE_COLUMNS, PHOTOMETRY, COUNTERPARTS,
+                                                      NEIGHBOURS)
+
+_CLASS = "|".join(CLASSES)
+_CLASS_FAMILIES: tuple[tuple[re.Pattern, str, str, str], ...] = (
+    (re.compile(rf"P_({_CLASS})"), "stat.probability", "Probability that the source is a {} at the run's class priors"),
+    (re.compile(rf"P_({_CLASS})_field"), "stat.probability",
+     "Probability that the source is a {} at the field's class priors"),
+    (re.compile(rf"P_({_CLASS})_CTPT"), "stat.probability",
+     "Probability that ctp_{0} is the source's true counterpart combination if the source is a {0}"),
+    (re.compile(rf"ctp_({_CLASS})"), "meta.id.cross",
+     "Most probable counterparts if the source is a {} (survey:id;..., 'none' for no counterpart)"),
+)
+
+
+def _survey_family(name: str) -> ColumnSpec | None:
+    m = re.fullmatch(r"(nid|row|sep)_(.+)", name)
+    if m is None or m.group(2) not in SURVEYS or SURVEYS[m.group(2)].kind != "secondary":
+        return None
+    kind, survey = m.groups()
+    title = SURVEYS[survey].title.split(" (")[0]
+    if kind == "nid":
+        return ColumnSpec(name, "", "meta.id.cross", f"{title} identifier of the counterpart (empty: none)")
+    if kind == "sep":
+        return ColumnSpec(name, "arcsec", "pos.angDistance",
+                          f"Separation of the {title} counterpart from the X-ray position")
+    return ColumnSpec(name, "", "meta.record",
+                      f"Row of the {title} counterpart in that survey's neighbourhood table (-1: none)")
+
+
+def column_spec(name: str, *groups: dict[str, ColumnSpec] | None) -> ColumnSpec | None:
+    """The declaration of the output column ``name``, or None when the schema does not know it.
+
+    ``groups`` are looked at first, in order (a table's own meaning of a shared name such as
+    ``xid`` or ``p_i``), then the catalogue's, the X-ray, feature, photometry, counterparts and
+    neighbours columns, then the families: ``P_<CLASS>``, ``P_<CLASS>_field``, ``P_<CLASS>_CTPT``,
+    ``ctp_<CLASS>`` for the nine :data:`CLASSES`, and ``nid_``, ``sep_``, ``row_<survey>`` for the
+    registered counterpart surveys.
+    """
+    for group in (*groups, *_DEFAULT_GROUPS):
+        if group is not None and name in group:
+            return group[name]
+    for pattern, ucd, text in _CLASS_FAMILIES:
+        m = pattern.fullmatch(name)
+        if m:
+            return ColumnSpec(name, "", ucd, text.format(m.group(1)))
+    return _survey_family(name)
+
+
+def describe_table(table: Table, *groups: dict[str, ColumnSpec] | None) -> Table:
+    """Set unit, UCD and description of every column of ``table`` from the schema.
+
+    ``groups`` (e.g. :data:`COUNTERPARTS` for the counterparts table) take precedence over the
+    default look-up of :func:`column_spec`.  Numeric columns get the declared unit (none when
+    declared dimensionless); text and boolean columns get none.  The table is modified in place
+    and returned.
+
+    Raises
+    ------
+    InputError
+        Naming every column the schema cannot describe (nothing is changed then).
+    """
+    specs = {name: column_spec(name, *groups) for name in table.colnames}
+    unknown = [name for name, spec in specs.items() if spec is None or spec.unit is None or not spec.ucd]
+    if unknown:
+        raise InputError(f"the schema (xrbvo.core.schema) does not describe column(s) {', '.join(unknown)}; "
+                         "declare them there")
+    for name, spec in specs.items():
+        col = table[name]
+        if isinstance(col, Column):
+            numeric = np.issubdtype(col.dtype, np.number) and col.dtype.kind != "b"
+            col.unit = spec.unit if numeric and spec.unit else None
+        col.info.description = spec.description
+        if col.info.meta is None:
+            col.info.meta = {}
+        col.info.meta["ucd"] = spec.ucd
+    return table
+
+
+def undescribed_columns(table: Table, *groups: dict[str, ColumnSpec] | None) -> list[str]:
+    """Columns of ``table`` as it stands that lack a description, a UCD, or a unit.
+
+    A column without a unit passes when the schema declares it dimensionless
+    (:func:`column_spec`, with ``groups`` first); e.g. a table read back from a
+    written FITS or VOTable file.
+    """
+    out = []
+    for name in table.colnames:
+        info = table[name].info
+        meta = info.meta or {}
+        spec = column_spec(name, *groups)
+        has_unit = getattr(table[name], "unit", None) not in (None, "") or (spec is not None and spec.dimensionless)
+        if not info.description or not meta.get("ucd") or not has_unit:
+            out.append(name)
+    return out

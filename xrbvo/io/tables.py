@@ -21,7 +21,9 @@ import numpy as np
 from astropy.table import Column, MaskedColumn, Table
 
 from xrbvo.core.errors import InputError
+from xrbvo.io.fitsmeta import restore_column_keywords, with_column_keywords
 from xrbvo.io.outputs import save_output
+from xrbvo.io.votmeta import read_votable, write_votable
 
 __all__ = ["read_table", "write_table", "FORMATS", "as_float"]
 
@@ -71,6 +73,9 @@ def read_table(path: str | Path) -> Table:
             elif fmt == "fits":
                 with open(p, "rb") as fh:  # closed here even when astropy fails half-way through a damaged file
                     t = _decode_utf8_columns(Table.read(fh, format=fmt))
+                restore_column_keywords(t)  # TUCDn/TCOMMn, as TOPCAT and Aladin read them
+            elif fmt == "votable":
+                t = read_votable(p)
             else:
                 t = Table.read(p, format=fmt) if fmt else Table.read(p)
     except Exception as exc:  # the readers raise many kinds (and MemoryError, RecursionError): all mean "unreadable"
@@ -111,11 +116,13 @@ def write_table(table: Table, path: str | Path, *, overwrite: bool = True) -> Pa
             if fmt == "parquet":
                 _write_parquet(table, target)
             elif fmt == "fits":
-                _encode_utf8_columns(table).write(target, format=fmt, overwrite=True)
+                with_column_keywords(_encode_utf8_columns(table)).write(target, format=fmt, overwrite=True)
             elif fmt.startswith("ascii"):
                 text = io.StringIO()
                 table.write(text, format=fmt)
                 target.write_bytes(text.getvalue().encode(_TEXT_ENCODING))
+            elif fmt == "votable":
+                write_votable(table, target)  # how the output was made goes into INFO elements
             else:
                 table.write(target, format=fmt, overwrite=True)
 
