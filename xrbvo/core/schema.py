@@ -195,6 +195,7 @@ CATALOGUE = _specs(
     ("known_class", "", "src.class", "Class of the known object matched to the source (empty: none)"),
     ("known_sep", "arcsec", "pos.angDistance", "Separation of the known object from the X-ray position"),
     ("new", "", "meta.code", "True when no known object lies within the match radius"),
+    ("name", "", "meta.id;meta.main", "Source name in the input table"),
 )
 
 #: The classifier's features (:data:`xrbvo.stages.features.FEATURES`) that are not standard photometric
@@ -289,7 +290,7 @@ _DEFAULT_GROUPS: tuple[dict[str, ColumnSpec], ...] = (CATALOGUE, XRAY, FEATURE_C
 
 _CLASS = "|".join(CLASSES)
 _CLASS_FAMILIES: tuple[tuple[re.Pattern, str, str, str], ...] = (
-    (re.compile(rf"P_({_CLASS})"), "stat.probability", "Probability that the source is a {} at the run's class priors"),
+    (re.compile(rf"P_({_CLASS})"), "stat.probability", "Probability that the source is a {} at the model's selection priors (where the candidate cuts apply)"),
     (re.compile(rf"P_({_CLASS})_field"), "stat.probability",
      "Probability that the source is a {} at the field's class priors"),
     (re.compile(rf"P_({_CLASS})_CTPT"), "stat.probability",

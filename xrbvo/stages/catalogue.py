@@ -15,7 +15,7 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table, vstack
 
 from xrbvo.core.errors import InputError, MissingColumnError
-from xrbvo.core.schema import CATALOGUE, CLASSES, PHOTOMETRY, XRAY, apply_schema, prob_column
+from xrbvo.core.schema import CATALOGUE, CLASSES, NEIGHBOURS, describe_table, prob_column
 from xrbvo.io import write_table
 from xrbvo.stages.match import AssociationResult
 
@@ -138,7 +138,7 @@ def build_catalogue(xray: Table, association: AssociationResult, features: Table
     for k, v in (extra or {}).items():
         t[k] = v
     t.meta["CLASSES"] = ",".join(CLASSES)
-    return apply_schema(t, CATALOGUE, XRAY, PHOTOMETRY)
+    return describe_table(t, CATALOGUE)
 
 
 def write_catalogue(table: Table, directory: str | Path, name: str = "xrbvo_catalogue",
@@ -182,7 +182,7 @@ def neighbours_table(neighbourhoods: Mapping[str, Table]) -> Table:
         parts.append(sub)
     if not parts:
         raise InputError("no neighbourhoods to write")
-    return vstack(parts, join_type="exact")
+    return describe_table(vstack(parts, join_type="exact"), NEIGHBOURS)
 
 
 def write_neighbours(neighbourhoods: Mapping[str, Table], path: str | Path) -> Path:

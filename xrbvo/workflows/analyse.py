@@ -21,7 +21,7 @@ import numpy as np
 from astropy.table import Table
 
 from xrbvo.core.errors import InputError, XrbvoWarning
-from xrbvo.core.schema import XRB_CLASSES, apply_schema
+from xrbvo.core.schema import COUNTERPARTS, NEIGHBOURS, XRB_CLASSES, describe_table
 from xrbvo.io import standardise_xray, write_table
 from xrbvo.pipeline import PipelineConfig, PipelineResult, Progress, run_pipeline
 from xrbvo.stages.catalogue import neighbours_table, write_catalogue
@@ -85,21 +85,19 @@ class Analysis:
     def counterparts(self) -> Table:
         """One row per candidate combination of every source (the association's table)."""
         t = self.result.association.combinations
-        self._stamp(t)
+        self._stamp(t, COUNTERPARTS)
         return t
 
     @property
     def neighbours(self) -> Table:
         """Every pulled neighbour, one table with a ``survey`` column."""
         t = neighbours_table(self.result.neighbourhoods)
-        self._stamp(t)
+        self._stamp(t, NEIGHBOURS)
         return t
 
-    def _stamp(self, t: Table) -> None:
+    def _stamp(self, t: Table, group) -> None:
         t.meta.update(self.provenance())
-        from xrbvo.core.schema import CATALOGUE, NEIGHBOUR, PHOTOMETRY
-
-        apply_schema(t, NEIGHBOUR, PHOTOMETRY, CATALOGUE)
+        describe_table(t, group)
 
     def provenance(self) -> dict:
         """Header keywords: the model, the policy, the options, the input."""

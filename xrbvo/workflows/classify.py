@@ -18,7 +18,7 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
 from xrbvo.core.errors import Cancelled
-from xrbvo.core.schema import CATALOGUE, CLASSES, PHOTOMETRY, XRAY, apply_schema, prob_column
+from xrbvo.core.schema import CATALOGUE, CLASSES, describe_table, prob_column
 from xrbvo.stages.classify.explain import explain
 from xrbvo.stages.classify.labelled import LAYOUTS, csc_features, detect_layout, model_matrix
 from xrbvo.stages.select import apply_selection
@@ -127,6 +127,6 @@ def classify_table(table: Table, bundle: ModelBundle, policy: SciencePolicy | No
     out.meta.update(resolved.header())
     out.meta["INPUT"] = source
     out.meta["LAYOUT"] = layout
-    apply_schema(out, CATALOGUE, XRAY, PHOTOMETRY)
+    describe_table(out, CATALOGUE)
     step("done", 1.0)
     return Classified(out, resolved, layout, pred)
