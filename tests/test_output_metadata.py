@@ -7,9 +7,6 @@ The fast tests build small tables with every declared column and family; the slo
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +21,7 @@ from xrbvo.core.errors import InputError
 from xrbvo.core.schema import (CATALOGUE, CLASSES, COUNTERPARTS, FEATURE_COLUMNS, NEIGHBOUR, NEIGHBOURS, PHOTOMETRY,
                                TRUTH, XRAY, ColumnSpec, column_spec, describe_table, undescribed_columns)
 from xrbvo.core.surveys import SURVEYS
-from xrbvo.io.tables import read_table, write_table
+from xrbvo.io import read_table, write_table
 from xrbvo.stages.features import FEATURES, PHOT_FROM
 from xrbvo.stages.match.base import COMBINATION_COLUMNS, SOURCE_COLUMNS
 
@@ -220,17 +217,24 @@ def _report(problems: dict[str, str]) -> str:
 
 
 @pytest.fixture(scope="module")
-def demo_out(tmp_path_factory):
-    out = tmp_path_factory.mktemp("metadata") / "demo"
-    env = dict(os.environ, COLUMNS="200", PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT),
-                                                                                  os.environ.get("PYTHONPATH")])))
-    r = subprocess.run([sys.executable, "-m", "xrbvo.cli.main", "demo", "--out", str(out)], capture_output=True,
-                       text=True, timeout=1800, env=env, stdin=subprocess.DEVNULL, cwd=ROOT)
-    assert r.returncode == 0, r.stderr[-3000:]
-    # the companions are written as FITS only: their VOTable, through astropy, from what xrbvo reads back
+def demo_out(demo_run):
+    """The shared demo run (conftest.demo_run); the companions are written as FITS only: their VOTable,
+    through xrbvo's writer, from what xrbvo reads back."""
     for which in ("counterparts", "neighbours"):
-        read_table(out / f"xrbvo_demo_{which}.fits").write(out / f"xrbvo_demo_{which}.vot", format="votable")
-    return out
+        write_table(read_table(demo_run / f"xrbvo_demo_{which}.fits"), demo_run / f"xrbvo_demo_{which}.vot")
+    return demo_run
+
+
+@pytest.mark.slow
+def test_the_catalogue_votable_carries_the_policy(demo_out):
+    from astropy.io.votable import parse
+
+    infos = {i.name: i.value for r in parse(str(demo_out / "xrbvo_demo_catalogue.vot")).resources for i in r.infos}
+    for key in ("POLICY", "SAMPLE", "PRIORS", "SELPRIOR", "CUTS", "MODEL", "MODELSHA", "COUNTERP"):
+        assert infos.get(key), f"the VOTable carries no INFO {key}"
+    assert infos["POLICY"].startswith("xrbvo-policy/")
+    hdr = fits.getheader(demo_out / "xrbvo_demo_catalogue.fits", 1)
+    assert hdr["POLICY"] == infos["POLICY"] and hdr["CUTS"] == infos["CUTS"]
 
 
 OUTPUTS = [("catalogue", CATALOGUE), ("counterparts", COUNTERPARTS), ("neighbours", NEIGHBOURS)]

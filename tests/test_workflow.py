@@ -116,7 +116,8 @@ def test_auto_priors_follow_the_sample(nway_bundle):
     targeted = resolve_policy(SciencePolicy(), nway_bundle, l_deg=l, b_deg=b, layout="csc-field")
     assert targeted.sample == "targeted" and targeted.mode == "training" and targeted.n_shifted == 0
     np.testing.assert_allclose(targeted.field_priors, np.broadcast_to(sel, (3, len(sel))))
-    forced = resolve_policy(SciencePolicy(sample="survey"), nway_bundle, l_deg=l, b_deg=b, layout="csc-field")
+    forced = resolve_policy(SciencePolicy(sample="survey"), nway_bundle, l_deg=l, b_deg=b, layout="csc-field",
+                            soft_flux=[1e-13, 2e-13, 3e-13])
     assert forced.mode == "population"
     unknown = resolve_policy(SciencePolicy(), nway_bundle, l_deg=l, b_deg=b)
     assert unknown.sample == "targeted" and unknown.notes and "--sample survey" in unknown.notes[0]

@@ -46,7 +46,7 @@ from typing import Callable
 import numpy as np
 from scipy import special, stats
 
-from xrbvo.galaxy.xlf import INTEGRAL_LFS, soft_band_lf
+from xrbvo.galaxy.lf import INTEGRAL_LFS, soft_band_lf
 
 __all__ = [
     "LogNormalLF",
