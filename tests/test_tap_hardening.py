@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 from _dachs import FaultProxy, dachs, skies  # noqa: F401  (dachs is a fixture)
 
-from xrbvo.cli.main import main
+from xrbvo.cli.entry import main
 from xrbvo.core.errors import ServiceError, XrbvoWarning
 from xrbvo.io import standardise_xray
 from xrbvo.sim import SkyConfig, simulate_sky

@@ -1,4 +1,4 @@
-"""``python -m xrbvo``: the command line (:func:`xrbvo.cli.main`)."""
+"""``python -m xrbvo``: the command line (:func:`xrbvo.cli.entry`)."""
 
 import sys
 
