@@ -147,3 +147,23 @@ def test_pipeline_catalogue_carries_explanations(small_model, small_sky, small_x
     names = set(model.feature_names_)
     firsts = {s.split(" ")[0] for s in top if s}
     assert firsts and firsts <= names
+
+
+def test_classify_defaults_on_a_targeted_chandra_field_keep_the_model_mix(trained, tmp_path, capsys):
+    """The H.E.S.S. file is a targeted sample (Chandra pointings): auto priors are the model's own mix, not
+    the population model of a blind survey (which called half of it CV and got 2 of 24 known classes right)."""
+    from astropy.table import Table
+
+    outs = {}
+    for mode in ("auto", "training"):
+        out = tmp_path / f"{mode}.fits"
+        assert main(["-q", "classify", "--model", str(trained), str(need(HESS)), "--out", str(out),
+                     "--field-priors", mode]) == 0
+        outs[mode] = Table.read(out)
+    cap = capsys.readouterr().out
+    assert "targeted sample" in cap
+    a, t = outs["auto"], outs["training"]
+    assert a.meta["SAMPLE"] == "targeted" and a.meta["PRIORS"] == "training"
+    assert list(np.asarray(a["predicted_class"]).astype(str)) == list(np.asarray(t["predicted_class"]).astype(str))
+    pred = np.asarray(a["predicted_class"]).astype(str)
+    assert np.mean(pred == "CV") < 0.2  # not the population model's CV flood

@@ -175,3 +175,39 @@ def test_a_labelled_bundle_without_counterpart_model_says_so(small_sky, small_xr
     assert b.counterparts == "nway"
     with pytest.raises(InputError, match="no counterpart model"):
         pipeline_config(b, counterparts="joint")
+
+
+# ---------------------------------------------------------------------------------------------
+def _labelled_split_scores(n_splits=3, seed=0):
+    """Balanced accuracy of classify's defaults and of the training mix, on held-out folds of the labelled set."""
+    from sklearn.metrics import balanced_accuracy_score
+    from sklearn.model_selection import StratifiedKFold
+
+    from _mldata import LABELLED, need
+    from xrbvo.io import read_table
+    from xrbvo.stages.classify.labelled import csc_features, map_classes
+    from xrbvo.stages.classify.train import QUICK_GRID, train_labelled
+    from xrbvo.workflows.classify import classify_table
+
+    t = read_table(need(LABELLED))
+    raw = np.asarray(t["Class"].filled("") if hasattr(t["Class"], "filled") else t["Class"]).astype(str)
+    t = t[np.char.strip(raw) != ""]
+    y = map_classes(np.asarray(t["Class"]).astype(str))
+    feats = csc_features(t)
+    pred = {"auto": np.empty(len(y), "<U8"), "training": np.empty(len(y), "<U8")}
+    for tr, te in StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(np.zeros(len(y)), y):
+        model, meta = train_labelled(feats[tr], y[tr], grid=QUICK_GRID, inner_folds=3, random_state=seed)
+        bundle = ModelBundle(model, meta)
+        for mode in pred:
+            res = classify_table(t[te], bundle, SciencePolicy(field_priors=mode))
+            pred[mode][te] = res.predicted
+    return {m: balanced_accuracy_score(y, p) for m, p in pred.items()}, res
+
+
+@pytest.mark.slow
+def test_classify_defaults_on_held_out_labelled_sources_match_the_training_mix():
+    scores, last = _labelled_split_scores()
+    # the labelled set is a targeted sample (Chandra pointings): the defaults keep the model's own mix
+    assert last.policy.sample == "targeted" and last.policy.mode == "training"
+    assert abs(scores["auto"] - scores["training"]) <= 0.02, scores
+    assert scores["auto"] > 0.4, scores  # far above chance (1/8) on held-out sources
