@@ -86,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from xrbvo.io import rescue_outputs
     from xrbvo.stages.match.memory import keep_freed_memory
 
-    keep_freed_memory()  # the association engine reuses freed chunk buffers (xrbvo/match/memory.py)
+    keep_freed_memory()  # the association engine reuses freed chunk buffers (xrbvo/stages/match/memory.py)
     try:
         # an interactive session asks for another path itself; every other command keeps its
         # results in a rescue directory when their own place cannot take them (full disk)

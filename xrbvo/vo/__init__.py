@@ -1,1 +1,1 @@
-"""Virtual Observatory access: TAP (tap.py) and SAMP (the samp package)."""
+"""Virtual Observatory access: TAP (the tap package) and SAMP (the samp package)."""

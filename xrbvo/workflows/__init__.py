@@ -1,6 +1,6 @@
 """Workflows: the whole path from an X-ray table to a catalogue, shared by every interface.
 
-:func:`analyse` (``xrbvo run``, ``xrbvo demo``, the Python API, the terminal UI),
+:func:`analyse` (``xrbvo run``, ``xrbvo demo``, the Python API; the terminal UI shows its catalogue),
 :func:`classify_table` (``xrbvo classify``), the :class:`ModelBundle` and the
 :class:`SciencePolicy` they all use.
 """

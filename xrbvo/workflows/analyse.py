@@ -1,7 +1,7 @@
 """The main workflow: an X-ray table in, a catalogue with candidates out.
 
-``xrbvo run``, ``xrbvo demo``, the Python API and the terminal UI all call
-:func:`analyse`, so the same input and model give the same candidates
+``xrbvo run``, ``xrbvo demo`` and the Python API all call :func:`analyse`, and
+the terminal UI shows the catalogue it writes, so the same input and model give the same candidates
 whichever way a user asks::
 
     from xrbvo.workflows import ModelBundle, analyse

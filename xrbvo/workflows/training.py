@@ -1,4 +1,7 @@
-"""Training workflows: models from simulated skies (with truth) and from labelled tables, as bundles.
+"""Training workflows on simulated skies (with truth): the source classifier and the counterpart model.
+
+A model trained on a labelled table (:func:`xrbvo.stages.classify.train.train_labelled`) gets its
+counterpart model from here (:func:`train_counterpart_model`).
 
 Training on a simulated sky runs the pipeline's own stages on it (neighbourhoods
 from the simulated catalogues, the association, features or combination rows),

@@ -12,14 +12,15 @@ photometry and a literature Class, or a table with the feature columns and a Cla
 its classes onto xrbvo's (HM-STAR -> EARLY, including Wolf-Rayet stars; LM-STAR -> STAR), compute
 Galactic N_H from HI4PI, choose XGBoost hyper-parameters by stratified cross-validation (SMOTE inside
 the training folds only), calibrate the probabilities (isotonic, out-of-fold), choose a probability
-cut per class (highest completeness at the target purity) and write the model as XGBoost JSON plus
-metadata.json. The Chandra 0.5-2 / 2-7 keV bands stand in for eRASS1's soft / hard bands: on eRASS1
+cut per class (highest completeness at the target purity), train the counterpart model for class-aware
+counterparts on simulated skies (--counterpart-model), and write the bundle (XGBoost JSON, metadata
+and a manifest hashing every file). The Chandra 0.5-2 / 2-7 keV bands stand in for eRASS1's soft / hard bands: on eRASS1
 sources the model is an approximation."""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--labels", type=Path, required=True, help="labelled table (CSV, FITS, VOTable, ECSV, Parquet)")
-    p.add_argument("--out", type=Path, required=True, help="model directory to write (model.json, metadata.json)")
+    p.add_argument("--out", type=Path, required=True, help="model directory to write (a bundle: manifest.json, model.json, metadata.json and the counterpart model)")
     p.add_argument("--label-column", default="Class", help="column holding the literature class")
     p.add_argument("--exclude-feature", action="append", default=None, metavar="NAME",
                    help="leave a feature out (repeatable; default: none with the plane augmentation, log_nh "
