@@ -53,7 +53,7 @@ from astropy.table import Table
 from xrbvo.core.physics import galactic_nh
 
 __all__ = ["FEATURES", "PHOT_FROM", "build_features", "features_from_photometry", "nh_at", "chosen_rows",
-           "source_features"]
+           "source_features", "feature_matrix"]
 
 FEATURES: tuple[str, ...] = (
     "G", "BP", "RP", "BP_RP", "G_RP",
@@ -206,3 +206,18 @@ def source_features(xray: Table, association, neighbourhoods: Mapping[str, Table
                     nh: np.ndarray | None = None) -> Table:
     """Features of every source from the association's most probable counterparts."""
     return build_features(xray, chosen_rows(association), neighbourhoods, nh=nh)
+
+
+def feature_matrix(features: Table, names) -> np.ndarray:
+    """The feature matrix in a model's feature order (a missing column is one clear error)."""
+    from xrbvo.core.errors import MissingColumnError
+
+    names = list(names)
+    missing = [f for f in names if f not in features.colnames]
+    if missing:
+        raise MissingColumnError(f"features lack {', '.join(missing)}; build them with "
+                                 "xrbvo.stages.features.build_features or features_from_photometry, or "
+                                 "xrbvo.stages.classify.labelled.csc_features for a Chandra Source Catalog table")
+    if len(features) == 0:
+        return np.zeros((0, len(names)))
+    return np.column_stack([np.asarray(features[f], float) for f in names])

@@ -60,7 +60,7 @@ import numpy as np
 from astropy.table import Table
 
 from xrbvo.core.errors import InputError, MissingColumnError
-from xrbvo.stages.features import FEATURES, features_from_photometry, nh_at
+from xrbvo.stages.features import FEATURES, feature_matrix, features_from_photometry, nh_at
 
 __all__ = ["CLASS_MAP", "BAND_NOTE", "LabelledSet", "detect_layout", "csc_features", "map_classes",
            "load_labelled", "file_sha256", "LAYOUTS"]
@@ -249,15 +249,8 @@ def load_labelled(path: str | Path, *, label_column: str = "Class",
                        str(path), layout)
 
 
-def model_matrix(features: Table, feature_names) -> np.ndarray:
-    """The feature matrix in a model's feature order (missing columns raise a clear error)."""
-    missing = [f for f in feature_names if f not in features.colnames]
-    if missing:
-        raise MissingColumnError(f"features lack {', '.join(missing)}; build them with xrbvo.stages.classify.labelled.csc_features "
-                                 "or xrbvo.stages.classify.features_from_photometry")
-    if len(features) == 0:
-        return np.zeros((0, len(feature_names)))
-    return np.column_stack([np.asarray(features[f], float) for f in feature_names])
+#: The feature matrix in a model's feature order (one implementation: :func:`xrbvo.stages.features.feature_matrix`).
+model_matrix = feature_matrix
 
 
 def published_comparison(table: Table, predicted: np.ndarray) -> dict | None:

@@ -21,25 +21,13 @@ from typing import Mapping
 import numpy as np
 from astropy.table import Table
 
-from xrbvo.core.errors import MissingColumnError
 from xrbvo.core.schema import CLASSES
 from xrbvo.stages.classify.counterparts import combination_table, joint_posterior
 from xrbvo.stages.classify.explain import explain
+from xrbvo.stages.features import feature_matrix
 from xrbvo.stages.match import AssociationResult
 
-__all__ = ["feature_matrix", "source_proba", "explain_sources", "JointClassification", "joint_classify"]
-
-
-def feature_matrix(features: Table, names) -> np.ndarray:
-    """The feature matrix in a model's feature order (a missing column is one clear error)."""
-    names = list(names)
-    missing = [f for f in names if f not in features.colnames]
-    if missing:
-        raise MissingColumnError(f"feature table lacks {', '.join(missing)}; build it with "
-                                 "xrbvo.stages.features.build_features or features_from_photometry")
-    if len(features) == 0:
-        return np.zeros((0, len(names)))
-    return np.column_stack([np.asarray(features[f], float) for f in names])
+__all__ = ["source_proba", "explain_sources", "JointClassification", "joint_classify"]
 
 
 def source_proba(features: Table, model, priors: Mapping[str, float] | np.ndarray | None = None) -> np.ndarray:
