@@ -170,7 +170,7 @@ def test_samp_registered_in_the_real_command_list():
     # the autouse fixture narrows COMMANDS; the module itself must list samp
     import importlib
 
-    assert "samp" in importlib.reload(cli).COMMANDS
+    assert "samp" in importlib.reload(importlib.import_module("xrbvo.cli.entry")).COMMANDS
 
 
 def test_numpy_positions_accepted(viewer, hub):
