@@ -92,7 +92,7 @@ def test_main_without_hard_warns_once(release, model_dir, tmp_path):
     hard = [w for w in rec if issubclass(w.category, XrbvoWarning) and "2.3-5 keV" in str(w.message)]
     assert len(hard) == 1 and "hardness ratio hr will be missing" in str(hard[0].message)
     assert len(rec) == 1 and np.isnan(x["flux_hard"]).all()
-    r = _run_release(release, model_dir, tmp_path / "o", "-q")
+    r = _run_release(release, model_dir, tmp_path / "o")
     assert r.returncode == 0, r.stderr
     lines = [line for line in r.stderr.splitlines() if "hard-band" in line]
     assert len(lines) == 1 and lines[0].startswith("warning:") and "--hard" in lines[0]
