@@ -21,7 +21,9 @@ def test_standardise_erass1_native_names(small_sky):
 def test_standardise_plain_names_and_missing_optional_columns():
     t = Table({"ra": [10.0, 20.0], "dec": [-5.0, 5.0]})
     with pytest.warns(XrbvoWarning, match=r"my\.csv: no soft-band flux column"), \
-         pytest.warns(XrbvoWarning, match=r"my\.csv: no positional-error column .* default 1-sigma error of 4 arcsec"):
+         pytest.warns(XrbvoWarning, match=r"my\.csv: no positional-error column .* default 1-sigma error of 4 arcsec"), \
+         pytest.warns(XrbvoWarning, match=r"my\.csv: no hard-band \(2\.3-5 keV\) flux .* hardness ratio hr will be "
+                                          r"missing"):
         x = standardise_xray(t, source="my.csv")
     assert list(x["xid"]) == ["X0000000", "X0000001"]
     assert np.all(np.isnan(x["flux_soft"]))
@@ -30,7 +32,7 @@ def test_standardise_plain_names_and_missing_optional_columns():
 
 def test_missing_positional_errors_are_filled_and_counted():
     t = Table({"ra": [10.0, 20.0, 30.0], "dec": [0.0, 1.0, 2.0], "POS_ERR": [2.5, np.nan, 0.0],
-               "ML_FLUX_1": [1e-13, 2e-13, 3e-13]})
+               "ML_FLUX_1": [1e-13, 2e-13, 3e-13], "flux_hard": [1e-13, 1e-13, 1e-13]})
     with pytest.warns(XrbvoWarning, match=r"2 row\(s\) have a missing or non-positive positional error in column "
                                           r"'POS_ERR'"):
         x = standardise_xray(t)
@@ -38,7 +40,7 @@ def test_missing_positional_errors_are_filled_and_counted():
 
 
 def test_missing_soft_flux_warns():
-    t = Table({"ra": [10.0], "dec": [0.0], "POS_ERR": [2.0]})
+    t = Table({"ra": [10.0], "dec": [0.0], "POS_ERR": [2.0], "flux_hard": [1e-13]})
     with pytest.warns(XrbvoWarning, match=r"no soft-band flux column \(looked for flux_soft/ML_FLUX_1\)"):
         x = standardise_xray(t)
     assert np.isnan(x["flux_soft"][0])
@@ -89,7 +91,7 @@ UNICODE_IDS = ["✓中文", "J1745-2900 é", "ASCII-only", "𝒳-ray ☃"]
 @pytest.mark.parametrize("suffix", [".fits", ".fits.gz", ".vot", ".ecsv", ".csv", ".parquet"])
 def test_unicode_ids_are_carried_unchanged(tmp_path, suffix):
     t = Table({"name": UNICODE_IDS, "ra": [1.0, 2.0, 3.0, 4.0], "dec": [0.0, 1.0, 2.0, 3.0],
-               "POS_ERR": [1.0] * 4, "ML_FLUX_1": [1e-13] * 4})
+               "POS_ERR": [1.0] * 4, "ML_FLUX_1": [1e-13] * 4, "flux_hard": [1e-13] * 4})
     back = read_table(write_table(t, tmp_path / f"t{suffix}"))
     assert [str(v) for v in back["name"]] == UNICODE_IDS
     x = standardise_xray(back, source=f"t{suffix}")
@@ -111,7 +113,7 @@ def test_ids_are_limited_in_length_and_present(tmp_path):
 
     ok = "J" * MAX_ID_LENGTH
     x = standardise_xray(Table({"name": [ok, "b"], "ra": [1.0, 2.0], "dec": [0.0, 0.0], "POS_ERR": [1.0, 1.0],
-                                "ML_FLUX_1": [1e-13, 1e-13]}))
+                                "ML_FLUX_1": [1e-13, 1e-13], "flux_hard": [1e-13, 1e-13]}))
     assert x["xid"].dtype.itemsize // 4 == MAX_ID_LENGTH  # as wide as the longest id, no wider
     long_ = Table({"name": ["a", "b" * (MAX_ID_LENGTH + 1)], "ra": [1.0, np.nan], "dec": [0.0, 0.0]})
     with pytest.raises(InputError) as err:

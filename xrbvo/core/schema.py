@@ -132,6 +132,8 @@ XRAY = _specs(
     ("flux_hard", "erg / (s cm2)", "phot.flux;em.X-ray", "Flux in the hard band (eRASS1: 2.3-5 keV)"),
     ("flux_hard_err", "erg / (s cm2)", "stat.error;phot.flux;em.X-ray", "1-sigma error of flux_hard"),
     ("epoch", "yr", "time.epoch", "Epoch of the X-ray position (Julian year)"),
+    ("hard_assoc", "", "meta.code.qual;em.X-ray",
+     "eRASS1 Hard catalogue (2.3-5 keV) association through UID_Hard: strong (flux_hard taken), weak or none"),
 )
 
 NEIGHBOUR = _specs(

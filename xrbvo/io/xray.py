@@ -80,7 +80,10 @@ def standardise_xray(table: Table, survey: str | Survey = "erass1", *, sys_floor
     XrbvoWarning
         If the positional-error column is absent or some of its values are
         missing or not positive (those sources get the survey's default
-        error), or if there is no soft-band flux.
+        error), if there is no soft-band flux, or if no source has a hard-band flux (the
+        hardness ratio ``hr`` is then missing).
+
+    A ``hard_assoc`` column (:func:`xrbvo.io.read_release`) is carried as it is.
     """
     s = survey if isinstance(survey, Survey) else get_survey(survey)
     ra_c = _find(table, s.ra_column, *[p[0] for p in _POS_PAIRS])
@@ -138,6 +141,12 @@ def standardise_xray(table: Table, survey: str | Survey = "erass1", *, sys_floor
                           f"{'/' + native if native else ''}); the classifier loses its X-ray-to-optical/IR flux "
                           "ratios and luminosity and classifies from the counterparts alone", XrbvoWarning,
                           stacklevel=2)
+    if not np.isfinite(out["flux_hard"]).any():
+        warnings.warn(f"{source}: no hard-band (2.3-5 keV) flux for any source (looked for flux_hard; for the eRASS1 "
+                      "release give the Hard catalogue, `xrbvo run MAIN --hard HARD`); the hardness ratio hr "
+                      "will be missing (NaN) for every source", XrbvoWarning, stacklevel=2)
+    if "hard_assoc" in table.colnames:
+        out["hard_assoc"] = np.asarray(table["hard_assoc"]).astype(str)
     out["epoch"] = np.full(len(table), s.epoch)
     out.meta["xray_survey"] = s.name
     return apply_schema(out, XRAY)

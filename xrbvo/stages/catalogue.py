@@ -112,6 +112,8 @@ def build_catalogue(xray: Table, association: AssociationResult, features: Table
     t["pos_err"] = np.asarray(xray["pos_err"], float)
     for col in ("flux_soft", "flux_soft_err", "flux_hard", "flux_hard_err"):
         t[col] = np.asarray(xray[col], float)
+    if "hard_assoc" in xray.colnames:  # eRASS1 release: the Hard catalogue's association (xrbvo.io.read_release)
+        t["hard_assoc"] = np.asarray(xray["hard_assoc"]).astype(str)
     src = association.sources
     for col in ("p_any", "p_i", "match_flag", "n_candidates"):
         t[col] = src[col]

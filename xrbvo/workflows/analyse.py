@@ -23,6 +23,7 @@ from astropy.table import Table
 from xrbvo.core.errors import InputError, XrbvoWarning
 from xrbvo.core.schema import COUNTERPARTS, NEIGHBOURS, XRB_CLASSES, describe_table
 from xrbvo.io import standardise_xray, write_table
+from xrbvo.io.erass1 import SELECTION_KEYS, selection_header
 from xrbvo.pipeline import PipelineConfig, PipelineResult, Progress, run_pipeline
 from xrbvo.stages.catalogue import neighbours_table, write_catalogue
 from xrbvo.stages.neighbourhoods.base import Provider
@@ -32,7 +33,7 @@ from xrbvo.workflows.policy import ResolvedPolicy, SciencePolicy, resolve_policy
 __all__ = ["Analysis", "analyse", "pipeline_config", "prepare_xray"]
 
 #: Header keywords of an input that the science policy reads (what the sample is, how a simulated sky was made).
-PROVENANCE_KEYS = ("SAMPLE", "FLUXLIM", "CLSBOOST", "SIMULATED", "SEED")
+PROVENANCE_KEYS = ("SAMPLE", "FLUXLIM", "CLSBOOST", "SIMULATED", "SEED", *SELECTION_KEYS)
 
 
 def prepare_xray(xray: Table, xray_survey: str = "erass1", *, sys_floor_arcsec: float | None = None,
@@ -104,6 +105,7 @@ class Analysis:
         h = dict(self.bundle.describe())
         h.update(self.policy.header())
         h["INPUT"] = self.source
+        h.update(selection_header(self.result.xray.meta))  # the eRASS1 release's selection (xrbvo.io.erass1)
         for k in ("COUNTERP", "RADIUS", "SURVEYS"):
             if k in self.result.catalogue.meta:
                 h[k] = self.result.catalogue.meta[k]

@@ -10,7 +10,12 @@ HELP = "run the pipeline on an X-ray source table with local survey catalogues"
 DESCRIPTION = """Read X-ray sources (eRASS1 native columns such as IAUNAME, RA, DEC, POS_ERR, ML_FLUX_1, or the
 standard names xid, ra, dec, pos_err, flux_soft, flux_hard), pull Gaia DR3 / 2MASS / CatWISE2020
 neighbourhoods from local catalogue files, associate counterparts, classify with a trained model
-and write the catalogue (FITS, VOTable, CSV) with HMXB/LMXB candidates flagged."""
+and write the catalogue (FITS, VOTable, CSV) with HMXB/LMXB candidates flagged.
+
+An eRASS1 Main catalogue as released (DR1: EXT_LIKE, DET_LIKE_0, FLAG_SP_*, UID_Hard) is selected first:
+point-like sources (--max-ext-like), detection likelihood (--min-det-like) and the spurious-source flags
+(--keep-flagged turns that cut off); each cut prints how many sources it removed. --hard joins the eRASS1
+Hard catalogue's 2.3-5 keV flux through UID_Hard (docs/erass1.md)."""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -24,6 +29,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--xray-survey", default="erass1", help="registry name of the X-ray survey (column names, errors)")
     p.add_argument("--xray-sys-floor", type=float, default=None,
                    help="systematic positional error added in quadrature to the X-ray errors (arcsec)")
+    p.add_argument("--hard", type=Path, default=None, metavar="FILE",
+                   help="the eRASS1 Hard catalogue (eRASS1_Hard.fits): its 2.3-5 keV flux (ML_FLUX_3) is joined to "
+                        "the Main sources strongly associated through UID_Hard; weak associations are flagged "
+                        "(hard_assoc=weak) and get no hard flux")
+    p.add_argument("--min-det-like", type=float, default=None, metavar="X",
+                   help="eRASS1 Main: keep sources with DET_LIKE_0 >= X (default 6, the Main catalogue's own limit)")
+    p.add_argument("--max-ext-like", type=float, default=None, metavar="X",
+                   help="eRASS1 Main: keep sources with EXT_LIKE <= X (default 0: point-like sources only)")
+    p.add_argument("--keep-flagged", action="store_true",
+                   help="eRASS1 Main: keep sources with a spurious-source flag (FLAG_SP_SNR, _BPS, _SCL, _LGA, "
+                        "_GC_CONS); by default they are removed")
     p.add_argument("--radius", type=float, default=20.0, help="counterpart search radius (arcsec)")
     add_policy_arguments(p)
     p.add_argument("--counterpart-model", type=Path, default=None, metavar="DIR",
@@ -67,7 +83,8 @@ def run(args, ui) -> int:
         ui.warn("a model trained on labelled data with the association's own counterparts (nway): in the plane a "
                 "field star taken as an AGN's counterpart makes it look Galactic; class-aware counterparts "
                 "(--counterparts joint) avoid that")
-    table = prepare_xray(read_table(args.xray), args.xray_survey, sys_floor_arcsec=args.xray_sys_floor,
+    table = _read_xray(args, ui)
+    table = prepare_xray(table, args.xray_survey, sys_floor_arcsec=args.xray_sys_floor,
                          source=str(args.xray))  # a user's table fails here, before the long work
     check_writable(args.out)  # before the long work, not after it
     provider = LocalProvider(files)
@@ -78,3 +95,28 @@ def run(args, ui) -> int:
     paths = analysis.write(args.out, args.name)
     print_analysis(ui, analysis, paths)
     return 0
+
+
+def _read_xray(args, ui):
+    """The X-ray table; an eRASS1 Main catalogue is selected (and joined with --hard), printing each cut."""
+    from xrbvo.core.errors import InputError
+    from xrbvo.io import Selection, is_erass1_main, read_release, read_table
+
+    given = {k: v for k, v in (("--min-det-like", args.min_det_like), ("--max-ext-like", args.max_ext_like))
+             if v is not None}
+    defaults = Selection()
+    sel = Selection(min_det_like=defaults.min_det_like if args.min_det_like is None else args.min_det_like,
+                    max_ext_like=defaults.max_ext_like if args.max_ext_like is None else args.max_ext_like,
+                    drop_flagged=not args.keep_flagged)
+    sel.validate()  # a bad value is one line, before any file is read
+    table = read_table(args.xray)
+    if not is_erass1_main(table):
+        asked = [*given, *(["--hard"] if args.hard else []), *(["--keep-flagged"] if args.keep_flagged else [])]
+        if asked:
+            raise InputError(f"{args.xray}: {', '.join(asked)} apply to the eRASS1 Main catalogue as released "
+                             "(columns RA, DEC, ML_FLUX_1, DET_LIKE_0, EXT_LIKE); this table is not one")
+        return table
+    table, report = read_release(table, args.hard, sel, source=str(args.xray))
+    for line in report.lines():
+        ui.out.print(line, highlight=False)
+    return table

@@ -21,8 +21,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--flux-limit", type=float, default=5e-14, help="0.2-2.3 keV flux at 50%% completeness (cgs)")
     p.add_argument("--boost", action="append", default=None, metavar="CLASS=FACTOR",
                    help="inject a class at FACTOR times its Galactic density (repeatable)")
-    p.add_argument("--format", default="fits", choices=["fits", "ecsv", "csv", "vot", "parquet"],
-                   help="file format")
+    p.add_argument("--format", default="fits", choices=["fits", "ecsv", "csv", "vot", "parquet", "erass1"],
+                   help="file format; erass1: FITS, with the X-ray sources as the eRASS1 DR1 release, "
+                        "eRASS1_Main.fits and eRASS1_Hard.fits (docs/erass1.md), instead of xray.fits")
 
 
 def run(args, ui) -> int:
@@ -40,7 +41,14 @@ def run(args, ui) -> int:
     from xrbvo.io import write_table
 
     out = Path(args.out)
-    for name, t in [("xray", sky.xray), *sky.catalogs.items(), ("truth", sky.truth)]:
-        p = write_table(t, out / f"{name}.{args.format}")
-        ui.out.print(f"  {name:<8} {len(t):>8} rows  {p}")
+    if args.format == "erass1":
+        from xrbvo.sim.erass1 import release_tables
+
+        main, hard = release_tables(sky)
+        tables, suffix = [("eRASS1_Main", main), ("eRASS1_Hard", hard)], "fits"
+    else:
+        tables, suffix = [("xray", sky.xray)], args.format
+    for name, t in [*tables, *sky.catalogs.items(), ("truth", sky.truth)]:
+        p = write_table(t, out / f"{name}.{suffix}")
+        ui.out.print(f"  {name:<11} {len(t):>8} rows  {p}")
     return 0

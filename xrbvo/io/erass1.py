@@ -1,0 +1,286 @@
+"""Reading the eROSITA DR1 eRASS1 catalogues as released: Main (0.2-2.3 keV) joined with Hard (2.3-5 keV).
+
+The column names are those of the DR1 data model (Merloni et al. 2024, A&A 682, A34, table D.1;
+the eROSITA-DE DR1 pages ``eRASS1_Main`` and ``eRASS1_Hard``; docs/erass1.md lists what was checked
+and where):
+
+* Main: ``IAUNAME``, ``UID``, ``UID_Hard``, ``RA``, ``DEC``, ``POS_ERR``, ``EXT_LIKE``,
+  ``DET_LIKE_0``, ``ML_FLUX_1`` / ``ML_FLUX_ERR_1`` (0.2-2.3 keV) and the ``FLAG_SP_*`` flags.
+* ``UID_Hard`` is the Hard catalogue's ``UID`` for a strong association, ``-UID`` for a weak
+  one, and 0 when the Hard catalogue has no counterpart.
+* Hard: ``UID``, and the 2.3-5 keV flux ``ML_FLUX_3`` / ``ML_FLUX_ERR_3`` (the Hard catalogue is
+  a three-band detection run: band 1 is 0.2-0.6 keV, band 2 0.6-2.3 keV, band 3 2.3-5 keV).
+
+:func:`read_release` applies the selection (:class:`Selection`: point-like, detection
+likelihood, spurious-source flags), joins the hard flux of strong associations as
+``flux_hard`` / ``flux_hard_err`` and says in ``hard_assoc`` (``strong``, ``weak``, ``none``)
+what the Hard catalogue holds for each source.  The result keeps the Main names that
+:func:`xrbvo.io.standardise_xray` reads, and its meta records the selection
+(:meth:`SelectionReport.header`).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+from astropy.table import Table
+
+from xrbvo.core.errors import InputError, MissingColumnError, XrbvoWarning
+from xrbvo.io.tables import as_float, read_table
+
+__all__ = ["Selection", "SelectionStep", "SelectionReport", "is_erass1_main", "read_release", "select_release",
+           "selection_header", "SPURIOUS_FLAGS", "HARD_FLUX", "HARD_FLUX_ERR", "SELECTION_KEYS"]
+
+#: Columns whose presence marks a table as the eRASS1 Main catalogue (DR1 data model).
+MAIN_COLUMNS = ("RA", "DEC", "ML_FLUX_1", "DET_LIKE_0", "EXT_LIKE")
+#: The spurious-source flags of the Main catalogue (1: the source lies in a region where spurious
+#: detections are likely: supernova remnant, bright point source, star cluster, local galaxy,
+#: galaxy cluster in the conservative mask).
+SPURIOUS_FLAGS = ("FLAG_SP_SNR", "FLAG_SP_BPS", "FLAG_SP_SCL", "FLAG_SP_LGA", "FLAG_SP_GC_CONS")
+#: The Hard catalogue's 2.3-5 keV flux and its error (band 3 of its three-band run).
+HARD_FLUX = "ML_FLUX_3"
+HARD_FLUX_ERR = "ML_FLUX_ERR_3"
+#: Header keywords the selection writes (carried into every output by xrbvo.workflows.analyse).
+SELECTION_KEYS = ("SELDET", "SELEXT", "SELFLAG", "NSELIN", "NRMDET", "NRMEXT", "NRMFLAG", "NSELOUT",
+                  "HARDCAT", "NHARDSTR", "NHARDWK")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which eRASS1 Main sources are read: the defaults are documented in docs/erass1.md."""
+
+    min_det_like: float = 6.0
+    """Keep sources with ``DET_LIKE_0 >= min_det_like`` (the Main catalogue's own limit is 6)."""
+    max_ext_like: float = 0.0
+    """Keep sources with ``EXT_LIKE <= max_ext_like``: 0 keeps point-like sources only."""
+    drop_flagged: bool = True
+    """Drop sources with any of :data:`SPURIOUS_FLAGS` set."""
+
+    def validate(self) -> None:
+        """Raise :class:`InputError` (one line) for a NaN or negative threshold."""
+        for name, value, option in (("min_det_like", self.min_det_like, "--min-det-like"),
+                                    ("max_ext_like", self.max_ext_like, "--max-ext-like")):
+            v = float(value)
+            if math.isnan(v) or math.isinf(v):
+                raise InputError(f"{option} {value}: give a finite number (a likelihood, >= 0)")
+            if v < 0:
+                raise InputError(f"{option} {value}: likelihoods are >= 0; give 0 or more")
+
+
+class SelectionStep(NamedTuple):
+    """One cut of the selection."""
+
+    name: str
+    """``det_like``, ``ext_like`` or ``flags``."""
+    rule: str
+    """The cut in words, e.g. ``DET_LIKE_0 >= 6``."""
+    removed: int
+    """How many of the sources left by the earlier cuts this one removed."""
+
+
+@dataclass(frozen=True)
+class SelectionReport:
+    """What :func:`select_release` did: the cuts with their counts and the Hard catalogue's join."""
+
+    source: str
+    """The Main table read."""
+    n_input: int
+    """Rows of the Main table."""
+    steps: tuple[SelectionStep, ...]
+    """The cuts in the order applied."""
+    n_kept: int
+    """Sources left."""
+    hard: str | None
+    """The Hard table joined (None: none given)."""
+    n_hard_strong: int
+    """Kept sources with a strong Hard association (they get the 2.3-5 keV flux)."""
+    n_hard_weak: int
+    """Kept sources with a weak Hard association (flagged, no hard flux taken)."""
+
+    def lines(self) -> list[str]:
+        """One line per cut and one for the Hard join, for the user."""
+        out = [f"{self.source}: {self.n_input} sources in the eRASS1 Main table"]
+        out += [f"  {s.rule}: removed {s.removed}" for s in self.steps]
+        out.append(f"  kept {self.n_kept}")
+        if self.hard is not None:
+            out.append(f"  {self.hard}: 2.3-5 keV flux for {self.n_hard_strong} strong associations; "
+                       f"{self.n_hard_weak} weak ones flagged (hard_assoc=weak), without hard flux")
+        return out
+
+    def header(self) -> dict[str, str | int | float]:
+        """Header keywords (:data:`SELECTION_KEYS`) recording the selection."""
+        by = {s.name: s for s in self.steps}
+        h: dict[str, str | int | float] = {"NSELIN": self.n_input}
+        if "det_like" in by:
+            h["SELDET"], h["NRMDET"] = by["det_like"].rule, by["det_like"].removed
+        if "ext_like" in by:
+            h["SELEXT"], h["NRMEXT"] = by["ext_like"].rule, by["ext_like"].removed
+        h["SELFLAG"] = by["flags"].rule if "flags" in by else "kept (--keep-flagged)"
+        if "flags" in by:
+            h["NRMFLAG"] = by["flags"].removed
+        h["NSELOUT"] = self.n_kept
+        if self.hard is not None:
+            h["HARDCAT"] = Path(self.hard).name
+            h["NHARDSTR"], h["NHARDWK"] = self.n_hard_strong, self.n_hard_weak
+        return h
+
+
+def is_erass1_main(table: Table) -> bool:
+    """True when ``table`` has the eRASS1 Main catalogue's columns (``RA``, ``DEC``, ``ML_FLUX_1``,
+    ``DET_LIKE_0``, ``EXT_LIKE``)."""
+    return all(c in table.colnames for c in MAIN_COLUMNS)
+
+
+def selection_header(meta) -> dict:
+    """The selection keywords (:data:`SELECTION_KEYS`) found in a table's ``meta``."""
+    upper = {str(k).upper(): v for k, v in dict(meta or {}).items()}
+    return {k: upper[k] for k in SELECTION_KEYS if k in upper}
+
+
+def _ints(table: Table, col: str) -> np.ndarray:
+    c = table[col]
+    data = np.asarray(c.filled(0) if hasattr(c, "filled") else c)
+    return data.astype(np.int64)
+
+
+def _flagged(table: Table) -> tuple[np.ndarray, list[str]]:
+    flags = [f for f in SPURIOUS_FLAGS if f in table.colnames]
+    bad = np.zeros(len(table), bool)
+    for f in flags:
+        bad |= _ints(table, f) != 0
+    return bad, flags
+
+
+def _join_hard(main: Table, hard: Table, hard_source: str, main_source: str
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """flux, error and association (strong/weak/none) of every Main row from the Hard table."""
+    if "UID_Hard" not in main.colnames:
+        raise MissingColumnError(f"{main_source}: no UID_Hard column, so the Hard catalogue cannot be joined; "
+                                 "give the eRASS1 Main table as released (it links each source to the Hard "
+                                 "catalogue through UID_Hard)")
+    missing = [c for c in ("UID", HARD_FLUX) if c not in hard.colnames]
+    if missing:
+        raise MissingColumnError(f"{hard_source}: no {' or '.join(missing)} column; give the eRASS1 Hard "
+                                 f"catalogue as released (UID, and {HARD_FLUX}, the 2.3-5 keV flux)")
+    link = _ints(main, "UID_Hard")
+    uid = _ints(hard, "UID")
+    flux = as_float(hard[HARD_FLUX])
+    err = as_float(hard[HARD_FLUX_ERR]) if HARD_FLUX_ERR in hard.colnames else np.full(len(hard), np.nan)
+    index = {int(u): i for i, u in enumerate(uid.tolist())}
+    n = len(main)
+    assoc = np.full(n, "none", dtype="<U6")
+    out_f = np.full(n, np.nan)
+    out_e = np.full(n, np.nan)
+    absent = 0
+    for i, v in enumerate(link.tolist()):
+        if v == 0:
+            continue
+        j = index.get(abs(v))
+        if j is None:
+            absent += 1
+            continue
+        if v > 0:
+            assoc[i] = "strong"
+            out_f[i], out_e[i] = flux[j], err[j]
+        else:
+            assoc[i] = "weak"
+    if absent:
+        warnings.warn(f"{hard_source}: {absent} Main source(s) link through UID_Hard to Hard sources this table "
+                      "does not hold; they get no 2.3-5 keV flux (give the whole Hard catalogue)",
+                      XrbvoWarning, stacklevel=3)
+    return out_f, out_e, assoc
+
+
+def select_release(main: Table, hard: Table | None = None, selection: Selection | None = None, *,
+                   source: str = "eRASS1 Main table", hard_source: str = "eRASS1 Hard table"
+                   ) -> tuple[Table, SelectionReport]:
+    """Select eRASS1 Main sources and join the Hard catalogue's 2.3-5 keV flux.
+
+    Parameters
+    ----------
+    main : Table
+        The Main catalogue as released (:func:`is_erass1_main`).
+    hard : Table, optional
+        The Hard catalogue as released (``UID``, ``ML_FLUX_3``, ``ML_FLUX_ERR_3``).
+    selection : Selection, optional
+        The cuts (default ``Selection()``).
+
+    Returns
+    -------
+    table : Table
+        The kept Main rows with their own columns, plus ``flux_hard``, ``flux_hard_err`` (strong
+        associations; a ``flux_hard`` column already in the Main table fills the rest) and
+        ``hard_assoc`` when ``hard`` is given; meta records the selection.
+    report : SelectionReport
+
+    Raises
+    ------
+    InputError
+        For a bad selection value, or a table without the columns it needs.
+    """
+    sel = selection or Selection()
+    sel.validate()
+    if not is_erass1_main(main):
+        missing = [c for c in MAIN_COLUMNS if c not in main.colnames]
+        raise MissingColumnError(f"{source}: not an eRASS1 Main table (no {', '.join(missing)}); the selection "
+                                 "(--min-det-like, --max-ext-like, --keep-flagged) and --hard apply to the "
+                                 "eRASS1 Main catalogue as released")
+    n0 = len(main)
+    keep = np.ones(n0, bool)
+    steps = []
+    det = as_float(main["DET_LIKE_0"])
+    cut = keep & ~(det >= sel.min_det_like)
+    steps.append(SelectionStep("det_like", f"DET_LIKE_0 >= {sel.min_det_like:g}", int(cut.sum())))
+    keep &= ~cut
+    ext = as_float(main["EXT_LIKE"])
+    cut = keep & ~(ext <= sel.max_ext_like)
+    steps.append(SelectionStep("ext_like", f"EXT_LIKE <= {sel.max_ext_like:g}", int(cut.sum())))
+    keep &= ~cut
+    if sel.drop_flagged:
+        bad, flags = _flagged(main)
+        cut = keep & bad
+        rule = (f"FLAG_SP_* == 0 ({','.join(f[8:] for f in flags)})" if flags else "FLAG_SP_*: no such column")
+        steps.append(SelectionStep("flags", rule, int(cut.sum())))
+        keep &= ~cut
+    out = main[keep]
+    out.meta = dict(main.meta)
+    n_strong = n_weak = 0
+    if hard is not None:
+        f, e, assoc = _join_hard(main, hard, hard_source, source)
+        f, e, assoc = f[keep], e[keep], assoc[keep]
+        if "flux_hard" in out.colnames:  # the Main table's own hard band fills what the Hard catalogue lacks
+            own = as_float(out["flux_hard"])
+            own_e = as_float(out["flux_hard_err"]) if "flux_hard_err" in out.colnames else np.full(len(out), np.nan)
+            f, e = np.where(np.isfinite(f), f, own), np.where(np.isfinite(f), e, own_e)
+        out["flux_hard"] = f
+        out["flux_hard"].unit = "erg / (s cm2)"
+        out["flux_hard_err"] = e
+        out["flux_hard_err"].unit = "erg / (s cm2)"
+        out["hard_assoc"] = assoc
+        n_strong, n_weak = int(np.sum(assoc == "strong")), int(np.sum(assoc == "weak"))
+    report = SelectionReport(source, n0, tuple(steps), int(keep.sum()), hard_source if hard is not None else None,
+                             n_strong, n_weak)
+    out.meta.update(report.header())
+    return out, report
+
+
+def read_release(main: str | Path | Table, hard: str | Path | Table | None = None,
+                 selection: Selection | None = None, *, source: str | None = None) -> tuple[Table, SelectionReport]:
+    """Read the eRASS1 Main catalogue (and the Hard catalogue), select and join them.
+
+    ``main`` and ``hard`` are file paths (any format :func:`xrbvo.io.read_table` reads) or tables
+    already read; ``source`` names the Main table in messages (default: its path).  See
+    :func:`select_release` for what is returned.
+    """
+    sel = selection or Selection()
+    sel.validate()  # before reading anything
+    m = main if isinstance(main, Table) else read_table(main)
+    h = hard if hard is None or isinstance(hard, Table) else read_table(hard)
+    src = source or ("eRASS1 Main table" if isinstance(main, Table) else str(main))
+    hsrc = "eRASS1 Hard table" if hard is None or isinstance(hard, Table) else str(hard)
+    return select_release(m, h, sel, source=src, hard_source=hsrc)
