@@ -57,7 +57,7 @@ def run(args, ui) -> int:
     from xrbvo.cli.common import pairs, policy_from_args, print_analysis
     from xrbvo.core.errors import InputError
     from xrbvo.core.surveys import get_survey
-    from xrbvo.io import check_writable, read_table
+    from xrbvo.io import check_writable
     from xrbvo.stages.neighbourhoods.local import LocalProvider
     from xrbvo.workflows import ModelBundle, analyse, pipeline_config
     from xrbvo.workflows.analyse import prepare_xray
