@@ -32,15 +32,14 @@ def run(args, ui) -> int:
     cfg = SkyConfig(l_deg=args.l_deg, b_deg=args.b_deg, width_deg=args.width, height_deg=args.height,
                     flux_limit=args.flux_limit, class_boost=parse_boost(args.boost) or {}, seed=args.seed)
     cfg.validate()
-    from xrbvo.io import check_writable
+    from xrbvo.io import check_writable, output_lock, write_table
 
     check_writable(args.out)
-    with ui.progress():
-        sky = simulate_sky(cfg, progress=ui.stage("simulating"))
-    from xrbvo.io import write_table
-
     out = Path(args.out)
-    for name, t in [("xray", sky.xray), *sky.catalogs.items(), ("truth", sky.truth)]:
-        p = write_table(t, out / f"{name}.{args.format}")
-        ui.out.print(f"  {name:<8} {len(t):>8} rows  {p}")
+    with output_lock(out, "simulate"):  # one writer per directory
+        with ui.progress():
+            sky = simulate_sky(cfg, progress=ui.stage("simulating"))
+        for name, t in [("xray", sky.xray), *sky.catalogs.items(), ("truth", sky.truth)]:
+            p = write_table(t, out / f"{name}.{args.format}")
+            ui.out.print(f"  {name:<8} {len(t):>8} rows  {p}")
     return 0
