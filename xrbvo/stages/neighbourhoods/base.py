@@ -57,7 +57,7 @@ def _identifiers(table: Table, id_c: str, placed: np.ndarray, source: str, surve
         uniq, first, counts = np.unique(kept, return_index=True, return_counts=True)
         if (counts > 1).any():
             dup = uniq[counts > 1]
-            example = dup[np.argmin(first[counts > 1])]  # the repeat that comes first in the file
+            example = str(dup[np.argmin(first[counts > 1])])  # the repeat that comes first in the file
             rows = np.nonzero(placed & (ids == example))[0][:2]
             raise InputError(f"{source}: {len(dup)} identifier(s) of the {survey} catalogue in column {id_c!r} occur "
                              f"more than once (e.g. {example!r} in rows {rows[0]} and {rows[1]}); a source must "
