@@ -157,6 +157,14 @@ def _col(table: Table, name: str | None) -> np.ndarray:
         raise InputError(f"column {name} is not numeric; fix the table (empty cells are fine)") from None
 
 
+def _text(col) -> np.ndarray:
+    """A column as text, ``""`` where a cell is empty (masked), whatever the column's type."""
+    mask = np.ma.getmaskarray(col) if getattr(col, "mask", None) is not None else np.zeros(len(col), bool)
+    out = np.asarray(np.ma.getdata(col)).astype(str)
+    out[mask] = ""
+    return out
+
+
 def _numbers(table: Table, name: str, source: str) -> np.ndarray:
     """Column ``name`` as floats (NaN where empty); a cell that is not a number is one InputError naming its row."""
     c = table[name]
@@ -293,7 +301,7 @@ def load_labelled(path: str | Path, *, label_column: str = "Class",
     if label_column not in t.colnames:
         raise MissingColumnError(f"{path}: no {label_column!r} column with the class labels; give a labelled "
                                  "table such as csc_xray_mwl_labelled.csv")
-    raw = np.asarray(t[label_column].filled("") if hasattr(t[label_column], "filled") else t[label_column]).astype(str)
+    raw = _text(t[label_column])
     layout = detect_layout(t)
     positions(t, layout, source=str(path))  # before dropping rows: the row numbers are the file's
     keep = np.char.strip(raw) != ""
@@ -330,8 +338,7 @@ def published_comparison(table: Table, predicted: np.ndarray) -> dict | None:
     """
     if "Class" not in table.colnames:
         return None
-    pub = map_classes(np.asarray(table["Class"].filled("") if hasattr(table["Class"], "filled")
-                                 else table["Class"]).astype(str), strict=False)
+    pub = map_classes(_text(table["Class"]), strict=False)
     pred = np.asarray(predicted).astype(str)
     ok = pub != ""
     out = {"n": int(ok.sum()), "agreement": float(np.mean(pred[ok] == pub[ok])) if ok.any() else float("nan")}
@@ -345,7 +352,7 @@ def published_comparison(table: Table, predicted: np.ndarray) -> dict | None:
         out["agreement_published_confident"] = float(np.mean(pred[conf] == pub[conf])) if conf.any() else float("nan")
     if "True_Class" in table.colnames:
         tc = table["True_Class"]
-        tc = np.asarray(tc.filled("") if hasattr(tc, "filled") else tc).astype(str)
+        tc = _text(tc)
         true = map_classes(tc, strict=False)
         has = true != ""
         out["n_true"] = int(has.sum())
