@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import io
+import json
 import warnings
 
 import numpy as np
@@ -92,3 +92,161 @@ def test_random_tables_give_only_xrbvo_errors(table, survey):
             return
     assert x.colnames[:4] == ["xid", "ra", "dec", "pos_err"] and len(x) == len(table)
     assert np.all(np.isfinite(x["ra"])) and x["xid"].dtype.kind == "U"
+
+
+# -- the other readers: survey catalogues, labelled tables, model directories, marks files ------------------
+
+@st.composite
+def _catalogues(draw):
+    n = draw(st.integers(0, 4))
+    names = draw(st.lists(st.sampled_from(["ra", "dec", "source_id", "nid", "ra_error", "dec_error", "pos_err",
+                                           "phot_g_mean_mag", "phot_g_n_obs", "phot_g_mean_flux_over_error",
+                                           "var_G", "rgeo", "other"]), max_size=8, unique=True))
+    return Table({name: draw(_column(n)) for name in names}) if names else Table()
+
+
+def _column(n):
+    floats = st.lists(st.floats(), min_size=n, max_size=n).map(lambda v: np.array(v, dtype=float))
+    ints = st.lists(st.integers(-2**62, 2**62), min_size=n, max_size=n).map(lambda v: np.array(v, dtype=np.int64))
+    text = st.lists(st.text(max_size=8), min_size=n, max_size=n).map(lambda v: np.array(v, dtype=str))
+    masked = st.tuples(st.lists(st.floats(-400, 400), min_size=n, max_size=n),
+                       st.lists(st.booleans(), min_size=n, max_size=n)).map(
+        lambda vm: MaskedColumn(np.array(vm[0], dtype=float), mask=vm[1]))
+    mixed = st.lists(_values, min_size=n, max_size=n).map(lambda v: np.array(v or [], dtype=object))
+    return st.one_of(floats, ints, text, masked, mixed)
+
+
+@settings(max_examples=50, deadline=None)
+@given(table=_catalogues(), survey=st.sampled_from(["gaia", "2mass", "catwise"]))
+def test_random_survey_catalogues_give_only_xrbvo_errors(table, survey):
+    from xrbvo.stages.neighbourhoods import standardise_catalogue
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NaN arithmetic of nonsense photometry is not the point
+        try:
+            c = standardise_catalogue(table, survey, source="fuzz")
+        except XrbvoError:
+            return
+    assert c.colnames[:4] == ["nid", "ra", "dec", "pos_err"] and len(c) <= len(table)
+    assert np.all((c["ra"] >= 0) & (c["ra"] < 360) & (np.abs(c["dec"]) <= 90))
+    assert len(set(c["nid"])) == len(c)
+
+
+_LABELLED_COLS = ["name", "ra", "dec", "Class", "Fcsc_s", "Fcsc_m", "Fcsc_h", "var_intra_prob", "var_inter_prob",
+                  "Gmag", "RPlx", "PM", "epsi", "Jmag", "W1mag"]
+
+
+@st.composite
+def _labelled(draw):
+    n = draw(st.integers(0, 4))
+    names = draw(st.lists(st.sampled_from(_LABELLED_COLS), min_size=3, max_size=len(_LABELLED_COLS), unique=True))
+    cols = {name: draw(_column(n)) for name in names}
+    if "Class" in cols and draw(st.booleans()):
+        cols["Class"] = np.array(draw(st.lists(st.sampled_from(["AGN", "LM-STAR", "HMXB", "", "QSO"]),
+                                               min_size=n, max_size=n)), dtype=str)
+    return Table(cols)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(table=_labelled(), suffix=st.sampled_from([".csv", ".ecsv", ".fits"]))
+def test_random_labelled_tables_give_only_xrbvo_errors(tmp_path, table, suffix):
+    from xrbvo.stages.classify.labelled import csc_features, load_labelled
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            csc_features(table, source="fuzz")
+        except XrbvoError:
+            pass
+        p = tmp_path / f"labelled{suffix}"
+        try:
+            table.write(p, overwrite=True)
+        except Exception:  # a table the format cannot hold is not the reader's problem
+            return
+        try:
+            ls = load_labelled(p)
+        except XrbvoError:
+            return
+    assert len(ls.labels) == len(ls.features) <= len(table)
+
+
+@pytest.fixture(scope="module")
+def model_files(tmp_path_factory, small_model):
+    from xrbvo.workflows import ModelBundle
+
+    model, ts = small_model
+    d = ModelBundle(model, {"cuts": {"HMXB": 0.4, "LMXB": 0.4}, "reference_priors": ts.reference_priors}).save(
+        tmp_path_factory.mktemp("bundle") / "m")
+    return {p.name: p.read_bytes() for p in d.iterdir()}
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_damaged_model_directories_give_only_xrbvo_errors(tmp_path_factory, model_files, data):
+    """Files dropped, truncated, mutated or replaced, the manifest rehashed or not: a ModelError, or a whole model."""
+    import hashlib
+    import json
+
+    from xrbvo.workflows import ModelBundle
+
+    d = tmp_path_factory.mktemp("damaged")
+    files = dict(model_files)
+    for name in data.draw(st.lists(st.sampled_from(sorted(files)), max_size=3, unique=True)):
+        how = data.draw(st.sampled_from(["drop", "truncate", "mutate", "random", "json"]))
+        content = files[name]
+        if how == "drop":
+            del files[name]
+            continue
+        if how == "truncate":
+            content = content[:data.draw(st.integers(0, len(content)))]
+        elif how == "mutate":
+            buf = bytearray(content)
+            for _ in range(data.draw(st.integers(1, 6))):
+                buf[data.draw(st.integers(0, len(buf) - 1))] = data.draw(st.integers(0, 255))
+            content = bytes(buf)
+        elif how == "random":
+            content = data.draw(st.binary(max_size=300))
+        else:
+            content = json.dumps(data.draw(st.recursive(
+                st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+                lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c, max_size=3),
+                max_leaves=8))).encode()
+        files[name] = content
+    if "manifest.json" in files and data.draw(st.booleans()):  # a consistent forgery: hashes that match
+        try:
+            man = json.loads(files["manifest.json"])
+            man["files"] = {k: hashlib.sha256(v).hexdigest() for k, v in files.items() if k != "manifest.json"}
+            files["manifest.json"] = json.dumps(man).encode()
+        except (ValueError, TypeError, KeyError, UnicodeDecodeError):
+            pass
+    for name, content in files.items():
+        (d / name).write_bytes(content)
+    try:
+        b = ModelBundle.load(d)
+    except XrbvoError:
+        return
+    assert b.classes and b.source is not None
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(content=st.one_of(
+    st.binary(max_size=400),
+    st.recursive(st.none() | st.booleans() | st.floats() | st.text(max_size=6),
+                 lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=6), c, max_size=3),
+                 max_leaves=10).map(lambda doc: json.dumps(doc).encode()),
+    st.dictionaries(st.text(max_size=6), st.one_of(
+        st.none(), st.text(max_size=4), st.dictionaries(st.sampled_from(["status", "note", "time"]),
+                                                        st.one_of(st.none(), st.text(max_size=10), st.integers(),
+                                                                  st.sampled_from(["candidate", "rejected"])))),
+        max_size=3).map(lambda marks: json.dumps({"format": "xrbvo-marks", "version": 1, "marks": marks}).encode())))
+def test_random_marks_files_give_only_xrbvo_errors(tmp_path, content):
+    from xrbvo.tui.marks import STATUSES, MarkStore
+
+    p = tmp_path / "cat.marks.json"
+    p.write_bytes(content)
+    try:
+        store = MarkStore(p)
+    except XrbvoError:
+        return
+    for xid, rec in store.items():
+        assert isinstance(xid, str) and rec["status"] in STATUSES and isinstance(rec["note"], str)

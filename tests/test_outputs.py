@@ -182,3 +182,90 @@ def test_ctrl_c_mid_write_keeps_the_old_table(tmp_path):
     assert r.returncode == 0 and "interrupted" in r.stdout, r.stderr
     assert len(Table.read(tmp_path / "cat.fits")) == 10
     assert _all_files(tmp_path) == ["cat.fits"]
+
+
+# -- one writer per directory (output_lock) -------------------------------------------------
+
+def _dead_pid():
+    """The pid of a process that has exited and been reaped."""
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    return p.pid
+
+
+def test_output_lock_refuses_a_second_writer_and_is_removed_afterwards(tmp_path):
+    import json
+
+    from xrbvo.io import output_lock
+    from xrbvo.io.outputs import LOCK_NAME
+
+    d = tmp_path / "new" / "out"
+    with output_lock(d, "run") as lock:
+        assert lock == d / LOCK_NAME
+        rec = json.loads(lock.read_text())
+        assert rec["pid"] == os.getpid() and rec["command"] == "run"
+        with pytest.raises(InputError, match=r"`xrbvo run` \(pid \d+ on .*\) is writing to this directory") as err:
+            with output_lock(d, "demo"):
+                pass
+        assert "\n" not in str(err.value)
+        assert lock.exists()  # the refused attempt leaves the holder's lock alone
+    assert _all_files(d) == []
+
+
+def test_output_lock_is_released_when_the_work_fails(tmp_path):
+    from xrbvo.io import output_lock
+
+    with pytest.raises(KeyboardInterrupt):
+        with output_lock(tmp_path, "run"):
+            (tmp_path / "done.csv").write_text("x\n")
+            raise KeyboardInterrupt
+    assert _all_files(tmp_path) == ["done.csv"]
+
+
+def test_a_stale_lock_of_a_dead_process_is_taken_over_with_a_warning(tmp_path):
+    import json
+    import socket
+
+    from xrbvo.core.errors import XrbvoWarning
+    from xrbvo.io import output_lock
+    from xrbvo.io.outputs import LOCK_NAME
+
+    (tmp_path / LOCK_NAME).write_text(json.dumps({"pid": _dead_pid(), "host": socket.gethostname(),
+                                                   "command": "demo"}))
+    with pytest.warns(XrbvoWarning, match=r"taking over the lock of `xrbvo demo`.*no longer runs"):
+        with output_lock(tmp_path, "run") as lock:
+            assert json.loads(lock.read_text())["pid"] == os.getpid()
+    assert _all_files(tmp_path) == []
+
+
+@pytest.mark.parametrize("content, match", [
+    ('{"pid": 1, "host": "another-host.example", "command": "run"}', r"on another-host\.example.*if it no longer "
+                                                                      r"runs, remove .*\.xrbvo\.lock"),
+    ("not json at all", r"lock file \.xrbvo\.lock that xrbvo cannot read; .*remove"),
+])
+def test_a_lock_that_cannot_be_judged_here_is_refused(tmp_path, content, match):
+    from xrbvo.io import output_lock
+    from xrbvo.io.outputs import LOCK_NAME
+
+    (tmp_path / LOCK_NAME).write_text(content)
+    with pytest.raises(InputError, match=match):
+        with output_lock(tmp_path, "run"):
+            pass
+    assert (tmp_path / LOCK_NAME).read_text() == content  # never removed: it may be someone else's
+
+
+def test_a_lock_replaced_by_someone_else_is_left_to_them(tmp_path):
+    from xrbvo.io import output_lock
+
+    with output_lock(tmp_path, "run") as lock:
+        lock.write_text('{"pid": 1, "host": "h", "token": "theirs"}')
+    assert lock.read_text() == '{"pid": 1, "host": "h", "token": "theirs"}'
+
+
+def test_output_lock_in_a_place_that_cannot_be_a_directory(tmp_path):
+    from xrbvo.io import output_lock
+
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(InputError, match=r"afile: cannot write to this output directory"):
+        with output_lock(tmp_path / "afile"):
+            pass

@@ -3,8 +3,43 @@
 from __future__ import annotations
 
 import argparse
+import os
 
-__all__ = ["add_policy_arguments", "policy_from_args", "print_analysis", "pairs", "parse_boost"]
+__all__ = ["add_policy_arguments", "policy_from_args", "print_analysis", "pairs", "parse_boost", "plain_name",
+           "MAX_NAME_BYTES"]
+
+#: Longest base name of output files (UTF-8 bytes): file systems take 255, suffixes such as
+#: ``_counterparts.fits`` need the rest.
+MAX_NAME_BYTES = 200
+
+
+def plain_name(name: str, option: str = "--name") -> str:
+    """Check that ``name`` is a plain file name (the base name of outputs), or raise one InputError.
+
+    A plain name has no path separator, is not ``.`` or ``..``, does not start
+    with ``-`` (it would read as an option) or ``.`` (a hidden file, where
+    xrbvo keeps its temporaries and lock), has no control characters and is at
+    most :data:`MAX_NAME_BYTES` bytes long.
+    """
+    from xrbvo.core.errors import InputError
+
+    seps = {"/", "\\", os.sep} | ({os.altsep} if os.altsep else set())
+    if not name or name.strip() != name:
+        problem = "is empty" if not name.strip() else "starts or ends with white space"
+    elif any(c in seps for c in name):
+        problem = "holds a path separator"
+    elif name.startswith("-"):
+        problem = "starts with '-'"
+    elif name.startswith("."):
+        problem = "starts with '.'"
+    elif any(ord(c) < 32 or ord(c) == 127 for c in name):
+        problem = "holds a control character"
+    elif len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        problem = f"is longer than {MAX_NAME_BYTES} bytes"
+    else:
+        return name
+    raise InputError(f"{option} {name!r} {problem}: give a plain file name such as xrbvo_catalogue (the "
+                     "directory goes in --out)")
 
 
 def add_policy_arguments(p: argparse.ArgumentParser, *, em: bool = False) -> None:

@@ -4,7 +4,10 @@ Each sub-command lives in its own module under :mod:`xrbvo.cli.commands` and
 exposes ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args, ui)``.
 This module only parses arguments, owns the one rich ``Progress`` (through
 :class:`xrbvo.cli._ui.UI`) and turns :class:`~xrbvo.core.errors.XrbvoError`
-into one red line on stderr and exit code 2.  Nothing runs at import.
+into one red line on stderr and exit code 2.  Ctrl-C (SIGINT) and SIGTERM stop a
+command the same way, keeping what is finished (exit 130 and 143); any other
+exception is a bug: one line names a crash log holding the traceback (exit 1).
+Nothing runs at import.
 """
 
 from __future__ import annotations
@@ -12,14 +15,21 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import os
+import signal
 import sys
+import tempfile
+import threading
+import time
+import traceback
 import warnings
-from typing import Sequence
+from pathlib import Path
+from typing import Iterator, Sequence
 
 from xrbvo import __version__
 from xrbvo.core.errors import XrbvoError, XrbvoWarning
 
-__all__ = ["main", "build_parser", "COMMANDS"]
+__all__ = ["main", "build_parser", "COMMANDS", "Terminated", "crash_log_directory"]
 
 #: Modules of :mod:`xrbvo.cli.commands`, one per sub-command, in help order.
 COMMANDS: tuple[str, ...] = (
@@ -73,6 +83,55 @@ def _warnings_to(ui) -> None:
     warnings.simplefilter("default", XrbvoWarning)  # the command line shows them, whatever -W says
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread like Ctrl-C, so every cleanup that Ctrl-C runs runs for it too."""
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` while the block runs; the previous handler comes back after.
+
+    Only the main thread can install signal handlers; elsewhere (a command run
+    from a worker thread) SIGTERM keeps its previous meaning.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def crash_log_directory() -> Path:
+    """Where crash logs go: ``$XDG_STATE_HOME/xrbvo`` (default ``~/.local/state/xrbvo``), else ``$TMPDIR``."""
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return Path(base) / "xrbvo"
+
+
+def _write_crash_log(exc: BaseException, argv: Sequence[str]) -> Path | None:
+    """Write the traceback of an unexpected exception to a new log file; its path, or None when none could be."""
+    text = (f"xrbvo {__version__} crashed at {time.strftime('%Y-%m-%dT%H:%M:%S%z')}\n"
+            f"command line: xrbvo {' '.join(argv)}\npython {sys.version.split()[0]} on {sys.platform}\n\n"
+            + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for directory in (crash_log_directory(), Path(tempfile.gettempdir())):
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=f"xrbvo-crash-{stamp}-", suffix=".log", dir=directory)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            return Path(name)
+        except OSError:
+            continue
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     from xrbvo.cli._ui import UI
@@ -91,15 +150,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         # an interactive session asks for another path itself; every other command keeps its
         # results in a rescue directory when their own place cannot take them (full disk)
         keep = contextlib.nullcontext() if args.command == "tui" else rescue_outputs()
-        with warnings.catch_warnings(), keep:
+        with _sigterm_as_interrupt(), warnings.catch_warnings(), keep:
             _warnings_to(ui)
             rc = args._module.run(args, ui)
     except XrbvoError as exc:
         ui.error(str(exc))
         return 2
+    except Terminated:
+        ui.error("terminated (SIGTERM); results written so far are kept")
+        return 143
     except KeyboardInterrupt:
         ui.error("interrupted; results written so far are kept")
         return 130
+    except Exception as exc:  # a bug: the user gets one line, the traceback goes to a file
+        log = _write_crash_log(exc, sys.argv[1:] if argv is None else list(argv))
+        what = " ".join(str(exc).split())[:200] or "no message"
+        where = (f"the traceback is in {log}; please report it with that file" if log is not None else
+                 "no crash log could be written (neither the state directory nor $TMPDIR takes one)")
+        ui.error(f"internal error ({type(exc).__name__}: {what}), a bug in xrbvo; {where}")
+        return 1
     return int(rc or 0)
 
 

@@ -126,7 +126,16 @@ __all__ = [
     "ClassResult",
     "XlfResult",
     "expected_numbers",
+    "MAX_N_SAMPLE",
+    "MAX_N_MC",
 ]
+
+#: Most sight lines per class :func:`expected_numbers` draws (25 times the default; each costs about
+#: 50 microseconds and a few hundred bytes, so the largest pool takes about half a minute and 300 MB).
+MAX_N_SAMPLE = 500_000
+#: Most Monte Carlo realisations :func:`expected_numbers` runs (25 times the default; the cumulative
+#: counts keep about 1 kB per realisation and class).
+MAX_N_MC = 50_000
 
 #: Progress callback ``(message, fraction)``.
 Progress = Callable[[str, float], None]
@@ -568,11 +577,11 @@ def expected_numbers(classes: Sequence[str] = ("LMXB", "HMXB"), *,
     names = [integral.name, *(s.name for s in erosita)]
     if len(set(names)) != len(names):
         raise InputError(f"expected_numbers: survey names must differ (got {', '.join(names)})")
-    if n_sample < 1000:
-        raise InputError(f"expected_numbers: n_sample must be >= 1000 (got {n_sample}); fewer sight lines "
-                         "give noisy numbers")
-    if n_mc < 1:
-        raise InputError(f"expected_numbers: n_mc must be >= 1 (got {n_mc})")
+    if not 1000 <= n_sample <= MAX_N_SAMPLE:
+        raise InputError(f"expected_numbers: n_sample must be between 1000 and {MAX_N_SAMPLE} (got {n_sample}); "
+                         "fewer sight lines give noisy numbers, more only cost memory and time")
+    if not 1 <= n_mc <= MAX_N_MC:
+        raise InputError(f"expected_numbers: n_mc must be between 1 and {MAX_N_MC} (got {n_mc})")
     if gamma_scatter < 0:
         raise InputError(f"expected_numbers: gamma_scatter must be >= 0 (got {gamma_scatter})")
     report = progress or (lambda msg, frac: None)

@@ -13,23 +13,31 @@ When the destination cannot take an output at all (full disk, lost mount, a
 directory in the way), :func:`save_output` raises one
 :class:`~xrbvo.core.errors.InputError`, or, inside :func:`rescue_outputs`,
 writes it to a rescue directory and reports at the end.
+
+While a command writes a directory it holds :func:`output_lock` on it (a
+``.xrbvo.lock`` file naming the process), so a second command aimed at the
+same directory stops at once instead of interleaving its files with the first.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import json
 import os
 import secrets
 import shutil
+import socket
 import tempfile
+import time
+import warnings
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
-from xrbvo.core.errors import InputError, XrbvoError
+from xrbvo.core.errors import InputError, XrbvoError, XrbvoWarning
 
 __all__ = ["atomic_write", "atomic_write_bytes", "save_output", "save_files", "rescue_outputs", "check_writable",
-           "TEMP_PREFIX"]
+           "output_lock", "TEMP_PREFIX", "LOCK_NAME"]
 
 #: Name prefix of the temporary files written next to an output before it is renamed into place.
 TEMP_PREFIX = ".xrbvo-tmp-"
@@ -243,3 +251,152 @@ def check_writable(directory: str | Path, what: str = "output directory") -> Pat
     except OSError as exc:
         raise InputError(f"{d}: cannot write to this {what} ({_reason(exc)}); choose another one") from None
     return d
+
+
+# -- one writer per directory --------------------------------------------------------------
+
+#: Name of the lock file a command holds in the directory it writes (hidden; never an output).
+LOCK_NAME = ".xrbvo.lock"
+
+
+def _process_start(pid: int) -> str | None:
+    """Start time of process ``pid`` in clock ticks since boot (Linux ``/proc``), or None where unknown.
+
+    With the pid it tells a live lock holder from a later process that was given the same pid.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (OSError, ValueError):
+        return None
+    fields = stat.rsplit(")", 1)[-1].split()  # the command name in parentheses may hold spaces
+    if len(fields) < 20:
+        return None
+    if fields[0] in ("Z", "X"):  # a zombie: dead, only not yet reaped by its parent
+        return "dead"
+    return fields[19]
+
+
+def _holder_alive(holder: dict) -> bool:
+    """Whether the process named by a lock file (on this host) still runs."""
+    pid = holder.get("pid")
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, under another user
+    except OSError:
+        return True  # cannot tell: assume it runs
+    start = _process_start(pid)
+    if start == "dead":
+        return False
+    return not (start is not None and holder.get("start") not in (None, start))  # the pid was reused
+
+
+def _read_lock(path: Path) -> dict | None:
+    """The lock file's record, ``{}`` when it is unreadable or foreign, None when it is gone."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, ValueError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def _create_lock(path: Path, record: dict) -> bool:
+    """Create ``path`` holding ``record``, all at once; False when it exists already.
+
+    The record is written to a temporary first and hard-linked into place, so
+    another process never sees an empty lock file; where the file system has no
+    hard links the file is created with ``O_EXCL`` and then written.
+    """
+    data = json.dumps(record).encode()
+    tmp = _temporary_next_to(path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        try:
+            os.link(tmp, path)
+            return True
+        except FileExistsError:
+            return False
+        except OSError:  # no hard links here (some network and FUSE file systems)
+            pass
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        return True
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def _describe(holder: dict) -> str:
+    what = holder.get("command") or "a command"
+    return (f"`xrbvo {what}` (pid {holder.get('pid', '?')} on {holder.get('host', '?')}, "
+            f"since {holder.get('since', '?')})")
+
+
+@contextlib.contextmanager
+def output_lock(directory: str | Path, command: str = "") -> Iterator[Path]:
+    """Hold the directory ``directory`` for one writer while the enclosed work runs.
+
+    Creates ``directory`` (and its parents), then the file ``.xrbvo.lock`` in it,
+    exclusively, holding this process's id, host, start time and ``command``.
+    The file is removed on the way out, whatever happens inside.  A lock left by
+    a process that died without removing it (killed with SIGKILL, a power cut)
+    is taken over with one :class:`~xrbvo.core.errors.XrbvoWarning` when that
+    process ran on this host and no longer runs.
+
+    Raises
+    ------
+    InputError
+        When another live process holds the directory, when the holder ran on
+        another host (whether it still runs cannot be told from here), or when
+        the directory cannot be written.  Nothing has been written then.
+    """
+    d = Path(directory)
+    path = d / LOCK_NAME
+    host = socket.gethostname()
+    token = secrets.token_hex(8)
+    record = {"format": "xrbvo-lock", "pid": os.getpid(), "host": host, "start": _process_start(os.getpid()),
+              "command": command, "since": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "token": token}
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        for _ in range(3):  # a stale lock removed here may be taken by another process first: look again
+            if _create_lock(path, record):
+                break
+            holder = _read_lock(path)
+            if holder is None:
+                continue  # released meanwhile
+            if not holder.get("pid") or not holder.get("host"):
+                raise InputError(f"{d}: holds a lock file {LOCK_NAME} that xrbvo cannot read; if no xrbvo command "
+                                 f"writes to this directory, remove {path} and run again")
+            if holder["host"] != host:
+                raise InputError(f"{d}: {_describe(holder)} is writing to this directory; if it no longer runs, "
+                                 f"remove {path}; or choose another output directory")
+            if _holder_alive(holder):
+                raise InputError(f"{d}: {_describe(holder)} is writing to this directory; wait for it to finish "
+                                 "or choose another output directory")
+            with contextlib.suppress(FileNotFoundError):
+                if _read_lock(path) == holder:
+                    path.unlink()
+            warnings.warn(f"{d}: taking over the lock of {_describe(holder)}, which no longer runs; files it was "
+                          "writing are either complete or absent", XrbvoWarning, stacklevel=3)
+        else:
+            raise InputError(f"{d}: other xrbvo commands keep taking this directory; choose another one")
+    except OSError as exc:
+        raise InputError(f"{d}: cannot write to this output directory ({_reason(exc)}); choose another one") from None
+    try:
+        yield path
+    finally:
+        held = _read_lock(path)
+        if held is not None and held.get("token") == token:
+            with contextlib.suppress(OSError):
+                path.unlink()

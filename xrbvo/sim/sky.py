@@ -44,7 +44,11 @@ from xrbvo.core.errors import InputError
 from xrbvo.core.schema import CLASSES, TRUTH, apply_schema
 from xrbvo.galaxy.populations import BANDS, CLASS_MODELS, field_star_types, stellar_sed
 
-__all__ = ["SkyConfig", "SimulatedSky", "simulate_sky", "expected_counts", "gaia_density_target"]
+__all__ = ["SkyConfig", "SimulatedSky", "simulate_sky", "expected_counts", "gaia_density_target", "MAX_AREA_DEG2"]
+
+#: Largest simulated field (deg2).  Memory grows with the area: a 10 x 10 deg field in the plane
+#: takes about 1 GB and 20 s; the built-in fields are 8 x 4 deg at most.
+MAX_AREA_DEG2 = 100.0
 
 
 _DEG2_PER_SR = (180.0 / math.pi) ** 2
@@ -94,6 +98,10 @@ class SkyConfig:
             raise InputError("simulated field size must be between 0 and 60 deg on each side")
         if abs(self.b_deg) + self.height_deg / 2 > 89.0:
             raise InputError("simulated field must stay away from the Galactic poles (|b| + height/2 <= 89)")
+        if self.area_deg2 > MAX_AREA_DEG2:
+            raise InputError(f"simulated field of {self.width_deg:g} x {self.height_deg:g} deg covers "
+                             f"{self.area_deg2:.0f} deg2, more than the {MAX_AREA_DEG2:g} deg2 a simulation takes "
+                             "(memory grows with the area); simulate smaller fields")
         if not self.flux_limit > 0:
             raise InputError("flux_limit must be positive (erg/cm2/s)")
         if not self.patch_radius_arcsec > 0:

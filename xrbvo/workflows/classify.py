@@ -20,7 +20,7 @@ from astropy.table import Table
 from xrbvo.core.errors import Cancelled
 from xrbvo.core.schema import CATALOGUE, CLASSES, describe_table, prob_column
 from xrbvo.stages.classify.explain import explain
-from xrbvo.stages.classify.labelled import LAYOUTS, csc_features, detect_layout, model_matrix
+from xrbvo.stages.classify.labelled import LAYOUTS, csc_features, detect_layout, model_matrix, positions
 from xrbvo.stages.select import apply_selection
 from xrbvo.workflows.bundle import ModelBundle
 from xrbvo.workflows.policy import ResolvedPolicy, SciencePolicy, resolve_policy
@@ -43,24 +43,6 @@ class Classified:
                 "policy": self.policy.summary(), "notes": list(self.policy.notes)}
 
 
-def _positions(t: Table, layout: str) -> tuple[np.ndarray, np.ndarray]:
-    lay = LAYOUTS.get(layout, {"ra": "ra", "dec": "dec"})
-    n = len(t)
-    out = []
-    for key in ("ra", "dec"):
-        name = lay[key]
-        if name not in t.colnames:
-            out.append(np.full(n, np.nan))
-            continue
-        try:
-            out.append(np.asarray(np.ma.filled(np.ma.asarray(t[name]).astype(float), np.nan), float))
-        except (TypeError, ValueError):
-            out.append(np.full(n, np.nan))
-    ra, dec = out
-    ok = np.isfinite(ra) & np.isfinite(dec) & (np.abs(dec) <= 90)
-    return np.where(ok, ra, np.nan), np.where(ok, dec, np.nan)
-
-
 def classify_table(table: Table, bundle: ModelBundle, policy: SciencePolicy | None = None, *,
                    source: str = "table", progress: Callable[[str, float], None] | None = None,
                    cancel: threading.Event | None = None) -> Classified:
@@ -70,7 +52,7 @@ def classify_table(table: Table, bundle: ModelBundle, policy: SciencePolicy | No
     step = progress or (lambda m, f: None)
     layout = detect_layout(table)
     step("features and HI4PI N_H", 0.2)
-    feats = csc_features(table, layout=layout)
+    feats = csc_features(table, layout=layout, source=source)  # positions checked here
     model = bundle.source
     X = model_matrix(feats, model.feature_names_)
     classes = bundle.classes
@@ -79,7 +61,7 @@ def classify_table(table: Table, bundle: ModelBundle, policy: SciencePolicy | No
     proba = model.predict_proba(X, priors=sel_vec) if len(X) else np.zeros((0, len(classes)))
     if cancel is not None and cancel.is_set():
         raise Cancelled()
-    ra, dec = _positions(table, layout)
+    ra, dec = positions(table, layout, source=source)
     ok = np.isfinite(ra)
     l = np.full(len(ra), np.nan)
     b = np.full(len(ra), np.nan)

@@ -124,6 +124,7 @@ def run_demo(config: DemoConfig, *, progress: Mapping[str, Callable[[str, float]
     out.mkdir(parents=True, exist_ok=True)
     sky_cfg = SkyConfig(l_deg=config.l_deg, b_deg=config.b_deg, width_deg=config.width_deg,
                         height_deg=config.height_deg, class_boost=dict(config.boost), seed=config.seed)
+    sky_cfg.validate()  # an impossible field fails now, not after training
     provider = None
     if config.tap_url:
         from xrbvo.stages.neighbourhoods.tap import TapProvider

@@ -40,7 +40,7 @@ def run(args, ui) -> int:
 
     from xrbvo.cli.common import policy_from_args
     from xrbvo.core.errors import InputError
-    from xrbvo.io import FORMATS, check_writable, read_table, write_table
+    from xrbvo.io import FORMATS, check_writable, output_lock, read_table, write_table
     from xrbvo.stages.classify.labelled import published_comparison
     from xrbvo.workflows import ModelBundle
     from xrbvo.workflows.classify import classify_table
@@ -54,13 +54,14 @@ def run(args, ui) -> int:
     policy = policy_from_args(args)
     bundle = ModelBundle.load(args.model)
     check_writable(Path(args.out).parent)
-    with ui.progress():
-        st = ui.stage("classifying")
-        st("reading", 0.05)
-        t = read_table(args.file)
-        res = classify_table(t, bundle, policy, source=str(args.file), progress=st)
-    out = res.table
-    write_table(out, args.out)
+    with output_lock(Path(args.out).parent, "classify"):  # one writer per directory
+        with ui.progress():
+            st = ui.stage("classifying")
+            st("reading", 0.05)
+            t = read_table(args.file)
+            res = classify_table(t, bundle, policy, source=str(args.file), progress=st)
+        out = res.table
+        write_table(out, args.out)
     classes = list(bundle.classes)
     cuts = bundle.cuts
     pred = res.predicted

@@ -45,7 +45,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args, ui) -> int:
     from xrbvo.cli.common import parse_boost, policy_from_args
     from xrbvo.core.errors import InputError
-    from xrbvo.io import check_writable
+    from xrbvo.io import check_writable, output_lock
     from xrbvo.pipeline import PipelineConfig
     from xrbvo.workflows.demo import DEMO_BOOST, DemoConfig, run_demo
 
@@ -59,7 +59,7 @@ def run(args, ui) -> int:
                      tap_url=args.tap_url if args.provider == "tap" else None, tap_cache=args.cache)
     cfg.pipeline.validate()
     check_writable(args.out)  # before the long work, not after it
-    with ui.progress():
+    with output_lock(args.out, "demo"), ui.progress():  # one writer per directory
         stages = ["training sky", "training match", "training", "demo sky", "neighbourhoods", "association",
                   "classification"]
         if args.model is not None:

@@ -54,14 +54,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args, ui) -> int:
-    from xrbvo.cli.common import pairs, policy_from_args, print_analysis
+    from xrbvo.cli.common import pairs, plain_name, policy_from_args, print_analysis
     from xrbvo.core.errors import InputError
     from xrbvo.core.surveys import get_survey
-    from xrbvo.io import check_writable
+    from xrbvo.io import check_writable, output_lock
     from xrbvo.stages.neighbourhoods.local import LocalProvider
     from xrbvo.workflows import ModelBundle, analyse, pipeline_config
     from xrbvo.workflows.analyse import prepare_xray
 
+    plain_name(args.name)
     files = pairs(args.catalog, "--catalog")
     if not files:
         raise InputError("give at least one survey catalogue with --catalog SURVEY=FILE (e.g. gaia=gaia.fits)")
@@ -88,11 +89,12 @@ def run(args, ui) -> int:
                          source=str(args.xray))  # a user's table fails here, before the long work
     check_writable(args.out)  # before the long work, not after it
     provider = LocalProvider(files)
-    with ui.progress():
-        prog = {s: ui.stage(s) for s in ("neighbourhoods", "association", "classification")}
-        analysis = analyse(table, provider, bundle, policy, config=cfg, xray_survey=args.xray_survey,
-                           sys_floor_arcsec=args.xray_sys_floor, source=str(args.xray), progress=prog)
-    paths = analysis.write(args.out, args.name)
+    with output_lock(args.out, "run"):  # one writer per directory
+        with ui.progress():
+            prog = {s: ui.stage(s) for s in ("neighbourhoods", "association", "classification")}
+            analysis = analyse(table, provider, bundle, policy, config=cfg, xray_survey=args.xray_survey,
+                               sys_floor_arcsec=args.xray_sys_floor, source=str(args.xray), progress=prog)
+        paths = analysis.write(args.out, args.name)
     print_analysis(ui, analysis, paths)
     return 0
 

@@ -33,22 +33,21 @@ def run(args, ui) -> int:
     cfg = SkyConfig(l_deg=args.l_deg, b_deg=args.b_deg, width_deg=args.width, height_deg=args.height,
                     flux_limit=args.flux_limit, class_boost=parse_boost(args.boost) or {}, seed=args.seed)
     cfg.validate()
-    from xrbvo.io import check_writable
+    from xrbvo.io import check_writable, output_lock, write_table
 
     check_writable(args.out)
-    with ui.progress():
-        sky = simulate_sky(cfg, progress=ui.stage("simulating"))
-    from xrbvo.io import write_table
-
     out = Path(args.out)
-    if args.format == "erass1":
-        from xrbvo.sim.erass1 import release_tables
+    with output_lock(out, "simulate"):  # one writer per directory
+        with ui.progress():
+            sky = simulate_sky(cfg, progress=ui.stage("simulating"))
+        if args.format == "erass1":
+            from xrbvo.sim.erass1 import release_tables
 
-        main, hard = release_tables(sky)
-        tables, suffix = [("eRASS1_Main", main), ("eRASS1_Hard", hard)], "fits"
-    else:
-        tables, suffix = [("xray", sky.xray)], args.format
-    for name, t in [*tables, *sky.catalogs.items(), ("truth", sky.truth)]:
-        p = write_table(t, out / f"{name}.{suffix}")
-        ui.out.print(f"  {name:<11} {len(t):>8} rows  {p}")
+            main, hard = release_tables(sky)
+            tables, suffix = [("eRASS1_Main", main), ("eRASS1_Hard", hard)], "fits"
+        else:
+            tables, suffix = [("xray", sky.xray)], args.format
+        for name, t in [*tables, *sky.catalogs.items(), ("truth", sky.truth)]:
+            p = write_table(t, out / f"{name}.{suffix}")
+            ui.out.print(f"  {name:<11} {len(t):>8} rows  {p}")
     return 0

@@ -65,38 +65,39 @@ def run(args, ui) -> int:
     unknown = [x for x in excl if x not in FEATURES]
     if unknown:
         raise InputError(f"--exclude-feature {unknown[0]}: not a feature; features are {', '.join(FEATURES)}")
-    from xrbvo.io import check_writable
+    from xrbvo.io import check_writable, output_lock
 
     check_writable(args.out, "model directory")  # before the long work, not after it
-    ctpt, ctpt_record = None, None
-    if args.counterpart_model not in ("sim", "none"):
-        other = ModelBundle.load(args.counterpart_model)
-        if other.counterpart is None:
-            raise InputError(f"--counterpart-model {args.counterpart_model}: that model directory holds no "
-                             "counterpart model")
-        ctpt, ctpt_record = other.counterpart, {"taken_from": str(args.counterpart_model),
-                                                 "manifest": other.manifest.get("files", {})}
-    t0 = time.perf_counter()
-    with ui.progress():
-        if args.counterpart_model == "sim":
-            from xrbvo.workflows.training import train_counterpart_model
+    with output_lock(args.out, "train"):  # one writer per model directory
+        ctpt, ctpt_record = None, None
+        if args.counterpart_model not in ("sim", "none"):
+            other = ModelBundle.load(args.counterpart_model)
+            if other.counterpart is None:
+                raise InputError(f"--counterpart-model {args.counterpart_model}: that model directory holds no "
+                                 "counterpart model")
+            ctpt, ctpt_record = other.counterpart, {"taken_from": str(args.counterpart_model),
+                                                     "manifest": other.manifest.get("files", {})}
+        t0 = time.perf_counter()
+        with ui.progress():
+            if args.counterpart_model == "sim":
+                from xrbvo.workflows.training import train_counterpart_model
 
-            ctpt, ctpt_record = train_counterpart_model(seed=2000 + args.seed, quick=args.quick,
-                                                        progress=ui.stage("counterpart model"))
-        ls = load_labelled(args.labels, label_column=args.label_column, progress=ui.stage("reading labels"))
-        names = [f for f in usable_features(ls.features) if f not in excl]
-        model, meta = train_labelled(ls.features, ls.labels, feature_names=names, inner_folds=args.folds,
-                                     grid=QUICK_GRID if args.quick else DEFAULT_GRID, random_state=args.seed,
-                                     n_jobs=args.threads, augment=augment, progress=ui.stage("training"))
-    meta.update({
-        "training_file": str(args.labels), "training_file_sha256": ls.sha256, "training_layout": ls.layout,
-        "label_mapping": dict(CLASS_MAP), "band_note": BAND_NOTE, "excluded_features": list(excl),
-        "wall_seconds": time.perf_counter() - t0,
-        "class_note": "HM-STAR (early-type stars and Wolf-Rayet) -> EARLY; the model has no WR class",
-        "counterpart_model": ctpt_record,
-    })
-    bundle = ModelBundle(model, meta, ctpt)
-    bundle.save(args.out)
+                ctpt, ctpt_record = train_counterpart_model(seed=2000 + args.seed, quick=args.quick,
+                                                            progress=ui.stage("counterpart model"))
+            ls = load_labelled(args.labels, label_column=args.label_column, progress=ui.stage("reading labels"))
+            names = [f for f in usable_features(ls.features) if f not in excl]
+            model, meta = train_labelled(ls.features, ls.labels, feature_names=names, inner_folds=args.folds,
+                                         grid=QUICK_GRID if args.quick else DEFAULT_GRID, random_state=args.seed,
+                                         n_jobs=args.threads, augment=augment, progress=ui.stage("training"))
+        meta.update({
+            "training_file": str(args.labels), "training_file_sha256": ls.sha256, "training_layout": ls.layout,
+            "label_mapping": dict(CLASS_MAP), "band_note": BAND_NOTE, "excluded_features": list(excl),
+            "wall_seconds": time.perf_counter() - t0,
+            "class_note": "HM-STAR (early-type stars and Wolf-Rayet) -> EARLY; the model has no WR class",
+            "counterpart_model": ctpt_record,
+        })
+        bundle = ModelBundle(model, meta, ctpt)
+        bundle.save(args.out)
     cv = meta["cv_metrics"]
     t = RichTable(title=f"xrbvo train: {len(ls.labels)} labelled sources, {len(names)} features "
                         f"({meta['wall_seconds']:.0f} s)")

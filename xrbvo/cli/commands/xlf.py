@@ -70,9 +70,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="eRASS1 0.2-2.3 keV flux at 50%% completeness (default %(default)g erg/cm2/s)")
     parser.add_argument("--erosita-hard-limit", type=_positive, default=xlf.ERASS1_HARD.flux_limit, metavar="FLUX",
                         help="eRASS1 2.3-5 keV flux at 50%% completeness (default %(default)g erg/cm2/s)")
-    parser.add_argument("--n-mc", type=int, default=2000, help="Monte Carlo realisations (default %(default)s)")
+    parser.add_argument("--n-mc", type=int, default=2000,
+                        help=f"Monte Carlo realisations, 1 to {xlf.MAX_N_MC} (default %(default)s)")
     parser.add_argument("--n-sample", type=int, default=20000,
-                        help="sight lines drawn per class for geometry and absorption (default %(default)s)")
+                        help=f"sight lines drawn per class for geometry and absorption, 1000 to {xlf.MAX_N_SAMPLE} "
+                             "(default %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same numbers")
     parser.add_argument("--out", type=Path, default=Path("xlf_output"), metavar="DIR",
                         help="directory for the PNG plots and the table xlf_expected.ecsv (default %(default)s)")
@@ -137,16 +139,14 @@ def _surveys(args):
 
 
 def run(args: argparse.Namespace, ui) -> int:
-    """Compute, show the comparison, write the table and plots."""
-    import numpy as np
-    from rich.table import Table as RichTable
-
+    """Check the options, then compute, show the comparison, write the table and plots."""
     from xrbvo.galaxy import xlf
 
-    if args.n_mc < 1:
-        raise InputError(f"--n-mc must be >= 1 (got {args.n_mc})")
-    if args.n_sample < 1000:
-        raise InputError(f"--n-sample must be >= 1000 (got {args.n_sample}); fewer sight lines give noisy numbers")
+    if not 1 <= args.n_mc <= xlf.MAX_N_MC:
+        raise InputError(f"--n-mc must be between 1 and {xlf.MAX_N_MC} (got {args.n_mc})")
+    if not 1000 <= args.n_sample <= xlf.MAX_N_SAMPLE:
+        raise InputError(f"--n-sample must be between 1000 and {xlf.MAX_N_SAMPLE} (got {args.n_sample}); fewer "
+                         "sight lines give noisy numbers, more only cost memory and time")
     if args.gamma_scatter < 0:
         raise InputError(f"--gamma-scatter must be >= 0 (got {args.gamma_scatter})")
     if args.out.exists() and not args.out.is_dir():
@@ -159,6 +159,20 @@ def run(args: argparse.Namespace, ui) -> int:
                              f"({p.l_break.value:g} erg/s)")
         params[c] = p.with_l_min(args.l_min)
     integral, erosita = _surveys(args)
+    from xrbvo.io import check_writable, output_lock
+
+    check_writable(args.out)  # before the long work, not after it
+    with output_lock(args.out, "xlf"):  # one writer per directory
+        return _compute_and_write(args, ui, params, integral, erosita)
+
+
+def _compute_and_write(args, ui, params, integral, erosita) -> int:
+    import numpy as np
+    from rich.table import Table as RichTable
+
+    from xrbvo.galaxy import xlf
+    from xrbvo.io import write_table
+
     with ui.progress():
         result = xlf.expected_numbers(
             tuple(args.classes), params=params, integral=integral, erosita=erosita,
@@ -201,10 +215,6 @@ def run(args: argparse.Namespace, ui) -> int:
                   f"{r.median_distance_pc[integral.name] / 1000:.1f}",
                   f"{r.median_distance_pc[erosita[0].name] / 1000:.1f}")
     ui.out.print(b)
-
-    from xrbvo.io import check_writable, write_table
-
-    check_writable(args.out)
 
     paths = [write_table(result.table(), args.out / "xlf_expected.ecsv")]
     if not args.no_plots:

@@ -63,7 +63,7 @@ from xrbvo.core.errors import InputError, MissingColumnError
 from xrbvo.stages.features import FEATURES, feature_matrix, features_from_photometry, nh_at
 
 __all__ = ["CLASS_MAP", "BAND_NOTE", "LabelledSet", "detect_layout", "csc_features", "map_classes",
-           "load_labelled", "file_sha256", "LAYOUTS"]
+           "load_labelled", "file_sha256", "LAYOUTS", "positions"]
 
 #: Literature class of the CSCv2 labelled set -> xrbvo class.
 CLASS_MAP: dict[str, str] = {
@@ -157,7 +157,64 @@ def _col(table: Table, name: str | None) -> np.ndarray:
         raise InputError(f"column {name} is not numeric; fix the table (empty cells are fine)") from None
 
 
-def csc_features(table: Table, *, layout: str | None = None, nh: np.ndarray | None = None) -> Table:
+def _text(col) -> np.ndarray:
+    """A column as text, ``""`` where a cell is empty (masked), whatever the column's type."""
+    mask = np.ma.getmaskarray(col) if getattr(col, "mask", None) is not None else np.zeros(len(col), bool)
+    out = np.asarray(np.ma.getdata(col)).astype(str)
+    out[mask] = ""
+    return out
+
+
+def _numbers(table: Table, name: str, source: str) -> np.ndarray:
+    """Column ``name`` as floats (NaN where empty); a cell that is not a number is one InputError naming its row."""
+    c = table[name]
+    mask = np.ma.getmaskarray(c) if getattr(c, "mask", None) is not None else np.zeros(len(table), bool)
+    data = np.ma.getdata(c)
+    try:
+        vals = np.asarray(data, dtype=float)
+    except (TypeError, ValueError, OverflowError):
+        vals = np.full(len(table), np.nan)
+        for i, (v, m) in enumerate(zip(data, mask)):
+            if m:
+                continue
+            try:
+                vals[i] = float(v.decode() if isinstance(v, bytes) else v)
+            except (TypeError, ValueError, OverflowError, UnicodeDecodeError):
+                raise InputError(f"{source}: row {i} of column {name} is not a number ({str(v)!r}); fix the table "
+                                 "(empty cells are fine)") from None
+    if vals.ndim != 1:
+        raise InputError(f"{source}: column {name} holds arrays, not one number per row")
+    return np.where(mask, np.nan, vals)
+
+
+def positions(table: Table, layout: str, *, source: str = "table") -> tuple[np.ndarray, np.ndarray]:
+    """RA and Dec (deg) of each row of a ``layout`` table; NaN where empty or where the table has no such column.
+
+    Raises
+    ------
+    InputError
+        When a position is not a number or lies out of range (RA outside
+        [0, 360), Dec outside [-90, 90]); the message names the first such row
+        (counted from 0).
+    """
+    lay = LAYOUTS.get(layout, {"ra": "ra", "dec": "dec"})
+    out = []
+    for key in ("ra", "dec"):
+        name = lay[key]
+        out.append(_numbers(table, name, source) if name in table.colnames else np.full(len(table), np.nan))
+    ra, dec = out
+    with np.errstate(invalid="ignore"):
+        bad = (np.isinf(ra) | np.isinf(dec) | (ra < 0) | (ra >= 360) | (dec < -90) | (dec > 90))
+    if bad.any():
+        i = int(np.nonzero(bad)[0][0])
+        raise InputError(f"{source}: {int(bad.sum())} row(s) have a position out of range (first: row {i}, "
+                         f"{lay['ra']}={float(ra[i])!r}, {lay['dec']}={float(dec[i])!r}); RA must be in [0, 360) and "
+                         "Dec in [-90, 90] degrees")
+    return ra, dec
+
+
+def csc_features(table: Table, *, layout: str | None = None, nh: np.ndarray | None = None,
+                 source: str = "table") -> Table:
     """:data:`FEATURES` of a Chandra Source Catalog table (see the module notes on bands and units).
 
     Parameters
@@ -168,9 +225,18 @@ def csc_features(table: Table, *, layout: str | None = None, nh: np.ndarray | No
         Force a layout (default: :func:`detect_layout`).
     nh : array, optional
         Galactic N_H per row (default: HI4PI at each position).
+    source : str
+        What the table is (a file name), for the errors.
+
+    Raises
+    ------
+    InputError
+        When a position is not a number or out of range (:func:`positions`),
+        or another column the features use is not numeric.
     """
     layout = layout or detect_layout(table)
     if layout == "features":
+        positions(table, layout, source=source)  # checked where present, as in the other layouts
         out = Table()
         for f in FEATURES:
             out[f] = _col(table, f)
@@ -197,8 +263,9 @@ def csc_features(table: Table, *, layout: str | None = None, nh: np.ndarray | No
         soft = soft + np.nan_to_num(_col(table, c))
     soft = np.where(soft > 0, soft, np.nan)
     hard = _col(table, lay["hard"])
+    ra, dec = positions(table, layout, source=source)
     if nh is None:
-        nh = nh_at(_col(table, lay["ra"]), _col(table, lay["dec"]))
+        nh = nh_at(ra, dec)
     return features_from_photometry(phot, soft, hard, nh)
 
 
@@ -222,7 +289,9 @@ def load_labelled(path: str | Path, *, label_column: str = "Class",
     Raises
     ------
     InputError
-        When the file cannot be read, lacks the class column or has unknown classes.
+        When the file cannot be read, lacks the class column, has unknown
+        classes, or a position that is not a number or out of range (the
+        message names the row of the file, counted from 0).
     """
     from xrbvo.io import read_table
 
@@ -232,21 +301,22 @@ def load_labelled(path: str | Path, *, label_column: str = "Class",
     if label_column not in t.colnames:
         raise MissingColumnError(f"{path}: no {label_column!r} column with the class labels; give a labelled "
                                  "table such as csc_xray_mwl_labelled.csv")
-    raw = np.asarray(t[label_column].filled("") if hasattr(t[label_column], "filled") else t[label_column]).astype(str)
+    raw = _text(t[label_column])
+    layout = detect_layout(t)
+    positions(t, layout, source=str(path))  # before dropping rows: the row numbers are the file's
     keep = np.char.strip(raw) != ""
     t = t[keep]
     raw = raw[keep]
-    layout = detect_layout(t)
     if progress:
         progress("features and HI4PI N_H", 0.4)
-    feats = csc_features(t, layout=layout)
+    feats = csc_features(t, layout=layout, source=str(path))
     labels = map_classes(raw)
     lay = LAYOUTS.get(layout, {"name": None, "ra": "ra", "dec": "dec"})
     names = np.asarray(t[lay["name"]]).astype(str) if lay["name"] in t.colnames else np.arange(len(t)).astype(str)
     if progress:
         progress("done", 1.0)
-    return LabelledSet(feats, labels, raw, names, _col(t, lay["ra"]), _col(t, lay["dec"]), file_sha256(path),
-                       str(path), layout)
+    ra, dec = positions(t, layout, source=str(path))
+    return LabelledSet(feats, labels, raw, names, ra, dec, file_sha256(path), str(path), layout)
 
 
 #: The feature matrix in a model's feature order (one implementation: :func:`xrbvo.stages.features.feature_matrix`).
@@ -261,8 +331,7 @@ def published_comparison(table: Table, predicted: np.ndarray) -> dict | None:
     """
     if "Class" not in table.colnames:
         return None
-    pub = map_classes(np.asarray(table["Class"].filled("") if hasattr(table["Class"], "filled")
-                                 else table["Class"]).astype(str), strict=False)
+    pub = map_classes(_text(table["Class"]), strict=False)
     pred = np.asarray(predicted).astype(str)
     ok = pub != ""
     out = {"n": int(ok.sum()), "agreement": float(np.mean(pred[ok] == pub[ok])) if ok.any() else float("nan")}
@@ -276,7 +345,7 @@ def published_comparison(table: Table, predicted: np.ndarray) -> dict | None:
         out["agreement_published_confident"] = float(np.mean(pred[conf] == pub[conf])) if conf.any() else float("nan")
     if "True_Class" in table.colnames:
         tc = table["True_Class"]
-        tc = np.asarray(tc.filled("") if hasattr(tc, "filled") else tc).astype(str)
+        tc = _text(tc)
         true = map_classes(tc, strict=False)
         has = true != ""
         out["n_true"] = int(has.sum())

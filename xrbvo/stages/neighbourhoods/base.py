@@ -25,6 +25,46 @@ __all__ = ["Provider", "CatalogueProvider", "standardise_catalogue", "cone_join"
 Progress = Callable[[str, float], None]
 
 
+def _check_positions(ra: np.ndarray, dec: np.ndarray, placed: np.ndarray, source: str, survey: str) -> None:
+    """One InputError for the first row whose position lies outside RA [0, 360), Dec [-90, 90]."""
+    with np.errstate(invalid="ignore"):
+        bad = placed & ((ra < 0) | (ra >= 360) | (dec < -90) | (dec > 90))
+    if bad.any():
+        i = int(np.nonzero(bad)[0][0])
+        raise InputError(f"{source}: {int(bad.sum())} row(s) of the {survey} catalogue have coordinates out of range "
+                         f"(first: row {i}, ra={float(ra[i])!r}, dec={float(dec[i])!r}); RA must be in [0, 360) and "
+                         "Dec in [-90, 90] degrees")
+
+
+def _identifiers(table: Table, id_c: str, placed: np.ndarray, source: str, survey: str) -> np.ndarray:
+    """The catalogue's source ids as text; a missing or repeated id (among rows with a position) is an InputError.
+
+    A survey catalogue names each source once (Gaia ``source_id``, the 2MASS and
+    CatWISE designations); the same id twice means overlapping tiles stacked
+    together, which would offer one star twice as a counterpart.
+    """
+    col = table[id_c]
+    missing = np.ma.getmaskarray(col) if getattr(col, "mask", None) is not None else np.zeros(len(table), bool)
+    ids = np.array(["" if m else (v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)).strip()
+                    for v, m in zip(col, missing)], dtype=str)
+    empty = placed & (ids == "")
+    if empty.any():
+        i = int(np.nonzero(empty)[0][0])
+        raise InputError(f"{source}: {int(empty.sum())} row(s) of the {survey} catalogue have no identifier in "
+                         f"column {id_c!r} (first: row {i}); fill them in or drop those rows")
+    kept = ids[placed]
+    if len(kept):
+        uniq, first, counts = np.unique(kept, return_index=True, return_counts=True)
+        if (counts > 1).any():
+            dup = uniq[counts > 1]
+            example = str(dup[np.argmin(first[counts > 1])])  # the repeat that comes first in the file
+            rows = np.nonzero(placed & (ids == example))[0][:2]
+            raise InputError(f"{source}: {len(dup)} identifier(s) of the {survey} catalogue in column {id_c!r} occur "
+                             f"more than once (e.g. {example!r} in rows {rows[0]} and {rows[1]}); a source must "
+                             "appear once: drop the repeats (overlapping tiles?)")
+    return ids
+
+
 def standardise_catalogue(table: Table, survey: str | Survey, *, source: str = "catalogue") -> Table:
     """Rename a survey catalogue's native columns to xrbvo's standard names.
 
@@ -32,6 +72,18 @@ def standardise_catalogue(table: Table, survey: str | Survey, *, source: str = "
     are kept.  The positional error becomes ``pos_err`` (1-sigma, arcsec) by the
     survey's error model; Gaia's variability proxy ``var_G`` is derived as
     ``sqrt(phot_g_n_obs) / phot_g_mean_flux_over_error``.
+
+    Rows without a position (missing or NaN) are dropped.  Row numbers in the
+    errors count from 0, in the order of ``table``.
+
+    Raises
+    ------
+    MissingColumnError
+        When the table has no position columns.
+    InputError
+        When a row's position is out of range (RA outside [0, 360), Dec
+        outside [-90, 90]), or, among rows with a position, an identifier is
+        missing or appears more than once.
     """
     s = survey if isinstance(survey, Survey) else get_survey(survey)
     cols = set(table.colnames)
@@ -50,9 +102,13 @@ def standardise_catalogue(table: Table, survey: str | Survey, *, source: str = "
     id_c = pick(s.id_column, "nid", "source_id", "id")
     n = len(table)
     out = Table()
-    out["nid"] = np.array([str(v) for v in table[id_c]]) if id_c else np.array([f"{s.name}-{i}" for i in range(n)])
-    out["ra"] = as_float(table[ra_c])
-    out["dec"] = as_float(table[dec_c])
+    ra, dec = as_float(table[ra_c]), as_float(table[dec_c])
+    placed = np.isfinite(ra) & np.isfinite(dec)  # rows without a position are dropped below
+    _check_positions(ra, dec, placed, source, s.name)
+    out["nid"] = _identifiers(table, id_c, placed, source, s.name) if id_c else \
+        np.array([f"{s.name}-{i}" for i in range(n)])
+    out["ra"] = ra
+    out["dec"] = dec
     err_c = pick("pos_err", s.error.column or "")
     if err_c == "pos_err":
         out["pos_err"] = np.where(np.isfinite(as_float(table["pos_err"])), as_float(table["pos_err"]),
