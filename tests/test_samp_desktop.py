@@ -156,7 +156,9 @@ def test_highlight_from_another_client_reaches_the_callback(desktop, samp, sent)
 
 
 def test_cli_status_send_point(desktop, catalogue, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(cli, "COMMANDS", ("samp",))
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("xrbvo.cli.entry"), "COMMANDS", ("samp",))
     lock = str(desktop.lockfile)
     assert cli.main(["samp", "status", "--lockfile", lock]) == 0
     out = capsys.readouterr().out
