@@ -70,10 +70,10 @@ def main(argv=None) -> int:
 
     from sklearn.metrics import balanced_accuracy_score
 
-    from xrbvo.stages.classify.classifier import SourceClassifier
     from xrbvo.stages.classify.evaluate import nested_cv, plot_confusion, plot_cp_curves, plot_reliability
     from xrbvo.stages.classify.labelled import load_labelled, model_matrix
     from xrbvo.stages.classify.train import DEFAULT_EXCLUDE, train_labelled, usable_features
+    from xrbvo.workflows import ModelBundle
 
     import os
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (wall times grow with load; "
@@ -99,8 +99,10 @@ def main(argv=None) -> int:
     import tempfile
 
     with tempfile.TemporaryDirectory() as d:
-        model.save(d, metadata=meta)
-        loaded, _ = SourceClassifier.load(d)
+        # saved and loaded as a model bundle, as xrbvo train/classify do (no counterpart model: the rate is
+        # the source classifier's alone, as before)
+        ModelBundle(model, meta, None).save(d)
+        loaded = ModelBundle.load(d).source
     X = model_matrix(ls.features, names)
     big = X[np.random.default_rng(args.seed).integers(0, len(X), 100_000)]
     loaded.predict_proba(big[:1000])

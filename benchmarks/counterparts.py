@@ -9,6 +9,16 @@ fields at b = 0, 1 and 3 deg with seeds the training never saw, prints side by
 side for ``nway`` (positional plus magnitude priors learnt from all sources) and
 ``joint``: the share of HMXBs, LMXBs and AGN whose chosen counterpart is not the
 true one, and HMXB/LMXB completeness and purity at each mode's cuts.
+
+Each field is run as ``xrbvo run`` runs one (:func:`xrbvo.workflows.analyse`,
+the models as an in-memory :class:`~xrbvo.workflows.ModelBundle`) with the
+field's own (injected) class mix given as its priors
+(``SciencePolicy(priors=sky.class_priors(boosted=True))``).  Under the science
+policy that mix is the *field* prior: it sets ``P_<class>_field`` and
+``predicted_class``, and so which class's counterpart ``joint`` picks (the
+most probable class at the field priors).  Candidates (C / P) are chosen as
+every run chooses them: each mode's cuts on ``P_<class>`` at the *selection*
+priors, the training skies' unboosted mix the cuts were chosen at.
 """
 
 from __future__ import annotations
@@ -25,9 +35,10 @@ from rich.table import Table as RichTable
 def main(argv=None) -> int:
     from xrbvo.workflows.demo import DEMO_BOOST, _training_fields
     from xrbvo.io import standardise_xray
-    from xrbvo.stages.classify.counterparts import train_joint
-    from xrbvo.stages.classify.train import fit_with_cuts, training_set_from_sky
-    from xrbvo.pipeline import PipelineConfig, run_pipeline
+    from xrbvo.stages.classify.train import fit_with_cuts
+    from xrbvo.pipeline import PipelineConfig
+    from xrbvo.workflows import ModelBundle, SciencePolicy, analyse
+    from xrbvo.workflows.training import train_joint, training_set_from_sky
     from xrbvo.stages.neighbourhoods.sim import SimProvider
     from xrbvo.sim import SkyConfig, simulate_sky
 
@@ -45,7 +56,8 @@ def main(argv=None) -> int:
     nway_model, nway_meta = fit_with_cuts(ts)
     j_src, j_ctpt, j_meta = train_joint(skies, joint_cfg)
     con.print(f"training both modes: {time.perf_counter() - t0:.0f} s")
-    con.print(f"cuts nway {nway_meta['cuts']}  joint {j_meta['cuts']}")
+    bundles = {"nway": ModelBundle(nway_model, nway_meta, None), "joint": ModelBundle(j_src, j_meta, j_ctpt)}
+    con.print(f"cuts nway {nway_meta['cuts']}  joint {j_meta['cuts']} (on P_<class> at the selection priors)")
 
     rows = []
     for k, b in enumerate(float(x) for x in args.fields.split(",")):
@@ -56,13 +68,13 @@ def main(argv=None) -> int:
         priors = sky.class_priors(boosted=True)
         truth = sky.truth
         true = np.asarray(truth["true_class"]).astype(str)
-        for mode, model, ctpt, meta, pcfg in (("nway", nway_model, None, nway_meta, nway_cfg),
-                                             ("joint", j_src, j_ctpt, j_meta, joint_cfg)):
+        for mode, pcfg in (("nway", nway_cfg), ("joint", joint_cfg)):
+            bundle = bundles[mode]
+            # the field's own mix, every class of the model named (0 where the sky has none), as the field priors
+            policy = SciencePolicy(priors={c: float(priors.get(c, 0.0)) for c in bundle.classes})
             t1 = time.perf_counter()
-            res = run_pipeline(xr, SimProvider(sky), model, ctpt_model=ctpt, config=pcfg, priors=priors,
-                               cuts=meta["cuts"])
+            cat = analyse(xr, SimProvider(sky), bundle, policy, config=pcfg).catalogue
             dt = time.perf_counter() - t1
-            cat = res.catalogue
             ok = np.ones(len(cat), bool)
             for s in ("gaia", "2mass", "catwise"):
                 ok &= np.asarray(cat[f"nid_{s}"]).astype(str) == np.asarray(truth[f"ctp_{s}"]).astype(str)
@@ -114,7 +126,9 @@ def main(argv=None) -> int:
                     f"{f(wavg('LMXB_comp', 'LMXB'))} / {f(np.nanmean([r['LMXB_pur'] for r in rs]))}")
     con.print(tot)
     con.print("wrong ctp: the chosen combination (Gaia, 2MASS, CatWISE ids, 'none' included) differs from the "
-              "truth; C / P: completeness / purity of the candidates at each mode's cuts")
+              "truth (joint: the counterpart of predicted_class, the most probable class at the field priors, "
+              "i.e. the field's injected mix); C / P: completeness / purity of the candidates at each mode's cuts, "
+              "applied to P_<class> at the selection priors (the unboosted mix the cuts were chosen at)")
     return 0
 
 

@@ -19,15 +19,29 @@ plane by the same physics (:func:`xrbvo.stages.classify.augment.augment_rows`, o
 each, on sight lines drawn with a seed the training never uses; copies below
 the detection limits are dropped).  The shares of moved AGN classified as
 AGN and as HMXB or LMXB are printed at the training class mix (the model's
-own probabilities), at uniform priors and at the plane field's priors.
+own probabilities), at uniform priors and at the plane field's priors.  A
+labelled model's cuts are chosen at its training mix (its selection priors), so
+the "training mix" figures are on the catalogue's ``P_<class>`` and the "plane
+field priors" figures on ``P_<class>_field`` of a run whose field priors are
+the population model's (``SciencePolicy(field_priors="model")``, or ``auto``
+for |b| < 10 deg).
 
 Then the expected HMXB purity in a plane field: the AGN:HMXB ratio of the
 eRASS1 western Galactic plane (l = 180-360 deg, |b| < 10 deg, 0.2-2.3 keV limit
 5e-14 erg/cm2/s) from xrbvo's population models, the HMXB completeness at the
-cut and the rates at which each class passes the HMXB cut.
+cut and the rates at which each class passes the HMXB cut (the cut applied to
+``P_HMXB`` at the selection priors, as every run applies it; the field's mix
+enters only through the counts, as in the catalogue's ``expected_purity``).
 
 Finally, unless ``--skip-sim``: the simulated sky (whose plane AGN have truth),
-classified by the demo's simulated-sky model and by the labelled models.
+classified by the demo's simulated-sky model and by the labelled models.  Its
+first pair of columns is at each model's training mix (for the labelled models
+their selection priors, i.e. ``P_<class>``; for the models trained on the
+simulated skies, the boosted training skies' mix, not their selection priors),
+the second at the simulated field's own unboosted mix given as the field
+priors (``P_<class>_field``); the ``joint`` rows run the pipeline with those
+two as ``selection_priors`` and ``field_priors`` and read ``predicted_class``
+(the arg-max of ``P_<class>_field``).
 """
 
 from __future__ import annotations
@@ -191,20 +205,23 @@ def _simulated(allf, args) -> None:
     from xrbvo.io import standardise_xray
     from xrbvo.stages.classify.classifier import shift_priors
     from xrbvo.stages.classify.labelled import load_labelled, model_matrix
-    from xrbvo.stages.classify.train import QUICK_GRID, DEFAULT_GRID, fit_with_cuts, train_labelled, training_set_from_sky
-    from xrbvo.pipeline import PipelineConfig, associate, galactic_nh_of, source_features
+    from xrbvo.stages.classify.train import QUICK_GRID, DEFAULT_GRID, fit_with_cuts, train_labelled
+    from xrbvo.pipeline import PipelineConfig
+    from xrbvo.stages.features import nh_at, source_features
+    from xrbvo.stages.match.associate import associate
+    from xrbvo.workflows.training import train_joint, training_set_from_sky
     from xrbvo.stages.neighbourhoods.sim import SimProvider
     from xrbvo.sim import SkyConfig, simulate_sky
 
     print("\nSIMULATED SKY (demo field l=300, b=0, 8x4 deg, seed 7, no injection): features from the "
           "association's chosen counterparts")
     t = time.perf_counter()
-    cfg = PipelineConfig()
+    cfg = PipelineConfig(counterparts="nway")  # the association's own counterparts (and the nway training)
     sky = simulate_sky(SkyConfig(l_deg=300.0, b_deg=0.0, width_deg=8.0, height_deg=4.0, seed=7))
     xr = standardise_xray(sky.xray, "erass1")
     nbs = SimProvider(sky).neighbourhoods(xr, cfg.radius_arcsec, cfg.surveys)
-    nh = galactic_nh_of(xr)
-    feats = source_features(xr, associate(xr, nbs, cfg), nbs, nh=nh)
+    nh = nh_at(xr["ra"], xr["dec"])
+    feats = source_features(xr, associate(xr, nbs, cfg.radius_arcsec, cfg.association), nbs, nh=nh)
     truth = np.asarray(sky.truth["true_class"]).astype(str)
     # the same sources with their true counterparts (the truth's ctp_<survey>; none where there is none)
     from xrbvo.stages.features import build_features
@@ -233,6 +250,8 @@ def _simulated(allf, args) -> None:
         m, _ = train_labelled(ls.features, ls.labels, feature_names=names, grid=grid, n_jobs=args.threads,
                               augment=aug, random_state=args.seed)
         rows.append((arm, m, None))
+    print("  (training mix: each model's own probabilities; field priors: P_<class>_field at the simulated field's "
+          "unboosted mix)")
     print(f"  {'model':<28}{'counterparts':>14}{'AGN->AGN':>10}{'AGN->XRB':>10}{'(field priors) AGN->AGN':>26}"
           f"{'AGN->XRB':>10}")
     for (name, m, _), (ctp, F) in ((r, f) for r in rows for f in (("chosen", feats), ("true", feats_true))):
@@ -248,7 +267,6 @@ def _simulated(allf, args) -> None:
         print(f"  {name:<28}{ctp:>14}{np.mean(a == 'AGN'):>10.3f}{x(a):>10.4f}{np.mean(af == 'AGN'):>26.3f}"
               f"{x(af):>10.4f}")
     # class-aware counterparts (issue 10): class and counterpart decided together, "no counterpart" included
-    from xrbvo.stages.classify.counterparts import train_joint
     from xrbvo.pipeline import run_pipeline
 
     jcfg = PipelineConfig(counterparts="joint")
@@ -257,9 +275,12 @@ def _simulated(allf, args) -> None:
         cls = [str(c) for c in m.classes_]
         v = {c: prior_field.get(c, 0.0) + (prior_field.get("WR", 0.0) if c == "EARLY" and "WR" not in cls else 0.0)
              for c in cls}
+        sel = dict(zip(cls, np.asarray(m.train_priors_, float)))  # the training mix, as the rows above
+        vv = np.array([v[c] for c in cls])
         out = []
-        for pri in (None, v):
-            res = run_pipeline(xr, SimProvider(sky), m, ctpt_model=ctpt, config=jcfg, priors=pri)
+        for fp in (None, vv / vv.sum()):  # field priors: none (= the selection priors), the field's mix
+            res = run_pipeline(xr, SimProvider(sky), m, ctpt_model=ctpt, config=jcfg, selection_priors=sel,
+                               field_priors=fp)
             out.append(np.asarray(res.catalogue["predicted_class"]).astype(str)[agn])
         x = lambda s: np.mean(np.isin(s, ["HMXB", "LMXB"]))  # noqa: E731
         print(f"  {name:<28}{'joint':>14}{np.mean(out[0] == 'AGN'):>10.3f}{x(out[0]):>10.4f}"

@@ -9,7 +9,7 @@ answers the hub lost (the caller then waits for its 1 s time-out).
 
 from __future__ import annotations
 
-import sys
+import argparse
 import tempfile
 import time
 from pathlib import Path
@@ -50,7 +50,9 @@ def run(hub_class, n: int) -> tuple[float, int]:
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 300
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("n", nargs="?", type=int, default=300, help="synchronous calls through each hub")
+    n = ap.parse_args().n
     patched = samp_hub._hub_server_class()
     ms_pyvo, lost_pyvo = run(SAMPHubServer, n)
     ms_xrbvo, lost_xrbvo = run(patched, n)
