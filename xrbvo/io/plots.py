@@ -59,14 +59,16 @@ def _longitude_ticks(ax) -> None:
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v % 360:g}"))
 
 
-def sky_map(catalogue, path: str | Path, title: str = "xrbvo sources") -> Path:
+def sky_map(catalogue, path: str | Path, title: str = "xrbvo sources", *,
+            undetected: Sequence[tuple[str, float, float]] = ()) -> Path:
     """Galactic sky map of the catalogue, longitude increasing to the left (east).
 
     Every X-ray source is a small grey dot; candidates are coloured by their
     class.  When the catalogue went through the known-or-new match (a ``new``
     column), new candidates are filled circles, known candidates open circles
     named by their known object, and known X-ray binaries that are not
-    candidates black open squares.
+    candidates black open squares.  ``undetected`` (name, l, b) are known X-ray
+    binaries in the field that no X-ray source matched: black crosses.
     """
     from matplotlib.figure import Figure
 
@@ -97,6 +99,18 @@ def sky_map(catalogue, path: str | Path, title: str = "xrbvo sources") -> Path:
                        label=f"known XRBs, not candidates ({int(missed.sum())})", zorder=2)
         for i in np.flatnonzero(~new & ((cand != "") | missed)):
             ax.annotate(names[i], (l[i], b[i]), xytext=(5, 5), textcoords="offset points", fontsize=7, zorder=4)
+    if len(undetected):
+        centre = 0.5 * (xlim[0] + xlim[1])
+        ul = np.array([centre + ((float(u[1]) - centre + 180.0) % 360.0 - 180.0) for u in undetected])
+        ub = np.array([float(u[2]) for u in undetected])
+        ax.scatter(ul, ub, s=50, marker="x", color="k", linewidths=1.3, zorder=2,
+                   label=f"known XRBs, not detected ({len(ul)})")
+        for (name, _, _), x, y in zip(undetected, ul, ub):
+            ax.annotate(name, (x, y), xytext=(5, -9), textcoords="offset points", fontsize=7, zorder=4)
+        xlim = (max(xlim[0], float(ul.max()) + 0.02), min(xlim[1], float(ul.min()) - 0.02))
+    width, height = abs(xlim[0] - xlim[1]), float(np.nanmax(b) - np.nanmin(b)) if len(b) else 1.0
+    if height > 0 and width / height <= 4:
+        ax.set_aspect("equal", adjustable="box")
     ax.set_xlim(*xlim)
     _longitude_ticks(ax)
     ax.set_xlabel("Galactic longitude l (deg)")

@@ -137,7 +137,8 @@ def match_known(catalogue: Table, known: Sequence[Table], *, floor_arcsec: float
 
 @dataclass(frozen=True)
 class MissedXrb:
-    """A known X-ray binary in the field that is not a candidate of its class."""
+    """A known X-ray binary in the field that is not a candidate of its class (its position: the X-ray source's
+    when one matched it, else the known object's)."""
 
     name: str
     known_class: str
@@ -147,6 +148,9 @@ class MissedXrb:
     """Why it is not a candidate: ``below the cut``, ``no coverage``, ``candidate as <class>``, ``not detected``."""
     p: float
     """The source's P_<known_class> (NaN when no source matched it)."""
+    ra: float
+    """The known object's position (deg, ICRS)."""
+    dec: float
 
 
 @dataclass(frozen=True)
@@ -200,12 +204,14 @@ def known_summary(catalogue: Table, known: Sequence[Table] = (), *, floor_arcsec
     for i in np.flatnonzero(np.isin(kcls, XRB_CLASSES) & (cand != kcls)):
         reason = (f"candidate as {cand[i]}" if cand[i] else "no coverage" if not cov[i] else "below the cut")
         missed.append(MissedXrb(str(kname[i]), str(kcls[i]), str(xid[i]), reason,
-                                float(catalogue[f"P_{kcls[i]}"][i])))
+                                float(catalogue[f"P_{kcls[i]}"][i]), float(catalogue["ra"][i]),
+                                float(catalogue["dec"][i])))
     if known:
         kn = _stack(known)
         xrb = np.isin(np.asarray(kn["known_class"]), XRB_CLASSES) & ~np.isin(np.asarray(kn["name"]), kname)
         inside = _in_field(catalogue, kn[xrb], floor_arcsec)
         for r in kn[xrb][inside]:
-            missed.append(MissedXrb(str(r["name"]), str(r["known_class"]), "", "not detected", float("nan")))
+            missed.append(MissedXrb(str(r["name"]), str(r["known_class"]), "", "not detected", float("nan"),
+                                    float(r["ra"]), float(r["dec"])))
     missed.sort(key=lambda m: (-np.nan_to_num(m.p, nan=-1.0), m.name))
     return KnownSummary(counts, tuple(missed))

@@ -100,7 +100,16 @@ def write_report(analysis: Analysis, directory: str | Path, *, max_pngs: int = D
         pngs[xid] = candidate_png(row, mine, d / png_name(int(r), xid), chosen=chosen)
         if progress is not None:
             progress(f"candidate pictures {k + 1}/{len(drawn)}", (k + 1) / max(len(drawn), 1))
-    sky = sky_map(cat, d / "sky_map.png", title=f"{title}: {len(index_rows)} X-ray-binary candidates")
+    missed = analysis.summary()["known"].missed if analysis.known else ()
+    undetected = [m for m in missed if not m.xid]
+    if undetected:
+        from astropy import units as u
+        from astropy.coordinates import SkyCoord
+
+        g = SkyCoord([m.ra for m in undetected] * u.deg, [m.dec for m in undetected] * u.deg).galactic
+        undetected = [(m.name, lv, bv) for m, lv, bv in zip(undetected, g.l.deg, g.b.deg)]
+    sky = sky_map(cat, d / "sky_map.png", title=f"{title}: {len(index_rows)} X-ray-binary candidates",
+                  undetected=undetected)
     has_known = "new" in cat.colnames
     rows = []
     for r in index_rows:
@@ -116,8 +125,6 @@ def write_report(analysis: Analysis, directory: str | Path, *, max_pngs: int = D
     if skipped:
         note += (f" {skipped} candidates have no picture: at most {max_pngs} are drawn, the most probable first "
                  "(--report-max).")
-    missed = []
-    if analysis.known:
-        missed = [vars(m) for m in analysis.summary()["known"].missed]
-    index = write_html(index_html(rows, title=title, sky_map=sky.name, note=note, missed=missed), d / "index.html")
+    index = write_html(index_html(rows, title=title, sky_map=sky.name, note=note, missed=[vars(m) for m in missed]),
+                       d / "index.html")
     return ReportFiles(index, sky, pngs, skipped)
