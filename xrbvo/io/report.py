@@ -19,14 +19,13 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from xrbvo.core.geometry import K99
 from xrbvo.core.schema import CLASSES
 from xrbvo.io.outputs import save_output
 from xrbvo.io.plots import CLASS_COLOURS
 
-__all__ = ["SURVEY_STYLE", "K99", "candidate_png", "index_html", "png_name", "write_html"]
+__all__ = ["SURVEY_STYLE", "candidate_png", "index_html", "png_name", "write_html"]
 
-#: Radius, in sigmas per coordinate, of the 99% circle of a circular 2-D Gaussian: sqrt(-2 ln 0.01).
-K99 = math.sqrt(-2.0 * math.log(0.01))
 
 #: Survey -> (marker, colour, filled) of its neighbours on a candidate's picture.
 SURVEY_STYLE: dict[str, tuple[str, str, bool]] = {

@@ -30,14 +30,13 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table, vstack
 
 from xrbvo.core.errors import InputError
+from xrbvo.core.geometry import K99
 from xrbvo.core.schema import XRB_CLASSES
 from xrbvo.io.known import KNOWN_COLUMNS
 
 __all__ = ["K99", "FLOOR_ARCSEC", "match_radius_arcsec", "match_known", "known_summary", "KnownSummary",
            "MissedXrb"]
 
-#: Radius, in sigmas per coordinate, of the 99% circle of a circular 2-D Gaussian: sqrt(-2 ln 0.01).
-K99 = math.sqrt(-2.0 * math.log(0.01))
 
 #: Smallest match radius (arcsec).
 FLOOR_ARCSEC = 5.0

@@ -84,8 +84,6 @@ def write_report(analysis: Analysis, directory: str | Path, *, max_pngs: int = D
     order = np.argsort(nb_xid, kind="stable")
     sorted_xid = nb_xid[order]
     surveys = [c[4:] for c in cat.colnames if c.startswith("nid_")]
-    cols = [c for c in cat.colnames if c == "top_features" or not cat[c].dtype.kind in "OU" or c in (
-        "xid", "candidate_class", "known_name", "known_class")]
     pngs: dict[str, Path] = {}
     xids = np.asarray(cat["xid"]).astype(str)
     for k, r in enumerate(drawn):
@@ -95,7 +93,7 @@ def write_report(analysis: Analysis, directory: str | Path, *, max_pngs: int = D
         lo, hi = np.searchsorted(sorted_xid, xid, "left"), np.searchsorted(sorted_xid, xid, "right")
         sel = order[lo:hi]
         mine = {c: np.asarray(nb[c])[sel] for c in ("survey", "nid", "ra", "dec")}
-        row = {c: cat[c][r] for c in cols}
+        row = {c: cat[c][r] for c in cat.colnames}
         chosen = {s: str(cat[f"nid_{s}"][r]) for s in surveys}
         pngs[xid] = candidate_png(row, mine, d / png_name(int(r), xid), chosen=chosen)
         if progress is not None:
