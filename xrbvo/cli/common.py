@@ -6,7 +6,10 @@ import argparse
 import os
 
 __all__ = ["add_policy_arguments", "policy_from_args", "print_analysis", "pairs", "parse_boost", "plain_name",
-           "MAX_NAME_BYTES"]
+           "MAX_NAME_BYTES", "add_known_arguments", "known_from_args", "print_known"]
+
+#: How many known X-ray binaries that are not candidates the summary lists (the report lists all).
+MAX_MISSED_LINES = 15
 
 #: Longest base name of output files (UTF-8 bytes): file systems take 255, suffixes such as
 #: ``_counterparts.fits`` need the rest.
@@ -63,6 +66,44 @@ def add_policy_arguments(p: argparse.ArgumentParser, *, em: bool = False) -> Non
                         "survey's depth, else the sample's 5th percentile)")
 
 
+def add_known_arguments(p: argparse.ArgumentParser) -> None:
+    """``--known`` and ``--known-class``: the catalogues of known objects for "known or new"."""
+    p.add_argument("--known", action="append", default=[], metavar="FILE",
+                   help="catalogue of known objects to cross-match within the error circles (repeatable): a table "
+                        "file with a name and RA/Dec (degrees or sexagesimal), e.g. the HMXB/LMXB/CV catalogues; "
+                        "adds known_name, known_class, known_sep and new to the catalogue (SERVICE:TABLE for "
+                        "VizieR or SIMBAD is not available yet)")
+    p.add_argument("--known-class", default=None, metavar="CLASS",
+                   help="class of every object of the --known catalogues (default: the catalogue's own: HMXB for "
+                        "the HMXB catalogues, LMXB, CV, or a class/type column)")
+
+
+#: ``--known SERVICE:TABLE`` (not available yet): a VO service name, a colon, a table name.
+_SERVICE_TABLE = r"^(vizier|simbad|heasarc|gaia|tap)\s*:"
+
+
+def known_from_args(args, ui=None) -> list:
+    """Read the ``--known`` catalogues (:func:`xrbvo.io.known.read_known`); one clear error for anything wrong."""
+    import re
+    from pathlib import Path
+
+    from xrbvo.core.errors import InputError
+    from xrbvo.io.known import read_known
+
+    out = []
+    for item in args.known:
+        p = Path(item)
+        if not p.exists() and re.match(_SERVICE_TABLE, item, re.IGNORECASE):
+            raise InputError(f"--known {item}: known objects from a VO service (SERVICE:TABLE) are not available "
+                             "yet; save the table as a file (e.g. a VOTable from VizieR) and give --known FILE")
+        t = read_known(p, cls=args.known_class)
+        if ui is not None and t.meta.get("NDROPPED"):
+            n = t.meta["NDROPPED"]
+            ui.info(f"--known {item}: {n} row{'s' if n != 1 else ''} without a position skipped")
+        out.append(t)
+    return out
+
+
 def policy_from_args(args):
     from xrbvo.workflows.policy import SciencePolicy, parse_priors
 
@@ -87,8 +128,27 @@ def print_analysis(ui, analysis, paths) -> None:
     ui.out.print(s["policy"], soft_wrap=True)
     for note in s["notes"]:
         ui.out.print(f"note: {note}", soft_wrap=True)
+    if "known" in s:
+        print_known(ui, s["known"])
     for k, v in paths.items():
         ui.out.print(f"  {k:<18} {v}")
+
+
+def print_known(ui, known) -> None:
+    """Known and new candidates per class, and the known X-ray binaries that are not candidates."""
+    parts = []
+    for c, n in known.counts.items():
+        wrong = {k: v for k, v in n["known_as"].items() if k != c}
+        extra = f" (known as {', '.join(f'{k} {v}' for k, v in wrong.items())})" if wrong else ""
+        parts.append(f"{c} {n['known']} known{extra}, {n['new']} new")
+    ui.out.print("known or new among the candidates: " + "; ".join(parts), soft_wrap=True)
+    if known.missed:
+        ui.out.print(f"known X-ray binaries in the field that are not candidates: {len(known.missed)}")
+        for m in known.missed[:MAX_MISSED_LINES]:
+            p = f", P_{m.known_class} {m.p:.3g}" if m.p == m.p else ""
+            ui.out.print(f"  {m.name:<24} {m.known_class:<5} {m.xid or '-':<26} {m.reason}{p}", highlight=False)
+        if len(known.missed) > MAX_MISSED_LINES:
+            ui.out.print(f"  ... and {len(known.missed) - MAX_MISSED_LINES} more (report/index.html lists them all)")
 
 
 def pairs(items, what) -> dict[str, str]:

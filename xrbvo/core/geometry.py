@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-__all__ = ["unit_vectors"]
+__all__ = ["unit_vectors", "K99"]
+
+#: Radius, in sigmas per coordinate, of the circle holding 99% of a circular 2-D Gaussian (a Rayleigh
+#: distribution): sqrt(-2 ln 0.01) = 3.035.  The "99% error circle" of an X-ray position.
+K99 = math.sqrt(-2.0 * math.log(0.01))
 
 
 def unit_vectors(ra_deg, dec_deg) -> np.ndarray:

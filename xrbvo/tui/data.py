@@ -27,8 +27,10 @@ from astropy.table import MaskedColumn, Table
 
 from xrbvo.core.errors import InputError, MissingColumnError
 from xrbvo.io import FORMATS, read_table, write_table
+from xrbvo.io.known import read_known
 from xrbvo.core.schema import CLASSES, prob_column
 from xrbvo.stages.catalogue import write_neighbours
+from xrbvo.stages.known import match_radius_arcsec
 from xrbvo.tui.filterlang import CompiledFilter, compile_filter
 from xrbvo.tui.marks import MarkStore
 
@@ -276,7 +278,7 @@ class CatalogueData:
                                          "(plus survey); write it with xrbvo.tui.data.write_neighbours")
             self._nb_index = _key_index(neighbours["xid"])
         self.known = known
-        self._known_cols = _known_columns(known) if known is not None else None
+        self._known = read_known(known) if known is not None else None
         self.known_radius_arcsec = known_radius_arcsec
         if marks is None:
             marks = MarkStore(companion_paths(self.path).marks if self.path is not None else None)
@@ -456,19 +458,24 @@ class CatalogueData:
         return out
 
     def _known_near(self, row: int) -> list[KnownMatch]:
-        ra_k, dec_k, names, kinds = self._known_cols
+        kn = self._known
+        ra_k, dec_k = np.asarray(kn["ra"], float), np.asarray(kn["dec"], float)
         ra0, dec0 = math.radians(self._value("ra", row)), math.radians(self._value("dec", row))
-        pos_err = self._value("pos_err", row)
         radius = self.known_radius_arcsec
-        if radius is None:
-            radius = max(3.03 * (pos_err if math.isfinite(pos_err) else 5.0), 5.0)
+        if radius is None:  # the run's rule (xrbvo.stages.known): the 99% circle of both errors, >= 5 arcsec
+            radius = match_radius_arcsec(self._value("pos_err", row), np.asarray(kn["pos_err"], float))
         # haversine separation in arcsec
         r1, d1 = np.radians(ra_k), np.radians(dec_k)
         h = np.sin((d1 - dec0) / 2) ** 2 + math.cos(dec0) * np.cos(d1) * np.sin((r1 - ra0) / 2) ** 2
         sep = np.degrees(2 * np.arcsin(np.sqrt(np.clip(h, 0, 1)))) * 3600.0
         idx = np.flatnonzero(sep <= radius)
         idx = idx[np.argsort(sep[idx])]
-        return [KnownMatch(str(names[i]), str(kinds[i]) if kinds is not None else "", float(sep[i])) for i in idx]
+        out = []
+        for i in idx:
+            c, t = str(kn["known_class"][i]), str(kn["known_type"][i])
+            kind = c if not t or t == c else f"{c} ({t})" if c else t
+            out.append(KnownMatch(str(kn["name"][i]), kind, float(sep[i])))
+        return out
 
     # -- export --------------------------------------------------------------------------
     def export(self, rows: Sequence[int] | np.ndarray, path: str | Path) -> Path:
@@ -501,33 +508,6 @@ class CatalogueData:
         return np.flatnonzero(self.column("mark") != "")
 
 
-def _known_columns(known: Table):
-    cols = {c.lower(): c for c in known.colnames}
-
-    def pick(*names):
-        for n in names:
-            if n.lower() in cols:
-                return cols[n.lower()]
-        return None
-
-    ra = pick("ra", "raj2000", "_raj2000", "ra_icrs", "ra_deg", "radeg")
-    dec = pick("dec", "dej2000", "_dej2000", "de_icrs", "dec_deg", "dedeg", "decj2000")
-    if ra is None or dec is None:
-        raise MissingColumnError(f"known-objects catalogue: no RA/Dec columns (found {', '.join(known.colnames)}); "
-                                 "name them ra and dec in degrees")
-    name = pick("name", "main_id", "id", "source", "object", "src_name", "simbad")
-    kind = pick("class", "type", "otype", "cls", "main_type")
-    names = _column_array(known[name]) if name else np.array([f"known-{i}" for i in range(len(known))])
-    kinds = _column_array(known[kind]) if kind else None
-    try:
-        ra_v = _column_array(known[ra]).astype(float)
-        dec_v = _column_array(known[dec]).astype(float)
-    except ValueError:
-        raise InputError("known-objects catalogue: RA/Dec must be numbers in degrees "
-                         "(sexagesimal text is not read)") from None
-    return ra_v, dec_v, names, kinds
-
-
 def load_catalogue(path: str | Path, *, counterparts: str | Path | None = None,
                    neighbours: str | Path | None = None, known: str | Path | None = None,
                    known_radius_arcsec: float | None = None) -> CatalogueData:
@@ -542,11 +522,13 @@ def load_catalogue(path: str | Path, *, counterparts: str | Path | None = None,
         Companion tables; default: found next to the catalogue (see
         :func:`companion_paths`), else not available.
     known : path, optional
-        A catalogue of known objects (RA/Dec in degrees, a name and a class
-        column), e.g. the HMXB/LMXB catalogues.
+        A catalogue of known objects (read by :func:`xrbvo.io.known.read_known`:
+        RA/Dec in degrees or sexagesimal, a name, a class), e.g. the HMXB/LMXB
+        catalogues.
     known_radius_arcsec : float, optional
-        Match radius for known objects; default: the 99% X-ray error circle
-        (at least 5 arcsec).
+        Match radius for known objects; default: the run's rule,
+        :func:`xrbvo.stages.known.match_radius_arcsec` (the 99% circle of the
+        X-ray and the known object's errors, at least 5 arcsec).
     """
     comp = companion_paths(path)
     table = read_table(path)
@@ -554,7 +536,7 @@ def load_catalogue(path: str | Path, *, counterparts: str | Path | None = None,
         read_table(comp.counterparts) if comp.counterparts is not None else None)
     nb = read_table(neighbours) if neighbours is not None else (
         read_table(comp.neighbours) if comp.neighbours is not None else None)
-    kn = read_table(known) if known is not None else None
+    kn = read_known(known) if known is not None else None
     return CatalogueData(table, counterparts=cp, neighbours=nb, known=kn, path=path,
                          known_radius_arcsec=known_radius_arcsec)
 

@@ -8,6 +8,7 @@
 from xrbvo.workflows.analyse import Analysis, analyse, pipeline_config
 from xrbvo.workflows.bundle import ModelBundle
 from xrbvo.workflows.policy import ResolvedPolicy, SciencePolicy, parse_priors, resolve_policy
+from xrbvo.workflows.report import ReportFiles, write_report
 
 __all__ = ["Analysis", "analyse", "pipeline_config", "ModelBundle", "SciencePolicy", "ResolvedPolicy",
-           "parse_priors", "resolve_policy"]
+           "parse_priors", "resolve_policy", "write_report", "ReportFiles"]

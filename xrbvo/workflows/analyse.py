@@ -15,17 +15,18 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 from astropy.table import Table
 
 from xrbvo.core.errors import InputError, XrbvoWarning
-from xrbvo.core.schema import COUNTERPARTS, NEIGHBOURS, XRB_CLASSES, describe_table
+from xrbvo.core.schema import CATALOGUE, COUNTERPARTS, NEIGHBOURS, XRB_CLASSES, describe_table
 from xrbvo.io import standardise_xray, write_table
 from xrbvo.io.erass1 import SELECTION_KEYS, selection_header
 from xrbvo.pipeline import PipelineConfig, PipelineResult, Progress, run_pipeline
 from xrbvo.stages.catalogue import neighbours_table, write_catalogue
+from xrbvo.stages.known import known_summary, match_known
 from xrbvo.stages.neighbourhoods.base import Provider
 from xrbvo.workflows.bundle import ModelBundle
 from xrbvo.workflows.policy import ResolvedPolicy, SciencePolicy, resolve_policy
@@ -77,6 +78,8 @@ class Analysis:
     bundle: ModelBundle
     source: str
     """Where the X-ray sources came from (recorded in the outputs)."""
+    known: tuple[Table, ...] = ()
+    """The known-objects tables the catalogue was matched with (:func:`xrbvo.io.known.read_known`)."""
 
     @property
     def catalogue(self) -> Table:
@@ -106,13 +109,14 @@ class Analysis:
         h.update(self.policy.header())
         h["INPUT"] = self.source
         h.update(selection_header(self.result.xray.meta))  # the eRASS1 release's selection (xrbvo.io.erass1)
-        for k in ("COUNTERP", "RADIUS", "SURVEYS"):
+        for k in ("COUNTERP", "RADIUS", "SURVEYS", "KNOWN", "KNOWNFLR"):
             if k in self.result.catalogue.meta:
                 h[k] = self.result.catalogue.meta[k]
         return h
 
     def summary(self) -> dict:
-        """Counts for the user: sources, candidates per class, sources without coverage."""
+        """Counts for the user: sources, candidates per class, sources without coverage; with known-objects tables,
+        ``known``: a :class:`xrbvo.stages.known.KnownSummary` (known and new candidates, missed known XRBs)."""
         cat = self.catalogue
         cand = np.asarray(cat["candidate_class"]).astype(str)
         out = {"n_sources": len(cat),
@@ -125,6 +129,8 @@ class Analysis:
             sel = cand == c
             out[f"{c}_expected_true"] = float(np.nansum(ep[sel])) if sel.any() and np.isfinite(ep[sel]).any() \
                 else float("nan")
+        if self.known:
+            out["known"] = known_summary(cat, self.known)
         return out
 
     def write(self, directory: str | Path, name: str = "xrbvo_catalogue", *, companions: str | None = None,
@@ -142,7 +148,7 @@ class Analysis:
 def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: SciencePolicy | None = None, *,
             config: PipelineConfig | None = None, xray_survey: str = "erass1", sys_floor_arcsec: float | None = None,
             source: str = "table", progress: Mapping[str, Progress] | Progress | None = None,
-            cancel: threading.Event | None = None) -> Analysis:
+            cancel: threading.Event | None = None, known: Sequence[Table] = ()) -> Analysis:
     """Run the whole path on X-ray sources: policy, neighbourhoods, association, classification, selection.
 
     Parameters
@@ -158,6 +164,10 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
         The user's choices (default: ``SciencePolicy()``, everything ``auto``).
     config : PipelineConfig, optional
         Radius, surveys and association options (default :func:`pipeline_config`).
+    known : sequence of Table, optional
+        Catalogues of known objects (:func:`xrbvo.io.known.read_known`): the
+        catalogue gets ``known_name``, ``known_class``, ``known_sep`` and ``new``
+        (:func:`xrbvo.stages.known.match_known`).
     """
     pol = policy or SciencePolicy()
     pol.validate()
@@ -181,7 +191,10 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
     res = run_pipeline(xr, provider, bundle.source, ctpt_model=bundle.counterpart, config=cfg,
                        selection_priors=resolved.selection_priors, field_priors=resolved.field_priors,
                        cuts=bundle.cuts, pass_rates=bundle.pass_rates, progress=progress, cancel=cancel)
-    a = Analysis(res, resolved, bundle, source)
+    if known:
+        match_known(res.catalogue, known)
+        describe_table(res.catalogue, CATALOGUE)
+    a = Analysis(res, resolved, bundle, source, tuple(known))
     res.catalogue.meta.update(a.provenance())
     n_nc = int(np.sum(~res.coverage))
     if n_nc:

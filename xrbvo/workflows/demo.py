@@ -156,7 +156,7 @@ def run_demo(config: DemoConfig, *, progress: Mapping[str, Callable[[str, float]
     from xrbvo.io.plots import confusion_matrix_plot, sky_map
 
     files["sky_map"] = sky_map(analysis.catalogue, out / "sky_map.png",
-                               title="Simulated eRASS1 field: predicted classes")
+                               title="Simulated eRASS1 field: X-ray-binary candidates")
     files["confusion"] = confusion_matrix_plot(np.asarray(sky.truth["true_class"]).astype(str),
                                                np.asarray(analysis.catalogue["predicted_class"]).astype(str), CLASSES,
                                                out / "confusion_matrix.png")

@@ -19,7 +19,7 @@ Hard catalogue's 2.3-5 keV flux through UID_Hard (docs/erass1.md)."""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from xrbvo.cli.common import add_policy_arguments
+    from xrbvo.cli.common import add_known_arguments, add_policy_arguments
 
     p.add_argument("xray", type=Path, help="X-ray source table (FITS, VOTable, ECSV, CSV or Parquet)")
     p.add_argument("--model", type=Path, required=True,
@@ -51,10 +51,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "Bayesian association chose with magnitude priors learnt from all sources")
     p.add_argument("--out", type=Path, default=Path("xrbvo-out"), help="output directory")
     p.add_argument("--name", default="xrbvo_catalogue", help="base name of the output files")
+    add_known_arguments(p)
+    from xrbvo.workflows.report import DEFAULT_MAX_PNGS
+
+    p.add_argument("--no-report", action="store_true",
+                   help="do not write OUT/report/ (sky map, one PNG per candidate, index.html)")
+    p.add_argument("--report-max", type=int, default=DEFAULT_MAX_PNGS, metavar="N",
+                   help="draw at most N candidate pictures, the most probable first; the index still lists every "
+                        "candidate (default %(default)s)")
 
 
 def run(args, ui) -> int:
-    from xrbvo.cli.common import pairs, plain_name, policy_from_args, print_analysis
+    from xrbvo.cli.common import known_from_args, pairs, plain_name, policy_from_args, print_analysis
     from xrbvo.core.errors import InputError
     from xrbvo.core.surveys import get_survey
     from xrbvo.io import check_writable, output_lock
@@ -87,15 +95,30 @@ def run(args, ui) -> int:
     table = _read_xray(args, ui)
     table = prepare_xray(table, args.xray_survey, sys_floor_arcsec=args.xray_sys_floor,
                          source=str(args.xray))  # a user's table fails here, before the long work
+    known = known_from_args(args, ui)  # read now: a bad file fails before the long work
+    if args.report_max < 0:
+        raise InputError(f"--report-max {args.report_max}: give a number of pictures >= 0")
     check_writable(args.out)  # before the long work, not after it
     provider = LocalProvider(files)
     with output_lock(args.out, "run"):  # one writer per directory
         with ui.progress():
             prog = {s: ui.stage(s) for s in ("neighbourhoods", "association", "classification")}
             analysis = analyse(table, provider, bundle, policy, config=cfg, xray_survey=args.xray_survey,
-                               sys_floor_arcsec=args.xray_sys_floor, source=str(args.xray), progress=prog)
-        paths = analysis.write(args.out, args.name)
+                               sys_floor_arcsec=args.xray_sys_floor, source=str(args.xray), progress=prog,
+                               known=known)
+            paths = analysis.write(args.out, args.name)
+            report = None
+            if not args.no_report:
+                from xrbvo.workflows.report import write_report
+
+                report = write_report(analysis, args.out / "report", max_pngs=args.report_max,
+                                      title=f"xrbvo candidates: {args.xray.name}", progress=ui.stage("report"))
+                paths["report"] = report.index
+                paths["sky_map"] = report.sky_map
     print_analysis(ui, analysis, paths)
+    if report is not None and report.skipped:
+        ui.out.print(f"note: {report.skipped} candidates have no picture in the report (at most {args.report_max} "
+                     "are drawn, the most probable first; --report-max N)", soft_wrap=True)
     return 0
 
 

@@ -19,7 +19,7 @@ export of marked or shown rows, and SAMP links to TOPCAT and Aladin. Press ? ins
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("catalogue", type=Path, help="catalogue file (FITS, VOTable, ECSV, CSV, Parquet)")
     p.add_argument("--known", type=Path, default=None,
-                   help="catalogue of known objects (RA/Dec in degrees, name, class), e.g. HMXB/LMXB catalogues")
+                   help="catalogue of known objects (RA/Dec in degrees or sexagesimal, name, class), e.g. HMXB/LMXB/CV catalogues")
     p.add_argument("--known-radius", type=float, default=None,
                    help="match radius for known objects in arcsec (default: 99%% X-ray error circle, >= 5)")
     p.add_argument("--counterparts", type=Path, default=None,

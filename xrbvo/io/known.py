@@ -1,0 +1,262 @@
+"""Catalogues of known objects (known X-ray binaries, CVs, ...): one reader for every part of xrbvo.
+
+:func:`read_known` turns a table of known objects into the standard form that
+the cross-match (:mod:`xrbvo.stages.known`) and the terminal UI use:
+
+=============== ========= ====================================================================
+column          unit      content
+=============== ========= ====================================================================
+``name``                  the object's name in the catalogue
+``ra``, ``dec`` deg       ICRS position (decimal degrees or sexagesimal text in the file)
+``pos_err``     arcsec    the catalogue's positional error (NaN when it gives none)
+``known_class``           an xrbvo class (:data:`xrbvo.core.schema.CLASSES`) or ``""``
+``known_type``            the catalogue's own type (``Be``, ``sg``, ``confirmed``, ``DN``, ...)
+=============== ========= ====================================================================
+
+Known layouts (:data:`LAYOUTS`) are recognised by their columns: the HMXB
+catalogues of Fortin et al. (2023) and Neumann et al. (2023), the LMXB
+catalogue of Fortin et al. (2024) and the Open CV Catalog (Jackim et al. 2020).
+Their class is the catalogue's (HMXB, LMXB, CV); their own type column becomes
+``known_type``.  Any other table needs RA/Dec columns (names such as ``ra``,
+``RAJ2000``, ``RA_ICRS``, ``R.A.``) and may have a name and a class or type
+column; class names and SIMBAD object types that mean one of xrbvo's classes
+(:data:`CLASS_ALIASES`) are mapped, others leave ``known_class`` empty.  A
+``cls`` argument (``--known-class``) sets the class of every row.
+
+Rows with an empty position are dropped and counted in ``meta["NDROPPED"]``;
+a position that is given but cannot be read is an error naming its row.
+
+>>> from astropy.table import Table
+>>> t = read_known(Table({"Name": ["X-1"], "RA": ["17:45:40.0"], "DEC": ["-29:00:28"], "Type": ["LXB"]}))
+>>> round(float(t["ra"][0]), 4), str(t["known_class"][0])
+(266.4167, 'LMXB')
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from astropy import units as u
+from astropy.coordinates import Angle
+from astropy.table import MaskedColumn, Table
+
+from xrbvo.core.errors import InputError, MissingColumnError
+from xrbvo.core.schema import CLASSES
+from xrbvo.io.tables import read_table
+
+__all__ = ["KnownLayout", "LAYOUTS", "CLASS_ALIASES", "KNOWN_COLUMNS", "read_known", "detect_layout",
+           "parse_longitude", "parse_latitude"]
+
+#: The columns of a standard known-objects table, in order.
+KNOWN_COLUMNS = ("name", "ra", "dec", "pos_err", "known_class", "known_type")
+
+
+@dataclass(frozen=True)
+class KnownLayout:
+    """How to read one published catalogue of known objects."""
+
+    name: str
+    """Short name, recorded in the table's meta as ``KNOWNCAT``."""
+    signature: tuple[str, ...]
+    """Columns that together identify the layout (all must be present)."""
+    name_column: str
+    ra_column: str
+    dec_column: str
+    known_class: str
+    """The xrbvo class of every row."""
+    type_column: str | None = None
+    """The catalogue's own type or status column (kept as ``known_type``)."""
+    pos_err_column: str | None = None
+    pos_err_unit: str = "arcsec"
+    """Unit of ``pos_err_column`` (converted to arcsec)."""
+
+
+#: The shared catalogues (../shared/data/catalogs), recognised by their columns.
+LAYOUTS: tuple[KnownLayout, ...] = (
+    KnownLayout("fortin2024-lmxb", ("Main_ID", "RAdeg", "DEdeg", "Status", "Bursts"), "Main_ID", "RAdeg", "DEdeg",
+                "LMXB", "Status", "PosErr", "deg"),
+    KnownLayout("fortin2023-hmxb", ("Main_ID", "RAdeg", "DEdeg", "Spectype", "Class"), "Main_ID", "RAdeg", "DEdeg",
+                "HMXB", "Class", "PosErr", "deg"),
+    KnownLayout("neumann2023-hmxb", ("Name", "RAdeg", "DEdeg", "Xray_Type"), "Name", "RAdeg", "DEdeg", "HMXB",
+                "Xray_Type", "PosErr", "arcsec"),
+    KnownLayout("open-cv-catalog", ("Name", "R.A.", "Dec.", "Type"), "Name", "R.A.", "Dec.", "CV", "Type"),
+)
+
+#: Class names and SIMBAD object types (lower case) that mean one of xrbvo's classes.
+CLASS_ALIASES: dict[str, str] = {
+    **{c.lower(): c for c in CLASSES},
+    "hxb": "HMXB", "highmassxbin": "HMXB", "high-mass x-ray binary": "HMXB", "be x-ray binary": "HMXB",
+    "lxb": "LMXB", "lowmassxbin": "LMXB", "low-mass x-ray binary": "LMXB",
+    "cataclyv*": "CV", "catalyv*": "CV", "cataclyv": "CV", "cv*": "CV", "no*": "CV", "dn*": "CV",
+    "wr*": "WR", "wolfrayet*": "WR", "psr": "NS", "pulsar": "NS", "magnetar": "NS",
+    "qso": "AGN", "seyfert": "AGN", "sy1": "AGN", "sy2": "AGN", "blazar": "AGN", "bla": "AGN",
+    "yso": "YSO", "tt*": "YSO", "orion_v*": "YSO", "ae*": "YSO",
+}
+
+_RA_NAMES = ("ra", "radeg", "ra_deg", "raj2000", "_raj2000", "ra_icrs", "ra_d", "r.a.", "ra2000")
+_DEC_NAMES = ("dec", "dedeg", "dec_deg", "dej2000", "_dej2000", "decj2000", "de_icrs", "dec_d", "dec.", "de2000")
+_NAME_NAMES = ("name", "main_id", "id", "source", "object", "src_name", "simbad", "identifier")
+_CLASS_NAMES = ("known_class", "class", "otype", "main_type", "cls", "type")
+_ERR_NAMES = (("pos_err", "arcsec"), ("poserr", "arcsec"), ("e_pos", "arcsec"))
+
+_SEXA = re.compile(r"^([+-]?)\s*(\d{1,3})[:\s]+(\d{1,2})[:\s]+(\d{1,2}(?:\.\d*)?)$")
+
+
+def _text(col) -> np.ndarray:
+    if isinstance(col, MaskedColumn):
+        col = col.filled("" if col.dtype.kind in "USO" else np.nan)
+    arr = np.asarray(col)
+    if arr.dtype.kind == "S":
+        arr = np.char.decode(arr, "utf-8", "replace")
+    return np.char.strip(arr.astype(str))
+
+
+def _parse(col, unit: str, what: str, source: str, first_row: int = 0) -> np.ndarray:
+    """Degrees from a column of numbers (degrees) or text (numbers, or sexagesimal in ``unit``); NaN where empty."""
+    if col.dtype.kind in "fiu":
+        arr = np.asarray(col.astype(float).filled(np.nan) if isinstance(col, MaskedColumn) else col, float)
+        return arr
+    txt = _text(col)
+    out = np.full(len(txt), np.nan)
+    scale = 15.0 if unit == "hourangle" else 1.0
+    for i, s in enumerate(txt):
+        s = s.split(",")[0].strip()  # some catalogues list alternative positions, comma-separated
+        if not s or s.lower() in ("nan", "--", "null"):
+            continue
+        try:
+            out[i] = float(s)  # decimal degrees as text
+            continue
+        except ValueError:
+            pass
+        m = _SEXA.match(s)
+        if m:
+            sign = -1.0 if m.group(1) == "-" else 1.0
+            out[i] = sign * scale * (float(m.group(2)) + float(m.group(3)) / 60 + float(m.group(4)) / 3600)
+            continue
+        try:  # other sexagesimal spellings: 17h45m40s, -29d00m28s
+            out[i] = Angle(s, unit=u.hourangle if unit == "hourangle" else u.deg).deg
+        except (ValueError, u.UnitsError):
+            raise InputError(f"{source}: row {i + 1 + first_row}: cannot read {what} {s!r}; give decimal degrees "
+                             "or sexagesimal text (hh:mm:ss.s for RA, dd:mm:ss for Dec)") from None
+    return out
+
+
+def parse_longitude(col, *, source: str = "table") -> np.ndarray:
+    """RA in degrees from numbers (degrees) or text (degrees, or sexagesimal hours: ``17:45:40.0``)."""
+    return _parse(col, "hourangle", "RA", source)
+
+
+def parse_latitude(col, *, source: str = "table") -> np.ndarray:
+    """Dec in degrees from numbers or text (degrees, or sexagesimal degrees: ``-29:00:28``)."""
+    return _parse(col, "deg", "Dec", source)
+
+
+def detect_layout(table: Table) -> KnownLayout | None:
+    """The published layout whose signature columns ``table`` has, or None."""
+    cols = set(table.colnames)
+    for lay in LAYOUTS:
+        if all(c in cols for c in lay.signature):
+            return lay
+    return None
+
+
+def _pick(table: Table, names) -> str | None:
+    cols = {c.lower(): c for c in table.colnames}
+    for n in names:
+        if n in cols:
+            return cols[n]
+    return None
+
+
+def _class_of(values: np.ndarray) -> np.ndarray:
+    return np.array([CLASS_ALIASES.get(v.lower(), "") for v in values], dtype="<U8")
+
+
+def read_known(source: str | Path | Table, *, cls: str | None = None, label: str | None = None) -> Table:
+    """Read a catalogue of known objects into the standard columns (:data:`KNOWN_COLUMNS`).
+
+    Parameters
+    ----------
+    source : path or Table
+        A table file (FITS, VOTable, ECSV, CSV, Parquet) or a Table.
+    cls : str, optional
+        The xrbvo class of every row (``--known-class``), overriding the
+        layout's or the class column's.
+    label : str, optional
+        How messages and the outputs name the catalogue (default: the file
+        name, or ``table``).
+
+    Returns
+    -------
+    Table
+        One row per object with a position; ``meta`` holds ``KNOWNCAT`` (the
+        layout or ``generic``), ``SOURCE`` and ``NDROPPED`` (rows without a
+        position).
+
+    Raises
+    ------
+    InputError
+        For an unreadable file, no RA/Dec columns (a :class:`MissingColumnError`),
+        an unreadable or out-of-range position, or an unknown ``cls``.
+    """
+    if isinstance(source, Table):
+        table, name = source, label or "table"
+    else:
+        table, name = read_table(source), label or Path(source).name
+    what = f"known-objects catalogue {name}"
+    if cls is not None:
+        key = CLASS_ALIASES.get(str(cls).strip().lower())
+        if key is None:
+            raise InputError(f"--known-class {cls!r}: not a class; classes are {', '.join(CLASSES)}")
+        cls = key
+    lay = detect_layout(table)
+    if lay is not None:
+        ra_c, dec_c, name_c, type_c = lay.ra_column, lay.dec_column, lay.name_column, lay.type_column
+        err_c, err_unit = lay.pos_err_column, lay.pos_err_unit
+    else:
+        ra_c, dec_c = _pick(table, _RA_NAMES), _pick(table, _DEC_NAMES)
+        name_c, type_c = _pick(table, _NAME_NAMES), _pick(table, _CLASS_NAMES)
+        err = [(c, unit) for c, unit in _ERR_NAMES if _pick(table, (c,))]
+        err_c, err_unit = (_pick(table, (err[0][0],)), err[0][1]) if err else (None, "arcsec")
+    if ra_c is None or dec_c is None:
+        raise MissingColumnError(f"{what}: no RA/Dec columns (found {', '.join(table.colnames[:12])}"
+                                 f"{', ...' if len(table.colnames) > 12 else ''}); name them ra and dec "
+                                 "(degrees or sexagesimal)")
+    ra = _parse(table[ra_c], "hourangle", "RA", what)
+    dec = _parse(table[dec_c], "deg", "Dec", what)
+    n = len(table)
+    names = _text(table[name_c]) if name_c else np.array([f"{name}:{i + 1}" for i in range(n)])
+    types = _text(table[type_c]) if type_c else np.full(n, "")
+    if cls is not None:
+        classes = np.full(n, cls, dtype="<U8")
+    elif lay is not None:
+        classes = np.full(n, lay.known_class, dtype="<U8")
+    else:
+        classes = _class_of(types)
+    pos_err = np.full(n, np.nan)
+    if err_c is not None:
+        col = table[err_c]
+        if col.dtype.kind in "fiu":
+            pos_err = np.asarray(col.astype(float).filled(np.nan) if isinstance(col, MaskedColumn) else col, float)
+            pos_err = pos_err * u.Unit(err_unit).to(u.arcsec)
+    keep = np.isfinite(ra) & np.isfinite(dec)
+    bad = keep & ((ra < 0) | (ra >= 360) | (dec < -90) | (dec > 90))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"{what}: row {i + 1}: position RA={ra[i]:g}, Dec={dec[i]:g} deg is out of range; "
+                         "RA must lie in [0, 360) and Dec in [-90, 90] degrees")
+    out = Table()
+    out["name"] = names[keep]
+    out["ra"] = ra[keep]
+    out["dec"] = dec[keep]
+    out["pos_err"] = np.where(np.isfinite(pos_err[keep]) & (pos_err[keep] > 0), pos_err[keep], np.nan)
+    out["known_class"] = classes[keep]
+    out["known_type"] = types[keep]
+    out["ra"].unit = out["dec"].unit = u.deg
+    out["pos_err"].unit = u.arcsec
+    out.meta.update({"KNOWNCAT": lay.name if lay is not None else "generic", "SOURCE": name,
+                     "NDROPPED": int(n - keep.sum())})
+    return out
