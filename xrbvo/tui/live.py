@@ -268,7 +268,12 @@ def _rows_of(table: Table, xids: Iterable[str]) -> Table:
 def session_path(source: str | Path) -> Path:
     """The session catalogue of an input list: ``INPUT.explore.fits`` next to it."""
     p = Path(source)
-    return p.with_name(p.name + SESSION_SUFFIX)
+    name = p.name
+    for suffix in (".fits.gz", ".fits", ".fit", ".vot", ".xml", ".ecsv", ".csv", ".parquet"):
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return p.with_name(name + SESSION_SUFFIX)
 
 
 class LiveScorer:
@@ -569,11 +574,17 @@ class LiveScorer:
             return 0
         cat = read_table(p)
         meta = {str(k).upper(): v for k, v in cat.meta.items()}
-        if str(meta.get("XPLORE_S", "")) != self.bundle.describe()["MODELSHA"] or \
-                int(meta.get("XPLORE_N", -1)) != len(self.xids):
-            raise InputError(f"{p}: a session of another model or list; remove it to start afresh")
-        stem = p.name[: -len(".fits")]
-        cpp, nbp = p.with_name(f"{stem}_counterparts.fits"), p.with_name(f"{stem}_neighbours.fits")
+        sha = str(meta.get("XPLORE_S", meta.get("MODELSHA", "")))
+        if sha != self.bundle.describe()["MODELSHA"] or int(meta.get("XPLORE_N", len(self.xids))) != len(self.xids):
+            raise InputError(f"{p}: results of another model or list; remove the session file to start afresh")
+        if "P_max" not in cat.colnames:
+            return 0
+        from xrbvo.tui.data import companion_paths
+
+        comp = companion_paths(p)
+        stem = p.name[: -len(".fits")] if p.name.endswith(".fits") else p.stem
+        cpp = comp.counterparts or p.with_name(f"{stem}_counterparts.fits")
+        nbp = comp.neighbours or p.with_name(f"{stem}_neighbours.fits")
         cp = read_table(cpp) if cpp.exists() else None
         nb = read_table(nbp) if nbp.exists() else None
         dens = {}
