@@ -158,7 +158,10 @@ def parse_position(text: str, ids: Sequence[str] | np.ndarray | None = None, *,
     return s
 
 
-def resolve_name(name: str, *, timeout_s: float = SESAME_TIMEOUT_S) -> Position:
+SESAME_URL = "https://cds.unistra.fr/cgi-bin/nph-sesame/-oI/A?"
+
+
+def resolve_name(name: str, *, timeout_s: float = SESAME_TIMEOUT_S, url: str = SESAME_URL) -> Position:
     """An object name resolved by CDS Sesame (one attempt, ``timeout_s``, no retries).
 
     Raises
@@ -171,9 +174,8 @@ def resolve_name(name: str, *, timeout_s: float = SESAME_TIMEOUT_S) -> Position:
     import urllib.parse
     import urllib.request
 
-    url = "https://cds.unistra.fr/cgi-bin/nph-sesame/-oI/A?" + urllib.parse.quote(name)
     try:
-        with urllib.request.urlopen(url, timeout=timeout_s) as r:
+        with urllib.request.urlopen(url + urllib.parse.quote(name), timeout=timeout_s) as r:
             body = r.read(1 << 16).decode("utf-8", "replace")
     except (urllib.error.URLError, socket.timeout, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
