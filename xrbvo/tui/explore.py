@@ -377,6 +377,8 @@ class ExploreApp(XrbvoApp):
         if pos is not None:
             head.append(f"\ntyped position {pos.position.label} (error {format_value(d.pos_err_arcsec)}\" "
                         "assumed; not a source of the list)", style="italic")
+            head.append("\nnearest X-ray sources of the list: " + (", ".join(
+                f"{x} {sep:.1f}\"" for x, sep in pos.nearest[:3]) or "(no list loaded)"))
         q("#d-xray", Static).update(head)
         from rich.console import Group
 
