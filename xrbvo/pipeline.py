@@ -44,6 +44,10 @@ class PipelineConfig:
     """``joint``: decide class and counterpart together (class-aware counterparts,
     :mod:`xrbvo.stages.classify.counterparts`); ``nway``: classify the most probable
     counterpart of the Bayesian association (magnitude priors learnt from all sources)."""
+    object_density_arcsec2: float | None = None
+    """``joint`` only: the sky density of candidate objects (per arcsec^2) of the class-aware counterparts;
+    None: measured over the input's sources.  Given when a few sources of a larger list are scored alone
+    (``xrbvo explore``), so that they get the list's density, as a run on the whole list would."""
 
     def validate(self) -> None:
         if self.counterparts not in ("nway", "joint"):
@@ -143,7 +147,8 @@ def run_pipeline(xray: Table, provider: Provider, model, *, ctpt_model=None, con
                           progress=cb("association"), cancel=cancel)
         if c:
             c("joint posterior", 0.3)
-        jc = joint_classify(xray, assoc, nbs, nh, model, ctpt_model, dict(zip(classes, sel_vec)))
+        jc = joint_classify(xray, assoc, nbs, nh, model, ctpt_model, dict(zip(classes, sel_vec)),
+                            object_density_arcsec2=cfg.object_density_arcsec2)
         proba = jc.proba
     else:
         assoc = associate(xray, nbs, cfg.radius_arcsec, cfg.association, progress=cb("association"), cancel=cancel)

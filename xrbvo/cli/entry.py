@@ -39,6 +39,7 @@ COMMANDS: tuple[str, ...] = (
     "xlf",
     "samp",
     "tui",
+    "explore",
     "train",
     "evaluate",
     "classify",

@@ -299,6 +299,13 @@ class CatalogueData:
             self._cols[name] = arr
         return arr
 
+    def set_values(self, rows: Sequence[int] | np.ndarray, values: dict[str, Sequence]) -> None:
+        """Overwrite ``values[column]`` at catalogue ``rows`` (results scored while the UI runs)."""
+        idx = np.asarray(rows, dtype=int)
+        for name, vals in values.items():
+            self.table[name][idx] = vals
+            self._cols.pop(name, None)
+
     @property
     def filter_columns(self) -> list[str]:
         """Names a filter or sort may use (catalogue columns plus ``mark`` and ``note``)."""
@@ -643,6 +650,13 @@ class TableView:
             self._filter_mask = self.filter.mask(self.data.column, self.data.n)
         if self.sort_column in ("mark", "note"):
             self._order_cache.pop((self.sort_column, self.descending), None)
+        self._recompute()
+
+    def values_changed(self) -> None:
+        """Re-sort and re-filter after :meth:`CatalogueData.set_values` changed columns."""
+        self._order_cache.clear()
+        if self.filter is not None:
+            self._filter_mask = self.filter.mask(self.data.column, self.data.n)
         self._recompute()
 
     def set_search(self, text: str) -> None:

@@ -148,7 +148,8 @@ class Analysis:
 def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: SciencePolicy | None = None, *,
             config: PipelineConfig | None = None, xray_survey: str = "erass1", sys_floor_arcsec: float | None = None,
             source: str = "table", progress: Mapping[str, Progress] | Progress | None = None,
-            cancel: threading.Event | None = None, known: Sequence[Table] = ()) -> Analysis:
+            cancel: threading.Event | None = None, known: Sequence[Table] = (),
+            field_priors: np.ndarray | None = None) -> Analysis:
     """Run the whole path on X-ray sources: policy, neighbourhoods, association, classification, selection.
 
     Parameters
@@ -168,6 +169,11 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
         Catalogues of known objects (:func:`xrbvo.io.known.read_known`): the
         catalogue gets ``known_name``, ``known_class``, ``known_sep`` and ``new``
         (:func:`xrbvo.stages.known.match_known`).
+    field_priors : array, optional
+        Field priors already resolved, one row per source (columns ``bundle.classes``): the rows of a
+        policy resolved once for a larger list these sources belong to (the terminal UI scores a few
+        sources of a list with the priors of the whole list, as ``run`` on the list would).  Default:
+        resolved for ``xray`` itself.
     """
     pol = policy or SciencePolicy()
     pol.validate()
@@ -182,6 +188,14 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
     g = SkyCoord(ra=np.asarray(xr["ra"], float) * u.deg, dec=np.asarray(xr["dec"], float) * u.deg).galactic
     resolved = resolve_policy(pol, bundle, l_deg=g.l.deg, b_deg=g.b.deg, soft_flux=xr["flux_soft"], meta=meta,
                               xray_survey=xr.meta.get("xray_survey", xray_survey))
+    if field_priors is not None:
+        from dataclasses import replace
+
+        fp = np.asarray(field_priors, dtype=float)
+        if fp.shape != resolved.field_priors.shape:
+            raise InputError(f"field_priors must have one row per source and one column per class "
+                             f"{resolved.field_priors.shape}, not {fp.shape}")
+        resolved = replace(resolved, field_priors=fp)
     if resolved.filled:
         import warnings
 

@@ -57,7 +57,7 @@ from astropy.table import Table
 from xrbvo.core.errors import InputError, ModelError
 from xrbvo.stages.features import FEATURES, PHOT_FROM, features_from_photometry
 
-__all__ = ["CombinationRows", "combination_table", "CounterpartClassifier", "JointResult", "joint_posterior",
+__all__ = ["CombinationRows", "combination_table", "object_density", "CounterpartClassifier", "JointResult", "joint_posterior",
            "truth_combination_index", "fit_pair", "SkyRows"]
 
 
@@ -86,8 +86,15 @@ def _vectors(ra, dec, src, sep_scale):
     return np.column_stack([cd * np.cos(ra), cd * np.sin(ra), np.sin(dec), src * sep_scale])
 
 
+def object_density(n_objects: int, n_sources: int, radius_arcsec: float) -> float:
+    """Sky density of candidate objects (per arcsec^2): ``n_objects`` found within ``radius_arcsec`` of
+    ``n_sources`` X-ray positions, as :func:`combination_table` measures it (the mean over the sources)."""
+    return max(n_objects, 1) / (max(n_sources, 1) * np.pi * radius_arcsec**2)
+
+
 def combination_table(xray: Table, association, neighbourhoods: Mapping[str, Table], nh: np.ndarray,
-                      radius_arcsec: float | None = None) -> CombinationRows:
+                      radius_arcsec: float | None = None, object_density_arcsec2: float | None = None
+                      ) -> CombinationRows:
     """Candidate counterparts as multi-wavelength *objects*, with features and positional odds.
 
     The surveys' sources around each X-ray position are first linked into
@@ -99,6 +106,12 @@ def combination_table(xray: Table, association, neighbourhoods: Mapping[str, Tab
     sky density of objects; no completeness factor enters, because whether a
     counterpart is detected in a survey depends on its class and is left to the
     classifiers.  ``association`` is not used (kept for the call signature).
+
+    The density of objects is measured over all the sources given
+    (:func:`object_density`), so a source's odds depend on the other sources'
+    neighbourhoods; ``object_density_arcsec2`` gives it instead (the density of
+    a larger list the sources belong to, as the terminal UI does when it scores
+    a few sources of a list).
     """
     from scipy.spatial import cKDTree
 
@@ -158,7 +171,7 @@ def combination_table(xray: Table, association, neighbourhoods: Mapping[str, Tab
     dx = dra * np.cos(np.radians(x_dec[obj_src])) * 3600.0
     dy = (obj_dec - x_dec[obj_src]) * 3600.0
     s2 = x_err[obj_src] ** 2 + obj_err**2
-    nu = max(n_obj, 1) / (max(n, 1) * np.pi * radius**2)  # objects per arcsec^2
+    nu = object_density(n_obj, n, radius) if object_density_arcsec2 is None else float(object_density_arcsec2)
     w_obj = np.exp(-(dx**2 + dy**2) / (2 * s2)) / (2 * np.pi * s2) / nu
     srcs = np.concatenate([obj_src, np.arange(n)])
     is_none = np.concatenate([np.zeros(n_obj, bool), np.ones(n, bool)])

@@ -1,0 +1,104 @@
+"""xrbvo.tui.live: positions, Sesame offline, and on-demand scoring against the local DaCHS equal to a run."""
+
+from __future__ import annotations
+
+import socket
+
+import numpy as np
+import pytest
+from _dachs import dachs  # noqa: F401  (fixture)
+from _explore import demo_list, reference
+
+from xrbvo.core.errors import InputError, ServiceError
+from xrbvo.tui.live import LiveScorer, Position, parse_position, resolve_name, session_path
+
+IDS = np.array(["1eRASS J123938.3-624138", "1eRASS J120147.7-615122", "1eRASS J120147.9-610000"])
+COORDS = {"1eRASS J123938.3-624138": (189.909, -62.694)}
+
+
+def test_parse_position_forms():
+    p = parse_position("266.4 -29.0")
+    assert (p.ra_deg, p.dec_deg, p.xid) == (266.4, -29.0, None)
+    s = parse_position("17:45:36 -29:00:00")
+    assert s.ra_deg == pytest.approx(266.4) and s.dec_deg == pytest.approx(-29.0)
+    h = parse_position("17h45m36s -29d00m00s")
+    assert h.ra_deg == pytest.approx(266.4) and h.dec_deg == pytest.approx(-29.0)
+    g = parse_position("gal 0 0")
+    assert g.ra_deg == pytest.approx(266.405, abs=1e-3) and g.dec_deg == pytest.approx(-28.936, abs=1e-3)
+    named = parse_position("j123938", IDS, coords=lambda x: COORDS[x])
+    assert named == Position(189.909, -62.694, xid=str(IDS[0]), label=str(IDS[0]))
+    with pytest.raises(InputError, match="2 source ids"):
+        parse_position("J120147", IDS, coords=lambda x: (0.0, 0.0))
+    assert parse_position("Cyg X-1", IDS, coords=lambda x: (0.0, 0.0)) == "Cyg X-1"  # a name for Sesame
+    with pytest.raises(InputError, match="RA must be"):
+        parse_position("400 10")
+
+
+def test_sesame_unreachable_is_one_quick_error():
+    with socket.socket() as s:  # a port nobody listens on: refused at once, like no network
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(ServiceError, match="offline"):
+        resolve_name("Cyg X-1", url=f"http://127.0.0.1:{port}/sesame?")
+
+
+def test_session_path():
+    assert session_path("/d/list.fits").name == "list.explore.fits"
+    assert session_path("list.csv").name == "list.explore.fits"
+
+
+def _requests(provider) -> int:
+    return sum(s.requests for s in provider.stats.values())
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::astropy.units.UnitsWarning")
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings("ignore::xrbvo.core.errors.XrbvoWarning")
+def test_scores_equal_run_cache_and_session(dachs, demo_run, tmp_path):
+    from xrbvo.io import read_table
+    from xrbvo.stages.neighbourhoods.tap import TapProvider
+    from xrbvo.workflows import ModelBundle
+
+    cache = tmp_path / "cache"
+    path = demo_list(dachs.url, tmp_path / "list.fits", cache)
+    model = demo_run / "model"
+    ref = reference(dachs.url, path, model, cache)
+    ids = list(np.asarray(ref["xid"]).astype(str))
+    top = np.argsort(-np.asarray(ref["P_HMXB"]))
+    pick = [ids[top[0]], ids[len(ids) // 2]]
+    bundle = ModelBundle.load(model)
+    prov = TapProvider(dachs.url, cache=tmp_path / "cache2")  # cold cache: real requests
+    sc = LiveScorer(read_table(path), bundle, prov, source=str(path))
+    res = sc.score(pick)
+    for x in pick:
+        want, got = ref[ids.index(x)], res[x].catalogue[0]
+        for c in ref.colnames:  # every column, bit for bit
+            a, b = want[c], got[c]
+            same = (a == b) or (isinstance(a, float) and np.isnan(a) and np.isnan(b))
+            assert same, (x, c, a, b)
+        assert len(res[x].counterparts) and len(res[x].neighbours)
+    n = _requests(prov)
+    assert n > 0
+    again = sc.score(pick)  # a cache hit sends no request
+    assert _requests(prov) == n and again[pick[0]] is res[pick[0]]
+    assert sc.prefetch_ids(ids, pick[0], 3) == [x for x in ids[ids.index(pick[0]) + 1:] if x not in pick][:3]
+    # the session catalogue: saved, then a new session resumes with no pull of the list
+    saved = sc.save(session_path(path))
+    prov2 = TapProvider(dachs.url, cache=tmp_path / "cache3")
+    sc2 = LiveScorer(read_table(path), bundle, prov2, source=str(path))
+    assert sc2.resume(saved) == 2 and sc2.context_ready
+    assert float(sc2.result(pick[0]).catalogue["P_HMXB"][0]) == float(want_p := ref["P_HMXB"][ids.index(pick[0])])
+    assert _requests(prov2) == 0
+    # a cold source in the resumed session: its own neighbourhood pulled on demand, still run's numbers
+    other = ids[top[1]]
+    got = sc2.score([other])[other].catalogue[0]
+    assert _requests(prov2) > 0 and want_p >= got["P_HMXB"]
+    for c in ("P_HMXB", "P_LMXB_field", "p_any", "P_HMXB_CTPT", "candidate_class", "nid_gaia"):
+        assert got[c] == ref[ids.index(other)][c], c
+    # a typed position: a one-row table, its neighbourhood
+    ra, dec = float(ref["ra"][top[0]]) + 0.01, float(ref["dec"][top[0]])
+    pos = sc2.score_position(ra, dec)
+    assert pos.position and len(pos.catalogue) == 1 and len(pos.neighbours) > 0

@@ -1,0 +1,45 @@
+"""``xrbvo explore``: score X-ray sources on demand in the terminal UI (Textual)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+__all__ = ["NAME", "HELP", "DESCRIPTION", "add_arguments", "run"]
+
+NAME = "explore"
+HELP = "explore X-ray sources in the terminal, scoring each on demand from TAP services"
+DESCRIPTION = """Open an X-ray source list (anything `xrbvo run` reads), a catalogue with results, or nothing,
+in the terminal UI. Selecting a source pulls its neighbourhoods from the TAP service (the cache first),
+runs the workflow of `xrbvo run` on it with the model and shows its class probabilities, counterparts
+and sky plot; the numbers equal those of `xrbvo run` on the whole list. `g` or `:` goes to a position
+(RA Dec in degrees or sexagesimal, `gal l b`, an id of the list, or an object name through CDS Sesame),
+`A` scores every shown source, `n`/`a` send the neighbourhood to TOPCAT and Aladin. Results are kept in
+SOURCES.explore.fits next to the list; reopening resumes. See docs/tui.md."""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("sources", type=Path, nargs="?", default=None,
+                   help="X-ray source list or catalogue (FITS, VOTable, ECSV, CSV, Parquet); none: positions only")
+    p.add_argument("--model", type=Path, required=True, help="trained model directory (`xrbvo demo` writes OUT/model)")
+    p.add_argument("--tap-url", default=None,
+                   help="one TAP service serving every survey (e.g. the local DaCHS); default: each survey's own")
+    p.add_argument("--cache", type=Path, default=None, help="TAP chunk cache directory (default: the user's cache)")
+    p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+                   help="deadline of one pull (default 60 s); past it the UI says so and keeps going")
+    p.add_argument("--no-samp", action="store_true", help="do not look for a SAMP hub")
+
+
+def run(args, ui) -> int:
+    from xrbvo.core.errors import InputError
+
+    if args.sources is not None and not args.sources.exists():
+        raise InputError(f"{args.sources}: no such file; give an X-ray source list or a catalogue")
+    if not args.timeout > 0:
+        raise InputError("--timeout must be a positive number of seconds")
+    from xrbvo.tui.explore import create_explore_app
+
+    app = create_explore_app(args.sources, args.model, tap_url=args.tap_url, cache=args.cache,
+                             samp=not args.no_samp, deadline_s=args.timeout)
+    app.run()
+    return int(app.return_code or 0)

@@ -1,0 +1,519 @@
+"""``xrbvo explore``: the terminal UI scoring sources on demand (Textual).
+
+:class:`ExploreApp` is the catalogue UI (:class:`~xrbvo.tui.app.XrbvoApp`)
+on an X-ray list whose results are computed when they are asked for, by
+:class:`~xrbvo.tui.live.LiveScorer` in thread workers:
+
+* selecting a source scores it (``exclusive=True``: moving on drops the stale
+  result's display); the next :data:`PREFETCH` unscored sources of the shown
+  order are scored in the background;
+* ``g`` or ``:`` asks for a position (degrees, sexagesimal, ``gal l b``, an id
+  of the list, or a name for CDS Sesame) and shows its neighbourhood, its
+  score as a one-row X-ray table and the list's nearest sources;
+* ``A`` scores every shown source, in upload-join chunks, with a progress bar;
+* ``n`` sends the selected source's neighbourhood to TOPCAT, ``a`` points
+  Aladin at it and draws the X-ray error circle and the counterparts.
+
+Every result goes to the session catalogue next to the input
+(``INPUT.explore.fits``, :func:`~xrbvo.tui.live.session_path`), written
+atomically after each result; reopening resumes from it.  Workers never touch
+widgets: they post messages.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from pathlib import Path
+
+import numpy as np
+from astropy.table import Table
+from rich.table import Table as RichTable
+from rich.text import Text
+from textual import on, work
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import ProgressBar, Static
+from textual.worker import get_current_worker
+
+from xrbvo.core.errors import XrbvoError
+from xrbvo.core.schema import CLASSES
+from xrbvo.tui.app import PromptScreen, XrbvoApp
+from xrbvo.tui.data import CatalogueData
+from xrbvo.tui.live import LiveResult, LiveScorer, Position, nearest_sources, parse_position, resolve_name
+from xrbvo.tui.render import class_bars, counterparts_table, features_text, format_value, sky_plot, xray_text
+
+__all__ = ["ExploreApp", "create_explore_app", "list_data", "PREFETCH", "SCORE_CHUNK"]
+
+#: Unscored sources scored ahead of the cursor.
+PREFETCH = 3
+#: Sources per workflow call of "score all shown".
+SCORE_CHUNK = 128
+_SPIN = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+_SHOWN = ("P_HMXB", "P_LMXB", "P_max", "predicted_class", "candidate_class", "p_any")
+
+
+class Scored(Message):
+    """Results arrived (``xids`` scored by a worker)."""
+
+    def __init__(self, results: dict[str, LiveResult], *, requested: str | None = None) -> None:
+        super().__init__()
+        self.results, self.requested = results, requested
+
+
+class PositionScored(Message):
+    def __init__(self, result: LiveResult, position: Position, nearest: list[tuple[str, float]]) -> None:
+        super().__init__()
+        self.result, self.position, self.nearest = result, position, nearest
+
+
+class Busy(Message):
+    """A worker's progress (``text`` empty: done)."""
+
+    def __init__(self, text: str, fraction: float | None = None, *, bar: bool = False) -> None:
+        super().__init__()
+        self.text, self.fraction, self.bar = text, fraction, bar
+
+
+class Failed(Message):
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        self.title, self.text = title, text
+
+
+class GoTo(Message):
+    """A typed name matched a source of the list."""
+
+    def __init__(self, xid: str) -> None:
+        super().__init__()
+        self.xid = xid
+
+
+EXPLORE_HELP = """[b]xrbvo explore: keys[/b] (besides those of xrbvo tui)
+
+  [b]g[/b] or [b]:[/b]  go to a position: RA Dec (deg or hh:mm:ss dd:mm:ss), gal l b,
+          an id of the list, or an object name (CDS Sesame, when online)
+  [b]A[/b]     score every shown source (upload-join chunks, progress bar)
+  [b]n[/b]     send the selected source's neighbourhood table to TOPCAT
+  [b]a[/b]     point Aladin at it; draw its error circle and counterparts
+
+Selecting a source scores it with the model (the same numbers as xrbvo run
+on the whole list); the next sources are scored ahead.  Results are saved in
+INPUT.explore.fits next to the input; reopening resumes."""
+
+
+def list_data(scorer: LiveScorer, path: Path | None) -> CatalogueData:
+    """The source table of the UI: the list's X-ray columns plus result columns (empty until scored)."""
+    xr = scorer.xray
+    if xr is None:
+        t = Table({"xid": np.zeros(0, "U32"), "ra": np.zeros(0), "dec": np.zeros(0)})
+    else:
+        keep = [c for c in ("xid", "ra", "dec", "pos_err", "flux_soft", "flux_hard") if c in xr.colnames]
+        t = Table(xr[keep], copy=True)
+        t.meta = {}
+        from astropy import units as u
+        from astropy.coordinates import SkyCoord
+
+        g = SkyCoord(ra=np.asarray(t["ra"], float) * u.deg, dec=np.asarray(t["dec"], float) * u.deg).galactic
+        t.add_column(np.round(g.l.deg, 5), name="l", index=1)
+        t.add_column(np.round(g.b.deg, 5), name="b", index=2)
+    n = len(t)
+    for c in ("P_HMXB", "P_LMXB", "P_max", "p_any"):
+        t[c] = np.full(n, np.nan)
+    for c in ("predicted_class", "candidate_class"):
+        t[c] = np.full(n, "", dtype="U8")
+    t["scored"] = np.zeros(n, bool)
+    return CatalogueData(t, path=path)
+
+
+def class_table(row) -> RichTable:
+    """P_<class> (at the selection priors), P_<class>_field and P_<class>_CTPT (the best counterpart's
+    class-conditional probability) of one catalogue row."""
+    t = RichTable(box=None, pad_edge=False, show_edge=False, header_style="bold")
+    t.add_column("class")
+    t.add_column("P", justify="right")
+    t.add_column("P_field", justify="right")
+    t.add_column("P_ctpt", justify="right")
+    cols = row.colnames
+    pred = str(row["predicted_class"]) if "predicted_class" in cols else ""
+    for c in CLASSES:
+        if f"P_{c}" not in cols:
+            continue
+        style = "bold magenta" if c == pred else None
+        t.add_row(c, format_value(row[f"P_{c}"]), format_value(row[f"P_{c}_field"]) if f"P_{c}_field" in cols
+                  else "-", format_value(row[f"P_{c}_CTPT"]) if f"P_{c}_CTPT" in cols else "-", style=style)
+    cand = str(row["candidate_class"]) if "candidate_class" in cols else ""
+    t.caption = f"candidate: {cand or 'none'}   expected purity " + (
+        format_value(row["expected_purity"]) if "expected_purity" in cols else "-")
+    return t
+
+
+class ExploreApp(XrbvoApp):
+    """The catalogue UI on an X-ray list scored on demand (see the module docstring)."""
+
+    BINDINGS = [
+        Binding("g", "goto", "go to"),
+        Binding("colon", "goto", "go to", show=False),
+        Binding("A", "score_all", "score all"),
+        Binding("n", "send_neighbourhood", "nbhd→TOPCAT"),
+    ]
+    CSS = XrbvoApp.CSS + """
+    #busy { height: 1; padding: 0 1; color: $warning; }
+    #allbar { height: 1; display: none; padding: 0 1; }
+    #allbar.on { display: block; }
+    """
+
+    def __init__(self, data: CatalogueData, scorer: LiveScorer, *, session: Path | None = None, **kwargs) -> None:
+        super().__init__(data, **kwargs)
+        self.scorer = scorer
+        self.session = session
+        self._busy = ""
+        self._spin = itertools.cycle(_SPIN)
+        self._showing: str | None = None  # xid or a position label shown in the pane
+        self._position: PositionScored | None = None
+        self._position_row: int | None = None
+
+    def compose(self):
+        for w in super().compose():
+            yield w
+        yield Static("", id="busy")
+        yield ProgressBar(total=100, id="allbar", show_eta=True)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._apply_results(self._all_results(), quiet=True)
+        self.set_interval(0.15, self._tick)
+        if self.scorer.xray is not None and not self.scorer.context_ready:
+            self._context_worker()
+
+    def _all_results(self) -> dict[str, LiveResult]:
+        with self.scorer._lock:
+            return dict(self.scorer._results)
+
+    # -- status ------------------------------------------------------------------------------
+    def _tick(self) -> None:
+        w = self.query_one("#busy", Static)
+        w.update(f"{next(self._spin)} {self._busy}" if self._busy else
+                 f"scored {self.scorer.scored:,}/{self.scorer.n:,}" + (
+                     f"   session: {self.session.name}" if self.session else ""))
+
+    @on(Busy)
+    def _on_busy(self, event: Busy) -> None:
+        self._busy = event.text
+        bar = self.query_one("#allbar", ProgressBar)
+        if event.bar:
+            bar.add_class("on")
+            if event.fraction is not None:
+                bar.update(progress=100 * event.fraction)
+        elif not event.text:
+            bar.remove_class("on")
+
+    def _progress(self, what: str):
+        def cb(message: str, fraction: float) -> None:
+            self.post_message(Busy(f"{what}: {message}", fraction))
+        return cb
+
+    # -- workers -------------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="context", exit_on_error=False)
+    def _context_worker(self) -> None:
+        self.post_message(Busy(f"pulling the neighbourhoods of the list's {self.scorer.n:,} sources once "
+                               "(field densities)"))
+        try:
+            self.scorer.context(progress=self._progress("list"))
+        except XrbvoError as exc:
+            self.post_message(Failed("TAP pull failed", str(exc)))
+        self.post_message(Busy(""))
+
+    @work(thread=True, exclusive=True, group="score", exit_on_error=False)
+    def _score_worker(self, xid: str) -> None:
+        worker = get_current_worker()
+        self.post_message(Busy(f"scoring {xid}"))
+        try:
+            res = self.scorer.score([xid], progress=self._progress(xid))
+        except XrbvoError as exc:
+            if not worker.is_cancelled:
+                self.post_message(Failed(f"{xid} not scored", str(exc)))
+            self.post_message(Busy(""))
+            return
+        self.post_message(Busy(""))
+        self.post_message(Scored(res, requested=None if worker.is_cancelled else xid))
+
+    @work(thread=True, exclusive=True, group="prefetch", exit_on_error=False)
+    def _prefetch_worker(self, xids: list[str]) -> None:
+        try:
+            res = self.scorer.score(xids)
+        except XrbvoError:
+            return  # the selected source's own worker reports the failure
+        self.post_message(Scored(res))
+
+    @work(thread=True, exclusive=True, group="all", exit_on_error=False)
+    def _score_all_worker(self, xids: list[str]) -> None:
+        worker = get_current_worker()
+        todo = [x for x in xids if self.scorer.result(x) is None]
+        n = len(todo)
+        self.post_message(Busy(f"score all: {n:,} sources", 0.0, bar=True))
+        done = 0
+        try:
+            if n:
+                self.scorer.context(progress=lambda m, f: self.post_message(Busy(f"score all: list {m}", f * 0.5,
+                                                                                 bar=True)))
+            for i in range(0, n, SCORE_CHUNK):
+                if worker.is_cancelled:
+                    break
+                part = todo[i:i + SCORE_CHUNK]
+                res = self.scorer.score(part)
+                done += len(part)
+                self.post_message(Scored(res))
+                self.post_message(Busy(f"score all: {done:,}/{n:,}", 0.5 + 0.5 * done / n, bar=True))
+        except XrbvoError as exc:
+            self.post_message(Failed("score all stopped", f"{exc} ({done:,} of {n:,} scored and kept)"))
+        self.post_message(Busy(""))
+        self.post_message(Busy("", None, bar=False))
+
+    @work(thread=True, exclusive=True, group="position", exit_on_error=False)
+    def _position_worker(self, text: str) -> None:
+        try:
+            pos = parse_position(text, self.scorer.xids, coords=self.scorer.coords)
+            if isinstance(pos, str):
+                self.post_message(Busy(f"resolving {pos!r} with CDS Sesame"))
+                pos = resolve_name(pos)
+            if pos.xid is not None:
+                self.post_message(Busy(""))
+                self.post_message(GoTo(pos.xid))
+                return
+            self.post_message(Busy(f"pulling the neighbourhood of {pos.label}"))
+            res = self.scorer.score_position(pos.ra_deg, pos.dec_deg, progress=self._progress(pos.label))
+            near = nearest_sources(pos.ra_deg, pos.dec_deg, self.scorer.xray) if self.scorer.xray is not None else []
+        except XrbvoError as exc:
+            self.post_message(Busy(""))
+            self.post_message(Failed("position", str(exc)))
+            return
+        self.post_message(Busy(""))
+        self.post_message(PositionScored(res, pos, near))
+
+    @work(thread=True, exclusive=True, group="save", exit_on_error=False)
+    def _save_worker(self) -> None:
+        if self.session is None:
+            return
+        try:
+            self.scorer.save(self.session)
+        except XrbvoError as exc:
+            self.post_message(Failed("session not saved", str(exc)))
+
+    # -- messages ------------------------------------------------------------------------------
+    @on(Scored)
+    def _on_scored(self, event: Scored) -> None:
+        self._apply_results(event.results)
+        self._save_worker()
+        if event.requested is not None and self.current_row is not None and \
+                str(self.data.xid[self.current_row]) == event.requested:
+            self._render_detail()
+            self._prefetch()
+
+    def _apply_results(self, results: dict[str, LiveResult], *, quiet: bool = False) -> None:
+        rows, vals = [], {c: [] for c in _SHOWN}
+        for x, r in results.items():
+            row = self.data.row_of(x)
+            if row is None:
+                continue
+            rows.append(row)
+            for c in _SHOWN:
+                vals[c].append(r.catalogue[c][0] if c in r.catalogue.colnames else
+                               (np.nan if c not in ("predicted_class", "candidate_class") else ""))
+        if not rows:
+            return
+        vals["scored"] = [True] * len(rows)
+        self.data.set_values(rows, vals)
+        keep = self.table.row
+        self.view.values_changed()
+        if not quiet:
+            self.table.data_changed(keep_row=keep)
+        self.table.refresh()
+
+    @on(Failed)
+    def _on_failed(self, event: Failed) -> None:
+        self.notify(event.text, title=event.title, severity="error", timeout=10)
+
+    @on(GoTo)
+    def _on_goto(self, event: GoTo) -> None:
+        row = self.data.row_of(event.xid)
+        if row is not None:
+            self._position = None
+            self.select_row(row, source="named")
+
+    @on(PositionScored)
+    def _on_position(self, event: PositionScored) -> None:
+        self._position = event
+        self._position_row = self.current_row
+        self._render_detail()
+
+    # -- the detail pane ----------------------------------------------------------------------
+    def _render_detail(self) -> None:
+        q = self.query_one
+        if self._position is not None and self.current_row != self._position_row:
+            self._position = None  # the cursor moved on: back to the list
+        if self._position is not None:
+            return self._render_result(self._position.result, self._position)
+        row = self.current_row
+        if row is None:
+            return super()._render_detail()
+        xid = str(self.data.xid[row])
+        res = self.scorer.result(xid)
+        if res is None:
+            t = Text(f"{xid}\n", style="bold")
+            t.append("scoring… (neighbourhood from the TAP service or its cache, then the model)", style="dim")
+            q("#d-xray", Static).update(t)
+            for w in ("#d-probs", "#d-features", "#d-counterparts", "#d-known", "#d-sky"):
+                q(w, Static).update("")
+            self._score_worker(xid)
+            return
+        self._render_result(res, None)
+        self._prefetch()
+
+    def _render_result(self, res: LiveResult, pos: PositionScored | None) -> None:
+        q = self.query_one
+        d = CatalogueData(res.catalogue, counterparts=res.counterparts, neighbours=res.neighbours).detail(0)
+        head = xray_text(d)
+        if pos is not None:
+            head.append(f"\ntyped position {pos.position.label} (error {format_value(d.pos_err_arcsec)}\" "
+                        "assumed; not a source of the list)", style="italic")
+            head.append("\nnearest X-ray sources of the list: " + (", ".join(
+                f"{x} {sep:.1f}\"" for x, sep in pos.nearest[:3]) or "(no list loaded)"))
+        q("#d-xray", Static).update(head)
+        from rich.console import Group
+
+        q("#d-probs", Static).update(Group(class_bars(d), class_table(res.catalogue[0])))
+        q("#d-features", Static).update(features_text(d))
+        q("#d-counterparts", Static).update(counterparts_table(d))
+        if pos is not None:
+            t = Text("nearest X-ray sources of the list:\n", style="bold")
+            for x, sep in pos.nearest:
+                t.append(f"  {x}  {sep:.1f}\"\n")
+            if not pos.nearest:
+                t.append("  (no list loaded)", style="dim")
+            q("#d-known", Static).update(t)
+        else:
+            q("#d-known", Static).update(Text("known objects: not used in explore mode", style="dim"))
+        q("#d-sky", Static).update(sky_plot(d))
+        self._showing = res.xid
+
+    def _prefetch(self) -> None:
+        if self.current_row is None:
+            return
+        cur = str(self.data.xid[self.current_row])
+        pos = self.view.position_of(self.current_row) or 0
+        window = [str(self.data.xid[r]) for r in self.view.rows[pos: pos + 50]]
+        ids = self.scorer.prefetch_ids(window, cur, PREFETCH)
+        if ids and self.scorer.context_ready:
+            self._prefetch_worker(ids)
+
+    def select_row(self, row: int, *, source: str = "") -> bool:
+        self._position = None
+        return super().select_row(row, source=source)
+
+    # -- actions -------------------------------------------------------------------------------
+    def action_goto(self) -> None:
+        def done(value: str | None) -> None:
+            if value and value.strip():
+                self._position_worker(value.strip())
+
+        self.push_screen(PromptScreen("Go to: RA Dec (deg or sexagesimal), gal l b, an id of the list, or a name:",
+                                      placeholder="e.g. 17:45:40 -29:00:28   or   gal 300.1 -0.2"), done)
+
+    def action_score_all(self) -> None:
+        xids = [str(self.data.xid[r]) for r in self.view.rows]
+        if not xids:
+            self.notify("nothing to score: no rows shown", severity="warning")
+            return
+        self._score_all_worker(xids)
+
+    def _selected_result(self) -> LiveResult | None:
+        if self._position is not None:
+            return self._position.result
+        if self.current_row is None:
+            return None
+        return self.scorer.result(str(self.data.xid[self.current_row]))
+
+    def action_send_neighbourhood(self) -> None:
+        res = self._selected_result()
+        if res is None or len(res.neighbours) == 0:
+            self.notify("no scored source with neighbours selected", severity="warning")
+            return
+        bridge, nb = self.samp, res.neighbours
+        self._samp_job("send", lambda: bridge.send_table(nb, np.arange(len(nb)), name=f"{res.xid} neighbourhood"))
+
+    def action_point_aladin(self) -> None:
+        res = self._selected_result()
+        if res is None:
+            return super().action_point_aladin()
+        cat = res.catalogue[0]
+        ra, dec, err = float(cat["ra"]), float(cat["dec"]), float(cat["pos_err"])
+        ctp = []
+        for s in ("gaia", "2mass", "vvv", "catwise"):
+            if f"nid_{s}" in cat.colnames and str(cat[f"nid_{s}"]).strip() not in ("", "-1", "None", "--"):
+                nb = res.neighbours
+                hit = nb[(np.asarray(nb["survey"]).astype(str) == s) &
+                         (np.asarray(nb["nid"]).astype(str) == str(cat[f"nid_{s}"]).strip())]
+                if len(hit):
+                    ctp.append((float(hit["ra"][0]), float(hit["dec"][0]), f"{s} {cat[f'nid_{s}']}"))
+        bridge = self.samp
+
+        def job() -> str:
+            msg = bridge.point_at(ra, dec)
+            client = bridge._need()
+            client.draw_error_circles([ra], [dec], [err])
+            if ctp:
+                client.mark_counterparts([c[0] for c in ctp], [c[1] for c in ctp], labels=[c[2] for c in ctp])
+            return msg + f"; drew the 99% error circle and {len(ctp)} counterpart(s)"
+
+        self._samp_job("aladin", job)
+
+
+def create_explore_app(sources: str | Path | None, model: str | Path, *, tap_url: str | None = None,
+                       cache: str | Path | None = None, samp: bool | object = True,
+                       provider=None, deadline_s: float | None = 60.0) -> ExploreApp:
+    """Build the explore UI (the one factory for the CLI and the tests).
+
+    Parameters
+    ----------
+    sources : path or None
+        An X-ray table (anything ``xrbvo run`` reads), a catalogue with results
+        (its results are shown as they are when made with this model), or None.
+    model : path
+        Model directory (:meth:`~xrbvo.workflows.bundle.ModelBundle.load`).
+    tap_url : str, optional
+        One TAP service serving every survey (default: each survey's own).
+    cache : path, optional
+        TAP chunk cache (default: the user's cache directory).
+    provider : Provider, optional
+        Replaces the TAP provider (tests).
+    deadline_s : float
+        Seconds one pull may take (a stalled service becomes a notification).
+    """
+    from xrbvo.io import read_table
+    from xrbvo.stages.neighbourhoods.tap import TapProvider
+    from xrbvo.tui.live import session_path
+    from xrbvo.tui.samp_bridge import NullBridge, SampBridge
+    from xrbvo.workflows.bundle import ModelBundle
+
+    bundle = ModelBundle.load(model)
+    if provider is None:
+        provider = TapProvider(tap_url, cache=cache, deadline_s=deadline_s, retries=1)
+    table = read_table(sources) if sources is not None else None
+    src = str(sources) if sources is not None else "positions"
+    scorer = LiveScorer(table, bundle, provider, source=src)
+    session = session_path(sources) if sources is not None else None
+    path = Path(sources) if sources is not None else None
+    if table is not None and "P_max" in table.colnames:
+        try:
+            scorer.resume(path)  # a catalogue with results: shown as they are
+        except XrbvoError:
+            pass  # made with another model: scored afresh
+    if session is not None:
+        scorer.resume(session)
+    data = list_data(scorer, session or path)
+    bridge = SampBridge(catalogue_path=None) if samp is True else (NullBridge() if samp in (False, None) else samp)
+    cols = [c for c in ("xid", "l", "b", "P_HMXB", "P_LMXB", "predicted_class", "candidate_class", "p_any",
+                        "pos_err", "flux_soft", "scored") if c in data.colnames]
+    return ExploreApp(data, scorer, session=session, samp=bridge, columns=cols, sort="flux_soft"
+                      if "flux_soft" in data.colnames else None)

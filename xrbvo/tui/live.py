@@ -1,0 +1,617 @@
+"""On-demand scoring for ``xrbvo explore``, without the UI.
+
+:class:`LiveScorer` scores one source, a few, or every source of a loaded
+X-ray list through :func:`xrbvo.workflows.analyse` (the workflow of ``xrbvo
+run``), pulling neighbourhoods from a provider (the TAP provider of ``run
+--provider tap``, with its disk cache) only when they are asked for.  Results
+are kept per source id (:meth:`LiveScorer.result`), so a source scored once is
+shown again without any request; :meth:`LiveScorer.prefetch_ids` names the next
+unscored sources of the shown order; :meth:`LiveScorer.save` /
+:meth:`LiveScorer.resume` keep the results in a session catalogue next to the
+input (``INPUT.explore.fits`` and its ``_counterparts`` and ``_neighbours``
+companions), written atomically.
+
+Equal to ``xrbvo run``
+----------------------
+Scoring a few sources alone gives the numbers a run on the whole list gives,
+because the two things a source's result takes from the *other* sources are
+resolved once for the whole list and handed to each source:
+
+* **field priors**: the science policy's population-model priors for a blind
+  survey (:func:`xrbvo.workflows.policy.resolve_policy`, called once on the
+  whole list; each source gets its row);
+* **field densities of the association**: the Bayesian association's default
+  ``density="global"`` divides, per survey, the unique candidates within the
+  search radius of *any* source by the area of the union of all search cones
+  (:func:`xrbvo.stages.match.priors.field_densities`).  So, although the
+  positional (``joint``) association is otherwise per source, a source's
+  ``p_any`` and ``p_i`` depend on the whole list's neighbourhoods.  The
+  densities are measured once (:meth:`LiveScorer.context`: one pull of the whole
+  list, in upload-join chunks, cached on disk) and passed to each source's
+  association as ``density="catalogue"`` with the same count and area;
+* **the density of candidate objects of the class-aware counterparts**: the
+  ``joint`` counterparts weigh each object's offset against the sky density of
+  objects, measured as the mean over all the sources given
+  (:func:`xrbvo.stages.classify.counterparts.object_density`).  It is measured
+  from the same one pull and passed as
+  :attr:`~xrbvo.pipeline.PipelineConfig.object_density_arcsec2`.
+
+Everything else (the class-aware counterparts, the classifiers, the cuts,
+the shift to the field priors, the expected purity) is per source.
+
+A typed position is scored as a one-row X-ray table with
+:data:`DEFAULT_POS_ERR_ARCSEC`; it is no source of the list, so its numbers
+have no ``run`` counterpart (it uses the list's densities when they are known).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+from astropy.table import Table, vstack
+
+from xrbvo.core.errors import InputError, ServiceError, XrbvoError
+from xrbvo.io import read_table, write_table
+from xrbvo.pipeline import PipelineConfig
+from xrbvo.stages.match.associate import default_association
+from xrbvo.stages.match.priors import union_area_arcsec2
+from xrbvo.stages.neighbourhoods.base import Provider
+from xrbvo.workflows.analyse import analyse, pipeline_config, prepare_xray
+from xrbvo.workflows.bundle import ModelBundle
+from xrbvo.workflows.policy import SciencePolicy, resolve_policy
+
+__all__ = ["DEFAULT_POS_ERR_ARCSEC", "SESAME_TIMEOUT_S", "Position", "parse_position", "resolve_name",
+           "ListContext", "LiveResult", "LiveScorer", "session_path", "nearest_sources"]
+
+#: 1-sigma positional error per coordinate (arcsec) given to a typed position: about eRASS1's median.
+DEFAULT_POS_ERR_ARCSEC = 3.0
+#: Seconds a CDS Sesame look-up may take (one attempt, no retries).
+SESAME_TIMEOUT_S = 3.0
+#: The session catalogue's suffix (``INPUT.explore.fits``).
+SESSION_SUFFIX = ".explore.fits"
+
+Progress = Callable[[str, float], None]
+
+
+# ---------------------------------------------------------------------------------------------
+# positions
+
+
+@dataclass(frozen=True)
+class Position:
+    """What a typed position means: a source of the list (``xid``), or a sky position."""
+
+    ra_deg: float
+    dec_deg: float
+    xid: str | None = None
+    """The list's source id when the text named one."""
+    label: str = ""
+    """How to call it (the text, normalised)."""
+
+
+_FLOAT = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+
+
+def parse_position(text: str, ids: Sequence[str] | np.ndarray | None = None, *,
+                   coords: Callable[[str], tuple[float, float]] | None = None) -> Position | str:
+    """Read a typed position.
+
+    Accepted: ``RA Dec`` in degrees (``266.4 -29.0``), sexagesimal
+    (``17:45:40.0 -29:00:28`` or ``17h45m40s -29d00m28s``), Galactic
+    ``gal l b`` in degrees, or a source id of the list (exact, else the one id
+    that contains the text).  Anything else is returned as a plain string: an
+    object name for :func:`resolve_name`.  ``coords(xid) -> (ra, dec)`` gives
+    the position of a list source.
+
+    Raises
+    ------
+    InputError
+        For numbers out of range or text that looks like coordinates but does
+        not parse, and for a text that several ids of the list contain.
+    """
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    s = " ".join(str(text).replace(",", " ").split())
+    if not s:
+        raise InputError("no position given: type RA Dec (degrees or sexagesimal), gal l b, or a name")
+    m = re.fullmatch(rf"gal(?:actic)?\s+({_FLOAT})\s+({_FLOAT})", s, re.I)
+    if m:
+        l, b = float(m.group(1)), float(m.group(2))
+        if not -90 <= b <= 90:
+            raise InputError(f"{s!r}: Galactic latitude must be between -90 and 90 degrees")
+        c = SkyCoord(l=l * u.deg, b=b * u.deg, frame="galactic").icrs
+        return Position(float(c.ra.deg), float(c.dec.deg), label=f"l={l:g} b={b:g}")
+    m = re.fullmatch(rf"({_FLOAT})\s+({_FLOAT})", s)
+    if m:
+        ra, dec = float(m.group(1)), float(m.group(2))
+        if not (0 <= ra < 360 or ra == 360) or not -90 <= dec <= 90:
+            raise InputError(f"{s!r}: RA must be in [0, 360] and Dec in [-90, 90] degrees")
+        return Position(ra % 360.0, dec, label=f"{ra:g} {dec:+g}")
+    if re.fullmatch(r"[0-9:hHmMsS.\s+-]+[dD°]?[0-9:mMsS'\".\s]*", s) and re.search(r"\d[:hH]", s):
+        try:
+            c = SkyCoord(s, unit=(u.hourangle, u.deg), frame="icrs")
+        except ValueError:
+            raise InputError(f"{s!r}: not a sexagesimal position; write e.g. 17:45:40.0 -29:00:28") from None
+        return Position(float(c.ra.deg), float(c.dec.deg),
+                        label=c.to_string("hmsdms", sep=":", precision=1))
+    if ids is not None and len(ids) and coords is not None:
+        arr = np.asarray(ids).astype(str)
+        low = np.char.lower(arr)
+        hit = np.flatnonzero(low == s.lower())
+        if not len(hit):
+            hit = np.flatnonzero(np.char.find(low, s.lower()) >= 0)
+            if len(hit) > 1:
+                raise InputError(f"{s!r} is in {len(hit)} source ids of the list (e.g. {arr[hit[0]]}, "
+                                 f"{arr[hit[1]]}); type more of the id")
+        if len(hit) == 1:
+            xid = str(arr[hit[0]])
+            ra, dec = coords(xid)
+            return Position(ra, dec, xid=xid, label=xid)
+    return s
+
+
+SESAME_URL = "https://cds.unistra.fr/cgi-bin/nph-sesame/-oI/A?"
+
+
+def resolve_name(name: str, *, timeout_s: float = SESAME_TIMEOUT_S, url: str = SESAME_URL) -> Position:
+    """An object name resolved by CDS Sesame (one attempt, ``timeout_s``, no retries).
+
+    Raises
+    ------
+    ServiceError
+        Offline, Sesame unreachable or slow (one line saying so), or the name unknown.
+    """
+    import socket
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url + urllib.parse.quote(name), timeout=timeout_s) as r:
+            body = r.read(1 << 16).decode("utf-8", "replace")
+    except (urllib.error.URLError, socket.timeout, TimeoutError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise ServiceError(f"cannot resolve {name!r}: CDS Sesame is not reachable ({reason}); offline? "
+                           "type RA Dec or gal l b instead") from None
+    for line in body.splitlines():
+        if line.startswith("%J "):
+            parts = line[3:].split()
+            try:
+                return Position(float(parts[0]), float(parts[1]), label=name)
+            except (IndexError, ValueError):
+                break
+    raise ServiceError(f"CDS Sesame does not know {name!r}; check the name or type RA Dec")
+
+
+def nearest_sources(ra_deg: float, dec_deg: float, xray: Table, n: int = 5) -> list[tuple[str, float]]:
+    """The ``n`` sources of ``xray`` nearest a position: (xid, separation in arcsec), nearest first."""
+    if xray is None or len(xray) == 0:
+        return []
+    ra = np.radians(np.asarray(xray["ra"], float))
+    dec = np.radians(np.asarray(xray["dec"], float))
+    r0, d0 = math.radians(ra_deg), math.radians(dec_deg)
+    h = np.sin((dec - d0) / 2) ** 2 + math.cos(d0) * np.cos(dec) * np.sin((ra - r0) / 2) ** 2
+    sep = np.degrees(2 * np.arcsin(np.sqrt(np.clip(h, 0, 1)))) * 3600.0
+    idx = np.argsort(sep, kind="stable")[:n]
+    xid = np.asarray(xray["xid"]).astype(str)
+    return [(str(xid[i]), float(sep[i])) for i in idx]
+
+
+# ---------------------------------------------------------------------------------------------
+# results
+
+
+@dataclass(frozen=True)
+class LiveResult:
+    """One scored source: its catalogue row, counterpart combinations and neighbours, as ``run`` writes them."""
+
+    xid: str
+    catalogue: Table
+    """One row of the catalogue (``xrbvo run``'s columns)."""
+    counterparts: Table
+    """Its candidate combinations (the ``_counterparts`` table's rows)."""
+    neighbours: Table
+    """Its neighbours, every survey (the ``_neighbours`` table's rows)."""
+    position: bool = False
+    """True for a typed position (no source of the list)."""
+
+
+@dataclass(frozen=True)
+class ListContext:
+    """What a source's result takes from the whole list (see the module docstring)."""
+
+    field_priors: np.ndarray
+    """(n, n_classes) field priors of every source of the list, columns ``bundle.classes``."""
+    densities: dict[str, tuple[int, float]] | None
+    """Survey -> (unique candidates within the radius of any source, union area of the cones in arcsec^2);
+    None until the list's neighbourhoods were pulled once."""
+    object_density: float | None = None
+    """Objects per arcsec^2 of the class-aware counterparts over the whole list (None: not measured yet)."""
+
+
+def _exact_deg2(area_arcsec2: float) -> float:
+    """An area in deg^2 that the engine's ``* 3600**2`` turns back into ``area_arcsec2`` exactly (when one exists)."""
+    k = 3600.0 ** 2
+    a = area_arcsec2 / k
+    for cand in (a, np.nextafter(a, np.inf), np.nextafter(a, -np.inf)):
+        if float(cand) * k == area_arcsec2:
+            return float(cand)
+    return a
+
+
+class _Served(Provider):
+    """A provider that serves neighbourhoods already pulled (a slice of the list's)."""
+
+    name = "served"
+
+    def __init__(self, nbs: Mapping[str, Table]):
+        self.nbs = dict(nbs)
+
+    def neighbourhoods(self, xray, radius_arcsec, surveys, *, progress=None, cancel=None):
+        return {s: self.nbs[s] for s in surveys}
+
+
+def _rows_of(table: Table, xids: Iterable[str]) -> Table:
+    if len(table) == 0:
+        return table[:0]
+    want = np.asarray(sorted(set(xids)))
+    col = np.asarray(table["xid"]).astype(str)
+    return table[np.isin(col, want)]
+
+
+def session_path(source: str | Path) -> Path:
+    """The session catalogue of an input list: ``INPUT.explore.fits`` next to it."""
+    p = Path(source)
+    name = p.name
+    for suffix in (".fits.gz", ".fits", ".fit", ".vot", ".xml", ".ecsv", ".csv", ".parquet"):
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return p.with_name(name + SESSION_SUFFIX)
+
+
+class LiveScorer:
+    """Score sources of an X-ray list on demand, with ``run``'s workflow and numbers.
+
+    Parameters
+    ----------
+    xray : Table or None
+        The X-ray list as read (anything :func:`~xrbvo.workflows.analyse.prepare_xray`
+        takes); None or empty: positions only.
+    bundle : ModelBundle
+    provider : Provider
+        Where neighbourhoods come from (:class:`~xrbvo.stages.neighbourhoods.tap.TapProvider`).
+    policy : SciencePolicy, optional
+        Default ``SciencePolicy()``, as ``run``.
+    config : PipelineConfig, optional
+        Default :func:`~xrbvo.workflows.analyse.pipeline_config` of the bundle, as ``run``.
+    densities : mapping, optional
+        The list's association densities measured earlier (:attr:`ListContext.densities`).
+    source : str
+        Where the list came from (recorded in the outputs).
+
+    Notes
+    -----
+    Thread-safe: the UI scores from worker threads; one lock guards the
+    caches, another makes the list's one-time pull happen once.
+    """
+
+    def __init__(self, xray: Table | None, bundle: ModelBundle, provider: Provider, *,
+                 policy: SciencePolicy | None = None, config: PipelineConfig | None = None,
+                 densities: Mapping[str, tuple[int, float]] | None = None, object_density: float | None = None,
+                 xray_survey: str = "erass1",
+                 source: str = "table"):
+        self.bundle = bundle
+        self.provider = provider
+        self.policy = policy or SciencePolicy()
+        self.config = config or pipeline_config(bundle)
+        self.config.validate()
+        self.xray_survey = xray_survey
+        self.source = source
+        if xray is not None and len(xray):
+            self.xray = prepare_xray(xray, xray_survey, source=source)
+        else:
+            self.xray = None
+        self.xids = np.asarray(self.xray["xid"]).astype(str) if self.xray is not None else np.zeros(0, str)
+        self._index = {x: i for i, x in enumerate(self.xids)}
+        self._lock = threading.RLock()
+        self._context_lock = threading.Lock()
+        self._results: dict[str, LiveResult] = {}
+        self._positions: OrderedDict[tuple[float, float], LiveResult] = OrderedDict()
+        self._nbs: dict[str, Table] | None = None  # the whole list's neighbourhoods, once pulled
+        self._field_priors: np.ndarray | None = None
+        self._densities = dict(densities) if densities else None
+        self._object_density = object_density
+
+    # -- the list's context ----------------------------------------------------------------------
+    @property
+    def n(self) -> int:
+        return len(self.xids)
+
+    def row_of(self, xid: str) -> int | None:
+        """Row of a source id in the list, or None."""
+        return self._index.get(str(xid))
+
+    def coords(self, xid: str) -> tuple[float, float]:
+        i = self._index[str(xid)]
+        return float(self.xray["ra"][i]), float(self.xray["dec"][i])
+
+    def _priors(self) -> np.ndarray:
+        if self._field_priors is None:
+            from astropy import units as u
+            from astropy.coordinates import SkyCoord
+
+            xr = self.xray
+            g = SkyCoord(ra=np.asarray(xr["ra"], float) * u.deg, dec=np.asarray(xr["dec"], float) * u.deg).galactic
+            resolved = resolve_policy(self.policy, self.bundle, l_deg=g.l.deg, b_deg=g.b.deg,
+                                      soft_flux=xr["flux_soft"], meta=dict(xr.meta),
+                                      xray_survey=xr.meta.get("xray_survey", self.xray_survey))
+            self._field_priors = np.asarray(resolved.field_priors, float)
+        return self._field_priors
+
+    @property
+    def densities(self) -> dict[str, tuple[int, float]] | None:
+        """The list's association densities, when known."""
+        return dict(self._densities) if self._densities else None
+
+    @property
+    def context_ready(self) -> bool:
+        """True when scoring needs no pull of the whole list (densities known)."""
+        return (self._densities is not None and (self._object_density is not None or
+                                                 self.config.counterparts != "joint")) or self.xray is None
+
+    def context(self, *, progress: Progress | None = None, cancel: threading.Event | None = None) -> ListContext:
+        """The list's field priors and densities; the first call pulls the whole list's neighbourhoods once.
+
+        Raises
+        ------
+        XrbvoError
+            From the provider (e.g. the TAP service down); nothing is kept, a later call tries again.
+        """
+        if self.xray is None:
+            raise InputError("no X-ray list loaded: only typed positions can be scored")
+        with self._context_lock:
+            pri = self._priors()
+            if not self.context_ready:
+                cfg = self.config
+                nbs = self.provider.neighbourhoods(self.xray, self._pull_radius(), cfg.surveys,
+                                                   progress=progress, cancel=cancel)
+                if cancel is not None and cancel.is_set():
+                    from xrbvo.core.errors import Cancelled
+
+                    raise Cancelled("the pull of the list's neighbourhoods was cancelled")
+                area = union_area_arcsec2(np.asarray(self.xray["ra"], float), np.asarray(self.xray["dec"], float),
+                                          float(cfg.radius_arcsec))
+                dens = {}
+                for s, nb in nbs.items():
+                    inside = np.asarray(nb["sep"], float) < float(cfg.radius_arcsec)
+                    dens[s] = (int(len(np.unique(np.asarray(nb["nid"])[inside]))), float(area))
+                obj = None
+                if cfg.counterparts == "joint":
+                    from xrbvo.stages.classify.counterparts import combination_table, object_density
+
+                    cr = combination_table(self.xray, None, nbs, np.zeros(self.n))
+                    radius = max(float(nb.meta.get("radius_arcsec", 0.0)) for nb in nbs.values())
+                    obj = object_density(int(np.sum(~cr.is_none)), self.n, radius)
+                with self._lock:
+                    self._nbs = nbs
+                    self._densities = dens
+                    self._object_density = obj
+        return ListContext(pri, self.densities, self._object_density)
+
+    def _pull_radius(self) -> float:
+        cfg = self.config
+        r = cfg.radius_arcsec
+        if cfg.association.density == "local":
+            ann = cfg.association.local_annulus_arcsec
+            r = max(r, ann[1] if ann else 3 * cfg.radius_arcsec)
+        return r
+
+    def _config(self, densities: Mapping[str, tuple[int, float]] | None, obj: float | None) -> PipelineConfig:
+        cfg = self.config
+        if obj is not None and cfg.counterparts == "joint":
+            cfg = replace(cfg, object_density_arcsec2=obj)
+        if densities is None or cfg.association.density != "global":
+            return cfg
+        cat = {s: (n, _exact_deg2(a)) for s, (n, a) in densities.items()}
+        return replace(cfg, association=replace(cfg.association, density="catalogue", catalogue_density=cat))
+
+    # -- results ---------------------------------------------------------------------------------
+    def result(self, xid: str) -> LiveResult | None:
+        """The cached result of a source (None: not scored yet)."""
+        with self._lock:
+            return self._results.get(str(xid))
+
+    @property
+    def scored(self) -> int:
+        with self._lock:
+            return len(self._results)
+
+    def prefetch_ids(self, shown: Sequence[str], current: str | None, n: int = 3) -> list[str]:
+        """The next ``n`` unscored sources after ``current`` in the shown order."""
+        shown = [str(x) for x in shown]
+        start = shown.index(str(current)) + 1 if current is not None and str(current) in shown else 0
+        out = []
+        with self._lock:
+            for x in shown[start:]:
+                if x not in self._results and x in self._index:
+                    out.append(x)
+                    if len(out) >= n:
+                        break
+        return out
+
+    def score(self, xids: Sequence[str], *, progress: Progress | None = None,
+              cancel: threading.Event | None = None) -> dict[str, LiveResult]:
+        """Score sources of the list (cached ones are returned as they are, without any request).
+
+        Raises
+        ------
+        InputError
+            For an id not in the list.
+        XrbvoError
+            From the provider or the workflow; results already cached stay.
+        """
+        xids = [str(x) for x in dict.fromkeys(str(x) for x in xids)]
+        unknown = [x for x in xids if x not in self._index]
+        if unknown:
+            raise InputError(f"{unknown[0]!r} is not a source of the loaded list")
+        with self._lock:
+            out = {x: self._results[x] for x in xids if x in self._results}
+        todo = [x for x in xids if x not in out]
+        if not todo:
+            return out
+        ctx = self.context(progress=progress, cancel=cancel)
+        idx = np.array(sorted(self._index[x] for x in todo))
+        sub = self.xray[idx]
+        with self._lock:
+            nbs_all = self._nbs
+        if nbs_all is not None:
+            nbs = {s: _rows_of(t, todo) for s, t in nbs_all.items()}
+            for s, t in nbs.items():
+                t.meta.update(nbs_all[s].meta)
+            provider: Provider = _Served(nbs)
+        else:
+            provider = self.provider
+        a = analyse(sub, provider, self.bundle, self.policy, config=self._config(ctx.densities, ctx.object_density),
+                    xray_survey=self.xray_survey, source=self.source, field_priors=ctx.field_priors[idx],
+                    progress=progress, cancel=cancel)
+        res = self._split(a, position=False)
+        with self._lock:
+            self._results.update(res)
+            out.update(res)
+        return out
+
+    def score_position(self, ra_deg: float, dec_deg: float, *, progress: Progress | None = None,
+                       cancel: threading.Event | None = None) -> LiveResult:
+        """Score a typed position as a one-row X-ray table (:data:`DEFAULT_POS_ERR_ARCSEC`)."""
+        key = (round(float(ra_deg), 7), round(float(dec_deg), 7))
+        with self._lock:
+            got = self._positions.get(key)
+        if got is not None:
+            return got
+        from astropy import units as u
+        from astropy.coordinates import SkyCoord
+
+        c = SkyCoord(ra=ra_deg * u.deg, dec=dec_deg * u.deg)
+        name = "POS J" + c.to_string("hmsdms", sep="", precision=1).replace(" ", "")
+        one = Table({"xid": [name], "ra": [float(ra_deg)], "dec": [float(dec_deg)],
+                     "pos_err": [DEFAULT_POS_ERR_ARCSEC], "flux_soft": [np.nan]})
+        one.meta["SAMPLE"] = "survey"
+        import warnings
+
+        from xrbvo.core.errors import XrbvoWarning
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", XrbvoWarning)  # no flux, no neighbour: said in the pane
+            a = analyse(one, self.provider, self.bundle, self.policy, config=self._config(self._densities, self._object_density),
+                        xray_survey=self.xray_survey, source=f"position {ra_deg:.6f} {dec_deg:+.6f}",
+                        progress=progress, cancel=cancel)
+        res = self._split(a, position=True)[name]
+        with self._lock:
+            self._positions[key] = res
+            while len(self._positions) > 64:
+                self._positions.popitem(last=False)
+        return res
+
+    @staticmethod
+    def _split(a, *, position: bool) -> dict[str, LiveResult]:
+        cat, cp, nb = a.catalogue, a.counterparts, a.neighbours
+        out = {}
+        cat_x = np.asarray(cat["xid"]).astype(str)
+        cp_x = np.asarray(cp["xid"]).astype(str) if len(cp) else np.zeros(0, str)
+        nb_x = np.asarray(nb["xid"]).astype(str) if len(nb) else np.zeros(0, str)
+        for i, x in enumerate(cat_x):
+            out[x] = LiveResult(x, cat[i:i + 1], cp[cp_x == x], nb[nb_x == x], position)
+        return out
+
+    # -- the session catalogue -------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path | None:
+        """Write every scored source (list order) to ``path`` and its two companions, atomically.
+
+        Returns the path, or None when nothing is scored yet.
+        """
+        with self._lock:
+            res = sorted(self._results.values(), key=lambda r: self._index.get(r.xid, 0))
+            dens = self.densities
+            obj = self._object_density
+        if not res:
+            return None
+        p = Path(path)
+        stem = p.name[: -len(".fits")] if p.name.endswith(".fits") else p.stem
+        cat = vstack([r.catalogue for r in res], join_type="exact", metadata_conflicts="silent")
+        cat.meta.update(res[0].catalogue.meta)
+        cat.meta["XPLORE_N"] = len(self.xids)
+        cat.meta["XPLORE_S"] = self.bundle.describe()["MODELSHA"]
+        for s, (k, area) in (dens or {}).items():
+            cat.meta[f"XPN_{s[:4].upper()}"] = int(k)
+            cat.meta[f"XPA_{s[:4].upper()}"] = float(area)
+        if obj is not None:
+            cat.meta["XPOBJDEN"] = float(obj)
+        cps = [r.counterparts for r in res if len(r.counterparts)]
+        nbs = [r.neighbours for r in res if len(r.neighbours)]
+        if cps:
+            write_table(vstack(cps, join_type="exact", metadata_conflicts="silent"),
+                        p.with_name(f"{stem}_counterparts.fits"))
+        if nbs:
+            write_table(vstack(nbs, join_type="exact", metadata_conflicts="silent"),
+                        p.with_name(f"{stem}_neighbours.fits"))
+        return write_table(cat, p)
+
+    def resume(self, path: str | Path) -> int:
+        """Load the results of a session catalogue written by :meth:`save`; returns how many.
+
+        A session made with another model or list, or unreadable, is refused with an
+        :class:`~xrbvo.core.errors.InputError` (start afresh by removing the file).
+        """
+        p = Path(path)
+        if not p.exists():
+            return 0
+        cat = read_table(p)
+        meta = {str(k).upper(): v for k, v in cat.meta.items()}
+        sha = str(meta.get("XPLORE_S", meta.get("MODELSHA", "")))
+        if sha != self.bundle.describe()["MODELSHA"] or int(meta.get("XPLORE_N", len(self.xids))) != len(self.xids):
+            raise InputError(f"{p}: results of another model or list; remove the session file to start afresh")
+        if "P_max" not in cat.colnames:
+            return 0
+        from xrbvo.tui.data import companion_paths
+
+        comp = companion_paths(p)
+        stem = p.name[: -len(".fits")] if p.name.endswith(".fits") else p.stem
+        cpp = comp.counterparts or p.with_name(f"{stem}_counterparts.fits")
+        nbp = comp.neighbours or p.with_name(f"{stem}_neighbours.fits")
+        cp = read_table(cpp) if cpp.exists() else None
+        nb = read_table(nbp) if nbp.exists() else None
+        dens = {}
+        for s in self.config.surveys:
+            k, a = meta.get(f"XPN_{s[:4].upper()}"), meta.get(f"XPA_{s[:4].upper()}")
+            if k is not None and a is not None:
+                dens[s] = (int(k), float(a))
+        cat_x = np.asarray(cat["xid"]).astype(str)
+        cp_x = np.asarray(cp["xid"]).astype(str) if cp is not None and len(cp) else np.zeros(0, str)
+        nb_x = np.asarray(nb["xid"]).astype(str) if nb is not None and len(nb) else np.zeros(0, str)
+        loaded = {}
+        for i, x in enumerate(cat_x):
+            if x not in self._index:
+                continue
+            loaded[x] = LiveResult(x, cat[i:i + 1], cp[cp_x == x] if cp is not None else Table(),
+                                   nb[nb_x == x] if nb is not None else Table())
+        with self._lock:
+            self._results.update(loaded)
+            if dens and len(dens) == len(self.config.surveys) and self._densities is None:
+                self._densities = dens
+                if meta.get("XPOBJDEN") is not None:
+                    self._object_density = float(meta["XPOBJDEN"])
+        return len(loaded)
+
+
+def as_error(exc: BaseException) -> str:
+    """One line for a notification."""
+    return str(exc) if isinstance(exc, XrbvoError) else f"{type(exc).__name__}: {exc}"
