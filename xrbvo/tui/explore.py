@@ -23,7 +23,6 @@ widgets: they post messages.
 from __future__ import annotations
 
 import itertools
-import math
 from pathlib import Path
 
 import numpy as np

@@ -60,7 +60,6 @@ from astropy.table import Table, vstack
 from xrbvo.core.errors import InputError, ServiceError, XrbvoError
 from xrbvo.io import read_table, write_table
 from xrbvo.pipeline import PipelineConfig
-from xrbvo.stages.match.associate import default_association
 from xrbvo.stages.match.priors import union_area_arcsec2
 from xrbvo.stages.neighbourhoods.base import Provider
 from xrbvo.workflows.analyse import analyse, pipeline_config, prepare_xray
