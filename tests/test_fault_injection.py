@@ -86,6 +86,8 @@ def _check_outputs(out: Path) -> list[str]:
             assert p.read_bytes()[:8] == PNG and p.read_bytes().rstrip()[-8:-4] == b"IEND", p
         elif p.suffix == ".json":
             json.loads(p.read_text())
+        elif p.suffix == ".html":  # the report's index: whole when it closes its document
+            assert p.read_text(encoding="utf-8").rstrip().endswith("</html>"), p
         else:
             assert len(read_table(p)) > 0, p
     return names
