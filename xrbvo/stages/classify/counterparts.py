@@ -57,7 +57,7 @@ from astropy.table import Table
 from xrbvo.core.errors import InputError, ModelError
 from xrbvo.stages.features import FEATURES, PHOT_FROM, features_from_photometry
 
-__all__ = ["CombinationRows", "combination_table", "CounterpartClassifier", "JointResult", "joint_posterior",
+__all__ = ["CombinationRows", "combination_table", "object_count", "CounterpartClassifier", "JointResult", "joint_posterior",
            "truth_combination_index", "fit_pair", "SkyRows"]
 
 
@@ -87,7 +87,8 @@ def _vectors(ra, dec, src, sep_scale):
 
 
 def combination_table(xray: Table, association, neighbourhoods: Mapping[str, Table], nh: np.ndarray,
-                      radius_arcsec: float | None = None) -> CombinationRows:
+                      radius_arcsec: float | None = None, *, counts: tuple[int, int] | None = None
+                      ) -> CombinationRows:
     """Candidate counterparts as multi-wavelength *objects*, with features and positional odds.
 
     The surveys' sources around each X-ray position are first linked into
@@ -99,6 +100,10 @@ def combination_table(xray: Table, association, neighbourhoods: Mapping[str, Tab
     sky density of objects; no completeness factor enters, because whether a
     counterpart is detected in a survey depends on its class and is left to the
     classifiers.  ``association`` is not used (kept for the call signature).
+
+    The sky density of objects is the run's objects over its sources' search
+    areas; ``counts`` = (objects, sources) measured on a larger run (a tiled
+    run's whole input, :func:`object_count`) replaces this call's own.
     """
     from scipy.spatial import cKDTree
 
@@ -158,7 +163,8 @@ def combination_table(xray: Table, association, neighbourhoods: Mapping[str, Tab
     dx = dra * np.cos(np.radians(x_dec[obj_src])) * 3600.0
     dy = (obj_dec - x_dec[obj_src]) * 3600.0
     s2 = x_err[obj_src] ** 2 + obj_err**2
-    nu = max(n_obj, 1) / (max(n, 1) * np.pi * radius**2)  # objects per arcsec^2
+    n_all, n_src_all = (n_obj, n) if counts is None else counts
+    nu = max(n_all, 1) / (max(n_src_all, 1) * np.pi * radius**2)  # objects per arcsec^2
     w_obj = np.exp(-(dx**2 + dy**2) / (2 * s2)) / (2 * np.pi * s2) / nu
     srcs = np.concatenate([obj_src, np.arange(n)])
     is_none = np.concatenate([np.zeros(n_obj, bool), np.ones(n, bool)])
@@ -175,6 +181,11 @@ def combination_table(xray: Table, association, neighbourhoods: Mapping[str, Tab
     feats = features_from_photometry(phot, np.asarray(xray["flux_soft"], float)[srcs],
                                      np.asarray(xray["flux_hard"], float)[srcs], np.asarray(nh, float)[srcs])
     return CombinationRows(srcs, rows_out, w, feats, is_none)
+
+
+def object_count(xray: Table, neighbourhoods: Mapping[str, Table]) -> int:
+    """How many candidate objects :func:`combination_table` links around ``xray``'s sources (a sum over sources)."""
+    return int(np.sum(~combination_table(xray, None, neighbourhoods, np.zeros(len(xray))).is_none))
 
 
 def truth_combination_index(cr: CombinationRows, neighbourhoods: Mapping[str, Table], truth: Table,
