@@ -29,7 +29,7 @@ from xrbvo.stages.neighbourhoods.base import Provider
 from xrbvo.workflows.bundle import ModelBundle
 from xrbvo.workflows.policy import ResolvedPolicy, SciencePolicy, resolve_policy
 
-__all__ = ["Analysis", "analyse", "pipeline_config", "prepare_xray"]
+__all__ = ["Analysis", "analyse", "pipeline_config", "prepare_xray", "resolve_for", "galactic", "warn_no_coverage"]
 
 #: Header keywords of an input that the science policy reads (what the sample is, how a simulated sky was made).
 PROVENANCE_KEYS = ("SAMPLE", "FLUXLIM", "CLSBOOST", "SIMULATED", "SEED")
@@ -105,8 +105,8 @@ class Analysis:
         h.update(self.policy.header())
         h["INPUT"] = self.source
         for k in ("COUNTERP", "RADIUS", "SURVEYS"):
-            if k in self.result.catalogue.meta:
-                h[k] = self.result.catalogue.meta[k]
+            if k in self.catalogue.meta:
+                h[k] = self.catalogue.meta[k]
         return h
 
     def summary(self) -> dict:
@@ -137,6 +137,33 @@ class Analysis:
         return files
 
 
+def galactic(xr: Table) -> tuple[np.ndarray, np.ndarray]:
+    """Galactic longitude and latitude (deg) of standardised X-ray sources."""
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    g = SkyCoord(ra=np.asarray(xr["ra"], float) * u.deg, dec=np.asarray(xr["dec"], float) * u.deg).galactic
+    return g.l.deg, g.b.deg
+
+
+def resolve_for(xr: Table, policy: SciencePolicy, bundle: ModelBundle, xray_survey: str = "erass1"
+                ) -> ResolvedPolicy:
+    """The policy's numbers for the whole of a standardised input (warns when given priors were filled).
+
+    A tiled run (:mod:`xrbvo.workflows.tiles`) resolves it once, so that no tile's field priors depend on the tiling.
+    """
+    l_deg, b_deg = galactic(xr)
+    resolved = resolve_policy(policy, bundle, l_deg=l_deg, b_deg=b_deg, soft_flux=xr["flux_soft"],
+                              meta=dict(xr.meta), xray_survey=xr.meta.get("xray_survey", xray_survey))
+    if resolved.filled:
+        import warnings
+
+        warnings.warn(f"priors given for {', '.join(k for k in resolved.classes if k not in resolved.filled)}; "
+                      f"{', '.join(resolved.filled)} filled from the model's class mix, scaled to the share left",
+                      XrbvoWarning, stacklevel=3)
+    return resolved
+
+
 def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: SciencePolicy | None = None, *,
             config: PipelineConfig | None = None, xray_survey: str = "erass1", sys_floor_arcsec: float | None = None,
             source: str = "table", progress: Mapping[str, Progress] | Progress | None = None,
@@ -160,31 +187,26 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
     pol = policy or SciencePolicy()
     pol.validate()
     xr = prepare_xray(xray, xray_survey, sys_floor_arcsec=sys_floor_arcsec, source=source)
-    meta = dict(xr.meta)
     cfg = config or pipeline_config(bundle)
     if cfg.counterparts == "joint" and bundle.counterpart is None:
         pipeline_config(bundle, counterparts="joint")  # raises the one clear error
-    from astropy import units as u
-    from astropy.coordinates import SkyCoord
-
-    g = SkyCoord(ra=np.asarray(xr["ra"], float) * u.deg, dec=np.asarray(xr["dec"], float) * u.deg).galactic
-    resolved = resolve_policy(pol, bundle, l_deg=g.l.deg, b_deg=g.b.deg, soft_flux=xr["flux_soft"], meta=meta,
-                              xray_survey=xr.meta.get("xray_survey", xray_survey))
-    if resolved.filled:
-        import warnings
-
-        warnings.warn(f"priors given for {', '.join(k for k in resolved.classes if k not in resolved.filled)}; "
-                      f"{', '.join(resolved.filled)} filled from the model's class mix, scaled to the share left",
-                      XrbvoWarning, stacklevel=2)
+    resolved = resolve_for(xr, pol, bundle, xray_survey)
     res = run_pipeline(xr, provider, bundle.source, ctpt_model=bundle.counterpart, config=cfg,
                        selection_priors=resolved.selection_priors, field_priors=resolved.field_priors,
                        cuts=bundle.cuts, pass_rates=bundle.pass_rates, progress=progress, cancel=cancel)
     a = Analysis(res, resolved, bundle, source)
     res.catalogue.meta.update(a.provenance())
-    n_nc = int(np.sum(~res.coverage))
+    warn_no_coverage(res.coverage, stacklevel=3)
+    return a
+
+
+def warn_no_coverage(coverage, stacklevel: int = 2) -> None:
+    """One warning counting the sources without a neighbour in any survey (none: no warning)."""
+    cov = np.asarray(coverage, bool)
+    n_nc = int(np.sum(~cov))
     if n_nc:
         import warnings
 
-        warnings.warn(f"{n_nc} of {len(res.coverage)} sources have no neighbour in any survey (outside the "
-                      "catalogues' coverage?): flagged coverage=False and never candidates", XrbvoWarning, stacklevel=2)
-    return a
+        warnings.warn(f"{n_nc} of {len(cov)} sources have no neighbour in any survey (outside the "
+                      "catalogues' coverage?): flagged coverage=False and never candidates", XrbvoWarning,
+                      stacklevel=stacklevel)
