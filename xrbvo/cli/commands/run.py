@@ -77,6 +77,7 @@ def run(args, ui) -> int:
         if not surveys:
             raise InputError("--surveys names no survey; give e.g. gaia,2mass,catwise")
     policy = policy_from_args(args)
+    provider.validate(surveys)  # a service that does not answer is one line now, before any long work
     bundle = ModelBundle.load(args.model)
     if args.counterpart_model is not None:
         from dataclasses import replace
@@ -98,7 +99,6 @@ def run(args, ui) -> int:
     if args.region is not None:
         table = select_region_rows(table, args.region, args.xray, ui)
     check_writable(args.out)  # before the long work, not after it
-    provider.validate(surveys)  # a service that does not answer is one line now, before the long work
     if args.tile_deg:
         return run_in_tiles(args, ui, table, provider, bundle, policy, cfg)
     with ui.progress():
