@@ -70,6 +70,8 @@ def run(args, ui) -> int:
     from xrbvo.workflows.analyse import prepare_xray
 
     files = pairs(args.catalog, "--catalog")
+    if not (args.tile_deg == 0 or 0 < args.tile_deg <= 180):
+        raise InputError(f"--tile-deg must be between 0 (no tiles) and 180 degrees, not {args.tile_deg:g}")
     provider = provider_from_args(args, files)
     surveys = tuple(get_survey(k).name for k in files)
     if args.surveys is not None:
@@ -164,6 +166,7 @@ def run_in_tiles(args, ui, table, provider, bundle, policy, cfg) -> int:
     from xrbvo.workflows.tiles import run_tiled
 
     cancel = threading.Event()
+    done = threading.Event()
     box: dict = {}
 
     def work(prog):
@@ -174,18 +177,21 @@ def run_in_tiles(args, ui, table, provider, bundle, policy, cfg) -> int:
                                    cancel=cancel)
         except BaseException as exc:  # handed to the main thread, which raises it
             box["error"] = exc
+        finally:
+            done.set()
 
     with ui.progress():
         prog = {s: ui.stage(s) for s in ("pull", "tiles", "neighbourhoods", "association", "classification")}
-        worker = threading.Thread(target=work, args=(prog,), name="xrbvo-tiles", daemon=True)
-        worker.start()
+        threading.Thread(target=work, args=(prog,), name="xrbvo-tiles", daemon=True).start()
         try:
-            while worker.is_alive():
-                worker.join(0.2)
+            # Event.wait, not Thread.join: a join cut short by Ctrl-C may report a live thread as finished
+            while not done.wait(0.2):
+                pass
         except KeyboardInterrupt:
             cancel.set()  # the worker stops at its next check; finished tiles stay in OUT/.tiles
             ui.info("interrupted: stopping after the current step (Ctrl-C again to stop at once)")
-            worker.join()
+            while not done.wait(0.2):
+                pass
             ui.err.print(f"finished tiles are kept in {args.out}/.tiles: run the same command again to resume",
                          highlight=False, soft_wrap=True)
             raise KeyboardInterrupt from None
@@ -194,7 +200,7 @@ def run_in_tiles(args, ui, table, provider, bundle, policy, cfg) -> int:
     if "error" in box:
         raise box["error"]
     run = box["run"]
-    ui.out.print(f"tiles: {len(run.tiles)} of {args.tile_deg:g} deg; {len(run.finished_before)} finished before, "
+    ui.out.print(f"tiles: {len(run.tiles)} of {args.tile_deg:g} deg, {len(run.finished_before)} finished before, "
                  f"{len(run.computed)} computed now", highlight=False)
     paths = run.analysis.write(args.out, args.name)
     run.cleanup()
