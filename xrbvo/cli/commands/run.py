@@ -43,16 +43,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--provider", choices=("local", "tap"), default="local",
                    help="where neighbourhoods come from: local catalogue files (--catalog) or TAP services")
     p.add_argument("--tap-url", metavar="URL",
-                   help="--provider tap: one TAP service serving every survey table (e.g. a local DaCHS); default: "
-                        "each survey's own service (Gaia archive, VizieR)")
+                   help="--provider tap: one TAP service serving every survey table (e.g. a local DaCHS); without "
+                        "it, each survey's own service (Gaia archive, VizieR)")
     p.add_argument("--cache", type=Path, default=None, metavar="DIR",
-                   help="--provider tap: the TAP chunk cache (default: the user's cache directory)")
+                   help="--provider tap: the TAP chunk cache; without it, the user's cache directory")
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help="--provider tap: deadline of each pull (one survey's neighbourhoods of one tile, with all its "
-                        "requests and retries); chunks finished before it stay in the cache (default: none)")
+                        "requests and retries); chunks finished before it stay in the cache; without it, no deadline")
     p.add_argument("--surveys", default=None, metavar="LIST",
-                   help="comma-separated counterpart surveys (default: gaia,2mass,catwise with --provider tap, the "
-                        "--catalog surveys with local files)")
+                   help="comma-separated counterpart surveys; without it, gaia,2mass,catwise with --provider tap "
+                        "and the --catalog surveys with local files")
     p.add_argument("--region", default=None, metavar="REGION",
                    help=f"keep only the sources in a sky region: {REGION_SYNTAX}; longitude ranges may wrap "
                         "through 360 (gal:350,10,-5,5)")
