@@ -186,7 +186,8 @@ def test_faults_between_client_and_server_do_not_change_the_rows(dachs, xray, re
     for s in SURVEYS:
         assert_same(reference[s], got[s], f"through faults: {s}")
     assert proxy.faults["500"] > 0 and proxy.faults["reset"] > 0 and proxy.faults["delay"] > 0
-    assert p.client("gaia").stats.retries >= sum(proxy.faults.values())
+    # every fault was retried, but for one that may hit the reachability check (not retried: the server is there)
+    assert p.client("gaia").stats.retries >= sum(proxy.faults.values()) - 1
 
 
 def test_service_that_stays_down_is_named(dachs):

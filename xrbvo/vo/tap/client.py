@@ -464,13 +464,15 @@ class TapClient:
         One GET of the service's VOSI capabilities, bounded by ``probe_timeout_s``
         (and ``timeout_s``).  Any HTTP answer counts as reachable: the queries
         that follow say what is wrong with a server that is not a TAP service.
+        So does a connection that was made and then failed (a reset, a slow
+        answer, HTTP 5xx): those are passing faults, retried by the queries.
         Done once per client; later calls return at once.
 
         Raises
         ------
         ServiceError
-            At once, if the host name does not resolve, the connection is
-            refused or nothing answers within the timeout.
+            At once, if the host name does not resolve, or no connection can be
+            made (refused, no route, no answer to connect within the timeout).
         """
         if self._reachable:
             return
@@ -482,10 +484,11 @@ class TapClient:
             host = _unresolved_host(exc)
             if host is not None:
                 raise self._unresolved_error(host) from exc
-            why = (f"no answer within {timeout:g} s" if isinstance(exc, requests.Timeout)
-                   else _os_reason(exc))
-            raise ServiceError(f"TAP service {self.url} is unreachable ({why}); check the URL and that the "
-                               "service is up") from exc
+            if _no_connection(exc):
+                why = (f"no connection within {timeout:g} s" if isinstance(exc, requests.ConnectTimeout)
+                       else _os_reason(exc))
+                raise ServiceError(f"TAP service {self.url} is unreachable ({why}); check the URL and that the "
+                                   "service is up") from exc
         finally:
             session.close()
         self._reachable = True
@@ -881,6 +884,14 @@ def _positions(t) -> np.ndarray:
     if not np.all(np.isfinite(p)):
         raise InputError("positions hold missing or non-numeric ra/dec values")
     return p
+
+
+def _no_connection(exc: BaseException) -> bool:
+    """Whether no TCP connection could be made at all (refused, no route, connect timeout)."""
+    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+    return any(isinstance(e, (requests.ConnectTimeout, ConnectTimeoutError, NewConnectionError,
+                              ConnectionRefusedError)) for e in _chain(exc))
 
 
 def _os_reason(exc: BaseException) -> str:
