@@ -107,3 +107,12 @@ def test_tiled_run_stopped_by_ctrl_c_resumes_and_equals_one_pass(demo_run, field
     assert [int(x) for x in line.groups()] == [n_tiles, done, n_tiles - done]  # no finished tile computed again
     assert not tiles.exists()  # removed once the outputs are written
     assert_same_outputs(one, out)
+
+
+@pytest.mark.slow
+def test_tiled_run_with_nway_counterparts_equals_one_pass(demo_run, field, tmp_path):
+    """nway learns magnitude priors from the data: measured once on all tiles, as one pass does."""
+    model = demo_run / "model"
+    assert main(run_args(field, model, tmp_path / "one", "--counterparts", "nway", "--tile-deg", "0")) == 0
+    assert main(run_args(field, model, tmp_path / "tiled", "--counterparts", "nway", "--tile-deg", "1")) == 0
+    assert_same_outputs(tmp_path / "one", tmp_path / "tiled")

@@ -10,22 +10,28 @@ depends on the other tiles:
 * **The science policy is resolved once** on the whole input
   (:func:`~xrbvo.workflows.analyse.resolve_for`); each tile gets its rows of the
   field-prior matrix.
-* **The association's global numbers are measured once.**  With
-  ``density="global"`` (the default) the field density of a survey is its unique
+* **The run-wide numbers are measured once.**  With ``density="global"`` (the
+  default) the association's field density of a survey is its unique
   candidates within the radius over the area of the union of all search cones;
-  with ``nway`` counterparts the magnitude priors (``"auto"``) are learnt from
-  all neighbourhoods.  So the run works in two passes: first every tile's
-  neighbourhoods are pulled and these numbers measured on all of them (recorded
-  in the manifest), then each tile is associated, classified and written.  With
-  ``joint`` counterparts the association is positional (no magnitude priors),
-  so only the densities are shared.
+  ``nway`` counterparts learn magnitude priors (``"auto"``) from all
+  neighbourhoods; ``joint`` counterparts (positional association, no magnitude
+  priors) weigh candidate objects by their sky density, all objects over all
+  sources' search areas.  So the run works in two passes: first every tile's
+  neighbourhoods are pulled and these numbers measured on all of them
+  (recorded in the manifest), then each tile is associated, classified and
+  written with them (:attr:`BayesConfig.global_counts
+  <xrbvo.stages.match.BayesConfig.global_counts>`, learnt
+  :class:`~xrbvo.stages.match.MagPrior` objects,
+  :attr:`PipelineConfig.object_counts <xrbvo.pipeline.PipelineConfig.object_counts>`).
 * Everything else (Bayes factors, features, classifiers, cuts, the catalogue)
   works source by source.
 
-What remains: the rows are concatenated in input order; the counterparts'
-``row_<survey>`` columns are renumbered to the merged neighbours.  A TAP
-service's rows are joined per tile, so two neighbours of one source at exactly
-the same separation may come in another order than in one pull of everything.
+The tiles' rows are concatenated in input order, and the counterparts'
+``row_<survey>`` columns renumbered to the merged neighbours.  What can still
+differ from one pass: the width of text columns (not their values), and, from
+a TAP service, whose rows are joined per tile, the order of two neighbours of
+one source at exactly the same separation.  The neighbourhoods of all tiles are
+held in memory during the first pass, as one pass holds them.
 
 Files, in ``OUT/.tiles/`` (removed by :meth:`TiledRun.cleanup` once the outputs
 are written): ``manifest.json`` (format, a key of the input, the model and the
