@@ -34,6 +34,27 @@ def test_show_adql_sends_nothing(capsys):
     assert rc == 0 and 'JOIN "II/246/out" AS t' in out and "TAP_UPLOAD.xrbvo_src" in out
 
 
+@pytest.mark.parametrize("argv, table, ra, dec", [
+    (["--service", "2mass"], '"II/246/out"', "RAJ2000", "DEJ2000"),
+    (["--service", "catwise"], '"II/365/catwise"', "RA_ICRS", "DE_ICRS"),
+    (["--service", "vizier", "--table", '"II/246/out"'], '"II/246/out"', "RAJ2000", "DEJ2000"),
+    (["--service", "gaia"], "gaiadr3.gaia_source", "ra", "dec"),
+    (["--service", "erass1"], '"J/A+A/682/A34/erass1-m"', "RA_ICRS", "DE_ICRS"),  # VizieR renames RA
+    (["--service", "http://127.0.0.1:1/tap", "--table", "twomass.psc"], "twomass.psc", "RAJ2000", "DEJ2000"),
+    (["--service", "vizier", "--table", "B/other", "--dec-column", "DEdeg"], '"B/other"', "ra", "DEdeg"),
+])
+def test_cone_uses_the_registry_position_columns(capsys, argv, table, ra, dec):
+    assert main(["query", "cone", *argv, "10", "-20", "36", "--show-adql"]) == 0
+    assert capsys.readouterr().out.split() == " ".join([
+        "SELECT * FROM", table, "AS t WHERE 1 = CONTAINS(POINT('ICRS',", f"t.{ra},", f"t.{dec}),",
+        "CIRCLE('ICRS', 10.0, -20.0, 0.01))"]).split()
+
+
+def test_cone_without_table_needs_a_survey_service(capsys):
+    assert main(["query", "cone", "--service", "vizier", "10", "-20", "36", "--show-adql"]) == 2
+    assert "--table is required" in one_error_line(capsys)
+
+
 def test_unknown_service_name_is_exit_2(capsys):
     assert main(["query", "adql", "--service", "nowhere", "SELECT 1"]) == 2
     assert "unknown TAP service 'nowhere'" in one_error_line(capsys)

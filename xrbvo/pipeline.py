@@ -48,6 +48,18 @@ class PipelineConfig:
     """``joint`` only: the sky density of candidate objects (per arcsec^2) of the class-aware counterparts;
     None: measured over the input's sources.  Given when a few sources of a larger list are scored alone
     (``xrbvo explore``), so that they get the list's density, as a run on the whole list would."""
+    object_counts: tuple[int, int] | None = None
+    """``joint``: (candidate objects, X-ray sources) of a larger run, for the objects' sky density
+    (:func:`~xrbvo.stages.classify.counterparts.combination_table`); None: this run's own.  A tiled run
+    (:mod:`xrbvo.workflows.tiles`) counts them once on its whole input."""
+
+    @property
+    def pull_radius_arcsec(self) -> float:
+        """Radius the neighbourhoods are pulled to: the search radius, or a local density's annulus."""
+        if self.association.density == "local":
+            ann = self.association.local_annulus_arcsec
+            return max(self.radius_arcsec, ann[1] if ann else 3 * self.radius_arcsec)
+        return self.radius_arcsec
 
     def validate(self) -> None:
         if self.counterparts not in ("nway", "joint"):
@@ -131,11 +143,8 @@ def run_pipeline(xray: Table, provider: Provider, model, *, ctpt_model=None, con
     classes = tuple(str(c) for c in model.classes_)
     sel_vec = _prior_vector(selection_priors, classes, model.train_priors_)
     provider.validate(cfg.surveys)
-    pull_radius = cfg.radius_arcsec
-    if cfg.association.density == "local":
-        ann = cfg.association.local_annulus_arcsec
-        pull_radius = max(pull_radius, ann[1] if ann else 3 * cfg.radius_arcsec)
-    nbs = provider.neighbourhoods(xray, pull_radius, cfg.surveys, progress=cb("neighbourhoods"), cancel=cancel)
+    nbs = provider.neighbourhoods(xray, cfg.pull_radius_arcsec, cfg.surveys, progress=cb("neighbourhoods"),
+                                  cancel=cancel)
     check_cancel(cancel)
     nh = nh_at(xray["ra"], xray["dec"])
     c = cb("classification")
@@ -148,7 +157,8 @@ def run_pipeline(xray: Table, provider: Provider, model, *, ctpt_model=None, con
         if c:
             c("joint posterior", 0.3)
         jc = joint_classify(xray, assoc, nbs, nh, model, ctpt_model, dict(zip(classes, sel_vec)),
-                            object_density_arcsec2=cfg.object_density_arcsec2)
+                            object_density_arcsec2=cfg.object_density_arcsec2,
+                            object_counts=cfg.object_counts)
         proba = jc.proba
     else:
         assoc = associate(xray, nbs, cfg.radius_arcsec, cfg.association, progress=cb("association"), cancel=cancel)

@@ -31,7 +31,7 @@ from xrbvo.stages.neighbourhoods.base import Provider
 from xrbvo.workflows.bundle import ModelBundle
 from xrbvo.workflows.policy import ResolvedPolicy, SciencePolicy, resolve_policy
 
-__all__ = ["Analysis", "analyse", "pipeline_config", "prepare_xray"]
+__all__ = ["Analysis", "analyse", "pipeline_config", "prepare_xray", "resolve_for", "galactic", "warn_no_coverage"]
 
 #: Header keywords of an input that the science policy reads (what the sample is, how a simulated sky was made).
 PROVENANCE_KEYS = ("SAMPLE", "FLUXLIM", "CLSBOOST", "SIMULATED", "SEED", *SELECTION_KEYS)
@@ -86,6 +86,11 @@ class Analysis:
         return self.result.catalogue
 
     @property
+    def xray_meta(self) -> dict:
+        """What the X-ray input said about itself (after :func:`prepare_xray`)."""
+        return dict(self.result.xray.meta)
+
+    @property
     def counterparts(self) -> Table:
         """One row per candidate combination of every source (the association's table)."""
         t = self.result.association.combinations
@@ -108,10 +113,10 @@ class Analysis:
         h = dict(self.bundle.describe())
         h.update(self.policy.header())
         h["INPUT"] = self.source
-        h.update(selection_header(self.result.xray.meta))  # the eRASS1 release's selection (xrbvo.io.erass1)
+        h.update(selection_header(self.xray_meta))  # the eRASS1 release's selection (xrbvo.io.erass1)
         for k in ("COUNTERP", "RADIUS", "SURVEYS", "KNOWN", "KNOWNFLR"):
-            if k in self.result.catalogue.meta:
-                h[k] = self.result.catalogue.meta[k]
+            if k in self.catalogue.meta:
+                h[k] = self.catalogue.meta[k]
         return h
 
     def summary(self) -> dict:
@@ -143,6 +148,33 @@ class Analysis:
         files["counterparts"] = write_table(self.counterparts, d / f"{base}_counterparts.fits")
         files["neighbours"] = write_table(self.neighbours, d / f"{base}_neighbours.fits")
         return files
+
+
+def galactic(xr: Table) -> tuple[np.ndarray, np.ndarray]:
+    """Galactic longitude and latitude (deg) of standardised X-ray sources."""
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    g = SkyCoord(ra=np.asarray(xr["ra"], float) * u.deg, dec=np.asarray(xr["dec"], float) * u.deg).galactic
+    return g.l.deg, g.b.deg
+
+
+def resolve_for(xr: Table, policy: SciencePolicy, bundle: ModelBundle, xray_survey: str = "erass1"
+                ) -> ResolvedPolicy:
+    """The policy's numbers for the whole of a standardised input (warns when given priors were filled).
+
+    A tiled run (:mod:`xrbvo.workflows.tiles`) resolves it once, so that no tile's field priors depend on the tiling.
+    """
+    l_deg, b_deg = galactic(xr)
+    resolved = resolve_policy(policy, bundle, l_deg=l_deg, b_deg=b_deg, soft_flux=xr["flux_soft"],
+                              meta=dict(xr.meta), xray_survey=xr.meta.get("xray_survey", xray_survey))
+    if resolved.filled:
+        import warnings
+
+        warnings.warn(f"priors given for {', '.join(k for k in resolved.classes if k not in resolved.filled)}; "
+                      f"{', '.join(resolved.filled)} filled from the model's class mix, scaled to the share left",
+                      XrbvoWarning, stacklevel=3)
+    return resolved
 
 
 def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: SciencePolicy | None = None, *,
@@ -178,16 +210,10 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
     pol = policy or SciencePolicy()
     pol.validate()
     xr = prepare_xray(xray, xray_survey, sys_floor_arcsec=sys_floor_arcsec, source=source)
-    meta = dict(xr.meta)
     cfg = config or pipeline_config(bundle)
     if cfg.counterparts == "joint" and bundle.counterpart is None:
         pipeline_config(bundle, counterparts="joint")  # raises the one clear error
-    from astropy import units as u
-    from astropy.coordinates import SkyCoord
-
-    g = SkyCoord(ra=np.asarray(xr["ra"], float) * u.deg, dec=np.asarray(xr["dec"], float) * u.deg).galactic
-    resolved = resolve_policy(pol, bundle, l_deg=g.l.deg, b_deg=g.b.deg, soft_flux=xr["flux_soft"], meta=meta,
-                              xray_survey=xr.meta.get("xray_survey", xray_survey))
+    resolved = resolve_for(xr, pol, bundle, xray_survey)
     if field_priors is not None:
         from dataclasses import replace
 
@@ -196,12 +222,6 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
             raise InputError(f"field_priors must have one row per source and one column per class "
                              f"{resolved.field_priors.shape}, not {fp.shape}")
         resolved = replace(resolved, field_priors=fp)
-    if resolved.filled:
-        import warnings
-
-        warnings.warn(f"priors given for {', '.join(k for k in resolved.classes if k not in resolved.filled)}; "
-                      f"{', '.join(resolved.filled)} filled from the model's class mix, scaled to the share left",
-                      XrbvoWarning, stacklevel=2)
     res = run_pipeline(xr, provider, bundle.source, ctpt_model=bundle.counterpart, config=cfg,
                        selection_priors=resolved.selection_priors, field_priors=resolved.field_priors,
                        cuts=bundle.cuts, pass_rates=bundle.pass_rates, progress=progress, cancel=cancel)
@@ -210,10 +230,17 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
         describe_table(res.catalogue, CATALOGUE)
     a = Analysis(res, resolved, bundle, source, tuple(known))
     res.catalogue.meta.update(a.provenance())
-    n_nc = int(np.sum(~res.coverage))
+    warn_no_coverage(res.coverage, stacklevel=3)
+    return a
+
+
+def warn_no_coverage(coverage, stacklevel: int = 2) -> None:
+    """One warning counting the sources without a neighbour in any survey (none: no warning)."""
+    cov = np.asarray(coverage, bool)
+    n_nc = int(np.sum(~cov))
     if n_nc:
         import warnings
 
-        warnings.warn(f"{n_nc} of {len(res.coverage)} sources have no neighbour in any survey (outside the "
-                      "catalogues' coverage?): flagged coverage=False and never candidates", XrbvoWarning, stacklevel=2)
-    return a
+        warnings.warn(f"{n_nc} of {len(cov)} sources have no neighbour in any survey (outside the "
+                      "catalogues' coverage?): flagged coverage=False and never candidates", XrbvoWarning,
+                      stacklevel=stacklevel)

@@ -65,10 +65,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     c.add_argument("ra", type=float, help="right ascension, deg")
     c.add_argument("dec", type=float, help="declination, deg")
     c.add_argument("radius", type=float, help="radius, arcsec")
-    c.add_argument("--service", required=True, help="TAP service: URL or name")
-    c.add_argument("--table", required=True, help="table at the service, e.g. gaiadr3.gaia_source")
-    c.add_argument("--ra-column", default="ra", help="right-ascension column of the table")
-    c.add_argument("--dec-column", default="dec", help="declination column of the table")
+    c.add_argument("--service", required=True, help="TAP service: URL or name (a survey name: its own service)")
+    c.add_argument("--table", help="table at the service, e.g. gaiadr3.gaia_source (default: the survey's table "
+                                   "when --service names a survey)")
+    c.add_argument("--ra-column", default=None,
+                   help="right-ascension column of the table (default: the survey registry's for a survey's "
+                        "table, e.g. RAJ2000 for VizieR's II/246/out; else ra)")
+    c.add_argument("--dec-column", default=None, help="declination column of the table (default: as --ra-column)")
     c.add_argument("--columns", help="comma-separated columns (default: all)")
     _common(_one_line_errors(c))
     n = sub.add_parser("neighbours", aliases=["neighbourhoods"],
@@ -142,13 +145,59 @@ def _emit(table: Table, args, ui, path: str | None = None) -> None:
     ui.info(f"wrote {len(table)} rows to {path}")
 
 
+def cone_target(service: str, table: str | None, ra_column: str | None = None, dec_column: str | None = None
+                ) -> tuple[str, str, str]:
+    """The table and position columns of a cone query, from the survey registry where it knows them.
+
+    The survey is the one whose table (or one of its ``tap_aliases``) is ``table``, or, without a
+    table, the survey ``service`` names.  Its native position columns are used (as the service
+    spells them at the survey's own service): VizieR's ``"II/246/out"`` has ``RAJ2000``/``DEJ2000``,
+    ``"II/365/catwise"`` ``RA_ICRS``/``DE_ICRS``.  Columns given explicitly win; a table the registry
+    does not know gets ``ra``/``dec``.
+
+    >>> cone_target("2mass", None)
+    ('"II/246/out"', 'RAJ2000', 'DEJ2000')
+    >>> cone_target("vizier", '"II/365/catwise"')
+    ('"II/365/catwise"', 'RA_ICRS', 'DE_ICRS')
+    >>> cone_target("http://127.0.0.1:8089/tap", "twomass.psc", dec_column="dej")
+    ('twomass.psc', 'RAJ2000', 'dej')
+    """
+    from xrbvo.core.errors import XrbvoError
+    from xrbvo.core.surveys import SURVEYS, get_survey
+    from xrbvo.vo.tap import resolve_service
+
+    def norm(name: str) -> str:
+        return str(name).strip().strip('"').lower()
+
+    survey = None
+    if table is not None:
+        survey = next((s for s in SURVEYS.values() if norm(table) in {norm(t) for t in (s.table, *s.tap_aliases)}),
+                      None)
+    else:
+        try:
+            survey = get_survey(service)
+        except XrbvoError:
+            raise InputError(f"--table is required: --service {service} names no survey whose table xrbvo knows "
+                             "(survey names: " + ", ".join(sorted(SURVEYS)) + ")") from None
+        table = survey.table
+    if survey is None:
+        return table, ra_column or "ra", dec_column or "dec"
+    own = resolve_service(service) == survey.tap_url  # the survey's own service spells columns its way
+
+    def col(native: str) -> str:
+        return survey.tap_columns.get(native, native) if own else native
+
+    return table, ra_column or col(survey.ra_column), dec_column or col(survey.dec_column)
+
+
 def run(args, ui) -> int:
     from xrbvo.vo.tap import TapClient, cone_adql, resolve_service, upload_join_adql
 
     options = _check_options(args)
     if args.what == "cone":
         cols = [c.strip() for c in args.columns.split(",")] if args.columns else None
-        adql = cone_adql(args.table, cols, args.ra_column, args.dec_column, args.ra, args.dec, args.radius)
+        table, ra_col, dec_col = cone_target(args.service, args.table, args.ra_column, args.dec_column)
+        adql = cone_adql(table, cols, ra_col, dec_col, args.ra, args.dec, args.radius)
         if args.show_adql:
             ui.out.print(adql, markup=False, highlight=False, soft_wrap=True)
             return 0

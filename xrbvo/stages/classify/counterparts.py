@@ -57,7 +57,7 @@ from astropy.table import Table
 from xrbvo.core.errors import InputError, ModelError
 from xrbvo.stages.features import FEATURES, PHOT_FROM, features_from_photometry
 
-__all__ = ["CombinationRows", "combination_table", "object_density", "CounterpartClassifier", "JointResult", "joint_posterior",
+__all__ = ["CombinationRows", "combination_table", "object_density", "object_count", "CounterpartClassifier", "JointResult", "joint_posterior",
            "truth_combination_index", "fit_pair", "SkyRows"]
 
 
@@ -93,7 +93,8 @@ def object_density(n_objects: int, n_sources: int, radius_arcsec: float) -> floa
 
 
 def combination_table(xray: Table, association, neighbourhoods: Mapping[str, Table], nh: np.ndarray,
-                      radius_arcsec: float | None = None, object_density_arcsec2: float | None = None
+                      radius_arcsec: float | None = None, object_density_arcsec2: float | None = None, *,
+                      counts: tuple[int, int] | None = None
                       ) -> CombinationRows:
     """Candidate counterparts as multi-wavelength *objects*, with features and positional odds.
 
@@ -112,6 +113,9 @@ def combination_table(xray: Table, association, neighbourhoods: Mapping[str, Tab
     neighbourhoods; ``object_density_arcsec2`` gives it instead (the density of
     a larger list the sources belong to, as the terminal UI does when it scores
     a few sources of a list).
+    The sky density of objects is the run's objects over its sources' search
+    areas; ``counts`` = (objects, sources) measured on a larger run (a tiled
+    run's whole input, :func:`object_count`) replaces this call's own.
     """
     from scipy.spatial import cKDTree
 
@@ -171,7 +175,11 @@ def combination_table(xray: Table, association, neighbourhoods: Mapping[str, Tab
     dx = dra * np.cos(np.radians(x_dec[obj_src])) * 3600.0
     dy = (obj_dec - x_dec[obj_src]) * 3600.0
     s2 = x_err[obj_src] ** 2 + obj_err**2
-    nu = object_density(n_obj, n, radius) if object_density_arcsec2 is None else float(object_density_arcsec2)
+    if object_density_arcsec2 is not None:
+        nu = float(object_density_arcsec2)
+    else:
+        n_all, n_src_all = (n_obj, n) if counts is None else counts
+        nu = object_density(n_all, n_src_all, radius)  # objects per arcsec^2
     w_obj = np.exp(-(dx**2 + dy**2) / (2 * s2)) / (2 * np.pi * s2) / nu
     srcs = np.concatenate([obj_src, np.arange(n)])
     is_none = np.concatenate([np.zeros(n_obj, bool), np.ones(n, bool)])
@@ -188,6 +196,11 @@ def combination_table(xray: Table, association, neighbourhoods: Mapping[str, Tab
     feats = features_from_photometry(phot, np.asarray(xray["flux_soft"], float)[srcs],
                                      np.asarray(xray["flux_hard"], float)[srcs], np.asarray(nh, float)[srcs])
     return CombinationRows(srcs, rows_out, w, feats, is_none)
+
+
+def object_count(xray: Table, neighbourhoods: Mapping[str, Table]) -> int:
+    """How many candidate objects :func:`combination_table` links around ``xray``'s sources (a sum over sources)."""
+    return int(np.sum(~combination_table(xray, None, neighbourhoods, np.zeros(len(xray))).is_none))
 
 
 def truth_combination_index(cr: CombinationRows, neighbourhoods: Mapping[str, Table], truth: Table,

@@ -118,6 +118,12 @@ class BayesConfig:
     """``global`` (union of the search cones), ``local`` (annulus per source) or ``catalogue``."""
     catalogue_density: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     """Survey -> (number of sources, area in deg^2) for ``density="catalogue"`` (NWAY's SKYAREA)."""
+    global_counts: Mapping[str, tuple[int, float]] = field(default_factory=dict)
+    """Survey -> (unique candidates within the radius, area of the union of the search cones in arcsec^2)
+    for ``density="global"``, measured on a larger run than this call's sources
+    (:func:`~xrbvo.stages.match.priors.global_density_counts`); a survey not named is measured here.  A
+    tiled run (:mod:`xrbvo.workflows.tiles`) measures them once on its whole input, so that each tile's
+    association equals the whole run's."""
     local_annulus_arcsec: tuple[float, float] | None = None
     """Annulus (inner, outer) for local densities; outer must not exceed the pull radius.
     Default: (radius, pull radius of the neighbourhood table)."""
@@ -334,7 +340,7 @@ class BayesianAssociator(Associator):
         nu, nu_plus = field_densities(cfg.density, s, src=src_all, sep=sep_all, nid=nb["nid"], inside=inside,
                                       n_src=n_src, radius=radius, pull_radius=pull_radius,
                                       annulus=cfg.local_annulus_arcsec, catalogue_density=cfg.catalogue_density,
-                                      ra_deg=x_ra, dec_deg=x_dec)
+                                      ra_deg=x_ra, dec_deg=x_dec, measured=cfg.global_counts.get(s))
         nu_plus_sr = nu_plus * ARCSEC2_PER_SR
         nu_sr = nu * ARCSEC2_PER_SR
 

@@ -23,7 +23,7 @@ from xrbvo.core.errors import InputError
 from xrbvo.core.geometry import unit_vectors
 
 __all__ = ["MagPrior", "read_mag_prior", "learn_mag_prior", "survey_mag_priors", "union_area_arcsec2",
-           "field_densities"]
+           "global_density_counts", "field_densities"]
 
 
 @dataclass(frozen=True)
@@ -247,10 +247,34 @@ def union_area_arcsec2(ra_deg, dec_deg, radius_arcsec: float, *, samples_per_con
     return float(np.sum(math.pi * radius_arcsec**2 * frac))
 
 
+def global_density_counts(nid, inside: np.ndarray, ra_deg, dec_deg, radius: float) -> tuple[int, float]:
+    """What ``density="global"`` measures: unique candidates within ``radius``, and the searched area.
+
+    Parameters
+    ----------
+    nid : array_like
+        Identifier of each neighbourhood row.
+    inside : numpy.ndarray
+        Rows within ``radius``.
+    ra_deg, dec_deg : array_like
+        X-ray positions (the cone centres), degrees, in input order.
+    radius : float
+        The search radius, arcsec.
+
+    Returns
+    -------
+    n_unique, area_arcsec2 : int, float
+        The count, and the area of the union of the search cones
+        (:func:`union_area_arcsec2`).
+    """
+    return len(np.unique(np.asarray(nid)[inside])), union_area_arcsec2(ra_deg, dec_deg, radius)
+
+
 def field_densities(mode: str, survey: str, *, src: np.ndarray, sep: np.ndarray, nid, inside: np.ndarray,
                     n_src: int, radius: float, pull_radius: float, annulus: tuple[float, float] | None,
                     catalogue_density: Mapping[str, tuple[float, float]], ra_deg: np.ndarray,
-                    dec_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                    dec_deg: np.ndarray, measured: tuple[int, float] | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """Field density ``nu`` of a survey and NWAY's ``nu+`` (one more source), per X-ray source.
 
     Parameters
@@ -282,6 +306,10 @@ def field_densities(mode: str, survey: str, *, src: np.ndarray, sep: np.ndarray,
         Survey -> (number of sources, area in deg^2) (``catalogue``).
     ra_deg, dec_deg : numpy.ndarray
         X-ray positions, degrees (``global``).
+    measured : tuple of (int, float), optional
+        ``global``: the unique candidates and the area (arcsec^2) measured on
+        a larger set of sources (:func:`global_density_counts`), used instead
+        of this call's own.
 
     Returns
     -------
@@ -311,8 +339,8 @@ def field_densities(mode: str, survey: str, *, src: np.ndarray, sep: np.ndarray,
             raise InputError(f"catalogue_density of {survey} must be (n_sources >= 0, area_deg2 > 0)")
         nu, nu_plus = np.full(n_src, n_cat / area), np.full(n_src, (n_cat + 1.0) / area)
     else:
-        uniq = len(np.unique(np.asarray(nid)[inside]))
-        area = union_area_arcsec2(ra_deg, dec_deg, radius)
+        uniq, area = measured if measured is not None else global_density_counts(nid, inside, ra_deg, dec_deg,
+                                                                                  radius)
         nu = np.full(n_src, uniq / max(area, 1e-300))
         nu_plus = np.full(n_src, (uniq + 1.0) / max(area, 1e-300))
     return nu, nu_plus

@@ -94,18 +94,29 @@ class TapProvider(Provider):
         return self._resolved[s.name]
 
     def validate(self, surveys: Sequence[str]) -> None:
-        """Check every survey is known and its service has its table (one metadata query per service)."""
+        """Check every survey is known, its service answers and has its table.
+
+        Each service gets one cheap request, not retried (:meth:`TapClient.probe`,
+        once per provider), so that an unreachable service or a host name that does
+        not resolve is one :class:`~xrbvo.core.errors.ServiceError` at once, before
+        any long work; then one metadata query per service (cached).
+        """
         try:
             self._validate(surveys)
         finally:
             self.close()
 
     def _validate(self, surveys: Sequence[str]) -> None:
+        found = []
         for name in surveys:
             s = get_survey(name)
             if s.kind != "secondary":
                 raise InputError(f"{s.name} is not a counterpart survey; neighbourhoods come from "
                                  "gaia, 2mass, vvv or catwise")
+            found.append(s)
+        for s in found:
+            self.client(s).probe()
+        for s in found:
             self.table_for(s)
 
     @property

@@ -291,6 +291,8 @@ class TapClient:
     upload : {"auto", True, False}
         Use TAP_UPLOAD joins (``auto``: if the service declares upload support);
         ``False`` queries cone by cone.
+    probe_timeout_s : float
+        Timeout of :meth:`probe`, the one request that checks the service answers.
     """
 
     def __init__(self, url: str, *, cache: str | Path | bool | None = None, refresh: bool = False,
@@ -298,7 +300,7 @@ class TapClient:
                  max_in_flight: int = 4, timeout_s: float = 120.0, job_timeout_s: float = 3600.0,
                  deadline_s: float | None = None, maxrec: int | None = None, target_rows: int = 20000, first_chunk: int = 64,
                  max_chunk: int = 5000, async_rows: int = 100000, mode: str = "auto",
-                 upload: str | bool = "auto"):
+                 upload: str | bool = "auto", probe_timeout_s: float = 15.0):
         self.url = resolve_service(url)
         if cache is False:
             self.cache = None
@@ -330,6 +332,8 @@ class TapClient:
         self.async_rows = int(async_rows)
         self.mode = mode
         self.upload = upload
+        self.probe_timeout_s = float(probe_timeout_s)
+        self._reachable = False
         self.stats = TapStats()
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(self.max_in_flight)
@@ -435,10 +439,7 @@ class TapClient:
                         raise self._deadline_error(what) from exc
                     host = _unresolved_host(exc)
                     if host is not None:
-                        raise ServiceError(f"TAP service {self.url}: its host name "
-                                           f"{urlsplit(self.url).hostname!r} does not resolve ({_clean(host)}); "
-                                           "check the URL and the network (not retried: a name that does not "
-                                           "resolve is no passing fault)") from exc
+                        raise self._unresolved_error(host) from exc
                     if not _is_transient(exc):
                         code = _status_code(exc)
                         if code is not None and 400 <= code < 500:
@@ -451,6 +452,46 @@ class TapClient:
                                "(finished chunks are cached)") from last
         finally:
             self._local.deadline = outer
+
+    def _unresolved_error(self, host: BaseException) -> ServiceError:
+        return ServiceError(f"TAP service {self.url}: its host name {urlsplit(self.url).hostname!r} does not "
+                            f"resolve ({_clean(host)}); check the URL and the network (not retried: a name that "
+                            "does not resolve is no passing fault)")
+
+    def probe(self) -> None:
+        """Check, with one cheap request and no retry, that the service answers at all.
+
+        One GET of the service's VOSI capabilities, bounded by ``probe_timeout_s``
+        (and ``timeout_s``).  Any HTTP answer counts as reachable: the queries
+        that follow say what is wrong with a server that is not a TAP service.
+        So does a connection that was made and then failed (a reset, a slow
+        answer, HTTP 5xx): those are passing faults, retried by the queries.
+        Done once per client; later calls return at once.
+
+        Raises
+        ------
+        ServiceError
+            At once, if the host name does not resolve, or no connection can be
+            made (refused, no route, no answer to connect within the timeout).
+        """
+        if self._reachable:
+            return
+        timeout = min(self.timeout_s, self.probe_timeout_s)
+        session = _Session(timeout, lambda: self._count("requests"), lambda: None)
+        try:
+            session.get(self.url + "/capabilities", stream=True).close()
+        except requests.RequestException as exc:
+            host = _unresolved_host(exc)
+            if host is not None:
+                raise self._unresolved_error(host) from exc
+            if _no_connection(exc):
+                why = (f"no connection within {timeout:g} s" if isinstance(exc, requests.ConnectTimeout)
+                       else _os_reason(exc))
+                raise ServiceError(f"TAP service {self.url} is unreachable ({why}); check the URL and that the "
+                                   "service is up") from exc
+        finally:
+            session.close()
+        self._reachable = True
 
     def _parse(self, data: bytes, url: str):
         """VOTable bytes -> (Table, status); an ERROR status raises DALQueryError."""
@@ -843,6 +884,23 @@ def _positions(t) -> np.ndarray:
     if not np.all(np.isfinite(p)):
         raise InputError("positions hold missing or non-numeric ra/dec values")
     return p
+
+
+def _no_connection(exc: BaseException) -> bool:
+    """Whether no TCP connection could be made at all (refused, no route, connect timeout)."""
+    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+    return any(isinstance(e, (requests.ConnectTimeout, ConnectTimeoutError, NewConnectionError,
+                              ConnectionRefusedError)) for e in _chain(exc))
+
+
+def _os_reason(exc: BaseException) -> str:
+    """The operating system's words for a failed connection (``connection refused``), else the error's first line."""
+    for e in _chain(exc):
+        if isinstance(e, OSError) and e.strerror:
+            return e.strerror.lower()
+    m = re.search(r"\[Errno -?\d+\] ([^'\")]+)", str(exc))
+    return m.group(1).strip().lower() if m else _clean(exc)
 
 
 def _find_col(t: Table, name: str) -> str | None:

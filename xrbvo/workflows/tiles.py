@@ -1,0 +1,481 @@
+"""Long runs in sky tiles: each tile's results written as it finishes, a rerun resumes.
+
+:func:`run_tiled` is :func:`xrbvo.workflows.analyse` cut into Galactic tiles of
+``tile_deg`` x ``tile_deg`` degrees (l from 0, b from -90), so that a long run
+keeps what it finished when it is interrupted.  Its catalogue, counterparts and
+neighbours equal those of one uninterrupted :func:`~xrbvo.workflows.analyse`
+call on the same input, whatever the tiling, because nothing a tile computes
+depends on the other tiles:
+
+* **The science policy is resolved once** on the whole input
+  (:func:`~xrbvo.workflows.analyse.resolve_for`); each tile gets its rows of the
+  field-prior matrix.
+* **The run-wide numbers are measured once.**  With ``density="global"`` (the
+  default) the association's field density of a survey is its unique
+  candidates within the radius over the area of the union of all search cones;
+  ``nway`` counterparts learn magnitude priors (``"auto"``) from all
+  neighbourhoods; ``joint`` counterparts (positional association, no magnitude
+  priors) weigh candidate objects by their sky density, all objects over all
+  sources' search areas.  So the run works in two passes: first every tile's
+  neighbourhoods are pulled and these numbers measured on all of them
+  (recorded in the manifest), then each tile is associated, classified and
+  written with them (:attr:`BayesConfig.global_counts
+  <xrbvo.stages.match.BayesConfig.global_counts>`, learnt
+  :class:`~xrbvo.stages.match.MagPrior` objects,
+  :attr:`PipelineConfig.object_counts <xrbvo.pipeline.PipelineConfig.object_counts>`).
+* Everything else (Bayes factors, features, classifiers, cuts, the catalogue)
+  works source by source.
+
+The tiles' rows are concatenated in input order, and the counterparts'
+``row_<survey>`` columns renumbered to the merged neighbours.  What can still
+differ from one pass: the width of text columns (not their values), and, from
+a TAP service, whose rows are joined per tile, the order of two neighbours of
+one source at exactly the same separation.  The neighbourhoods of all tiles are
+held in memory during the first pass, as one pass holds them.
+
+Files, in ``OUT/.tiles/`` (removed by :meth:`TiledRun.cleanup` once the outputs
+are written): ``manifest.json`` (format, a key of the input, the model and the
+options, the tiles, the shared numbers once measured, the finished tiles and a
+counter of tiles computed), and per finished tile
+``<tile>.catalogue.parquet``, ``<tile>.counterparts.parquet`` and
+``<tile>.neighbours.parquet``, each written atomically before the manifest
+records the tile.  A rerun with the same key skips the finished tiles; a
+different key (another input, model or option) starts again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import threading
+import warnings
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+from astropy.table import Table, vstack
+
+from xrbvo.core.errors import InputError, check_cancel
+from xrbvo.core.schema import CATALOGUE, COUNTERPARTS, NEIGHBOURS, describe_table
+from xrbvo.io import atomic_write_bytes, read_table, write_table
+from xrbvo.pipeline import PipelineConfig, run_pipeline
+from xrbvo.stages.catalogue import neighbours_table
+from xrbvo.stages.classify.counterparts import object_count
+from xrbvo.stages.known import match_known
+from xrbvo.stages.match.priors import MagPrior, global_density_counts, survey_mag_priors
+from xrbvo.stages.neighbourhoods.base import Provider
+from xrbvo.workflows.analyse import (Analysis, galactic, pipeline_config, prepare_xray, resolve_for,
+                                     warn_no_coverage)
+from xrbvo.workflows.bundle import ModelBundle
+from xrbvo.workflows.policy import SciencePolicy
+
+__all__ = ["DEFAULT_TILE_DEG", "TILES_DIR", "Tile", "TiledAnalysis", "TiledRun", "plan_tiles", "run_tiled"]
+
+#: Tile size of ``xrbvo run`` unless ``--tile-deg`` says otherwise (0: no tiles).
+DEFAULT_TILE_DEG = 5.0
+#: Directory of the tiles inside the output directory.
+TILES_DIR = ".tiles"
+#: Format of ``manifest.json``.
+FORMAT = "xrbvo-tiles/1"
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One sky tile: its name and the input rows it holds."""
+
+    name: str
+    """``l<lon>b<lat>`` of its lower corner, e.g. ``l300b-005``."""
+    rows: np.ndarray
+    """Indices of its sources in the input, in input order."""
+
+
+def plan_tiles(l_deg, b_deg, tile_deg: float) -> list[Tile]:
+    """Galactic tiles of ``tile_deg`` degrees holding the sources at (l, b), ordered by b then l.
+
+    >>> [(t.name, t.rows.tolist()) for t in plan_tiles([359.0, 1.0, 3.0], [0.5, 0.5, -0.5], 2.0)]
+    [('l002b-002', [2]), ('l000b+000', [1]), ('l358b+000', [0])]
+    """
+    if not (np.isfinite(tile_deg) and 0 < tile_deg <= 180):
+        raise InputError(f"the tile size must be in (0, 180] deg, not {tile_deg}")
+    lon = np.mod(np.asarray(l_deg, float), 360.0)
+    lat = np.asarray(b_deg, float)
+    il = np.floor(lon / tile_deg).astype(np.int64)
+    ib = np.floor((lat + 90.0) / tile_deg).astype(np.int64)
+    keys = ib * (int(np.ceil(360.0 / tile_deg)) + 1) + il
+    tiles = []
+    for k in np.unique(keys):
+        rows = np.nonzero(keys == k)[0]
+        i, j = il[rows[0]], ib[rows[0]]
+        tiles.append(Tile(f"l{i * tile_deg:03.0f}b{j * tile_deg - 90.0:+04.0f}"
+                          if float(tile_deg).is_integer() else f"l{i * tile_deg:g}b{j * tile_deg - 90.0:+g}", rows))
+    names = [t.name for t in tiles]
+    if len(set(names)) != len(names):  # fractional sizes that print alike
+        tiles = [Tile(f"{t.name}-{n}", t.rows) for n, t in enumerate(tiles)]
+    return tiles
+
+
+@dataclass(frozen=True)
+class TiledAnalysis(Analysis):
+    """An :class:`~xrbvo.workflows.analyse.Analysis` put together from tiles.
+
+    ``result`` is None: a tiled run keeps no :class:`~xrbvo.pipeline.PipelineResult`
+    in memory; its tables are read back from the tiles.  ``catalogue``,
+    ``counterparts``, ``neighbours``, :meth:`write` and :meth:`summary` work as
+    for one run.
+    """
+
+    tables: Mapping[str, Table] = field(default_factory=dict)
+    """``catalogue``, ``counterparts`` and ``neighbours``, merged in input order."""
+    input_meta: Mapping = field(default_factory=dict)
+    """What the X-ray input said about itself (:func:`~xrbvo.workflows.analyse.prepare_xray`)."""
+
+    @property
+    def xray_meta(self) -> dict:
+        return dict(self.input_meta)
+
+    @property
+    def catalogue(self) -> Table:
+        return self.tables["catalogue"]
+
+    @property
+    def counterparts(self) -> Table:
+        t = self.tables["counterparts"]
+        self._stamp(t, COUNTERPARTS)
+        return t
+
+    @property
+    def neighbours(self) -> Table:
+        t = self.tables["neighbours"]
+        self._stamp(t, NEIGHBOURS)
+        return t
+
+
+@dataclass(frozen=True)
+class TiledRun:
+    """What :func:`run_tiled` did."""
+
+    analysis: TiledAnalysis
+    tiles: tuple[str, ...]
+    """Every tile, in the order they run."""
+    finished_before: tuple[str, ...]
+    """Tiles a previous, interrupted run had finished (not computed again)."""
+    computed: tuple[str, ...]
+    """Tiles computed by this call."""
+    directory: Path
+    """The tiles' directory (``OUT/.tiles``)."""
+
+    def cleanup(self) -> None:
+        """Remove the tiles' directory (call it once the outputs are written)."""
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------------------
+# the manifest
+
+
+def _digest(*parts) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p if isinstance(p, bytes) else json.dumps(p, sort_keys=True, default=str).encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def input_key(xr: Table) -> str:
+    """A hash of a standardised X-ray table: every column's name, type and values, and its meta."""
+    h = hashlib.sha256()
+    for name in xr.colnames:
+        col = np.asarray(xr[name])
+        h.update(f"{name}:{col.dtype.str}:{len(col)}\0".encode())
+        h.update(np.ascontiguousarray(col).tobytes())
+    h.update(json.dumps({str(k): str(v) for k, v in xr.meta.items()}, sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def provider_key(provider: Provider) -> dict:
+    """What identifies a provider's data: its name, files (with size and time) or service and tables."""
+    out: dict = {"provider": getattr(provider, "name", type(provider).__name__)}
+    files = getattr(provider, "files", None)
+    if isinstance(files, Mapping):
+        stat = {}
+        for k, v in sorted(files.items()):
+            try:
+                st = os.stat(v)
+                stat[k] = [str(v), st.st_size, st.st_mtime_ns]
+            except OSError:
+                stat[k] = [str(v)]
+        out["files"] = stat
+    for attr in ("url", "tables"):
+        if hasattr(provider, attr):
+            out[attr] = getattr(provider, attr)
+    return out
+
+
+def _read_manifest(path: Path) -> dict | None:
+    try:
+        m = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return m if isinstance(m, dict) and m.get("format") == FORMAT else None
+
+
+def _write_manifest(path: Path, manifest: dict) -> None:
+    try:
+        atomic_write_bytes(path, json.dumps(manifest, indent=1).encode())
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write the tiles' manifest ({exc.strerror or exc}); free disk space "
+                         "or choose another --out") from None
+
+
+def _write_tile_table(table: Table, path: Path) -> None:
+    written = write_table(table, path)
+    if Path(written) != path:  # rescued elsewhere: this tile cannot be resumed from there
+        raise InputError(f"{path}: cannot write this tile; free disk space or choose another --out")
+
+
+# --------------------------------------------------------------------------------------
+# what the tiles share
+
+
+def _shared_numbers(cfg: PipelineConfig, tiles: Sequence[Tile], pulled: Mapping[str, Mapping[str, Table]],
+                    xr: Table) -> dict:
+    """The numbers measured on every tile's neighbourhoods (JSON-ready): densities, magnitude priors, objects."""
+    out: dict = {"global_counts": {}, "mag_priors": {}, "object_counts": None}
+    if cfg.counterparts == "joint":
+        out["object_counts"] = [sum(object_count(xr[t.rows], pulled[t.name]) for t in tiles), len(xr)]
+    a = cfg.association
+    radius = float(cfg.radius_arcsec)
+    if a.density == "global":
+        ra, dec = np.asarray(xr["ra"], float), np.asarray(xr["dec"], float)
+        for s in cfg.surveys:
+            nids = [np.asarray(nbs[s]["nid"]).astype(str)[np.asarray(nbs[s]["sep"], float) < radius]
+                    for nbs in pulled.values() if s in nbs]
+            nid = np.concatenate(nids) if nids else np.zeros(0, str)
+            n, area = global_density_counts(nid, np.ones(len(nid), bool), ra, dec, radius)
+            out["global_counts"][s] = [int(n), float(area)]
+    if cfg.counterparts == "nway" and any(isinstance(v, str) and v == "auto" for v in a.mag_priors.values()):
+        for s in cfg.surveys:
+            parts = [nbs[s] for nbs in pulled.values() if s in nbs]
+            if not parts:
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # metadata conflicts between tiles' tables
+                nb = vstack(parts, join_type="outer", metadata_conflicts="silent")
+            sep = np.asarray(nb["sep"], float)
+            auto = {k: v for k, v in a.mag_priors.items() if k[0] == s and isinstance(v, str) and v == "auto"}
+            for band, prior in survey_mag_priors(auto, s, nb, inside=sep < radius, sep=sep, radius=radius,
+                                                 mag_radius_arcsec=a.mag_radius_arcsec, n_src=len(xr),
+                                                 bins=a.mag_bins):
+                out["mag_priors"][f"{s}:{band}"] = {"edges": np.asarray(prior.edges, float).tolist(),
+                                                    "ratio": np.asarray(prior.ratio, float).tolist(),
+                                                    "outside": prior.outside}
+    return out
+
+
+def _tile_config(cfg: PipelineConfig, shared: Mapping) -> PipelineConfig:
+    """The run's options with the shared numbers in place of what a tile would measure alone."""
+    a = cfg.association
+    counts = {s: (int(n), float(area)) for s, (n, area) in shared.get("global_counts", {}).items()}
+    priors = dict(a.mag_priors)
+    for key, p in shared.get("mag_priors", {}).items():
+        s, band = key.split(":", 1)
+        priors[(s, band)] = MagPrior(np.asarray(p["edges"], float), np.asarray(p["ratio"], float), p["outside"])
+    objects = shared.get("object_counts")
+    return replace(cfg, association=replace(a, global_counts=counts, mag_priors=priors),
+                   object_counts=None if objects is None else (int(objects[0]), int(objects[1])))
+
+
+class _Pulled(Provider):
+    """The neighbourhoods already pulled for one tile, served to :func:`run_pipeline`."""
+
+    name = "pulled"
+
+    def __init__(self, neighbourhoods: Mapping[str, Table]):
+        self.pulled = dict(neighbourhoods)
+
+    def neighbourhoods(self, xray, radius_arcsec, surveys, *, progress=None, cancel=None) -> dict[str, Table]:
+        return {s: self.pulled[s] for s in surveys if s in self.pulled}
+
+
+# --------------------------------------------------------------------------------------
+# merging
+
+
+def _src_index(xid: np.ndarray, sorted_xid: np.ndarray, order: np.ndarray) -> np.ndarray:
+    return order[np.searchsorted(sorted_xid, np.asarray(xid).astype(str))]
+
+
+def _merge(d: Path, tiles: Sequence[Tile], xr: Table, surveys: Sequence[str]) -> dict[str, Table]:
+    """Read every tile's tables and put them together in input order, as one run writes them."""
+    xids = np.asarray(xr["xid"]).astype(str)
+    order = np.argsort(xids, kind="stable")
+    sorted_xid = xids[order]
+    cats, combos, nbrs = [], [], []
+    for k, t in enumerate(tiles):
+        cats.append(read_table(d / f"{t.name}.catalogue.parquet"))
+        c = read_table(d / f"{t.name}.counterparts.parquet")
+        c["_tile"] = np.full(len(c), k)
+        combos.append(c)
+        n = read_table(d / f"{t.name}.neighbours.parquet")
+        n["_tile"] = np.full(len(n), k)
+        survey = np.asarray(n["survey"]).astype(str)
+        n["_row"] = np.zeros(len(n), np.int64)
+        for s in np.unique(survey):
+            n["_row"][survey == s] = np.arange(int(np.sum(survey == s)))
+        nbrs.append(n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # meta conflicts between tiles: the merged tables get the run's meta
+        cat = vstack(cats, join_type="exact", metadata_conflicts="silent")
+        combo = vstack(combos, join_type="exact", metadata_conflicts="silent")
+        nbr = vstack(nbrs, join_type="exact", metadata_conflicts="silent")
+    rows = np.concatenate([t.rows for t in tiles])
+    cat = cat[np.argsort(rows, kind="stable")]
+    cat.meta = dict(cats[0].meta)
+    # neighbours: surveys in the run's order, each by source in input order (a tile keeps its own order within)
+    rank = {s: i for i, s in enumerate(surveys)}
+    survey = np.asarray(nbr["survey"]).astype(str)
+    key = np.lexsort((_src_index(nbr["xid"], sorted_xid, order), [rank.get(s, len(rank)) for s in survey]))
+    nbr = nbr[key]
+    # the counterparts' row_<survey> point into each survey's neighbourhood: renumber them to the merged one
+    survey = np.asarray(nbr["survey"]).astype(str)
+    combo_tile = np.asarray(combo["_tile"])
+    for s in surveys:
+        col = f"row_{s}"
+        if col not in combo.colnames:
+            continue
+        sel = survey == s
+        new = np.full((len(tiles), int(np.max(nbr["_row"][sel], initial=-1)) + 1), -1, np.int64)
+        new[np.asarray(nbr["_tile"])[sel], np.asarray(nbr["_row"])[sel]] = np.arange(int(sel.sum()))
+        old = np.asarray(combo[col], np.int64)
+        ok = old >= 0
+        renumbered = old.copy()
+        renumbered[ok] = new[combo_tile[ok], old[ok]]
+        combo[col] = renumbered.astype(combo[col].dtype)
+    combo = combo[np.argsort(_src_index(combo["xid"], sorted_xid, order), kind="stable")]
+    combo.remove_column("_tile")
+    nbr.remove_columns(["_tile", "_row"])
+    combo.meta, nbr.meta = {}, {}
+    return {"catalogue": cat, "counterparts": combo, "neighbours": nbr}
+
+
+# --------------------------------------------------------------------------------------
+# the run
+
+
+def run_tiled(xray: Table, provider: Provider, bundle: ModelBundle, policy: SciencePolicy | None = None, *,
+              out: str | Path, tile_deg: float = DEFAULT_TILE_DEG, config: PipelineConfig | None = None,
+              xray_survey: str = "erass1", sys_floor_arcsec: float | None = None, source: str = "table",
+              options: Mapping | None = None, progress: Mapping[str, Progress] | None = None,
+              cancel: threading.Event | None = None, known: Sequence[Table] = ()) -> TiledRun:
+    """:func:`~xrbvo.workflows.analyse` in sky tiles, each written to ``out/.tiles`` as it finishes.
+
+    Parameters
+    ----------
+    xray, provider, bundle, policy, config, xray_survey, sys_floor_arcsec, source
+        As for :func:`~xrbvo.workflows.analyse`.
+    out : path
+        The output directory; the tiles go to ``out/.tiles``.
+    tile_deg : float
+        Tile size in Galactic l and b, degrees.
+    options : mapping, optional
+        Anything else that changes the results (e.g. the region asked for),
+        recorded in the manifest's key.
+    progress : mapping, optional
+        Callbacks ``(message, fraction)``: ``pull`` (the first pass over the
+        tiles), ``tiles`` (tiles finished), and the stages' ``neighbourhoods``,
+        ``association``, ``classification``.
+    cancel : threading.Event, optional
+        Set it to stop; :class:`~xrbvo.core.errors.Cancelled` is raised and the
+        finished tiles stay on disk.
+
+    Returns
+    -------
+    TiledRun
+        The merged analysis, which equals one :func:`analyse` call's, and what
+        was resumed and computed.
+    """
+    prog = dict(progress or {})
+    pol = policy or SciencePolicy()
+    pol.validate()
+    xr = prepare_xray(xray, xray_survey, sys_floor_arcsec=sys_floor_arcsec, source=source)
+    cfg = config or pipeline_config(bundle)
+    cfg.validate()
+    if cfg.counterparts == "joint" and bundle.counterpart is None:
+        pipeline_config(bundle, counterparts="joint")  # raises the one clear error
+    provider.validate(cfg.surveys)  # a service that does not answer fails now, before any tile
+    resolved = resolve_for(xr, pol, bundle, xray_survey)
+    l_deg, b_deg = galactic(xr)
+    tiles = plan_tiles(l_deg, b_deg, tile_deg)
+    names = [t.name for t in tiles]
+    key = _digest(FORMAT, input_key(xr), bundle.describe(), repr(cfg), repr(pol), float(tile_deg), xray_survey,
+                  provider_key(provider), dict(options or {}))
+    d = Path(out) / TILES_DIR
+    mpath = d / "manifest.json"
+    manifest = _read_manifest(mpath)
+    if manifest is None or manifest.get("key") != key or manifest.get("tiles") != names:
+        if d.exists():
+            shutil.rmtree(d)
+        d.mkdir(parents=True)
+        manifest = {"format": FORMAT, "key": key, "tile_deg": float(tile_deg), "tiles": names, "shared": None,
+                    "finished": [], "computed": 0}
+        _write_manifest(mpath, manifest)
+    finished_before = tuple(n for n in names if n in manifest["finished"])
+
+    def pull(t: Tile, k: int) -> dict[str, Table]:
+        cb = prog.get("neighbourhoods")
+        sub = (lambda m, f: cb(f"{t.name}: {m}", f)) if cb else None
+        nbs = provider.neighbourhoods(xr[t.rows], cfg.pull_radius_arcsec, cfg.surveys, progress=sub, cancel=cancel)
+        check_cancel(cancel)  # a cancelled pull returns what it had
+        return nbs
+
+    pulled: dict[str, dict[str, Table]] = {}
+    if manifest["shared"] is None:  # first pass: every tile's neighbourhoods, and the numbers they share
+        p = prog.get("pull")
+        for k, t in enumerate(tiles):
+            check_cancel(cancel)
+            pulled[t.name] = pull(t, k)
+            if p:
+                p(f"pulled {t.name}", (k + 1) / len(tiles))
+        manifest["shared"] = _shared_numbers(cfg, tiles, pulled, xr)
+        _write_manifest(mpath, manifest)
+    elif prog.get("pull"):
+        prog["pull"]("pulled before", 1.0)
+    tile_cfg = _tile_config(cfg, manifest["shared"])
+    computed = []
+    pt = prog.get("tiles")
+    if pt:
+        pt(f"{len(finished_before)} finished before", len(finished_before) / len(tiles))
+    stages = {s: prog[s] for s in ("association", "classification") if s in prog}
+    for k, t in enumerate(tiles):
+        if t.name in manifest["finished"]:
+            pulled.pop(t.name, None)
+            continue
+        check_cancel(cancel)
+        nbs = pulled.pop(t.name, None)
+        if nbs is None:
+            nbs = pull(t, k)
+        res = run_pipeline(xr[t.rows], _Pulled(nbs), bundle.source, ctpt_model=bundle.counterpart, config=tile_cfg,
+                           selection_priors=resolved.selection_priors, field_priors=resolved.field_priors[t.rows],
+                           cuts=bundle.cuts, pass_rates=bundle.pass_rates, progress=stages, cancel=cancel)
+        _write_tile_table(res.catalogue, d / f"{t.name}.catalogue.parquet")
+        _write_tile_table(res.association.combinations, d / f"{t.name}.counterparts.parquet")
+        _write_tile_table(neighbours_table(res.neighbourhoods), d / f"{t.name}.neighbours.parquet")
+        manifest["finished"].append(t.name)
+        manifest["computed"] += 1
+        _write_manifest(mpath, manifest)
+        computed.append(t.name)
+        if pt:
+            pt(f"tile {t.name}", len(manifest["finished"]) / len(tiles))
+    tables = _merge(d, tiles, xr, cfg.surveys)
+    if known:
+        match_known(tables["catalogue"], known)
+        describe_table(tables["catalogue"], CATALOGUE)
+    a = TiledAnalysis(None, resolved, bundle, source, tuple(known), tables=tables, input_meta=dict(xr.meta))
+    tables["catalogue"].meta.update(a.provenance())
+    warn_no_coverage(tables["catalogue"]["coverage"], stacklevel=3)
+    return TiledRun(a, tuple(names), finished_before, tuple(computed), d)
