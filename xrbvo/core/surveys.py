@@ -27,6 +27,8 @@ __all__ = [
     "SURVEYS",
     "SECONDARY_SURVEYS",
     "get_survey",
+    "guess_survey",
+    "BAND_FEATURES",
 ]
 
 GAIA_TAP = "https://gea.esac.esa.int/tap-server/tap"
@@ -122,6 +124,18 @@ class Survey:
     names must be SQL identifiers: ``twomass.psc`` for VizieR's ``"II/246/out"``)."""
     tap_join: TapJoin | None = None
     """A table joined on a key for native columns ``table`` does not hold."""
+    label: str = ""
+    """Short name in messages (``Gaia``, ``2MASS``...)."""
+    id_aliases: tuple[str, ...] = ()
+    """Other names of the identifier in the tables users bring (VizieR, the archives), tried in order."""
+    position_aliases: tuple[tuple[str, str], ...] = ()
+    """Other (RA, Dec) column pairs, tried in order after ``ra_column``/``dec_column``."""
+    error_aliases: tuple[tuple[str, str | None], ...] = ()
+    """Other (column, column2) names of the positional error, in the error model's unit."""
+    column_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Standard name -> other native names of that column, tried after :attr:`columns`' name."""
+    signature: tuple[str, ...] = ()
+    """Columns that say a table is this survey's (:func:`guess_survey`)."""
 
     @property
     def bands(self) -> tuple[str, ...]:
@@ -131,6 +145,11 @@ class Survey:
     def native(self, std: str) -> str:
         """Native column name for a standard name (the name itself if unmapped)."""
         return self.columns.get(std, std)
+
+    def names_of(self, std: str) -> tuple[str, ...]:
+        """Every name a column may carry, in order: the standard name, the registry's native name, the aliases."""
+        names = (std, self.columns.get(std, std), *self.column_aliases.get(std, ()))
+        return tuple(dict.fromkeys(names))
 
 
 SURVEYS: dict[str, Survey] = {}
@@ -180,6 +199,17 @@ GAIA_DR3 = _register(
         reference="Gaia Collaboration 2023, A&A 674, A1",
         # Bailer-Jones et al. (2021) distances live in their own table at the archive.
         tap_join=TapJoin(table="external.gaiaedr3_distance", key="source_id", columns=("r_med_geo",)),
+        label="Gaia",
+        # VizieR I/355/gaiadr3 names the columns Source, RA_ICRS, Gmag, ...; its RAJ2000/DEJ2000 are the
+        # positions propagated to epoch J2000, so they come last.
+        id_aliases=("SOURCE_ID", "Source"),
+        position_aliases=(("RA_ICRS", "DE_ICRS"), ("RAdeg", "DEdeg"), ("RAJ2000", "DEJ2000")),
+        error_aliases=(("e_RA_ICRS", "e_DE_ICRS"),),  # mas in I/355, as in the archive
+        column_aliases={"G": ("Gmag",), "BP": ("BPmag",), "RP": ("RPmag",), "plx": ("Plx",),
+                        "plx_err": ("e_Plx",), "pmra": ("pmRA",), "pmdec": ("pmDE",), "ruwe": ("RUWE",),
+                        "g_flux_snr": ("RFG",), "g_n_obs": ("o_Gmag",), "rgeo": ("rgeo",)},
+        signature=("source_id", "Source", "phot_g_mean_mag", "phot_bp_mean_mag", "phot_rp_mean_mag", "Gmag",
+                   "BPmag", "RPmag", "parallax", "Plx", "ruwe", "astrometric_excess_noise", "DR3Name"),
     )
 )
 
@@ -202,6 +232,14 @@ TWOMASS = _register(
         depth={"J": 15.8, "H": 15.1, "K": 14.3},
         reference="Skrutskie et al. 2006, AJ 131, 1163",
         tap_aliases=("twomass.psc",),
+        label="2MASS",
+        # VizieR II/246 spells the designation 2MASS (astroquery and older VizieR outputs: _2MASS);
+        # the IRSA archive spells it designation, with ra, dec, err_maj, j_m, h_m, k_m.
+        id_aliases=("_2MASS", "designation"),
+        position_aliases=(("RAdeg", "DEdeg"), ("ra", "dec")),
+        error_aliases=(("err_maj", None),),
+        column_aliases={"J": ("j_m",), "H": ("h_m",), "K": ("k_m",)},
+        signature=("2MASS", "_2MASS", "Jmag", "Hmag", "Kmag", "errMaj", "j_m", "h_m", "k_m", "Qflg"),
     )
 )
 
@@ -220,6 +258,10 @@ VVV = _register(
         columns={"J": "Jmag3", "H": "Hmag3", "K": "Ksmag3"},
         depth={"J": 20.0, "H": 19.0, "K": 18.0},
         reference="Minniti et al. 2017, AJ 153, 179",
+        label="VVV",
+        id_aliases=("srcid",),
+        position_aliases=(("RAdeg", "DEdeg"), ("ra", "dec")),
+        signature=("iauname", "srcid", "Jmag3", "Hmag3", "Ksmag3", "Zmag3", "Ymag3"),
     )
 )
 
@@ -241,6 +283,13 @@ CATWISE = _register(
         depth={"W1": 17.4, "W2": 17.2},
         reference="Marocco et al. 2021, ApJS 253, 8",
         tap_aliases=("catwise2020.main",),
+        label="CatWISE2020",
+        # VizieR II/365: Name, RA_ICRS, e_RA_ICRS, W1mproPM, ...; IRSA: source_name, ra, sigra, w1mpro_pm, ...
+        id_aliases=("source_name",),
+        position_aliases=(("RAdeg", "DEdeg"), ("ra", "dec"), ("RAJ2000", "DEJ2000")),
+        error_aliases=(("sigra", "sigdec"),),
+        column_aliases={"W1": ("w1mpro_pm",), "W2": ("w2mpro_pm",)},
+        signature=("W1mproPM", "W2mproPM", "e_W1mproPM", "w1mpro_pm", "w2mpro_pm", "W1mpro", "W2mpro"),
     )
 )
 
@@ -274,6 +323,7 @@ ERASS1 = _register(
         depth={"flux_soft": 5e-14},
         reference="Merloni et al. 2024, A&A 682, A34",
         tap_aliases=("erass1.main",),
+        label="eRASS1",
     )
 )
 
@@ -298,6 +348,53 @@ def get_survey(name: str) -> Survey:
     except KeyError:
         known = ", ".join(sorted(SURVEYS))
         raise UnknownSurveyError(f"unknown survey {name!r}: choose one of {known}") from None
+
+
+#: The features each band feeds (xrbvo.stages.features), for messages about a band a table lacks.
+BAND_FEATURES: dict[str, tuple[str, ...]] = {
+    "G": ("G", "BP_RP", "G_RP", "G_J", "G_K", "G_W1"),
+    "BP": ("BP", "BP_RP"),
+    "RP": ("RP", "BP_RP", "G_RP"),
+    "J": ("J", "J_H", "J_K", "G_J"),
+    "H": ("H", "J_H", "H_K"),
+    "K": ("K", "H_K", "J_K", "G_K", "K_W1"),
+    "W1": ("W1", "W1_W2", "G_W1", "K_W1", "log_fx_fw1"),
+    "W2": ("W2", "W1_W2"),
+}
+
+
+def guess_survey(colnames) -> tuple[str | None, tuple[str, ...]]:
+    """The secondary survey whose columns a table has, and the columns that say so.
+
+    ``colnames`` is a table or its column names; names are compared without
+    regard to case.  The survey with the most of its :attr:`Survey.signature`
+    columns wins; ``(None, ())`` when no survey's signature column is present
+    or two surveys tie.
+
+    >>> guess_survey(["_2MASS", "RAJ2000", "DEJ2000", "Jmag", "Hmag", "Kmag"])
+    ('2mass', ('_2MASS', 'Jmag', 'Hmag', 'Kmag'))
+    >>> guess_survey(["ra", "dec"])
+    (None, ())
+    """
+    names = list(getattr(colnames, "colnames", colnames))
+    lower = {}
+    for c in names:
+        lower.setdefault(c.lower(), c)
+    scores = []
+    for s in SURVEYS.values():
+        if s.kind != "secondary":
+            continue
+        found = tuple(dict.fromkeys(lower[c.lower()] for c in s.signature if c.lower() in lower))
+        # evidence in the table's own column order
+        found = tuple(c for c in names if c in found)
+        if found:
+            scores.append((len(found), s.name, found))
+    if not scores:
+        return None, ()
+    scores.sort(key=lambda t: -t[0])
+    if len(scores) > 1 and scores[0][0] == scores[1][0]:
+        return None, ()
+    return scores[0][1], scores[0][2]
 
 
 #: Limiting magnitudes lost to confusion in the Galactic plane (at b = 0; the loss falls as exp(-|b| / 2 deg)):

@@ -25,7 +25,7 @@ from xrbvo.io.fitsmeta import restore_column_keywords, with_column_keywords
 from xrbvo.io.outputs import save_output
 from xrbvo.io.votmeta import read_votable, write_votable
 
-__all__ = ["read_table", "write_table", "FORMATS", "as_float"]
+__all__ = ["read_table", "write_table", "FORMATS", "as_float", "as_degrees"]
 
 #: File suffix -> astropy format name.
 FORMATS = {
@@ -270,3 +270,61 @@ def _tofloat(v) -> float:
         return float(v)
     except (TypeError, ValueError):
         return math.nan
+
+
+def _texts(col) -> np.ndarray:
+    """A column as stripped text, masked values as ''."""
+    mask = np.ma.getmaskarray(col) if isinstance(col, MaskedColumn) else np.zeros(len(col), bool)
+    vals = col.data.data if isinstance(col, MaskedColumn) else np.asarray(col)
+    return np.array(["" if m else (v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)).strip()
+                     for v, m in zip(vals.tolist(), mask.tolist())], dtype=str)
+
+
+def as_degrees(ra_col, dec_col, *, source: str = "table", names: tuple[str, str] = ("RA", "Dec")
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """RA and Dec in degrees from numbers (degrees) or text: decimal degrees or sexagesimal.
+
+    Sexagesimal RA is in hours (``12 34 56.7``, ``12:34:56.7``, ``12h34m56.7s``), Dec in
+    degrees (``-61 23 45``, ``-61d23m45s``); the text rows are parsed by one
+    vectorised :class:`~astropy.coordinates.SkyCoord` call.  Masked or empty values
+    become NaN.
+
+    Raises
+    ------
+    InputError
+        Naming ``source``, the row (counted from 0), the column and the value of
+        the first position that cannot be read.
+    """
+    ra, dec = as_float(ra_col), as_float(dec_col)
+    text = [c for c in (ra_col, dec_col) if np.asarray(c).dtype.kind in "USO"]
+    if not text:
+        return ra, dec
+    ra_t, dec_t = _texts(ra_col).tolist(), _texts(dec_col).tolist()
+    # rows whose text is not a number: sexagesimal (a number as text stays decimal degrees)
+    has_ra, has_dec = np.array([v != "" for v in ra_t], bool), np.array([v != "" for v in dec_t], bool)
+    sexa = ((np.isnan(ra) & has_ra) | (np.isnan(dec) & has_dec)) & has_ra & has_dec
+    if not sexa.any():
+        return ra, dec
+    import astropy.units as u
+    from astropy.coordinates import Angle, SkyCoord
+
+    try:
+        rows = np.nonzero(sexa)[0]
+        c = SkyCoord([ra_t[i] for i in rows], [dec_t[i] for i in rows], unit=(u.hourangle, u.deg), frame="icrs")
+        ra[sexa], dec[sexa] = c.ra.deg, c.dec.deg
+        return ra, dec
+    except (ValueError, TypeError, u.UnitsError):
+        pass
+    for i in np.nonzero(sexa)[0]:  # the vectorised call failed: find the first row that cannot be read
+        for value, unit, name in ((ra_t[i], u.hourangle, names[0]), (dec_t[i], u.deg, names[1])):
+            try:
+                deg = Angle(value, unit=unit).deg
+            except (ValueError, TypeError, u.UnitsError):
+                raise InputError(f"{source}: row {i}: cannot read {name} {value!r}; give decimal degrees or "
+                                 "sexagesimal text (12 34 56.7 or 12:34:56.7 or 12h34m56.7s for RA, "
+                                 "-61 23 45 or -61d23m45s for Dec)") from None
+            if unit is u.deg and not -90 <= deg <= 90:
+                raise InputError(f"{source}: row {i}: {name} {value!r} is out of range; Dec must be in [-90, 90] "
+                                 "degrees")
+    raise InputError(f"{source}: cannot read the positions in columns {names[0]!r}/{names[1]!r} as sexagesimal "
+                     "text; give decimal degrees")

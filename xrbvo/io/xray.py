@@ -11,7 +11,7 @@ from astropy.table import MaskedColumn, Table
 from xrbvo.core.errors import InputError, MissingColumnError, XrbvoWarning
 from xrbvo.core.schema import XRAY, apply_schema
 from xrbvo.core.surveys import Survey, get_survey
-from xrbvo.io.tables import as_float
+from xrbvo.io.tables import as_degrees, as_float
 
 __all__ = ["standardise_xray", "MAX_ID_LENGTH"]
 
@@ -19,7 +19,7 @@ __all__ = ["standardise_xray", "MAX_ID_LENGTH"]
 MAX_ID_LENGTH = 256
 
 _POS_PAIRS = (("ra", "dec"), ("RA", "DEC"), ("RA_ICRS", "DE_ICRS"), ("RAJ2000", "DEJ2000"),
-              ("raj2000", "dej2000"), ("RA_deg", "DEC_deg"), ("Ra", "Dec"))
+              ("raj2000", "dej2000"), ("RA_deg", "DEC_deg"), ("RAdeg", "DEdeg"), ("Ra", "Dec"))
 
 
 def _find(table: Table, *names: str) -> str | None:
@@ -91,12 +91,11 @@ def standardise_xray(table: Table, survey: str | Survey = "erass1", *, sys_floor
     if ra_c is None or dec_c is None:
         raise MissingColumnError(
             f"{source}: no position columns found (looked for {s.ra_column}/{s.dec_column}, ra/dec, "
-            f"RA_ICRS/DE_ICRS, RAJ2000/DEJ2000); add right ascension and declination in degrees"
+            f"RA_ICRS/DE_ICRS, RAJ2000/DEJ2000); add right ascension and declination (degrees or sexagesimal)"
         )
     id_c = _find(table, "xid", s.id_column, "name", "IAUNAME", "IAUName", "id", "source_id")
     xid = _identifiers(table, id_c, source)
-    ra = as_float(table[ra_c])
-    dec = as_float(table[dec_c])
+    ra, dec = as_degrees(table[ra_c], table[dec_c], source=source, names=(ra_c, dec_c))  # degrees or sexagesimal
     bad = ~np.isfinite(ra) | ~np.isfinite(dec)
     if bad.any():
         i = int(np.nonzero(bad)[0][0])

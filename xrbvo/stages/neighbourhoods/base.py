@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import abc
 import threading
+import warnings
 from typing import Callable, Sequence
 
 import numpy as np
 from astropy.table import Table
 
-from xrbvo.core.errors import InputError, MissingColumnError
-from xrbvo.io import as_float
+from xrbvo.core.errors import InputError, MissingColumnError, XrbvoWarning
+from xrbvo.io import as_degrees, as_float
 from xrbvo.core.schema import NEIGHBOUR, PHOTOMETRY, apply_schema
 from xrbvo.core.geometry import unit_vectors
-from xrbvo.core.surveys import Survey, get_survey
+from xrbvo.core.surveys import BAND_FEATURES, SURVEYS, Survey, get_survey, guess_survey
 
-__all__ = ["Provider", "CatalogueProvider", "standardise_catalogue", "cone_join", "unit_vectors", "Progress"]
+__all__ = ["Provider", "CatalogueProvider", "standardise_catalogue", "check_survey", "cone_join", "unit_vectors",
+           "Progress"]
 
 Progress = Callable[[str, float], None]
 
@@ -45,8 +47,22 @@ def _identifiers(table: Table, id_c: str, placed: np.ndarray, source: str, surve
     """
     col = table[id_c]
     missing = np.ma.getmaskarray(col) if getattr(col, "mask", None) is not None else np.zeros(len(table), bool)
-    ids = np.array(["" if m else (v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)).strip()
-                    for v, m in zip(col, missing)], dtype=str)
+    if col.dtype.kind == "f":  # numbers stored as floats (a table that went through NaN-filled integers)
+        vals = np.asarray(col.data.data if hasattr(col.data, "data") else col, float)
+        with np.errstate(invalid="ignore"):
+            big = placed & ~missing & (np.abs(vals) > 2.0**53)
+        if big.any():
+            i = int(np.nonzero(big)[0][0])
+            raise InputError(f"{source}: the {survey} identifiers in column {id_c!r} are stored as floating-point "
+                             f"numbers, which cannot hold ids above 2**53 exactly (row {i}: {vals[i]!r}); "
+                             "write the ids as 64-bit integers or text")
+        missing = missing | ~np.isfinite(vals)
+        ids = np.array(["" if m else (f"{v:.0f}" if v == np.floor(v) else repr(float(v)))
+                        for v, m in zip(vals, missing)], dtype=str)
+    else:
+        ids = np.array(["" if m else (v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)).strip()
+                        for v, m in zip(col.tolist() if not hasattr(col, "mask") else col.data.data.tolist(),
+                                        missing)], dtype=str)
     empty = placed & (ids == "")
     if empty.any():
         i = int(np.nonzero(empty)[0][0])
@@ -65,13 +81,65 @@ def _identifiers(table: Table, id_c: str, placed: np.ndarray, source: str, surve
     return ids
 
 
+def _finder(table: Table):
+    """``pick(*names)``: the first of ``names`` that is a column of ``table``, exactly, else ignoring case."""
+    cols = set(table.colnames)
+    lower: dict[str, str] = {}
+    for c in table.colnames:
+        lower.setdefault(c.lower(), c)
+
+    def pick(*names: str | None) -> str | None:
+        for n in names:
+            if n and n in cols:
+                return n
+        for n in names:
+            if n and n.lower() in lower:
+                return lower[n.lower()]
+        return None
+
+    return pick
+
+
+def check_survey(table: Table, s: Survey, source: str) -> None:
+    """Refuse a table that has another survey's columns and none of ``s``'s (one InputError)."""
+    if not s.signature:
+        return
+    guess, evidence = guess_survey(table.colnames)
+    if guess is None or guess == s.name:
+        return
+    mine = {c.lower() for c in s.signature}
+    if any(c.lower() in mine for c in table.colnames):
+        return
+    other = SURVEYS[guess]
+    shown = ", ".join(evidence[:3]) + (", ..." if len(evidence) > 3 else "")
+    raise InputError(f"{source} looks like a {other.label} table (has {shown}), not {s.label}; give it as "
+                     f"--catalog {other.name}={source}")
+
+
+def _warn_missing_bands(table_pick, s: Survey, source: str) -> None:
+    """One warning naming the bands of ``s`` the table lacks and the features that stay missing."""
+    missing = [b for b in s.bands if table_pick(*s.names_of(b)) is None]
+    if not missing:
+        return
+    feats = list(dict.fromkeys([*missing, *(f for b in missing for f in BAND_FEATURES.get(b, ()))]))
+    looked = ", ".join("/".join(s.names_of(b)) for b in missing)
+    label = "/".join(missing)
+    warnings.warn(f"{source}: the {s.name} table has no {label} magnitude{'s' if len(missing) > 1 else ''} "
+                  f"(looked for {looked}): the features {', '.join(feats)} stay missing", XrbvoWarning,
+                  stacklevel=3)
+
+
 def standardise_catalogue(table: Table, survey: str | Survey, *, source: str = "catalogue") -> Table:
     """Rename a survey catalogue's native columns to xrbvo's standard names.
 
-    Native names come from the registry; columns already under standard names
-    are kept.  The positional error becomes ``pos_err`` (1-sigma, arcsec) by the
-    survey's error model; Gaia's variability proxy ``var_G`` is derived as
-    ``sqrt(phot_g_n_obs) / phot_g_mean_flux_over_error``.
+    Native names come from the registry: the survey's own, then the names VizieR
+    and the archives use (:attr:`~xrbvo.core.surveys.Survey.id_aliases`,
+    ``position_aliases``, ``column_aliases``), exactly or else ignoring case;
+    columns already under standard names are kept.  Identifiers are kept as text,
+    exactly (64-bit Gaia ids never pass through floating point).  Positions may be
+    decimal degrees or sexagesimal text.  The positional error becomes ``pos_err``
+    (1-sigma, arcsec) by the survey's error model; Gaia's variability proxy
+    ``var_G`` is derived as ``sqrt(phot_g_n_obs) / phot_g_mean_flux_over_error``.
 
     Rows without a position (missing or NaN) are dropped.  Row numbers in the
     errors count from 0, in the order of ``table``.
@@ -81,54 +149,76 @@ def standardise_catalogue(table: Table, survey: str | Survey, *, source: str = "
     MissingColumnError
         When the table has no position columns.
     InputError
-        When a row's position is out of range (RA outside [0, 360), Dec
-        outside [-90, 90]), or, among rows with a position, an identifier is
-        missing or appears more than once.
+        When the table has another survey's columns and none of this one's
+        (:func:`~xrbvo.core.surveys.guess_survey`), a position cannot be read or
+        is out of range (RA outside [0, 360), Dec outside [-90, 90]), or, among
+        rows with a position, an identifier is missing or appears more than once.
+
+    Warns
+    -----
+    XrbvoWarning
+        Once when the table has no identifier column (xrbvo then numbers the
+        sources), and once naming the survey's bands the table lacks and the
+        features that stay missing.
     """
     s = survey if isinstance(survey, Survey) else get_survey(survey)
-    cols = set(table.colnames)
-
-    def pick(*names):
-        for n in names:
-            if n in cols:
-                return n
-        return None
-
-    ra_c = pick(s.ra_column, "ra", "RA_ICRS", "RAJ2000", "RA")
-    dec_c = pick(s.dec_column, "dec", "DE_ICRS", "DEJ2000", "DEC")
-    if ra_c is None or dec_c is None:
-        raise MissingColumnError(f"{source}: no position columns for survey {s.name} "
-                                 f"(expected {s.ra_column}/{s.dec_column} or ra/dec)")
-    id_c = pick(s.id_column, "nid", "source_id", "id")
+    pick = _finder(table)
+    check_survey(table, s, source)
+    pairs = ((s.ra_column, s.dec_column), ("ra", "dec"), *s.position_aliases,
+             ("RA_ICRS", "DE_ICRS"), ("RAJ2000", "DEJ2000"), ("RA", "DEC"))
+    ra_c = dec_c = None
+    for r, d in pairs:
+        ra_c, dec_c = pick(r), pick(d)
+        if ra_c and dec_c:
+            break
+    if not (ra_c and dec_c):
+        shown = ", ".join(f"{r}/{d}" for r, d in dict.fromkeys(pairs))
+        raise MissingColumnError(f"{source}: no position columns for survey {s.name} (looked for {shown})")
+    id_c = pick(s.id_column, *s.id_aliases, "nid", "source_id", "id")
     n = len(table)
     out = Table()
-    ra, dec = as_float(table[ra_c]), as_float(table[dec_c])
+    ra, dec = as_degrees(table[ra_c], table[dec_c], source=source, names=(ra_c, dec_c))
     placed = np.isfinite(ra) & np.isfinite(dec)  # rows without a position are dropped below
     _check_positions(ra, dec, placed, source, s.name)
-    out["nid"] = _identifiers(table, id_c, placed, source, s.name) if id_c else \
-        np.array([f"{s.name}-{i}" for i in range(n)])
+    if id_c:
+        out["nid"] = _identifiers(table, id_c, placed, source, s.name)
+    else:
+        looked = "/".join(dict.fromkeys((s.id_column, *s.id_aliases, "nid")))
+        warnings.warn(f"{source}: the {s.name} table has no identifier column (looked for {looked}); xrbvo "
+                      f"numbers its sources {s.name}-0, {s.name}-1, ..., which name no real source: add the "
+                      "survey's identifiers to trace the counterparts", XrbvoWarning, stacklevel=2)
+        out["nid"] = np.array([f"{s.name}-{i}" for i in range(n)])
     out["ra"] = ra
     out["dec"] = dec
-    err_c = pick("pos_err", s.error.column or "")
+    err_pairs = ((s.error.column, s.error.column2), *s.error_aliases) if s.error.column else ()
+    err_c = pick("pos_err")
+    err2_c = None
+    if err_c is None:
+        for c1, c2 in err_pairs:
+            err_c = pick(c1)
+            if err_c:
+                err2_c = pick(c2) if c2 else None
+                break
     if err_c == "pos_err":
         out["pos_err"] = np.where(np.isfinite(as_float(table["pos_err"])), as_float(table["pos_err"]),
                                   s.error.default_arcsec)
     else:
         e1 = as_float(table[err_c]) if err_c else None
-        e2 = as_float(table[s.error.column2]) if s.error.column2 and s.error.column2 in cols else None
+        e2 = as_float(table[err2_c]) if err2_c else None
         out["pos_err"] = np.broadcast_to(s.error.apply(e1, e2), (n,)).copy()
-    for std, native in s.columns.items():
-        c = pick(std, native)
+    for std in s.columns:
+        c = pick(*s.names_of(std))
         if c is not None and std not in ("g_flux_snr", "g_n_obs"):
             out[std] = as_float(table[c])
-    snr_c = pick("phot_g_mean_flux_over_error")
-    nobs_c = pick("phot_g_n_obs")
-    if "var_G" in cols:
+    _warn_missing_bands(pick, s, source)
+    snr_c = pick(*s.names_of("g_flux_snr")) if "g_flux_snr" in s.columns else None
+    nobs_c = pick(*s.names_of("g_n_obs")) if "g_n_obs" in s.columns else None
+    if "var_G" in table.colnames:
         out["var_G"] = as_float(table["var_G"])
     elif snr_c and nobs_c:
         with np.errstate(divide="ignore", invalid="ignore"):
             out["var_G"] = np.sqrt(as_float(table[nobs_c])) / as_float(table[snr_c])
-    if "rgeo" not in out.colnames and "rgeo" in cols:
+    if "rgeo" not in out.colnames and "rgeo" in table.colnames:
         out["rgeo"] = as_float(table["rgeo"])
     good = np.isfinite(out["ra"]) & np.isfinite(out["dec"])
     out = out[good]
