@@ -44,6 +44,9 @@ class PipelineConfig:
     """``joint``: decide class and counterpart together (class-aware counterparts,
     :mod:`xrbvo.stages.classify.counterparts`); ``nway``: classify the most probable
     counterpart of the Bayesian association (magnitude priors learnt from all sources)."""
+    object_density_arcsec2: float | None = None
+    """Sky density of the class-aware counterparts' candidate objects; None: from the sources of this
+    run (a run split into partitions fixes that of all sources, :mod:`xrbvo.workflows.scale`)."""
 
     def validate(self) -> None:
         if self.counterparts not in ("nway", "joint"):
@@ -143,7 +146,8 @@ def run_pipeline(xray: Table, provider: Provider, model, *, ctpt_model=None, con
                           progress=cb("association"), cancel=cancel)
         if c:
             c("joint posterior", 0.3)
-        jc = joint_classify(xray, assoc, nbs, nh, model, ctpt_model, dict(zip(classes, sel_vec)))
+        jc = joint_classify(xray, assoc, nbs, nh, model, ctpt_model, dict(zip(classes, sel_vec)),
+                            object_density_arcsec2=cfg.object_density_arcsec2)
         proba = jc.proba
     else:
         assoc = associate(xray, nbs, cfg.radius_arcsec, cfg.association, progress=cb("association"), cancel=cancel)

@@ -140,7 +140,7 @@ class Analysis:
 def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: SciencePolicy | None = None, *,
             config: PipelineConfig | None = None, xray_survey: str = "erass1", sys_floor_arcsec: float | None = None,
             source: str = "table", progress: Mapping[str, Progress] | Progress | None = None,
-            cancel: threading.Event | None = None) -> Analysis:
+            cancel: threading.Event | None = None, pipeline=run_pipeline) -> Analysis:
     """Run the whole path on X-ray sources: policy, neighbourhoods, association, classification, selection.
 
     Parameters
@@ -156,6 +156,9 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
         The user's choices (default: ``SciencePolicy()``, everything ``auto``).
     config : PipelineConfig, optional
         Radius, surveys and association options (default :func:`pipeline_config`).
+    pipeline : callable, optional
+        What runs the stages, with :func:`~xrbvo.pipeline.run_pipeline`'s signature (the default);
+        :class:`xrbvo.workflows.scale.PartitionedPipeline` runs them per partition on Dask.
     """
     pol = policy or SciencePolicy()
     pol.validate()
@@ -176,7 +179,7 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
         warnings.warn(f"priors given for {', '.join(k for k in resolved.classes if k not in resolved.filled)}; "
                       f"{', '.join(resolved.filled)} filled from the model's class mix, scaled to the share left",
                       XrbvoWarning, stacklevel=2)
-    res = run_pipeline(xr, provider, bundle.source, ctpt_model=bundle.counterpart, config=cfg,
+    res = pipeline(xr, provider, bundle.source, ctpt_model=bundle.counterpart, config=cfg,
                        selection_priors=resolved.selection_priors, field_priors=resolved.field_priors,
                        cuts=bundle.cuts, pass_rates=bundle.pass_rates, progress=progress, cancel=cancel)
     a = Analysis(res, resolved, bundle, source)

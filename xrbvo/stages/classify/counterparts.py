@@ -87,7 +87,8 @@ def _vectors(ra, dec, src, sep_scale):
 
 
 def combination_table(xray: Table, association, neighbourhoods: Mapping[str, Table], nh: np.ndarray,
-                      radius_arcsec: float | None = None) -> CombinationRows:
+                      radius_arcsec: float | None = None, *,
+                      object_density_arcsec2: float | None = None) -> CombinationRows:
     """Candidate counterparts as multi-wavelength *objects*, with features and positional odds.
 
     The surveys' sources around each X-ray position are first linked into
@@ -99,6 +100,9 @@ def combination_table(xray: Table, association, neighbourhoods: Mapping[str, Tab
     sky density of objects; no completeness factor enters, because whether a
     counterpart is detected in a survey depends on its class and is left to the
     classifiers.  ``association`` is not used (kept for the call signature).
+    The sky density of objects is the mean number of objects per search cone
+    of these sources over the cone's area, unless ``object_density_arcsec2``
+    fixes it (a run split into partitions passes that of all sources).
     """
     from scipy.spatial import cKDTree
 
@@ -159,6 +163,8 @@ def combination_table(xray: Table, association, neighbourhoods: Mapping[str, Tab
     dy = (obj_dec - x_dec[obj_src]) * 3600.0
     s2 = x_err[obj_src] ** 2 + obj_err**2
     nu = max(n_obj, 1) / (max(n, 1) * np.pi * radius**2)  # objects per arcsec^2
+    if object_density_arcsec2 is not None:
+        nu = float(object_density_arcsec2)
     w_obj = np.exp(-(dx**2 + dy**2) / (2 * s2)) / (2 * np.pi * s2) / nu
     srcs = np.concatenate([obj_src, np.arange(n)])
     is_none = np.concatenate([np.zeros(n_obj, bool), np.ones(n, bool)])

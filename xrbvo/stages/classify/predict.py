@@ -114,13 +114,14 @@ class JointClassification:
 
 
 def joint_classify(xray: Table, association: AssociationResult, neighbourhoods: Mapping[str, Table],
-                   nh: np.ndarray, model, ctpt_model, priors: Mapping[str, float] | None) -> JointClassification:
+                   nh: np.ndarray, model, ctpt_model, priors: Mapping[str, float] | None, *,
+                   object_density_arcsec2: float | None = None) -> JointClassification:
     """Class-aware counterparts: the joint posterior over class and combination at ``priors``.
 
     ``association`` must be positional (no magnitude priors): the photometry of
     true counterparts is learnt per class by the two classifiers instead.
     """
-    cr = combination_table(xray, association, neighbourhoods, nh)
+    cr = combination_table(xray, association, neighbourhoods, nh, object_density_arcsec2=object_density_arcsec2)
     jr = joint_posterior(cr, len(xray), model, ctpt_model, priors)
     proba = jr.proba
     cal = getattr(model, "calibration_", None)
