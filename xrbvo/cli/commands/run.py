@@ -33,6 +33,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="auto: class-aware counterparts (joint) when the model directory holds a counterpart model "
                         "(`xrbvo demo` and `xrbvo train` write one), else nway; nway: classify the counterpart the "
                         "Bayesian association chose with magnitude priors learnt from all sources")
+    p.add_argument("--provider", choices=("local", "lsdb"), default="local",
+                   help="local: --catalog files read into memory; lsdb: --catalog HATS catalogues (paths or URLs, "
+                        "margin cache in <path>_margin) and the pipeline per partition on Dask "
+                        "(pip install 'xrbvo[scale]')")
+    p.add_argument("--dask-scheduler", default=None, metavar="ADDRESS",
+                   help="with --provider lsdb: the Dask scheduler to use (default: a local cluster of 2 workers)")
     p.add_argument("--out", type=Path, default=Path("xrbvo-out"), help="output directory")
     p.add_argument("--name", default="xrbvo_catalogue", help="base name of the output files")
 
@@ -70,11 +76,30 @@ def run(args, ui) -> int:
     table = prepare_xray(read_table(args.xray), args.xray_survey, sys_floor_arcsec=args.xray_sys_floor,
                          source=str(args.xray))  # a user's table fails here, before the long work
     check_writable(args.out)  # before the long work, not after it
-    provider = LocalProvider(files)
+    provider, pipeline = (LocalProvider(files), None) if args.provider == "local" else _lsdb(files, args)
     with ui.progress():
         prog = {s: ui.stage(s) for s in ("neighbourhoods", "association", "classification")}
         analysis = analyse(table, provider, bundle, policy, config=cfg, xray_survey=args.xray_survey,
-                           sys_floor_arcsec=args.xray_sys_floor, source=str(args.xray), progress=prog)
+                           sys_floor_arcsec=args.xray_sys_floor, source=str(args.xray), progress=prog,
+                           **({} if pipeline is None else {"pipeline": pipeline}))
     paths = analysis.write(args.out, args.name)
     print_analysis(ui, analysis, paths)
     return 0
+
+
+def _lsdb(files, args):
+    """The LSDB provider and the partitioned pipeline (Dask's progress goes to the command's rich bars)."""
+    from xrbvo.core.errors import InputError
+
+    try:
+        from xrbvo.stages.neighbourhoods.lsdb import LsdbProvider
+        from xrbvo.workflows.scale import PartitionedPipeline
+    except ImportError as exc:
+        raise InputError(f"--provider lsdb needs the scale extra ({exc.name} is missing): "
+                         "pip install 'xrbvo[scale]'") from exc
+    client = None
+    if args.dask_scheduler:
+        from dask.distributed import Client
+
+        client = Client(args.dask_scheduler)
+    return LsdbProvider({k: str(v) for k, v in files.items()}), PartitionedPipeline(client)
