@@ -59,7 +59,7 @@ def local_cluster(n_workers: int = 2, *, processes: bool = True, memory_limit: s
     from dask.distributed import LocalCluster
 
     return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=processes, memory_limit=memory_limit,
-                        dashboard_address=None)
+                        dashboard_address=":0")  # a free port: the default 8787 may be taken
 
 
 def _neighbourhoods(frame, surveys, radius, natives):
