@@ -185,11 +185,19 @@ def partition_neighbourhoods(frame: pd.DataFrame, surveys: Sequence[str], radius
 
 
 def _flatten(frame, column: str) -> pd.DataFrame:
-    """The nested column ``column`` as flat rows, each with its X-ray source's xid and row."""
-    flat = frame[column].nest.to_flat()
-    parent = frame[[XRAY_COLUMNS["xid"], XRAY_COLUMNS["row"]]]
-    flat = flat.join(parent, how="inner")
-    return flat
+    """The nested column ``column`` as flat rows, each with its X-ray source's xid and row.
+
+    Parents are matched by position (the flat rows come in the parents' order), never by the
+    frame's index: that is the HEALPix index of the X-ray position, shared by sources at the same
+    position, and a join on it would give each of them the other's neighbours as well.
+    """
+    nest = frame[column].nest
+    flat = nest.to_flat()
+    counts = np.asarray(nest.len(), dtype=np.int64)
+    if len(counts) != len(frame) or int(counts.sum()) != len(flat):
+        raise RuntimeError(f"nested column {column!r}: {int(counts.sum())} nested rows for {len(flat)} flat rows")
+    return flat.assign(**{c: np.repeat(frame[c].to_numpy(), counts)
+                          for c in (XRAY_COLUMNS["xid"], XRAY_COLUMNS["row"])})
 
 
 class LsdbProvider(Provider):
