@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from contextlib import ExitStack
 from pathlib import Path
 
 NAME = "run"
@@ -76,19 +77,21 @@ def run(args, ui) -> int:
     table = prepare_xray(read_table(args.xray), args.xray_survey, sys_floor_arcsec=args.xray_sys_floor,
                          source=str(args.xray))  # a user's table fails here, before the long work
     check_writable(args.out)  # before the long work, not after it
-    provider, pipeline = (LocalProvider(files), None) if args.provider == "local" else _lsdb(files, args)
-    with ui.progress():
-        prog = {s: ui.stage(s) for s in ("neighbourhoods", "association", "classification")}
-        analysis = analyse(table, provider, bundle, policy, config=cfg, xray_survey=args.xray_survey,
-                           sys_floor_arcsec=args.xray_sys_floor, source=str(args.xray), progress=prog,
-                           **({} if pipeline is None else {"pipeline": pipeline}))
+    with ExitStack() as stack:  # a Dask client of --dask-scheduler is closed when the run ends
+        provider, pipeline = (LocalProvider(files), None) if args.provider == "local" else _lsdb(files, args, stack)
+        with ui.progress():
+            prog = {s: ui.stage(s) for s in ("neighbourhoods", "association", "classification")}
+            analysis = analyse(table, provider, bundle, policy, config=cfg, xray_survey=args.xray_survey,
+                               sys_floor_arcsec=args.xray_sys_floor, source=str(args.xray), progress=prog,
+                               **({} if pipeline is None else {"pipeline": pipeline}))
     paths = analysis.write(args.out, args.name)
     print_analysis(ui, analysis, paths)
     return 0
 
 
-def _lsdb(files, args):
-    """The LSDB provider and the partitioned pipeline (Dask's progress goes to the command's rich bars)."""
+def _lsdb(files, args, stack):
+    """The LSDB provider and the partitioned pipeline (Dask's progress goes to the command's rich bars);
+    the client of ``--dask-scheduler`` is closed with ``stack``."""
     from xrbvo.core.errors import InputError
 
     try:
@@ -101,5 +104,5 @@ def _lsdb(files, args):
     if args.dask_scheduler:
         from dask.distributed import Client
 
-        client = Client(args.dask_scheduler)
+        client = stack.enter_context(Client(args.dask_scheduler))
     return LsdbProvider({k: str(v) for k, v in files.items()}), PartitionedPipeline(client)
