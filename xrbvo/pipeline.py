@@ -47,7 +47,8 @@ class PipelineConfig:
     object_density_arcsec2: float | None = None
     """``joint`` only: the sky density of candidate objects (per arcsec^2) of the class-aware counterparts;
     None: measured over the input's sources.  Given when a few sources of a larger list are scored alone
-    (``xrbvo explore``), so that they get the list's density, as a run on the whole list would."""
+    (``xrbvo explore``), or per partition of a run on Dask (:mod:`xrbvo.workflows.scale`), so that they get the
+    whole input's density, as one run on it would."""
     object_counts: tuple[int, int] | None = None
     """``joint``: (candidate objects, X-ray sources) of a larger run, for the objects' sky density
     (:func:`~xrbvo.stages.classify.counterparts.combination_table`); None: this run's own.  A tiled run

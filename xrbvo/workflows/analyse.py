@@ -181,7 +181,7 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
             config: PipelineConfig | None = None, xray_survey: str = "erass1", sys_floor_arcsec: float | None = None,
             source: str = "table", progress: Mapping[str, Progress] | Progress | None = None,
             cancel: threading.Event | None = None, known: Sequence[Table] = (),
-            field_priors: np.ndarray | None = None) -> Analysis:
+            field_priors: np.ndarray | None = None, pipeline=run_pipeline) -> Analysis:
     """Run the whole path on X-ray sources: policy, neighbourhoods, association, classification, selection.
 
     Parameters
@@ -206,6 +206,9 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
         policy resolved once for a larger list these sources belong to (the terminal UI scores a few
         sources of a list with the priors of the whole list, as ``run`` on the list would).  Default:
         resolved for ``xray`` itself.
+    pipeline : callable, optional
+        What runs the stages, with :func:`~xrbvo.pipeline.run_pipeline`'s signature (the default);
+        :class:`xrbvo.workflows.scale.PartitionedPipeline` runs them per partition on Dask.
     """
     pol = policy or SciencePolicy()
     pol.validate()
@@ -222,7 +225,7 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
             raise InputError(f"field_priors must have one row per source and one column per class "
                              f"{resolved.field_priors.shape}, not {fp.shape}")
         resolved = replace(resolved, field_priors=fp)
-    res = run_pipeline(xr, provider, bundle.source, ctpt_model=bundle.counterpart, config=cfg,
+    res = pipeline(xr, provider, bundle.source, ctpt_model=bundle.counterpart, config=cfg,
                        selection_priors=resolved.selection_priors, field_priors=resolved.field_priors,
                        cuts=bundle.cuts, pass_rates=bundle.pass_rates, progress=progress, cancel=cancel)
     if known:

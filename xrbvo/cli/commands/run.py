@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from contextlib import ExitStack
 from pathlib import Path
 
 NAME = "run"
@@ -51,6 +52,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="auto: class-aware counterparts (joint) when the model directory holds a counterpart model "
                         "(`xrbvo demo` and `xrbvo train` write one), else nway; nway: classify the counterpart the "
                         "Bayesian association chose with magnitude priors learnt from all sources")
+    p.add_argument("--dask-scheduler", default=None, metavar="ADDRESS",
+                   help="with --provider lsdb: the Dask scheduler to use (default: a local cluster of 2 workers)")
     p.add_argument("--out", type=Path, default=Path("xrbvo-out"), help="output directory")
     p.add_argument("--name", default="xrbvo_catalogue", help="base name of the output files")
     add_known_arguments(p)
@@ -64,8 +67,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     from xrbvo.core.regions import REGION_SYNTAX
     from xrbvo.workflows.tiles import DEFAULT_TILE_DEG
 
-    p.add_argument("--provider", choices=("local", "tap"), default="local",
-                   help="where neighbourhoods come from: local catalogue files (--catalog) or TAP services")
+    p.add_argument("--provider", choices=("local", "tap", "lsdb"), default="local",
+                   help="where neighbourhoods come from: local catalogue files (--catalog), TAP services, or "
+                        "lsdb: --catalog HATS catalogues (paths or URLs, margin cache in <path>_margin) with the "
+                        "pipeline per partition on Dask (pip install 'xrbvo[scale]'; no --tile-deg tiles)")
     p.add_argument("--tap-url", metavar="URL",
                    help="--provider tap: one TAP service serving every survey table (e.g. a local DaCHS); without "
                         "it, each survey's own service (Gaia archive, VizieR)")
@@ -131,15 +136,18 @@ def run(args, ui) -> int:
     if args.region is not None:
         table = select_region_rows(table, args.region, args.xray, ui)
     check_writable(args.out)  # before the long work, not after it
-    with output_lock(args.out, "run"):  # one writer per directory
-        if args.tile_deg:
+    with output_lock(args.out, "run"), ExitStack() as stack:  # one writer per directory; a Dask client is closed
+        pipeline = None
+        if args.provider == "lsdb":
+            provider, pipeline = _lsdb(files, args, stack)
+        if args.tile_deg and pipeline is None:
             analysis, paths = run_in_tiles(args, ui, table, provider, bundle, policy, cfg, known)
         else:
             with ui.progress():
                 prog = {s: ui.stage(s) for s in ("neighbourhoods", "association", "classification")}
                 analysis = analyse(table, provider, bundle, policy, config=cfg, xray_survey=args.xray_survey,
                                    sys_floor_arcsec=args.xray_sys_floor, source=str(args.xray), progress=prog,
-                                   known=known)
+                                   known=known, **({} if pipeline is None else {"pipeline": pipeline}))
                 paths = analysis.write(args.out, args.name)
         report = None
         if not args.no_report:
@@ -188,6 +196,14 @@ def provider_from_args(args, files):
 
     from xrbvo.core.errors import InputError
 
+    if args.provider == "lsdb":
+        if args.tap_url or args.timeout is not None or args.cache is not None:
+            raise InputError("--tap-url, --cache and --timeout are for --provider tap")
+        if not files:
+            raise InputError("--provider lsdb reads HATS catalogues: give them with --catalog SURVEY=PATH_OR_URL")
+        return None  # made with its Dask client, once the run starts (_lsdb)
+    if args.dask_scheduler:
+        raise InputError("--dask-scheduler is for --provider lsdb")
     if args.provider == "local":
         if args.tap_url or args.timeout is not None or args.cache is not None:
             raise InputError("--tap-url, --cache and --timeout are for --provider tap; local files come with "
@@ -276,3 +292,22 @@ def run_in_tiles(args, ui, table, provider, bundle, policy, cfg, known=()):
     paths = run.analysis.write(args.out, args.name)
     run.cleanup()
     return run.analysis, paths
+
+
+def _lsdb(files, args, stack):
+    """The LSDB provider and the partitioned pipeline (Dask's progress goes to the command's rich bars);
+    the client of ``--dask-scheduler`` is closed with ``stack``."""
+    from xrbvo.core.errors import InputError
+
+    try:
+        from xrbvo.stages.neighbourhoods.lsdb import LsdbProvider
+        from xrbvo.workflows.scale import PartitionedPipeline
+    except ImportError as exc:
+        raise InputError(f"--provider lsdb needs the scale extra ({exc.name} is missing): "
+                         "pip install 'xrbvo[scale]'") from exc
+    client = None
+    if args.dask_scheduler:
+        from dask.distributed import Client
+
+        client = stack.enter_context(Client(args.dask_scheduler))
+    return LsdbProvider({k: str(v) for k, v in files.items()}), PartitionedPipeline(client)

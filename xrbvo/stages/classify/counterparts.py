@@ -108,14 +108,10 @@ def combination_table(xray: Table, association, neighbourhoods: Mapping[str, Tab
     counterpart is detected in a survey depends on its class and is left to the
     classifiers.  ``association`` is not used (kept for the call signature).
 
-    The density of objects is measured over all the sources given
-    (:func:`object_density`), so a source's odds depend on the other sources'
-    neighbourhoods; ``object_density_arcsec2`` gives it instead (the density of
-    a larger list the sources belong to, as the terminal UI does when it scores
-    a few sources of a list).
     The sky density of objects is the run's objects over its sources' search
     areas; ``counts`` = (objects, sources) measured on a larger run (a tiled
-    run's whole input, :func:`object_count`) replaces this call's own.
+    run's whole input, :func:`object_count`) replaces this call's own; ``object_density_arcsec2`` gives the density itself (the terminal UI
+    scoring a few sources of a list, a run split into partitions on Dask).
     """
     from scipy.spatial import cKDTree
 

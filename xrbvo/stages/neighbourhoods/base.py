@@ -21,8 +21,8 @@ from xrbvo.core.schema import NEIGHBOUR, PHOTOMETRY, apply_schema
 from xrbvo.core.geometry import unit_vectors
 from xrbvo.core.surveys import BAND_FEATURES, SURVEYS, Survey, get_survey, guess_survey
 
-__all__ = ["Provider", "CatalogueProvider", "standardise_catalogue", "check_survey", "cone_join", "unit_vectors",
-           "Progress"]
+__all__ = ["Provider", "CatalogueProvider", "standardise_catalogue", "check_survey", "cone_join", "cone_pairs",
+           "neighbourhood_table", "unit_vectors", "Progress"]
 
 Progress = Callable[[str, float], None]
 
@@ -226,20 +226,35 @@ def standardise_catalogue(table: Table, survey: str | Survey, *, source: str = "
     return apply_schema(out, NEIGHBOUR, PHOTOMETRY)
 
 
-def cone_join(xray: Table, catalogue: Table, radius_arcsec: float) -> Table:
-    """All (X-ray source, catalogue source) pairs closer than ``radius_arcsec``.
+def cone_pairs(ra_x, dec_x, ra_c, dec_c, radius_arcsec: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All (source, catalogue row) index pairs closer than ``radius_arcsec``, with their separations.
 
-    ``catalogue`` must be standardised (:func:`standardise_catalogue`).  The
-    result has one row per pair, ordered by X-ray source then separation (then
-    catalogue row).  Pairs are found with numpy alone: the catalogue is sorted
-    into declination zones one radius high, each source searches the right
-    ascension window of its cone in the (at most three) zones it touches, and
-    the chord distance decides.
+    Pairs are found with numpy alone: the catalogue is sorted into declination
+    zones one radius high, each source searches the right ascension window of
+    its cone in the (at most three) zones it touches, and the chord distance
+    decides.  The pairs are ordered by source, then separation, then catalogue
+    row.
+
+    Parameters
+    ----------
+    ra_x, dec_x : array_like
+        Source positions, degrees.
+    ra_c, dec_c : array_like
+        Catalogue positions, degrees.
+    radius_arcsec : float
+        The search radius.
+
+    Returns
+    -------
+    ix, ic : numpy.ndarray
+        Source and catalogue indices of each pair (int64).
+    sep_arcsec : numpy.ndarray
+        Separation of each pair, arcsec.
     """
     if not radius_arcsec > 0:
         raise InputError("search radius must be positive (arcsec)")
-    ra_x, dec_x = np.asarray(xray["ra"], float), np.asarray(xray["dec"], float)
-    ra_c, dec_c = np.asarray(catalogue["ra"], float), np.asarray(catalogue["dec"], float)
+    ra_x, dec_x = np.asarray(ra_x, float), np.asarray(dec_x, float)
+    ra_c, dec_c = np.asarray(ra_c, float), np.asarray(dec_c, float)
     vx = unit_vectors(ra_x, dec_x)
     r_deg = radius_arcsec / 3600.0
     chord = 2.0 * np.sin(np.radians(r_deg) / 2.0)
@@ -286,18 +301,36 @@ def cone_join(xray: Table, catalogue: Table, radius_arcsec: float) -> Table:
     d = np.linalg.norm(vx[ix] - vc, axis=1)
     sep = np.degrees(2.0 * np.arcsin(np.clip(d / 2.0, 0, 1))) * 3600.0
     order = np.lexsort((ic, sep, ix))
-    ix, ic, sep = ix[order], ic[order], sep[order]
+    return ix[order].astype(np.int64), ic[order].astype(np.int64), sep[order]
+
+
+def neighbourhood_table(xid, catalogue: Table, sep_arcsec, radius_arcsec: float) -> Table:
+    """A neighbourhood table from pairs: ``xid`` and ``sep`` of each row of ``catalogue`` (standardised).
+
+    Columns are :data:`xrbvo.core.schema.NEIGHBOUR` first, then the photometry;
+    ``meta`` is the catalogue's plus ``radius_arcsec``.
+    """
     out = Table()
-    out["xid"] = np.asarray(xray["xid"])[ix] if len(ix) else np.zeros(0, dtype=str)
-    sub = catalogue[ic]
+    out["xid"] = np.asarray(xid) if len(catalogue) else np.zeros(0, dtype=str)
     for c in catalogue.colnames:
-        out[c] = sub[c]
-    out["sep"] = sep
+        out[c] = catalogue[c]
+    out["sep"] = np.asarray(sep_arcsec, float)
     front = ["xid", "nid", "ra", "dec", "pos_err", "sep"]
     out = out[front + [c for c in out.colnames if c not in front]]
     out.meta.update(catalogue.meta)
     out.meta["radius_arcsec"] = float(radius_arcsec)
     return apply_schema(out, NEIGHBOUR, PHOTOMETRY)
+
+
+def cone_join(xray: Table, catalogue: Table, radius_arcsec: float) -> Table:
+    """All (X-ray source, catalogue source) pairs closer than ``radius_arcsec``.
+
+    ``catalogue`` must be standardised (:func:`standardise_catalogue`).  The
+    result has one row per pair, ordered by X-ray source then separation (then
+    catalogue row); the pairs come from :func:`cone_pairs`.
+    """
+    ix, ic, sep = cone_pairs(xray["ra"], xray["dec"], catalogue["ra"], catalogue["dec"], radius_arcsec)
+    return neighbourhood_table(np.asarray(xray["xid"])[ix], catalogue[ic], sep, radius_arcsec)
 
 
 class CatalogueProvider(abc.ABC):
