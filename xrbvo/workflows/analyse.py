@@ -149,7 +149,7 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
             config: PipelineConfig | None = None, xray_survey: str = "erass1", sys_floor_arcsec: float | None = None,
             source: str = "table", progress: Mapping[str, Progress] | Progress | None = None,
             cancel: threading.Event | None = None, known: Sequence[Table] = (),
-            field_priors: np.ndarray | None = None) -> Analysis:
+            field_priors: np.ndarray | None = None, resolved: ResolvedPolicy | None = None) -> Analysis:
     """Run the whole path on X-ray sources: policy, neighbourhoods, association, classification, selection.
 
     Parameters
@@ -174,6 +174,11 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
         policy resolved once for a larger list these sources belong to (the terminal UI scores a few
         sources of a list with the priors of the whole list, as ``run`` on the list would).  Default:
         resolved for ``xray`` itself.
+    resolved : ResolvedPolicy, optional
+        The whole policy already resolved (:func:`~xrbvo.workflows.policy.resolve_policy`) for a larger
+        list these sources belong to, its ``field_priors`` cut to these sources' rows: used as it is
+        (``policy`` is not resolved again, which for a blind survey integrates the population model),
+        so the outputs' policy header is the list's too.  Not with ``field_priors``.
     """
     pol = policy or SciencePolicy()
     pol.validate()
@@ -182,12 +187,19 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
     cfg = config or pipeline_config(bundle)
     if cfg.counterparts == "joint" and bundle.counterpart is None:
         pipeline_config(bundle, counterparts="joint")  # raises the one clear error
-    from astropy import units as u
-    from astropy.coordinates import SkyCoord
+    if resolved is not None:
+        if field_priors is not None:
+            raise InputError("give the field priors (field_priors) or the resolved policy (resolved), not both")
+        if np.shape(resolved.field_priors) != (len(xr), len(resolved.classes)):
+            raise InputError(f"the resolved policy's field priors must have one row per source "
+                             f"({len(xr)}, {len(resolved.classes)}), not {np.shape(resolved.field_priors)}")
+    else:
+        from astropy import units as u
+        from astropy.coordinates import SkyCoord
 
-    g = SkyCoord(ra=np.asarray(xr["ra"], float) * u.deg, dec=np.asarray(xr["dec"], float) * u.deg).galactic
-    resolved = resolve_policy(pol, bundle, l_deg=g.l.deg, b_deg=g.b.deg, soft_flux=xr["flux_soft"], meta=meta,
-                              xray_survey=xr.meta.get("xray_survey", xray_survey))
+        g = SkyCoord(ra=np.asarray(xr["ra"], float) * u.deg, dec=np.asarray(xr["dec"], float) * u.deg).galactic
+        resolved = resolve_policy(pol, bundle, l_deg=g.l.deg, b_deg=g.b.deg, soft_flux=xr["flux_soft"], meta=meta,
+                                  xray_survey=xr.meta.get("xray_survey", xray_survey))
     if field_priors is not None:
         from dataclasses import replace
 
