@@ -121,7 +121,7 @@ def test_bad_input_is_one_line_and_exit_2(dachs, tmp_path, capsys, case):
     }[case]
     if case == "survey_table_missing":
         Table({"RA": [270.0], "DEC": [-20.0], "IAUNAME": ["a"], "POS_ERR": [3.0],
-               "ML_FLUX_1": [1e-13]}).write(tmp_path / "x.fits")
+               "ML_FLUX_1": [1e-13], "flux_hard": [2e-14]}).write(tmp_path / "x.fits")
     rc = main(["-q", *argv, "--no-cache"])
     assert rc == 2
     line = one_error_line(capsys)

@@ -92,6 +92,7 @@ EXPLORE_HELP = """[b]xrbvo explore: keys[/b] (besides those of xrbvo tui)
 
   [b]g[/b] or [b]:[/b]  go to a position: RA Dec (deg or hh:mm:ss dd:mm:ss), gal l b,
           an id of the list, or an object name (CDS Sesame, when online)
+  [b]Esc[/b]   from a typed position back to the selected source
   [b]A[/b]     score every shown source (upload-join chunks, progress bar)
   [b]n[/b]     send the selected source's neighbourhood table to TOPCAT
   [b]a[/b]     point Aladin at it; draw its error circle and counterparts
@@ -409,6 +410,13 @@ class ExploreApp(XrbvoApp):
     def select_row(self, row: int, *, source: str = "") -> bool:
         self._position = None
         return super().select_row(row, source=source)
+
+    def action_focus_table(self) -> None:
+        """Esc: back to the table and, from a typed position, back to the selected source."""
+        super().action_focus_table()
+        if self._position is not None:
+            self._position = None
+            self._render_detail()
 
     # -- actions -------------------------------------------------------------------------------
     def action_goto(self) -> None:

@@ -19,7 +19,9 @@ resolved once for the whole list and handed to each source:
 
 * **field priors**: the science policy's population-model priors for a blind
   survey (:func:`xrbvo.workflows.policy.resolve_policy`, called once on the
-  whole list; each source gets its row);
+  whole list and kept: each workflow call gets the resolved policy with its
+  sources' rows, ``analyse(resolved=)``, so the population model is not
+  integrated again per source and the outputs' policy header is the list's);
 * **field densities of the association**: the Bayesian association's default
   ``density="global"`` divides, per survey, the unique candidates within the
   search radius of *any* source by the area of the union of all search cones
@@ -64,7 +66,7 @@ from xrbvo.stages.match.priors import union_area_arcsec2
 from xrbvo.stages.neighbourhoods.base import Provider
 from xrbvo.workflows.analyse import analyse, pipeline_config, prepare_xray
 from xrbvo.workflows.bundle import ModelBundle
-from xrbvo.workflows.policy import SciencePolicy, resolve_policy
+from xrbvo.workflows.policy import ResolvedPolicy, SciencePolicy, resolve_policy
 
 __all__ = ["DEFAULT_POS_ERR_ARCSEC", "SESAME_TIMEOUT_S", "Position", "parse_position", "resolve_name",
            "ListContext", "LiveResult", "LiveScorer", "session_path", "nearest_sources"]
@@ -326,7 +328,7 @@ class LiveScorer:
         self._results: dict[str, LiveResult] = {}
         self._positions: OrderedDict[tuple[float, float], LiveResult] = OrderedDict()
         self._nbs: dict[str, Table] | None = None  # the whole list's neighbourhoods, once pulled
-        self._field_priors: np.ndarray | None = None
+        self._resolved: ResolvedPolicy | None = None  # the policy resolved for the whole list
         self._densities = dict(densities) if densities else None
         self._object_density = object_density
 
@@ -343,18 +345,20 @@ class LiveScorer:
         i = self._index[str(xid)]
         return float(self.xray["ra"][i]), float(self.xray["dec"][i])
 
-    def _priors(self) -> np.ndarray:
-        if self._field_priors is None:
-            from astropy import units as u
-            from astropy.coordinates import SkyCoord
+    def _policy(self) -> ResolvedPolicy:
+        """The science policy resolved once for the whole list (as ``run`` resolves it), kept."""
+        with self._lock:
+            if self._resolved is None:
+                from astropy import units as u
+                from astropy.coordinates import SkyCoord
 
-            xr = self.xray
-            g = SkyCoord(ra=np.asarray(xr["ra"], float) * u.deg, dec=np.asarray(xr["dec"], float) * u.deg).galactic
-            resolved = resolve_policy(self.policy, self.bundle, l_deg=g.l.deg, b_deg=g.b.deg,
-                                      soft_flux=xr["flux_soft"], meta=dict(xr.meta),
-                                      xray_survey=xr.meta.get("xray_survey", self.xray_survey))
-            self._field_priors = np.asarray(resolved.field_priors, float)
-        return self._field_priors
+                xr = self.xray
+                g = SkyCoord(ra=np.asarray(xr["ra"], float) * u.deg,
+                             dec=np.asarray(xr["dec"], float) * u.deg).galactic
+                self._resolved = resolve_policy(self.policy, self.bundle, l_deg=g.l.deg, b_deg=g.b.deg,
+                                                soft_flux=xr["flux_soft"], meta=dict(xr.meta),
+                                                xray_survey=xr.meta.get("xray_survey", self.xray_survey))
+            return self._resolved
 
     @property
     def densities(self) -> dict[str, tuple[int, float]] | None:
@@ -378,7 +382,7 @@ class LiveScorer:
         if self.xray is None:
             raise InputError("no X-ray list loaded: only typed positions can be scored")
         with self._context_lock:
-            pri = self._priors()
+            pri = np.asarray(self._policy().field_priors, float)
             if not self.context_ready:
                 cfg = self.config
                 nbs = self.provider.neighbourhoods(self.xray, self._pull_radius(), cfg.surveys,
@@ -479,9 +483,10 @@ class LiveScorer:
             provider: Provider = _Served(nbs)
         else:
             provider = self.provider
+        pol = self._policy()
         a = analyse(sub, provider, self.bundle, self.policy, config=self._config(ctx.densities, ctx.object_density),
-                    xray_survey=self.xray_survey, source=self.source, field_priors=ctx.field_priors[idx],
-                    progress=progress, cancel=cancel)
+                    xray_survey=self.xray_survey, source=self.source,
+                    resolved=replace(pol, field_priors=pol.field_priors[idx]), progress=progress, cancel=cancel)
         res = self._split(a, position=False)
         with self._lock:
             self._results.update(res)

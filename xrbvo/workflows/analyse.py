@@ -181,7 +181,8 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
             config: PipelineConfig | None = None, xray_survey: str = "erass1", sys_floor_arcsec: float | None = None,
             source: str = "table", progress: Mapping[str, Progress] | Progress | None = None,
             cancel: threading.Event | None = None, known: Sequence[Table] = (),
-            field_priors: np.ndarray | None = None, pipeline=run_pipeline) -> Analysis:
+            field_priors: np.ndarray | None = None, pipeline=run_pipeline,
+            resolved: ResolvedPolicy | None = None) -> Analysis:
     """Run the whole path on X-ray sources: policy, neighbourhoods, association, classification, selection.
 
     Parameters
@@ -209,6 +210,11 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
     pipeline : callable, optional
         What runs the stages, with :func:`~xrbvo.pipeline.run_pipeline`'s signature (the default);
         :class:`xrbvo.workflows.scale.PartitionedPipeline` runs them per partition on Dask.
+    resolved : ResolvedPolicy, optional
+        The whole policy already resolved (:func:`~xrbvo.workflows.policy.resolve_policy`) for a larger
+        list these sources belong to, its ``field_priors`` cut to these sources' rows: used as it is
+        (``policy`` is not resolved again, which for a blind survey integrates the population model),
+        so the outputs' policy header is the list's too.  Not with ``field_priors``.
     """
     pol = policy or SciencePolicy()
     pol.validate()
@@ -216,7 +222,14 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
     cfg = config or pipeline_config(bundle)
     if cfg.counterparts == "joint" and bundle.counterpart is None:
         pipeline_config(bundle, counterparts="joint")  # raises the one clear error
-    resolved = resolve_for(xr, pol, bundle, xray_survey)
+    if resolved is not None:
+        if field_priors is not None:
+            raise InputError("give the field priors (field_priors) or the resolved policy (resolved), not both")
+        if np.shape(resolved.field_priors) != (len(xr), len(resolved.classes)):
+            raise InputError(f"the resolved policy's field priors must have one row per source "
+                             f"({len(xr)}, {len(resolved.classes)}), not {np.shape(resolved.field_priors)}")
+    else:
+        resolved = resolve_for(xr, pol, bundle, xray_survey)
     if field_priors is not None:
         from dataclasses import replace
 

@@ -12,6 +12,7 @@ never lose a pair that :func:`cone_join` keeps.
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -127,43 +128,91 @@ class TapProvider(Provider):
     def neighbourhoods(self, xray: Table, radius_arcsec: float, surveys: Sequence[str], *,
                        progress: Progress | None = None, cancel: threading.Event | None = None
                        ) -> dict[str, Table]:
+        """The surveys' neighbourhoods, pulled concurrently (one thread per survey; a service's requests
+        in flight stay bounded by its client's ``max_in_flight``).
+
+        The first failure stops the other pulls and is raised (in survey order when several fail);
+        a cancel returns the surveys finished before it.
+        """
         if not radius_arcsec > 0:
             raise InputError("search radius must be positive (arcsec)")
         self.validate(surveys)
-        out: dict[str, Table] = {}
-        n = max(len(surveys), 1)
-        for i, name in enumerate(surveys):
+        names = [get_survey(name).name for name in surveys]
+        n = max(len(names), 1)
+        stop = _Either(cancel)
+        done: dict[str, float] = {}
+        lock = threading.Lock()
+
+        def report(name: str, msg: str, frac: float) -> None:
+            if progress:
+                with lock:
+                    done[name] = frac
+                    total = sum(done.values()) / n
+                progress(f"{name}: {msg}", total)
+
+        def pull(name: str) -> Table | None:
             s = get_survey(name)
-            if cancel is not None and cancel.is_set():
-                break
+            if stop.is_set():
+                return None
             table = self.table_for(s)
             cols, join = survey_columns(s)
             service_cols = [s.tap_columns.get(c, c) for c in cols]
-
-            def sub(msg, frac, _i=i):
-                if progress:
-                    progress(f"{s.name}: {msg}", (_i + frac) / n)
-
             try:
                 rows = self.client(s).neighbourhood_rows(
                     xray, table, service_cols, s.tap_columns.get(s.ra_column, s.ra_column),
                     s.tap_columns.get(s.dec_column, s.dec_column), radius_arcsec * (1 + _MARGIN),
-                    join=join, id_column=s.tap_columns.get(s.id_column, s.id_column), progress=sub,
-                    cancel=cancel)
+                    join=join, id_column=s.tap_columns.get(s.id_column, s.id_column),
+                    progress=lambda msg, frac: report(s.name, msg, frac), cancel=stop)
             except PullCancelled:
-                break
+                return None
+            except BaseException:
+                stop.set()  # the first failure stops the other pulls
+                raise
             rows = _native_names(rows, s, cols + list(join.columns if join else ()))
             cat = standardise_catalogue(rows, s, source=f"TAP {self.client(s).url} {table}")
-            out[s.name] = cone_join(xray, cat, radius_arcsec)
-            if progress:
-                progress(f"neighbourhoods: {s.name}", (i + 1) / n)
-        self.close()
+            nb = cone_join(xray, cat, radius_arcsec)
+            report(s.name, "neighbourhoods", 1.0)
+            return nb
+
+        try:
+            if len(names) <= 1:
+                got = {name: pull(name) for name in names}
+            else:
+                with ThreadPoolExecutor(max_workers=len(names), thread_name_prefix="xrbvo-tap") as pool:
+                    futures = {name: pool.submit(pull, name) for name in names}
+                    wait(list(futures.values()))
+                errors = [f.exception() for f in futures.values() if f.exception() is not None]
+                real = [e for e in errors if not isinstance(e, PullCancelled)]
+                if real:
+                    raise real[0]
+                got = {name: f.result() for name, f in futures.items()}
+        finally:
+            self.close()
+        out: dict[str, Table] = {}
+        for name in names:  # survey order; a cancel keeps the surveys finished in order before it
+            if got[name] is None:
+                break
+            out[name] = got[name]
         return out
 
     def close(self) -> None:
         """Close the clients' HTTP connections (they reopen on demand)."""
         for c in self._clients.values():
             c.close()
+
+
+class _Either:
+    """Set when the caller's cancel event is, or when one survey's pull failed (``set``)."""
+
+    def __init__(self, outer: threading.Event | None):
+        self.outer = outer
+        self.own = threading.Event()
+
+    def is_set(self) -> bool:
+        return self.own.is_set() or (self.outer is not None and self.outer.is_set())
+
+    def set(self) -> None:
+        self.own.set()
 
 
 def _native_names(rows: Table, survey: Survey, natives: Sequence[str]) -> Table:

@@ -233,8 +233,9 @@ def _is_transient(exc: BaseException) -> bool:
             return True
         if isinstance(e, DALFormatError):  # a body cut short does not parse
             return True
-        if isinstance(e, DALServiceError) and code is None and "Connection" in str(e):
-            return True
+        if isinstance(e, DALServiceError) and code is None and (
+                "Connection" in str(e) or "timed out" in str(e) or re.search(r"HTTP Code: 5\d\d", str(e))):
+            return True  # pyvo's VOSI endpoints (capabilities, tables) report failures in the message only
     return False
 
 
@@ -341,6 +342,7 @@ class TapClient:
         self._sessions: dict[int, tuple] = {}
         self._tables: dict[str, str] | None = None
         self._uploads_ok: bool | None = None
+        self._caps_lock = threading.Lock()
         self._cache_error: CacheWriteError | None = None
 
     # -- plumbing ------------------------------------------------------------------------
@@ -637,19 +639,23 @@ class TapClient:
 
     def _uploads_supported(self, pull: _Pull) -> bool:
         if self.upload is not True and self.upload is not False:
-            if self._uploads_ok is None:
-                key = self.cache.key(self.url, "capabilities:upload") if self.cache is not None else None
-                known = self.cache.get_json(key) if key is not None and not self.refresh else None
-                if known is not None:
-                    self._uploads_ok = bool(known.get("upload"))
-                else:
-                    def caps():
-                        return bool(self._service().upload_methods)
-                    self._uploads_ok = bool(self._with_retries("reading its capabilities", caps, pull))
-                    if key is not None:
-                        self._cache_write(self.cache.put_json, key, {"upload": self._uploads_ok})
-            return self._uploads_ok
+            with self._caps_lock:  # concurrent pulls (one per survey) ask the service once
+                return self._uploads_checked(pull)
         return bool(self.upload)
+
+    def _uploads_checked(self, pull: _Pull) -> bool:
+        if self._uploads_ok is None:
+            key = self.cache.key(self.url, "capabilities:upload") if self.cache is not None else None
+            known = self.cache.get_json(key) if key is not None and not self.refresh else None
+            if known is not None:
+                self._uploads_ok = bool(known.get("upload"))
+            else:
+                def caps():
+                    return bool(self._service().upload_methods)
+                self._uploads_ok = bool(self._with_retries("reading its capabilities", caps, pull))
+                if key is not None:
+                    self._cache_write(self.cache.put_json, key, {"upload": self._uploads_ok})
+        return self._uploads_ok
 
     # -- public queries ------------------------------------------------------------------
 
