@@ -192,7 +192,9 @@ def test_sigterm_mid_command_leaves_no_lock_and_no_temporary(tmp_path):
 # -- positions of survey catalogues and labelled tables ----------------------------------------------------
 
 def _catalogue(**cols):
-    base = {"source_id": np.array([1, 2, 3], dtype=np.int64), "ra": [10.0, 10.1, 10.2], "dec": [-1.0, 0.0, 1.0]}
+    base = {"source_id": np.array([1, 2, 3], dtype=np.int64), "ra": [10.0, 10.1, 10.2], "dec": [-1.0, 0.0, 1.0],
+            "phot_g_mean_mag": [15.0, 16.0, 17.0], "phot_bp_mean_mag": [15.5, 16.5, 17.5],
+            "phot_rp_mean_mag": [14.5, 15.5, 16.5]}
     base.update(cols)
     return Table(base)
 
