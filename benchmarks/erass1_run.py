@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -207,9 +208,9 @@ def main(argv=None) -> int:
         n_sub = _dachs_release(work / "served")
         sub = work / "served" / "all"
         run("local files, DaCHS fields", sub, n_sub, local(sub))
+        shutil.rmtree(work / "tapcache", ignore_errors=True)  # a cold cache: every chunk is fetched
         run("DaCHS TAP, DaCHS fields", sub, n_sub, ["--provider", "tap", "--tap-url", args.tap_url,
-                                                     "--cache", str(work / "tapcache"), "--refresh",
-                                                     "--timeout", "3600"])
+                                                     "--cache", str(work / "tapcache"), "--timeout", "3600"])
 
     n_plane, area_plane = plane_count()
     print()
