@@ -11,7 +11,7 @@ What it does, in one process that starts each run as a child (``python -m xrbvo 
    ``eRASS1_Hard.fits`` and one table per survey.  Identifiers are made unique: Main and Hard
    ``UID`` of field k get k x 10^12 added (their links ``UID_Hard`` / ``UID_1B`` keep their sign);
    the survey identifiers carry each field's seed already and are checked.  Seven fields hold
-   about 11,000 X-ray sources.  Survey stars are simulated only within 60 arcsec of each field's
+   12,848 X-ray sources.  Survey stars are simulated only within 60 arcsec of each field's
    own X-ray sources, so near a border between two fields the star density is up to twice the
    model's over a strip one arcminute wide; the effect on timing is small.
 2. **The same run through the local DaCHS, on the fields it serves.**  The DaCHS that
