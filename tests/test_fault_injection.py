@@ -78,9 +78,11 @@ def _check_outputs(out: Path) -> list[str]:
     """Every visible file reads back completely; returns the names seen."""
     names = []
     for p in sorted(out.rglob("*")):
+        rel = p.relative_to(out)
         if p.is_dir() or p.name.startswith("."):
             continue
-        names.append(str(p.relative_to(out)))
+        if not rel.parts[0].startswith("."):  # the resumable tiles (OUT/.tiles) are checked, not listed
+            names.append(str(rel))
         if p.suffix == ".png":
             assert p.read_bytes()[:8] == PNG and p.read_bytes().rstrip()[-8:-4] == b"IEND", p
         elif p.suffix == ".json":
@@ -117,8 +119,8 @@ def _series(args, out: Path, kills, seed: int) -> list[str]:
             if proc.returncode == 143:
                 (line,) = se.strip().splitlines()[-1:]
                 assert "terminated (SIGTERM); results written so far are kept" in line and "Traceback" not in se
-            leftovers = [p.name for p in out.rglob(".*")]
-            assert leftovers == [], leftovers  # no temporary, no lock
+            leftovers = [p.name for p in out.rglob(".*") if p.name != ".tiles"]
+            assert leftovers == [], leftovers  # no temporary, no lock (finished tiles stay, for a resume)
         else:
             assert proc.returncode in (0, -signal.SIGKILL), se
         assert set(_check_outputs(out)) <= set(first)  # complete, or absent (never a new kind of file)

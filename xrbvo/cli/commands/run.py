@@ -274,14 +274,14 @@ def run_in_tiles(args, ui, table, provider, bundle, policy, cfg, known=()):
             # Event.wait, not Thread.join: a join cut short by Ctrl-C may report a live thread as finished
             while not done.wait(0.2):
                 pass
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (the command line's Terminated)
             cancel.set()  # the worker stops at its next check; finished tiles stay in OUT/.tiles
             ui.info("interrupted: stopping after the current step (Ctrl-C again to stop at once)")
             while not done.wait(0.2):
                 pass
             ui.err.print(f"finished tiles are kept in {args.out}/.tiles: run the same command again to resume",
                          highlight=False, soft_wrap=True)
-            raise KeyboardInterrupt from None
+            raise stop from None  # the same kind: SIGTERM still ends with 143
     if isinstance(box.get("error"), Cancelled):
         raise KeyboardInterrupt
     if "error" in box:

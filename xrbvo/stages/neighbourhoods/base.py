@@ -38,7 +38,8 @@ def _check_positions(ra: np.ndarray, dec: np.ndarray, placed: np.ndarray, source
                          "Dec in [-90, 90] degrees")
 
 
-def _identifiers(table: Table, id_c: str, placed: np.ndarray, source: str, survey: str) -> np.ndarray:
+def _identifiers(table: Table, id_c: str, placed: np.ndarray, source: str, survey: str, *,
+                 unique: bool = True) -> np.ndarray:
     """The catalogue's source ids as text; a missing or repeated id (among rows with a position) is an InputError.
 
     A survey catalogue names each source once (Gaia ``source_id``, the 2MASS and
@@ -69,7 +70,7 @@ def _identifiers(table: Table, id_c: str, placed: np.ndarray, source: str, surve
         raise InputError(f"{source}: {int(empty.sum())} row(s) of the {survey} catalogue have no identifier in "
                          f"column {id_c!r} (first: row {i}); fill them in or drop those rows")
     kept = ids[placed]
-    if len(kept):
+    if unique and len(kept):
         uniq, first, counts = np.unique(kept, return_index=True, return_counts=True)
         if (counts > 1).any():
             dup = uniq[counts > 1]
@@ -129,7 +130,8 @@ def _warn_missing_bands(table_pick, s: Survey, source: str) -> None:
                   stacklevel=3)
 
 
-def standardise_catalogue(table: Table, survey: str | Survey, *, source: str = "catalogue") -> Table:
+def standardise_catalogue(table: Table, survey: str | Survey, *, source: str = "catalogue",
+                          unique_ids: bool = True) -> Table:
     """Rename a survey catalogue's native columns to xrbvo's standard names.
 
     Native names come from the registry: the survey's own, then the names VizieR
@@ -181,7 +183,7 @@ def standardise_catalogue(table: Table, survey: str | Survey, *, source: str = "
     placed = np.isfinite(ra) & np.isfinite(dec)  # rows without a position are dropped below
     _check_positions(ra, dec, placed, source, s.name)
     if id_c:
-        out["nid"] = _identifiers(table, id_c, placed, source, s.name)
+        out["nid"] = _identifiers(table, id_c, placed, source, s.name, unique=unique_ids)
     else:
         looked = "/".join(dict.fromkeys((s.id_column, *s.id_aliases, "nid")))
         warnings.warn(f"{source}: the {s.name} table has no identifier column (looked for {looked}); xrbvo "

@@ -151,7 +151,8 @@ def _kind(dtype) -> str:
 def _pairs_table(df: pd.DataFrame, survey: Survey, natives: Sequence[str], radius_arcsec: float,
                  source: str) -> tuple[Table, np.ndarray]:
     """Standardised neighbourhood rows of crossmatch pairs, in ``cone_join``'s order; and each row's input row."""
-    cat = standardise_catalogue(_table(df, natives), survey, source=source)
+    # one row per (X-ray source, neighbour) pair: a neighbour of two sources appears twice, on purpose
+    cat = standardise_catalogue(_table(df, natives), survey, source=source, unique_ids=False)
     xrow = df[XRAY_COLUMNS["row"]].to_numpy(dtype=np.int64)
     xid = df[XRAY_COLUMNS["xid"]].to_numpy(dtype=object).astype(str)
     sep = df[_SEP].to_numpy(dtype=float)
