@@ -269,3 +269,19 @@ def test_output_lock_in_a_place_that_cannot_be_a_directory(tmp_path):
     with pytest.raises(InputError, match=r"afile: cannot write to this output directory"):
         with output_lock(tmp_path / "afile"):
             pass
+
+
+def test_taking_the_lock_removes_temporaries_a_killed_writer_left(tmp_path):
+    """SIGKILL can leave an atomic write's temporary; the next command that holds the directory removes it."""
+    from xrbvo.io import output_lock
+    from xrbvo.io.outputs import TEMP_PREFIX
+
+    (tmp_path / "report").mkdir()
+    stale = [tmp_path / f"{TEMP_PREFIX}0123-cat.fits", tmp_path / "report" / f"{TEMP_PREFIX}4567-sky.png"]
+    for p in stale:
+        p.write_bytes(b"half")
+    keep = tmp_path / "cat.fits"
+    keep.write_bytes(b"whole")
+    with output_lock(tmp_path, "test"):
+        assert not any(p.exists() for p in stale)
+        assert keep.read_bytes() == b"whole"

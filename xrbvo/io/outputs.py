@@ -43,16 +43,14 @@ __all__ = ["atomic_write", "atomic_write_bytes", "save_output", "save_files", "r
 TEMP_PREFIX = ".xrbvo-tmp-"
 
 
-def _temporary_next_to(path: Path) -> Path:
-    """Create an empty file next to ``path`` under a fresh name (permissions as for any new file)."""
-    while True:
-        tmp = path.with_name(f"{TEMP_PREFIX}{secrets.token_hex(4)}-{path.name}")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        except FileExistsError:
-            continue
-        os.close(fd)
-        return tmp
+def _temporary_name(path: Path) -> Path:
+    """A fresh temporary name next to ``path`` (no file is created)."""
+    return path.with_name(f"{TEMP_PREFIX}{secrets.token_hex(8)}-{path.name}")
+
+
+def _create_empty(tmp: Path) -> None:
+    """Create the empty file ``tmp`` (it must not exist; permissions as for any new file)."""
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
 
 
 def _fsync_path(path: Path, flags: int = os.O_RDONLY) -> None:
@@ -86,8 +84,9 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
         ``path``.
     """
     p = Path(path)
-    tmp = _temporary_next_to(p)
+    tmp = _temporary_name(p)  # named first, created inside the try: a signal at any moment leaves no temporary
     try:
+        _create_empty(tmp)
         write(tmp)
         _fsync_path(tmp)
         os.replace(tmp, p)
@@ -314,8 +313,9 @@ def _create_lock(path: Path, record: dict) -> bool:
     hard links the file is created with ``O_EXCL`` and then written.
     """
     data = json.dumps(record).encode()
-    tmp = _temporary_next_to(path)
+    tmp = _temporary_name(path)
     try:
+        _create_empty(tmp)
         with open(tmp, "wb") as fh:
             fh.write(data)
         try:
@@ -335,6 +335,19 @@ def _create_lock(path: Path, record: dict) -> bool:
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()
+
+
+def _remove_stale_temporaries(directory: Path) -> None:
+    """Remove the temporaries a killed writer left in ``directory`` (only while this process holds its lock).
+
+    :func:`atomic_write` removes its temporary however a write ends, except when the
+    process is killed outright (SIGKILL, a power cut); under the lock no other writer
+    is at work here, so any temporary found is such debris.
+    """
+    for tmp in directory.rglob(f"{TEMP_PREFIX}*"):
+        with contextlib.suppress(OSError):
+            if tmp.is_file() or tmp.is_symlink():
+                tmp.unlink()
 
 
 def _describe(holder: dict) -> str:
@@ -393,6 +406,7 @@ def output_lock(directory: str | Path, command: str = "") -> Iterator[Path]:
             raise InputError(f"{d}: other xrbvo commands keep taking this directory; choose another one")
     except OSError as exc:
         raise InputError(f"{d}: cannot write to this output directory ({_reason(exc)}); choose another one") from None
+    _remove_stale_temporaries(d)
     try:
         yield path
     finally:
