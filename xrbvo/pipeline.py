@@ -49,10 +49,6 @@ class PipelineConfig:
     None: measured over the input's sources.  Given when a few sources of a larger list are scored alone
     (``xrbvo explore``), or per partition of a run on Dask (:mod:`xrbvo.workflows.scale`), so that they get the
     whole input's density, as one run on it would."""
-    object_counts: tuple[int, int] | None = None
-    """``joint``: (candidate objects, X-ray sources) of a larger run, for the objects' sky density
-    (:func:`~xrbvo.stages.classify.counterparts.combination_table`); None: this run's own.  A tiled run
-    (:mod:`xrbvo.workflows.tiles`) counts them once on its whole input."""
 
     @property
     def pull_radius_arcsec(self) -> float:
@@ -158,8 +154,7 @@ def run_pipeline(xray: Table, provider: Provider, model, *, ctpt_model=None, con
         if c:
             c("joint posterior", 0.3)
         jc = joint_classify(xray, assoc, nbs, nh, model, ctpt_model, dict(zip(classes, sel_vec)),
-                            object_density_arcsec2=cfg.object_density_arcsec2,
-                            object_counts=cfg.object_counts)
+                            object_density_arcsec2=cfg.object_density_arcsec2)
         proba = jc.proba
     else:
         assoc = associate(xray, nbs, cfg.radius_arcsec, cfg.association, progress=cb("association"), cancel=cancel)

@@ -181,8 +181,7 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
             config: PipelineConfig | None = None, xray_survey: str = "erass1", sys_floor_arcsec: float | None = None,
             source: str = "table", progress: Mapping[str, Progress] | Progress | None = None,
             cancel: threading.Event | None = None, known: Sequence[Table] = (),
-            field_priors: np.ndarray | None = None, pipeline=run_pipeline,
-            resolved: ResolvedPolicy | None = None) -> Analysis:
+            pipeline=run_pipeline, resolved: ResolvedPolicy | None = None) -> Analysis:
     """Run the whole path on X-ray sources: policy, neighbourhoods, association, classification, selection.
 
     Parameters
@@ -202,11 +201,6 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
         Catalogues of known objects (:func:`xrbvo.io.known.read_known`): the
         catalogue gets ``known_name``, ``known_class``, ``known_sep`` and ``new``
         (:func:`xrbvo.stages.known.match_known`).
-    field_priors : array, optional
-        Field priors already resolved, one row per source (columns ``bundle.classes``): the rows of a
-        policy resolved once for a larger list these sources belong to (the terminal UI scores a few
-        sources of a list with the priors of the whole list, as ``run`` on the list would).  Default:
-        resolved for ``xray`` itself.
     pipeline : callable, optional
         What runs the stages, with :func:`~xrbvo.pipeline.run_pipeline`'s signature (the default);
         :class:`xrbvo.workflows.scale.PartitionedPipeline` runs them per partition on Dask.
@@ -214,7 +208,7 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
         The whole policy already resolved (:func:`~xrbvo.workflows.policy.resolve_policy`) for a larger
         list these sources belong to, its ``field_priors`` cut to these sources' rows: used as it is
         (``policy`` is not resolved again, which for a blind survey integrates the population model),
-        so the outputs' policy header is the list's too.  Not with ``field_priors``.
+        so the outputs' policy header is the list's too.
     """
     pol = policy or SciencePolicy()
     pol.validate()
@@ -223,21 +217,11 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
     if cfg.counterparts == "joint" and bundle.counterpart is None:
         pipeline_config(bundle, counterparts="joint")  # raises the one clear error
     if resolved is not None:
-        if field_priors is not None:
-            raise InputError("give the field priors (field_priors) or the resolved policy (resolved), not both")
         if np.shape(resolved.field_priors) != (len(xr), len(resolved.classes)):
             raise InputError(f"the resolved policy's field priors must have one row per source "
                              f"({len(xr)}, {len(resolved.classes)}), not {np.shape(resolved.field_priors)}")
     else:
         resolved = resolve_for(xr, pol, bundle, xray_survey)
-    if field_priors is not None:
-        from dataclasses import replace
-
-        fp = np.asarray(field_priors, dtype=float)
-        if fp.shape != resolved.field_priors.shape:
-            raise InputError(f"field_priors must have one row per source and one column per class "
-                             f"{resolved.field_priors.shape}, not {fp.shape}")
-        resolved = replace(resolved, field_priors=fp)
     res = pipeline(xr, provider, bundle.source, ctpt_model=bundle.counterpart, config=cfg,
                        selection_priors=resolved.selection_priors, field_priors=resolved.field_priors,
                        cuts=bundle.cuts, pass_rates=bundle.pass_rates, progress=progress, cancel=cancel)

@@ -22,7 +22,7 @@ depends on the other tiles:
   written with them (:attr:`BayesConfig.global_counts
   <xrbvo.stages.match.BayesConfig.global_counts>`, learnt
   :class:`~xrbvo.stages.match.MagPrior` objects,
-  :attr:`PipelineConfig.object_counts <xrbvo.pipeline.PipelineConfig.object_counts>`).
+  :attr:`PipelineConfig.object_density_arcsec2 <xrbvo.pipeline.PipelineConfig.object_density_arcsec2>`).
 * Everything else (Bayes factors, features, classifiers, cuts, the catalogue)
   works source by source.
 
@@ -63,7 +63,7 @@ from xrbvo.core.schema import CATALOGUE, COUNTERPARTS, NEIGHBOURS, describe_tabl
 from xrbvo.io import atomic_write_bytes, read_table, write_table
 from xrbvo.pipeline import PipelineConfig, run_pipeline
 from xrbvo.stages.catalogue import neighbours_table
-from xrbvo.stages.classify.counterparts import object_count
+from xrbvo.stages.classify.counterparts import object_count, object_density
 from xrbvo.stages.known import match_known
 from xrbvo.stages.match.priors import MagPrior, global_density_counts, survey_mag_priors
 from xrbvo.stages.neighbourhoods.base import Provider
@@ -286,8 +286,9 @@ def _tile_config(cfg: PipelineConfig, shared: Mapping) -> PipelineConfig:
         s, band = key.split(":", 1)
         priors[(s, band)] = MagPrior(np.asarray(p["edges"], float), np.asarray(p["ratio"], float), p["outside"])
     objects = shared.get("object_counts")
+    density = None if objects is None else object_density(int(objects[0]), int(objects[1]), cfg.pull_radius_arcsec)
     return replace(cfg, association=replace(a, global_counts=counts, mag_priors=priors),
-                   object_counts=None if objects is None else (int(objects[0]), int(objects[1])))
+                   object_density_arcsec2=density)
 
 
 class _Pulled(Provider):

@@ -93,8 +93,7 @@ def object_density(n_objects: int, n_sources: int, radius_arcsec: float) -> floa
 
 
 def combination_table(xray: Table, association, neighbourhoods: Mapping[str, Table], nh: np.ndarray,
-                      radius_arcsec: float | None = None, object_density_arcsec2: float | None = None, *,
-                      counts: tuple[int, int] | None = None
+                      radius_arcsec: float | None = None, object_density_arcsec2: float | None = None
                       ) -> CombinationRows:
     """Candidate counterparts as multi-wavelength *objects*, with features and positional odds.
 
@@ -109,9 +108,9 @@ def combination_table(xray: Table, association, neighbourhoods: Mapping[str, Tab
     classifiers.  ``association`` is not used (kept for the call signature).
 
     The sky density of objects is the run's objects over its sources' search
-    areas; ``counts`` = (objects, sources) measured on a larger run (a tiled
-    run's whole input, :func:`object_count`) replaces this call's own; ``object_density_arcsec2`` gives the density itself (the terminal UI
-    scoring a few sources of a list, a run split into partitions on Dask).
+    areas (:func:`object_density`); ``object_density_arcsec2`` replaces it with that of
+    a larger run (a tiled run's whole input, the list the terminal UI scores a few
+    sources of, a run split into partitions on Dask).
     """
     from scipy.spatial import cKDTree
 
@@ -174,8 +173,7 @@ def combination_table(xray: Table, association, neighbourhoods: Mapping[str, Tab
     if object_density_arcsec2 is not None:
         nu = float(object_density_arcsec2)
     else:
-        n_all, n_src_all = (n_obj, n) if counts is None else counts
-        nu = object_density(n_all, n_src_all, radius)  # objects per arcsec^2
+        nu = object_density(n_obj, n, radius)  # objects per arcsec^2
     w_obj = np.exp(-(dx**2 + dy**2) / (2 * s2)) / (2 * np.pi * s2) / nu
     srcs = np.concatenate([obj_src, np.arange(n)])
     is_none = np.concatenate([np.zeros(n_obj, bool), np.ones(n, bool)])

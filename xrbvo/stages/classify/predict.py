@@ -103,17 +103,14 @@ class JointClassification:
 
 def joint_classify(xray: Table, association: AssociationResult, neighbourhoods: Mapping[str, Table],
                    nh: np.ndarray, model, ctpt_model, priors: Mapping[str, float] | None, *,
-                   object_density_arcsec2: float | None = None,
-                   object_counts: tuple[int, int] | None = None) -> JointClassification:
+                   object_density_arcsec2: float | None = None) -> JointClassification:
     """Class-aware counterparts: the joint posterior over class and combination at ``priors``.
 
     ``association`` must be positional (no magnitude priors): the photometry of
     true counterparts is learnt per class by the two classifiers instead.
-    ``object_density_arcsec2`` (the density itself) or ``object_counts`` (objects, sources) of a larger
-    run set the objects' sky density (:func:`~xrbvo.stages.classify.counterparts.combination_table`).
+    ``object_density_arcsec2`` of a larger run sets the objects' sky density (:func:`~xrbvo.stages.classify.counterparts.combination_table`).
     """
-    cr = combination_table(xray, association, neighbourhoods, nh, object_density_arcsec2=object_density_arcsec2,
-                           counts=object_counts)
+    cr = combination_table(xray, association, neighbourhoods, nh, object_density_arcsec2=object_density_arcsec2)
     jr = joint_posterior(cr, len(xray), model, ctpt_model, priors)
     proba = jr.proba
     cal = getattr(model, "calibration_", None)
