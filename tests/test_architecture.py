@@ -24,8 +24,9 @@ def _env() -> dict[str, str]:
 def test_import_linter_contracts_hold():
     """``lint-imports`` with the contracts of pyproject.toml ([tool.importlinter])."""
     exe = Path(sys.executable).parent / "lint-imports"
-    if not exe.exists():
-        pytest.skip(f"import-linter is not installed next to {sys.executable}")
+    from conftest import require
+
+    require(exe.exists(), "import-linter", f"pip install import-linter (next to {sys.executable})")
     r = subprocess.run([str(exe), "--no-cache", "--no-logo", str(ROOT / "pyproject.toml")], capture_output=True,
                        text=True, cwd=ROOT, env=_env(), timeout=600)
     assert r.returncode == 0, f"import-linter contracts broken:\n{r.stdout[-6000:]}{r.stderr[-2000:]}"
