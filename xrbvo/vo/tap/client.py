@@ -497,21 +497,29 @@ class TapClient:
 
     def _parse(self, data: bytes, url: str):
         """VOTable bytes -> (Table, status); an ERROR status raises DALQueryError."""
-        from pyvo.dal.tap import TAPResults
-
         from xml.parsers.expat import ExpatError
+
+        from pyvo.dal.exceptions import DALQueryError
+        from pyvo.dal.tap import TAPResults
 
         try:
             with warnings.catch_warnings():
                 # astropy's VOTable parser warns about harmless spec deviations of services
                 warnings.simplefilter("ignore", category=_votable_warning())
                 vot = votable_parse(io.BytesIO(data), verify="ignore")
-        except (ExpatError, ValueError, IndexError, KeyError) as exc:
+                res = TAPResults(vot, url=url, session=None)
+                status = (res.query_status or "OK").upper()
+                table = res.to_table()
+        except (ExpatError, ValueError, IndexError, KeyError, _votable_warning()) as exc:
+            # verify="ignore" still raises some spec violations (e.g. W12, a FIELD without a name) as VOWarning
             raise InputError(f"{self.url} did not answer with a VOTable ({_clean(exc)}); "
                              "is it a TAP service URL?") from exc
-        res = TAPResults(vot, url=url, session=None)
-        status = (res.query_status or "OK").upper()
-        return res.to_table(), status
+        except DALQueryError:
+            raise  # the service's own ERROR status: the caller reports its message
+        except Exception as exc:  # noqa: BLE001 - the parser raises many kinds on bytes a service sent: all mean "unreadable"
+            raise InputError(f"{self.url} answered with a VOTable xrbvo cannot read ({_clean(exc)}); "
+                             "is it a TAP service URL?") from exc
+        return table, status
 
     def _execute(self, adql: str, uploads: Mapping[str, Table] | None, *, mode: str, pull: _Pull,
                  maxrec: int | None) -> bytes:
