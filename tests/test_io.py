@@ -108,6 +108,18 @@ def test_fits_keeps_ascii_text_as_bytes_and_other_bytes_alone(tmp_path):
     assert back["b"].dtype.kind == "S"
 
 
+def test_variable_length_text_goes_to_fits(tmp_path):
+    """A TAP answer's char arraysize="*" columns arrive as Python objects; FITS gets fixed-width text."""
+    names = np.array(["J0001+0002", None, "J1234-5678x", "ü-name"], dtype=object)
+    t = Table({"id": MaskedColumn(names, mask=[False, False, True, False]), "x": [1.0, 2.0, 3.0, 4.0]})
+    t["id"].description = "an identifier"
+    back = read_table(write_table(t, tmp_path / "t.fits"))
+    got = [None if m else str(v) for v, m in zip(np.asarray(back["id"]).tolist(), np.ma.getmaskarray(back["id"]))]
+    assert got[0] == "J0001+0002" and got[3] == "ü-name"
+    assert got[2] in (None, "") and got[1] in (None, "")
+    assert back["id"].description == "an identifier"
+
+
 def test_ids_are_limited_in_length_and_present(tmp_path):
     from xrbvo.io import MAX_ID_LENGTH
 

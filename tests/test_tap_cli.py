@@ -77,6 +77,18 @@ def test_adql_to_file(dachs, tmp_path, capsys):
 
 
 @pytest.mark.integration
+def test_adql_to_fits_with_variable_length_text(dachs, tmp_path):
+    """DaCHS sends text as char arraysize="*": it is written to FITS (no variable-length text there)."""
+    out = tmp_path / "t.fits"
+    rc = main(["-q", "query", "adql", "--service", dachs.url, "--no-cache", "-o", str(out),
+               'SELECT TOP 5 "2MASS", RAJ2000 FROM twomass.psc ORDER BY "2MASS"'])
+    assert rc == 0
+    t = Table.read(out)
+    ids = [v.decode() if isinstance(v, bytes) else str(v) for v in t["2MASS"]]
+    assert len(t) == 5 and ids == sorted(ids) and all(len(i) > 0 for i in ids)
+
+
+@pytest.mark.integration
 def test_cone_with_format_option(dachs, tmp_path):
     sky = simulate_sky(SkyConfig(**skies()["demo"]))
     x = sky.xray[0]

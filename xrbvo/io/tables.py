@@ -116,7 +116,8 @@ def write_table(table: Table, path: str | Path, *, overwrite: bool = True) -> Pa
             if fmt == "parquet":
                 _write_parquet(table, target)
             elif fmt == "fits":
-                with_column_keywords(_encode_utf8_columns(table)).write(target, format=fmt, overwrite=True)
+                fixed = _encode_utf8_columns(_fixed_width_text(table))
+                with_column_keywords(fixed).write(target, format=fmt, overwrite=True)
             elif fmt.startswith("ascii"):
                 text = io.StringIO()
                 table.write(text, format=fmt)
@@ -130,6 +131,32 @@ def write_table(table: Table, path: str | Path, *, overwrite: bool = True) -> Pa
 
 
 # -- text beyond ASCII in FITS -------------------------------------------------------------
+
+def _fixed_width_text(table: Table) -> Table:
+    """A shallow copy of ``table`` whose text columns of Python objects (a VOTable's ``char`` with
+    ``arraysize="*"``, as TAP services send them) are fixed-width text: FITS has no variable-length text."""
+    out = None
+    for name in table.colnames:
+        col = table[name]
+        if getattr(col, "dtype", None) is None or col.dtype.kind != "O" or col.ndim != 1:
+            continue
+        mask = np.asarray(getattr(col, "mask", np.zeros(len(col), bool)), bool) | np.array(
+            [v is None for v in np.asarray(col.data if isinstance(col, MaskedColumn) else col)], bool)
+        values = np.asarray(col.data if isinstance(col, MaskedColumn) else col)
+        good = [v for v, m in zip(values.tolist(), mask.tolist()) if not m]
+        if not all(isinstance(v, (str, bytes)) for v in good):
+            continue  # not text (arrays of numbers per row): left to the writer
+        text = [("" if m else (v.decode(_TEXT_ENCODING, "replace") if isinstance(v, bytes) else v))
+                for v, m in zip(values.tolist(), mask.tolist())]
+        data = np.array(text, dtype=f"U{max([1, *map(len, text)])}")
+        if out is None:
+            out = table.copy(copy_data=False)
+        cls = MaskedColumn if mask.any() else Column
+        kw = {"mask": mask} if mask.any() else {}
+        out.replace_column(name, cls(data, name=name, unit=col.unit, description=col.description,
+                                     meta=col.meta, **kw))
+    return table if out is None else out
+
 
 def _encode_utf8_columns(table: Table) -> Table:
     """A shallow copy of ``table`` whose non-ASCII text columns are UTF-8 bytes (FITS holds only ASCII)."""
