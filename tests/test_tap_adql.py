@@ -121,3 +121,24 @@ def test_client_rejects_bad_options():
         TapClient("http://127.0.0.1:1/tap", mode="fast")
     with pytest.raises(InputError, match="max_in_flight"):
         TapClient("http://127.0.0.1:1/tap", max_in_flight=0)
+
+
+def test_cache_sweeps_a_killed_writers_old_temporaries_only(tmp_path):
+    """A .tmp-* file older than STALE_TEMP_S is debris and goes; a young one may be another process's write."""
+    import os
+    import time
+
+    from xrbvo.vo.tap.cache import STALE_TEMP_S, ChunkCache
+
+    d = tmp_path / "cache" / "ab"
+    d.mkdir(parents=True)
+    old, young = d / ".tmp-old", d / ".tmp-young"
+    old.write_bytes(b"half")
+    young.write_bytes(b"half")
+    t = time.time() - STALE_TEMP_S - 60
+    os.utime(old, (t, t))
+    entry = d / ("ab" + "0" * 62 + ".vot.gz")
+    entry.write_bytes(b"x")
+    os.utime(entry, (t, t))
+    ChunkCache(tmp_path / "cache")
+    assert not old.exists() and young.exists() and entry.exists()

@@ -5,7 +5,9 @@ The cache only ever speeds a pull up; it never stops one nor changes its rows.
 * **Atomic entries.**  An entry is written under a temporary name in its own
   directory, flushed and ``fsync``-ed, then renamed over the final name with
   :func:`os.replace`; an interrupted write leaves at most a ``.tmp-*`` file
-  that no read looks at, never a half entry under a real name.
+  that no read looks at, never a half entry under a real name; such debris
+  (a writer killed outright) older than :data:`STALE_TEMP_S` is removed the
+  first time a process opens the cache.
 * **Damage is a miss.**  An entry that does not decompress or decode (a
   truncated gzip stream fails its CRC and length check) is ignored with an
   :class:`~xrbvo.core.errors.XrbvoWarning` naming the file, and refetched.
@@ -22,6 +24,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 import warnings
 import zlib
 from pathlib import Path
@@ -30,7 +33,12 @@ import numpy as np
 
 from xrbvo.core.errors import XrbvoError, XrbvoWarning
 
-__all__ = ["ChunkCache", "CacheWriteError", "default_cache_dir"]
+__all__ = ["ChunkCache", "CacheWriteError", "STALE_TEMP_S", "default_cache_dir"]
+
+#: A temporary file of the cache older than this (s) is a killed writer's debris: an entry is written in
+#: well under a second, and processes share the cache, so a younger one may be another process's write.
+STALE_TEMP_S = 3600.0
+_SWEPT: set[Path] = set()
 
 
 class CacheWriteError(XrbvoError, OSError):
@@ -42,6 +50,28 @@ def default_cache_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("xrbvo")) / "tap"
+
+
+def sweep_stale_temporaries(directory: Path, older_than_s: float = STALE_TEMP_S) -> int:
+    """Remove the cache's ``.tmp-*`` files older than ``older_than_s`` (left by a killed writer); how many."""
+    cutoff = time.time() - older_than_s
+    n = 0
+    try:
+        subdirs = [d for d in directory.iterdir() if d.is_dir()]
+    except OSError:  # no cache yet, or not readable: nothing to sweep
+        return 0
+    for d in subdirs:
+        try:
+            for tmp in d.glob(".tmp-*"):
+                try:
+                    if tmp.is_file() and tmp.stat().st_mtime < cutoff:
+                        tmp.unlink()
+                        n += 1
+                except OSError:
+                    continue
+        except OSError:
+            continue
+    return n
 
 
 def _reason(exc: OSError) -> str:
@@ -67,6 +97,9 @@ class ChunkCache:
 
     def __init__(self, directory: str | Path | None = None):
         self.directory = Path(directory) if directory is not None else default_cache_dir()
+        if self.directory not in _SWEPT:
+            _SWEPT.add(self.directory)
+            sweep_stale_temporaries(self.directory)
 
     @staticmethod
     def key(service_url: str, adql: str, positions: np.ndarray | None = None) -> str:
