@@ -106,13 +106,44 @@ def test_a_malformed_known_file_is_one_line_and_exit_2(content, message, tmp_pat
     assert rc == 2 and len(err.splitlines()) == 1 and "Traceback" not in err
 
 
-def test_known_from_a_service_is_refused_in_one_line(tmp_path, capsys):
-    from types import SimpleNamespace
+def test_known_service_specs_are_parsed_without_a_request():
+    from xrbvo.vo.known import SIMBAD_TYPES, parse_known_service
+    from xrbvo.vo.tap import SERVICES
 
-    from xrbvo.cli.common import known_from_args
+    v = parse_known_service("vizier:J/A+A/671/A149/table1")
+    assert v.url == SERVICES["vizier"] and v.table == "J/A+A/671/A149/table1"
+    assert v.adql == 'SELECT * FROM "J/A+A/671/A149/table1"'
+    s = parse_known_service("simbad")
+    assert s.url == SERVICES["simbad"] and s.table is None
+    assert "FROM basic" in s.adql and all(f"'{t}'" in s.adql for t in SIMBAD_TYPES)
+    u = parse_known_service("http://127.0.0.1:8089/tap:erass1.main")
+    assert u.url == "http://127.0.0.1:8089/tap" and u.table == "erass1.main"
+    assert parse_known_service("catalogs/hmxb.csv") is None and parse_known_service("hmxb.fits") is None
+    for bad in ("http://127.0.0.1:8089/tap", "vizier", "vizier: ", "https://example.org:tab"):
+        with pytest.raises(InputError, match="--known"):
+            parse_known_service(bad)
+    # an object type SIMBAD's selection fetches means one of xrbvo's classes
+    t = read_known(Table({"main_id": list(SIMBAD_TYPES), "ra": [1.0] * len(SIMBAD_TYPES),
+                          "dec": [2.0] * len(SIMBAD_TYPES), "otype": list(SIMBAD_TYPES)}))
+    assert all(str(c) in CLASSES for c in t["known_class"])
 
-    with pytest.raises(InputError, match="not available yet"):
-        known_from_args(SimpleNamespace(known=["vizier:J/A+A/671/A149/table1"], known_class=None))
+
+def test_known_from_an_unreachable_service_is_one_line_before_the_long_work(tmp_path, capsys):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    xr = tmp_path / "x.csv"
+    Table({"ra": [10.0], "dec": [-60.0], "pos_err": [2.0], "flux_soft": [1e-13]}).write(xr)
+    rc = main(["-q", "run", str(xr), "--model", str(tmp_path / "nomodel"), "--catalog", f"gaia={xr}",
+               "--known", f"http://127.0.0.1:{port}/tap:known.table", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err.strip()
+    assert rc != 0 and len(err.splitlines()) == 1 and "unreachable" in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+def test_malformed_known_arguments_are_refused():
     with pytest.raises(MissingColumnError):
         read_known(Table({"name": ["x"]}))
     with pytest.raises(InputError, match="not a class"):

@@ -140,3 +140,31 @@ def test_bad_input_is_one_line_and_exit_2(dachs, tmp_path, capsys, case):
     expected = {"not_tap": "not a TAP service", "unreachable": "unreachable", "no_table": "nowhere.nothing",
                 "malformed": "refused the query", "survey_table_missing": "has no table"}[case]
     assert expected in line
+
+
+@pytest.mark.integration
+def test_known_objects_from_a_service_table(dachs, tmp_path):
+    """--known URL:TABLE fetches the table whole (cached) and reads it as a file: the demo field's X-ray
+    sources, served as erass1.main, are each their own known object."""
+    from types import SimpleNamespace
+
+    from xrbvo.cli.common import known_from_args
+    from xrbvo.core.errors import InputError
+    from xrbvo.stages.known import match_known
+
+    sky = simulate_sky(SkyConfig(**skies()["demo"]))
+    args = SimpleNamespace(known=[f"{dachs.url}:erass1.main"], known_class="HMXB", cache=tmp_path / "c",
+                           timeout=None)
+    [known] = known_from_args(args)
+    assert set(np.asarray(sky.xray["IAUNAME"]).astype(str)) <= set(np.asarray(known["name"]).astype(str))
+    assert set(np.asarray(known["known_class"]).astype(str)) == {"HMXB"}
+    x = standardise_xray(sky.xray)
+    cat = Table({"xid": x["xid"], "ra": x["ra"], "dec": x["dec"], "pos_err": x["pos_err"],
+                 "candidate_class": np.full(len(x), "", "<U8")})
+    matched = match_known(cat, [known])
+    assert np.all(np.asarray(matched["known_name"]).astype(str) == np.asarray(sky.xray["IAUNAME"]).astype(str))
+    assert np.all(np.asarray(matched["known_sep"]) < 1e-3)
+    assert any((tmp_path / "c").rglob("*.vot.gz"))  # fetched through the cache
+    with pytest.raises(InputError):
+        known_from_args(SimpleNamespace(known=[f"{dachs.url}:nowhere.nothing"], known_class=None,
+                                        cache=tmp_path / "c", timeout=None))

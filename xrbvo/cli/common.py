@@ -68,35 +68,41 @@ def add_policy_arguments(p: argparse.ArgumentParser, *, em: bool = False) -> Non
 
 def add_known_arguments(p: argparse.ArgumentParser) -> None:
     """``--known`` and ``--known-class``: the catalogues of known objects for "known or new"."""
-    p.add_argument("--known", action="append", default=[], metavar="FILE",
+    p.add_argument("--known", action="append", default=[], metavar="FILE|SERVICE:TABLE",
                    help="catalogue of known objects to cross-match within the error circles (repeatable): a table "
                         "file with a name and RA/Dec (degrees or sexagesimal), e.g. the HMXB/LMXB/CV catalogues; "
-                        "adds known_name, known_class, known_sep and new to the catalogue (SERVICE:TABLE for "
-                        "VizieR or SIMBAD is not available yet)")
+                        "or a TAP service's table, fetched whole and cached: vizier:J/A+A/671/A149/table1, "
+                        "URL:SCHEMA.TABLE, or simbad (SIMBAD's X-ray binaries, CVs, pulsars and WR stars); "
+                        "adds known_name, known_class, known_sep and new to the catalogue")
     p.add_argument("--known-class", default=None, metavar="CLASS",
                    help="class of every object of the --known catalogues (default: the catalogue's own: HMXB for "
-                        "the HMXB catalogues, LMXB, CV, or a class/type column)")
-
-
-#: ``--known SERVICE:TABLE`` (not available yet): a VO service name, a colon, a table name.
-_SERVICE_TABLE = r"^(vizier|simbad|heasarc|gaia|tap)\s*:"
+                        "the HMXB catalogues, LMXB, CV, or a class/type column such as SIMBAD's otype)")
 
 
 def known_from_args(args, ui=None) -> list:
-    """Read the ``--known`` catalogues (:func:`xrbvo.io.known.read_known`); one clear error for anything wrong."""
-    import re
+    """Read the ``--known`` catalogues: files (:func:`xrbvo.io.known.read_known`) or a TAP service's table
+    (:func:`xrbvo.vo.known.fetch_known`, through ``--cache``/``--timeout`` when the command has them);
+    one clear error for anything wrong."""
     from pathlib import Path
 
-    from xrbvo.core.errors import InputError
     from xrbvo.io.known import read_known
+    from xrbvo.vo.known import fetch_known, parse_known_service
+    from xrbvo.vo.tap import TapClient
 
     out = []
     for item in args.known:
         p = Path(item)
-        if not p.exists() and re.match(_SERVICE_TABLE, item, re.IGNORECASE):
-            raise InputError(f"--known {item}: known objects from a VO service (SERVICE:TABLE) are not available "
-                             "yet; save the table as a file (e.g. a VOTable from VizieR) and give --known FILE")
-        t = read_known(p, cls=args.known_class)
+        service = None if p.exists() else parse_known_service(item)
+        if service is None:
+            t = read_known(p, cls=args.known_class)
+        else:
+            if ui is not None:
+                ui.info(f"--known {item}: fetching {service.adql} from {service.url}")
+            client = TapClient(service.url, cache=getattr(args, "cache", None),
+                               deadline_s=getattr(args, "timeout", None))
+            t = fetch_known(service, cls=args.known_class, client=client)
+            if ui is not None:
+                ui.info(f"--known {item}: {len(t)} known objects")
         if ui is not None and t.meta.get("NDROPPED"):
             n = t.meta["NDROPPED"]
             ui.info(f"--known {item}: {n} row{'s' if n != 1 else ''} without a position skipped")

@@ -98,7 +98,8 @@ CLASS_ALIASES: dict[str, str] = {
 
 _RA_NAMES = ("ra", "radeg", "ra_deg", "raj2000", "_raj2000", "ra_icrs", "ra_d", "r.a.", "ra2000")
 _DEC_NAMES = ("dec", "dedeg", "dec_deg", "dej2000", "_dej2000", "decj2000", "de_icrs", "dec_d", "dec.", "de2000")
-_NAME_NAMES = ("name", "main_id", "id", "source", "object", "src_name", "simbad", "identifier")
+_NAME_NAMES = ("name", "main_id", "iauname", "designation", "id", "source", "object", "src_name", "simbad",
+               "identifier")
 _CLASS_NAMES = ("known_class", "class", "otype", "main_type", "cls", "type")
 _ERR_NAMES = (("pos_err", "arcsec"), ("poserr", "arcsec"), ("e_pos", "arcsec"))
 
