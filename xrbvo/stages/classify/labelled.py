@@ -149,9 +149,9 @@ def _col(table: Table, name: str | None) -> np.ndarray:
     if name is None or name not in table.colnames:
         return np.full(len(table), np.nan)
     c = table[name]
-    if hasattr(c, "filled"):
-        c = c.filled(np.nan) if c.dtype.kind == "f" else np.ma.filled(np.ma.asarray(c).astype(float), np.nan)
     try:
+        if hasattr(c, "filled"):
+            c = c.filled(np.nan) if c.dtype.kind == "f" else np.ma.filled(np.ma.asarray(c).astype(float), np.nan)
         return np.asarray(c, dtype=float)
     except (TypeError, ValueError):
         raise InputError(f"column {name} is not numeric; fix the table (empty cells are fine)") from None
