@@ -1,6 +1,7 @@
 """``xrbvo run`` on a simulated eRASS1 release of the Galactic plane: local files and the local DaCHS, side by side.
 
     PYTHONPATH=. python benchmarks/erass1_run.py [--model DIR] [--fields 7] [--tap-url http://127.0.0.1:8089/tap]
+                                                 [--load]
 
 What it does, in one process that starts each run as a child (``python -m xrbvo run``):
 
@@ -14,10 +15,15 @@ What it does, in one process that starts each run as a child (``python -m xrbvo 
    12,848 X-ray sources.  Survey stars are simulated only within 60 arcsec of each field's
    own X-ray sources, so near a border between two fields the star density is up to twice the
    model's over a strip one arcminute wide; the effect on timing is small.
-2. **The same run through the local DaCHS, on the fields it serves.**  The DaCHS that
+2. **The big field through the local DaCHS** (``--load``, as root): the big field's survey tables are
+   loaded into the local DaCHS under the real services' names (``scripts/dachs/load.py --from``,
+   PostgreSQL COPY; not timed), the same release is run with ``--provider tap`` and a cold cache,
+   and the DaCHS's own tables are restored afterwards (``load.py --force``).  The DaCHS is shared by
+   the tests, so nothing else may use it meanwhile.
+3. **Without --load: the same run through the local DaCHS, on the fields it serves.**  The DaCHS that
    ``scripts/dachs/start.sh`` starts is shared (other tests and engineers use it), and
-   ``scripts/dachs/load.py`` *replaces* its tables; so this benchmark does not load the big
-   field into it.  It measures the DaCHS run on the sources of the fields the DaCHS already
+   ``scripts/dachs/load.py`` *replaces* its tables; so without ``--load`` the big field is not
+   loaded into it.  It measures the DaCHS run on the sources of the fields the DaCHS already
    serves (``SKIES`` of load.py: ``demo``, 8 x 4 deg at l = 300 with HMXB x10 and LMXB x30, and
    ``bench``, 12 x 4 deg at l = 330 with field stars at 0.3 of the model's density), written as
    the eRASS1 release, and runs the same files locally too, so the two providers are compared on
@@ -127,6 +133,32 @@ def _concat(dirs: list[Path], out: Path) -> int:
     return len(main)
 
 
+def compare_catalogues(a: Path, b: Path) -> str:
+    """One line: do the catalogues in output directories ``a`` and ``b`` agree (sources, candidates, P_*)?"""
+    from astropy.table import Table
+
+    ta, tb = Table.read(a / "xrbvo_catalogue.fits"), Table.read(b / "xrbvo_catalogue.fits")
+    if len(ta) != len(tb) or list(np.asarray(ta["xid"])) != list(np.asarray(tb["xid"])):
+        return f"{len(ta)} vs {len(tb)} sources: NOT the same sources"
+    cand = np.asarray(ta["candidate_class"]) == np.asarray(tb["candidate_class"])
+    pcols = [c for c in ta.colnames if c.startswith("P_") and c in tb.colnames]
+    dp = max(float(np.nanmax(np.abs(np.asarray(ta[c], float) - np.asarray(tb[c], float)), initial=0.0))
+             for c in pcols)
+    n_cand = int(np.sum(np.asarray(ta["candidate_class"]).astype(str) != ""))
+    return (f"{len(ta)} sources, {n_cand} candidates; candidate class equal for {int(cand.sum())} of {len(ta)}; "
+            f"largest |difference| over {len(pcols)} P_* columns {dp:.3g}")
+
+
+def _load_dachs(args: list[str], log: Path) -> None:
+    """``scripts/dachs/load.py ARGS`` (replaces the tables the local DaCHS serves)."""
+    with open(log, "w") as fh:
+        p = subprocess.run([sys.executable, str(ROOT / "scripts" / "dachs" / "load.py"), *args], stdout=fh,
+                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=_env())
+    if p.returncode != 0:
+        raise SystemExit(f"load.py {' '.join(args)} failed (exit {p.returncode}); see {log}:\n"
+                         + log.read_text()[-3000:])
+
+
 def _dachs_release(out: Path) -> int:
     """The fields the local DaCHS serves, as one eRASS1 release with their survey tables; the Main size."""
     from xrbvo.io import write_table
@@ -165,6 +197,10 @@ def main(argv=None) -> int:
     ap.add_argument("--fields", type=int, default=7, help="adjacent 10 x 10 deg fields (default 7)")
     ap.add_argument("--jobs", type=int, default=2, help="fields simulated at once (default 2)")
     ap.add_argument("--tap-url", default="http://127.0.0.1:8089/tap", help="the local DaCHS, or 'none'")
+    ap.add_argument("--load", action="store_true",
+                    help="load the big field's survey tables into the local DaCHS (as root; replaces the tables "
+                         "it serves, so nothing else may use it meanwhile), run the big field through it, and "
+                         "restore the DaCHS's own tables afterwards")
     args = ap.parse_args(argv)
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -204,7 +240,21 @@ def main(argv=None) -> int:
         return [a for s in SURVEYS for a in ("--catalog", f"{s}={rel / (s + '.fits')}")]
 
     run(f"local files, {args.fields} plane fields", big, n_big, local(big))
-    if args.tap_url.lower() != "none":
+    if args.tap_url.lower() != "none" and args.load:
+        print("loading the big field's survey tables into the local DaCHS (load.py --from; not timed) ...",
+              flush=True)
+        t0 = time.perf_counter()
+        _load_dachs(["--from", str(big)], work / "load.log")
+        print(f"  loaded in {time.perf_counter() - t0:.0f} s", flush=True)
+        try:
+            shutil.rmtree(work / "tapcache-big", ignore_errors=True)  # a cold cache: every chunk is fetched
+            run(f"DaCHS TAP, {args.fields} plane fields", big, n_big,
+                ["--provider", "tap", "--tap-url", args.tap_url, "--cache", str(work / "tapcache-big"),
+                 "--timeout", "3600"])
+        finally:
+            print("restoring the DaCHS's own tables (load.py --force) ...", flush=True)
+            _load_dachs(["--force"], work / "restore.log")
+    elif args.tap_url.lower() != "none":
         n_sub = _dachs_release(work / "served")
         sub = work / "served" / "all"
         run("local files, DaCHS fields", sub, n_sub, local(sub))
@@ -227,6 +277,12 @@ def main(argv=None) -> int:
         print(f"{label:<36}{n:>9d}{wall:>9.1f}{peak:>10.0f}{rate:>8.1f}"
               f"{N_ERASS1 / rate / 3600:>10.1f}{n_plane / rate / 3600:>11.1f}")
     print("(wall time includes start-up, reading the model and writing the outputs; projections are linear)")
+    for label, a, b in (("7 plane fields", "local_files_{f}_plane_fields", "DaCHS_TAP_{f}_plane_fields"),
+                        ("DaCHS fields", "local_files_DaCHS_fields", "DaCHS_TAP_DaCHS_fields")):
+        da, db = (work / "out" / x.format(f=args.fields) for x in (a, b))
+        if (da / "xrbvo_catalogue.fits").exists() and (db / "xrbvo_catalogue.fits").exists() \
+                and any(r[0].startswith("DaCHS TAP") and label in r[0] for r in runs):
+            print(f"TAP vs local files, {label}: {compare_catalogues(da, db)}")
     print(f"machine: {os.cpu_count()} CPUs, load average {', '.join(f'{x:.1f}' for x in os.getloadavg())} "
           "(1, 5, 15 min) at the end")
     return 0

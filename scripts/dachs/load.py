@@ -119,21 +119,46 @@ def _run(*cmd: str) -> None:
     subprocess.run(cmd, check=True)
 
 
+def _release_tables(rel: Path) -> dict:
+    """The survey tables of a release directory (``xrbvo simulate --format erass1``: gaia.fits, 2mass.fits,
+    catwise.fits), under load.py's table names."""
+    import numpy as np
+    from astropy.table import Table
+
+    g = Table.read(rel / "gaia.fits")
+    d = g[["source_id", "r_med_geo"]]
+    return {"gaia_source": g[[c for c in g.colnames if c != "r_med_geo"]],
+            "gaiaedr3_distance": d[np.isfinite(d["r_med_geo"])],
+            "psc": Table.read(rel / "2mass.fits"), "catwise2020": Table.read(rel / "catwise.fits")}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--inputs", default="/var/gavo/inputs", help="DaCHS inputs directory")
     ap.add_argument("--user", default="dachsroot", help="user that runs dachs imp/pub")
     ap.add_argument("--database", default="gavo", help="PostgreSQL database of DaCHS")
     ap.add_argument("--force", action="store_true", help="reload even when the stamp is unchanged")
+    ap.add_argument("--from", dest="release", type=Path, metavar="DIR",
+                    help="serve the survey tables of this release directory (gaia.fits, 2mass.fits, "
+                         "catwise.fits) instead of SKIES' (benchmarks/erass1_run.py --load); erass1.main is "
+                         "left as it is, and the next plain run of load.py or start.sh restores SKIES' tables")
     args = ap.parse_args(argv)
     resdir = Path(args.inputs) / "xrbvo"
     stamp_file = resdir / "stamp"
-    stamp = _stamp()
-    if not args.force and stamp_file.exists() and stamp_file.read_text().strip() == stamp:
-        print("load.py: tables are current", flush=True)
-        return 0
+    if args.release is not None:
+        rel = args.release.resolve()
+        stamp = "from " + str(rel)  # never equal to _stamp(): a plain run reloads SKIES
+        rds = ("gaiadr3", "external", "twomass", "catwise2020")
+        tables = _release_tables(rel)
+    else:
+        stamp = _stamp()
+        rds = RDS
+        if not args.force and stamp_file.exists() and stamp_file.read_text().strip() == stamp:
+            print("load.py: tables are current", flush=True)
+            return 0
+        tables = _tables()
     (resdir / "data").mkdir(parents=True, exist_ok=True)
-    tables = _tables()
+    stamp_file.unlink(missing_ok=True)  # a load cut short leaves no stamp: the next run loads again
     for name, t in tables.items():
         for fmt, suffix in (("fits", "fits"), ("ascii.csv", "csv")):
             tmp = resdir / "data" / f".{name}.{suffix}.tmp"
@@ -141,10 +166,11 @@ def main(argv=None) -> int:
             os.replace(tmp, resdir / "data" / f"{name}.{suffix}")
     for rd in RDS:
         shutil.copyfile(HERE / "rd" / f"{rd}.rd", resdir / f"{rd}.rd")
-    (resdir / "manifest.json").write_text(json.dumps({"skies": SKIES}, indent=1))
+    if args.release is None:
+        (resdir / "manifest.json").write_text(json.dumps({"skies": SKIES}, indent=1))
     _run("chown", "-R", f"{args.user}:gavo", str(resdir))
     _run("chmod", "-R", "a+rX", str(resdir))
-    for rd in RDS:
+    for rd in rds:
         # DaCHS creates the table, its metadata and indexes from one row; PostgreSQL's
         # COPY then loads the rows (DaCHS alone ingests ~1,000 rows/s, COPY ~100x more).
         _run("runuser", "-u", args.user, "--", "dachs", "imp", "-M", "1", f"xrbvo/{rd}")
@@ -155,9 +181,9 @@ def main(argv=None) -> int:
              "-c", f"TRUNCATE {qualified}",
              "-c", f"\\copy {qualified} ({cols}) FROM '{csv}' WITH (FORMAT csv, HEADER true)",
              "-c", f"ANALYZE {qualified}")
-    _run("runuser", "-u", args.user, "--", "dachs", "pub", *[f"xrbvo/{rd}" for rd in RDS])
+    _run("runuser", "-u", args.user, "--", "dachs", "pub", *[f"xrbvo/{rd}" for rd in rds])
     stamp_file.write_text(stamp + "\n")
-    print("load.py: loaded", ", ".join(RDS), flush=True)
+    print("load.py: loaded", ", ".join(rds), flush=True)
     return 0
 
 
