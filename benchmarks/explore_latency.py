@@ -2,6 +2,7 @@
 through the UI itself (Textual's Pilot, headless).
 
     PYTHONPATH=. python benchmarks/explore_latency.py --tap-url http://127.0.0.1:PORT/tap --model DIR
+    PYTHONPATH=. python benchmarks/explore_latency.py --sim --model DIR   # UI figures only, no server
 
 * cold: a source never scored, its neighbourhood not in the TAP cache (a fresh cache directory), in a
   session whose list context is known (the densities, as after the first pull or in a resumed session,
@@ -12,6 +13,8 @@ through the UI itself (Textual's Pilot, headless).
   prefetch starting in the background as in use; also the bare result look-up;
 * score all: N sources of the DaCHS's wide `bench` field in upload-join chunks (one context pull plus
   SCORE_CHUNK-source workflow calls) against one by one (extrapolated from a sample of cold selections).
+With ``--sim`` only the prefetched figures, on the demo's simulated sky (``xrbvo demo``'s field, its
+neighbourhoods served by the simulation): no TAP service needed.
 Targets: cold median < 2 s, prefetched < 0.3 s.  No assertion: it prints.
 """
 
@@ -87,15 +90,58 @@ async def _pilot_prefetched(scorer, steps: int, wait_s: float = 120.0, *, painte
     return out
 
 
+def _prefetched_report(make_scorer, steps: int):
+    """The two prefetched figures, each in a fresh session from ``make_scorer()`` (context known); returns
+    the first session's scorer."""
+    scorer = make_scorer()
+    pre_ui = asyncio.run(_pilot_prefetched(scorer, steps))
+    pre_paint = asyncio.run(_pilot_prefetched(make_scorer(), steps, painted=True))
+    print(f"prefetched select -> pane shown (Pilot, Down key to the detail pane updated): median "
+          f"{statistics.median(pre_ui) * 1e3:.1f} ms, p90 {_pct(pre_ui, 90) * 1e3:.1f} ms (n={len(pre_ui)}; "
+          f"target < 0.3 s)")
+    print(f"prefetched select -> pane drawn (key event to the screen's layout and drawing of the pane, no "
+          f"wait for the process to go idle): median {statistics.median(pre_paint) * 1e3:.1f} ms, p90 "
+          f"{_pct(pre_paint, 90) * 1e3:.1f} ms (n={len(pre_paint)})")
+    return scorer
+
+
+def _sim(model: Path, steps: int) -> int:
+    from xrbvo.sim import SkyConfig, simulate_sky
+    from xrbvo.stages.neighbourhoods.sim import SimProvider
+    from xrbvo.tui.live import LiveScorer
+    from xrbvo.workflows import ModelBundle
+    from xrbvo.workflows.demo import DEMO_BOOST, DemoConfig
+
+    bundle = ModelBundle.load(model)
+    f = DemoConfig()
+    sky = simulate_sky(SkyConfig(l_deg=f.l_deg, b_deg=f.b_deg, width_deg=f.width_deg, height_deg=f.height_deg,
+                                 class_boost=dict(DEMO_BOOST), seed=f.seed))
+    ctx = LiveScorer(sky.xray, bundle, SimProvider(sky)).context()
+    print(f"list: the demo sky's {len(sky.xray)} sources (simulated neighbourhoods); model {model}")
+
+    def make():
+        sc = LiveScorer(sky.xray, bundle, SimProvider(sky), densities=ctx.densities,
+                        object_density=ctx.object_density)
+        sc.context()
+        return sc
+
+    _prefetched_report(make, steps)
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--tap-url", required=True)
+    where = ap.add_mutually_exclusive_group(required=True)
+    where.add_argument("--tap-url")
+    where.add_argument("--sim", action="store_true", help="the demo's simulated sky: prefetched figures only")
     ap.add_argument("--model", required=True, type=Path)
     ap.add_argument("--n-all", type=int, default=1000)
     ap.add_argument("--sample", type=int, default=20)
     ap.add_argument("--steps", type=int, default=15, help="prefetched selections through the UI")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
+    if args.sim:
+        return _sim(args.model, args.steps)
     from astropy import units as u
     from astropy.coordinates import SkyCoord
 
@@ -138,26 +184,22 @@ def main() -> int:
         cold.append(time.perf_counter() - t0)
     print(f"cold select -> result: median {statistics.median(cold):.3f} s, p90 {_pct(cold, 90):.3f} s "
           f"(n={len(cold)}; target median < 2 s)")
-    # prefetched, through the UI: a fresh session (context known, nothing scored) on the bench list
-    ui_sc = LiveScorer(bench, bundle, TapProvider(args.tap_url, cache=tmp / "ui"), densities=ctx.densities,
-                       object_density=ctx.object_density)
-    ui_sc.context()
-    pre_ui = asyncio.run(_pilot_prefetched(ui_sc, args.steps))
-    paint_sc = LiveScorer(bench, bundle, TapProvider(args.tap_url, cache=tmp / "ui"), densities=ctx.densities,
-                          object_density=ctx.object_density)  # a fresh session; the neighbourhoods cached
-    paint_sc.context()
-    pre_paint = asyncio.run(_pilot_prefetched(paint_sc, args.steps, painted=True))
+    # prefetched, through the UI: fresh sessions (context known, nothing scored, a cold cache) on the bench list
+    caches = iter(["ui", "paint"])
+
+    def make():
+        sc = LiveScorer(bench, bundle, TapProvider(args.tap_url, cache=tmp / next(caches)), densities=ctx.densities,
+                        object_density=ctx.object_density)
+        sc.context()
+        return sc
+
+    ui_sc = _prefetched_report(make, args.steps)
     lookup = []
     for x in list(ui_sc._results)[:20]:
         t0 = time.perf_counter()
         ui_sc.result(x)
         lookup.append(time.perf_counter() - t0)
-    print(f"prefetched select -> pane shown (Pilot, Down key to the detail pane updated): median "
-          f"{statistics.median(pre_ui) * 1e3:.1f} ms, p90 {_pct(pre_ui, 90) * 1e3:.1f} ms (n={len(pre_ui)}; "
-          f"target < 0.3 s); the result look-up alone: median {statistics.median(lookup) * 1e6:.1f} us")
-    print(f"prefetched select -> pane drawn (key event to the screen's layout and drawing of the pane, no "
-          f"wait for the process to go idle): median {statistics.median(pre_paint) * 1e3:.1f} ms, p90 "
-          f"{_pct(pre_paint, 90) * 1e3:.1f} ms (n={len(pre_paint)})")
+    print(f"the result look-up alone: median {statistics.median(lookup) * 1e6:.1f} us")
     one_by_one = statistics.mean(cold) * len(ids)
     print(f"one by one, {len(ids)} sources: ~{one_by_one:.0f} s (extrapolated: mean of {len(cold)} cold "
           f"selections x {len(ids)}) vs score all {t_all:.1f} s ({one_by_one / t_all:.1f}x)")
