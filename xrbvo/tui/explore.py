@@ -251,6 +251,8 @@ class ExploreApp(XrbvoApp):
 
     # -- status ------------------------------------------------------------------------------
     def _tick(self) -> None:
+        if not self.is_running:  # the app shuts down: its screen's widgets are gone before its timers stop
+            return
         text = (f"{next(self._spin)} {self._busy}" if self._busy else
                 f"scored {self.scorer.scored:,}/{self.scorer.n:,}" + (
                     f"   session: {self.session.name}" if self.session else ""))
