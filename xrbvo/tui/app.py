@@ -128,9 +128,14 @@ class SourceTable(ScrollView, can_focus=True):
     def move_to(self, position: int) -> None:
         """Put the cursor on display position ``position``."""
         n = self.view.shown
+        old, top = self.cursor, self.scroll_offset
         self.cursor = 0 if n == 0 else max(0, min(n - 1, position))
         self._scroll_to_cursor()
-        self.refresh()
+        if self.scroll_offset == top:  # not scrolled: only the two cursor lines change
+            self.refresh_line(old + 1)
+            self.refresh_line(self.cursor + 1)
+        else:
+            self.refresh()
         self._emit()
 
     # -- actions -----------------------------------------------------------------------

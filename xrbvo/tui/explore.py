@@ -23,10 +23,12 @@ widgets: they post messages.
 from __future__ import annotations
 
 import itertools
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 from astropy.table import Table
+from rich.console import ConsoleOptions, Group, RenderableType
 from rich.table import Table as RichTable
 from rich.text import Text
 from textual import on, work
@@ -40,14 +42,24 @@ from xrbvo.core.schema import CLASSES
 from xrbvo.tui.app import PromptScreen, XrbvoApp
 from xrbvo.tui.data import CatalogueData
 from xrbvo.tui.live import LiveResult, LiveScorer, Position, nearest_sources, parse_position, resolve_name
+from xrbvo.tui.prerender import Prerendered, pane_console
 from xrbvo.tui.render import class_bars, counterparts_table, features_text, format_value, sky_plot, xray_text
 
-__all__ = ["ExploreApp", "create_explore_app", "list_data", "PREFETCH", "SCORE_CHUNK"]
+__all__ = ["ExploreApp", "create_explore_app", "list_data", "pane_parts", "PREFETCH", "PREFETCH_DELAY_S",
+           "SCORE_CHUNK", "PANE_CACHE"]
 
 #: Unscored sources scored ahead of the cursor.
 PREFETCH = 3
 #: Sources per workflow call of "score all shown".
 SCORE_CHUNK = 128
+#: Scored sources whose detail pane is kept laid out (most recently scored or shown).
+PANE_CACHE = 256
+#: Seconds the selection rests before the next sources are prefetched.
+PREFETCH_DELAY_S = 0.25
+#: The detail pane's widgets, in order.
+_PANE = ("#d-xray", "#d-probs", "#d-features", "#d-counterparts", "#d-known", "#d-sky")
+#: The parts that are Rich tables: laid out once (:class:`~xrbvo.tui.prerender.Prerendered`).
+_TABLES = ("#d-probs", "#d-counterparts")
 _SPIN = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 _SHOWN = ("P_HMXB", "P_LMXB", "P_max", "predicted_class", "candidate_class", "p_any")
 
@@ -58,6 +70,14 @@ class Scored(Message):
     def __init__(self, results: dict[str, LiveResult], *, requested: str | None = None) -> None:
         super().__init__()
         self.results, self.requested = results, requested
+
+
+class PanesLaidOut(Message):
+    """Detail panes of scored sources, laid out by a worker (xid -> widget id -> renderable)."""
+
+    def __init__(self, panes: dict[str, dict[str, RenderableType]]) -> None:
+        super().__init__()
+        self.panes = panes
 
 
 class PositionScored(Message):
@@ -148,6 +168,40 @@ def class_table(row) -> RichTable:
     return t
 
 
+def pane_parts(res: LiveResult, *, position: Position | None = None,
+               nearest: list[tuple[str, float]] = ()) -> dict[str, RenderableType]:
+    """The detail pane of one result: widget id -> Rich renderable (no Textual; safe in a worker thread).
+
+    ``position`` and ``nearest``: a typed position and the list's sources nearest it.
+    """
+    d = CatalogueData(res.catalogue, counterparts=res.counterparts, neighbours=res.neighbours).detail(0)
+    head = xray_text(d)
+    if position is not None:
+        head.append(f"\ntyped position {position.label} (error {format_value(d.pos_err_arcsec)}\" "
+                    "assumed; not a source of the list)", style="italic")
+        head.append("\nnearest X-ray sources of the list: " + (", ".join(
+            f"{x} {sep:.1f}\"" for x, sep in nearest[:3]) or "(no list loaded)"))
+        known = Text("nearest X-ray sources of the list:\n", style="bold")
+        for x, sep in nearest:
+            known.append(f"  {x}  {sep:.1f}\"\n")
+        if not nearest:
+            known.append("  (no list loaded)", style="dim")
+    else:
+        known = Text("known objects: not used in explore mode", style="dim")
+    return {"#d-xray": head, "#d-probs": Group(class_bars(d), class_table(res.catalogue[0])),
+            "#d-features": features_text(d), "#d-counterparts": counterparts_table(d), "#d-known": known,
+            "#d-sky": sky_plot(d)}
+
+
+def _laid_out(parts: dict[str, RenderableType], width: int, options: ConsoleOptions | None,
+              console=None) -> dict[str, RenderableType]:
+    """``parts`` with its Rich tables rendered once at ``width`` (the pane's content width; 0: not known yet)."""
+    if width <= 0 or options is None:
+        return parts
+    console = console or pane_console()
+    return {k: Prerendered(v, width, options, console=console) if k in _TABLES else v for k, v in parts.items()}
+
+
 class ExploreApp(XrbvoApp):
     """The catalogue UI on an X-ray list scored on demand (see the module docstring)."""
 
@@ -161,6 +215,7 @@ class ExploreApp(XrbvoApp):
     #busy { height: 1; padding: 0 1; color: $warning; }
     #allbar { height: 1; display: none; padding: 0 1; }
     #allbar.on { display: block; }
+    #detail { scrollbar-gutter: stable; }
     """
 
     def __init__(self, data: CatalogueData, scorer: LiveScorer, *, session: Path | None = None, **kwargs) -> None:
@@ -172,6 +227,10 @@ class ExploreApp(XrbvoApp):
         self._showing: str | None = None  # xid or a position label shown in the pane
         self._position: PositionScored | None = None
         self._position_row: int | None = None
+        self._panes: OrderedDict[str, dict[str, RenderableType]] = OrderedDict()  # xid -> laid-out pane
+        self._status_shown: str | None = None
+        self._prefetch_timer = None
+        self._pane_width = 0  # content width of the detail pane, as last shown
 
     def compose(self):
         for w in super().compose():
@@ -192,10 +251,14 @@ class ExploreApp(XrbvoApp):
 
     # -- status ------------------------------------------------------------------------------
     def _tick(self) -> None:
-        w = self.query_one("#busy", Static)
-        w.update(f"{next(self._spin)} {self._busy}" if self._busy else
-                 f"scored {self.scorer.scored:,}/{self.scorer.n:,}" + (
-                     f"   session: {self.session.name}" if self.session else ""))
+        if not self.is_running:  # the app shuts down: its screen's widgets are gone before its timers stop
+            return
+        text = (f"{next(self._spin)} {self._busy}" if self._busy else
+                f"scored {self.scorer.scored:,}/{self.scorer.n:,}" + (
+                    f"   session: {self.session.name}" if self.session else ""))
+        if text != self._status_shown:  # one line of fixed height: no layout of the screen
+            self._status_shown = text
+            self.query_one("#busy", Static).update(text, layout=False)
 
     @on(Busy)
     def _on_busy(self, event: Busy) -> None:
@@ -239,12 +302,16 @@ class ExploreApp(XrbvoApp):
         self.post_message(Scored(res, requested=None if worker.is_cancelled else xid))
 
     @work(thread=True, exclusive=True, group="prefetch", exit_on_error=False)
-    def _prefetch_worker(self, xids: list[str]) -> None:
+    def _prefetch_worker(self, xids: list[str], width: int = 0, options: ConsoleOptions | None = None) -> None:
         try:
             res = self.scorer.score(xids)
         except XrbvoError:
             return  # the selected source's own worker reports the failure
         self.post_message(Scored(res))
+        if width > 0 and options is not None:  # their panes laid out here, so selecting one only shows it
+            console = pane_console()
+            self.post_message(PanesLaidOut({x: _laid_out(pane_parts(r), width, options, console)
+                                            for x, r in res.items()}))
 
     @work(thread=True, exclusive=True, group="all", exit_on_error=False)
     def _score_all_worker(self, xids: list[str]) -> None:
@@ -308,7 +375,18 @@ class ExploreApp(XrbvoApp):
         if event.requested is not None and self.current_row is not None and \
                 str(self.data.xid[self.current_row]) == event.requested:
             self._render_detail()
-            self._prefetch()
+            self._schedule_prefetch()
+
+    @on(PanesLaidOut)
+    def _on_panes(self, event: PanesLaidOut) -> None:
+        for x, pane in event.panes.items():
+            self._keep_pane(x, pane)
+
+    def _keep_pane(self, xid: str, pane: dict[str, RenderableType]) -> None:
+        self._panes[xid] = pane
+        self._panes.move_to_end(xid)
+        while len(self._panes) > PANE_CACHE:
+            self._panes.popitem(last=False)
 
     def _apply_results(self, results: dict[str, LiveResult], *, quiet: bool = False) -> None:
         rows, vals = [], {c: [] for c in _SHOWN}
@@ -368,44 +446,40 @@ class ExploreApp(XrbvoApp):
             self._score_worker(xid)
             return
         self._render_result(res, None)
-        self._prefetch()
+        self._schedule_prefetch()
 
     def _render_result(self, res: LiveResult, pos: PositionScored | None) -> None:
-        q = self.query_one
-        d = CatalogueData(res.catalogue, counterparts=res.counterparts, neighbours=res.neighbours).detail(0)
-        head = xray_text(d)
+        # the content width of the pane's widgets (0 before the first layout; the scrollbar gutter is stable)
+        self._pane_width = self.query_one("#d-probs", Static).size.width
         if pos is not None:
-            head.append(f"\ntyped position {pos.position.label} (error {format_value(d.pos_err_arcsec)}\" "
-                        "assumed; not a source of the list)", style="italic")
-            head.append("\nnearest X-ray sources of the list: " + (", ".join(
-                f"{x} {sep:.1f}\"" for x, sep in pos.nearest[:3]) or "(no list loaded)"))
-        q("#d-xray", Static).update(head)
-        from rich.console import Group
-
-        q("#d-probs", Static).update(Group(class_bars(d), class_table(res.catalogue[0])))
-        q("#d-features", Static).update(features_text(d))
-        q("#d-counterparts", Static).update(counterparts_table(d))
-        if pos is not None:
-            t = Text("nearest X-ray sources of the list:\n", style="bold")
-            for x, sep in pos.nearest:
-                t.append(f"  {x}  {sep:.1f}\"\n")
-            if not pos.nearest:
-                t.append("  (no list loaded)", style="dim")
-            q("#d-known", Static).update(t)
+            pane = _laid_out(pane_parts(res, position=pos.position, nearest=pos.nearest), self._pane_width,
+                             self.console_options)
         else:
-            q("#d-known", Static).update(Text("known objects: not used in explore mode", style="dim"))
-        q("#d-sky", Static).update(sky_plot(d))
+            pane = self._panes.get(res.xid)  # laid out by the prefetch, or shown before
+            if pane is None:
+                pane = _laid_out(pane_parts(res), self._pane_width, self.console_options)
+            self._keep_pane(res.xid, pane)
+        for wid in _PANE:
+            self.query_one(wid, Static).update(pane[wid])
         self._showing = res.xid
 
+    def _schedule_prefetch(self) -> None:
+        """Prefetch once the selection rests for :data:`PREFETCH_DELAY_S` (the pane drawn first, without a
+        worker competing for the interpreter; no scoring of sources scrolled past)."""
+        if self._prefetch_timer is not None:
+            self._prefetch_timer.stop()
+        self._prefetch_timer = self.set_timer(PREFETCH_DELAY_S, self._prefetch)
+
     def _prefetch(self) -> None:
-        if self.current_row is None:
+        self._prefetch_timer = None
+        if self.current_row is None or not self.is_running:  # (not while the app shuts down)
             return
         cur = str(self.data.xid[self.current_row])
         pos = self.view.position_of(self.current_row) or 0
         window = [str(self.data.xid[r]) for r in self.view.rows[pos: pos + 50]]
         ids = self.scorer.prefetch_ids(window, cur, PREFETCH)
         if ids and self.scorer.context_ready:
-            self._prefetch_worker(ids)
+            self._prefetch_worker(ids, self._pane_width, self.console_options)
 
     def select_row(self, row: int, *, source: str = "") -> bool:
         self._position = None
