@@ -285,3 +285,19 @@ def test_taking_the_lock_removes_temporaries_a_killed_writer_left(tmp_path):
     with output_lock(tmp_path, "test"):
         assert not any(p.exists() for p in stale)
         assert keep.read_bytes() == b"whole"
+
+
+def test_a_directory_renamed_away_for_removal_is_swept_under_the_lock(tmp_path):
+    """A run killed while removing its finished tiles (renamed to a temporary name first) leaves debris that
+    the next command holding the directory removes."""
+    from xrbvo.io.outputs import TEMP_PREFIX, output_lock
+
+    debris = tmp_path / f"{TEMP_PREFIX}.tiles-123"
+    (debris / "sub").mkdir(parents=True)
+    (debris / "manifest.json").write_text("{}")
+    (debris / "sub" / "x.parquet").write_bytes(b"x")
+    keep = tmp_path / "xrbvo_catalogue.fits"
+    keep.write_bytes(b"kept")
+    with output_lock(tmp_path, "run"):
+        pass
+    assert not debris.exists() and keep.read_bytes() == b"kept"

@@ -344,10 +344,12 @@ def _remove_stale_temporaries(directory: Path) -> None:
     process is killed outright (SIGKILL, a power cut); under the lock no other writer
     is at work here, so any temporary found is such debris.
     """
-    for tmp in directory.rglob(f"{TEMP_PREFIX}*"):
+    for tmp in sorted(directory.rglob(f"{TEMP_PREFIX}*")):
         with contextlib.suppress(OSError):
             if tmp.is_file() or tmp.is_symlink():
                 tmp.unlink()
+            elif tmp.is_dir():  # a directory renamed away for removal (e.g. a run's finished tiles)
+                shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _describe(holder: dict) -> str:

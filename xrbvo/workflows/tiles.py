@@ -61,6 +61,7 @@ from astropy.table import Table, vstack
 from xrbvo.core.errors import InputError, check_cancel
 from xrbvo.core.schema import CATALOGUE, COUNTERPARTS, NEIGHBOURS, describe_table
 from xrbvo.io import atomic_write_bytes, read_table, write_table
+from xrbvo.io.outputs import TEMP_PREFIX
 from xrbvo.pipeline import PipelineConfig, run_pipeline
 from xrbvo.stages.catalogue import neighbours_table
 from xrbvo.stages.classify.counterparts import object_count, object_density
@@ -78,6 +79,8 @@ __all__ = ["DEFAULT_TILE_DEG", "TILES_DIR", "Tile", "TiledAnalysis", "TiledRun",
 DEFAULT_TILE_DEG = 5.0
 #: Directory of the tiles inside the output directory.
 TILES_DIR = ".tiles"
+#: The files of a finished tile: ``<tile>.<part>.parquet``.
+TILE_PARTS = ("catalogue", "counterparts", "neighbours")
 #: Format of ``manifest.json``.
 FORMAT = "xrbvo-tiles/1"
 
@@ -170,8 +173,19 @@ class TiledRun:
     """The tiles' directory (``OUT/.tiles``)."""
 
     def cleanup(self) -> None:
-        """Remove the tiles' directory (call it once the outputs are written)."""
-        shutil.rmtree(self.directory, ignore_errors=True)
+        """Remove the tiles' directory (call it once the outputs are written).
+
+        The manifest goes first, so that a removal cut short (a signal, a full disk) never leaves a manifest
+        that names tiles whose files are gone: the directory is renamed out of the way (atomic), then removed.
+        """
+        d = self.directory
+        gone = d.with_name(f"{TEMP_PREFIX}{d.name}-{os.getpid()}")
+        try:
+            os.replace(d, gone)
+        except OSError:
+            (d / "manifest.json").unlink(missing_ok=True)
+            gone = d
+        shutil.rmtree(gone, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -425,6 +439,11 @@ def run_tiled(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scie
         manifest = {"format": FORMAT, "key": key, "tile_deg": float(tile_deg), "tiles": names, "shared": None,
                     "finished": [], "computed": 0}
         _write_manifest(mpath, manifest)
+    # a finished tile whose files are not all there (removed by hand, or a disk error) is computed again
+    whole = [n for n in manifest["finished"] if all((d / f"{n}.{part}.parquet").is_file() for part in TILE_PARTS)]
+    if len(whole) != len(manifest["finished"]):
+        manifest["finished"] = whole
+        _write_manifest(mpath, manifest)
     finished_before = tuple(n for n in names if n in manifest["finished"])
 
     def pull(t: Tile, k: int) -> dict[str, Table]:
@@ -463,9 +482,9 @@ def run_tiled(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scie
         res = run_pipeline(xr[t.rows], _Pulled(nbs), bundle.source, ctpt_model=bundle.counterpart, config=tile_cfg,
                            selection_priors=resolved.selection_priors, field_priors=resolved.field_priors[t.rows],
                            cuts=bundle.cuts, pass_rates=bundle.pass_rates, progress=stages, cancel=cancel)
-        _write_tile_table(res.catalogue, d / f"{t.name}.catalogue.parquet")
-        _write_tile_table(res.association.combinations, d / f"{t.name}.counterparts.parquet")
-        _write_tile_table(neighbours_table(res.neighbourhoods), d / f"{t.name}.neighbours.parquet")
+        for part, table in zip(TILE_PARTS, (res.catalogue, res.association.combinations,
+                                            neighbours_table(res.neighbourhoods))):
+            _write_tile_table(table, d / f"{t.name}.{part}.parquet")
         manifest["finished"].append(t.name)
         manifest["computed"] += 1
         _write_manifest(mpath, manifest)
