@@ -337,7 +337,9 @@ def as_degrees(ra_col, dec_col, *, source: str = "table", names: tuple[str, str]
 
     try:
         rows = np.nonzero(sexa)[0]
-        c = SkyCoord([ra_t[i] for i in rows], [dec_t[i] for i in rows], unit=(u.hourangle, u.deg), frame="icrs")
+        with np.errstate(over="ignore", invalid="ignore"):  # absurd numbers become inf, refused below
+            c = SkyCoord([ra_t[i] for i in rows], [dec_t[i] for i in rows], unit=(u.hourangle, u.deg),
+                         frame="icrs")
         ra[sexa], dec[sexa] = c.ra.deg, c.dec.deg
         return ra, dec
     except (ValueError, TypeError, u.UnitsError):
@@ -345,7 +347,8 @@ def as_degrees(ra_col, dec_col, *, source: str = "table", names: tuple[str, str]
     for i in np.nonzero(sexa)[0]:  # the vectorised call failed: find the first row that cannot be read
         for value, unit, name in ((ra_t[i], u.hourangle, names[0]), (dec_t[i], u.deg, names[1])):
             try:
-                deg = Angle(value, unit=unit).deg
+                with np.errstate(over="ignore", invalid="ignore"):
+                    deg = Angle(value, unit=unit).deg
             except (ValueError, TypeError, u.UnitsError):
                 raise InputError(f"{source}: row {i}: cannot read {name} {value!r}; give decimal degrees or "
                                  "sexagesimal text (12 34 56.7 or 12:34:56.7 or 12h34m56.7s for RA, "
