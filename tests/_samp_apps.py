@@ -89,11 +89,14 @@ class Peer:
         MTypes it subscribes to (calls and notifications).
     behaviour : callable
         ``(mtype, params) -> response dict or None`` (None: never answer).
+    subscribe_after_s : float or None
+        Declare the subscriptions this long after registering (None: never),
+        as TOPCAT and Aladin do for a moment; 0: at once.
     """
 
     def __init__(self, lockfile, name: str, *, mtypes=("table.load.votable", "coord.pointAt.sky",
                                                         "table.highlight.row", "table.select.rowList"),
-                 behaviour: Callable[[str, dict], dict | None] = ok):
+                 behaviour: Callable[[str, dict], dict | None] = ok, subscribe_after_s: float | None = 0.0):
         from pyvo.samp import SAMPIntegratedClient, conf
 
         self.name = name
@@ -107,6 +110,13 @@ class Peer:
             self.conn.bind_receive_call(mtype, self._on_call)
             self.conn.bind_receive_notification(mtype, self._on_notification)
         self.id = self.conn.get_public_id()
+        self._timer = None
+        if subscribe_after_s != 0:  # registered and named, subscribed to nothing (yet)
+            self.conn.hub.declare_subscriptions(self.conn.get_private_key(), {})
+            if subscribe_after_s is not None:
+                self._timer = threading.Timer(subscribe_after_s, self.conn.client._declare_subscriptions)
+                self._timer.daemon = True
+                self._timer.start()
 
     def _on_call(self, private_key, sender_id, msg_id, mtype, params, extra):
         self.received.append((mtype, dict(params)))
@@ -138,6 +148,8 @@ class Peer:
 
     def close(self) -> None:
         """Unregister (harmless after :meth:`vanish`)."""
+        if self._timer is not None:
+            self._timer.cancel()
         if self.conn.client is not None and self.conn.client.is_running:
             try:
                 self.conn.disconnect()
