@@ -28,7 +28,8 @@ import pytest
 
 from astropy.table import Table
 
-from xrbvo.vo.samp import SampClient, SampError, find_hub
+from xrbvo.vo.samp import (MTYPE_ALADIN_SCRIPT, MTYPE_GET_STIL, MTYPE_HIGHLIGHT_ROW, MTYPE_LOAD_VOTABLE, MTYPE_PING,
+                           MTYPE_POINT_AT_SKY, MTYPE_SELECT_ROWS, ClientInfo, SampClient, SampError, find_hub)
 
 __all__ = ["Peer", "ok", "refuse", "silent", "Desktop", "start_desktop", "missing_desktop", "require",
            "TOPCAT_JAR", "ALADIN_JAR", "REPO_ROOT", "hub_command"]
@@ -36,6 +37,14 @@ __all__ = ["Peer", "ok", "refuse", "silent", "Desktop", "start_desktop", "missin
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TOPCAT_JAR = Path("/usr/share/java/starlink-topcat.jar")
 ALADIN_JAR = Path("/usr/share/java/aladin.jar")
+#: What the desktop tests send each application (samp.name, lower case).  Both register with the hub before
+#: they declare their subscriptions (0.05-0.25 s later on a loaded machine): start_desktop waits for these.
+NEEDED_MTYPES = {
+    "topcat": (MTYPE_PING, MTYPE_LOAD_VOTABLE, MTYPE_GET_STIL, MTYPE_HIGHLIGHT_ROW, MTYPE_SELECT_ROWS,
+               MTYPE_POINT_AT_SKY),
+    "aladin": (MTYPE_PING, MTYPE_LOAD_VOTABLE, MTYPE_POINT_AT_SKY, MTYPE_HIGHLIGHT_ROW, MTYPE_SELECT_ROWS,
+               MTYPE_ALADIN_SCRIPT),
+}
 
 
 def require(what: str) -> None:
@@ -80,11 +89,14 @@ class Peer:
         MTypes it subscribes to (calls and notifications).
     behaviour : callable
         ``(mtype, params) -> response dict or None`` (None: never answer).
+    subscribe_after_s : float or None
+        Declare the subscriptions this long after registering (None: never),
+        as TOPCAT and Aladin do for a moment; 0: at once.
     """
 
     def __init__(self, lockfile, name: str, *, mtypes=("table.load.votable", "coord.pointAt.sky",
                                                         "table.highlight.row", "table.select.rowList"),
-                 behaviour: Callable[[str, dict], dict | None] = ok):
+                 behaviour: Callable[[str, dict], dict | None] = ok, subscribe_after_s: float | None = 0.0):
         from pyvo.samp import SAMPIntegratedClient, conf
 
         self.name = name
@@ -98,6 +110,13 @@ class Peer:
             self.conn.bind_receive_call(mtype, self._on_call)
             self.conn.bind_receive_notification(mtype, self._on_notification)
         self.id = self.conn.get_public_id()
+        self._timer = None
+        if subscribe_after_s != 0:  # registered and named, subscribed to nothing (yet)
+            self.conn.hub.declare_subscriptions(self.conn.get_private_key(), {})
+            if subscribe_after_s is not None:
+                self._timer = threading.Timer(subscribe_after_s, self.conn.client._declare_subscriptions)
+                self._timer.daemon = True
+                self._timer.start()
 
     def _on_call(self, private_key, sender_id, msg_id, mtype, params, extra):
         self.received.append((mtype, dict(params)))
@@ -129,6 +148,8 @@ class Peer:
 
     def close(self) -> None:
         """Unregister (harmless after :meth:`vanish`)."""
+        if self._timer is not None:
+            self._timer.cancel()
         if self.conn.client is not None and self.conn.client.is_running:
             try:
                 self.conn.disconnect()
@@ -237,7 +258,12 @@ def _start_xvfb(desk: Desktop, env: dict) -> None:
             os.close(w)
 
 
-def _wait(what: str, cond: Callable[[], bool], timeout_s: float, desk: Desktop, roles: tuple[str, ...]) -> None:
+def _wait(what: str, cond: Callable[[], bool], timeout_s: float, desk: Desktop, roles: tuple[str, ...],
+          why: Callable[[], str] | None = None) -> None:
+    """Poll ``cond`` until true; fail if a process of ``roles`` exits or ``timeout_s`` passes.
+
+    ``why()``, if given, makes the time-out one line (with the log files named) instead of the logs.
+    """
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if cond():
@@ -247,6 +273,9 @@ def _wait(what: str, cond: Callable[[], bool], timeout_s: float, desk: Desktop, 
             if proc is not None and proc.poll() is not None:
                 raise RuntimeError(f"{role} exited with {proc.returncode} while waiting for {what}:\n{desk.log(role)}")
         time.sleep(0.5)
+    if why is not None:
+        where = ", ".join(str(desk.home / f"{r}.log") for r in roles)
+        raise RuntimeError(f"timed out after {timeout_s:.0f} s waiting for {what}: {why()} (logs: {where})")
     logs = "\n".join(f"--- {r}:\n{desk.log(r)}" for r in roles)
     raise RuntimeError(f"timed out after {timeout_s:.0f} s waiting for {what}\n{logs}")
 
@@ -288,14 +317,34 @@ def start_desktop(home: Path, *, timeout_s: float = 120.0, probe_ra_deg=(10.0, 1
         _spawn(desk, "aladin", ["java", home_prop, "-Xmx1024m", "-jar", str(ALADIN_JAR), "-nohub", "-local",
                                 "-noreleasetest", "-nolog", "-noplugin"], env)
         with SampClient(name="xrbvo-tests-watcher", lockfile=desk.lockfile, timeout_s=5) as watcher:
-            def both_up() -> bool:
-                names = {c.name.lower() for c in watcher.clients()}
-                if not {"topcat", "aladin"} <= names:
-                    return False
-                return all(watcher.resolve(n, "samp.app.ping") and
-                           watcher.ping(watcher.resolve(n, "samp.app.ping")[0]) for n in ("topcat", "aladin"))
+            seen: dict[str, list[ClientInfo]] = {}
 
-            _wait("TOPCAT and Aladin to register", both_up, timeout_s, desk, ("topcat", "aladin", "hub"))
+            def ready(app: str) -> ClientInfo | None:
+                """A registration of ``app`` subscribed to everything the tests send it."""
+                return next((c for c in seen.get(app, ()) if all(c.accepts(m) for m in NEEDED_MTYPES[app])), None)
+
+            def both_up() -> bool:
+                seen.clear()
+                for c in watcher.clients():
+                    seen.setdefault(c.name.lower(), []).append(c)
+                found = [ready(app) for app in NEEDED_MTYPES]
+                return all(found) and all(watcher.ping(c) for c in found)
+
+            def why() -> str:
+                parts = []
+                for app, needed in NEEDED_MTYPES.items():
+                    regs = seen.get(app, [])
+                    if not regs:
+                        parts.append(f"{app} is not registered")
+                    elif ready(app) is None:
+                        parts.append(f"{regs[0].label} is registered but not subscribed to "
+                                     + ", ".join(m for m in needed if not regs[0].accepts(m)))
+                    elif not watcher.ping(ready(app)):
+                        parts.append(f"{ready(app).label} does not answer samp.app.ping")
+                return "; ".join(parts) or "both answered only at the last moment"
+
+            _wait("TOPCAT and Aladin to register and subscribe", both_up, timeout_s, desk,
+                  ("topcat", "aladin", "hub"), why)
             # Aladin answers pings before its windows exist; a table load then fails (no answer).
             # Wait until a probe table loads (two rows at least: Aladin refuses one-row tables).
             probe = Table({"ra": list(probe_ra_deg), "dec": list(probe_dec_deg)})

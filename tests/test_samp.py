@@ -312,6 +312,28 @@ def test_nobody_accepts_the_message(client, peers):
         client.send_table(small_table(), to="listener")
 
 
+def test_applications_still_subscribing_are_waited_for(client, peers):
+    # TOPCAT and Aladin register with the hub, then declare their subscriptions a moment later
+    topcat = peers("topcat")
+    aladin = peers("Aladin", subscribe_after_s=0.5)
+    assert {r.client.id for r in client.point_at(1.0, 2.0)} == {topcat.id, aladin.id}
+    late = peers("late", subscribe_after_s=0.5)
+    assert client.point_at(3.0, 4.0, to="late")[0].ok
+    assert late.received == [("coord.pointAt.sky", {"ra": "3.0", "dec": "4.0"})]
+
+
+def test_application_that_never_subscribes_is_one_clear_error(hub, peers):
+    peers("mute", subscribe_after_s=None)
+    with SampClient(lockfile=hub.lockfile, timeout_s=1) as c:  # waits min(timeout_s, 3 s) for subscriptions
+        with pytest.raises(ClientNotFoundError) as err:
+            c.point_at(1.0, 2.0, to="mute")
+        msg = str(err.value)
+        assert "mute" in msg and "does not accept coord.pointAt.sky" in msg and "subscribed to no messages" in msg
+        assert "\n" not in msg
+        with pytest.raises(ClientNotFoundError, match="no application on the SAMP hub accepts coord.pointAt.sky"):
+            c.point_at(1.0, 2.0)
+
+
 def test_refusal_is_reported_and_nothing_is_lost(client, peers):
     peers("grumpy", behaviour=apps.refuse("not today\nstack trace line"))
     with pytest.raises(SampRefusedError) as err:

@@ -78,6 +78,10 @@ MTYPE_ENV_GET = "client.env.get"
 
 #: Seconds an application gets to answer the ping that tells "slow" from "gone".
 _APP_PING_TIMEOUT_S = 2
+#: Longest wait (seconds, and at most ``timeout_s``) for an application that registered with the hub but has
+#: declared no subscriptions yet: TOPCAT and Aladin register first and subscribe a moment later (up to 0.25 s
+#: apart on a loaded 2-core machine), and a message sent in between would find them accepting nothing.
+_SUBSCRIBE_WAIT_S = 3.0
 
 # --------------------------------------------------------------------------------------
 # small result types
@@ -262,6 +266,7 @@ class SampClient:
         self._subs: list[RowSubscription] = []
         self._bound = False
         self._names: dict[str, str] = {}
+        self._unsubscribed: set[str] = set()  # ids that declared no subscriptions within the wait
         self._tables: dict[str, SentTable] = {}
         self._tmpdir: Path | None = None
         self._tmp_finalizer = None
@@ -313,6 +318,7 @@ class SampClient:
                              f"{_how_to_start()}") from None
         self.hub, self._proxy, self._client = info, proxy, client
         self._bound = False
+        self._unsubscribed.clear()  # a new hub hands out the same ids again
         if self._subs:
             self._bind_row_handlers()
         return self
@@ -401,6 +407,37 @@ class SampClient:
         return ClientInfo(id=cid, name=name, description=str(meta.get("samp.description.text") or ""),
                           subscriptions=frozenset(subs))
 
+    def _subscribed(self, present: list[ClientInfo]) -> list[ClientInfo]:
+        """``present`` once every application in it has declared its subscriptions.
+
+        An application registered without subscriptions is still starting
+        (TOPCAT and Aladin register, then subscribe); it is read again until it
+        subscribes or leaves, for ``min(_SUBSCRIBE_WAIT_S, timeout_s)`` at
+        most.  One that never subscribes (a client that cannot receive) is
+        waited for once per connection.
+        """
+        waiting = [c.id for c in present if not c.subscriptions and c.id not in self._unsubscribed]
+        if not waiting:
+            return present
+        current = {c.id: c for c in present}
+        deadline = time.monotonic() + min(_SUBSCRIBE_WAIT_S, self.timeout_s)
+        while waiting:
+            if time.monotonic() >= deadline:
+                self._unsubscribed.update(waiting)
+                break
+            time.sleep(0.05)
+            still = []
+            for cid in waiting:
+                info = self._client_info(cid)
+                if info is None:  # it left meanwhile
+                    current.pop(cid, None)
+                    continue
+                current[cid] = info  # its name too: TOPCAT registers before it declares its metadata
+                if not info.subscriptions:
+                    still.append(cid)
+            waiting = still
+        return list(current.values())
+
     def _name_of(self, cid: str) -> str:
         if cid not in self._names:
             try:
@@ -436,14 +473,16 @@ class SampClient:
         -----
         An application registered twice under one name (Aladin does so at
         times) is reached once, through the registration that answers
-        ``samp.app.ping``.
+        ``samp.app.ping``.  An application that has registered but not yet
+        declared its subscriptions (TOPCAT and Aladin, for a moment after they
+        start) is waited for, a few seconds at most.
 
         Raises
         ------
         ClientNotFoundError
             If nobody matches or accepts ``mtype``.
         """
-        present = self.clients()
+        present = self._subscribed(self.clients())
         names = ", ".join(c.label for c in present) or "none"
         if to is None or to.lower() in ("all", "*"):
             chosen = [c for c in present if c.accepts(mtype)]
@@ -457,6 +496,10 @@ class SampClient:
                                           f"(registered: {names}); start it, or send to one of those")
             chosen = [c for c in matching if c.accepts(mtype)]
             if not chosen:
+                if not any(c.subscriptions for c in matching):
+                    raise ClientNotFoundError(f"{matching[0].label} does not accept {mtype}: it has subscribed to no "
+                                              "messages at all (still starting, or it cannot receive); try again "
+                                              "in a moment")
                 raise ClientNotFoundError(f"{matching[0].label} does not accept {mtype}; send it to another "
                                           "application")
         return self._dedupe(chosen)
