@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -301,3 +302,66 @@ def test_a_directory_renamed_away_for_removal_is_swept_under_the_lock(tmp_path):
     with output_lock(tmp_path, "run"):
         pass
     assert not debris.exists() and keep.read_bytes() == b"kept"
+
+
+_GENERATIONS = r"""
+import sys
+from xrbvo.io import replace_files
+d, k = sys.argv[1], 0
+while True:  # generation k: three files that only make sense together (as a model and its manifest)
+    k += 1
+    replace_files(d, {"model.json": f"{k}\n" + "x" * 200_000, "meta.json": f"{k}\n", "manifest.json": f"{k}\n"})
+    print(k, flush=True)
+"""
+
+
+def test_a_set_of_files_is_old_or_new_whenever_its_writer_is_killed(tmp_path):
+    """replace_files under SIGKILL at random moments: the directory always holds one generation, whole, and
+    its other files (a lock, say) stay; the next write removes what a killed one left."""
+    import random
+    import signal
+    import time
+
+    d = tmp_path / "model"
+    d.mkdir()
+    (d / ".xrbvo.lock").write_text("held")
+    rng = random.Random(5)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    seen = set()
+    for _ in range(8):
+        with subprocess.Popen([sys.executable, "-c", _GENERATIONS, str(d)], stdout=subprocess.PIPE, text=True,
+                              env=env) as proc:
+            proc.stdout.readline()  # one generation written, then more in a loop
+            time.sleep(rng.uniform(0.0, 0.05))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+        gens = {(d / n).read_text().splitlines()[0] for n in ("model.json", "meta.json", "manifest.json")}
+        assert len(gens) == 1, f"a mixture of generations {gens}"
+        assert len((d / "model.json").read_text()) > 200_000 and (d / ".xrbvo.lock").read_text() == "held"
+        seen |= gens
+    from xrbvo.io import replace_files
+
+    replace_files(d, {"model.json": "last"})
+    assert not list(tmp_path.glob(".xrbvo-tmp-*")) and (d / "model.json").read_text() == "last"
+    assert (d / "meta.json").exists()  # a file not in the new set is kept
+
+
+def test_a_model_write_that_fails_half_way_leaves_the_old_model(tmp_path, small_model):
+    from xrbvo.workflows.bundle import ModelBundle
+
+    model, _ = small_model
+    d = tmp_path / "m"
+    ModelBundle(model, {"note": "old"}).save(d)
+
+    class Boom(str):  # the disk fills while the new set is written
+        def encode(self, *args, **kwargs):
+            raise OSError(28, "No space left on device")
+
+    files = dict(ModelBundle(model, {"note": "new"}).files())
+    files["zzz.json"] = Boom("{}")
+    from xrbvo.io import replace_files
+
+    with pytest.raises(InputError, match="No space left"):
+        replace_files(d, files)
+    assert ModelBundle.load(d).metadata["note"] == "old"
+    assert not list(tmp_path.glob(".xrbvo-tmp-*"))

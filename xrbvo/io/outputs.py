@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import errno
 import json
 import os
 import secrets
 import shutil
 import socket
+import sys
 import tempfile
 import time
 import warnings
@@ -36,8 +38,8 @@ from typing import Callable, Iterator, Mapping
 
 from xrbvo.core.errors import InputError, XrbvoError, XrbvoWarning
 
-__all__ = ["atomic_write", "atomic_write_bytes", "save_output", "save_files", "rescue_outputs", "check_writable",
-           "output_lock", "TEMP_PREFIX", "LOCK_NAME"]
+__all__ = ["atomic_write", "atomic_write_bytes", "save_output", "save_files", "replace_files", "rescue_outputs",
+           "check_writable", "output_lock", "TEMP_PREFIX", "LOCK_NAME"]
 
 #: Name prefix of the temporary files written next to an output before it is renamed into place.
 TEMP_PREFIX = ".xrbvo-tmp-"
@@ -213,6 +215,82 @@ def save_files(directory: str | Path, files: Mapping[str, bytes | str]) -> Path:
             atomic_write_bytes(target / name, data.encode() if isinstance(data, str) else data)
 
     return _save(Path(directory), write)
+
+
+def replace_files(directory: str | Path, files: Mapping[str, bytes | str]) -> Path:
+    """Write ``files`` (name -> content) into ``directory`` as one set: a reader sees all old or all new files.
+
+    For files that only make sense together (a model and the manifest that hashes it), where
+    :func:`save_files`' file-by-file writes could leave a new file beside an old one when a
+    process is killed half-way.  The new set is written into a temporary sibling directory,
+    the files already in ``directory`` under other names (its lock, for one) are linked in
+    beside them, and the two directories are exchanged in one step (Linux ``renameat2``
+    with ``RENAME_EXCHANGE``); the old set is then removed.  A process killed at any moment
+    leaves ``directory`` old or new, and at most a temporary sibling that the next write of
+    ``directory`` removes.  Where the exchange is not available (another system or file
+    system), it falls back to :func:`save_files`.  Failures are reported (or rescued) as by
+    :func:`save_output`.
+    """
+    def write(target: Path) -> None:
+        for debris in target.parent.glob(f"{TEMP_PREFIX}{target.name}-*"):  # left by an earlier write killed
+            shutil.rmtree(debris, ignore_errors=True)
+        if target.exists() and not target.is_dir():
+            raise FileExistsError(errno.EEXIST, "exists and is not a directory", str(target))
+        new = target.with_name(f"{TEMP_PREFIX}{target.name}-{secrets.token_hex(6)}")
+        try:
+            new.mkdir()
+            for name, data in files.items():
+                with open(new / name, "xb") as fh:
+                    fh.write(data.encode() if isinstance(data, str) else data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            if not target.exists():
+                _fsync_directory(new)
+                os.rename(new, target)  # a fresh directory: one atomic rename
+                _fsync_directory(target.parent)
+                return
+            for entry in os.scandir(target):  # carry over what else the directory holds
+                if entry.name in files or entry.name.startswith(TEMP_PREFIX):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.copytree(entry.path, new / entry.name, symlinks=True)
+                else:
+                    try:
+                        os.link(entry.path, new / entry.name, follow_symlinks=False)
+                    except OSError:
+                        shutil.copy2(entry.path, new / entry.name, follow_symlinks=False)
+            _fsync_directory(new)
+            if not _exchange(new, target):
+                shutil.rmtree(new, ignore_errors=True)
+                for name, data in files.items():
+                    atomic_write_bytes(target / name, data.encode() if isinstance(data, str) else data)
+                return
+            _fsync_directory(target.parent)
+        finally:
+            shutil.rmtree(new, ignore_errors=True)  # after an exchange: the old set
+
+    return _save(Path(directory), write)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap the paths ``a`` and ``b`` atomically (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):  # a C library without renameat2 (glibc < 2.28, some others)
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    at_fdcwd, rename_exchange = -100, 2
+    if fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP):  # kernel or file system without it
+        return False
+    raise OSError(err, os.strerror(err), str(b))
 
 
 @contextlib.contextmanager

@@ -27,7 +27,7 @@ import numpy as np
 
 from xrbvo import __version__
 from xrbvo.core.errors import ModelError
-from xrbvo.io import save_files
+from xrbvo.io import replace_files
 from xrbvo.stages.classify.classifier import SourceClassifier
 from xrbvo.stages.classify.counterparts import CounterpartClassifier
 
@@ -128,9 +128,10 @@ class ModelBundle:
         return out
 
     def save(self, directory: str | Path) -> Path:
-        """Write the bundle (each file atomically; see :func:`xrbvo.io.save_files`); returns where it went."""
+        """Write the bundle as one set (see :func:`xrbvo.io.replace_files`: a model directory is the old bundle
+        or the new one, never a mixture, whenever the writer is stopped); returns where it went."""
         _check_metadata(self.metadata, self.classes, where=str(directory))
-        return save_files(directory, self.files())
+        return replace_files(directory, self.files())
 
     @classmethod
     def load(cls, directory: str | Path) -> "ModelBundle":
