@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import socket
+import warnings
 
 import numpy as np
 import pytest
 from _dachs import dachs  # noqa: F401  (fixture)
 from _explore import demo_list, reference
 
-from xrbvo.core.errors import InputError, ServiceError
+from xrbvo.core.errors import InputError, ServiceError, XrbvoWarning
 from xrbvo.tui.live import LiveScorer, Position, parse_position, resolve_name, session_path
 
 IDS = np.array(["1eRASS J123938.3-624138", "1eRASS J120147.7-615122", "1eRASS J120147.9-610000"])
@@ -102,3 +103,34 @@ def test_scores_equal_run_cache_and_session(dachs, demo_run, tmp_path):
     ra, dec = float(ref["ra"][top[0]]) + 0.01, float(ref["dec"][top[0]])
     pos = sc2.score_position(ra, dec)
     assert pos.position and len(pos.catalogue) == 1 and len(pos.neighbours) > 0
+
+
+def test_known_objects_show_in_the_explore_pane(demo_run):
+    """explore --known: a known object at a source's position is named in its detail pane (the run's match
+    radius); a source with none near says so; without --known the pane says how to give them."""
+    from astropy.table import Table
+
+    from conftest import DEMO_FIELD
+    from xrbvo.io.known import read_known
+    from xrbvo.sim import SkyConfig, simulate_sky
+    from xrbvo.stages.neighbourhoods.sim import SimProvider
+    from xrbvo.tui.explore import pane_parts
+    from xrbvo.tui.live import LiveScorer
+    from xrbvo.workflows import ModelBundle
+
+    f = DEMO_FIELD
+    sky = simulate_sky(SkyConfig(l_deg=f["l"], b_deg=f["b"], width_deg=f["width"], height_deg=f["height"],
+                                 class_boost=f["boost"], seed=f["seed"]))
+    x = sky.xray[:2]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", XrbvoWarning)
+        sc = LiveScorer(x, ModelBundle.load(demo_run / "model"), SimProvider(sky), source="test")
+        ids = list(sc.xids)
+        res = sc.score(ids)
+    ra0, dec0 = float(x["RA"][0]), float(x["DEC"][0])
+    known = read_known(Table({"Name": ["Test X-1"], "RA": [ra0 + 1.0 / 3600], "DEC": [dec0],
+                              "Type": ["HXB"]}))
+    shown = pane_parts(res[ids[0]], known=known)["#d-known"].plain
+    assert "Test X-1" in shown and "HMXB" in shown
+    assert "none within the match radius" in pane_parts(res[ids[1]], known=known)["#d-known"].plain
+    assert "--known" in pane_parts(res[ids[0]])["#d-known"].plain

@@ -155,6 +155,17 @@ def parse_latitude(col, *, source: str = "table") -> np.ndarray:
     return _parse(col, "deg", "Dec", source)
 
 
+def _standard_positions_ok(table: Table) -> bool:
+    """True when a table in the standard columns has numeric, finite, in-range positions on every row."""
+    ra, dec = table["ra"], table["dec"]
+    if getattr(ra, "dtype", None) is None or ra.dtype.kind not in "fiu" or dec.dtype.kind not in "fiu":
+        return False
+    if isinstance(ra, MaskedColumn) and ra.mask.any() or isinstance(dec, MaskedColumn) and dec.mask.any():
+        return False
+    r, d = np.asarray(ra, float), np.asarray(dec, float)
+    return bool(np.all(np.isfinite(r) & np.isfinite(d) & (r >= 0) & (r < 360) & (np.abs(d) <= 90)))
+
+
 def detect_layout(table: Table) -> KnownLayout | None:
     """The published layout whose signature columns ``table`` has, or None."""
     cols = set(table.colnames)
@@ -213,6 +224,16 @@ def read_known(source: str | Path | Table, *, cls: str | None = None, label: str
         if key is None:
             raise InputError(f"--known-class {cls!r}: not a class; classes are {', '.join(CLASSES)}")
         cls = key
+    if all(c in table.colnames for c in KNOWN_COLUMNS) and _standard_positions_ok(table):
+        # read already (e.g. several --known stacked): kept as it is, its own types included
+        out = Table(table[list(KNOWN_COLUMNS)], copy=True)
+        if cls is not None:
+            out["known_class"] = np.full(len(out), cls, dtype="<U8")
+        out.meta.update({k: v for k, v in table.meta.items() if k in ("KNOWNCAT", "SOURCE", "NDROPPED")})
+        out.meta.setdefault("KNOWNCAT", "standard")
+        out.meta.setdefault("SOURCE", name)
+        out.meta.setdefault("NDROPPED", 0)
+        return out
     lay = detect_layout(table)
     if lay is not None:
         ra_c, dec_c, name_c, type_c = lay.ra_column, lay.dec_column, lay.name_column, lay.type_column

@@ -27,7 +27,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
-from astropy.table import Table
+from astropy.table import Table, vstack
 from rich.console import ConsoleOptions, Group, RenderableType
 from rich.table import Table as RichTable
 from rich.text import Text
@@ -43,7 +43,8 @@ from xrbvo.tui.app import PromptScreen, XrbvoApp
 from xrbvo.tui.data import CatalogueData
 from xrbvo.tui.live import LiveResult, LiveScorer, Position, nearest_sources, parse_position, resolve_name
 from xrbvo.tui.prerender import Prerendered, pane_console
-from xrbvo.tui.render import class_bars, counterparts_table, features_text, format_value, sky_plot, xray_text
+from xrbvo.tui.render import (class_bars, counterparts_table, features_text, format_value, known_text, sky_plot,
+                              xray_text)
 
 __all__ = ["ExploreApp", "create_explore_app", "list_data", "pane_parts", "PREFETCH", "PREFETCH_DELAY_S",
            "SCORE_CHUNK", "PANE_CACHE"]
@@ -168,28 +169,31 @@ def class_table(row) -> RichTable:
     return t
 
 
-def pane_parts(res: LiveResult, *, position: Position | None = None,
-               nearest: list[tuple[str, float]] = ()) -> dict[str, RenderableType]:
+def pane_parts(res: LiveResult, *, position: Position | None = None, nearest: list[tuple[str, float]] = (),
+               known: Table | None = None) -> dict[str, RenderableType]:
     """The detail pane of one result: widget id -> Rich renderable (no Textual; safe in a worker thread).
 
-    ``position`` and ``nearest``: a typed position and the list's sources nearest it.
+    ``position`` and ``nearest``: a typed position and the list's sources nearest it; ``known``: the
+    ``--known`` objects (standard columns, :func:`xrbvo.io.known.read_known`), matched as ``run`` matches them.
     """
-    d = CatalogueData(res.catalogue, counterparts=res.counterparts, neighbours=res.neighbours).detail(0)
+    d = CatalogueData(res.catalogue, counterparts=res.counterparts, neighbours=res.neighbours,
+                      known=known).detail(0)
     head = xray_text(d)
     if position is not None:
         head.append(f"\ntyped position {position.label} (error {format_value(d.pos_err_arcsec)}\" "
                     "assumed; not a source of the list)", style="italic")
         head.append("\nnearest X-ray sources of the list: " + (", ".join(
             f"{x} {sep:.1f}\"" for x, sep in nearest[:3]) or "(no list loaded)"))
-        known = Text("nearest X-ray sources of the list:\n", style="bold")
+        known_part = Text("nearest X-ray sources of the list:\n", style="bold")
         for x, sep in nearest:
-            known.append(f"  {x}  {sep:.1f}\"\n")
+            known_part.append(f"  {x}  {sep:.1f}\"\n")
         if not nearest:
-            known.append("  (no list loaded)", style="dim")
+            known_part.append("  (no list loaded)", style="dim")
     else:
-        known = Text("known objects: not used in explore mode", style="dim")
+        known_part = known_text(d) if known is not None else Text(
+            "known objects: none given (start explore with --known FILE|SERVICE:TABLE)", style="dim")
     return {"#d-xray": head, "#d-probs": Group(class_bars(d), class_table(res.catalogue[0])),
-            "#d-features": features_text(d), "#d-counterparts": counterparts_table(d), "#d-known": known,
+            "#d-features": features_text(d), "#d-counterparts": counterparts_table(d), "#d-known": known_part,
             "#d-sky": sky_plot(d)}
 
 
@@ -218,10 +222,12 @@ class ExploreApp(XrbvoApp):
     #detail { scrollbar-gutter: stable; }
     """
 
-    def __init__(self, data: CatalogueData, scorer: LiveScorer, *, session: Path | None = None, **kwargs) -> None:
+    def __init__(self, data: CatalogueData, scorer: LiveScorer, *, session: Path | None = None,
+                 known: Table | None = None, **kwargs) -> None:
         super().__init__(data, **kwargs)
         self.scorer = scorer
         self.session = session
+        self.known_objects = known  # the --known objects (standard columns), or None
         self._busy = ""
         self._spin = itertools.cycle(_SPIN)
         self._showing: str | None = None  # xid or a position label shown in the pane
@@ -310,7 +316,7 @@ class ExploreApp(XrbvoApp):
         self.post_message(Scored(res))
         if width > 0 and options is not None:  # their panes laid out here, so selecting one only shows it
             console = pane_console()
-            self.post_message(PanesLaidOut({x: _laid_out(pane_parts(r), width, options, console)
+            self.post_message(PanesLaidOut({x: _laid_out(pane_parts(r, known=self.known_objects), width, options, console)
                                             for x, r in res.items()}))
 
     @work(thread=True, exclusive=True, group="all", exit_on_error=False)
@@ -457,7 +463,7 @@ class ExploreApp(XrbvoApp):
         else:
             pane = self._panes.get(res.xid)  # laid out by the prefetch, or shown before
             if pane is None:
-                pane = _laid_out(pane_parts(res), self._pane_width, self.console_options)
+                pane = _laid_out(pane_parts(res, known=self.known_objects), self._pane_width, self.console_options)
             self._keep_pane(res.xid, pane)
         for wid in _PANE:
             self.query_one(wid, Static).update(pane[wid])
@@ -552,7 +558,8 @@ class ExploreApp(XrbvoApp):
 
 def create_explore_app(sources: str | Path | None, model: str | Path, *, tap_url: str | None = None,
                        cache: str | Path | None = None, samp: bool | object = True,
-                       provider=None, deadline_s: float | None = 60.0) -> ExploreApp:
+                       provider=None, deadline_s: float | None = 60.0,
+                       known: Table | list[Table] | None = None) -> ExploreApp:
     """Build the explore UI (the one factory for the CLI and the tests).
 
     Parameters
@@ -570,6 +577,9 @@ def create_explore_app(sources: str | Path | None, model: str | Path, *, tap_url
         Replaces the TAP provider (tests).
     deadline_s : float
         Seconds one pull may take (a stalled service becomes a notification).
+    known : Table or list of Table, optional
+        Known objects (:func:`xrbvo.io.known.read_known` tables, e.g. from ``--known``), shown in the
+        detail pane of each source they match, within the radius ``xrbvo run`` uses.
     """
     from xrbvo.io import read_table
     from xrbvo.stages.neighbourhoods.tap import TapProvider
@@ -596,5 +606,7 @@ def create_explore_app(sources: str | Path | None, model: str | Path, *, tap_url
     bridge = SampBridge(catalogue_path=None) if samp is True else (NullBridge() if samp in (False, None) else samp)
     cols = [c for c in ("xid", "l", "b", "P_HMXB", "P_LMXB", "predicted_class", "candidate_class", "p_any",
                         "pos_err", "flux_soft", "scored") if c in data.colnames]
-    return ExploreApp(data, scorer, session=session, samp=bridge, columns=cols, sort="flux_soft"
+    if isinstance(known, (list, tuple)):
+        known = vstack(list(known), join_type="exact", metadata_conflicts="silent") if known else None
+    return ExploreApp(data, scorer, session=session, known=known, samp=bridge, columns=cols, sort="flux_soft"
                       if "flux_soft" in data.colnames else None)

@@ -28,6 +28,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                    help="deadline of one pull (default 60 s); past it the UI says so and keeps going")
     p.add_argument("--no-samp", action="store_true", help="do not look for a SAMP hub")
+    from xrbvo.cli.common import add_known_arguments
+
+    add_known_arguments(p)
 
 
 def run(args, ui) -> int:
@@ -37,9 +40,11 @@ def run(args, ui) -> int:
         raise InputError(f"{args.sources}: no such file; give an X-ray source list or a catalogue")
     if not args.timeout > 0:
         raise InputError("--timeout must be a positive number of seconds")
+    from xrbvo.cli.common import known_from_args
     from xrbvo.tui.explore import create_explore_app
 
+    known = known_from_args(args, ui)  # read (or fetched) before the UI starts: a bad one is one line
     app = create_explore_app(args.sources, args.model, tap_url=args.tap_url, cache=args.cache,
-                             samp=not args.no_samp, deadline_s=args.timeout)
+                             samp=not args.no_samp, deadline_s=args.timeout, known=known)
     app.run()
     return int(app.return_code or 0)
