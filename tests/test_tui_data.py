@@ -226,3 +226,15 @@ def test_samp_bridge_maps_sent_rows_back_to_catalogue_rows(tmp_path):
     assert bridge.catalogue_row("tid", None, 3) is None
     assert bridge.catalogue_row("other", None, 1) is None
     assert bridge.catalogue_row(None, (tmp_path / "c.fits").resolve().as_uri(), 5) == 5
+
+
+def test_default_columns_show_purity_and_known_or_new_when_the_run_gave_them(syn):
+    """A run's catalogue with --known: the source table shows expected_purity, known_name and new by default."""
+    t = syn.catalogue.copy()
+    assert "expected_purity" not in CatalogueData(t).default_columns()
+    t["expected_purity"] = np.linspace(0.5, 1.0, len(t))
+    t["known_name"] = np.array(["GX 301-2"] + [""] * (len(t) - 1))
+    t["new"] = np.array([False] + [True] * (len(t) - 1))
+    cols = CatalogueData(t).default_columns()
+    assert cols.index("candidate_class") < cols.index("expected_purity") < cols.index("known_name") \
+        < cols.index("new")

@@ -50,7 +50,8 @@ __all__ = [
 
 #: Columns shown in the source table by default (those present, in this order).
 DEFAULT_COLUMNS: tuple[str, ...] = ("xid", "l", "b", "P_HMXB", "P_LMXB", "predicted_class", "P_max",
-                                    "candidate_class", "p_any", "pos_err", "flux_soft")
+                                    "candidate_class", "expected_purity", "known_name", "new", "p_any",
+                                    "pos_err", "flux_soft")
 
 #: One-letter symbol of each survey on the sky plot.
 SURVEY_SYMBOLS: dict[str, str] = {"gaia": "G", "2mass": "2", "vvv": "V", "catwise": "W"}
