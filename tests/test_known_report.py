@@ -233,3 +233,25 @@ def test_report_has_a_picture_for_every_candidate_and_an_index_linking_them(nway
     assert capped.skipped == n_cand and not capped.pngs
     text = capped.index.read_text()
     assert text.count("not drawn") == n_cand and f"{n_cand} candidates have no picture" in text
+
+
+def test_a_table_in_the_standard_columns_keeps_its_types_and_is_normalised():
+    """read_known on its own output keeps the catalogue's types (several --known stacked for explore); any
+    table with those column names is still normalised: classes mapped, bad errors dropped, names as text."""
+    from xrbvo.stages.known import stack_known
+
+    t = read_known(HMXB_CAT) if HMXB_CAT.exists() else read_known(
+        Table({"Name": ["A"], "RA": [1.0], "DEC": [2.0], "Type": ["HXB"]}))
+    again = read_known(t)
+    assert list(again["known_type"]) == list(t["known_type"]) and list(again["name"]) == list(t["name"])
+    odd = Table({"name": [531, 7], "ra": [1.0, 2.0], "dec": [3.0, 4.0], "pos_err": ["<1", "2"],
+                 "known_class": ["hxb", "HighMassXBin"], "known_type": ["a", "b"]})
+    r = read_known(odd)
+    assert list(r["known_class"]) == ["HMXB", "HMXB"] and np.all(np.isnan(r["pos_err"]))
+    assert list(r["name"]) == ["531", "7"]
+    both = stack_known([t, r])
+    assert len(both) == len(t) + 2 and "531" in list(both["name"])
+    with pytest.raises(InputError, match="out of range"):
+        bad = t.copy()
+        bad["dec"][0] = 95.0
+        read_known(bad)

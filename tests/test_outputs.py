@@ -315,7 +315,7 @@ while True:  # generation k: three files that only make sense together (as a mod
 """
 
 
-def test_a_set_of_files_is_old_or_new_whenever_its_writer_is_killed(tmp_path):
+def test_a_set_of_files_is_old_or_new_whenever_its_writer_is_killed(tmp_path, monkeypatch):
     """replace_files under SIGKILL at random moments: the directory always holds one generation, whole, and
     its other files (a lock, say) stay; the next write removes what a killed one left."""
     import random
@@ -339,11 +339,37 @@ def test_a_set_of_files_is_old_or_new_whenever_its_writer_is_killed(tmp_path):
         assert len(gens) == 1, f"a mixture of generations {gens}"
         assert len((d / "model.json").read_text()) > 200_000 and (d / ".xrbvo.lock").read_text() == "held"
         seen |= gens
-    from xrbvo.io import replace_files
+    from xrbvo.io import outputs, replace_files
 
+    monkeypatch.setattr(outputs, "SET_DEBRIS_AGE_S", -1.0)  # what a killed writer left is old enough now
     replace_files(d, {"model.json": "last"})
     assert not list(tmp_path.glob(".xrbvo-tmp-*")) and (d / "model.json").read_text() == "last"
     assert (d / "meta.json").exists()  # a file not in the new set is kept
+
+
+def test_a_set_replaces_what_a_link_names_keeps_modes_and_falls_back_where_it_cannot_exchange(tmp_path,
+                                                                                               monkeypatch):
+    import stat
+
+    from xrbvo.io import replace_files
+
+    real = tmp_path / "v3"
+    real.mkdir()
+    (real / "model.json").write_text("old")
+    os.chmod(real, 0o2770)
+    link = tmp_path / "current"
+    link.symlink_to(real)
+    replace_files(link, {"model.json": "new", "manifest.json": "m"})
+    assert link.is_symlink() and (real / "model.json").read_text() == "new"  # the link stays a link
+    assert stat.S_IMODE(real.stat().st_mode) == 0o2770
+    assert not list(tmp_path.glob(".xrbvo-tmp-*"))
+    monkeypatch.chdir(real)  # "." (train --out .)
+    replace_files(".", {"model.json": "dot"})
+    assert (real / "model.json").read_text() == "dot" and (real / "manifest.json").read_text() == "m"
+    (real / "plots").mkdir()  # a subdirectory: written file by file, the subdirectory untouched
+    (real / "plots" / "a.png").write_bytes(b"png")
+    replace_files(real, {"model.json": "sub"})
+    assert (real / "model.json").read_text() == "sub" and (real / "plots" / "a.png").read_bytes() == b"png"
 
 
 def test_a_model_write_that_fails_half_way_leaves_the_old_model(tmp_path, small_model):

@@ -225,14 +225,24 @@ def read_known(source: str | Path | Table, *, cls: str | None = None, label: str
             raise InputError(f"--known-class {cls!r}: not a class; classes are {', '.join(CLASSES)}")
         cls = key
     if all(c in table.colnames for c in KNOWN_COLUMNS) and _standard_positions_ok(table):
-        # read already (e.g. several --known stacked): kept as it is, its own types included
-        out = Table(table[list(KNOWN_COLUMNS)], copy=True)
-        if cls is not None:
-            out["known_class"] = np.full(len(out), cls, dtype="<U8")
-        out.meta.update({k: v for k, v in table.meta.items() if k in ("KNOWNCAT", "SOURCE", "NDROPPED")})
-        out.meta.setdefault("KNOWNCAT", "standard")
-        out.meta.setdefault("SOURCE", name)
-        out.meta.setdefault("NDROPPED", 0)
+        # the standard columns (read already, e.g. several --known stacked): its own types kept, the rest
+        # normalised as for any table
+        out = Table()
+        out["name"] = _text(table["name"])
+        out["ra"] = np.asarray(table["ra"], float)
+        out["dec"] = np.asarray(table["dec"], float)
+        err = table["pos_err"]
+        pos_err = np.full(len(table), np.nan)
+        if getattr(err, "dtype", None) is not None and err.dtype.kind in "fiu":
+            pos_err = np.asarray(err.astype(float).filled(np.nan) if isinstance(err, MaskedColumn) else err, float)
+        out["pos_err"] = np.where(np.isfinite(pos_err) & (pos_err > 0), pos_err, np.nan)
+        out["known_class"] = (np.full(len(table), cls, dtype="<U8") if cls is not None
+                              else _class_of(_text(table["known_class"])))
+        out["known_type"] = _text(table["known_type"])
+        out["ra"].unit = out["dec"].unit = u.deg
+        out["pos_err"].unit = u.arcsec
+        out.meta.update({"KNOWNCAT": table.meta.get("KNOWNCAT", "standard"), "SOURCE": table.meta.get("SOURCE", name),
+                         "NDROPPED": int(table.meta.get("NDROPPED", 0))})
         return out
     lay = detect_layout(table)
     if lay is not None:

@@ -26,9 +26,11 @@ import contextvars
 import errno
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
+import stat
 import sys
 import tempfile
 import time
@@ -222,23 +224,37 @@ def replace_files(directory: str | Path, files: Mapping[str, bytes | str]) -> Pa
 
     For files that only make sense together (a model and the manifest that hashes it), where
     :func:`save_files`' file-by-file writes could leave a new file beside an old one when a
-    process is killed half-way.  The new set is written into a temporary sibling directory,
-    the files already in ``directory`` under other names (its lock, for one) are linked in
-    beside them, and the two directories are exchanged in one step (Linux ``renameat2``
-    with ``RENAME_EXCHANGE``); the old set is then removed.  A process killed at any moment
-    leaves ``directory`` old or new, and at most a temporary sibling that the next write of
-    ``directory`` removes.  Where the exchange is not available (another system or file
-    system), it falls back to :func:`save_files`.  Failures are reported (or rescued) as by
-    :func:`save_output`.
+    process is killed half-way.  The new set is written into a temporary sibling directory
+    (with the directory's permissions and group), the files already in ``directory`` under
+    other names (its lock, for one) are linked in beside them, and the two directories are
+    exchanged in one step (Linux ``renameat2`` with ``RENAME_EXCHANGE``); the old set is then
+    removed.  A process killed at any moment leaves ``directory`` old or new, and at most a
+    temporary sibling that a later write of ``directory`` removes.  A symbolic link is
+    followed (the directory it names is replaced, the link stays).  Where the exchange
+    cannot be made (another system or file system, a mount point, a parent directory without
+    write permission, subdirectories inside), it falls back to :func:`save_files`' file-by-file
+    writes.  Failures are reported (or rescued) as by :func:`save_output`.
     """
+    def one_by_one(target: Path) -> None:
+        target.mkdir(parents=True, exist_ok=True)
+        for name, data in files.items():
+            atomic_write_bytes(target / name, data.encode() if isinstance(data, str) else data)
+
     def write(target: Path) -> None:
-        for debris in target.parent.glob(f"{TEMP_PREFIX}{target.name}-*"):  # left by an earlier write killed
-            shutil.rmtree(debris, ignore_errors=True)
+        target = target.resolve()  # a link: replace what it names; "." gets a name
         if target.exists() and not target.is_dir():
             raise FileExistsError(errno.EEXIST, "exists and is not a directory", str(target))
+        if not target.name or (target.exists() and (os.path.ismount(target) or _has_subdirectory(target))):
+            return one_by_one(target)
+        _sweep_set_debris(target)
         new = target.with_name(f"{TEMP_PREFIX}{target.name}-{secrets.token_hex(6)}")
         try:
             new.mkdir()
+        except OSError as exc:
+            if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):  # the parent is not ours to write
+                return one_by_one(target)
+            raise
+        try:
             for name, data in files.items():
                 with open(new / name, "xb") as fh:
                     fh.write(data.encode() if isinstance(data, str) else data)
@@ -249,12 +265,14 @@ def replace_files(directory: str | Path, files: Mapping[str, bytes | str]) -> Pa
                 os.rename(new, target)  # a fresh directory: one atomic rename
                 _fsync_directory(target.parent)
                 return
-            for entry in os.scandir(target):  # carry over what else the directory holds
-                if entry.name in files or entry.name.startswith(TEMP_PREFIX):
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    shutil.copytree(entry.path, new / entry.name, symlinks=True)
-                else:
+            st = target.stat()
+            os.chmod(new, stat.S_IMODE(st.st_mode))
+            with contextlib.suppress(OSError):
+                os.chown(new, -1, st.st_gid)
+            with os.scandir(target) as entries:  # carry over what else the directory holds (files only: see above)
+                for entry in entries:
+                    if entry.name in files or entry.name.startswith(TEMP_PREFIX):
+                        continue
                     try:
                         os.link(entry.path, new / entry.name, follow_symlinks=False)
                     except OSError:
@@ -262,14 +280,34 @@ def replace_files(directory: str | Path, files: Mapping[str, bytes | str]) -> Pa
             _fsync_directory(new)
             if not _exchange(new, target):
                 shutil.rmtree(new, ignore_errors=True)
-                for name, data in files.items():
-                    atomic_write_bytes(target / name, data.encode() if isinstance(data, str) else data)
-                return
+                return one_by_one(target)
             _fsync_directory(target.parent)
         finally:
             shutil.rmtree(new, ignore_errors=True)  # after an exchange: the old set
 
     return _save(Path(directory), write)
+
+
+#: A temporary sibling of :func:`replace_files` older than this (s) is a killed writer's debris.
+SET_DEBRIS_AGE_S = 600.0
+
+
+def _sweep_set_debris(target: Path) -> None:
+    """Remove the temporary siblings of ``target`` that a killed :func:`replace_files` left (its exact names,
+    old enough that no writer can still be at work on them)."""
+    pattern = re.compile(rf"^{re.escape(TEMP_PREFIX + target.name)}-[0-9a-f]{{12}}$")
+    cutoff = time.time() - SET_DEBRIS_AGE_S
+    with contextlib.suppress(OSError), os.scandir(target.parent) as entries:
+        for entry in entries:
+            with contextlib.suppress(OSError):
+                if pattern.match(entry.name) and entry.is_dir(follow_symlinks=False) \
+                        and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                    shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _has_subdirectory(directory: Path) -> bool:
+    with os.scandir(directory) as entries:
+        return any(e.is_dir(follow_symlinks=False) and not e.name.startswith(TEMP_PREFIX) for e in entries)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -288,7 +326,8 @@ def _exchange(a: Path, b: Path) -> bool:
     if fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
         return True
     err = ctypes.get_errno()
-    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP):  # kernel or file system without it
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP,  # kernel or file system without it
+               errno.EBUSY, errno.EXDEV, errno.EPERM, errno.EACCES):  # a mount point, an overlay, a sticky parent
         return False
     raise OSError(err, os.strerror(err), str(b))
 
@@ -415,6 +454,10 @@ def _create_lock(path: Path, record: dict) -> bool:
             tmp.unlink()
 
 
+#: The name a run's finished tiles get while they are removed (:meth:`xrbvo.workflows.tiles.TiledRun.cleanup`).
+_REMOVED_TILES = re.compile(rf"^{re.escape(TEMP_PREFIX)}\.tiles-\d+$")
+
+
 def _remove_stale_temporaries(directory: Path) -> None:
     """Remove the temporaries a killed writer left in ``directory`` (only while this process holds its lock).
 
@@ -426,8 +469,8 @@ def _remove_stale_temporaries(directory: Path) -> None:
         with contextlib.suppress(OSError):
             if tmp.is_file() or tmp.is_symlink():
                 tmp.unlink()
-            elif tmp.is_dir():  # a directory renamed away for removal (e.g. a run's finished tiles)
-                shutil.rmtree(tmp, ignore_errors=True)
+            elif tmp.parent == directory and _REMOVED_TILES.match(tmp.name) and tmp.is_dir():
+                shutil.rmtree(tmp, ignore_errors=True)  # a run's finished tiles, renamed away for removal
 
 
 def _describe(holder: dict) -> str:

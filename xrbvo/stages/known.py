@@ -35,7 +35,7 @@ from xrbvo.core.schema import XRB_CLASSES
 from xrbvo.io.known import KNOWN_COLUMNS
 
 __all__ = ["K99", "FLOOR_ARCSEC", "match_radius_arcsec", "match_known", "known_summary", "KnownSummary",
-           "MissedXrb"]
+           "MissedXrb", "stack_known"]
 
 
 #: Smallest match radius (arcsec).
@@ -57,7 +57,8 @@ def match_radius_arcsec(pos_err_arcsec, known_pos_err_arcsec=0.0, *, floor_arcse
     return np.maximum(K99 * np.hypot(a, k), floor_arcsec)
 
 
-def _stack(known: Sequence[Table]) -> Table:
+def stack_known(known: Sequence[Table]) -> Table:
+    """Several known-objects tables (:func:`xrbvo.io.known.read_known`) as one, their text columns as str."""
     parts = []
     for t in known:
         missing = [c for c in KNOWN_COLUMNS if c not in t.colnames]
@@ -117,7 +118,7 @@ def match_known(catalogue: Table, known: Sequence[Table], *, floor_arcsec: float
     """
     if not (math.isfinite(floor_arcsec) and floor_arcsec >= 0):
         raise InputError(f"known-objects match: floor {floor_arcsec!r} arcsec must be a number >= 0")
-    kn = _stack(known)
+    kn = stack_known(known)
     idx, sep = _nearest(catalogue, kn, floor_arcsec)
     hit = idx >= 0
     n = len(catalogue)
@@ -206,7 +207,7 @@ def known_summary(catalogue: Table, known: Sequence[Table] = (), *, floor_arcsec
                                 float(catalogue[f"P_{kcls[i]}"][i]), float(catalogue["ra"][i]),
                                 float(catalogue["dec"][i])))
     if known:
-        kn = _stack(known)
+        kn = stack_known(known)
         xrb = np.isin(np.asarray(kn["known_class"]), XRB_CLASSES) & ~np.isin(np.asarray(kn["name"]), kname)
         inside = _in_field(catalogue, kn[xrb], floor_arcsec)
         for r in kn[xrb][inside]:

@@ -27,7 +27,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
-from astropy.table import Table, vstack
+from astropy.table import Table
 from rich.console import ConsoleOptions, Group, RenderableType
 from rich.table import Table as RichTable
 from rich.text import Text
@@ -607,6 +607,8 @@ def create_explore_app(sources: str | Path | None, model: str | Path, *, tap_url
     cols = [c for c in ("xid", "l", "b", "P_HMXB", "P_LMXB", "predicted_class", "candidate_class", "p_any",
                         "pos_err", "flux_soft", "scored") if c in data.colnames]
     if isinstance(known, (list, tuple)):
-        known = vstack(list(known), join_type="exact", metadata_conflicts="silent") if known else None
+        from xrbvo.stages.known import stack_known
+
+        known = stack_known(known) if known else None
     return ExploreApp(data, scorer, session=session, known=known, samp=bridge, columns=cols, sort="flux_soft"
                       if "flux_soft" in data.colnames else None)
