@@ -334,6 +334,17 @@ def test_application_that_never_subscribes_is_one_clear_error(hub, peers):
             c.point_at(1.0, 2.0)
 
 
+def test_a_message_to_one_application_does_not_wait_for_another_still_silent(hub, peers):
+    """A send-only client (registered, never subscribing) is not waited for when the message names another."""
+    mute = peers("mute", subscribe_after_s=None)
+    topcat = peers("topcat")
+    with SampClient(lockfile=hub.lockfile, timeout_s=1) as c:
+        assert c.point_at(1.0, 2.0, to="topcat")[0].ok and topcat.received
+        assert mute.id not in c._unsubscribed  # not waited for (a broadcast would have waited once)
+        c.point_at(1.0, 2.0)
+        assert mute.id in c._unsubscribed
+
+
 def test_refusal_is_reported_and_nothing_is_lost(client, peers):
     peers("grumpy", behaviour=apps.refuse("not today\nstack trace line"))
     with pytest.raises(SampRefusedError) as err:

@@ -168,3 +168,10 @@ def test_known_objects_from_a_service_table(dachs, tmp_path):
     with pytest.raises(InputError):
         known_from_args(SimpleNamespace(known=[f"{dachs.url}:nowhere.nothing"], known_class=None,
                                         cache=tmp_path / "c", timeout=None))
+    # a table larger than the service returns at once (a survey, not known objects): one line that says so
+    from xrbvo.core.errors import ServiceError
+    from xrbvo.vo.known import fetch_known, parse_known_service
+    from xrbvo.vo.tap import TapClient
+
+    with TapClient(dachs.url, cache=False, maxrec=5) as small, pytest.raises(ServiceError, match="more rows"):
+        fetch_known(parse_known_service(f"{dachs.url}:erass1.main"), client=small)

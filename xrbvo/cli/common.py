@@ -98,9 +98,9 @@ def known_from_args(args, ui=None) -> list:
         else:
             if ui is not None:
                 ui.info(f"--known {item}: fetching {service.adql} from {service.url}")
-            client = TapClient(service.url, cache=getattr(args, "cache", None),
-                               deadline_s=getattr(args, "timeout", None))
-            t = fetch_known(service, cls=args.known_class, client=client)
+            with TapClient(service.url, cache=getattr(args, "cache", None),
+                           deadline_s=getattr(args, "timeout", None)) as client:
+                t = fetch_known(service, cls=args.known_class, client=client)
             if ui is not None:
                 ui.info(f"--known {item}: {len(t)} known objects")
         if ui is not None and t.meta.get("NDROPPED"):

@@ -2,7 +2,8 @@
 
 A catalogue of known objects can be a file (:func:`xrbvo.io.known.read_known`) or a
 table of a TAP service, fetched whole with :class:`~xrbvo.vo.tap.TapClient` (cached
-like every pull) and then read exactly as a file is:
+like every pull: delete the cache entry, or give another ``--cache``, to fetch a newer
+version) and then read exactly as a file is:
 
 =================================  =================================================================
 ``--known``                        what is fetched
@@ -15,8 +16,8 @@ like every pull) and then read exactly as a file is:
                                    table instead
 =================================  =================================================================
 
-SERVICE is a URL or a name :func:`~xrbvo.vo.tap.resolve_service` knows (``vizier``,
-``simbad``, ``gaia``, a survey name).  A URL is split from its table at the last colon
+SERVICE is a URL or a named service of :data:`~xrbvo.vo.tap.SERVICES` (``vizier``,
+``simbad``, ``gaia``, ``heasarc``).  A URL is split from its table at the last colon
 (``http://127.0.0.1:8089/tap:erass1.main``).  A whole table is fetched, so give a
 catalogue of known objects (hundreds to thousands of rows), not a survey.
 """
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 
 from astropy.table import Table
 
-from xrbvo.core.errors import InputError
+from xrbvo.core.errors import InputError, ServiceError
 from xrbvo.io.known import read_known
 from xrbvo.vo.tap.adql import quote_table
 from xrbvo.vo.tap.client import SERVICES, TapClient, resolve_service
@@ -99,8 +100,18 @@ def fetch_known(service: KnownService, *, cls: str | None = None, client: TapCli
     InputError
         When the service refuses the query (no such table) or the table has no positions.
     """
+    own = client is None
     client = client if client is not None else TapClient(service.url)
-    table = client.query(service.adql)
+    try:
+        table = client.query(service.adql)
+    except ServiceError as exc:
+        if "MAXREC" not in str(exc):
+            raise
+        raise ServiceError(f"--known {service.spec}: the table has more rows than {service.url} returns at once; "
+                           "give a catalogue of known objects (hundreds to thousands of rows), not a survey") from None
+    finally:
+        if own:
+            client.close()
     known = read_known(table, cls=cls, label=service.spec)
     known.meta["SOURCE"] = f"{service.url} ({service.adql})"
     return known

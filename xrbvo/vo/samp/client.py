@@ -407,16 +407,23 @@ class SampClient:
         return ClientInfo(id=cid, name=name, description=str(meta.get("samp.description.text") or ""),
                           subscriptions=frozenset(subs))
 
-    def _subscribed(self, present: list[ClientInfo]) -> list[ClientInfo]:
+    def _subscribed(self, present: list[ClientInfo], to: str | None = None) -> list[ClientInfo]:
         """``present`` once every application in it has declared its subscriptions.
 
         An application registered without subscriptions is still starting
         (TOPCAT and Aladin register, then subscribe); it is read again until it
         subscribes or leaves, for ``min(_SUBSCRIBE_WAIT_S, timeout_s)`` at
         most.  One that never subscribes (a client that cannot receive) is
-        waited for once per connection.
+        waited for once per connection.  With ``to`` (a name or client id),
+        only the applications that may be it are waited for: that name, or no
+        name yet.
         """
-        waiting = [c.id for c in present if not c.subscriptions and c.id not in self._unsubscribed]
+        def may_be_target(c: ClientInfo) -> bool:
+            return to is None or to.lower() in ("all", "*") or c.id == to or c.name.lower() == to.lower() \
+                or c.name == c.id  # no metadata yet: its name is not known
+
+        waiting = [c.id for c in present
+                   if not c.subscriptions and c.id not in self._unsubscribed and may_be_target(c)]
         if not waiting:
             return present
         current = {c.id: c for c in present}
@@ -427,13 +434,16 @@ class SampClient:
                 break
             time.sleep(0.05)
             still = []
-            for cid in waiting:
+            for k, cid in enumerate(waiting):
+                if time.monotonic() >= deadline:  # a slow hub: the bound holds within a round too
+                    still.extend(waiting[k:])
+                    break
                 info = self._client_info(cid)
                 if info is None:  # it left meanwhile
                     current.pop(cid, None)
                     continue
                 current[cid] = info  # its name too: TOPCAT registers before it declares its metadata
-                if not info.subscriptions:
+                if not info.subscriptions and may_be_target(info):
                     still.append(cid)
             waiting = still
         return list(current.values())
@@ -482,7 +492,7 @@ class SampClient:
         ClientNotFoundError
             If nobody matches or accepts ``mtype``.
         """
-        present = self._subscribed(self.clients())
+        present = self._subscribed(self.clients(), to)
         names = ", ".join(c.label for c in present) or "none"
         if to is None or to.lower() in ("all", "*"):
             chosen = [c for c in present if c.accepts(mtype)]
