@@ -155,17 +155,6 @@ def parse_latitude(col, *, source: str = "table") -> np.ndarray:
     return _parse(col, "deg", "Dec", source)
 
 
-def _standard_positions_ok(table: Table) -> bool:
-    """True when a table in the standard columns has numeric, finite, in-range positions on every row."""
-    ra, dec = table["ra"], table["dec"]
-    if getattr(ra, "dtype", None) is None or ra.dtype.kind not in "fiu" or dec.dtype.kind not in "fiu":
-        return False
-    if isinstance(ra, MaskedColumn) and ra.mask.any() or isinstance(dec, MaskedColumn) and dec.mask.any():
-        return False
-    r, d = np.asarray(ra, float), np.asarray(dec, float)
-    return bool(np.all(np.isfinite(r) & np.isfinite(d) & (r >= 0) & (r < 360) & (np.abs(d) <= 90)))
-
-
 def detect_layout(table: Table) -> KnownLayout | None:
     """The published layout whose signature columns ``table`` has, or None."""
     cols = set(table.colnames)
@@ -224,28 +213,13 @@ def read_known(source: str | Path | Table, *, cls: str | None = None, label: str
         if key is None:
             raise InputError(f"--known-class {cls!r}: not a class; classes are {', '.join(CLASSES)}")
         cls = key
-    if all(c in table.colnames for c in KNOWN_COLUMNS) and _standard_positions_ok(table):
-        # the standard columns (read already, e.g. several --known stacked): its own types kept, the rest
-        # normalised as for any table
-        out = Table()
-        out["name"] = _text(table["name"])
-        out["ra"] = np.asarray(table["ra"], float)
-        out["dec"] = np.asarray(table["dec"], float)
-        err = table["pos_err"]
-        pos_err = np.full(len(table), np.nan)
-        if getattr(err, "dtype", None) is not None and err.dtype.kind in "fiu":
-            pos_err = np.asarray(err.astype(float).filled(np.nan) if isinstance(err, MaskedColumn) else err, float)
-        out["pos_err"] = np.where(np.isfinite(pos_err) & (pos_err > 0), pos_err, np.nan)
-        out["known_class"] = (np.full(len(table), cls, dtype="<U8") if cls is not None
-                              else _class_of(_text(table["known_class"])))
-        out["known_type"] = _text(table["known_type"])
-        out["ra"].unit = out["dec"].unit = u.deg
-        out["pos_err"].unit = u.arcsec
-        out.meta.update({"KNOWNCAT": table.meta.get("KNOWNCAT", "standard"), "SOURCE": table.meta.get("SOURCE", name),
-                         "NDROPPED": int(table.meta.get("NDROPPED", 0))})
-        return out
-    lay = detect_layout(table)
-    if lay is not None:
+    standard = all(c in table.colnames for c in KNOWN_COLUMNS)  # read already (e.g. several --known stacked)
+    lay = None if standard else detect_layout(table)
+    class_c = None  # a column of classes apart from the type column (the standard columns' known_class)
+    if standard:
+        ra_c, dec_c, name_c, type_c, class_c = "ra", "dec", "name", "known_type", "known_class"
+        err_c, err_unit = "pos_err", "arcsec"
+    elif lay is not None:
         ra_c, dec_c, name_c, type_c = lay.ra_column, lay.dec_column, lay.name_column, lay.type_column
         err_c, err_unit = lay.pos_err_column, lay.pos_err_unit
     else:
@@ -266,6 +240,8 @@ def read_known(source: str | Path | Table, *, cls: str | None = None, label: str
         classes = np.full(n, cls, dtype="<U8")
     elif lay is not None:
         classes = np.full(n, lay.known_class, dtype="<U8")
+    elif class_c is not None:
+        classes = _class_of(_text(table[class_c]))
     else:
         classes = _class_of(types)
     pos_err = np.full(n, np.nan)
@@ -289,6 +265,10 @@ def read_known(source: str | Path | Table, *, cls: str | None = None, label: str
     out["known_type"] = types[keep]
     out["ra"].unit = out["dec"].unit = u.deg
     out["pos_err"].unit = u.arcsec
-    out.meta.update({"KNOWNCAT": lay.name if lay is not None else "generic", "SOURCE": name,
-                     "NDROPPED": int(n - keep.sum())})
+    if standard:  # as its first reading recorded it
+        out.meta.update({"KNOWNCAT": table.meta.get("KNOWNCAT", "standard"), "SOURCE": table.meta.get("SOURCE", name),
+                         "NDROPPED": int(table.meta.get("NDROPPED", 0)) + int(n - keep.sum())})
+    else:
+        out.meta.update({"KNOWNCAT": lay.name if lay is not None else "generic", "SOURCE": name,
+                         "NDROPPED": int(n - keep.sum())})
     return out

@@ -211,12 +211,14 @@ def save_files(directory: str | Path, files: Mapping[str, bytes | str]) -> Path:
     Each file is written atomically; files already in the directory under
     other names are kept.
     """
-    def write(target: Path) -> None:
-        target.mkdir(parents=True, exist_ok=True)
-        for name, data in files.items():
-            atomic_write_bytes(target / name, data.encode() if isinstance(data, str) else data)
+    return _save(Path(directory), lambda target: _write_each(target, files))
 
-    return _save(Path(directory), write)
+
+def _write_each(target: Path, files: Mapping[str, bytes | str]) -> None:
+    """Create ``target`` and write each of ``files`` into it atomically, one after the other."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        atomic_write_bytes(target / name, data.encode() if isinstance(data, str) else data)
 
 
 def replace_files(directory: str | Path, files: Mapping[str, bytes | str]) -> Path:
@@ -235,24 +237,19 @@ def replace_files(directory: str | Path, files: Mapping[str, bytes | str]) -> Pa
     write permission, subdirectories inside), it falls back to :func:`save_files`' file-by-file
     writes.  Failures are reported (or rescued) as by :func:`save_output`.
     """
-    def one_by_one(target: Path) -> None:
-        target.mkdir(parents=True, exist_ok=True)
-        for name, data in files.items():
-            atomic_write_bytes(target / name, data.encode() if isinstance(data, str) else data)
-
     def write(target: Path) -> None:
         target = target.resolve()  # a link: replace what it names; "." gets a name
         if target.exists() and not target.is_dir():
             raise FileExistsError(errno.EEXIST, "exists and is not a directory", str(target))
         if not target.name or (target.exists() and (os.path.ismount(target) or _has_subdirectory(target))):
-            return one_by_one(target)
+            return _write_each(target, files)
         _sweep_set_debris(target)
         new = target.with_name(f"{TEMP_PREFIX}{target.name}-{secrets.token_hex(6)}")
         try:
             new.mkdir()
         except OSError as exc:
             if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):  # the parent is not ours to write
-                return one_by_one(target)
+                return _write_each(target, files)
             raise
         try:
             for name, data in files.items():
@@ -280,7 +277,7 @@ def replace_files(directory: str | Path, files: Mapping[str, bytes | str]) -> Pa
             _fsync_directory(new)
             if not _exchange(new, target):
                 shutil.rmtree(new, ignore_errors=True)
-                return one_by_one(target)
+                return _write_each(target, files)
             _fsync_directory(target.parent)
         finally:
             shutil.rmtree(new, ignore_errors=True)  # after an exchange: the old set

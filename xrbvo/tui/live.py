@@ -63,7 +63,7 @@ from xrbvo.core.errors import InputError, ServiceError, XrbvoError
 from xrbvo.io import read_table, write_table
 from xrbvo.pipeline import PipelineConfig
 from xrbvo.stages.match.priors import union_area_arcsec2
-from xrbvo.stages.neighbourhoods.base import Provider
+from xrbvo.stages.neighbourhoods.base import Provider, PulledProvider
 from xrbvo.workflows.analyse import analyse, pipeline_config, prepare_xray
 from xrbvo.workflows.bundle import ModelBundle
 from xrbvo.workflows.policy import ResolvedPolicy, SciencePolicy, resolve_policy
@@ -246,18 +246,6 @@ def _exact_deg2(area_arcsec2: float) -> float:
         if float(cand) * k == area_arcsec2:
             return float(cand)
     return a
-
-
-class _Served(Provider):
-    """A provider that serves neighbourhoods already pulled (a slice of the list's)."""
-
-    name = "served"
-
-    def __init__(self, nbs: Mapping[str, Table]):
-        self.nbs = dict(nbs)
-
-    def neighbourhoods(self, xray, radius_arcsec, surveys, *, progress=None, cancel=None):
-        return {s: self.nbs[s] for s in surveys}
 
 
 def _rows_of(table: Table, xids: Iterable[str]) -> Table:
@@ -480,7 +468,7 @@ class LiveScorer:
             nbs = {s: _rows_of(t, todo) for s, t in nbs_all.items()}
             for s, t in nbs.items():
                 t.meta.update(nbs_all[s].meta)
-            provider: Provider = _Served(nbs)
+            provider: Provider = PulledProvider(nbs)
         else:
             provider = self.provider
         pol = self._policy()

@@ -37,21 +37,9 @@ from xrbvo.core.errors import Cancelled, InputError
 from xrbvo.pipeline import PipelineConfig, PipelineResult, Progress, run_pipeline
 from xrbvo.stages.match import AssociationResult
 from xrbvo.stages.match.partitioned import fixed_config, partition_statistics
-from xrbvo.stages.neighbourhoods.base import Provider
+from xrbvo.stages.neighbourhoods.base import Provider, PulledProvider
 
-__all__ = ["PartitionedPipeline", "GivenProvider", "local_cluster", "join_results"]
-
-
-class GivenProvider(Provider):
-    """Neighbourhoods already pulled (one partition's), served as a provider."""
-
-    name = "given"
-
-    def __init__(self, neighbourhoods: Mapping[str, Table]):
-        self.tables = dict(neighbourhoods)
-
-    def neighbourhoods(self, xray, radius_arcsec, surveys, *, progress=None, cancel=None):
-        return {s: self.tables[s] for s in surveys}
+__all__ = ["PartitionedPipeline", "local_cluster", "join_results"]
 
 
 def local_cluster(n_workers: int = 2, *, processes: bool = True, memory_limit: str | None = "4GB"):
@@ -86,7 +74,7 @@ def _run(part, xray, field_priors, model, kwargs):
         return None
     idx = np.asarray(rows["row"], int)
     fpr = None if field_priors is None else (field_priors if np.ndim(field_priors) == 1 else field_priors[idx])
-    return idx, run_pipeline(xray[idx], GivenProvider(nbs), model, field_priors=fpr, **kwargs)
+    return idx, run_pipeline(xray[idx], PulledProvider(nbs), model, field_priors=fpr, **kwargs)
 
 
 class PartitionedPipeline:

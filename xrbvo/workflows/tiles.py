@@ -67,7 +67,7 @@ from xrbvo.stages.catalogue import neighbours_table
 from xrbvo.stages.classify.counterparts import object_count, object_density
 from xrbvo.stages.known import match_known
 from xrbvo.stages.match.priors import MagPrior, global_density_counts, survey_mag_priors
-from xrbvo.stages.neighbourhoods.base import Provider
+from xrbvo.stages.neighbourhoods.base import Provider, PulledProvider
 from xrbvo.workflows.analyse import (Analysis, galactic, pipeline_config, prepare_xray, resolve_for,
                                      warn_no_coverage)
 from xrbvo.workflows.bundle import ModelBundle
@@ -305,18 +305,6 @@ def _tile_config(cfg: PipelineConfig, shared: Mapping) -> PipelineConfig:
                    object_density_arcsec2=density)
 
 
-class _Pulled(Provider):
-    """The neighbourhoods already pulled for one tile, served to :func:`run_pipeline`."""
-
-    name = "pulled"
-
-    def __init__(self, neighbourhoods: Mapping[str, Table]):
-        self.pulled = dict(neighbourhoods)
-
-    def neighbourhoods(self, xray, radius_arcsec, surveys, *, progress=None, cancel=None) -> dict[str, Table]:
-        return {s: self.pulled[s] for s in surveys if s in self.pulled}
-
-
 # --------------------------------------------------------------------------------------
 # merging
 
@@ -479,7 +467,7 @@ def run_tiled(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scie
         nbs = pulled.pop(t.name, None)
         if nbs is None:
             nbs = pull(t, k)
-        res = run_pipeline(xr[t.rows], _Pulled(nbs), bundle.source, ctpt_model=bundle.counterpart, config=tile_cfg,
+        res = run_pipeline(xr[t.rows], PulledProvider(nbs), bundle.source, ctpt_model=bundle.counterpart, config=tile_cfg,
                            selection_priors=resolved.selection_priors, field_priors=resolved.field_priors[t.rows],
                            cuts=bundle.cuts, pass_rates=bundle.pass_rates, progress=stages, cancel=cancel)
         for part, table in zip(TILE_PARTS, (res.catalogue, res.association.combinations,

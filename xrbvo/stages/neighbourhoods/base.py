@@ -10,7 +10,7 @@ from __future__ import annotations
 import abc
 import threading
 import warnings
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 from astropy.table import Table
@@ -21,7 +21,7 @@ from xrbvo.core.schema import NEIGHBOUR, PHOTOMETRY, apply_schema
 from xrbvo.core.geometry import unit_vectors
 from xrbvo.core.surveys import BAND_FEATURES, SURVEYS, Survey, get_survey, guess_survey
 
-__all__ = ["Provider", "CatalogueProvider", "standardise_catalogue", "check_survey", "cone_join", "cone_pairs",
+__all__ = ["Provider", "PulledProvider", "CatalogueProvider", "standardise_catalogue", "check_survey", "cone_join", "cone_pairs",
            "neighbourhood_table", "unit_vectors", "Progress"]
 
 Progress = Callable[[str, float], None]
@@ -386,3 +386,15 @@ class Provider(abc.ABC):
                        progress: Progress | None = None, cancel: threading.Event | None = None
                        ) -> dict[str, Table]:
         """Return ``{survey: neighbourhood table}`` for every X-ray source in ``xray``."""
+
+
+class PulledProvider(Provider):
+    """Neighbourhoods already pulled (a tile's, a partition's, an explored source's), served as a provider."""
+
+    name = "pulled"
+
+    def __init__(self, neighbourhoods: Mapping[str, Table]):
+        self.tables = dict(neighbourhoods)
+
+    def neighbourhoods(self, xray, radius_arcsec, surveys, *, progress=None, cancel=None) -> dict[str, Table]:
+        return {s: self.tables[s] for s in surveys}
