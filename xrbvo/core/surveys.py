@@ -397,7 +397,7 @@ def guess_survey(colnames) -> tuple[str | None, tuple[str, ...]]:
     return scores[0][1], scores[0][2]
 
 
-#: Limiting magnitudes lost to confusion in the Galactic plane (at b = 0; the loss falls as exp(-|b| / 2 deg)):
+#: Limiting magnitudes lost to confusion in the Galactic plane (at b = 0; the loss falls as exp(-``|b|`` / 2 deg)):
 #: near-IR (2MASS) and mid-IR (CatWISE) point-source catalogues are confusion-limited there, Gaia is not.
 CONFUSION_LOSS_MAG: dict[str, float] = {"J": 1.5, "H": 1.5, "K": 1.5, "W1": 1.8, "W2": 1.8}
 

@@ -23,14 +23,14 @@ Galactic X-ray binaries and eROSITA") fitted these functions to the XRBs of the
 INTEGRAL 9-year Galactic survey (Krivonos et al. 2012, A&A 545, A27).  The seed
 work's Table 1 quotes them (errors: +upper, -lower; read as 68% intervals):
 
-=======================  ======================  =======================
-                         LMXB                    HMXB
-=======================  ======================  =======================
-L_br (1e36 erg/s)        8 (+7, -6.5)            0.55 (+4.6, -0.28)
-alpha_1                  0.9 (+0.2, -0.4)        0.3 (+0.8, -0.2)
-alpha_2                  2.6 (+3, -0.9)          2.1 (+3, -0.6)
-N_total in the Milky Way 200 (+175, -75)         110 (+180, -10)
-=======================  ======================  =======================
+==========================  ======================  =======================
+                            LMXB                    HMXB
+==========================  ======================  =======================
+L_br (1e36 erg/s)           8 (+7, -6.5)            0.55 (+4.6, -0.28)
+alpha_1                     0.9 (+0.2, -0.4)        0.3 (+0.8, -0.2)
+alpha_2                     2.6 (+3, -0.9)          2.1 (+3, -0.6)
+N_total in the Milky Way    200 (+175, -75)         110 (+180, -10)
+==========================  ======================  =======================
 
 These are :data:`DOROSHENKO2014`.  The table does not quote the luminosity the
 number refers to; we take ``L_min = 1e32 erg/s`` (17-60 keV,
@@ -210,9 +210,9 @@ class SurveyModel:
     footprint: Footprint = field(default_factory=Footprint)
     """Where the survey looked."""
     plane_b_deg: float | None = None
-    """If set, ``flux_limit`` applies at |b| below it and ``flux_limit_off_plane`` above."""
+    """If set, ``flux_limit`` applies at ``|b|`` below it and ``flux_limit_off_plane`` above."""
     flux_limit_off_plane: float | None = None
-    """Flux limit at |b| >= ``plane_b_deg``."""
+    """Flux limit at ``|b|`` >= ``plane_b_deg``."""
     note: str = ""
     """Why these numbers."""
 

@@ -58,7 +58,7 @@ _D_GRID_PC = physics.D_GRID_PC
 def gaia_density_target(b_deg) -> np.ndarray:
     """Gaia DR3 density (sources per deg^2 at G < 21) used for the field.
 
-    ~3e5 deg^-2 in the plane at l ~ 300 falling tenfold by |b| = 10 deg: a
+    ~3e5 deg^-2 in the plane at l ~ 300 falling tenfold by ``|b|`` = 10 deg: a
     rounded reading of the Gaia DR3 source-density maps (Gaia Collaboration,
     Vallenari et al. 2023, fig. 4).
     """

@@ -6,33 +6,33 @@ choice of one candidate per survey).  Missing photometry stays NaN.
 
 The list (name: meaning):
 
-=================  ===============================================================
-``G, BP, RP``      Gaia DR3 magnitudes
-``BP_RP, G_RP``    Gaia colours
-``J, H, K``        2MASS (or VVV) magnitudes
-``J_H, H_K, J_K``  near-IR colours
-``W1, W2, W1_W2``  CatWISE2020 magnitudes and colour
-``G_J, G_K, G_W1, K_W1``  optical-IR colours
-``plx_sig``        parallax over its error
-``log_dist``       log10 geometric distance (pc; Bailer-Jones et al. 2021)
-``log_epsi``       log10 astrometric excess noise (mas) + 1e-3
-``log_sepsi``      log10(1 + excess-noise significance)
-``ruwe``           renormalised unit weight error
-``log_var_G``      log10 fractional G-flux scatter (variability proxy)
-``pm_tot``         total proper motion (mas/yr)
-``log_fx``         log10 soft-band X-ray flux (0.2-2.3 keV for eRASS1)
-``hr``             hardness ratio (F_hard - F_soft) / (F_hard + F_soft), in [-1, 1]
-``log_fx_fg``      log10 F_X / F_opt with G: log_fx + G / 2.5 + 5.37 (Maccacaro et al. 1988 style)
-``log_fx_fk``      log10 F_X / F_K: log_fx + K / 2.5
-``log_fx_fw1``     log10 F_X / F_W1: log_fx + W1 / 2.5
-``log_lx``         log10 soft X-ray luminosity (erg/s) at the Gaia geometric distance:
-                   log_fx + log10(4 pi d^2); missing without a distance.  X-ray binaries
-                   (1e34-1e38), CVs (1e30-1e33) and stars (1e27-1e31) separate here
-``log_nh``         log10 total Galactic N_H on the sight line (HI4PI)
-``xvar_prob``      X-ray variability probability (the larger of the intra- and
-                   inter-observation probabilities of the Chandra Source Catalog);
-                   missing for single-epoch surveys (eRASS1, the simulated sky)
-=================  ===============================================================
+==========================  ===============================================================
+``G, BP, RP``               Gaia DR3 magnitudes
+``BP_RP, G_RP``             Gaia colours
+``J, H, K``                 2MASS (or VVV) magnitudes
+``J_H, H_K, J_K``           near-IR colours
+``W1, W2, W1_W2``           CatWISE2020 magnitudes and colour
+``G_J, G_K, G_W1, K_W1``    optical-IR colours
+``plx_sig``                 parallax over its error
+``log_dist``                log10 geometric distance (pc; Bailer-Jones et al. 2021)
+``log_epsi``                log10 astrometric excess noise (mas) + 1e-3
+``log_sepsi``               log10(1 + excess-noise significance)
+``ruwe``                    renormalised unit weight error
+``log_var_G``               log10 fractional G-flux scatter (variability proxy)
+``pm_tot``                  total proper motion (mas/yr)
+``log_fx``                  log10 soft-band X-ray flux (0.2-2.3 keV for eRASS1)
+``hr``                      hardness ratio (F_hard - F_soft) / (F_hard + F_soft), in [-1, 1]
+``log_fx_fg``               log10 F_X / F_opt with G: log_fx + G / 2.5 + 5.37 (Maccacaro et al. 1988 style)
+``log_fx_fk``               log10 F_X / F_K: log_fx + K / 2.5
+``log_fx_fw1``              log10 F_X / F_W1: log_fx + W1 / 2.5
+``log_lx``                  log10 soft X-ray luminosity (erg/s) at the Gaia geometric distance:
+                            log_fx + log10(4 pi d^2); missing without a distance.  X-ray binaries
+                            (1e34-1e38), CVs (1e30-1e33) and stars (1e27-1e31) separate here
+``log_nh``                  log10 total Galactic N_H on the sight line (HI4PI)
+``xvar_prob``               X-ray variability probability (the larger of the intra- and
+                            inter-observation probabilities of the Chandra Source Catalog);
+                            missing for single-epoch surveys (eRASS1, the simulated sky)
+==========================  ===============================================================
 
 Inputs may also give ``pm`` (total proper motion, mas/yr) instead of
 ``pmra``/``pmdec``, and ``plx_sig`` directly instead of ``plx``/``plx_err``

@@ -206,7 +206,7 @@ class SourceDetail:
     xray: dict[str, object]
     """X-ray and association properties (name -> value) present in the catalogue."""
     class_probs: dict[str, float] | None
-    """Class -> probability, in :data:`xrbvo.core.schema.CLASSES` order (None: no P_ columns)."""
+    """Class -> probability, in :data:`xrbvo.core.schema.CLASSES` order (None: no ``P_`` columns)."""
     predicted: str
     candidates: list[Candidate] | None
     """Counterpart combinations, best first (None: no counterparts table)."""

@@ -17,7 +17,7 @@ The rules
    in its field (from the cut's cross-validated pass rates and the field mix).
 3. **Field priors, ``auto``**: a blind, flux-limited survey (eRASS1 tables, the
    simulated sky) gets xrbvo's population model for sources at
-   |b| < :data:`PLANE_B_DEG` (in the plane, AGN seen through the Galaxy
+   ``|b|`` < :data:`PLANE_B_DEG` (in the plane, AGN seen through the Galaxy
    outnumber X-ray binaries about a thousand to one), at the survey's depth,
    times any injection factors the simulated sky records; elsewhere, and for
    a targeted sample (Chandra pointings, tables in the Chandra Source Catalog

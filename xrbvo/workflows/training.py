@@ -124,7 +124,7 @@ CTPT_SKY_BOOST = {"HMXB": 30.0, "LMXB": 100.0, "NS": 10.0, "WR": 10.0, "YSO": 1.
 
 
 def counterpart_skies(seed: int = 2000, *, quick: bool = False) -> list:
-    """The sky fields a counterpart model is trained on (Galactic plane, |b| <= 5.5 deg)."""
+    """The sky fields a counterpart model is trained on (Galactic plane, ``|b|`` <= 5.5 deg)."""
     from xrbvo.sim import SkyConfig
 
     w, h = (4.0, 2.0) if quick else (10.0, 3.0)

@@ -81,7 +81,7 @@ class AugmentConfig:
     """Copies of each Galactic training source with a distance."""
     extragalactic_classes: tuple[str, ...] = ("AGN",)
     b_max_deg: float = 10.0
-    """Target region: |b| <= b_max_deg ..."""
+    """Target region: ``|b|`` <= b_max_deg ..."""
     l_range_deg: tuple[float, float] = (0.0, 360.0)
     """... and l in this range (degrees; may wrap, e.g. (300, 60))."""
     bands_kev: tuple[tuple[float, float], tuple[float, float]] = CHANDRA_BANDS

@@ -15,17 +15,17 @@ Two table layouts of the Chandra Source Catalog v2 (CSCv2) with Gaia DR3,
     ``P_inter``, ``Plx``, ``e_Plx``, ``PM``, ``rgeo`` and the photometry.
 
 Class mapping onto :data:`xrbvo.core.schema.CLASSES`
------------------------------------------------
-==========  =========  =====================================================
-source      xrbvo      note
-==========  =========  =====================================================
-HM-STAR     EARLY      O/B/Be stars *and Wolf-Rayet stars*: the labelled set
-                       has no separate WR label, so a model trained on it
-                       has no WR class (WR stars come out as EARLY)
-LM-STAR     STAR       low-mass, evolved and chromospherically active stars
-NS          NS         isolated neutron stars, pulsars, magnetars
+----------------------------------------------------
+========================  =========  =====================================================
+source                    xrbvo      note
+========================  =========  =====================================================
+HM-STAR                   EARLY      O/B/Be stars *and Wolf-Rayet stars*: the labelled set
+                                     has no separate WR label, so a model trained on it
+                                     has no WR class (WR stars come out as EARLY)
+LM-STAR                   STAR       low-mass, evolved and chromospherically active stars
+NS                        NS         isolated neutron stars, pulsars, magnetars
 HMXB, LMXB, CV, YSO, AGN  unchanged
-==========  =========  =====================================================
+========================  =========  =====================================================
 
 X-ray bands (an approximation for eRASS1)
 -----------------------------------------

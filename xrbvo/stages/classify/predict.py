@@ -60,7 +60,7 @@ class JointClassification:
         ``top_class`` is the column index (into ``classes``) of the class whose most
         probable counterpart becomes the source's counterpart (the most probable
         class at the field's priors).  Returns the association with that choice
-        (p_any, p_i, match_flag, nid_/row_ columns), the features of the chosen
+        (p_any, p_i, match_flag, ``nid_``/``row_`` columns), the features of the chosen
         combination, and ``ctp_<CLASS>`` / ``P_<CLASS>_CTPT`` columns.
         """
         jr = self.result

@@ -35,7 +35,7 @@ from xrbvo.stages.classify.classifier import shift_priors
 __all__ = ["em_priors", "expected_field_priors", "expected_field_counts", "PLANE_B_DEG", "is_low_latitude",
            "PRIOR_MODES", "field_priors_for"]
 
-#: |b| below which a source is "in the plane" and field priors apply by default.
+#: ``|b|`` below which a source is "in the plane" and field priors apply by default.
 PLANE_B_DEG = 10.0
 #: Ways of setting a field's priors.
 PRIOR_MODES = ("auto", "model", "em", "training", "none")
@@ -44,7 +44,7 @@ _TILE_DEG = 5.0
 
 
 def is_low_latitude(b_deg) -> np.ndarray:
-    """True where |b| < :data:`PLANE_B_DEG`."""
+    """True where ``|b|`` < :data:`PLANE_B_DEG`."""
     return np.abs(np.asarray(b_deg, dtype=float)) < PLANE_B_DEG
 
 

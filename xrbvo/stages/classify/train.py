@@ -161,7 +161,7 @@ DEFAULT_PURITY = 0.85
 DEFAULT_EXCLUDE: tuple[str, ...] = ("log_nh",)
 
 #: Default augmentation of :func:`train_labelled` (:class:`xrbvo.stages.classify.augment.AugmentConfig` defaults:
-#: two plane copies per AGN, one per Galactic source with a distance, |b| <= 10 deg, Chandra bands).
+#: two plane copies per AGN, one per Galactic source with a distance, ``|b|`` <= 10 deg, Chandra bands).
 DEFAULT_AUGMENT: dict = {}
 
 __all__ += ["DEFAULT_GRID", "QUICK_GRID", "PURITY_TARGETS", "DEFAULT_PURITY", "DEFAULT_EXCLUDE", "DEFAULT_AUGMENT", "default_feature_names", "cv_predictions", "choose_class_cuts",
