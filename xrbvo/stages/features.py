@@ -162,6 +162,11 @@ def build_features(xray: Table, chosen: Mapping[str, np.ndarray], neighbourhoods
         Survey -> neighbourhood table.
     nh : array, optional
         Galactic N_H per source (computed from HI4PI when omitted).
+
+    Returns
+    -------
+    astropy.table.Table
+        Features of every X-ray source from its chosen counterparts.
     """
     phot: dict[str, np.ndarray] = {}
     for survey, rows in chosen.items():
@@ -183,6 +188,18 @@ def nh_at(ra_deg, dec_deg) -> np.ndarray:
     """Total Galactic N_H (HI4PI, cm^-2) at ICRS positions; NaN where a position is not finite.
 
     The one place where xrbvo turns a position into a Galactic column.
+
+    Parameters
+    ----------
+    ra_deg : float or array
+        Right ascension (ICRS), degrees.
+    dec_deg : float or array
+        Declination (ICRS), degrees.
+
+    Returns
+    -------
+    numpy.ndarray
+        N_H per position, cm^-2.
     """
     from astropy import units as u
     from astropy.coordinates import SkyCoord
@@ -198,18 +215,59 @@ def nh_at(ra_deg, dec_deg) -> np.ndarray:
 
 
 def chosen_rows(association) -> dict[str, np.ndarray]:
-    """Survey -> neighbourhood row of each source's most probable combination (-1 for none)."""
+    """Survey -> neighbourhood row of each source's most probable combination (-1 for none).
+
+    Parameters
+    ----------
+    association : xrbvo.stages.match.AssociationResult
+        The association of the X-ray sources with their neighbours.
+
+    Returns
+    -------
+    dict[str, numpy.ndarray]
+        Survey -> row index per source (-1 for none).
+    """
     return {s: np.asarray(association.sources[f"row_{s}"], dtype=int) for s in association.surveys}
 
 
 def source_features(xray: Table, association, neighbourhoods: Mapping[str, Table],
                     nh: np.ndarray | None = None) -> Table:
-    """Features of every source from the association's most probable counterparts."""
+    """Features of every source from the association's most probable counterparts.
+
+    Parameters
+    ----------
+    xray : astropy.table.Table
+        The X-ray sources in the XRAY schema (:func:`xrbvo.io.standardise_xray`).
+    association : xrbvo.stages.match.AssociationResult
+        The association of the X-ray sources with their neighbours.
+    neighbourhoods : Mapping[str, Table]
+        Survey name -> neighbourhood table (:mod:`xrbvo.stages.neighbourhoods`).
+    nh : numpy.ndarray, optional
+        Absorbing column, cm^-2.
+
+    Returns
+    -------
+    astropy.table.Table
+        Features of every source from the association's most probable counterparts.
+    """
     return build_features(xray, chosen_rows(association), neighbourhoods, nh=nh)
 
 
 def feature_matrix(features: Table, names) -> np.ndarray:
-    """The feature matrix in a model's feature order (a missing column is one clear error)."""
+    """The feature matrix in a model's feature order (a missing column is one clear error).
+
+    Parameters
+    ----------
+    features : astropy.table.Table
+        Feature columns (:data:`xrbvo.stages.features.FEATURES`), one row per source.
+    names : sequence of str
+        The model's feature names, in its order.
+
+    Returns
+    -------
+    numpy.ndarray
+        The feature matrix in a model's feature order (a missing column is one clear error).
+    """
     from xrbvo.core.errors import MissingColumnError
 
     names = list(names)
