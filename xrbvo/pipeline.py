@@ -171,7 +171,7 @@ def run_pipeline(xray: Table, provider: Provider, model, *, ctpt_model=None, con
         Progress callbacks ``(message, fraction)``; stage names are
         ``neighbourhoods``, ``association``, ``classification``.
     config : PipelineConfig, optional
-        The options (default: the defaults of the class).
+        The options; None: ``PipelineConfig()``.
     cancel : threading.Event, optional
         Set it to stop the work (:class:`xrbvo.core.errors.Cancelled` is raised).
 

@@ -64,7 +64,7 @@ def release_tables(sky: SimulatedSky, config: ReleaseConfig | None = None) -> tu
     sky : SimulatedSky
         The simulated field.
     config : ReleaseConfig, optional
-        The options (default: the defaults of the class).
+        The options; None: ``ReleaseConfig()``.
 
     Returns
     -------

@@ -162,7 +162,7 @@ class SimulatedSky:
     Parameters
     ----------
     config : SkyConfig
-        The options (default: the defaults of the class).
+        The options.
     xray : astropy.table.Table
         X-ray sources, eRASS1 native column names.
     catalogs : dict[str, Table]
@@ -395,7 +395,7 @@ def expected_counts(config: SkyConfig, *, step_deg: float = 0.25) -> dict[str, f
     Parameters
     ----------
     config : SkyConfig
-        The options (default: the defaults of the class).
+        The options.
     step_deg : float, optional
         Size (degrees) of the sight-line cells the field is integrated over.
 

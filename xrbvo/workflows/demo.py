@@ -166,7 +166,7 @@ def run_demo(config: DemoConfig, *, progress: Mapping[str, Callable[[str, float]
     Parameters
     ----------
     config : DemoConfig
-        The options (default: the defaults of the class).
+        The options.
     progress : Mapping[str, Callable[[str, float], None]], optional
         Progress callback ``(message, fraction)``.
     cancel : threading.Event, optional

@@ -205,7 +205,7 @@ def join_results(parts, n_sources: int, config: PipelineConfig) -> PipelineResul
     n_sources : int
         Number of X-ray sources.
     config : PipelineConfig
-        The options (default: the defaults of the class).
+        The options.
 
     Returns
     -------

@@ -38,7 +38,7 @@ def training_set_from_sky(skies, config=None, *, progress: Callable[[str, float]
     skies : sequence of xrbvo.sim.SimulatedSky
         The simulated fields.
     config
-        The options (default: the defaults of the class).
+        The options.
     progress : Callable[[str, float], None], optional
         Progress callback ``(message, fraction)``.
 
@@ -73,7 +73,7 @@ def sky_rows(sky, config: PipelineConfig) -> SkyRows:
     sky : xrbvo.sim.SimulatedSky
         The simulated field.
     config : PipelineConfig
-        The options (default: the defaults of the class).
+        The options.
 
     Returns
     -------
@@ -101,7 +101,7 @@ def train_joint(skies, config, *, cut_classes: Sequence[str] = ("HMXB", "LMXB"),
     skies : sequence of xrbvo.sim.SimulatedSky
         At least two simulated fields (each is held out once to choose the cuts).
     config
-        The options (default: the defaults of the class).
+        The options.
     cut_classes : Sequence[str], optional
         Classes that get a candidate cut.
     random_state : int, optional
@@ -209,7 +209,7 @@ def train_counterpart_model(*, seed: int = 2000, quick: bool = False, config: Pi
     quick : bool, optional
         Fewer and smaller training fields (for tests).
     config : PipelineConfig, optional
-        The options (default: the defaults of the class).
+        The options; None: ``PipelineConfig()``.
     progress : Callable[[str, float], None], optional
         Progress callback ``(message, fraction)``.
 

@@ -149,7 +149,7 @@ def sight_lines(n: int, config: AugmentConfig, rng: np.random.Generator) -> tupl
     n : int
         Number of sight lines.
     config : AugmentConfig
-        The options (default: the defaults of the class).
+        The options.
     rng : np.random.Generator
         The random generator.
 
@@ -310,7 +310,7 @@ class PlaneAugmenter:
     classes : Sequence[str]
         Class names, in the order of the probability columns.
     config : AugmentConfig, optional
-        The options (default: the defaults of the class).
+        The options; None: ``AugmentConfig()``.
     """
 
     def __init__(self, feature_names: Sequence[str], classes: Sequence[str], config: AugmentConfig | None = None):

@@ -403,7 +403,7 @@ class JointResult:
     joint : numpy.ndarray
         (n_rows, n_classes): P(c, k | D) per combination row.
     rows : CombinationRows
-        Row indices.
+        The combination rows the probabilities are for.
     """
 
     proba: np.ndarray

@@ -89,7 +89,7 @@ def fixed_config(config: BayesConfig, parts: Sequence[PartitionStatistics], xray
     Parameters
     ----------
     config : BayesConfig
-        The options (default: the defaults of the class).
+        The options.
     parts : sequence of PartitionStatistics
         The statistics of every partition.
     xray_ra_deg : array
