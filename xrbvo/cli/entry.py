@@ -156,7 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        The exit code: 0 on success, 2 for bad input, 1 for a crash.
+        The exit code: 0 on success, 2 for bad input, 130 and 143 when interrupted or terminated, 1
+        for a crash.
     """
     from xrbvo.cli._ui import UI
 

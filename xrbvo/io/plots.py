@@ -89,7 +89,8 @@ def sky_map(catalogue, path: str | Path, title: str = "xrbvo sources", *,
     title : str, optional
         Title of the figure.
     undetected : Sequence[tuple[str, float, float]], optional
-        Known objects that are not candidates, as (name, l, b) in degrees, marked on the map.
+        Known X-ray binaries in the field that no X-ray source matched, as (name, l, b) in degrees:
+        black crosses.
 
     Returns
     -------

@@ -381,8 +381,8 @@ class LiveScorer:
     source : str
         Where the list came from (recorded in the outputs).
     object_density : float, optional
-        Sky density of candidate objects (per arcsec^2) fixed for every neighbourhood; None: measured
-        from each.
+        Objects per arcsec^2 of the class-aware counterparts measured earlier
+        (:attr:`ListContext.object_density`); None: measured once over the whole list.
     xray_survey : str, optional
         The X-ray survey of the input (e.g. ``erass1``), when known.
 
