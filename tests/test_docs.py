@@ -17,6 +17,7 @@ they say nothing about whether the API is documented.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import os
 import pkgutil
@@ -81,9 +82,10 @@ def test_sphinx_site_builds_without_warnings(tmp_path):
                           cwd=ROOT, env=_with_repo_on_path(), capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     html = tmp_path / "html"
-    assert (html / "tutorial.html").exists() and (html / "api" / "xrbvo.workflows.analyse.html").exists()
-    assert "def analyse" not in (html / "api" / "xrbvo.workflows.analyse.html").read_text()  # rendered, not raw
-    assert "xrbvo.workflows.analyse.analyse" in (html / "api" / "xrbvo.workflows.analyse.html").read_text()
+    assert (html / "tutorial.html").exists()
+    page = (html / "api" / "xrbvo.workflows.analyse.html").read_text()  # the API reference, numpydoc rendered
+    assert 'id="xrbvo.workflows.analyse.analyse"' in page
+    assert "Parameters" in page and "Returns" in page
 
 
 @pytest.mark.slow
