@@ -32,7 +32,27 @@ Progress = Callable[[str, float], None]
 
 @dataclass(frozen=True)
 class PipelineConfig:
-    """Options of a pipeline run."""
+    """Options of a pipeline run.
+
+    Parameters
+    ----------
+    radius_arcsec : float, optional
+        Search radius for counterpart candidates around each X-ray position.
+    surveys : tuple[str, ...], optional
+        Secondary surveys to pull and match.
+    association : BayesConfig, optional
+        Options of the Bayesian association.
+    counterparts : str, optional
+        ``joint``: decide class and counterpart together (class-aware counterparts,
+        :mod:`xrbvo.stages.classify.counterparts`); ``nway``: classify the most probable counterpart of
+        the Bayesian association (magnitude priors learnt from all sources).
+    object_density_arcsec2 : float, optional
+        ``joint`` only: the sky density of candidate objects (per arcsec^2) of the class-aware
+        counterparts; None: measured over the input's sources. Given when a few sources of a larger list
+        are scored alone (``xrbvo explore``), or per partition of a run on Dask
+        (:mod:`xrbvo.workflows.scale`), so that they get the whole input's density, as one run on it
+        would.
+    """
 
     radius_arcsec: float = 20.0
     """Search radius for counterpart candidates around each X-ray position."""
@@ -72,7 +92,31 @@ class PipelineConfig:
 
 @dataclass(frozen=True)
 class PipelineResult:
-    """Everything a run produced (each stage's output is kept)."""
+    """Everything a run produced (each stage's output is kept).
+
+    Parameters
+    ----------
+    xray : astropy.table.Table
+        Standardised X-ray sources.
+    neighbourhoods : dict[str, Table]
+        Survey -> neighbourhood table.
+    association : AssociationResult
+        Association tables (with the chosen counterparts).
+    features : astropy.table.Table
+        Features per source (from the chosen counterparts).
+    proba : numpy.ndarray
+        Class probabilities at the selection priors (columns: ``classes``).
+    proba_field : numpy.ndarray
+        Class probabilities at the field's priors.
+    classes : tuple[str, ...]
+        Class names, in the order of the probability columns.
+    candidate_class : numpy.ndarray
+        Candidate class per source ('' for none).
+    coverage : numpy.ndarray
+        False for sources with no neighbour in any survey.
+    catalogue : astropy.table.Table
+        The output catalogue.
+    """
 
     xray: Table
     """Standardised X-ray sources."""
@@ -126,6 +170,15 @@ def run_pipeline(xray: Table, provider: Provider, model, *, ctpt_model=None, con
     progress : callable or mapping of stage name -> callable
         Progress callbacks ``(message, fraction)``; stage names are
         ``neighbourhoods``, ``association``, ``classification``.
+    config : PipelineConfig, optional
+        The options; None: ``PipelineConfig()``.
+    cancel : threading.Event, optional
+        Set it to stop the work (:class:`xrbvo.core.errors.Cancelled` is raised).
+
+    Returns
+    -------
+    PipelineResult
+        Every stage's output: association, features, classification and the catalogue.
     """
     cfg = config or PipelineConfig()
     cfg.validate()

@@ -23,6 +23,18 @@ def plain_name(name: str, option: str = "--name") -> str:
     with ``-`` (it would read as an option) or ``.`` (a hidden file, where
     xrbvo keeps its temporaries and lock), has no control characters and is at
     most :data:`MAX_NAME_BYTES` bytes long.
+
+    Parameters
+    ----------
+    name : str
+        The name to check.
+    option : str, optional
+        The option that gave ``name``, named in the error message.
+
+    Returns
+    -------
+    str
+        ``name`` unchanged.
     """
     from xrbvo.core.errors import InputError
 
@@ -46,7 +58,15 @@ def plain_name(name: str, option: str = "--name") -> str:
 
 
 def add_policy_arguments(p: argparse.ArgumentParser, *, em: bool = False) -> None:
-    """The science-policy options, the same for every command that classifies."""
+    """The science-policy options, the same for every command that classifies.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The command's parser.
+    em : bool, optional
+        Offer ``--field-priors em`` (priors estimated from the sources; ``classify`` only).
+    """
     p.add_argument("--field-priors", default="auto",
                    choices=("auto", "model", "training", "uniform") + (("em",) if em else ()),
                    help="class priors of the field (for P_<class>_field, the most probable class and each "
@@ -67,7 +87,13 @@ def add_policy_arguments(p: argparse.ArgumentParser, *, em: bool = False) -> Non
 
 
 def add_known_arguments(p: argparse.ArgumentParser) -> None:
-    """``--known`` and ``--known-class``: the catalogues of known objects for "known or new"."""
+    """``--known`` and ``--known-class``: the catalogues of known objects for "known or new".
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The command's parser.
+    """
     p.add_argument("--known", action="append", default=[], metavar="FILE|SERVICE:TABLE",
                    help="catalogue of known objects to cross-match within the error circles (repeatable): a table "
                         "file with a name and RA/Dec (degrees or sexagesimal), e.g. the HMXB/LMXB/CV catalogues; "
@@ -82,7 +108,20 @@ def add_known_arguments(p: argparse.ArgumentParser) -> None:
 def known_from_args(args, ui=None) -> list:
     """Read the ``--known`` catalogues: files (:func:`xrbvo.io.known.read_known`) or a TAP service's table
     (:func:`xrbvo.vo.known.fetch_known`, through ``--cache``/``--timeout`` when the command has them);
-    one clear error for anything wrong."""
+    one clear error for anything wrong.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (``--known``, ``--cache``, ``--timeout``).
+    ui : xrbvo.cli._ui.UI, optional
+        The console that reports what was read.
+
+    Returns
+    -------
+    list of astropy.table.Table
+        The known-objects tables, one per ``--known``, in the standard columns.
+    """
     from pathlib import Path
 
     from xrbvo.io.known import read_known
@@ -111,6 +150,18 @@ def known_from_args(args, ui=None) -> list:
 
 
 def policy_from_args(args):
+    """The science policy of the options of :func:`add_policy_arguments`, checked.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (``--field-priors``, ``--prior``, ``--sample``, ``--flux-limit``).
+
+    Returns
+    -------
+    xrbvo.workflows.policy.SciencePolicy
+        The user's choices.
+    """
     from xrbvo.workflows.policy import SciencePolicy, parse_priors
 
     pol = SciencePolicy(field_priors=args.field_priors, priors=parse_priors(args.prior), sample=args.sample,
@@ -120,7 +171,17 @@ def policy_from_args(args):
 
 
 def print_analysis(ui, analysis, paths) -> None:
-    """The summary every command that runs the workflow prints."""
+    """The summary every command that runs the workflow prints.
+
+    Parameters
+    ----------
+    ui : xrbvo.cli._ui.UI
+        The console to print to.
+    analysis : xrbvo.workflows.Analysis
+        What :func:`xrbvo.workflows.analyse` returned.
+    paths : mapping or list of Path
+        The files written, listed after the summary.
+    """
     s = analysis.summary()
     c = s["candidates"]
     ui.out.print(f"{s['n_sources']} sources, {sum(c.values())} X-ray-binary candidates "
@@ -141,7 +202,15 @@ def print_analysis(ui, analysis, paths) -> None:
 
 
 def print_known(ui, known) -> None:
-    """Known and new candidates per class, and the known X-ray binaries that are not candidates."""
+    """Known and new candidates per class, and the known X-ray binaries that are not candidates.
+
+    Parameters
+    ----------
+    ui : xrbvo.cli._ui.UI
+        The console to print to.
+    known : xrbvo.stages.known.KnownSummary
+        The known and new candidates.
+    """
     parts = []
     for c, n in known.counts.items():
         wrong = {k: v for k, v in n["known_as"].items() if k != c}
@@ -158,7 +227,20 @@ def print_known(ui, known) -> None:
 
 
 def pairs(items, what) -> dict[str, str]:
-    """``KEY=VALUE`` options as a dict (one clear error for anything else)."""
+    """``KEY=VALUE`` options as a dict (one clear error for anything else).
+
+    Parameters
+    ----------
+    items : sequence of str
+        The ``KEY=VALUE`` items as given on the command line.
+    what : str
+        The option's name and form for the error message, e.g. ``--boost CLASS=FACTOR``.
+
+    Returns
+    -------
+    dict[str, str]
+        Key -> value, as text.
+    """
     from xrbvo.core.errors import InputError
 
     out = {}
@@ -175,7 +257,18 @@ MAX_BOOST = 1000.0
 
 
 def parse_boost(items) -> dict[str, float] | None:
-    """``--boost CLASS=FACTOR`` options (checked: known class, 0 <= FACTOR <= :data:`MAX_BOOST`)."""
+    """``--boost CLASS=FACTOR`` options (checked: known class, 0 <= FACTOR <= :data:`MAX_BOOST`).
+
+    Parameters
+    ----------
+    items : sequence of str
+        The ``KEY=VALUE`` items as given on the command line.
+
+    Returns
+    -------
+    dict[str, float] | None
+        Class -> injection factor; None when no ``--boost`` was given.
+    """
     import math
 
     from xrbvo.core.errors import InputError

@@ -52,7 +52,13 @@ class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescription
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every sub-command registered."""
+    """The argument parser with every sub-command registered.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The argument parser with every sub-command registered.
+    """
     parser = argparse.ArgumentParser(
         prog="xrbvo",
         description="Find new Galactic X-ray binaries among X-ray survey sources with Virtual Observatory data.",
@@ -110,7 +116,13 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 
 def crash_log_directory() -> Path:
-    """Where crash logs go: ``$XDG_STATE_HOME/xrbvo`` (default ``~/.local/state/xrbvo``), else ``$TMPDIR``."""
+    """Where crash logs go: ``$XDG_STATE_HOME/xrbvo`` (default ``~/.local/state/xrbvo``), else ``$TMPDIR``.
+
+    Returns
+    -------
+    Path
+        The directory for crash logs.
+    """
     base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
     return Path(base) / "xrbvo"
 
@@ -134,7 +146,19 @@ def _write_crash_log(exc: BaseException, argv: Sequence[str]) -> Path | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit code."""
+    """Entry point of the console script; returns the exit code.
+
+    Parameters
+    ----------
+    argv : Sequence[str], optional
+        Command-line arguments without the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit code: 0 on success, 2 for bad input, 130 and 143 when interrupted or terminated, 1
+        for a crash.
+    """
     from xrbvo.cli._ui import UI
 
     parser = build_parser()

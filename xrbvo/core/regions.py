@@ -43,7 +43,15 @@ _ARITY = {"gal": 4, "eq": 4, "cone": 3}
 
 @dataclass(frozen=True)
 class Region:
-    """A parsed region (see the module docstring for the syntax)."""
+    """A parsed region (see the module docstring for the syntax).
+
+    Parameters
+    ----------
+    kind : str
+        ``gal``, ``eq`` or ``cone``.
+    values : tuple[float, ...]
+        The numbers as given: (lon1, lon2, lat1, lat2) for boxes, (ra, dec, radius_deg) for a cone.
+    """
 
     kind: str
     """``gal``, ``eq`` or ``cone``."""
@@ -93,6 +101,17 @@ class Region:
 def parse_region(text: str) -> Region:
     """A :class:`Region` from ``gal:l1,l2,b1,b2``, ``eq:ra1,ra2,dec1,dec2`` or ``cone:ra,dec,radius_deg``.
 
+    Parameters
+    ----------
+    text : str
+        The region, e.g. ``gal:340,20,-2,2``.
+
+    Returns
+    -------
+    Region
+        A :class:`Region` from ``gal:l1,l2,b1,b2``, ``eq:ra1,ra2,dec1,dec2`` or
+        ``cone:ra,dec,radius_deg``.
+
     Raises
     ------
     InputError
@@ -134,6 +153,21 @@ def parse_region(text: str) -> Region:
 
 
 def select_region(region: Region | str, ra_deg, dec_deg) -> np.ndarray:
-    """Boolean mask of the ICRS positions inside ``region`` (a :class:`Region` or its text)."""
+    """Boolean mask of the ICRS positions inside ``region`` (a :class:`Region` or its text).
+
+    Parameters
+    ----------
+    region : Region | str
+        The region, or its text (e.g. ``gal:340,20,-2,2``).
+    ra_deg : float or array
+        Right ascension (ICRS), degrees.
+    dec_deg : float or array
+        Declination (ICRS), degrees.
+
+    Returns
+    -------
+    numpy.ndarray
+        True for the positions inside the region.
+    """
     r = parse_region(region) if isinstance(region, str) else region
     return r.contains(ra_deg, dec_deg)

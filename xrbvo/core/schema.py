@@ -93,13 +93,33 @@ XRB_CLASSES: tuple[str, ...] = ("HMXB", "LMXB")
 
 
 def prob_column(cls: str) -> str:
-    """Name of the catalogue column holding the probability of class ``cls``."""
+    """Name of the catalogue column holding the probability of class ``cls``.
+
+    Returns
+    -------
+    str
+        The column name, ``P_<cls>``.
+    """
     return f"P_{cls}"
 
 
 @dataclass(frozen=True)
 class ColumnSpec:
-    """Declaration of one column of a stage table."""
+    """Declaration of one column of a stage table.
+
+    Parameters
+    ----------
+    name : str
+        Column name.
+    unit : str | None
+        Unit string understood by astropy; ``""`` declares the column dimensionless (text, flags,
+        probabilities, counts, logarithms: the description then names the unit of the argument); None
+        means unknown, which no output column may be.
+    ucd : str | None
+        IVOA Unified Content Descriptor, so that TOPCAT and Aladin recognise it.
+    description : str
+        One line saying what the column holds.
+    """
 
     name: str
     """Column name."""
@@ -270,6 +290,18 @@ def apply_schema(table: Table, *spec_groups: dict[str, ColumnSpec]) -> Table:
 
     Columns that the specs do not mention are left alone; the table is modified
     in place and returned.
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        The table.
+    *spec_groups : dict[str, ColumnSpec]
+        Groups of column declarations (name -> ColumnSpec), e.g. :data:`XRAY`.
+
+    Returns
+    -------
+    astropy.table.Table
+        ``table``, described in place.
     """
     for group in spec_groups:
         for name, spec in group.items():
@@ -325,6 +357,18 @@ def column_spec(name: str, *groups: dict[str, ColumnSpec] | None) -> ColumnSpec 
     neighbours columns, then the families: ``P_<CLASS>``, ``P_<CLASS>_field``, ``P_<CLASS>_CTPT``,
     ``ctp_<CLASS>`` for the nine :data:`CLASSES`, and ``nid_``, ``sep_``, ``row_<survey>`` for the
     registered counterpart surveys.
+
+    Parameters
+    ----------
+    name : str
+        The column's name.
+    *groups : dict[str, ColumnSpec] | None
+        Groups of declarations to look in; default every group of the schema.
+
+    Returns
+    -------
+    ColumnSpec | None
+        The declaration of the output column ``name``, or None when the schema does not know it.
     """
     for group in (*groups, *_DEFAULT_GROUPS):
         if group is not None and name in group:
@@ -343,6 +387,18 @@ def describe_table(table: Table, *groups: dict[str, ColumnSpec] | None) -> Table
     default look-up of :func:`column_spec`.  Numeric columns get the declared unit (none when
     declared dimensionless); text and boolean columns get none.  The table is modified in place
     and returned.
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        The table.
+    *groups : dict[str, ColumnSpec] | None
+        Groups of declarations to use; default every group of the schema.
+
+    Returns
+    -------
+    astropy.table.Table
+        ``table``, described in place.
 
     Raises
     ------
@@ -372,6 +428,18 @@ def undescribed_columns(table: Table, *groups: dict[str, ColumnSpec] | None) -> 
     A column without a unit passes when the schema declares it dimensionless
     (:func:`column_spec`, with ``groups`` first); e.g. a table read back from a
     written FITS or VOTable file.
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        The table.
+    *groups : dict[str, ColumnSpec] | None
+        Groups of declarations to look in; default every group of the schema.
+
+    Returns
+    -------
+    list[str]
+        Columns of ``table`` as it stands that lack a description, a UCD, or a unit.
     """
     out = []
     for name in table.colnames:

@@ -41,6 +41,25 @@ class ErrorModel:
 
     The result is ``sqrt((scale * err)**2 + floor_arcsec**2)`` in arcsec per
     coordinate, where ``err`` is the native error converted to arcsec.
+
+    Parameters
+    ----------
+    column : str | None
+        Native error column (None: ``default_arcsec`` for every source).
+    unit : str, optional
+        Unit of the native error column (``arcsec`` or ``mas``).
+    combine : str, optional
+        ``single``: one per-coordinate error; ``mean2``: the RMS of two columns ``column`` and
+        ``column2``; ``semi_major``: an error ellipse's semi-major axis used as a circular error
+        (conservative).
+    column2 : str, optional
+        Second native column for ``combine='mean2'``.
+    scale : float, optional
+        Multiplicative correction of the native error.
+    floor_arcsec : float, optional
+        Systematic error added in quadrature, arcsec.
+    default_arcsec : float, optional
+        Error used when the column is absent or a value is missing.
     """
 
     column: str | None
@@ -76,7 +95,17 @@ class ErrorModel:
 
 @dataclass(frozen=True)
 class TapJoin:
-    """A table joined by key at the TAP service for columns the survey table lacks."""
+    """A table joined by key at the TAP service for columns the survey table lacks.
+
+    Parameters
+    ----------
+    table : str
+        Qualified table name at the service (e.g. ``external.gaiaedr3_distance``).
+    key : str
+        Column both tables share (e.g. ``source_id``).
+    columns : tuple[str, ...]
+        Native columns taken from the joined table.
+    """
 
     table: str
     """Qualified table name at the service (e.g. ``external.gaiaedr3_distance``)."""
@@ -88,7 +117,59 @@ class TapJoin:
 
 @dataclass(frozen=True)
 class Survey:
-    """A catalogue xrbvo can read: its service, table, columns and error model."""
+    """A catalogue xrbvo can read: its service, table, columns and error model.
+
+    Parameters
+    ----------
+    name : str
+        Short registry name used on the command line (``gaia``, ``2mass``...).
+    title : str
+        Human-readable name with its reference.
+    kind : str
+        ``xray`` for the primary catalogue, ``secondary`` for counterpart surveys.
+    tap_url : str
+        TAP service that serves the table.
+    table : str
+        Fully qualified table name at that service (ADQL-quoted where needed).
+    id_column : str
+        Native name of the source identifier.
+    ra_column : str
+        Name of the right-ascension column (degrees) in the service's table.
+    dec_column : str
+        Name of the declination column (degrees) in the service's table.
+    error : ErrorModel
+        Positional error model.
+    epoch : float
+        Epoch of the positions (Julian year); per-source epochs are ignored.
+    columns : dict[str, str], optional
+        Standard name (see :data:`xrbvo.core.schema.PHOTOMETRY` / ``XRAY``) -> native name.
+    column_units : dict[str, str], optional
+        Standard name -> unit of the native column when it is not the standard unit.
+    tap_columns : dict[str, str], optional
+        Native name -> name at ``tap_url`` where the TAP service renames columns.
+    depth : dict[str, float], optional
+        Standard band -> limiting magnitude (Vega) used by the simulated sky.
+    reference : str, optional
+        Publication describing the catalogue.
+    tap_aliases : tuple[str, ...], optional
+        Other names of ``table`` at other TAP services, tried in order when the service lacks ``table``
+        (e.g. xrbvo's local DaCHS test server, whose table names must be SQL identifiers:
+        ``twomass.psc`` for VizieR's ``"II/246/out"``).
+    tap_join : TapJoin, optional
+        A table joined on a key for native columns ``table`` does not hold.
+    label : str, optional
+        Short name in messages (``Gaia``, ``2MASS``...).
+    id_aliases : tuple[str, ...], optional
+        Other names of the identifier in the tables users bring (VizieR, the archives), tried in order.
+    position_aliases : tuple[tuple[str, str], ...], optional
+        Other (RA, Dec) column pairs, tried in order after ``ra_column``/``dec_column``.
+    error_aliases : tuple[tuple[str, str | None], ...], optional
+        Other (column, column2) names of the positional error, in the error model's unit.
+    column_aliases : dict[str, tuple[str, ...]], optional
+        Standard name -> other native names of that column, tried after :attr:`columns`' name.
+    signature : tuple[str, ...], optional
+        Columns that say a table is this survey's (:func:`guess_survey`).
+    """
 
     name: str
     """Short registry name used on the command line (``gaia``, ``2mass``...)."""
@@ -334,6 +415,16 @@ SECONDARY_SURVEYS: tuple[str, ...] = ("gaia", "2mass", "catwise")
 def get_survey(name: str) -> Survey:
     """Return the registered survey ``name`` (case-insensitive).
 
+    Parameters
+    ----------
+    name : str
+        The survey's name, e.g. ``gaia``.
+
+    Returns
+    -------
+    Survey
+        The registered survey ``name`` (case-insensitive).
+
     Raises
     ------
     UnknownSurveyError
@@ -375,6 +466,16 @@ def guess_survey(colnames) -> tuple[str | None, tuple[str, ...]]:
     ('2mass', ('_2MASS', 'Jmag', 'Hmag', 'Kmag'))
     >>> guess_survey(["ra", "dec"])
     (None, ())
+
+    Parameters
+    ----------
+    colnames : astropy.table.Table or sequence of str
+        A table or its column names.
+
+    Returns
+    -------
+    tuple[str | None, tuple[str, ...]]
+        The secondary survey whose columns a table has, and the columns that say so.
     """
     names = list(getattr(colnames, "colnames", colnames))
     lower = {}
@@ -397,7 +498,7 @@ def guess_survey(colnames) -> tuple[str | None, tuple[str, ...]]:
     return scores[0][1], scores[0][2]
 
 
-#: Limiting magnitudes lost to confusion in the Galactic plane (at b = 0; the loss falls as exp(-|b| / 2 deg)):
+#: Limiting magnitudes lost to confusion in the Galactic plane (at b = 0; the loss falls as exp(-``|b|`` / 2 deg)):
 #: near-IR (2MASS) and mid-IR (CatWISE) point-source catalogues are confusion-limited there, Gaia is not.
 CONFUSION_LOSS_MAG: dict[str, float] = {"J": 1.5, "H": 1.5, "K": 1.5, "W1": 1.8, "W2": 1.8}
 
@@ -407,6 +508,19 @@ def limiting_magnitudes(b_deg, surveys=("gaia", "2mass", "catwise")) -> dict[str
 
     The depths are the registry's (:attr:`Survey.depth`); at Galactic latitude
     ``b`` the bands of :data:`CONFUSION_LOSS_MAG` lose ``loss * exp(-|b| / 2 deg)``.
+
+    Parameters
+    ----------
+    b_deg : float or array
+        Galactic latitude, degrees.
+    surveys : sequence of str, optional
+        Names of the surveys in the registry.
+
+    Returns
+    -------
+    dict[str, numpy.ndarray]
+        Per-position limiting magnitude (Vega) of each band of ``surveys``, with the plane's confusion
+        loss.
     """
     b = np.atleast_1d(np.asarray(b_deg, dtype=float))
     conf = np.exp(-np.abs(b) / 2.0)

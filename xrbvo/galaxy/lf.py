@@ -45,6 +45,21 @@ class SplitNormal:
     continuous at ``value`` (the mode) and each side's share is proportional
     to its width.  Draws outside [``lower``, ``upper``] are redrawn.
 
+    Parameters
+    ----------
+    value : float
+        Published (central) value.
+    plus : float
+        Upper 1-sigma error (positive).
+    minus : float
+        Lower 1-sigma error (positive).
+    lower : float, optional
+        Lowest allowed value (exclusive); draws at or below it are redrawn.
+    upper : float, optional
+        Highest allowed value (exclusive).
+    equal_mass : bool, optional
+        Each side holds half of the probability (True) or the density is continuous (False).
+
     Examples
     --------
     >>> d = SplitNormal(200.0, 175.0, 75.0, lower=0.0)
@@ -132,6 +147,27 @@ class BrokenPowerLawLF:
     luminosity function (:class:`xrbvo.galaxy.populations.LogNormalLF`): ``lo``,
     ``hi``, ``sf(log_l_min)`` and ``sample_above(log_l_min, rng)``, all in
     log10 of the luminosity in ``band_kev``.
+
+    Parameters
+    ----------
+    l_break : float
+        Break luminosity (erg/s, in ``band_kev``).
+    alpha1 : float
+        Differential slope below the break (dN/dL ~ L^-alpha1).
+    alpha2 : float
+        Differential slope above the break.
+    n_total : float
+        Number of sources in the Galaxy with L >= ``l_min``.
+    l_min : float, optional
+        Lowest luminosity of the population (erg/s, in ``band_kev``).
+    l_max : float, optional
+        Highest luminosity (erg/s, in ``band_kev``).
+    band_kev : tuple[float, float], optional
+        Energy band of the luminosities (keV).
+    name : str, optional
+        Population name (e.g. ``"HMXB"``).
+    reference : str, optional
+        Where the numbers come from.
 
     Examples
     --------
@@ -275,6 +311,22 @@ def band_factor(gamma: float, from_band: tuple[float, float], to_band: tuple[flo
     The model is a power law of photon index ``gamma`` (N(E) ~ E^-gamma),
     times ``exp(-E/e_cut_kev)`` when a cut-off is given.
 
+    Parameters
+    ----------
+    gamma : float
+        Photon index.
+    from_band : tuple[float, float]
+        The band (keV) the flux is given in.
+    to_band : tuple[float, float]
+        The band (keV) the flux is wanted in.
+    e_cut_kev : float, optional
+        Exponential cut-off energy of the spectrum (keV); None: a plain power law.
+
+    Returns
+    -------
+    float
+        Unabsorbed energy flux in ``to_band`` over that in ``from_band``.
+
     Examples
     --------
     >>> round(band_factor(1.0, (17.0, 60.0), (0.2, 2.3)), 4)
@@ -302,6 +354,27 @@ class XLFParameters:
 
     ``l_break`` is in erg/s (17-60 keV unless ``band_kev`` says otherwise),
     ``n_total`` the number in the Milky Way above ``l_min``.
+
+    Parameters
+    ----------
+    name : str
+        Class name (``"HMXB"``, ``"LMXB"``).
+    l_break : SplitNormal
+        Break luminosity (erg/s).
+    alpha1 : SplitNormal
+        Differential slope below the break.
+    alpha2 : SplitNormal
+        Differential slope above the break.
+    n_total : SplitNormal
+        Number in the Milky Way with L >= ``l_min``.
+    l_min : float, optional
+        Luminosity ``n_total`` refers to (erg/s).
+    l_max : float, optional
+        Highest luminosity (erg/s).
+    band_kev : tuple[float, float], optional
+        Band of the luminosities (keV).
+    reference : str, optional
+        Where the numbers come from.
     """
 
     name: str
@@ -380,6 +453,18 @@ def soft_band_lf(cls: str, lf: BrokenPowerLawLF | None = None, *, gamma: float |
     Converted from ``lf`` (default: the published function of the class) with
     a power law of photon index ``gamma`` (default :data:`CLASS_GAMMA`).  The
     simulated sky draws its X-ray binaries from this.
+
+    Parameters
+    ----------
+    lf : BrokenPowerLawLF, optional
+        The function to convert; default the published one of the class.
+    gamma : float, optional
+        Photon index.
+
+    Returns
+    -------
+    BrokenPowerLawLF
+        The luminosity function of class ``cls`` in the eRASS1 soft band (0.2-2.3 keV, unabsorbed).
     """
     if cls not in CLASS_GAMMA:
         raise InputError(f"no luminosity function for class {cls!r}; known: {', '.join(CLASS_GAMMA)}")
@@ -403,6 +488,13 @@ def source_flux(lum_erg_s, distance_pc, nh_cm2, gamma, band_kev: tuple[float, fl
         Photon index.
     band_kev : (float, float)
         Band of the flux (keV).
+    lum_band_kev : tuple[float, float], optional
+        The band (keV) the luminosity is given in; default INTEGRAL's 17-60 keV.
+
+    Returns
+    -------
+    numpy.ndarray
+        Absorbed energy flux in ``band_kev``, erg/cm2/s.
 
     Examples
     --------

@@ -100,6 +100,20 @@ def stellar_sed(type_index: np.ndarray, giant: np.ndarray | None = None,
     """Absolute magnitudes of dwarfs (or giants where ``giant``) of a type index.
 
     ``dm_g`` shifts all bands (e.g. for scatter in absolute magnitude).
+
+    Parameters
+    ----------
+    type_index : numpy.ndarray
+        Spectral type index per star (0 = earliest).
+    giant : numpy.ndarray, optional
+        True for giants; default all dwarfs.
+    dm_g : numpy.ndarray | float, optional
+        Offset (mag) added to every absolute magnitude, e.g. a star's scatter.
+
+    Returns
+    -------
+    dict[str, numpy.ndarray]
+        Band -> absolute magnitude (Vega).
     """
     t = np.clip(np.asarray(type_index, dtype=float), 0.0, 10.0)
     cols = {k: np.interp(t, _T, v) for k, v in _DWARF.items()}
@@ -113,7 +127,19 @@ def stellar_sed(type_index: np.ndarray, giant: np.ndarray | None = None,
 
 @dataclass(frozen=True)
 class LogNormalLF:
-    """A log-normal luminosity function: log10 L ~ N(mean, sd), truncated to [lo, hi]."""
+    """A log-normal luminosity function: log10 L ~ N(mean, sd), truncated to [lo, hi].
+
+    Parameters
+    ----------
+    mean : float
+        Mean of log10 L (erg/s).
+    sd : float
+        Standard deviation of log10 L (dex).
+    lo : float, optional
+        Lower bound of log10 L (erg/s).
+    hi : float, optional
+        Upper bound of log10 L (erg/s).
+    """
 
     mean: float
     sd: float
@@ -145,6 +171,21 @@ class SpatialModel:
     """Galactic number density shape: exponential (or ring) disk plus a bulge.
 
     ``shape(R, z)`` is dimensionless; the class normalisation sets the number.
+
+    Parameters
+    ----------
+    rd_kpc : float, optional
+        Radial scale length of the disk.
+    hz_pc : float, optional
+        Vertical (exponential) scale height.
+    ring_kpc : float, optional
+        If set, a Gaussian ring at this radius replaces the exponential profile.
+    ring_sigma_kpc : float, optional
+        Width (kpc) of the ring when the disk is a ring.
+    bulge_fraction : float, optional
+        Share of the Galaxy's objects in a Gaussian bulge of 1 kpc (radius).
+    r_max_kpc : float, optional
+        Galactocentric radius (kpc) beyond which there are no sources.
     """
 
     rd_kpc: float = 2.6
@@ -185,7 +226,29 @@ SedFunc = Callable[[int, np.random.Generator], dict[str, np.ndarray]]
 
 @dataclass(frozen=True)
 class ClassModel:
-    """Everything the simulator needs to draw sources of one class."""
+    """Everything the simulator needs to draw sources of one class.
+
+    Parameters
+    ----------
+    name : str
+        The class, e.g. ``HMXB``.
+    lf : LogNormalLF
+        Luminosity function, unabsorbed 0.2-2.3 keV, erg/s.
+    gamma : tuple[float, float]
+        Photon index mean and scatter.
+    spatial : SpatialModel | None
+        Galactic distribution (None for extragalactic classes).
+    rho0_pc3 : float, optional
+        Number density at the Sun's position (pc^-3); or use ``n_galaxy``.
+    n_galaxy : float, optional
+        Total number in the Milky Way.
+    local_nh_log : tuple[float, float], optional
+        log10 of intrinsic (local) N_H: mean and scatter (no dust attached).
+    local_av_log : tuple[float, float], optional
+        log10 of local A_V (circumstellar dust): mean and scatter.
+    sed : SedFunc, optional
+        Draws absolute magnitudes and per-source extras (``var``, ``epsi``).
+    """
 
     name: str
     lf: LogNormalLF
@@ -319,6 +382,18 @@ def field_star_types(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.n
 
     A disk mix weighted to K/M dwarfs, with 15% red giants (which dominate
     the distant, Gaia-detected part of a plane field).
+
+    Parameters
+    ----------
+    n : int
+        Number of stars.
+    rng : np.random.Generator
+        The random generator.
+
+    Returns
+    -------
+    tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]
+        The type index, the giant flag and the absolute-magnitude scatter (mag), one per star.
     """
     giant = rng.random(n) < 0.15
     weights = np.array([0.0005, 0.002, 0.01, 0.03, 0.07, 0.12, 0.15, 0.2, 0.22, 0.1975])

@@ -23,14 +23,14 @@ Galactic X-ray binaries and eROSITA") fitted these functions to the XRBs of the
 INTEGRAL 9-year Galactic survey (Krivonos et al. 2012, A&A 545, A27).  The seed
 work's Table 1 quotes them (errors: +upper, -lower; read as 68% intervals):
 
-=======================  ======================  =======================
-                         LMXB                    HMXB
-=======================  ======================  =======================
-L_br (1e36 erg/s)        8 (+7, -6.5)            0.55 (+4.6, -0.28)
-alpha_1                  0.9 (+0.2, -0.4)        0.3 (+0.8, -0.2)
-alpha_2                  2.6 (+3, -0.9)          2.1 (+3, -0.6)
-N_total in the Milky Way 200 (+175, -75)         110 (+180, -10)
-=======================  ======================  =======================
+==========================  ======================  =======================
+                            LMXB                    HMXB
+==========================  ======================  =======================
+L_br (1e36 erg/s)           8 (+7, -6.5)            0.55 (+4.6, -0.28)
+alpha_1                     0.9 (+0.2, -0.4)        0.3 (+0.8, -0.2)
+alpha_2                     2.6 (+3, -0.9)          2.1 (+3, -0.6)
+N_total in the Milky Way    200 (+175, -75)         110 (+180, -10)
+==========================  ======================  =======================
 
 These are :data:`DOROSHENKO2014`.  The table does not quote the luminosity the
 number refers to; we take ``L_min = 1e32 erg/s`` (17-60 keV,
@@ -143,7 +143,19 @@ Progress = Callable[[str, float], None]
 
 @dataclass(frozen=True)
 class Footprint:
-    """A rectangle in Galactic coordinates (degrees); longitudes may wrap through 0."""
+    """A rectangle in Galactic coordinates (degrees); longitudes may wrap through 0.
+
+    Parameters
+    ----------
+    l_min_deg : float, optional
+        Lowest longitude (inclusive).
+    l_max_deg : float, optional
+        Highest longitude (exclusive); below ``l_min_deg`` means the range wraps through 0.
+    b_min_deg : float, optional
+        Lowest latitude.
+    b_max_deg : float, optional
+        Highest latitude.
+    """
 
     l_min_deg: float = 0.0
     """Lowest longitude (inclusive)."""
@@ -197,6 +209,25 @@ class SurveyModel:
     ``band_kev``) is logistic in log10 F, 0.5 at the flux limit (the simulated
     sky's curve).  The limit may be lower in the Galactic plane
     (``|b| < plane_b_deg``) than outside it (``flux_limit_off_plane``).
+
+    Parameters
+    ----------
+    name : str
+        Label shown in tables.
+    band_kev : tuple[float, float]
+        Detection band (keV).
+    flux_limit : float
+        Absorbed flux (erg/cm2/s, in ``band_kev``) detected with 50% probability (in the plane).
+    completeness_width_dex : float, optional
+        Width of the logistic completeness curve in log10 flux.
+    footprint : Footprint, optional
+        Where the survey looked.
+    plane_b_deg : float, optional
+        If set, ``flux_limit`` applies at ``|b|`` below it and ``flux_limit_off_plane`` above.
+    flux_limit_off_plane : float, optional
+        Flux limit at ``|b|`` >= ``plane_b_deg``.
+    note : str, optional
+        Why these numbers.
     """
 
     name: str
@@ -210,9 +241,9 @@ class SurveyModel:
     footprint: Footprint = field(default_factory=Footprint)
     """Where the survey looked."""
     plane_b_deg: float | None = None
-    """If set, ``flux_limit`` applies at |b| below it and ``flux_limit_off_plane`` above."""
+    """If set, ``flux_limit`` applies at ``|b|`` below it and ``flux_limit_off_plane`` above."""
     flux_limit_off_plane: float | None = None
-    """Flux limit at |b| >= ``plane_b_deg``."""
+    """Flux limit at ``|b|`` >= ``plane_b_deg``."""
     note: str = ""
     """Why these numbers."""
 
@@ -276,7 +307,21 @@ ERASS1_HARD = SurveyModel(
 
 @dataclass(frozen=True)
 class PublishedPrediction:
-    """The seed work's Table 1 predictions for one class (Doroshenko et al. 2014)."""
+    """The seed work's Table 1 predictions for one class (Doroshenko et al. 2014).
+
+    Parameters
+    ----------
+    n_integral : int
+        X-ray binaries of the class detected by INTEGRAL (the 9-year sample).
+    frac_integral : tuple[float, float]
+        Detected fraction quoted for INTEGRAL (= n_integral / the N_total interval).
+    n_erosita : tuple[float, float]
+        Range of the number eROSITA detects (all sky).
+    frac_erosita : tuple[float, float]
+        Range of eROSITA's detected fraction.
+    n_new : tuple[float, float]
+        Range of the number new with eROSITA (= n_erosita - n_integral in the table).
+    """
 
     n_integral: int
     """X-ray binaries of the class detected by INTEGRAL (the 9-year sample)."""
@@ -416,7 +461,23 @@ QUANTITIES: dict[str, str] = {
 
 @dataclass(frozen=True)
 class ClassResult:
-    """Monte Carlo predictions for one class."""
+    """Monte Carlo predictions for one class.
+
+    Parameters
+    ----------
+    params : XLFParameters
+        Published parameters used.
+    gamma : float
+        Mean photon index of the spectra.
+    draws : Mapping[str, numpy.ndarray]
+        One value per realisation for each key of :data:`QUANTITIES`.
+    log_flux_grid : Mapping[str, numpy.ndarray]
+        Per survey name: grid of log10 absorbed flux (erg/cm2/s) for the cumulative counts.
+    cumulative : Mapping[str, numpy.ndarray]
+        Per survey name: N(>S) over the whole sky, shape (n_mc, len(grid)).
+    median_distance_pc : Mapping[str, float]
+        Per survey name: median distance of the detected objects (all realisations).
+    """
 
     cls: str
     """Class name."""
@@ -444,7 +505,23 @@ class ClassResult:
 
 @dataclass(frozen=True)
 class XlfResult:
-    """Predictions of :func:`expected_numbers`."""
+    """Predictions of :func:`expected_numbers`.
+
+    Parameters
+    ----------
+    classes : Mapping[str, ClassResult]
+        One entry per class.
+    integral : SurveyModel
+        INTEGRAL survey model.
+    erosita : tuple[SurveyModel, ...]
+        eROSITA band models (detected in any of them counts as detected).
+    n_mc : int
+        Number of Monte Carlo realisations.
+    n_sample : int
+        Sight lines drawn per class for the geometry and absorption.
+    seed : int
+        Seed of the random generator.
+    """
 
     classes: Mapping[str, ClassResult]
     """One entry per class."""

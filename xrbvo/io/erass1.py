@@ -52,7 +52,17 @@ SELECTION_KEYS = ("SELDET", "SELEXT", "SELFLAG", "NSELIN", "NRMDET", "NRMEXT", "
 
 @dataclass(frozen=True)
 class Selection:
-    """Which eRASS1 Main sources are read: the defaults are documented in docs/erass1.md."""
+    """Which eRASS1 Main sources are read: the defaults are documented in docs/erass1.md.
+
+    Parameters
+    ----------
+    min_det_like : float, optional
+        Keep sources with ``DET_LIKE_0 >= min_det_like`` (the Main catalogue's own limit is 6).
+    max_ext_like : float, optional
+        Keep sources with ``EXT_LIKE <= max_ext_like``: 0 keeps point-like sources only.
+    drop_flagged : bool, optional
+        Drop sources with any of :data:`SPURIOUS_FLAGS` set.
+    """
 
     min_det_like: float = 6.0
     """Keep sources with ``DET_LIKE_0 >= min_det_like`` (the Main catalogue's own limit is 6)."""
@@ -73,7 +83,17 @@ class Selection:
 
 
 class SelectionStep(NamedTuple):
-    """One cut of the selection."""
+    """One cut of the selection.
+
+    Parameters
+    ----------
+    name : str
+        ``det_like``, ``ext_like`` or ``flags``.
+    rule : str
+        The cut in words, e.g. ``DET_LIKE_0 >= 6``.
+    removed : int
+        How many of the sources left by the earlier cuts this one removed.
+    """
 
     name: str
     """``det_like``, ``ext_like`` or ``flags``."""
@@ -85,7 +105,25 @@ class SelectionStep(NamedTuple):
 
 @dataclass(frozen=True)
 class SelectionReport:
-    """What :func:`select_release` did: the cuts with their counts and the Hard catalogue's join."""
+    """What :func:`select_release` did: the cuts with their counts and the Hard catalogue's join.
+
+    Parameters
+    ----------
+    source : str
+        The Main table read.
+    n_input : int
+        Rows of the Main table.
+    steps : tuple[SelectionStep, ...]
+        The cuts in the order applied.
+    n_kept : int
+        Sources left.
+    hard : str | None
+        The Hard table joined (None: none given).
+    n_hard_strong : int
+        Kept sources with a strong Hard association (they get the 2.3-5 keV flux).
+    n_hard_weak : int
+        Kept sources with a weak Hard association (flagged, no hard flux taken).
+    """
 
     source: str
     """The Main table read."""
@@ -132,12 +170,35 @@ class SelectionReport:
 
 def is_erass1_main(table: Table) -> bool:
     """True when ``table`` has the eRASS1 Main catalogue's columns (``RA``, ``DEC``, ``ML_FLUX_1``,
-    ``DET_LIKE_0``, ``EXT_LIKE``)."""
+    ``DET_LIKE_0``, ``EXT_LIKE``).
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        The table.
+
+    Returns
+    -------
+    bool
+        True when ``table`` has the eRASS1 Main catalogue's columns (``RA``, ``DEC``, ``ML_FLUX_1``,
+        ``DET_LIKE_0``, ``EXT_LIKE``).
+    """
     return all(c in table.colnames for c in MAIN_COLUMNS)
 
 
 def selection_header(meta) -> dict:
-    """The selection keywords (:data:`SELECTION_KEYS`) found in a table's ``meta``."""
+    """The selection keywords (:data:`SELECTION_KEYS`) found in a table's ``meta``.
+
+    Parameters
+    ----------
+    meta : mapping, optional
+        Table metadata.
+
+    Returns
+    -------
+    dict
+        The selection keywords (:data:`SELECTION_KEYS`) found in a table's ``meta``.
+    """
     upper = {str(k).upper(): v for k, v in dict(meta or {}).items()}
     return {k: upper[k] for k in SELECTION_KEYS if k in upper}
 
@@ -209,6 +270,10 @@ def select_release(main: Table, hard: Table | None = None, selection: Selection 
         The Hard catalogue as released (``UID``, ``ML_FLUX_3``, ``ML_FLUX_ERR_3``).
     selection : Selection, optional
         The cuts (default ``Selection()``).
+    source : str, optional
+        Name of the input, used in messages and recorded in the outputs.
+    hard_source : str, optional
+        Name of the Hard table in messages.
 
     Returns
     -------
@@ -276,6 +341,22 @@ def read_release(main: str | Path | Table, hard: str | Path | Table | None = Non
     ``main`` and ``hard`` are file paths (any format :func:`xrbvo.io.read_table` reads) or tables
     already read; ``source`` names the Main table in messages (default: its path).  See
     :func:`select_release` for what is returned.
+
+    Parameters
+    ----------
+    main : str | Path | Table
+        The eRASS1 Main catalogue as released, or its file.
+    hard : str, Path or astropy.table.Table, optional
+        The Hard catalogue as released, or its file; None: no hard fluxes.
+    selection : Selection, optional
+        The release's cuts (default ``Selection()``).
+    source : str, optional
+        Name of the input, used in messages and recorded in the outputs.
+
+    Returns
+    -------
+    tuple[Table, SelectionReport]
+        The selected sources (Hard fluxes joined) and the report of the selection.
     """
     sel = selection or Selection()
     sel.validate()  # before reading anything

@@ -28,6 +28,16 @@ def with_column_keywords(table: Table) -> Table:
     """``table`` with ``TUCDn``/``TCOMMn`` for its columns in a copy of its meta (data shared, not copied).
 
     Tables with mixin columns (written as several FITS columns) are returned unchanged.
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        The table.
+
+    Returns
+    -------
+    astropy.table.Table
+        A table sharing the data, its meta with the keywords.
     """
     if table.has_mixin_columns:
         return table
@@ -49,6 +59,16 @@ def restore_column_keywords(table: Table) -> Table:
 
     A UCD or description the column already has (from astropy's own YAML block) is kept.
     The table is modified in place and returned.
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        The table.
+
+    Returns
+    -------
+    astropy.table.Table
+        ``table``, its columns described in place.
     """
     for key in [k for k in table.meta if _KEYWORD.fullmatch(str(k).upper())]:
         value = table.meta.pop(key)

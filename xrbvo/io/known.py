@@ -56,7 +56,29 @@ KNOWN_COLUMNS = ("name", "ra", "dec", "pos_err", "known_class", "known_type")
 
 @dataclass(frozen=True)
 class KnownLayout:
-    """How to read one published catalogue of known objects."""
+    """How to read one published catalogue of known objects.
+
+    Parameters
+    ----------
+    name : str
+        Short name, recorded in the table's meta as ``KNOWNCAT``.
+    signature : tuple[str, ...]
+        Columns that together identify the layout (all must be present).
+    name_column : str
+        Column holding the object's name.
+    ra_column : str
+        Column holding the right ascension.
+    dec_column : str
+        Column holding the declination.
+    known_class : str
+        The xrbvo class of every row.
+    type_column : str, optional
+        The catalogue's own type or status column (kept as ``known_type``).
+    pos_err_column : str, optional
+        Column holding the position error; None: the layout's default error.
+    pos_err_unit : str, optional
+        Unit of ``pos_err_column`` (converted to arcsec).
+    """
 
     name: str
     """Short name, recorded in the table's meta as ``KNOWNCAT``."""
@@ -146,17 +168,54 @@ def _parse(col, unit: str, what: str, source: str, first_row: int = 0) -> np.nda
 
 
 def parse_longitude(col, *, source: str = "table") -> np.ndarray:
-    """RA in degrees from numbers (degrees) or text (degrees, or sexagesimal hours: ``17:45:40.0``)."""
+    """RA in degrees from numbers (degrees) or text (degrees, or sexagesimal hours: ``17:45:40.0``).
+
+    Parameters
+    ----------
+    col : astropy.table.Column or array
+        The right-ascension column.
+    source : str, optional
+        Name of the input, used in messages and recorded in the outputs.
+
+    Returns
+    -------
+    numpy.ndarray
+        Right ascension, degrees (NaN where unreadable).
+    """
     return _parse(col, "hourangle", "RA", source)
 
 
 def parse_latitude(col, *, source: str = "table") -> np.ndarray:
-    """Dec in degrees from numbers or text (degrees, or sexagesimal degrees: ``-29:00:28``)."""
+    """Dec in degrees from numbers or text (degrees, or sexagesimal degrees: ``-29:00:28``).
+
+    Parameters
+    ----------
+    col : astropy.table.Column or array
+        The declination column.
+    source : str, optional
+        Name of the input, used in messages and recorded in the outputs.
+
+    Returns
+    -------
+    numpy.ndarray
+        Declination, degrees (NaN where unreadable).
+    """
     return _parse(col, "deg", "Dec", source)
 
 
 def detect_layout(table: Table) -> KnownLayout | None:
-    """The published layout whose signature columns ``table`` has, or None."""
+    """The published layout whose signature columns ``table`` has, or None.
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        The table.
+
+    Returns
+    -------
+    KnownLayout | None
+        The published layout whose signature columns ``table`` has, or None.
+    """
     cols = set(table.colnames)
     for lay in LAYOUTS:
         if all(c in cols for c in lay.signature):

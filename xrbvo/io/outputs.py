@@ -82,6 +82,13 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     removed in every case, so ``path`` is either the old file (or absent) or
     the complete new one.
 
+    Parameters
+    ----------
+    path : str | Path
+        The file.
+    write : Callable[[Path], None]
+        Writes the content to the temporary path it is given.
+
     Returns
     -------
     Path
@@ -102,7 +109,20 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (see :func:`atomic_write`)."""
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_write`).
+
+    Parameters
+    ----------
+    path : str | Path
+        The file.
+    data : bytes
+        The file's content.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
     def write(target: Path) -> None:
         with open(target, "wb") as fh:
             fh.write(data)
@@ -201,6 +221,18 @@ def save_output(path: str | Path, write: Callable[[Path], None]) -> Path:
     any, is untouched and no partial file is left.  Under
     :func:`rescue_outputs` it does not raise: the output is written to a
     rescue directory instead, and the error comes at the end.
+
+    Parameters
+    ----------
+    path : str | Path
+        The file.
+    write : Callable[[Path], None]
+        Writes the content to the path it is given.
+
+    Returns
+    -------
+    Path
+        The file written.
     """
     return _save(Path(path), lambda target: atomic_write(target, write))
 
@@ -210,6 +242,18 @@ def save_files(directory: str | Path, files: Mapping[str, bytes | str]) -> Path:
 
     Each file is written atomically; files already in the directory under
     other names are kept.
+
+    Parameters
+    ----------
+    directory : str | Path
+        The directory.
+    files : Mapping[str, bytes | str]
+        File name -> content (bytes or str).
+
+    Returns
+    -------
+    Path
+        The directory.
     """
     return _save(Path(directory), lambda target: _write_each(target, files))
 
@@ -236,6 +280,18 @@ def replace_files(directory: str | Path, files: Mapping[str, bytes | str]) -> Pa
     cannot be made (another system or file system, a mount point, a parent directory without
     write permission, subdirectories inside), it falls back to :func:`save_files`' file-by-file
     writes.  Failures are reported (or rescued) as by :func:`save_output`.
+
+    Parameters
+    ----------
+    directory : str | Path
+        The directory.
+    files : Mapping[str, bytes | str]
+        File name -> content (bytes or str).
+
+    Returns
+    -------
+    Path
+        The directory.
     """
     def write(target: Path) -> None:
         target = target.resolve()  # a link: replace what it names; "." gets a name
@@ -354,7 +410,20 @@ def rescue_outputs() -> Iterator[None]:
 
 
 def check_writable(directory: str | Path, what: str = "output directory") -> Path:
-    """Create ``directory`` and check that a file can be written in it, before long work starts."""
+    """Create ``directory`` and check that a file can be written in it, before long work starts.
+
+    Parameters
+    ----------
+    directory : str | Path
+        The directory.
+    what : str, optional
+        What the directory is, named in the error message.
+
+    Returns
+    -------
+    Path
+        The directory.
+    """
     d = Path(directory)
     try:
         d.mkdir(parents=True, exist_ok=True)
@@ -486,6 +555,13 @@ def output_lock(directory: str | Path, command: str = "") -> Iterator[Path]:
     a process that died without removing it (killed with SIGKILL, a power cut)
     is taken over with one :class:`~xrbvo.core.errors.XrbvoWarning` when that
     process ran on this host and no longer runs.
+
+    Parameters
+    ----------
+    directory : str | Path
+        The directory.
+    command : str, optional
+        The command holding the lock, recorded in the lock file for the message another writer gets.
 
     Raises
     ------

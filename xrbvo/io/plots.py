@@ -40,6 +40,16 @@ def galactic_longitudes(l_deg) -> tuple[np.ndarray, tuple[float, float]]:
     (True, 304.24, 295.76)
     >>> galactic_longitudes([359.0, 1.0])[0].tolist()
     [359.0, 361.0]
+
+    Parameters
+    ----------
+    l_deg : float or array
+        Galactic longitude, degrees.
+
+    Returns
+    -------
+    tuple[numpy.ndarray, tuple[float, float]]
+        Longitudes (degrees, continuous across l = 0) and the x-axis limits.
     """
     l = np.asarray(l_deg, float) % 360.0
     ok = np.isfinite(l)
@@ -69,6 +79,23 @@ def sky_map(catalogue, path: str | Path, title: str = "xrbvo sources", *,
     named by their known object, and known X-ray binaries that are not
     candidates black open squares.  ``undetected`` (name, l, b) are known X-ray
     binaries in the field that no X-ray source matched: black crosses.
+
+    Parameters
+    ----------
+    catalogue : astropy.table.Table
+        The catalogue.
+    path : str | Path
+        The file.
+    title : str, optional
+        Title of the figure.
+    undetected : Sequence[tuple[str, float, float]], optional
+        Known X-ray binaries in the field that no X-ray source matched, as (name, l, b) in degrees:
+        black crosses.
+
+    Returns
+    -------
+    Path
+        The PNG file written.
     """
     from matplotlib.figure import Figure
 
@@ -124,7 +151,26 @@ def sky_map(catalogue, path: str | Path, title: str = "xrbvo sources", *,
 
 def confusion_matrix_plot(true: Sequence[str], pred: Sequence[str], classes: Sequence[str], path: str | Path,
                           title: str = "Confusion matrix (rows: true class, normalised)") -> Path:
-    """Row-normalised confusion matrix with counts."""
+    """Row-normalised confusion matrix with counts.
+
+    Parameters
+    ----------
+    true : Sequence[str]
+        True class per source.
+    pred : Sequence[str]
+        Predicted class per source.
+    classes : Sequence[str]
+        Class names, in the order of the probability columns.
+    path : str | Path
+        The file.
+    title : str, optional
+        Title of the figure.
+
+    Returns
+    -------
+    Path
+        The PNG file written.
+    """
     plt = _plt()
     classes = list(classes)
     idx = {c: i for i, c in enumerate(classes)}

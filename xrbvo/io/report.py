@@ -40,6 +40,19 @@ def png_name(row: int, xid: str) -> str:
 
     >>> png_name(7, "1eRASS J123456.7-612345")
     '00007_1eRASS_J123456.7-612345.png'
+
+    Parameters
+    ----------
+    row : int
+        The catalogue row.
+    xid : str
+        The source's identifier.
+
+    Returns
+    -------
+    str
+        A file name for a candidate's picture: the catalogue row (unique) and the identifier, made
+        file-safe.
     """
     return f"{row:05d}_{_SAFE.sub('_', xid).strip('_')[:80]}.png"
 
@@ -71,6 +84,11 @@ def candidate_png(row: Mapping, neighbours: Mapping[str, np.ndarray], path: str 
         The PNG to write.
     chosen : mapping, optional
         Survey -> identifier of the chosen counterpart (``nid_<survey>``).
+
+    Returns
+    -------
+    Path
+        The PNG file written.
     """
     from matplotlib.figure import Figure
     from matplotlib.patches import Circle
@@ -186,6 +204,11 @@ def index_html(rows: Sequence[Mapping], *, title: str, sky_map: str | None = Non
     missed : sequence of mapping
         Known X-ray binaries that are not candidates: ``name``, ``known_class``,
         ``xid``, ``reason``, ``p``.
+
+    Returns
+    -------
+    str
+        The report's index page.
     """
     e = html.escape
     has_known = any("known" in r for r in rows)
@@ -232,6 +255,19 @@ def index_html(rows: Sequence[Mapping], *, title: str, sky_map: str | None = Non
 
 
 def write_html(text: str, path: str | Path) -> Path:
-    """Write an HTML page atomically (UTF-8)."""
+    """Write an HTML page atomically (UTF-8).
+
+    Parameters
+    ----------
+    text : str
+        The HTML.
+    path : str or Path
+        The file to write.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
     data = text.encode("utf-8")
     return save_output(path, lambda target: Path(target).write_bytes(data))

@@ -49,6 +49,16 @@ def _format_for(path: Path) -> str | None:
 def read_table(path: str | Path) -> Table:
     """Read a FITS, VOTable, ECSV, CSV or Parquet table.
 
+    Parameters
+    ----------
+    path : str | Path
+        The file.
+
+    Returns
+    -------
+    astropy.table.Table
+        The table, its columns' units, UCDs and descriptions restored.
+
     Raises
     ------
     InputError
@@ -96,6 +106,20 @@ def write_table(table: Table, path: str | Path, *, overwrite: bool = True) -> Pa
 
     Returns the path written: under :func:`~xrbvo.io.outputs.rescue_outputs`,
     a failed write (full disk, lost mount) goes to the rescue directory instead.
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        The table.
+    path : str | Path
+        The file.
+    overwrite : bool, optional
+        Replace an existing file; otherwise an existing file is an error.
+
+    Returns
+    -------
+    Path
+        The file written.
 
     Raises
     ------
@@ -277,7 +301,18 @@ def _read_parquet(path: Path) -> Table:
 # -- numbers -----------------------------------------------------------------------------------
 
 def as_float(col) -> np.ndarray:
-    """A column as a float array with masked or empty values as NaN."""
+    """A column as a float array with masked or empty values as NaN.
+
+    Parameters
+    ----------
+    col : astropy.table.Column or array
+        The column.
+
+    Returns
+    -------
+    numpy.ndarray
+        A column as a float array with masked or empty values as NaN.
+    """
     if isinstance(col, MaskedColumn):
         data = col.filled(np.nan) if col.dtype.kind == "f" else col
         if col.dtype.kind != "f":
@@ -315,6 +350,22 @@ def as_degrees(ra_col, dec_col, *, source: str = "table", names: tuple[str, str]
     degrees (``-61 23 45``, ``-61d23m45s``); the text rows are parsed by one
     vectorised :class:`~astropy.coordinates.SkyCoord` call.  Masked or empty values
     become NaN.
+
+    Parameters
+    ----------
+    ra_col : astropy.table.Column or array
+        Right ascension: degrees, or text in decimal degrees or sexagesimal hours.
+    dec_col : astropy.table.Column or array
+        Declination: degrees, or text in decimal or sexagesimal degrees.
+    source : str, optional
+        Name of the input, used in messages and recorded in the outputs.
+    names : tuple[str, str], optional
+        How the two columns are named in messages.
+
+    Returns
+    -------
+    tuple[numpy.ndarray, numpy.ndarray]
+        RA and Dec, degrees.
 
     Raises
     ------

@@ -22,7 +22,15 @@ def _text(v) -> str:
 
 
 def write_votable(table: Table, target: str | Path) -> None:
-    """Write ``table`` as a VOTable whose RESOURCE carries one INFO per ``meta`` entry."""
+    """Write ``table`` as a VOTable whose RESOURCE carries one INFO per ``meta`` entry.
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        The table.
+    target : str | Path
+        The file to write.
+    """
     from astropy.io.votable import from_table
     from astropy.io.votable.tree import Info
 
@@ -39,7 +47,18 @@ def write_votable(table: Table, target: str | Path) -> None:
 
 
 def read_votable(path: str | Path) -> Table:
-    """Read the first table of a VOTable, with the RESOURCE's INFO elements in ``meta``."""
+    """Read the first table of a VOTable, with the RESOURCE's INFO elements in ``meta``.
+
+    Parameters
+    ----------
+    path : str | Path
+        The file.
+
+    Returns
+    -------
+    astropy.table.Table
+        The table, with the INFO elements in its meta.
+    """
     from astropy.io.votable import parse
 
     vot = parse(str(path))

@@ -66,6 +66,24 @@ def standardise_xray(table: Table, survey: str | Survey = "erass1", *, sys_floor
     ``dec``, ``pos_err``, ``flux_soft``...).  The survey's error model turns the
     native positional error into a 1-sigma per-coordinate error with its floor.
 
+    Parameters
+    ----------
+    table : astropy.table.Table
+        The table.
+    survey : str | Survey, optional
+        A survey of the registry (:mod:`xrbvo.core.surveys`) or its name.
+    sys_floor_arcsec : float, optional
+        Systematic position error (arcsec) added in quadrature; None: the survey's.
+    default_pos_err_arcsec : float, optional
+        Position error (arcsec) for sources without one; None: the survey's default.
+    source : str, optional
+        Name of the input, used in messages and recorded in the outputs.
+
+    Returns
+    -------
+    astropy.table.Table
+        The sources in the XRAY schema, in the input's order.
+
     Raises
     ------
     MissingColumnError

@@ -26,7 +26,22 @@ _FLUX_UNIT = "erg / (s cm2)"
 
 @dataclass(frozen=True)
 class ReleaseConfig:
-    """How the simulated sources are turned into the release's two tables."""
+    """How the simulated sources are turned into the release's two tables.
+
+    Parameters
+    ----------
+    extended_fraction : float, optional
+        Share of sources marked extended (``EXT_LIKE`` in [3, 40], ``EXT`` > 0), drawn among the AGN (as
+        galaxies and clusters would be) when there are enough.
+    flagged_fraction : float, optional
+        Share of the other sources with one spurious-source flag set.
+    hard_snr : float, optional
+        A source is in the Hard catalogue when its 2.3-5 keV flux is above ``hard_snr`` times its error.
+    weak_fraction : float, optional
+        Share of the Hard associations that are weak (``UID_Hard`` = -UID).
+    seed_offset : int, optional
+        The marks are drawn with ``seed + seed_offset`` (the sky's own draws are untouched).
+    """
 
     extended_fraction: float = 0.04
     """Share of sources marked extended (``EXT_LIKE`` in [3, 40], ``EXT`` > 0), drawn among the AGN
@@ -43,6 +58,13 @@ class ReleaseConfig:
 
 def release_tables(sky: SimulatedSky, config: ReleaseConfig | None = None) -> tuple[Table, Table]:
     """The sky's X-ray sources as the eRASS1 Main and Hard tables.
+
+    Parameters
+    ----------
+    sky : SimulatedSky
+        The simulated field.
+    config : ReleaseConfig, optional
+        The options; None: ``ReleaseConfig()``.
 
     Returns
     -------

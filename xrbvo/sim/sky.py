@@ -58,16 +58,52 @@ _D_GRID_PC = physics.D_GRID_PC
 def gaia_density_target(b_deg) -> np.ndarray:
     """Gaia DR3 density (sources per deg^2 at G < 21) used for the field.
 
-    ~3e5 deg^-2 in the plane at l ~ 300 falling tenfold by |b| = 10 deg: a
+    ~3e5 deg^-2 in the plane at l ~ 300 falling tenfold by ``|b|`` = 10 deg: a
     rounded reading of the Gaia DR3 source-density maps (Gaia Collaboration,
     Vallenari et al. 2023, fig. 4).
+
+    Parameters
+    ----------
+    b_deg : float or array
+        Galactic latitude, degrees.
+
+    Returns
+    -------
+    numpy.ndarray
+        Gaia DR3 sources per deg^2 at G < 21.
     """
     return 3.0e5 * 10.0 ** (-np.abs(np.asarray(b_deg, dtype=float)) / 10.0)
 
 
 @dataclass(frozen=True)
 class SkyConfig:
-    """Parameters of a simulated field."""
+    """Parameters of a simulated field.
+
+    Parameters
+    ----------
+    l_deg : float, optional
+        Galactic longitude of the field centre.
+    b_deg : float, optional
+        Galactic latitude of the field centre.
+    width_deg : float, optional
+        Extent in longitude.
+    height_deg : float, optional
+        Extent in latitude.
+    flux_limit : float, optional
+        0.2-2.3 keV flux at 50% completeness (erg/cm2/s); eRASS1: ~5e-14.
+    completeness_width_dex : float, optional
+        Width of the logistic completeness curve in log10 flux.
+    patch_radius_arcsec : float, optional
+        Field sources are simulated within this radius of each X-ray source.
+    class_boost : Mapping[str, float], optional
+        Multiplier of a class's density, e.g. {"HMXB": 10} (injection).
+    field_density_scale : float, optional
+        Multiplier of the field-star density (1: the Gaia DR3 density model).
+    xray_epoch : float, optional
+        Epoch of the X-ray positions (eRASS1: Dec 2019 - Jun 2020).
+    seed : int, optional
+        Seed of the random generator: the same seed gives the same sky.
+    """
 
     l_deg: float = 300.0
     """Galactic longitude of the field centre."""
@@ -121,7 +157,21 @@ class SkyConfig:
 
 @dataclass
 class SimulatedSky:
-    """A simulated field: X-ray catalogue, survey catalogues and the truth."""
+    """A simulated field: X-ray catalogue, survey catalogues and the truth.
+
+    Parameters
+    ----------
+    config : SkyConfig
+        The options.
+    xray : astropy.table.Table
+        X-ray sources, eRASS1 native column names.
+    catalogs : dict[str, Table]
+        Survey name (``gaia``, ``2mass``, ``catwise``) -> catalogue, native names.
+    truth : astropy.table.Table
+        One row per X-ray source: class, physics and true counterpart ids.
+    expected_counts : dict[str, float]
+        Expected number of detected X-ray sources per class, without boost.
+    """
 
     config: SkyConfig
     xray: Table
@@ -341,6 +391,18 @@ def expected_counts(config: SkyConfig, *, step_deg: float = 0.25) -> dict[str, f
     The same population models, absorption and completeness curve as
     :func:`simulate_sky` (whose ``expected_counts`` they reproduce for the
     same configuration); ``step_deg`` is the size of the sight-line cells.
+
+    Parameters
+    ----------
+    config : SkyConfig
+        The options.
+    step_deg : float, optional
+        Size (degrees) of the sight-line cells the field is integrated over.
+
+    Returns
+    -------
+    dict[str, float]
+        Expected detections per class (no injection boost) in a field, without drawing the sky.
     """
     config.validate()
     cells = _make_cells(config, step_deg=step_deg)

@@ -98,6 +98,17 @@ def build_catalogue(xray: Table, association: AssociationResult, features: Table
     neighbourhoods : mapping, optional
         Survey -> neighbourhood table, for the chosen counterpart's position
         (``ctp_ra``, ``ctp_dec``, ``ctp_sep``, ``ctp_survey``).
+    classes : Sequence[str]
+        Class names, in the order of the probability columns.
+    nh : numpy.ndarray, optional
+        Absorbing column, cm^-2.
+    extra : Mapping[str, numpy.ndarray], optional
+        More columns (name -> one value per source) to add, e.g. the per-class counterpart columns.
+
+    Returns
+    -------
+    astropy.table.Table
+        The catalogue, one row per X-ray source, its columns described by the schema.
     """
     n = len(xray)
     if len(association.sources) != n or len(features) != n or len(proba) != n or len(candidate_class) != n:
@@ -145,7 +156,24 @@ def build_catalogue(xray: Table, association: AssociationResult, features: Table
 
 def write_catalogue(table: Table, directory: str | Path, name: str = "xrbvo_catalogue",
                     formats: Sequence[str] = ("fits", "votable", "csv")) -> dict[str, Path]:
-    """Write the catalogue in each format; returns format -> path."""
+    """Write the catalogue in each format; returns format -> path.
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        The table.
+    directory : str | Path
+        The directory.
+    name : str, optional
+        Base name of the files.
+    formats : Sequence[str], optional
+        Formats to write: ``fits``, ``votable``, ``csv``.
+
+    Returns
+    -------
+    dict[str, Path]
+        Format -> file written.
+    """
     out = {}
     for fmt in formats:
         if fmt not in CATALOGUE_FORMATS:
@@ -162,6 +190,11 @@ def neighbours_table(neighbourhoods: Mapping[str, Table]) -> Table:
     neighbourhoods : mapping
         Survey -> neighbourhood table (:data:`xrbvo.core.schema.NEIGHBOUR`
         columns and photometry), as returned by a provider.
+
+    Returns
+    -------
+    astropy.table.Table
+        The pipeline's neighbourhoods as one table with a ``survey`` column.
     """
     keep = ("xid", "nid", "ra", "dec", "pos_err", "sep") + tuple(b for v in NEIGHBOUR_MAGS.values() for b in v)
     keep = tuple(dict.fromkeys(keep))
@@ -189,5 +222,18 @@ def neighbours_table(neighbourhoods: Mapping[str, Table]) -> Table:
 
 def write_neighbours(neighbourhoods: Mapping[str, Table], path: str | Path) -> Path:
     """Write :func:`neighbours_table` (e.g. ``NAME_neighbours.fits`` next to ``NAME.fits``, where ``xrbvo tui``
-    finds it)."""
+    finds it).
+
+    Parameters
+    ----------
+    neighbourhoods : Mapping[str, Table]
+        Survey name -> neighbourhood table (:mod:`xrbvo.stages.neighbourhoods`).
+    path : str | Path
+        The file.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
     return write_table(neighbours_table(neighbourhoods), path)

@@ -6,33 +6,33 @@ choice of one candidate per survey).  Missing photometry stays NaN.
 
 The list (name: meaning):
 
-=================  ===============================================================
-``G, BP, RP``      Gaia DR3 magnitudes
-``BP_RP, G_RP``    Gaia colours
-``J, H, K``        2MASS (or VVV) magnitudes
-``J_H, H_K, J_K``  near-IR colours
-``W1, W2, W1_W2``  CatWISE2020 magnitudes and colour
-``G_J, G_K, G_W1, K_W1``  optical-IR colours
-``plx_sig``        parallax over its error
-``log_dist``       log10 geometric distance (pc; Bailer-Jones et al. 2021)
-``log_epsi``       log10 astrometric excess noise (mas) + 1e-3
-``log_sepsi``      log10(1 + excess-noise significance)
-``ruwe``           renormalised unit weight error
-``log_var_G``      log10 fractional G-flux scatter (variability proxy)
-``pm_tot``         total proper motion (mas/yr)
-``log_fx``         log10 soft-band X-ray flux (0.2-2.3 keV for eRASS1)
-``hr``             hardness ratio (F_hard - F_soft) / (F_hard + F_soft), in [-1, 1]
-``log_fx_fg``      log10 F_X / F_opt with G: log_fx + G / 2.5 + 5.37 (Maccacaro et al. 1988 style)
-``log_fx_fk``      log10 F_X / F_K: log_fx + K / 2.5
-``log_fx_fw1``     log10 F_X / F_W1: log_fx + W1 / 2.5
-``log_lx``         log10 soft X-ray luminosity (erg/s) at the Gaia geometric distance:
-                   log_fx + log10(4 pi d^2); missing without a distance.  X-ray binaries
-                   (1e34-1e38), CVs (1e30-1e33) and stars (1e27-1e31) separate here
-``log_nh``         log10 total Galactic N_H on the sight line (HI4PI)
-``xvar_prob``      X-ray variability probability (the larger of the intra- and
-                   inter-observation probabilities of the Chandra Source Catalog);
-                   missing for single-epoch surveys (eRASS1, the simulated sky)
-=================  ===============================================================
+==========================  ===============================================================
+``G, BP, RP``               Gaia DR3 magnitudes
+``BP_RP, G_RP``             Gaia colours
+``J, H, K``                 2MASS (or VVV) magnitudes
+``J_H, H_K, J_K``           near-IR colours
+``W1, W2, W1_W2``           CatWISE2020 magnitudes and colour
+``G_J, G_K, G_W1, K_W1``    optical-IR colours
+``plx_sig``                 parallax over its error
+``log_dist``                log10 geometric distance (pc; Bailer-Jones et al. 2021)
+``log_epsi``                log10 astrometric excess noise (mas) + 1e-3
+``log_sepsi``               log10(1 + excess-noise significance)
+``ruwe``                    renormalised unit weight error
+``log_var_G``               log10 fractional G-flux scatter (variability proxy)
+``pm_tot``                  total proper motion (mas/yr)
+``log_fx``                  log10 soft-band X-ray flux (0.2-2.3 keV for eRASS1)
+``hr``                      hardness ratio (F_hard - F_soft) / (F_hard + F_soft), in [-1, 1]
+``log_fx_fg``               log10 F_X / F_opt with G: log_fx + G / 2.5 + 5.37 (Maccacaro et al. 1988 style)
+``log_fx_fk``               log10 F_X / F_K: log_fx + K / 2.5
+``log_fx_fw1``              log10 F_X / F_W1: log_fx + W1 / 2.5
+``log_lx``                  log10 soft X-ray luminosity (erg/s) at the Gaia geometric distance:
+                            log_fx + log10(4 pi d^2); missing without a distance.  X-ray binaries
+                            (1e34-1e38), CVs (1e30-1e33) and stars (1e27-1e31) separate here
+``log_nh``                  log10 total Galactic N_H on the sight line (HI4PI)
+``xvar_prob``               X-ray variability probability (the larger of the intra- and
+                            inter-observation probabilities of the Chandra Source Catalog);
+                            missing for single-epoch surveys (eRASS1, the simulated sky)
+==========================  ===============================================================
 
 Inputs may also give ``pm`` (total proper motion, mas/yr) instead of
 ``pmra``/``pmdec``, and ``plx_sig`` directly instead of ``plx``/``plx_err``
@@ -162,6 +162,11 @@ def build_features(xray: Table, chosen: Mapping[str, np.ndarray], neighbourhoods
         Survey -> neighbourhood table.
     nh : array, optional
         Galactic N_H per source (computed from HI4PI when omitted).
+
+    Returns
+    -------
+    astropy.table.Table
+        Features of every X-ray source from its chosen counterparts.
     """
     phot: dict[str, np.ndarray] = {}
     for survey, rows in chosen.items():
@@ -183,6 +188,18 @@ def nh_at(ra_deg, dec_deg) -> np.ndarray:
     """Total Galactic N_H (HI4PI, cm^-2) at ICRS positions; NaN where a position is not finite.
 
     The one place where xrbvo turns a position into a Galactic column.
+
+    Parameters
+    ----------
+    ra_deg : float or array
+        Right ascension (ICRS), degrees.
+    dec_deg : float or array
+        Declination (ICRS), degrees.
+
+    Returns
+    -------
+    numpy.ndarray
+        N_H per position, cm^-2.
     """
     from astropy import units as u
     from astropy.coordinates import SkyCoord
@@ -198,18 +215,59 @@ def nh_at(ra_deg, dec_deg) -> np.ndarray:
 
 
 def chosen_rows(association) -> dict[str, np.ndarray]:
-    """Survey -> neighbourhood row of each source's most probable combination (-1 for none)."""
+    """Survey -> neighbourhood row of each source's most probable combination (-1 for none).
+
+    Parameters
+    ----------
+    association : xrbvo.stages.match.AssociationResult
+        The association of the X-ray sources with their neighbours.
+
+    Returns
+    -------
+    dict[str, numpy.ndarray]
+        Survey -> row index per source (-1 for none).
+    """
     return {s: np.asarray(association.sources[f"row_{s}"], dtype=int) for s in association.surveys}
 
 
 def source_features(xray: Table, association, neighbourhoods: Mapping[str, Table],
                     nh: np.ndarray | None = None) -> Table:
-    """Features of every source from the association's most probable counterparts."""
+    """Features of every source from the association's most probable counterparts.
+
+    Parameters
+    ----------
+    xray : astropy.table.Table
+        The X-ray sources in the XRAY schema (:func:`xrbvo.io.standardise_xray`).
+    association : xrbvo.stages.match.AssociationResult
+        The association of the X-ray sources with their neighbours.
+    neighbourhoods : Mapping[str, Table]
+        Survey name -> neighbourhood table (:mod:`xrbvo.stages.neighbourhoods`).
+    nh : numpy.ndarray, optional
+        Absorbing column, cm^-2.
+
+    Returns
+    -------
+    astropy.table.Table
+        Features of every source from the association's most probable counterparts.
+    """
     return build_features(xray, chosen_rows(association), neighbourhoods, nh=nh)
 
 
 def feature_matrix(features: Table, names) -> np.ndarray:
-    """The feature matrix in a model's feature order (a missing column is one clear error)."""
+    """The feature matrix in a model's feature order (a missing column is one clear error).
+
+    Parameters
+    ----------
+    features : astropy.table.Table
+        Feature columns (:data:`xrbvo.stages.features.FEATURES`), one row per source.
+    names : sequence of str
+        The model's feature names, in its order.
+
+    Returns
+    -------
+    numpy.ndarray
+        The feature matrix in a model's feature order (a missing column is one clear error).
+    """
     from xrbvo.core.errors import MissingColumnError
 
     names = list(names)

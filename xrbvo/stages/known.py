@@ -51,6 +51,20 @@ def match_radius_arcsec(pos_err_arcsec, known_pos_err_arcsec=0.0, *, floor_arcse
     12.14
     >>> float(match_radius_arcsec(1.0, floor_arcsec=5.0))
     5.0
+
+    Parameters
+    ----------
+    pos_err_arcsec : float or array
+        1-sigma position error of the X-ray source, arcsec.
+    known_pos_err_arcsec : float or array, optional
+        1-sigma position error of the known object, arcsec.
+    floor_arcsec : float, optional
+        Smallest match radius, arcsec.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The match radius, arcsec.
     """
     a = np.nan_to_num(np.asarray(pos_err_arcsec, float), nan=0.0)
     k = np.nan_to_num(np.asarray(known_pos_err_arcsec, float), nan=0.0)
@@ -58,7 +72,18 @@ def match_radius_arcsec(pos_err_arcsec, known_pos_err_arcsec=0.0, *, floor_arcse
 
 
 def stack_known(known: Sequence[Table]) -> Table:
-    """Several known-objects tables (:func:`xrbvo.io.known.read_known`) as one, their text columns as str."""
+    """Several known-objects tables (:func:`xrbvo.io.known.read_known`) as one, their text columns as str.
+
+    Parameters
+    ----------
+    known : sequence of astropy.table.Table
+        The known-objects tables.
+
+    Returns
+    -------
+    astropy.table.Table
+        One table in the standard known-objects columns.
+    """
     parts = []
     for t in known:
         missing = [c for c in KNOWN_COLUMNS if c not in t.colnames]
@@ -115,6 +140,11 @@ def match_known(catalogue: Table, known: Sequence[Table], *, floor_arcsec: float
         (:func:`match_radius_arcsec`) wins.
     floor_arcsec : float
         The smallest match radius.
+
+    Returns
+    -------
+    astropy.table.Table
+        The catalogue, with the four columns added.
     """
     if not (math.isfinite(floor_arcsec) and floor_arcsec >= 0):
         raise InputError(f"known-objects match: floor {floor_arcsec!r} arcsec must be a number >= 0")
@@ -138,7 +168,26 @@ def match_known(catalogue: Table, known: Sequence[Table], *, floor_arcsec: float
 @dataclass(frozen=True)
 class MissedXrb:
     """A known X-ray binary in the field that is not a candidate of its class (its position: the X-ray source's
-    when one matched it, else the known object's)."""
+    when one matched it, else the known object's).
+
+    Parameters
+    ----------
+    name : str
+        Name of the known object.
+    known_class : str
+        Class of the known object (HMXB or LMXB).
+    xid : str
+        The X-ray source it matched ("" when no source matched it).
+    reason : str
+        Why it is not a candidate: ``below the cut``, ``no coverage``, ``candidate as <class>``, ``not
+        detected``.
+    p : float
+        The source's P_<known_class> (NaN when no source matched it).
+    ra : float
+        The known object's position (deg, ICRS).
+    dec : float
+        Declination, degrees.
+    """
 
     name: str
     known_class: str
@@ -155,7 +204,16 @@ class MissedXrb:
 
 @dataclass(frozen=True)
 class KnownSummary:
-    """Known and new candidates, and the known X-ray binaries the selection missed."""
+    """Known and new candidates, and the known X-ray binaries the selection missed.
+
+    Parameters
+    ----------
+    counts : dict[str, dict[str, int]]
+        Candidate class -> {"known": n, "new": n, "known_as": {class: n}} (known_as counts the known
+        class).
+    missed : tuple[MissedXrb, ...]
+        Known X-ray binaries in the field that are not candidates of their class, most probable first.
+    """
 
     counts: dict[str, dict[str, int]]
     """Candidate class -> {"known": n, "new": n, "known_as": {class: n}} (known_as counts the known class)."""
@@ -188,6 +246,13 @@ def known_summary(catalogue: Table, known: Sequence[Table] = (), *, floor_arcsec
         no X-ray source matched: ``not detected``).  "In the field" means within
         twice the 90th percentile of the sources' nearest-neighbour spacing of an
         X-ray source.
+    floor_arcsec : float, optional
+        Smallest match radius, arcsec.
+
+    Returns
+    -------
+    KnownSummary
+        Known and new candidates per class, and the missed known X-ray binaries.
     """
     cand = np.asarray(catalogue["candidate_class"]).astype(str)
     kname = np.asarray(catalogue["known_name"]).astype(str)

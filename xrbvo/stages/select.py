@@ -33,6 +33,13 @@ def select_candidates(proba: np.ndarray, classes: Sequence[str], cuts: Mapping[s
         False for sources with no neighbour in any survey: they lie outside the
         surveys' coverage, their class rests on the X-ray data alone, and they
         are never candidates.
+    classes : Sequence[str]
+        Class names, in the order of the probability columns.
+
+    Returns
+    -------
+    numpy.ndarray
+        Candidate class per source ('' for none).
     """
     classes = [str(c) for c in classes]
     p = np.asarray(proba, dtype=float)
@@ -52,7 +59,20 @@ def select_candidates(proba: np.ndarray, classes: Sequence[str], cuts: Mapping[s
 
 
 def covered(xids, neighbourhoods) -> np.ndarray:
-    """True for each X-ray source with at least one neighbour in any survey."""
+    """True for each X-ray source with at least one neighbour in any survey.
+
+    Parameters
+    ----------
+    xids : array of str
+        The X-ray sources' ids.
+    neighbourhoods : mapping of str to astropy.table.Table
+        Survey name -> neighbourhood table (:mod:`xrbvo.stages.neighbourhoods`).
+
+    Returns
+    -------
+    numpy.ndarray
+        True for each X-ray source with at least one neighbour in any survey.
+    """
     ids = np.asarray(xids).astype(str)
     seen = set()
     for t in neighbourhoods.values():
@@ -66,6 +86,20 @@ def shift_rows(proba: np.ndarray, from_priors, to_priors) -> np.ndarray:
 
     ``from_priors`` is one vector (n_classes,); ``to_priors`` one vector or one
     per row (n, n_classes).  Each prior vector must be non-negative and sum to 1.
+
+    Parameters
+    ----------
+    proba : numpy.ndarray
+        Class probabilities, shape (n, n_classes), columns in ``classes`` order.
+    from_priors : array
+        Priors the probabilities are at, per row (n, n_classes) or one row for all.
+    to_priors : array
+        Priors wanted, per row (n, n_classes) or one row for all.
+
+    Returns
+    -------
+    numpy.ndarray
+        Probabilities at ``to_priors``, each row summing to 1.
     """
     p = np.asarray(proba, dtype=float)
     s = np.asarray(from_priors, dtype=float)
@@ -86,6 +120,22 @@ def pass_rates(labels, proba: np.ndarray, classes: Sequence[str], cuts: Mapping[
     :func:`select_candidates`.  Returns ``{cut class: {true class: fraction}}``,
     the numbers :func:`expected_purity` needs (a model stores them in its
     metadata as ``selection.pass_rates``).
+
+    Parameters
+    ----------
+    labels : sequence of str
+        Class label per row.
+    proba : numpy.ndarray
+        Class probabilities, shape (n, n_classes), columns in ``classes`` order.
+    classes : Sequence[str]
+        Class names, in the order of the probability columns.
+    cuts : Mapping[str, float]
+        Class -> probability cut.
+
+    Returns
+    -------
+    dict
+        Fraction of each true class selected as a candidate of each cut class (cross-validated).
     """
     y = np.asarray(labels).astype(str)
     cand = select_candidates(proba, classes, cuts)
@@ -107,6 +157,23 @@ def expected_purity(candidate_class: np.ndarray, field_priors: np.ndarray, class
     cut selects as c (:func:`pass_rates`).  NaN when the model carries no pass
     rates (a model trained before they were recorded) or the field has none of
     the classes the rates know.
+
+    Parameters
+    ----------
+    candidate_class : numpy.ndarray
+        Candidate class per source (``""`` for none).
+    field_priors : numpy.ndarray
+        The field's class priors per source, shape (n, n_classes).
+    classes : Sequence[str]
+        Class names, in the order of the probability columns.
+    rates : Mapping[str, Mapping[str, float]] | None
+        Class -> pass rates of each true class through its cut (from training); None: no figures, all
+        NaN.
+
+    Returns
+    -------
+    numpy.ndarray
+        Expected purity of each candidate's selection in its field (NaN for non-candidates).
     """
     classes = [str(c) for c in classes]
     cand = np.asarray(candidate_class).astype(str)
@@ -130,7 +197,17 @@ def expected_purity(candidate_class: np.ndarray, field_priors: np.ndarray, class
 
 @dataclass(frozen=True)
 class Selection:
-    """The select stage's output for a set of sources."""
+    """The select stage's output for a set of sources.
+
+    Parameters
+    ----------
+    proba_field : numpy.ndarray
+        (n, n_classes) probabilities at the field's priors.
+    candidate_class : numpy.ndarray
+        Candidate class per source ('' for none), from the probabilities at the selection priors.
+    expected_purity : numpy.ndarray
+        Expected purity of each candidate's selection at its field's priors (NaN for non-candidates).
+    """
 
     proba_field: np.ndarray
     """(n, n_classes) probabilities at the field's priors."""
@@ -153,6 +230,15 @@ def apply_selection(proba: np.ndarray, classes: Sequence[str], selection_priors,
         The field's class priors.
     cuts, pass_rates, coverage
         See :func:`select_candidates` and :func:`expected_purity`.
+    classes : Sequence[str]
+        Class names, in the order of the probability columns.
+    selection_priors : mapping of str to float
+        The class priors the cuts apply at.
+
+    Returns
+    -------
+    Selection
+        The whole select stage: field probabilities, candidates and their expected purity.
     """
     p = np.asarray(proba, dtype=float)
     sel = np.asarray(selection_priors, dtype=float)

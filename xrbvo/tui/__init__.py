@@ -17,7 +17,20 @@ __all__ = ["create_app", "CatalogueData", "TableView", "companion_paths", "load_
 
 
 def create_app(*args, **kwargs):
-    """Build the Textual app; see :func:`xrbvo.tui.app.create_app` (imports textual)."""
+    """Build the Textual app; see :func:`xrbvo.tui.app.create_app` (imports textual).
+
+    Parameters
+    ----------
+    *args
+        Passed to :func:`xrbvo.tui.app.create_app`.
+    **kwargs
+        Passed to :func:`xrbvo.tui.app.create_app`.
+
+    Returns
+    -------
+    xrbvo.tui.app.XrbvoApp
+        The app, ready to run.
+    """
     from xrbvo.tui.app import create_app as _create
 
     return _create(*args, **kwargs)

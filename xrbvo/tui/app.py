@@ -42,6 +42,15 @@ class SourceTable(ScrollView, can_focus=True):
 
     The first line is the header; ``left``/``right`` move the column cursor
     and ``s`` sorts by that column (again: reverse).
+
+    Parameters
+    ----------
+    view : TableView
+        The table's rows, order and filter.
+    columns : list[str]
+        Column names.
+    **kwargs
+        Passed to the Textual widget.
     """
 
     DEFAULT_CSS = """
@@ -327,7 +336,23 @@ class ExportDone(Message):
 
 
 class XrbvoApp(App):
-    """Explore X-ray binary candidates: table, detail pane, marks, SAMP."""
+    """Explore X-ray binary candidates: table, detail pane, marks, SAMP.
+
+    Parameters
+    ----------
+    data : CatalogueData
+        The catalogue and its companion tables.
+    samp : bool, optional
+        Connect to a SAMP hub in the background.
+    columns : list[str], optional
+        Column names.
+    sort : str, optional
+        Column to sort by.
+    ascending : bool, optional
+        Sort ascending.
+    filter_text : str, optional
+        Initial filter expression (:mod:`xrbvo.tui.filterlang`).
+    """
 
     TITLE = "xrbvo"
     CSS = """
@@ -705,6 +730,11 @@ def create_app(catalogue: str | Path | CatalogueData, *, known: str | Path | Non
         Initial sort column (default ``P_HMXB``) and direction.
     filter_text : str, optional
         Initial filter expression.
+
+    Returns
+    -------
+    XrbvoApp
+        The app, ready to run.
 
     Raises
     ------

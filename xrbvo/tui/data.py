@@ -73,7 +73,19 @@ def _stem(path: Path) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class CompanionPaths:
-    """Where the companions of a catalogue file are (or would be)."""
+    """Where the companions of a catalogue file are (or would be).
+
+    Parameters
+    ----------
+    catalogue : Path
+        The catalogue file.
+    counterparts : Path | None
+        The counterparts table (one row per candidate combination), if found.
+    neighbours : Path | None
+        The neighbourhood table (one row per neighbour, with a ``survey`` column), if found.
+    marks : Path
+        The side file that keeps marks and notes.
+    """
 
     catalogue: Path
     """The catalogue file."""
@@ -92,6 +104,16 @@ def companion_paths(catalogue: str | Path) -> CompanionPaths:
     ``NAME_counterparts.*`` and ``NAME_neighbours.*``; the marks side file is
     ``<catalogue stem>.marks.json`` (shared by the FITS, VOTable and CSV copies
     of one catalogue).
+
+    Parameters
+    ----------
+    catalogue : str or Path
+        The catalogue file.
+
+    Returns
+    -------
+    CompanionPaths
+        The companion files found (None for each one that is absent).
     """
     p = Path(catalogue)
     stem, _ = _stem(p)
@@ -152,7 +174,25 @@ def _key_index(col) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass(frozen=True)
 class Candidate:
-    """One candidate counterpart combination of a source."""
+    """One candidate counterpart combination of a source.
+
+    Parameters
+    ----------
+    rank : int
+        1 for the most probable combination.
+    ids : dict[str, str]
+        Survey -> neighbour id ("" when the combination has none from that survey).
+    seps_arcsec : dict[str, float]
+        Survey -> separation from the X-ray position (NaN when none).
+    mags : dict[str, float]
+        Band -> magnitude of the neighbours in this combination (when a neighbourhood table is given).
+    p_i : float
+        Probability of this combination, given the source has a counterpart.
+    match_flag : int
+        1 best, 2 close second, 0 otherwise.
+    class_probs : dict[str, float]
+        Class-conditional counterpart probabilities (e.g. P_HMXB_CTPT), when the table has them.
+    """
 
     rank: int
     """1 for the most probable combination."""
@@ -172,7 +212,17 @@ class Candidate:
 
 @dataclass(frozen=True)
 class KnownMatch:
-    """A known object near the source."""
+    """A known object near the source.
+
+    Parameters
+    ----------
+    name : str
+        Its name in the known-objects catalogue.
+    kind : str
+        Its class or type there ("" when the catalogue has none).
+    sep_arcsec : float
+        Separation from the X-ray position.
+    """
 
     name: str
     """Its name in the known-objects catalogue."""
@@ -198,7 +248,39 @@ class Neighbour:
 
 @dataclass(frozen=True)
 class SourceDetail:
-    """Everything the detail pane shows about one source; None marks a part not available."""
+    """Everything the detail pane shows about one source; None marks a part not available.
+
+    Parameters
+    ----------
+    row : int
+        Row index in the catalogue.
+    xid : str
+        The source's identifier.
+    xray : dict[str, object]
+        X-ray and association properties (name -> value) present in the catalogue.
+    class_probs : dict[str, float] | None
+        Class -> probability, in :data:`xrbvo.core.schema.CLASSES` order (None: no ``P_`` columns).
+    predicted : str
+        The most probable class.
+    candidates : list[Candidate] | None
+        Counterpart combinations, best first (None: no counterparts table).
+    n_candidates_total : int
+        Number of candidate counterpart combinations of the source.
+    top_features : list[str] | None
+        Explanations of the top class (None: the catalogue has no ``top_features`` column).
+    known : list[KnownMatch] | None
+        Known objects near it (None: no known-objects catalogue given).
+    neighbours : list[Neighbour] | None
+        Neighbours with offsets for the sky plot (None: no neighbourhood table).
+    pos_err_arcsec : float
+        1-sigma position error of the X-ray source, arcsec.
+    radius_arcsec : float
+        Plot radius (the largest neighbour offset, at least 3 error radii).
+    mark : dict, optional
+        The mark and note kept for it, if any.
+    missing : list[str], optional
+        Human-readable notes on what is not available and why.
+    """
 
     row: int
     """Row index in the catalogue."""
@@ -206,7 +288,7 @@ class SourceDetail:
     xray: dict[str, object]
     """X-ray and association properties (name -> value) present in the catalogue."""
     class_probs: dict[str, float] | None
-    """Class -> probability, in :data:`xrbvo.core.schema.CLASSES` order (None: no P_ columns)."""
+    """Class -> probability, in :data:`xrbvo.core.schema.CLASSES` order (None: no ``P_`` columns)."""
     predicted: str
     candidates: list[Candidate] | None
     """Counterpart combinations, best first (None: no counterparts table)."""
@@ -242,6 +324,8 @@ class CatalogueData:
     marks : MarkStore, optional
         Marks and notes; default: the side file next to ``path`` (in memory
         when there is no path).
+    known_radius_arcsec : float, optional
+        Match radius against the known objects, arcsec.
     """
 
     def __init__(self, table: Table, *, counterparts: Table | None = None, neighbours: Table | None = None,
@@ -537,6 +621,11 @@ def load_catalogue(path: str | Path, *, counterparts: str | Path | None = None,
         Match radius for known objects; default: the run's rule,
         :func:`xrbvo.stages.known.match_radius_arcsec` (the 99% circle of the
         X-ray and the known object's errors, at least 5 arcsec).
+
+    Returns
+    -------
+    CatalogueData
+        The catalogue with its companion tables.
     """
     comp = companion_paths(path)
     table = read_table(path)

@@ -124,7 +124,20 @@ INPUT.explore.fits next to the input; reopening resumes."""
 
 
 def list_data(scorer: LiveScorer, path: Path | None) -> CatalogueData:
-    """The source table of the UI: the list's X-ray columns plus result columns (empty until scored)."""
+    """The source table of the UI: the list's X-ray columns plus result columns (empty until scored).
+
+    Parameters
+    ----------
+    scorer : LiveScorer
+        The scorer of the X-ray list.
+    path : Path | None
+        The file.
+
+    Returns
+    -------
+    CatalogueData
+        The source table of the UI: the list's X-ray columns plus result columns (empty until scored).
+    """
     xr = scorer.xray
     if xr is None:
         t = Table({"xid": np.zeros(0, "U32"), "ra": np.zeros(0), "dec": np.zeros(0)})
@@ -175,6 +188,23 @@ def pane_parts(res: LiveResult, *, position: Position | None = None, nearest: li
 
     ``position`` and ``nearest``: a typed position and the list's sources nearest it; ``known``: the
     ``--known`` objects (standard columns, :func:`xrbvo.io.known.read_known`), matched as ``run`` matches them.
+
+    Parameters
+    ----------
+    res : LiveResult
+        The scored source.
+    position : Position, optional
+        The typed position the result is for; None for a listed source.
+    nearest : list[tuple[str, float]], optional
+        Nearest listed sources of a typed position, as (xid, separation in arcsec).
+    known : astropy.table.Table, optional
+        Known objects near the source.
+
+    Returns
+    -------
+    dict[str, RenderableType]
+        The detail pane of one result: widget id -> Rich renderable (no Textual; safe in a worker
+        thread).
     """
     d = CatalogueData(res.catalogue, counterparts=res.counterparts, neighbours=res.neighbours,
                       known=known).detail(0)
@@ -207,7 +237,21 @@ def _laid_out(parts: dict[str, RenderableType], width: int, options: ConsoleOpti
 
 
 class ExploreApp(XrbvoApp):
-    """The catalogue UI on an X-ray list scored on demand (see the module docstring)."""
+    """The catalogue UI on an X-ray list scored on demand (see the module docstring).
+
+    Parameters
+    ----------
+    data : CatalogueData
+        The X-ray list as a catalogue (result columns empty until scored).
+    scorer : LiveScorer
+        Scores a source of the list on demand.
+    session : Path, optional
+        File where the session's scored results are kept between runs; None: not kept.
+    known : astropy.table.Table, optional
+        Known objects (:func:`xrbvo.io.known.read_known`).
+    **kwargs
+        Passed to :class:`xrbvo.tui.app.XrbvoApp`.
+    """
 
     BINDINGS = [
         Binding("g", "goto", "go to"),
@@ -580,6 +624,13 @@ def create_explore_app(sources: str | Path | None, model: str | Path, *, tap_url
     known : Table or list of Table, optional
         Known objects (:func:`xrbvo.io.known.read_known` tables, e.g. from ``--known``), shown in the
         detail pane of each source they match, within the radius ``xrbvo run`` uses.
+    samp : bool | object, optional
+        Connect to a SAMP hub in the background.
+
+    Returns
+    -------
+    ExploreApp
+        The app, ready to run.
     """
     from xrbvo.io import read_table
     from xrbvo.stages.neighbourhoods.tap import TapProvider

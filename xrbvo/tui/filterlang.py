@@ -102,7 +102,17 @@ class _EvalError(Exception):
 
 @dataclass(frozen=True)
 class CompiledFilter:
-    """A checked filter expression, ready to evaluate over columns."""
+    """A checked filter expression, ready to evaluate over columns.
+
+    Parameters
+    ----------
+    text : str
+        The filter text as given.
+    columns : tuple[str, ...]
+        Catalogue columns the expression reads, in order of first use.
+    _fn : Callable
+        The compiled predicate (made by :func:`compile_filter`, not by hand).
+    """
 
     text: str
     """The filter text as given."""

@@ -87,7 +87,19 @@ Progress = Callable[[str, float], None]
 
 @dataclass(frozen=True)
 class Position:
-    """What a typed position means: a source of the list (``xid``), or a sky position."""
+    """What a typed position means: a source of the list (``xid``), or a sky position.
+
+    Parameters
+    ----------
+    ra_deg : float
+        Right ascension (ICRS), degrees.
+    dec_deg : float
+        Declination (ICRS), degrees.
+    xid : str, optional
+        The list's source id when the text named one.
+    label : str, optional
+        How to call it (the text, normalised).
+    """
 
     ra_deg: float
     dec_deg: float
@@ -110,6 +122,20 @@ def parse_position(text: str, ids: Sequence[str] | np.ndarray | None = None, *,
     that contains the text).  Anything else is returned as a plain string: an
     object name for :func:`resolve_name`.  ``coords(xid) -> (ra, dec)`` gives
     the position of a list source.
+
+    Parameters
+    ----------
+    text : str
+        The text.
+    ids : Sequence[str] | numpy.ndarray, optional
+        The list's source ids, so a typed id is recognised as a source.
+    coords : Callable[[str], tuple[float, float]], optional
+        Parses coordinates text into (RA, Dec) in degrees; default the decimal and sexagesimal forms.
+
+    Returns
+    -------
+    Position | str
+        The position, or the id of a listed source.
 
     Raises
     ------
@@ -165,6 +191,20 @@ SESAME_URL = "https://cds.unistra.fr/cgi-bin/nph-sesame/-oI/A?"
 def resolve_name(name: str, *, timeout_s: float = SESAME_TIMEOUT_S, url: str = SESAME_URL) -> Position:
     """An object name resolved by CDS Sesame (one attempt, ``timeout_s``, no retries).
 
+    Parameters
+    ----------
+    name : str
+        The object's name.
+    timeout_s : float, optional
+        Time limit, seconds.
+    url : str, optional
+        The Sesame service's URL.
+
+    Returns
+    -------
+    Position
+        An object name resolved by CDS Sesame (one attempt, ``timeout_s``, no retries).
+
     Raises
     ------
     ServiceError
@@ -193,7 +233,24 @@ def resolve_name(name: str, *, timeout_s: float = SESAME_TIMEOUT_S, url: str = S
 
 
 def nearest_sources(ra_deg: float, dec_deg: float, xray: Table, n: int = 5) -> list[tuple[str, float]]:
-    """The ``n`` sources of ``xray`` nearest a position: (xid, separation in arcsec), nearest first."""
+    """The ``n`` sources of ``xray`` nearest a position: (xid, separation in arcsec), nearest first.
+
+    Parameters
+    ----------
+    ra_deg : float
+        Right ascension (ICRS), degrees.
+    dec_deg : float
+        Declination (ICRS), degrees.
+    xray : astropy.table.Table
+        The X-ray sources in the XRAY schema (:func:`xrbvo.io.standardise_xray`).
+    n : int, optional
+        Number of sources returned.
+
+    Returns
+    -------
+    list[tuple[str, float]]
+        The ``n`` sources of ``xray`` nearest a position: (xid, separation in arcsec), nearest first.
+    """
     if xray is None or len(xray) == 0:
         return []
     ra = np.radians(np.asarray(xray["ra"], float))
@@ -212,7 +269,21 @@ def nearest_sources(ra_deg: float, dec_deg: float, xray: Table, n: int = 5) -> l
 
 @dataclass(frozen=True)
 class LiveResult:
-    """One scored source: its catalogue row, counterpart combinations and neighbours, as ``run`` writes them."""
+    """One scored source: its catalogue row, counterpart combinations and neighbours, as ``run`` writes them.
+
+    Parameters
+    ----------
+    xid : str
+        The source's identifier.
+    catalogue : astropy.table.Table
+        One row of the catalogue (``xrbvo run``'s columns).
+    counterparts : astropy.table.Table
+        Its candidate combinations (the ``_counterparts`` table's rows).
+    neighbours : astropy.table.Table
+        Its neighbours, every survey (the ``_neighbours`` table's rows).
+    position : bool, optional
+        True for a typed position (no source of the list).
+    """
 
     xid: str
     catalogue: Table
@@ -227,7 +298,19 @@ class LiveResult:
 
 @dataclass(frozen=True)
 class ListContext:
-    """What a source's result takes from the whole list (see the module docstring)."""
+    """What a source's result takes from the whole list (see the module docstring).
+
+    Parameters
+    ----------
+    field_priors : numpy.ndarray
+        (n, n_classes) field priors of every source of the list, columns ``bundle.classes``.
+    densities : dict[str, tuple[int, float]] | None
+        Survey -> (unique candidates within the radius of any source, union area of the cones in
+        arcsec^2); None until the list's neighbourhoods were pulled once.
+    object_density : float, optional
+        Objects per arcsec^2 of the class-aware counterparts over the whole list (None: not measured
+        yet).
+    """
 
     field_priors: np.ndarray
     """(n, n_classes) field priors of every source of the list, columns ``bundle.classes``."""
@@ -257,7 +340,18 @@ def _rows_of(table: Table, xids: Iterable[str]) -> Table:
 
 
 def session_path(source: str | Path) -> Path:
-    """The session catalogue of an input list: ``INPUT.explore.fits`` next to it."""
+    """The session catalogue of an input list: ``INPUT.explore.fits`` next to it.
+
+    Parameters
+    ----------
+    source : str or Path
+        The X-ray list's file.
+
+    Returns
+    -------
+    Path
+        The session catalogue of an input list: ``INPUT.explore.fits`` next to it.
+    """
     p = Path(source)
     name = p.name
     for suffix in (".fits.gz", ".fits", ".fit", ".vot", ".xml", ".ecsv", ".csv", ".parquet"):
@@ -286,6 +380,11 @@ class LiveScorer:
         The list's association densities measured earlier (:attr:`ListContext.densities`).
     source : str
         Where the list came from (recorded in the outputs).
+    object_density : float, optional
+        Objects per arcsec^2 of the class-aware counterparts measured earlier
+        (:attr:`ListContext.object_density`); None: measured once over the whole list.
+    xray_survey : str, optional
+        The X-ray survey of the input (e.g. ``erass1``), when known.
 
     Notes
     -----

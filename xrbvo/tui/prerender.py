@@ -26,7 +26,13 @@ __all__ = ["Prerendered", "pane_console"]
 
 
 def pane_console() -> Console:
-    """A Rich console configured as Textual's (for rendering outside the app's thread)."""
+    """A Rich console configured as Textual's (for rendering outside the app's thread).
+
+    Returns
+    -------
+    Console
+        A Rich console configured as Textual's (for rendering outside the app's thread).
+    """
     return Console(markup=False, highlight=False, emoji=False, legacy_windows=False, force_terminal=True,
                    safe_box=False, soft_wrap=False, color_system="truecolor")
 

@@ -26,7 +26,20 @@ NOT_AVAILABLE = "not available"
 _SHORT_BANDS = ("G", "K", "W1")
 
 def format_value(v, *, width: int | None = None) -> str:
-    """A compact text form of a catalogue value (NaN and empty shown as ``-``)."""
+    """A compact text form of a catalogue value (NaN and empty shown as ``-``).
+
+    Parameters
+    ----------
+    v : object
+        A catalogue value.
+    width : int, optional
+        Width in characters.
+
+    Returns
+    -------
+    str
+        A compact text form of a catalogue value (NaN and empty shown as ``-``).
+    """
     if isinstance(v, (bool, np.bool_)):
         s = "yes" if v else "no"
     elif isinstance(v, (int, np.integer)):
@@ -51,7 +64,18 @@ def format_value(v, *, width: int | None = None) -> str:
 
 
 def xray_text(d: SourceDetail) -> Text:
-    """X-ray position, fluxes, absorption and the association summary (compact)."""
+    """X-ray position, fluxes, absorption and the association summary (compact).
+
+    Parameters
+    ----------
+    d : SourceDetail
+        The source's details.
+
+    Returns
+    -------
+    rich.text.Text
+        The X-ray part of the pane.
+    """
     x = d.xray
     t = Text()
     t.append(f"{d.xid}\n", style="bold")
@@ -95,7 +119,20 @@ def xray_text(d: SourceDetail) -> Text:
 
 
 def counterparts_table(d: SourceDetail, *, max_rows: int = 8) -> RichTable | Text:
-    """The candidate counterpart combinations: ids, separations, magnitudes, p_i, flags."""
+    """The candidate counterpart combinations: ids, separations, magnitudes, p_i, flags.
+
+    Parameters
+    ----------
+    d : SourceDetail
+        The source's details.
+    max_rows : int, optional
+        Most combinations shown (the most probable first).
+
+    Returns
+    -------
+    RichTable | Text
+        The candidate counterpart combinations: ids, separations, magnitudes, p_i, flags.
+    """
     if d.candidates is None:
         return Text(f"counterparts: {NOT_AVAILABLE} (no counterparts table next to the catalogue)", style="dim")
     if not d.candidates:
@@ -127,7 +164,20 @@ def counterparts_table(d: SourceDetail, *, max_rows: int = 8) -> RichTable | Tex
 
 
 def class_bars(d: SourceDetail, *, width: int = 20) -> Text:
-    """The class probabilities as horizontal bars, most probable first marked."""
+    """The class probabilities as horizontal bars, most probable first marked.
+
+    Parameters
+    ----------
+    d : SourceDetail
+        The source's details.
+    width : int, optional
+        Width in characters.
+
+    Returns
+    -------
+    Text
+        The class probabilities as horizontal bars, most probable first marked.
+    """
     if d.class_probs is None:
         return Text(f"class probabilities: {NOT_AVAILABLE}", style="dim")
     t = Text()
@@ -144,7 +194,18 @@ def class_bars(d: SourceDetail, *, width: int = 20) -> Text:
 
 
 def features_text(d: SourceDetail) -> Text:
-    """The features that pushed the top class most (``top_features``)."""
+    """The features that pushed the top class most (``top_features``).
+
+    Parameters
+    ----------
+    d : SourceDetail
+        The source's details.
+
+    Returns
+    -------
+    Text
+        The features that pushed the top class most (``top_features``).
+    """
     if d.top_features is None:
         return Text(f"explanations: {NOT_AVAILABLE} (the catalogue has no top_features column)", style="dim")
     if not d.top_features:
@@ -157,7 +218,18 @@ def features_text(d: SourceDetail) -> Text:
 
 
 def known_text(d: SourceDetail) -> Text:
-    """Known objects near the source (``--known``)."""
+    """Known objects near the source (``--known``).
+
+    Parameters
+    ----------
+    d : SourceDetail
+        The source's details.
+
+    Returns
+    -------
+    rich.text.Text
+        The known objects, or a line saying none is available.
+    """
     if d.known is None:
         return Text(f"known objects: {NOT_AVAILABLE} (start with --known FILE)", style="dim")
     if not d.known:
@@ -178,6 +250,20 @@ def sky_plot(d: SourceDetail, *, width: int = 33, height: int = 15) -> Text:
     the 99% error circle (3.03 sigma); each neighbour is its survey's letter
     (:data:`~xrbvo.tui.data.SURVEY_SYMBOLS`), bold red when its counterpart
     probability exceeds 0.5, yellow above 0.1, dim otherwise.
+
+    Parameters
+    ----------
+    d : SourceDetail
+        The source's details.
+    width : int, optional
+        Width in characters.
+    height : int, optional
+        Height of the plot in character rows.
+
+    Returns
+    -------
+    Text
+        A small character plot of the neighbourhood: error circle and neighbours.
     """
     if d.neighbours is None:
         return Text(f"sky plot: {NOT_AVAILABLE} (no neighbourhood table next to the catalogue)", style="dim")
@@ -227,5 +313,16 @@ def sky_plot(d: SourceDetail, *, width: int = 33, height: int = 15) -> Text:
 
 
 def detail_renderable(d: SourceDetail) -> Group:
-    """The whole detail pane as one renderable (for snapshots outside Textual)."""
+    """The whole detail pane as one renderable (for snapshots outside Textual).
+
+    Parameters
+    ----------
+    d : SourceDetail
+        The source's details.
+
+    Returns
+    -------
+    Group
+        The whole detail pane as one renderable (for snapshots outside Textual).
+    """
     return Group(xray_text(d), class_bars(d), counterparts_table(d), features_text(d), known_text(d), sky_plot(d))

@@ -69,6 +69,8 @@ class SampBridge:
         this very file also selects the source.
     lockfile : path, optional
         The hub's lockfile (default: ``SAMP_HUB`` or ``~/.samp``).
+    timeout_s : float, optional
+        Time limit, seconds.
     """
 
     def __init__(self, *, name: str = "xrbvo-tui", module: str = "xrbvo.vo.samp",

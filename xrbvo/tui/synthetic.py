@@ -27,7 +27,17 @@ _SURVEYS = ("gaia", "2mass", "catwise")
 
 @dataclass(frozen=True)
 class SyntheticCatalogue:
-    """A synthetic catalogue and its companions."""
+    """A synthetic catalogue and its companions.
+
+    Parameters
+    ----------
+    catalogue : astropy.table.Table
+        The catalogue.
+    counterparts : astropy.table.Table
+        The catalogue's counterparts companion table.
+    neighbours : astropy.table.Table
+        The catalogue's neighbours companion table.
+    """
 
     catalogue: Table
     counterparts: Table
@@ -48,6 +58,11 @@ def synthetic_catalogue(n: int, *, seed: int = 1, explanations: bool = True,
         Whether to add the ``top_features`` column.
     max_neighbours : int
         At most this many neighbours per survey and source.
+
+    Returns
+    -------
+    SyntheticCatalogue
+        The catalogue with its counterparts and neighbours tables.
     """
     rng = np.random.default_rng(seed)
     l = (300.0 + rng.uniform(-4, 4, n)) % 360
@@ -159,7 +174,28 @@ def synthetic_catalogue(n: int, *, seed: int = 1, explanations: bool = True,
 
 def write_synthetic(directory: str | Path, n: int, *, seed: int = 1, name: str = "synthetic",
                     explanations: bool = True, companions: bool = True) -> Path:
-    """Write a synthetic catalogue (and companions) as FITS; returns the catalogue path."""
+    """Write a synthetic catalogue (and companions) as FITS; returns the catalogue path.
+
+    Parameters
+    ----------
+    directory : str | Path
+        The directory.
+    n : int
+        Number of sources.
+    seed : int, optional
+        Seed of the random draws; the same seed gives the same result.
+    name : str, optional
+        Base name of the catalogue file.
+    explanations : bool, optional
+        Also make the ``top_features`` column.
+    companions : bool, optional
+        Also write the counterparts and neighbours files next to the catalogue.
+
+    Returns
+    -------
+    Path
+        The catalogue file.
+    """
     d = Path(directory)
     s = synthetic_catalogue(n, seed=seed, explanations=explanations)
     path = write_table(s.catalogue, d / f"{name}.fits")

@@ -45,7 +45,17 @@ _NAMED = re.compile(r"^([A-Za-z][A-Za-z0-9_.-]*)\s*(?::\s*(.*))?$")
 
 @dataclass(frozen=True)
 class KnownService:
-    """A ``--known`` item that names a TAP service (and a table)."""
+    """A ``--known`` item that names a TAP service (and a table).
+
+    Parameters
+    ----------
+    spec : str
+        The ``--known`` item as the user wrote it.
+    url : str
+        The service's TAP URL.
+    table : str | None
+        The table to fetch whole; None for SIMBAD's own selection (:data:`SIMBAD_TYPES`).
+    """
 
     spec: str
     url: str
@@ -62,6 +72,16 @@ class KnownService:
 
 def parse_known_service(item: str) -> KnownService | None:
     """``item`` as a service and table, or None when it does not name a service (then it is a file).
+
+    Parameters
+    ----------
+    item : str
+        A ``--known`` item: ``SERVICE:TABLE``, ``simbad``, or a file.
+
+    Returns
+    -------
+    KnownService | None
+        The service and table; None for a file.
 
     Raises
     ------
@@ -92,6 +112,20 @@ def parse_known_service(item: str) -> KnownService | None:
 
 def fetch_known(service: KnownService, *, cls: str | None = None, client: TapClient | None = None) -> Table:
     """Fetch a service's table of known objects and read it as :func:`~xrbvo.io.known.read_known` reads a file.
+
+    Parameters
+    ----------
+    service : KnownService
+        The service and table to fetch.
+    cls : str, optional
+        The class.
+    client : xrbvo.vo.tap.TapClient, optional
+        The TAP client; None: a new one.
+
+    Returns
+    -------
+    astropy.table.Table
+        The known objects in the standard columns.
 
     Raises
     ------

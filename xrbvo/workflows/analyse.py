@@ -42,6 +42,23 @@ def prepare_xray(xray: Table, xray_survey: str = "erass1", *, sys_floor_arcsec: 
     """Standardise X-ray sources (:func:`xrbvo.io.standardise_xray`), keeping what the input says about itself.
 
     A table already standardised (it records ``xray_survey``) is returned as it is.
+
+    Parameters
+    ----------
+    xray : astropy.table.Table
+        X-ray sources as read (eRASS1 native columns or xrbvo's standard names), or already
+        standardised.
+    xray_survey : str, optional
+        The X-ray survey of the input (e.g. ``erass1``), when known.
+    sys_floor_arcsec : float, optional
+        Systematic position error (arcsec) added in quadrature; None: the survey's.
+    source : str, optional
+        Name of the input, used in messages and recorded in the outputs.
+
+    Returns
+    -------
+    astropy.table.Table
+        The X-ray sources in the XRAY schema, the input's own metadata kept.
     """
     if xray.meta.get("xray_survey") and "xid" in xray.colnames:
         return xray
@@ -60,6 +77,23 @@ def pipeline_config(bundle: ModelBundle, *, radius_arcsec: float = 20.0,
 
     Asking for ``joint`` with a bundle that has none is one clear error; asking
     for ``nway`` with one is allowed (the association's own counterparts).
+
+    Parameters
+    ----------
+    bundle : ModelBundle
+        The trained models and their metadata (:meth:`ModelBundle.load`).
+    radius_arcsec : float, optional
+        Search radius, arcsec.
+    surveys : tuple[str, ...], optional
+        The surveys to associate.
+    counterparts : str, optional
+        Counterpart method: ``joint`` (class-aware) or ``nway``; default ``joint`` when the bundle has a
+        counterpart model.
+
+    Returns
+    -------
+    PipelineConfig
+        The pipeline options.
     """
     mode = counterparts or bundle.counterparts
     if mode == "joint" and bundle.counterpart is None:
@@ -71,7 +105,21 @@ def pipeline_config(bundle: ModelBundle, *, radius_arcsec: float = 20.0,
 
 @dataclass(frozen=True)
 class Analysis:
-    """What :func:`analyse` produced: the stages' outputs, the policy's numbers and the model that made them."""
+    """What :func:`analyse` produced: the stages' outputs, the policy's numbers and the model that made them.
+
+    Parameters
+    ----------
+    result : PipelineResult
+        The stages' outputs.
+    policy : ResolvedPolicy
+        The science policy (:mod:`xrbvo.workflows.policy`).
+    bundle : ModelBundle
+        The trained models and their metadata (:meth:`ModelBundle.load`).
+    source : str
+        Where the X-ray sources came from (recorded in the outputs).
+    known : tuple[Table, ...], optional
+        The known-objects tables the catalogue was matched with (:func:`xrbvo.io.known.read_known`).
+    """
 
     result: PipelineResult
     policy: ResolvedPolicy
@@ -151,7 +199,18 @@ class Analysis:
 
 
 def galactic(xr: Table) -> tuple[np.ndarray, np.ndarray]:
-    """Galactic longitude and latitude (deg) of standardised X-ray sources."""
+    """Galactic longitude and latitude (deg) of standardised X-ray sources.
+
+    Parameters
+    ----------
+    xr : astropy.table.Table
+        The X-ray sources in the XRAY schema.
+
+    Returns
+    -------
+    tuple[numpy.ndarray, numpy.ndarray]
+        Galactic longitude and latitude, degrees.
+    """
     from astropy import units as u
     from astropy.coordinates import SkyCoord
 
@@ -164,6 +223,22 @@ def resolve_for(xr: Table, policy: SciencePolicy, bundle: ModelBundle, xray_surv
     """The policy's numbers for the whole of a standardised input (warns when given priors were filled).
 
     A tiled run (:mod:`xrbvo.workflows.tiles`) resolves it once, so that no tile's field priors depend on the tiling.
+
+    Parameters
+    ----------
+    xr : astropy.table.Table
+        The X-ray sources in the XRAY schema.
+    policy : SciencePolicy
+        The science policy (:mod:`xrbvo.workflows.policy`).
+    bundle : ModelBundle
+        The trained models and their metadata (:meth:`ModelBundle.load`).
+    xray_survey : str, optional
+        The X-ray survey of the input (e.g. ``erass1``), when known.
+
+    Returns
+    -------
+    ResolvedPolicy
+        The policy's numbers for the whole input.
     """
     l_deg, b_deg = galactic(xr)
     resolved = resolve_policy(policy, bundle, l_deg=l_deg, b_deg=b_deg, soft_flux=xr["flux_soft"],
@@ -209,6 +284,21 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
         list these sources belong to, its ``field_priors`` cut to these sources' rows: used as it is
         (``policy`` is not resolved again, which for a blind survey integrates the population model),
         so the outputs' policy header is the list's too.
+    xray_survey : str, optional
+        The X-ray survey of the input (e.g. ``erass1``), when known.
+    sys_floor_arcsec : float, optional
+        Systematic position error (arcsec) added in quadrature; None: the survey's.
+    source : str, optional
+        Name of the input, used in messages and recorded in the outputs.
+    progress : Mapping[str, Progress] | Progress, optional
+        Progress callback ``(message, fraction)``.
+    cancel : threading.Event, optional
+        Set it to stop the work (:class:`xrbvo.core.errors.Cancelled` is raised).
+
+    Returns
+    -------
+    Analysis
+        The catalogue and everything that made it (``write`` saves the files, ``summary`` counts).
     """
     pol = policy or SciencePolicy()
     pol.validate()
@@ -235,7 +325,15 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
 
 
 def warn_no_coverage(coverage, stacklevel: int = 2) -> None:
-    """One warning counting the sources without a neighbour in any survey (none: no warning)."""
+    """One warning counting the sources without a neighbour in any survey (none: no warning).
+
+    Parameters
+    ----------
+    coverage : array of bool
+        False for sources with no neighbour in any survey.
+    stacklevel : int, optional
+        Stack level of the warning, so that it points at the caller.
+    """
     cov = np.asarray(coverage, bool)
     n_nc = int(np.sum(~cov))
     if n_nc:

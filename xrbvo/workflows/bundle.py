@@ -49,7 +49,21 @@ def _sha(b: bytes) -> str:
 
 @dataclass(frozen=True)
 class ModelBundle:
-    """A loaded, verified model directory (or one about to be saved)."""
+    """A loaded, verified model directory (or one about to be saved).
+
+    Parameters
+    ----------
+    source : SourceClassifier
+        The nine-class (or fewer-class) source classifier.
+    metadata : dict
+        The source classifier's metadata (cuts, priors, training record).
+    counterpart : CounterpartClassifier, optional
+        P_XRAY_CTPT for class-aware counterparts; None only for a bundle that cannot have one.
+    directory : Path, optional
+        Where it was loaded from.
+    manifest : dict, optional
+        The manifest read (file -> SHA-256).
+    """
 
     source: SourceClassifier
     """The nine-class (or fewer-class) source classifier."""

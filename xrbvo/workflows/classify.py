@@ -30,7 +30,19 @@ __all__ = ["Classified", "classify_table"]
 
 @dataclass(frozen=True)
 class Classified:
-    """The output table and how it was made."""
+    """The output table and how it was made.
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        The table.
+    policy : ResolvedPolicy
+        The science policy (:mod:`xrbvo.workflows.policy`).
+    layout : str
+        Table layout (``features``, ``csc-labelled`` or ``csc-field``).
+    predicted : numpy.ndarray
+        The most probable class per row.
+    """
 
     table: Table
     policy: ResolvedPolicy
@@ -46,7 +58,28 @@ class Classified:
 def classify_table(table: Table, bundle: ModelBundle, policy: SciencePolicy | None = None, *,
                    source: str = "table", progress: Callable[[str, float], None] | None = None,
                    cancel: threading.Event | None = None) -> Classified:
-    """Class probabilities, candidates and explanations for every row of ``table``."""
+    """Class probabilities, candidates and explanations for every row of ``table``.
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        The table.
+    bundle : ModelBundle
+        The trained models and their metadata (:meth:`ModelBundle.load`).
+    policy : SciencePolicy, optional
+        The science policy (:mod:`xrbvo.workflows.policy`).
+    source : str, optional
+        Name of the input, used in messages and recorded in the outputs.
+    progress : Callable[[str, float], None], optional
+        Progress callback ``(message, fraction)``.
+    cancel : threading.Event, optional
+        Set it to stop the work (:class:`xrbvo.core.errors.Cancelled` is raised).
+
+    Returns
+    -------
+    Classified
+        Class probabilities, candidates and explanations for every row of ``table``.
+    """
     pol = policy or SciencePolicy()
     pol.validate()
     step = progress or (lambda m, f: None)

@@ -47,7 +47,38 @@ def _training_fields(seed: int) -> list[SkyConfig]:
 
 @dataclass(frozen=True)
 class DemoConfig:
-    """Options of the demo."""
+    """Options of the demo.
+
+    Parameters
+    ----------
+    out : Path, optional
+        Output directory.
+    seed : int, optional
+        Seed of the demo sky; the training skies use seeds 1000 + 1..3.
+    l_deg : float, optional
+        Galactic longitude, degrees.
+    b_deg : float, optional
+        Galactic latitude, degrees.
+    width_deg : float, optional
+        Width (Galactic longitude) of the demo field, degrees.
+    height_deg : float, optional
+        Height (Galactic latitude) of the demo field, degrees.
+    boost : Mapping[str, float], optional
+        Class -> injection factor of the demo field.
+    pipeline : PipelineConfig, optional
+        The pipeline options (default: those of ``xrbvo run``).
+    policy : SciencePolicy, optional
+        The science policy (default: everything ``auto``, as ``xrbvo run``).
+    model_dir : Path, optional
+        Reuse a trained model from this directory instead of training.
+    train_seed : int, optional
+        Seed of the training skies.
+    tap_url : str, optional
+        Pull the neighbourhoods from this TAP service (e.g. the local DaCHS loaded by
+        scripts/dachs/load.py, which serves this field) instead of the simulated sky.
+    tap_cache : Path, optional
+        Chunk cache of the TAP pulls (None: the user's cache directory).
+    """
 
     out: Path = Path("xrbvo-demo")
     """Output directory."""
@@ -75,6 +106,19 @@ class DemoConfig:
 
 @dataclass(frozen=True)
 class DemoResult:
+    """What :func:`run_demo` produced.
+
+    Parameters
+    ----------
+    analysis : Analysis
+        The run on the demo sky (the same workflow as ``xrbvo run``).
+    truth : astropy.table.Table
+        The demo sky's truth table (true class of every X-ray source).
+    summary : dict
+        Truth-based figures (:func:`demo_summary`).
+    files : dict of str to Path
+        The files written, by kind.
+    """
     analysis: Analysis
     """The run on the demo sky (the same workflow as ``xrbvo run``)."""
     truth: object
@@ -118,6 +162,20 @@ def run_demo(config: DemoConfig, *, progress: Mapping[str, Callable[[str, float]
 
     The run on the demo sky is :func:`xrbvo.workflows.analyse` with the default
     science policy, exactly as ``xrbvo run`` does it on the same files.
+
+    Parameters
+    ----------
+    config : DemoConfig
+        The options.
+    progress : Mapping[str, Callable[[str, float], None]], optional
+        Progress callback ``(message, fraction)``.
+    cancel : threading.Event, optional
+        Set it to stop the work (:class:`xrbvo.core.errors.Cancelled` is raised).
+
+    Returns
+    -------
+    DemoResult
+        The analysis, the truth, the summary and the files written.
     """
     prog = progress or {}
     out = Path(config.out)
@@ -164,7 +222,20 @@ def run_demo(config: DemoConfig, *, progress: Mapping[str, Callable[[str, float]
 
 
 def demo_summary(analysis: Analysis, truth) -> dict:
-    """Truth-based figures of a run on a simulated sky."""
+    """Truth-based figures of a run on a simulated sky.
+
+    Parameters
+    ----------
+    analysis : Analysis
+        What :func:`xrbvo.workflows.analyse` returned.
+    truth : astropy.table.Table
+        The simulated field's truth table.
+
+    Returns
+    -------
+    dict
+        Sources, candidates and their true classes, completeness and purity per class.
+    """
     cat = analysis.catalogue
     true = np.asarray(truth["true_class"]).astype(str)
     cand = np.asarray(cat["candidate_class"]).astype(str)

@@ -17,7 +17,7 @@ The rules
    in its field (from the cut's cross-validated pass rates and the field mix).
 3. **Field priors, ``auto``**: a blind, flux-limited survey (eRASS1 tables, the
    simulated sky) gets xrbvo's population model for sources at
-   |b| < :data:`PLANE_B_DEG` (in the plane, AGN seen through the Galaxy
+   ``|b|`` < :data:`PLANE_B_DEG` (in the plane, AGN seen through the Galaxy
    outnumber X-ray binaries about a thousand to one), at the survey's depth,
    times any injection factors the simulated sky records; elsewhere, and for
    a targeted sample (Chandra pointings, tables in the Chandra Source Catalog
@@ -57,7 +57,22 @@ SAMPLES = ("auto", "survey", "targeted")
 
 @dataclass(frozen=True)
 class SciencePolicy:
-    """The user's choices; :func:`resolve_policy` turns them into numbers for one input and model."""
+    """The user's choices; :func:`resolve_policy` turns them into numbers for one input and model.
+
+    Parameters
+    ----------
+    field_priors : str, optional
+        ``auto`` (rule 3), ``model`` (the population model for every source), ``training`` (the model's
+        mix), ``uniform``, or ``em`` (estimated from the sources themselves, Saerens et al. 2002;
+        ``classify`` only).
+    priors : Mapping[str, float], optional
+        Given class priors (rule 4); override ``field_priors``.
+    sample : str, optional
+        ``auto`` (decided from the input), ``survey`` (blind, flux-limited) or ``targeted``.
+    flux_limit : float, optional
+        0.2-2.3 keV flux limit (erg/cm2/s) of the population model; None: the X-ray survey's depth, else
+        the sample's own (5th percentile of its soft fluxes).
+    """
 
     field_priors: str = "auto"
     """``auto`` (rule 3), ``model`` (the population model for every source), ``training`` (the model's
@@ -98,7 +113,18 @@ def _check_given(priors: Mapping[str, float]) -> None:
 
 
 def parse_priors(items: Sequence[str]) -> dict[str, float] | None:
-    """``["HMXB=0.01", "AGN=0.3"]`` -> ``{"HMXB": 0.01, "AGN": 0.3}`` (checked; None for no items)."""
+    """``["HMXB=0.01", "AGN=0.3"]`` -> ``{"HMXB": 0.01, "AGN": 0.3}`` (checked; None for no items).
+
+    Parameters
+    ----------
+    items : Sequence[str]
+        The ``KEY=VALUE`` items as given on the command line.
+
+    Returns
+    -------
+    dict[str, float] | None
+        Class -> prior; None when no items were given.
+    """
     if not items:
         return None
     out: dict[str, float] = {}
@@ -125,6 +151,20 @@ def sample_hint(meta: Mapping | None = None, *, layout: str | None = None, xray_
     records ``SAMPLE``; a table in a Chandra Source Catalog layout is a
     targeted sample; a table read as an X-ray survey of the registry (eRASS1)
     is a blind survey.
+
+    Parameters
+    ----------
+    meta : Mapping, optional
+        Table metadata.
+    layout : str, optional
+        Table layout (``features``, ``csc-labelled`` or ``csc-field``).
+    xray_survey : str, optional
+        The X-ray survey of the input (e.g. ``erass1``), when known.
+
+    Returns
+    -------
+    tuple[str | None, str]
+        What kind of sample an input is, from what it says about itself.
     """
     meta = {str(k).upper(): v for k, v in dict(meta or {}).items()}
     s = str(meta.get("SAMPLE", "")).strip().lower()
@@ -156,7 +196,35 @@ def _boost(meta: Mapping | None) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class ResolvedPolicy:
-    """The policy's numbers for one input and one model."""
+    """The policy's numbers for one input and one model.
+
+    Parameters
+    ----------
+    policy : SciencePolicy
+        The science policy (:mod:`xrbvo.workflows.policy`).
+    classes : tuple[str, ...]
+        Class names, in the order of the probability columns.
+    sample : str
+        ``survey`` or ``targeted``.
+    sample_reason : str
+        Why the input was taken as a survey or a targeted sample.
+    mode : str
+        What was applied: ``population``, ``training``, ``given``, ``uniform``, ``em``.
+    selection_priors : dict[str, float]
+        Priors of the cuts (rule 1).
+    field_priors : numpy.ndarray
+        (n, n_classes) field priors per source, columns ``classes``.
+    field_mix : dict[str, float] | None
+        The one field mix applied to the shifted rows (None where no row is shifted).
+    n_shifted : int
+        Sources whose field priors differ from the selection priors.
+    filled : tuple[str, ...], optional
+        Classes filled from the model's mix (given priors).
+    flux_limit : float, optional
+        0.2-2.3 keV flux limit (erg/cm2/s) of the population model.
+    notes : tuple[str, ...], optional
+        Remarks for the user about the priors (printed with the summary).
+    """
 
     policy: SciencePolicy
     classes: tuple[str, ...]
@@ -254,6 +322,11 @@ def resolve_policy(policy: SciencePolicy, bundle, *, l_deg, b_deg, soft_flux=Non
         What the input says about itself (:func:`sample_hint`).
     proba_selection : array, optional
         Probabilities at the selection priors (``em`` only).
+
+    Returns
+    -------
+    ResolvedPolicy
+        The policy's numbers for sources at Galactic (l, b) and a model bundle.
     """
     policy.validate()
     classes = tuple(bundle.classes)

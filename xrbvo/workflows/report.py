@@ -34,7 +34,19 @@ DEFAULT_MAX_PNGS = 200
 
 @dataclass(frozen=True)
 class ReportFiles:
-    """What :func:`write_report` wrote."""
+    """What :func:`write_report` wrote.
+
+    Parameters
+    ----------
+    index : Path
+        The ``index.html`` page.
+    sky_map : Path
+        The sky map PNG.
+    pngs : dict[str, Path]
+        Candidate xid -> its picture.
+    skipped : int
+        Candidates without a picture (beyond ``max_pngs``).
+    """
 
     index: Path
     sky_map: Path
@@ -46,7 +58,18 @@ class ReportFiles:
 
 def candidate_order(catalogue) -> tuple[np.ndarray, np.ndarray]:
     """Catalogue rows of the candidates: (index order: by P_HMXB then P_LMXB, descending;
-    picture order: by the probability of the candidate's own class, descending)."""
+    picture order: by the probability of the candidate's own class, descending).
+
+    Parameters
+    ----------
+    catalogue : astropy.table.Table
+        The catalogue.
+
+    Returns
+    -------
+    tuple[numpy.ndarray, numpy.ndarray]
+        Row indices in index order and in picture order.
+    """
     cand = np.asarray(catalogue["candidate_class"]).astype(str)
     rows = np.flatnonzero(cand != "")
     ph = np.nan_to_num(np.asarray(catalogue["P_HMXB"], float)[rows], nan=-1.0)
@@ -71,6 +94,17 @@ def write_report(analysis: Analysis, directory: str | Path, *, max_pngs: int = D
     max_pngs : int
         Most candidate pictures to draw, the most probable first; the index
         lists every candidate and says how many have no picture.
+    title : str, optional
+        Title of the HTML page.
+    progress : Callable[[str, float], None], optional
+        Progress callback ``(message, fraction)``.
+    cancel : threading.Event, optional
+        Set it to stop the work (:class:`xrbvo.core.errors.Cancelled` is raised).
+
+    Returns
+    -------
+    ReportFiles
+        The files written.
     """
     if max_pngs < 0:
         raise InputError(f"--report-max {max_pngs}: give a number of pictures >= 0")

@@ -43,7 +43,22 @@ __all__ = ["PartitionedPipeline", "local_cluster", "join_results"]
 
 
 def local_cluster(n_workers: int = 2, *, processes: bool = True, memory_limit: str | None = "4GB"):
-    """A Dask ``LocalCluster`` sized to a small machine: ``n_workers`` workers of one thread each."""
+    """A Dask ``LocalCluster`` sized to a small machine: ``n_workers`` workers of one thread each.
+
+    Parameters
+    ----------
+    n_workers : int, optional
+        Number of workers.
+    processes : bool, optional
+        Workers as processes (True) or threads of this process.
+    memory_limit : str, optional
+        Memory limit per worker, e.g. ``"2GiB"``.
+
+    Returns
+    -------
+    distributed.LocalCluster
+        The cluster, running.
+    """
     from dask.distributed import LocalCluster
 
     return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=processes, memory_limit=memory_limit,
@@ -182,6 +197,20 @@ def join_results(parts, n_sources: int, config: PipelineConfig) -> PipelineResul
     Neighbourhood tables are ordered by X-ray source (input order) as the
     in-memory run orders them, and every ``row_<survey>`` column is renumbered
     to point into the joined neighbourhood tables.
+
+    Parameters
+    ----------
+    parts : list of dict
+        Each partition's result columns, in source order.
+    n_sources : int
+        Number of X-ray sources.
+    config : PipelineConfig
+        The options.
+
+    Returns
+    -------
+    PipelineResult
+        One :class:`PipelineResult` from the partitions' ``(input rows, result)``, in the input order.
     """
     if not parts:
         raise InputError("no X-ray source fell in any partition of the HATS catalogues")

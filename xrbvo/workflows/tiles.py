@@ -89,7 +89,15 @@ Progress = Callable[[str, float], None]
 
 @dataclass(frozen=True)
 class Tile:
-    """One sky tile: its name and the input rows it holds."""
+    """One sky tile: its name and the input rows it holds.
+
+    Parameters
+    ----------
+    name : str
+        ``l<lon>b<lat>`` of its lower corner, e.g. ``l300b-005``.
+    rows : numpy.ndarray
+        Indices of its sources in the input, in input order.
+    """
 
     name: str
     """``l<lon>b<lat>`` of its lower corner, e.g. ``l300b-005``."""
@@ -102,6 +110,20 @@ def plan_tiles(l_deg, b_deg, tile_deg: float) -> list[Tile]:
 
     >>> [(t.name, t.rows.tolist()) for t in plan_tiles([359.0, 1.0, 3.0], [0.5, 0.5, -0.5], 2.0)]
     [('l002b-002', [2]), ('l000b+000', [1]), ('l358b+000', [0])]
+
+    Parameters
+    ----------
+    l_deg : float or array
+        Galactic longitude, degrees.
+    b_deg : float or array
+        Galactic latitude, degrees.
+    tile_deg : float
+        Tile size in Galactic l and b, degrees.
+
+    Returns
+    -------
+    list[Tile]
+        The tiles that hold at least one source.
     """
     if not (np.isfinite(tile_deg) and 0 < tile_deg <= 180):
         raise InputError(f"the tile size must be in (0, 180] deg, not {tile_deg}")
@@ -130,6 +152,23 @@ class TiledAnalysis(Analysis):
     in memory; its tables are read back from the tiles.  ``catalogue``,
     ``counterparts``, ``neighbours``, :meth:`write` and :meth:`summary` work as
     for one run.
+
+    Parameters
+    ----------
+    tables : Mapping[str, Table], optional
+        ``catalogue``, ``counterparts`` and ``neighbours``, merged in input order.
+    input_meta : Mapping, optional
+        What the X-ray input said about itself (:func:`~xrbvo.workflows.analyse.prepare_xray`).
+    result : PipelineResult
+        The stages' outputs, stacked over the tiles.
+    policy : ResolvedPolicy
+        The science policy (:mod:`xrbvo.workflows.policy`).
+    bundle : ModelBundle
+        The trained models and their metadata (:meth:`ModelBundle.load`).
+    source : str
+        Where the X-ray sources came from (recorded in the outputs).
+    known : tuple[Table, ...], optional
+        The known-objects tables the catalogue was matched with (:func:`xrbvo.io.known.read_known`).
     """
 
     tables: Mapping[str, Table] = field(default_factory=dict)
@@ -160,7 +199,21 @@ class TiledAnalysis(Analysis):
 
 @dataclass(frozen=True)
 class TiledRun:
-    """What :func:`run_tiled` did."""
+    """What :func:`run_tiled` did.
+
+    Parameters
+    ----------
+    analysis : TiledAnalysis
+        What :func:`xrbvo.workflows.analyse` returned.
+    tiles : tuple[str, ...]
+        Every tile, in the order they run.
+    finished_before : tuple[str, ...]
+        Tiles a previous, interrupted run had finished (not computed again).
+    computed : tuple[str, ...]
+        Tiles computed by this call.
+    directory : Path
+        The tiles' directory (``OUT/.tiles``).
+    """
 
     analysis: TiledAnalysis
     tiles: tuple[str, ...]
@@ -395,6 +448,8 @@ def run_tiled(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scie
     cancel : threading.Event, optional
         Set it to stop; :class:`~xrbvo.core.errors.Cancelled` is raised and the
         finished tiles stay on disk.
+    known : Sequence[Table], optional
+        Known objects (:func:`xrbvo.io.known.read_known`).
 
     Returns
     -------

@@ -31,7 +31,22 @@ __all__ = ["training_set_from_sky", "sky_rows", "train_joint"]
 
 
 def training_set_from_sky(skies, config=None, *, progress: Callable[[str, float], None] | None = None) -> TrainingSet:
-    """Match simulated skies with the pipeline's association and return features and true labels."""
+    """Match simulated skies with the pipeline's association and return features and true labels.
+
+    Parameters
+    ----------
+    skies : sequence of xrbvo.sim.SimulatedSky
+        The simulated fields.
+    config
+        The options.
+    progress : Callable[[str, float], None], optional
+        Progress callback ``(message, fraction)``.
+
+    Returns
+    -------
+    TrainingSet
+        Features, true labels and the fields' class mix.
+    """
     cfg = config or PipelineConfig()
     feats, labels = [], []
     expected: dict[str, float] = {}
@@ -51,7 +66,20 @@ def training_set_from_sky(skies, config=None, *, progress: Callable[[str, float]
 
 
 def sky_rows(sky, config: PipelineConfig) -> SkyRows:
-    """Positional association and combination rows of a simulated sky, with its true combinations."""
+    """Positional association and combination rows of a simulated sky, with its true combinations.
+
+    Parameters
+    ----------
+    sky : xrbvo.sim.SimulatedSky
+        The simulated field.
+    config : PipelineConfig
+        The options.
+
+    Returns
+    -------
+    SkyRows
+        The combination rows with truth.
+    """
     xr = standardise_xray(sky.xray)
     nbs = SimProvider(sky).neighbourhoods(xr, config.radius_arcsec, config.surveys)
     assoc = associate(xr, nbs, config.radius_arcsec, config.association, positional_only=True)
@@ -67,6 +95,25 @@ def train_joint(skies, config, *, cut_classes: Sequence[str] = ("HMXB", "LMXB"),
     Cuts are chosen on leave-one-sky-out joint probabilities at the reference
     (unboosted) class priors, rows weighted to that mix.  Returns the source
     classifier (trained on true counterparts), P_XRAY_CTPT and metadata.
+
+    Parameters
+    ----------
+    skies : sequence of xrbvo.sim.SimulatedSky
+        At least two simulated fields (each is held out once to choose the cuts).
+    config
+        The options.
+    cut_classes : Sequence[str], optional
+        Classes that get a candidate cut.
+    random_state : int, optional
+        Seed of the random draws.
+    progress : callable, optional
+        Progress callback ``(message, fraction)``.
+
+    Returns
+    -------
+    tuple[object, CounterpartClassifier, dict]
+        The source classifier, the counterpart model and the metadata (cuts, measured figures, reference
+        priors).
     """
     skies = list(skies)
     if len(skies) < 2:
@@ -124,7 +171,20 @@ CTPT_SKY_BOOST = {"HMXB": 30.0, "LMXB": 100.0, "NS": 10.0, "WR": 10.0, "YSO": 1.
 
 
 def counterpart_skies(seed: int = 2000, *, quick: bool = False) -> list:
-    """The sky fields a counterpart model is trained on (Galactic plane, |b| <= 5.5 deg)."""
+    """The sky fields a counterpart model is trained on (Galactic plane, ``|b|`` <= 5.5 deg).
+
+    Parameters
+    ----------
+    seed : int, optional
+        Seed of the random draws; the same seed gives the same result.
+    quick : bool, optional
+        Fewer and smaller fields (for tests).
+
+    Returns
+    -------
+    list
+        The sky fields a counterpart model is trained on (Galactic plane, ``|b|`` <= 5.5 deg).
+    """
     from xrbvo.sim import SkyConfig
 
     w, h = (4.0, 2.0) if quick else (10.0, 3.0)
@@ -141,6 +201,22 @@ def train_counterpart_model(*, seed: int = 2000, quick: bool = False, config: Pi
     astrometry and X-ray-to-optical ratios; the simulated skies know which
     neighbour is the true counterpart, which no labelled table of real sources
     says for every candidate.  Returns the model and a record for the metadata.
+
+    Parameters
+    ----------
+    seed : int, optional
+        Seed of the random draws; the same seed gives the same result.
+    quick : bool, optional
+        Fewer and smaller training fields (for tests).
+    config : PipelineConfig, optional
+        The options; None: ``PipelineConfig()``.
+    progress : Callable[[str, float], None], optional
+        Progress callback ``(message, fraction)``.
+
+    Returns
+    -------
+    tuple[CounterpartClassifier, dict]
+        The counterpart model and its metadata.
     """
     from xrbvo.sim import simulate_sky
 

@@ -19,6 +19,13 @@ SOURCES.explore.fits next to the list; reopening resumes. See docs/tui.md."""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Register the options of ``xrbvo explore``.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The ``xrbvo explore`` sub-parser.
+    """
     p.add_argument("sources", type=Path, nargs="?", default=None,
                    help="X-ray source list or catalogue (FITS, VOTable, ECSV, CSV, Parquet); none: positions only")
     p.add_argument("--model", type=Path, required=True, help="trained model directory (`xrbvo demo` writes OUT/model)")
@@ -34,6 +41,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args, ui) -> int:
+    """Run ``xrbvo explore`` with the parsed options.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+    ui : xrbvo.cli._ui.UI
+        The command line's output.
+
+    Returns
+    -------
+    int
+        The exit code (0 on success).
+    """
     from xrbvo.core.errors import InputError
 
     if args.sources is not None and not args.sources.exists():

@@ -58,6 +58,13 @@ def _one_line_errors(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Register the ``cone``, ``neighbours`` and ``adql`` sub-commands of ``xrbvo query``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The ``xrbvo query`` sub-parser.
+    """
     _one_line_errors(parser)
     sub = parser.add_subparsers(dest="what", metavar="WHAT", required=True,
                                 help="cone, neighbours or adql (each has its own --help)")
@@ -191,6 +198,20 @@ def cone_target(service: str, table: str | None, ra_column: str | None = None, d
 
 
 def run(args, ui) -> int:
+    """Run ``xrbvo query`` with the parsed options.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+    ui : xrbvo.cli._ui.UI
+        The command line's output.
+
+    Returns
+    -------
+    int
+        The exit code (0 on success).
+    """
     from xrbvo.vo.tap import TapClient, cone_adql, resolve_service, upload_join_adql
 
     options = _check_options(args)

@@ -42,7 +42,13 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Register the status/send/point/hub sub-commands."""
+    """Register the status/send/point/hub sub-commands.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The ``xrbvo samp`` sub-parser to add the sub-commands to.
+    """
     sub = parser.add_subparsers(dest="samp_command", metavar="SUBCOMMAND",
                                 help="status, send, point or hub (each has --help)")
     sub.required = True
@@ -75,6 +81,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def parse_position(ra: str, dec: str) -> tuple[float, float]:
     """RA and Dec in degrees from decimal degrees or sexagesimal (RA in hours).
+
+    Parameters
+    ----------
+    ra : str
+        Right ascension: decimal degrees or sexagesimal hours (``17:45:40.0``).
+    dec : str
+        Declination: decimal or sexagesimal degrees (``-29:00:28``).
+
+    Returns
+    -------
+    tuple[float, float]
+        RA and Dec (ICRS), degrees.
 
     Raises
     ------
@@ -109,7 +127,20 @@ def _who(replies) -> str:
 
 
 def run(args: argparse.Namespace, ui) -> int:
-    """Run ``xrbvo samp SUBCOMMAND``; SAMP failures raise :class:`~xrbvo.vo.samp.SampError`."""
+    """Run ``xrbvo samp SUBCOMMAND``; SAMP failures raise :class:`~xrbvo.vo.samp.SampError`.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+    ui : xrbvo.cli._ui.UI
+        The console that prints the results.
+
+    Returns
+    -------
+    int
+        The exit code (0 on success).
+    """
     from xrbvo.vo import samp
 
     if args.samp_command == "hub":

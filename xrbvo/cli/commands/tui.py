@@ -17,6 +17,13 @@ export of marked or shown rows, and SAMP links to TOPCAT and Aladin. Press ? ins
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Register the options of ``xrbvo tui``.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The ``xrbvo tui`` sub-parser.
+    """
     p.add_argument("catalogue", type=Path, help="catalogue file (FITS, VOTable, ECSV, CSV, Parquet)")
     p.add_argument("--known", type=Path, default=None,
                    help="catalogue of known objects (RA/Dec in degrees or sexagesimal, name, class), e.g. HMXB/LMXB/CV catalogues")
@@ -34,7 +41,34 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def launch(catalogue: Path, *, known=None, known_radius=None, counterparts=None, neighbours=None, sort=None,
            filter_text=None, columns=None, samp=True) -> int:
-    """Load the catalogue and run the UI until the user quits; returns the exit code."""
+    """Load the catalogue and run the UI until the user quits; returns the exit code.
+
+    Parameters
+    ----------
+    catalogue : Path
+        A catalogue written by ``xrbvo run`` or ``xrbvo demo``.
+    known : sequence of astropy.table.Table, optional
+        Known-objects tables to match (``--known``).
+    known_radius : float, optional
+        Match radius (arcsec) against the known objects; None: the default.
+    counterparts : Path, optional
+        The counterparts file; default the one next to the catalogue.
+    neighbours : Path, optional
+        The neighbours file; default the one next to the catalogue.
+    sort : str, optional
+        Column to sort by.
+    filter_text : str, optional
+        Initial filter expression (:mod:`xrbvo.tui.filterlang`).
+    columns : sequence of str, optional
+        Columns shown in the table; default the UI's choice.
+    samp : bool, optional
+        Connect to a SAMP hub in the background (``--no-samp`` turns it off).
+
+    Returns
+    -------
+    int
+        The exit code (0 when the user quits).
+    """
     from xrbvo.tui import create_app
 
     ascending = bool(sort and sort.startswith("-"))
@@ -47,6 +81,20 @@ def launch(catalogue: Path, *, known=None, known_radius=None, counterparts=None,
 
 
 def run(args, ui) -> int:
+    """Run ``xrbvo tui`` with the parsed options (:func:`launch`).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+    ui : xrbvo.cli._ui.UI
+        The command line's output.
+
+    Returns
+    -------
+    int
+        The exit code (0 on success).
+    """
     return launch(args.catalogue, known=args.known, known_radius=args.known_radius, counterparts=args.counterparts,
                   neighbours=args.neighbours, sort=args.sort, filter_text=args.filter_text, columns=args.columns,
                   samp=not args.no_samp)

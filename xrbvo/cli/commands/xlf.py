@@ -46,7 +46,13 @@ def _positive(text: str) -> float:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``xrbvo xlf``."""
+    """Options of ``xrbvo xlf``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The ``xrbvo xlf`` sub-parser.
+    """
     from xrbvo.galaxy import xlf
 
     parser.add_argument("--classes", nargs="+", choices=_CLASSES, default=list(_CLASSES), metavar="CLASS",
@@ -94,7 +100,18 @@ def _mid(stats, digits: int = 0, pct: bool = False) -> str:
 
 
 def comparison_rows(result) -> list[tuple[str, dict[str, tuple[str, str]]]]:
-    """Rows of the comparison table: (quantity, {class: (published, reproduced)})."""
+    """Rows of the comparison table: (quantity, {class: (published, reproduced)}).
+
+    Parameters
+    ----------
+    result : xrbvo.galaxy.xlf.XlfResult
+        The computed prediction.
+
+    Returns
+    -------
+    list[tuple[str, dict[str, tuple[str, str]]]]
+        Rows of the comparison table: (quantity, {class: (published, reproduced)}).
+    """
     from xrbvo.galaxy import xlf
 
     rows = []
@@ -139,7 +156,20 @@ def _surveys(args):
 
 
 def run(args: argparse.Namespace, ui) -> int:
-    """Check the options, then compute, show the comparison, write the table and plots."""
+    """Check the options, then compute, show the comparison, write the table and plots.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+    ui : xrbvo.cli._ui.UI
+        The console that prints the comparison.
+
+    Returns
+    -------
+    int
+        The exit code (0 on success).
+    """
     from xrbvo.galaxy import xlf
 
     if not 1 <= args.n_mc <= xlf.MAX_N_MC:
@@ -233,6 +263,22 @@ def write_plots(result, directory: Path, *, seed: int = 0, n_curves: int = 300) 
     than a flux limit, all sky, for INTEGRAL (17-60 keV) and eRASS1 (0.2-2.3
     and 2.3-5 keV), median and 68% band, the adopted limits marked.
     Uses matplotlib's object interface with the Agg canvas (no pyplot state).
+
+    Parameters
+    ----------
+    result : xrbvo.galaxy.xlf.XlfResult
+        The computed prediction.
+    directory : Path
+        Where the PNG files go.
+    seed : int, optional
+        Seed of the drawn curves.
+    n_curves : int, optional
+        Number of Monte Carlo luminosity functions drawn as thin curves.
+
+    Returns
+    -------
+    list[Path]
+        The PNG files written.
     """
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg

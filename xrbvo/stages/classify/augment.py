@@ -73,7 +73,31 @@ _MAGS = ("G", "BP", "RP", "J", "H", "K", "W1", "W2")
 
 @dataclass(frozen=True)
 class AugmentConfig:
-    """How training sources are moved into the Galactic plane (see the module notes for the physics)."""
+    """How training sources are moved into the Galactic plane (see the module notes for the physics).
+
+    Parameters
+    ----------
+    copies_extragalactic : int, optional
+        Copies of each extragalactic training source, each on its own sight line.
+    copies_galactic : int, optional
+        Copies of each Galactic training source with a distance.
+    extragalactic_classes : tuple[str, ...], optional
+        Classes moved as extragalactic sources (behind the whole Galactic column).
+    b_max_deg : float, optional
+        Target region: ``|b|`` <= b_max_deg ...
+    l_range_deg : tuple[float, float], optional
+        ... and l in this range (degrees; may wrap, e.g. (300, 60)).
+    bands_kev : tuple[tuple[float, float], tuple[float, float]], optional
+        Soft and hard bands of the training data's fluxes.
+    xray_soft_limit : float, optional
+        Soft-band detection limit (erg/cm2/s); None: the training sample's 2nd percentile.
+    xray_hard_limit : float, optional
+        Hard-band limit below which the hard flux is missing; None: the sample's 2nd percentile.
+    nir_survey : str, optional
+        Near-IR survey whose depth applies (``2mass`` or ``vvv``).
+    seed : int, optional
+        Seed of the random draws; the same seed gives the same result.
+    """
 
     copies_extragalactic: int = 2
     """Copies of each extragalactic training source, each on its own sight line."""
@@ -81,7 +105,7 @@ class AugmentConfig:
     """Copies of each Galactic training source with a distance."""
     extragalactic_classes: tuple[str, ...] = ("AGN",)
     b_max_deg: float = 10.0
-    """Target region: |b| <= b_max_deg ..."""
+    """Target region: ``|b|`` <= b_max_deg ..."""
     l_range_deg: tuple[float, float] = (0.0, 360.0)
     """... and l in this range (degrees; may wrap, e.g. (300, 60))."""
     bands_kev: tuple[tuple[float, float], tuple[float, float]] = CHANDRA_BANDS
@@ -118,7 +142,22 @@ class AugmentConfig:
 
 
 def sight_lines(n: int, config: AugmentConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` random sight lines (l, b in degrees), uniform on the sphere within the target region."""
+    """``n`` random sight lines (l, b in degrees), uniform on the sphere within the target region.
+
+    Parameters
+    ----------
+    n : int
+        Number of sight lines.
+    config : AugmentConfig
+        The options.
+    rng : np.random.Generator
+        The random generator.
+
+    Returns
+    -------
+    tuple[numpy.ndarray, numpy.ndarray]
+        Galactic longitudes and latitudes, degrees.
+    """
     lo, hi = config.l_range_deg
     width = (hi - lo) % 360.0 or 360.0
     l = (lo + rng.random(n) * width) % 360.0
@@ -148,6 +187,8 @@ def augment_rows(X: np.ndarray, labels: Sequence[str], feature_names: Sequence[s
         Default: ``numpy.random.default_rng(config.seed)``.
     copies : mapping, optional
         Class -> copies per row, overriding the config's counts.
+    feature_names : Sequence[str]
+        Names of the feature columns, in the order of ``X``.
 
     Returns
     -------
@@ -261,6 +302,15 @@ class PlaneAugmenter:
     given encoded; ``classes`` maps the codes back to class names.
 
     Attributes set by :meth:`fit_resample`: ``n_copies_``, ``parents_``.
+
+    Parameters
+    ----------
+    feature_names : Sequence[str]
+        Names of the feature columns, in the order of the training matrix.
+    classes : Sequence[str]
+        Class names, in the order of the probability columns.
+    config : AugmentConfig, optional
+        The options; None: ``AugmentConfig()``.
     """
 
     def __init__(self, feature_names: Sequence[str], classes: Sequence[str], config: AugmentConfig | None = None):

@@ -60,7 +60,15 @@ def fit_calibration(y: Sequence[str], proba: np.ndarray, classes: Sequence[str],
 
 
 def check_calibration(calibration: Mapping, classes: Sequence[str]) -> None:
-    """Raise :class:`InputError` unless ``calibration`` is a valid map for ``classes``."""
+    """Raise :class:`InputError` unless ``calibration`` is a valid map for ``classes``.
+
+    Parameters
+    ----------
+    calibration : Mapping
+        Class -> calibration map to check.
+    classes : Sequence[str]
+        Class names, in the order of the probability columns.
+    """
     if not isinstance(calibration, Mapping) or calibration.get("method") != "isotonic":
         raise InputError("calibration must be a dict with method 'isotonic'")
     maps = calibration.get("maps")
@@ -73,7 +81,22 @@ def check_calibration(calibration: Mapping, classes: Sequence[str]) -> None:
 
 
 def apply_calibration(proba: np.ndarray, calibration: Mapping, classes: Sequence[str]) -> np.ndarray:
-    """Apply the per-class maps and renormalise each row."""
+    """Apply the per-class maps and renormalise each row.
+
+    Parameters
+    ----------
+    proba : numpy.ndarray
+        Class probabilities, shape (n, n_classes), columns in ``classes`` order.
+    calibration : Mapping
+        Class -> calibration map (as :func:`fit_calibration` returns).
+    classes : Sequence[str]
+        Class names, in the order of the probability columns.
+
+    Returns
+    -------
+    numpy.ndarray
+        Calibrated probabilities, each row summing to 1.
+    """
     p = np.asarray(proba, dtype=float)
     out = np.empty_like(p)
     for i, c in enumerate(classes):
@@ -84,7 +107,22 @@ def apply_calibration(proba: np.ndarray, calibration: Mapping, classes: Sequence
 
 
 def reliability(is_true: np.ndarray, score: np.ndarray, n_bins: int = 10) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean predicted probability, observed frequency and count in equal-width bins of ``score``."""
+    """Mean predicted probability, observed frequency and count in equal-width bins of ``score``.
+
+    Parameters
+    ----------
+    is_true : numpy.ndarray
+        True where the row is of the class.
+    score : numpy.ndarray
+        Predicted probability of the class per row.
+    n_bins : int, optional
+        Number of equal-width probability bins.
+
+    Returns
+    -------
+    tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]
+        Mean predicted probability, observed frequency and count in equal-width bins of ``score``.
+    """
     t = np.asarray(is_true, bool)
     s = np.asarray(score, float)
     edges = np.linspace(0, 1, n_bins + 1)

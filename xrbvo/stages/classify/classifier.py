@@ -83,6 +83,20 @@ def shift_priors(proba: np.ndarray, train_priors: np.ndarray, target_priors: np.
 
     ``p'_c = p_c * (t_c / s_c) / sum_k p_k * (t_k / s_k)`` (Saerens et al. 2002).
     Unchanged when ``target_priors == train_priors``.
+
+    Parameters
+    ----------
+    proba : numpy.ndarray
+        Class probabilities, shape (n, n_classes), columns in ``classes`` order.
+    train_priors : numpy.ndarray
+        The class priors of the training set.
+    target_priors : numpy.ndarray
+        Target class priors, in the columns' order (non-negative, summing to 1).
+
+    Returns
+    -------
+    numpy.ndarray
+        Probabilities at the target priors, each row summing to 1.
     """
     p = np.asarray(proba, dtype=float)
     s = np.asarray(train_priors, dtype=float)

@@ -63,7 +63,21 @@ __all__ = ["CombinationRows", "combination_table", "object_density", "object_cou
 
 @dataclass(frozen=True)
 class CombinationRows:
-    """Every candidate combination of every source, plus one "none" row per source."""
+    """Every candidate combination of every source, plus one "none" row per source.
+
+    Parameters
+    ----------
+    src : numpy.ndarray
+        Index of the X-ray source of each row.
+    rows : dict[str, numpy.ndarray]
+        Survey -> neighbourhood row of the member (-1 where the survey is absent).
+    w_pos : numpy.ndarray
+        Positional odds against "no counterpart" (1 for the "none" rows).
+    features : astropy.table.Table
+        :data:`FEATURES` of each combination (X-ray features of its source).
+    is_none : numpy.ndarray
+        True for the "none" row of each source (no counterpart in any survey).
+    """
 
     src: np.ndarray
     """Index of the X-ray source of each row."""
@@ -88,7 +102,24 @@ def _vectors(ra, dec, src, sep_scale):
 
 def object_density(n_objects: int, n_sources: int, radius_arcsec: float) -> float:
     """Sky density of candidate objects (per arcsec^2): ``n_objects`` found within ``radius_arcsec`` of
-    ``n_sources`` X-ray positions, as :func:`combination_table` measures it (the mean over the sources)."""
+    ``n_sources`` X-ray positions, as :func:`combination_table` measures it (the mean over the sources).
+
+    Parameters
+    ----------
+    n_objects : int
+        Number of candidate objects found.
+    n_sources : int
+        Number of X-ray sources.
+    radius_arcsec : float
+        Search radius, arcsec.
+
+    Returns
+    -------
+    float
+        Sky density of candidate objects (per arcsec^2): ``n_objects`` found within ``radius_arcsec`` of
+        ``n_sources`` X-ray positions, as :func:`combination_table` measures it (the mean over the
+        sources).
+    """
     return max(n_objects, 1) / (max(n_sources, 1) * np.pi * radius_arcsec**2)
 
 
@@ -111,6 +142,26 @@ def combination_table(xray: Table, association, neighbourhoods: Mapping[str, Tab
     areas (:func:`object_density`); ``object_density_arcsec2`` replaces it with that of
     a larger run (a tiled run's whole input, the list the terminal UI scores a few
     sources of, a run split into partitions on Dask).
+
+    Parameters
+    ----------
+    xray : astropy.table.Table
+        The X-ray sources in the XRAY schema (:func:`xrbvo.io.standardise_xray`).
+    association : xrbvo.stages.match.AssociationResult
+        The association of the X-ray sources with their neighbours.
+    neighbourhoods : Mapping[str, Table]
+        Survey name -> neighbourhood table (:mod:`xrbvo.stages.neighbourhoods`).
+    nh : numpy.ndarray
+        Absorbing column, cm^-2.
+    radius_arcsec : float, optional
+        Search radius, arcsec.
+    object_density_arcsec2 : float, optional
+        Sky density of candidate objects (per arcsec^2); None: measured from the neighbourhoods.
+
+    Returns
+    -------
+    CombinationRows
+        Candidate counterparts as multi-wavelength *objects*, with features and positional odds.
     """
     from scipy.spatial import cKDTree
 
@@ -193,13 +244,44 @@ def combination_table(xray: Table, association, neighbourhoods: Mapping[str, Tab
 
 
 def object_count(xray: Table, neighbourhoods: Mapping[str, Table]) -> int:
-    """How many candidate objects :func:`combination_table` links around ``xray``'s sources (a sum over sources)."""
+    """How many candidate objects :func:`combination_table` links around ``xray``'s sources (a sum over sources).
+
+    Parameters
+    ----------
+    xray : astropy.table.Table
+        The X-ray sources in the XRAY schema (:func:`xrbvo.io.standardise_xray`).
+    neighbourhoods : Mapping[str, Table]
+        Survey name -> neighbourhood table (:mod:`xrbvo.stages.neighbourhoods`).
+
+    Returns
+    -------
+    int
+        How many candidate objects :func:`combination_table` links around ``xray``'s sources (a sum over
+        sources).
+    """
     return int(np.sum(~combination_table(xray, None, neighbourhoods, np.zeros(len(xray))).is_none))
 
 
 def truth_combination_index(cr: CombinationRows, neighbourhoods: Mapping[str, Table], truth: Table,
                             xray: Table) -> np.ndarray:
-    """Boolean per combination row: its members are exactly the true counterparts (empty = none)."""
+    """Boolean per combination row: its members are exactly the true counterparts (empty = none).
+
+    Parameters
+    ----------
+    cr : CombinationRows
+        The combination rows of the sky.
+    neighbourhoods : Mapping[str, Table]
+        Survey name -> neighbourhood table (:mod:`xrbvo.stages.neighbourhoods`).
+    truth : astropy.table.Table
+        The simulated sky's truth table (true counterpart ids per source).
+    xray : astropy.table.Table
+        The X-ray sources in the XRAY schema (:func:`xrbvo.io.standardise_xray`).
+
+    Returns
+    -------
+    numpy.ndarray
+        True for the combination made of the true counterparts.
+    """
     xids = np.asarray(xray["xid"]).astype(str)
     t_index = {x: i for i, x in enumerate(np.asarray(truth["xid"]).astype(str))}
     tidx = np.array([t_index[x] for x in xids])
@@ -221,6 +303,19 @@ class CounterpartClassifier:
     XGBoost binary classifier on :data:`FEATURES` of combinations; missing
     values are handled natively.  ``likelihood_ratio`` returns the odds divided
     by the training odds (``p_X(f) / p_field(f)`` up to a constant).
+
+    Parameters
+    ----------
+    n_estimators : int, optional
+        Number of trees of XGBoost.
+    max_depth : int, optional
+        Maximum tree depth of XGBoost.
+    learning_rate : float, optional
+        Learning rate of XGBoost.
+    random_state : int, optional
+        Seed of the random draws.
+    n_jobs : int, optional
+        Number of parallel jobs.
     """
 
     def __init__(self, n_estimators: int = 200, max_depth: int = 5, learning_rate: float = 0.1,
@@ -293,7 +388,23 @@ def _X(features: Table) -> np.ndarray:
 
 @dataclass(frozen=True)
 class JointResult:
-    """The joint posterior, per source and per (source, combination)."""
+    """The joint posterior, per source and per (source, combination).
+
+    Parameters
+    ----------
+    proba : numpy.ndarray
+        (n_sources, n_classes): source-level class probabilities, columns ``classes``.
+    classes : tuple[str, ...]
+        Class names, in the order of the probability columns.
+    best : dict[str, numpy.ndarray]
+        Class -> combination row index (into the CombinationRows) of its most probable counterpart.
+    p_ctpt : dict[str, numpy.ndarray]
+        Class -> P_c_CTPT of that most probable counterpart.
+    joint : numpy.ndarray
+        (n_rows, n_classes): P(c, k | D) per combination row.
+    rows : CombinationRows
+        The combination rows the probabilities are for.
+    """
 
     proba: np.ndarray
     """(n_sources, n_classes): source-level class probabilities, columns ``classes``."""
@@ -309,7 +420,26 @@ class JointResult:
 
 def joint_posterior(cr: CombinationRows, n_sources: int, source_model, ctpt_model: CounterpartClassifier,
                     priors: Mapping[str, float] | None) -> JointResult:
-    """Joint posterior over class and counterpart (see the module docstring)."""
+    """Joint posterior over class and counterpart (see the module docstring).
+
+    Parameters
+    ----------
+    cr : CombinationRows
+        Every candidate combination of every source.
+    n_sources : int
+        Number of X-ray sources.
+    source_model : SourceClassifier
+        The source classifier (class probabilities from a combination's features).
+    ctpt_model : CounterpartClassifier
+        The counterpart model (P_XRAY_CTPT).
+    priors : Mapping[str, float] | None
+        Class priors (class -> prior).
+
+    Returns
+    -------
+    JointResult
+        The joint probabilities, their class marginals and the best combination per class.
+    """
     X = _X(cr.features)
     # the source model may use a subset of FEATURES (e.g. one trained on labelled data): its own columns
     names = list(getattr(source_model, "feature_names_", FEATURES))
@@ -351,7 +481,21 @@ def joint_posterior(cr: CombinationRows, n_sources: int, source_model, ctpt_mode
 
 @dataclass(frozen=True)
 class SkyRows:
-    """Combination rows of one simulated sky, with truth (the training input of :func:`fit_pair`)."""
+    """Combination rows of one simulated sky, with truth (the training input of :func:`fit_pair`).
+
+    Parameters
+    ----------
+    cr : CombinationRows
+        The sky's combination rows.
+    is_true : numpy.ndarray
+        True for the combination row made of the source's true counterparts.
+    labels : numpy.ndarray
+        per source
+    n_sources : int
+        Number of X-ray sources.
+    expected : dict
+        Expected number of X-ray sources per class in the sky (without boost).
+    """
 
     cr: CombinationRows
     is_true: np.ndarray
@@ -362,6 +506,30 @@ class SkyRows:
 
 def fit_pair(parts: Sequence, source_params: dict, ctpt_params: dict, rng: np.random.Generator,
               neg_fraction: float = 0.05):
+    """Fit the source classifier and the counterpart model on the combination rows of simulated skies.
+
+    The source classifier learns from each source's true combination (its "none" row when no
+    candidate is its counterpart); the counterpart model from the true combinations and a random
+    ``neg_fraction`` of the others.
+
+    Parameters
+    ----------
+    parts : sequence of SkyRows
+        Combination rows of simulated skies, with truth (:func:`xrbvo.workflows.training.sky_rows`).
+    source_params : dict
+        Options of the :class:`~xrbvo.stages.classify.classifier.SourceClassifier`.
+    ctpt_params : dict
+        Options of the :class:`CounterpartClassifier`.
+    rng : numpy.random.Generator
+        Draws the false combinations kept.
+    neg_fraction : float, optional
+        Fraction of the false combinations the counterpart model is trained on.
+
+    Returns
+    -------
+    tuple of (SourceClassifier, CounterpartClassifier)
+        The fitted source classifier and counterpart model.
+    """
     from xrbvo.stages.classify.classifier import SourceClassifier
 
     Xs, ys, Xc, yc = [], [], [], []

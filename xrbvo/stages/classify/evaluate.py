@@ -31,7 +31,22 @@ CP_GRID = np.linspace(0.01, 0.99, 99)
 
 
 def confusion(y_true: Sequence[str], y_pred: Sequence[str], classes: Sequence[str]) -> np.ndarray:
-    """Counts: rows true class, columns predicted class (``classes`` order)."""
+    """Counts: rows true class, columns predicted class (``classes`` order).
+
+    Parameters
+    ----------
+    y_true : Sequence[str]
+        True class per row.
+    y_pred : Sequence[str]
+        Predicted class per row.
+    classes : Sequence[str]
+        Class names, in the order of the probability columns.
+
+    Returns
+    -------
+    numpy.ndarray
+        Counts: rows true class, columns predicted class (``classes`` order).
+    """
     idx = {c: i for i, c in enumerate(classes)}
     cm = np.zeros((len(classes), len(classes)), int)
     for t, p in zip(np.asarray(y_true).astype(str), np.asarray(y_pred).astype(str)):
@@ -45,6 +60,22 @@ def class_report(y_true: Sequence[str], proba: np.ndarray, classes: Sequence[str
     """Balanced accuracy, confusion matrix and per-class completeness/purity of arg-max and of cuts.
 
     Rows whose true class is not in ``classes`` are ignored.
+
+    Parameters
+    ----------
+    y_true : Sequence[str]
+        True class per row.
+    proba : numpy.ndarray
+        Class probabilities, shape (n, n_classes), columns in ``classes`` order.
+    classes : Sequence[str]
+        Class names, in the order of the probability columns.
+    cuts : Mapping[str, float], optional
+        Class -> probability cut.
+
+    Returns
+    -------
+    dict
+        ``balanced_accuracy``, ``confusion`` and per-class completeness and purity.
     """
     from sklearn.metrics import balanced_accuracy_score
 
@@ -85,7 +116,26 @@ def _plt():
 
 
 def plot_confusion(y_true, y_pred, classes, path: str | Path, *, title: str | None = None) -> Path:
-    """Row-normalised confusion matrix with counts (PNG)."""
+    """Row-normalised confusion matrix with counts (PNG).
+
+    Parameters
+    ----------
+    y_true : sequence of str
+        True class per row.
+    y_pred : sequence of str
+        Predicted class per row.
+    classes : sequence of str
+        Class names, in the order of the probability columns.
+    path : str | Path
+        The file.
+    title : str, optional
+        Title of the figure.
+
+    Returns
+    -------
+    Path
+        The PNG file written.
+    """
     from xrbvo.io.plots import confusion_matrix_plot
 
     return confusion_matrix_plot(np.asarray(y_true).astype(str), np.asarray(y_pred).astype(str), list(classes), path,
@@ -94,7 +144,30 @@ def plot_confusion(y_true, y_pred, classes, path: str | Path, *, title: str | No
 
 def plot_cp_curves(y_true, proba, classes, path: str | Path, *, cuts: Mapping[str, float] | None = None,
                    show: Sequence[str] | None = None, title: str = "Completeness and purity against the cut") -> Path:
-    """Completeness and purity against the probability cut, one panel per class (PNG)."""
+    """Completeness and purity against the probability cut, one panel per class (PNG).
+
+    Parameters
+    ----------
+    y_true : sequence of str
+        True class per row.
+    proba : numpy.ndarray
+        Class probabilities, shape (n, n_classes), columns in ``classes`` order.
+    classes : sequence of str
+        Class names, in the order of the probability columns.
+    path : str | Path
+        The file.
+    cuts : Mapping[str, float], optional
+        Class -> probability cut.
+    show : Sequence[str], optional
+        Classes to draw, one panel each.
+    title : str, optional
+        Title of the figure.
+
+    Returns
+    -------
+    Path
+        The PNG file written.
+    """
     plt = _plt()
     y = np.asarray(y_true).astype(str)
     classes = [str(c) for c in classes]
@@ -127,7 +200,28 @@ def plot_cp_curves(y_true, proba, classes, path: str | Path, *, cuts: Mapping[st
 
 def plot_reliability(y_true, proba, classes, path: str | Path, *, n_bins: int = 10,
                      title: str = "Reliability (one-vs-rest, all classes)") -> Path:
-    """Reliability diagram: observed frequency against predicted probability (PNG)."""
+    """Reliability diagram: observed frequency against predicted probability (PNG).
+
+    Parameters
+    ----------
+    y_true : sequence of str
+        True class per row.
+    proba : numpy.ndarray
+        Class probabilities, shape (n, n_classes), columns in ``classes`` order.
+    classes : sequence of str
+        Class names, in the order of the probability columns.
+    path : str | Path
+        The file.
+    n_bins : int, optional
+        Number of equal-width probability bins.
+    title : str, optional
+        Title of the figure.
+
+    Returns
+    -------
+    Path
+        The PNG file written.
+    """
     plt = _plt()
     y = np.asarray(y_true).astype(str)
     classes = [str(c) for c in classes]
@@ -165,6 +259,27 @@ def nested_cv(features, labels, *, n_splits: int = 5, n_repeats: int = 2, random
     Each outer training part goes through :func:`xrbvo.stages.classify.train.train_labelled`
     (its own inner CV for hyper-parameters, calibration and cuts); the outer
     test part is only predicted.  Nothing is tuned on the outer test folds.
+
+    Parameters
+    ----------
+    features : astropy.table.Table
+        Feature columns (:data:`xrbvo.stages.features.FEATURES`), one row per source.
+    labels : sequence of str
+        Class label per row.
+    n_splits : int, optional
+        Number of outer folds.
+    n_repeats : int, optional
+        Number of repetitions of the k-fold split (different shuffles).
+    random_state : int, optional
+        Seed of the random draws.
+    n_jobs : int, optional
+        Number of parallel jobs.
+    train_kwargs : Mapping, optional
+        Options passed to the training procedure in every fold.
+    progress : Callable[[str, float], None], optional
+        Progress callback ``(message, fraction)``.
+    cancel : threading.Event, optional
+        Set it to stop the work (:class:`xrbvo.core.errors.Cancelled` is raised).
 
     Returns
     -------

@@ -28,6 +28,8 @@ def explain(model, X: np.ndarray, top: int = 3, *, classes: Sequence[str] | None
         How many features to name.
     proba : ndarray, optional
         Probabilities already computed (their arg-max names the top class).
+    classes : Sequence[str], optional
+        Class names, in the order of the probability columns.
 
     Returns
     -------

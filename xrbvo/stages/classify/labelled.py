@@ -15,17 +15,17 @@ Two table layouts of the Chandra Source Catalog v2 (CSCv2) with Gaia DR3,
     ``P_inter``, ``Plx``, ``e_Plx``, ``PM``, ``rgeo`` and the photometry.
 
 Class mapping onto :data:`xrbvo.core.schema.CLASSES`
------------------------------------------------
-==========  =========  =====================================================
-source      xrbvo      note
-==========  =========  =====================================================
-HM-STAR     EARLY      O/B/Be stars *and Wolf-Rayet stars*: the labelled set
-                       has no separate WR label, so a model trained on it
-                       has no WR class (WR stars come out as EARLY)
-LM-STAR     STAR       low-mass, evolved and chromospherically active stars
-NS          NS         isolated neutron stars, pulsars, magnetars
+----------------------------------------------------
+========================  =========  =====================================================
+source                    xrbvo      note
+========================  =========  =====================================================
+HM-STAR                   EARLY      O/B/Be stars *and Wolf-Rayet stars*: the labelled set
+                                     has no separate WR label, so a model trained on it
+                                     has no WR class (WR stars come out as EARLY)
+LM-STAR                   STAR       low-mass, evolved and chromospherically active stars
+NS                        NS         isolated neutron stars, pulsars, magnetars
 HMXB, LMXB, CV, YSO, AGN  unchanged
-==========  =========  =====================================================
+========================  =========  =====================================================
 
 X-ray bands (an approximation for eRASS1)
 -----------------------------------------
@@ -97,7 +97,29 @@ _PHOT = {"G": "Gmag", "BP": "BPmag", "RP": "RPmag", "J": "Jmag", "H": "Hmag", "K
 
 @dataclass(frozen=True)
 class LabelledSet:
-    """Features and classes of a labelled table."""
+    """Features and classes of a labelled table.
+
+    Parameters
+    ----------
+    features : astropy.table.Table
+        One row per source, :data:`xrbvo.stages.classify.FEATURES` columns.
+    labels : numpy.ndarray
+        xrbvo class of each row (:data:`CLASS_MAP` applied).
+    source_labels : numpy.ndarray
+        The table's own class labels.
+    names : numpy.ndarray
+        Source names.
+    ra : numpy.ndarray
+        Right ascension per row, degrees (NaN where unknown).
+    dec : numpy.ndarray
+        Declination per row, degrees (NaN where unknown).
+    sha256 : str
+        SHA-256 of the file read (empty when built from a table).
+    path : str
+        The file.
+    layout : str
+        Table layout (``features``, ``csc-labelled`` or ``csc-field``).
+    """
 
     features: Table
     """One row per source, :data:`xrbvo.stages.classify.FEATURES` columns."""
@@ -116,7 +138,18 @@ class LabelledSet:
 
 
 def file_sha256(path: str | Path) -> str:
-    """SHA-256 hex digest of a file."""
+    """SHA-256 hex digest of a file.
+
+    Parameters
+    ----------
+    path : str | Path
+        The file.
+
+    Returns
+    -------
+    str
+        The hex digest.
+    """
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -126,6 +159,16 @@ def file_sha256(path: str | Path) -> str:
 
 def detect_layout(table: Table) -> str:
     """Name of the table layout: ``features`` (has every feature column), ``csc-labelled`` or ``csc-field``.
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        The table.
+
+    Returns
+    -------
+    str
+        ``features``, ``csc-labelled`` or ``csc-field``.
 
     Raises
     ------
@@ -190,6 +233,20 @@ def _numbers(table: Table, name: str, source: str) -> np.ndarray:
 def positions(table: Table, layout: str, *, source: str = "table") -> tuple[np.ndarray, np.ndarray]:
     """RA and Dec (deg) of each row of a ``layout`` table; NaN where empty or where the table has no such column.
 
+    Parameters
+    ----------
+    table : astropy.table.Table
+        The table.
+    layout : str
+        Table layout (``features``, ``csc-labelled`` or ``csc-field``).
+    source : str, optional
+        Name of the input, used in messages and recorded in the outputs.
+
+    Returns
+    -------
+    tuple[numpy.ndarray, numpy.ndarray]
+        RA and Dec, degrees.
+
     Raises
     ------
     InputError
@@ -227,6 +284,11 @@ def csc_features(table: Table, *, layout: str | None = None, nh: np.ndarray | No
         Galactic N_H per row (default: HI4PI at each position).
     source : str
         What the table is (a file name), for the errors.
+
+    Returns
+    -------
+    astropy.table.Table
+        The features, one row per input row.
 
     Raises
     ------
@@ -270,7 +332,21 @@ def csc_features(table: Table, *, layout: str | None = None, nh: np.ndarray | No
 
 
 def map_classes(labels, *, strict: bool = True) -> np.ndarray:
-    """Map literature classes onto xrbvo classes with :data:`CLASS_MAP` (unknown -> ``""`` unless ``strict``)."""
+    """Map literature classes onto xrbvo classes with :data:`CLASS_MAP` (unknown -> ``""`` unless ``strict``).
+
+    Parameters
+    ----------
+    labels : sequence of str
+        Literature class per row.
+    strict : bool, optional
+        Raise an InputError for a class :data:`CLASS_MAP` does not know, instead of mapping it to
+        ``""``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The xrbvo class per row (``""`` for an unknown one).
+    """
     labels = np.asarray(labels).astype(str)
     out = np.array([CLASS_MAP.get(s.strip(), "") for s in labels], dtype="<U8")
     if strict:
@@ -285,6 +361,20 @@ def load_labelled(path: str | Path, *, label_column: str = "Class",
     """Read a labelled CSC table: features, mapped classes, names and the file's hash.
 
     Rows with an empty class are dropped.
+
+    Parameters
+    ----------
+    path : str | Path
+        The file.
+    label_column : str, optional
+        Column holding the literature class.
+    progress : Callable[[str, float], None], optional
+        Progress callback ``(message, fraction)``.
+
+    Returns
+    -------
+    LabelledSet
+        Features, classes, names and the file's hash.
 
     Raises
     ------
@@ -328,6 +418,18 @@ def published_comparison(table: Table, predicted: np.ndarray) -> dict | None:
 
     Returns None when the table carries no published classes.  Published
     classes are mapped with :data:`CLASS_MAP` first.
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        The table.
+    predicted : numpy.ndarray
+        xrbvo's class per row.
+
+    Returns
+    -------
+    dict | None
+        Agreement figures with the published classification; None when the table has none.
     """
     if "Class" not in table.colnames:
         return None

@@ -31,7 +31,23 @@ __all__ = ["source_proba", "explain_sources", "JointClassification", "joint_clas
 
 
 def source_proba(features: Table, model, priors: Mapping[str, float] | np.ndarray | None = None) -> np.ndarray:
-    """Class probabilities at ``priors`` (columns follow ``model.classes_``; default the model's training mix)."""
+    """Class probabilities at ``priors`` (columns follow ``model.classes_``; default the model's training mix).
+
+    Parameters
+    ----------
+    features : astropy.table.Table
+        Feature columns (:data:`xrbvo.stages.features.FEATURES`), one row per source.
+    model : xrbvo.stages.classify.classifier.SourceClassifier
+        The trained source classifier.
+    priors : Mapping[str, float] | numpy.ndarray, optional
+        Class priors (class -> prior).
+
+    Returns
+    -------
+    numpy.ndarray
+        Class probabilities at ``priors`` (columns follow ``model.classes_``; default the model's
+        training mix).
+    """
     X = feature_matrix(features, model.feature_names_)
     if len(X) == 0:
         return np.zeros((0, len(model.classes_)))
@@ -39,13 +55,41 @@ def source_proba(features: Table, model, priors: Mapping[str, float] | np.ndarra
 
 
 def explain_sources(features: Table, model, proba: np.ndarray | None = None, top: int = 3) -> Table:
-    """Per source, the features that pushed its most probable class most (:func:`xrbvo.stages.classify.explain`)."""
+    """Per source, the features that pushed its most probable class most (:func:`xrbvo.stages.classify.explain`).
+
+    Parameters
+    ----------
+    features : astropy.table.Table
+        Feature columns (:data:`xrbvo.stages.features.FEATURES`), one row per source.
+    model : xrbvo.stages.classify.classifier.SourceClassifier
+        The trained source classifier.
+    proba : numpy.ndarray, optional
+        Class probabilities, shape (n, n_classes), columns in ``classes`` order.
+    top : int, optional
+        Number of features named per source.
+
+    Returns
+    -------
+    astropy.table.Table
+        Per source, the features that pushed its most probable class most
+        (:func:`xrbvo.stages.classify.explain`).
+    """
     return explain(model, feature_matrix(features, model.feature_names_), top=top, proba=proba)
 
 
 @dataclass(frozen=True)
 class JointClassification:
-    """Class-aware counterparts of every source."""
+    """Class-aware counterparts of every source.
+
+    Parameters
+    ----------
+    proba : numpy.ndarray
+        (n_sources, n_classes) probabilities at the priors asked for, columns ``classes``.
+    classes : tuple[str, ...]
+        Class names, in the order of the probability columns.
+    result : object
+        The :class:`~xrbvo.stages.classify.counterparts.JointResult`.
+    """
 
     proba: np.ndarray
     """(n_sources, n_classes) probabilities at the priors asked for, columns ``classes``."""
@@ -60,7 +104,7 @@ class JointClassification:
         ``top_class`` is the column index (into ``classes``) of the class whose most
         probable counterpart becomes the source's counterpart (the most probable
         class at the field's priors).  Returns the association with that choice
-        (p_any, p_i, match_flag, nid_/row_ columns), the features of the chosen
+        (p_any, p_i, match_flag, ``nid_``/``row_`` columns), the features of the chosen
         combination, and ``ctp_<CLASS>`` / ``P_<CLASS>_CTPT`` columns.
         """
         jr = self.result
@@ -109,6 +153,30 @@ def joint_classify(xray: Table, association: AssociationResult, neighbourhoods: 
     ``association`` must be positional (no magnitude priors): the photometry of
     true counterparts is learnt per class by the two classifiers instead.
     ``object_density_arcsec2`` of a larger run sets the objects' sky density (:func:`~xrbvo.stages.classify.counterparts.combination_table`).
+
+    Parameters
+    ----------
+    xray : astropy.table.Table
+        The X-ray sources in the XRAY schema (:func:`xrbvo.io.standardise_xray`).
+    association : AssociationResult
+        The association of the X-ray sources with their neighbours.
+    neighbourhoods : Mapping[str, Table]
+        Survey name -> neighbourhood table (:mod:`xrbvo.stages.neighbourhoods`).
+    nh : numpy.ndarray
+        Absorbing column, cm^-2.
+    model : xrbvo.stages.classify.classifier.SourceClassifier
+        The trained source classifier.
+    ctpt_model : xrbvo.stages.classify.counterparts.CounterpartClassifier
+        The counterpart model (P_XRAY_CTPT).
+    priors : Mapping[str, float] | None
+        Class priors (class -> prior).
+    object_density_arcsec2 : float, optional
+        Sky density of candidate objects (per arcsec^2); None: measured from the neighbourhoods.
+
+    Returns
+    -------
+    JointClassification
+        Class-aware counterparts: the joint posterior over class and combination at ``priors``.
     """
     cr = combination_table(xray, association, neighbourhoods, nh, object_density_arcsec2=object_density_arcsec2)
     jr = joint_posterior(cr, len(xray), model, ctpt_model, priors)

@@ -35,7 +35,7 @@ from xrbvo.stages.classify.classifier import shift_priors
 __all__ = ["em_priors", "expected_field_priors", "expected_field_counts", "PLANE_B_DEG", "is_low_latitude",
            "PRIOR_MODES", "field_priors_for"]
 
-#: |b| below which a source is "in the plane" and field priors apply by default.
+#: ``|b|`` below which a source is "in the plane" and field priors apply by default.
 PLANE_B_DEG = 10.0
 #: Ways of setting a field's priors.
 PRIOR_MODES = ("auto", "model", "em", "training", "none")
@@ -44,7 +44,18 @@ _TILE_DEG = 5.0
 
 
 def is_low_latitude(b_deg) -> np.ndarray:
-    """True where |b| < :data:`PLANE_B_DEG`."""
+    """True where ``|b|`` < :data:`PLANE_B_DEG`.
+
+    Parameters
+    ----------
+    b_deg : float or array
+        Galactic latitude, degrees.
+
+    Returns
+    -------
+    numpy.ndarray
+        True where ``|b|`` < :data:`PLANE_B_DEG`.
+    """
     return np.abs(np.asarray(b_deg, dtype=float)) < PLANE_B_DEG
 
 
@@ -58,6 +69,10 @@ def em_priors(proba: np.ndarray, train_priors: Sequence[float], *, max_iter: int
         Probabilities at the training priors.
     train_priors : sequence
         The training priors.
+    max_iter : int, optional
+        Maximum number of EM iterations.
+    tol : float, optional
+        Convergence tolerance on the priors.
 
     Returns
     -------
@@ -99,6 +114,24 @@ def expected_field_counts(l_deg, b_deg, *, flux_limit: float = 5e-14, tile_deg: 
     source; expected counts come from :func:`xrbvo.sim.sky.expected_counts`
     (population models, HI4PI absorption, completeness at ``flux_limit`` in
     0.2-2.3 keV).
+
+    Parameters
+    ----------
+    l_deg : float or array
+        Galactic longitude, degrees.
+    b_deg : float or array
+        Galactic latitude, degrees.
+    flux_limit : float, optional
+        0.2-2.3 keV flux limit (erg/cm2/s) of the population model.
+    tile_deg : float, optional
+        Tile size in Galactic l and b, degrees.
+    step_deg : float, optional
+        Size (degrees) of the sight-line cells each tile is integrated over.
+
+    Returns
+    -------
+    dict[str, float]
+        Expected detections per class in the tiles of ``tile_deg`` that hold the given positions.
     """
     from xrbvo.sim.sky import SkyConfig, expected_counts
 
@@ -125,6 +158,28 @@ def expected_field_priors(l_deg, b_deg, classes: Sequence[str], *, flux_limit: f
     WR -> EARLY, since the labelled set has no WR label).  A class of
     ``classes`` with no population model gets a tiny prior (1e-6) so that it
     is not ruled out.
+
+    Parameters
+    ----------
+    l_deg : float or array
+        Galactic longitude, degrees.
+    b_deg : float or array
+        Galactic latitude, degrees.
+    classes : Sequence[str]
+        Class names, in the order of the probability columns.
+    flux_limit : float, optional
+        0.2-2.3 keV flux limit (erg/cm2/s) of the population model.
+    merge : Mapping[str, str], optional
+        Class -> class it is counted as (for a model without some of the classes, e.g. WR -> EARLY).
+    tile_deg : float, optional
+        Tile size in Galactic l and b, degrees.
+    step_deg : float, optional
+        Size (degrees) of the sight-line cells each tile is integrated over.
+
+    Returns
+    -------
+    dict[str, float]
+        The field's expected class mix over ``classes`` (from :func:`expected_field_counts`).
     """
     counts = expected_field_counts(l_deg, b_deg, flux_limit=flux_limit, tile_deg=tile_deg, step_deg=step_deg)
     merge = {"WR": "EARLY"} if merge is None else dict(merge)
@@ -160,6 +215,16 @@ def field_priors_for(proba: np.ndarray, classes: Sequence[str], train_priors: Se
     flux_limit : float or None
         0.2-2.3 keV limit for the model; None: the 5th percentile of
         ``soft_flux`` (the sample's own depth).
+    classes : Sequence[str]
+        Class names, in the order of the probability columns.
+    train_priors : Sequence[float]
+        The class priors of the training set.
+    l_deg : float or array
+        Galactic longitude, degrees.
+    b_deg : float or array
+        Galactic latitude, degrees.
+    soft_flux : array, optional
+        0.2-2.3 keV flux of each source, erg/cm2/s.
 
     Returns
     -------

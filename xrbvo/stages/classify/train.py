@@ -26,7 +26,17 @@ __all__ = ["TrainingSet", "fit_with_cuts", "choose_cut", "completeness_purity",
 
 @dataclass(frozen=True)
 class TrainingSet:
-    """Features and labels of a training sample."""
+    """Features and labels of a training sample.
+
+    Parameters
+    ----------
+    features : astropy.table.Table
+        Feature columns (:data:`xrbvo.stages.features.FEATURES`), one row per source.
+    labels : numpy.ndarray
+        Class label per row.
+    reference_priors : dict[str, float]
+        Expected class mix of a real field like the training skies (no injection boost).
+    """
 
     features: Table
     labels: np.ndarray
@@ -35,7 +45,20 @@ class TrainingSet:
 
 
 def class_weights_for_priors(labels: np.ndarray, priors: Mapping[str, float]) -> np.ndarray:
-    """Per-row weights that turn the sample's class mix into ``priors``."""
+    """Per-row weights that turn the sample's class mix into ``priors``.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        Class label per row.
+    priors : Mapping[str, float]
+        Class priors (class -> prior).
+
+    Returns
+    -------
+    numpy.ndarray
+        Per-row weights that turn the sample's class mix into ``priors``.
+    """
     labels = np.asarray(labels).astype(str)
     classes, counts = np.unique(labels, return_counts=True)
     share = dict(zip(classes, counts / counts.sum()))
@@ -44,7 +67,24 @@ def class_weights_for_priors(labels: np.ndarray, priors: Mapping[str, float]) ->
 
 def completeness_purity(is_true: np.ndarray, score: np.ndarray, cuts: np.ndarray,
                         weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Completeness and purity of ``score >= cut`` for each cut (optionally weighted rows)."""
+    """Completeness and purity of ``score >= cut`` for each cut (optionally weighted rows).
+
+    Parameters
+    ----------
+    is_true : numpy.ndarray
+        True where the row is of the class.
+    score : numpy.ndarray
+        Probability of the class per row.
+    cuts : numpy.ndarray
+        Probability cuts to evaluate.
+    weights : numpy.ndarray, optional
+        Weight per row; default all 1.
+
+    Returns
+    -------
+    tuple[numpy.ndarray, numpy.ndarray]
+        Completeness and purity at each cut.
+    """
     w = np.ones(len(score)) if weights is None else np.asarray(weights, float)
     t = np.asarray(is_true, bool)
     comp, pur = [], []
@@ -60,7 +100,24 @@ def completeness_purity(is_true: np.ndarray, score: np.ndarray, cuts: np.ndarray
 
 def choose_cut(is_true: np.ndarray, score: np.ndarray, weights: np.ndarray | None = None,
                min_purity: float | None = None) -> float:
-    """Probability cut: the highest completeness with purity >= ``min_purity``, else the best F1."""
+    """Probability cut: the highest completeness with purity >= ``min_purity``, else the best F1.
+
+    Parameters
+    ----------
+    is_true : numpy.ndarray
+        True where the row is of the class.
+    score : numpy.ndarray
+        Probability of the class per row.
+    weights : numpy.ndarray, optional
+        Weight per row (e.g. to a reference class mix); default all 1.
+    min_purity : float, optional
+        The purity the cut must reach.
+
+    Returns
+    -------
+    float
+        Probability cut: the highest completeness with purity >= ``min_purity``, else the best F1.
+    """
     grid = np.linspace(0.02, 0.98, 97)
     comp, pur = completeness_purity(is_true, score, grid, weights)
     if min_purity is not None:
@@ -83,6 +140,26 @@ def fit_with_cuts(ts: TrainingSet, *, cut_classes: Sequence[str] = ("HMXB", "LMX
     and purity in a field like the training skies without injection.
 
     Returns the fitted classifier and a metadata dict (cuts, metrics, priors).
+
+    Parameters
+    ----------
+    ts : TrainingSet
+        The training set (features, labels, reference priors).
+    cut_classes : Sequence[str], optional
+        Classes that get a candidate cut.
+    n_folds : int, optional
+        Number of folds of the out-of-fold predictions.
+    classifier : SourceClassifier, optional
+        An unfitted classifier to use; default a new SourceClassifier.
+    random_state : int, optional
+        Seed of the random draws.
+    progress : Callable[[str, float], None], optional
+        Progress callback ``(message, fraction)``.
+
+    Returns
+    -------
+    tuple[SourceClassifier, dict]
+        The fitted classifier and its metadata (cuts and their measured completeness and purity).
     """
     X = np.column_stack([np.asarray(ts.features[f], float) for f in FEATURES])
     y = ts.labels
@@ -161,7 +238,7 @@ DEFAULT_PURITY = 0.85
 DEFAULT_EXCLUDE: tuple[str, ...] = ("log_nh",)
 
 #: Default augmentation of :func:`train_labelled` (:class:`xrbvo.stages.classify.augment.AugmentConfig` defaults:
-#: two plane copies per AGN, one per Galactic source with a distance, |b| <= 10 deg, Chandra bands).
+#: two plane copies per AGN, one per Galactic source with a distance, ``|b|`` <= 10 deg, Chandra bands).
 DEFAULT_AUGMENT: dict = {}
 
 __all__ += ["DEFAULT_GRID", "QUICK_GRID", "PURITY_TARGETS", "DEFAULT_PURITY", "DEFAULT_EXCLUDE", "DEFAULT_AUGMENT", "default_feature_names", "cv_predictions", "choose_class_cuts",
@@ -169,13 +246,40 @@ __all__ += ["DEFAULT_GRID", "QUICK_GRID", "PURITY_TARGETS", "DEFAULT_PURITY", "D
 
 
 def default_feature_names(features: Table, augment: Mapping | None) -> list[str]:
-    """Usable features; without augmentation, :data:`DEFAULT_EXCLUDE` is left out."""
+    """Usable features; without augmentation, :data:`DEFAULT_EXCLUDE` is left out.
+
+    Parameters
+    ----------
+    features : astropy.table.Table
+        Feature columns (:data:`xrbvo.stages.features.FEATURES`), one row per source.
+    augment : Mapping | None
+        Plane augmentation of the training rows (the options of
+        :class:`xrbvo.stages.classify.augment.AugmentConfig`); None: none.
+
+    Returns
+    -------
+    list[str]
+        The feature names.
+    """
     excl = () if augment is not None else DEFAULT_EXCLUDE
     return [f for f in usable_features(features) if f not in excl]
 
 
 def usable_features(features: Table, names: Sequence[str] = FEATURES) -> list[str]:
-    """The feature names with at least one finite value in ``features`` (all-missing ones are dropped)."""
+    """The feature names with at least one finite value in ``features`` (all-missing ones are dropped).
+
+    Parameters
+    ----------
+    features : astropy.table.Table
+        Feature columns (:data:`xrbvo.stages.features.FEATURES`), one row per source.
+    names : Sequence[str], optional
+        Names to consider; default :data:`xrbvo.stages.features.FEATURES`.
+
+    Returns
+    -------
+    list[str]
+        The feature names with at least one finite value in ``features`` (all-missing ones are dropped).
+    """
     return [f for f in names if f in features.colnames and np.isfinite(np.asarray(features[f], float)).any()]
 
 
@@ -192,6 +296,27 @@ def cv_predictions(X: np.ndarray, y: np.ndarray, params: Mapping, *, n_splits: i
     Oversampling and augmentation (``params["augment"]``) happen inside each
     training fold only (they live in the classifier's imblearn Pipeline and
     act in ``fit``); ``feature_names`` are needed for augmentation.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        Feature matrix, shape (n, n_features).
+    y : numpy.ndarray
+        True class per row.
+    params : Mapping
+        Options of the classifier.
+    n_splits : int, optional
+        Number of folds.
+    random_state : int, optional
+        Seed of the random draws.
+    n_jobs : int, optional
+        Number of parallel jobs.
+    sampler
+        Resampling step inside the fit (e.g. SMOTE); None: the default.
+    cancel : threading.Event, optional
+        Set it to stop the work (:class:`xrbvo.core.errors.Cancelled` is raised).
+    feature_names : Sequence[str], optional
+        Features to use; default :func:`default_feature_names`.
 
     Returns
     -------
@@ -230,6 +355,22 @@ def choose_class_cuts(y: np.ndarray, proba: np.ndarray, classes: Sequence[str],
 
     When the target purity is never reached, the cut of the best F1 is taken
     and ``target_reached`` is False.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        True class per row.
+    proba : numpy.ndarray
+        Class probabilities, shape (n, n_classes), columns in ``classes`` order.
+    classes : Sequence[str]
+        Class names, in the order of the probability columns.
+    purity_targets : Mapping[str, float], optional
+        Class -> target purity; default the module's targets.
+
+    Returns
+    -------
+    dict[str, dict]
+        Per class, the probability cut with the highest completeness at its target purity.
     """
     targets = dict(PURITY_TARGETS if purity_targets is None else purity_targets)
     y = np.asarray(y).astype(str)
@@ -268,6 +409,34 @@ def train_labelled(features: Table, labels: Sequence[str], *, feature_names: Seq
     the training rows inside every fit (:mod:`xrbvo.stages.classify.augment`), so inside
     the training folds only; None trains on the rows as they are.  The
     default features are :func:`default_feature_names`.
+
+    Parameters
+    ----------
+    features : astropy.table.Table
+        Feature columns (:data:`xrbvo.stages.features.FEATURES`), one row per source.
+    labels : Sequence[str]
+        Class label per row.
+    feature_names : Sequence[str], optional
+        Features to use; default :func:`default_feature_names`.
+    grid : Sequence[Mapping], optional
+        Hyper-parameter settings tried in the inner folds; default the module's grid.
+    inner_folds : int, optional
+        Number of inner folds for the tuning and the out-of-fold predictions.
+    random_state : int, optional
+        Seed of the random draws.
+    n_jobs : int, optional
+        Number of parallel jobs.
+    purity_targets : Mapping[str, float], optional
+        Class -> target purity of its cut; default the module's targets.
+    sampler
+        Resampling step inside the fit (e.g. SMOTE); None: the default.
+    augment : Mapping, optional
+        Plane augmentation of the training rows (the options of
+        :class:`xrbvo.stages.classify.augment.AugmentConfig`); None: none.
+    progress : Callable[[str, float], None], optional
+        Progress callback ``(message, fraction)``.
+    cancel : threading.Event, optional
+        Set it to stop the work (:class:`xrbvo.core.errors.Cancelled` is raised).
 
     Returns
     -------

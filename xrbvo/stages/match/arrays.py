@@ -78,6 +78,15 @@ def seg_max(values: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
 def seg_sum(values: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
     """Sum of consecutive segments (parameters as :func:`seg_max`).
 
+    Parameters
+    ----------
+    values : numpy.ndarray
+        The values to sum.
+    starts : numpy.ndarray
+        Start index of each segment.
+    n : int
+        Number of segments.
+
     Returns
     -------
     numpy.ndarray

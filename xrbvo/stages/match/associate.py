@@ -16,7 +16,13 @@ Progress = Callable[[str, float], None]
 
 
 def default_association() -> BayesConfig:
-    """NWAY-like defaults: positional Bayes factors plus magnitude priors learnt from the data (G, W1)."""
+    """NWAY-like defaults: positional Bayes factors plus magnitude priors learnt from the data (G, W1).
+
+    Returns
+    -------
+    BayesConfig
+        The association options.
+    """
     # Proper-motion propagation is off: at eRASS1's 2-8 arcsec errors the 4-yr Gaia-to-eRASS1 motion
     # is negligible, and with it on the simulated sky's counterparts were found less often
     # (0.16 vs 0.23 of true Gaia counterparts on the test field) -- still to be understood.
@@ -43,6 +49,15 @@ def associate(xray: Table, neighbourhoods: Mapping[str, Table], radius_arcsec: f
         Leave out the magnitude priors (positions, densities and completeness
         only): the input of the class-aware counterparts, which learn the
         photometry of true counterparts per class instead.
+    progress : Progress, optional
+        Progress callback ``(message, fraction)``.
+    cancel : threading.Event, optional
+        Set it to stop the work (:class:`xrbvo.core.errors.Cancelled` is raised).
+
+    Returns
+    -------
+    AssociationResult
+        Per source ``p_any`` and per combination ``p_i``, the match flags and the best counterparts.
     """
     cfg = config or default_association()
     if positional_only:

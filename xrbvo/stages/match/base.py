@@ -28,7 +28,17 @@ SOURCE_COLUMNS = ("xid", "p_any", "p_i", "match_flag", "n_candidates")
 
 @dataclass(frozen=True)
 class AssociationInput:
-    """What an associator works on."""
+    """What an associator works on.
+
+    Parameters
+    ----------
+    xray : astropy.table.Table
+        X-ray sources in the :data:`xrbvo.core.schema.XRAY` schema.
+    neighbourhoods : Mapping[str, Table]
+        Survey name -> neighbourhood table (:data:`xrbvo.core.schema.NEIGHBOUR`).
+    radius_arcsec : float
+        Search radius the neighbourhoods were pulled with (candidates beyond it are ignored).
+    """
 
     xray: Table
     """X-ray sources in the :data:`xrbvo.core.schema.XRAY` schema."""
@@ -40,7 +50,17 @@ class AssociationInput:
 
 @dataclass(frozen=True)
 class AssociationResult:
-    """What an associator returns."""
+    """What an associator returns.
+
+    Parameters
+    ----------
+    combinations : astropy.table.Table
+        One row per (X-ray source, candidate combination); ``nid_<survey>`` is empty for 'none'.
+    sources : astropy.table.Table
+        One row per X-ray source with p_any and the best combination's ids (``nid_<survey>``).
+    surveys : tuple[str, ...]
+        Surveys in the order their ``nid_`` columns appear.
+    """
 
     combinations: Table
     """One row per (X-ray source, candidate combination); ``nid_<survey>`` is empty for 'none'."""

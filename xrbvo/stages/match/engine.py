@@ -108,6 +108,61 @@ class BayesConfig:
     """Options of the Bayesian association (the maths: :mod:`xrbvo.stages.match.engine`).
 
     Each field is documented below it; all have defaults.
+
+    Parameters
+    ----------
+    completeness : Mapping[str, float], optional
+        Per survey: probability that an X-ray source's counterpart is in it (0.8 if absent).
+    prior_mode : str, optional
+        ``nway`` (NWAY's priors) or ``independent`` (independent per-survey detection).
+    density : str, optional
+        ``global`` (union of the search cones), ``local`` (annulus per source) or ``catalogue``.
+    catalogue_density : Mapping[str, tuple[float, float]], optional
+        Survey -> (number of sources, area in deg^2) for ``density="catalogue"`` (NWAY's SKYAREA).
+    global_counts : Mapping[str, tuple[int, float]], optional
+        Survey -> (unique candidates within the radius, area of the union of the search cones in
+        arcsec^2) for ``density="global"``, measured on a larger run than this call's sources
+        (:func:`~xrbvo.stages.match.priors.global_density_counts`); a survey not named is measured here.
+        A tiled run (:mod:`xrbvo.workflows.tiles`) measures them once on its whole input, so that each
+        tile's association equals the whole run's.
+    local_annulus_arcsec : tuple[float, float], optional
+        Annulus (inner, outer) for local densities; outer must not exceed the pull radius. Default:
+        (radius, pull radius of the neighbourhood table).
+    mag_priors : Mapping[tuple[str, str], MagPrior | str], optional
+        (survey, band) -> a :class:`MagPrior`, a path to an NWAY histogram file, or ``"auto"``.
+    mag_radius_arcsec : float, optional
+        Radius inside which candidates count as likely counterparts when learning priors.
+    mag_bins : int, optional
+        Number of magnitude bins of the learnt magnitude priors.
+    ratio_columns : Mapping[str, str], optional
+        Survey -> neighbourhood column whose values multiply a candidate's odds (a likelihood ratio).
+    systematic_arcsec : Mapping[str, float], optional
+        Survey (or ``"xray"``) -> systematic error floor (arcsec per axis) added in quadrature.
+    ellipse_columns : tuple[str, str, str], optional
+        Columns (1-sigma semi-major, semi-minor axis in arcsec, PA in deg east of north) used when
+        present.
+    ellipse : str, optional
+        ``exact`` Gaussian Bayes factor for elliptical errors, or ``nway`` (NWAY's approximation).
+    propagate_proper_motion : bool, optional
+        Move candidates with ``pmra``/``pmdec`` to the X-ray epoch when both epochs are known.
+    xray_epoch : float, optional
+        X-ray epoch (Julian year) when the X-ray table has no ``epoch`` column.
+    pairwise_radius : bool, optional
+        Consider only combinations whose members are all within the radius of each other (NWAY).
+    unrelated_correction : bool, optional
+        NWAY's correction for combinations that leave out two or more surveys.
+    prune_threshold : float, optional
+        Drop a branch when a member's odds factor falls below this (0: exhaustive).
+    max_candidates : int, optional
+        Candidates kept per survey and source (highest two-way odds first); None keeps all.
+    max_combinations : int, optional
+        Combinations grown per chunk (bounds memory).
+    prob_ratio_secondary : float, optional
+        ``match_flag`` 2 for combinations with ``p_i`` above this fraction of the best.
+    workers : int, optional
+        Threads sharing the candidate blocks and the chunks (numpy releases the GIL in its loops); None:
+        one per CPU core. Results do not depend on it. Pays only on idle cores: on a machine whose cores
+        are busy with other work, threads slow the association down.
     """
 
     completeness: Mapping[str, float] = field(default_factory=lambda: {"gaia": 0.8, "2mass": 0.6, "catwise": 0.8})

@@ -30,7 +30,13 @@ _done = False
 
 
 def keep_freed_memory() -> bool:
-    """Ask glibc to keep freed blocks of up to 32 MB for reuse; True when it took effect."""
+    """Ask glibc to keep freed blocks of up to 32 MB for reuse; True when it took effect.
+
+    Returns
+    -------
+    bool
+        True when the setting took effect (glibc only).
+    """
     global _done
     if _done:
         return True

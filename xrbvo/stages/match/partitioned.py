@@ -27,7 +27,16 @@ __all__ = ["PartitionStatistics", "partition_statistics", "fixed_config"]
 
 @dataclass(frozen=True)
 class PartitionStatistics:
-    """What one partition contributes to the association's global numbers."""
+    """What one partition contributes to the association's global numbers.
+
+    Parameters
+    ----------
+    nids : Mapping[str, numpy.ndarray], optional
+        Survey -> unique identifiers of its candidates within the radius.
+    mags : Mapping[tuple[str, str], tuple[numpy.ndarray, numpy.ndarray]], optional
+        (survey, band) of an ``"auto"`` magnitude prior -> (magnitudes, separations in arcsec) within
+        the radius.
+    """
 
     nids: Mapping[str, np.ndarray] = field(default_factory=dict)
     """Survey -> unique identifiers of its candidates within the radius."""
@@ -49,6 +58,11 @@ def partition_statistics(neighbourhoods: Mapping[str, Table], radius_arcsec: flo
         The association options (which magnitude priors are ``"auto"``).
     learn_priors : bool
         Collect the magnitudes of ``"auto"`` priors (False when the association is positional only).
+
+    Returns
+    -------
+    PartitionStatistics
+        A partition's share of the global numbers (:class:`PartitionStatistics`).
     """
     nids, mags = {}, {}
     for s, nb in neighbourhoods.items():
@@ -71,6 +85,26 @@ def fixed_config(config: BayesConfig, parts: Sequence[PartitionStatistics], xray
     computes it); ``"auto"`` magnitude priors become the priors learnt from
     all partitions' candidates.  Other densities are per source or already
     global and stay as they are.
+
+    Parameters
+    ----------
+    config : BayesConfig
+        The options.
+    parts : sequence of PartitionStatistics
+        The statistics of every partition.
+    xray_ra_deg : array
+        Right ascension of every X-ray source of the run, degrees.
+    xray_dec_deg : array
+        Declination of every X-ray source of the run, degrees.
+    radius_arcsec : float
+        Search radius, arcsec.
+    surveys : Sequence[str]
+        The surveys being associated.
+
+    Returns
+    -------
+    BayesConfig
+        The association options with the global numbers of all partitions fixed.
     """
     cfg = config
     if cfg.density == "global":

@@ -102,7 +102,17 @@ def _finder(table: Table):
 
 
 def check_survey(table: Table, s: Survey, source: str) -> None:
-    """Refuse a table that has another survey's columns and none of ``s``'s (one InputError)."""
+    """Refuse a table that has another survey's columns and none of ``s``'s (one InputError).
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        The table.
+    s : Survey
+        The survey the table is supposed to be.
+    source : str
+        Name of the input, used in messages and recorded in the outputs.
+    """
     if not s.signature:
         return
     guess, evidence = guess_survey(table.colnames)
@@ -145,6 +155,22 @@ def standardise_catalogue(table: Table, survey: str | Survey, *, source: str = "
 
     Rows without a position (missing or NaN) are dropped.  Row numbers in the
     errors count from 0, in the order of ``table``.
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        The table.
+    survey : str | Survey
+        A survey of the registry (:mod:`xrbvo.core.surveys`) or its name.
+    source : str, optional
+        Name of the input, used in messages and recorded in the outputs.
+    unique_ids : bool, optional
+        Check that the ids are unique (an InputError names the duplicates).
+
+    Returns
+    -------
+    astropy.table.Table
+        The catalogue in the standard column names.
 
     Raises
     ------
@@ -311,6 +337,23 @@ def neighbourhood_table(xid, catalogue: Table, sep_arcsec, radius_arcsec: float)
 
     Columns are :data:`xrbvo.core.schema.NEIGHBOUR` first, then the photometry;
     ``meta`` is the catalogue's plus ``radius_arcsec``.
+
+    Parameters
+    ----------
+    xid : array of str
+        The X-ray source of each pair.
+    catalogue : astropy.table.Table
+        The survey catalogue, standardised, one row per pair.
+    sep_arcsec : array
+        Separation of each pair, arcsec.
+    radius_arcsec : float
+        Search radius, arcsec.
+
+    Returns
+    -------
+    astropy.table.Table
+        A neighbourhood table from pairs: ``xid`` and ``sep`` of each row of ``catalogue``
+        (standardised).
     """
     out = Table()
     out["xid"] = np.asarray(xid) if len(catalogue) else np.zeros(0, dtype=str)
@@ -330,6 +373,20 @@ def cone_join(xray: Table, catalogue: Table, radius_arcsec: float) -> Table:
     ``catalogue`` must be standardised (:func:`standardise_catalogue`).  The
     result has one row per pair, ordered by X-ray source then separation (then
     catalogue row); the pairs come from :func:`cone_pairs`.
+
+    Parameters
+    ----------
+    xray : astropy.table.Table
+        The X-ray sources in the XRAY schema (:func:`xrbvo.io.standardise_xray`).
+    catalogue : astropy.table.Table
+        The survey catalogue, standardised (:func:`standardise_catalogue`).
+    radius_arcsec : float
+        Search radius, arcsec.
+
+    Returns
+    -------
+    astropy.table.Table
+        All (X-ray source, catalogue source) pairs closer than ``radius_arcsec``.
     """
     ix, ic, sep = cone_pairs(xray["ra"], xray["dec"], catalogue["ra"], catalogue["dec"], radius_arcsec)
     return neighbourhood_table(np.asarray(xray["xid"])[ix], catalogue[ic], sep, radius_arcsec)
@@ -389,7 +446,13 @@ class Provider(abc.ABC):
 
 
 class PulledProvider(Provider):
-    """Neighbourhoods already pulled (a tile's, a partition's, an explored source's), served as a provider."""
+    """Neighbourhoods already pulled (a tile's, a partition's, an explored source's), served as a provider.
+
+    Parameters
+    ----------
+    neighbourhoods : Mapping[str, Table]
+        Survey name -> neighbourhood table (:mod:`xrbvo.stages.neighbourhoods`).
+    """
 
     name = "pulled"
 

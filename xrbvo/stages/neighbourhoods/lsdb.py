@@ -101,7 +101,20 @@ def _floats(col) -> np.ndarray:
 
 
 def native_columns(survey: Survey, available: Sequence[str]) -> list[str]:
-    """The survey's registry columns (native names) that a catalogue has: what the provider reads."""
+    """The survey's registry columns (native names) that a catalogue has: what the provider reads.
+
+    Parameters
+    ----------
+    survey : Survey
+        A survey of the registry (:mod:`xrbvo.core.surveys`) or its name.
+    available : Sequence[str]
+        The catalogue's column names.
+
+    Returns
+    -------
+    list[str]
+        The survey's registry columns (native names) that a catalogue has: what the provider reads.
+    """
     want = [survey.id_column, survey.ra_column, survey.dec_column, survey.error.column, survey.error.column2,
             *survey.columns.values(), *survey.columns]
     if survey.tap_join is not None:
@@ -116,7 +129,18 @@ def native_columns(survey: Survey, available: Sequence[str]) -> list[str]:
 
 
 def xray_frame(xray: Table) -> pd.DataFrame:
-    """The X-ray sources as the frame handed to :func:`lsdb.from_dataframe` (xid, ra, dec, input row)."""
+    """The X-ray sources as the frame handed to :func:`lsdb.from_dataframe` (xid, ra, dec, input row).
+
+    Parameters
+    ----------
+    xray : astropy.table.Table
+        The X-ray sources in the XRAY schema (:func:`xrbvo.io.standardise_xray`).
+
+    Returns
+    -------
+    pd.DataFrame
+        The X-ray sources as the frame handed to :func:`lsdb.from_dataframe` (xid, ra, dec, input row).
+    """
     return pd.DataFrame({XRAY_COLUMNS["xid"]: np.asarray(xray["xid"]).astype(str),
                          XRAY_COLUMNS["ra"]: np.asarray(xray["ra"], float),
                          XRAY_COLUMNS["dec"]: np.asarray(xray["dec"], float),
@@ -166,6 +190,17 @@ def _pairs_table(df: pd.DataFrame, survey: Survey, natives: Sequence[str], radiu
 def partition_neighbourhoods(frame: pd.DataFrame, surveys: Sequence[str], radius_arcsec: float,
                              natives: Mapping[str, Sequence[str]]) -> tuple[Table, dict[str, Table]]:
     """One partition of :meth:`LsdbProvider.nested`: its X-ray rows and neighbourhood tables.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The partition: X-ray rows with the survey sources nested in them.
+    surveys : Sequence[str]
+        The surveys nested in the partition.
+    radius_arcsec : float
+        Search radius, arcsec.
+    natives : Mapping[str, Sequence[str]]
+        Survey -> native columns read from its catalogue.
 
     Returns
     -------

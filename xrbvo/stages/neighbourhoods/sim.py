@@ -14,7 +14,13 @@ __all__ = ["SimProvider"]
 
 
 class SimProvider(CatalogueProvider, Provider):
-    """Serve neighbourhoods from a :class:`~xrbvo.sim.SimulatedSky`."""
+    """Serve neighbourhoods from a :class:`~xrbvo.sim.SimulatedSky`.
+
+    Parameters
+    ----------
+    sky : xrbvo.sim.SimulatedSky
+        The simulated field whose catalogues are served.
+    """
 
     name = "sim"
 

@@ -30,7 +30,19 @@ _MARGIN = 1e-6
 
 
 def survey_columns(survey: Survey) -> tuple[list[str], JoinSpec | None]:
-    """Native columns to select from the survey table, and the join for the others."""
+    """Native columns to select from the survey table, and the join for the others.
+
+    Parameters
+    ----------
+    survey : Survey
+        A survey of the registry (:mod:`xrbvo.core.surveys`) or its name.
+
+    Returns
+    -------
+    tuple[list[str], JoinSpec | None]
+        The native columns, and the join to another table for the rest (None when one table has them
+        all).
+    """
     join = None
     joined: set[str] = set()
     if survey.tap_join is not None:
@@ -233,6 +245,28 @@ def tap_neighbourhoods(xray: Table | str | Path, radius_arcsec: float, surveys: 
                        url: str | None = None, progress: Progress | None = None,
                        cancel: threading.Event | None = None, **provider_options) -> dict[str, Table]:
     """Neighbourhoods of every source in a table or file from TAP (scripted use).
+
+    Parameters
+    ----------
+    xray : astropy.table.Table, str or Path
+        The X-ray sources (standardised), or their file.
+    radius_arcsec : float
+        Search radius, arcsec.
+    surveys : Sequence[str]
+        The surveys to pull.
+    url : str, optional
+        The TAP service's URL or name.
+    progress : Progress, optional
+        Progress callback ``(message, fraction)``.
+    cancel : threading.Event, optional
+        Set it to stop the work (:class:`xrbvo.core.errors.Cancelled` is raised).
+    **provider_options
+        Options of :class:`TapProvider` (cache, timeouts, ...).
+
+    Returns
+    -------
+    dict[str, Table]
+        Survey -> neighbourhood table.
 
     Examples
     --------

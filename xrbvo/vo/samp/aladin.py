@@ -17,6 +17,18 @@ def error_radius_arcsec(pos_err_arcsec, confidence: float = 0.99) -> np.ndarray:
     ``pos_err_arcsec`` is the 1-sigma error per coordinate; the radius is
     ``sigma * sqrt(-2 ln(1 - confidence))`` (Rayleigh distribution): 3.03 sigma
     for 99 %.
+
+    Parameters
+    ----------
+    pos_err_arcsec : float or array
+        1-sigma position error (per coordinate), arcsec.
+    confidence : float, optional
+        Probability that the true position lies in the circle.
+
+    Returns
+    -------
+    numpy.ndarray
+        The circle's radius, arcsec.
     """
     if not 0.0 < confidence < 1.0:
         raise InputError(f"confidence must lie between 0 and 1, got {confidence}")
@@ -34,6 +46,26 @@ def error_circle_commands(ra_deg, dec_deg, pos_err_arcsec, *, confidence: float 
     """Aladin commands drawing error circles of ``confidence`` in a draw plane of their own.
 
     Positions that are not finite are skipped.
+
+    Parameters
+    ----------
+    ra_deg : float or array
+        Right ascension (ICRS), degrees.
+    dec_deg : float or array
+        Declination (ICRS), degrees.
+    pos_err_arcsec : float or array
+        1-sigma position error of each source, arcsec.
+    confidence : float, optional
+        Probability that the true position lies in the circle.
+    plane : str, optional
+        Name of the Aladin draw plane.
+    color : str, optional
+        Colour of the circles.
+
+    Returns
+    -------
+    list[str]
+        Aladin script commands, one per line.
     """
     ra, dec = np.atleast_1d(np.asarray(ra_deg, float)), np.atleast_1d(np.asarray(dec_deg, float))
     radius = np.broadcast_to(error_radius_arcsec(pos_err_arcsec, confidence), ra.shape)
@@ -45,7 +77,28 @@ def error_circle_commands(ra_deg, dec_deg, pos_err_arcsec, *, confidence: float 
 
 def counterpart_commands(ra_deg, dec_deg, *, labels=None, plane: str = "counterparts", color: str = "green",
                          size_arcsec: float = 1.0) -> list[str]:
-    """Aladin commands marking counterparts with small circles (and labels) in a draw plane."""
+    """Aladin commands marking counterparts with small circles (and labels) in a draw plane.
+
+    Parameters
+    ----------
+    ra_deg : float or array
+        Right ascension (ICRS), degrees.
+    dec_deg : float or array
+        Declination (ICRS), degrees.
+    labels : sequence of str, optional
+        Text shown next to each circle.
+    plane : str, optional
+        Name of the Aladin draw plane.
+    color : str, optional
+        Colour of the circles and labels.
+    size_arcsec : float, optional
+        Radius of each circle, arcsec.
+
+    Returns
+    -------
+    list[str]
+        Aladin script commands, one per line.
+    """
     ra, dec = np.atleast_1d(np.asarray(ra_deg, float)), np.atleast_1d(np.asarray(dec_deg, float))
     cmds = [f"draw newtool({_plane_name(plane)})"]
     for i, (a, d) in enumerate(zip(ra, dec)):

@@ -88,7 +88,19 @@ _SUBSCRIBE_WAIT_S = 3.0
 
 @dataclass(frozen=True)
 class ClientInfo:
-    """An application registered with the hub."""
+    """An application registered with the hub.
+
+    Parameters
+    ----------
+    id : str
+        Public client id given by the hub (e.g. ``cli#2``).
+    name : str
+        ``samp.name`` metadata (e.g. ``topcat``, ``Aladin``), or the id.
+    description : str
+        ``samp.description.text`` metadata, may be empty.
+    subscriptions : frozenset, optional
+        MTypes (possibly wildcards such as ``table.*``) the client accepts.
+    """
 
     id: str
     """Public client id given by the hub (e.g. ``cli#2``)."""
@@ -114,7 +126,21 @@ class ClientInfo:
 
 @dataclass(frozen=True)
 class Reply:
-    """One application's answer to one message."""
+    """One application's answer to one message.
+
+    Parameters
+    ----------
+    client : ClientInfo
+        Who answered (or failed to).
+    mtype : str
+        The message sent.
+    status : str
+        ``ok``, ``warning``, ``error`` (refused), ``timeout`` or ``gone``.
+    result : dict, optional
+        ``samp.result`` of the answer.
+    message : str, optional
+        Error text of a refusal, or a note (e.g. ``already loaded``).
+    """
 
     client: ClientInfo
     """Who answered (or failed to)."""
@@ -135,7 +161,21 @@ class Reply:
 
 @dataclass(frozen=True)
 class SentTable:
-    """A table this client sent with ``table.load.votable``."""
+    """A table this client sent with ``table.load.votable``.
+
+    Parameters
+    ----------
+    table_id : str
+        The ``table-id`` the receivers know the table by.
+    url : str
+        The ``file://`` URL of the VOTable they read.
+    name : str
+        The table's name shown in the applications.
+    n_rows : int
+        Number of rows sent; row indices of later messages are 0-based into these.
+    replies : tuple[Reply, ...], optional
+        The receivers' answers.
+    """
 
     table_id: str
     """The ``table-id`` the receivers know the table by."""
@@ -151,7 +191,23 @@ class SentTable:
 
 @dataclass(frozen=True)
 class RowEvent:
-    """A row highlight or a row selection received from another application."""
+    """A row highlight or a row selection received from another application.
+
+    Parameters
+    ----------
+    mtype : str
+        ``table.highlight.row`` or ``table.select.rowList``.
+    sender_id : str
+        Public id of the sending application.
+    sender_name : str
+        Its ``samp.name``, or its id when it declared none.
+    table_id : str | None
+        The ``table-id`` of the message, when given.
+    url : str | None
+        The ``url`` of the message, when given.
+    rows : tuple[int, ...]
+        0-based row indices: one for a highlight, any number for a selection.
+    """
 
     mtype: str
     """``table.highlight.row`` or ``table.select.rowList``."""
@@ -173,7 +229,21 @@ class RowEvent:
 
 
 class RowSubscription:
-    """A callback registered with :meth:`SampClient.on_rows`; :meth:`remove` ends it."""
+    """A callback registered with :meth:`SampClient.on_rows`; :meth:`remove` ends it.
+
+    Parameters
+    ----------
+    client : xrbvo.vo.samp.SampClient
+        The client holding the subscription.
+    callback : Callable[[RowEvent], Any]
+        Called with each event.
+    table_id : str | None
+        The table's SAMP id.
+    url : str
+        URL of the table sent.
+    mtypes : frozenset
+        The SAMP message types.
+    """
 
     def __init__(self, client: "SampClient", callback: Callable[[RowEvent], Any],
                  table_id: str | None, url: str | None, mtypes: frozenset):

@@ -24,6 +24,13 @@ class SampError(ServiceError):
 
     ``replies`` are :class:`~xrbvo.vo.samp.client.Reply` objects (this module
     does not import the client, which imports it).
+
+    Parameters
+    ----------
+    message : str
+        What failed and what to do, in one line.
+    replies : Sequence[Any], optional
+        Every answer collected from the applications before the failure.
     """
 
     def __init__(self, message: str, replies: Sequence[Any] = ()):
@@ -35,17 +42,42 @@ class SampError(ServiceError):
 
 
 class NoHubError(SampError):
-    """No SAMP hub runs, or the one named by the lockfile stopped answering."""
+    """No SAMP hub runs, or the one named by the lockfile stopped answering.
+
+    Parameters
+    ----------
+    message : str
+        What failed and what to do, in one line.
+    replies : Sequence[Any], optional
+        Every answer collected from the applications before the failure.
+    """
 
 
 class HubRunningError(SampError):
-    """A hub is already running where a new one was to be started."""
+    """A hub is already running where a new one was to be started.
+
+    Parameters
+    ----------
+    message : str
+        What failed and what to do, in one line.
+    replies : Sequence[Any], optional
+        Every answer collected from the applications before the failure.
+    """
 
 
 class RemoteHubError(SampError):
     """The lockfile names a hub off the loopback, and remote hubs were not allowed.
 
     :attr:`path` is the lockfile, :attr:`url` the hub's address it names.
+
+    Parameters
+    ----------
+    message : str
+        What failed and what to do, in one line.
+    path : str or Path, optional
+        The lockfile that names the hub.
+    url : str, optional
+        The hub's address.
     """
 
     def __init__(self, message: str, *, path=None, url: str = ""):
@@ -55,19 +87,51 @@ class RemoteHubError(SampError):
 
 
 class ClientNotFoundError(SampError):
-    """No registered application matches the recipient, or none accepts the message."""
+    """No registered application matches the recipient, or none accepts the message.
+
+    Parameters
+    ----------
+    message : str
+        What failed and what to do, in one line.
+    replies : Sequence[Any], optional
+        Every answer collected from the applications before the failure.
+    """
 
 
 class ClientGoneError(SampError):
-    """The receiving application left the hub or stopped answering."""
+    """The receiving application left the hub or stopped answering.
+
+    Parameters
+    ----------
+    message : str
+        What failed and what to do, in one line.
+    replies : Sequence[Any], optional
+        Every answer collected from the applications before the failure.
+    """
 
 
 class SampRefusedError(SampError):
-    """The receiving application answered with ``samp.error``."""
+    """The receiving application answered with ``samp.error``.
+
+    Parameters
+    ----------
+    message : str
+        What failed and what to do, in one line.
+    replies : Sequence[Any], optional
+        Every answer collected from the applications before the failure.
+    """
 
 
 class SampTimeoutError(SampError, TimeoutError):
-    """The receiving application did not answer in time."""
+    """The receiving application did not answer in time.
+
+    Parameters
+    ----------
+    message : str
+        What failed and what to do, in one line.
+    replies : Sequence[Any], optional
+        Every answer collected from the applications before the failure.
+    """
 
 
 

@@ -35,7 +35,19 @@ _HUB_PING_TIMEOUT_S = 3.0
 
 @dataclass(frozen=True)
 class HubInfo:
-    """A running SAMP hub, as its lockfile describes it."""
+    """A running SAMP hub, as its lockfile describes it.
+
+    Parameters
+    ----------
+    lockfile : Path
+        The lockfile that names the hub.
+    url : str
+        XML-RPC address of the hub.
+    label : str
+        Human-readable name (``hub.label``), empty when the hub gives none.
+    params : dict, optional
+        Every key of the lockfile, the secret included (never print it).
+    """
 
     lockfile: Path
     """The lockfile that names the hub."""
@@ -65,6 +77,16 @@ def hub_lockfile(lockfile: str | os.PathLike | None = None) -> Path:
 
     ``lockfile`` if given, else the one in ``SAMP_HUB`` (``std-lockurl:file://...``),
     else the standard ``~/.samp``.
+
+    Parameters
+    ----------
+    lockfile : str | os.PathLike, optional
+        The hub's lockfile; default ``SAMP_HUB``, else ``~/.samp``.
+
+    Returns
+    -------
+    Path
+        The lockfile that names the hub to use.
 
     Raises
     ------
@@ -112,6 +134,16 @@ def is_loopback_url(url: str) -> bool:
 
     Host names other than ``localhost`` are not resolved (that would ask DNS).
 
+    Parameters
+    ----------
+    url : str
+        The URL to check.
+
+    Returns
+    -------
+    bool
+        Whether ``url``'s host is this machine's loopback: 127.0.0.0/8, ``localhost`` or ``::1``.
+
     Examples
     --------
     >>> is_loopback_url("http://127.0.0.1:43811/xmlrpc"), is_loopback_url("http://[::1]:80/")
@@ -149,6 +181,11 @@ def find_hub(*, lockfile: str | os.PathLike | None = None, allow_remote_hub: boo
         ``localhost``, ``::1``).  Off by default: whoever can write the
         lockfile could otherwise send xrbvo's messages, and the tables they
         name, to another machine.
+
+    Returns
+    -------
+    HubInfo
+        The hub's address and lockfile.
 
     Raises
     ------

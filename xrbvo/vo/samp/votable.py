@@ -37,6 +37,18 @@ def votable_bytes(table: Table, *, name: str) -> bytes:
     ``ra``/``dec`` (``RAJ2000``, ``RA_ICRS``, ...) get ``pos.eq.ra;meta.main`` /
     ``pos.eq.dec;meta.main`` (and ``deg`` if unitless) so TOPCAT and Aladin find
     the positions.
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        The table.
+    name : str
+        Name of the table in the VOTable.
+
+    Returns
+    -------
+    bytes
+        The VOTable document.
     """
     from astropy.io.votable import from_table
 

@@ -61,6 +61,16 @@ def quote_identifier(name: str) -> str:
 
     >>> quote_identifier("RAJ2000"), quote_identifier("2MASS"), quote_identifier("external")
     ('RAJ2000', '"2MASS"', '"external"')
+
+    Parameters
+    ----------
+    name : str
+        A column name.
+
+    Returns
+    -------
+    str
+        An ADQL identifier: bare when regular and not reserved, else double-quoted.
     """
     name = str(name)
     if name.startswith('"') and name.endswith('"') and len(name) > 1:
@@ -77,6 +87,16 @@ def quote_table(name: str) -> str:
 
     >>> quote_table('"II/246/out"'), quote_table("external.gaiaedr3_distance")
     ('"II/246/out"', '"external".gaiaedr3_distance')
+
+    Parameters
+    ----------
+    name : str
+        A table name, optionally schema-qualified.
+
+    Returns
+    -------
+    str
+        A qualified ADQL table name: ``schema.table`` parts quoted as needed.
     """
     name = str(name).strip()
     if name.startswith('"'):
@@ -86,7 +106,17 @@ def quote_table(name: str) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class JoinSpec:
-    """A table joined to the survey table by key (Gaia's Bailer-Jones distances)."""
+    """A table joined to the survey table by key (Gaia's Bailer-Jones distances).
+
+    Parameters
+    ----------
+    table : str
+        Qualified table name, e.g. ``external.gaiaedr3_distance``.
+    key : str
+        Column shared by both tables, e.g. ``source_id``.
+    columns : tuple[str, ...]
+        Columns taken from the joined table.
+    """
 
     table: str
     """Qualified table name, e.g. ``external.gaiaedr3_distance``."""
@@ -123,6 +153,28 @@ def upload_join_adql(table: str, columns: Sequence[str], ra_column: str, dec_col
     FROM TAP_UPLOAD.xrbvo_src AS u
     JOIN twomass.psc AS t
     ON 1 = CONTAINS(POINT('ICRS', t.RAJ2000, t.DEJ2000), CIRCLE('ICRS', u.ra, u.dec, 0.001))
+
+    Parameters
+    ----------
+    table : str
+        The service's table.
+    columns : Sequence[str]
+        Column names.
+    ra_column : str
+        The table's right-ascension column (degrees).
+    dec_column : str
+        The table's declination column (degrees).
+    radius_arcsec : float
+        Search radius, arcsec.
+    join : JoinSpec, optional
+        A second table joined for more columns; None: one table.
+    upload : str, optional
+        Name of the uploaded table.
+
+    Returns
+    -------
+    str
+        The ADQL query.
     """
     if not radius_arcsec > 0:
         raise InputError("search radius must be positive (arcsec)")
@@ -144,6 +196,30 @@ def cone_adql(table: str, columns: Sequence[str] | None, ra_column: str, dec_col
     SELECT t.source_id
     FROM gaiadr3.gaia_source AS t
     WHERE 1 = CONTAINS(POINT('ICRS', t.ra, t.dec), CIRCLE('ICRS', 10.0, -5.0, 0.01))
+
+    Parameters
+    ----------
+    table : str
+        The service's table.
+    columns : Sequence[str] | None
+        Column names.
+    ra_column : str
+        The table's right-ascension column (degrees).
+    dec_column : str
+        The table's declination column (degrees).
+    ra_deg : float
+        Right ascension (ICRS), degrees.
+    dec_deg : float
+        Declination (ICRS), degrees.
+    radius_arcsec : float
+        Search radius, arcsec.
+    join : JoinSpec, optional
+        A second table joined for more columns; None: one table.
+
+    Returns
+    -------
+    str
+        The ADQL query.
     """
     if not radius_arcsec > 0:
         raise InputError("search radius must be positive (arcsec)")

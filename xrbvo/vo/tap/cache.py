@@ -46,7 +46,13 @@ class CacheWriteError(XrbvoError, OSError):
 
 
 def default_cache_dir() -> Path:
-    """The user's cache directory for TAP chunks (``platformdirs``), e.g. ``~/.cache/xrbvo/tap``."""
+    """The user's cache directory for TAP chunks (``platformdirs``), e.g. ``~/.cache/xrbvo/tap``.
+
+    Returns
+    -------
+    Path
+        The cache directory.
+    """
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("xrbvo")) / "tap"
@@ -93,6 +99,11 @@ class ChunkCache:
     reads treat a damaged entry as missing, with a warning (:meth:`reject`).
     A chunk that overflowed is remembered by a small JSON marker so that a
     rerun splits it at once.
+
+    Parameters
+    ----------
+    directory : str | Path, optional
+        The directory.
     """
 
     def __init__(self, directory: str | Path | None = None):

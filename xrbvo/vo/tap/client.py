@@ -74,7 +74,13 @@ SERVICES: dict[str, str] = {
 
 
 class PullCancelled(Cancelled):
-    """A pull stopped because its ``cancel`` event was set; finished chunks are cached."""
+    """A pull stopped because its ``cancel`` event was set; finished chunks are cached.
+
+    Parameters
+    ----------
+    message : str, optional
+        What was stopped.
+    """
 
 
 # --------------------------------------------------------------------------------------
@@ -83,6 +89,16 @@ class PullCancelled(Cancelled):
 
 def resolve_service(name_or_url: str) -> str:
     """A TAP base URL from a URL or a name (:data:`SERVICES` or a survey name).
+
+    Parameters
+    ----------
+    name_or_url : str
+        A TAP URL, a name of :data:`SERVICES`, or a survey name.
+
+    Returns
+    -------
+    str
+        A TAP base URL from a URL or a name (:data:`SERVICES` or a survey name).
 
     Raises
     ------
@@ -111,7 +127,29 @@ def resolve_service(name_or_url: str) -> str:
 
 @dataclasses.dataclass
 class TapStats:
-    """What a :class:`TapClient` did (counts are cumulative and thread-safe)."""
+    """What a :class:`TapClient` did (counts are cumulative and thread-safe).
+
+    Parameters
+    ----------
+    requests : int, optional
+        HTTP requests sent (every one, including retries and job polling).
+    queries : int, optional
+        ADQL queries completed by the service.
+    retries : int, optional
+        Requests repeated after a transient fault.
+    splits : int, optional
+        Chunks split after an overflow.
+    cached : int, optional
+        Chunks and queries served from the cache.
+    async_jobs : int, optional
+        Queries run as UWS jobs.
+    fetched_keys : list, optional
+        Cache keys of chunks and queries fetched from the service (and cached).
+    cached_keys : list, optional
+        Cache keys of chunks and queries served from the cache.
+    deleted_jobs : list, optional
+        URLs of the async jobs run and deleted.
+    """
 
     requests: int = 0
     """HTTP requests sent (every one, including retries and job polling)."""
@@ -294,6 +332,14 @@ class TapClient:
         ``False`` queries cone by cone.
     probe_timeout_s : float
         Timeout of :meth:`probe`, the one request that checks the service answers.
+    backoff_max_s : float, optional
+        Longest wait between retries, seconds.
+    job_timeout_s : float, optional
+        Seconds an asynchronous job may run before it is abandoned.
+    first_chunk : int, optional
+        Rows uploaded in the first query (the size then adapts to the service's answers).
+    max_chunk : int, optional
+        Most rows uploaded in one query.
     """
 
     def __init__(self, url: str, *, cache: str | Path | bool | None = None, refresh: bool = False,
@@ -960,6 +1006,27 @@ def query(service: str, adql: str, *, cache: str | Path | bool | None = False, m
           mode: str = "auto", **client_options) -> Table:
     """Run raw ADQL against a named service or URL and return the complete table.
 
+    Parameters
+    ----------
+    service : str
+        A service name of :data:`SERVICES` or a TAP URL.
+    adql : str
+        The ADQL query.
+    cache : str | Path | bool, optional
+        Directory of the chunk cache; None or True: the user's cache directory; False: no cache.
+    maxrec : int, optional
+        MAXREC sent with every query (None: the service's default). A result truncated at it is split,
+        never returned.
+    mode : str, optional
+        Force sync or async queries.
+    **client_options
+        Options of :class:`TapClient` (cache, timeouts, retries).
+
+    Returns
+    -------
+    astropy.table.Table
+        Every row of the result (a truncated result is an error).
+
     Examples
     --------
     >>> t = query("http://127.0.0.1:8089/tap",
@@ -972,7 +1039,36 @@ def query(service: str, adql: str, *, cache: str | Path | bool | None = False, m
 def cone(service: str, table: str, ra_deg: float, dec_deg: float, radius_arcsec: float, *,
          ra_column: str = "ra", dec_column: str = "dec", columns: Sequence[str] | None = None,
          cache: str | Path | bool | None = False, **client_options) -> Table:
-    """Every row of ``table`` at ``service`` within ``radius_arcsec`` of a position."""
+    """Every row of ``table`` at ``service`` within ``radius_arcsec`` of a position.
+
+    Parameters
+    ----------
+    service : str
+        A service name of :data:`SERVICES` or a TAP URL.
+    table : str
+        The service's table.
+    ra_deg : float
+        Right ascension (ICRS), degrees.
+    dec_deg : float
+        Declination (ICRS), degrees.
+    radius_arcsec : float
+        Search radius, arcsec.
+    ra_column : str, optional
+        The table's right-ascension column (degrees).
+    dec_column : str, optional
+        The table's declination column (degrees).
+    columns : Sequence[str], optional
+        Column names.
+    cache : str | Path | bool, optional
+        Directory of the chunk cache; None or True: the user's cache directory; False: no cache.
+    **client_options
+        Options of :class:`TapClient` (cache, timeouts, retries).
+
+    Returns
+    -------
+    astropy.table.Table
+        Every row of ``table`` at ``service`` within ``radius_arcsec`` of a position.
+    """
     with TapClient(service, cache=cache, **client_options) as client:
         return client.cone(table, ra_deg, dec_deg, radius_arcsec, ra_column=ra_column, dec_column=dec_column,
                        columns=columns)
