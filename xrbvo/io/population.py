@@ -21,7 +21,7 @@ from xrbvo.core.schema import XRB_CLASSES
 from xrbvo.io.outputs import save_output
 from xrbvo.io.plots import CLASS_COLOURS
 
-__all__ = ["POPULATION_PLOTS", "PopulationPlot", "population_plots"]
+__all__ = ["DENSITY_MIN", "POPULATION_PLOTS", "PopulationPlot", "population_plots"]
 
 
 class PopulationPlot(NamedTuple):
@@ -48,6 +48,10 @@ POPULATION_PLOTS: tuple[PopulationPlot, ...] = (
 )
 
 
+#: Fewer sources than this with both quantities are drawn one by one, not as a density.
+DENSITY_MIN = 300
+
+
 def _column(catalogue, name: str) -> np.ndarray:
     n = len(catalogue)
     if name == "distance_pc":
@@ -71,12 +75,15 @@ def _draw(catalogue, spec: PopulationPlot, path: Path) -> Path:
             else np.full(len(cand), ""))
     fig = Figure(figsize=(6.4, 5.2), dpi=100)
     ax = fig.add_subplot()
-    xs = np.log10(x) if spec.log_x else x
-    if ok.sum() >= 2:
-        hb = ax.hexbin(xs[ok], y[ok], gridsize=45, bins="log", cmap="Greys", mincnt=1, linewidths=0.1, zorder=1)
+    xs = x
+    if ok.sum() >= DENSITY_MIN:
+        from matplotlib.colors import LogNorm
+
+        hb = ax.hexbin(xs[ok], y[ok], gridsize=45, cmap="Greys", mincnt=1, linewidths=0.1, zorder=1,
+                       norm=LogNorm(vmin=0.5), xscale="log" if spec.log_x else "linear")  # one source per cell stays visible
         fig.colorbar(hb, ax=ax, fraction=0.046, pad=0.02, label="all sources (count per cell)")
-    elif ok.any():
-        ax.scatter(xs[ok], y[ok], s=6, color="0.6", zorder=1, label="all sources")
+    elif ok.any():  # too few for a density: every source a grey dot
+        ax.scatter(xs[ok], y[ok], s=8, color="0.65", linewidths=0, zorder=1, label=f"all sources ({int(ok.sum())})")
     for c in sorted(set(cand[ok]) - {""}, key=lambda k: (k not in XRB_CLASSES, k)):
         m = ok & (cand == c)
         ax.scatter(xs[m], y[m], s=30, color=CLASS_COLOURS.get(c, "k"), edgecolors="k", linewidths=0.4, zorder=3,
@@ -88,10 +95,8 @@ def _draw(catalogue, spec: PopulationPlot, path: Path) -> Path:
     if not ok.any():
         ax.text(0.5, 0.5, f"no source has both {spec.x} and {spec.y}", transform=ax.transAxes, ha="center",
                 va="center", color="0.4")
-    if spec.log_x:
-        from matplotlib.ticker import FuncFormatter
-
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{10 ** v:g}"))
+    if spec.log_x and ok.any():
+        ax.set_xscale("log")
     if spec.invert_y:
         ax.invert_yaxis()
     ax.set_xlabel(spec.xlabel)

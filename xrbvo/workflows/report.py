@@ -235,29 +235,39 @@ def read_report_inputs(catalogue: str | Path) -> ReportInputs:
     for c in ("xid", "known_name", "known_class", "ctp_survey"):
         if c in cat.colnames:
             cat[c] = np.char.strip(np.asarray(np.ma.filled(cat[c], "")).astype(str))
-    if "new" in cat.colnames:
-        cat["new"] = np.asarray(np.ma.filled(cat["new"], True)).astype(str) if cat["new"].dtype.kind in "US" \
-            else np.asarray(np.ma.filled(cat["new"], True), bool)
-        if cat["new"].dtype.kind == "U":
-            cat["new"] = np.isin(np.char.lower(cat["new"]), ("true", "1", "t"))
+    if "new" in cat.colnames:  # True/False as text in a CSV
+        new = np.asarray(np.ma.filled(cat["new"], True))
+        cat["new"] = (np.isin(np.char.lower(new.astype(str)), ("true", "1", "t")) if new.dtype.kind in "USO"
+                      else new.astype(bool))
     stem = path.with_suffix("")
-    neighbours, missing = None, []
+    neighbours, missing, companions = None, [], {}
     for kind in ("neighbours", "counterparts"):  # the counterparts table is linked, not drawn from
-        p = stem.parent / f"{stem.name}_{kind}.fits"
-        if kind == "neighbours" and p.exists():
+        p = _companion(stem, kind)
+        if p is None:
+            missing.append(f"no {stem.name}_{kind}.fits beside the catalogue"
+                           + (": no candidate pictures" if kind == "neighbours" else ""))
+            continue
+        companions[p.name] = p
+        if kind == "neighbours":
             neighbours = read_table(p)
-        elif not p.exists():
-            missing.append(f"no {p.name} beside the catalogue" + (": no candidate pictures" if kind == "neighbours"
-                                                                   else ""))
     missed = known_summary(cat).missed if {"new", "known_name", "known_class"} <= set(cat.colnames) else ()
     files = {p.name: p for p in sorted(stem.parent.glob(f"{stem.name}.*")) if p.suffix in (
         ".fits", ".vot", ".csv", ".ecsv", ".parquet")}
-    for kind in ("neighbours", "counterparts"):
-        p = stem.parent / f"{stem.name}_{kind}.fits"
-        if p.exists():
-            files[p.name] = p
+    files.update(companions)
     return ReportInputs(cat, neighbours, tuple(missed),
                         str(cat.meta.get("INPUT", path.name)), files, tuple(missing))
+
+
+def _companion(stem: Path, kind: str) -> Path | None:
+    """``NAME_<kind>.fits`` beside ``NAME.fits`` (``xrbvo run``), or ``BASE_<kind>.fits`` beside
+    ``BASE_catalogue.fits`` (``xrbvo demo``); None when neither exists."""
+    names = [f"{stem.name}_{kind}.fits"]
+    if stem.name.endswith("_catalogue"):
+        names.append(f"{stem.name[:-len('_catalogue')]}_{kind}.fits")
+    for n in names:
+        if (stem.parent / n).is_file():
+            return stem.parent / n
+    return None
 
 
 def report_from_files(catalogue: str | Path, directory: str | Path, *, max_pngs: int = DEFAULT_MAX_PNGS,
