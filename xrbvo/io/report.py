@@ -1,12 +1,12 @@
 """The drawings of the report: one PNG per candidate and an HTML index (the orchestration is
 :mod:`xrbvo.workflows.report`).
 
-A candidate's picture shows, left, its neighbourhood in arcsec from the X-ray
-position (east to the left, north up): the X-ray 1-sigma and 99% error circles,
-each survey's neighbours with their own symbol and the chosen counterpart ringed;
-right, the class probabilities as bars (``P_<class>`` at the model's selection
-priors, where the cuts apply, and ``P_<class>_field`` at the field's priors),
-and below, the features that decided (``top_features``).
+A candidate's picture (:func:`candidate_png`) is a finding chart in RA/Dec (north up, east left,
+a scale bar, the X-ray 1-sigma and 99% error circles, each survey's neighbours with their own
+symbol sized by magnitude, the chosen counterpart ringed), beside the class probabilities, what
+is known of the counterpart (or the surveys' limiting magnitudes there) and the features that
+decided.  The index (:func:`index_html`) is a sortable, filterable table with links to SIMBAD,
+Aladin Lite and ESASky; :func:`regions_text` writes the candidates as a ds9 region file.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from xrbvo.core.schema import CLASSES
 from xrbvo.io.outputs import save_output
 from xrbvo.io.plots import CLASS_COLOURS
 
-__all__ = ["INDEX_MAGS", "SURVEY_STYLE", "candidate_png", "escape_html", "index_html", "png_name", "regions_text",
+__all__ = ["INDEX_MAGS", "SIZE_BAND", "SURVEY_STYLE", "candidate_png", "marker_areas", "escape_html", "index_html", "png_name", "regions_text",
            "sexagesimal", "sky_links", "write_html"]
 
 
@@ -55,66 +55,200 @@ def _value(row: Mapping, key: str, default=float("nan")):
         return default
 
 
+#: Survey -> the band whose magnitude sizes its neighbours on a finding chart.
+SIZE_BAND: dict[str, str] = {"gaia": "G", "2mass": "K", "vvv": "K", "catwise": "W1"}
+
+#: Magnitude range over which a marker's area grows from smallest to largest (this many magnitudes above the band's
+#: limit is the brightest size).
+_MAG_SPAN = 12.0
+
+
+def marker_areas(mags, band: str) -> np.ndarray:
+    """Marker areas (points^2) for magnitudes in ``band``: a bright star large, a source at the survey's limit small.
+
+    The area grows with the square of the magnitudes above the band's limit
+    (:attr:`xrbvo.core.surveys.Survey.depth`), from 10 at the limit to 400 at 12 mag
+    brighter; a missing magnitude gets 14.
+
+    >>> marker_areas([10.0, 20.0, float("nan")], "G").round().tolist()
+    [332.0, 12.0, 14.0]
+    """
+    from xrbvo.core.surveys import SURVEYS
+
+    depth = next((sv.depth[band] for sv in SURVEYS.values() if band in sv.depth), 20.0)
+    m = np.asarray(mags, float)
+    x = np.clip((depth - m) / _MAG_SPAN, 0.0, 1.0)
+    return np.where(np.isfinite(m), 10.0 + 390.0 * x ** 2, 14.0)
+
+
+def _chart_wcs(ra0: float, dec0: float, half_arcsec: float, npix: int = 300):
+    """A TAN projection centred on the source, north up, east left, ``2 * half_arcsec`` across ``npix`` pixels."""
+    from astropy.wcs import WCS
+
+    w = WCS(naxis=2)
+    w.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+    w.wcs.crval = [ra0 % 360.0, dec0]
+    w.wcs.crpix = [(npix + 1) / 2.0, (npix + 1) / 2.0]
+    scale = 2.0 * half_arcsec / npix / 3600.0
+    w.wcs.cdelt = [-scale, scale]
+    w.wcs.radesys = "ICRS"
+    w.pixel_shape = (npix, npix)
+    return w
+
+
+def _nice_length(arcsec: float) -> float:
+    """The largest of 1, 2, 5 x 10^k arcsec not above ``arcsec``."""
+    k = math.floor(math.log10(max(arcsec, 1e-3)))
+    return max(m * 10 ** k for m in (1, 2, 5) if m * 10 ** k <= arcsec)
+
+
+def _counterpart_text(row: Mapping, chosen: Mapping[str, str]) -> tuple[str, bool]:
+    """What the chart says about the chosen counterpart (or its absence); True when there is one."""
+    from xrbvo.core.surveys import SURVEYS, limiting_magnitudes
+
+    p_any, p_i = _value(row, "p_any"), _value(row, "p_i")
+    if not chosen:
+        lines = [f"no counterpart (p_any = {p_any:.3g})" if math.isfinite(p_any) else "no counterpart"]
+        b = _value(row, "b")
+        if math.isfinite(b):
+            names = [s for s in ("gaia", "2mass", "vvv", "catwise") if f"nid_{s}" in row] or ["gaia", "2mass",
+                                                                                                 "catwise"]
+            lim = limiting_magnitudes(b, tuple(n for n in names if n in SURVEYS))
+            lines.append("limiting magnitudes here: " + ", ".join(f"{k} {float(v[0]):.1f}" for k, v in lim.items()))
+        return "\n".join(lines), False
+    ids = ", ".join(f"{SURVEYS[s].label if s in SURVEYS else s} {v}" for s, v in chosen.items())
+    mags = [f"{lab} = {_value(row, c):.2f}" for c, lab in (("G", "G"), ("BP_RP", "BP-RP"), ("J", "J"), ("K", "K"),
+                                                          ("W1", "W1")) if math.isfinite(_value(row, c))]
+    lines = ["counterpart: " + ids]
+    if mags:
+        lines.append(", ".join(mags))
+    extra = []
+    dist = 10 ** _value(row, "log_dist") if math.isfinite(_value(row, "log_dist")) else _value(row, "rgeo")
+    if math.isfinite(dist):
+        extra.append(f"distance {dist:,.0f} pc")
+    sep = _value(row, "ctp_sep")
+    if math.isfinite(sep):
+        extra.append(f"separation {sep:.2f}\"")
+    extra += [f"{k} = {v:.3g}" for k, v in (("p_any", p_any), ("p_i", p_i)) if math.isfinite(v)]
+    if extra:
+        lines.append(", ".join(extra))
+    return "\n".join(lines), True
+
+
 def candidate_png(row: Mapping, neighbours: Mapping[str, np.ndarray], path: str | Path, *,
-                  chosen: Mapping[str, str] | None = None) -> Path:
-    """Draw one candidate's picture.
+                  chosen: Mapping[str, str] | None = None, image: np.ndarray | None = None,
+                  image_label: str = "") -> Path:
+    """Draw one candidate's finding chart and class probabilities.
+
+    Left, the chart in RA/Dec (a TAN projection centred on the X-ray position,
+    north up, east left) with a scale bar, the X-ray 1-sigma and 99% circles,
+    each survey's neighbours with their own symbol sized by magnitude
+    (:func:`marker_areas`) and the chosen counterpart ringed; right, the class
+    probabilities as bars (``P_<class>`` at the model's selection priors, where
+    the cuts apply, and ``P_<class>_field`` at the field's priors), what is
+    known of the counterpart (its identifiers, magnitudes, distance, separation,
+    ``p_any`` and ``p_i``) or, without one, the surveys' limiting magnitudes
+    there; below, the features that decided (``top_features``).
 
     Parameters
     ----------
     row : mapping
         The catalogue row (column -> value): ``xid``, ``ra``, ``dec``, ``l``,
         ``b``, ``pos_err`` (arcsec), ``candidate_class``, ``P_<class>``,
-        ``P_<class>_field``, ``expected_purity``, ``top_features`` and, after the
-        known-or-new match, ``known_name``, ``known_class``, ``known_sep``.
+        ``P_<class>_field``, ``expected_purity``, ``top_features``, the chosen
+        counterpart's ``p_any``, ``p_i``, ``ctp_sep``, magnitudes and
+        ``log_dist``, and, after the known-or-new match, ``known_name``,
+        ``known_class``, ``known_sep``.
     neighbours : mapping
-        Arrays ``survey``, ``nid``, ``ra``, ``dec`` (deg) of this source's neighbours.
+        Arrays ``survey``, ``nid``, ``ra``, ``dec`` (deg) of this source's
+        neighbours, and their magnitudes (``G``, ``K``, ``W1``...) when known.
     path : path
         The PNG to write.
     chosen : mapping, optional
         Survey -> identifier of the chosen counterpart (``nid_<survey>``).
+    image : array, optional
+        A sky image on the chart's own pixel grid (north up, east left), shown under the markers.
+    image_label : str
+        Where the image comes from (shown in the chart's corner).
     """
     from matplotlib.figure import Figure
     from matplotlib.patches import Circle
 
     xid = str(row["xid"])
-    ra0, dec0 = float(row["ra"]), float(row["dec"])
+    ra0, dec0 = float(row["ra"]) % 360.0, float(row["dec"])
     err = _value(row, "pos_err")
     err = err if math.isfinite(err) and err > 0 else float("nan")
-    fig = Figure(figsize=(11, 6.4), dpi=100)
-    ax = fig.add_axes((0.07, 0.30, 0.36, 0.57))
-    bars = fig.add_axes((0.56, 0.30, 0.40, 0.57))
-    # -- the neighbourhood
     surveys = np.asarray(neighbours.get("survey", []), str)
-    dx = (np.asarray(neighbours.get("ra", []), float) - ra0 + 180.0) % 360.0 - 180.0
-    dx = dx * math.cos(math.radians(dec0)) * 3600.0
-    dy = (np.asarray(neighbours.get("dec", []), float) - dec0) * 3600.0
+    n_ra = np.asarray(neighbours.get("ra", []), float)
+    n_dec = np.asarray(neighbours.get("dec", []), float)
     nid = np.asarray(neighbours.get("nid", []), str)
     r99 = K99 * err if math.isfinite(err) else 10.0
-    extent = max(1.25 * r99, float(np.nanmax(np.hypot(dx, dy))) * 1.08 if len(dx) else 0.0, 5.0)
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    centre = SkyCoord(ra0 * u.deg, dec0 * u.deg)
+    if len(n_ra):
+        far = float(np.nanmax(centre.separation(SkyCoord(n_ra * u.deg, n_dec * u.deg)).arcsec))
+    else:
+        far = 0.0
+    half = max(1.25 * r99, far * 1.08 if math.isfinite(far) else 0.0, 5.0)
+    npix = 300
+    wcs = _chart_wcs(ra0, dec0, half, npix)
+    scale = 2.0 * half / npix  # arcsec per pixel
+    fig = Figure(figsize=(12, 6.6), dpi=100)
+    ax = fig.add_axes((0.10, 0.21, 0.38, 0.67), projection=wcs)
+    ax.set_xlim(-0.5, npix - 0.5)
+    ax.set_ylim(-0.5, npix - 0.5)
+    if image is not None and np.isfinite(image).any():
+        lo, hi = np.nanpercentile(image, [1.0, 99.7])
+        ax.imshow(image, origin="lower", cmap="gray_r", vmin=lo, vmax=hi if hi > lo else lo + 1, zorder=0)
+        if image_label:
+            ax.text(0.02, 0.98, image_label, transform=ax.transAxes, va="top", fontsize=8,
+                    bbox={"facecolor": "white", "alpha": 0.7, "lw": 0})
+    c0 = (npix - 1) / 2.0
     if math.isfinite(err):
-        ax.add_patch(Circle((0, 0), err, fill=False, color="k", lw=1.5, label=f"X-ray 1σ ({err:.1f}\")"))
-        ax.add_patch(Circle((0, 0), r99, fill=False, color="k", lw=1.0, ls="--", label=f"X-ray 99% ({r99:.1f}\")"))
-    ax.plot([0], [0], marker="+", color="k", ms=10, ls="none")
-    chosen = {k: str(v) for k, v in (chosen or {}).items() if str(v).strip() not in ("", "-1", "--")}
+        ax.add_patch(Circle((c0, c0), err / scale, fill=False, color="k", lw=1.5, label=f"X-ray 1σ ({err:.1f}\")"))
+        ax.add_patch(Circle((c0, c0), r99 / scale, fill=False, color="k", lw=1.0, ls="--",
+                            label=f"X-ray 99% ({r99:.1f}\")"))
+    ax.plot([c0], [c0], marker="+", color="k", ms=12, ls="none")
+    chosen = {k: str(v) for k, v in (chosen or {}).items()
+              if not np.ma.is_masked(v) and str(v).strip() not in ("", "-1", "--")}
+    px, py = wcs.world_to_pixel_values(n_ra, n_dec) if len(n_ra) else (np.array([]), np.array([]))
     order = list(SURVEY_STYLE)
     for s in sorted(dict.fromkeys(surveys), key=lambda k: order.index(k) if k in order else len(order)):
         marker, colour, filled = SURVEY_STYLE.get(s, ("x", "0.3", True))
         m = surveys == s
+        band = SIZE_BAND.get(s, "")
+        mags = np.asarray(neighbours[band], float)[m] if band in neighbours else np.full(int(m.sum()), np.nan)
         z = 8 - (order.index(s) if s in order else len(order))  # the best astrometry on top
-        ax.scatter(dx[m], dy[m], s=14 if filled else 34, marker=marker, label=f"{s} ({int(m.sum())})",
-                   facecolors=colour if filled else "none", edgecolors=colour, linewidths=1.2, zorder=z)
+        ax.scatter(px[m], py[m], s=marker_areas(mags, band) if band else 20, marker=marker,
+                   label=f"{s} ({int(m.sum())}{', by ' + band if band else ''})",
+                   facecolors=colour if filled else "none", edgecolors=colour, linewidths=1.2, zorder=z,
+                   alpha=0.85 if filled else 1.0)
     pick = np.array([chosen.get(s) == n for s, n in zip(surveys, nid)], bool)
     if pick.any():
-        ax.scatter(dx[pick], dy[pick], s=260, facecolors="none", edgecolors="red", linewidths=2.0,
+        ax.scatter(px[pick], py[pick], s=520, facecolors="none", edgecolors="red", linewidths=2.0,
                    label="chosen counterpart", zorder=10)
-    ax.set_xlim(extent, -extent)  # east to the left
-    ax.set_ylim(-extent, extent)
-    ax.set_aspect("equal")
-    ax.set_xlabel("ΔRA cos Dec (arcsec, east left)")
-    ax.set_ylabel("ΔDec (arcsec)")
-    ax.grid(alpha=0.25)
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, frameon=False)
+    # a scale bar, bottom left
+    bar = _nice_length(half / 2.0)
+    x0, y0 = 0.06 * npix, 0.06 * npix
+    ax.plot([x0, x0 + bar / scale], [y0, y0], color="k", lw=2.5, zorder=11)
+    ax.text(x0 + bar / scale / 2, y0 + 0.015 * npix, f"{bar:g}\"", ha="center", va="bottom", fontsize=9, zorder=11)
+    ax.text(0.97, 0.97, "N ↑  E ←", transform=ax.transAxes, ha="right", va="top", fontsize=8)
+    lon, lat = ax.coords[0], ax.coords[1]
+    lon.set_axislabel("RA (ICRS)")
+    lat.set_axislabel("Dec (ICRS)")
+    lon.set_major_formatter("hh:mm:ss.s")
+    lat.set_major_formatter("dd:mm:ss")
+    lon.set_ticks(number=4)
+    lat.set_ticks(number=5)
+    ax.coords.grid(color="0.5", alpha=0.25, linestyle="-")
+    leg = ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3, frameon=False)
+    for h in getattr(leg, "legend_handles", ()):
+        if hasattr(h, "set_sizes"):
+            h.set_sizes([40])
     # -- the class probabilities
+    bars = fig.add_axes((0.60, 0.52, 0.37, 0.36))
     y = np.arange(len(CLASSES))
     p = np.array([_value(row, f"P_{c}", 0.0) for c in CLASSES])
     pf = np.array([_value(row, f"P_{c}_field", np.nan) for c in CLASSES])
@@ -127,14 +261,26 @@ def candidate_png(row: Mapping, neighbours: Mapping[str, np.ndarray], path: str 
         bars.text(min(a, 1.0) + 0.01, yi - 0.2, f"{a:.3g}", va="center", fontsize=7)
         if math.isfinite(f):
             bars.text(min(f, 1.0) + 0.01, yi + 0.2, f"{f:.3g}", va="center", fontsize=7, color="0.35")
-    bars.set_yticks(y, CLASSES)
+    bars.set_yticks(y, CLASSES, fontsize=8)
     bars.invert_yaxis()
     bars.set_xlim(0, 1.15)
-    bars.set_xlabel("class probability")
+    bars.set_xlabel("class probability", fontsize=8)
+    bars.tick_params(axis="x", labelsize=8)
     bars.legend(fontsize=7, loc="lower right")
+    # -- the counterpart, or how deep the surveys go here
+    text, has = _counterpart_text(row, chosen)
+    ra_s, dec_s = sexagesimal(ra0, dec0)
+    pos = f"X-ray position {ra_s} {dec_s} ({ra0:.5f}, {dec0:+.5f})"
+    if math.isfinite(err):
+        pos += f", σ = {err:.1f}\""
+    import textwrap
+
+    text = "\n".join(textwrap.fill(t, 72, subsequent_indent="    ") for t in (pos + "\n" + text).split("\n"))
+    fig.text(0.56, 0.43, text, fontsize=8.5, va="top", ha="left", linespacing=1.5,
+             color="#222" if has else "#a00")
     # -- the header and what decided
     cls = str(row.get("candidate_class", "")).strip()
-    head = f"{xid}   l = {float(row['l']):.3f}°, b = {float(row['b']):+.3f}°"
+    head = f"{xid}   l = {_value(row, 'l'):.3f}°, b = {_value(row, 'b'):+.3f}°"
     if cls:
         head += f"   {cls} candidate, P = {_value(row, f'P_{cls}'):.3f}"
         ep = _value(row, "expected_purity")
@@ -147,15 +293,15 @@ def candidate_png(row: Mapping, neighbours: Mapping[str, np.ndarray], path: str 
                f"{_value(row, 'known_sep'):.1f}\"" if kn else "new: no known object within the match radius")
         fig.text(0.02, 0.915, sub, fontsize=9, color="#0a6" if not kn else "#a50")
     top = str(row.get("top_features", "")).strip()
-    fig.text(0.07, 0.02, "features that decided (contribution to the log-odds of the top class):\n"
-             + (_wrap(top) if top else "(not recorded)"), fontsize=8, va="bottom", family="monospace")
+    fig.text(0.02, 0.01, "features that decided (contribution to the log-odds of the top class):\n"
+             + (_wrap(top, 170) if top else "(not recorded)"), fontsize=7.5, va="bottom", family="monospace")
     return save_output(path, fig.savefig)
 
 
 def _wrap(text: str, width: int = 150) -> str:
     import textwrap
 
-    return "\n".join(textwrap.wrap(text, width)[:3])
+    return "\n".join(textwrap.wrap(text, width)[:2])
 
 
 def escape_html(text) -> str:
