@@ -128,9 +128,11 @@ def sky_map(catalogue, path: str | Path, title: str = "xrbvo sources", *,
         colour = CLASS_COLOURS.get(c, "k")
         m = cand == c
         lab = f"{c} candidates, new ({int(np.sum(m & new))})" if has_known else f"{c} candidates ({int(m.sum())})"
-        ax.scatter(l[m & new], b[m & new], s=3 * size[m & new], color=colour, edgecolors="k", linewidths=0.4, label=lab, zorder=3)
+        ax.scatter(l[m & new], b[m & new], s=3 * size[m & new], color=colour, edgecolors="k", linewidths=0.4,
+                   label=lab, zorder=3)
         if has_known and (m & ~new).any():
-            ax.scatter(l[m & ~new], b[m & ~new], s=3 * size[m & ~new] + 40, facecolors="none", edgecolors=colour, linewidths=1.8,
+            ax.scatter(l[m & ~new], b[m & ~new], s=3 * size[m & ~new] + 40, facecolors="none", edgecolors=colour,
+                       linewidths=1.8,
                        label=f"{c} candidates, known ({int(np.sum(m & ~new))})", zorder=3)
     if has_known:
         kcls = np.asarray(catalogue["known_class"]).astype(str)

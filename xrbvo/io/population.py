@@ -80,7 +80,7 @@ def _draw(catalogue, spec: PopulationPlot, path: Path) -> Path:
         from matplotlib.colors import LogNorm
 
         hb = ax.hexbin(xs[ok], y[ok], gridsize=45, cmap="Greys", mincnt=1, linewidths=0.1, zorder=1,
-                       norm=LogNorm(vmin=0.5), xscale="log" if spec.log_x else "linear")  # one source per cell stays visible
+                       norm=LogNorm(vmin=0.5), xscale="log" if spec.log_x else "linear")  # 1 per cell: visible
         fig.colorbar(hb, ax=ax, fraction=0.046, pad=0.02, label="all sources (count per cell)")
     elif ok.any():  # too few for a density: every source a grey dot
         ax.scatter(xs[ok], y[ok], s=8, color="0.65", linewidths=0, zorder=1, label=f"all sources ({int(ok.sum())})")

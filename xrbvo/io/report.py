@@ -24,7 +24,8 @@ from xrbvo.core.schema import CLASSES
 from xrbvo.io.outputs import save_output
 from xrbvo.io.plots import CLASS_COLOURS
 
-__all__ = ["INDEX_MAGS", "SIZE_BAND", "SURVEY_STYLE", "candidate_png", "marker_areas", "escape_html", "index_html", "png_name", "regions_text",
+__all__ = ["INDEX_MAGS", "SIZE_BAND", "SURVEY_STYLE", "candidate_png", "marker_areas", "escape_html", "index_html",
+           "png_name", "regions_text",
            "sexagesimal", "sky_links", "write_html"]
 
 
@@ -406,7 +407,10 @@ _SCRIPT = """
     });
     count.textContent = n;
   }
-  [text, klass, known].forEach(function (el) { el.addEventListener("input", apply); el.addEventListener("change", apply); });
+  [text, klass, known].forEach(function (el) {
+    el.addEventListener("input", apply);
+    el.addEventListener("change", apply);
+  });
   apply();
 })();
 """
@@ -502,8 +506,8 @@ def index_html(rows: Sequence[Mapping], *, title: str, sky_map: str | None = Non
         state = "new" if known == "new" else "known"
         row_cls = ' class="known"' if has_known and known != "new" else ""
         out.append(f'<tr{row_cls} data-class="{e(cls)}" data-known="{state if has_known else ""}">' + "".join(
-            f'<td class="{k}"' + (f' data-v="{float(v)!r}"' if v is not None and math.isfinite(float(v)) else "") + f">{c}</td>"
-            for c, k, v in cells) + "</tr>")
+            f'<td class="{k}"' + (f' data-v="{float(v)!r}"' if v is not None and math.isfinite(float(v)) else "")
+            + f">{c}</td>" for c, k, v in cells) + "</tr>")
     out.append("</tbody></table>")
     if missed:
         out.append(f"<h2>Known X-ray binaries in the field that are not candidates ({len(missed)})</h2>")

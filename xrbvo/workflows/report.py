@@ -203,9 +203,9 @@ def draw_report(inputs: ReportInputs, directory: str | Path, *, max_pngs: int = 
         note += " Missing: " + "; ".join(missing) + "."
     links = _links(inputs.files, d)
     links["candidates.reg (ds9)"] = regions.name
+    diag_links = {k: f"diagnostics/{p.name}" for k, p in diagnostics.items()}
     index = write_html(index_html(rows, title=title, sky_map=sky.name, note=note, missed=[vars(m) for m in missed],
-                                  files=links, diagnostics={k: f"diagnostics/{p.name}" for k, p in diagnostics.items()}),
-                       d / "index.html")
+                                  files=links, diagnostics=diag_links), d / "index.html")
     return ReportFiles(index, sky, pngs, skipped, regions, diagnostics, tuple(missing))
 
 
