@@ -7,6 +7,7 @@ import re
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlparse
 
+import numpy as np
 import pytest
 
 from _report import ODD_NAME, finished_catalogue
@@ -132,3 +133,20 @@ def test_report_of_a_file_that_is_not_a_catalogue_is_one_line(tmp_path, capsys, 
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err and "Traceback" not in err
     assert not (tmp_path / "rep").exists()
+
+
+def test_a_finding_chart_shows_an_image_on_its_own_grid_and_sizes_stars_by_magnitude(tmp_path):
+    from xrbvo.io.report import _chart_wcs, candidate_png, marker_areas
+
+    cat, nb = finished_catalogue(n_field=20)
+    row = {c: cat[c][0] for c in cat.colnames}
+    mine = {c: np.asarray(nb[c])[np.asarray(nb["xid"]) == "BRIGHT 1"] for c in nb.colnames}
+    plain = candidate_png(row, mine, tmp_path / "plain.png", chosen={"gaia": "G0"})
+    sky = np.random.default_rng(1).normal(100.0, 5.0, (300, 300))
+    with_image = candidate_png(row, mine, tmp_path / "image.png", chosen={"gaia": "G0"}, image=sky,
+                               image_label="simulated")
+    assert plain.read_bytes() != with_image.read_bytes()
+    w = _chart_wcs(359.9999, 89.9, 20.0)  # north up, east left, across RA 0
+    assert w.wcs.cdelt[0] < 0 < w.wcs.cdelt[1] and w.wcs.crval[0] == pytest.approx(359.9999)
+    a = marker_areas([8.0, 14.0, 20.0, 25.0], "G")
+    assert a[0] > a[1] > a[2] > a[3] - 1e-9 and a[3] == pytest.approx(10.0)

@@ -221,7 +221,7 @@ def candidate_png(row: Mapping, neighbours: Mapping[str, np.ndarray], path: str 
         m = surveys == s
         band = SIZE_BAND.get(s, "")
         mags = np.asarray(neighbours[band], float)[m] if band in neighbours else np.full(int(m.sum()), np.nan)
-        z = 8 - (order.index(s) if s in order else len(order))  # the best astrometry on top
+        z = 3 if filled else 8 - (order.index(s) if s in order else len(order))  # open symbols over filled ones
         ax.scatter(px[m], py[m], s=marker_areas(mags, band) if band else 20, marker=marker,
                    label=f"{s} ({int(m.sum())}{', by ' + band if band else ''})",
                    facecolors=colour if filled else "none", edgecolors=colour, linewidths=1.2, zorder=z,
