@@ -452,7 +452,7 @@ def index_html(rows: Sequence[Mapping], *, title: str, sky_map: str | None = Non
     head += ([("known / new", "t", "text")] if has_known else []) + [("links", "t", None), ("picture", "t", None)]
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">', f"<title>{e(title)}</title>",
            "<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse;font-size:0.85em}"
-           "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}td.t,th.t{text-align:left}"
+           "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right;white-space:nowrap}td.t,th.t{text-align:left}"
            "th[data-sort]{cursor:pointer;background:#f2f2f2}th[aria-sort=ascending]::after{content:' \\25B2'}"
            "th[aria-sort=descending]::after{content:' \\25BC'}"
            "tr.known td{background:#fff4e0}img.thumb{height:60px}.filters{margin:0.6em 0}"
