@@ -64,6 +64,16 @@ def test_run_on_local_files(tmp_path, sky_files, model_dir, small_sky):
     # the small sky injects HMXBs at 20x their density and records it: the population mix carries that factor
     assert "injected classes" in r.stdout and t.meta["NSHIFTED"] == len(t)
     assert float(pri["AGN"]) > 10 * float(pri["HMXB"]) / 20
+    # the report links the catalogue files, and `xrbvo report` redraws the same pictures from the finished catalogue
+    index = (tmp_path / "o" / "report" / "index.html").read_text()
+    assert 'href="../xrbvo_catalogue.fits"' in index and 'href="../xrbvo_catalogue_neighbours.fits"' in index
+    assert (tmp_path / "o" / "report" / "candidates.reg").exists()
+    r = _run("-q", "report", str(tmp_path / "o" / "xrbvo_catalogue.fits"), "--out", str(tmp_path / "again"))
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    drawn = sorted(p.name for p in (tmp_path / "o" / "report").glob("*.png"))
+    assert drawn and drawn == sorted(p.name for p in (tmp_path / "again").glob("*.png"))
+    assert sorted(p.name for p in (tmp_path / "again" / "diagnostics").glob("*.png")) == [
+        "cmd.png", "fx_fopt_hr.png", "lx_distance.png"]
 
 
 def test_simulate_writes_files(tmp_path):

@@ -224,7 +224,8 @@ def test_report_has_a_picture_for_every_candidate_and_an_index_linking_them(nway
     parser.feed(rep.index.read_text())
     pngs = {p.name for p in rep.pngs.values()}
     assert len(parser.rows) == n_cand + 1  # header row and one per candidate
-    assert pngs == {h for h in parser.links}  # every picture linked, nothing else
+    assert pngs == {h for h in parser.links if "://" not in h}  # every picture linked, no other local file
+    assert sum("simbad" in h for h in parser.links) == n_cand  # and each candidate's position at SIMBAD
     assert parser.rows.count("known") == 1
     index_rows, _ = candidate_order(a.catalogue)
     ph = np.asarray(a.catalogue["P_HMXB"])[index_rows]

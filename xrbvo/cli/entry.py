@@ -35,6 +35,7 @@ __all__ = ["main", "build_parser", "COMMANDS", "Terminated", "crash_log_director
 COMMANDS: tuple[str, ...] = (
     "demo",
     "run",
+    "report",
     "simulate",
     "xlf",
     "samp",

@@ -9,7 +9,7 @@ import numpy as np
 
 from xrbvo.io.outputs import save_output
 
-__all__ = ["sky_map", "confusion_matrix_plot", "galactic_longitudes", "CLASS_COLOURS"]
+__all__ = ["sky_map", "flux_sizes", "confusion_matrix_plot", "galactic_longitudes", "CLASS_COLOURS"]
 
 
 def _plt():
@@ -69,11 +69,51 @@ def _longitude_ticks(ax) -> None:
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v % 360:g}"))
 
 
+def flux_sizes(catalogue) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """Marker areas (points^2) coding each source's soft X-ray flux, and a key of (flux, area) for the legend.
+
+    The area grows with log10 of the flux (``log_fx``, else ``flux_soft``), from 3
+    at the field's faintest to 60 at its brightest; without fluxes every source gets 6.
+
+    >>> from astropy.table import Table
+    >>> s, key = flux_sizes(Table({"log_fx": [-14.0, -12.0, float("nan")]}))
+    >>> s.round(1).tolist(), [f for f, _ in key]
+    ([3.0, 60.0, 3.0], [1e-14, 1e-13, 1e-12])
+    """
+    n = len(catalogue)
+    if "log_fx" in catalogue.colnames:
+        lf = np.asarray(np.ma.filled(np.ma.asarray(catalogue["log_fx"], float), np.nan), float)
+    elif "flux_soft" in catalogue.colnames:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lf = np.log10(np.asarray(np.ma.filled(np.ma.asarray(catalogue["flux_soft"], float), np.nan), float))
+        lf[~np.isfinite(lf)] = np.nan
+    else:
+        return np.full(n, 6.0), []
+    if not np.isfinite(lf).any():
+        return np.full(n, 6.0), []
+    lo, hi = float(np.nanmin(lf)), float(np.nanmax(lf))
+    span = max(hi - lo, 1e-6)
+
+    def area(v):
+        return 3.0 + 57.0 * np.clip((np.asarray(v, float) - lo) / span, 0.0, 1.0)
+
+    key = [(10.0 ** k, float(area(k))) for k in range(int(np.ceil(lo)), int(np.floor(hi)) + 1)]
+    return np.where(np.isfinite(lf), area(np.nan_to_num(lf, nan=lo)), 3.0), key
+
+
+def _sky_figsize(xlim: tuple[float, float], b: np.ndarray) -> tuple[float, float]:
+    """A figure whose axes have the field's own shape (a degree is a degree), legend at the right."""
+    width = abs(xlim[0] - xlim[1])
+    height = float(np.nanmax(b) - np.nanmin(b)) if np.isfinite(b).any() else width
+    ratio = min(max(height / width if width > 0 else 1.0, 0.2), 1.2)
+    return 11.0, 1.3 + 7.2 * ratio
+
+
 def sky_map(catalogue, path: str | Path, title: str = "xrbvo sources", *,
             undetected: Sequence[tuple[str, float, float]] = ()) -> Path:
-    """Galactic sky map of the catalogue, longitude increasing to the left (east).
+    """Galactic sky map of the catalogue, longitude increasing to the left (east), filling its frame.
 
-    Every X-ray source is a small grey dot; candidates are coloured by their
+    Every X-ray source is a grey dot sized by its soft X-ray flux (:func:`flux_sizes`); candidates are coloured by their
     class.  When the catalogue went through the known-or-new match (a ``new``
     column), new candidates are filled circles, known candidates open circles
     named by their known object, and known X-ray binaries that are not
@@ -99,13 +139,14 @@ def sky_map(catalogue, path: str | Path, title: str = "xrbvo sources", *,
     """
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(9, 4.8), dpi=110)
-    ax = fig.add_subplot()
     l, xlim = galactic_longitudes(catalogue["l"])
     b = np.asarray(catalogue["b"], float)
+    fig = Figure(figsize=_sky_figsize(xlim, b), dpi=110)
+    ax = fig.add_subplot()
+    size, size_key = flux_sizes(catalogue)
     cand = np.asarray(catalogue["candidate_class"]).astype(str)
-    ax.scatter(l[cand == ""], b[cand == ""], s=5, color="0.7", label=f"X-ray sources ({int(np.sum(cand == ''))})",
-               zorder=1)
+    ax.scatter(l[cand == ""], b[cand == ""], s=size[cand == ""], color="0.6", alpha=0.7, linewidths=0,
+               label=f"X-ray sources ({int(np.sum(cand == ''))})", zorder=1)
     has_known = "new" in catalogue.colnames
     new = np.asarray(catalogue["new"], bool) if has_known else np.ones(len(b), bool)
     names = np.asarray(catalogue["known_name"]).astype(str) if has_known else np.full(len(b), "")
@@ -114,9 +155,11 @@ def sky_map(catalogue, path: str | Path, title: str = "xrbvo sources", *,
         colour = CLASS_COLOURS.get(c, "k")
         m = cand == c
         lab = f"{c} candidates, new ({int(np.sum(m & new))})" if has_known else f"{c} candidates ({int(m.sum())})"
-        ax.scatter(l[m & new], b[m & new], s=40, color=colour, edgecolors="k", linewidths=0.4, label=lab, zorder=3)
+        ax.scatter(l[m & new], b[m & new], s=3 * size[m & new], color=colour, edgecolors="k", linewidths=0.4,
+                   label=lab, zorder=3)
         if has_known and (m & ~new).any():
-            ax.scatter(l[m & ~new], b[m & ~new], s=90, facecolors="none", edgecolors=colour, linewidths=1.8,
+            ax.scatter(l[m & ~new], b[m & ~new], s=3 * size[m & ~new] + 40, facecolors="none", edgecolors=colour,
+                       linewidths=1.8,
                        label=f"{c} candidates, known ({int(np.sum(m & ~new))})", zorder=3)
     if has_known:
         kcls = np.asarray(catalogue["known_class"]).astype(str)
@@ -135,18 +178,41 @@ def sky_map(catalogue, path: str | Path, title: str = "xrbvo sources", *,
         for (name, _, _), x, y in zip(undetected, ul, ub):
             ax.annotate(name, (x, y), xytext=(5, -9), textcoords="offset points", fontsize=7, zorder=4)
         xlim = (max(xlim[0], float(ul.max()) + 0.02), min(xlim[1], float(ul.min()) - 0.02))
-    width, height = abs(xlim[0] - xlim[1]), float(np.nanmax(b) - np.nanmin(b)) if len(b) else 1.0
-    if height > 0 and width / height <= 4:
-        ax.set_aspect("equal", adjustable="box")
+    ylim = (-1.0, 1.0)
+    if np.isfinite(b).any():
+        pad = max(0.03 * float(np.nanmax(b) - np.nanmin(b)), 0.01)
+        ylim = (float(np.nanmin(b)) - pad, float(np.nanmax(b)) + pad)
     ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
     _longitude_ticks(ax)
     ax.set_xlabel("Galactic longitude l (deg)")
     ax.set_ylabel("Galactic latitude b (deg)")
     ax.set_title(title)
     ax.grid(alpha=0.25)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), framealpha=0.9)
+    handles, labels = ax.get_legend_handles_labels()
+    for flux, s_pt in size_key:
+        handles.append(ax.scatter([], [], s=s_pt, color="0.6", linewidths=0))
+        labels.append(f"F_X = {flux:.0e} erg/s/cm²")
+    ax.legend(handles, labels, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), framealpha=0.9)
     fig.tight_layout()
+    _fill_frame(fig, ax, xlim, ylim)
     return save_output(path, fig.savefig)
+
+
+def _fill_frame(fig, ax, xlim: tuple[float, float], ylim: tuple[float, float]) -> None:
+    """Widen the shorter of the two ranges so that a degree is as long on both axes and the field fills the frame."""
+    box = ax.get_position()
+    w_in, h_in = box.width * fig.get_figwidth(), box.height * fig.get_figheight()
+    dx, dy = abs(xlim[0] - xlim[1]), abs(ylim[1] - ylim[0])
+    if w_in <= 0 or h_in <= 0 or dx <= 0 or dy <= 0:
+        return
+    want = h_in / w_in  # degrees of latitude per degree of longitude the frame holds
+    if dy / dx < want:
+        mid, half = 0.5 * (ylim[0] + ylim[1]), 0.5 * dx * want
+        ax.set_ylim(mid - half, mid + half)
+    else:
+        mid, half = 0.5 * (xlim[0] + xlim[1]), 0.5 * dy / want
+        ax.set_xlim(mid + half, mid - half)
 
 
 def confusion_matrix_plot(true: Sequence[str], pred: Sequence[str], classes: Sequence[str], path: str | Path,

@@ -1,32 +1,44 @@
 """The report of a run: something to look at beside the catalogue.
 
-:func:`write_report` writes into one directory (``xrbvo run`` uses ``OUT/report``):
+:func:`write_report` (``xrbvo run``, from an :class:`~xrbvo.workflows.analyse.Analysis`) and
+:func:`report_from_files` (``xrbvo report CATALOGUE``, from a finished catalogue and its companion
+tables) both draw through :func:`draw_report`, so the two write the same pictures into one directory:
 
 - ``sky_map.png``: the field in Galactic coordinates, longitude increasing to the
-  left, candidates coloured by class, known and new ones marked differently
-  (:func:`xrbvo.io.plots.sky_map`);
+  left, filled to its frame, sources sized by X-ray flux, candidates coloured by
+  class, known and new ones marked differently (:func:`xrbvo.io.plots.sky_map`);
 - one PNG per candidate (:func:`xrbvo.io.report.candidate_png`), at most
   ``max_pngs`` of them, the most probable first (``P_<candidate_class>``);
-- ``index.html``: every candidate, sorted by ``P_HMXB`` then ``P_LMXB``, with
-  its main columns and a link to its picture, and the known X-ray binaries in
-  the field that are not candidates (when known objects were matched).
+- ``candidates.reg``: a ds9 region file of the candidates' X-ray circles and counterparts;
+- ``diagnostics/``: population plots (:func:`xrbvo.io.population.population_plots`);
+- ``index.html``: every candidate, sorted by ``P_HMXB`` then ``P_LMXB``, in a
+  sortable, filterable table with its position, class, probabilities, counterpart
+  magnitudes, known or new, links to SIMBAD, Aladin Lite and ESASky, and its
+  picture; links to the catalogue files; the known X-ray binaries in the field
+  that are not candidates (when known objects were matched).
 """
 
 from __future__ import annotations
 
+import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
+from astropy.table import Table
 
 from xrbvo.core.errors import Cancelled, InputError
+from xrbvo.core.schema import XRB_CLASSES
 from xrbvo.io.plots import sky_map
-from xrbvo.io.report import candidate_png, index_html, png_name, write_html
+from xrbvo.io.population import population_plots
+from xrbvo.io.report import INDEX_MAGS, candidate_png, index_html, png_name, regions_text, write_html
+from xrbvo.io.outputs import save_output
 from xrbvo.workflows.analyse import Analysis
 
-__all__ = ["DEFAULT_MAX_PNGS", "ReportFiles", "write_report", "candidate_order"]
+__all__ = ["DEFAULT_MAX_PNGS", "ReportFiles", "ReportInputs", "write_report", "draw_report", "report_from_files",
+           "read_report_inputs", "candidate_order"]
 
 #: Default cap on the number of candidate pictures (``--report-max``).
 DEFAULT_MAX_PNGS = 200
@@ -54,6 +66,29 @@ class ReportFiles:
     """Candidate xid -> its picture."""
     skipped: int
     """Candidates without a picture (beyond ``max_pngs``)."""
+    regions: Path | None = None
+    """The ds9 region file of the candidates."""
+    diagnostics: dict[str, Path] = field(default_factory=dict)
+    """Population plot name -> file."""
+    missing: tuple[str, ...] = ()
+    """What the report could not show, one sentence each (e.g. no neighbours table: no candidate pictures)."""
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything a report is drawn from."""
+
+    catalogue: Table
+    neighbours: Table | None = None
+    """Every pulled neighbour with a ``survey`` column (None: candidate pictures are not drawn)."""
+    missed: tuple = ()
+    """Known X-ray binaries that are not candidates (:class:`xrbvo.stages.known.MissedXrb`)."""
+    source: str = ""
+    """Where the X-ray sources came from."""
+    files: Mapping[str, Path] = field(default_factory=dict)
+    """Label -> catalogue file to link from the index."""
+    missing: tuple[str, ...] = ()
+    """What is missing, one sentence each."""
 
 
 def candidate_order(catalogue) -> tuple[np.ndarray, np.ndarray]:
@@ -81,9 +116,10 @@ def candidate_order(catalogue) -> tuple[np.ndarray, np.ndarray]:
 
 
 def write_report(analysis: Analysis, directory: str | Path, *, max_pngs: int = DEFAULT_MAX_PNGS,
-                 title: str = "xrbvo candidates", progress: Callable[[str, float], None] | None = None,
+                 title: str = "xrbvo candidates", files: Mapping[str, Path] | None = None,
+                 progress: Callable[[str, float], None] | None = None,
                  cancel: threading.Event | None = None) -> ReportFiles:
-    """Write the sky map, one PNG per candidate (at most ``max_pngs``) and ``index.html`` into ``directory``.
+    """Write the report of an analysis into ``directory`` (:func:`draw_report`).
 
     Parameters
     ----------
@@ -94,6 +130,8 @@ def write_report(analysis: Analysis, directory: str | Path, *, max_pngs: int = D
     max_pngs : int
         Most candidate pictures to draw, the most probable first; the index
         lists every candidate and says how many have no picture.
+    files : mapping, optional
+        Kind -> path of the files the run wrote (``catalogue_fits``...), linked from the index.
     title : str, optional
         Title of the HTML page.
     progress : Callable[[str, float], None], optional
@@ -106,33 +144,56 @@ def write_report(analysis: Analysis, directory: str | Path, *, max_pngs: int = D
     ReportFiles
         The files written.
     """
+    missed = analysis.summary()["known"].missed if analysis.known else ()
+    inputs = ReportInputs(analysis.catalogue, analysis.neighbours, tuple(missed), analysis.source,
+                          dict(files or {}))
+    return draw_report(inputs, directory, max_pngs=max_pngs, title=title, progress=progress, cancel=cancel)
+
+
+def _links(files: Mapping[str, Path], directory: Path) -> dict[str, str]:
+    out = {}
+    for k, p in files.items():
+        if p is None or not Path(p).exists():
+            continue
+        out[Path(p).name] = Path(os.path.relpath(Path(p).resolve(), directory.resolve())).as_posix()
+    return out
+
+
+def draw_report(inputs: ReportInputs, directory: str | Path, *, max_pngs: int = DEFAULT_MAX_PNGS,
+                title: str = "xrbvo candidates", progress: Callable[[str, float], None] | None = None,
+                cancel: threading.Event | None = None) -> ReportFiles:
+    """Write the sky map, the candidate pictures (at most ``max_pngs``), the region file, the population plots
+    and ``index.html`` into ``directory``."""
     if max_pngs < 0:
         raise InputError(f"--report-max {max_pngs}: give a number of pictures >= 0")
     d = Path(directory)
-    cat = analysis.catalogue
+    cat = inputs.catalogue
+    missing = list(inputs.missing)
     index_rows, picture_rows = candidate_order(cat)
-    drawn = picture_rows[:max_pngs]
-    skipped = len(picture_rows) - len(drawn)
-    nb = analysis.neighbours
-    nb_xid = np.asarray(nb["xid"]).astype(str)
-    order = np.argsort(nb_xid, kind="stable")
-    sorted_xid = nb_xid[order]
+    nb = inputs.neighbours
+    drawn = picture_rows[:max_pngs] if nb is not None else picture_rows[:0]
+    skipped = len(picture_rows) - len(drawn) if nb is not None else 0
     surveys = [c[4:] for c in cat.colnames if c.startswith("nid_")]
     pngs: dict[str, Path] = {}
     xids = np.asarray(cat["xid"]).astype(str)
-    for k, r in enumerate(drawn):
-        if cancel is not None and cancel.is_set():
-            raise Cancelled("report cancelled")
-        xid = xids[r]
-        lo, hi = np.searchsorted(sorted_xid, xid, "left"), np.searchsorted(sorted_xid, xid, "right")
-        sel = order[lo:hi]
-        mine = {c: np.asarray(nb[c])[sel] for c in ("survey", "nid", "ra", "dec")}
-        row = {c: cat[c][r] for c in cat.colnames}
-        chosen = {s: str(cat[f"nid_{s}"][r]) for s in surveys}
-        pngs[xid] = candidate_png(row, mine, d / png_name(int(r), xid), chosen=chosen)
-        if progress is not None:
-            progress(f"candidate pictures {k + 1}/{len(drawn)}", (k + 1) / max(len(drawn), 1))
-    missed = analysis.summary()["known"].missed if analysis.known else ()
+    if nb is not None:
+        nb_xid = np.asarray(nb["xid"]).astype(str)
+        order = np.argsort(nb_xid, kind="stable")
+        sorted_xid = nb_xid[order]
+        mag_cols = [c for c in nb.colnames if c not in ("survey", "nid", "ra", "dec", "xid", "pos_err", "sep")]
+        for k, r in enumerate(drawn):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("report cancelled")
+            xid = xids[r]
+            lo, hi = np.searchsorted(sorted_xid, xid, "left"), np.searchsorted(sorted_xid, xid, "right")
+            sel = order[lo:hi]
+            mine = {c: np.asarray(nb[c])[sel] for c in ("survey", "nid", "ra", "dec", *mag_cols)}
+            row = {c: cat[c][r] for c in cat.colnames}
+            chosen = {s: str(cat[f"nid_{s}"][r]) for s in surveys}
+            pngs[xid] = candidate_png(row, mine, d / png_name(int(r), xid), chosen=chosen)
+            if progress is not None:
+                progress(f"candidate pictures {k + 1}/{len(drawn)}", (k + 1) / max(len(drawn), 1))
+    missed = inputs.missed
     undetected = [m for m in missed if not m.xid]
     if undetected:
         from astropy import units as u
@@ -142,21 +203,111 @@ def write_report(analysis: Analysis, directory: str | Path, *, max_pngs: int = D
         undetected = [(m.name, lv, bv) for m, lv, bv in zip(undetected, g.l.deg, g.b.deg)]
     sky = sky_map(cat, d / "sky_map.png", title=f"{title}: {len(index_rows)} X-ray-binary candidates",
                   undetected=undetected)
+    diagnostics = population_plots(cat, d / "diagnostics")
     has_known = "new" in cat.colnames
-    rows = []
+    rows, region_rows = [], []
     for r in index_rows:
         c = str(cat["candidate_class"][r])
-        rec = {"xid": xids[r], "l": cat["l"][r], "b": cat["b"][r], "candidate_class": c, "P": cat[f"P_{c}"][r],
-               "P_field": cat[f"P_{c}_field"][r], "expected_purity": cat["expected_purity"][r],
+        rec = {"xid": xids[r], "ra": cat["ra"][r], "dec": cat["dec"][r], "l": cat["l"][r], "b": cat["b"][r],
+               "candidate_class": c, "P": cat[f"P_{c}"][r],
+               "P_field": cat[f"P_{c}_field"][r] if f"P_{c}_field" in cat.colnames else np.nan,
+               "expected_purity": cat["expected_purity"][r] if "expected_purity" in cat.colnames else np.nan,
                "png": pngs[xids[r]].name if xids[r] in pngs else ""}
+        rec.update({m: cat[m][r] for m in INDEX_MAGS if m in cat.colnames})
         if has_known:
             rec["known"] = "new" if bool(cat["new"][r]) else f"{cat['known_name'][r]} ({cat['known_class'][r]})"
         rows.append(rec)
-    note = (f"{len(index_rows)} candidates among {len(cat)} X-ray sources (input: {analysis.source}). "
+        reg = {"xid": xids[r], "ra": cat["ra"][r], "dec": cat["dec"][r], "candidate_class": c,
+               "pos_err": cat["pos_err"][r] if "pos_err" in cat.colnames else np.nan}
+        if "ctp_ra" in cat.colnames and str(cat["ctp_survey"][r]).strip():
+            s = str(cat["ctp_survey"][r]).strip()
+            nid = str(cat[f"nid_{s}"][r]) if f"nid_{s}" in cat.colnames else ""
+            reg.update(ctp_ra=cat["ctp_ra"][r], ctp_dec=cat["ctp_dec"][r], ctp_label=f"{s} {nid}".strip())
+        region_rows.append(reg)
+    regions = save_output(d / "candidates.reg", lambda t, text=regions_text(
+        region_rows, header=f"xrbvo candidates of {inputs.source or title}"): Path(t).write_text(text, "utf-8"))
+    note = (f"{len(index_rows)} candidates among {len(cat)} X-ray sources (input: {inputs.source or 'not recorded'}). "
             f"P is at the model's selection priors (where the cuts apply), P_field at the field's priors.")
     if skipped:
         note += (f" {skipped} candidates have no picture: at most {max_pngs} are drawn, the most probable first "
                  "(--report-max).")
-    index = write_html(index_html(rows, title=title, sky_map=sky.name, note=note, missed=[vars(m) for m in missed]),
-                       d / "index.html")
-    return ReportFiles(index, sky, pngs, skipped)
+    if nb is None and not any("neighbours" in m for m in missing):
+        missing.append("no neighbours table: the candidates have no pictures")
+    if missing:
+        note += " Missing: " + "; ".join(missing) + "."
+    links = _links(inputs.files, d)
+    links["candidates.reg (ds9)"] = regions.name
+    diag_links = {k: f"diagnostics/{p.name}" for k, p in diagnostics.items()}
+    index = write_html(index_html(rows, title=title, sky_map=sky.name, note=note, missed=[vars(m) for m in missed],
+                                  files=links, diagnostics=diag_links), d / "index.html")
+    return ReportFiles(index, sky, pngs, skipped, regions, diagnostics, tuple(missing))
+
+
+def read_report_inputs(catalogue: str | Path) -> ReportInputs:
+    """A finished catalogue and its companion tables (``NAME_neighbours.fits`` and ``NAME_counterparts.fits``
+    beside ``NAME.fits``), ready for :func:`draw_report`; a missing companion is said in ``missing``.
+
+    The pictures are drawn from the catalogue (the chosen counterpart, its ``p_any`` and ``p_i``) and the
+    neighbours table; the counterparts table (every combination) is linked from the index.
+
+    Raises
+    ------
+    InputError
+        When the file is not a table, or not an xrbvo catalogue (no ``candidate_class`` and ``P_<class>`` columns).
+    """
+    from xrbvo.io import read_table
+    from xrbvo.stages.known import known_summary
+
+    path = Path(catalogue)
+    cat = read_table(path)
+    need = ["xid", "ra", "dec", "l", "b", "candidate_class", *(f"P_{c}" for c in XRB_CLASSES)]
+    lacking = [c for c in need if c not in cat.colnames]
+    if lacking:
+        raise InputError(f"{path}: not an xrbvo catalogue (no {', '.join(lacking)} column); give the catalogue "
+                         "that `xrbvo run` or `xrbvo demo` wrote (NAME.fits, .vot or .csv)")
+    cat["candidate_class"] = np.char.strip(np.asarray(np.ma.filled(cat["candidate_class"], "")).astype(str))
+    for c in ("xid", "known_name", "known_class", "ctp_survey"):
+        if c in cat.colnames:
+            cat[c] = np.char.strip(np.asarray(np.ma.filled(cat[c], "")).astype(str))
+    if "new" in cat.colnames:  # True/False as text in a CSV
+        new = np.asarray(np.ma.filled(cat["new"], True))
+        cat["new"] = (np.isin(np.char.lower(new.astype(str)), ("true", "1", "t")) if new.dtype.kind in "USO"
+                      else new.astype(bool))
+    stem = path.with_suffix("")
+    neighbours, missing, companions = None, [], {}
+    for kind in ("neighbours", "counterparts"):  # the counterparts table is linked, not drawn from
+        p = _companion(stem, kind)
+        if p is None:
+            missing.append(f"no {stem.name}_{kind}.fits beside the catalogue"
+                           + (": no candidate pictures" if kind == "neighbours" else ""))
+            continue
+        companions[p.name] = p
+        if kind == "neighbours":
+            neighbours = read_table(p)
+    missed = known_summary(cat).missed if {"new", "known_name", "known_class"} <= set(cat.colnames) else ()
+    files = {p.name: p for p in sorted(stem.parent.glob(f"{stem.name}.*")) if p.suffix in (
+        ".fits", ".vot", ".csv", ".ecsv", ".parquet")}
+    files.update(companions)
+    return ReportInputs(cat, neighbours, tuple(missed),
+                        str(cat.meta.get("INPUT", path.name)), files, tuple(missing))
+
+
+def _companion(stem: Path, kind: str) -> Path | None:
+    """``NAME_<kind>.fits`` beside ``NAME.fits`` (``xrbvo run``), or ``BASE_<kind>.fits`` beside
+    ``BASE_catalogue.fits`` (``xrbvo demo``); None when neither exists."""
+    names = [f"{stem.name}_{kind}.fits"]
+    if stem.name.endswith("_catalogue"):
+        names.append(f"{stem.name[:-len('_catalogue')]}_{kind}.fits")
+    for n in names:
+        if (stem.parent / n).is_file():
+            return stem.parent / n
+    return None
+
+
+def report_from_files(catalogue: str | Path, directory: str | Path, *, max_pngs: int = DEFAULT_MAX_PNGS,
+                      title: str | None = None, progress: Callable[[str, float], None] | None = None,
+                      cancel: threading.Event | None = None) -> ReportFiles:
+    """Redraw the whole report of a finished catalogue (:func:`read_report_inputs`, :func:`draw_report`)."""
+    inputs = read_report_inputs(catalogue)
+    return draw_report(inputs, directory, max_pngs=max_pngs, title=title or f"xrbvo candidates: {inputs.source}",
+                       progress=progress, cancel=cancel)

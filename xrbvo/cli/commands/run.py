@@ -155,7 +155,8 @@ def run(args, ui) -> int:
 
             with ui.progress():
                 report = write_report(analysis, args.out / "report", max_pngs=args.report_max,
-                                      title=f"xrbvo candidates: {args.xray.name}", progress=ui.stage("report"))
+                                      title=f"xrbvo candidates: {args.xray.name}", files=paths,
+                                      progress=ui.stage("report"))
             paths["report"] = report.index
             paths["sky_map"] = report.sky_map
     print_analysis(ui, analysis, paths)

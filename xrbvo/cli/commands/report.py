@@ -1,0 +1,47 @@
+"""``xrbvo report``: redraw the whole report of a finished catalogue."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+NAME = "report"
+HELP = "redraw the report (index, pictures, sky map, regions, population plots) of a finished catalogue"
+DESCRIPTION = """Read CATALOGUE (the NAME.fits, .vot or .csv that `xrbvo run` or `xrbvo demo` wrote) and
+its companions NAME_neighbours.fits and NAME_counterparts.fits beside it, and write into --out the
+report `xrbvo run` writes: index.html (a sortable, filterable table of the candidates with links to
+SIMBAD, Aladin Lite and ESASky), one picture per candidate, sky_map.png, candidates.reg (ds9) and
+diagnostics/ (population plots). Without the neighbours table the report is drawn from the catalogue
+alone (no candidate pictures), and the command says what is missing."""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    from xrbvo.workflows.report import DEFAULT_MAX_PNGS
+
+    p.add_argument("catalogue", type=Path, help="catalogue written by `xrbvo run` or `xrbvo demo`")
+    p.add_argument("--out", type=Path, required=True, help="report directory (created)")
+    p.add_argument("--report-max", type=int, default=DEFAULT_MAX_PNGS, metavar="N",
+                   help="most candidate pictures to draw, the most probable first")
+    p.add_argument("--title", default=None, help="title of the index page (default: from the catalogue's input)")
+
+
+def run(args, ui) -> int:
+    from xrbvo.core.errors import InputError
+    from xrbvo.io import check_writable, output_lock
+    from xrbvo.workflows.report import draw_report, read_report_inputs
+
+    if args.report_max < 0:
+        raise InputError(f"--report-max {args.report_max}: give a number of pictures >= 0")
+    inputs = read_report_inputs(args.catalogue)  # a wrong file fails before anything is written
+    check_writable(args.out)
+    with output_lock(args.out, "report"), ui.progress():
+        rep = draw_report(inputs, args.out, max_pngs=args.report_max,
+                          title=args.title or f"xrbvo candidates: {inputs.source}", progress=ui.stage("report"))
+    for m in rep.missing:
+        ui.warn(f"{args.catalogue}: {m}")
+    ui.out.print(f"report: {rep.index} ({len(rep.pngs)} candidate pictures, {len(rep.diagnostics)} population "
+                 f"plots, regions {rep.regions.name})", soft_wrap=True)
+    if rep.skipped:
+        ui.out.print(f"note: {rep.skipped} candidates have no picture in the report (at most {args.report_max} "
+                     "are drawn, the most probable first; --report-max N)", soft_wrap=True)
+    return 0
