@@ -150,6 +150,25 @@ def parse_angle(text: str, kind: AngleKind, *, alternatives: bool = False) -> fl
         raise InputError(f"cannot read {label} {_shown(s)} ({exc}); {POSITION_HINT}") from None
 
 
+def _decimal_rows(vals: list, masked: list[bool], kind: AngleKind, out: np.ndarray) -> np.ndarray:
+    """Fill ``out`` where a text value is a plain decimal number in range, vectorised (the common case of a
+    CSV column of degrees); True there.  Every other row is left to the per-value parser."""
+    done = np.zeros(len(vals), bool)
+    if not vals or not all(type(v) is str for v in vals):
+        return done
+    arr = np.char.strip(np.array(vals, dtype=str))
+    try:
+        f = arr.astype(float)
+    except ValueError:
+        return done
+    low, high = (0.0, 360.0) if kind == "ra" else (-90.0, 90.0)
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(f) & (f >= low) & ((f < high) if kind == "ra" else (f <= high))
+    ok &= (np.char.find(arr, "_") < 0) & ~np.asarray(masked, bool)  # Python's float takes 1_000: the parser does not
+    out[ok] = f[ok]
+    return ok
+
+
 def parse_angles(values: Iterable, kind: AngleKind, *, source: str = "table", column: str | None = None,
                  mask: Iterable[bool] | None = None, first_row: int = 0, alternatives: bool = False) -> np.ndarray:
     """Degrees of a column of RA or Dec values: numbers (degrees, as they are), text, or missing (NaN).
@@ -183,8 +202,9 @@ def parse_angles(values: Iterable, kind: AngleKind, *, source: str = "table", co
     masked = [False] * len(vals) if mask is None else [bool(m) for m in mask]
     out = np.full(len(vals), np.nan)
     label = column or ("RA" if kind == "ra" else "Dec")
+    done = _decimal_rows(vals, masked, kind, out)
     for i, (v, m) in enumerate(zip(vals, masked)):
-        if m or v is None:
+        if m or v is None or done[i]:
             continue
         if isinstance(v, (float, int, np.floating, np.integer)) and not isinstance(v, (bool, np.bool_)):
             out[i] = float(v)
