@@ -132,3 +132,18 @@ def test_bad_positions_in_a_tap_answer_are_refused(ra, dec, message):
     with pytest.warns(XrbvoWarning, match="no G/BP/RP magnitudes"):  # a positions-only answer
         good = standardise_catalogue(_tap_answer([("12:00:00", "-60:00:00"), ("185.24086", "-62:14:30.2")]), "gaia")
     assert good["ra"].tolist() == pytest.approx([180.0, 185.24086], abs=1e-9)
+
+
+def test_typed_positions_use_the_same_parser():
+    """A position typed in explore or given to `xrbvo samp point`: -01:00:00 was 345 deg there too."""
+    from xrbvo.cli.commands.samp import parse_position as samp_position
+    from xrbvo.tui.live import parse_position
+
+    p = parse_position("17h45m36s -29d00m00s")
+    assert (p.ra_deg, p.dec_deg) == pytest.approx((266.4, -29.0))
+    for text, why in (("-01:00:00 +10:00:00", "a negative right ascension"), ("12:00:00 -29:75:80", "75 minutes")):
+        with pytest.raises(InputError, match=why):
+            parse_position(text)
+    assert samp_position("17:33:24", "-24:43:12") == pytest.approx((263.35, -24.72))
+    with pytest.raises(InputError, match=r"cannot read the position '-01:00:00' '5': .*a negative right ascension"):
+        samp_position("-01:00:00", "5")
