@@ -135,6 +135,20 @@ def _shown(text: str) -> str:
 def parse_angle(text: str, kind: AngleKind, *, alternatives: bool = False) -> float:
     """Degrees of one RA (``kind="ra"``) or Dec (``"dec"``) written as text; NaN for a missing value.
 
+    Parameters
+    ----------
+    text : str
+        The value: decimal degrees, or sexagesimal (RA in hours, Dec in degrees).
+    kind : {"ra", "dec"}
+        Which coordinate.
+    alternatives : bool, optional
+        Read a comma-separated list of sexagesimal alternatives as its first item.
+
+    Returns
+    -------
+    float
+        Degrees (RA in [0, 360), Dec in [-90, 90]), or NaN for an empty, ``nan``, ``null`` or ``--`` value.
+
     Raises
     ------
     InputError
@@ -191,6 +205,11 @@ def parse_angles(values: Iterable, kind: AngleKind, *, source: str = "table", co
     alternatives : bool
         Read a comma-separated list of sexagesimal alternatives as its first item (catalogues of known
         objects list alternative positions so); a decimal comma is refused either way.
+
+    Returns
+    -------
+    numpy.ndarray
+        Degrees per row (float64), NaN where a value is missing.
 
     Raises
     ------

@@ -217,14 +217,38 @@ def _flagged(table: Table, source: str = "table") -> tuple[np.ndarray, list[str]
 
 
 def is_erass1_hard(table: Table) -> bool:
-    """True when ``table`` is the eRASS1 Hard catalogue: its ``UID_1B`` (the link back to Main), or the
-    three-band run's ``ML_FLUX_3`` beside ``ML_FLUX_1`` (0.2-0.6 keV there) without Main's ``UID_Hard``."""
+    """Whether ``table`` is the eRASS1 Hard catalogue.
+
+    Parameters
+    ----------
+    table : Table
+        Any table.
+
+    Returns
+    -------
+    bool
+        True when it has ``UID_1B`` (the Hard catalogue's link back to Main), or the three-band run's
+        ``ML_FLUX_3`` beside ``ML_FLUX_1`` (0.2-0.6 keV there) without Main's ``UID_Hard``.
+    """
     cols = set(table.colnames)
     return "UID_1B" in cols or (HARD_FLUX in cols and "ML_FLUX_1" in cols and "UID_Hard" not in cols)
 
 
 def refuse_hard_as_main(table: Table, source: str) -> None:
-    """Raise one InputError when the X-ray table given is the eRASS1 Hard catalogue (see :func:`is_erass1_hard`)."""
+    """Refuse the eRASS1 Hard catalogue given as the X-ray table (see :func:`is_erass1_hard`).
+
+    Parameters
+    ----------
+    table : Table
+        The table given as the X-ray sources.
+    source : str
+        How the message names it.
+
+    Raises
+    ------
+    InputError
+        One line, "this is the eRASS1 Hard catalogue ...; give it with --hard", when it is that.
+    """
     if is_erass1_hard(table):
         raise InputError(f"{source}: this is the eRASS1 Hard catalogue (UID_1B/ML_FLUX_3; its ML_FLUX_1 is "
                          "0.2-0.6 keV, not Main's 0.2-2.3 keV); give it with --hard, and the Main catalogue as "
