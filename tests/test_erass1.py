@@ -1,6 +1,7 @@
 """The eRASS1 DR1 release as input: `simulate --format erass1`, then `run` on Main + Hard (xrbvo.io.erass1)."""
 
 import os
+import re
 import subprocess
 import sys
 import warnings
@@ -114,3 +115,111 @@ def test_release_options_need_a_main_table(tmp_path):
     t = Table({"ra": [1.0], "dec": [0.0]})
     with pytest.raises(InputError, match="not an eRASS1 Main table"):
         read_release(t, Table({"UID": [1]}), Selection())
+
+
+# -- the Hard catalogue and the link columns, as users may give them (issue 26.10, 26.14) -------------------
+
+def _main(links, **cols) -> Table:
+    n = len(links)
+    t = Table({"IAUNAME": [f"1eRASS J{i:06d}" for i in range(n)], "UID": 100_000_000_000 + np.arange(n),
+               "UID_Hard": links, "RA": 10.0 + 0.01 * np.arange(n), "DEC": np.full(n, -5.0),
+               "POS_ERR": np.full(n, 2.0), "EXT_LIKE": np.zeros(n), "DET_LIKE_0": np.full(n, 20.0),
+               "ML_FLUX_1": np.full(n, 1e-13), "ML_FLUX_ERR_1": np.full(n, 1e-14)})
+    for k, v in cols.items():
+        t[k] = v
+    return t
+
+
+def _hard(uids, flux, err=None) -> Table:
+    return Table({"UID": np.asarray(uids, np.int64), "ML_FLUX_3": np.asarray(flux, float),
+                  "ML_FLUX_ERR_3": np.asarray(err if err is not None else np.full(len(uids), 1e-14), float)})
+
+
+def test_duplicated_hard_uids_are_refused():
+    """26.10: the last row's ML_FLUX_3 was taken in silence."""
+    from xrbvo.io.erass1 import select_release
+
+    hard = _hard([200_000_000_001, 200_000_000_001, 200_000_000_002], [1e-13, 9e-13, 2e-13])
+    with pytest.raises(InputError, match=r"^h\.fits: 1 UID\(s\) occur more than once in the Hard catalogue "
+                                         r"\(e\.g\. 200000000001 in rows 0 and 1\)"):
+        select_release(_main([200_000_000_001, 0]), hard, hard_source="h.fits")
+
+
+def test_main_sources_sharing_one_hard_source_warn_with_the_count():
+    """26.10: five Main sources linking to one Hard UID all got its flux without a word."""
+    from xrbvo.io.erass1 import select_release
+
+    u = 200_000_000_001
+    with pytest.warns(XrbvoWarning, match=r"^h\.fits: 1 Hard source\(s\) are the strong association of more than "
+                                          r"one kept Main source \(5 Main sources, e\.g\. UID 200000000001 for 5\)"):
+        out, report = select_release(_main([u] * 5 + [0]), _hard([u], [3e-13]), hard_source="h.fits")
+    assert np.asarray(out["flux_hard"])[:5].tolist() == [3e-13] * 5 and report.n_hard_strong == 5
+
+
+def test_negative_or_infinite_hard_fluxes_are_taken_as_missing():
+    """26.10: a negative or infinite ML_FLUX_3 was taken (hr = 1)."""
+    from xrbvo.io.erass1 import select_release
+
+    uids = [200_000_000_001, 200_000_000_002, 200_000_000_003, 200_000_000_004]
+    hard = _hard(uids, [-1e-13, np.inf, 2e-13, 3e-13], [1e-14, 1e-14, 1e-14, -1.0])
+    with pytest.warns(XrbvoWarning, match=r"3 kept source\(s\) have a negative or infinite ML_FLUX_3 or "
+                                          r"ML_FLUX_ERR_3 .* taken as missing"):
+        out, _ = select_release(_main(uids), hard)
+    f, e = np.asarray(out["flux_hard"], float), np.asarray(out["flux_hard_err"], float)
+    assert np.isnan(f[:2]).all() and f[2:].tolist() == [2e-13, 3e-13]
+    assert np.isnan(e[[0, 1, 3]]).all() and e[2] == 1e-14
+    x = standardise_xray(out)
+    assert np.isnan(np.asarray(x["flux_hard"])[:2]).all()
+
+
+def test_the_hard_catalogue_given_as_the_xray_table_is_refused(release, model_dir, tmp_path, capsys):
+    """26.10: the 3-band Hard catalogue given as the X-ray table was read as Main (soft band 0.2-0.6 keV)."""
+    from xrbvo.cli.entry import main
+
+    hard = Table.read(release / "eRASS1_Hard.fits")
+    for call in (lambda: read_release(hard), lambda: standardise_xray(hard, source="eRASS1_Hard.fits")):
+        with pytest.raises(InputError, match="this is the eRASS1 Hard catalogue .* give it with --hard"):
+            call()
+    rc = main(["-q", "run", str(release / "eRASS1_Hard.fits"), "--model", str(model_dir),
+               "--catalog", f"gaia={release / 'gaia.fits'}", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and "this is the eRASS1 Hard catalogue" in err[0]
+    assert "give it with --hard" in err[0] and not (tmp_path / "o" / "xrbvo_catalogue.fits").exists()
+
+
+@pytest.mark.parametrize("column, value, hard, match", [
+    ("DET_LIKE_0", "high", False, r"eRASS1_Main\.csv: column DET_LIKE_0 is not numeric \(row 1: 'high'\)"),
+    ("EXT_LIKE", "point", False, r"column EXT_LIKE is not numeric \(row 1: 'point'\)"),
+    ("UID_Hard", "abc", True, r"column UID_Hard is not numeric \(row 1: 'abc'\)"),
+])
+def test_text_in_a_numeric_release_column_is_one_line_exit_2(release, model_dir, tmp_path, capsys, column, value,
+                                                             hard, match):
+    """26.10: a text DET_LIKE_0 cut every source (an empty catalogue, exit 0); 26.14: UID_Hard 'abc' was a traceback."""
+    from xrbvo.cli.entry import main
+
+    t = _main([0, 0, 0])
+    t[column] = np.array([str(v) for v in np.asarray(t[column]).tolist()], dtype=object)
+    t[column][1] = value
+    p = tmp_path / "eRASS1_Main.csv"
+    t.write(p, format="ascii.csv")
+    h = tmp_path / "hard.csv"
+    _hard([200_000_000_001], [1e-13]).write(h, format="ascii.csv")
+    args = ["-q", "run", str(p), "--model", str(model_dir), "--catalog", f"gaia={release / 'gaia.fits'}",
+            "--out", str(tmp_path / "o"), *(["--hard", str(h)] if hard else [])]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:"), err
+    assert re.search(match, err[0]) and not (tmp_path / "o" / "xrbvo_catalogue.fits").exists()
+
+
+def test_a_nan_uid_hard_is_no_link_and_no_numpy_warning():
+    """26.14: a NaN UID_Hard leaked numpy's 'invalid value encountered in cast' (an error under -W error)."""
+    from xrbvo.io.erass1 import select_release
+
+    u = 200_000_000_001
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out, report = select_release(_main(np.array([float(u), np.nan])), _hard([u], [2e-13]))
+    assert np.asarray(out["hard_assoc"]).tolist() == ["strong", "none"] and report.n_hard_strong == 1
+    with pytest.raises(InputError, match=r"column UID_Hard holds 1\.5 in row 0, not a whole number"):
+        select_release(_main(np.array([1.5, 0.0])), _hard([u], [2e-13]))

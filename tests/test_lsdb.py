@@ -172,3 +172,55 @@ def test_lsdb_provider_and_partitioned_run_equal_the_in_memory_run(field, client
     np.testing.assert_allclose(np.asarray(run_cat["p_any"], float), np.asarray(ca["p_any"], float), rtol=0, atol=1e-9)
     assert np.array_equal(np.asarray(run_cat["candidate_class"]).astype(str),
                           np.asarray(ca["candidate_class"]).astype(str))
+
+
+@pytest.fixture(scope="module")
+def binary_2mass(tmp_path_factory):
+    """A one-partition 2MASS HATS collection whose designations are a binary (bytes) column, with a 120" margin."""
+    import lsdb
+    import pandas as pd
+    import pyarrow as pa
+
+    root = tmp_path_factory.mktemp("hats_binary")
+    rng = np.random.default_rng(1)
+    n = 30
+    ids = [f"S{5824959269 + i:013d}".encode() for i in range(n)]
+    df = pd.DataFrame({"2MASS": pd.Series(ids, dtype=pd.ArrowDtype(pa.binary())),
+                       "RAJ2000": 180 + rng.uniform(-0.005, 0.005, n), "DEJ2000": -60 + rng.uniform(-0.005, 0.005, n),
+                       "errMaj": np.full(n, 0.1), "errMin": np.full(n, 0.1), "errPA": np.zeros(n),
+                       "Jmag": np.full(n, 14.0), "Hmag": np.full(n, 13.5), "Kmag": np.full(n, 13.0)})
+    lsdb.from_dataframe(df, ra_column="RAJ2000", dec_column="DEJ2000", catalog_name="tm",
+                        margin_threshold=120.0).write_catalog(root / "tm")
+    return root / "tm", {i.decode() for i in ids}
+
+
+def _one_source():
+    from xrbvo.io import standardise_xray
+
+    return standardise_xray(Table({"ra": [180.0], "dec": [-60.0], "pos_err": [5.0], "flux_soft": [1e-13],
+                                   "flux_hard": [1e-13]}))
+
+
+@pytest.mark.slow
+def test_binary_ids_of_a_hats_catalogue_are_text(binary_2mass):
+    """26.6: --provider lsdb gave nid_2mass = "b'S0005824959269'" for a HATS catalogue with binary columns."""
+    from xrbvo.stages.neighbourhoods.lsdb import LsdbProvider
+
+    path, ids = binary_2mass
+    nb = LsdbProvider({"2mass": path}).neighbourhoods(_one_source(), 60.0, ["2mass"])["2mass"]
+    got = set(np.asarray(nb["nid"]).astype(str).tolist())
+    assert len(nb) == len(ids) and got == ids  # "S0005824959269", not "b'S0005824959269'"
+
+
+def test_a_margin_catalogue_given_as_the_survey_is_one_line(binary_2mass):
+    """26.14: a HATS margin cache given as the survey raised LSDB's TypeError (a traceback, exit 1)."""
+    from xrbvo.core.errors import InputError
+    from xrbvo.stages.neighbourhoods.lsdb import LsdbProvider
+
+    path, _ = binary_2mass
+    (margin,) = [p for p in path.iterdir() if p.name.startswith("tm_120")]
+    with pytest.raises(InputError) as err:
+        LsdbProvider({"2mass": margin}).neighbourhoods(_one_source(), 60.0, ["2mass"])
+    text = str(err.value)
+    assert "\n" not in text and "is a HATS margin catalogue" in text
+    assert text.endswith(f"give the catalogue itself: --catalog 2mass={path} (its margin is found beside it)")

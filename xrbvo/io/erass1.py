@@ -33,7 +33,8 @@ from astropy.table import Table
 from xrbvo.core.errors import InputError, MissingColumnError, XrbvoWarning
 from xrbvo.io.tables import as_float, read_table
 
-__all__ = ["Selection", "SelectionStep", "SelectionReport", "is_erass1_main", "read_release", "select_release",
+__all__ = ["Selection", "SelectionStep", "SelectionReport", "is_erass1_main", "is_erass1_hard", "refuse_hard_as_main",
+           "read_release", "select_release",
            "selection_header", "SPURIOUS_FLAGS", "HARD_FLUX", "HARD_FLUX_ERR", "SELECTION_KEYS"]
 
 #: Columns whose presence marks a table as the eRASS1 Main catalogue (DR1 data model).
@@ -203,23 +204,122 @@ def selection_header(meta) -> dict:
     return {k: upper[k] for k in SELECTION_KEYS if k in upper}
 
 
-def _ints(table: Table, col: str) -> np.ndarray:
+def _cells(table: Table, col: str) -> tuple[np.ndarray, np.ndarray]:
+    """A column's raw values and its mask (True where masked)."""
     c = table[col]
-    data = np.asarray(c.filled(0) if hasattr(c, "filled") else c)
-    return data.astype(np.int64)
+    mask = np.ma.getmaskarray(c) if hasattr(c, "mask") else np.zeros(len(c), bool)
+    return np.asarray(c.data.data if hasattr(c, "mask") else c), mask
 
 
-def _flagged(table: Table) -> tuple[np.ndarray, list[str]]:
+def _not_numeric(source: str, col: str, row: int, value, what: str) -> InputError:
+    shown = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    return InputError(f"{source}: column {col} is not numeric (row {row}: {shown[:40]!r}); {what}")
+
+
+def _ints(table: Table, col: str, source: str = "table") -> np.ndarray:
+    """An integer column (UID, UID_Hard, FLAG_SP_*) as int64; masked, empty or NaN values are 0.
+
+    Raises
+    ------
+    InputError
+        When a value is text that is not an integer, or a number that is not a whole one (or too large
+        for a float to hold exactly).
+    """
+    data, mask = _cells(table, col)
+    what = f"{col} holds whole numbers in the eRASS1 catalogues as released"
+    if data.dtype.kind in "iu":
+        return np.where(mask, 0, data).astype(np.int64)
+    out = np.zeros(len(data), np.int64)
+    for i, (v, m) in enumerate(zip(data.tolist(), mask.tolist())):
+        if m:
+            continue
+        if isinstance(v, bytes):
+            v = v.decode("utf-8", "replace")
+        if isinstance(v, str):
+            v = v.strip()
+            if v.lower() in ("", "nan", "--", "null", "none"):
+                continue
+            try:
+                out[i] = int(v)
+                continue
+            except ValueError:
+                raise _not_numeric(source, col, i, v, what) from None
+        if isinstance(v, bool):
+            raise _not_numeric(source, col, i, v, what)
+        f = float(v)
+        if math.isnan(f):
+            continue
+        if not (f == math.floor(f) and abs(f) <= 2.0**53):
+            raise InputError(f"{source}: column {col} holds {v!r} in row {i}, not a whole number; {what}")
+        out[i] = int(f)
+    return out
+
+
+def _numbers(table: Table, col: str, source: str) -> np.ndarray:
+    """A numeric column as floats (masked or empty values NaN); text that is not a number is refused."""
+    data, mask = _cells(table, col)
+    if data.dtype.kind in "fiub":
+        return as_float(table[col])
+    out = as_float(table[col])
+    for i in np.flatnonzero(np.isnan(out) & ~mask):
+        v = data[i]
+        text = (v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)).strip()
+        if text.lower() not in ("", "nan", "--", "null", "none"):
+            raise _not_numeric(source, col, int(i), v, "give the eRASS1 catalogue as released (numbers there)")
+    return out
+
+
+def _flagged(table: Table, source: str = "table") -> tuple[np.ndarray, list[str]]:
     flags = [f for f in SPURIOUS_FLAGS if f in table.colnames]
     bad = np.zeros(len(table), bool)
     for f in flags:
-        bad |= _ints(table, f) != 0
+        bad |= _ints(table, f, source) != 0
     return bad, flags
 
 
+def is_erass1_hard(table: Table) -> bool:
+    """Whether ``table`` is the eRASS1 Hard catalogue.
+
+    Parameters
+    ----------
+    table : Table
+        Any table.
+
+    Returns
+    -------
+    bool
+        True when it has ``UID_1B`` (the Hard catalogue's link back to Main), or the three-band run's
+        ``ML_FLUX_3`` beside ``ML_FLUX_1`` (0.2-0.6 keV there) without Main's ``UID_Hard``.
+    """
+    cols = set(table.colnames)
+    return "UID_1B" in cols or (HARD_FLUX in cols and "ML_FLUX_1" in cols and "UID_Hard" not in cols)
+
+
+def refuse_hard_as_main(table: Table, source: str) -> None:
+    """Refuse the eRASS1 Hard catalogue given as the X-ray table (see :func:`is_erass1_hard`).
+
+    Parameters
+    ----------
+    table : Table
+        The table given as the X-ray sources.
+    source : str
+        How the message names it.
+
+    Raises
+    ------
+    InputError
+        One line, "this is the eRASS1 Hard catalogue ...; give it with --hard", when it is that.
+    """
+    if is_erass1_hard(table):
+        raise InputError(f"{source}: this is the eRASS1 Hard catalogue (UID_1B/ML_FLUX_3; its ML_FLUX_1 is "
+                         "0.2-0.6 keV, not Main's 0.2-2.3 keV); give it with --hard, and the Main catalogue as "
+                         "the X-ray table")
+
+
 def _join_hard(main: Table, hard: Table, hard_source: str, main_source: str
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """flux, error and association (strong/weak/none) of every Main row from the Hard table."""
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """flux, error, association (strong/weak/none), the Hard UID of strong links, and whether the Hard
+    catalogue's flux or error was unusable (negative or infinite), for every Main row."""
     if "UID_Hard" not in main.colnames:
         raise MissingColumnError(f"{main_source}: no UID_Hard column, so the Hard catalogue cannot be joined; "
                                  "give the eRASS1 Main table as released (it links each source to the Hard "
@@ -228,15 +328,32 @@ def _join_hard(main: Table, hard: Table, hard_source: str, main_source: str
     if missing:
         raise MissingColumnError(f"{hard_source}: no {' or '.join(missing)} column; give the eRASS1 Hard "
                                  f"catalogue as released (UID, and {HARD_FLUX}, the 2.3-5 keV flux)")
-    link = _ints(main, "UID_Hard")
-    uid = _ints(hard, "UID")
-    flux = as_float(hard[HARD_FLUX])
-    err = as_float(hard[HARD_FLUX_ERR]) if HARD_FLUX_ERR in hard.colnames else np.full(len(hard), np.nan)
-    index = {int(u): i for i, u in enumerate(uid.tolist())}
+    link = _ints(main, "UID_Hard", main_source)
+    uid = _ints(hard, "UID", hard_source)
+    flux = _numbers(hard, HARD_FLUX, hard_source)
+    err = _numbers(hard, HARD_FLUX_ERR, hard_source) if HARD_FLUX_ERR in hard.colnames else np.full(len(hard), np.nan)
+    named = uid != 0
+    values, first, counts = np.unique(uid[named], return_index=True, return_counts=True)
+    if (counts > 1).any():
+        dup = int(values[counts > 1][0])
+        rows = np.flatnonzero(uid == dup)[:2]
+        raise InputError(f"{hard_source}: {int((counts > 1).sum())} UID(s) occur more than once in the Hard "
+                         f"catalogue (e.g. {dup} in rows {rows[0]} and {rows[1]}), so which 2.3-5 keV flux a Main "
+                         "source gets would depend on the row order; give the Hard catalogue as released (each "
+                         "source once)")
+    # a flux is >= 0 and finite; an error > 0 and finite: anything else is no measurement (warned below)
+    with np.errstate(invalid="ignore"):
+        bad_flux = ~np.isnan(flux) & ~(np.isfinite(flux) & (flux >= 0))
+        bad_err = ~np.isnan(err) & ~(np.isfinite(err) & (err > 0))
+    flux = np.where(bad_flux, np.nan, flux)
+    err = np.where(bad_flux | bad_err, np.nan, err)
+    index = {int(u): i for i, u in enumerate(uid.tolist()) if u != 0}
     n = len(main)
     assoc = np.full(n, "none", dtype="<U6")
     out_f = np.full(n, np.nan)
     out_e = np.full(n, np.nan)
+    out_uid = np.zeros(n, np.int64)
+    unusable = np.zeros(n, bool)
     absent = 0
     for i, v in enumerate(link.tolist()):
         if v == 0:
@@ -247,14 +364,31 @@ def _join_hard(main: Table, hard: Table, hard_source: str, main_source: str
             continue
         if v > 0:
             assoc[i] = "strong"
-            out_f[i], out_e[i] = flux[j], err[j]
+            out_f[i], out_e[i], out_uid[i] = flux[j], err[j], v
+            unusable[i] = bad_flux[j] or bad_err[j]
         else:
             assoc[i] = "weak"
     if absent:
         warnings.warn(f"{hard_source}: {absent} Main source(s) link through UID_Hard to Hard sources this table "
                       "does not hold; they get no 2.3-5 keV flux (give the whole Hard catalogue)",
                       XrbvoWarning, stacklevel=3)
-    return out_f, out_e, assoc
+    return out_f, out_e, assoc, out_uid, unusable
+
+
+def _warn_hard_links(uid: np.ndarray, unusable: np.ndarray, hard_source: str) -> None:
+    """Warn (one line each) about kept sources sharing one Hard source, and Hard fluxes taken as missing."""
+    linked = uid[uid != 0]
+    values, counts = np.unique(linked, return_counts=True)
+    shared = counts > 1
+    if shared.any():
+        k = int(np.argmax(counts))
+        warnings.warn(f"{hard_source}: {int(shared.sum())} Hard source(s) are the strong association of more than "
+                      f"one kept Main source ({int(counts[shared].sum())} Main sources, e.g. UID {int(values[k])} "
+                      f"for {int(counts[k])}); each of them gets that one 2.3-5 keV flux", XrbvoWarning, stacklevel=3)
+    if unusable.any():
+        warnings.warn(f"{hard_source}: {int(unusable.sum())} kept source(s) have a negative or infinite "
+                      f"{HARD_FLUX} or {HARD_FLUX_ERR} in the Hard catalogue; it is taken as missing (no hardness "
+                      "ratio from it)", XrbvoWarning, stacklevel=3)
 
 
 def select_release(main: Table, hard: Table | None = None, selection: Selection | None = None, *,
@@ -286,10 +420,20 @@ def select_release(main: Table, hard: Table | None = None, selection: Selection 
     Raises
     ------
     InputError
-        For a bad selection value, or a table without the columns it needs.
+        For a bad selection value, a table without the columns it needs, the Hard catalogue given as
+        ``main``, a ``DET_LIKE_0``/``EXT_LIKE``/``ML_FLUX_3`` column that is not numeric, a ``UID``,
+        ``UID_Hard`` or flag that is not a whole number, or a UID that occurs twice in ``hard``.
+
+    Warns
+    -----
+    XrbvoWarning
+        When kept sources link to Hard sources ``hard`` does not hold, when several kept sources share one
+        Hard source (each gets its flux; the count is given), or when a linked Hard flux or error is
+        negative or infinite (taken as missing).
     """
     sel = selection or Selection()
     sel.validate()
+    refuse_hard_as_main(main, source)
     if not is_erass1_main(main):
         missing = [c for c in MAIN_COLUMNS if c not in main.colnames]
         raise MissingColumnError(f"{source}: not an eRASS1 Main table (no {', '.join(missing)}); the selection "
@@ -298,16 +442,16 @@ def select_release(main: Table, hard: Table | None = None, selection: Selection 
     n0 = len(main)
     keep = np.ones(n0, bool)
     steps = []
-    det = as_float(main["DET_LIKE_0"])
+    det = _numbers(main, "DET_LIKE_0", source)
     cut = keep & ~(det >= sel.min_det_like)
     steps.append(SelectionStep("det_like", f"DET_LIKE_0 >= {sel.min_det_like:g}", int(cut.sum())))
     keep &= ~cut
-    ext = as_float(main["EXT_LIKE"])
+    ext = _numbers(main, "EXT_LIKE", source)
     cut = keep & ~(ext <= sel.max_ext_like)
     steps.append(SelectionStep("ext_like", f"EXT_LIKE <= {sel.max_ext_like:g}", int(cut.sum())))
     keep &= ~cut
     if sel.drop_flagged:
-        bad, flags = _flagged(main)
+        bad, flags = _flagged(main, source)
         cut = keep & bad
         rule = (f"FLAG_SP_* == 0 ({','.join(f[8:] for f in flags)})" if flags else "FLAG_SP_*: no such column")
         steps.append(SelectionStep("flags", rule, int(cut.sum())))
@@ -316,8 +460,9 @@ def select_release(main: Table, hard: Table | None = None, selection: Selection 
     out.meta = dict(main.meta)
     n_strong = n_weak = 0
     if hard is not None:
-        f, e, assoc = _join_hard(main, hard, hard_source, source)
+        f, e, assoc, uid, unusable = _join_hard(main, hard, hard_source, source)
         f, e, assoc = f[keep], e[keep], assoc[keep]
+        _warn_hard_links(uid[keep], unusable[keep], hard_source)
         if "flux_hard" in out.colnames:  # the Main table's own hard band fills what the Hard catalogue lacks
             own = as_float(out["flux_hard"])
             own_e = as_float(out["flux_hard_err"]) if "flux_hard_err" in out.colnames else np.full(len(out), np.nan)

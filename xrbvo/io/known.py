@@ -34,16 +34,15 @@ a position that is given but cannot be read is an error naming its row.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from astropy import units as u
-from astropy.coordinates import Angle
 from astropy.table import MaskedColumn, Table
 
 from xrbvo.core.errors import InputError, MissingColumnError
+from xrbvo.core.positions import parse_angles
 from xrbvo.core.schema import CLASSES
 from xrbvo.io.tables import read_table
 
@@ -125,8 +124,6 @@ _NAME_NAMES = ("name", "main_id", "iauname", "designation", "id", "source", "obj
 _CLASS_NAMES = ("known_class", "class", "otype", "main_type", "cls", "type")
 _ERR_NAMES = (("pos_err", "arcsec"), ("poserr", "arcsec"), ("e_pos", "arcsec"))
 
-_SEXA = re.compile(r"^([+-]?)\s*(\d{1,3})[:\s]+(\d{1,2})[:\s]+(\d{1,2}(?:\.\d*)?)$")
-
 
 def _text(col) -> np.ndarray:
     if isinstance(col, MaskedColumn):
@@ -138,33 +135,18 @@ def _text(col) -> np.ndarray:
 
 
 def _parse(col, unit: str, what: str, source: str, first_row: int = 0) -> np.ndarray:
-    """Degrees from a column of numbers (degrees) or text (numbers, or sexagesimal in ``unit``); NaN where empty."""
+    """Degrees from a column of numbers (degrees) or text, by the one position parser; NaN where empty.
+
+    Text is read by :func:`xrbvo.core.positions.parse_angles` (decimal degrees; sexagesimal RA in
+    hours, Dec in degrees); a comma-separated list of sexagesimal alternatives (the Open CV Catalog's)
+    gives its first.  Rows are counted from 1 in messages.
+    """
     if col.dtype.kind in "fiu":
-        arr = np.asarray(col.astype(float).filled(np.nan) if isinstance(col, MaskedColumn) else col, float)
-        return arr
-    txt = _text(col)
-    out = np.full(len(txt), np.nan)
-    scale = 15.0 if unit == "hourangle" else 1.0
-    for i, s in enumerate(txt):
-        s = s.split(",")[0].strip()  # some catalogues list alternative positions, comma-separated
-        if not s or s.lower() in ("nan", "--", "null"):
-            continue
-        try:
-            out[i] = float(s)  # decimal degrees as text
-            continue
-        except ValueError:
-            pass
-        m = _SEXA.match(s)
-        if m:
-            sign = -1.0 if m.group(1) == "-" else 1.0
-            out[i] = sign * scale * (float(m.group(2)) + float(m.group(3)) / 60 + float(m.group(4)) / 3600)
-            continue
-        try:  # other sexagesimal spellings: 17h45m40s, -29d00m28s
-            out[i] = Angle(s, unit=u.hourangle if unit == "hourangle" else u.deg).deg
-        except (ValueError, u.UnitsError):
-            raise InputError(f"{source}: row {i + 1 + first_row}: cannot read {what} {s!r}; give decimal degrees "
-                             "or sexagesimal text (hh:mm:ss.s for RA, dd:mm:ss for Dec)") from None
-    return out
+        return np.asarray(col.astype(float).filled(np.nan) if isinstance(col, MaskedColumn) else col, float)
+    mask = np.ma.getmaskarray(col) if isinstance(col, MaskedColumn) else None
+    vals = (col.data.data if isinstance(col, MaskedColumn) else np.asarray(col)).tolist()
+    return parse_angles(vals, "ra" if unit == "hourangle" else "dec", source=source, column=what, mask=mask,
+                        first_row=1 + first_row, alternatives=True)
 
 
 def parse_longitude(col, *, source: str = "table") -> np.ndarray:

@@ -21,6 +21,7 @@ import numpy as np
 from astropy.table import Column, MaskedColumn, Table
 
 from xrbvo.core.errors import InputError
+from xrbvo.core.positions import parse_angles
 from xrbvo.io.fitsmeta import restore_column_keywords, with_column_keywords
 from xrbvo.io.outputs import save_output
 from xrbvo.io.votmeta import read_votable, write_votable
@@ -334,22 +335,22 @@ def _tofloat(v) -> float:
         return math.nan
 
 
-def _texts(col) -> np.ndarray:
-    """A column as stripped text, masked values as ''."""
+def _values(col) -> tuple[list, list[bool]]:
+    """A column's values as Python objects (bytes decoded as UTF-8) and its mask."""
     mask = np.ma.getmaskarray(col) if isinstance(col, MaskedColumn) else np.zeros(len(col), bool)
     vals = col.data.data if isinstance(col, MaskedColumn) else np.asarray(col)
-    return np.array(["" if m else (v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)).strip()
-                     for v, m in zip(vals.tolist(), mask.tolist())], dtype=str)
+    return ([v.decode("utf-8", "replace") if isinstance(v, bytes) else v for v in vals.tolist()], mask.tolist())
 
 
 def as_degrees(ra_col, dec_col, *, source: str = "table", names: tuple[str, str] = ("RA", "Dec")
                ) -> tuple[np.ndarray, np.ndarray]:
-    """RA and Dec in degrees from numbers (degrees) or text: decimal degrees or sexagesimal.
+    """RA and Dec in degrees from numbers (degrees) or text, by the one position parser.
 
-    Sexagesimal RA is in hours (``12 34 56.7``, ``12:34:56.7``, ``12h34m56.7s``), Dec in
-    degrees (``-61 23 45``, ``-61d23m45s``); the text rows are parsed by one
-    vectorised :class:`~astropy.coordinates.SkyCoord` call.  Masked or empty values
-    become NaN.
+    Each value is read alone (:func:`xrbvo.core.positions.parse_angles`): a decimal number, as
+    number or text, is in degrees; sexagesimal RA is in hours (``12 34 56.7``, ``12:34:56.7``,
+    ``12h34m56.7s``), Dec in degrees (``-61 23 45``, ``-61d23m45s``); minutes and seconds are below
+    60, a text RA lies in [0, 24) h or [0, 360) deg and a text Dec in [-90, 90] deg.  Masked, empty
+    or ``nan`` values become NaN (the caller decides what a missing position means).
 
     Parameters
     ----------
@@ -370,42 +371,17 @@ def as_degrees(ra_col, dec_col, *, source: str = "table", names: tuple[str, str]
     Raises
     ------
     InputError
-        Naming ``source``, the row (counted from 0), the column and the value of
-        the first position that cannot be read.
+        Naming ``source``, the row (counted from 0), the column and the value of the first
+        position that cannot be read, and why.
     """
-    ra, dec = as_float(ra_col), as_float(dec_col)
-    text = [c for c in (ra_col, dec_col) if np.asarray(c).dtype.kind in "USO"]
-    if not text:
-        return ra, dec
-    ra_t, dec_t = _texts(ra_col).tolist(), _texts(dec_col).tolist()
-    # rows whose text is not a number: sexagesimal (a number as text stays decimal degrees)
-    has_ra, has_dec = np.array([v != "" for v in ra_t], bool), np.array([v != "" for v in dec_t], bool)
-    sexa = ((np.isnan(ra) & has_ra) | (np.isnan(dec) & has_dec)) & has_ra & has_dec
-    if not sexa.any():
-        return ra, dec
-    import astropy.units as u
-    from astropy.coordinates import Angle, SkyCoord
-
-    try:
-        rows = np.nonzero(sexa)[0]
-        with np.errstate(over="ignore", invalid="ignore"):  # absurd numbers become inf, refused below
-            c = SkyCoord([ra_t[i] for i in rows], [dec_t[i] for i in rows], unit=(u.hourangle, u.deg),
-                         frame="icrs")
-        ra[sexa], dec[sexa] = c.ra.deg, c.dec.deg
-        return ra, dec
-    except (ValueError, TypeError, u.UnitsError):
-        pass
-    for i in np.nonzero(sexa)[0]:  # the vectorised call failed: find the first row that cannot be read
-        for value, unit, name in ((ra_t[i], u.hourangle, names[0]), (dec_t[i], u.deg, names[1])):
-            try:
-                with np.errstate(over="ignore", invalid="ignore"):
-                    deg = Angle(value, unit=unit).deg
-            except (ValueError, TypeError, u.UnitsError):
-                raise InputError(f"{source}: row {i}: cannot read {name} {value!r}; give decimal degrees or "
-                                 "sexagesimal text (12 34 56.7 or 12:34:56.7 or 12h34m56.7s for RA, "
-                                 "-61 23 45 or -61d23m45s for Dec)") from None
-            if unit is u.deg and not -90 <= deg <= 90:
-                raise InputError(f"{source}: row {i}: {name} {value!r} is out of range; Dec must be in [-90, 90] "
-                                 "degrees")
-    raise InputError(f"{source}: cannot read the positions in columns {names[0]!r}/{names[1]!r} as sexagesimal "
-                     "text; give decimal degrees")
+    out = []
+    for col, kind, name in ((ra_col, "ra", names[0]), (dec_col, "dec", names[1])):
+        if getattr(col, "ndim", 1) != 1:
+            raise InputError(f"{source}: the position column {name!r} holds several values per row; give one "
+                             "RA and one Dec per source")
+        if np.asarray(col).dtype.kind in "fiub":
+            out.append(as_float(col))
+        else:
+            vals, mask = _values(col)
+            out.append(parse_angles(vals, kind, source=source, column=name, mask=mask))
+    return out[0], out[1]

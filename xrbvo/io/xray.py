@@ -11,6 +11,7 @@ from astropy.table import MaskedColumn, Table
 from xrbvo.core.errors import InputError, MissingColumnError, XrbvoWarning
 from xrbvo.core.schema import XRAY, apply_schema
 from xrbvo.core.surveys import Survey, get_survey
+from xrbvo.io.erass1 import refuse_hard_as_main
 from xrbvo.io.tables import as_degrees, as_float
 
 __all__ = ["standardise_xray", "MAX_ID_LENGTH"]
@@ -89,7 +90,8 @@ def standardise_xray(table: Table, survey: str | Survey = "erass1", *, sys_floor
     MissingColumnError
         If no position columns are found.
     InputError
-        If a position is NaN or out of range, or identifiers are missing,
+        If the table is the eRASS1 Hard catalogue (it goes with ``--hard``), a position cannot be read
+        (:func:`xrbvo.core.positions.parse_angles`), is NaN or out of range, or identifiers are missing,
         duplicated or longer than :data:`MAX_ID_LENGTH` characters (checked
         before any other work).
 
@@ -104,6 +106,7 @@ def standardise_xray(table: Table, survey: str | Survey = "erass1", *, sys_floor
     A ``hard_assoc`` column (:func:`xrbvo.io.read_release`) is carried as it is.
     """
     s = survey if isinstance(survey, Survey) else get_survey(survey)
+    refuse_hard_as_main(table, source)
     ra_c = _find(table, s.ra_column, *[p[0] for p in _POS_PAIRS])
     dec_c = _find(table, s.dec_column, *[p[1] for p in _POS_PAIRS])
     if ra_c is None or dec_c is None:

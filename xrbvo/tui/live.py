@@ -163,12 +163,19 @@ def parse_position(text: str, ids: Sequence[str] | np.ndarray | None = None, *,
             raise InputError(f"{s!r}: RA must be in [0, 360] and Dec in [-90, 90] degrees")
         return Position(ra % 360.0, dec, label=f"{ra:g} {dec:+g}")
     if re.fullmatch(r"[0-9:hHmMsS.\s+-]+[dD°]?[0-9:mMsS'\".\s]*", s) and re.search(r"\d[:hH]", s):
+        from xrbvo.core.positions import parse_angle
+
+        parts = s.split()
+        # Dec starts at its sign, else the fields split in halves (17 45 40 29 00 28; 17h45m40s 29d00m28s)
+        cut = next((i for i, p in enumerate(parts) if i and p[0] in "+-"), len(parts) // 2)
+        if not 0 < cut < len(parts):
+            raise InputError(f"{s!r}: not a sexagesimal position; write e.g. 17:45:40.0 -29:00:28")
         try:
-            c = SkyCoord(s, unit=(u.hourangle, u.deg), frame="icrs")
-        except ValueError:
-            raise InputError(f"{s!r}: not a sexagesimal position; write e.g. 17:45:40.0 -29:00:28") from None
-        return Position(float(c.ra.deg), float(c.dec.deg),
-                        label=c.to_string("hmsdms", sep=":", precision=1))
+            ra, dec = parse_angle(" ".join(parts[:cut]), "ra"), parse_angle(" ".join(parts[cut:]), "dec")
+        except InputError as exc:
+            raise InputError(f"{s!r}: {exc}") from None
+        c = SkyCoord(ra=ra * u.deg, dec=dec * u.deg, frame="icrs")
+        return Position(ra, dec, label=c.to_string("hmsdms", sep=":", precision=1))
     if ids is not None and len(ids) and coords is not None:
         arr = np.asarray(ids).astype(str)
         low = np.char.lower(arr)

@@ -80,7 +80,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def parse_position(ra: str, dec: str) -> tuple[float, float]:
-    """RA and Dec in degrees from decimal degrees or sexagesimal (RA in hours).
+    """RA and Dec in degrees from decimal degrees or sexagesimal (RA in hours), by the one position parser
+    (:func:`xrbvo.core.positions.parse_angle`).
 
     Parameters
     ----------
@@ -97,24 +98,19 @@ def parse_position(ra: str, dec: str) -> tuple[float, float]:
     Raises
     ------
     InputError
-        If either value cannot be read or is out of range.
+        If either value cannot be read, is missing or is out of range.
     """
-    try:
-        ra_deg, dec_deg = float(ra), float(dec)
-    except ValueError:
-        from astropy import units as u
-        from astropy.coordinates import SkyCoord
+    import math
 
-        try:
-            c = SkyCoord(ra, dec, unit=(u.hourangle, u.deg), frame="icrs")
-        except (ValueError, TypeError):
-            raise InputError(f"cannot read the position {ra!r} {dec!r}; give degrees (263.35 -24.72) or "
-                             "sexagesimal RA in hours and Dec in degrees (17:33:24 -24:43:12)") from None
-        ra_deg, dec_deg = float(c.ra.deg), float(c.dec.deg)
-    if not 0.0 <= ra_deg <= 360.0:
-        raise InputError(f"RA {ra!r} is outside 0..360 deg")
-    if not -90.0 <= dec_deg <= 90.0:
-        raise InputError(f"Dec {dec!r} is outside -90..+90 deg")
+    from xrbvo.core.positions import parse_angle
+
+    try:
+        ra_deg, dec_deg = parse_angle(ra, "ra"), parse_angle(dec, "dec")
+    except InputError as exc:
+        raise InputError(f"cannot read the position {ra!r} {dec!r}: {exc}") from None
+    if math.isnan(ra_deg) or math.isnan(dec_deg):
+        raise InputError(f"cannot read the position {ra!r} {dec!r}: give RA and Dec (263.35 -24.72 or "
+                         "17:33:24 -24:43:12)")
     return ra_deg, dec_deg
 
 

@@ -158,8 +158,18 @@ def _table(df: pd.DataFrame, columns: Sequence[str]) -> Table:
         elif kind in "iufb":
             t[c] = s.to_numpy(dtype=float, na_value=np.nan)
         else:
-            t[c] = np.array(["" if v is None or v is pd.NA else str(v) for v in s.to_numpy(dtype=object)])
+            t[c] = np.array([_text(v) for v in s.to_numpy(dtype=object)], dtype=str)
     return t
+
+
+def _text(value) -> str:
+    """One value of a text or binary column as text: bytes (HATS binary columns, e.g. 2MASS designations) are
+    decoded as UTF-8, never shown as ``"b'...'"``; a missing value is ``""``."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, (bytes, bytearray, memoryview, np.bytes_)):
+        return bytes(value).decode("utf-8", "replace")
+    return str(value)
 
 
 def _kind(dtype) -> str:
@@ -289,9 +299,18 @@ class LsdbProvider(Provider):
                     margin = sib if sib.exists() else None
                 try:
                     probe = lsdb.open_catalog(src, margin_cache=margin) if margin else lsdb.open_catalog(src)
+                except TypeError:  # LSDB's answer for a margin cache, an index or another auxiliary dataset
+                    err = _auxiliary_error(src, name)
+                    if err is None:
+                        raise
+                    raise err from None
                 except (OSError, ValueError, FileNotFoundError) as exc:
                     raise InputError(f"{src}: cannot open the HATS catalogue of {name} ({exc}); give the "
                                      "catalogue's directory or URL") from exc
+                if getattr(probe.hc_structure.catalog_info, "catalog_type", "object") not in ("object", "source"):
+                    err = _auxiliary_error(src, name)
+                    if err is not None:
+                        raise err
                 cols = native_columns(get_survey(name), probe.all_columns)
                 if len(cols) < 3:
                     raise InputError(f"{src}: the HATS catalogue has none of {name}'s registry columns "
@@ -353,6 +372,32 @@ class LsdbProvider(Provider):
             if progress:
                 progress(f"neighbourhoods: {sv.name}", (i + 1) / len(surveys))
         return out
+
+
+def _auxiliary_error(src, survey: str) -> InputError | None:
+    """The one-line error for ``src`` when it is a HATS margin cache (or another dataset that is not a catalogue of
+    sources), naming what it is and what to give instead; None when it is not one."""
+    import hats
+
+    try:
+        info = hats.read_hats(src).catalog_info
+    except Exception:  # noqa: BLE001 - unreadable properties: the caller reports the original failure
+        return None
+    kind = str(getattr(info, "catalog_type", "") or "")
+    if kind in ("object", "source", ""):
+        return None
+    primary = getattr(info, "primary_catalog", None)
+    if primary and not str(src).startswith(("http://", "https://", "s3://", "gs://")):
+        here = Path(str(src).rstrip("/"))
+        primary = str(here.parent / primary) if not Path(primary).is_absolute() else primary
+        if (here.parent / "collection.properties").exists():
+            primary = str(here.parent)  # the collection: LSDB opens its catalogue with its default margin
+    give = f"--catalog {survey}={primary or 'PATH_OF_THE_CATALOGUE'}"
+    if kind == "margin":
+        return InputError(f"{src}: is a HATS margin catalogue (a {info.margin_threshold:g}-arcsec margin cache), not "
+                          f"a catalogue of sources; give the catalogue itself: {give} (its margin is found beside it)")
+    return InputError(f"{src}: is a HATS {kind} dataset, not a catalogue of sources; give the {survey} catalogue "
+                      f"itself: {give}")
 
 
 def _front(survey: Survey, cols: Sequence[str]) -> list[str]:
