@@ -49,6 +49,9 @@ def run(args, ui) -> int:
     from xrbvo.pipeline import PipelineConfig
     from xrbvo.workflows.demo import DEMO_BOOST, DemoConfig, run_demo
 
+    from xrbvo.stages.match.calibrate import check_false_rate
+
+    check_false_rate(args.false_rate)  # before the training
     boost = parse_boost(args.boost)
     if args.provider == "tap" and not args.tap_url:
         raise InputError("--provider tap needs --tap-url URL (e.g. http://127.0.0.1:8089/tap)")

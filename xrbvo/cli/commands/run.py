@@ -99,6 +99,9 @@ def run(args, ui) -> int:
     from xrbvo.workflows.analyse import prepare_xray
 
     plain_name(args.name)
+    from xrbvo.stages.match.calibrate import check_false_rate
+
+    check_false_rate(args.false_rate)  # before any long work
     files = pairs(args.catalog, "--catalog")
     if not (args.tile_deg == 0 or 0 < args.tile_deg <= 180):
         raise InputError(f"--tile-deg must be between 0 (no tiles) and 180 degrees, not {args.tile_deg:g}")
