@@ -336,7 +336,9 @@ def calibrate_p_any(xray: Table, provider: Provider, neighbourhoods: Mapping[str
     if n < need:
         return fallback(f"{n} sources; at least {need} are needed to calibrate")
     ra, dec = np.asarray(xray["ra"], float), np.asarray(xray["dec"], float)
-    src, sra, sdec = shifted_positions(ra, dec, avoid_arcsec=max(2 * cfg.pull_radius_arcsec, 60.0), seed=seed)
+    src, sra, sdec = shifted_positions(ra, dec, avoid_arcsec=cfg.pull_radius_arcsec, seed=seed,
+                                       pos_err_arcsec=np.asarray(xray["pos_err"], float),
+                                       shift_arcsec=provider.shift_range_arcsec(cfg.pull_radius_arcsec))
     inside = provider.covers(sra, sdec, cfg.surveys)
     real_cov = provider.covers(ra, dec, cfg.surveys)
     if len(src) and inside.mean() < 0.5 * max(real_cov.mean(), 1e-9):

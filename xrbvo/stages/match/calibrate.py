@@ -30,7 +30,7 @@ from xrbvo.core.errors import InputError
 from xrbvo.core.geometry import unit_vectors
 
 __all__ = ["PanyCalibration", "shifted_positions", "choose_cut", "false_rate_at", "rate_curve", "check_false_rate",
-           "FALLBACK_CUT", "MIN_POSITIONS", "MAX_SHIFTS_PER_SOURCE", "SHIFT_ARCSEC"]
+           "FALLBACK_CUT", "SIGMA_99", "MIN_POSITIONS", "MAX_SHIFTS_PER_SOURCE", "SHIFT_ARCSEC"]
 
 #: The cut used when a run has too few sources to calibrate it (stated in the outputs as ``PANYCAL``).
 FALLBACK_CUT = 0.5
@@ -122,28 +122,38 @@ def _destination(ra_deg, dec_deg, bearing_rad, dist_rad):
     return np.degrees(ra2) % 360.0, np.degrees(dec2)
 
 
-def shifted_positions(ra_deg, dec_deg, *, avoid_arcsec: float, seed: int = 0,
-                      shift_arcsec: tuple[float, float] = SHIFT_ARCSEC, min_positions: int = 400,
+#: Sigmas of an X-ray error beyond which its counterpart is taken to lie (99%: sqrt(-2 ln 0.01)).
+SIGMA_99 = 3.035
+
+
+def shifted_positions(ra_deg, dec_deg, *, avoid_arcsec: float, seed: int = 0, pos_err_arcsec=None,
+                      shift_arcsec: tuple[float | None, float] = SHIFT_ARCSEC, min_positions: int = 400,
                       max_positions: int = 2000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Moved copies of X-ray positions, none within ``avoid_arcsec`` of any real X-ray position.
+    """Moved copies of X-ray positions, whose search circles hold no real X-ray source's counterpart.
 
     Each position is moved by a distance drawn uniformly in ``shift_arcsec`` in a
     random direction.  A small list is moved several times (enough copies for
     ``min_positions``, at most :data:`MAX_SHIFTS_PER_SOURCE` per source); a long
     one is subsampled to ``max_positions`` (a random choice of sources).  A moved
-    position that falls within ``avoid_arcsec`` of a real one is drawn again
-    (ten tries), then dropped.
+    position is drawn again (ten tries), then dropped, when it lies closer to a
+    real X-ray source ``j`` than ``avoid_arcsec + 3.035 pos_err_j`` (the search
+    circle of radius ``avoid_arcsec`` would reach the 99% region of j's counterpart).
 
     Parameters
     ----------
     ra_deg, dec_deg : array
         The real X-ray positions (deg).
     avoid_arcsec : float
-        Minimum distance of a moved position from every real one (the search radius or more).
+        Radius of the search circle around a moved position (the pull radius).
     seed : int
         Seed of the random moves (the same seed gives the same positions).
-    shift_arcsec : (float, float)
-        Range of the move's length.
+    pos_err_arcsec : array, optional
+        1-sigma errors of the real positions (default 0: only ``avoid_arcsec`` is kept clear).
+    shift_arcsec : (float or None, float)
+        Range of the move's length; a lower end of None moves each source just beyond
+        its own counterpart's reach (``avoid_arcsec + 3.035 pos_err + 1``), for survey tables
+        that hold only patches around the sources (a simulated sky); a source whose lower end
+        exceeds the upper one is not moved.
     min_positions, max_positions : int
         How many moved positions to aim for.
 
@@ -159,28 +169,39 @@ def shifted_positions(ra_deg, dec_deg, *, avoid_arcsec: float, seed: int = 0,
     ra0 = np.asarray(ra_deg, float)
     dec0 = np.asarray(dec_deg, float)
     n = len(ra0)
-    if n == 0:
+    err = np.zeros(n) if pos_err_arcsec is None else np.nan_to_num(np.asarray(pos_err_arcsec, float))
+    reach = avoid_arcsec + SIGMA_99 * err  # a real source's counterpart may lie this far from a moved centre
+    lo_given, hi = shift_arcsec
+    lo = reach + 1.0 if lo_given is None else np.full(n, float(lo_given))
+    movable = np.nonzero(lo <= hi)[0]
+    if len(movable) == 0:
         return np.zeros(0, int), np.zeros(0), np.zeros(0)
     rng = np.random.default_rng(seed)
-    if n >= max_positions:
-        src = np.sort(rng.choice(n, size=max_positions, replace=False))
+    m = len(movable)
+    if m >= max_positions:
+        src = np.sort(rng.choice(movable, size=max_positions, replace=False))
     else:
-        k = int(min(MAX_SHIFTS_PER_SOURCE, max(1, math.ceil(min_positions / n))))
-        src = np.repeat(np.arange(n), k)
-    lo, hi = shift_arcsec
+        k = int(min(MAX_SHIFTS_PER_SOURCE, max(1, math.ceil(min_positions / m))))
+        src = np.repeat(movable, k)
     tree = cKDTree(unit_vectors(ra0, dec0))
-    chord = 2 * np.sin(np.radians(avoid_arcsec / 3600.0) / 2)
+    rmax = float(reach.max())
     ra = np.full(len(src), np.nan)
     dec = np.full(len(src), np.nan)
     todo = np.arange(len(src))
     for _ in range(10):
         if not len(todo):
             break
-        dist = np.radians(rng.uniform(lo, hi, len(todo)) / 3600.0)
+        dist = np.radians(rng.uniform(lo[src[todo]], hi) / 3600.0)
         bearing = rng.uniform(0.0, 2 * np.pi, len(todo))
         r2, d2 = _destination(ra0[src[todo]], dec0[src[todo]], bearing, dist)
-        d, _ = tree.query(unit_vectors(r2, d2), k=1)
-        ok = d > chord
+        near = tree.query_ball_point(unit_vectors(r2, d2), 2 * np.sin(np.radians(rmax / 3600.0) / 2))
+        ok = np.ones(len(todo), bool)
+        for i, js in enumerate(near):
+            if js:
+                js = np.asarray(js)
+                d = np.degrees(2 * np.arcsin(np.clip(np.linalg.norm(
+                    unit_vectors(ra0[js], dec0[js]) - unit_vectors([r2[i]], [d2[i]]), axis=1) / 2, 0, 1))) * 3600
+                ok[i] = bool(np.all(d >= reach[js]))
         ra[todo[ok]], dec[todo[ok]] = r2[ok], d2[ok]
         todo = todo[~ok]
     keep = np.isfinite(ra)

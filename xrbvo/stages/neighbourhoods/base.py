@@ -408,6 +408,17 @@ class Provider(abc.ABC):
                        ) -> dict[str, Table]:
         """Return ``{survey: neighbourhood table}`` for every X-ray source in ``xray``."""
 
+    def shift_range_arcsec(self, radius_arcsec: float) -> tuple[float | None, float]:
+        """How far the p_any calibration may move X-ray positions and still be served (arcsec).
+
+        All-sky services: 2-5 arcmin (:data:`xrbvo.stages.match.calibrate.SHIFT_ARCSEC`, Salvato et al. 2018).
+        A provider whose tables hold only patches around the sources returns ``(None, hi)``: each
+        source is moved just beyond its counterpart's reach, at most ``hi``.
+        """
+        from xrbvo.stages.match.calibrate import SHIFT_ARCSEC
+
+        return SHIFT_ARCSEC
+
     def covers(self, ra_deg, dec_deg, surveys: Sequence[str], radius_arcsec: float = 90.0) -> np.ndarray:
         """Per position: whether the provider's surveys cover it (all-sky services: everywhere).
 
