@@ -8,8 +8,10 @@ Usage::
 For each simulated field (seed), the whole pipeline (``xrbvo.workflows.analyse``: neighbourhoods,
 association with its calibrated p_any cut, class-aware counterparts, classification, selection) runs
 twice: on the field's X-ray sources as they are, and on the same sources with every position moved
-2-5 arcmin away (never near another X-ray source), keeping each source's error and flux and the same
-survey catalogues.  At the moved positions nothing is a counterpart, so the share of moved sources
+away so that no real counterpart can be inside its search circle (on the real sky 2-5 arcmin; the
+simulated sky holds field sources only in 60" patches around its X-ray sources, so there each
+source is moved just beyond its counterpart's 99% reach, inside its patch), keeping each source's
+error and flux and the same survey catalogues.  At the moved positions nothing is a counterpart, so the share of moved sources
 that are ``associated`` is the false-association rate the run actually has, and every X-ray-binary
 candidate there was made by chance neighbours.  Printed per field and summed: the stated rate
 (FARATE of the true run), the share associated at the true and the moved positions, and the X-ray
@@ -71,8 +73,11 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         true = analyse(xr, prov, bundle, config=cfg).catalogue
         t1 = time.perf_counter()
-        # every source moved once, 2-5' away, far from every real source; kept inside the simulated field
-        src, ra, dec = shifted_positions(xr["ra"], xr["dec"], avoid_arcsec=60.0, seed=10_000 + seed,
+        # every source moved once, as the calibration moves them (a different seed): on the simulated sky, whose
+        # survey tables hold patches around the sources, just beyond the reach of every real counterpart
+        src, ra, dec = shifted_positions(xr["ra"], xr["dec"], avoid_arcsec=cfg.pull_radius_arcsec,
+                                         pos_err_arcsec=np.asarray(xr["pos_err"], float), seed=10_000 + seed,
+                                         shift_arcsec=prov.shift_range_arcsec(cfg.pull_radius_arcsec),
                                          min_positions=1, max_positions=len(xr) + 1)
         inside = prov.covers(ra, dec, cfg.surveys)
         moved = xr[src[inside]]
