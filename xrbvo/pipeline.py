@@ -166,6 +166,7 @@ def run_pipeline(xray: Table, provider: Provider, model, *, ctpt_model=None, con
     check_cancel(cancel)
     calibration = cfg.p_any_calibration
     if calibration is None and cfg.false_rate is not None:
+        cfg = run_wide_config(cfg, xray, nbs)  # measured once, for the moved positions and the run alike
         calibration = calibrate_p_any(xray, provider, nbs, model, ctpt_model=ctpt_model, config=cfg,
                                       selection_priors=dict(zip(classes, sel_vec)), progress=cb("calibration"),
                                       cancel=cancel)
