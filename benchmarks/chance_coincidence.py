@@ -92,6 +92,8 @@ def main(argv=None) -> int:
         r = {"seed": seed, "n": len(true), "n_moved": len(mc), "stated": float(true.meta.get("FARATE", np.nan)),
              "assoc_true": float(np.mean(true["associated"])), "assoc_moved": float(np.mean(mc["associated"])),
              "xrb_true": int(np.sum(true["candidate"])), "xrb_moved": int(np.sum(mc["candidate"])),
+             **{f"{k}_{tag}": int(np.sum(np.asarray(t["candidate_class"]).astype(str) == k))
+                for k in ("HMXB", "LMXB") for tag, t in (("true", true), ("moved", mc))},
              "xrb_nocut": int(np.sum(nocut["candidate"])), "xrb_moved_nocut": int(np.sum(mnocut["candidate"])),
              "t_cut": t1 - t0, "t_nocut": t4 - t3}
         rows.append(r)
@@ -106,6 +108,9 @@ def main(argv=None) -> int:
           f"(ratio {moved_rate / stated if stated else float('nan'):.2f}, target <= 2); "
           f"XRB candidates true {xt}, moved {xm} (ratio {xm / xt if xt else float('nan'):.2f}, target <= 0.25); "
           f"without the cut: true {sum(r['xrb_nocut'] for r in rows)}, moved {sum(r['xrb_moved_nocut'] for r in rows)}")
+    for k in ("HMXB", "LMXB"):
+        a, b = sum(r[f"{k}_true"] for r in rows), sum(r[f"{k}_moved"] for r in rows)
+        print(f"  {k} candidates: true {a}, moved {b}")
     tc, tn = sum(r["t_cut"] for r in rows), sum(r["t_nocut"] for r in rows)
     print(f"time of analyse with the calibration {tc:.1f} s, without {tn:.1f} s: +{100 * (tc / tn - 1):.0f}% "
           "(target <= 30%)")
