@@ -128,13 +128,14 @@ SIGMA_99 = 3.035
 
 def shifted_positions(ra_deg, dec_deg, *, avoid_arcsec: float, seed: int = 0, pos_err_arcsec=None,
                       shift_arcsec: tuple[float | None, float] = SHIFT_ARCSEC, min_positions: int = 300,
-                      max_positions: int = 2000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                      max_positions: int = 1000, fraction: float = 0.25) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Moved copies of X-ray positions, whose search circles hold no real X-ray source's counterpart.
 
     Each position is moved by a distance drawn uniformly in ``shift_arcsec`` in a
-    random direction.  A small list is moved several times (enough copies for
-    ``min_positions``, at most :data:`MAX_SHIFTS_PER_SOURCE` per source); a long
-    one is subsampled to ``max_positions`` (a random choice of sources).  A moved
+    random direction.  The number of moved positions aimed for is ``fraction`` of the
+    sources, at least ``min_positions`` and at most ``max_positions``: a small list is
+    moved several times (at most :data:`MAX_SHIFTS_PER_SOURCE` copies per source), a
+    longer one is subsampled (a random choice of sources, each moved once).  A moved
     position is drawn again (ten tries), then dropped, when it lies closer to a
     real X-ray source ``j`` than ``avoid_arcsec + 3.035 pos_err_j`` (the search
     circle of radius ``avoid_arcsec`` would reach the 99% region of j's counterpart).
@@ -155,7 +156,10 @@ def shifted_positions(ra_deg, dec_deg, *, avoid_arcsec: float, seed: int = 0, po
         that hold only patches around the sources (a simulated sky); a source whose lower end
         exceeds the upper one is not moved.
     min_positions, max_positions : int
-        How many moved positions to aim for.
+        Bounds of the number of moved positions.
+    fraction : float
+        Share of the sources to move when that lies between the bounds (the cost of the
+        calibration is about this share of the run's association and classification).
 
     Returns
     -------
@@ -178,10 +182,11 @@ def shifted_positions(ra_deg, dec_deg, *, avoid_arcsec: float, seed: int = 0, po
         return np.zeros(0, int), np.zeros(0), np.zeros(0)
     rng = np.random.default_rng(seed)
     m = len(movable)
-    if m >= max_positions:
-        src = np.sort(rng.choice(movable, size=max_positions, replace=False))
+    target = int(min(max(round(fraction * m), min_positions), max_positions))
+    if target < m:
+        src = np.sort(rng.choice(movable, size=target, replace=False))
     else:
-        k = int(min(MAX_SHIFTS_PER_SOURCE, max(1, math.ceil(min_positions / m))))
+        k = int(min(MAX_SHIFTS_PER_SOURCE, max(1, math.ceil(target / m))))
         src = np.repeat(movable, k)
     tree = cKDTree(unit_vectors(ra0, dec0))
     rmax = float(reach.max())
