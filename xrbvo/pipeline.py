@@ -224,7 +224,20 @@ def run_pipeline(xray: Table, provider: Provider, model, *, ctpt_model=None, con
 
 
 def without_counterpart(association: AssociationResult, mask) -> AssociationResult:
-    """The association with the sources of ``mask`` left without a chosen counterpart (p_any kept)."""
+    """The association with the sources of ``mask`` left without a chosen counterpart (p_any kept).
+
+    Parameters
+    ----------
+    association : AssociationResult
+        The association.
+    mask : array of bool
+        Per source: leave it without a counterpart.
+
+    Returns
+    -------
+    AssociationResult
+        The same tables, with empty ``nid_``, ``row_`` = -1, ``p_i`` = 0 and ``match_flag`` = 0 for ``mask``.
+    """
     mask = np.asarray(mask, bool)
     if not mask.any():
         return association
@@ -256,6 +269,20 @@ def run_wide_config(cfg: PipelineConfig, xray: Table, neighbourhoods: Mapping[st
     class-aware counterparts' object density, measured on ``xray`` and its pulled neighbourhoods as one
     run on them measures them, so that another call (the moved positions of the p_any calibration) is
     scored with this run's numbers rather than its own.  Numbers already given in ``cfg`` are kept.
+
+    Parameters
+    ----------
+    cfg : PipelineConfig
+        The run's options.
+    xray : Table
+        The run's standardised X-ray sources.
+    neighbourhoods : mapping
+        Survey -> the neighbourhoods pulled around them.
+
+    Returns
+    -------
+    PipelineConfig
+        ``cfg`` with ``association.global_counts``, learnt ``mag_priors`` and ``object_density_arcsec2`` set.
     """
     a = cfg.association
     radius = float(cfg.radius_arcsec)

@@ -46,7 +46,13 @@ def plain_name(name: str, option: str = "--name") -> str:
 
 
 def add_association_arguments(p: argparse.ArgumentParser) -> None:
-    """``--radius`` and ``--false-rate``: the counterpart search and its calibrated p_any cut."""
+    """``--radius`` and ``--false-rate``: the counterpart search and its calibrated p_any cut.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The command's parser.
+    """
     p.add_argument("--radius", type=float, default=20.0, help="counterpart search radius (arcsec)")
     p.add_argument("--false-rate", type=float, default=0.05, metavar="RATE",
                    help="false-association rate of the p_any cut, measured on the run's X-ray positions moved "

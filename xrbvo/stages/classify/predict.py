@@ -109,7 +109,18 @@ class JointClassification:
 
 
 def joint_p_any(result) -> np.ndarray:
-    """``p_any`` of every source of a joint posterior: one minus the probability of its "none" row."""
+    """``p_any`` of every source of a joint posterior: one minus the probability of its "none" row.
+
+    Parameters
+    ----------
+    result : JointResult
+        The joint posterior (:func:`~xrbvo.stages.classify.counterparts.joint_posterior`).
+
+    Returns
+    -------
+    numpy.ndarray
+        Per source, the probability that it has a counterpart.
+    """
     cr = result.rows
     n = len(result.proba)
     p_none = np.zeros(n)

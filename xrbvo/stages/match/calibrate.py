@@ -45,7 +45,27 @@ SHIFT_ARCSEC = (120.0, 300.0)
 
 @dataclass(frozen=True)
 class PanyCalibration:
-    """The p_any cut of a run and the false-association rate measured at it."""
+    """The p_any cut of a run and the false-association rate measured at it.
+
+    Parameters
+    ----------
+    cut : float
+        Sources with ``p_any >= cut`` are associated.
+    false_rate : float
+        Fraction of the moved positions at or above the cut (NaN: not measured).
+    target : float
+        The false-association rate asked for.
+    method : str
+        ``shifted``, ``fallback`` or ``given``.
+    n_positions : int
+        Moved positions the rate was measured on.
+    n_sources : int
+        The run's sources.
+    note : str
+        Why the cut is a fallback.
+    curve_cut, curve_rate : tuple of float
+        The false rate tabulated over cuts.
+    """
 
     cut: float
     """Sources with ``p_any >= cut`` are associated (``associated`` column; header ``PANYCUT``)."""
@@ -100,7 +120,23 @@ class PanyCalibration:
 
 
 def check_false_rate(value: float) -> float:
-    """The target false-association rate, checked: strictly between 0 and 0.5."""
+    """The target false-association rate, checked: strictly between 0 and 0.5.
+
+    Parameters
+    ----------
+    value : float or str
+        The rate asked for (``--false-rate``).
+
+    Returns
+    -------
+    float
+        The rate.
+
+    Raises
+    ------
+    InputError
+        When it is not a number strictly between 0 and 0.5.
+    """
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -214,7 +250,20 @@ def shifted_positions(ra_deg, dec_deg, *, avoid_arcsec: float, seed: int = 0, po
 
 
 def false_rate_at(p_any_null, cut: float) -> float:
-    """Fraction of the moved positions' ``p_any`` at or above ``cut``."""
+    """Fraction of the moved positions' ``p_any`` at or above ``cut``.
+
+    Parameters
+    ----------
+    p_any_null : array
+        ``p_any`` of the moved positions.
+    cut : float
+        The cut.
+
+    Returns
+    -------
+    float
+        The false-association rate (NaN without moved positions).
+    """
     p = np.asarray(p_any_null, float)
     return float(np.mean(p >= cut)) if len(p) else float("nan")
 
@@ -246,7 +295,20 @@ def choose_cut(p_any_null, target: float) -> float:
 
 
 def rate_curve(p_any_null, cuts=None) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """The false-association rate over a grid of cuts (for the outputs' plot)."""
+    """The false-association rate over a grid of cuts (for the outputs' plot).
+
+    Parameters
+    ----------
+    p_any_null : array
+        ``p_any`` of the moved positions.
+    cuts : array, optional
+        The cuts (default 0, 0.01, ..., 1).
+
+    Returns
+    -------
+    cuts, rates : tuple of float
+        Each cut and its rate.
+    """
     grid = np.linspace(0.0, 1.0, 101) if cuts is None else np.asarray(cuts, float)
     p = np.asarray(p_any_null, float)
     rates = [float(np.mean(p >= c)) if len(p) else float("nan") for c in grid]
