@@ -151,19 +151,21 @@ def test_a_field_too_small_to_calibrate_gets_the_stated_fallback(small_sky, demo
 
 def test_survey_tables_cut_around_the_sources_are_not_taken_for_an_empty_sky(small_sky, demo_bundle, tmp_path):
     """Catalogue files holding only cones around the X-ray sources cannot serve moved positions: fallback."""
+    from dataclasses import replace
+
     from xrbvo.io import standardise_xray
     from xrbvo.stages.neighbourhoods import LocalProvider, SimProvider
     from xrbvo.workflows import analyse
+    from xrbvo.workflows.analyse import pipeline_config
 
     xr = standardise_xray(small_sky.xray)
     cones = SimProvider(small_sky).neighbourhoods(xr, 30.0, ("gaia",))
     path = tmp_path / "gaia_cones.fits"
     t = cones["gaia"]
-    keep = [c for c in t.colnames if c not in ("xid", "sep", "row")]
-    t[keep].write(path)
+    keep = t[[c for c in t.colnames if c not in ("xid", "sep", "row")]]
+    keep.meta = {}
+    keep.write(path)
     a = analyse(small_sky.xray, LocalProvider({"gaia": str(path)}), demo_bundle,
-                config=__import__("dataclasses").replace(
-                    __import__("xrbvo.workflows.analyse", fromlist=["x"]).pipeline_config(demo_bundle),
-                    surveys=("gaia",)))
+                config=replace(pipeline_config(demo_bundle), surveys=("gaia",)))
     m = a.catalogue.meta
     assert m["PANYCAL"] == "fallback" and "do not reach" in m["PANYNOTE"]
