@@ -434,3 +434,23 @@ def test_keep_freed_memory_takes_effect_on_glibc():
         assert keep_freed_memory() is True  # idempotent
     else:
         assert keep_freed_memory() is False
+
+
+def test_the_survey_order_used_is_fixed_whatever_order_the_surveys_are_given_in():
+    """NWAY's multi-catalogue correction depends on the catalogue order (docs/match.md, "Catalogue order"):
+    xrbvo always takes the surveys in SECONDARY_SURVEYS order (gaia, 2mass, catwise, then others), so a
+    user's --surveys order never changes p_any or p_i."""
+    from xrbvo.core.surveys import SECONDARY_SURVEYS
+
+    rng = np.random.default_rng(8)
+    x = _xray(12, err=4.0)
+    tabs = {}
+    for k, (s, err) in enumerate((("gaia", 0.05), ("2mass", 0.1), ("catwise", 0.3))):
+        xids = np.repeat(x["xid"], 5)
+        tabs[s] = _nb(xids, rng.uniform(-12, 12, len(xids)), rng.uniform(-12, 12, len(xids)), err, prefix=s[0])
+    cfg = BayesConfig(completeness={"gaia": 0.7, "2mass": 0.5, "catwise": 0.6}, prior_mode="nway")
+    given = BayesianAssociator(cfg)(AssociationInput(x, dict(reversed(list(tabs.items()))), 15.0))
+    canon = BayesianAssociator(cfg)(AssociationInput(x, {s: tabs[s] for s in SECONDARY_SURVEYS}, 15.0))
+    assert given.surveys == canon.surveys == tuple(SECONDARY_SURVEYS)
+    assert np.array_equal(np.asarray(given.sources["p_any"]), np.asarray(canon.sources["p_any"]))
+    assert np.array_equal(np.asarray(given.sources["p_i"]), np.asarray(canon.sources["p_i"]))

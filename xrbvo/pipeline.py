@@ -9,7 +9,7 @@ deciding those numbers is the workflow's job (:mod:`xrbvo.workflows`).
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Mapping
 
 import numpy as np
@@ -22,10 +22,16 @@ from xrbvo.stages.classify.predict import explain_sources, joint_classify, sourc
 from xrbvo.stages.features import nh_at, source_features
 from xrbvo.stages.match import AssociationResult, BayesConfig
 from xrbvo.stages.match.associate import associate, default_association
+from xrbvo.stages.match.calibrate import (FALLBACK_CUT, MAX_SHIFTS_PER_SOURCE, MIN_POSITIONS, PanyCalibration,
+                                          check_false_rate, choose_cut, false_rate_at, rate_curve, shifted_positions)
+from xrbvo.stages.match.priors import MagPrior, global_density_counts, survey_mag_priors
+from xrbvo.stages.classify.counterparts import object_count, object_density
+from xrbvo.stages.classify.predict import joint_p_any
 from xrbvo.stages.neighbourhoods.base import Provider
 from xrbvo.stages.select import apply_selection, covered
 
-__all__ = ["PipelineConfig", "PipelineResult", "run_pipeline", "Progress"]
+__all__ = ["PipelineConfig", "PipelineResult", "run_pipeline", "calibrate_p_any", "run_wide_config",
+           "without_counterpart", "Progress"]
 
 Progress = Callable[[str, float], None]
 
@@ -69,6 +75,12 @@ class PipelineConfig:
     None: measured over the input's sources.  Given when a few sources of a larger list are scored alone
     (``xrbvo explore``), or per partition of a run on Dask (:mod:`xrbvo.workflows.scale`), so that they get the
     whole input's density, as one run on it would."""
+    false_rate: float | None = 0.05
+    """Target false-association rate of the p_any cut, calibrated on moved X-ray positions
+    (:func:`calibrate_p_any`); None: no cut (every source keeps the counterpart the association chose)."""
+    p_any_calibration: PanyCalibration | None = None
+    """The p_any cut measured over a larger run (a tiled run's whole input, the list explore scores a few
+    sources of, a run split into partitions on Dask), used as it is; None: measured here on the input."""
 
     @property
     def pull_radius_arcsec(self) -> float:
@@ -79,6 +91,8 @@ class PipelineConfig:
         return self.radius_arcsec
 
     def validate(self) -> None:
+        if self.false_rate is not None:
+            check_false_rate(self.false_rate)
         if self.counterparts not in ("nway", "joint"):
             raise InputError(f"counterparts must be 'nway' or 'joint', not {self.counterparts!r}")
         if not 0 < self.radius_arcsec <= 600:
@@ -137,6 +151,8 @@ class PipelineResult:
     """False for sources with no neighbour in any survey."""
     catalogue: Table
     """The output catalogue."""
+    calibration: PanyCalibration | None = None
+    """The p_any cut used and the false-association rate measured at it (None: no cut)."""
 
 
 def run_pipeline(xray: Table, provider: Provider, model, *, ctpt_model=None, config: PipelineConfig | None = None,
@@ -145,6 +161,11 @@ def run_pipeline(xray: Table, provider: Provider, model, *, ctpt_model=None, con
                  progress: Mapping[str, Progress] | Progress | None = None,
                  cancel: threading.Event | None = None) -> PipelineResult:
     """Run every stage on standardised X-ray sources.
+
+    The p_any cut is ``config.p_any_calibration`` when given (measured over a larger run), else
+    measured here on moved positions (:func:`calibrate_p_any`) when ``config.false_rate`` is set: a
+    source below it is ``associated = False`` and is classified and described as one without a
+    counterpart, so that chance neighbours do not make candidates.
 
     Parameters
     ----------
@@ -196,6 +217,13 @@ def run_pipeline(xray: Table, provider: Provider, model, *, ctpt_model=None, con
     nbs = provider.neighbourhoods(xray, cfg.pull_radius_arcsec, cfg.surveys, progress=cb("neighbourhoods"),
                                   cancel=cancel)
     check_cancel(cancel)
+    calibration = cfg.p_any_calibration
+    if calibration is None and cfg.false_rate is not None:
+        cfg = run_wide_config(cfg, xray, nbs)  # measured once, for the moved positions and the run alike
+        calibration = calibrate_p_any(xray, provider, nbs, model, ctpt_model=ctpt_model, config=cfg,
+                                      selection_priors=dict(zip(classes, sel_vec)), progress=cb("calibration"),
+                                      cancel=cancel)
+    p_any_cut = None if calibration is None else calibration.cut
     nh = nh_at(xray["ra"], xray["dec"])
     c = cb("classification")
     if cfg.counterparts == "joint":
@@ -207,10 +235,15 @@ def run_pipeline(xray: Table, provider: Provider, model, *, ctpt_model=None, con
         if c:
             c("joint posterior", 0.3)
         jc = joint_classify(xray, assoc, nbs, nh, model, ctpt_model, dict(zip(classes, sel_vec)),
-                            object_density_arcsec2=cfg.object_density_arcsec2)
+                            object_density_arcsec2=cfg.object_density_arcsec2, p_any_cut=p_any_cut)
         proba = jc.proba
+        associated = jc.associated
     else:
         assoc = associate(xray, nbs, cfg.radius_arcsec, cfg.association, progress=cb("association"), cancel=cancel)
+        associated = None
+        if p_any_cut is not None:
+            associated = np.asarray(assoc.sources["p_any"], float) >= p_any_cut
+            assoc = without_counterpart(assoc, ~associated)
         feats = source_features(xray, assoc, nbs, nh=nh)
         if c:
             c("classifying", 0.3)
@@ -228,15 +261,46 @@ def run_pipeline(xray: Table, provider: Provider, model, *, ctpt_model=None, con
     if c:
         c("explaining", 0.6)
     extra = dict(extra)
+    if associated is not None:
+        extra["associated"] = np.asarray(associated, bool)
     extra["top_features"] = explain_sources(feats, model, proba_field)["top_features"]
     cat = build_catalogue(xray, assoc, feats, proba, classes, candidate_class=cand, proba_field=proba_field,
                           expected_purity=purity, coverage=cov, nh=nh, neighbourhoods=nbs, extra=extra)
     cat.meta["COUNTERP"] = cfg.counterparts
     cat.meta["RADIUS"] = cfg.radius_arcsec
     cat.meta["SURVEYS"] = ",".join(cfg.surveys)
+    if calibration is not None:
+        cat.meta.update(calibration.header())
     if c:
         c("done", 1.0)
-    return PipelineResult(xray, nbs, assoc, feats, proba, proba_field, classes, cand, cov, cat)
+    return PipelineResult(xray, nbs, assoc, feats, proba, proba_field, classes, cand, cov, cat, calibration)
+
+
+def without_counterpart(association: AssociationResult, mask) -> AssociationResult:
+    """The association with the sources of ``mask`` left without a chosen counterpart (p_any kept).
+
+    Parameters
+    ----------
+    association : AssociationResult
+        The association.
+    mask : array of bool
+        Per source: leave it without a counterpart.
+
+    Returns
+    -------
+    AssociationResult
+        The same tables, with empty ``nid_``, ``row_`` = -1, ``p_i`` = 0 and ``match_flag`` = 0 for ``mask``.
+    """
+    mask = np.asarray(mask, bool)
+    if not mask.any():
+        return association
+    src = association.sources.copy()
+    for s in association.surveys:
+        src[f"row_{s}"] = np.where(mask, -1, np.asarray(src[f"row_{s}"], int))
+        src[f"nid_{s}"] = np.where(mask, "", np.asarray(src[f"nid_{s}"]).astype(str))
+    src["p_i"] = np.where(mask, 0.0, np.asarray(src["p_i"], float))
+    src["match_flag"] = np.where(mask, 0, np.asarray(src["match_flag"], int))
+    return AssociationResult(association.combinations, src, association.surveys)
 
 
 def _prior_vector(priors, classes, default) -> np.ndarray:
@@ -249,3 +313,142 @@ def _prior_vector(priors, classes, default) -> np.ndarray:
     if v.shape != (len(classes),) or not np.all(np.isfinite(v)) or np.any(v < 0) or v.sum() <= 0:
         raise InputError("selection priors must be finite, non-negative, one per class and not all zero")
     return v / v.sum()
+
+
+def run_wide_config(cfg: PipelineConfig, xray: Table, neighbourhoods: Mapping[str, Table]) -> PipelineConfig:
+    """``cfg`` with the numbers an association measures on its input filled in from this input.
+
+    The field densities (``density="global"``), the learnt magnitude priors (``"auto"``) and the
+    class-aware counterparts' object density, measured on ``xray`` and its pulled neighbourhoods as one
+    run on them measures them, so that another call (the moved positions of the p_any calibration) is
+    scored with this run's numbers rather than its own.  Numbers already given in ``cfg`` are kept.
+
+    Parameters
+    ----------
+    cfg : PipelineConfig
+        The run's options.
+    xray : Table
+        The run's standardised X-ray sources.
+    neighbourhoods : mapping
+        Survey -> the neighbourhoods pulled around them.
+
+    Returns
+    -------
+    PipelineConfig
+        ``cfg`` with ``association.global_counts``, learnt ``mag_priors`` and ``object_density_arcsec2`` set.
+    """
+    a = cfg.association
+    radius = float(cfg.radius_arcsec)
+    counts = dict(a.global_counts)
+    if a.density == "global":
+        ra, dec = np.asarray(xray["ra"], float), np.asarray(xray["dec"], float)
+        for s in cfg.surveys:
+            if s in counts or s not in neighbourhoods:
+                continue
+            nb = neighbourhoods[s]
+            inside = np.asarray(nb["sep"], float) < radius
+            counts[s] = global_density_counts(np.asarray(nb["nid"]).astype(str), inside, ra, dec, radius)
+    priors = dict(a.mag_priors)
+    if cfg.counterparts == "nway":
+        for s in cfg.surveys:
+            auto = {k: v for k, v in priors.items() if k[0] == s and isinstance(v, str) and v == "auto"}
+            if not auto or s not in neighbourhoods:
+                continue
+            nb = neighbourhoods[s]
+            sep = np.asarray(nb["sep"], float)
+            for band, prior in survey_mag_priors(auto, s, nb, inside=sep < radius, sep=sep, radius=radius,
+                                                 mag_radius_arcsec=a.mag_radius_arcsec, n_src=len(xray),
+                                                 bins=a.mag_bins):
+                priors[(s, band)] = prior
+    density = cfg.object_density_arcsec2
+    if cfg.counterparts == "joint" and density is None:
+        density = object_density(object_count(xray, neighbourhoods), len(xray), cfg.pull_radius_arcsec)
+    return replace(cfg, association=replace(a, global_counts=counts, mag_priors=priors),
+                   object_density_arcsec2=density)
+
+
+def calibrate_p_any(xray: Table, provider: Provider, neighbourhoods: Mapping[str, Table], model, *,
+                    ctpt_model=None, config: PipelineConfig, selection_priors: Mapping[str, float] | None = None,
+                    seed: int = 0, progress: Progress | None = None,
+                    cancel: threading.Event | None = None) -> PanyCalibration:
+    """The p_any cut for ``config.false_rate``, measured on moved copies of the X-ray positions.
+
+    Salvato et al. (2018): each X-ray position is moved 2-5 arcmin away (never near another X-ray
+    source), keeping its error, flux and the survey catalogues; the association (and, with class-aware
+    counterparts, the joint posterior) is run there with this run's own densities and priors
+    (:func:`run_wide_config`), and the cut is the smallest whose share of moved positions with
+    ``p_any >= cut`` is at most the target (:func:`~xrbvo.stages.match.calibrate.choose_cut`).
+
+    Too few sources (fewer than :data:`~xrbvo.stages.match.calibrate.MIN_POSITIONS` moved positions
+    inside the surveys' footprint), or survey tables that do not reach the moved positions, give the
+    stated fallback cut (``method="fallback"`` with the reason in ``note``); the outputs always carry
+    a cut.
+
+    Parameters
+    ----------
+    xray : Table
+        The run's standardised X-ray sources (all of them: the cut is one number per run).
+    provider : Provider
+        Where neighbourhoods come from (pulled again at the moved positions).
+    neighbourhoods : mapping
+        The neighbourhoods already pulled at the real positions (for the run's densities and priors).
+    model, ctpt_model
+        The source classifier and, for ``counterparts="joint"``, the counterpart classifier.
+    config : PipelineConfig
+        The run's options; ``false_rate`` is the target.
+    selection_priors : mapping, optional
+        Class priors of the joint posterior (the pipeline's selection priors).
+    seed : int
+        Seed of the moves.
+
+    Returns
+    -------
+    PanyCalibration
+        The cut, the rate measured at it and how it was obtained.
+    """
+    cfg = config
+    target = check_false_rate(cfg.false_rate if cfg.false_rate is not None else 0.05)
+    n = len(xray)
+
+    def fallback(note: str) -> PanyCalibration:
+        return PanyCalibration(FALLBACK_CUT, float("nan"), target, "fallback", 0, n, note)
+
+    need = int(np.ceil(MIN_POSITIONS / MAX_SHIFTS_PER_SOURCE))
+    if n < need:
+        return fallback(f"{n} sources; at least {need} are needed to calibrate")
+    ra, dec = np.asarray(xray["ra"], float), np.asarray(xray["dec"], float)
+    src, sra, sdec = shifted_positions(ra, dec, avoid_arcsec=cfg.pull_radius_arcsec, seed=seed,
+                                       pos_err_arcsec=np.asarray(xray["pos_err"], float),
+                                       shift_arcsec=provider.shift_range_arcsec(cfg.pull_radius_arcsec))
+    inside = provider.covers(sra, sdec, cfg.surveys)
+    real_cov = provider.covers(ra, dec, cfg.surveys)
+    if len(src) and inside.mean() < 0.5 * max(real_cov.mean(), 1e-9):
+        return fallback("the survey tables do not reach the moved positions")
+    src, sra, sdec = src[inside], sra[inside], sdec[inside]
+    if len(src) < MIN_POSITIONS:
+        return fallback(f"{len(src)} moved positions inside the surveys; {MIN_POSITIONS} are needed")
+    moved = xray[src]
+    moved["ra"], moved["dec"] = sra, sdec
+    moved["xid"] = np.char.add(np.char.add(np.asarray(xray["xid"]).astype(str)[src], "~moved"),
+                               np.arange(len(src)).astype(str))
+    if progress:
+        progress(f"pulling {len(moved)} moved positions", 0.1)
+    nbs = provider.neighbourhoods(moved, cfg.pull_radius_arcsec, cfg.surveys, cancel=cancel)
+    check_cancel(cancel)
+    run_cfg = run_wide_config(cfg, xray, neighbourhoods)
+    if progress:
+        progress("associating the moved positions", 0.5)
+    if cfg.counterparts == "joint":
+        assoc = associate(moved, nbs, cfg.radius_arcsec, run_cfg.association, positional_only=True, cancel=cancel)
+        jc = joint_classify(moved, assoc, nbs, nh_at(moved["ra"], moved["dec"]), model, ctpt_model,
+                            selection_priors, object_density_arcsec2=run_cfg.object_density_arcsec2)
+        p_null = joint_p_any(jc.result)
+    else:
+        assoc = associate(moved, nbs, cfg.radius_arcsec, run_cfg.association, cancel=cancel)
+        p_null = np.asarray(assoc.sources["p_any"], float)
+    cut = choose_cut(p_null, target)
+    grid, rates = rate_curve(p_null)
+    if progress:
+        progress("calibrated", 1.0)
+    return PanyCalibration(cut, false_rate_at(p_null, cut), target, "shifted", int(len(p_null)), n, "",
+                           grid, rates)

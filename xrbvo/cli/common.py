@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-__all__ = ["add_policy_arguments", "policy_from_args", "print_analysis", "pairs", "parse_boost", "plain_name",
+__all__ = ["add_association_arguments", "add_policy_arguments", "policy_from_args", "print_analysis", "pairs", "parse_boost", "plain_name",
            "MAX_NAME_BYTES", "add_known_arguments", "known_from_args", "print_known"]
 
 #: How many known X-ray binaries that are not candidates the summary lists (the report lists all).
@@ -55,6 +55,21 @@ def plain_name(name: str, option: str = "--name") -> str:
         return name
     raise InputError(f"{option} {name!r} {problem}: give a plain file name such as xrbvo_catalogue (the "
                      "directory goes in --out)")
+
+
+def add_association_arguments(p: argparse.ArgumentParser) -> None:
+    """``--radius`` and ``--false-rate``: the counterpart search and its calibrated p_any cut.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The command's parser.
+    """
+    p.add_argument("--radius", type=float, default=20.0, help="counterpart search radius (arcsec)")
+    p.add_argument("--false-rate", type=float, default=0.05, metavar="RATE",
+                   help="false-association rate of the p_any cut, measured on the run's X-ray positions moved "
+                        "2-5 arcmin away (Salvato et al. 2018); a source below the cut is classified as one "
+                        "without a counterpart; between 0 and 0.5 (default 0.05)")
 
 
 def add_policy_arguments(p: argparse.ArgumentParser, *, em: bool = False) -> None:
@@ -190,6 +205,17 @@ def print_analysis(ui, analysis, paths) -> None:
         v = s.get(f"{k}_expected_true")
         if c.get(k) and v == v:
             ui.out.print(f"  expected true {k} among them at the field's priors: {v:.1f}")
+    a = s.get("association")
+    if a:
+        if a["method"] == "shifted":
+            how = (f"false-association rate {a['false_rate']:.3f} measured on {a['n_positions']} moved positions "
+                   f"(target {a['target']:g})")
+        elif a["method"] == "fallback":
+            how = f"not calibrated ({a['note']}): the fallback cut"
+        else:
+            how = "the cut given"
+        ui.out.print(f"associations: {a['associated']} of {s['n_sources']} sources with p_any >= {a['cut']:.3g}, "
+                     f"{how}; the others are classified as without a counterpart", soft_wrap=True)
     if s["no_coverage"]:
         ui.out.print(f"{s['no_coverage']} sources have no neighbour in any survey (coverage=False; never candidates)")
     ui.out.print(s["policy"], soft_wrap=True)

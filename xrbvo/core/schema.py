@@ -197,6 +197,9 @@ CATALOGUE = _specs(
     ("p_i", "", "stat.probability", "Probability of the chosen counterpart combination, given one exists"),
     ("match_flag", "", "meta.code", "1 for the most probable combination, 2 for a close second (p_i > 0.5 p_i best), else 0"),
     ("n_candidates", "", "meta.number", "Number of neighbours within the search radius, all surveys"),
+    ("associated", "", "meta.code",
+     "True when p_any reaches the run's calibrated cut (header PANYCUT, false-association rate FARATE); "
+     "a source below it is classified as one without a counterpart"),
     ("nh", "cm-2", "phys.columnDensity", "Total Galactic N_H on the sight line (HI4PI)"),
     ("predicted_class", "", "src.class", "Most probable of the nine classes"),
     ("candidate", "", "meta.code", "True when the source passes an X-ray-binary probability cut"),

@@ -62,6 +62,7 @@ from astropy.table import Table, vstack
 from xrbvo.core.errors import InputError, ServiceError, XrbvoError
 from xrbvo.io import read_table, write_table
 from xrbvo.pipeline import PipelineConfig
+from xrbvo.stages.match.calibrate import PanyCalibration
 from xrbvo.stages.match.priors import union_area_arcsec2
 from xrbvo.stages.neighbourhoods.base import Provider, PulledProvider
 from xrbvo.workflows.analyse import analyse, pipeline_config, prepare_xray
@@ -326,6 +327,8 @@ class ListContext:
     None until the list's neighbourhoods were pulled once."""
     object_density: float | None = None
     """Objects per arcsec^2 of the class-aware counterparts over the whole list (None: not measured yet)."""
+    calibration: PanyCalibration | None = None
+    """The p_any cut measured over the whole list (None: not measured yet, or no cut asked for)."""
 
 
 def _exact_deg2(area_arcsec2: float) -> float:
@@ -425,6 +428,7 @@ class LiveScorer:
         self._resolved: ResolvedPolicy | None = None  # the policy resolved for the whole list
         self._densities = dict(densities) if densities else None
         self._object_density = object_density
+        self._calibration: PanyCalibration | None = None  # the list's p_any cut, measured with its context
 
     # -- the list's context ----------------------------------------------------------------------
     @property
@@ -463,7 +467,8 @@ class LiveScorer:
     def context_ready(self) -> bool:
         """True when scoring needs no pull of the whole list (densities known)."""
         return (self._densities is not None and (self._object_density is not None or
-                                                 self.config.counterparts != "joint")) or self.xray is None
+                                                 self.config.counterparts != "joint")
+                and (self._calibration is not None or self.config.false_rate is None)) or self.xray is None
 
     def context(self, *, progress: Progress | None = None, cancel: threading.Event | None = None) -> ListContext:
         """The list's field priors and densities; the first call pulls the whole list's neighbourhoods once.
@@ -498,11 +503,21 @@ class LiveScorer:
                     cr = combination_table(self.xray, None, nbs, np.zeros(self.n))
                     radius = max(float(nb.meta.get("radius_arcsec", 0.0)) for nb in nbs.values())
                     obj = object_density(int(np.sum(~cr.is_none)), self.n, radius)
+                cal = None
+                if cfg.false_rate is not None:
+                    # the list's p_any cut, measured once on all its sources as `run` measures it
+                    from xrbvo.pipeline import calibrate_p_any
+
+                    run_cfg = replace(self._config(None, obj), false_rate=cfg.false_rate)
+                    cal = calibrate_p_any(self.xray, self.provider, nbs, self.bundle.source,
+                                          ctpt_model=self.bundle.counterpart, config=run_cfg,
+                                          selection_priors=self._policy().selection_priors, cancel=cancel)
                 with self._lock:
                     self._nbs = nbs
                     self._densities = dens
                     self._object_density = obj
-        return ListContext(pri, self.densities, self._object_density)
+                    self._calibration = cal
+        return ListContext(pri, self.densities, self._object_density, self._calibration)
 
     def _pull_radius(self) -> float:
         cfg = self.config
@@ -516,6 +531,8 @@ class LiveScorer:
         cfg = self.config
         if obj is not None and cfg.counterparts == "joint":
             cfg = replace(cfg, object_density_arcsec2=obj)
+        if self._calibration is not None:
+            cfg = replace(cfg, p_any_calibration=self._calibration)
         if densities is None or cfg.association.density != "global":
             return cfg
         cat = {s: (n, _exact_deg2(a)) for s, (n, a) in densities.items()}
@@ -707,6 +724,12 @@ class LiveScorer:
                 self._densities = dens
                 if meta.get("XPOBJDEN") is not None:
                     self._object_density = float(meta["XPOBJDEN"])
+                if meta.get("PANYCUT") is not None and self.config.false_rate is not None:
+                    fr = meta.get("FARATE")
+                    self._calibration = PanyCalibration(
+                        float(meta["PANYCUT"]), float("nan") if fr is None else float(fr),
+                        float(meta.get("FARTARGT", self.config.false_rate)), str(meta.get("PANYCAL", "shifted")),
+                        int(meta.get("FANPOS", 0)), len(self.xids), str(meta.get("PANYNOTE", "")))
         return len(loaded)
 
 

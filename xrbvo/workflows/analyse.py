@@ -71,8 +71,8 @@ def prepare_xray(xray: Table, xray_survey: str = "erass1", *, sys_floor_arcsec: 
 
 
 def pipeline_config(bundle: ModelBundle, *, radius_arcsec: float = 20.0,
-                    surveys: tuple[str, ...] = ("gaia", "2mass", "catwise"), counterparts: str | None = None
-                    ) -> PipelineConfig:
+                    surveys: tuple[str, ...] = ("gaia", "2mass", "catwise"), counterparts: str | None = None,
+                    false_rate: float | None = 0.05) -> PipelineConfig:
     """The pipeline options for a bundle: class-aware counterparts whenever the bundle has a counterpart model.
 
     Asking for ``joint`` with a bundle that has none is one clear error; asking
@@ -100,7 +100,8 @@ def pipeline_config(bundle: ModelBundle, *, radius_arcsec: float = 20.0,
         raise InputError(f"{bundle.directory}: this model has no counterpart model, so class-aware counterparts "
                          "are not possible; retrain it (`xrbvo train` trains one on simulated skies) or choose "
                          "--counterparts nway")
-    return PipelineConfig(radius_arcsec=radius_arcsec, surveys=tuple(surveys), counterparts=mode)
+    return PipelineConfig(radius_arcsec=radius_arcsec, surveys=tuple(surveys), counterparts=mode,
+                          false_rate=false_rate)
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,8 @@ class Analysis:
         h.update(self.policy.header())
         h["INPUT"] = self.source
         h.update(selection_header(self.xray_meta))  # the eRASS1 release's selection (xrbvo.io.erass1)
-        for k in ("COUNTERP", "RADIUS", "SURVEYS", "KNOWN", "KNOWNFLR"):
+        for k in ("COUNTERP", "RADIUS", "SURVEYS", "KNOWN", "KNOWNFLR", "PANYCUT", "FARATE", "FARTARGT", "PANYCAL",
+                  "FANPOS", "PANYNOTE"):
             if k in self.catalogue.meta:
                 h[k] = self.catalogue.meta[k]
         return h
@@ -182,6 +184,12 @@ class Analysis:
             sel = cand == c
             out[f"{c}_expected_true"] = float(np.nansum(ep[sel])) if sel.any() and np.isfinite(ep[sel]).any() \
                 else float("nan")
+        if "associated" in cat.colnames:
+            m = cat.meta
+            out["association"] = {"cut": m.get("PANYCUT"), "false_rate": m.get("FARATE", float("nan")),
+                                  "target": m.get("FARTARGT"), "method": m.get("PANYCAL"),
+                                  "n_positions": m.get("FANPOS", 0), "note": m.get("PANYNOTE", ""),
+                                  "associated": int(np.sum(np.asarray(cat["associated"], bool)))}
         if self.known:
             out["known"] = known_summary(cat, self.known)
         return out

@@ -34,7 +34,7 @@ import numpy as np
 from astropy.table import Table, vstack
 
 from xrbvo.core.errors import Cancelled, InputError
-from xrbvo.pipeline import PipelineConfig, PipelineResult, Progress, run_pipeline
+from xrbvo.pipeline import PipelineConfig, PipelineResult, Progress, calibrate_p_any, run_pipeline
 from xrbvo.stages.match import AssociationResult
 from xrbvo.stages.match.partitioned import fixed_config, partition_statistics
 from xrbvo.stages.neighbourhoods.base import Provider, PulledProvider
@@ -162,6 +162,11 @@ class PartitionedPipeline:
             density = max(n_obj, 1) / (max(len(xray), 1) * np.pi * pull_radius**2)
             run_cfg = replace(cfg, association=fixed, object_density_arcsec2=density
                               if cfg.counterparts == "joint" else cfg.object_density_arcsec2)
+            if run_cfg.p_any_calibration is None and run_cfg.false_rate is not None:
+                # the p_any cut is one number of the whole run: measured once here, given to every partition
+                cal = calibrate_p_any(xray, provider, {}, model, ctpt_model=ctpt_model, config=run_cfg,
+                                      selection_priors=selection_priors, progress=cb("calibration"), cancel=cancel)
+                run_cfg = replace(run_cfg, p_any_calibration=cal)
             [fp_f, model_f] = client.scatter([None if field_priors is None else np.asarray(field_priors, float),
                                               model], broadcast=True)
             kwargs = dict(ctpt_model=ctpt_model, config=run_cfg, selection_priors=selection_priors, cuts=cuts,
@@ -267,6 +272,7 @@ def join_results(parts, n_sources: int, config: PipelineConfig) -> PipelineResul
         candidate_class=np.concatenate([np.asarray(r.candidate_class) for r in res])[order],
         coverage=np.concatenate([np.asarray(r.coverage) for r in res])[order],
         catalogue=catalogue,
+        calibration=res[0].calibration,
     )
 
 

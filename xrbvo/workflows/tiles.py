@@ -62,7 +62,8 @@ from xrbvo.core.errors import InputError, check_cancel
 from xrbvo.core.schema import CATALOGUE, COUNTERPARTS, NEIGHBOURS, describe_table
 from xrbvo.io import atomic_write_bytes, read_table, write_table
 from xrbvo.io.outputs import TEMP_PREFIX
-from xrbvo.pipeline import PipelineConfig, run_pipeline
+from xrbvo.pipeline import PipelineConfig, calibrate_p_any, run_pipeline
+from xrbvo.stages.match.calibrate import PanyCalibration
 from xrbvo.stages.catalogue import neighbours_table
 from xrbvo.stages.classify.counterparts import object_count, object_density
 from xrbvo.stages.known import match_known
@@ -509,6 +510,15 @@ def run_tiled(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scie
     elif prog.get("pull"):
         prog["pull"]("pulled before", 1.0)
     tile_cfg = _tile_config(cfg, manifest["shared"])
+    if cfg.false_rate is not None and cfg.p_any_calibration is None:
+        # the p_any cut is one number of the whole run: measured once, on every source, and kept for resumes
+        if manifest.get("calibration") is None:
+            cal = calibrate_p_any(xr, provider, {}, bundle.source, ctpt_model=bundle.counterpart, config=tile_cfg,
+                                  selection_priors=resolved.selection_priors, progress=prog.get("calibration"),
+                                  cancel=cancel)
+            manifest["calibration"] = cal.to_json()
+            _write_manifest(mpath, manifest)
+        tile_cfg = replace(tile_cfg, p_any_calibration=PanyCalibration.from_json(manifest["calibration"]))
     computed = []
     pt = prog.get("tiles")
     if pt:
@@ -535,6 +545,8 @@ def run_tiled(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scie
         if pt:
             pt(f"tile {t.name}", len(manifest["finished"]) / len(tiles))
     tables = _merge(d, tiles, xr, cfg.surveys)
+    if tile_cfg.p_any_calibration is not None:
+        tables["catalogue"].meta.update(tile_cfg.p_any_calibration.header())
     if known:
         match_known(tables["catalogue"], known)
         describe_table(tables["catalogue"], CATALOGUE)

@@ -19,21 +19,21 @@ density (--boost) so that the figures carry weight."""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from xrbvo.cli.common import add_association_arguments, add_policy_arguments
+
     p.add_argument("--out", type=Path, default=Path("xrbvo-demo"), help="output directory")
     p.add_argument("--seed", type=int, default=7, help="seed of the demo sky (training skies use 1001-1003)")
     p.add_argument("--l", dest="l_deg", type=float, default=300.0, help="Galactic longitude of the field centre (deg)")
     p.add_argument("--b", dest="b_deg", type=float, default=0.0, help="Galactic latitude of the field centre (deg)")
     p.add_argument("--width", type=float, default=8.0, help="field extent in longitude (deg)")
     p.add_argument("--height", type=float, default=4.0, help="field extent in latitude (deg)")
-    p.add_argument("--radius", type=float, default=20.0, help="counterpart search radius (arcsec)")
+    add_association_arguments(p)
     p.add_argument("--boost", action="append", default=None, metavar="CLASS=FACTOR",
                    help="inject a class at FACTOR times its Galactic density (repeatable; default HMXB=10, LMXB=30)")
     p.add_argument("--model", type=Path, default=None, help="reuse a model directory instead of training one")
     p.add_argument("--counterparts", choices=["joint", "nway"], default="joint",
                    help="joint: decide class and counterpart together (class-aware counterparts); nway: classify "
                         "the counterpart chosen by the Bayesian association with magnitude priors")
-    from xrbvo.cli.common import add_policy_arguments
-
     add_policy_arguments(p)
     p.add_argument("--tui", action="store_true", help="open the catalogue in the terminal UI afterwards (xrbvo tui)")
     p.add_argument("--provider", choices=("sim", "tap"), default="sim",
@@ -49,19 +49,23 @@ def run(args, ui) -> int:
     from xrbvo.pipeline import PipelineConfig
     from xrbvo.workflows.demo import DEMO_BOOST, DemoConfig, run_demo
 
+    from xrbvo.stages.match.calibrate import check_false_rate
+
+    check_false_rate(args.false_rate)  # before the training
     boost = parse_boost(args.boost)
     if args.provider == "tap" and not args.tap_url:
         raise InputError("--provider tap needs --tap-url URL (e.g. http://127.0.0.1:8089/tap)")
     cfg = DemoConfig(out=args.out, seed=args.seed, l_deg=args.l_deg, b_deg=args.b_deg, width_deg=args.width,
                      height_deg=args.height, boost=boost if boost is not None else dict(DEMO_BOOST),
-                     pipeline=PipelineConfig(radius_arcsec=args.radius, counterparts=args.counterparts),
+                     pipeline=PipelineConfig(radius_arcsec=args.radius, counterparts=args.counterparts,
+                                             false_rate=args.false_rate),
                      policy=policy_from_args(args), model_dir=args.model,
                      tap_url=args.tap_url if args.provider == "tap" else None, tap_cache=args.cache)
     cfg.pipeline.validate()
     check_writable(args.out)  # before the long work, not after it
     with output_lock(args.out, "demo"), ui.progress():  # one writer per directory
-        stages = ["training sky", "training match", "training", "demo sky", "neighbourhoods", "association",
-                  "classification"]
+        stages = ["training sky", "training match", "training", "demo sky", "neighbourhoods", "calibration",
+                  "association", "classification"]
         if args.model is not None:
             stages = stages[3:]
         elif args.counterparts == "joint":

@@ -22,7 +22,7 @@ Hard catalogue's 2.3-5 keV flux through UID_Hard (docs/erass1.md)."""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from xrbvo.cli.common import add_known_arguments, add_policy_arguments
+    from xrbvo.cli.common import add_association_arguments, add_known_arguments, add_policy_arguments
 
     p.add_argument("xray", type=Path, help="X-ray source table (FITS, VOTable, ECSV, CSV or Parquet)")
     p.add_argument("--model", type=Path, required=True,
@@ -43,7 +43,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--keep-flagged", action="store_true",
                    help="eRASS1 Main: keep sources with a spurious-source flag (FLAG_SP_SNR, _BPS, _SCL, _LGA, "
                         "_GC_CONS); by default they are removed")
-    p.add_argument("--radius", type=float, default=20.0, help="counterpart search radius (arcsec)")
+    add_association_arguments(p)
     add_policy_arguments(p)
     p.add_argument("--counterpart-model", type=Path, default=None, metavar="DIR",
                    help="take the counterpart model (P_XRAY_CTPT) from another model directory (e.g. OUT/model of "
@@ -99,6 +99,9 @@ def run(args, ui) -> int:
     from xrbvo.workflows.analyse import prepare_xray
 
     plain_name(args.name)
+    from xrbvo.stages.match.calibrate import check_false_rate
+
+    check_false_rate(args.false_rate)  # before any long work
     files = pairs(args.catalog, "--catalog")
     if not (args.tile_deg == 0 or 0 < args.tile_deg <= 180):
         raise InputError(f"--tile-deg must be between 0 (no tiles) and 180 degrees, not {args.tile_deg:g}")
@@ -121,7 +124,8 @@ def run(args, ui) -> int:
                              "counterpart model")
         bundle = replace(bundle, counterpart=other.counterpart)
     cfg = pipeline_config(bundle, radius_arcsec=args.radius, surveys=surveys,
-                          counterparts=None if args.counterparts == "auto" else args.counterparts)
+                          counterparts=None if args.counterparts == "auto" else args.counterparts,
+                          false_rate=args.false_rate)
     cfg.validate()
     if cfg.counterparts == "nway" and bundle.trained_on == "labelled":
         ui.warn("a model trained on labelled data with the association's own counterparts (nway): in the plane a "
@@ -144,7 +148,7 @@ def run(args, ui) -> int:
             analysis, paths = run_in_tiles(args, ui, table, provider, bundle, policy, cfg, known)
         else:
             with ui.progress():
-                prog = {s: ui.stage(s) for s in ("neighbourhoods", "association", "classification")}
+                prog = {s: ui.stage(s) for s in ("neighbourhoods", "calibration", "association", "classification")}
                 analysis = analyse(table, provider, bundle, policy, config=cfg, xray_survey=args.xray_survey,
                                    sys_floor_arcsec=args.xray_sys_floor, source=str(args.xray), progress=prog,
                                    known=known, **({} if pipeline is None else {"pipeline": pipeline}))
@@ -269,7 +273,7 @@ def run_in_tiles(args, ui, table, provider, bundle, policy, cfg, known=()):
             done.set()
 
     with ui.progress():
-        prog = {s: ui.stage(s) for s in ("pull", "tiles", "neighbourhoods", "association", "classification")}
+        prog = {s: ui.stage(s) for s in ("pull", "calibration", "tiles", "neighbourhoods", "association", "classification")}
         threading.Thread(target=work, args=(prog,), name="xrbvo-tiles", daemon=True).start()
         try:
             # Event.wait, not Thread.join: a join cut short by Ctrl-C may report a live thread as finished

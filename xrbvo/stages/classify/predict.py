@@ -27,7 +27,7 @@ from xrbvo.stages.classify.explain import explain
 from xrbvo.stages.features import feature_matrix
 from xrbvo.stages.match import AssociationResult
 
-__all__ = ["source_proba", "explain_sources", "JointClassification", "joint_classify"]
+__all__ = ["joint_p_any", "source_proba", "explain_sources", "JointClassification", "joint_classify"]
 
 
 def source_proba(features: Table, model, priors: Mapping[str, float] | np.ndarray | None = None) -> np.ndarray:
@@ -96,6 +96,9 @@ class JointClassification:
     classes: tuple[str, ...]
     result: object
     """The :class:`~xrbvo.stages.classify.counterparts.JointResult`."""
+    associated: np.ndarray | None = None
+    """Per source: ``p_any`` reaches the run's calibrated cut (None: no cut, every source as it comes).
+    A source that does not is classified and described as one without a counterpart."""
 
     def choose(self, association: AssociationResult, neighbourhoods: Mapping[str, Table],
                top_class: np.ndarray) -> tuple[AssociationResult, Table, dict[str, np.ndarray]]:
@@ -113,6 +116,10 @@ class JointClassification:
         classes = list(self.classes)
         top = np.asarray(top_class, dtype=int)
         chosen = np.array([jr.best[classes[t]][i] for i, t in enumerate(top)], dtype=int) if n else np.zeros(0, int)
+        if self.associated is not None and n:
+            none_row = np.zeros(n, int)
+            none_row[cr.src[cr.is_none]] = np.nonzero(cr.is_none)[0]
+            chosen = np.where(np.asarray(self.associated, bool), chosen, none_row)
         feats = cr.features[chosen] if n else cr.features[:0]
         p_k = jr.joint.sum(axis=1)
         none_rows = np.nonzero(cr.is_none)[0]
@@ -145,14 +152,38 @@ class JointClassification:
         return AssociationResult(association.combinations, src, association.surveys), feats, extra
 
 
+def joint_p_any(result) -> np.ndarray:
+    """``p_any`` of every source of a joint posterior: one minus the probability of its "none" row.
+
+    Parameters
+    ----------
+    result : JointResult
+        The joint posterior (:func:`~xrbvo.stages.classify.counterparts.joint_posterior`).
+
+    Returns
+    -------
+    numpy.ndarray
+        Per source, the probability that it has a counterpart.
+    """
+    cr = result.rows
+    n = len(result.proba)
+    p_none = np.zeros(n)
+    p_none[cr.src[cr.is_none]] = result.joint[cr.is_none].sum(axis=1)
+    return 1.0 - p_none
+
+
 def joint_classify(xray: Table, association: AssociationResult, neighbourhoods: Mapping[str, Table],
                    nh: np.ndarray, model, ctpt_model, priors: Mapping[str, float] | None, *,
-                   object_density_arcsec2: float | None = None) -> JointClassification:
+                   object_density_arcsec2: float | None = None, p_any_cut: float | None = None
+                   ) -> JointClassification:
     """Class-aware counterparts: the joint posterior over class and combination at ``priors``.
 
     ``association`` must be positional (no magnitude priors): the photometry of
     true counterparts is learnt per class by the two classifiers instead.
     ``object_density_arcsec2`` of a larger run sets the objects' sky density (:func:`~xrbvo.stages.classify.counterparts.combination_table`).
+    With ``p_any_cut`` (the run's calibrated cut, :mod:`xrbvo.stages.match.calibrate`), a source whose
+    ``p_any`` falls below it is classified as one without a counterpart: its class probabilities are
+    those of its "none" row alone, so that chance neighbours do not decide its class.
 
     Parameters
     ----------
@@ -172,6 +203,8 @@ def joint_classify(xray: Table, association: AssociationResult, neighbourhoods: 
         Class priors (class -> prior).
     object_density_arcsec2 : float, optional
         Sky density of candidate objects (per arcsec^2); None: measured from the neighbourhoods.
+    p_any_cut : float, optional
+        The run's calibrated p_any cut; None: no cut.
 
     Returns
     -------
@@ -181,6 +214,16 @@ def joint_classify(xray: Table, association: AssociationResult, neighbourhoods: 
     cr = combination_table(xray, association, neighbourhoods, nh, object_density_arcsec2=object_density_arcsec2)
     jr = joint_posterior(cr, len(xray), model, ctpt_model, priors)
     proba = jr.proba
+    associated = None
+    if p_any_cut is not None:
+        associated = joint_p_any(jr) >= p_any_cut
+        if len(proba) and not associated.all():
+            none_idx = np.nonzero(cr.is_none)[0]
+            alone = np.zeros_like(proba)
+            alone[cr.src[none_idx]] = jr.joint[none_idx]
+            tot = alone.sum(axis=1, keepdims=True)
+            alone = np.divide(alone, tot, out=np.zeros_like(alone), where=tot > 0)
+            proba = np.where(associated[:, None], proba, alone)
     cal = getattr(model, "calibration_", None)
     if cal and len(proba):
         # as SourceClassifier.predict_proba: the calibration maps probabilities at the training mix
@@ -193,4 +236,4 @@ def joint_classify(xray: Table, association: AssociationResult, neighbourhoods: 
         target = target / target.sum()
         at_mix = shift_rows(proba, target, np.asarray(model.train_priors_, float))
         proba = shift_rows(apply_calibration(at_mix, cal, classes), np.asarray(model.train_priors_, float), target)
-    return JointClassification(proba, tuple(jr.classes), jr)
+    return JointClassification(proba, tuple(jr.classes), jr, associated)

@@ -409,6 +409,27 @@ class CatalogueProvider(abc.ABC):
     def _catalogue(self, name: str) -> Table:
         """The standardised catalogue of survey ``name``."""
 
+    def covers(self, ra_deg, dec_deg, surveys: Sequence[str], radius_arcsec: float = 90.0) -> np.ndarray:
+        """Per position: some survey's catalogue has a source within ``radius_arcsec`` (the tables' footprint).
+
+        The catalogues held here may be cut to a field (a simulated sky) or to cones around
+        the X-ray sources (files a user pulled); a position outside them sees an empty sky
+        that is not the real one.  The p_any calibration keeps only moved positions inside.
+        """
+        from scipy.spatial import cKDTree
+
+        pts = unit_vectors(np.asarray(ra_deg, float), np.asarray(dec_deg, float))
+        out = np.zeros(len(pts), bool)
+        chord = 2 * np.sin(np.radians(radius_arcsec / 3600.0) / 2)
+        for s in surveys:
+            cat = self._standardised(get_survey(s).name)
+            if not len(cat) or not len(pts):
+                continue
+            tree = cKDTree(unit_vectors(np.asarray(cat["ra"], float), np.asarray(cat["dec"], float)))
+            d, _ = tree.query(pts, k=1, distance_upper_bound=chord)
+            out |= np.isfinite(d)
+        return out
+
     def neighbourhoods(self, xray: Table, radius_arcsec: float, surveys: Sequence[str], *,
                        progress: Progress | None = None, cancel: threading.Event | None = None
                        ) -> dict[str, Table]:
@@ -444,6 +465,24 @@ class Provider(abc.ABC):
                        ) -> dict[str, Table]:
         """Return ``{survey: neighbourhood table}`` for every X-ray source in ``xray``."""
 
+    def shift_range_arcsec(self, radius_arcsec: float) -> tuple[float | None, float]:
+        """How far the p_any calibration may move X-ray positions and still be served (arcsec).
+
+        All-sky services: 2-5 arcmin (:data:`xrbvo.stages.match.calibrate.SHIFT_ARCSEC`, Salvato et al. 2018).
+        A provider whose tables hold only patches around the sources returns ``(None, hi)``: each
+        source is moved just beyond its counterpart's reach, at most ``hi``.
+        """
+        from xrbvo.stages.match.calibrate import SHIFT_ARCSEC
+
+        return SHIFT_ARCSEC
+
+    def covers(self, ra_deg, dec_deg, surveys: Sequence[str], radius_arcsec: float = 90.0) -> np.ndarray:
+        """Per position: whether the provider's surveys cover it (all-sky services: everywhere).
+
+        Providers holding catalogues cut to a field override it (:meth:`CatalogueProvider.covers`).
+        """
+        return np.ones(len(np.asarray(ra_deg)), bool)
+
 
 class PulledProvider(Provider):
     """Neighbourhoods already pulled (a tile's, a partition's, an explored source's), served as a provider.
@@ -461,3 +500,11 @@ class PulledProvider(Provider):
 
     def neighbourhoods(self, xray, radius_arcsec, surveys, *, progress=None, cancel=None) -> dict[str, Table]:
         return {s: self.tables[s] for s in surveys}
+
+    def covers(self, ra_deg, dec_deg, surveys, radius_arcsec: float = 90.0) -> np.ndarray:
+        """Nothing but the pulled positions: other positions (the p_any calibration's moved ones) cannot
+        be served, so a run on pulled neighbourhoods is given its calibration measured over the whole run."""
+        from xrbvo.core.errors import XrbvoError
+
+        raise XrbvoError("neighbourhoods already pulled cannot serve moved positions: measure the p_any "
+                         "calibration over the whole run and give it as PipelineConfig.p_any_calibration")
