@@ -58,6 +58,10 @@ class PipelineConfig:
         are scored alone (``xrbvo explore``), or per partition of a run on Dask
         (:mod:`xrbvo.workflows.scale`), so that they get the whole input's density, as one run on it
         would.
+    false_rate : float, optional
+        Target false-association rate of the calibrated p_any cut; None: no cut.
+    p_any_calibration : PanyCalibration, optional
+        The cut measured over a larger run, used as it is; None: measured on the input.
     """
 
     radius_arcsec: float = 20.0
@@ -130,6 +134,8 @@ class PipelineResult:
         False for sources with no neighbour in any survey.
     catalogue : astropy.table.Table
         The output catalogue.
+    calibration : PanyCalibration, optional
+        The p_any cut used and the false-association rate measured at it (None: no cut).
     """
 
     xray: Table
@@ -400,6 +406,10 @@ def calibrate_p_any(xray: Table, provider: Provider, neighbourhoods: Mapping[str
         Class priors of the joint posterior (the pipeline's selection priors).
     seed : int
         Seed of the moves.
+    progress : callable, optional
+        Progress callback ``(message, fraction)``.
+    cancel : threading.Event, optional
+        Set it to stop (:class:`xrbvo.core.errors.Cancelled` is raised).
 
     Returns
     -------

@@ -318,6 +318,8 @@ class ListContext:
     object_density : float, optional
         Objects per arcsec^2 of the class-aware counterparts over the whole list (None: not measured
         yet).
+    calibration : PanyCalibration, optional
+        The p_any cut measured over the whole list (None: not measured yet, or no cut asked for).
     """
 
     field_priors: np.ndarray

@@ -89,6 +89,8 @@ def pipeline_config(bundle: ModelBundle, *, radius_arcsec: float = 20.0,
     counterparts : str, optional
         Counterpart method: ``joint`` (class-aware) or ``nway``; default ``joint`` when the bundle has a
         counterpart model.
+    false_rate : float, optional
+        Target false-association rate of the calibrated p_any cut (default 0.05); None: no cut.
 
     Returns
     -------

@@ -89,6 +89,8 @@ class JointClassification:
         Class names, in the order of the probability columns.
     result : object
         The :class:`~xrbvo.stages.classify.counterparts.JointResult`.
+    associated : numpy.ndarray, optional
+        Per source: ``p_any`` reaches the run's calibrated cut (None: no cut).
     """
 
     proba: np.ndarray
