@@ -165,7 +165,24 @@ def test_survey_tables_cut_around_the_sources_are_not_taken_for_an_empty_sky(sma
     keep = t[[c for c in t.colnames if c not in ("xid", "sep", "row")]]
     keep.meta = {}
     keep.write(path)
-    a = analyse(small_sky.xray, LocalProvider({"gaia": str(path)}), demo_bundle,
+    real = small_sky.xray.copy()
+    del real.meta["PATCHRAD"]  # a list of real sources: nothing says where the survey tables end
+    a = analyse(real, LocalProvider({"gaia": str(path)}), demo_bundle,
                 config=replace(pipeline_config(demo_bundle), surveys=("gaia",)))
     m = a.catalogue.meta
     assert m["PANYCAL"] == "fallback" and "do not reach" in m["PANYNOTE"]
+
+
+def test_the_simulated_sky_is_calibrated_alike_whoever_serves_it(small_sky, demo_bundle, calibrated, tmp_path):
+    """The simulated X-ray list says its sky is patches (PATCHRAD): files of the same sky give the same cut."""
+    from xrbvo.stages.neighbourhoods import LocalProvider
+    from xrbvo.workflows import analyse
+
+    files = {}
+    for name, t in small_sky.catalogs.items():
+        files[name] = tmp_path / f"{name}.fits"
+        t.write(files[name])
+    a = analyse(small_sky.xray, LocalProvider(files), demo_bundle).catalogue
+    assert a.meta["PANYCAL"] == "shifted"
+    assert a.meta["PANYCUT"] == calibrated.catalogue.meta["PANYCUT"]
+    assert np.array_equal(np.asarray(a["associated"]), np.asarray(calibrated.catalogue["associated"]))

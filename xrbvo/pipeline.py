@@ -427,14 +427,22 @@ def calibrate_p_any(xray: Table, provider: Provider, neighbourhoods: Mapping[str
     if n < need:
         return fallback(f"{n} sources; at least {need} are needed to calibrate")
     ra, dec = np.asarray(xray["ra"], float), np.asarray(xray["dec"], float)
+    patch = xray.meta.get("PATCHRAD")
+    if patch is not None:
+        # a simulated sky: whoever serves it holds field sources only in patches around the X-ray sources,
+        # so each source is moved just beyond its counterpart's reach, inside its patch (the same moves
+        # whichever provider serves the sky: files, a TAP service or the simulation itself)
+        shift = (None, float(patch) - float(cfg.pull_radius_arcsec))
+    else:
+        shift = provider.shift_range_arcsec(cfg.pull_radius_arcsec)
     src, sra, sdec = shifted_positions(ra, dec, avoid_arcsec=cfg.pull_radius_arcsec, seed=seed,
-                                       pos_err_arcsec=np.asarray(xray["pos_err"], float),
-                                       shift_arcsec=provider.shift_range_arcsec(cfg.pull_radius_arcsec))
-    inside = provider.covers(sra, sdec, cfg.surveys)
-    real_cov = provider.covers(ra, dec, cfg.surveys)
-    if len(src) and inside.mean() < 0.5 * max(real_cov.mean(), 1e-9):
-        return fallback("the survey tables do not reach the moved positions")
-    src, sra, sdec = src[inside], sra[inside], sdec[inside]
+                                       pos_err_arcsec=np.asarray(xray["pos_err"], float), shift_arcsec=shift)
+    if patch is None:
+        inside = provider.covers(sra, sdec, cfg.surveys)
+        real_cov = provider.covers(ra, dec, cfg.surveys)
+        if len(src) and inside.mean() < 0.5 * max(real_cov.mean(), 1e-9):
+            return fallback("the survey tables do not reach the moved positions")
+        src, sra, sdec = src[inside], sra[inside], sdec[inside]
     if len(src) < MIN_POSITIONS:
         return fallback(f"{len(src)} moved positions inside the surveys; {MIN_POSITIONS} are needed")
     moved = xray[src]

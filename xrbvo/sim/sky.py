@@ -685,6 +685,9 @@ def simulate_sky(config: SkyConfig | None = None, *, progress: Callable[[str, fl
     xray.meta["SEED"] = cfg.seed
     # how the sky was made, so that the science policy can use the same class mix (xrbvo.workflows.policy)
     xray.meta["SAMPLE"] = "survey"
+    # the survey catalogues hold field sources only this far around each X-ray source: whoever serves them
+    # (SimProvider, the files, a TAP service) serves no sky beyond (the p_any calibration moves inside it)
+    xray.meta["PATCHRAD"] = float(cfg.patch_radius_arcsec)
     xray.meta["FLUXLIM"] = float(cfg.flux_limit)
     xray.meta["CLSBOOST"] = ";".join(f"{k}={float(v):g}" for k, v in sorted(cfg.class_boost.items()))
 

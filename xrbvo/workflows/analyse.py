@@ -34,7 +34,7 @@ from xrbvo.workflows.policy import ResolvedPolicy, SciencePolicy, resolve_policy
 __all__ = ["Analysis", "analyse", "pipeline_config", "prepare_xray", "resolve_for", "galactic", "warn_no_coverage"]
 
 #: Header keywords of an input that the science policy reads (what the sample is, how a simulated sky was made).
-PROVENANCE_KEYS = ("SAMPLE", "FLUXLIM", "CLSBOOST", "SIMULATED", "SEED", *SELECTION_KEYS)
+PROVENANCE_KEYS = ("SAMPLE", "FLUXLIM", "CLSBOOST", "SIMULATED", "SEED", "PATCHRAD", *SELECTION_KEYS)
 
 
 def prepare_xray(xray: Table, xray_survey: str = "erass1", *, sys_floor_arcsec: float | None = None,
