@@ -179,6 +179,14 @@ def field(tmp_path_factory):
             lone[c] = [float(np.asarray(x[c], float).mean())]
         if c.upper() == "DEC":
             lone[c] = [float(np.asarray(x[c], float).max()) + 3.0]  # 3 deg north of the field: no neighbour
+        if c.upper() in ("IAUNAME", "XID", "NAME", "ID"):
+            lone[c] = ["LONE"]
+    if "LII" in lone.colnames:
+        from astropy import units as u
+        from astropy.coordinates import SkyCoord
+
+        g = SkyCoord(float(lone["RA"][0]) * u.deg, float(lone["DEC"][0]) * u.deg).galactic
+        lone["LII"], lone["BII"] = [g.l.deg], [g.b.deg]
     from astropy.table import vstack
 
     write_table(vstack([x, lone]), d / "xray_lone.fits")
@@ -252,9 +260,10 @@ def test_tiled_resume_sees_a_catalogue_edited_in_place_with_its_time_restored(de
     _interrupted(f2, bundle, out)
     g = f2 / "gaia.fits"
     st_before = g.stat()
-    t = Table.read(g)
-    t = t[: len(t) // 2]  # half the Gaia stars gone, same name, same time
-    t.write(g, overwrite=True)
+    from xrbvo.io import read_table, write_table
+
+    t = read_table(g)
+    write_table(t[: len(t) // 2], g)  # half the Gaia stars gone, same name, same time
     os.utime(g, ns=(st_before.st_atime_ns, st_before.st_mtime_ns))
     with pytest.warns(XrbvoWarning, match="another survey data"):
         run = _run(f2, bundle, out)
@@ -393,7 +402,7 @@ def test_explore_takes_radius_like_run():
 
 
 @pytest.mark.slow
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(edit=st.sampled_from(["truncate", "garbage", "json", "identity", "context", "empty"]),
        data=st.binary(min_size=0, max_size=64), value=_json)
 def test_a_damaged_or_hand_edited_session_is_one_line(session, sky, tmp_path, edit, data, value):
@@ -402,8 +411,9 @@ def test_a_damaged_or_hand_edited_session_is_one_line(session, sky, tmp_path, ed
     from xrbvo.tui.live import session_context_path
 
     bundle, x, path = session
-    d = tmp_path / f"s{abs(hash((edit, data, str(value)))) % 10**9}"
-    d.mkdir()
+    import tempfile
+
+    d = Path(tempfile.mkdtemp(dir=tmp_path))
     for f in path.parent.iterdir():
         shutil.copy(f, d / f.name)
     p = d / path.name
