@@ -120,8 +120,7 @@ def _sim(model: Path, steps: int) -> int:
     print(f"list: the demo sky's {len(sky.xray)} sources (simulated neighbourhoods); model {model}")
 
     def make():
-        sc = LiveScorer(sky.xray, bundle, SimProvider(sky), densities=ctx.densities,
-                        object_density=ctx.object_density)
+        sc = LiveScorer(sky.xray, bundle, SimProvider(sky), context=ctx.run)
         sc.context()
         return sc
 
@@ -174,8 +173,7 @@ def main() -> int:
     rng = np.random.default_rng(1)
     sample = [ids[i] for i in rng.choice(len(ids), size=min(args.sample, len(ids)), replace=False)]
     ctx = sc.context()
-    cold_sc = LiveScorer(bench, bundle, TapProvider(args.tap_url, cache=tmp / "cold"), densities=ctx.densities,
-                         object_density=ctx.object_density)
+    cold_sc = LiveScorer(bench, bundle, TapProvider(args.tap_url, cache=tmp / "cold"), context=ctx.run)
     cold_sc.context()  # the list's policy, resolved once per session (the UI does it at start): no request
     cold = []
     for x in sample:
@@ -188,8 +186,7 @@ def main() -> int:
     caches = iter(["ui", "paint"])
 
     def make():
-        sc = LiveScorer(bench, bundle, TapProvider(args.tap_url, cache=tmp / next(caches)), densities=ctx.densities,
-                        object_density=ctx.object_density)
+        sc = LiveScorer(bench, bundle, TapProvider(args.tap_url, cache=tmp / next(caches)), context=ctx.run)
         sc.context()
         return sc
 

@@ -3,7 +3,7 @@
 Generates Gaia-like catalogues (uniform positions in a Galactic-plane strip, Gaia-like G magnitudes and
 errors) as HATS catalogues with margin caches (hats-import), X-ray sources in the same strip, and runs
 neighbourhoods + association per partition on a local Dask cluster of 2 worker processes
-(:class:`xrbvo.stages.neighbourhoods.lsdb.LsdbProvider`, :mod:`xrbvo.stages.match.partitioned`).
+(:class:`xrbvo.stages.neighbourhoods.lsdb.LsdbProvider`, :mod:`xrbvo.workflows.context`).
 Prints wall time, peak memory per worker, rows per second, the ratio to the in-memory engine where it
 fits, and a linear projection to all 930,000 eRASS1 sources against Gaia DR3 (1.8e9 rows).
 
@@ -85,10 +85,19 @@ def _task(part, radius, natives, cfg_stats):
     return partition_neighbourhoods(part, ("gaia",), radius, natives)
 
 
-def _stats(nb, radius, cfg):
-    from xrbvo.stages.match.partitioned import partition_statistics
+def _pipeline_config(cfg):
+    from xrbvo.pipeline import PipelineConfig
 
-    return partition_statistics(nb[1], radius, cfg, learn_priors=True)
+    return PipelineConfig(radius_arcsec=RADIUS, surveys=("gaia",), counterparts="nway", association=cfg)
+
+
+def _stats(nb, radius, cfg):
+    from astropy.table import Table
+
+    from xrbvo.workflows.context import measure_part
+
+    rows, nbs = nb
+    return measure_part(Table({"row": np.asarray(rows["row"], int)}), nbs, _pipeline_config(cfg))
 
 
 def _assoc(nb, xray, cfg, radius):
@@ -109,8 +118,8 @@ def _peak_rss_gb():
 def run_case(n_x, gaia_path, client, cfg):
     import dask
 
-    from xrbvo.stages.match.partitioned import fixed_config
     from xrbvo.stages.neighbourhoods.lsdb import LsdbProvider
+    from xrbvo.workflows.context import measure
 
     xray = make_xray(n_x)
     prov = LsdbProvider({"gaia": str(gaia_path)}, xray_partition_rows=20_000, xray_highest_order=7)
@@ -120,7 +129,11 @@ def run_case(n_x, gaia_path, client, cfg):
     nbs = [dask.delayed(_task, pure=True)(p, RADIUS, natives, None) for p in nested.to_delayed()]
     nb_f = client.compute(nbs)
     stats = client.gather(client.compute([dask.delayed(_stats, pure=True)(n, RADIUS, cfg) for n in nbs]))
-    fixed = fixed_config(cfg, stats, xray["ra"], xray["dec"], RADIUS, ("gaia",))
+    pcfg = _pipeline_config(cfg)
+    ident = {"radius_arcsec": RADIUS, "pull_radius_arcsec": pcfg.pull_radius_arcsec, "surveys": ["gaia"],
+             "counterparts": "nway", "association": repr(cfg), "xray_survey": "erass1", "n_sources": len(xray),
+             "input_sha": "", "model_sha": "", "counterpart_sha": "", "policy_sha": "", "provider": {}}
+    fixed = measure(xray, stats, pcfg, identity=ident).configure(pcfg).association  # the run context's numbers
     [xr_f] = client.scatter([xray], broadcast=True)
     out = client.gather([client.submit(_assoc, f, xr_f, fixed, RADIUS, pure=False) for f in nb_f])
     wall = time.perf_counter() - t0

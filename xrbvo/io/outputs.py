@@ -278,8 +278,9 @@ def replace_files(directory: str | Path, files: Mapping[str, bytes | str]) -> Pa
     temporary sibling that a later write of ``directory`` removes.  A symbolic link is
     followed (the directory it names is replaced, the link stays).  Where the exchange
     cannot be made (another system or file system, a mount point, a parent directory without
-    write permission, subdirectories inside), it falls back to :func:`save_files`' file-by-file
-    writes.  Failures are reported (or rescued) as by :func:`save_output`.
+    write permission, subdirectories inside, the working directory: exchanging it would leave
+    a shell that started the command in the old, deleted directory), it falls back to
+    :func:`save_files`' file-by-file writes.  Failures are reported (or rescued) as by :func:`save_output`.
 
     Parameters
     ----------
@@ -297,8 +298,9 @@ def replace_files(directory: str | Path, files: Mapping[str, bytes | str]) -> Pa
         target = target.resolve()  # a link: replace what it names; "." gets a name
         if target.exists() and not target.is_dir():
             raise FileExistsError(errno.EEXIST, "exists and is not a directory", str(target))
-        if not target.name or (target.exists() and (os.path.ismount(target) or _has_subdirectory(target))):
-            return _write_each(target, files)
+        if not target.name or (target.exists() and (os.path.ismount(target) or _has_subdirectory(target)
+                                                    or _is_cwd(target))):
+            return _write_each(target, files)  # the working directory: exchanged, a shell in it would be left behind
         _sweep_set_debris(target)
         new = target.with_name(f"{TEMP_PREFIX}{target.name}-{secrets.token_hex(6)}")
         try:
@@ -356,6 +358,14 @@ def _sweep_set_debris(target: Path) -> None:
                 if pattern.match(entry.name) and entry.is_dir(follow_symlinks=False) \
                         and entry.stat(follow_symlinks=False).st_mtime < cutoff:
                     shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _is_cwd(directory: Path) -> bool:
+    """Whether ``directory`` is this process's working directory (a shell's too, when it started us there)."""
+    try:
+        return os.path.samefile(directory, os.getcwd())
+    except OSError:
+        return False
 
 
 def _has_subdirectory(directory: Path) -> bool:
@@ -441,6 +451,10 @@ def check_writable(directory: str | Path, what: str = "output directory") -> Pat
 LOCK_NAME = ".xrbvo.lock"
 
 
+#: The largest process id a system gives (Linux's ``pid_max`` ceiling, 2**22); a lock naming a larger one is stale.
+MAX_PID = 1 << 22
+
+
 def _process_start(pid: int) -> str | None:
     """Start time of process ``pid`` in clock ticks since boot (Linux ``/proc``), or None where unknown.
 
@@ -461,11 +475,11 @@ def _process_start(pid: int) -> str | None:
 def _holder_alive(holder: dict) -> bool:
     """Whether the process named by a lock file (on this host) still runs."""
     pid = holder.get("pid")
-    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
-        return False
+    if not isinstance(pid, int) or isinstance(pid, bool) or not 0 < pid <= MAX_PID:
+        return False  # no process can have it: a damaged or forged lock, stale
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):
         return False
     except PermissionError:
         return True  # it exists, under another user
@@ -524,19 +538,31 @@ def _create_lock(path: Path, record: dict) -> bool:
 _REMOVED_TILES = re.compile(rf"^{re.escape(TEMP_PREFIX)}\.tiles-\d+$")
 
 
+#: Subdirectories of an output directory that its own command writes (a tiled run's tiles, the report):
+#: their debris is swept with the directory's.  Any other subdirectory may be another command's output.
+OWN_SUBDIRECTORIES = (".tiles", "report")
+
+
 def _remove_stale_temporaries(directory: Path) -> None:
     """Remove the temporaries a killed writer left in ``directory`` (only while this process holds its lock).
 
     :func:`atomic_write` removes its temporary however a write ends, except when the
     process is killed outright (SIGKILL, a power cut); under the lock no other writer
-    is at work here, so any temporary found is such debris.
+    is at work here, so any temporary found is such debris.  Only the directory's
+    own top level and its :data:`OWN_SUBDIRECTORIES` are swept: another command
+    may be writing to a directory inside it (``OUT/inner``) under its own lock.
     """
-    for tmp in sorted(directory.rglob(f"{TEMP_PREFIX}*")):
-        with contextlib.suppress(OSError):
-            if tmp.is_file() or tmp.is_symlink():
-                tmp.unlink()
-            elif tmp.parent == directory and _REMOVED_TILES.match(tmp.name) and tmp.is_dir():
-                shutil.rmtree(tmp, ignore_errors=True)  # a run's finished tiles, renamed away for removal
+    places = [directory] + [directory / n for n in OWN_SUBDIRECTORIES
+                            if (directory / n).is_dir() and not (directory / n).is_symlink()]
+    for place in places:
+        if place != directory and (place / LOCK_NAME).exists():
+            continue  # another command's output directory, under its own lock
+        for tmp in sorted(place.glob(f"{TEMP_PREFIX}*")):
+            with contextlib.suppress(OSError):
+                if tmp.is_file() or tmp.is_symlink():
+                    tmp.unlink()
+                elif tmp.parent == directory and _REMOVED_TILES.match(tmp.name) and tmp.is_dir():
+                    shutil.rmtree(tmp, ignore_errors=True)  # a run's finished tiles, renamed away for removal
 
 
 def _describe(holder: dict) -> str:

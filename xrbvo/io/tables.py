@@ -47,13 +47,19 @@ def _format_for(path: Path) -> str | None:
     return None
 
 
-def read_table(path: str | Path) -> Table:
+def read_table(path: str | Path, *, allow_empty: bool = False) -> Table:
     """Read a FITS, VOTable, ECSV, CSV or Parquet table.
+
+    ``allow_empty``: a table with columns and no rows is returned (xrbvo's own
+    intermediate files, e.g. a tile's counterparts when none of its sources has
+    a neighbour); by default it is refused, as a user's input with no rows is.
 
     Parameters
     ----------
     path : str | Path
         The file.
+    allow_empty : bool, optional
+        Return a table with columns and no rows instead of refusing it.
 
     Returns
     -------
@@ -97,7 +103,7 @@ def read_table(path: str | Path) -> Table:
         ) from None
     if not isinstance(t, Table):
         raise InputError(f"{p}: holds no table; give a FITS, VOTable, ECSV, CSV or Parquet file with one row per source")
-    if len(t) == 0:
+    if len(t) == 0 and not allow_empty:
         raise InputError(f"{p}: the table has no rows")
     return t
 

@@ -600,10 +600,19 @@ class ExploreApp(XrbvoApp):
         self._samp_job("aladin", job)
 
 
+def _explore_config(bundle, radius_arcsec: float):
+    """``run``'s pipeline options for the bundle at ``radius_arcsec`` (``explore --radius``)."""
+    from xrbvo.workflows.analyse import pipeline_config
+
+    cfg = pipeline_config(bundle, radius_arcsec=float(radius_arcsec))
+    cfg.validate()
+    return cfg
+
+
 def create_explore_app(sources: str | Path | None, model: str | Path, *, tap_url: str | None = None,
                        cache: str | Path | None = None, samp: bool | object = True,
                        provider=None, deadline_s: float | None = 60.0,
-                       known: Table | list[Table] | None = None) -> ExploreApp:
+                       known: Table | list[Table] | None = None, radius_arcsec: float = 20.0) -> ExploreApp:
     """Build the explore UI (the one factory for the CLI and the tests).
 
     Parameters
@@ -624,6 +633,8 @@ def create_explore_app(sources: str | Path | None, model: str | Path, *, tap_url
     known : Table or list of Table, optional
         Known objects (:func:`xrbvo.io.known.read_known` tables, e.g. from ``--known``), shown in the
         detail pane of each source they match, within the radius ``xrbvo run`` uses.
+    radius_arcsec : float
+        The counterpart search radius, as ``xrbvo run --radius`` (part of the session's run context).
     samp : bool | object, optional
         Connect to a SAMP hub in the background.
 
@@ -643,7 +654,7 @@ def create_explore_app(sources: str | Path | None, model: str | Path, *, tap_url
         provider = TapProvider(tap_url, cache=cache, deadline_s=deadline_s, retries=1)
     table = read_table(sources) if sources is not None else None
     src = str(sources) if sources is not None else "positions"
-    scorer = LiveScorer(table, bundle, provider, source=src)
+    scorer = LiveScorer(table, bundle, provider, source=src, config=_explore_config(bundle, radius_arcsec))
     session = session_path(sources) if sources is not None else None
     path = Path(sources) if sources is not None else None
     if table is not None and "P_max" in table.colnames:

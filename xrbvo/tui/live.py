@@ -22,21 +22,23 @@ resolved once for the whole list and handed to each source:
   whole list and kept: each workflow call gets the resolved policy with its
   sources' rows, ``analyse(resolved=)``, so the population model is not
   integrated again per source and the outputs' policy header is the list's);
-* **field densities of the association**: the Bayesian association's default
-  ``density="global"`` divides, per survey, the unique candidates within the
-  search radius of *any* source by the area of the union of all search cones
-  (:func:`xrbvo.stages.match.priors.field_densities`).  So, although the
-  positional (``joint``) association is otherwise per source, a source's
-  ``p_any`` and ``p_i`` depend on the whole list's neighbourhoods.  The
-  densities are measured once (:meth:`LiveScorer.context`: one pull of the whole
-  list, in upload-join chunks, cached on disk) and passed to each source's
-  association as ``density="catalogue"`` with the same count and area;
-* **the density of candidate objects of the class-aware counterparts**: the
-  ``joint`` counterparts weigh each object's offset against the sky density of
-  objects, measured as the mean over all the sources given
-  (:func:`xrbvo.stages.classify.counterparts.object_density`).  It is measured
-  from the same one pull and passed as
-  :attr:`~xrbvo.pipeline.PipelineConfig.object_density_arcsec2`.
+* **the run context** (:mod:`xrbvo.workflows.context`): the association's
+  survey densities (the default ``density="global"`` divides, per survey, the
+  unique candidates within the search radius of *any* source by the area of
+  the union of all search cones, so a source's ``p_any`` and ``p_i`` depend on
+  the whole list's neighbourhoods), the learnt magnitude priors and the
+  class-aware counterparts' object density.  It is measured once
+  (:meth:`LiveScorer.context`: one pull of the whole list, in upload-join
+  chunks, cached on disk, then :func:`~xrbvo.workflows.context.measure`, the
+  builder every path uses) and handed to each source's workflow call
+  (``analyse(context=)``).
+
+The session (:meth:`LiveScorer.save`) keeps the run context next to the
+session catalogue (``INPUT.explore.context.json``); :meth:`LiveScorer.resume`
+compares its identity (search radius, surveys, the list's content, model,
+counterpart model, resolved policy, the provider) with the current one and
+refuses in one line, naming what differs, when anything does: a source moved
+in the list, another ``--radius`` or model never shows stale results.
 
 Everything else (the class-aware counterparts, the classifiers, the cuts,
 the shift to the field priors, the expected purity) is per source.
@@ -54,7 +56,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 from astropy.table import Table, vstack
@@ -62,15 +64,14 @@ from astropy.table import Table, vstack
 from xrbvo.core.errors import InputError, ServiceError, XrbvoError
 from xrbvo.io import read_table, write_table
 from xrbvo.pipeline import PipelineConfig
-from xrbvo.stages.match.calibrate import PanyCalibration
-from xrbvo.stages.match.priors import union_area_arcsec2
 from xrbvo.stages.neighbourhoods.base import Provider, PulledProvider
 from xrbvo.workflows.analyse import analyse, pipeline_config, prepare_xray
 from xrbvo.workflows.bundle import ModelBundle
+from xrbvo.workflows.context import RunContext, calibration_hook, differences, identity_of, measure, measure_part
 from xrbvo.workflows.policy import ResolvedPolicy, SciencePolicy, resolve_policy
 
 __all__ = ["DEFAULT_POS_ERR_ARCSEC", "SESAME_TIMEOUT_S", "Position", "parse_position", "resolve_name",
-           "ListContext", "LiveResult", "LiveScorer", "session_path", "nearest_sources"]
+           "ListContext", "LiveResult", "LiveScorer", "session_path", "session_context_path", "nearest_sources"]
 
 #: 1-sigma positional error per coordinate (arcsec) given to a typed position: about eRASS1's median.
 DEFAULT_POS_ERR_ARCSEC = 3.0
@@ -78,6 +79,8 @@ DEFAULT_POS_ERR_ARCSEC = 3.0
 SESAME_TIMEOUT_S = 3.0
 #: The session catalogue's suffix (``INPUT.explore.fits``).
 SESSION_SUFFIX = ".explore.fits"
+#: Format of the session's context file (``INPUT.explore.context.json``).
+SESSION_FORMAT = "xrbvo-explore-session/1"
 
 Progress = Callable[[str, float], None]
 
@@ -324,23 +327,18 @@ class ListContext:
 
     field_priors: np.ndarray
     """(n, n_classes) field priors of every source of the list, columns ``bundle.classes``."""
-    densities: dict[str, tuple[int, float]] | None
-    """Survey -> (unique candidates within the radius of any source, union area of the cones in arcsec^2);
-    None until the list's neighbourhoods were pulled once."""
-    object_density: float | None = None
-    """Objects per arcsec^2 of the class-aware counterparts over the whole list (None: not measured yet)."""
-    calibration: PanyCalibration | None = None
-    """The p_any cut measured over the whole list (None: not measured yet, or no cut asked for)."""
+    run: RunContext | None
+    """The list's run context (None until the list's neighbourhoods were pulled once)."""
 
+    @property
+    def densities(self) -> dict[str, tuple[int, float]] | None:
+        """Survey -> (unique candidates within the radius of any source, union area of the cones, arcsec^2)."""
+        return dict(self.run.global_counts) if self.run is not None else None
 
-def _exact_deg2(area_arcsec2: float) -> float:
-    """An area in deg^2 that the engine's ``* 3600**2`` turns back into ``area_arcsec2`` exactly (when one exists)."""
-    k = 3600.0 ** 2
-    a = area_arcsec2 / k
-    for cand in (a, np.nextafter(a, np.inf), np.nextafter(a, -np.inf)):
-        if float(cand) * k == area_arcsec2:
-            return float(cand)
-    return a
+    @property
+    def object_density(self) -> float | None:
+        """Objects per arcsec^2 of the class-aware counterparts over the whole list."""
+        return self.run.object_density_arcsec2 if self.run is not None else None
 
 
 def _rows_of(table: Table, xids: Iterable[str]) -> Table:
@@ -349,6 +347,13 @@ def _rows_of(table: Table, xids: Iterable[str]) -> Table:
     want = np.asarray(sorted(set(xids)))
     col = np.asarray(table["xid"]).astype(str)
     return table[np.isin(col, want)]
+
+
+def session_context_path(session: str | Path) -> Path:
+    """The session's context file: ``INPUT.explore.context.json`` beside ``INPUT.explore.fits``."""
+    p = Path(session)
+    stem = p.name[: -len(".fits")] if p.name.endswith(".fits") else p.stem
+    return p.with_name(f"{stem}.context.json")
 
 
 def session_path(source: str | Path) -> Path:
@@ -388,8 +393,8 @@ class LiveScorer:
         Default ``SciencePolicy()``, as ``run``.
     config : PipelineConfig, optional
         Default :func:`~xrbvo.workflows.analyse.pipeline_config` of the bundle, as ``run``.
-    densities : mapping, optional
-        The list's association densities measured earlier (:attr:`ListContext.densities`).
+    context : RunContext, optional
+        The list's run context measured earlier (:attr:`ListContext.run`); it must be this list's.
     source : str
         Where the list came from (recorded in the outputs).
     object_density : float, optional
@@ -406,8 +411,7 @@ class LiveScorer:
 
     def __init__(self, xray: Table | None, bundle: ModelBundle, provider: Provider, *,
                  policy: SciencePolicy | None = None, config: PipelineConfig | None = None,
-                 densities: Mapping[str, tuple[int, float]] | None = None, object_density: float | None = None,
-                 xray_survey: str = "erass1",
+                 context: RunContext | None = None, xray_survey: str = "erass1",
                  source: str = "table"):
         self.bundle = bundle
         self.provider = provider
@@ -428,9 +432,10 @@ class LiveScorer:
         self._positions: OrderedDict[tuple[float, float], LiveResult] = OrderedDict()
         self._nbs: dict[str, Table] | None = None  # the whole list's neighbourhoods, once pulled
         self._resolved: ResolvedPolicy | None = None  # the policy resolved for the whole list
-        self._densities = dict(densities) if densities else None
-        self._object_density = object_density
-        self._calibration: PanyCalibration | None = None  # the list's p_any cut, measured with its context
+        self._run: RunContext | None = None  # the list's run context, once measured (or resumed)
+        self._identity: dict | None = None
+        if context is not None:
+            self._adopt(context)
 
     # -- the list's context ----------------------------------------------------------------------
     @property
@@ -463,17 +468,39 @@ class LiveScorer:
     @property
     def densities(self) -> dict[str, tuple[int, float]] | None:
         """The list's association densities, when known."""
-        return dict(self._densities) if self._densities else None
+        run = self._run
+        return dict(run.global_counts) if run is not None and run.global_counts else None
+
+    @property
+    def run_context(self) -> RunContext | None:
+        """The list's run context, when measured (or resumed)."""
+        return self._run
 
     @property
     def context_ready(self) -> bool:
-        """True when scoring needs no pull of the whole list (densities known)."""
-        return (self._densities is not None and (self._object_density is not None or
-                                                 self.config.counterparts != "joint")
-                and (self._calibration is not None or self.config.false_rate is None)) or self.xray is None
+        """True when scoring needs no pull of the whole list (its run context known)."""
+        return self._run is not None or self.xray is None
+
+    def identity(self) -> dict:
+        """The identity of this session's run context (:func:`~xrbvo.workflows.context.identity_of`), kept."""
+        with self._lock:
+            if self._identity is None:
+                self._identity = identity_of(self.xray, self.config, bundle=self.bundle, resolved=self._policy(),
+                                             provider=self.provider, xray_survey=self.xray_survey)
+            return self._identity
+
+    def _adopt(self, run: RunContext) -> None:
+        """Use a run context measured earlier, after checking it is this list's (one line when not)."""
+        if self.xray is None:
+            return
+        what = differences(run.identity(), self.identity())
+        if what:
+            raise InputError(f"the run context given was measured with another {', '.join(what)}")
+        with self._lock:
+            self._run = run
 
     def context(self, *, progress: Progress | None = None, cancel: threading.Event | None = None) -> ListContext:
-        """The list's field priors and densities; the first call pulls the whole list's neighbourhoods once.
+        """The list's field priors and run context; the first call pulls the whole list's neighbourhoods once.
 
         Raises
         ------
@@ -486,59 +513,23 @@ class LiveScorer:
             pri = np.asarray(self._policy().field_priors, float)
             if not self.context_ready:
                 cfg = self.config
-                nbs = self.provider.neighbourhoods(self.xray, self._pull_radius(), cfg.surveys,
+                nbs = self.provider.neighbourhoods(self.xray, cfg.pull_radius_arcsec, cfg.surveys,
                                                    progress=progress, cancel=cancel)
                 if cancel is not None and cancel.is_set():
                     from xrbvo.core.errors import Cancelled
 
                     raise Cancelled("the pull of the list's neighbourhoods was cancelled")
-                area = union_area_arcsec2(np.asarray(self.xray["ra"], float), np.asarray(self.xray["dec"], float),
-                                          float(cfg.radius_arcsec))
-                dens = {}
-                for s, nb in nbs.items():
-                    inside = np.asarray(nb["sep"], float) < float(cfg.radius_arcsec)
-                    dens[s] = (int(len(np.unique(np.asarray(nb["nid"])[inside]))), float(area))
-                obj = None
-                if cfg.counterparts == "joint":
-                    from xrbvo.stages.classify.counterparts import combination_table, object_density
-
-                    cr = combination_table(self.xray, None, nbs, np.zeros(self.n))
-                    radius = max(float(nb.meta.get("radius_arcsec", 0.0)) for nb in nbs.values())
-                    obj = object_density(int(np.sum(~cr.is_none)), self.n, radius)
-                cal = None
-                if cfg.false_rate is not None:
-                    # the list's p_any cut, measured once on all its sources as `run` measures it
-                    from xrbvo.pipeline import calibrate_p_any
-
-                    run_cfg = replace(self._config(None, obj), false_rate=cfg.false_rate)
-                    cal = calibrate_p_any(self.xray, self.provider, nbs, self.bundle.source,
-                                          ctpt_model=self.bundle.counterpart, config=run_cfg,
-                                          selection_priors=self._policy().selection_priors, cancel=cancel)
+                hook = None
+                if cfg.false_rate is not None and cfg.p_any_calibration is None:
+                    # the list's p_any cut, measured once over all its sources as `run` measures it
+                    hook = calibration_hook(self.provider, self.bundle.source, self.bundle.counterpart,
+                                            self._policy().selection_priors, cancel=cancel)
+                run = measure(self.xray, [measure_part(self.xray, nbs, cfg)], cfg, identity=self.identity(),
+                              neighbourhoods=nbs, calibrate=hook)
                 with self._lock:
                     self._nbs = nbs
-                    self._densities = dens
-                    self._object_density = obj
-                    self._calibration = cal
-        return ListContext(pri, self.densities, self._object_density, self._calibration)
-
-    def _pull_radius(self) -> float:
-        cfg = self.config
-        r = cfg.radius_arcsec
-        if cfg.association.density == "local":
-            ann = cfg.association.local_annulus_arcsec
-            r = max(r, ann[1] if ann else 3 * cfg.radius_arcsec)
-        return r
-
-    def _config(self, densities: Mapping[str, tuple[int, float]] | None, obj: float | None) -> PipelineConfig:
-        cfg = self.config
-        if obj is not None and cfg.counterparts == "joint":
-            cfg = replace(cfg, object_density_arcsec2=obj)
-        if self._calibration is not None:
-            cfg = replace(cfg, p_any_calibration=self._calibration)
-        if densities is None or cfg.association.density != "global":
-            return cfg
-        cat = {s: (n, _exact_deg2(a)) for s, (n, a) in densities.items()}
-        return replace(cfg, association=replace(cfg.association, density="catalogue", catalogue_density=cat))
+                    self._run = run
+        return ListContext(pri, self._run)
 
     # -- results ---------------------------------------------------------------------------------
     def result(self, xid: str) -> LiveResult | None:
@@ -597,7 +588,7 @@ class LiveScorer:
         else:
             provider = self.provider
         pol = self._policy()
-        a = analyse(sub, provider, self.bundle, self.policy, config=self._config(ctx.densities, ctx.object_density),
+        a = analyse(sub, provider, self.bundle, self.policy, config=self.config, context=ctx.run,
                     xray_survey=self.xray_survey, source=self.source,
                     resolved=replace(pol, field_priors=pol.field_priors[idx]), progress=progress, cancel=cancel)
         res = self._split(a, position=False)
@@ -628,7 +619,7 @@ class LiveScorer:
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", XrbvoWarning)  # no flux, no neighbour: said in the pane
-            a = analyse(one, self.provider, self.bundle, self.policy, config=self._config(self._densities, self._object_density),
+            a = analyse(one, self.provider, self.bundle, self.policy, config=self.config, context=self._run,
                         xray_survey=self.xray_survey, source=f"position {ra_deg:.6f} {dec_deg:+.6f}",
                         progress=progress, cancel=cancel)
         res = self._split(a, position=True)[name]
@@ -651,14 +642,13 @@ class LiveScorer:
 
     # -- the session catalogue -------------------------------------------------------------------
     def save(self, path: str | Path) -> Path | None:
-        """Write every scored source (list order) to ``path`` and its two companions, atomically.
+        """Write every scored source (list order) to ``path``, its two companions and its context file
+        (:func:`session_context_path`), atomically.
 
         Returns the path, or None when nothing is scored yet.
         """
         with self._lock:
             res = sorted(self._results.values(), key=lambda r: self._index.get(r.xid, 0))
-            dens = self.densities
-            obj = self._object_density
         if not res:
             return None
         p = Path(path)
@@ -667,13 +657,9 @@ class LiveScorer:
         cat.meta.update(res[0].catalogue.meta)
         cat.meta["XPLORE_N"] = len(self.xids)
         cat.meta["XPLORE_S"] = self.bundle.describe()["MODELSHA"]
-        for s, (k, area) in (dens or {}).items():
-            cat.meta[f"XPN_{s[:4].upper()}"] = int(k)
-            cat.meta[f"XPA_{s[:4].upper()}"] = float(area)
-        if obj is not None:
-            cat.meta["XPOBJDEN"] = float(obj)
         cps = [r.counterparts for r in res if len(r.counterparts)]
         nbs = [r.neighbours for r in res if len(r.neighbours)]
+        self._save_context(p)  # first: a session catalogue is never newer than its context
         if cps:
             write_table(vstack(cps, join_type="exact", metadata_conflicts="silent"),
                         p.with_name(f"{stem}_counterparts.fits"))
@@ -682,21 +668,73 @@ class LiveScorer:
                         p.with_name(f"{stem}_neighbours.fits"))
         return write_table(cat, p)
 
-    def resume(self, path: str | Path) -> int:
-        """Load the results of a session catalogue written by :meth:`save`; returns how many.
+    def _save_context(self, session: Path) -> None:
+        """The session's context file: its identity, and the run context once measured."""
+        import json
 
-        A session made with another model or list, or unreadable, is refused with an
-        :class:`~xrbvo.core.errors.InputError` (start afresh by removing the file).
+        from xrbvo.io import atomic_write_bytes
+
+        if self.xray is None:
+            return
+        run = self._run
+        doc = {"format": SESSION_FORMAT, "identity": self.identity(),
+               "context": run.to_dict() if run is not None else None}
+        atomic_write_bytes(session_context_path(session), json.dumps(doc, sort_keys=True, allow_nan=False).encode())
+
+    def _session_context(self, session: Path) -> RunContext | None:
+        """Check a session's context file against this list (one line naming what differs); its run context.
+
+        No context file (a run's catalogue opened with its results): None, and the rows are checked one by one
+        (:meth:`resume`).
+        """
+        import json
+
+        cpath = session_context_path(session)
+        if not cpath.exists() and not cpath.is_symlink():
+            return None
+        try:
+            if cpath.stat().st_size > 64 << 20:
+                raise ValueError("too large")
+            doc = json.loads(cpath.read_bytes())
+            if not isinstance(doc, dict) or doc.get("format") != SESSION_FORMAT or \
+                    not isinstance(doc.get("identity"), dict):
+                raise ValueError("not a session context")
+            run = RunContext.from_dict(doc["context"]) if doc.get("context") is not None else None
+        except (OSError, ValueError, UnicodeDecodeError, RecursionError, InputError) as exc:
+            raise InputError(f"{cpath}: a damaged session context ({_short(exc)}); remove {session.name} and "
+                             f"{cpath.name} to start afresh") from None
+        what = differences(doc["identity"], self.identity())
+        if not what and run is not None:
+            what = differences(run.identity(), self.identity())
+        if what:
+            raise InputError(f"{session}: a session made with another {', '.join(what)}; remove it and "
+                             f"{cpath.name} to start afresh (or open the list it was made for)")
+        return run
+
+    def resume(self, path: str | Path) -> int:
+        """Load the results of a session catalogue written by :meth:`save` (or a run's catalogue of this list);
+        returns how many.
+
+        A session whose run context differs from this one in anything (the list's content, search radius,
+        model, counterpart model, policy, provider) is refused with one
+        :class:`~xrbvo.core.errors.InputError` naming what differs (start afresh by removing the file), as is a
+        damaged or hand-edited session.  A catalogue without a context file (``xrbvo run``'s) must be of this
+        model and search radius; only its rows whose position equals the list's are loaded.
         """
         p = Path(path)
         if not p.exists():
             return 0
         cat = read_table(p)
         meta = {str(k).upper(): v for k, v in cat.meta.items()}
+        run = self._session_context(p) if self.xray is not None else None
         sha = str(meta.get("XPLORE_S", meta.get("MODELSHA", "")))
-        if sha != self.bundle.describe()["MODELSHA"] or int(meta.get("XPLORE_N", len(self.xids))) != len(self.xids):
+        if sha != self.bundle.describe()["MODELSHA"] or _int(meta.get("XPLORE_N", len(self.xids))) != len(self.xids):
             raise InputError(f"{p}: results of another model or list; remove the session file to start afresh")
-        if "P_max" not in cat.colnames:
+        radius = meta.get("RADIUS")
+        if radius is not None and _float(radius) != float(self.config.radius_arcsec):
+            raise InputError(f'{p}: results at another search radius ({radius}" then, '
+                             f'{self.config.radius_arcsec:g}" now); give --radius {radius} or remove the file')
+        if "P_max" not in cat.colnames or "xid" not in cat.colnames:
             return 0
         from xrbvo.tui.data import companion_paths
 
@@ -704,35 +742,59 @@ class LiveScorer:
         stem = p.name[: -len(".fits")] if p.name.endswith(".fits") else p.stem
         cpp = comp.counterparts or p.with_name(f"{stem}_counterparts.fits")
         nbp = comp.neighbours or p.with_name(f"{stem}_neighbours.fits")
-        cp = read_table(cpp) if cpp.exists() else None
-        nb = read_table(nbp) if nbp.exists() else None
-        dens = {}
-        for s in self.config.surveys:
-            k, a = meta.get(f"XPN_{s[:4].upper()}"), meta.get(f"XPA_{s[:4].upper()}")
-            if k is not None and a is not None:
-                dens[s] = (int(k), float(a))
+        cp = read_table(cpp, allow_empty=True) if cpp.exists() else None
+        nb = read_table(nbp, allow_empty=True) if nbp.exists() else None
+        for t, what in ((cp, "counterparts"), (nb, "neighbours")):
+            if t is not None and "xid" not in t.colnames:
+                raise InputError(f"{p}: its {what} companion has no xid column; remove the session to start afresh")
+        same = self._same_position(cat)
         cat_x = np.asarray(cat["xid"]).astype(str)
         cp_x = np.asarray(cp["xid"]).astype(str) if cp is not None and len(cp) else np.zeros(0, str)
         nb_x = np.asarray(nb["xid"]).astype(str) if nb is not None and len(nb) else np.zeros(0, str)
         loaded = {}
         for i, x in enumerate(cat_x):
-            if x not in self._index:
+            if x not in self._index or not same[i]:
                 continue
             loaded[x] = LiveResult(x, cat[i:i + 1], cp[cp_x == x] if cp is not None else Table(),
                                    nb[nb_x == x] if nb is not None else Table())
         with self._lock:
             self._results.update(loaded)
-            if dens and len(dens) == len(self.config.surveys) and self._densities is None:
-                self._densities = dens
-                if meta.get("XPOBJDEN") is not None:
-                    self._object_density = float(meta["XPOBJDEN"])
-                if meta.get("PANYCUT") is not None and self.config.false_rate is not None:
-                    fr = meta.get("FARATE")
-                    self._calibration = PanyCalibration(
-                        float(meta["PANYCUT"]), float("nan") if fr is None else float(fr),
-                        float(meta.get("FARTARGT", self.config.false_rate)), str(meta.get("PANYCAL", "shifted")),
-                        int(meta.get("FANPOS", 0)), len(self.xids), str(meta.get("PANYNOTE", "")))
+            if run is not None and self._run is None:
+                self._run = run
         return len(loaded)
+
+    def _same_position(self, cat: Table) -> np.ndarray:
+        """Per row of a stored catalogue: its source is in the list at the same position (else it is stale)."""
+        out = np.zeros(len(cat), bool)
+        if self.xray is None or "ra" not in cat.colnames or "dec" not in cat.colnames:
+            return out
+        try:
+            ra, dec = np.asarray(cat["ra"], float), np.asarray(cat["dec"], float)
+        except (TypeError, ValueError):
+            return out
+        lra, ldec = np.asarray(self.xray["ra"], float), np.asarray(self.xray["dec"], float)
+        for i, x in enumerate(np.asarray(cat["xid"]).astype(str)):
+            j = self._index.get(x)
+            out[i] = j is not None and ra[i] == lra[j] and dec[i] == ldec[j]
+        return out
+
+
+def _short(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:120] or type(exc).__name__
+
+
+def _int(v) -> int:
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return -1
+
+
+def _float(v) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return float("nan")
 
 
 def as_error(exc: BaseException) -> str:

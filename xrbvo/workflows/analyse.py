@@ -20,18 +20,20 @@ from typing import Mapping, Sequence
 import numpy as np
 from astropy.table import Table
 
-from xrbvo.core.errors import InputError, XrbvoWarning
+from xrbvo.core.errors import InputError, XrbvoWarning, check_cancel
 from xrbvo.core.schema import CATALOGUE, COUNTERPARTS, NEIGHBOURS, XRB_CLASSES, describe_table
 from xrbvo.io import standardise_xray, write_table
 from xrbvo.io.erass1 import SELECTION_KEYS, selection_header
 from xrbvo.pipeline import PipelineConfig, PipelineResult, Progress, run_pipeline
 from xrbvo.stages.catalogue import neighbours_table, write_catalogue
 from xrbvo.stages.known import known_summary, match_known
-from xrbvo.stages.neighbourhoods.base import Provider
+from xrbvo.stages.neighbourhoods.base import Provider, PulledProvider
 from xrbvo.workflows.bundle import ModelBundle
+from xrbvo.workflows.context import Calibrate, RunContext, calibration_hook, identity_of, measure, measure_part
 from xrbvo.workflows.policy import ResolvedPolicy, SciencePolicy, resolve_policy
 
-__all__ = ["Analysis", "analyse", "pipeline_config", "prepare_xray", "resolve_for", "galactic", "warn_no_coverage"]
+__all__ = ["Analysis", "analyse", "pipeline_config", "prepare_xray", "resolve_for", "galactic", "warn_no_coverage",
+           "measure_in_memory"]
 
 #: Header keywords of an input that the science policy reads (what the sample is, how a simulated sky was made).
 PROVENANCE_KEYS = ("SAMPLE", "FLUXLIM", "CLSBOOST", "SIMULATED", "SEED", "PATCHRAD", *SELECTION_KEYS)
@@ -131,6 +133,8 @@ class Analysis:
     """Where the X-ray sources came from (recorded in the outputs)."""
     known: tuple[Table, ...] = ()
     """The known-objects tables the catalogue was matched with (:func:`xrbvo.io.known.read_known`)."""
+    context: RunContext | None = None
+    """The run context the numbers were measured in (:mod:`xrbvo.workflows.context`)."""
 
     @property
     def catalogue(self) -> Table:
@@ -266,7 +270,8 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
             config: PipelineConfig | None = None, xray_survey: str = "erass1", sys_floor_arcsec: float | None = None,
             source: str = "table", progress: Mapping[str, Progress] | Progress | None = None,
             cancel: threading.Event | None = None, known: Sequence[Table] = (),
-            pipeline=run_pipeline, resolved: ResolvedPolicy | None = None) -> Analysis:
+            pipeline=run_pipeline, resolved: ResolvedPolicy | None = None, context: RunContext | None = None,
+            calibrate: Calibrate | None = None) -> Analysis:
     """Run the whole path on X-ray sources: policy, neighbourhoods, association, classification, selection.
 
     Parameters
@@ -305,6 +310,12 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
     cancel : threading.Event, optional
         Set it to stop the work (:class:`xrbvo.core.errors.Cancelled` is raised).
 
+    context : RunContext, optional
+        The run context already measured for a larger list these sources belong to (``explore``): its numbers
+        are used as they are.  None: measured here, once over these sources
+        (:func:`~xrbvo.workflows.context.measure`; on Dask, from the partitions).
+    calibrate : callable, optional
+        The context's calibration hook (:func:`~xrbvo.workflows.context.measure`).
     Returns
     -------
     Analysis
@@ -322,16 +333,55 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
                              f"({len(xr)}, {len(resolved.classes)}), not {np.shape(resolved.field_priors)}")
     else:
         resolved = resolve_for(xr, pol, bundle, xray_survey)
-    res = pipeline(xr, provider, bundle.source, ctpt_model=bundle.counterpart, config=cfg,
-                       selection_priors=resolved.selection_priors, field_priors=resolved.field_priors,
-                       cuts=bundle.cuts, pass_rates=bundle.pass_rates, progress=progress, cancel=cancel)
+    common = dict(ctpt_model=bundle.counterpart, selection_priors=resolved.selection_priors,
+                  field_priors=resolved.field_priors, cuts=bundle.cuts, pass_rates=bundle.pass_rates,
+                  progress=progress, cancel=cancel)
+    if pipeline is run_pipeline:
+        if context is None:
+            if calibrate is None and cfg.false_rate is not None and cfg.p_any_calibration is None:
+                cal_cb = progress.get("calibration") if isinstance(progress, Mapping) else (
+                    (lambda m, f: progress(f"calibration: {m}", f)) if callable(progress) else None)
+                calibrate = calibration_hook(provider, bundle.source, bundle.counterpart, resolved.selection_priors,
+                                             progress=cal_cb, cancel=cancel)
+            context, provider = measure_in_memory(xr, provider, cfg, bundle=bundle, resolved=resolved,
+                                                  xray_survey=xray_survey, progress=progress, cancel=cancel,
+                                                  calibrate=calibrate)
+        res = run_pipeline(xr, provider, bundle.source, config=context.configure(cfg), **common)
+    elif hasattr(pipeline, "run_with_context"):  # Dask: each partition measures its share
+        ident = None if context is not None else identity_of(xr, cfg, bundle=bundle, resolved=resolved,
+                                                              provider=provider, xray_survey=xray_survey)
+        res, context = pipeline.run_with_context(xr, provider, bundle.source, config=cfg, context=context,
+                                                 identity=ident, calibrate=calibrate, **common)
+    else:  # another runner of the stages, with run_pipeline's signature
+        res = pipeline(xr, provider, bundle.source, config=cfg if context is None else context.configure(cfg),
+                       **common)
     if known:
         match_known(res.catalogue, known)
         describe_table(res.catalogue, CATALOGUE)
-    a = Analysis(res, resolved, bundle, source, tuple(known))
+    a = Analysis(res, resolved, bundle, source, tuple(known), context)
     res.catalogue.meta.update(a.provenance())
     warn_no_coverage(res.coverage, stacklevel=3)
     return a
+
+
+def measure_in_memory(xr: Table, provider: Provider, cfg: PipelineConfig, *, bundle: ModelBundle,
+                      resolved: ResolvedPolicy, xray_survey: str = "erass1",
+                      progress: Mapping[str, Progress] | Progress | None = None,
+                      cancel: threading.Event | None = None, calibrate: Calibrate | None = None
+                      ) -> tuple[RunContext, PulledProvider]:
+    """Pull the whole input's neighbourhoods once and measure its run context on them.
+
+    Returns the context and the pulled neighbourhoods as a provider (the pipeline runs on them: nothing is
+    pulled twice).
+    """
+    provider.validate(cfg.surveys)
+    cb = progress.get("neighbourhoods") if isinstance(progress, Mapping) else (
+        (lambda m, f: progress(f"neighbourhoods: {m}", f)) if callable(progress) else None)
+    nbs = provider.neighbourhoods(xr, cfg.pull_radius_arcsec, cfg.surveys, progress=cb, cancel=cancel)
+    check_cancel(cancel)
+    ident = identity_of(xr, cfg, bundle=bundle, resolved=resolved, provider=provider, xray_survey=xray_survey)
+    ctx = measure(xr, [measure_part(xr, nbs, cfg)], cfg, identity=ident, neighbourhoods=nbs, calibrate=calibrate)
+    return ctx, PulledProvider(nbs)
 
 
 def warn_no_coverage(coverage, stacklevel: int = 2) -> None:

@@ -9,12 +9,15 @@ signature, so :func:`xrbvo.workflows.analyse` runs it in its place
    of neighbours per survey, LSDB crossmatches with margin caches) is split
    into its partitions, and each partition's neighbourhood tables are built on
    a worker, where they stay;
-2. each partition sends back its share of the association's global numbers
-   (:func:`~xrbvo.stages.match.partitioned.partition_statistics`); the driver
-   fixes the densities and learnt magnitude priors of all sources
-   (:func:`~xrbvo.stages.match.partitioned.fixed_config`);
+2. each partition sends back its share of the run context
+   (:func:`~xrbvo.workflows.context.measure_part`: the association's candidates
+   within the radius, magnitudes of learnt priors, the joint counterparts'
+   objects); the driver puts the :class:`~xrbvo.workflows.context.RunContext`
+   of all sources together (:func:`~xrbvo.workflows.context.measure`), unless
+   one is given;
 3. each partition runs :func:`run_pipeline` (association, features,
-   classification, selection, catalogue) on its sources with those numbers;
+   classification, selection, catalogue) on its sources with the context's
+   numbers (:meth:`~xrbvo.workflows.context.RunContext.configure`);
 4. the partitions' results are joined in the input order into one
    :class:`~xrbvo.pipeline.PipelineResult`, equal to the in-memory run's.
 
@@ -27,17 +30,16 @@ nested) and the association runs on the joined partitions.
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 from typing import Mapping
 
 import numpy as np
 from astropy.table import Table, vstack
 
 from xrbvo.core.errors import Cancelled, InputError
-from xrbvo.pipeline import PipelineConfig, PipelineResult, Progress, calibrate_p_any, run_pipeline
+from xrbvo.pipeline import PipelineConfig, PipelineResult, Progress, run_pipeline
 from xrbvo.stages.match import AssociationResult
-from xrbvo.stages.match.partitioned import fixed_config, partition_statistics
 from xrbvo.stages.neighbourhoods.base import Provider, PulledProvider
+from xrbvo.workflows.context import Calibrate, RunContext, calibration_hook, measure
 
 __all__ = ["PartitionedPipeline", "local_cluster", "join_results"]
 
@@ -71,16 +73,14 @@ def _neighbourhoods(frame, surveys, radius, natives):
     return partition_neighbourhoods(frame, surveys, radius, natives)
 
 
-def _statistics(part, xray, radius, config, learn, joint):
-    rows, nbs = part
-    stats = partition_statistics(nbs, radius, config, learn_priors=learn)
-    n_obj = 0
-    if joint and len(rows):
-        from xrbvo.stages.classify.counterparts import combination_table
+def _statistics(part, xray, config):
+    """A partition's share of the run context (:func:`~xrbvo.workflows.context.measure_part`), on its worker."""
+    from xrbvo.workflows.context import ContextPart, measure_part
 
-        idx = np.asarray(rows["row"], int)
-        n_obj = int(np.sum(~combination_table(xray[idx], None, nbs, np.zeros(len(idx))).is_none))
-    return stats, n_obj
+    rows, nbs = part
+    if not len(rows):
+        return ContextPart()
+    return measure_part(xray[np.asarray(rows["row"], int)], nbs, config)
 
 
 def _run(part, xray, field_priors, model, kwargs):
@@ -111,20 +111,38 @@ class PartitionedPipeline:
                  config: PipelineConfig | None = None, selection_priors=None, field_priors=None, cuts=None,
                  pass_rates=None, progress: Mapping[str, Progress] | Progress | None = None,
                  cancel: threading.Event | None = None) -> PipelineResult:
+        """:func:`run_pipeline` on the cluster (the run context measured from the partitions and dropped)."""
+        res, _ = self.run_with_context(xray, provider, model, ctpt_model=ctpt_model, config=config,
+                                       selection_priors=selection_priors, field_priors=field_priors, cuts=cuts,
+                                       pass_rates=pass_rates, progress=progress, cancel=cancel)
+        return res
+
+    def run_with_context(self, xray: Table, provider: Provider, model, *, ctpt_model=None,
+                         config: PipelineConfig | None = None, selection_priors=None, field_priors=None, cuts=None,
+                         pass_rates=None, progress: Mapping[str, Progress] | Progress | None = None,
+                         cancel: threading.Event | None = None, context: RunContext | None = None,
+                         identity: Mapping | None = None, calibrate: Calibrate | None = None
+                         ) -> tuple[PipelineResult, RunContext]:
+        """As :meth:`__call__`, and the :class:`~xrbvo.workflows.context.RunContext` the partitions ran with.
+
+        ``context`` given: used as it is (nothing measured); else measured from every partition's share
+        (:func:`~xrbvo.workflows.context.measure_part` on the workers, :func:`~xrbvo.workflows.context.measure`
+        here), recorded with ``identity`` (:func:`~xrbvo.workflows.context.identity_of`; None: an empty one).
+        """
         if not hasattr(provider, "nested"):
             raise InputError(f"the partitioned pipeline needs an LSDB provider (--provider lsdb), not "
                              f"{getattr(provider, 'name', type(provider).__name__)!r}")
+        args = (xray, provider, model, ctpt_model, config, selection_priors, field_priors, cuts, pass_rates,
+                progress, cancel, context, identity, calibrate)
         if self.client is not None:
-            return self._run(self.client, xray, provider, model, ctpt_model, config, selection_priors,
-                             field_priors, cuts, pass_rates, progress, cancel)
+            return self._run(self.client, *args)
         from dask.distributed import Client
 
         with local_cluster(self.n_workers) as cluster, Client(cluster) as client:
-            return self._run(client, xray, provider, model, ctpt_model, config, selection_priors, field_priors,
-                             cuts, pass_rates, progress, cancel)
+            return self._run(client, *args)
 
     def _run(self, client, xray, provider, model, ctpt_model, config, selection_priors, field_priors, cuts,
-             pass_rates, progress, cancel):
+             pass_rates, progress, cancel, context, identity, calibrate):
         import dask
 
         cfg = config or PipelineConfig()
@@ -137,36 +155,27 @@ class PartitionedPipeline:
                 return lambda m, f: progress(f"{stage}: {m}", f)
             return progress.get(stage) or (lambda m, f: None)
 
-        pull_radius = cfg.radius_arcsec
-        if cfg.association.density == "local":
-            ann = cfg.association.local_annulus_arcsec
-            pull_radius = max(pull_radius, ann[1] if ann else 3 * cfg.radius_arcsec)
+        pull_radius = cfg.pull_radius_arcsec
         surveys = tuple(cfg.surveys)
         nested = provider.nested(xray, pull_radius, surveys)
         natives = provider.natives(surveys)
         parts = nested.to_delayed()
         nb_nodes = [dask.delayed(_neighbourhoods, pure=True)(p, surveys, pull_radius, natives) for p in parts]
-        learn = cfg.counterparts == "nway"
         [xr_f] = client.scatter([xray], broadcast=True)
-        stat_nodes = [dask.delayed(_statistics, pure=True)(n, xr_f, cfg.radius_arcsec, cfg.association, learn,
-                                                           cfg.counterparts == "joint") for n in nb_nodes]
         nb_futures = client.compute(nb_nodes)
-        stat_futures = client.compute(stat_nodes)
-        futures = list(nb_futures) + list(stat_futures)
+        futures = list(nb_futures)
         try:
-            got = self._gather(stat_futures, cb("neighbourhoods"), "partitions", cancel)
-            fixed = fixed_config(cfg.association, [g[0] for g in got], xray["ra"], xray["dec"], cfg.radius_arcsec,
-                                 surveys)
-            # the class-aware counterparts' object density of all sources (combination_table's, pulled radius)
-            n_obj = sum(g[1] for g in got)
-            density = max(n_obj, 1) / (max(len(xray), 1) * np.pi * pull_radius**2)
-            run_cfg = replace(cfg, association=fixed, object_density_arcsec2=density
-                              if cfg.counterparts == "joint" else cfg.object_density_arcsec2)
-            if run_cfg.p_any_calibration is None and run_cfg.false_rate is not None:
-                # the p_any cut is one number of the whole run: measured once here, given to every partition
-                cal = calibrate_p_any(xray, provider, {}, model, ctpt_model=ctpt_model, config=run_cfg,
-                                      selection_priors=selection_priors, progress=cb("calibration"), cancel=cancel)
-                run_cfg = replace(run_cfg, p_any_calibration=cal)
+            if context is None:
+                stat_nodes = [dask.delayed(_statistics, pure=True)(n, xr_f, cfg) for n in nb_nodes]
+                stat_futures = client.compute(stat_nodes)
+                futures += list(stat_futures)
+                got = self._gather(stat_futures, cb("neighbourhoods"), "partitions", cancel)
+                if calibrate is None and cfg.false_rate is not None and cfg.p_any_calibration is None:
+                    calibrate = calibration_hook(provider, model, ctpt_model, selection_priors,
+                                                 progress=cb("calibration"), cancel=cancel)
+                context = measure(xray, got, cfg, identity=identity or _empty_identity(cfg, xray),
+                                  calibrate=calibrate)
+            run_cfg = context.configure(cfg)
             [fp_f, model_f] = client.scatter([None if field_priors is None else np.asarray(field_priors, float),
                                               model], broadcast=True)
             kwargs = dict(ctpt_model=ctpt_model, config=run_cfg, selection_priors=selection_priors, cuts=cuts,
@@ -182,7 +191,7 @@ class PartitionedPipeline:
         c("joining partitions", 0.9)
         res = join_results([r for r in results if r is not None], len(xray), cfg)
         c("done", 1.0)
-        return res
+        return res, context
 
     @staticmethod
     def _gather(futures, cb, what, cancel):
@@ -194,6 +203,14 @@ class PartitionedPipeline:
                 raise Cancelled()
             cb(f"{i + 1}/{n} {what}", (i + 1) / max(n, 1))
         return [f.result() for f in futures]
+
+
+def _empty_identity(cfg: PipelineConfig, xray: Table) -> dict:
+    """The identity of a context measured without one given (a direct call of the pipeline): options only."""
+    return {"radius_arcsec": float(cfg.radius_arcsec), "pull_radius_arcsec": float(cfg.pull_radius_arcsec),
+            "surveys": list(cfg.surveys), "counterparts": cfg.counterparts, "association": repr(cfg.association),
+            "xray_survey": str(xray.meta.get("xray_survey", "")), "n_sources": len(xray), "input_sha": "",
+            "model_sha": "", "counterpart_sha": "", "policy_sha": "", "provider": {}}
 
 
 def join_results(parts, n_sources: int, config: PipelineConfig) -> PipelineResult:

@@ -10,19 +10,15 @@ depends on the other tiles:
 * **The science policy is resolved once** on the whole input
   (:func:`~xrbvo.workflows.analyse.resolve_for`); each tile gets its rows of the
   field-prior matrix.
-* **The run-wide numbers are measured once.**  With ``density="global"`` (the
-  default) the association's field density of a survey is its unique
-  candidates within the radius over the area of the union of all search cones;
-  ``nway`` counterparts learn magnitude priors (``"auto"``) from all
-  neighbourhoods; ``joint`` counterparts (positional association, no magnitude
-  priors) weigh candidate objects by their sky density, all objects over all
-  sources' search areas.  So the run works in two passes: first every tile's
-  neighbourhoods are pulled and these numbers measured on all of them
-  (recorded in the manifest), then each tile is associated, classified and
-  written with them (:attr:`BayesConfig.global_counts
-  <xrbvo.stages.match.BayesConfig.global_counts>`, learnt
-  :class:`~xrbvo.stages.match.MagPrior` objects,
-  :attr:`PipelineConfig.object_density_arcsec2 <xrbvo.pipeline.PipelineConfig.object_density_arcsec2>`).
+* **The run context is measured once** (:mod:`xrbvo.workflows.context`): the
+  association's survey densities, learnt magnitude priors and the joint
+  counterparts' object density, over all tiles.  So the run works in two
+  passes: first every tile's neighbourhoods are pulled and each tile's share
+  measured (:func:`~xrbvo.workflows.context.measure_part`), the
+  :class:`~xrbvo.workflows.context.RunContext` put together
+  (:func:`~xrbvo.workflows.context.measure`) and recorded in the manifest;
+  then each tile is associated, classified and written with
+  :meth:`RunContext.configure <xrbvo.workflows.context.RunContext.configure>`.
 * Everything else (Bayes factors, features, classifiers, cuts, the catalogue)
   works source by source.
 
@@ -34,13 +30,19 @@ one source at exactly the same separation.  The neighbourhoods of all tiles are
 held in memory during the first pass, as one pass holds them.
 
 Files, in ``OUT/.tiles/`` (removed by :meth:`TiledRun.cleanup` once the outputs
-are written): ``manifest.json`` (format, a key of the input, the model and the
-options, the tiles, the shared numbers once measured, the finished tiles and a
+are written): ``manifest.json`` (format, the key, the run context's identity
+and, once measured, the whole context, the tiles, the finished tiles and a
 counter of tiles computed), and per finished tile
 ``<tile>.catalogue.parquet``, ``<tile>.counterparts.parquet`` and
 ``<tile>.neighbours.parquet``, each written atomically before the manifest
-records the tile.  A rerun with the same key skips the finished tiles; a
-different key (another input, model or option) starts again.
+records the tile.  A rerun with the same key skips the finished tiles.  The key
+holds the whole context's identity (search radius, surveys, options, the
+input's content, model, counterpart model, resolved policy, the survey data's
+content or service), the tile size and the options: when anything differs the
+earlier run's tiles are removed, saying so in one line (what differs and how
+many tiles were finished).  A finished tile whose files are missing or do not
+read is computed again (one line says so).  ``OUT/.tiles`` as a link or a file
+is refused in one line, never followed or removed.
 """
 
 from __future__ import annotations
@@ -51,39 +53,40 @@ import os
 import shutil
 import threading
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
 from astropy.table import Table, vstack
 
-from xrbvo.core.errors import InputError, check_cancel
+from xrbvo.core.errors import InputError, XrbvoWarning, check_cancel
 from xrbvo.core.schema import CATALOGUE, COUNTERPARTS, NEIGHBOURS, describe_table
 from xrbvo.io import atomic_write_bytes, read_table, write_table
 from xrbvo.io.outputs import TEMP_PREFIX
-from xrbvo.pipeline import PipelineConfig, calibrate_p_any, run_pipeline
-from xrbvo.stages.match.calibrate import PanyCalibration
+from xrbvo.pipeline import PipelineConfig, run_pipeline
 from xrbvo.stages.catalogue import neighbours_table
-from xrbvo.stages.classify.counterparts import object_count, object_density
 from xrbvo.stages.known import match_known
-from xrbvo.stages.match.priors import MagPrior, global_density_counts, survey_mag_priors
 from xrbvo.stages.neighbourhoods.base import Provider, PulledProvider
 from xrbvo.workflows.analyse import (Analysis, galactic, pipeline_config, prepare_xray, resolve_for,
                                      warn_no_coverage)
 from xrbvo.workflows.bundle import ModelBundle
+from xrbvo.workflows.context import (Calibrate, RunContext, calibration_hook, differences, identity_of, measure,
+                                     measure_part)
 from xrbvo.workflows.policy import SciencePolicy
 
 __all__ = ["DEFAULT_TILE_DEG", "TILES_DIR", "Tile", "TiledAnalysis", "TiledRun", "plan_tiles", "run_tiled"]
 
 #: Tile size of ``xrbvo run`` unless ``--tile-deg`` says otherwise (0: no tiles).
 DEFAULT_TILE_DEG = 5.0
+#: The smallest tile (deg): 36", about two search radii; smaller tiles only multiply the files.
+MIN_TILE_DEG = 0.01
 #: Directory of the tiles inside the output directory.
 TILES_DIR = ".tiles"
 #: The files of a finished tile: ``<tile>.<part>.parquet``.
 TILE_PARTS = ("catalogue", "counterparts", "neighbours")
 #: Format of ``manifest.json``.
-FORMAT = "xrbvo-tiles/1"
+FORMAT = "xrbvo-tiles/2"
 
 Progress = Callable[[str, float], None]
 
@@ -126,8 +129,8 @@ def plan_tiles(l_deg, b_deg, tile_deg: float) -> list[Tile]:
     list[Tile]
         The tiles that hold at least one source.
     """
-    if not (np.isfinite(tile_deg) and 0 < tile_deg <= 180):
-        raise InputError(f"the tile size must be in (0, 180] deg, not {tile_deg}")
+    if not (np.isfinite(tile_deg) and MIN_TILE_DEG <= tile_deg <= 180):
+        raise InputError(f"the tile size must be between {MIN_TILE_DEG:g} and 180 deg, not {tile_deg:g}")
     lon = np.mod(np.asarray(l_deg, float), 360.0)
     lat = np.asarray(b_deg, float)
     il = np.floor(lon / tile_deg).astype(np.int64)
@@ -254,36 +257,6 @@ def _digest(*parts) -> str:
     return h.hexdigest()
 
 
-def input_key(xr: Table) -> str:
-    """A hash of a standardised X-ray table: every column's name, type and values, and its meta."""
-    h = hashlib.sha256()
-    for name in xr.colnames:
-        col = np.asarray(xr[name])
-        h.update(f"{name}:{col.dtype.str}:{len(col)}\0".encode())
-        h.update(np.ascontiguousarray(col).tobytes())
-    h.update(json.dumps({str(k): str(v) for k, v in xr.meta.items()}, sort_keys=True).encode())
-    return h.hexdigest()
-
-
-def provider_key(provider: Provider) -> dict:
-    """What identifies a provider's data: its name, files (with size and time) or service and tables."""
-    out: dict = {"provider": getattr(provider, "name", type(provider).__name__)}
-    files = getattr(provider, "files", None)
-    if isinstance(files, Mapping):
-        stat = {}
-        for k, v in sorted(files.items()):
-            try:
-                st = os.stat(v)
-                stat[k] = [str(v), st.st_size, st.st_mtime_ns]
-            except OSError:
-                stat[k] = [str(v)]
-        out["files"] = stat
-    for attr in ("url", "tables"):
-        if hasattr(provider, attr):
-            out[attr] = getattr(provider, attr)
-    return out
-
-
 def _read_manifest(path: Path) -> dict | None:
     try:
         m = json.loads(path.read_text())
@@ -307,59 +280,6 @@ def _write_tile_table(table: Table, path: Path) -> None:
 
 
 # --------------------------------------------------------------------------------------
-# what the tiles share
-
-
-def _shared_numbers(cfg: PipelineConfig, tiles: Sequence[Tile], pulled: Mapping[str, Mapping[str, Table]],
-                    xr: Table) -> dict:
-    """The numbers measured on every tile's neighbourhoods (JSON-ready): densities, magnitude priors, objects."""
-    out: dict = {"global_counts": {}, "mag_priors": {}, "object_counts": None}
-    if cfg.counterparts == "joint":
-        out["object_counts"] = [sum(object_count(xr[t.rows], pulled[t.name]) for t in tiles), len(xr)]
-    a = cfg.association
-    radius = float(cfg.radius_arcsec)
-    if a.density == "global":
-        ra, dec = np.asarray(xr["ra"], float), np.asarray(xr["dec"], float)
-        for s in cfg.surveys:
-            nids = [np.asarray(nbs[s]["nid"]).astype(str)[np.asarray(nbs[s]["sep"], float) < radius]
-                    for nbs in pulled.values() if s in nbs]
-            nid = np.concatenate(nids) if nids else np.zeros(0, str)
-            n, area = global_density_counts(nid, np.ones(len(nid), bool), ra, dec, radius)
-            out["global_counts"][s] = [int(n), float(area)]
-    if cfg.counterparts == "nway" and any(isinstance(v, str) and v == "auto" for v in a.mag_priors.values()):
-        for s in cfg.surveys:
-            parts = [nbs[s] for nbs in pulled.values() if s in nbs]
-            if not parts:
-                continue
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # metadata conflicts between tiles' tables
-                nb = vstack(parts, join_type="outer", metadata_conflicts="silent")
-            sep = np.asarray(nb["sep"], float)
-            auto = {k: v for k, v in a.mag_priors.items() if k[0] == s and isinstance(v, str) and v == "auto"}
-            for band, prior in survey_mag_priors(auto, s, nb, inside=sep < radius, sep=sep, radius=radius,
-                                                 mag_radius_arcsec=a.mag_radius_arcsec, n_src=len(xr),
-                                                 bins=a.mag_bins):
-                out["mag_priors"][f"{s}:{band}"] = {"edges": np.asarray(prior.edges, float).tolist(),
-                                                    "ratio": np.asarray(prior.ratio, float).tolist(),
-                                                    "outside": prior.outside}
-    return out
-
-
-def _tile_config(cfg: PipelineConfig, shared: Mapping) -> PipelineConfig:
-    """The run's options with the shared numbers in place of what a tile would measure alone."""
-    a = cfg.association
-    counts = {s: (int(n), float(area)) for s, (n, area) in shared.get("global_counts", {}).items()}
-    priors = dict(a.mag_priors)
-    for key, p in shared.get("mag_priors", {}).items():
-        s, band = key.split(":", 1)
-        priors[(s, band)] = MagPrior(np.asarray(p["edges"], float), np.asarray(p["ratio"], float), p["outside"])
-    objects = shared.get("object_counts")
-    density = None if objects is None else object_density(int(objects[0]), int(objects[1]), cfg.pull_radius_arcsec)
-    return replace(cfg, association=replace(a, global_counts=counts, mag_priors=priors),
-                   object_density_arcsec2=density)
-
-
-# --------------------------------------------------------------------------------------
 # merging
 
 
@@ -367,18 +287,25 @@ def _src_index(xid: np.ndarray, sorted_xid: np.ndarray, order: np.ndarray) -> np
     return order[np.searchsorted(sorted_xid, np.asarray(xid).astype(str))]
 
 
-def _merge(d: Path, tiles: Sequence[Tile], xr: Table, surveys: Sequence[str]) -> dict[str, Table]:
-    """Read every tile's tables and put them together in input order, as one run writes them."""
+def _read_tile(d: Path, t: Tile) -> dict[str, Table]:
+    """A finished tile's three tables (raises :class:`~xrbvo.core.errors.InputError` for a damaged file)."""
+    return {part: read_table(d / f"{t.name}.{part}.parquet", allow_empty=True) for part in TILE_PARTS}
+
+
+def _merge(read: Mapping[str, Mapping[str, Table]], tiles: Sequence[Tile], xr: Table,
+           surveys: Sequence[str]) -> dict[str, Table]:
+    """Put every tile's tables (``read``: tile name -> :func:`_read_tile`) together in input order, as one run
+    writes them."""
     xids = np.asarray(xr["xid"]).astype(str)
     order = np.argsort(xids, kind="stable")
     sorted_xid = xids[order]
     cats, combos, nbrs = [], [], []
     for k, t in enumerate(tiles):
-        cats.append(read_table(d / f"{t.name}.catalogue.parquet"))
-        c = read_table(d / f"{t.name}.counterparts.parquet")
+        cats.append(read[t.name]["catalogue"])
+        c = read[t.name]["counterparts"].copy(copy_data=False)
         c["_tile"] = np.full(len(c), k)
         combos.append(c)
-        n = read_table(d / f"{t.name}.neighbours.parquet")
+        n = read[t.name]["neighbours"].copy(copy_data=False)
         n["_tile"] = np.full(len(n), k)
         survey = np.asarray(n["survey"]).astype(str)
         n["_row"] = np.zeros(len(n), np.int64)
@@ -428,7 +355,8 @@ def run_tiled(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scie
               out: str | Path, tile_deg: float = DEFAULT_TILE_DEG, config: PipelineConfig | None = None,
               xray_survey: str = "erass1", sys_floor_arcsec: float | None = None, source: str = "table",
               options: Mapping | None = None, progress: Mapping[str, Progress] | None = None,
-              cancel: threading.Event | None = None, known: Sequence[Table] = ()) -> TiledRun:
+              cancel: threading.Event | None = None, known: Sequence[Table] = (),
+              calibrate: Calibrate | None = None) -> TiledRun:
     """:func:`~xrbvo.workflows.analyse` in sky tiles, each written to ``out/.tiles`` as it finishes.
 
     Parameters
@@ -451,6 +379,8 @@ def run_tiled(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scie
         finished tiles stay on disk.
     known : Sequence[Table], optional
         Known objects (:func:`xrbvo.io.known.read_known`).
+    calibrate : callable, optional
+        The run context's calibration hook (:func:`xrbvo.workflows.context.measure`).
 
     Returns
     -------
@@ -471,20 +401,35 @@ def run_tiled(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scie
     l_deg, b_deg = galactic(xr)
     tiles = plan_tiles(l_deg, b_deg, tile_deg)
     names = [t.name for t in tiles]
-    key = _digest(FORMAT, input_key(xr), bundle.describe(), repr(cfg), repr(pol), float(tile_deg), xray_survey,
-                  provider_key(provider), dict(options or {}))
+    ident = identity_of(xr, cfg, bundle=bundle, resolved=resolved, provider=provider, xray_survey=xray_survey)
+    key = _digest(FORMAT, ident, float(tile_deg), dict(options or {}))
     d = Path(out) / TILES_DIR
     mpath = d / "manifest.json"
-    manifest = _read_manifest(mpath)
+    _check_tiles_dir(d)
+    manifest = _read_manifest(mpath) if d.is_dir() else None
     if manifest is None or manifest.get("key") != key or manifest.get("tiles") != names:
+        _say_restart(d, manifest, ident, float(tile_deg), dict(options or {}))
         if d.exists():
             shutil.rmtree(d)
-        d.mkdir(parents=True)
-        manifest = {"format": FORMAT, "key": key, "tile_deg": float(tile_deg), "tiles": names, "shared": None,
-                    "finished": [], "computed": 0}
+        try:
+            d.mkdir(parents=True)
+        except OSError as exc:
+            raise InputError(f"{d}: cannot make the tiles' directory ({exc.strerror or exc}); choose another "
+                             "--out") from None
+        manifest = {"format": FORMAT, "key": key, "identity": ident, "tile_deg": float(tile_deg),
+                    "options": _jsonable(dict(options or {})), "tiles": names, "context": None, "finished": [],
+                    "computed": 0}
         _write_manifest(mpath, manifest)
-    # a finished tile whose files are not all there (removed by hand, or a disk error) is computed again
-    whole = [n for n in manifest["finished"] if all((d / f"{n}.{part}.parquet").is_file() for part in TILE_PARTS)]
+    # a finished tile whose files are not all there or do not read (removed by hand, a disk error) is computed again
+    read: dict[str, dict[str, Table]] = {}
+    whole = []
+    for n in manifest["finished"]:
+        try:
+            read[n] = _read_tile(d, next(t for t in tiles if t.name == n))
+            whole.append(n)
+        except (InputError, StopIteration) as exc:
+            warnings.warn(f"{exc if isinstance(exc, InputError) else n}: this finished tile is damaged or missing; "
+                          "computing it again", XrbvoWarning, stacklevel=2)
     if len(whole) != len(manifest["finished"]):
         manifest["finished"] = whole
         _write_manifest(mpath, manifest)
@@ -498,27 +443,26 @@ def run_tiled(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scie
         return nbs
 
     pulled: dict[str, dict[str, Table]] = {}
-    if manifest["shared"] is None:  # first pass: every tile's neighbourhoods, and the numbers they share
+    context = _stored_context(manifest, ident)
+    if context is None:  # first pass: every tile's neighbourhoods, and the run context measured on all of them
         p = prog.get("pull")
+        parts = []
         for k, t in enumerate(tiles):
             check_cancel(cancel)
             pulled[t.name] = pull(t, k)
+            parts.append(measure_part(xr[t.rows], pulled[t.name], cfg))
             if p:
                 p(f"pulled {t.name}", (k + 1) / len(tiles))
-        manifest["shared"] = _shared_numbers(cfg, tiles, pulled, xr)
+        if calibrate is None and cfg.false_rate is not None and cfg.p_any_calibration is None:
+            calibrate = calibration_hook(provider, bundle.source, bundle.counterpart, resolved.selection_priors,
+                                         progress=prog.get("calibration"), cancel=cancel)
+        context = measure(xr, parts, cfg, identity=ident, calibrate=calibrate,
+                          neighbourhoods=_joined(pulled, cfg.surveys) if calibrate is not None else None)
+        manifest["context"] = context.to_dict()
         _write_manifest(mpath, manifest)
     elif prog.get("pull"):
         prog["pull"]("pulled before", 1.0)
-    tile_cfg = _tile_config(cfg, manifest["shared"])
-    if cfg.false_rate is not None and cfg.p_any_calibration is None:
-        # the p_any cut is one number of the whole run: measured once, on every source, and kept for resumes
-        if manifest.get("calibration") is None:
-            cal = calibrate_p_any(xr, provider, {}, bundle.source, ctpt_model=bundle.counterpart, config=tile_cfg,
-                                  selection_priors=resolved.selection_priors, progress=prog.get("calibration"),
-                                  cancel=cancel)
-            manifest["calibration"] = cal.to_json()
-            _write_manifest(mpath, manifest)
-        tile_cfg = replace(tile_cfg, p_any_calibration=PanyCalibration.from_json(manifest["calibration"]))
+    tile_cfg = context.configure(cfg)
     computed = []
     pt = prog.get("tiles")
     if pt:
@@ -538,19 +482,78 @@ def run_tiled(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scie
         for part, table in zip(TILE_PARTS, (res.catalogue, res.association.combinations,
                                             neighbours_table(res.neighbourhoods))):
             _write_tile_table(table, d / f"{t.name}.{part}.parquet")
+        read[t.name] = _read_tile(d, t)
         manifest["finished"].append(t.name)
         manifest["computed"] += 1
         _write_manifest(mpath, manifest)
         computed.append(t.name)
         if pt:
             pt(f"tile {t.name}", len(manifest["finished"]) / len(tiles))
-    tables = _merge(d, tiles, xr, cfg.surveys)
-    if tile_cfg.p_any_calibration is not None:
-        tables["catalogue"].meta.update(tile_cfg.p_any_calibration.header())
+    tables = _merge(read, tiles, xr, cfg.surveys)
+    tables["catalogue"].meta.update(context.header())  # PANYCUT, FARATE... of the run's calibration
     if known:
         match_known(tables["catalogue"], known)
         describe_table(tables["catalogue"], CATALOGUE)
-    a = TiledAnalysis(None, resolved, bundle, source, tuple(known), tables=tables, input_meta=dict(xr.meta))
+    a = TiledAnalysis(None, resolved, bundle, source, tuple(known), context=context, tables=tables,
+                      input_meta=dict(xr.meta))
     tables["catalogue"].meta.update(a.provenance())
     warn_no_coverage(tables["catalogue"]["coverage"], stacklevel=3)
     return TiledRun(a, tuple(names), finished_before, tuple(computed), d)
+
+
+def _jsonable(x):
+    return json.loads(json.dumps(x, sort_keys=True, default=str))
+
+
+def _joined(pulled: Mapping[str, Mapping[str, Table]], surveys: Sequence[str]) -> dict[str, Table]:
+    """The tiles' neighbourhoods as one table per survey (for a calibration hook)."""
+    out = {}
+    for s in surveys:
+        parts = [nbs[s] for nbs in pulled.values() if s in nbs]
+        if parts:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # metadata conflicts between tiles' tables
+                out[s] = vstack(parts, join_type="outer", metadata_conflicts="silent")
+    return out
+
+
+def _check_tiles_dir(d: Path) -> None:
+    """``OUT/.tiles`` must be xrbvo's own directory: a link or a file there is one line, never followed or removed."""
+    if d.is_symlink():
+        raise InputError(f"{d} is a symbolic link, not the run's own tiles directory; remove it (rm {d}) and run "
+                         "again")
+    if d.exists() and not d.is_dir():
+        raise InputError(f"{d} is a file, not the run's tiles directory; remove or rename it and run again")
+
+
+def _stored_context(manifest: Mapping, ident: Mapping) -> RunContext | None:
+    """The manifest's run context when it is whole and belongs to this run (else None: measured again)."""
+    raw = manifest.get("context")
+    if raw is None:
+        return None
+    try:
+        ctx = RunContext.from_dict(raw)
+    except InputError:
+        return None
+    return ctx if not differences(ctx.identity(), ident) else None
+
+
+def _say_restart(d: Path, manifest: Mapping | None, ident: Mapping, tile_deg: float, options: Mapping) -> None:
+    """One line when the tiles of an earlier run are removed: how many were finished, and what differs."""
+    if not d.is_dir() or not any(d.iterdir()):
+        return
+    if manifest is None:
+        warnings.warn(f"{d}: the tiles of an earlier run have no readable manifest; they are removed and the run "
+                      "starts afresh", XrbvoWarning, stacklevel=3)
+        return
+    what = differences(manifest.get("identity") or {}, ident)
+    if manifest.get("tile_deg") != tile_deg:
+        what.append("tile size")
+    if manifest.get("options") != _jsonable(options):
+        what.append("options")
+    if not what:
+        what = ["tiling"]
+    n = len(manifest.get("finished") or [])
+    warnings.warn(f"{d}: an earlier run with another {', '.join(what)} left {n} finished tile"
+                  f"{'' if n == 1 else 's'} of {len(manifest.get('tiles') or [])}; they are removed and this run "
+                  "starts afresh", XrbvoWarning, stacklevel=3)

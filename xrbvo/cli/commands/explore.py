@@ -34,6 +34,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cache", type=Path, default=None, help="TAP chunk cache directory (default: the user's cache)")
     p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                    help="deadline of one pull (default 60 s); past it the UI says so and keeps going")
+    p.add_argument("--radius", type=float, default=20.0,
+                   help="counterpart search radius (arcsec), as `xrbvo run --radius`; recorded in the session")
     p.add_argument("--no-samp", action="store_true", help="do not look for a SAMP hub")
     from xrbvo.cli.common import add_known_arguments
 
@@ -61,11 +63,14 @@ def run(args, ui) -> int:
         raise InputError(f"{args.sources}: no such file; give an X-ray source list or a catalogue")
     if not args.timeout > 0:
         raise InputError("--timeout must be a positive number of seconds")
+    if not 0 < args.radius <= 600:
+        raise InputError(f"--radius {args.radius:g}: the search radius must be between 0 and 600 arcsec")
     from xrbvo.cli.common import known_from_args
     from xrbvo.tui.explore import create_explore_app
 
     known = known_from_args(args, ui)  # read (or fetched) before the UI starts: a bad one is one line
     app = create_explore_app(args.sources, args.model, tap_url=args.tap_url, cache=args.cache,
-                             samp=not args.no_samp, deadline_s=args.timeout, known=known)
+                             samp=not args.no_samp, deadline_s=args.timeout, known=known,
+                             radius_arcsec=args.radius)
     app.run()
     return int(app.return_code or 0)

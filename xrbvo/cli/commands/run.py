@@ -103,8 +103,11 @@ def run(args, ui) -> int:
 
     check_false_rate(args.false_rate)  # before any long work
     files = pairs(args.catalog, "--catalog")
-    if not (args.tile_deg == 0 or 0 < args.tile_deg <= 180):
-        raise InputError(f"--tile-deg must be between 0 (no tiles) and 180 degrees, not {args.tile_deg:g}")
+    from xrbvo.workflows.tiles import MIN_TILE_DEG
+
+    if not (args.tile_deg == 0 or MIN_TILE_DEG <= args.tile_deg <= 180):
+        raise InputError(f"--tile-deg must be 0 (no tiles) or between {MIN_TILE_DEG:g} and 180 degrees, "
+                         f"not {args.tile_deg:g}")
     provider = provider_from_args(args, files)
     surveys = tuple(get_survey(k).name for k in files)
     if args.surveys is not None:
@@ -299,6 +302,26 @@ def run_in_tiles(args, ui, table, provider, bundle, policy, cfg, known=()):
     return run.analysis, paths
 
 
+#: Seconds to wait for the Dask scheduler of ``--dask-scheduler`` to answer.
+DASK_CONNECT_TIMEOUT_S = 10.0
+
+
+def dask_client(address: str, timeout_s: float | None = None):
+    """A Dask client of the scheduler at ``address``; one line (:class:`~xrbvo.core.errors.ServiceError`) when
+    none answers within :data:`DASK_CONNECT_TIMEOUT_S`."""
+    from dask.distributed import Client
+
+    from xrbvo.core.errors import ServiceError
+
+    t = DASK_CONNECT_TIMEOUT_S if timeout_s is None else timeout_s
+    try:
+        return Client(address, timeout=f"{t:g}s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ServiceError(f"--dask-scheduler {address}: no Dask scheduler answers there within {t:g} s "
+                           f"({type(exc).__name__}); check the address, or leave the option out for a local "
+                           "cluster") from None
+
+
 def _lsdb(files, args, stack):
     """The LSDB provider and the partitioned pipeline (Dask's progress goes to the command's rich bars);
     the client of ``--dask-scheduler`` is closed with ``stack``."""
@@ -312,7 +335,5 @@ def _lsdb(files, args, stack):
                          "pip install 'xrbvo[scale]'") from exc
     client = None
     if args.dask_scheduler:
-        from dask.distributed import Client
-
-        client = stack.enter_context(Client(args.dask_scheduler))
+        client = stack.enter_context(dask_client(args.dask_scheduler))
     return LsdbProvider({k: str(v) for k, v in files.items()}), PartitionedPipeline(client)
