@@ -456,9 +456,16 @@ class RunContext:
                     raise TypeError("mag_priors")
                 if p.get("outside") is not None:
                     _finite(p["outside"], "outside")
-            for k in ("object_density_arcsec2", *_CALIBRATION_FIELDS):
+            for k in ("object_density_arcsec2", "p_any_cut", "false_rate", "false_rate_target"):
                 if kw.get(k) is not None:
                     kw[k] = _finite(kw[k], k)
+            if kw.get("p_any_calibration") is not None:
+                if not isinstance(kw["p_any_calibration"], str):
+                    raise TypeError("p_any_calibration")
+                try:
+                    PanyCalibration.from_json(kw["p_any_calibration"])
+                except InputError:
+                    raise TypeError("p_any_calibration") from None
             sp = kw.get("source_priors")
             if sp is not None:
                 arr = np.asarray(sp, float)
@@ -566,7 +573,8 @@ def measure(xr: Table, parts: Sequence[ContextPart], config: PipelineConfig, *, 
         bad = sorted(set(got) - set(_CALIBRATION_FIELDS))
         if bad:
             raise TypeError(f"calibrate may set {', '.join(_CALIBRATION_FIELDS)} only, not {', '.join(bad)}")
-        ctx = replace(ctx, **{k: None if v is None else float(v) for k, v in got.items()})
+        ctx = replace(ctx, **{k: None if v is None else (str(v) if k == "p_any_calibration" else float(v))
+                              for k, v in got.items()})
     return ctx
 
 
