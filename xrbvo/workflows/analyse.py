@@ -114,7 +114,8 @@ class Analysis:
         h.update(self.policy.header())
         h["INPUT"] = self.source
         h.update(selection_header(self.xray_meta))  # the eRASS1 release's selection (xrbvo.io.erass1)
-        for k in ("COUNTERP", "RADIUS", "SURVEYS", "KNOWN", "KNOWNFLR"):
+        for k in ("COUNTERP", "RADIUS", "SURVEYS", "KNOWN", "KNOWNFLR", "KNOWNUNQ", "KNOWNPRI", "KNOWNMXE",
+                  "KNOWNOBJ", "KNOWNMRG", "KNOWNBIG"):
             if k in self.catalogue.meta:
                 h[k] = self.catalogue.meta[k]
         return h
