@@ -47,8 +47,12 @@ from xrbvo.core.errors import InputError, MissingColumnError
 from xrbvo.core.schema import CLASSES
 from xrbvo.io.tables import read_table
 
-__all__ = ["KnownLayout", "LAYOUTS", "CLASS_ALIASES", "KNOWN_COLUMNS", "read_known", "detect_layout",
-           "parse_longitude", "parse_latitude"]
+__all__ = ["KnownLayout", "LAYOUTS", "CLASS_ALIASES", "KNOWN_COLUMNS", "MAX_KNOWN_ROWS", "read_known",
+           "detect_layout", "parse_longitude", "parse_latitude", "too_many_rows"]
+
+#: Most rows a catalogue of known objects may have (catalogues of known X-ray binaries, CVs or pulsars hold
+#: hundreds to tens of thousands; a larger table is a survey, and would cost about 1 GB per million rows).
+MAX_KNOWN_ROWS = 500_000
 
 #: The columns of a standard known-objects table, in order.
 KNOWN_COLUMNS = ("name", "ra", "dec", "pos_err", "known_class", "known_type")
@@ -107,12 +111,18 @@ _SEXA = re.compile(r"^([+-]?)\s*(\d{1,3})[:\s]+(\d{1,2})[:\s]+(\d{1,2}(?:\.\d*)?
 
 
 def _text(col) -> np.ndarray:
-    if isinstance(col, MaskedColumn):
-        col = col.filled("" if col.dtype.kind in "USO" else np.nan)
-    arr = np.asarray(col)
+    """A column as stripped text; masked (empty) cells as "" whatever the column's type (an all-empty
+    column is read as masked integers)."""
+    mask = np.ma.getmaskarray(col) if isinstance(col, MaskedColumn) else None
+    arr = np.asarray(col.data if isinstance(col, MaskedColumn) else col)
     if arr.dtype.kind == "S":
         arr = np.char.decode(arr, "utf-8", "replace")
-    return np.char.strip(arr.astype(str))
+    out = np.char.strip(arr.astype(str))
+    if mask is not None and mask.any():
+        out = out.astype(object)
+        out[mask] = ""
+        out = out.astype(str)
+    return out
 
 
 def _parse(col, unit: str, what: str, source: str, first_row: int = 0) -> np.ndarray:
@@ -155,6 +165,13 @@ def parse_latitude(col, *, source: str = "table") -> np.ndarray:
     return _parse(col, "deg", "Dec", source)
 
 
+def too_many_rows(what: str, n: int | None, max_rows: int = MAX_KNOWN_ROWS) -> str:
+    """The one line refusing a known-objects table of more than ``max_rows`` rows (``n``: None when not counted)."""
+    count = f"{n} rows, more" if n is not None else "more rows"
+    return (f"{what}: {count} than the {max_rows} a catalogue of known objects may have; give the known objects "
+            "of your field or classes (select them into a file first), not a survey")
+
+
 def detect_layout(table: Table) -> KnownLayout | None:
     """The published layout whose signature columns ``table`` has, or None."""
     cols = set(table.colnames)
@@ -176,7 +193,8 @@ def _class_of(values: np.ndarray) -> np.ndarray:
     return np.array([CLASS_ALIASES.get(v.lower(), "") for v in values], dtype="<U8")
 
 
-def read_known(source: str | Path | Table, *, cls: str | None = None, label: str | None = None) -> Table:
+def read_known(source: str | Path | Table, *, cls: str | None = None, label: str | None = None,
+               max_rows: int = MAX_KNOWN_ROWS) -> Table:
     """Read a catalogue of known objects into the standard columns (:data:`KNOWN_COLUMNS`).
 
     Parameters
@@ -189,6 +207,8 @@ def read_known(source: str | Path | Table, *, cls: str | None = None, label: str
     label : str, optional
         How messages and the outputs name the catalogue (default: the file
         name, or ``table``).
+    max_rows : int
+        Most rows accepted (:data:`MAX_KNOWN_ROWS`); a larger table is an error.
 
     Returns
     -------
@@ -201,13 +221,16 @@ def read_known(source: str | Path | Table, *, cls: str | None = None, label: str
     ------
     InputError
         For an unreadable file, no RA/Dec columns (a :class:`MissingColumnError`),
-        an unreadable or out-of-range position, or an unknown ``cls``.
+        an unreadable or out-of-range position, an unknown ``cls``, or more
+        than ``max_rows`` rows.
     """
     if isinstance(source, Table):
         table, name = source, label or "table"
     else:
         table, name = read_table(source), label or Path(source).name
     what = f"known-objects catalogue {name}"
+    if len(table) > max_rows:
+        raise InputError(too_many_rows(what, len(table), max_rows))
     if cls is not None:
         key = CLASS_ALIASES.get(str(cls).strip().lower())
         if key is None:

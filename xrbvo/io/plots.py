@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -9,7 +11,7 @@ import numpy as np
 
 from xrbvo.io.outputs import save_output
 
-__all__ = ["sky_map", "confusion_matrix_plot", "galactic_longitudes", "CLASS_COLOURS"]
+__all__ = ["sky_map", "KnownMark", "MAX_SKY_LABELS", "confusion_matrix_plot", "galactic_longitudes", "CLASS_COLOURS"]
 
 
 def _plt():
@@ -59,18 +61,48 @@ def _longitude_ticks(ax) -> None:
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v % 360:g}"))
 
 
-def sky_map(catalogue, path: str | Path, title: str = "xrbvo sources", *,
-            undetected: Sequence[tuple[str, float, float]] = ()) -> Path:
+#: Most known objects named on the sky map (the rest are drawn unnamed; the legend says how many).
+MAX_SKY_LABELS = 40
+
+
+@dataclass(frozen=True)
+class KnownMark:
+    """A known object on the sky map, drawn once at its own position."""
+
+    name: str
+    l: float
+    """Galactic longitude (deg)."""
+    b: float
+    """Galactic latitude (deg)."""
+    radius_arcsec: float
+    """Its 99% error region (arcsec; NaN: not given), drawn where larger than the symbol."""
+    status: str
+    """``known candidate``, ``possibly a candidate``, ``not a candidate`` or ``not detected``."""
+
+
+_KNOWN_STYLE = {  # status -> marker, size, legend text; the order is the labels' priority
+    "known candidate": ("D", 28, "known objects matched by a candidate"),
+    "possibly a candidate": ("d", 28, "known objects possibly matched by a candidate"),
+    "not a candidate": ("s", 60, "known XRBs, not candidates"),
+    "not detected": ("x", 50, "known XRBs, not detected"),
+}
+
+
+def sky_map(catalogue, path: str | Path, title: str = "xrbvo sources", *, known: Sequence[KnownMark] = (),
+            max_labels: int = MAX_SKY_LABELS) -> Path:
     """Galactic sky map of the catalogue, longitude increasing to the left (east).
 
     Every X-ray source is a small grey dot; candidates are coloured by their
     class.  When the catalogue went through the known-or-new match (a ``new``
-    column), new candidates are filled circles, known candidates open circles
-    named by their known object, and known X-ray binaries that are not
-    candidates black open squares.  ``undetected`` (name, l, b) are known X-ray
-    binaries in the field that no X-ray source matched: black crosses.
+    column), new candidates are filled circles and known candidates (a unique
+    match) open circles.  ``known`` are the known objects to show, each drawn
+    once at its own position (black symbols by status) with its 99% error
+    circle where that is larger than the symbol; at most ``max_labels`` are
+    named (candidates' objects first), the legend says how many are not.
     """
+    from matplotlib.collections import PatchCollection
     from matplotlib.figure import Figure
+    from matplotlib.patches import Circle
 
     fig = Figure(figsize=(9, 4.8), dpi=110)
     ax = fig.add_subplot()
@@ -81,7 +113,6 @@ def sky_map(catalogue, path: str | Path, title: str = "xrbvo sources", *,
                zorder=1)
     has_known = "new" in catalogue.colnames
     new = np.asarray(catalogue["new"], bool) if has_known else np.ones(len(b), bool)
-    names = np.asarray(catalogue["known_name"]).astype(str) if has_known else np.full(len(b), "")
     for c in sorted(set(cand) - {""}, key=lambda k: (k not in CLASS_COLOURS, list(CLASS_COLOURS).index(k)
                                                         if k in CLASS_COLOURS else 0)):
         colour = CLASS_COLOURS.get(c, "k")
@@ -91,24 +122,38 @@ def sky_map(catalogue, path: str | Path, title: str = "xrbvo sources", *,
         if has_known and (m & ~new).any():
             ax.scatter(l[m & ~new], b[m & ~new], s=90, facecolors="none", edgecolors=colour, linewidths=1.8,
                        label=f"{c} candidates, known ({int(np.sum(m & ~new))})", zorder=3)
-    if has_known:
-        kcls = np.asarray(catalogue["known_class"]).astype(str)
-        missed = np.isin(kcls, ("HMXB", "LMXB")) & (cand != kcls)
-        if missed.any():
-            ax.scatter(l[missed], b[missed], s=70, marker="s", facecolors="none", edgecolors="k", linewidths=1.2,
-                       label=f"known XRBs, not candidates ({int(missed.sum())})", zorder=2)
-        for i in np.flatnonzero(~new & ((cand != "") | missed)):
-            ax.annotate(names[i], (l[i], b[i]), xytext=(5, 5), textcoords="offset points", fontsize=7, zorder=4)
-    if len(undetected):
+    known = [k for k in known if math.isfinite(k.l) and math.isfinite(k.b)]
+    height = float(np.nanmax(b) - np.nanmin(b)) if len(b) else 1.0
+    if known:
         centre = 0.5 * (xlim[0] + xlim[1])
-        ul = np.array([centre + ((float(u[1]) - centre + 180.0) % 360.0 - 180.0) for u in undetected])
-        ub = np.array([float(u[2]) for u in undetected])
-        ax.scatter(ul, ub, s=50, marker="x", color="k", linewidths=1.3, zorder=2,
-                   label=f"known XRBs, not detected ({len(ul)})")
-        for (name, _, _), x, y in zip(undetected, ul, ub):
-            ax.annotate(name, (x, y), xytext=(5, -9), textcoords="offset points", fontsize=7, zorder=4)
-        xlim = (max(xlim[0], float(ul.max()) + 0.02), min(xlim[1], float(ul.min()) - 0.02))
-    width, height = abs(xlim[0] - xlim[1]), float(np.nanmax(b) - np.nanmin(b)) if len(b) else 1.0
+        kl = np.array([centre + ((k.l - centre + 180.0) % 360.0 - 180.0) for k in known])
+        kb = np.array([k.b for k in known])
+        xlim = (max(xlim[0], float(kl.max()) + 0.02), min(xlim[1], float(kl.min()) - 0.02))
+        width = abs(xlim[0] - xlim[1])
+        deg_per_pt = max(width, height if height > 0 else width) / (0.6 * 9 * 72)  # the axes' span over its points
+        status = np.array([k.status for k in known])
+        for st, (marker, size, text) in _KNOWN_STYLE.items():
+            m = status == st
+            if not m.any():
+                continue
+            face = "k" if marker == "x" else "none"
+            ax.scatter(kl[m], kb[m], s=size, marker=marker, facecolors=face, edgecolors="k", linewidths=1.2,
+                       zorder=2, label=f"{text} ({int(m.sum())})")
+            r_deg = np.array([known[i].radius_arcsec for i in np.flatnonzero(m)], float) / 3600.0
+            big = np.isfinite(r_deg) & (r_deg > 0.5 * math.sqrt(size) * deg_per_pt)
+            if big.any():
+                circles = [Circle((x, y), r) for x, y, r in zip(kl[m][big], kb[m][big], r_deg[big])]
+                ax.add_collection(PatchCollection(circles, facecolors="none", edgecolors="k", linewidths=0.7,
+                                                  linestyles=":", zorder=2))
+        priority = np.argsort([list(_KNOWN_STYLE).index(s) if s in _KNOWN_STYLE else len(_KNOWN_STYLE)
+                               for s in status], kind="stable")
+        labelled = priority[:max(int(max_labels), 0)]
+        for i in labelled:
+            ax.annotate(known[i].name, (kl[i], kb[i]), xytext=(5, 5), textcoords="offset points", fontsize=7,
+                        zorder=4)
+        if len(known) > len(labelled):
+            ax.scatter([], [], s=0, label=f"{len(known) - len(labelled)} more known objects not named")
+    width = abs(xlim[0] - xlim[1])
     if height > 0 and width / height <= 4:
         ax.set_aspect("equal", adjustable="box")
     ax.set_xlim(*xlim)

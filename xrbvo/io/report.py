@@ -24,7 +24,7 @@ from xrbvo.core.schema import CLASSES
 from xrbvo.io.outputs import save_output
 from xrbvo.io.plots import CLASS_COLOURS
 
-__all__ = ["SURVEY_STYLE", "candidate_png", "index_html", "png_name", "write_html"]
+__all__ = ["SURVEY_STYLE", "candidate_png", "index_html", "possibly_known_html", "png_name", "write_html"]
 
 
 #: Survey -> (marker, colour, filled) of its neighbours on a candidate's picture.
@@ -144,6 +144,8 @@ def candidate_png(row: Mapping, neighbours: Mapping[str, np.ndarray], path: str 
     if "new" in row:
         sub = (f"known: {kn} ({str(row.get('known_class', '')).strip() or 'class not given'}) at "
                f"{_value(row, 'known_sep'):.1f}\"" if kn else "new: no known object within the match radius")
+        if kn and bool(row["new"]):  # an ambiguous match: counted as new
+            sub = f"new, possibly {sub[7:]} (probability {_value(row, 'known_prob'):.2f}, shared with other sources)"
         fig.text(0.02, 0.915, sub, fontsize=9, color="#0a6" if not kn else "#a50")
     top = str(row.get("top_features", "")).strip()
     fig.text(0.07, 0.02, "features that decided (contribution to the log-odds of the top class):\n"
@@ -168,7 +170,7 @@ def _fmt(v, spec: str) -> str:
 
 
 def index_html(rows: Sequence[Mapping], *, title: str, sky_map: str | None = None, note: str = "",
-               missed: Sequence[Mapping] = ()) -> str:
+               missed: Sequence[Mapping] = (), possibly: Sequence[Mapping] = ()) -> str:
     """The report's index page.
 
     Parameters
@@ -186,6 +188,8 @@ def index_html(rows: Sequence[Mapping], *, title: str, sky_map: str | None = Non
     missed : sequence of mapping
         Known X-ray binaries that are not candidates: ``name``, ``known_class``,
         ``xid``, ``reason``, ``p``.
+    possibly : sequence of mapping
+        The candidates that possibly are a known object (:func:`possibly_known_html`).
     """
     e = html.escape
     has_known = any("known" in r for r in rows)
@@ -218,6 +222,7 @@ def index_html(rows: Sequence[Mapping], *, title: str, sky_map: str | None = Non
         cls = ' class="known"' if has_known and known != "new" else ""
         out.append(f"<tr{cls}>" + "".join(f'<td class="{k}">{c}</td>' for c, k in cells) + "</tr>")
     out.append("</tbody></table>")
+    out.extend(possibly_known_html(possibly))
     if missed:
         out.append(f"<h2>Known X-ray binaries in the field that are not candidates ({len(missed)})</h2>")
         out.append('<table id="missed"><thead><tr><th class="t">name</th><th class="t">class</th>'
@@ -229,6 +234,31 @@ def index_html(rows: Sequence[Mapping], *, title: str, sky_map: str | None = Non
         out.append("</tbody></table>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"
+
+
+def possibly_known_html(rows: Sequence[Mapping]) -> list[str]:
+    """The index's "possibly known" listing: candidates that share a poorly localised known object with other
+    sources (``known_match`` ambiguous; they count as new).
+
+    ``rows``: ``xid``, ``candidate_class``, ``P``, ``known_name``, ``known_class``, ``known_prob``, ``known_sep``
+    (arcsec).  No rows: no listing.
+    """
+    if not rows:
+        return []
+    e = html.escape
+    out = [f"<h2>Possibly known candidates ({len(rows)})</h2>",
+           "<p>Each lies in the error region of a known object that several X-ray sources share: counted as new, "
+           "with the probability that it is that object.</p>",
+           '<table id="possibly-known"><thead><tr><th class="t">xid</th><th class="t">class</th><th>P</th>'
+           '<th class="t">known object</th><th class="t">its class</th><th>probability it is</th>'
+           '<th>separation (arcsec)</th></tr></thead><tbody>']
+    for r in rows:
+        out.append(f'<tr><td class="t">{e(str(r["xid"]))}</td><td class="t">{e(str(r["candidate_class"]))}</td>'
+                   f'<td>{_fmt(r["P"], ".3f")}</td><td class="t">{e(str(r["known_name"]))}</td>'
+                   f'<td class="t">{e(str(r["known_class"]))}</td><td>{_fmt(r["known_prob"], ".3f")}</td>'
+                   f'<td>{_fmt(r["known_sep"], ".1f")}</td></tr>')
+    out.append("</tbody></table>")
+    return out
 
 
 def write_html(text: str, path: str | Path) -> Path:

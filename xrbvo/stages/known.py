@@ -26,8 +26,8 @@ only its own search, so memory grows with the pairs found, not with the largest 
 
 where ``g`` is the circular Gaussian density of the separation ``d_i`` with
 ``s_i**2 = pos_err_i**2 + known_pos_err**2`` (``s_i`` at least ``floor / K99``),
-``rho`` the local density of X-ray sources around the object (:data:`DENSITY_NEIGHBOURS`
-nearest sources) and :data:`DETECTION_PRIOR` the prior that the object is one of
+``rho`` the local density of X-ray sources around the object (from its
+:data:`DENSITY_NEIGHBOURS` nearest sources after the nearest) and :data:`DETECTION_PRIOR` the prior that the object is one of
 the sources at all.  The rest, ``1 - sum p``, is the probability that none is.
 
 **The decision.**  ``known_match`` is ``unique`` for the source that is the only
@@ -283,18 +283,23 @@ def match_objects(catalogue: Table, known: Sequence[Table], *, floor_arcsec: flo
 
 
 def _density(ra, dec, objects: Table, rows: np.ndarray, floor_arcsec: float) -> np.ndarray:
-    """X-ray sources per arcsec**2 around the objects ``rows`` (others: NaN)."""
+    """X-ray sources per arcsec**2 around the objects ``rows`` (others: NaN).
+
+    ``k / (pi d**2)`` with ``d`` the distance of the (k+1)-th nearest source, ``k`` =
+    :data:`DENSITY_NEIGHBOURS` (the nearest is left out: it may be the object itself);
+    with fewer sources, as many as there are; with one source, one per square degree.
+    """
     rho = np.full(len(objects), np.nan)
     n = len(ra)
-    kth = min(DENSITY_NEIGHBOURS, n)
+    kth = min(DENSITY_NEIGHBOURS + 1, n)
+    if kth < 2:
+        rho[rows] = 1.0 / 3600.0 ** 2
+        return rho
     src = _coords(ra, dec)
     at = _coords(np.asarray(objects["ra"], float)[rows], np.asarray(objects["dec"], float)[rows])
-    if kth == 1:
-        _, d, _ = at.match_to_catalog_sky(src)
-    else:
-        _, d, _ = at.match_to_catalog_sky(src, nthneighbor=kth)
+    _, d, _ = at.match_to_catalog_sky(src, nthneighbor=kth)
     d = np.maximum(d.to_value(u.arcsec), max(floor_arcsec, 1.0))
-    rho[rows] = kth / (np.pi * d ** 2)
+    rho[rows] = (kth - 1) / (np.pi * d ** 2)
     return rho
 
 

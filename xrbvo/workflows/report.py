@@ -26,7 +26,8 @@ from xrbvo.io.plots import sky_map
 from xrbvo.io.report import candidate_png, index_html, png_name, write_html
 from xrbvo.workflows.analyse import Analysis
 
-__all__ = ["DEFAULT_MAX_PNGS", "ReportFiles", "write_report", "candidate_order"]
+__all__ = ["DEFAULT_MAX_PNGS", "ReportFiles", "write_report", "candidate_order", "known_marks",
+           "possibly_known_rows"]
 
 #: Default cap on the number of candidate pictures (``--report-max``).
 DEFAULT_MAX_PNGS = 200
@@ -55,6 +56,44 @@ def candidate_order(catalogue) -> tuple[np.ndarray, np.ndarray]:
     own = np.array([float(catalogue[f"P_{cand[r]}"][r]) for r in rows])
     pictures = rows[np.argsort(-np.nan_to_num(own, nan=-1.0), kind="stable")]
     return index, pictures
+
+
+def known_marks(summary) -> list:
+    """The known objects the sky map draws, each once at its own position (:class:`xrbvo.io.plots.KnownMark`):
+    those a candidate matches, and the known X-ray binaries that are not candidates."""
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    from xrbvo.core.geometry import K99
+    from xrbvo.io.plots import KnownMark
+
+    objs, seen = [], set()
+    for m in list(summary.objects) + [m for m in summary.missed]:
+        key = (m.name, m.ra, m.dec)
+        if key not in seen:
+            seen.add(key)
+            objs.append(m)
+    if not objs:
+        return []
+    g = SkyCoord([m.ra for m in objs] * u.deg, [m.dec for m in objs] * u.deg).galactic
+    return [KnownMark(m.name, float(lv), float(bv), K99 * m.pos_err,
+                      m.reason if m.reason in ("known candidate", "possibly a candidate", "not detected")
+                      else "not a candidate") for m, lv, bv in zip(objs, g.l.deg, g.b.deg)]
+
+
+def possibly_known_rows(catalogue, rows) -> list[dict]:
+    """The candidates (of ``rows``, in that order) that possibly are a known object (``known_match`` ambiguous)."""
+    if "known_match" not in catalogue.colnames:
+        return []
+    kind = np.asarray(catalogue["known_match"]).astype(str)
+    out = []
+    for r in rows:
+        if kind[r] == "ambiguous":
+            c = str(catalogue["candidate_class"][r])
+            out.append({"xid": str(catalogue["xid"][r]), "candidate_class": c, "P": catalogue[f"P_{c}"][r],
+                        "known_name": str(catalogue["known_name"][r]), "known_class": str(catalogue["known_class"][r]),
+                        "known_prob": catalogue["known_prob"][r], "known_sep": catalogue["known_sep"][r]})
+    return out
 
 
 def write_report(analysis: Analysis, directory: str | Path, *, max_pngs: int = DEFAULT_MAX_PNGS,
@@ -98,16 +137,10 @@ def write_report(analysis: Analysis, directory: str | Path, *, max_pngs: int = D
         pngs[xid] = candidate_png(row, mine, d / png_name(int(r), xid), chosen=chosen)
         if progress is not None:
             progress(f"candidate pictures {k + 1}/{len(drawn)}", (k + 1) / max(len(drawn), 1))
-    missed = analysis.summary()["known"].missed if analysis.known else ()
-    undetected = [m for m in missed if not m.xid]
-    if undetected:
-        from astropy import units as u
-        from astropy.coordinates import SkyCoord
-
-        g = SkyCoord([m.ra for m in undetected] * u.deg, [m.dec for m in undetected] * u.deg).galactic
-        undetected = [(m.name, lv, bv) for m, lv, bv in zip(undetected, g.l.deg, g.b.deg)]
+    summary = analysis.summary()["known"] if analysis.known else None
+    missed = summary.missed if summary is not None else ()
     sky = sky_map(cat, d / "sky_map.png", title=f"{title}: {len(index_rows)} X-ray-binary candidates",
-                  undetected=undetected)
+                  known=known_marks(summary) if summary is not None else ())
     has_known = "new" in cat.colnames
     rows = []
     for r in index_rows:
@@ -118,11 +151,12 @@ def write_report(analysis: Analysis, directory: str | Path, *, max_pngs: int = D
         if has_known:
             rec["known"] = "new" if bool(cat["new"][r]) else f"{cat['known_name'][r]} ({cat['known_class'][r]})"
         rows.append(rec)
+    possibly = possibly_known_rows(cat, index_rows)
     note = (f"{len(index_rows)} candidates among {len(cat)} X-ray sources (input: {analysis.source}). "
             f"P is at the model's selection priors (where the cuts apply), P_field at the field's priors.")
     if skipped:
         note += (f" {skipped} candidates have no picture: at most {max_pngs} are drawn, the most probable first "
                  "(--report-max).")
-    index = write_html(index_html(rows, title=title, sky_map=sky.name, note=note, missed=[vars(m) for m in missed]),
-                       d / "index.html")
+    index = write_html(index_html(rows, title=title, sky_map=sky.name, note=note, missed=[vars(m) for m in missed],
+                                  possibly=possibly), d / "index.html")
     return ReportFiles(index, sky, pngs, skipped)
