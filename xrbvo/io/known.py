@@ -257,7 +257,7 @@ def read_known(source: str | Path | Table, *, cls: str | None = None, label: str
     ra = _parse(table[ra_c], "hourangle", "RA", what)
     dec = _parse(table[dec_c], "deg", "Dec", what)
     n = len(table)
-    names = _text(table[name_c]) if name_c else np.array([f"{name}:{i + 1}" for i in range(n)])
+    names = _text(table[name_c]) if name_c else np.array([f"{name}:{i + 1}" for i in range(n)], dtype=str)
     types = _text(table[type_c]) if type_c else np.full(n, "")
     if cls is not None:
         classes = np.full(n, cls, dtype="<U8")
@@ -268,7 +268,7 @@ def read_known(source: str | Path | Table, *, cls: str | None = None, label: str
     else:
         classes = _class_of(types)
     pos_err = np.full(n, np.nan)
-    if err_c is not None:
+    if err_c is not None and err_c in table.colnames:  # a layout's error column may be missing
         col = table[err_c]
         if col.dtype.kind in "fiu":
             pos_err = np.asarray(col.astype(float).filled(np.nan) if isinstance(col, MaskedColumn) else col, float)
