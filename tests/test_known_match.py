@@ -249,3 +249,56 @@ def test_a_known_service_table_over_the_cap_and_credentials_are_handled(tap_serv
         with pytest.raises(InputError, match="a catalogue of known objects may have") as exc:
             fetch_known(service, client=client, timeout_s=30, max_rows=1)
     assert "s3cret" not in str(exc.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# the report: possibly known candidates listed apart, known objects drawn once with bounded labels
+
+def test_the_sky_map_names_a_bounded_number_of_known_objects(tmp_path):
+    """Issue 26 "Also": 20,000 undetected known XRBs drew 20,000 labels (39 s)."""
+    from xrbvo.io.plots import KnownMark, labelled_marks, sky_map
+
+    rng = np.random.default_rng(0)
+    marks = [KnownMark(f"U{i}", float(l), float(b), float("nan"), "not detected")
+             for i, (l, b) in enumerate(zip(rng.uniform(299, 301, 3000), rng.uniform(-1, 1, 3000)))]
+    marks.append(KnownMark("big", 300.0, 0.0, 1800.0, "not a candidate"))
+    marks.append(KnownMark("cand", 300.2, 0.1, 2.0, "known candidate"))
+    chosen = labelled_marks(marks, 40)
+    assert len(chosen) == 40 and [marks[i].name for i in chosen[:2]] == ["cand", "big"]
+    cat = Table({"l": [299.5, 300.5], "b": [0.0, 0.5], "candidate_class": ["HMXB", ""], "new": [True, True]})
+    png = sky_map(cat, tmp_path / "sky.png", known=marks)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_possibly_known_candidates_are_listed_apart_in_the_index():
+    from html.parser import HTMLParser
+
+    from xrbvo.io.report import index_html
+    from xrbvo.workflows.report import possibly_known_rows
+
+    hm = Table({"name": ["P"], "ra": [200.0], "dec": [-60.0], "pos_err": [200.0]})
+    cat = _catalogue([200.0, 200.0, 201.0], [-60.0 + 300 / 3600, -60.0 - 320 / 3600, -60.0], [5.0] * 3,
+                     cand=["HMXB", "", "LMXB"])
+    match_known(cat, [read_known(hm, cls="HMXB")])
+    assert list(cat["known_match"]) == ["ambiguous", "ambiguous", ""]
+    rows = possibly_known_rows(cat, [0, 2])
+    assert [r["xid"] for r in rows] == ["X0"] and rows[0]["known_name"] == "P"
+    text = index_html([], title="t", possibly=rows)
+
+    class _Rows(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.ids, self.cells, self._id = [], [], None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "table":
+                self._id = dict(attrs).get("id")
+                self.ids.append(self._id)
+
+        def handle_data(self, data):
+            if self._id == "possibly-known" and data.strip():
+                self.cells.append(data.strip())
+
+    parser = _Rows()
+    parser.feed(text)
+    assert "possibly-known" in parser.ids and "X0" in parser.cells and "P" in parser.cells

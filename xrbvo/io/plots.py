@@ -11,7 +11,8 @@ import numpy as np
 
 from xrbvo.io.outputs import save_output
 
-__all__ = ["sky_map", "KnownMark", "MAX_SKY_LABELS", "confusion_matrix_plot", "galactic_longitudes", "CLASS_COLOURS"]
+__all__ = ["sky_map", "KnownMark", "MAX_SKY_LABELS", "labelled_marks", "confusion_matrix_plot", "galactic_longitudes",
+           "CLASS_COLOURS"]
 
 
 def _plt():
@@ -88,6 +89,13 @@ _KNOWN_STYLE = {  # status -> marker, size, legend text; the order is the labels
 }
 
 
+def labelled_marks(known: Sequence[KnownMark], max_labels: int = MAX_SKY_LABELS) -> np.ndarray:
+    """The indices of the known objects the sky map names: at most ``max_labels``, those a candidate matches first,
+    then the known XRBs that are not candidates, then those not detected (each in the given order)."""
+    rank = [list(_KNOWN_STYLE).index(k.status) if k.status in _KNOWN_STYLE else len(_KNOWN_STYLE) for k in known]
+    return np.argsort(np.asarray(rank, int), kind="stable")[:max(int(max_labels), 0)]
+
+
 def sky_map(catalogue, path: str | Path, title: str = "xrbvo sources", *, known: Sequence[KnownMark] = (),
             max_labels: int = MAX_SKY_LABELS) -> Path:
     """Galactic sky map of the catalogue, longitude increasing to the left (east).
@@ -136,18 +144,16 @@ def sky_map(catalogue, path: str | Path, title: str = "xrbvo sources", *, known:
             m = status == st
             if not m.any():
                 continue
-            face = "k" if marker == "x" else "none"
-            ax.scatter(kl[m], kb[m], s=size, marker=marker, facecolors=face, edgecolors="k", linewidths=1.2,
-                       zorder=2, label=f"{text} ({int(m.sum())})")
+            colours = {"color": "k"} if marker == "x" else {"facecolors": "none", "edgecolors": "k"}
+            ax.scatter(kl[m], kb[m], s=size, marker=marker, linewidths=1.2, zorder=2, label=f"{text} ({int(m.sum())})",
+                       **colours)
             r_deg = np.array([known[i].radius_arcsec for i in np.flatnonzero(m)], float) / 3600.0
             big = np.isfinite(r_deg) & (r_deg > 0.5 * math.sqrt(size) * deg_per_pt)
             if big.any():
                 circles = [Circle((x, y), r) for x, y, r in zip(kl[m][big], kb[m][big], r_deg[big])]
                 ax.add_collection(PatchCollection(circles, facecolors="none", edgecolors="k", linewidths=0.7,
                                                   linestyles=":", zorder=2))
-        priority = np.argsort([list(_KNOWN_STYLE).index(s) if s in _KNOWN_STYLE else len(_KNOWN_STYLE)
-                               for s in status], kind="stable")
-        labelled = priority[:max(int(max_labels), 0)]
+        labelled = labelled_marks(known, max_labels)
         for i in labelled:
             ax.annotate(known[i].name, (kl[i], kb[i]), xytext=(5, 5), textcoords="offset points", fontsize=7,
                         zorder=4)
