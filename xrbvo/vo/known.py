@@ -146,11 +146,12 @@ def fetch_known(service: KnownService, *, cls: str | None = None, client: TapCli
     if client.deadline_s is None or client.deadline_s > deadline:
         client.deadline_s = float(deadline)  # the client's own bound: every request, retry and read within it
     what = f"--known {service.shown}"
+    maxrec = min(client.maxrec, max_rows) if client.maxrec else max_rows
     box: dict = {}
 
     def work() -> None:  # on its own thread: the watchdog below bounds the whole transfer
         try:
-            box["table"] = client.query(service.adql, maxrec=max_rows)
+            box["table"] = client.query(service.adql, maxrec=maxrec)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread, re-raised there
             box["error"] = exc
 
@@ -167,7 +168,11 @@ def fetch_known(service: KnownService, *, cls: str | None = None, client: TapCli
     exc = box.get("error")
     if exc is not None:
         if isinstance(exc, ServiceError) and "MAXREC" in str(exc):
-            raise InputError(too_many_rows(f"{what} ({service.shown_url} truncated it)", None, max_rows)) from None
+            if maxrec < max_rows:  # the client's own limit
+                raise ServiceError(f"{what}: the table has more rows than {service.shown_url} returns at once "
+                                   f"({maxrec}); give a catalogue of known objects (hundreds to thousands of rows), "
+                                   "not a survey") from None
+            raise InputError(too_many_rows(what, None, max_rows)) from None
         if isinstance(exc, ServiceError) and "deadline" in str(exc):
             raise ServiceError(f"{what}: {service.shown_url} did not deliver the table within {deadline:g} s; "
                                "try again later, or allow more time with --timeout SECONDS") from None
