@@ -73,7 +73,7 @@ def add_known_arguments(p: argparse.ArgumentParser) -> None:
                         "file with a name and RA/Dec (degrees or sexagesimal), e.g. the HMXB/LMXB/CV catalogues; "
                         "or a TAP service's table, fetched whole and cached: vizier:J/A+A/671/A149/table1, "
                         "URL:SCHEMA.TABLE, or simbad (SIMBAD's X-ray binaries, CVs, pulsars and WR stars); "
-                        "adds known_name, known_class, known_sep and new to the catalogue")
+                        "adds known_name, known_class, known_sep, known_prob, known_match and new to the catalogue")
     p.add_argument("--known-class", default=None, metavar="CLASS",
                    help="class of every object of the --known catalogues (default: the catalogue's own: HMXB for "
                         "the HMXB catalogues, LMXB, CV, or a class/type column such as SIMBAD's otype)")

@@ -27,8 +27,8 @@ only its own search, so memory grows with the pairs found, not with the largest 
 where ``g`` is the circular Gaussian density of the separation ``d_i`` with
 ``s_i**2 = pos_err_i**2 + known_pos_err**2`` (``s_i`` at least ``floor / K99``),
 ``rho`` the local density of X-ray sources around the object (from its
-:data:`DENSITY_NEIGHBOURS` nearest sources after the nearest) and :data:`DETECTION_PRIOR` the prior that the object is one of
-the sources at all.  The rest, ``1 - sum p``, is the probability that none is.
+:data:`DENSITY_NEIGHBOURS` nearest sources after the nearest) and
+:data:`DETECTION_PRIOR` the prior that the object is one of the sources at all.  The rest, ``1 - sum p``, is the probability that none is.
 
 **The decision.**  ``known_match`` is ``unique`` for the source that is the only
 consistent one or holds at least :data:`UNIQUE_PROB` of the object's probability,
