@@ -302,3 +302,11 @@ def test_possibly_known_candidates_are_listed_apart_in_the_index():
     parser = _Rows()
     parser.feed(text)
     assert "possibly-known" in parser.ids and "X0" in parser.cells and "P" in parser.cells
+
+
+def test_bad_known_errors_are_counted_for_the_stated_fallback():
+    """Issue 25 "Bad input": NaN, zero or negative errors are matched as if not given, and counted to say so."""
+    t = read_known(Table({"name": list("ABCD"), "ra": [1.0, 2.0, 3.0, 4.0], "dec": [0.0] * 4,
+                          "pos_err": [1.0, 0.0, -2.0, np.nan]}))
+    assert t.meta["NBADERR"] == 3 and np.isnan(t["pos_err"][1:]).all()
+    assert read_known(t).meta["NBADERR"] == 3  # read again (several --known stacked): counted once

@@ -108,6 +108,10 @@ def known_from_args(args, ui=None) -> list:
         if ui is not None and t.meta.get("NDROPPED"):
             n = t.meta["NDROPPED"]
             ui.info(f"--known {shown}: {n} row{'s' if n != 1 else ''} without a position skipped")
+        if ui is not None and t.meta.get("NBADERR"):
+            n = t.meta["NBADERR"]
+            ui.info(f"--known {shown}: {n} row{'s' if n != 1 else ''} with a NaN, zero or negative position error: "
+                    "matched as if the catalogue gave none (the X-ray error and the 5\" floor)")
         out.append(t)
     return out
 

@@ -214,8 +214,9 @@ def read_known(source: str | Path | Table, *, cls: str | None = None, label: str
     -------
     Table
         One row per object with a position; ``meta`` holds ``KNOWNCAT`` (the
-        layout or ``generic``), ``SOURCE`` and ``NDROPPED`` (rows without a
-        position).
+        layout or ``generic``), ``SOURCE``, ``NDROPPED`` (rows without a
+        position) and ``NBADERR`` (rows whose positional error is NaN, zero or
+        negative: matched as if the catalogue gave none).
 
     Raises
     ------
@@ -273,7 +274,9 @@ def read_known(source: str | Path | Table, *, cls: str | None = None, label: str
         if col.dtype.kind in "fiu":
             pos_err = np.asarray(col.astype(float).filled(np.nan) if isinstance(col, MaskedColumn) else col, float)
             pos_err = pos_err * u.Unit(err_unit).to(u.arcsec)
+    err_given = err_c is not None and err_c in table.colnames and not standard
     keep = np.isfinite(ra) & np.isfinite(dec)
+    n_bad_err = int(np.sum(keep & ~(np.isfinite(pos_err) & (pos_err > 0)))) if err_given else 0
     bad = keep & ((ra < 0) | (ra >= 360) | (dec < -90) | (dec > 90))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -290,8 +293,9 @@ def read_known(source: str | Path | Table, *, cls: str | None = None, label: str
     out["pos_err"].unit = u.arcsec
     if standard:  # as its first reading recorded it
         out.meta.update({"KNOWNCAT": table.meta.get("KNOWNCAT", "standard"), "SOURCE": table.meta.get("SOURCE", name),
-                         "NDROPPED": int(table.meta.get("NDROPPED", 0)) + int(n - keep.sum())})
+                         "NDROPPED": int(table.meta.get("NDROPPED", 0)) + int(n - keep.sum()),
+                         "NBADERR": int(table.meta.get("NBADERR", 0))})
     else:
         out.meta.update({"KNOWNCAT": lay.name if lay is not None else "generic", "SOURCE": name,
-                         "NDROPPED": int(n - keep.sum())})
+                         "NDROPPED": int(n - keep.sum()), "NBADERR": n_bad_err})
     return out
