@@ -166,7 +166,22 @@ def parse_latitude(col, *, source: str = "table") -> np.ndarray:
 
 
 def too_many_rows(what: str, n: int | None, max_rows: int = MAX_KNOWN_ROWS) -> str:
-    """The one line refusing a known-objects table of more than ``max_rows`` rows (``n``: None when not counted)."""
+    """The one line refusing a known-objects table of more than ``max_rows`` rows.
+
+    Parameters
+    ----------
+    what : str
+        How the table is named.
+    n : int or None
+        Its rows (None: not counted, e.g. a service truncated it).
+    max_rows : int
+        The cap.
+
+    Returns
+    -------
+    str
+        The message.
+    """
     count = f"{n} rows, more" if n is not None else "more rows"
     return (f"{what}: {count} than the {max_rows} a catalogue of known objects may have; give the known objects "
             "of your field or classes (select them into a file first), not a survey")

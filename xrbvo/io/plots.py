@@ -68,7 +68,19 @@ MAX_SKY_LABELS = 40
 
 @dataclass(frozen=True)
 class KnownMark:
-    """A known object on the sky map, drawn once at its own position."""
+    """A known object on the sky map, drawn once at its own position.
+
+    Parameters
+    ----------
+    name : str
+        Its name.
+    l, b : float
+        Galactic longitude and latitude (deg).
+    radius_arcsec : float
+        Its 99% error region (arcsec; NaN: not given).
+    status : str
+        ``known candidate``, ``possibly a candidate``, ``not a candidate`` or ``not detected``.
+    """
 
     name: str
     l: float
@@ -91,7 +103,20 @@ _KNOWN_STYLE = {  # status -> marker, size, legend text; the order is the labels
 
 def labelled_marks(known: Sequence[KnownMark], max_labels: int = MAX_SKY_LABELS) -> np.ndarray:
     """The indices of the known objects the sky map names: at most ``max_labels``, those a candidate matches first,
-    then the known XRBs that are not candidates, then those not detected (each in the given order)."""
+    then the known XRBs that are not candidates, then those not detected (each in the given order).
+
+    Parameters
+    ----------
+    known : sequence of KnownMark
+        The known objects drawn.
+    max_labels : int
+        Most names.
+
+    Returns
+    -------
+    numpy.ndarray
+        Indices into ``known``.
+    """
     rank = [list(_KNOWN_STYLE).index(k.status) if k.status in _KNOWN_STYLE else len(_KNOWN_STYLE) for k in known]
     return np.argsort(np.asarray(rank, int), kind="stable")[:max(int(max_labels), 0)]
 

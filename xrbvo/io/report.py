@@ -242,6 +242,16 @@ def possibly_known_html(rows: Sequence[Mapping]) -> list[str]:
 
     ``rows``: ``xid``, ``candidate_class``, ``P``, ``known_name``, ``known_class``, ``known_prob``, ``known_sep``
     (arcsec).  No rows: no listing.
+
+    Parameters
+    ----------
+    rows : sequence of mapping
+        The possibly known candidates.
+
+    Returns
+    -------
+    list of str
+        HTML lines (none without rows).
     """
     if not rows:
         return []

@@ -180,6 +180,11 @@ def dedupe_known(known: Table, origin=None, *, floor_arcsec: float = FLOOR_ARCSE
         Per row, the catalogue it comes from (default: all from one).
     floor_arcsec : float
         The smallest match radius.
+
+    Returns
+    -------
+    astropy.table.Table
+        One row per object, in the order of each object's first row.
     """
     n = len(known)
     names = np.asarray(known["name"]).astype(str)
@@ -236,7 +241,21 @@ def dedupe_known(known: Table, origin=None, *, floor_arcsec: float = FLOOR_ARCSE
 
 @dataclass(frozen=True)
 class KnownMatch:
-    """The known objects and their pairs with the X-ray sources (:func:`match_objects`)."""
+    """The known objects and their pairs with the X-ray sources (:func:`match_objects`).
+
+    Parameters
+    ----------
+    objects : astropy.table.Table
+        One row per known object.
+    matchable : numpy.ndarray
+        Per object: its error is at most :data:`MAX_KNOWN_ERR_ARCSEC`.
+    source, obj : numpy.ndarray
+        Per pair: the X-ray source's row and the object's row.
+    sep_arcsec, prob : numpy.ndarray
+        Per pair: the separation (arcsec) and the probability that the source is the object.
+    unique : numpy.ndarray
+        Per pair: the source is the object's unique match.
+    """
 
     objects: Table
     """One row per known object (:func:`dedupe_known`), the objects set aside included."""
@@ -254,7 +273,22 @@ class KnownMatch:
 
 
 def match_objects(catalogue: Table, known: Sequence[Table], *, floor_arcsec: float = FLOOR_ARCSEC) -> KnownMatch:
-    """The known objects, every consistent (source, object) pair and its probability (the module's rules)."""
+    """The known objects, every consistent (source, object) pair and its probability (the module's rules).
+
+    Parameters
+    ----------
+    catalogue : astropy.table.Table
+        The X-ray sources (``ra``, ``dec`` in degrees, ``pos_err`` in arcsec).
+    known : sequence of astropy.table.Table
+        Known-objects tables (:func:`xrbvo.io.known.read_known`), stacked and de-duplicated here.
+    floor_arcsec : float
+        The smallest match radius.
+
+    Returns
+    -------
+    KnownMatch
+        The objects and the pairs.
+    """
     if not (math.isfinite(floor_arcsec) and floor_arcsec >= 0):
         raise InputError(f"known-objects match: floor {floor_arcsec!r} arcsec must be a number >= 0")
     origin = np.repeat(np.arange(len(known)), [len(t) for t in known])
@@ -329,6 +363,11 @@ def match_known(catalogue: Table, known: Sequence[Table], *, floor_arcsec: float
         module's rules.
     floor_arcsec : float
         The smallest match radius.
+
+    Returns
+    -------
+    astropy.table.Table
+        The catalogue, with the six columns added.
     """
     match = match_objects(catalogue, known, floor_arcsec=floor_arcsec)
     n = len(catalogue)

@@ -60,7 +60,18 @@ def candidate_order(catalogue) -> tuple[np.ndarray, np.ndarray]:
 
 def known_marks(summary) -> list:
     """The known objects the sky map draws, each once at its own position (:class:`xrbvo.io.plots.KnownMark`):
-    those a candidate matches, and the known X-ray binaries that are not candidates."""
+    those a candidate matches, and the known X-ray binaries that are not candidates.
+
+    Parameters
+    ----------
+    summary : xrbvo.stages.known.KnownSummary
+        The run's known-objects summary.
+
+    Returns
+    -------
+    list of xrbvo.io.plots.KnownMark
+        One per object.
+    """
     from astropy import units as u
     from astropy.coordinates import SkyCoord
 
@@ -82,7 +93,20 @@ def known_marks(summary) -> list:
 
 
 def possibly_known_rows(catalogue, rows) -> list[dict]:
-    """The candidates (of ``rows``, in that order) that possibly are a known object (``known_match`` ambiguous)."""
+    """The candidates (of ``rows``, in that order) that possibly are a known object (``known_match`` ambiguous).
+
+    Parameters
+    ----------
+    catalogue : astropy.table.Table
+        The catalogue after the known-or-new match.
+    rows : sequence of int
+        Catalogue rows of the candidates, in the index's order.
+
+    Returns
+    -------
+    list of dict
+        ``xid``, ``candidate_class``, ``P``, ``known_name``, ``known_class``, ``known_prob``, ``known_sep``.
+    """
     if "known_match" not in catalogue.colnames:
         return []
     kind = np.asarray(catalogue["known_match"]).astype(str)

@@ -115,6 +115,16 @@ def redact_url(url: str) -> str:
     """``url`` without its credentials: ``user:password@`` and the values of token-like query parameters
     become ``***``, so that a URL can be shown or written into an output.
 
+    Parameters
+    ----------
+    url : str
+        A URL (or any text holding one).
+
+    Returns
+    -------
+    str
+        The URL with its credentials replaced by ``***``.
+
     >>> redact_url("https://me:s3cret@example.org/tap?token=abc&lang=ADQL:ivoa.obscore")
     'https://***@example.org/tap?token=***&lang=ADQL:ivoa.obscore'
     """
