@@ -310,3 +310,12 @@ def test_bad_known_errors_are_counted_for_the_stated_fallback():
                           "pos_err": [1.0, 0.0, -2.0, np.nan]}))
     assert t.meta["NBADERR"] == 3 and np.isnan(t["pos_err"][1:]).all()
     assert read_known(t).meta["NBADERR"] == 3  # read again (several --known stacked): counted once
+
+
+def test_a_finished_catalogue_alone_lists_each_missed_xrb_once():
+    """`xrbvo report` on a catalogue read back has no known tables: the known_* columns give the missed XRBs."""
+    hm = Table({"name": ["P"], "ra": [200.0], "dec": [-60.0], "pos_err": [200.0]})
+    cat = _catalogue([200.0, 200.0], [-60.0 + 300 / 3600, -60.0 - 320 / 3600], [5.0] * 2)
+    match_known(cat, [read_known(hm, cls="HMXB")])
+    s = known_summary(cat)
+    assert [(m.name, m.xid, m.reason) for m in s.missed] == [("P", "X0", "below the cut")]

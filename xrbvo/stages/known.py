@@ -447,6 +447,29 @@ def _in_field(catalogue: Table, known: Table, floor_arcsec: float) -> np.ndarray
     return d.to_value(u.arcsec) <= max(2 * spacing, floor_arcsec)
 
 
+def _missed_from_columns(catalogue: Table, cand: np.ndarray, kcls: np.ndarray, kind: np.ndarray) -> tuple:
+    """Without the known-objects tables (a finished catalogue read back): the known X-ray binaries its
+    ``known_*`` columns name that are not candidates of their class, each once, at its most probable source."""
+    kname = np.asarray(catalogue["known_name"]).astype(str)
+    prob = (np.asarray(catalogue["known_prob"], float) if "known_prob" in catalogue.colnames
+            else np.ones(len(kname)))
+    cov = np.asarray(catalogue["coverage"], bool) if "coverage" in catalogue.colnames else np.ones(len(cand), bool)
+    xid = np.asarray(catalogue["xid"]).astype(str)
+    rows = np.flatnonzero(np.isin(kcls, XRB_CLASSES) & (kname != ""))
+    missed = []
+    for name in dict.fromkeys(kname[rows]):
+        mine = rows[kname[rows] == name]
+        c = kcls[mine[0]]
+        if np.any(cand[mine] == c):
+            continue
+        i = int(mine[np.lexsort((-np.nan_to_num(prob[mine], nan=-1.0), kind[mine] != "unique"))[0]])
+        reason = f"candidate as {cand[i]}" if cand[i] else "no coverage" if not cov[i] else "below the cut"
+        missed.append(MissedXrb(str(name), str(c), str(xid[i]), reason, float(catalogue[f"P_{c}"][i]),
+                                float(catalogue["ra"][i]), float(catalogue["dec"][i])))
+    missed.sort(key=lambda m: (-np.nan_to_num(m.p, nan=-1.0), m.name))
+    return tuple(missed)
+
+
 def known_summary(catalogue: Table, known: Sequence[Table] = (), *, floor_arcsec: float = FLOOR_ARCSEC
                   ) -> KnownSummary:
     """Count known, possibly known and new candidates per class and list the known X-ray binaries that are not
@@ -457,7 +480,9 @@ def known_summary(catalogue: Table, known: Sequence[Table] = (), *, floor_arcsec
     catalogue : Table
         A catalogue that went through :func:`match_known`.
     known : sequence of Table
-        The known-objects tables it was matched with.  A known X-ray binary is
+        The known-objects tables it was matched with (none: the known X-ray
+        binaries the catalogue's ``known_*`` columns name, each once, at its
+        source's position; no ``not detected`` ones).  A known X-ray binary is
         listed when some source lies in its region (with its most probable
         source and why that source is not a candidate of its class, unless one
         of its sources is) or, with no source in its region, when it lies in the
@@ -476,7 +501,7 @@ def known_summary(catalogue: Table, known: Sequence[Table] = (), *, floor_arcsec
         counts[c] = {"known": int(np.sum(sel & ~new)), "possibly_known": int(np.sum(sel & (kind == "ambiguous"))),
                      "new": int(np.sum(sel & new)), "known_as": as_}
     if not known:
-        return KnownSummary(counts, ())
+        return KnownSummary(counts, _missed_from_columns(catalogue, cand, kcls, kind))
     match = match_objects(catalogue, known, floor_arcsec=floor_arcsec)
     objs = match.objects
     o_name = np.asarray(objs["name"]).astype(str)
