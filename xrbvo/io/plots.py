@@ -78,6 +78,18 @@ def flux_sizes(catalogue) -> tuple[np.ndarray, list[tuple[float, float]]]:
     The area grows with log10 of the flux (``log_fx``, else ``flux_soft``), from 3
     at the field's faintest to 60 at its brightest; without fluxes every source gets 6.
 
+    Parameters
+    ----------
+    catalogue : astropy.table.Table
+        The X-ray sources (``log_fx``, else ``flux_soft`` in erg/s/cm^2).
+
+    Returns
+    -------
+    numpy.ndarray
+        One marker area per source (points^2).
+    list of tuple of float
+        The legend's key: (flux in erg/s/cm^2, marker area) per decade of flux in the field.
+
     >>> from astropy.table import Table
     >>> s, key = flux_sizes(Table({"log_fx": [-14.0, -12.0, float("nan")]}))
     >>> s.round(1).tolist(), [f for f, _ in key]

@@ -83,6 +83,18 @@ def marker_areas(mags, band: str) -> np.ndarray:
     (:attr:`xrbvo.core.surveys.Survey.depth`), from 10 at the limit to 400 at 12 mag
     brighter; a missing magnitude gets 14.
 
+    Parameters
+    ----------
+    mags : array_like of float
+        Magnitudes (NaN: missing).
+    band : str
+        Their band (``G``, ``K``, ``W1``...), whose survey depth is the limit.
+
+    Returns
+    -------
+    numpy.ndarray
+        One marker area per magnitude (points^2).
+
     >>> marker_areas([10.0, 20.0, float("nan")], "G").round().tolist()
     [332.0, 12.0, 14.0]
     """
@@ -325,7 +337,18 @@ def _wrap(text: str, width: int = 150) -> str:
 
 
 def escape_html(text) -> str:
-    """Text made safe inside HTML (element content and quoted attribute values): the report's one escaping helper."""
+    """Text made safe inside HTML (element content and quoted attribute values): the report's one escaping helper.
+
+    Parameters
+    ----------
+    text : object
+        Anything; its ``str`` is escaped.
+
+    Returns
+    -------
+    str
+        The escaped text.
+    """
     return html.escape(str(text), quote=True)
 
 
@@ -350,6 +373,16 @@ def _number(v) -> float:
 def sky_links(ra_deg: float, dec_deg: float) -> dict[str, str]:
     """Links to SIMBAD, Aladin Lite and ESASky centred on a position (ICRS, degrees).
 
+    Parameters
+    ----------
+    ra_deg, dec_deg : float
+        The position (deg, ICRS).
+
+    Returns
+    -------
+    dict of str to str
+        Site name -> URL.
+
     >>> sky_links(10.5, -60.25)["SIMBAD"]
     'https://simbad.cds.unistra.fr/simbad/sim-coo?Coord=10.500000+-60.250000&CooFrame=ICRS&Radius=10&Radius.unit=arcsec'
     """
@@ -368,6 +401,16 @@ def sky_links(ra_deg: float, dec_deg: float) -> dict[str, str]:
 
 def sexagesimal(ra_deg: float, dec_deg: float) -> tuple[str, str]:
     """RA (hh:mm:ss.ss) and Dec (+dd:mm:ss.s) of a position in degrees; RA is taken modulo 360.
+
+    Parameters
+    ----------
+    ra_deg, dec_deg : float
+        The position (deg, ICRS).
+
+    Returns
+    -------
+    tuple of str
+        RA and Dec in sexagesimal.
 
     >>> sexagesimal(359.99999, -90.0)  # 23:59:59.9976 rounds to 0h
     ('00:00:00.00', '-90:00:00.0')
@@ -558,6 +601,11 @@ def _region_label(text) -> str:
 def regions_text(rows: Sequence[Mapping], *, header: str = "") -> str:
     """A ds9 region file (ICRS) of the candidates, written with astropy's ``regions`` package.
 
+    Each candidate gets its X-ray 1-sigma circle (solid) and 99% circle (dashed,
+    labelled with its xid and class), coloured by class, and its counterpart a
+    labelled cross.  A candidate without a finite error gets the 99% circle of
+    10 arcsec, without 1-sigma circle.
+
     Parameters
     ----------
     rows : sequence of mapping
@@ -567,10 +615,10 @@ def regions_text(rows: Sequence[Mapping], *, header: str = "") -> str:
     header : str
         A comment line saying how the file was made.
 
-    Each candidate gets its X-ray 1-sigma circle (solid) and 99% circle (dashed,
-    labelled with its xid and class), coloured by class, and its counterpart a
-    labelled cross.  A candidate without a finite error gets the 99% circle of
-    10 arcsec, without 1-sigma circle.
+    Returns
+    -------
+    str
+        The region file's text.
     """
     from astropy import units as u
     from astropy.coordinates import SkyCoord

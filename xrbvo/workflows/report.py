@@ -58,6 +58,12 @@ class ReportFiles:
         Candidate xid -> its picture.
     skipped : int
         Candidates without a picture (beyond ``max_pngs``).
+    regions : Path, optional
+        The ds9 region file of the candidates.
+    diagnostics : dict[str, Path], optional
+        Population plot name -> file.
+    missing : tuple of str, optional
+        What the report could not show, one sentence each.
     """
 
     index: Path
@@ -76,7 +82,25 @@ class ReportFiles:
 
 @dataclass(frozen=True)
 class ReportInputs:
-    """Everything a report is drawn from."""
+    """Everything a report is drawn from.
+
+    Parameters
+    ----------
+    catalogue : astropy.table.Table
+        The catalogue.
+    neighbours : astropy.table.Table, optional
+        Every pulled neighbour with a ``survey`` column (None: candidate pictures are not drawn).
+    missed : tuple of xrbvo.stages.known.MissedXrb, optional
+        Known X-ray binaries that are not candidates.
+    source : str, optional
+        Where the X-ray sources came from.
+    files : mapping of str to Path, optional
+        Label -> catalogue file to link from the index.
+    missing : tuple of str, optional
+        What is missing, one sentence each.
+    objects : tuple of xrbvo.stages.known.MissedXrb, optional
+        Known objects some candidate matches, each once at its own position.
+    """
 
     catalogue: Table
     neighbours: Table | None = None
@@ -228,7 +252,33 @@ def draw_report(inputs: ReportInputs, directory: str | Path, *, max_pngs: int = 
                 title: str = "xrbvo candidates", progress: Callable[[str, float], None] | None = None,
                 cancel: threading.Event | None = None) -> ReportFiles:
     """Write the sky map, the candidate pictures (at most ``max_pngs``), the region file, the population plots
-    and ``index.html`` into ``directory``."""
+    and ``index.html`` into ``directory``.
+
+    Parameters
+    ----------
+    inputs : ReportInputs
+        What the report is drawn from.
+    directory : str or Path
+        Where the files go.
+    max_pngs : int, optional
+        Most candidate pictures drawn (the most probable first).
+    title : str, optional
+        Title of the index page and the sky map.
+    progress : callable, optional
+        Called with (message, fraction done) after each picture.
+    cancel : threading.Event, optional
+        Set to stop between pictures (raises :class:`xrbvo.core.errors.Cancelled`).
+
+    Returns
+    -------
+    ReportFiles
+        What was written.
+
+    Raises
+    ------
+    InputError
+        When ``max_pngs`` is negative.
+    """
     if max_pngs < 0:
         raise InputError(f"--report-max {max_pngs}: give a number of pictures >= 0")
     from xrbvo.stages.known import KnownSummary
@@ -312,6 +362,17 @@ def read_report_inputs(catalogue: str | Path) -> ReportInputs:
     The pictures are drawn from the catalogue (the chosen counterpart, its ``p_any`` and ``p_i``) and the
     neighbours table; the counterparts table (every combination) is linked from the index.
 
+    Parameters
+    ----------
+    catalogue : str or Path
+        The finished catalogue (``NAME.fits``, ``.vot`` or ``.csv``).
+
+    Returns
+    -------
+    ReportInputs
+        The catalogue, its neighbours table (or None), the known objects from its ``known_*`` columns, and what
+        is missing.
+
     Raises
     ------
     InputError
@@ -371,7 +432,28 @@ def _companion(stem: Path, kind: str) -> Path | None:
 def report_from_files(catalogue: str | Path, directory: str | Path, *, max_pngs: int = DEFAULT_MAX_PNGS,
                       title: str | None = None, progress: Callable[[str, float], None] | None = None,
                       cancel: threading.Event | None = None) -> ReportFiles:
-    """Redraw the whole report of a finished catalogue (:func:`read_report_inputs`, :func:`draw_report`)."""
+    """Redraw the whole report of a finished catalogue (:func:`read_report_inputs`, :func:`draw_report`).
+
+    Parameters
+    ----------
+    catalogue : str or Path
+        The finished catalogue.
+    directory : str or Path
+        Where the files go.
+    max_pngs : int, optional
+        Most candidate pictures drawn.
+    title : str, optional
+        Title (default: from the catalogue's input).
+    progress : callable, optional
+        Called with (message, fraction done).
+    cancel : threading.Event, optional
+        Set to stop between pictures.
+
+    Returns
+    -------
+    ReportFiles
+        What was written.
+    """
     inputs = read_report_inputs(catalogue)
     return draw_report(inputs, directory, max_pngs=max_pngs, title=title or f"xrbvo candidates: {inputs.source}",
                        progress=progress, cancel=cancel)
