@@ -141,6 +141,8 @@ def redact_url(url: str) -> str:
     str
         The URL with its credentials replaced by ``***``.
 
+    Examples
+    --------
     >>> redact_url("https://me:s3cret@example.org/tap?token=abc&lang=ADQL:ivoa.obscore")
     'https://***@example.org/tap?token=***&lang=ADQL:ivoa.obscore'
     """
