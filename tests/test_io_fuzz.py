@@ -413,3 +413,90 @@ def test_random_hard_catalogues_give_only_xrbvo_errors(tables, swapped):
     assoc = np.asarray(out["hard_assoc"]).astype(str)
     assert np.isnan(f[assoc != "strong"]).all() and report.n_hard_strong == int((assoc == "strong").sum())
     assert len(set(np.asarray(hard["UID"]).tolist())) == len(hard)  # a repeated UID is refused, never joined
+# -- known-objects tables (xrbvo.io.known, xrbvo.stages.known) ------------------------------------------------
+
+@st.composite
+def _known_tables(draw):
+    n = draw(st.integers(0, 5))
+    names = draw(st.lists(st.sampled_from(["name", "ra", "dec", "RA", "DEC", "pos_err", "known_class", "known_type",
+                                           "otype", "Main_ID", "RAdeg", "DEdeg", "Status", "Bursts", "PosErr"]),
+                          max_size=8, unique=True))
+    cols = {}
+    for name in names:
+        kind = draw(st.sampled_from(["float", "text", "sexagesimal", "int", "masked", "masked-int", "mixed"]))
+        if kind == "float":
+            cols[name] = np.array(draw(st.lists(st.floats(), min_size=n, max_size=n)), dtype=float)
+        elif kind == "int":
+            cols[name] = np.array(draw(st.lists(st.integers(-2**40, 2**40), min_size=n, max_size=n)), dtype=np.int64)
+        elif kind == "text":
+            cols[name] = np.array(draw(st.lists(st.text(max_size=40), min_size=n, max_size=n)), dtype=str)
+        elif kind == "sexagesimal":
+            cols[name] = np.array(draw(st.lists(st.from_regex(r"-?\d{1,3}[: ]\d{1,2}[: ]\d{1,2}(\.\d{0,3})?",
+                                                              fullmatch=True), min_size=n, max_size=n)), dtype=str)
+        elif kind == "masked":
+            vals = draw(st.lists(st.floats(-100, 400), min_size=n, max_size=n))
+            cols[name] = MaskedColumn(np.array(vals, dtype=float),
+                                      mask=draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+        elif kind == "masked-int":  # an empty column as astropy reads it from a CSV
+            cols[name] = MaskedColumn(np.zeros(n, dtype=np.int64), mask=np.ones(n, bool))
+        else:
+            cols[name] = np.array(draw(st.lists(_values, min_size=n, max_size=n)) or [], dtype=object)
+    return Table(cols) if cols else Table()
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(table=_known_tables(), as_file=st.booleans())
+def test_random_known_tables_give_only_xrbvo_errors(tmp_path, table, as_file):
+    from xrbvo.io.known import KNOWN_COLUMNS, read_known
+
+    source = table
+    if as_file:
+        source = tmp_path / "known.csv"
+        try:
+            table.write(source, overwrite=True)
+        except Exception:  # noqa: BLE001 - a table astropy cannot write as CSV is not what this tests
+            return
+    try:
+        k = read_known(source)
+    except XrbvoError:
+        return
+    assert tuple(k.colnames) == KNOWN_COLUMNS and np.all(np.isfinite(k["ra"])) and np.all(np.isfinite(k["dec"]))
+    assert k["name"].dtype.kind == "U" and k["known_type"].dtype.kind == "U"
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_random_known_objects_are_matched_one_to_one(data):
+    """Whatever the positions and errors: a known object is the unique match of at most one source, a probability
+    is in [0, 1], ``new`` is exactly "not a unique match", and the summary lists each object once."""
+    from xrbvo.io.known import read_known
+    from xrbvo.stages.known import known_summary, match_known
+
+    n_src, n_kn = data.draw(st.integers(1, 12)), data.draw(st.integers(1, 8))
+    off = st.floats(-0.05, 0.05)  # degrees around (200, -60): everything within a few arcmin of everything
+    src = Table({"xid": [f"X{i}" for i in range(n_src)],
+                 "ra": 200 + np.array(data.draw(st.lists(off, min_size=n_src, max_size=n_src))),
+                 "dec": -60 + np.array(data.draw(st.lists(off, min_size=n_src, max_size=n_src))),
+                 "pos_err": data.draw(st.lists(st.floats(0.1, 300), min_size=n_src, max_size=n_src)),
+                 "coverage": np.ones(n_src, bool),
+                 "candidate_class": data.draw(st.lists(st.sampled_from(["", "HMXB", "LMXB"]), min_size=n_src,
+                                                       max_size=n_src))})
+    for c in ("HMXB", "LMXB"):
+        src[f"P_{c}"] = np.full(n_src, 0.5)
+    kn = read_known(Table({"name": [f"K{i}" for i in range(n_kn)],
+                           "ra": 200 + np.array(data.draw(st.lists(off, min_size=n_kn, max_size=n_kn))),
+                           "dec": -60 + np.array(data.draw(st.lists(off, min_size=n_kn, max_size=n_kn))),
+                           "pos_err": data.draw(st.lists(st.one_of(st.floats(0.01, 2000), st.just(float("nan"))),
+                                                         min_size=n_kn, max_size=n_kn)),
+                           "class": data.draw(st.lists(st.sampled_from(["HMXB", "LMXB", ""]), min_size=n_kn,
+                                                       max_size=n_kn))}))
+    match_known(src, [kn, kn[:1]])
+    unique = np.asarray(src["known_match"]) == "unique"
+    names = list(np.asarray(src["known_name"])[unique])
+    assert len(names) == len(set(names))
+    p = np.asarray(src["known_prob"], float)
+    hit = np.asarray(src["known_match"]) != ""
+    assert np.all((p[hit] >= 0) & (p[hit] <= 1)) and np.all(np.isnan(p[~hit]))
+    assert np.array_equal(np.asarray(src["new"], bool), ~unique)
+    s = known_summary(src, [kn, kn[:1]])
+    assert len({m.name for m in s.missed}) == len(s.missed)

@@ -43,7 +43,7 @@ def test_a_source_at_a_catalogued_hmxb_is_known_and_one_far_away_is_new():
     assert list(cat["new"]) == [False, True, True]
     s = known_summary(cat, [known])
     assert s.counts["HMXB"]["known"] == 1 and s.counts["HMXB"]["new"] == 1
-    assert s.counts["LMXB"] == {"known": 0, "new": 0, "known_as": {}}
+    assert s.counts["LMXB"] == {"known": 0, "possibly_known": 0, "new": 0, "known_as": {}}
 
 
 def test_radius_is_the_99_percent_circle_of_both_errors_with_a_floor_and_the_nearest_wins():

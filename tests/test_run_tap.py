@@ -53,7 +53,8 @@ def test_demo_with_a_service_that_does_not_answer_fails_before_training(tmp_path
 
 @pytest.mark.parametrize("extra, message", [
     (["--provider", "tap", "--catalog", "gaia=g.fits"], "--catalog is for --provider local"),
-    (["--tap-url", "http://127.0.0.1:1/tap"], "are for --provider tap"),
+    (["--tap-url", "http://127.0.0.1:1/tap"], "is for --provider tap"),
+    (["--timeout", "5", "--catalog", "gaia=g.fits"], "--timeout is for the pulls from TAP services"),
     (["--provider", "tap", "--timeout", "-1"], "--timeout must be a positive number"),
     (["--provider", "tap", "--surveys", ","], "--surveys names no survey"),
     (["--provider", "tap", "--surveys", "erass1"], "not a counterpart survey"),

@@ -114,7 +114,7 @@ def add_known_arguments(p: argparse.ArgumentParser) -> None:
                         "file with a name and RA/Dec (degrees or sexagesimal), e.g. the HMXB/LMXB/CV catalogues; "
                         "or a TAP service's table, fetched whole and cached: vizier:J/A+A/671/A149/table1, "
                         "URL:SCHEMA.TABLE, or simbad (SIMBAD's X-ray binaries, CVs, pulsars and WR stars); "
-                        "adds known_name, known_class, known_sep and new to the catalogue")
+                        "adds known_name, known_class, known_sep, known_prob, known_match and new to the catalogue")
     p.add_argument("--known-class", default=None, metavar="CLASS",
                    help="class of every object of the --known catalogues (default: the catalogue's own: HMXB for "
                         "the HMXB catalogues, LMXB, CV, or a class/type column such as SIMBAD's otype)")
@@ -122,8 +122,9 @@ def add_known_arguments(p: argparse.ArgumentParser) -> None:
 
 def known_from_args(args, ui=None) -> list:
     """Read the ``--known`` catalogues: files (:func:`xrbvo.io.known.read_known`) or a TAP service's table
-    (:func:`xrbvo.vo.known.fetch_known`, through ``--cache``/``--timeout`` when the command has them);
-    one clear error for anything wrong.
+    (:func:`xrbvo.vo.known.fetch_known`, through ``--cache``/``--timeout`` when the command has them: the
+    whole fetch ends within ``--timeout``, default :data:`xrbvo.vo.known.DEFAULT_TIMEOUT_S`); one clear error
+    for anything wrong.
 
     Parameters
     ----------
@@ -147,19 +148,24 @@ def known_from_args(args, ui=None) -> list:
     for item in args.known:
         p = Path(item)
         service = None if p.exists() else parse_known_service(item)
+        shown = item if service is None else service.shown  # credentials in a URL are never shown
         if service is None:
             t = read_known(p, cls=args.known_class)
         else:
             if ui is not None:
-                ui.info(f"--known {item}: fetching {service.adql} from {service.url}")
-            with TapClient(service.url, cache=getattr(args, "cache", None),
-                           deadline_s=getattr(args, "timeout", None)) as client:
-                t = fetch_known(service, cls=args.known_class, client=client)
+                ui.info(f"--known {shown}: fetching {service.adql} from {service.shown_url}")
+            timeout = getattr(args, "timeout", None)
+            with TapClient(service.url, cache=getattr(args, "cache", None), deadline_s=timeout) as client:
+                t = fetch_known(service, cls=args.known_class, client=client, timeout_s=timeout)
             if ui is not None:
-                ui.info(f"--known {item}: {len(t)} known objects")
+                ui.info(f"--known {shown}: {len(t)} known objects")
         if ui is not None and t.meta.get("NDROPPED"):
             n = t.meta["NDROPPED"]
-            ui.info(f"--known {item}: {n} row{'s' if n != 1 else ''} without a position skipped")
+            ui.info(f"--known {shown}: {n} row{'s' if n != 1 else ''} without a position skipped")
+        if ui is not None and t.meta.get("NBADERR"):
+            n = t.meta["NBADERR"]
+            ui.info(f"--known {shown}: {n} row{'s' if n != 1 else ''} with a NaN, zero or negative position error: "
+                    "matched as if the catalogue gave none (the X-ray error and the 5\" floor)")
         out.append(t)
     return out
 
@@ -237,12 +243,19 @@ def print_known(ui, known) -> None:
     known : xrbvo.stages.known.KnownSummary
         The known and new candidates.
     """
+    from xrbvo.stages.known import MAX_KNOWN_ERR_ARCSEC
+
     parts = []
     for c, n in known.counts.items():
         wrong = {k: v for k, v in n["known_as"].items() if k != c}
         extra = f" (known as {', '.join(f'{k} {v}' for k, v in wrong.items())})" if wrong else ""
-        parts.append(f"{c} {n['known']} known{extra}, {n['new']} new")
+        maybe = f" ({n['possibly_known']} possibly known)" if n.get("possibly_known") else ""
+        parts.append(f"{c} {n['known']} known{extra}, {n['new']} new{maybe}")
     ui.out.print("known or new among the candidates: " + "; ".join(parts), soft_wrap=True)
+    if getattr(known, "set_aside", 0):
+        ui.out.print(f"note: {known.set_aside} known objects with a positional error over "
+                     f"{MAX_KNOWN_ERR_ARCSEC / 60:g}' were not matched (too poorly localised to tell which source "
+                     "they are)", soft_wrap=True)
     if known.missed:
         ui.out.print(f"known X-ray binaries in the field that are not candidates: {len(known.missed)}")
         for m in known.missed[:MAX_MISSED_LINES]:

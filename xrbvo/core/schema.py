@@ -216,10 +216,16 @@ CATALOGUE = _specs(
      "0 when it lies outside the given surveys' coverage"),
     ("expected_purity", "", "stat.probability",
      "Expected purity of the candidate's class selection at the field's class priors"),
-    ("known_name", "", "meta.id.cross", "Name of the known object matched to the source (empty: none)"),
-    ("known_class", "", "src.class", "Class of the known object matched to the source (empty: none)"),
+    ("known_name", "", "meta.id.cross", "Name(s) of the known object the source matches uniquely or "
+                                          "ambiguously (known_match; empty: none)"),
+    ("known_class", "", "src.class", "Class of the known object in known_name (empty: none)"),
     ("known_sep", "arcsec", "pos.angDistance", "Separation of the known object from the X-ray position"),
-    ("new", "", "meta.code", "True when no known object lies within the match radius"),
+    ("known_prob", "", "stat.probability", "Positional probability that the source is the known object (both "
+                                           "errors, the local X-ray source density; NaN: none)"),
+    ("known_match", "", "meta.code.class", "unique: the source is the known object's only consistent source or "
+                                           "holds >= 0.9 of its probability; ambiguous: several sources share "
+                                           "it; empty: none"),
+    ("new", "", "meta.code", "True unless the source is a known object's unique match (known_match)"),
     ("name", "", "meta.id;meta.main", "Source name in the input table"),
 )
 

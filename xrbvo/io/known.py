@@ -46,8 +46,12 @@ from xrbvo.core.positions import parse_angles
 from xrbvo.core.schema import CLASSES
 from xrbvo.io.tables import read_table
 
-__all__ = ["KnownLayout", "LAYOUTS", "CLASS_ALIASES", "KNOWN_COLUMNS", "read_known", "detect_layout",
-           "parse_longitude", "parse_latitude"]
+__all__ = ["KnownLayout", "LAYOUTS", "CLASS_ALIASES", "KNOWN_COLUMNS", "MAX_KNOWN_ROWS", "read_known",
+           "detect_layout", "parse_longitude", "parse_latitude", "too_many_rows"]
+
+#: Most rows a catalogue of known objects may have (catalogues of known X-ray binaries, CVs or pulsars hold
+#: hundreds to tens of thousands; a larger table is a survey, and would cost about 1 GB per million rows).
+MAX_KNOWN_ROWS = 500_000
 
 #: The columns of a standard known-objects table, in order.
 KNOWN_COLUMNS = ("name", "ra", "dec", "pos_err", "known_class", "known_type")
@@ -126,12 +130,18 @@ _ERR_NAMES = (("pos_err", "arcsec"), ("poserr", "arcsec"), ("e_pos", "arcsec"))
 
 
 def _text(col) -> np.ndarray:
-    if isinstance(col, MaskedColumn):
-        col = col.filled("" if col.dtype.kind in "USO" else np.nan)
-    arr = np.asarray(col)
+    """A column as stripped text; masked (empty) cells as "" whatever the column's type (an all-empty
+    column is read as masked integers)."""
+    mask = np.ma.getmaskarray(col) if isinstance(col, MaskedColumn) else None
+    arr = np.asarray(col.data if isinstance(col, MaskedColumn) else col)
     if arr.dtype.kind == "S":
         arr = np.char.decode(arr, "utf-8", "replace")
-    return np.char.strip(arr.astype(str))
+    out = np.char.strip(arr.astype(str))
+    if mask is not None and mask.any():
+        out = out.astype(object)
+        out[mask] = ""
+        out = out.astype(str)
+    return out
 
 
 def _parse(col, unit: str, what: str, source: str, first_row: int = 0) -> np.ndarray:
@@ -185,6 +195,28 @@ def parse_latitude(col, *, source: str = "table") -> np.ndarray:
     return _parse(col, "deg", "Dec", source)
 
 
+def too_many_rows(what: str, n: int | None, max_rows: int = MAX_KNOWN_ROWS) -> str:
+    """The one line refusing a known-objects table of more than ``max_rows`` rows.
+
+    Parameters
+    ----------
+    what : str
+        How the table is named.
+    n : int or None
+        Its rows (None: not counted, e.g. a service truncated it).
+    max_rows : int
+        The cap.
+
+    Returns
+    -------
+    str
+        The message.
+    """
+    count = f"{n} rows, more" if n is not None else "more rows"
+    return (f"{what}: {count} than the {max_rows} a catalogue of known objects may have; give the known objects "
+            "of your field or classes (select them into a file first), not a survey")
+
+
 def detect_layout(table: Table) -> KnownLayout | None:
     """The published layout whose signature columns ``table`` has, or None.
 
@@ -217,7 +249,8 @@ def _class_of(values: np.ndarray) -> np.ndarray:
     return np.array([CLASS_ALIASES.get(v.lower(), "") for v in values], dtype="<U8")
 
 
-def read_known(source: str | Path | Table, *, cls: str | None = None, label: str | None = None) -> Table:
+def read_known(source: str | Path | Table, *, cls: str | None = None, label: str | None = None,
+               max_rows: int = MAX_KNOWN_ROWS) -> Table:
     """Read a catalogue of known objects into the standard columns (:data:`KNOWN_COLUMNS`).
 
     Parameters
@@ -230,25 +263,31 @@ def read_known(source: str | Path | Table, *, cls: str | None = None, label: str
     label : str, optional
         How messages and the outputs name the catalogue (default: the file
         name, or ``table``).
+    max_rows : int
+        Most rows accepted (:data:`MAX_KNOWN_ROWS`); a larger table is an error.
 
     Returns
     -------
     Table
         One row per object with a position; ``meta`` holds ``KNOWNCAT`` (the
-        layout or ``generic``), ``SOURCE`` and ``NDROPPED`` (rows without a
-        position).
+        layout or ``generic``), ``SOURCE``, ``NDROPPED`` (rows without a
+        position) and ``NBADERR`` (rows whose positional error is NaN, zero or
+        negative: matched as if the catalogue gave none).
 
     Raises
     ------
     InputError
         For an unreadable file, no RA/Dec columns (a :class:`MissingColumnError`),
-        an unreadable or out-of-range position, or an unknown ``cls``.
+        an unreadable or out-of-range position, an unknown ``cls``, or more
+        than ``max_rows`` rows.
     """
     if isinstance(source, Table):
         table, name = source, label or "table"
     else:
         table, name = read_table(source), label or Path(source).name
     what = f"known-objects catalogue {name}"
+    if len(table) > max_rows:
+        raise InputError(too_many_rows(what, len(table), max_rows))
     if cls is not None:
         key = CLASS_ALIASES.get(str(cls).strip().lower())
         if key is None:
@@ -275,7 +314,7 @@ def read_known(source: str | Path | Table, *, cls: str | None = None, label: str
     ra = _parse(table[ra_c], "hourangle", "RA", what)
     dec = _parse(table[dec_c], "deg", "Dec", what)
     n = len(table)
-    names = _text(table[name_c]) if name_c else np.array([f"{name}:{i + 1}" for i in range(n)])
+    names = _text(table[name_c]) if name_c else np.array([f"{name}:{i + 1}" for i in range(n)], dtype=str)
     types = _text(table[type_c]) if type_c else np.full(n, "")
     if cls is not None:
         classes = np.full(n, cls, dtype="<U8")
@@ -286,12 +325,14 @@ def read_known(source: str | Path | Table, *, cls: str | None = None, label: str
     else:
         classes = _class_of(types)
     pos_err = np.full(n, np.nan)
-    if err_c is not None:
+    if err_c is not None and err_c in table.colnames:  # a layout's error column may be missing
         col = table[err_c]
         if col.dtype.kind in "fiu":
             pos_err = np.asarray(col.astype(float).filled(np.nan) if isinstance(col, MaskedColumn) else col, float)
             pos_err = pos_err * u.Unit(err_unit).to(u.arcsec)
+    err_given = err_c is not None and err_c in table.colnames and not standard
     keep = np.isfinite(ra) & np.isfinite(dec)
+    n_bad_err = int(np.sum(keep & ~(np.isfinite(pos_err) & (pos_err > 0)))) if err_given else 0
     bad = keep & ((ra < 0) | (ra >= 360) | (dec < -90) | (dec > 90))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -308,8 +349,9 @@ def read_known(source: str | Path | Table, *, cls: str | None = None, label: str
     out["pos_err"].unit = u.arcsec
     if standard:  # as its first reading recorded it
         out.meta.update({"KNOWNCAT": table.meta.get("KNOWNCAT", "standard"), "SOURCE": table.meta.get("SOURCE", name),
-                         "NDROPPED": int(table.meta.get("NDROPPED", 0)) + int(n - keep.sum())})
+                         "NDROPPED": int(table.meta.get("NDROPPED", 0)) + int(n - keep.sum()),
+                         "NBADERR": int(table.meta.get("NBADERR", 0))})
     else:
         out.meta.update({"KNOWNCAT": lay.name if lay is not None else "generic", "SOURCE": name,
-                         "NDROPPED": int(n - keep.sum())})
+                         "NDROPPED": int(n - keep.sum()), "NBADERR": n_bad_err})
     return out

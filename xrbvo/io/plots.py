@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -9,7 +11,8 @@ import numpy as np
 
 from xrbvo.io.outputs import save_output
 
-__all__ = ["sky_map", "flux_sizes", "confusion_matrix_plot", "galactic_longitudes", "CLASS_COLOURS"]
+__all__ = ["sky_map", "flux_sizes", "KnownMark", "MAX_SKY_LABELS", "labelled_marks", "confusion_matrix_plot",
+           "galactic_longitudes", "CLASS_COLOURS"]
 
 
 def _plt():
@@ -75,6 +78,18 @@ def flux_sizes(catalogue) -> tuple[np.ndarray, list[tuple[float, float]]]:
     The area grows with log10 of the flux (``log_fx``, else ``flux_soft``), from 3
     at the field's faintest to 60 at its brightest; without fluxes every source gets 6.
 
+    Parameters
+    ----------
+    catalogue : astropy.table.Table
+        The X-ray sources (``log_fx``, else ``flux_soft`` in erg/s/cm^2).
+
+    Returns
+    -------
+    numpy.ndarray
+        One marker area per source (points^2).
+    list of tuple of float
+        The legend's key: (flux in erg/s/cm^2, marker area) per decade of flux in the field.
+
     >>> from astropy.table import Table
     >>> s, key = flux_sizes(Table({"log_fx": [-14.0, -12.0, float("nan")]}))
     >>> s.round(1).tolist(), [f for f, _ in key]
@@ -109,16 +124,76 @@ def _sky_figsize(xlim: tuple[float, float], b: np.ndarray) -> tuple[float, float
     return 11.0, 1.3 + 7.2 * ratio
 
 
-def sky_map(catalogue, path: str | Path, title: str = "xrbvo sources", *,
-            undetected: Sequence[tuple[str, float, float]] = ()) -> Path:
+#: Most known objects named on the sky map (the rest are drawn unnamed; the legend says how many).
+MAX_SKY_LABELS = 40
+
+
+@dataclass(frozen=True)
+class KnownMark:
+    """A known object on the sky map, drawn once at its own position.
+
+    Parameters
+    ----------
+    name : str
+        Its name.
+    l, b : float
+        Galactic longitude and latitude (deg).
+    radius_arcsec : float
+        Its 99% error region (arcsec; NaN: not given).
+    status : str
+        ``known candidate``, ``possibly a candidate``, ``not a candidate`` or ``not detected``.
+    """
+
+    name: str
+    l: float
+    """Galactic longitude (deg)."""
+    b: float
+    """Galactic latitude (deg)."""
+    radius_arcsec: float
+    """Its 99% error region (arcsec; NaN: not given), drawn where larger than the symbol."""
+    status: str
+    """``known candidate``, ``possibly a candidate``, ``not a candidate`` or ``not detected``."""
+
+
+_KNOWN_STYLE = {  # status -> marker, size, legend text; the order is the labels' priority
+    "known candidate": ("D", 28, "known objects matched by a candidate"),
+    "possibly a candidate": ("d", 28, "known objects possibly matched by a candidate"),
+    "not a candidate": ("s", 60, "known XRBs, not candidates"),
+    "not detected": ("x", 50, "known XRBs, not detected"),
+}
+
+
+def labelled_marks(known: Sequence[KnownMark], max_labels: int = MAX_SKY_LABELS) -> np.ndarray:
+    """The indices of the known objects the sky map names: at most ``max_labels``, those a candidate matches first,
+    then the known XRBs that are not candidates, then those not detected (each in the given order).
+
+    Parameters
+    ----------
+    known : sequence of KnownMark
+        The known objects drawn.
+    max_labels : int
+        Most names.
+
+    Returns
+    -------
+    numpy.ndarray
+        Indices into ``known``.
+    """
+    rank = [list(_KNOWN_STYLE).index(k.status) if k.status in _KNOWN_STYLE else len(_KNOWN_STYLE) for k in known]
+    return np.argsort(np.asarray(rank, int), kind="stable")[:max(int(max_labels), 0)]
+
+
+def sky_map(catalogue, path: str | Path, title: str = "xrbvo sources", *, known: Sequence[KnownMark] = (),
+            max_labels: int = MAX_SKY_LABELS) -> Path:
     """Galactic sky map of the catalogue, longitude increasing to the left (east), filling its frame.
 
     Every X-ray source is a grey dot sized by its soft X-ray flux (:func:`flux_sizes`); candidates are coloured by their
     class.  When the catalogue went through the known-or-new match (a ``new``
-    column), new candidates are filled circles, known candidates open circles
-    named by their known object, and known X-ray binaries that are not
-    candidates black open squares.  ``undetected`` (name, l, b) are known X-ray
-    binaries in the field that no X-ray source matched: black crosses.
+    column), new candidates are filled circles and known candidates (a unique
+    match) open circles.  ``known`` are the known objects to show, each drawn
+    once at its own position (black symbols by status) with its 99% error
+    circle where that is larger than the symbol; at most ``max_labels`` are
+    named (candidates' objects first), the legend says how many are not.
 
     Parameters
     ----------
@@ -128,16 +203,19 @@ def sky_map(catalogue, path: str | Path, title: str = "xrbvo sources", *,
         The file.
     title : str, optional
         Title of the figure.
-    undetected : Sequence[tuple[str, float, float]], optional
-        Known X-ray binaries in the field that no X-ray source matched, as (name, l, b) in degrees:
-        black crosses.
+    known : Sequence[KnownMark], optional
+        The known objects to draw (:func:`xrbvo.workflows.report.known_marks`).
+    max_labels : int, optional
+        Most known objects named.
 
     Returns
     -------
     Path
         The PNG file written.
     """
+    from matplotlib.collections import PatchCollection
     from matplotlib.figure import Figure
+    from matplotlib.patches import Circle
 
     l, xlim = galactic_longitudes(catalogue["l"])
     b = np.asarray(catalogue["b"], float)
@@ -149,7 +227,6 @@ def sky_map(catalogue, path: str | Path, title: str = "xrbvo sources", *,
                label=f"X-ray sources ({int(np.sum(cand == ''))})", zorder=1)
     has_known = "new" in catalogue.colnames
     new = np.asarray(catalogue["new"], bool) if has_known else np.ones(len(b), bool)
-    names = np.asarray(catalogue["known_name"]).astype(str) if has_known else np.full(len(b), "")
     for c in sorted(set(cand) - {""}, key=lambda k: (k not in CLASS_COLOURS, list(CLASS_COLOURS).index(k)
                                                         if k in CLASS_COLOURS else 0)):
         colour = CLASS_COLOURS.get(c, "k")
@@ -161,23 +238,36 @@ def sky_map(catalogue, path: str | Path, title: str = "xrbvo sources", *,
             ax.scatter(l[m & ~new], b[m & ~new], s=3 * size[m & ~new] + 40, facecolors="none", edgecolors=colour,
                        linewidths=1.8,
                        label=f"{c} candidates, known ({int(np.sum(m & ~new))})", zorder=3)
-    if has_known:
-        kcls = np.asarray(catalogue["known_class"]).astype(str)
-        missed = np.isin(kcls, ("HMXB", "LMXB")) & (cand != kcls)
-        if missed.any():
-            ax.scatter(l[missed], b[missed], s=70, marker="s", facecolors="none", edgecolors="k", linewidths=1.2,
-                       label=f"known XRBs, not candidates ({int(missed.sum())})", zorder=2)
-        for i in np.flatnonzero(~new & ((cand != "") | missed)):
-            ax.annotate(names[i], (l[i], b[i]), xytext=(5, 5), textcoords="offset points", fontsize=7, zorder=4)
-    if len(undetected):
+    known = [k for k in known if math.isfinite(k.l) and math.isfinite(k.b)]
+    height = float(np.nanmax(b) - np.nanmin(b)) if np.isfinite(b).any() else 1.0
+    if known:
         centre = 0.5 * (xlim[0] + xlim[1])
-        ul = np.array([centre + ((float(u[1]) - centre + 180.0) % 360.0 - 180.0) for u in undetected])
-        ub = np.array([float(u[2]) for u in undetected])
-        ax.scatter(ul, ub, s=50, marker="x", color="k", linewidths=1.3, zorder=2,
-                   label=f"known XRBs, not detected ({len(ul)})")
-        for (name, _, _), x, y in zip(undetected, ul, ub):
-            ax.annotate(name, (x, y), xytext=(5, -9), textcoords="offset points", fontsize=7, zorder=4)
-        xlim = (max(xlim[0], float(ul.max()) + 0.02), min(xlim[1], float(ul.min()) - 0.02))
+        kl = np.array([centre + ((k.l - centre + 180.0) % 360.0 - 180.0) for k in known])
+        kb = np.array([k.b for k in known])
+        xlim = (max(xlim[0], float(kl.max()) + 0.02), min(xlim[1], float(kl.min()) - 0.02))
+        width = abs(xlim[0] - xlim[1])
+        deg_per_pt = max(width, height if height > 0 else width) / (0.6 * fig.get_figwidth() * 72)  # span / points
+        status = np.array([k.status for k in known])
+        for st, (marker, size_pt, text) in _KNOWN_STYLE.items():
+            m = status == st
+            if not m.any():
+                continue
+            colours = {"color": "k"} if marker == "x" else {"facecolors": "none", "edgecolors": "k"}
+            ax.scatter(kl[m], kb[m], s=size_pt, marker=marker, linewidths=1.2, zorder=2,
+                       label=f"{text} ({int(m.sum())})", **colours)
+            r_deg = np.array([known[i].radius_arcsec for i in np.flatnonzero(m)], float) / 3600.0
+            big = np.isfinite(r_deg) & (r_deg > 0.5 * math.sqrt(size_pt) * deg_per_pt)
+            if big.any():
+                circles = [Circle((x, y), r) for x, y, r in zip(kl[m][big], kb[m][big], r_deg[big])]
+                ax.add_collection(PatchCollection(circles, facecolors="none", edgecolors="k", linewidths=0.7,
+                                                  linestyles=":", zorder=2))
+        labelled = labelled_marks(known, max_labels)
+        for i in labelled:
+            ax.annotate(known[i].name, (kl[i], kb[i]), xytext=(5, 5), textcoords="offset points", fontsize=7,
+                        zorder=4)
+        if len(known) > len(labelled):
+            ax.scatter([], [], s=0, label=f"{len(known) - len(labelled)} more known objects not named")
+        b = np.concatenate([b, kb])  # the frame holds the known objects too
     ylim = (-1.0, 1.0)
     if np.isfinite(b).any():
         pad = max(0.03 * float(np.nanmax(b) - np.nanmin(b)), 0.01)

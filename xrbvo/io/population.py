@@ -25,7 +25,23 @@ __all__ = ["DENSITY_MIN", "POPULATION_PLOTS", "PopulationPlot", "population_plot
 
 
 class PopulationPlot(NamedTuple):
-    """One population plot: its file, its axes (catalogue columns) and labels."""
+    """One population plot: its file, its axes (catalogue columns) and labels.
+
+    Parameters
+    ----------
+    file : str
+        The PNG's file name.
+    x, y : str
+        The catalogue columns on the horizontal and vertical axes.
+    xlabel, ylabel : str
+        The axes' labels.
+    title : str
+        The plot's title (and its name in the index).
+    invert_y : bool, optional
+        Brighter upwards (a magnitude on the vertical axis).
+    log_x : bool, optional
+        A logarithmic horizontal axis.
+    """
 
     file: str
     x: str
@@ -119,6 +135,11 @@ def population_plots(catalogue, directory: str | Path) -> dict[str, Path]:
         chosen counterparts; ``known_class`` after a ``--known`` match).
     directory : path
         Where the PNGs go (created).
+
+    Returns
+    -------
+    dict of str to Path
+        Plot title -> PNG file.
     """
     d = Path(directory)
     return {spec.title: _draw(catalogue, spec, d / spec.file) for spec in POPULATION_PLOTS}

@@ -25,8 +25,7 @@ from xrbvo.io.outputs import save_output
 from xrbvo.io.plots import CLASS_COLOURS
 
 __all__ = ["INDEX_MAGS", "SIZE_BAND", "SURVEY_STYLE", "candidate_png", "marker_areas", "escape_html", "index_html",
-           "png_name", "regions_text",
-           "sexagesimal", "sky_links", "write_html"]
+           "png_name", "possibly_known_html", "regions_text", "sexagesimal", "sky_links", "write_html"]
 
 
 #: Survey -> (marker, colour, filled) of its neighbours on a candidate's picture.
@@ -83,6 +82,18 @@ def marker_areas(mags, band: str) -> np.ndarray:
     The area grows with the square of the magnitudes above the band's limit
     (:attr:`xrbvo.core.surveys.Survey.depth`), from 10 at the limit to 400 at 12 mag
     brighter; a missing magnitude gets 14.
+
+    Parameters
+    ----------
+    mags : array_like of float
+        Magnitudes (NaN: missing).
+    band : str
+        Their band (``G``, ``K``, ``W1``...), whose survey depth is the limit.
+
+    Returns
+    -------
+    numpy.ndarray
+        One marker area per magnitude (points^2).
 
     >>> marker_areas([10.0, 20.0, float("nan")], "G").round().tolist()
     [332.0, 12.0, 14.0]
@@ -310,6 +321,8 @@ def candidate_png(row: Mapping, neighbours: Mapping[str, np.ndarray], path: str 
     if "new" in row:
         sub = (f"known: {kn} ({str(row.get('known_class', '')).strip() or 'class not given'}) at "
                f"{_value(row, 'known_sep'):.1f}\"" if kn else "new: no known object within the match radius")
+        if kn and bool(row["new"]):  # an ambiguous match: counted as new
+            sub = f"new, possibly {sub[7:]} (probability {_value(row, 'known_prob'):.2f}, shared with other sources)"
         fig.text(0.02, 0.915, sub, fontsize=9, color="#0a6" if not kn else "#a50")
     top = str(row.get("top_features", "")).strip()
     fig.text(0.02, 0.01, "features that decided (contribution to the log-odds of the top class):\n"
@@ -324,7 +337,18 @@ def _wrap(text: str, width: int = 150) -> str:
 
 
 def escape_html(text) -> str:
-    """Text made safe inside HTML (element content and quoted attribute values): the report's one escaping helper."""
+    """Text made safe inside HTML (element content and quoted attribute values): the report's one escaping helper.
+
+    Parameters
+    ----------
+    text : object
+        Anything; its ``str`` is escaped.
+
+    Returns
+    -------
+    str
+        The escaped text.
+    """
     return html.escape(str(text), quote=True)
 
 
@@ -349,6 +373,16 @@ def _number(v) -> float:
 def sky_links(ra_deg: float, dec_deg: float) -> dict[str, str]:
     """Links to SIMBAD, Aladin Lite and ESASky centred on a position (ICRS, degrees).
 
+    Parameters
+    ----------
+    ra_deg, dec_deg : float
+        The position (deg, ICRS).
+
+    Returns
+    -------
+    dict of str to str
+        Site name -> URL.
+
     >>> sky_links(10.5, -60.25)["SIMBAD"]
     'https://simbad.cds.unistra.fr/simbad/sim-coo?Coord=10.500000+-60.250000&CooFrame=ICRS&Radius=10&Radius.unit=arcsec'
     """
@@ -367,6 +401,16 @@ def sky_links(ra_deg: float, dec_deg: float) -> dict[str, str]:
 
 def sexagesimal(ra_deg: float, dec_deg: float) -> tuple[str, str]:
     """RA (hh:mm:ss.ss) and Dec (+dd:mm:ss.s) of a position in degrees; RA is taken modulo 360.
+
+    Parameters
+    ----------
+    ra_deg, dec_deg : float
+        The position (deg, ICRS).
+
+    Returns
+    -------
+    tuple of str
+        RA and Dec in sexagesimal.
 
     >>> sexagesimal(359.99999, -90.0)  # 23:59:59.9976 rounds to 0h
     ('00:00:00.00', '-90:00:00.0')
@@ -435,8 +479,8 @@ _SCRIPT = """
 
 
 def index_html(rows: Sequence[Mapping], *, title: str, sky_map: str | None = None, note: str = "",
-               missed: Sequence[Mapping] = (), files: Mapping[str, str] | None = None,
-               diagnostics: Mapping[str, str] | None = None) -> str:
+               missed: Sequence[Mapping] = (), possibly: Sequence[Mapping] = (),
+               files: Mapping[str, str] | None = None, diagnostics: Mapping[str, str] | None = None) -> str:
     """The report's index page: a sortable, filterable table of the candidates (plain HTML and a little JavaScript).
 
     Parameters
@@ -455,6 +499,8 @@ def index_html(rows: Sequence[Mapping], *, title: str, sky_map: str | None = Non
     missed : sequence of mapping
         Known X-ray binaries that are not candidates: ``name``, ``known_class``,
         ``xid``, ``reason``, ``p``.
+    possibly : sequence of mapping
+        The candidates that possibly are a known object (:func:`possibly_known_html`).
     files : mapping, optional
         Label -> link (relative to the index) of the catalogue files and the region file.
     diagnostics : mapping, optional
@@ -532,6 +578,7 @@ def index_html(rows: Sequence[Mapping], *, title: str, sky_map: str | None = Non
             f'<td class="{k}"' + (f' data-v="{float(v)!r}"' if v is not None and math.isfinite(float(v)) else "")
             + f">{c}</td>" for c, k, v in cells) + "</tr>")
     out.append("</tbody></table>")
+    out.extend(possibly_known_html(possibly))
     if missed:
         out.append(f"<h2>Known X-ray binaries in the field that are not candidates ({len(missed)})</h2>")
         out.append('<table id="missed"><thead><tr><th class="t">name</th><th class="t">class</th>'
@@ -554,6 +601,11 @@ def _region_label(text) -> str:
 def regions_text(rows: Sequence[Mapping], *, header: str = "") -> str:
     """A ds9 region file (ICRS) of the candidates, written with astropy's ``regions`` package.
 
+    Each candidate gets its X-ray 1-sigma circle (solid) and 99% circle (dashed,
+    labelled with its xid and class), coloured by class, and its counterpart a
+    labelled cross.  A candidate without a finite error gets the 99% circle of
+    10 arcsec, without 1-sigma circle.
+
     Parameters
     ----------
     rows : sequence of mapping
@@ -563,10 +615,10 @@ def regions_text(rows: Sequence[Mapping], *, header: str = "") -> str:
     header : str
         A comment line saying how the file was made.
 
-    Each candidate gets its X-ray 1-sigma circle (solid) and 99% circle (dashed,
-    labelled with its xid and class), coloured by class, and its counterpart a
-    labelled cross.  A candidate without a finite error gets the 99% circle of
-    10 arcsec, without 1-sigma circle.
+    Returns
+    -------
+    str
+        The region file's text.
     """
     from astropy import units as u
     from astropy.coordinates import SkyCoord
@@ -597,6 +649,41 @@ def regions_text(rows: Sequence[Mapping], *, header: str = "") -> str:
     if header:
         text = f"# {_region_label(header)}\n" + text
     return text
+
+
+def possibly_known_html(rows: Sequence[Mapping]) -> list[str]:
+    """The index's "possibly known" listing: candidates that share a poorly localised known object with other
+    sources (``known_match`` ambiguous; they count as new).
+
+    ``rows``: ``xid``, ``candidate_class``, ``P``, ``known_name``, ``known_class``, ``known_prob``, ``known_sep``
+    (arcsec).  No rows: no listing.
+
+    Parameters
+    ----------
+    rows : sequence of mapping
+        The possibly known candidates.
+
+    Returns
+    -------
+    list of str
+        HTML lines (none without rows).
+    """
+    if not rows:
+        return []
+    e = escape_html
+    out = [f"<h2>Possibly known candidates ({len(rows)})</h2>",
+           "<p>Each lies in the error region of a known object that several X-ray sources share: counted as new, "
+           "with the probability that it is that object.</p>",
+           '<table id="possibly-known"><thead><tr><th class="t">xid</th><th class="t">class</th><th>P</th>'
+           '<th class="t">known object</th><th class="t">its class</th><th>probability it is</th>'
+           '<th>separation (arcsec)</th></tr></thead><tbody>']
+    for r in rows:
+        out.append(f'<tr><td class="t">{e(str(r["xid"]))}</td><td class="t">{e(str(r["candidate_class"]))}</td>'
+                   f'<td>{_fmt(r["P"], ".3f")}</td><td class="t">{e(str(r["known_name"]))}</td>'
+                   f'<td class="t">{e(str(r["known_class"]))}</td><td>{_fmt(r["known_prob"], ".3f")}</td>'
+                   f'<td>{_fmt(r["known_sep"], ".1f")}</td></tr>')
+    out.append("</tbody></table>")
+    return out
 
 
 def write_html(text: str, path: str | Path) -> Path:

@@ -169,8 +169,9 @@ class Analysis:
         h.update(self.policy.header())
         h["INPUT"] = self.source
         h.update(selection_header(self.xray_meta))  # the eRASS1 release's selection (xrbvo.io.erass1)
-        for k in ("COUNTERP", "RADIUS", "SURVEYS", "KNOWN", "KNOWNFLR", "PANYCUT", "FARATE", "FARTARGT", "PANYCAL",
-                  "FANPOS", "PANYNOTE"):
+        for k in ("COUNTERP", "RADIUS", "SURVEYS", "KNOWN", "KNOWNFLR", "KNOWNUNQ", "KNOWNPRI", "KNOWNMXE",
+                  "KNOWNOBJ", "KNOWNMRG", "KNOWNBIG", "PANYCUT", "FARATE", "FARTARGT", "PANYCAL", "FANPOS",
+                  "PANYNOTE"):
             if k in self.catalogue.meta:
                 h[k] = self.catalogue.meta[k]
         return h
@@ -289,7 +290,7 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
         Radius, surveys and association options (default :func:`pipeline_config`).
     known : sequence of Table, optional
         Catalogues of known objects (:func:`xrbvo.io.known.read_known`): the
-        catalogue gets ``known_name``, ``known_class``, ``known_sep`` and ``new``
+        catalogue gets ``known_name``, ``known_class``, ``known_sep``, ``known_prob``, ``known_match`` and ``new``
         (:func:`xrbvo.stages.known.match_known`).
     pipeline : callable, optional
         What runs the stages, with :func:`~xrbvo.pipeline.run_pipeline`'s signature (the default);

@@ -38,7 +38,7 @@ from xrbvo.io.outputs import save_output
 from xrbvo.workflows.analyse import Analysis
 
 __all__ = ["DEFAULT_MAX_PNGS", "ReportFiles", "ReportInputs", "write_report", "draw_report", "report_from_files",
-           "read_report_inputs", "candidate_order"]
+           "read_report_inputs", "candidate_order", "known_marks", "possibly_known_rows"]
 
 #: Default cap on the number of candidate pictures (``--report-max``).
 DEFAULT_MAX_PNGS = 200
@@ -58,6 +58,12 @@ class ReportFiles:
         Candidate xid -> its picture.
     skipped : int
         Candidates without a picture (beyond ``max_pngs``).
+    regions : Path, optional
+        The ds9 region file of the candidates.
+    diagnostics : dict[str, Path], optional
+        Population plot name -> file.
+    missing : tuple of str, optional
+        What the report could not show, one sentence each.
     """
 
     index: Path
@@ -76,7 +82,25 @@ class ReportFiles:
 
 @dataclass(frozen=True)
 class ReportInputs:
-    """Everything a report is drawn from."""
+    """Everything a report is drawn from.
+
+    Parameters
+    ----------
+    catalogue : astropy.table.Table
+        The catalogue.
+    neighbours : astropy.table.Table, optional
+        Every pulled neighbour with a ``survey`` column (None: candidate pictures are not drawn).
+    missed : tuple of xrbvo.stages.known.MissedXrb, optional
+        Known X-ray binaries that are not candidates.
+    source : str, optional
+        Where the X-ray sources came from.
+    files : mapping of str to Path, optional
+        Label -> catalogue file to link from the index.
+    missing : tuple of str, optional
+        What is missing, one sentence each.
+    objects : tuple of xrbvo.stages.known.MissedXrb, optional
+        Known objects some candidate matches, each once at its own position.
+    """
 
     catalogue: Table
     neighbours: Table | None = None
@@ -89,6 +113,9 @@ class ReportInputs:
     """Label -> catalogue file to link from the index."""
     missing: tuple[str, ...] = ()
     """What is missing, one sentence each."""
+    objects: tuple = ()
+    """Known objects some candidate matches, each once at its own position (:class:`xrbvo.stages.known.MissedXrb`
+    with ``reason`` ``known candidate`` or ``possibly a candidate``)."""
 
 
 def candidate_order(catalogue) -> tuple[np.ndarray, np.ndarray]:
@@ -113,6 +140,68 @@ def candidate_order(catalogue) -> tuple[np.ndarray, np.ndarray]:
     own = np.array([float(catalogue[f"P_{cand[r]}"][r]) for r in rows])
     pictures = rows[np.argsort(-np.nan_to_num(own, nan=-1.0), kind="stable")]
     return index, pictures
+
+
+def known_marks(summary) -> list:
+    """The known objects the sky map draws, each once at its own position (:class:`xrbvo.io.plots.KnownMark`):
+    those a candidate matches, and the known X-ray binaries that are not candidates.
+
+    Parameters
+    ----------
+    summary : xrbvo.stages.known.KnownSummary
+        The run's known-objects summary.
+
+    Returns
+    -------
+    list of xrbvo.io.plots.KnownMark
+        One per object.
+    """
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    from xrbvo.core.geometry import K99
+    from xrbvo.io.plots import KnownMark
+
+    objs, seen = [], set()
+    for m in list(summary.objects) + [m for m in summary.missed]:
+        key = (m.name, m.ra, m.dec)
+        if key not in seen:
+            seen.add(key)
+            objs.append(m)
+    if not objs:
+        return []
+    g = SkyCoord([m.ra for m in objs] * u.deg, [m.dec for m in objs] * u.deg).galactic
+    return [KnownMark(m.name, float(lv), float(bv), K99 * m.pos_err,
+                      m.reason if m.reason in ("known candidate", "possibly a candidate", "not detected")
+                      else "not a candidate") for m, lv, bv in zip(objs, g.l.deg, g.b.deg)]
+
+
+def possibly_known_rows(catalogue, rows) -> list[dict]:
+    """The candidates (of ``rows``, in that order) that possibly are a known object (``known_match`` ambiguous).
+
+    Parameters
+    ----------
+    catalogue : astropy.table.Table
+        The catalogue after the known-or-new match.
+    rows : sequence of int
+        Catalogue rows of the candidates, in the index's order.
+
+    Returns
+    -------
+    list of dict
+        ``xid``, ``candidate_class``, ``P``, ``known_name``, ``known_class``, ``known_prob``, ``known_sep``.
+    """
+    if "known_match" not in catalogue.colnames:
+        return []
+    kind = np.asarray(catalogue["known_match"]).astype(str)
+    out = []
+    for r in rows:
+        if kind[r] == "ambiguous":
+            c = str(catalogue["candidate_class"][r])
+            out.append({"xid": str(catalogue["xid"][r]), "candidate_class": c, "P": catalogue[f"P_{c}"][r],
+                        "known_name": str(catalogue["known_name"][r]), "known_class": str(catalogue["known_class"][r]),
+                        "known_prob": catalogue["known_prob"][r], "known_sep": catalogue["known_sep"][r]})
+    return out
 
 
 def write_report(analysis: Analysis, directory: str | Path, *, max_pngs: int = DEFAULT_MAX_PNGS,
@@ -144,9 +233,9 @@ def write_report(analysis: Analysis, directory: str | Path, *, max_pngs: int = D
     ReportFiles
         The files written.
     """
-    missed = analysis.summary()["known"].missed if analysis.known else ()
-    inputs = ReportInputs(analysis.catalogue, analysis.neighbours, tuple(missed), analysis.source,
-                          dict(files or {}))
+    summary = analysis.summary()["known"] if analysis.known else None
+    inputs = ReportInputs(analysis.catalogue, analysis.neighbours, tuple(summary.missed) if summary else (),
+                          analysis.source, dict(files or {}), objects=tuple(summary.objects) if summary else ())
     return draw_report(inputs, directory, max_pngs=max_pngs, title=title, progress=progress, cancel=cancel)
 
 
@@ -163,9 +252,37 @@ def draw_report(inputs: ReportInputs, directory: str | Path, *, max_pngs: int = 
                 title: str = "xrbvo candidates", progress: Callable[[str, float], None] | None = None,
                 cancel: threading.Event | None = None) -> ReportFiles:
     """Write the sky map, the candidate pictures (at most ``max_pngs``), the region file, the population plots
-    and ``index.html`` into ``directory``."""
+    and ``index.html`` into ``directory``.
+
+    Parameters
+    ----------
+    inputs : ReportInputs
+        What the report is drawn from.
+    directory : str or Path
+        Where the files go.
+    max_pngs : int, optional
+        Most candidate pictures drawn (the most probable first).
+    title : str, optional
+        Title of the index page and the sky map.
+    progress : callable, optional
+        Called with (message, fraction done) after each picture.
+    cancel : threading.Event, optional
+        Set to stop between pictures (raises :class:`xrbvo.core.errors.Cancelled`).
+
+    Returns
+    -------
+    ReportFiles
+        What was written.
+
+    Raises
+    ------
+    InputError
+        When ``max_pngs`` is negative.
+    """
     if max_pngs < 0:
         raise InputError(f"--report-max {max_pngs}: give a number of pictures >= 0")
+    from xrbvo.stages.known import KnownSummary
+
     d = Path(directory)
     cat = inputs.catalogue
     missing = list(inputs.missing)
@@ -194,15 +311,9 @@ def draw_report(inputs: ReportInputs, directory: str | Path, *, max_pngs: int = 
             if progress is not None:
                 progress(f"candidate pictures {k + 1}/{len(drawn)}", (k + 1) / max(len(drawn), 1))
     missed = inputs.missed
-    undetected = [m for m in missed if not m.xid]
-    if undetected:
-        from astropy import units as u
-        from astropy.coordinates import SkyCoord
-
-        g = SkyCoord([m.ra for m in undetected] * u.deg, [m.dec for m in undetected] * u.deg).galactic
-        undetected = [(m.name, lv, bv) for m, lv, bv in zip(undetected, g.l.deg, g.b.deg)]
+    marks = known_marks(KnownSummary({}, tuple(missed), tuple(inputs.objects))) if missed or inputs.objects else []
     sky = sky_map(cat, d / "sky_map.png", title=f"{title}: {len(index_rows)} X-ray-binary candidates",
-                  undetected=undetected)
+                  known=marks)
     diagnostics = population_plots(cat, d / "diagnostics")
     has_known = "new" in cat.colnames
     rows, region_rows = [], []
@@ -226,6 +337,7 @@ def draw_report(inputs: ReportInputs, directory: str | Path, *, max_pngs: int = 
         region_rows.append(reg)
     regions = save_output(d / "candidates.reg", lambda t, text=regions_text(
         region_rows, header=f"xrbvo candidates of {inputs.source or title}"): Path(t).write_text(text, "utf-8"))
+    possibly = possibly_known_rows(cat, index_rows)
     note = (f"{len(index_rows)} candidates among {len(cat)} X-ray sources (input: {inputs.source or 'not recorded'}). "
             f"P is at the model's selection priors (where the cuts apply), P_field at the field's priors.")
     if skipped:
@@ -239,7 +351,7 @@ def draw_report(inputs: ReportInputs, directory: str | Path, *, max_pngs: int = 
     links["candidates.reg (ds9)"] = regions.name
     diag_links = {k: f"diagnostics/{p.name}" for k, p in diagnostics.items()}
     index = write_html(index_html(rows, title=title, sky_map=sky.name, note=note, missed=[vars(m) for m in missed],
-                                  files=links, diagnostics=diag_links), d / "index.html")
+                                  possibly=possibly, files=links, diagnostics=diag_links), d / "index.html")
     return ReportFiles(index, sky, pngs, skipped, regions, diagnostics, tuple(missing))
 
 
@@ -249,6 +361,17 @@ def read_report_inputs(catalogue: str | Path) -> ReportInputs:
 
     The pictures are drawn from the catalogue (the chosen counterpart, its ``p_any`` and ``p_i``) and the
     neighbours table; the counterparts table (every combination) is linked from the index.
+
+    Parameters
+    ----------
+    catalogue : str or Path
+        The finished catalogue (``NAME.fits``, ``.vot`` or ``.csv``).
+
+    Returns
+    -------
+    ReportInputs
+        The catalogue, its neighbours table (or None), the known objects from its ``known_*`` columns, and what
+        is missing.
 
     Raises
     ------
@@ -266,7 +389,7 @@ def read_report_inputs(catalogue: str | Path) -> ReportInputs:
         raise InputError(f"{path}: not an xrbvo catalogue (no {', '.join(lacking)} column); give the catalogue "
                          "that `xrbvo run` or `xrbvo demo` wrote (NAME.fits, .vot or .csv)")
     cat["candidate_class"] = np.char.strip(np.asarray(np.ma.filled(cat["candidate_class"], "")).astype(str))
-    for c in ("xid", "known_name", "known_class", "ctp_survey"):
+    for c in ("xid", "known_name", "known_class", "known_match", "ctp_survey"):
         if c in cat.colnames:
             cat[c] = np.char.strip(np.asarray(np.ma.filled(cat[c], "")).astype(str))
     if "new" in cat.colnames:  # True/False as text in a CSV
@@ -284,12 +407,14 @@ def read_report_inputs(catalogue: str | Path) -> ReportInputs:
         companions[p.name] = p
         if kind == "neighbours":
             neighbours = read_table(p)
-    missed = known_summary(cat).missed if {"new", "known_name", "known_class"} <= set(cat.colnames) else ()
+    summary = known_summary(cat) if {"new", "known_name", "known_class"} <= set(cat.colnames) else None
+    missed = summary.missed if summary is not None else ()
+    objects = summary.objects if summary is not None else ()
     files = {p.name: p for p in sorted(stem.parent.glob(f"{stem.name}.*")) if p.suffix in (
         ".fits", ".vot", ".csv", ".ecsv", ".parquet")}
     files.update(companions)
     return ReportInputs(cat, neighbours, tuple(missed),
-                        str(cat.meta.get("INPUT", path.name)), files, tuple(missing))
+                        str(cat.meta.get("INPUT", path.name)), files, tuple(missing), tuple(objects))
 
 
 def _companion(stem: Path, kind: str) -> Path | None:
@@ -307,7 +432,28 @@ def _companion(stem: Path, kind: str) -> Path | None:
 def report_from_files(catalogue: str | Path, directory: str | Path, *, max_pngs: int = DEFAULT_MAX_PNGS,
                       title: str | None = None, progress: Callable[[str, float], None] | None = None,
                       cancel: threading.Event | None = None) -> ReportFiles:
-    """Redraw the whole report of a finished catalogue (:func:`read_report_inputs`, :func:`draw_report`)."""
+    """Redraw the whole report of a finished catalogue (:func:`read_report_inputs`, :func:`draw_report`).
+
+    Parameters
+    ----------
+    catalogue : str or Path
+        The finished catalogue.
+    directory : str or Path
+        Where the files go.
+    max_pngs : int, optional
+        Most candidate pictures drawn.
+    title : str, optional
+        Title (default: from the catalogue's input).
+    progress : callable, optional
+        Called with (message, fraction done).
+    cancel : threading.Event, optional
+        Set to stop between pictures.
+
+    Returns
+    -------
+    ReportFiles
+        What was written.
+    """
     inputs = read_report_inputs(catalogue)
     return draw_report(inputs, directory, max_pngs=max_pngs, title=title or f"xrbvo candidates: {inputs.source}",
                        progress=progress, cancel=cancel)

@@ -75,10 +75,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="--provider tap: one TAP service serving every survey table (e.g. a local DaCHS); without "
                         "it, each survey's own service (Gaia archive, VizieR)")
     p.add_argument("--cache", type=Path, default=None, metavar="DIR",
-                   help="--provider tap: the TAP chunk cache; without it, the user's cache directory")
+                   help="the TAP chunk cache (--provider tap, --known SERVICE:TABLE); without it, the user's cache "
+                        "directory")
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
-                   help="--provider tap: deadline of each pull (one survey's neighbourhoods of one tile, with all its "
-                        "requests and retries); chunks finished before it stay in the cache; without it, no deadline")
+                   help="deadline of each pull from a TAP service: with --provider tap, one survey's neighbourhoods "
+                        "of one tile, with all its requests and retries (chunks finished before it stay in the "
+                        "cache; without it, no deadline); with any provider, the whole fetch of each --known "
+                        "SERVICE:TABLE (without it, 300 s)")
     p.add_argument("--surveys", default=None, metavar="LIST",
                    help="comma-separated counterpart surveys; without it, gaia,2mass,catwise with --provider tap "
                         "and the --catalog surveys with local files")
@@ -201,21 +204,30 @@ def _read_xray(args, ui):
 def provider_from_args(args, files):
     """The provider the options ask for (checked before any long work)."""
     import math
+    from pathlib import Path
 
     from xrbvo.core.errors import InputError
+    from xrbvo.vo.known import parse_known_service
 
+    if args.timeout is not None and not (args.timeout > 0 and math.isfinite(args.timeout)):
+        raise InputError(f"--timeout must be a positive number of seconds, not {args.timeout:g}")
+    services = any(parse_known_service(k) for k in args.known if not Path(k).exists())
+    if args.provider != "tap" and not services:
+        for given, option in ((args.timeout is not None, "--timeout"), (args.cache is not None, "--cache")):
+            if given:
+                raise InputError(f"{option} is for the pulls from TAP services: --provider tap, or --known "
+                                 "SERVICE:TABLE")
     if args.provider == "lsdb":
-        if args.tap_url or args.timeout is not None or args.cache is not None:
-            raise InputError("--tap-url, --cache and --timeout are for --provider tap")
+        if args.tap_url:
+            raise InputError("--tap-url is for --provider tap")
         if not files:
             raise InputError("--provider lsdb reads HATS catalogues: give them with --catalog SURVEY=PATH_OR_URL")
         return None  # made with its Dask client, once the run starts (_lsdb)
     if args.dask_scheduler:
         raise InputError("--dask-scheduler is for --provider lsdb")
     if args.provider == "local":
-        if args.tap_url or args.timeout is not None or args.cache is not None:
-            raise InputError("--tap-url, --cache and --timeout are for --provider tap; local files come with "
-                             "--catalog SURVEY=FILE")
+        if args.tap_url:
+            raise InputError("--tap-url is for --provider tap; local files come with --catalog SURVEY=FILE")
         if not files:
             raise InputError("give at least one survey catalogue with --catalog SURVEY=FILE (e.g. gaia=gaia.fits), "
                              "or pull them from TAP services with --provider tap")
@@ -225,8 +237,6 @@ def provider_from_args(args, files):
     if files:
         raise InputError("--catalog is for --provider local; --provider tap pulls the surveys from TAP services "
                          "(choose them with --surveys)")
-    if args.timeout is not None and not (args.timeout > 0 and math.isfinite(args.timeout)):
-        raise InputError(f"--timeout must be a positive number of seconds, not {args.timeout:g}")
     if args.surveys is None:
         args.surveys = "gaia,2mass,catwise"
     from xrbvo.stages.neighbourhoods.tap import TapProvider

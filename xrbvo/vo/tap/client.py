@@ -58,6 +58,7 @@ __all__ = [
     "TapStats",
     "TapClient",
     "resolve_service",
+    "redact_url",
     "query",
     "cone",
 ]
@@ -119,6 +120,47 @@ def resolve_service(name_or_url: str) -> str:
         known = ", ".join(sorted(SERVICES) + sorted(SURVEYS))
         raise InputError(f"unknown TAP service {name_or_url!r}: give an http(s) URL or one of "
                          f"{known}") from None
+
+
+#: Query parameters whose values are credentials (lower case), redacted wherever a URL is shown or recorded.
+_SECRET_PARAMS = ("token", "access_token", "auth", "authorization", "key", "apikey", "api_key", "password",
+                  "passwd", "pass", "pwd", "secret", "sig", "signature", "session", "sessionid", "credential")
+
+
+def redact_url(url: str) -> str:
+    """``url`` without its credentials: ``user:password@`` and the values of token-like query parameters
+    become ``***``, so that a URL can be shown or written into an output.
+
+    Parameters
+    ----------
+    url : str
+        A URL (or any text holding one).
+
+    Returns
+    -------
+    str
+        The URL with its credentials replaced by ``***``.
+
+    Examples
+    --------
+    >>> redact_url("https://me:s3cret@example.org/tap?token=abc&lang=ADQL:ivoa.obscore")
+    'https://***@example.org/tap?token=***&lang=ADQL:ivoa.obscore'
+    """
+    from urllib.parse import urlsplit, urlunsplit
+
+    s = str(url)
+    try:
+        parts = urlsplit(s)
+    except ValueError:
+        return re.sub(r"//[^/@\s]*@", "//***@", s)
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rsplit("@", 1)[1]
+    query = "&".join(
+        (f"{k}=***" if k.strip().lower() in _SECRET_PARAMS or any(w in k.lower() for w in ("token", "passw", "secret"))
+         else f"{k}={v}") if sep else k
+        for k, sep, v in (item.partition("=") for item in parts.query.split("&"))) if parts.query else ""
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 # --------------------------------------------------------------------------------------
@@ -349,6 +391,8 @@ class TapClient:
                  max_chunk: int = 5000, async_rows: int = 100000, mode: str = "auto",
                  upload: str | bool = "auto", probe_timeout_s: float = 15.0):
         self.url = resolve_service(url)
+        self.shown_url = redact_url(self.url)
+        """The URL as messages show it (credentials redacted, :func:`redact_url`)."""
         if cache is False:
             self.cache = None
         elif cache is None or cache is True:
@@ -434,7 +478,7 @@ class TapClient:
     def _check(self, pull: _Pull, what: str) -> None:
         """Raise if ``pull`` was cancelled or its deadline has passed."""
         if pull.cancel is not None and pull.cancel.is_set():
-            raise PullCancelled(f"pull from {self.url} cancelled")
+            raise PullCancelled(f"pull from {self.shown_url} cancelled")
         left = _left(pull.deadline)
         if left is not None and left <= 0:
             raise self._deadline_error(what)
@@ -442,7 +486,7 @@ class TapClient:
     def _deadline_error(self, what: str) -> ServiceError:
         kept = ("chunks finished before it are cached, so a rerun resumes; " if self.cache is not None
                 and self._cache_error is None else "")
-        return ServiceError(f"TAP service {self.url}: {what} did not finish within the pull's deadline of "
+        return ServiceError(f"TAP service {self.shown_url}: {what} did not finish within the pull's deadline of "
                             f"{self.deadline_s:g} s; {kept}allow more time with --timeout SECONDS "
                             "(deadline_s in Python), or pull fewer sources at once")
 
@@ -480,7 +524,7 @@ class TapClient:
                     if _is_transient(exc):
                         last = exc
                         continue
-                    raise InputError(f"{self.url} refused the query: {_clean(exc)}") from exc
+                    raise InputError(f"{self.shown_url} refused the query: {_clean(exc)}") from exc
                 except Exception as exc:  # classified below; nothing is swallowed
                     left = _left(pull.deadline)
                     if left is not None and left <= 0:  # a request cut short by the deadline
@@ -491,18 +535,18 @@ class TapClient:
                     if not _is_transient(exc):
                         code = _status_code(exc)
                         if code is not None and 400 <= code < 500:
-                            raise InputError(f"{self.url} is not a TAP service answering {what} "
+                            raise InputError(f"{self.shown_url} is not a TAP service answering {what} "
                                              f"(HTTP {code}); check the URL") from exc
-                        raise ServiceError(f"TAP service {self.url} failed on {what}: {_clean(exc)}") from exc
+                        raise ServiceError(f"TAP service {self.shown_url} failed on {what}: {_clean(exc)}") from exc
                     last = exc
-            raise ServiceError(f"TAP service {self.url} is unreachable or failing: {what} failed "
+            raise ServiceError(f"TAP service {self.shown_url} is unreachable or failing: {what} failed "
                                f"{self.retries + 1} times, last with {_clean(last)}; try again later "
                                "(finished chunks are cached)") from last
         finally:
             self._local.deadline = outer
 
     def _unresolved_error(self, host: BaseException) -> ServiceError:
-        return ServiceError(f"TAP service {self.url}: its host name {urlsplit(self.url).hostname!r} does not "
+        return ServiceError(f"TAP service {self.shown_url}: its host name {urlsplit(self.url).hostname!r} does not "
                             f"resolve ({_clean(host)}); check the URL and the network (not retried: a name that "
                             "does not resolve is no passing fault)")
 
@@ -535,7 +579,7 @@ class TapClient:
             if _no_connection(exc):
                 why = (f"no connection within {timeout:g} s" if isinstance(exc, requests.ConnectTimeout)
                        else _os_reason(exc))
-                raise ServiceError(f"TAP service {self.url} is unreachable ({why}); check the URL and that the "
+                raise ServiceError(f"TAP service {self.shown_url} is unreachable ({why}); check the URL and that the "
                                    "service is up") from exc
         finally:
             session.close()
@@ -558,12 +602,12 @@ class TapClient:
                 table = res.to_table()
         except (ExpatError, ValueError, IndexError, KeyError, _votable_warning()) as exc:
             # verify="ignore" still raises some spec violations (e.g. W12, a FIELD without a name) as VOWarning
-            raise InputError(f"{self.url} did not answer with a VOTable ({_clean(exc)}); "
+            raise InputError(f"{self.shown_url} did not answer with a VOTable ({_clean(exc)}); "
                              "is it a TAP service URL?") from exc
         except DALQueryError:
             raise  # the service's own ERROR status: the caller reports its message
         except Exception as exc:  # noqa: BLE001 - the parser raises many kinds on bytes a service sent: all mean "unreadable"
-            raise InputError(f"{self.url} answered with a VOTable xrbvo cannot read ({_clean(exc)}); "
+            raise InputError(f"{self.shown_url} answered with a VOTable xrbvo cannot read ({_clean(exc)}); "
                              "is it a TAP service URL?") from exc
         return table, status
 
@@ -584,14 +628,14 @@ class TapClient:
             while True:
                 if pull.cancel is not None and pull.cancel.is_set():
                     job.abort()
-                    raise PullCancelled(f"pull from {self.url} cancelled")
+                    raise PullCancelled(f"pull from {self.shown_url} cancelled")
                 left = _left(pull.deadline)
                 wait_s = min(10.0, self.job_timeout_s, 10.0 if left is None else max(left, 0.001))
                 job.wait(phases=["COMPLETED", "ERROR", "ABORTED"], timeout=wait_s)
                 if job.phase in ("COMPLETED", "ERROR", "ABORTED"):
                     break
                 if time.monotonic() > job_deadline:
-                    raise ServiceError(f"TAP service {self.url}: async job {job.url} still "
+                    raise ServiceError(f"TAP service {self.shown_url}: async job {job.url} still "
                                        f"{job.phase} after {self.job_timeout_s:.0f} s")
             job.raise_if_error()
             return self._body(session.get(job.result_uri, stream=True), pull)
@@ -641,7 +685,7 @@ class TapClient:
             with self._lock:
                 self.stats.deleted_jobs.append(url)
         except (DALServiceError, requests.RequestException, _DeadlineExceeded) as exc:
-            warnings.warn(f"could not delete async job {job.url} at {self.url}: {_clean(exc)}",
+            warnings.warn(f"could not delete async job {job.url} at {self.shown_url}: {_clean(exc)}",
                           _xrbvo_warning(), stacklevel=2)
         finally:
             self._local.deadline = outer
@@ -684,7 +728,7 @@ class TapClient:
         for c in candidates:
             if c and _norm_table(c) in have:
                 return c
-        raise InputError(f"TAP service {self.url} has no table {' or '.join(candidates)}; "
+        raise InputError(f"TAP service {self.shown_url} has no table {' or '.join(candidates)}; "
                          "check the service URL or name the table with the survey's tap_aliases")
 
     def uploads_supported(self) -> bool:
@@ -738,7 +782,7 @@ class TapClient:
             data, table = self._fetch(adql, uploads, mode=mode, pull=self._pull(), what="the query",
                                       maxrec=maxrec)
         except _Overflow:
-            raise ServiceError(f"the result from {self.url} was truncated at MAXREC "
+            raise ServiceError(f"the result from {self.shown_url} was truncated at MAXREC "
                                f"({self.maxrec or 'the service default'}); add TOP n, narrow the "
                                "query or raise maxrec") from None
         self._to_cache(key, data)
@@ -849,7 +893,7 @@ class TapClient:
             data, table = self._fetch(adql, {UPLOAD_NAME: upload}, mode=mode, pull=pull, what=what)
         except _Overflow:
             if len(pos) == 1:
-                raise ServiceError(f"TAP service {self.url}: the neighbourhood of position "
+                raise ServiceError(f"TAP service {self.shown_url}: the neighbourhood of position "
                                    f"({pos[0, 0]:.6f}, {pos[0, 1]:.6f}) alone exceeds MAXREC="
                                    f"{self.maxrec or 'the service default'}; lower the radius or raise "
                                    "maxrec") from None
@@ -877,7 +921,7 @@ class TapClient:
         try:
             data, t = self._fetch(adql, None, mode="sync", pull=pull, what="a cone query")
         except _Overflow:
-            raise ServiceError(f"TAP service {self.url}: the cone at ({p[0]:.6f}, {p[1]:.6f}) exceeds "
+            raise ServiceError(f"TAP service {self.shown_url}: the cone at ({p[0]:.6f}, {p[1]:.6f}) exceeds "
                                f"MAXREC={self.maxrec or 'the service default'}; lower the radius or raise "
                                "maxrec") from None
         self._to_cache(key, data)
