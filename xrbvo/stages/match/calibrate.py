@@ -163,7 +163,7 @@ SIGMA_99 = 3.035
 
 
 def shifted_positions(ra_deg, dec_deg, *, avoid_arcsec: float, seed: int = 0, pos_err_arcsec=None,
-                      shift_arcsec: tuple[float | None, float] = SHIFT_ARCSEC, min_positions: int = 300,
+                      shift_arcsec: tuple[float | None, float] = SHIFT_ARCSEC, min_positions: int = 200,
                       max_positions: int = 1000, fraction: float = 0.25) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Moved copies of X-ray positions, whose search circles hold no real X-ray source's counterpart.
 
