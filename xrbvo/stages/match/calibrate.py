@@ -28,6 +28,7 @@ import numpy as np
 
 from xrbvo.core.errors import InputError
 from xrbvo.core.geometry import unit_vectors
+from xrbvo.stages.neighbourhoods.base import SHIFT_ARCSEC
 
 __all__ = ["PanyCalibration", "shifted_positions", "choose_cut", "false_rate_at", "rate_curve", "check_false_rate",
            "FALLBACK_CUT", "SIGMA_99", "MIN_POSITIONS", "MAX_SHIFTS_PER_SOURCE", "SHIFT_ARCSEC"]
@@ -38,9 +39,7 @@ FALLBACK_CUT = 0.5
 MIN_POSITIONS = 100
 #: Moved copies of one source at most (a small field is moved several times).
 MAX_SHIFTS_PER_SOURCE = 20
-#: Range of the moves (arcsec): far beyond any X-ray error circle and pull radius, close enough that the
-#: moved position sees the same sky density (Salvato et al. 2018 move by a few arcminutes).
-SHIFT_ARCSEC = (120.0, 300.0)
+
 
 
 @dataclass(frozen=True)

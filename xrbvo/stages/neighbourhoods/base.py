@@ -24,6 +24,11 @@ from xrbvo.core.surveys import BAND_FEATURES, SURVEYS, Survey, get_survey, guess
 __all__ = ["Provider", "PulledProvider", "CatalogueProvider", "standardise_catalogue", "check_survey", "cone_join", "cone_pairs",
            "neighbourhood_table", "unit_vectors", "Progress"]
 
+#: Range of the p_any calibration's moves of X-ray positions on an all-sky service (arcsec): far beyond any
+#: X-ray error circle and pull radius, close enough to see the same sky density (Salvato et al. 2018 move
+#: positions by a few arcminutes); :mod:`xrbvo.stages.match.calibrate` uses it.
+SHIFT_ARCSEC = (120.0, 300.0)
+
 Progress = Callable[[str, float], None]
 
 
@@ -472,8 +477,6 @@ class Provider(abc.ABC):
         A provider whose tables hold only patches around the sources returns ``(None, hi)``: each
         source is moved just beyond its counterpart's reach, at most ``hi``.
         """
-        from xrbvo.stages.match.calibrate import SHIFT_ARCSEC
-
         return SHIFT_ARCSEC
 
     def covers(self, ra_deg, dec_deg, surveys: Sequence[str], radius_arcsec: float = 90.0) -> np.ndarray:
