@@ -11,7 +11,6 @@ and below, the features that decided (``top_features``).
 
 from __future__ import annotations
 
-import html
 import math
 import re
 from pathlib import Path
@@ -21,6 +20,7 @@ import numpy as np
 
 from xrbvo.core.geometry import K99
 from xrbvo.core.schema import CLASSES
+from xrbvo.core.text import for_html, for_mathtext
 from xrbvo.io.outputs import save_output
 from xrbvo.io.plots import CLASS_COLOURS
 
@@ -139,15 +139,15 @@ def candidate_png(row: Mapping, neighbours: Mapping[str, np.ndarray], path: str 
         ep = _value(row, "expected_purity")
         if math.isfinite(ep):
             head += f", expected purity {ep:.2f}"
-    fig.suptitle(head, fontsize=11, x=0.02, ha="left")
+    fig.suptitle(for_mathtext(head), fontsize=11, x=0.02, ha="left")
     kn = str(row.get("known_name", "")).strip()
     if "new" in row:
         sub = (f"known: {kn} ({str(row.get('known_class', '')).strip() or 'class not given'}) at "
                f"{_value(row, 'known_sep'):.1f}\"" if kn else "new: no known object within the match radius")
-        fig.text(0.02, 0.915, sub, fontsize=9, color="#0a6" if not kn else "#a50")
+        fig.text(0.02, 0.915, for_mathtext(sub), fontsize=9, color="#0a6" if not kn else "#a50")
     top = str(row.get("top_features", "")).strip()
     fig.text(0.07, 0.02, "features that decided (contribution to the log-odds of the top class):\n"
-             + (_wrap(top) if top else "(not recorded)"), fontsize=8, va="bottom", family="monospace")
+             + (for_mathtext(_wrap(top)) if top else "(not recorded)"), fontsize=8, va="bottom", family="monospace")
     return save_output(path, fig.savefig)
 
 
@@ -163,7 +163,7 @@ def _fmt(v, spec: str) -> str:
     try:
         f = float(v)
     except (TypeError, ValueError):
-        return html.escape(str(v))
+        return for_html(v)
     return "" if not math.isfinite(f) else format(f, spec)
 
 
@@ -187,7 +187,7 @@ def index_html(rows: Sequence[Mapping], *, title: str, sky_map: str | None = Non
         Known X-ray binaries that are not candidates: ``name``, ``known_class``,
         ``xid``, ``reason``, ``p``.
     """
-    e = html.escape
+    e = for_html  # every text of the page, data or not, through the one escaping path (xrbvo.core.text)
     has_known = any("known" in r for r in rows)
     head = ["#", "xid", "l (deg)", "b (deg)", "class", "P", "P_field", "expected purity"] + (
         ["known / new"] if has_known else []) + ["picture"]
