@@ -59,6 +59,11 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 
+#: What rich reads as a tag (any backslashes before it escape it, two by two), and backslashes at the end.
+_TAG = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")
+_TRAILING_BACKSLASHES = re.compile(r"\\+$")
+
+
 def _visible(ch: str) -> str:
     if ch in _NAMED:
         return _NAMED[ch]
@@ -102,14 +107,18 @@ def for_console(text) -> str:
 
 
 def for_markup(text) -> str:
-    """``text`` to put inside rich (or Textual) console markup: shown as it is, never read as a tag.
+    """``text`` to put inside rich console markup (between tags): shown as it is, never read as a tag.
 
-    Control characters are escaped first, then every ``[`` that could open a
-    tag is escaped the way rich reads it.
+    Control characters are escaped first.  Then every ``[`` that rich could
+    read as a tag gets a backslash, with the backslashes before it doubled, and
+    a run of backslashes at the end is doubled, so that a tag after the value
+    still works.  Markup has no escape for ``:name:`` emoji codes: render it
+    with ``emoji=False`` (xrbvo's consoles never read them).  Better still,
+    build a styled line from :class:`rich.text.Text` parts and pass the value
+    through :func:`for_console`, as xrbvo does.
     """
-    from rich.markup import escape
-
-    return escape(escape_control(text))
+    s = _TAG.sub(lambda m: m.group(1) * 2 + "\\" + m.group(2), escape_control(text))
+    return _TRAILING_BACKSLASHES.sub(lambda m: m.group(0) * 2, s)
 
 
 def for_mathtext(text) -> str:

@@ -9,6 +9,7 @@ import numpy as np
 from astropy.table import Table
 
 from xrbvo.core.errors import InputError
+from xrbvo.core.text import for_xml
 from xrbvo.io.votmeta import xml_safe
 
 __all__ = ["votable_bytes"]
@@ -53,7 +54,7 @@ def votable_bytes(table: Table, *, name: str) -> bytes:
         except (TypeError, ValueError) as exc:
             raise InputError(f"table {name!r} cannot be written as a VOTable ({exc}); "
                              "drop or convert the offending column") from None
-        vot.resources[0].tables[0].name = name
+        vot.resources[0].tables[0].name = for_xml(name)
         buf = io.BytesIO()
         vot.to_xml(buf)
     return buf.getvalue()
