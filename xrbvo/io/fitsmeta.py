@@ -50,10 +50,13 @@ def with_column_keywords(table: Table) -> Table:
 
 
 def _header_value(v):
+    """``v`` as a header can hold it, or ``v`` itself (the same object) when it needs no change."""
     if isinstance(v, str):
-        return for_fits_header(v)
-    if isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v):
-        return type(v)(for_fits_header(x) for x in v)
+        s = for_fits_header(v)
+        return v if s == v else s
+    if isinstance(v, (list, tuple)) and v and all(isinstance(x, str) for x in v):
+        s = type(v)(for_fits_header(x) for x in v)
+        return v if s == v else s
     return v
 
 
@@ -68,7 +71,7 @@ def with_header_text(table: Table) -> Table:
     none is returned as it is; otherwise a shallow copy (data shared).
     """
     meta = {k: _header_value(v) for k, v in table.meta.items()}
-    changed = [k for k in meta if meta[k] != table.meta[k]]
+    changed = [k for k in meta if meta[k] is not table.meta[k]]
     if not changed:
         return table
     meta[ESCAPED_KEY] = ("non-ASCII or control characters in " + ", ".join(map(str, changed))[:40]
