@@ -7,8 +7,8 @@ from typing import Sequence
 
 import numpy as np
 
-from xrbvo.io.outputs import save_output
 from xrbvo.core.text import for_mathtext
+from xrbvo.io.outputs import save_output
 
 __all__ = ["sky_map", "confusion_matrix_plot", "galactic_longitudes", "CLASS_COLOURS"]
 
@@ -99,7 +99,8 @@ def sky_map(catalogue, path: str | Path, title: str = "xrbvo sources", *,
             ax.scatter(l[missed], b[missed], s=70, marker="s", facecolors="none", edgecolors="k", linewidths=1.2,
                        label=f"known XRBs, not candidates ({int(missed.sum())})", zorder=2)
         for i in np.flatnonzero(~new & ((cand != "") | missed)):
-            ax.annotate(for_mathtext(names[i]), (l[i], b[i]), xytext=(5, 5), textcoords="offset points", fontsize=7, zorder=4)
+            ax.annotate(for_mathtext(names[i]), (l[i], b[i]), xytext=(5, 5), textcoords="offset points", fontsize=7,
+                        zorder=4)
     if len(undetected):
         centre = 0.5 * (xlim[0] + xlim[1])
         ul = np.array([centre + ((float(u[1]) - centre + 180.0) % 360.0 - 180.0) for u in undetected])
