@@ -7,6 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
+from xrbvo.core.text import for_mathtext
 from xrbvo.io.outputs import save_output
 
 __all__ = ["sky_map", "flux_sizes", "confusion_matrix_plot", "galactic_longitudes", "CLASS_COLOURS"]
@@ -168,7 +169,8 @@ def sky_map(catalogue, path: str | Path, title: str = "xrbvo sources", *,
             ax.scatter(l[missed], b[missed], s=70, marker="s", facecolors="none", edgecolors="k", linewidths=1.2,
                        label=f"known XRBs, not candidates ({int(missed.sum())})", zorder=2)
         for i in np.flatnonzero(~new & ((cand != "") | missed)):
-            ax.annotate(names[i], (l[i], b[i]), xytext=(5, 5), textcoords="offset points", fontsize=7, zorder=4)
+            ax.annotate(for_mathtext(names[i]), (l[i], b[i]), xytext=(5, 5), textcoords="offset points", fontsize=7,
+                        zorder=4)
     if len(undetected):
         centre = 0.5 * (xlim[0] + xlim[1])
         ul = np.array([centre + ((float(u[1]) - centre + 180.0) % 360.0 - 180.0) for u in undetected])
@@ -176,7 +178,7 @@ def sky_map(catalogue, path: str | Path, title: str = "xrbvo sources", *,
         ax.scatter(ul, ub, s=50, marker="x", color="k", linewidths=1.3, zorder=2,
                    label=f"known XRBs, not detected ({len(ul)})")
         for (name, _, _), x, y in zip(undetected, ul, ub):
-            ax.annotate(name, (x, y), xytext=(5, -9), textcoords="offset points", fontsize=7, zorder=4)
+            ax.annotate(for_mathtext(name), (x, y), xytext=(5, -9), textcoords="offset points", fontsize=7, zorder=4)
         xlim = (max(xlim[0], float(ul.max()) + 0.02), min(xlim[1], float(ul.min()) - 0.02))
     ylim = (-1.0, 1.0)
     if np.isfinite(b).any():
@@ -187,7 +189,7 @@ def sky_map(catalogue, path: str | Path, title: str = "xrbvo sources", *,
     _longitude_ticks(ax)
     ax.set_xlabel("Galactic longitude l (deg)")
     ax.set_ylabel("Galactic latitude b (deg)")
-    ax.set_title(title)
+    ax.set_title(for_mathtext(title))  # names and file names are shown as they are, never as mathtext
     ax.grid(alpha=0.25)
     handles, labels = ax.get_legend_handles_labels()
     for flux, s_pt in size_key:
@@ -248,8 +250,9 @@ def confusion_matrix_plot(true: Sequence[str], pred: Sequence[str], classes: Seq
         norm = cm / cm.sum(axis=1, keepdims=True)
     fig, ax = plt.subplots(figsize=(6.5, 5.5), dpi=110)
     im = ax.imshow(np.nan_to_num(norm), cmap="Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
-    ax.set_yticks(range(len(classes)), classes)
+    labels = [for_mathtext(c) for c in classes]  # class names of a model read from a file
+    ax.set_xticks(range(len(classes)), labels, rotation=45, ha="right")
+    ax.set_yticks(range(len(classes)), labels)
     for i in range(len(classes)):
         for j in range(len(classes)):
             if cm[i, j]:
@@ -257,7 +260,7 @@ def confusion_matrix_plot(true: Sequence[str], pred: Sequence[str], classes: Seq
                         color="white" if norm[i, j] > 0.5 else "black")
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(for_mathtext(title), fontsize=9)
     fig.colorbar(im, ax=ax, fraction=0.046)
     fig.tight_layout()
     try:
