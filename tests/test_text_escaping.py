@@ -121,6 +121,42 @@ def test_report_pictures_sky_map_and_index_take_mathtext_names(tmp_path):
     assert xid in page and known in page and ESC not in page
 
 
+def test_report_charts_show_counterpart_ids_image_source_and_classes_as_written(tmp_path):
+    """The finding chart's counterpart ids and image label, and class names in the legends, read no mathtext."""
+    from xrbvo.core.schema import CLASSES
+    from xrbvo.io.plots import sky_map
+    from xrbvo.io.population import population_plots
+    from xrbvo.io.report import candidate_png
+
+    odd = r"$\undefinedcmd{x}$"
+    row = {"xid": "J1", "ra": 100.0, "dec": -30.0, "l": 240.0, "b": -10.0, "pos_err": 2.0, "candidate_class": "HMXB",
+           **{f"P_{c}": 0.1 for c in CLASSES}}
+    nb = {"survey": np.array(["gaia"]), "nid": np.array([odd]), "ra": np.array([100.0]),
+          "dec": np.array([-30.0001])}
+    sky = np.random.default_rng(1).normal(100.0, 5.0, (300, 300))
+    png = candidate_png(row, nb, tmp_path / "c.png", chosen={"gaia": odd}, image=sky, image_label=f"DSS {odd}")
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    cat = Table({"l": [240.0, 241.0], "b": [-10.0, -9.0], "candidate_class": [odd, ""], "new": [True, False],
+                 "known_name": ["", "X"], "known_class": ["", "HMXB"], "BP_RP": [1.0, 1.2], "G": [14.0, 15.0]})
+    assert sky_map(cat, tmp_path / "sky.png", title="t").read_bytes()[:4] == b"\x89PNG"
+    assert all(p.read_bytes()[:4] == b"\x89PNG" for p in population_plots(cat, tmp_path / "pop").values())
+
+
+@pytest.mark.parametrize("name", ["[/]oops", f"c{ESC}[31mred"])
+def test_the_report_command_prints_its_paths_as_they_are(name, tmp_path, capsys):
+    from _report import finished_catalogue
+
+    cat, nb = finished_catalogue(n_field=20)
+    d = tmp_path / name
+    d.mkdir(parents=True)
+    cat.write(d / "run.fits")
+    nb.write(d / "run_neighbours.fits")
+    cat[:0].write(d / "run_counterparts.fits")
+    assert main(["-q", "report", str(d / "run.fits"), "--out", str(d / "rep"), "--report-max", "1"]) == 0
+    out = capsys.readouterr().out
+    assert f"report: {one_line(d / 'rep' / 'index.html')} " in out and _no_control(out)
+
+
 def test_mathtext_escape_keeps_the_text_as_written():
     from matplotlib.text import Text
 

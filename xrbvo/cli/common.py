@@ -213,7 +213,7 @@ def print_analysis(ui, analysis, paths) -> None:
             how = (f"false-association rate {a['false_rate']:.3f} measured on {a['n_positions']} moved positions "
                    f"(target {a['target']:g})")
         elif a["method"] == "fallback":
-            how = f"not calibrated ({a['note']}): the fallback cut"
+            how = f"not calibrated ({one_line(a['note'])}): the fallback cut"
         else:
             how = "the cut given"
         ui.out.print(f"associations: {a['associated']} of {s['n_sources']} sources with p_any >= {a['cut']:.3g}, "

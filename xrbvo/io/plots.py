@@ -155,13 +155,15 @@ def sky_map(catalogue, path: str | Path, title: str = "xrbvo sources", *,
                                                         if k in CLASS_COLOURS else 0)):
         colour = CLASS_COLOURS.get(c, "k")
         m = cand == c
-        lab = f"{c} candidates, new ({int(np.sum(m & new))})" if has_known else f"{c} candidates ({int(m.sum())})"
+        shown = for_mathtext(c)  # a class read from the catalogue file, shown as it is
+        lab = (f"{shown} candidates, new ({int(np.sum(m & new))})" if has_known
+               else f"{shown} candidates ({int(m.sum())})")
         ax.scatter(l[m & new], b[m & new], s=3 * size[m & new], color=colour, edgecolors="k", linewidths=0.4,
                    label=lab, zorder=3)
         if has_known and (m & ~new).any():
             ax.scatter(l[m & ~new], b[m & ~new], s=3 * size[m & ~new] + 40, facecolors="none", edgecolors=colour,
                        linewidths=1.8,
-                       label=f"{c} candidates, known ({int(np.sum(m & ~new))})", zorder=3)
+                       label=f"{shown} candidates, known ({int(np.sum(m & ~new))})", zorder=3)
     if has_known:
         kcls = np.asarray(catalogue["known_class"]).astype(str)
         missed = np.isin(kcls, ("HMXB", "LMXB")) & (cand != kcls)
