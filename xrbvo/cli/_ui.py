@@ -28,6 +28,12 @@ class PlainConsole(Console):
     and control characters are shown as visible escapes
     (:func:`xrbvo.core.text.for_console`): strings printed, table cells and
     titles all pass through :meth:`render_str`.
+
+    Parameters
+    ----------
+    **kwargs
+        Passed to :class:`~rich.console.Console` (``markup`` and ``emoji`` are
+        always False).
     """
 
     def __init__(self, **kwargs) -> None:

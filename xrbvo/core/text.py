@@ -81,13 +81,31 @@ def escape_control(text, *, keep: str = "\t\n") -> str:
     keep : str
         Control characters left as they are (tab and newline by default; ``""``
         for a value that must stay on one line).
+
+    Returns
+    -------
+    str
+        The text with visible escapes (``\\x1b``, ``\\n``, ``\\u202e``) in place of the control characters.
     """
     s = str(text)
     return _CONTROL.sub(lambda m: m.group(0) if m.group(0) in keep else _visible(m.group(0)), s)
 
 
 def strip_control(text, *, keep: str = "\t\n") -> str:
-    """``text`` without its control characters (except those in ``keep``)."""
+    """``text`` without its control characters (except those in ``keep``).
+
+    Parameters
+    ----------
+    text : object
+        Converted with ``str``.
+    keep : str
+        Control characters left as they are (tab and newline by default).
+
+    Returns
+    -------
+    str
+        The text without the control characters.
+    """
     s = str(text)
     return _CONTROL.sub(lambda m: m.group(0) if m.group(0) in keep else "", s)
 
@@ -97,12 +115,33 @@ def one_line(text) -> str:
 
     For a name or an id placed among other words, where a newline in it could
     start a line that looks like xrbvo's own (``error: ...``).
+
+    Parameters
+    ----------
+    text : object
+        Converted with ``str``.
+
+    Returns
+    -------
+    str
+        The text on one line, every control character a visible escape.
     """
     return escape_control(text, keep="")
 
 
 def for_console(text) -> str:
-    """``text`` for a console that does not read markup: control characters escaped (newlines kept)."""
+    """``text`` for a console that does not read markup: control characters escaped (newlines kept).
+
+    Parameters
+    ----------
+    text : object
+        Converted with ``str``.
+
+    Returns
+    -------
+    str
+        The text to print on a console built with ``markup=False``.
+    """
     return escape_control(text)
 
 
@@ -116,6 +155,16 @@ def for_markup(text) -> str:
     with ``emoji=False`` (xrbvo's consoles never read them).  Better still,
     build a styled line from :class:`rich.text.Text` parts and pass the value
     through :func:`for_console`, as xrbvo does.
+
+    Parameters
+    ----------
+    text : object
+        Converted with ``str``.
+
+    Returns
+    -------
+    str
+        The text to place between tags of rich markup; rich shows it as written.
     """
     s = _TAG.sub(lambda m: m.group(1) * 2 + "\\" + m.group(2), escape_control(text))
     return _TRAILING_BACKSLASHES.sub(lambda m: m.group(0) * 2, s)
@@ -126,12 +175,33 @@ def for_mathtext(text) -> str:
 
     matplotlib reads the text between two unescaped dollar signs as mathtext,
     and an unknown command in it (``$\\foo$``) fails the whole figure.
+
+    Parameters
+    ----------
+    text : object
+        Converted with ``str``.
+
+    Returns
+    -------
+    str
+        The text with every ``$`` escaped (``\\$``); matplotlib shows it as written.
     """
     return escape_control(text).replace("$", r"\$")
 
 
 def for_html(text) -> str:
-    """``text`` for HTML (element text or a quoted attribute value); control characters escaped."""
+    """``text`` for HTML (element text or a quoted attribute value); control characters escaped.
+
+    Parameters
+    ----------
+    text : object
+        Converted with ``str``.
+
+    Returns
+    -------
+    str
+        The text with ``&``, ``<``, ``>`` and quotes as HTML entities.
+    """
     return html.escape(escape_control(text), quote=True)
 
 
@@ -140,13 +210,34 @@ def for_xml(text) -> str:
 
     Only what would make the document ill-formed is changed: a VOTable cell
     keeps every other character, including the ones a terminal would obey.
+
+    Parameters
+    ----------
+    text : object
+        Converted with ``str``.
+
+    Returns
+    -------
+    str
+        The text, with visible escapes in place of the characters XML forbids.
     """
     s = str(text)
     return _NOT_XML.sub(lambda m: _visible(m.group(0)), s)
 
 
 def for_ascii(text) -> str:
-    """``text`` on one line of printable ASCII: control and non-ASCII characters as visible escapes."""
+    """``text`` on one line of printable ASCII: control and non-ASCII characters as visible escapes.
+
+    Parameters
+    ----------
+    text : object
+        Converted with ``str``.
+
+    Returns
+    -------
+    str
+        The text as printable ASCII on one line.
+    """
     return one_line(text).encode("ascii", "backslashreplace").decode("ascii")
 
 
@@ -156,5 +247,15 @@ def for_fits_header(text) -> str:
     FITS header cards hold printable ASCII only; astropy skips a value with
     anything else.  ``é`` becomes ``\\xe9``, ``–`` becomes ``\\u2013``, ESC
     becomes ``\\x1b``: the value is kept, readable, and can be decoded back.
+
+    Parameters
+    ----------
+    text : object
+        Converted with ``str``.
+
+    Returns
+    -------
+    str
+        The value as printable ASCII on one line.
     """
     return for_ascii(text)

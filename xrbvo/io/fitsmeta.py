@@ -79,6 +79,17 @@ def with_header_text(table: Table) -> Table:
     (:func:`xrbvo.core.text.for_fits_header`: ``é`` as ``\\xe9``, ESC as
     ``\\x1b``), and the keyword :data:`ESCAPED_KEY` says so.  A table needing
     none is returned as it is; otherwise a shallow copy (data shared).
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        The table about to be written as FITS.
+
+    Returns
+    -------
+    astropy.table.Table
+        ``table`` itself, or a shallow copy whose ``meta`` text values are
+        escaped and hold :data:`ESCAPED_KEY`.
     """
     meta = {k: _header_value(v) for k, v in table.meta.items()}
     changed = [k for k in meta if meta[k] is not table.meta[k]]

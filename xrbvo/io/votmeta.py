@@ -60,9 +60,20 @@ def xml_safe(table: Table) -> tuple[Table, list[str]]:
     Characters XML 1.0 forbids (control characters other than tab, newline
     and carriage return) in text cells, column names, descriptions and text
     ``meta`` values are written as visible escapes (``\\x01``, ``\\x1b``);
-    everything else is kept as it is.  Returns the table (``table`` itself when
-    nothing needed escaping) and the names of the columns and meta entries
-    changed.
+    everything else is kept as it is.
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        The table about to be written as a VOTable.
+
+    Returns
+    -------
+    safe : astropy.table.Table
+        ``table`` itself when nothing needed escaping, else a shallow copy with
+        the escaped texts.
+    changed : list of str
+        The names of the columns and meta entries changed.
     """
     changed: list[str] = []
     out = None
