@@ -1,4 +1,11 @@
-"""What the command line shows: one rich Progress, red error lines, result tables."""
+"""What the command line shows: one rich Progress, red error lines, result tables.
+
+Every text reaches the terminal as it is (:mod:`xrbvo.core.text`): the consoles
+read no markup and no emoji codes, and escape control characters, so a name,
+a path or a message holding ``[/]``, ``[link=...]`` or an escape sequence is
+shown, never obeyed.  Styles come from :class:`rich.text.Text` parts, never
+from markup in a string.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +14,35 @@ from typing import Callable, Iterator
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
-__all__ = ["UI"]
+from xrbvo.core.text import for_console, one_line
+
+__all__ = ["UI", "PlainConsole"]
+
+
+class PlainConsole(Console):
+    """A rich :class:`~rich.console.Console` that shows every string as it is.
+
+    No console markup and no ``:emoji:`` codes are read, whatever a caller asks,
+    and control characters are shown as visible escapes
+    (:func:`xrbvo.core.text.for_console`): strings printed, table cells and
+    titles all pass through :meth:`render_str`.
+
+    Parameters
+    ----------
+    **kwargs
+        Passed to :class:`~rich.console.Console` (``markup`` and ``emoji`` are
+        always False).
+    """
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.update(markup=False, emoji=False)
+        super().__init__(**kwargs)
+
+    def render_str(self, text: str, **kwargs) -> Text:
+        kwargs.update(markup=False, emoji=False)
+        return super().render_str(for_console(text), **kwargs)
 
 
 class UI:
@@ -16,16 +50,18 @@ class UI:
 
     def __init__(self, quiet: bool = False):
         self.quiet = quiet
-        self.out = Console()
-        self.err = Console(stderr=True)
+        self.out = PlainConsole()
+        self.err = PlainConsole(stderr=True)
         self._progress: Progress | None = None
 
     def error(self, message: str) -> None:
-        """One red line on stderr."""
-        self.err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+        """One red line on stderr (``message`` shown as it is, on one line)."""
+        self.err.print(Text.assemble(("error:", "bold red"), " ", one_line(message)), highlight=False, soft_wrap=True)
 
     def warn(self, message: str) -> None:
-        self.err.print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+        """One yellow ``warning:`` line on stderr (``message`` shown as it is, on one line)."""
+        self.err.print(Text.assemble(("warning:", "yellow"), " ", one_line(message)), highlight=False,
+                       soft_wrap=True)
 
     def info(self, message: str) -> None:
         if not self.quiet:
@@ -37,7 +73,7 @@ class UI:
         if self.quiet or self._progress is not None:
             yield self
             return
-        self._progress = Progress(SpinnerColumn(), TextColumn("{task.description:<34}"), BarColumn(),
+        self._progress = Progress(SpinnerColumn(), TextColumn("{task.description:<34}", markup=False), BarColumn(),
                                   TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
                                   console=self.err, transient=False)
         with self._progress:
@@ -52,10 +88,12 @@ class UI:
         if self._progress is None:
             return lambda msg, frac: None
         prog = self._progress
-        task = prog.add_task(description, total=1.0)
+        label = one_line(description)  # the bar's column reads no markup; control characters escaped
+        task = prog.add_task(label, total=1.0)
 
         def update(msg: str, frac: float) -> None:
-            text = msg if msg.startswith(description) else f"{description}: {msg}" if msg else description
+            msg = one_line(msg)
+            text = msg if msg.startswith(label) else f"{label}: {msg}" if msg else label
             prog.update(task, completed=max(0.0, min(1.0, float(frac))), description=text[:34])
 
         return update

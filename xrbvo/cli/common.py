@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from xrbvo.core.text import one_line
+
 __all__ = ["add_association_arguments", "add_policy_arguments", "policy_from_args", "print_analysis", "pairs", "parse_boost", "plain_name",
            "MAX_NAME_BYTES", "add_known_arguments", "known_from_args", "print_known"]
 
@@ -217,7 +219,7 @@ def print_analysis(ui, analysis, paths) -> None:
             how = (f"false-association rate {a['false_rate']:.3f} measured on {a['n_positions']} moved positions "
                    f"(target {a['target']:g})")
         elif a["method"] == "fallback":
-            how = f"not calibrated ({a['note']}): the fallback cut"
+            how = f"not calibrated ({one_line(a['note'])}): the fallback cut"
         else:
             how = "the cut given"
         ui.out.print(f"associations: {a['associated']} of {s['n_sources']} sources with p_any >= {a['cut']:.3g}, "
@@ -260,7 +262,8 @@ def print_known(ui, known) -> None:
         ui.out.print(f"known X-ray binaries in the field that are not candidates: {len(known.missed)}")
         for m in known.missed[:MAX_MISSED_LINES]:
             p = f", P_{m.known_class} {m.p:.3g}" if m.p == m.p else ""
-            ui.out.print(f"  {m.name:<24} {m.known_class:<5} {m.xid or '-':<26} {m.reason}{p}", highlight=False)
+            name, cls, xid = one_line(m.name), one_line(m.known_class), one_line(m.xid or "-")
+            ui.out.print(f"  {name:<24} {cls:<5} {xid:<26} {m.reason}{p}", highlight=False)
         if len(known.missed) > MAX_MISSED_LINES:
             ui.out.print(f"  ... and {len(known.missed) - MAX_MISSED_LINES} more (report/index.html lists them all)")
 

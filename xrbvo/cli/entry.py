@@ -28,6 +28,7 @@ from typing import Iterator, Sequence
 
 from xrbvo import __version__
 from xrbvo.core.errors import XrbvoError, XrbvoWarning
+from xrbvo.core.text import for_ascii
 
 __all__ = ["main", "build_parser", "COMMANDS", "Terminated", "crash_log_directory"]
 
@@ -146,6 +147,24 @@ def _write_crash_log(exc: BaseException, argv: Sequence[str]) -> Path | None:
     return None
 
 
+def _say(ui, message: str) -> None:
+    """The one error line, which nothing in ``message`` can stop: ``ui.error``, else plain text on stderr.
+
+    ``ui.error`` shows the message as it is (no markup, control characters
+    escaped); should the terminal itself fail (a closed stderr, an encoding it
+    cannot take), the line goes to ``sys.stderr`` as escaped ASCII, and failing
+    that, nowhere: the exit code still says what happened.
+    """
+    try:
+        ui.error(message)
+        return
+    except Exception:  # noqa: BLE001 - the error path must not raise in its turn
+        pass
+    with contextlib.suppress(Exception):
+        sys.stderr.write("error: " + for_ascii(message) + "\n")
+        sys.stderr.flush()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code.
 
@@ -180,20 +199,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             _warnings_to(ui)
             rc = args._module.run(args, ui)
     except XrbvoError as exc:
-        ui.error(str(exc))
+        _say(ui, str(exc))
         return 2
     except Terminated:
-        ui.error("terminated (SIGTERM); results written so far are kept")
+        _say(ui, "terminated (SIGTERM); results written so far are kept")
         return 143
     except KeyboardInterrupt:
-        ui.error("interrupted; results written so far are kept")
+        _say(ui, "interrupted; results written so far are kept")
         return 130
     except Exception as exc:  # a bug: the user gets one line, the traceback goes to a file
         log = _write_crash_log(exc, sys.argv[1:] if argv is None else list(argv))
         what = " ".join(str(exc).split())[:200] or "no message"
         where = (f"the traceback is in {log}; please report it with that file" if log is not None else
                  "no crash log could be written (neither the state directory nor $TMPDIR takes one)")
-        ui.error(f"internal error ({type(exc).__name__}: {what}), a bug in xrbvo; {where}")
+        _say(ui, f"internal error ({type(exc).__name__}: {what}), a bug in xrbvo; {where}")
         return 1
     return int(rc or 0)
 

@@ -15,7 +15,12 @@ import re
 
 from astropy.table import Table
 
-__all__ = ["with_column_keywords", "restore_column_keywords"]
+from xrbvo.core.text import for_fits_header
+
+__all__ = ["with_column_keywords", "restore_column_keywords", "with_header_text", "ESCAPED_KEY"]
+
+#: The keyword (FITS) or INFO name (VOTable) saying that some text of the file was written with escapes.
+ESCAPED_KEY = "TEXTESC"
 
 _KEYWORD = re.compile(r"(TUCD|TCOMM)([1-9][0-9]{0,2})")
 
@@ -49,6 +54,49 @@ def with_column_keywords(table: Table) -> Table:
             meta[f"TUCD{i}"] = _ascii(ucd)
         if info.description:
             meta[f"TCOMM{i}"] = _ascii(info.description)
+    out = Table(table, copy=False)
+    out.meta = meta
+    return out
+
+
+def _header_value(v):
+    """``v`` as a header can hold it, or ``v`` itself (the same object) when it needs no change."""
+    if isinstance(v, str):
+        s = for_fits_header(v)
+        return v if s == v else s
+    if isinstance(v, (list, tuple)) and v and all(isinstance(x, str) for x in v):
+        s = type(v)(for_fits_header(x) for x in v)
+        return v if s == v else s
+    return v
+
+
+def with_header_text(table: Table) -> Table:
+    """``table`` with its text meta values as printable ASCII, so that every one reaches the FITS header.
+
+    FITS header values hold printable ASCII only, and astropy drops a value
+    holding anything else (a non-ASCII ``--hard`` file name, an input path with
+    an ESC).  Such values are written with visible escapes instead
+    (:func:`xrbvo.core.text.for_fits_header`: ``é`` as ``\\xe9``, ESC as
+    ``\\x1b``), and the keyword :data:`ESCAPED_KEY` says so.  A table needing
+    none is returned as it is; otherwise a shallow copy (data shared).
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        The table about to be written as FITS.
+
+    Returns
+    -------
+    astropy.table.Table
+        ``table`` itself, or a shallow copy whose ``meta`` text values are
+        escaped and hold :data:`ESCAPED_KEY`.
+    """
+    meta = {k: _header_value(v) for k, v in table.meta.items()}
+    changed = [k for k in meta if meta[k] is not table.meta[k]]
+    if not changed:
+        return table
+    meta[ESCAPED_KEY] = ("non-ASCII or control characters in " + ", ".join(map(str, changed))[:40]
+                         + " written as \\x/\\u escapes")
     out = Table(table, copy=False)
     out.meta = meta
     return out

@@ -9,6 +9,7 @@ from typing import Sequence
 
 import numpy as np
 
+from xrbvo.core.text import for_mathtext
 from xrbvo.io.outputs import save_output
 
 __all__ = ["sky_map", "flux_sizes", "KnownMark", "MAX_SKY_LABELS", "labelled_marks", "confusion_matrix_plot",
@@ -231,13 +232,15 @@ def sky_map(catalogue, path: str | Path, title: str = "xrbvo sources", *, known:
                                                         if k in CLASS_COLOURS else 0)):
         colour = CLASS_COLOURS.get(c, "k")
         m = cand == c
-        lab = f"{c} candidates, new ({int(np.sum(m & new))})" if has_known else f"{c} candidates ({int(m.sum())})"
+        shown = for_mathtext(c)  # a class read from the catalogue file, shown as it is
+        lab = (f"{shown} candidates, new ({int(np.sum(m & new))})" if has_known
+               else f"{shown} candidates ({int(m.sum())})")
         ax.scatter(l[m & new], b[m & new], s=3 * size[m & new], color=colour, edgecolors="k", linewidths=0.4,
                    label=lab, zorder=3)
         if has_known and (m & ~new).any():
             ax.scatter(l[m & ~new], b[m & ~new], s=3 * size[m & ~new] + 40, facecolors="none", edgecolors=colour,
                        linewidths=1.8,
-                       label=f"{c} candidates, known ({int(np.sum(m & ~new))})", zorder=3)
+                       label=f"{shown} candidates, known ({int(np.sum(m & ~new))})", zorder=3)
     known = [k for k in known if math.isfinite(k.l) and math.isfinite(k.b)]
     height = float(np.nanmax(b) - np.nanmin(b)) if np.isfinite(b).any() else 1.0
     if known:
@@ -263,7 +266,7 @@ def sky_map(catalogue, path: str | Path, title: str = "xrbvo sources", *, known:
                                                   linestyles=":", zorder=2))
         labelled = labelled_marks(known, max_labels)
         for i in labelled:
-            ax.annotate(known[i].name, (kl[i], kb[i]), xytext=(5, 5), textcoords="offset points", fontsize=7,
+            ax.annotate(for_mathtext(known[i].name), (kl[i], kb[i]), xytext=(5, 5), textcoords="offset points", fontsize=7,
                         zorder=4)
         if len(known) > len(labelled):
             ax.scatter([], [], s=0, label=f"{len(known) - len(labelled)} more known objects not named")
@@ -277,7 +280,7 @@ def sky_map(catalogue, path: str | Path, title: str = "xrbvo sources", *, known:
     _longitude_ticks(ax)
     ax.set_xlabel("Galactic longitude l (deg)")
     ax.set_ylabel("Galactic latitude b (deg)")
-    ax.set_title(title)
+    ax.set_title(for_mathtext(title))  # names and file names are shown as they are, never as mathtext
     ax.grid(alpha=0.25)
     handles, labels = ax.get_legend_handles_labels()
     for flux, s_pt in size_key:
@@ -338,8 +341,9 @@ def confusion_matrix_plot(true: Sequence[str], pred: Sequence[str], classes: Seq
         norm = cm / cm.sum(axis=1, keepdims=True)
     fig, ax = plt.subplots(figsize=(6.5, 5.5), dpi=110)
     im = ax.imshow(np.nan_to_num(norm), cmap="Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
-    ax.set_yticks(range(len(classes)), classes)
+    labels = [for_mathtext(c) for c in classes]  # class names of a model read from a file
+    ax.set_xticks(range(len(classes)), labels, rotation=45, ha="right")
+    ax.set_yticks(range(len(classes)), labels)
     for i in range(len(classes)):
         for j in range(len(classes)):
             if cm[i, j]:
@@ -347,7 +351,7 @@ def confusion_matrix_plot(true: Sequence[str], pred: Sequence[str], classes: Seq
                         color="white" if norm[i, j] > 0.5 else "black")
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(for_mathtext(title), fontsize=9)
     fig.colorbar(im, ax=ax, fraction=0.046)
     fig.tight_layout()
     try:

@@ -18,6 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from xrbvo.core.schema import XRB_CLASSES
+from xrbvo.core.text import for_mathtext
 from xrbvo.io.outputs import save_output
 from xrbvo.io.plots import CLASS_COLOURS
 
@@ -103,7 +104,7 @@ def _draw(catalogue, spec: PopulationPlot, path: Path) -> Path:
     for c in sorted(set(cand[ok]) - {""}, key=lambda k: (k not in XRB_CLASSES, k)):
         m = ok & (cand == c)
         ax.scatter(xs[m], y[m], s=30, color=CLASS_COLOURS.get(c, "k"), edgecolors="k", linewidths=0.4, zorder=3,
-                   label=f"{c} candidates ({int(m.sum())})")
+                   label=f"{for_mathtext(c)} candidates ({int(m.sum())})")  # a class read from the file
     known = ok & np.isin(kcls, XRB_CLASSES)
     if known.any():
         ax.scatter(xs[known], y[known], s=120, marker="*", facecolors="none", edgecolors="k", linewidths=1.1,

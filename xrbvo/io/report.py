@@ -11,7 +11,6 @@ Aladin Lite and ESASky; :func:`regions_text` writes the candidates as a ds9 regi
 
 from __future__ import annotations
 
-import html
 import math
 import re
 from pathlib import Path
@@ -21,6 +20,7 @@ import numpy as np
 
 from xrbvo.core.geometry import K99
 from xrbvo.core.schema import CLASSES
+from xrbvo.core.text import for_html, for_mathtext
 from xrbvo.io.outputs import save_output
 from xrbvo.io.plots import CLASS_COLOURS
 
@@ -233,7 +233,7 @@ def candidate_png(row: Mapping, neighbours: Mapping[str, np.ndarray], path: str 
         lo, hi = np.nanpercentile(image, [1.0, 99.7])
         ax.imshow(image, origin="lower", cmap="gray_r", vmin=lo, vmax=hi if hi > lo else lo + 1, zorder=0)
         if image_label:
-            ax.text(0.02, 0.98, image_label, transform=ax.transAxes, va="top", fontsize=8,
+            ax.text(0.02, 0.98, for_mathtext(image_label), transform=ax.transAxes, va="top", fontsize=8,
                     bbox={"facecolor": "white", "alpha": 0.7, "lw": 0})
     c0 = (npix - 1) / 2.0
     if math.isfinite(err):
@@ -306,7 +306,7 @@ def candidate_png(row: Mapping, neighbours: Mapping[str, np.ndarray], path: str 
     import textwrap
 
     text = "\n".join(textwrap.fill(t, 72, subsequent_indent="    ") for t in (pos + "\n" + text).split("\n"))
-    fig.text(0.56, 0.43, text, fontsize=8.5, va="top", ha="left", linespacing=1.5,
+    fig.text(0.56, 0.43, for_mathtext(text), fontsize=8.5, va="top", ha="left", linespacing=1.5,
              color="#222" if has else "#a00")
     # -- the header and what decided
     cls = str(row.get("candidate_class", "")).strip()
@@ -316,17 +316,18 @@ def candidate_png(row: Mapping, neighbours: Mapping[str, np.ndarray], path: str 
         ep = _value(row, "expected_purity")
         if math.isfinite(ep):
             head += f", expected purity {ep:.2f}"
-    fig.suptitle(head, fontsize=11, x=0.02, ha="left")
+    fig.suptitle(for_mathtext(head), fontsize=11, x=0.02, ha="left")
     kn = str(row.get("known_name", "")).strip()
     if "new" in row:
         sub = (f"known: {kn} ({str(row.get('known_class', '')).strip() or 'class not given'}) at "
                f"{_value(row, 'known_sep'):.1f}\"" if kn else "new: no known object within the match radius")
         if kn and bool(row["new"]):  # an ambiguous match: counted as new
             sub = f"new, possibly {sub[7:]} (probability {_value(row, 'known_prob'):.2f}, shared with other sources)"
-        fig.text(0.02, 0.915, sub, fontsize=9, color="#0a6" if not kn else "#a50")
+        fig.text(0.02, 0.915, for_mathtext(sub), fontsize=9, color="#0a6" if not kn else "#a50")
     top = str(row.get("top_features", "")).strip()
     fig.text(0.02, 0.01, "features that decided (contribution to the log-odds of the top class):\n"
-             + (_wrap(top, 170) if top else "(not recorded)"), fontsize=7.5, va="bottom", family="monospace")
+             + (for_mathtext(_wrap(top, 170)) if top else "(not recorded)"), fontsize=7.5, va="bottom",
+             family="monospace")
     return save_output(path, fig.savefig)
 
 
@@ -339,6 +340,8 @@ def _wrap(text: str, width: int = 150) -> str:
 def escape_html(text) -> str:
     """Text made safe inside HTML (element content and quoted attribute values): the report's one escaping helper.
 
+    It is :func:`xrbvo.core.text.for_html`: control characters are shown as visible escapes too.
+
     Parameters
     ----------
     text : object
@@ -349,7 +352,7 @@ def escape_html(text) -> str:
     str
         The escaped text.
     """
-    return html.escape(str(text), quote=True)
+    return for_html(text)
 
 
 def _fmt(v, spec: str) -> str:

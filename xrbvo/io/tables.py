@@ -22,7 +22,7 @@ from astropy.table import Column, MaskedColumn, Table
 
 from xrbvo.core.errors import InputError
 from xrbvo.core.positions import parse_angles
-from xrbvo.io.fitsmeta import restore_column_keywords, with_column_keywords
+from xrbvo.io.fitsmeta import restore_column_keywords, with_column_keywords, with_header_text
 from xrbvo.io.outputs import save_output
 from xrbvo.io.votmeta import read_votable, write_votable
 
@@ -148,7 +148,7 @@ def write_table(table: Table, path: str | Path, *, overwrite: bool = True) -> Pa
                 _write_parquet(table, target)
             elif fmt == "fits":
                 fixed = _encode_utf8_columns(_fixed_width_text(table))
-                with_column_keywords(fixed).write(target, format=fmt, overwrite=True)
+                with_header_text(with_column_keywords(fixed)).write(target, format=fmt, overwrite=True)
             elif fmt.startswith("ascii"):
                 text = io.StringIO()
                 table.write(text, format=fmt)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -27,6 +28,7 @@ from textual.strip import Strip
 from textual.widgets import Footer, Input, Static
 
 from xrbvo.core.errors import XrbvoError
+from xrbvo.core.text import for_console, one_line
 from xrbvo.tui.data import CatalogueData, TableView, companion_paths, load_catalogue
 from xrbvo.tui.filterlang import FUNCTIONS
 from xrbvo.tui.render import class_bars, counterparts_table, features_text, format_value, known_text, sky_plot, xray_text
@@ -200,7 +202,7 @@ class SourceTable(ScrollView, can_focus=True):
         if y == 0:
             segs = []
             for i, (name, w) in enumerate(zip(self.columns, self._widths)):
-                label = name
+                label = one_line(name)
                 if name == self.view.sort_column:
                     label += " ▼" if self.view.descending else " ▲"
                 style = Style(bold=True, underline=i == self.col_cursor, color="bright_cyan" if
@@ -248,7 +250,7 @@ class PromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self._title, id="prompt-title")
+            yield Static(for_console(self._title), id="prompt-title", markup=False)
             yield Input(value=self._value, placeholder=self._placeholder, id="prompt-input")
             yield Static("Enter: confirm   Esc: cancel", classes="dim")
 
@@ -427,6 +429,17 @@ class XrbvoApp(App):
                 yield Static("", id="d-sky")
         yield Footer()
 
+    def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
+               markup: bool = False) -> None:
+        """A notification whose text is shown as it is: no markup unless asked for, control characters escaped.
+
+        Messages quote file names, ids, filters and errors; read as markup,
+        ``[/]`` in one would fail and ``[@click=app.quit]`` would act.
+        """
+        if not markup:
+            message, title = for_console(message), one_line(title)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
     @property
     def table(self) -> SourceTable:
         return self.query_one("#table", SourceTable)
@@ -450,16 +463,19 @@ class XrbvoApp(App):
     def _update_status(self) -> None:
         v = self.view
         name = self.data.path.name if self.data.path is not None else "catalogue"
-        parts = [f"[b]{name}[/b]", f"[b]{v.shown:,}[/b]/{v.total:,} shown"]
+        # a Text, not markup: a file name, a filter or a SAMP application's name is shown as it is
+        parts: list = [Text(one_line(name), style="bold"),
+                       Text.assemble((f"{v.shown:,}", "bold"), f"/{v.total:,} shown")]
         if v.sort_column:
-            parts.append(f"sort {v.sort_column} {'▼' if v.descending else '▲'}")
+            parts.append(f"sort {one_line(v.sort_column)} {'▼' if v.descending else '▲'}")
         if v.filter is not None:
-            parts.append(f"filter: {v.filter.text}")
+            parts.append(f"filter: {one_line(v.filter.text)}")
         if v.search:
-            parts.append(f"name: {v.search}")
+            parts.append(f"name: {one_line(v.search)}")
         parts.append(f"marks {len(self.data.marks)}")
-        parts.append(self.samp_status)
-        self.query_one("#status", Static).update("  │  ".join(parts))
+        parts.append(one_line(self.samp_status))
+        self.query_one("#status", Static).update(Text("  │  ").join(Text(p) if isinstance(p, str) else p
+                                                                      for p in parts))
 
     @on(SourceTable.Highlighted)
     def _show_detail(self, event: SourceTable.Highlighted) -> None:

@@ -39,6 +39,7 @@ from textual.worker import get_current_worker
 
 from xrbvo.core.errors import XrbvoError
 from xrbvo.core.schema import CLASSES
+from xrbvo.core.text import one_line
 from xrbvo.tui.app import PromptScreen, XrbvoApp
 from xrbvo.tui.data import CatalogueData
 from xrbvo.tui.live import LiveResult, LiveScorer, Position, nearest_sources, parse_position, resolve_name
@@ -210,13 +211,13 @@ def pane_parts(res: LiveResult, *, position: Position | None = None, nearest: li
                       known=known).detail(0)
     head = xray_text(d)
     if position is not None:
-        head.append(f"\ntyped position {position.label} (error {format_value(d.pos_err_arcsec)}\" "
+        head.append(f"\ntyped position {one_line(position.label)} (error {format_value(d.pos_err_arcsec)}\" "
                     "assumed; not a source of the list)", style="italic")
         head.append("\nnearest X-ray sources of the list: " + (", ".join(
-            f"{x} {sep:.1f}\"" for x, sep in nearest[:3]) or "(no list loaded)"))
+            f"{one_line(x)} {sep:.1f}\"" for x, sep in nearest[:3]) or "(no list loaded)"))
         known_part = Text("nearest X-ray sources of the list:\n", style="bold")
         for x, sep in nearest:
-            known_part.append(f"  {x}  {sep:.1f}\"\n")
+            known_part.append(f"  {one_line(x)}  {sep:.1f}\"\n")
         if not nearest:
             known_part.append("  (no list loaded)", style="dim")
     else:
@@ -285,7 +286,7 @@ class ExploreApp(XrbvoApp):
     def compose(self):
         for w in super().compose():
             yield w
-        yield Static("", id="busy")
+        yield Static("", id="busy", markup=False)
         yield ProgressBar(total=100, id="allbar", show_eta=True)
 
     def on_mount(self) -> None:
@@ -308,7 +309,7 @@ class ExploreApp(XrbvoApp):
                     f"   session: {self.session.name}" if self.session else ""))
         if text != self._status_shown:  # one line of fixed height: no layout of the screen
             self._status_shown = text
-            self.query_one("#busy", Static).update(text, layout=False)
+            self.query_one("#busy", Static).update(one_line(text), layout=False)
 
     @on(Busy)
     def _on_busy(self, event: Busy) -> None:
@@ -488,7 +489,7 @@ class ExploreApp(XrbvoApp):
         xid = str(self.data.xid[row])
         res = self.scorer.result(xid)
         if res is None:
-            t = Text(f"{xid}\n", style="bold")
+            t = Text(f"{one_line(xid)}\n", style="bold")
             t.append("scoring… (neighbourhood from the TAP service or its cache, then the model)", style="dim")
             q("#d-xray", Static).update(t)
             for w in ("#d-probs", "#d-features", "#d-counterparts", "#d-known", "#d-sky"):

@@ -2,7 +2,9 @@
 
 Each function turns part of a :class:`~xrbvo.tui.data.SourceDetail` into a
 :class:`rich.text.Text` or :class:`rich.table.Table`; a part that is not
-available says so instead of disappearing.
+available says so instead of disappearing.  Text from the catalogue (ids,
+names, notes) is never read as markup and its control characters are escaped
+(:func:`xrbvo.core.text.one_line`), so it is shown, never obeyed.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from xrbvo.core.schema import CLASS_DESCRIPTIONS
+from xrbvo.core.text import one_line
 from xrbvo.tui.data import SURVEY_SYMBOLS, SourceDetail
 
 __all__ = ["format_value", "xray_text", "counterparts_table", "class_bars", "features_text", "known_text",
@@ -57,7 +60,7 @@ def format_value(v, *, width: int | None = None) -> str:
         else:
             s = f"{x:.4f}".rstrip("0").rstrip(".") if abs(x) < 10 else f"{x:.3f}"
     else:
-        s = str(v) if str(v) else "-"
+        s = one_line(v) if str(v) else "-"
     if width is not None and len(s) > width:
         s = s[: max(1, width - 1)] + "…"
     return s
@@ -78,7 +81,7 @@ def xray_text(d: SourceDetail) -> Text:
     """
     x = d.xray
     t = Text()
-    t.append(f"{d.xid}\n", style="bold")
+    t.append(f"{one_line(d.xid)}\n", style="bold")
 
     def pair(label, key, err=None, unit=""):
         if key not in x:
@@ -108,13 +111,13 @@ def xray_text(d: SourceDetail) -> Text:
     ids = [(k[4:], v) for k, v in x.items() if k.startswith("nid_")]
     if ids:
         t.append("\nbest: ", style="dim")
-        t.append("  ".join(f"{s}={v or '-'}" for s, v in ids))
+        t.append("  ".join(f"{s}={one_line(v or '-')}" for s, v in ids))
     if d.mark:
         style = "bold green" if d.mark["status"] == "candidate" else "bold red"
         t.append("\nmark ", style="dim")
         t.append(d.mark["status"], style=style)
         if d.mark.get("note"):
-            t.append(f": {d.mark['note']}")
+            t.append(f": {one_line(d.mark['note'])}")
     return t
 
 
@@ -212,7 +215,7 @@ def features_text(d: SourceDetail) -> Text:
         return Text("explanations: none recorded for this source", style="dim")
     t = Text()
     for f in d.top_features:
-        t.append(" • " + f + "\n")
+        t.append(" • " + one_line(f) + "\n")
     t.rstrip()
     return t
 
@@ -236,8 +239,8 @@ def known_text(d: SourceDetail) -> Text:
         return Text("known objects: none within the match radius", style="dim")
     t = Text()
     for k in d.known:
-        t.append(k.name, style="bold yellow")
-        t.append(f" {k.kind}" if k.kind else "")
+        t.append(one_line(k.name), style="bold yellow")
+        t.append(f" {one_line(k.kind)}" if k.kind else "")
         t.append(f"  at {k.sep_arcsec:.1f}\"\n")
     t.rstrip()
     return t

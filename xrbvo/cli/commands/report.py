@@ -27,6 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args, ui) -> int:
     from xrbvo.core.errors import InputError
+    from xrbvo.core.text import one_line
     from xrbvo.io import check_writable, output_lock
     from xrbvo.workflows.report import draw_report, read_report_inputs
 
@@ -39,8 +40,8 @@ def run(args, ui) -> int:
                           title=args.title or f"xrbvo candidates: {inputs.source}", progress=ui.stage("report"))
     for m in rep.missing:
         ui.warn(f"{args.catalogue}: {m}")
-    ui.out.print(f"report: {rep.index} ({len(rep.pngs)} candidate pictures, {len(rep.diagnostics)} population "
-                 f"plots, regions {rep.regions.name})", soft_wrap=True)
+    ui.out.print(f"report: {one_line(rep.index)} ({len(rep.pngs)} candidate pictures, {len(rep.diagnostics)} "
+                 f"population plots, regions {one_line(rep.regions.name)})", soft_wrap=True)
     if rep.skipped:
         ui.out.print(f"note: {rep.skipped} candidates have no picture in the report (at most {args.report_max} "
                      "are drawn, the most probable first; --report-max N)", soft_wrap=True)

@@ -199,6 +199,7 @@ def run(args: argparse.Namespace, ui) -> int:
 def _compute_and_write(args, ui, params, integral, erosita) -> int:
     import numpy as np
     from rich.table import Table as RichTable
+    from rich.text import Text
 
     from xrbvo.galaxy import xlf
     from xrbvo.io import write_table
@@ -230,7 +231,7 @@ def _compute_and_write(args, ui, params, integral, erosita) -> int:
     tot = np.percentile(result.total_new_de, [50.0, 16.0, 84.0])
     pub_tot = "{:.0f}-{:.0f}".format(*xlf.PUBLISHED_NEW_DE_TOTAL)
     t.add_section()
-    t.add_row("new XRBs (all classes), l > 180", pub_tot, f"[bold green]{_mid(tot)}[/]",
+    t.add_row("new XRBs (all classes), l > 180", pub_tot, Text(_mid(tot), style="bold green"),
               *([""] * (2 * len(result.classes) - 2)))
     ui.out.print(t)
 

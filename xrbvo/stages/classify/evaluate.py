@@ -19,6 +19,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from xrbvo.core.errors import Cancelled, InputError
+from xrbvo.core.text import for_mathtext
 from xrbvo.io import save_output
 from xrbvo.stages.classify.calibration import reliability
 from xrbvo.stages.classify.train import completeness_purity
@@ -185,12 +186,12 @@ def plot_cp_curves(y_true, proba, classes, path: str | Path, *, cuts: Mapping[st
         ax.plot(CP_GRID, pur, label="purity", color="tab:orange")
         if cuts and c in cuts:
             ax.axvline(cuts[c], color="grey", ls="--", lw=1, label=f"cut {cuts[c]:.2f}")
-        ax.set_title(f"{c} (n={int(np.sum(y == c))})", fontsize=9)
+        ax.set_title(for_mathtext(f"{c} (n={int(np.sum(y == c))})"), fontsize=9)
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1.02)
         ax.set_xlabel(f"P_{c} cut", fontsize=8)
         ax.legend(fontsize=6, loc="lower left")
-    fig.suptitle(title, fontsize=10)
+    fig.suptitle(for_mathtext(title), fontsize=10)
     fig.tight_layout()
     try:
         return save_output(path, fig.savefig)
@@ -237,12 +238,12 @@ def plot_reliability(y_true, proba, classes, path: str | Path, *, n_bins: int = 
             i = classes.index(c)
             mp, fr, nb = reliability(y == c, proba[:, i], n_bins)
             ok = nb > 0
-            ax.plot(mp[ok], fr[ok], ".-", label=c, alpha=0.8)
+            ax.plot(mp[ok], fr[ok], ".-", label=for_mathtext(c), alpha=0.8)
     ax.set_xlabel("predicted probability")
     ax.set_ylabel("observed frequency")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    ax.set_title(title, fontsize=9)
+    ax.set_title(for_mathtext(title), fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
     try:

@@ -9,6 +9,8 @@ import numpy as np
 from astropy.table import Table
 
 from xrbvo.core.errors import InputError
+from xrbvo.core.text import for_xml
+from xrbvo.io.votmeta import xml_safe
 
 __all__ = ["votable_bytes"]
 
@@ -54,7 +56,7 @@ def votable_bytes(table: Table, *, name: str) -> bytes:
 
     if not isinstance(table, Table):
         raise InputError(f"cannot send a {type(table).__name__} as a table; give an astropy Table or a table file")
-    t = Table(table, copy=True)
+    t = Table(xml_safe(table)[0], copy=True)  # well-formed XML whatever the text (control characters escaped)
     _ensure_position_ucds(t)
     with warnings.catch_warnings():
         # astropy warns about units that VOUnit deprecates (erg) but writes them fine
@@ -64,7 +66,7 @@ def votable_bytes(table: Table, *, name: str) -> bytes:
         except (TypeError, ValueError) as exc:
             raise InputError(f"table {name!r} cannot be written as a VOTable ({exc}); "
                              "drop or convert the offending column") from None
-        vot.resources[0].tables[0].name = name
+        vot.resources[0].tables[0].name = for_xml(name)
         buf = io.BytesIO()
         vot.to_xml(buf)
     return buf.getvalue()
