@@ -29,7 +29,7 @@ CTX = {"format": "xrbvo-context/1", "radius_arcsec": 20.0, "pull_radius_arcsec":
        "mag_priors": {"gaia:phot_g_mean_mag": {"edges": [10.0, 15.0, 20.0], "ratio": [2.0, 0.5, 1.0],
                                                 "outside": None}},
        "object_density_arcsec2": 0.00123456789012345, "source_priors": None, "p_any_cut": None,
-       "false_rate": None, "false_rate_target": None}
+       "false_rate": None, "false_rate_target": None, "p_any_calibration": None}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -44,6 +44,15 @@ def test_context_round_trips_through_json_exactly_and_sets_panycut_only_when_cal
     cal = replace(ctx, p_any_cut=0.71, false_rate=0.049, false_rate_target=0.05)
     assert cal.header() == {"PANYCUT": 0.71, "FARATE": 0.049}
     assert RunContext.from_json(cal.to_json()).false_rate_target == 0.05
+    from xrbvo.stages.match.calibrate import PanyCalibration
+
+    whole = PanyCalibration(0.71, 0.049, 0.05, "shifted", 400, 3)
+    full = replace(ctx, p_any_calibration=whole.to_json())
+    assert full.header() == whole.header() and full.header()["PANYCAL"] == "shifted"
+    back = RunContext.from_json(full.to_json())
+    assert PanyCalibration.from_json(back.p_any_calibration) == whole
+    with pytest.raises(InputError, match="p_any_calibration"):
+        RunContext.from_dict({**CTX, "p_any_calibration": "{broken"})
     with pytest.raises(Exception):  # frozen
         ctx.radius_arcsec = 15.0  # type: ignore[misc]
 

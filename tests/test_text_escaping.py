@@ -99,7 +99,7 @@ def test_the_tui_status_bar_and_cells_show_a_file_name_and_ids_as_they_are(tmp_p
 
 def test_report_pictures_sky_map_and_index_take_mathtext_names(tmp_path):
     from xrbvo.core.schema import CLASSES
-    from xrbvo.io.plots import sky_map
+    from xrbvo.io.plots import KnownMark, sky_map
     from xrbvo.io.report import candidate_png, index_html
 
     xid, known = r"J1$\foo$", r"$\undefinedcmd{x}$"
@@ -114,7 +114,7 @@ def test_report_pictures_sky_map_and_index_take_mathtext_names(tmp_path):
     cat = Table({"l": [240.0, 241.0], "b": [-10.0, -9.0], "candidate_class": ["HMXB", ""], "new": [False, True],
                  "known_name": [known, ""], "known_class": ["HMXB", ""]})
     sky = sky_map(cat, tmp_path / "sky.png", title=r"in$\foo${x}.fits: 1 candidate",
-                  undetected=[(r"$\undefinedcmd$", 242.0, -9.5)])
+                  known=[KnownMark(r"$\undefinedcmd$", 242.0, -9.5, float("nan"), "not detected")])
     assert sky.read_bytes()[:4] == b"\x89PNG"
     page = index_html([{"xid": xid, "l": 240.0, "b": -10.0, "candidate_class": "HMXB", "P": 0.9, "known": known,
                         "png": "c.png"}], title=f"run on in{ESC}put.fits", missed=[])

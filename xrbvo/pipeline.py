@@ -451,7 +451,7 @@ def calibrate_p_any(xray: Table, provider: Provider, neighbourhoods: Mapping[str
                                np.arange(len(src)).astype(str))
     if progress:
         progress(f"pulling {len(moved)} moved positions", 0.1)
-    nbs = provider.neighbourhoods(moved, cfg.pull_radius_arcsec, cfg.surveys, cancel=cancel)
+    nbs = _pull_in_rounds(provider, moved, src, cfg, cancel)
     check_cancel(cancel)
     run_cfg = run_wide_config(cfg, xray, neighbourhoods)
     if progress:
@@ -470,3 +470,38 @@ def calibrate_p_any(xray: Table, provider: Provider, neighbourhoods: Mapping[str
         progress("calibrated", 1.0)
     return PanyCalibration(cut, false_rate_at(p_null, cut), target, "shifted", int(len(p_null)), n, "",
                            grid, rates)
+
+
+def _pull_in_rounds(provider: Provider, moved: Table, src: np.ndarray, cfg: PipelineConfig,
+                    cancel: threading.Event | None) -> dict[str, Table]:
+    """The moved positions' neighbourhoods, pulled in rounds of at most one copy of each source.
+
+    A source moved several times puts its copies close together; in rounds each pull is as dense as
+    the real list (a provider that partitions the sky, such as LSDB's, is given no denser a list than
+    the run's own).  The tables are returned in the moved table's row order.
+    """
+    from astropy.table import vstack
+
+    copy = np.zeros(len(src), int)
+    seen: dict[int, int] = {}
+    for i, k in enumerate(src):
+        copy[i] = seen.get(int(k), 0)
+        seen[int(k)] = copy[i] + 1
+    parts: dict[str, list[Table]] = {s: [] for s in cfg.surveys}
+    for r in range(int(copy.max()) + 1 if len(copy) else 0):
+        got = provider.neighbourhoods(moved[copy == r], cfg.pull_radius_arcsec, cfg.surveys, cancel=cancel)
+        check_cancel(cancel)
+        for s_name, t in got.items():
+            parts.setdefault(s_name, []).append(t)
+    order = {x: i for i, x in enumerate(np.asarray(moved["xid"]).astype(str))}
+    out = {}
+    for s_name, ts in parts.items():
+        if not ts:
+            continue
+        t = vstack(ts, join_type="exact", metadata_conflicts="silent") if len(ts) > 1 else ts[0]
+        t.meta = dict(ts[0].meta)
+        if len(t):
+            pos = np.array([order[x] for x in np.asarray(t["xid"]).astype(str)])
+            t = t[np.argsort(pos, kind="stable")]
+        out[s_name] = t
+    return out
