@@ -150,3 +150,20 @@ def test_a_finding_chart_shows_an_image_on_its_own_grid_and_sizes_stars_by_magni
     assert w.wcs.cdelt[0] < 0 < w.wcs.cdelt[1] and w.wcs.crval[0] == pytest.approx(359.9999)
     a = marker_areas([8.0, 14.0, 20.0, 25.0], "G")
     assert a[0] > a[1] > a[2] > a[3] - 1e-9 and a[3] == pytest.approx(10.0)
+
+
+def test_a_symlinked_report_directory_is_refused_before_any_work(tmp_path, capsys):
+    """Issue 26 ("Also"): OUT/report a link to elsewhere made the report write outside --out."""
+    from xrbvo.cli import main
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report").symlink_to(elsewhere)
+    x = tmp_path / "x.csv"
+    x.write_text("xid,ra,dec,pos_err,flux_soft\nA,10,10,4,1e-13\n")
+    code = main(["run", str(x), "--model", str(tmp_path / "nomodel"), "--catalog", f"gaia={x}", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and "symbolic link" in err and "Traceback" not in err
+    assert list(elsewhere.iterdir()) == [] and not (out / "xrbvo_catalogue.fits").exists()

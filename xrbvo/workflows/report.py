@@ -37,7 +37,7 @@ from xrbvo.io.report import INDEX_MAGS, candidate_png, index_html, png_name, reg
 from xrbvo.io.outputs import save_output
 from xrbvo.workflows.analyse import Analysis
 
-__all__ = ["DEFAULT_MAX_PNGS", "ReportFiles", "ReportInputs", "write_report", "draw_report", "report_from_files",
+__all__ = ["check_report_dir", "DEFAULT_MAX_PNGS", "ReportFiles", "ReportInputs", "write_report", "draw_report", "report_from_files",
            "read_report_inputs", "candidate_order", "known_marks", "possibly_known_rows"]
 
 #: Default cap on the number of candidate pictures (``--report-max``).
@@ -248,6 +248,37 @@ def _links(files: Mapping[str, Path], directory: Path) -> dict[str, str]:
     return out
 
 
+def check_report_dir(directory: str | Path) -> Path:
+    """The report directory, refused in one line where writing into it would write outside the output directory.
+
+    A symbolic link (``OUT/report`` pointing elsewhere, or its ``diagnostics``) would make the report's files land
+    wherever it points; a path that exists but is not a directory cannot hold them.
+
+    Parameters
+    ----------
+    directory : str or Path
+        The report directory (``OUT/report``).
+
+    Returns
+    -------
+    Path
+        The directory.
+
+    Raises
+    ------
+    InputError
+        When it, or its ``diagnostics`` folder, is a symbolic link or not a directory.
+    """
+    d = Path(directory)
+    for p in (d, d / "diagnostics"):
+        if p.is_symlink():
+            raise InputError(f"{p} is a symbolic link (to {os.readlink(p)}): xrbvo writes its report only inside "
+                             "the output directory; remove the link or choose another --out")
+        if p.exists() and not p.is_dir():
+            raise InputError(f"{p} exists and is not a directory; remove it or choose another --out")
+    return d
+
+
 def draw_report(inputs: ReportInputs, directory: str | Path, *, max_pngs: int = DEFAULT_MAX_PNGS,
                 title: str = "xrbvo candidates", progress: Callable[[str, float], None] | None = None,
                 cancel: threading.Event | None = None) -> ReportFiles:
@@ -283,7 +314,7 @@ def draw_report(inputs: ReportInputs, directory: str | Path, *, max_pngs: int = 
         raise InputError(f"--report-max {max_pngs}: give a number of pictures >= 0")
     from xrbvo.stages.known import KnownSummary
 
-    d = Path(directory)
+    d = check_report_dir(directory)
     cat = inputs.catalogue
     missing = list(inputs.missing)
     index_rows, picture_rows = candidate_order(cat)

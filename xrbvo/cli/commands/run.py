@@ -105,6 +105,10 @@ def run(args, ui) -> int:
     from xrbvo.stages.match.calibrate import check_false_rate
 
     check_false_rate(args.false_rate)  # before any long work
+    if not args.no_report:
+        from xrbvo.workflows.report import check_report_dir
+
+        check_report_dir(args.out / "report")  # a link there would write the report outside --out
     files = pairs(args.catalog, "--catalog")
     from xrbvo.workflows.tiles import MIN_TILE_DEG
 
