@@ -6,7 +6,7 @@ import argparse
 import os
 
 __all__ = ["add_policy_arguments", "policy_from_args", "print_analysis", "pairs", "parse_boost", "plain_name",
-           "MAX_NAME_BYTES", "add_known_arguments", "known_from_args", "print_known"]
+           "MAX_NAME_BYTES", "add_known_arguments", "known_from_args", "print_known", "print_policy", "plural"]
 
 #: How many known X-ray binaries that are not candidates the summary lists (the report lists all).
 MAX_MISSED_LINES = 15
@@ -105,7 +105,7 @@ def known_from_args(args, ui=None) -> list:
                 ui.info(f"--known {item}: {len(t)} known objects")
         if ui is not None and t.meta.get("NDROPPED"):
             n = t.meta["NDROPPED"]
-            ui.info(f"--known {item}: {n} row{'s' if n != 1 else ''} without a position skipped")
+            ui.info(f"--known {item}: {plural(n, 'row')} without a position skipped")
         out.append(t)
     return out
 
@@ -119,19 +119,64 @@ def policy_from_args(args):
     return pol
 
 
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``n`` and ``word`` in the right number: ``1 source``, ``2 sources``, ``1 X-ray-binary candidate``.
+
+    ``many`` is the plural when it is not ``word + "s"``.
+    """
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def print_policy(ui, policy, bundle) -> None:
+    """The science policy on the console: the line saying which field priors apply, every class prior
+    (selection and field, one compact table) and the candidate cuts with the rule that chose them.
+
+    ``policy`` is a :class:`~xrbvo.workflows.policy.ResolvedPolicy`, ``bundle`` the
+    :class:`~xrbvo.workflows.ModelBundle` whose cuts apply.
+    """
+    import numpy as np
+    from rich import box
+    from rich.table import Table as RichTable
+
+    ui.out.print(policy.summary(), soft_wrap=True)
+    classes = list(policy.classes)
+    t = RichTable(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1))
+    t.add_column("class priors", justify="left")
+    for c in classes:
+        t.add_column(c, justify="right")
+    t.add_row("selection (cuts)", *(f"{policy.selection_priors.get(c, float('nan')):.3g}" for c in classes))
+    if policy.field_mix:
+        t.add_row(f"field ({plural(policy.n_shifted, 'source')})",
+                  *(f"{policy.field_mix.get(c, float('nan')):.3g}" for c in classes))
+    fp = np.asarray(policy.field_priors, float)
+    if fp.ndim == 2 and len(fp) and fp.shape[1] == len(classes) and (not policy.field_mix or policy.n_shifted < len(fp)):
+        t.add_row(f"field, mean of {plural(len(fp), 'source')}", *(f"{v:.3g}" for v in fp.mean(axis=0)))
+    ui.out.print(t)
+    cuts = bundle.cuts
+    if cuts:
+        how = dict(bundle.metadata.get("selection") or {}).get("method")
+        ui.out.print("candidate cuts: " + ", ".join(f"P_{k} >= {v:.3g}" for k, v in cuts.items())
+                     + " at the selection priors; a source is a candidate of the most probable class above its cut, "
+                       "never without coverage" + (f" (cuts chosen on {how})" if how else ""), soft_wrap=True,
+                     highlight=False)
+
+
 def print_analysis(ui, analysis, paths) -> None:
     """The summary every command that runs the workflow prints."""
     s = analysis.summary()
     c = s["candidates"]
-    ui.out.print(f"{s['n_sources']} sources, {sum(c.values())} X-ray-binary candidates "
+    ui.out.print(f"{plural(s['n_sources'], 'source')}, "
+                 f"{plural(sum(c.values()), 'X-ray-binary candidate')} "
                  f"({c.get('HMXB', 0)} HMXB, {c.get('LMXB', 0)} LMXB)")
     for k in ("HMXB", "LMXB"):
         v = s.get(f"{k}_expected_true")
         if c.get(k) and v == v:
             ui.out.print(f"  expected true {k} among them at the field's priors: {v:.1f}")
     if s["no_coverage"]:
-        ui.out.print(f"{s['no_coverage']} sources have no neighbour in any survey (coverage=False; never candidates)")
-    ui.out.print(s["policy"], soft_wrap=True)
+        n = s["no_coverage"]
+        ui.out.print(f"{plural(n, 'source')} {'has' if n == 1 else 'have'} no neighbour in any survey "
+                     "(coverage=False; never candidates)")
+    print_policy(ui, analysis.policy, analysis.bundle)
     for note in s["notes"]:
         ui.out.print(f"note: {note}", soft_wrap=True)
     if "known" in s:

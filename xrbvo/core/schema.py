@@ -61,6 +61,7 @@ __all__ = [
     "column_spec",
     "describe_table",
     "undescribed_columns",
+    "with_article",
 ]
 
 #: The nine source classes, in the fixed order of every probability vector.
@@ -291,15 +292,25 @@ _DEFAULT_GROUPS: tuple[dict[str, ColumnSpec], ...] = (CATALOGUE, XRAY, FEATURE_C
                                                       NEIGHBOURS)
 
 _CLASS = "|".join(CLASSES)
-_CLASS_FAMILIES: tuple[tuple[re.Pattern, str, str, str], ...] = (
-    (re.compile(rf"P_({_CLASS})"), "stat.probability", "Probability that the source is a {} at the model's selection priors (where the candidate cuts apply)"),
+_CLASS_FAMILIES: tuple[tuple[re.Pattern, str, str], ...] = (
+    (re.compile(rf"P_({_CLASS})"), "stat.probability",
+     "Probability that the source is {a_cls} at the model's selection priors (where the candidate cuts apply)"),
     (re.compile(rf"P_({_CLASS})_field"), "stat.probability",
-     "Probability that the source is a {} at the field's class priors"),
+     "Probability that the source is {a_cls} at the field's class priors"),
     (re.compile(rf"P_({_CLASS})_CTPT"), "stat.probability",
-     "Probability that ctp_{0} is the source's true counterpart combination if the source is a {0}"),
+     "Probability that ctp_{cls} is the source's true counterpart combination if the source is {a_cls}"),
     (re.compile(rf"ctp_({_CLASS})"), "meta.id.cross",
-     "Most probable counterparts if the source is a {} (survey:id;..., 'none' for no counterpart)"),
+     "Most probable counterparts if the source is {a_cls} (survey:id;..., 'none' for no counterpart)"),
 )
+
+#: Classes read with "an": initialisms spoken with a leading vowel sound (H as "aitch", L "ell", N "en",
+#: A) and EARLY; the others take "a" (a CV, a WR, a STAR, a YSO).
+_AN_CLASSES = frozenset({"HMXB", "LMXB", "NS", "AGN", "EARLY"})
+
+
+def with_article(cls: str) -> str:
+    """A class name with its indefinite article, as read aloud: ``an HMXB``, ``an AGN``, ``a CV``."""
+    return f"{'an' if cls in _AN_CLASSES else 'a'} {cls}"
 
 
 def _survey_family(name: str) -> ColumnSpec | None:
@@ -332,7 +343,7 @@ def column_spec(name: str, *groups: dict[str, ColumnSpec] | None) -> ColumnSpec 
     for pattern, ucd, text in _CLASS_FAMILIES:
         m = pattern.fullmatch(name)
         if m:
-            return ColumnSpec(name, "", ucd, text.format(m.group(1)))
+            return ColumnSpec(name, "", ucd, text.format(cls=m.group(1), a_cls=with_article(m.group(1))))
     return _survey_family(name)
 
 

@@ -21,6 +21,7 @@ from typing import Callable
 
 import numpy as np
 
+from xrbvo.core.defaults import DEFAULT_MAX_PNGS  # cap on candidate pictures (--report-max)
 from xrbvo.core.errors import Cancelled, InputError
 from xrbvo.io.plots import sky_map
 from xrbvo.io.report import candidate_png, index_html, png_name, write_html
@@ -28,8 +29,6 @@ from xrbvo.workflows.analyse import Analysis
 
 __all__ = ["DEFAULT_MAX_PNGS", "ReportFiles", "write_report", "candidate_order"]
 
-#: Default cap on the number of candidate pictures (``--report-max``).
-DEFAULT_MAX_PNGS = 200
 
 
 @dataclass(frozen=True)

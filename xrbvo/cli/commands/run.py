@@ -57,7 +57,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=Path("xrbvo-out"), help="output directory")
     p.add_argument("--name", default="xrbvo_catalogue", help="base name of the output files")
     add_known_arguments(p)
-    from xrbvo.workflows.report import DEFAULT_MAX_PNGS
+    from xrbvo.core.defaults import DEFAULT_MAX_PNGS, DEFAULT_TILE_DEG
 
     p.add_argument("--no-report", action="store_true",
                    help="do not write OUT/report/ (sky map, one PNG per candidate, index.html)")
@@ -65,7 +65,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="draw at most N candidate pictures, the most probable first; the index still lists every "
                         "candidate (default %(default)s)")
     from xrbvo.core.regions import REGION_SYNTAX
-    from xrbvo.workflows.tiles import DEFAULT_TILE_DEG
 
     p.add_argument("--provider", choices=("local", "tap", "lsdb"), default="local",
                    help="where neighbourhoods come from: local catalogue files (--catalog), TAP services, or "
