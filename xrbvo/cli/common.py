@@ -6,7 +6,8 @@ import argparse
 import os
 
 __all__ = ["add_policy_arguments", "policy_from_args", "print_analysis", "pairs", "parse_boost", "plain_name",
-           "MAX_NAME_BYTES", "add_known_arguments", "known_from_args", "print_known", "print_policy", "plural"]
+           "MAX_NAME_BYTES", "add_known_arguments", "known_from_args", "print_known", "print_policy", "plural",
+           "add_columns_argument", "parse_columns_option", "columns_from_args"]
 
 #: How many known X-ray binaries that are not candidates the summary lists (the report lists all).
 MAX_MISSED_LINES = 15
@@ -64,6 +65,42 @@ def add_policy_arguments(p: argparse.ArgumentParser, *, em: bool = False) -> Non
     p.add_argument("--flux-limit", type=float, default=None, metavar="FLUX",
                    help="0.2-2.3 keV flux limit (erg/cm2/s) for the population model (default: the X-ray "
                         "survey's depth, else the sample's 5th percentile)")
+
+
+#: The keys ``--columns`` takes (the same as :data:`xrbvo.io.xray.COLUMN_KEYS`; spelt here so that help
+#: needs no numpy; tests/test_cli_columns.py checks they agree).
+COLUMN_KEYS_HELP = "xid, ra, dec, pos_err, flux_soft, flux_soft_err, flux_hard, flux_hard_err"
+
+
+def add_columns_argument(p: argparse.ArgumentParser) -> None:
+    """``--columns KEY=COL,...``: which column of the X-ray table holds each of xrbvo's standard quantities."""
+    p.add_argument("--columns", default=None, metavar="KEY=COL,...",
+                   help=f"the X-ray table's own column for each of xrbvo's standard names ({COLUMN_KEYS_HELP}), e.g. "
+                        "xid=1eRASS,ra=RAJ2000,dec=DEJ2000,pos_err=e_pos,flux_soft=Flux; keys not given are "
+                        "recognised by name (eRASS1 as released, at VizieR and HEASARC; 4XMM, CSC, Swift). pos_err is "
+                        "a 1-sigma error per coordinate (arcsec unless the column has a unit) unless its name is a "
+                        "known one (Err90: a 90%% radius, RADEC_ERR: radial); every input column is kept in the "
+                        "catalogue (docs/usage.md)")
+
+
+def parse_columns_option(text: str | None) -> dict[str, str]:
+    """The ``--columns`` text as standard name -> column (empty for None); one InputError for anything wrong."""
+    if text is None:
+        return {}
+    from xrbvo.io.xray import parse_column_map
+
+    return parse_column_map(text, option="--columns")
+
+
+def columns_from_args(args, table, source: str):
+    """``table`` with the ``--columns`` mapping checked against it and recorded
+    (:func:`xrbvo.io.xray.apply_column_map`); ``table`` itself when the option is not given."""
+    mapping = parse_columns_option(getattr(args, "columns", None))
+    if not mapping:
+        return table
+    from xrbvo.io.xray import apply_column_map
+
+    return apply_column_map(table, mapping, source=source, option="--columns")
 
 
 def add_known_arguments(p: argparse.ArgumentParser) -> None:

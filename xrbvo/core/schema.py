@@ -62,6 +62,11 @@ __all__ = [
     "describe_table",
     "undescribed_columns",
     "with_article",
+    "INPUT_PREFIX",
+    "INPUT_DESCRIPTION",
+    "is_input_column",
+    "mark_input_column",
+    "is_reserved",
 ]
 
 #: The nine source classes, in the fixed order of every probability vector.
@@ -135,6 +140,7 @@ XRAY = _specs(
     ("epoch", "yr", "time.epoch", "Epoch of the X-ray position (Julian year)"),
     ("hard_assoc", "", "meta.code.qual;em.X-ray",
      "eRASS1 Hard catalogue (2.3-5 keV) association through UID_Hard: strong (flux_hard taken), weak or none"),
+    ("in_row", "", "meta.record", "Row of the source in the input X-ray table as read (0-based, before any selection)"),
 )
 
 NEIGHBOUR = _specs(
@@ -174,6 +180,7 @@ CATALOGUE = _specs(
     ("l", "deg", "pos.galactic.lon", "Galactic longitude"),
     ("b", "deg", "pos.galactic.lat", "Galactic latitude"),
     ("pos_err", "arcsec", "stat.error;pos.eq", "1-sigma positional error per coordinate"),
+    ("in_row", "", "meta.record", "Row of the source in the input X-ray table as read (0-based, before any selection)"),
     ("p_any", "", "stat.probability", "Probability that the source has a counterpart in any survey"),
     ("p_i", "", "stat.probability", "Probability of the chosen counterpart combination, given one exists"),
     ("match_flag", "", "meta.code", "1 for the most probable combination, 2 for a close second (p_i > 0.5 p_i best), else 0"),
@@ -347,20 +354,68 @@ def column_spec(name: str, *groups: dict[str, ColumnSpec] | None) -> ColumnSpec 
     return _survey_family(name)
 
 
+#: Prefix of an input X-ray table's column whose name is one of xrbvo's own (``RA`` -> ``in_RA``).
+INPUT_PREFIX = "in_"
+#: Start of the description given to an input column that has none of its own.
+INPUT_DESCRIPTION = "from the input X-ray table: "
+#: Key of a column's ``info.meta`` marking it as carried from the input X-ray table (value: its input name).
+_INPUT_KEY = "xrbvo_input"
+
+
+def is_reserved(name: str) -> bool:
+    """True when ``name`` is, or differs only in case from, a column xrbvo writes itself (FITS names ignore case).
+
+    >>> is_reserved("RA"), is_reserved("p_hmxb"), is_reserved("DET_LIKE_0")
+    (True, True, False)
+    """
+    low = name.lower()
+    for group in _DEFAULT_GROUPS:
+        if any(k.lower() == low for k in group):
+            return True
+    for pattern, _, _ in _CLASS_FAMILIES:
+        if re.fullmatch(pattern.pattern, name, re.IGNORECASE):
+            return True
+    m = re.fullmatch(r"(nid|row|sep)_(.+)", low)
+    if m is not None and m.group(2) in SURVEYS:
+        return True
+    return False
+
+
+def mark_input_column(col, input_name: str) -> None:
+    """Mark ``col`` as carried unchanged from the input X-ray table, where it was called ``input_name``.
+
+    Its unit, UCD and description stay as the input gave them; one without a description gets
+    ``from the input X-ray table: <input_name>``.  :func:`describe_table` leaves such columns as they are.
+    """
+    if col.info.meta is None:
+        col.info.meta = {}
+    col.info.meta[_INPUT_KEY] = input_name
+    if not col.info.description:
+        col.info.description = f"{INPUT_DESCRIPTION}{input_name}"
+
+
+def is_input_column(col) -> bool:
+    """True for a column :func:`mark_input_column` marked (also after a Parquet or ECSV round trip), or one
+    whose description says it comes from the input X-ray table (after FITS or VOTable)."""
+    meta = col.info.meta or {}
+    return _INPUT_KEY in meta or str(col.info.description or "").startswith(INPUT_DESCRIPTION)
+
+
 def describe_table(table: Table, *groups: dict[str, ColumnSpec] | None) -> Table:
     """Set unit, UCD and description of every column of ``table`` from the schema.
 
     ``groups`` (e.g. :data:`COUNTERPARTS` for the counterparts table) take precedence over the
     default look-up of :func:`column_spec`.  Numeric columns get the declared unit (none when
     declared dimensionless); text and boolean columns get none.  The table is modified in place
-    and returned.
+    and returned.  Columns carried from the input X-ray table (:func:`is_input_column`) keep their own
+    unit, UCD and description.
 
     Raises
     ------
     InputError
         Naming every column the schema cannot describe (nothing is changed then).
     """
-    specs = {name: column_spec(name, *groups) for name in table.colnames}
+    specs = {name: column_spec(name, *groups) for name in table.colnames if not is_input_column(table[name])}
     unknown = [name for name, spec in specs.items() if spec is None or spec.unit is None or not spec.ucd]
     if unknown:
         raise InputError(f"the schema (xrbvo.core.schema) does not describe column(s) {', '.join(unknown)}; "
@@ -386,6 +441,8 @@ def undescribed_columns(table: Table, *groups: dict[str, ColumnSpec] | None) -> 
     """
     out = []
     for name in table.colnames:
+        if is_input_column(table[name]):  # the input's own metadata, as it came
+            continue
         info = table[name].info
         meta = info.meta or {}
         spec = column_spec(name, *groups)

@@ -213,7 +213,7 @@ def select_release(main: Table, hard: Table | None = None, selection: Selection 
     Returns
     -------
     table : Table
-        The kept Main rows with their own columns, plus ``flux_hard``, ``flux_hard_err`` (strong
+        The kept Main rows with their own columns, plus ``in_row`` (the row in ``main``), ``flux_hard``, ``flux_hard_err`` (strong
         associations; a ``flux_hard`` column already in the Main table fills the rest) and
         ``hard_assoc`` when ``hard`` is given; meta records the selection.
     report : SelectionReport
@@ -249,6 +249,8 @@ def select_release(main: Table, hard: Table | None = None, selection: Selection 
         keep &= ~cut
     out = main[keep]
     out.meta = dict(main.meta)
+    if "in_row" not in out.colnames:  # each source's row in the release as read (xrbvo.io.standardise_xray keeps it)
+        out["in_row"] = np.nonzero(keep)[0].astype(np.int64)
     n_strong = n_weak = 0
     if hard is not None:
         f, e, assoc = _join_hard(main, hard, hard_source, source)

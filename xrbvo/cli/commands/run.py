@@ -22,9 +22,10 @@ Hard catalogue's 2.3-5 keV flux through UID_Hard (docs/erass1.md)."""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from xrbvo.cli.common import add_known_arguments, add_policy_arguments
+    from xrbvo.cli.common import add_columns_argument, add_known_arguments, add_policy_arguments
 
     p.add_argument("xray", type=Path, help="X-ray source table (FITS, VOTable, ECSV, CSV or Parquet)")
+    add_columns_argument(p)
     p.add_argument("--model", type=Path, required=True,
                    help="trained model directory (`xrbvo demo` writes one to OUT/model)")
     p.add_argument("--catalog", action="append", default=[], metavar="SURVEY=FILE",
@@ -90,7 +91,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args, ui) -> int:
-    from xrbvo.cli.common import known_from_args, pairs, plain_name, policy_from_args, print_analysis
+    from xrbvo.cli.common import (known_from_args, pairs, parse_columns_option, plain_name, policy_from_args,
+                                  print_analysis)
     from xrbvo.core.errors import InputError
     from xrbvo.core.surveys import get_survey
     from xrbvo.io import check_writable, output_lock
@@ -98,6 +100,7 @@ def run(args, ui) -> int:
     from xrbvo.workflows.analyse import prepare_xray
 
     plain_name(args.name)
+    parse_columns_option(args.columns)  # a bad --columns is one line before anything is read
     files = pairs(args.catalog, "--catalog")
     if not (args.tile_deg == 0 or 0 < args.tile_deg <= 180):
         raise InputError(f"--tile-deg must be between 0 (no tiles) and 180 degrees, not {args.tile_deg:g}")
@@ -166,6 +169,7 @@ def run(args, ui) -> int:
 
 def _read_xray(args, ui):
     """The X-ray table; an eRASS1 Main catalogue is selected (and joined with --hard), printing each cut."""
+    from xrbvo.cli.common import columns_from_args
     from xrbvo.core.errors import InputError
     from xrbvo.io import Selection, is_erass1_main, read_release, read_table
 
@@ -176,7 +180,7 @@ def _read_xray(args, ui):
                     max_ext_like=defaults.max_ext_like if args.max_ext_like is None else args.max_ext_like,
                     drop_flagged=not args.keep_flagged)
     sel.validate()  # a bad value is one line, before any file is read
-    table = read_table(args.xray)
+    table = columns_from_args(args, read_table(args.xray), str(args.xray))
     if not is_erass1_main(table):
         asked = [*given, *(["--hard"] if args.hard else []), *(["--keep-flagged"] if args.keep_flagged else [])]
         if asked:
