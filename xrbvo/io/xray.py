@@ -286,7 +286,9 @@ def standardise_xray(table: Table, survey: str | Survey = "erass1", *, sys_floor
         if n_bad:
             warnings.warn(f"{source}: {n_bad} row(s) have a missing or non-positive positional error in column "
                           f"{err_c!r}; they get {default}", XrbvoWarning, stacklevel=2)
-    if native is not None and err_meaning != "survey":
+    if native is not None and err_c == "pos_err" and "pos_err" not in cmap:  # xrbvo's own: taken as it is
+        pos_err = np.where(np.isfinite(native) & (native > 0), native, model.default_arcsec)
+    elif native is not None and err_meaning != "survey":
         native = native * to_sigma  # another catalogue's error (or a mapped 1-sigma one): no survey error model
         pos_err = np.where(np.isfinite(native) & (native > 0), np.sqrt(native**2 + model.floor_arcsec**2),
                            model.default_arcsec)
