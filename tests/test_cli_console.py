@@ -77,10 +77,12 @@ def test_the_console_shows_every_class_prior_and_the_cuts(small_model):
     print_policy(ui, pol, bundle)
     text = ui.out.file.getvalue()
     lines = text.splitlines()
-    header = next(ln for ln in lines if "class priors" in ln)
-    assert header.split()[2:] == list(bundle.classes)  # every class, none cut off
+    header = next(ln for ln in lines if ln.startswith("class priors"))
+    assert header.split()[2:] == [c for c in CLASSES if c in bundle.classes]  # every class, none cut off
+    assert len(header) <= 80  # compact: one terminal line
     selection = next(ln for ln in lines if ln.startswith("selection"))
-    assert len(selection.split()) == 2 + len(bundle.classes)
+    values = selection.split("(")[0].split()[1:]
+    assert len(values) == len(bundle.classes) and all(float(v) > 0 for v in values)
     assert "P_HMXB >= 0.4, P_LMXB >= 0.35 at the selection priors" in text
     assert "3-fold out-of-fold probabilities" in text
     assert set(bundle.classes) <= set(CLASSES)

@@ -164,6 +164,11 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
+def _share(v: float) -> str:
+    """A prior in at most 6 characters: two significant digits (``0.0094``, ``0.67``; ``8e-04`` below 0.001)."""
+    return f"{v:.0e}" if 0 < v < 1e-3 else f"{v:.2g}"
+
+
 def print_policy(ui, policy, bundle) -> None:
     """The science policy on the console: the line saying which field priors apply, every class prior
     (selection and field, one compact table) and the candidate cuts with the rule that chose them.
@@ -172,23 +177,24 @@ def print_policy(ui, policy, bundle) -> None:
     :class:`~xrbvo.workflows.ModelBundle` whose cuts apply.
     """
     import numpy as np
-    from rich import box
-    from rich.table import Table as RichTable
+
+    from xrbvo.core.schema import CLASSES
 
     ui.out.print(policy.summary(), soft_wrap=True)
-    classes = list(policy.classes)
-    t = RichTable(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1))
-    t.add_column("class priors", justify="left")
-    for c in classes:
-        t.add_column(c, justify="right")
-    t.add_row("selection (cuts)", *(f"{policy.selection_priors.get(c, float('nan')):.3g}" for c in classes))
-    if policy.field_mix:
-        t.add_row(f"field ({plural(policy.n_shifted, 'source')})",
-                  *(f"{policy.field_mix.get(c, float('nan')):.3g}" for c in classes))
+    classes = [c for c in CLASSES if c in policy.classes] + [c for c in policy.classes if c not in CLASSES]
+    rows = [("class priors", classes, "")]
+    rows.append(("selection", [policy.selection_priors.get(c, float("nan")) for c in classes], "the cuts apply here"))
     fp = np.asarray(policy.field_priors, float)
-    if fp.ndim == 2 and len(fp) and fp.shape[1] == len(classes) and (not policy.field_mix or policy.n_shifted < len(fp)):
-        t.add_row(f"field, mean of {plural(len(fp), 'source')}", *(f"{v:.3g}" for v in fp.mean(axis=0)))
-    ui.out.print(t)
+    if policy.field_mix:
+        rows.append(("field", [policy.field_mix.get(c, float("nan")) for c in classes],
+                     plural(policy.n_shifted, "source")))
+    if fp.ndim == 2 and len(fp) and fp.shape[1] == len(policy.classes) and (not policy.field_mix
+                                                                           or policy.n_shifted < len(fp)):
+        mean = dict(zip(policy.classes, fp.mean(axis=0)))
+        rows.append(("field, mean", [mean[c] for c in classes], f"over all {plural(len(fp), 'source')}"))
+    for label, values, note in rows:
+        cells = "".join(f"{v if isinstance(v, str) else _share(v):>7}" for v in values)
+        ui.out.print(f"{label:<12}{cells}" + (f"  ({note})" if note else ""), highlight=False, soft_wrap=True)
     cuts = bundle.cuts
     if cuts:
         how = dict(bundle.metadata.get("selection") or {}).get("method")

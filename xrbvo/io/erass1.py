@@ -108,8 +108,10 @@ class SelectionReport:
         out += [f"  {s.rule}: removed {s.removed}" for s in self.steps]
         out.append(f"  kept {self.n_kept}")
         if self.hard is not None:
-            out.append(f"  {self.hard}: 2.3-5 keV flux for {self.n_hard_strong} strong associations; "
-                       f"{self.n_hard_weak} weak ones flagged (hard_assoc=weak), without hard flux")
+            strong = f"{self.n_hard_strong} strong association{'' if self.n_hard_strong == 1 else 's'}"
+            weak = f"{self.n_hard_weak} weak one{'' if self.n_hard_weak == 1 else 's'}"
+            out.append(f"  {self.hard}: 2.3-5 keV flux for {strong}; {weak} flagged (hard_assoc=weak), without "
+                       "hard flux")
         return out
 
     def header(self) -> dict[str, str | int | float]:
