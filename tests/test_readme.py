@@ -19,7 +19,7 @@ import shlex
 import warnings
 from pathlib import Path
 
-import pytest
+from _dachs import dachs  # noqa: F401  (a fixture, asked for only by the TAP lines)
 
 from xrbvo.cli.entry import main
 from xrbvo.core.errors import XrbvoWarning
