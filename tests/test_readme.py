@@ -46,9 +46,8 @@ def commands(block: str) -> list[list[str]]:
 
 
 def test_readme_using_it_runs_as_written(tmp_path, monkeypatch, demo_run, request, capsys):
-    block = fenced(section("Using it"), "bash")
-    assert len(block) == 1, "README's 'Using it' holds one bash block"
-    lines = commands(block[0])
+    block = fenced(section("Using it"), "bash")[0]  # the next blocks (LSDB) need the scale extra and the internet
+    lines = commands(block)
     assert lines[0] == ["source", ".venv/bin/activate"]
     monkeypatch.chdir(tmp_path)
     (tmp_path / "xrbvo-demo").symlink_to(demo_run)  # command (1)'s output directory
