@@ -33,6 +33,7 @@ from xrbvo.core.errors import InputError
 from xrbvo.core.geometry import K99
 from xrbvo.core.schema import XRB_CLASSES
 from xrbvo.io.known import KNOWN_COLUMNS
+from xrbvo.stages.catalogue import input_columns_last
 
 __all__ = ["K99", "FLOOR_ARCSEC", "match_radius_arcsec", "match_known", "known_summary", "KnownSummary",
            "MissedXrb", "stack_known"]
@@ -162,7 +163,7 @@ def match_known(catalogue: Table, known: Sequence[Table], *, floor_arcsec: float
     catalogue["new"] = ~hit
     catalogue.meta["KNOWN"] = ",".join(str(t.meta.get("SOURCE", "table")) for t in known)
     catalogue.meta["KNOWNFLR"] = float(floor_arcsec)
-    return catalogue
+    return input_columns_last(catalogue)  # the input table's own columns stay after xrbvo's
 
 
 @dataclass(frozen=True)
