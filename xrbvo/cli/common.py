@@ -108,7 +108,13 @@ COLUMN_KEYS_HELP = "xid, ra, dec, pos_err, flux_soft, flux_soft_err, flux_hard, 
 
 
 def add_columns_argument(p: argparse.ArgumentParser) -> None:
-    """``--columns KEY=COL,...``: which column of the X-ray table holds each of xrbvo's standard quantities."""
+    """``--columns KEY=COL,...``: which column of the X-ray table holds each of xrbvo's standard quantities.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The command's parser.
+    """
     p.add_argument("--columns", default=None, metavar="KEY=COL,...",
                    help=f"the X-ray table's own column for each of xrbvo's standard names ({COLUMN_KEYS_HELP}), e.g. "
                         "xid=1eRASS,ra=RAJ2000,dec=DEJ2000,pos_err=e_pos,flux_soft=Flux; keys not given are "
@@ -119,7 +125,18 @@ def add_columns_argument(p: argparse.ArgumentParser) -> None:
 
 
 def parse_columns_option(text: str | None) -> dict[str, str]:
-    """The ``--columns`` text as standard name -> column (empty for None); one InputError for anything wrong."""
+    """The ``--columns`` text as standard name -> column (empty for None); one InputError for anything wrong.
+
+    Parameters
+    ----------
+    text : str or None
+        The option's text, None when it was not given.
+
+    Returns
+    -------
+    dict[str, str]
+        Standard name -> the table's column (:func:`xrbvo.io.xray.parse_column_map`).
+    """
     if text is None:
         return {}
     from xrbvo.io.xray import parse_column_map
@@ -129,7 +146,22 @@ def parse_columns_option(text: str | None) -> dict[str, str]:
 
 def columns_from_args(args, table, source: str):
     """``table`` with the ``--columns`` mapping checked against it and recorded
-    (:func:`xrbvo.io.xray.apply_column_map`); ``table`` itself when the option is not given."""
+    (:func:`xrbvo.io.xray.apply_column_map`); ``table`` itself when the option is not given.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (its ``columns``, if any).
+    table : astropy.table.Table
+        The X-ray table as read.
+    source : str
+        Name of the input, used in messages.
+
+    Returns
+    -------
+    astropy.table.Table
+        ``table`` with the mapping recorded, or ``table`` itself.
+    """
     mapping = parse_columns_option(getattr(args, "columns", None))
     if not mapping:
         return table
@@ -225,7 +257,19 @@ def policy_from_args(args):
 def plural(n: int, word: str, many: str | None = None) -> str:
     """``n`` and ``word`` in the right number: ``1 source``, ``2 sources``, ``1 X-ray-binary candidate``.
 
-    ``many`` is the plural when it is not ``word + "s"``.
+    Parameters
+    ----------
+    n : int
+        The number.
+    word : str
+        The noun in the singular.
+    many : str, optional
+        The plural when it is not ``word + "s"``.
+
+    Returns
+    -------
+    str
+        ``n`` and the noun, e.g. ``2 sources``.
     """
     return f"{n} {word if n == 1 else (many or word + 's')}"
 
@@ -239,8 +283,14 @@ def print_policy(ui, policy, bundle) -> None:
     """The science policy on the console: the line saying which field priors apply, every class prior
     (selection and field, one compact table) and the candidate cuts with the rule that chose them.
 
-    ``policy`` is a :class:`~xrbvo.workflows.policy.ResolvedPolicy`, ``bundle`` the
-    :class:`~xrbvo.workflows.ModelBundle` whose cuts apply.
+    Parameters
+    ----------
+    ui : xrbvo.cli._ui.UI
+        The console to print to.
+    policy : xrbvo.workflows.policy.ResolvedPolicy
+        The policy the classification used.
+    bundle : xrbvo.workflows.ModelBundle
+        The model whose cuts apply.
     """
     import numpy as np
 

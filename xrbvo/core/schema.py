@@ -350,9 +350,20 @@ _CLASS_FAMILIES: tuple[tuple[re.Pattern, str, str], ...] = (
 _AN_CLASSES = frozenset({"HMXB", "LMXB", "NS", "AGN", "EARLY"})
 
 
-def with_article(cls: str) -> str:
-    """A class name with its indefinite article, as read aloud: ``an HMXB``, ``an AGN``, ``a CV``."""
-    return f"{'an' if cls in _AN_CLASSES else 'a'} {cls}"
+def with_article(name: str) -> str:
+    """A class name with its indefinite article, as read aloud: ``an HMXB``, ``an AGN``, ``a CV``.
+
+    Parameters
+    ----------
+    name : str
+        The class name.
+
+    Returns
+    -------
+    str
+        The name after ``a`` or ``an``.
+    """
+    return f"{'an' if name in _AN_CLASSES else 'a'} {name}"
 
 
 def _survey_family(name: str) -> ColumnSpec | None:
@@ -412,6 +423,18 @@ _INPUT_KEY = "xrbvo_input"
 def is_reserved(name: str) -> bool:
     """True when ``name`` is, or differs only in case from, a column xrbvo writes itself (FITS names ignore case).
 
+    Parameters
+    ----------
+    name : str
+        A column name.
+
+    Returns
+    -------
+    bool
+        Whether an input column of that name would clash with one of xrbvo's.
+
+    Examples
+    --------
     >>> is_reserved("RA"), is_reserved("p_hmxb"), is_reserved("DET_LIKE_0")
     (True, True, False)
     """
@@ -433,6 +456,13 @@ def mark_input_column(col, input_name: str) -> None:
 
     Its unit, UCD and description stay as the input gave them; one without a description gets
     ``from the input X-ray table: <input_name>``.  :func:`describe_table` leaves such columns as they are.
+
+    Parameters
+    ----------
+    col : astropy.table.Column
+        The column (its ``info.meta`` is changed in place).
+    input_name : str
+        Its name in the input table.
     """
     if col.info.meta is None:
         col.info.meta = {}
@@ -443,7 +473,18 @@ def mark_input_column(col, input_name: str) -> None:
 
 def is_input_column(col) -> bool:
     """True for a column :func:`mark_input_column` marked (also after a Parquet or ECSV round trip), or one
-    whose description says it comes from the input X-ray table (after FITS or VOTable)."""
+    whose description says it comes from the input X-ray table (after FITS or VOTable).
+
+    Parameters
+    ----------
+    col : astropy.table.Column
+        The column.
+
+    Returns
+    -------
+    bool
+        Whether it was carried from the input X-ray table.
+    """
     meta = col.info.meta or {}
     return _INPUT_KEY in meta or str(col.info.description or "").startswith(INPUT_DESCRIPTION)
 

@@ -98,6 +98,25 @@ def parse_column_map(text: str, *, option: str = "--columns") -> dict[str, str]:
 
     Keys are :data:`COLUMN_KEYS`; each key and each column may appear once.
 
+    Parameters
+    ----------
+    text : str
+        The option's text, ``KEY=COLUMN`` pairs separated by commas.
+    option : str, optional
+        The option that gave ``text``, named in the error message.
+
+    Returns
+    -------
+    dict[str, str]
+        Standard name -> the table's column, in the order given.
+
+    Raises
+    ------
+    InputError
+        For an empty text, a pair without ``=``, an unknown key, or a key or column given twice.
+
+    Examples
+    --------
     >>> parse_column_map("xid=1eRASS, ra=RAJ2000,dec=DEJ2000")
     {'xid': '1eRASS', 'ra': 'RAJ2000', 'dec': 'DEJ2000'}
     """
@@ -129,6 +148,22 @@ def apply_column_map(table: Table, mapping: Mapping[str, str], *, source: str = 
 
     Returns a table sharing ``table``'s columns whose ``meta`` holds the mapping under :data:`COLMAP_KEY`
     (so every later step, and every output's header, sees it); ``table`` itself is not changed.
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        The X-ray table as read.
+    mapping : Mapping[str, str]
+        Standard name (:data:`COLUMN_KEYS`) -> column of ``table``.
+    source : str, optional
+        Name of the input, used in messages.
+    option : str, optional
+        The option that gave ``mapping``, named in the error message.
+
+    Returns
+    -------
+    astropy.table.Table
+        A table sharing ``table``'s columns, the checked mapping in its ``meta``.
 
     Raises
     ------
@@ -359,8 +394,22 @@ def carry_input_columns(out: Table, table: Table, skip: Iterable[str] = ()) -> T
     A name that is one of xrbvo's own columns in any case (:func:`xrbvo.core.schema.is_reserved`) gets the
     prefix ``in_`` (``RA`` -> ``in_RA``; repeated until free); each carried column is marked
     (:func:`xrbvo.core.schema.mark_input_column`), so the output schema keeps its own unit, UCD and
-    description.  ``skip``: input columns not carried (those already in ``out`` under their own name,
-    such as a standard ``ra`` read as it is, or ``hard_assoc`` and ``in_row``, which xrbvo itself wrote).
+    description.
+
+    Parameters
+    ----------
+    out : astropy.table.Table
+        xrbvo's own columns (modified in place).
+    table : astropy.table.Table
+        The input table, with the same rows as ``out``.
+    skip : Iterable[str], optional
+        Input columns not carried (those already in ``out`` under their own name, such as a standard
+        ``ra`` read as it is, or ``hard_assoc`` and ``in_row``, which xrbvo itself wrote).
+
+    Returns
+    -------
+    astropy.table.Table
+        ``out``, the input's columns appended.
     """
     taken = {c.lower() for c in out.colnames}
     skip = set(skip)

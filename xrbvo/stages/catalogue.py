@@ -161,7 +161,18 @@ def build_catalogue(xray: Table, association: AssociationResult, features: Table
 
 def input_columns_last(table: Table) -> Table:
     """Move the columns carried from the input X-ray table (:func:`xrbvo.core.schema.is_input_column`) after
-    all of xrbvo's own, in place (after a later stage added columns, e.g. ``known_name``); returns ``table``."""
+    all of xrbvo's own, in place (after a later stage added columns, e.g. ``known_name``).
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        The catalogue (changed in place).
+
+    Returns
+    -------
+    astropy.table.Table
+        ``table``.
+    """
     names = [n for n in table.colnames if is_input_column(table[n])]
     for name in names:
         col = table[name]
