@@ -56,7 +56,8 @@ def test_run_on_local_files(tmp_path, sky_files, model_dir, small_sky):
     t = Table.read(tmp_path / "o" / "xrbvo_catalogue.fits")
     assert len(t) == len(small_sky.xray)
     assert (tmp_path / "o" / "xrbvo_catalogue.vot").exists() and (tmp_path / "o" / "xrbvo_catalogue.csv").exists()
-    assert "X-ray-binary candidates" in r.stdout
+    assert "X-ray-binary candidate" in r.stdout  # "1 X-ray-binary candidate", "2 X-ray-binary candidates"
+    assert "class priors   HMXB   LMXB" in r.stdout and "candidate cuts: P_HMXB >= 0.4" in r.stdout
     # a plane field: probabilities at the field's class mix from the population model, recorded in the catalogue
     assert "field priors: xrbvo's population model" in r.stdout
     assert t.meta["PRIORS"] == "population" and t.meta["SAMPLE"] == "survey"

@@ -19,19 +19,24 @@ def test_standardise_erass1_native_names(small_sky):
 
 
 def test_standardise_plain_names_and_missing_optional_columns():
-    t = Table({"ra": [10.0, 20.0], "dec": [-5.0, 5.0]})
-    with pytest.warns(XrbvoWarning, match=r"my\.csv: no soft-band flux column"), \
+    t = Table({"ra": [10.0, 20.0], "dec": [-5.0, 5.0], "flux_soft": [1e-13, 2e-13]})
+    with pytest.warns(XrbvoWarning, match=r"my\.csv: no identifier column .* named X0000000 to X0000001 in the "
+                                          r"input's row order"), \
          pytest.warns(XrbvoWarning, match=r"my\.csv: no positional-error column .* default 1-sigma error of 4 arcsec"), \
          pytest.warns(XrbvoWarning, match=r"my\.csv: no hard-band \(2\.3-5 keV\) flux .* hardness ratio hr will be "
                                           r"missing"):
         x = standardise_xray(t, source="my.csv")
     assert list(x["xid"]) == ["X0000000", "X0000001"]
-    assert np.all(np.isnan(x["flux_soft"]))
     assert np.all(x["pos_err"] == 4.0)  # the eRASS1 default when no error column is present
+    t = Table({"ra": [10.0, 20.0], "dec": [-5.0, 5.0], "pos_err": [1.0, 2.0], "xid": ["a", "b"]})
+    with pytest.warns(XrbvoWarning, match=r"my\.csv: no soft-band flux column"), \
+         pytest.warns(XrbvoWarning, match=r"no hard-band"):
+        x = standardise_xray(t, source="my.csv")
+    assert np.all(np.isnan(x["flux_soft"]))
 
 
 def test_missing_positional_errors_are_filled_and_counted():
-    t = Table({"ra": [10.0, 20.0, 30.0], "dec": [0.0, 1.0, 2.0], "POS_ERR": [2.5, np.nan, 0.0],
+    t = Table({"xid": ["a", "b", "c"], "ra": [10.0, 20.0, 30.0], "dec": [0.0, 1.0, 2.0], "POS_ERR": [2.5, np.nan, 0.0],
                "ML_FLUX_1": [1e-13, 2e-13, 3e-13], "flux_hard": [1e-13, 1e-13, 1e-13]})
     with pytest.warns(XrbvoWarning, match=r"2 row\(s\) have a missing or non-positive positional error in column "
                                           r"'POS_ERR'"):
@@ -40,8 +45,8 @@ def test_missing_positional_errors_are_filled_and_counted():
 
 
 def test_missing_soft_flux_warns():
-    t = Table({"ra": [10.0], "dec": [0.0], "POS_ERR": [2.0], "flux_hard": [1e-13]})
-    with pytest.warns(XrbvoWarning, match=r"no soft-band flux column \(looked for flux_soft/ML_FLUX_1\)"):
+    t = Table({"xid": ["a"], "ra": [10.0], "dec": [0.0], "POS_ERR": [2.0], "flux_hard": [1e-13]})
+    with pytest.warns(XrbvoWarning, match=r"no soft-band flux column \(looked for flux_soft/ML_FLUX_1/"):
         x = standardise_xray(t)
     assert np.isnan(x["flux_soft"][0])
 

@@ -7,8 +7,9 @@ import os
 
 from xrbvo.core.text import one_line
 
-__all__ = ["add_association_arguments", "add_policy_arguments", "policy_from_args", "print_analysis", "pairs", "parse_boost", "plain_name",
-           "MAX_NAME_BYTES", "add_known_arguments", "known_from_args", "print_known"]
+__all__ = ["add_association_arguments", "add_policy_arguments", "policy_from_args", "print_analysis", "pairs",
+           "parse_boost", "plain_name", "MAX_NAME_BYTES", "add_known_arguments", "known_from_args", "print_known",
+           "print_policy", "plural", "add_columns_argument", "parse_columns_option", "columns_from_args"]
 
 #: How many known X-ray binaries that are not candidates the summary lists (the report lists all).
 MAX_MISSED_LINES = 15
@@ -103,6 +104,74 @@ def add_policy_arguments(p: argparse.ArgumentParser, *, em: bool = False) -> Non
                         "survey's depth, else the sample's 5th percentile)")
 
 
+#: The keys ``--columns`` takes (the same as :data:`xrbvo.io.xray.COLUMN_KEYS`; spelt here so that help
+#: needs no numpy; tests/test_cli_columns.py checks they agree).
+COLUMN_KEYS_HELP = "xid, ra, dec, pos_err, flux_soft, flux_soft_err, flux_hard, flux_hard_err"
+
+
+def add_columns_argument(p: argparse.ArgumentParser) -> None:
+    """``--columns KEY=COL,...``: which column of the X-ray table holds each of xrbvo's standard quantities.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The command's parser.
+    """
+    p.add_argument("--columns", default=None, metavar="KEY=COL,...",
+                   help=f"the X-ray table's own column for each of xrbvo's standard names ({COLUMN_KEYS_HELP}), e.g. "
+                        "xid=1eRASS,ra=RAJ2000,dec=DEJ2000,pos_err=e_pos,flux_soft=Flux; keys not given are "
+                        "recognised by name (eRASS1 as released, at VizieR and HEASARC; 4XMM, CSC, Swift). pos_err is "
+                        "a 1-sigma error per coordinate (arcsec unless the column has a unit) unless its name is a "
+                        "known one (Err90: a 90%% radius, RADEC_ERR: radial); every input column is kept in the "
+                        "catalogue (docs/usage.md)")
+
+
+def parse_columns_option(text: str | None) -> dict[str, str]:
+    """The ``--columns`` text as standard name -> column (empty for None); one InputError for anything wrong.
+
+    Parameters
+    ----------
+    text : str or None
+        The option's text, None when it was not given.
+
+    Returns
+    -------
+    dict[str, str]
+        Standard name -> the table's column (:func:`xrbvo.io.xray.parse_column_map`).
+    """
+    if text is None:
+        return {}
+    from xrbvo.io.xray import parse_column_map
+
+    return parse_column_map(text, option="--columns")
+
+
+def columns_from_args(args, table, source: str):
+    """``table`` with the ``--columns`` mapping checked against it and recorded
+    (:func:`xrbvo.io.xray.apply_column_map`); ``table`` itself when the option is not given.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (its ``columns``, if any).
+    table : astropy.table.Table
+        The X-ray table as read.
+    source : str
+        Name of the input, used in messages.
+
+    Returns
+    -------
+    astropy.table.Table
+        ``table`` with the mapping recorded, or ``table`` itself.
+    """
+    mapping = parse_columns_option(getattr(args, "columns", None))
+    if not mapping:
+        return table
+    from xrbvo.io.xray import apply_column_map
+
+    return apply_column_map(table, mapping, source=source, option="--columns")
+
+
 def add_known_arguments(p: argparse.ArgumentParser) -> None:
     """``--known`` and ``--known-class``: the catalogues of known objects for "known or new".
 
@@ -163,10 +232,10 @@ def known_from_args(args, ui=None) -> list:
                 ui.info(f"--known {shown}: {len(t)} known objects")
         if ui is not None and t.meta.get("NDROPPED"):
             n = t.meta["NDROPPED"]
-            ui.info(f"--known {shown}: {n} row{'s' if n != 1 else ''} without a position skipped")
+            ui.info(f"--known {shown}: {plural(n, 'row')} without a position skipped")
         if ui is not None and t.meta.get("NBADERR"):
             n = t.meta["NBADERR"]
-            ui.info(f"--known {shown}: {n} row{'s' if n != 1 else ''} with a NaN, zero or negative position error: "
+            ui.info(f"--known {shown}: {plural(n, 'row')} with a NaN, zero or negative position error: "
                     "matched as if the catalogue gave none (the X-ray error and the 5\" floor)")
         out.append(t)
     return out
@@ -193,6 +262,72 @@ def policy_from_args(args):
     return pol
 
 
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``n`` and ``word`` in the right number: ``1 source``, ``2 sources``, ``1 X-ray-binary candidate``.
+
+    Parameters
+    ----------
+    n : int
+        The number.
+    word : str
+        The noun in the singular.
+    many : str, optional
+        The plural when it is not ``word + "s"``.
+
+    Returns
+    -------
+    str
+        ``n`` and the noun, e.g. ``2 sources``.
+    """
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def _share(v: float) -> str:
+    """A prior in at most 6 characters: two significant digits (``0.0094``, ``0.67``; ``8e-04`` below 0.001)."""
+    return f"{v:.0e}" if 0 < v < 1e-3 else f"{v:.2g}"
+
+
+def print_policy(ui, policy, bundle) -> None:
+    """The science policy on the console: the line saying which field priors apply, every class prior
+    (selection and field, one compact table) and the candidate cuts with the rule that chose them.
+
+    Parameters
+    ----------
+    ui : xrbvo.cli._ui.UI
+        The console to print to.
+    policy : xrbvo.workflows.policy.ResolvedPolicy
+        The policy the classification used.
+    bundle : xrbvo.workflows.ModelBundle
+        The model whose cuts apply.
+    """
+    import numpy as np
+
+    from xrbvo.core.schema import CLASSES
+
+    ui.out.print(policy.summary(), soft_wrap=True)
+    classes = [c for c in CLASSES if c in policy.classes] + [c for c in policy.classes if c not in CLASSES]
+    rows = [("class priors", classes, "")]
+    rows.append(("selection", [policy.selection_priors.get(c, float("nan")) for c in classes], "the cuts apply here"))
+    fp = np.asarray(policy.field_priors, float)
+    if policy.field_mix:
+        rows.append(("field", [policy.field_mix.get(c, float("nan")) for c in classes],
+                     plural(policy.n_shifted, "source")))
+    if fp.ndim == 2 and len(fp) and fp.shape[1] == len(policy.classes) and (not policy.field_mix
+                                                                           or policy.n_shifted < len(fp)):
+        mean = dict(zip(policy.classes, fp.mean(axis=0)))
+        rows.append(("field, mean", [mean[c] for c in classes], f"over all {plural(len(fp), 'source')}"))
+    for label, values, note in rows:
+        cells = "".join(f"{v if isinstance(v, str) else _share(v):>7}" for v in values)
+        ui.out.print(f"{label:<12}{cells}" + (f"  ({note})" if note else ""), highlight=False, soft_wrap=True)
+    cuts = bundle.cuts
+    if cuts:
+        how = dict(bundle.metadata.get("selection") or {}).get("method")
+        ui.out.print("candidate cuts: " + ", ".join(f"P_{k} >= {v:.3g}" for k, v in cuts.items())
+                     + " at the selection priors; a source is a candidate of the most probable class above its cut, "
+                       "never without coverage" + (f" (cuts chosen on {how})" if how else ""), soft_wrap=True,
+                     highlight=False)
+
+
 def print_analysis(ui, analysis, paths) -> None:
     """The summary every command that runs the workflow prints.
 
@@ -207,7 +342,8 @@ def print_analysis(ui, analysis, paths) -> None:
     """
     s = analysis.summary()
     c = s["candidates"]
-    ui.out.print(f"{s['n_sources']} sources, {sum(c.values())} X-ray-binary candidates "
+    ui.out.print(f"{plural(s['n_sources'], 'source')}, "
+                 f"{plural(sum(c.values()), 'X-ray-binary candidate')} "
                  f"({c.get('HMXB', 0)} HMXB, {c.get('LMXB', 0)} LMXB)")
     for k in ("HMXB", "LMXB"):
         v = s.get(f"{k}_expected_true")
@@ -225,8 +361,10 @@ def print_analysis(ui, analysis, paths) -> None:
         ui.out.print(f"associations: {a['associated']} of {s['n_sources']} sources with p_any >= {a['cut']:.3g}, "
                      f"{how}; the others are classified as without a counterpart", soft_wrap=True)
     if s["no_coverage"]:
-        ui.out.print(f"{s['no_coverage']} sources have no neighbour in any survey (coverage=False; never candidates)")
-    ui.out.print(s["policy"], soft_wrap=True)
+        n = s["no_coverage"]
+        ui.out.print(f"{plural(n, 'source')} {'has' if n == 1 else 'have'} no neighbour in any survey "
+                     "(coverage=False; never candidates)")
+    print_policy(ui, analysis.policy, analysis.bundle)
     for note in s["notes"]:
         ui.out.print(f"note: {note}", soft_wrap=True)
     if "known" in s:

@@ -50,11 +50,44 @@ COMMANDS: tuple[str, ...] = (
 
 
 class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    pass
+    """Help with each option's default said once: appended as ``(default: X)`` only when the help text does
+    not already speak of its default and there is a default worth saying (not None, False or empty)."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "default" in text or action.default in (None, False, [], "", argparse.SUPPRESS):
+            return text
+        return super()._get_help_string(action)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_in(argv: Sequence[str]) -> str:
+    """The sub-command named in ``argv`` (the first word that is not an option), or "" when there is none.
+
+    Parameters
+    ----------
+    argv : Sequence[str]
+        Command-line arguments without the program name.
+
+    Returns
+    -------
+    str
+        The first word of ``argv`` that does not start with ``-``, or "".
+    """
+    for word in argv:
+        if not word.startswith("-"):
+            return word
+    return ""
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The argument parser with every sub-command registered.
+
+    Parameters
+    ----------
+    only : str, optional
+        Give only this sub-command its options (the others are listed with their one-line help; "" gives
+        none its options): what :func:`main` asks for, so that a command's options, and whatever their
+        defaults import, are built only when it is the one run. None: every sub-command with its options.
 
     Returns
     -------
@@ -73,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
         mod = importlib.import_module(f"xrbvo.cli.commands.{name}")
         p = sub.add_parser(mod.NAME, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP),
                            formatter_class=_Formatter)
-        mod.add_arguments(p)
+        if only is None or only == mod.NAME:
+            mod.add_arguments(p)
         p.set_defaults(_module=mod)
     return parser
 
@@ -179,13 +213,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         The exit code: 0 on success, 2 for bad input, 130 and 143 when interrupted or terminated, 1
         for a crash.
     """
-    from xrbvo.cli._ui import UI
-
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(only=_command_in(words))
+    args = parser.parse_args(words)
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    from xrbvo.cli._ui import UI  # rich: imported once a command runs, not to print help
+
     ui = UI(quiet=args.quiet)
     from xrbvo.io import rescue_outputs
     from xrbvo.stages.match.memory import keep_freed_memory

@@ -28,10 +28,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
+from typing import TYPE_CHECKING
 
 from xrbvo.core.errors import InputError
-from xrbvo.core.geometry import unit_vectors
+
+if TYPE_CHECKING:  # numpy is imported where it is used: the command line's help needs only REGION_SYNTAX
+    import numpy as np
 
 __all__ = ["Region", "parse_region", "select_region", "REGION_SYNTAX"]
 
@@ -69,6 +71,10 @@ class Region:
 
     def contains_lonlat(self, lon_deg, lat_deg) -> np.ndarray:
         """Whether points in the region's own frame (Galactic for ``gal``, ICRS otherwise) lie in it."""
+        import numpy as np
+
+        from xrbvo.core.geometry import unit_vectors
+
         lon = np.asarray(lon_deg, dtype=float)
         lat = np.asarray(lat_deg, dtype=float)
         if self.kind == "cone":
@@ -84,6 +90,8 @@ class Region:
 
     def contains(self, ra_deg, dec_deg) -> np.ndarray:
         """Whether ICRS positions lie in the region (boolean array)."""
+        import numpy as np
+
         ra = np.asarray(ra_deg, dtype=float)
         dec = np.asarray(dec_deg, dtype=float)
         if self.kind != "gal":

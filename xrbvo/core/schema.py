@@ -61,6 +61,12 @@ __all__ = [
     "column_spec",
     "describe_table",
     "undescribed_columns",
+    "with_article",
+    "INPUT_PREFIX",
+    "INPUT_DESCRIPTION",
+    "is_input_column",
+    "mark_input_column",
+    "is_reserved",
 ]
 
 #: The nine source classes, in the fixed order of every probability vector.
@@ -154,6 +160,7 @@ XRAY = _specs(
     ("epoch", "yr", "time.epoch", "Epoch of the X-ray position (Julian year)"),
     ("hard_assoc", "", "meta.code.qual;em.X-ray",
      "eRASS1 Hard catalogue (2.3-5 keV) association through UID_Hard: strong (flux_hard taken), weak or none"),
+    ("in_row", "", "meta.record", "Row of the source in the input X-ray table as read (0-based, before any selection)"),
 )
 
 NEIGHBOUR = _specs(
@@ -193,6 +200,7 @@ CATALOGUE = _specs(
     ("l", "deg", "pos.galactic.lon", "Galactic longitude"),
     ("b", "deg", "pos.galactic.lat", "Galactic latitude"),
     ("pos_err", "arcsec", "stat.error;pos.eq", "1-sigma positional error per coordinate"),
+    ("in_row", "", "meta.record", "Row of the source in the input X-ray table as read (0-based, before any selection)"),
     ("p_any", "", "stat.probability", "Probability that the source has a counterpart in any survey"),
     ("p_i", "", "stat.probability", "Probability of the chosen counterpart combination, given one exists"),
     ("match_flag", "", "meta.code", "1 for the most probable combination, 2 for a close second (p_i > 0.5 p_i best), else 0"),
@@ -332,15 +340,36 @@ _DEFAULT_GROUPS: tuple[dict[str, ColumnSpec], ...] = (CATALOGUE, XRAY, FEATURE_C
                                                       NEIGHBOURS)
 
 _CLASS = "|".join(CLASSES)
-_CLASS_FAMILIES: tuple[tuple[re.Pattern, str, str, str], ...] = (
-    (re.compile(rf"P_({_CLASS})"), "stat.probability", "Probability that the source is a {} at the model's selection priors (where the candidate cuts apply)"),
+_CLASS_FAMILIES: tuple[tuple[re.Pattern, str, str], ...] = (
+    (re.compile(rf"P_({_CLASS})"), "stat.probability",
+     "Probability that the source is {a_cls} at the model's selection priors (where the candidate cuts apply)"),
     (re.compile(rf"P_({_CLASS})_field"), "stat.probability",
-     "Probability that the source is a {} at the field's class priors"),
+     "Probability that the source is {a_cls} at the field's class priors"),
     (re.compile(rf"P_({_CLASS})_CTPT"), "stat.probability",
-     "Probability that ctp_{0} is the source's true counterpart combination if the source is a {0}"),
+     "Probability that ctp_{cls} is the source's true counterpart combination if the source is {a_cls}"),
     (re.compile(rf"ctp_({_CLASS})"), "meta.id.cross",
-     "Most probable counterparts if the source is a {} (survey:id;..., 'none' for no counterpart)"),
+     "Most probable counterparts if the source is {a_cls} (survey:id;..., 'none' for no counterpart)"),
 )
+
+#: Classes read with "an": initialisms spoken with a leading vowel sound (H as "aitch", L "ell", N "en",
+#: A) and EARLY; the others take "a" (a CV, a WR, a STAR, a YSO).
+_AN_CLASSES = frozenset({"HMXB", "LMXB", "NS", "AGN", "EARLY"})
+
+
+def with_article(name: str) -> str:
+    """A class name with its indefinite article, as read aloud: ``an HMXB``, ``an AGN``, ``a CV``.
+
+    Parameters
+    ----------
+    name : str
+        The class name.
+
+    Returns
+    -------
+    str
+        The name after ``a`` or ``an``.
+    """
+    return f"{'an' if name in _AN_CLASSES else 'a'} {name}"
 
 
 def _survey_family(name: str) -> ColumnSpec | None:
@@ -385,8 +414,85 @@ def column_spec(name: str, *groups: dict[str, ColumnSpec] | None) -> ColumnSpec 
     for pattern, ucd, text in _CLASS_FAMILIES:
         m = pattern.fullmatch(name)
         if m:
-            return ColumnSpec(name, "", ucd, text.format(m.group(1)))
+            return ColumnSpec(name, "", ucd, text.format(cls=m.group(1), a_cls=with_article(m.group(1))))
     return _survey_family(name)
+
+
+#: Prefix of an input X-ray table's column whose name is one of xrbvo's own (``RA`` -> ``in_RA``).
+INPUT_PREFIX = "in_"
+#: Start of the description given to an input column that has none of its own.
+INPUT_DESCRIPTION = "from the input X-ray table: "
+#: Key of a column's ``info.meta`` marking it as carried from the input X-ray table (value: its input name).
+_INPUT_KEY = "xrbvo_input"
+
+
+def is_reserved(name: str) -> bool:
+    """True when ``name`` is, or differs only in case from, a column xrbvo writes itself (FITS names ignore case).
+
+    Parameters
+    ----------
+    name : str
+        A column name.
+
+    Returns
+    -------
+    bool
+        Whether an input column of that name would clash with one of xrbvo's.
+
+    Examples
+    --------
+    >>> is_reserved("RA"), is_reserved("p_hmxb"), is_reserved("DET_LIKE_0")
+    (True, True, False)
+    """
+    low = name.lower()
+    for group in _DEFAULT_GROUPS:
+        if any(k.lower() == low for k in group):
+            return True
+    for pattern, _, _ in _CLASS_FAMILIES:
+        if re.fullmatch(pattern.pattern, name, re.IGNORECASE):
+            return True
+    m = re.fullmatch(r"(nid|row|sep)_(.+)", low)
+    if m is not None and m.group(2) in SURVEYS:
+        return True
+    return False
+
+
+def mark_input_column(col, input_name: str) -> None:
+    """Mark ``col`` as carried unchanged from the input X-ray table, where it was called ``input_name``.
+
+    Its unit, UCD and description stay as the input gave them; one without a description gets
+    ``from the input X-ray table: <input_name>``.  :func:`describe_table` leaves such columns as they are.
+
+    Parameters
+    ----------
+    col : astropy.table.Column
+        The column (its ``info.meta`` is changed in place).
+    input_name : str
+        Its name in the input table.
+    """
+    if col.info.meta is None:
+        col.info.meta = {}
+    col.info.meta[_INPUT_KEY] = input_name
+    if not col.info.description:
+        col.info.description = f"{INPUT_DESCRIPTION}{input_name}"
+
+
+def is_input_column(col) -> bool:
+    """True for a column :func:`mark_input_column` marked (also after a Parquet or ECSV round trip), or one
+    whose description says it comes from the input X-ray table (after FITS or VOTable).
+
+    Parameters
+    ----------
+    col : astropy.table.Column
+        The column.
+
+    Returns
+    -------
+    bool
+        Whether it was carried from the input X-ray table.
+    """
+    meta = col.info.meta or {}
+    return _INPUT_KEY in meta or str(col.info.description or "").startswith(INPUT_DESCRIPTION)
 
 
 def describe_table(table: Table, *groups: dict[str, ColumnSpec] | None) -> Table:
@@ -395,7 +501,8 @@ def describe_table(table: Table, *groups: dict[str, ColumnSpec] | None) -> Table
     ``groups`` (e.g. :data:`COUNTERPARTS` for the counterparts table) take precedence over the
     default look-up of :func:`column_spec`.  Numeric columns get the declared unit (none when
     declared dimensionless); text and boolean columns get none.  The table is modified in place
-    and returned.
+    and returned.  Columns carried from the input X-ray table (:func:`is_input_column`) keep their own
+    unit, UCD and description.
 
     Parameters
     ----------
@@ -414,7 +521,7 @@ def describe_table(table: Table, *groups: dict[str, ColumnSpec] | None) -> Table
     InputError
         Naming every column the schema cannot describe (nothing is changed then).
     """
-    specs = {name: column_spec(name, *groups) for name in table.colnames}
+    specs = {name: column_spec(name, *groups) for name in table.colnames if not is_input_column(table[name])}
     unknown = [name for name, spec in specs.items() if spec is None or spec.unit is None or not spec.ucd]
     if unknown:
         raise InputError(f"the schema (xrbvo.core.schema) does not describe column(s) {', '.join(unknown)}; "
@@ -452,6 +559,8 @@ def undescribed_columns(table: Table, *groups: dict[str, ColumnSpec] | None) -> 
     """
     out = []
     for name in table.colnames:
+        if is_input_column(table[name]):  # the input's own metadata, as it came
+            continue
         info = table[name].info
         meta = info.meta or {}
         spec = column_spec(name, *groups)

@@ -147,8 +147,10 @@ class SelectionReport:
         out += [f"  {s.rule}: removed {s.removed}" for s in self.steps]
         out.append(f"  kept {self.n_kept}")
         if self.hard is not None:
-            out.append(f"  {self.hard}: 2.3-5 keV flux for {self.n_hard_strong} strong associations; "
-                       f"{self.n_hard_weak} weak ones flagged (hard_assoc=weak), without hard flux")
+            strong = f"{self.n_hard_strong} strong association{'' if self.n_hard_strong == 1 else 's'}"
+            weak = f"{self.n_hard_weak} weak one{'' if self.n_hard_weak == 1 else 's'}"
+            out.append(f"  {self.hard}: 2.3-5 keV flux for {strong}; {weak} flagged (hard_assoc=weak), without "
+                       "hard flux")
         return out
 
     def header(self) -> dict[str, str | int | float]:
@@ -412,7 +414,7 @@ def select_release(main: Table, hard: Table | None = None, selection: Selection 
     Returns
     -------
     table : Table
-        The kept Main rows with their own columns, plus ``flux_hard``, ``flux_hard_err`` (strong
+        The kept Main rows with their own columns, plus ``in_row`` (the row in ``main``), ``flux_hard``, ``flux_hard_err`` (strong
         associations; a ``flux_hard`` column already in the Main table fills the rest) and
         ``hard_assoc`` when ``hard`` is given; meta records the selection.
     report : SelectionReport
@@ -458,6 +460,8 @@ def select_release(main: Table, hard: Table | None = None, selection: Selection 
         keep &= ~cut
     out = main[keep]
     out.meta = dict(main.meta)
+    if "in_row" not in out.colnames:  # each source's row in the release as read (xrbvo.io.standardise_xray keeps it)
+        out["in_row"] = np.nonzero(keep)[0].astype(np.int64)
     n_strong = n_weak = 0
     if hard is not None:
         f, e, assoc, uid, unusable = _join_hard(main, hard, hard_source, source)

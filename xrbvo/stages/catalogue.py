@@ -15,11 +15,11 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table, vstack
 
 from xrbvo.core.errors import InputError, MissingColumnError
-from xrbvo.core.schema import CATALOGUE, CLASSES, NEIGHBOURS, describe_table, prob_column
+from xrbvo.core.schema import CATALOGUE, CLASSES, NEIGHBOURS, describe_table, is_input_column, prob_column
 from xrbvo.io import write_table
 from xrbvo.stages.match import AssociationResult
 
-__all__ = ["build_catalogue", "write_catalogue", "write_neighbours", "neighbours_table", "CATALOGUE_FORMATS",
+__all__ = ["build_catalogue", "input_columns_last", "write_catalogue", "write_neighbours", "neighbours_table", "CATALOGUE_FORMATS",
            "COUNTERPART_ORDER", "NEIGHBOUR_MAGS"]
 
 #: Output format name -> file suffix.
@@ -150,8 +150,35 @@ def build_catalogue(xray: Table, association: AssociationResult, features: Table
     t["expected_purity"] = np.full(n, np.nan) if expected_purity is None else np.asarray(expected_purity, float)
     for k, v in (extra or {}).items():
         t[k] = v
+    if "in_row" in xray.colnames:
+        t.add_column(np.asarray(xray["in_row"], np.int64), name="in_row", index=t.colnames.index("pos_err") + 1)
+    for name in xray.colnames:  # the input table's own columns, unchanged, after xrbvo's (xrbvo.io.standardise_xray)
+        if is_input_column(xray[name]):
+            t.add_column(xray[name], name=name, copy=False)
     t.meta["CLASSES"] = ",".join(CLASSES)
     return describe_table(t, CATALOGUE)
+
+
+def input_columns_last(table: Table) -> Table:
+    """Move the columns carried from the input X-ray table (:func:`xrbvo.core.schema.is_input_column`) after
+    all of xrbvo's own, in place (after a later stage added columns, e.g. ``known_name``).
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        The catalogue (changed in place).
+
+    Returns
+    -------
+    astropy.table.Table
+        ``table``.
+    """
+    names = [n for n in table.colnames if is_input_column(table[n])]
+    for name in names:
+        col = table[name]
+        table.remove_column(name)
+        table.add_column(col, name=name, copy=False)
+    return table
 
 
 def write_catalogue(table: Table, directory: str | Path, name: str = "xrbvo_catalogue",

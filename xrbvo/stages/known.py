@@ -58,6 +58,7 @@ from xrbvo.core.errors import InputError
 from xrbvo.core.geometry import K99
 from xrbvo.core.schema import XRB_CLASSES
 from xrbvo.io.known import KNOWN_COLUMNS
+from xrbvo.stages.catalogue import input_columns_last
 
 __all__ = ["K99", "FLOOR_ARCSEC", "MAX_KNOWN_ERR_ARCSEC", "UNIQUE_PROB", "DETECTION_PRIOR", "DENSITY_NEIGHBOURS",
            "match_radius_arcsec", "match_known", "known_summary", "KnownSummary", "MissedXrb", "KnownMatch",
@@ -422,7 +423,7 @@ def match_known(catalogue: Table, known: Sequence[Table], *, floor_arcsec: float
     catalogue.meta["KNOWNOBJ"] = int(len(kn))
     catalogue.meta["KNOWNMRG"] = int(kn.meta.get("NMERGED", 0))
     catalogue.meta["KNOWNBIG"] = int(np.sum(~match.matchable))
-    return catalogue
+    return input_columns_last(catalogue)  # the input table's own columns stay after xrbvo's
 
 
 @dataclass(frozen=True)

@@ -270,17 +270,13 @@ class ResolvedPolicy:
         """One line for the user."""
         where = (f" at |b| < {PLANE_B_DEG:g} deg (a blind survey: {self.sample_reason}), the model's mix elsewhere"
                  if self.policy.field_priors == "auto" else " (--field-priors model)")
-        what = {"population": f"xrbvo's population model for the {self.n_shifted} sources{where}",
+        what = {"population": f"xrbvo's population model for the {self.n_shifted} source{'' if self.n_shifted == 1 else 's'}{where}",
                 "training": f"the model's own class mix ({self.sample} sample: {self.sample_reason})",
                 "given": "the priors given" + (f" (classes not named, {', '.join(self.filled)}, filled from the "
                                                "model's mix)" if self.filled else ""),
                 "uniform": "uniform class priors",
-                "em": f"estimated from the {self.n_shifted} low-latitude sources themselves (EM)"}[self.mode]
-        line = f"field priors: {what}"
-        if self.field_mix:
-            top = sorted(self.field_mix.items(), key=lambda kv: -kv[1])[:4]
-            line += " [" + ", ".join(f"{k} {v:.3g}" for k, v in top) + ", ...]"
-        return line
+                "em": f"estimated from the {self.n_shifted} low-latitude source{'' if self.n_shifted == 1 else 's'} themselves (EM)"}[self.mode]
+        return f"field priors: {what}"  # every class's prior: the header's FLDPRIOR, the console's table
 
 
 def _fill(given: Mapping[str, float], mix: Mapping[str, float], classes: Sequence[str]

@@ -29,6 +29,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 from astropy.table import Table
 
+from xrbvo.core.defaults import DEFAULT_MAX_PNGS  # cap on candidate pictures (--report-max)
 from xrbvo.core.errors import Cancelled, InputError
 from xrbvo.core.schema import XRB_CLASSES
 from xrbvo.io.plots import sky_map
@@ -40,8 +41,6 @@ from xrbvo.workflows.analyse import Analysis
 __all__ = ["check_report_dir", "DEFAULT_MAX_PNGS", "ReportFiles", "ReportInputs", "write_report", "draw_report", "report_from_files",
            "read_report_inputs", "candidate_order", "known_marks", "possibly_known_rows"]
 
-#: Default cap on the number of candidate pictures (``--report-max``).
-DEFAULT_MAX_PNGS = 200
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 from astropy.table import Table, vstack
 
+from xrbvo.core.defaults import DEFAULT_TILE_DEG  # tile size of xrbvo run (--tile-deg)
 from xrbvo.core.errors import InputError, XrbvoWarning, check_cancel
 from xrbvo.core.schema import CATALOGUE, COUNTERPARTS, NEIGHBOURS, describe_table
 from xrbvo.io import atomic_write_bytes, read_table, write_table
@@ -77,8 +78,6 @@ from xrbvo.workflows.policy import SciencePolicy
 
 __all__ = ["DEFAULT_TILE_DEG", "TILES_DIR", "Tile", "TiledAnalysis", "TiledRun", "plan_tiles", "run_tiled"]
 
-#: Tile size of ``xrbvo run`` unless ``--tile-deg`` says otherwise (0: no tiles).
-DEFAULT_TILE_DEG = 5.0
 #: The smallest tile (deg): 36", about two search radii; smaller tiles only multiply the files.
 MIN_TILE_DEG = 0.01
 #: Directory of the tiles inside the output directory.

@@ -38,7 +38,7 @@ def run(args, ui) -> int:
     import numpy as np
     from rich.table import Table as RichTable
 
-    from xrbvo.cli.common import policy_from_args
+    from xrbvo.cli.common import plural, policy_from_args, print_policy
     from xrbvo.core.errors import InputError
     from xrbvo.io import FORMATS, check_writable, output_lock, read_table, write_table
     from xrbvo.stages.classify.labelled import published_comparison
@@ -66,7 +66,7 @@ def run(args, ui) -> int:
     cuts = bundle.cuts
     pred = res.predicted
     cand = np.asarray(out["candidate_class"]).astype(str)
-    s = RichTable(title=f"xrbvo classify: {len(t)} sources ({res.layout} layout)")
+    s = RichTable(title=f"xrbvo classify: {plural(len(t), 'source')} ({res.layout} layout)")
     s.add_column("class")
     s.add_column("most probable", justify="right")
     s.add_column("candidates (P >= cut)", justify="right")
@@ -91,7 +91,7 @@ def run(args, ui) -> int:
         for c, d in cmp["per_class"].items():
             pc.add_row(c, str(d["published"]), str(d["ours"]), str(d["both"]))
         ui.out.print(pc)
-    ui.out.print(res.policy.summary(), soft_wrap=True)
+    print_policy(ui, res.policy, bundle)
     ui.out.print("P_<class> are at the model's selection priors, where the candidate cuts were chosen; "
                  "P_<class>_field and the most probable class are at the field priors", soft_wrap=True)
     for note in res.policy.notes:

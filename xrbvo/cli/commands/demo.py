@@ -6,8 +6,6 @@ import argparse
 import math
 from pathlib import Path
 
-from rich.table import Table as RichTable
-
 NAME = "demo"
 HELP = "run the whole pipeline on the built-in simulated sky (no network) and compare with the truth"
 DESCRIPTION = """Simulate three training fields and train the nine-class classifier on them, simulate an
@@ -85,6 +83,8 @@ def _fmt(x):
 
 
 def print_summary(ui, res) -> None:
+    from rich.table import Table as RichTable
+
     s = res.summary
     t = RichTable(title="xrbvo demo: simulated eRASS1 field (truth known)", show_header=True)
     t.add_column("quantity")
@@ -106,7 +106,9 @@ def print_summary(ui, res) -> None:
     t.add_row("all sources: true Gaia counterpart chosen", _fmt(s["all_true_gaia_counterpart"]))
     t.add_row("nine-class accuracy / balanced accuracy", f"{_fmt(s['accuracy'])} / {_fmt(s['balanced_accuracy'])}")
     ui.out.print(t)
-    ui.out.print(s["policy"], soft_wrap=True)
+    from xrbvo.cli.common import print_policy
+
+    print_policy(ui, res.analysis.policy, res.analysis.bundle)
     for note in s.get("notes", ()):
         ui.out.print(f"note: {note}", soft_wrap=True)
     ui.out.print("files:")

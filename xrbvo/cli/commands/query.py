@@ -7,11 +7,12 @@ import math
 import sys
 import warnings
 from pathlib import Path
-
-from astropy.table import Table
+from typing import TYPE_CHECKING
 
 from xrbvo.core.errors import InputError
-from xrbvo.io import FORMATS, check_writable, read_table, save_output, standardise_xray, write_table
+
+if TYPE_CHECKING:  # the command line starts without astropy (benchmarks/cli_startup.py)
+    from astropy.table import Table
 
 __all__ = ["NAME", "HELP", "DESCRIPTION", "add_arguments", "run"]
 
@@ -109,9 +110,12 @@ def _client_options(args) -> dict:
 
 def _check_options(args) -> dict:
     """Check every option value before any request; returns the TapClient options."""
+    from xrbvo.io import FORMATS, check_writable
+
     options = _client_options(args)
     if args.format:
         from astropy.io import registry
+        from astropy.table import Table
 
         writable = sorted(str(f) for f in registry.get_formats(Table, "Write")["Format"])
         if args.format not in writable:
@@ -132,6 +136,8 @@ def _check_options(args) -> dict:
 
 
 def _emit(table: Table, args, ui, path: str | None = None) -> None:
+    from xrbvo.io import save_output, write_table
+
     path = path or args.output
     if not path:
         ui.out.print("\n".join(table.pformat(max_lines=-1, max_width=-1)), markup=False, highlight=False, soft_wrap=True)
@@ -212,6 +218,7 @@ def run(args, ui) -> int:
     int
         The exit code (0 on success).
     """
+    from xrbvo.io import read_table, standardise_xray
     from xrbvo.vo.tap import TapClient, cone_adql, resolve_service, upload_join_adql
 
     options = _check_options(args)

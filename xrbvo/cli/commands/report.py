@@ -16,7 +16,7 @@ alone (no candidate pictures), and the command says what is missing."""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from xrbvo.workflows.report import DEFAULT_MAX_PNGS
+    from xrbvo.core.defaults import DEFAULT_MAX_PNGS
 
     p.add_argument("catalogue", type=Path, help="catalogue written by `xrbvo run` or `xrbvo demo`")
     p.add_argument("--out", type=Path, required=True, help="report directory (created)")

@@ -22,9 +22,11 @@ Hard catalogue's 2.3-5 keV flux through UID_Hard (docs/erass1.md)."""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from xrbvo.cli.common import add_association_arguments, add_known_arguments, add_policy_arguments
+    from xrbvo.cli.common import (add_association_arguments, add_columns_argument, add_known_arguments,
+                                  add_policy_arguments)
 
     p.add_argument("xray", type=Path, help="X-ray source table (FITS, VOTable, ECSV, CSV or Parquet)")
+    add_columns_argument(p)
     p.add_argument("--model", type=Path, required=True,
                    help="trained model directory (`xrbvo demo` writes one to OUT/model)")
     p.add_argument("--catalog", action="append", default=[], metavar="SURVEY=FILE",
@@ -57,7 +59,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=Path("xrbvo-out"), help="output directory")
     p.add_argument("--name", default="xrbvo_catalogue", help="base name of the output files")
     add_known_arguments(p)
-    from xrbvo.workflows.report import DEFAULT_MAX_PNGS
+    from xrbvo.core.defaults import DEFAULT_MAX_PNGS, DEFAULT_TILE_DEG
 
     p.add_argument("--no-report", action="store_true",
                    help="do not write OUT/report/ (sky map, one PNG per candidate, index.html)")
@@ -65,7 +67,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="draw at most N candidate pictures, the most probable first; the index still lists every "
                         "candidate (default %(default)s)")
     from xrbvo.core.regions import REGION_SYNTAX
-    from xrbvo.workflows.tiles import DEFAULT_TILE_DEG
 
     p.add_argument("--provider", choices=("local", "tap", "lsdb"), default="local",
                    help="where neighbourhoods come from: local catalogue files (--catalog), TAP services, or "
@@ -94,7 +95,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args, ui) -> int:
-    from xrbvo.cli.common import known_from_args, pairs, plain_name, policy_from_args, print_analysis
+    from xrbvo.cli.common import (known_from_args, pairs, parse_columns_option, plain_name, policy_from_args,
+                                  print_analysis)
     from xrbvo.core.errors import InputError
     from xrbvo.core.surveys import get_survey
     from xrbvo.io import check_writable, output_lock
@@ -102,6 +104,7 @@ def run(args, ui) -> int:
     from xrbvo.workflows.analyse import prepare_xray
 
     plain_name(args.name)
+    parse_columns_option(args.columns)  # a bad --columns is one line before anything is read
     from xrbvo.stages.match.calibrate import check_false_rate
 
     check_false_rate(args.false_rate)  # before any long work
@@ -182,6 +185,7 @@ def run(args, ui) -> int:
 
 def _read_xray(args, ui):
     """The X-ray table; an eRASS1 Main catalogue is selected (and joined with --hard), printing each cut."""
+    from xrbvo.cli.common import columns_from_args
     from xrbvo.core.errors import InputError
     from xrbvo.io import Selection, is_erass1_main, read_release, read_table
 
@@ -192,7 +196,7 @@ def _read_xray(args, ui):
                     max_ext_like=defaults.max_ext_like if args.max_ext_like is None else args.max_ext_like,
                     drop_flagged=not args.keep_flagged)
     sel.validate()  # a bad value is one line, before any file is read
-    table = read_table(args.xray)
+    table = columns_from_args(args, read_table(args.xray), str(args.xray))
     if not is_erass1_main(table):
         asked = [*given, *(["--hard"] if args.hard else []), *(["--keep-flagged"] if args.keep_flagged else [])]
         if asked:
