@@ -315,14 +315,10 @@ class ListContext:
     ----------
     field_priors : numpy.ndarray
         (n, n_classes) field priors of every source of the list, columns ``bundle.classes``.
-    densities : dict[str, tuple[int, float]] | None
-        Survey -> (unique candidates within the radius of any source, union area of the cones in
-        arcsec^2); None until the list's neighbourhoods were pulled once.
-    object_density : float, optional
-        Objects per arcsec^2 of the class-aware counterparts over the whole list (None: not measured
-        yet).
-    calibration : PanyCalibration, optional
-        The p_any cut measured over the whole list (None: not measured yet, or no cut asked for).
+    run : RunContext or None
+        The list's run context (None until the list's neighbourhoods were pulled once); the
+        densities and the object density are read from it (the properties :attr:`densities` and
+        :attr:`object_density`), the p_any calibration is its ``p_any_calibration``.
     """
 
     field_priors: np.ndarray
@@ -350,7 +346,18 @@ def _rows_of(table: Table, xids: Iterable[str]) -> Table:
 
 
 def session_context_path(session: str | Path) -> Path:
-    """The session's context file: ``INPUT.explore.context.json`` beside ``INPUT.explore.fits``."""
+    """The session's context file: ``INPUT.explore.context.json`` beside ``INPUT.explore.fits``.
+
+    Parameters
+    ----------
+    session : str or Path
+        The session catalogue (``INPUT.explore.fits``).
+
+    Returns
+    -------
+    Path
+        ``INPUT.explore.context.json`` in the session catalogue's directory.
+    """
     p = Path(session)
     stem = p.name[: -len(".fits")] if p.name.endswith(".fits") else p.stem
     return p.with_name(f"{stem}.context.json")
@@ -397,9 +404,6 @@ class LiveScorer:
         The list's run context measured earlier (:attr:`ListContext.run`); it must be this list's.
     source : str
         Where the list came from (recorded in the outputs).
-    object_density : float, optional
-        Objects per arcsec^2 of the class-aware counterparts measured earlier
-        (:attr:`ListContext.object_density`); None: measured once over the whole list.
     xray_survey : str, optional
         The X-ray survey of the input (e.g. ``erass1``), when known.
 

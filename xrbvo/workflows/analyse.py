@@ -124,6 +124,9 @@ class Analysis:
         Where the X-ray sources came from (recorded in the outputs).
     known : tuple[Table, ...], optional
         The known-objects tables the catalogue was matched with (:func:`xrbvo.io.known.read_known`).
+    context : RunContext, optional
+        The run context the numbers were measured in (:mod:`xrbvo.workflows.context`); None when
+        another runner of the stages measured none.
     """
 
     result: PipelineResult
@@ -310,13 +313,13 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
         Progress callback ``(message, fraction)``.
     cancel : threading.Event, optional
         Set it to stop the work (:class:`xrbvo.core.errors.Cancelled` is raised).
-
     context : RunContext, optional
         The run context already measured for a larger list these sources belong to (``explore``): its numbers
         are used as they are.  None: measured here, once over these sources
         (:func:`~xrbvo.workflows.context.measure`; on Dask, from the partitions).
     calibrate : callable, optional
         The context's calibration hook (:func:`~xrbvo.workflows.context.measure`).
+
     Returns
     -------
     Analysis
@@ -372,8 +375,33 @@ def measure_in_memory(xr: Table, provider: Provider, cfg: PipelineConfig, *, bun
                       ) -> tuple[RunContext, PulledProvider]:
     """Pull the whole input's neighbourhoods once and measure its run context on them.
 
-    Returns the context and the pulled neighbourhoods as a provider (the pipeline runs on them: nothing is
-    pulled twice).
+    Parameters
+    ----------
+    xr : Table
+        The X-ray sources, standardised (:func:`prepare_xray`).
+    provider : Provider
+        Where neighbourhoods come from; checked against ``cfg.surveys`` first.
+    cfg : PipelineConfig
+        Pull radius, surveys and association options of the run.
+    bundle : ModelBundle
+        The models (part of the context's identity).
+    resolved : ResolvedPolicy
+        The science policy resolved for these sources (part of the context's identity).
+    xray_survey : str, optional
+        The X-ray survey of the input (e.g. ``erass1``).
+    progress : Mapping[str, Progress] | Progress, optional
+        Progress callback ``(message, fraction)``; of a mapping, its ``neighbourhoods`` entry is used.
+    cancel : threading.Event, optional
+        Set it to stop the work (:class:`xrbvo.core.errors.Cancelled` is raised).
+    calibrate : callable, optional
+        The context's calibration hook (:func:`~xrbvo.workflows.context.measure`).
+
+    Returns
+    -------
+    context : RunContext
+        The run context measured over the whole input.
+    provider : PulledProvider
+        The pulled neighbourhoods as a provider (the pipeline runs on them: nothing is pulled twice).
     """
     provider.validate(cfg.surveys)
     cb = progress.get("neighbourhoods") if isinstance(progress, Mapping) else (

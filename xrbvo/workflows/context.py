@@ -119,7 +119,18 @@ def _sha(*parts) -> str:
 
 
 def input_sha(xr: Table) -> str:
-    """A hash of a standardised X-ray table: every column's name, type and values, and its meta."""
+    """A hash of a standardised X-ray table: every column's name, type and values, and its meta.
+
+    Parameters
+    ----------
+    xr : Table
+        The standardised X-ray sources (:func:`~xrbvo.workflows.analyse.prepare_xray`).
+
+    Returns
+    -------
+    str
+        The sha256 hex digest of the table's columns (name, dtype, length, values) and meta.
+    """
     h = hashlib.sha256()
     for name in xr.colnames:
         col = np.asarray(xr[name])
@@ -169,7 +180,20 @@ def _path_identity(v) -> list:
 
 def provider_identity(provider) -> dict:
     """What identifies a provider's data: its name, its files' content (a HATS directory: its listing), or its
-    service and tables."""
+    service and tables.
+
+    Parameters
+    ----------
+    provider : Provider
+        Where neighbourhoods come from; its ``name`` and, where it has them, its ``files``, ``catalogs``,
+        ``margins``, ``url`` and ``tables`` are read.
+
+    Returns
+    -------
+    dict
+        JSON-ready: ``provider`` (its name), and ``files`` / ``catalogs`` / ``margins`` (key -> path and content
+        hash), ``url`` and ``tables`` where the provider has them.
+    """
     out: dict = {"provider": getattr(provider, "name", type(provider).__name__)}
     for attr in ("files", "catalogs", "margins"):
         got = getattr(provider, attr, None)
@@ -185,13 +209,35 @@ def provider_identity(provider) -> dict:
 
 
 def model_sha(bundle) -> str:
-    """The source model's hash (``MODELSHA`` of :meth:`~xrbvo.workflows.bundle.ModelBundle.describe`)."""
+    """The source model's hash (``MODELSHA`` of :meth:`~xrbvo.workflows.bundle.ModelBundle.describe`).
+
+    Parameters
+    ----------
+    bundle : ModelBundle
+        The models.
+
+    Returns
+    -------
+    str
+        The bundle's ``MODELSHA``.
+    """
     return str(bundle.describe()["MODELSHA"])
 
 
 def counterpart_sha(bundle) -> str:
     """A hash of the counterpart model's own files ('' when the bundle has none); it changes with
-    ``--counterpart-model`` although the bundle's ``MODELSHA`` does not."""
+    ``--counterpart-model`` although the bundle's ``MODELSHA`` does not.
+
+    Parameters
+    ----------
+    bundle : ModelBundle
+        The models; its ``counterpart`` model (if any) is hashed.
+
+    Returns
+    -------
+    str
+        16 hex digits of the hash of the counterpart model's files; '' without a counterpart model.
+    """
     ctpt = getattr(bundle, "counterpart", None)
     if ctpt is None:
         return ""
@@ -199,7 +245,18 @@ def counterpart_sha(bundle) -> str:
 
 
 def policy_sha(resolved) -> str:
-    """A hash of the resolved science policy: its header, selection priors and every source's field priors."""
+    """A hash of the resolved science policy: its header, selection priors and every source's field priors.
+
+    Parameters
+    ----------
+    resolved : ResolvedPolicy
+        The science policy resolved for the run's sources (:func:`~xrbvo.workflows.policy.resolve_policy`).
+
+    Returns
+    -------
+    str
+        16 hex digits of the hash of the header, selection priors, classes and field priors.
+    """
     fp = np.ascontiguousarray(np.asarray(resolved.field_priors, float))
     return _sha(resolved.header(), dict(resolved.selection_priors), list(resolved.classes), str(fp.shape),
                 fp.tobytes())[:16]
@@ -207,7 +264,28 @@ def policy_sha(resolved) -> str:
 
 def identity_of(xr: Table, config: PipelineConfig, *, bundle, resolved, provider,
                 xray_survey: str = "erass1") -> dict:
-    """The identity fields of a :class:`RunContext` (everything but the measured numbers), JSON-ready."""
+    """The identity fields of a :class:`RunContext` (everything but the measured numbers), JSON-ready.
+
+    Parameters
+    ----------
+    xr : Table
+        The whole standardised input.
+    config : PipelineConfig
+        The run's options (radii, surveys, counterpart mode, association options).
+    bundle : ModelBundle
+        The models (:func:`model_sha`; :func:`counterpart_sha` for ``joint`` counterparts).
+    resolved : ResolvedPolicy
+        The science policy resolved for the input (:func:`policy_sha`).
+    provider : Provider
+        Where neighbourhoods come from (:func:`provider_identity`).
+    xray_survey : str, optional
+        The X-ray survey, used when the input's meta names none.
+
+    Returns
+    -------
+    dict
+        One entry per key of :data:`IDENTITY_NAMES`.
+    """
     return {"format": CONTEXT_FORMAT,
             "radius_arcsec": float(config.radius_arcsec),
             "pull_radius_arcsec": float(config.pull_radius_arcsec),
@@ -224,7 +302,20 @@ def identity_of(xr: Table, config: PipelineConfig, *, bundle, resolved, provider
 
 
 def differences(stored: Mapping, now: Mapping) -> list[str]:
-    """The names of the identity fields that differ (:data:`IDENTITY_NAMES`); a missing field differs."""
+    """The names of the identity fields that differ (:data:`IDENTITY_NAMES`); a missing field differs.
+
+    Parameters
+    ----------
+    stored : mapping
+        The identity kept with earlier results (tiles' manifest, explore session).
+    now : mapping
+        The identity of this run (:func:`identity_of`, :meth:`RunContext.identity`).
+
+    Returns
+    -------
+    list of str
+        The readable names of the fields that differ (the search radius with both values); empty: same run.
+    """
     out = []
     for k, name in IDENTITY_NAMES.items():
         a, b = stored.get(k), now.get(k)
@@ -241,7 +332,17 @@ def differences(stored: Mapping, now: Mapping) -> list[str]:
 
 @dataclass(frozen=True)
 class ContextPart:
-    """What one piece of the input (the whole of it, a tile, a Dask partition) contributes to the context."""
+    """What one piece of the input (the whole of it, a tile, a Dask partition) contributes to the context.
+
+    Parameters
+    ----------
+    nids : Mapping[str, numpy.ndarray], optional
+        Survey -> unique identifiers (text) of its candidates within the search radius.
+    mags : Mapping[tuple[str, str], tuple[numpy.ndarray, numpy.ndarray]], optional
+        (survey, band) of an ``"auto"`` magnitude prior -> (magnitudes, separations) within the radius.
+    n_objects : int, optional
+        Candidate objects the class-aware counterparts link around the piece's sources (``joint`` only).
+    """
 
     nids: Mapping[str, np.ndarray] = field(default_factory=dict)
     """Survey -> unique identifiers (text) of its candidates within the search radius."""
@@ -252,7 +353,28 @@ class ContextPart:
 
 
 def measure_part(xray: Table, neighbourhoods: Mapping[str, Table], config: PipelineConfig) -> ContextPart:
-    """A piece's share of the context's numbers (it can run on a Dask worker)."""
+    """A piece's share of the context's numbers (it can run on a Dask worker).
+
+    Parameters
+    ----------
+    xray : Table
+        The piece's standardised X-ray sources.
+    neighbourhoods : Mapping[str, Table]
+        Survey -> the piece's neighbourhood table (``nid``, ``sep`` and the magnitude columns).
+    config : PipelineConfig
+        The run's options (search radius, surveys, counterpart mode, association options).
+
+    Returns
+    -------
+    ContextPart
+        The candidates' identifiers within the radius per survey, the magnitudes and separations of each
+        ``"auto"`` magnitude prior (``nway`` only) and the candidate objects' count (``joint`` only).
+
+    Raises
+    ------
+    InputError
+        A neighbourhood lacks the band of an ``"auto"`` magnitude prior.
+    """
     radius = float(config.radius_arcsec)
     a = config.association
     learn = config.counterparts == "nway"
@@ -298,6 +420,53 @@ class RunContext:
     """The numbers a run measures once over its whole input, and what identifies that run (see the module).
 
     Build it with :func:`measure`; hand it on as it is or as JSON (:meth:`to_json`).
+
+    Parameters
+    ----------
+    radius_arcsec : float
+        The counterpart search radius (arcsec).
+    pull_radius_arcsec : float
+        The radius the neighbourhoods are pulled to (arcsec).
+    surveys : tuple of str
+        The surveys the counterparts are searched in.
+    counterparts : str
+        ``joint`` or ``nway``.
+    association : str
+        ``repr`` of the association options the numbers were measured for.
+    xray_survey : str
+        The X-ray survey of the input (e.g. ``erass1``).
+    n_sources : int
+        Number of X-ray sources in the whole input.
+    input_sha : str
+        :func:`input_sha` of the standardised input.
+    model_sha : str
+        :func:`model_sha` of the bundle.
+    counterpart_sha : str
+        :func:`counterpart_sha` of the bundle ('' unless the counterparts are ``joint``).
+    policy_sha : str
+        :func:`policy_sha` of the resolved science policy.
+    provider : Mapping
+        :func:`provider_identity` of the survey data.
+    global_counts : Mapping[str, tuple[int, float]], optional
+        Survey -> (unique candidates within the radius of any source, union area of the cones, arcsec^2);
+        empty unless the association's density is ``global``.
+    mag_priors : Mapping[str, Mapping], optional
+        ``survey:band`` -> ``{"edges", "ratio", "outside"}`` of each learnt (``"auto"``) magnitude prior.
+    object_density_arcsec2 : float, optional
+        Candidate objects per arcsec^2 of the class-aware counterparts (``joint`` only).
+    source_priors : tuple of tuple of float, optional
+        Slot: per-source class priors (n_sources, n_classes) of a later step; None: not set.
+    p_any_cut : float, optional
+        Slot: the calibrated association cut on ``p_any`` (``PANYCUT``); None: not calibrated.
+    false_rate : float, optional
+        Slot: the false-association rate measured at ``p_any_cut`` (``FARATE``).
+    false_rate_target : float, optional
+        Slot: the false-association rate the cut was chosen for.
+    p_any_calibration : str, optional
+        Slot: the whole calibration (:class:`~xrbvo.stages.match.calibrate.PanyCalibration` as JSON), given
+        to every piece's pipeline as ``PipelineConfig.p_any_calibration``.
+    format : str, optional
+        The context's serialisation format (``CONTEXT_FORMAT``).
     """
 
     radius_arcsec: float
@@ -538,6 +707,17 @@ def measure(xr: Table, parts: Sequence[ContextPart], config: PipelineConfig, *, 
         The whole input's neighbourhoods, for ``calibrate`` (None where the path does not hold them).
     calibrate : callable, optional
         The calibration hook (see the module docstring).
+
+    Returns
+    -------
+    RunContext
+        The identity with the measured numbers: the survey densities (``density="global"``), the learnt
+        magnitude priors (``nway``), the object density (``joint``) and what ``calibrate`` set.
+
+    Raises
+    ------
+    TypeError
+        ``calibrate`` returned a field other than the calibration slots.
     """
     radius = float(config.radius_arcsec)
     a = config.association

@@ -162,8 +162,8 @@ class TiledAnalysis(Analysis):
         ``catalogue``, ``counterparts`` and ``neighbours``, merged in input order.
     input_meta : Mapping, optional
         What the X-ray input said about itself (:func:`~xrbvo.workflows.analyse.prepare_xray`).
-    result : PipelineResult
-        The stages' outputs, stacked over the tiles.
+    result : PipelineResult or None
+        None: a tiled run keeps no stages' outputs in memory.
     policy : ResolvedPolicy
         The science policy (:mod:`xrbvo.workflows.policy`).
     bundle : ModelBundle
@@ -172,6 +172,8 @@ class TiledAnalysis(Analysis):
         Where the X-ray sources came from (recorded in the outputs).
     known : tuple[Table, ...], optional
         The known-objects tables the catalogue was matched with (:func:`xrbvo.io.known.read_known`).
+    context : RunContext, optional
+        The run context the tiles were measured in (:mod:`xrbvo.workflows.context`).
     """
 
     tables: Mapping[str, Table] = field(default_factory=dict)
