@@ -151,3 +151,27 @@ def test_every_input_column_reaches_the_catalogue_unchanged(tmp_path, small_mode
         assert back.colnames[-len(names):] == names
         assert str(back["in_POS_ERR"].unit) == "arcsec"
         assert back["DET_LIKE_0"].info.description == "Detection likelihood, 0.2-2.3 keV"
+
+
+def test_classify_takes_columns_for_ids_and_positions(tmp_path, capsys):
+    """Issue 28 item 2: --columns on classify too (ids and positions; its photometry is the layout's own)."""
+    from astropy.table import Table
+
+    from xrbvo.cli import main
+    from xrbvo.cli.commands.classify import rename_columns
+    from xrbvo.core.errors import InputError
+
+    t = Table({"Name": ["a", "b"], "RAJ2000": [10.0, 11.0], "DEJ2000": [-5.0, -6.0], "G": [12.0, 13.0]})
+    out = rename_columns(t, "xid=Name,ra=RAJ2000,dec=DEJ2000", "t.csv")
+    assert {"xid", "ra", "dec"} <= set(out.colnames) and "RAJ2000" not in out.colnames
+    assert list(out["ra"]) == [10.0, 11.0] and list(t.colnames)[:3] == ["Name", "RAJ2000", "DEJ2000"]
+    with pytest.raises(InputError, match="classify maps only"):
+        rename_columns(t, "flux_soft=G", "t.csv")
+    with pytest.raises(InputError, match="Nope"):
+        rename_columns(t, "ra=Nope", "t.csv")
+    csv = tmp_path / "t.csv"
+    t.write(csv)
+    code = main(["classify", str(csv), "--model", str(tmp_path / "m"), "--out", str(tmp_path / "o.fits"),
+                 "--columns", "flux_soft=G"])
+    err = capsys.readouterr().err
+    assert code == 2 and "classify maps only" in err and "Traceback" not in err

@@ -24,7 +24,7 @@ domain shift), 'model' takes the population model for every source, 'training' t
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from xrbvo.cli.common import add_policy_arguments
+    from xrbvo.cli.common import add_columns_argument, add_policy_arguments
 
     p.add_argument("--model", type=Path, required=True, help="model directory written by `xrbvo train` or `xrbvo demo`")
     p.add_argument("file", type=Path, help="table of sources to classify")
@@ -32,6 +32,70 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--uniform-priors", action="store_true",
                    help="field probabilities at uniform class priors (same as --field-priors uniform)")
     add_policy_arguments(p, em=True)
+    add_columns_argument(p)
+
+
+#: The ``--columns`` keys classify takes: its photometry and fluxes are the labelled layouts' own columns.
+CLASSIFY_KEYS = ("xid", "ra", "dec")
+
+
+def check_columns(text) -> dict:
+    """The ``--columns`` mapping of classify, its keys checked (before any work).
+
+    Parameters
+    ----------
+    text : str or None
+        The ``--columns`` option.
+
+    Returns
+    -------
+    dict
+        Key -> column (empty without the option).
+    """
+    from xrbvo.cli.common import parse_columns_option
+    from xrbvo.core.errors import InputError
+
+    mapping = parse_columns_option(text)
+    other = [k for k in mapping if k not in CLASSIFY_KEYS]
+    if other:
+        raise InputError(f"--columns {other[0]}=...: classify maps only {', '.join(CLASSIFY_KEYS)} (its photometry "
+                         "and fluxes are read from the labelled layouts' own columns, docs/usage.md)")
+    return mapping
+
+
+def rename_columns(table, text, source: str):
+    """``table`` with the columns ``--columns`` names renamed to ``xid``, ``ra`` and ``dec`` (one line for anything wrong).
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        The table as read.
+    text : str or None
+        The ``--columns`` option.
+    source : str
+        Name of the input, used in messages.
+
+    Returns
+    -------
+    astropy.table.Table
+        The table, its mapped columns renamed (``table`` itself without the option).
+    """
+    from xrbvo.core.errors import InputError
+    from xrbvo.io.xray import apply_column_map
+
+    mapping = check_columns(text)
+    if not mapping:
+        return table
+    apply_column_map(table, mapping, source=source, option="--columns")  # checks: columns exist, numbers, once each
+    out = table.copy(copy_data=False)
+    for key, col in mapping.items():
+        if col == key:
+            continue
+        if key in out.colnames:
+            raise InputError(f"--columns {key}={col}: {source} already has a column {key!r}; map that one or "
+                             "rename it")
+        out.rename_column(col, key)
+    return out
 
 
 def run(args, ui) -> int:
@@ -45,6 +109,7 @@ def run(args, ui) -> int:
     from xrbvo.workflows import ModelBundle
     from xrbvo.workflows.classify import classify_table
 
+    check_columns(args.columns)  # before the model is read
     if not any(str(args.out).lower().endswith(sfx) for sfx in FORMATS):
         raise InputError(f"--out {args.out}: give a file name ending in .fits, .vot, .ecsv, .csv or .parquet")
     if args.uniform_priors:
@@ -58,7 +123,7 @@ def run(args, ui) -> int:
         with ui.progress():
             st = ui.stage("classifying")
             st("reading", 0.05)
-            t = read_table(args.file)
+            t = rename_columns(read_table(args.file), args.columns, str(args.file))
             res = classify_table(t, bundle, policy, source=str(args.file), progress=st)
         out = res.table
         write_table(out, args.out)
