@@ -223,6 +223,9 @@ def run_pipeline(xray: Table, provider: Provider, model, *, ctpt_model=None, con
     nbs = provider.neighbourhoods(xray, cfg.pull_radius_arcsec, cfg.surveys, progress=cb("neighbourhoods"),
                                   cancel=cancel)
     check_cancel(cancel)
+    if cfg.counterparts == "joint" and ctpt_model is None:
+        raise InputError("class-aware counterparts need the counterpart model (P_XRAY_CTPT); use a model "
+                         "directory that holds one (`xrbvo demo` or `xrbvo train` write it) or choose nway")
     calibration = cfg.p_any_calibration
     if calibration is None and cfg.false_rate is not None:
         cfg = run_wide_config(cfg, xray, nbs)  # measured once, for the moved positions and the run alike

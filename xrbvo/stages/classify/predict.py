@@ -118,9 +118,9 @@ class JointClassification:
         classes = list(self.classes)
         top = np.asarray(top_class, dtype=int)
         chosen = np.array([jr.best[classes[t]][i] for i, t in enumerate(top)], dtype=int) if n else np.zeros(0, int)
+        none_row = np.zeros(n, int)
+        none_row[cr.src[cr.is_none]] = np.nonzero(cr.is_none)[0]
         if self.associated is not None and n:
-            none_row = np.zeros(n, int)
-            none_row[cr.src[cr.is_none]] = np.nonzero(cr.is_none)[0]
             chosen = np.where(np.asarray(self.associated, bool), chosen, none_row)
         feats = cr.features[chosen] if n else cr.features[:0]
         p_k = jr.joint.sum(axis=1)
@@ -149,8 +149,19 @@ class JointClassification:
                 parts.append(np.where(r >= 0, np.char.add(f"{s_name}:", nids[np.maximum(r, 0)] if len(nids) else ""),
                                       ""))
             label = [";".join(x for x in row if x) or "none" for row in zip(*parts)] if n else []
-            extra[f"ctp_{cname}"] = np.asarray(label, dtype=str)
-            extra[f"P_{cname}_CTPT"] = jr.p_ctpt[cname]
+            label = np.asarray(label, dtype=str)
+            p_ctpt = np.asarray(jr.p_ctpt[cname], float)
+            if self.associated is not None and n:
+                # below the calibrated cut the source has no counterpart, whatever its class
+                un = ~np.asarray(self.associated, bool)
+                j = classes.index(cname)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    p_none_c = np.where(self.result.proba[:, j] > 0, jr.joint[none_row, j] / self.result.proba[:, j],
+                                        0.0)
+                label = np.where(un, "none", label)
+                p_ctpt = np.where(un, p_none_c, p_ctpt)
+            extra[f"ctp_{cname}"] = label
+            extra[f"P_{cname}_CTPT"] = p_ctpt
         return AssociationResult(association.combinations, src, association.surveys), feats, extra
 
 
