@@ -89,6 +89,10 @@ def _check_outputs(out: Path) -> list[str]:
             json.loads(p.read_text())
         elif p.suffix == ".html":  # the report's index: whole when it closes its document
             assert p.read_text(encoding="utf-8").rstrip().endswith("</html>"), p
+        elif p.suffix == ".reg":  # the report's ds9 region file: it parses whole
+            from regions import Regions
+
+            assert len(Regions.read(str(p), format="ds9")) > 0, p
         else:
             assert len(read_table(p)) > 0, p
     return names
