@@ -9,8 +9,9 @@ __all__ = ["NAME", "HELP", "DESCRIPTION", "add_arguments", "run", "explore_table
 
 NAME = "explore"
 HELP = "explore X-ray sources in the terminal, scoring each on demand from TAP services"
-DESCRIPTION = """Open an X-ray source list (anything `xrbvo run` reads), a catalogue with results, or nothing,
-in the terminal UI. Selecting a source pulls its neighbourhoods from the TAP service (the cache first),
+DESCRIPTION = """Open an X-ray source list (anything `xrbvo run` reads, read as it reads it: the eRASS1 release's
+selection, --hard and --region are the same options), a catalogue with results, or nothing, in the
+terminal UI. Selecting a source pulls its neighbourhoods from the TAP service (the cache first),
 runs the workflow of `xrbvo run` on it with the model and shows its class probabilities, counterparts
 and sky plot; the numbers equal those of `xrbvo run` on the whole list. `g` or `:` goes to a position
 (RA Dec in degrees or sexagesimal, `gal l b`, an id of the list, or an object name through CDS Sesame),

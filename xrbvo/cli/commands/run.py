@@ -18,7 +18,10 @@ they finish: the same command run again after an interruption resumes at the fir
 An eRASS1 Main catalogue as released (DR1: EXT_LIKE, DET_LIKE_0, FLAG_SP_*, UID_Hard) is selected first:
 point-like sources (--max-ext-like), detection likelihood (--min-det-like) and the spurious-source flags
 (--keep-flagged turns that cut off); each cut prints how many sources it removed. --hard joins the eRASS1
-Hard catalogue's 2.3-5 keV flux through UID_Hard (docs/erass1.md)."""
+Hard catalogue's 2.3-5 keV flux through UID_Hard (docs/erass1.md).
+
+The X-ray sources may come from a TAP service instead of a file: SERVICE:TABLE with --region pulls the
+region's rows (vizier:J/A+A/682/A34/erass1-m, heasarc:TABLE, URL:TABLE), cached, within --timeout."""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
