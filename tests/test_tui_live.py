@@ -205,8 +205,17 @@ def test_a_service_down_is_one_notification_and_scoring_resumes_when_it_is_back(
     app = create_explore_app(path, demo_run / "model", tap_url=f"http://127.0.0.1:{port}/tap",
                              cache=tmp_path / "cache2", samp=False, deadline_s=120)
 
+    sent = []  # every notification posted (a shown one expires after its timeout)
+    notify = app.notify
+
+    def record(message, **kw):
+        sent.append((str(message), kw.get("severity")))
+        return notify(message, **kw)
+
+    app.notify = record
+
     def errors():
-        return [n for n in app._notifications if n.severity == "error"]
+        return [m for m, severity in sent if severity == "error"]
 
     def pane() -> str:
         return str(app.query_one("#d-xray", Static).render())
@@ -226,7 +235,7 @@ def test_a_service_down_is_one_notification_and_scoring_resumes_when_it_is_back(
                 assert await until(pilot, lambda: "not scored" in pane(), 60), pane()
             await pilot.pause(1.0)
             (note,) = errors()
-            assert "unreachable" in str(note.message)
+            assert "unreachable" in note
             assert "unreachable" in pane() and "trying again" in pane()
             xid = str(app.data.xid[app.current_row])
             with _Relay(port, urlsplit(dachs.url).port):
