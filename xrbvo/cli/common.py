@@ -124,7 +124,13 @@ def add_known_arguments(p: argparse.ArgumentParser) -> None:
 
 def add_release_arguments(p: argparse.ArgumentParser) -> None:
     """The options that choose which X-ray sources are read, the same for ``run`` and ``explore``: the eRASS1
-    release's selection and Hard catalogue, and the sky region (:func:`read_xray_from_args` reads them)."""
+    release's selection and Hard catalogue, and the sky region (:func:`read_xray_from_args` reads them).
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The command's sub-parser (``run`` or ``explore``).
+    """
     from xrbvo.core.regions import REGION_SYNTAX
 
     p.add_argument("--hard", type=Path, default=None, metavar="FILE",
@@ -146,7 +152,18 @@ def add_release_arguments(p: argparse.ArgumentParser) -> None:
 
 def xray_service(given: str):
     """The TAP service and table that the X-ray argument names (``vizier:TABLE``, ``URL:TABLE``), or None
-    for a file (:func:`xrbvo.vo.sources.parse_service_table`)."""
+    for a file (:func:`xrbvo.vo.sources.parse_service_table`).
+
+    Parameters
+    ----------
+    given : str
+        The X-ray argument as the user wrote it.
+
+    Returns
+    -------
+    xrbvo.vo.sources.ServiceTable or None
+        The service and table; None when ``given`` is an existing file or names no service.
+    """
     from xrbvo.vo.sources import parse_service_table
 
     if Path(given).exists():
@@ -163,7 +180,29 @@ def read_xray_from_args(args, ui, given: str, *, table=None):
     (:func:`xrbvo.io.erass1.erass1_service_names`); an eRASS1 Main table is then selected
     (``--min-det-like``, ``--max-ext-like``, ``--keep-flagged``) and joined with ``--hard``, printing each
     cut.  The region itself is applied by the caller (:func:`select_region_rows`, on the standard columns).
-    ``table``: the file ``given`` already read.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (the options of :func:`add_release_arguments`; ``--cache`` and
+        ``--timeout`` when the command has them).
+    ui : xrbvo.cli._ui.UI
+        The console that reports each cut and each pull.
+    given : str
+        The X-ray argument: a table file or ``SERVICE:TABLE``.
+    table : astropy.table.Table, optional
+        The file ``given`` already read.
+
+    Returns
+    -------
+    astropy.table.Table
+        The sources, selected and joined with ``--hard`` when they are an eRASS1 Main table, else as read.
+
+    Raises
+    ------
+    InputError
+        For a file that does not exist, a service without ``--region``, or release options given with a
+        table that is not the eRASS1 Main catalogue.
     """
     from xrbvo.core.errors import InputError
     from xrbvo.io import Selection, is_erass1_main, read_release, read_table
@@ -229,7 +268,29 @@ def _pull_xray(service, args, ui):
 
 
 def select_region_rows(table, region, source, ui):
-    """The rows of ``table`` inside ``--region`` (one line says how many; none is an error)."""
+    """The rows of ``table`` inside ``--region`` (one line says how many; none is an error).
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        The sources, in the standard columns (``ra``, ``dec``).
+    region : str
+        The ``--region`` text (:func:`xrbvo.core.regions.parse_region`).
+    source : str
+        Where the sources came from, in the message.
+    ui : xrbvo.cli._ui.UI
+        The console that reports how many are kept.
+
+    Returns
+    -------
+    astropy.table.Table
+        The rows inside the region.
+
+    Raises
+    ------
+    InputError
+        When no source lies in the region.
+    """
     import numpy as np
 
     from xrbvo.core.errors import InputError

@@ -205,6 +205,11 @@ def erass1_service_names(colnames) -> dict[str, str]:
     release's names in lower case.  A column matches a Main column of the same name with case
     and underscores ignored (``DetLike0`` is ``DET_LIKE_0``), ``e_X`` matches the error ``X_ERR``.
 
+    Parameters
+    ----------
+    colnames : iterable of str
+        The columns of the service's table.
+
     Returns
     -------
     dict

@@ -169,7 +169,20 @@ def list_data(scorer: LiveScorer, path: Path | None) -> CatalogueData:
 def shown_value(catalogue: Table, column: str):
     """The value of a result's ``column`` for the list: text columns as text (a masked or missing one,
     as FITS reads an empty string back, is ``""``: never the ``"0.0"`` numpy makes of a masked value),
-    numbers as floats (NaN when masked or missing)."""
+    numbers as floats (NaN when masked or missing).
+
+    Parameters
+    ----------
+    catalogue : astropy.table.Table
+        A one-row result catalogue (:class:`~xrbvo.tui.live.LiveResult`'s ``catalogue``).
+    column : str
+        The column shown in the list.
+
+    Returns
+    -------
+    str or float
+        The text of a class column (``""`` when empty), else the number (NaN when masked or missing).
+    """
     text = column in ("predicted_class", "candidate_class")
     if column not in catalogue.colnames:
         return "" if text else np.nan

@@ -812,7 +812,18 @@ _FAILURE_WORDS = (("does not resolve", "host name does not resolve"), ("unreacha
 
 def failure_kind(exc: BaseException) -> str:
     """What kind of failure ``exc`` is, as a short key: the same for every source and every pull that fails
-    the same way (e.g. ``ServiceError: http://...: unreachable``), so that the UI says it once."""
+    the same way (e.g. ``ServiceError: http://...: unreachable``), so that the UI says it once.
+
+    Parameters
+    ----------
+    exc : BaseException
+        The failure of a pull or of a scoring.
+
+    Returns
+    -------
+    str
+        The exception's type, the service's URL (when the message names one) and the kind of failure.
+    """
     text = str(exc)
     url = _URL.search(text)
     what = next((label for word, label in _FAILURE_WORDS if word in text), None)

@@ -32,7 +32,17 @@ _NAMED = re.compile(r"^([A-Za-z][A-Za-z0-9_.-]*)\s*(?::\s*(.*))?$")
 
 @dataclass(frozen=True)
 class ServiceTable:
-    """A table of a TAP service, as a user named it."""
+    """A table of a TAP service, as a user named it.
+
+    Parameters
+    ----------
+    spec : str
+        The text given (``vizier:J/A+A/682/A34/erass1-m``).
+    url : str
+        The service's TAP URL.
+    table : str or None
+        The table; None when the text named only the service.
+    """
 
     spec: str
     """The text given (``vizier:J/A+A/682/A34/erass1-m``)."""
@@ -53,6 +63,11 @@ def parse_service_table(item: str, *, option: str, bare: tuple[str, ...] = ()) -
         The option in messages (``--known``, ``xray``).
     bare : tuple of str
         Services that may be named without a table (``table`` is then None).
+
+    Returns
+    -------
+    ServiceTable or None
+        The service and table; None when ``item`` names no service (a file name).
 
     Raises
     ------
@@ -99,6 +114,21 @@ def fetch_region(service: ServiceTable, region: Region, *, client: TapClient) ->
 
     One ``TOP 1`` query learns the position columns; one region query pulls the rows (both cached
     by ``client``); rows outside the region (a Galactic box is asked as the cone around it) are dropped.
+
+    Parameters
+    ----------
+    service : ServiceTable
+        The service and its table (a table is required).
+    region : xrbvo.core.regions.Region
+        The sky region whose rows are pulled.
+    client : xrbvo.vo.tap.TapClient
+        The client that asks (its cache and deadline apply).
+
+    Returns
+    -------
+    astropy.table.Table
+        The rows inside ``region`` with the service's own columns; ``meta['SOURCE']`` records the
+        service's URL and the query.
 
     Raises
     ------

@@ -243,6 +243,24 @@ def region_adql(table: str, ra_column: str, dec_column: str, region, *, top: int
     two ranges); a ``cone`` is one CIRCLE; a ``gal`` box, which ADQL cannot state in ICRS, is the
     smallest cone around its centre that holds it (the caller keeps the rows inside the box).
 
+    Parameters
+    ----------
+    table : str
+        The table (quoted as needed by :func:`quote_table`).
+    ra_column, dec_column : str
+        The table's ICRS right ascension and declination columns (degrees).
+    region : xrbvo.core.regions.Region
+        The sky region.
+    top : int, optional
+        At most this many rows (``SELECT TOP``).
+
+    Returns
+    -------
+    str
+        The ADQL query.
+
+    Examples
+    --------
     >>> from xrbvo.core.regions import parse_region
     >>> print(region_adql('"J/A+A/682/A34/erass1-m"', "RA_ICRS", "DE_ICRS", parse_region("eq:350,10,-5,5")))
     SELECT *
