@@ -255,9 +255,9 @@ def test_explore_reads_the_release_as_run_and_scores_its_rows(release, model_dir
     pick = [ids[np.flatnonzero(cand)[0]], ids[np.flatnonzero(~cand & np.isfinite(hr))[0]],
             ids[np.flatnonzero(~cand & ~np.isfinite(hr))[0]]]
     got = scorer.score(pick)
-    # (p_any is left out: with nway counterparts the association's magnitude priors are learnt from the whole
-    # list, a run-wide number the live scorer does not carry yet)
-    cols = [c for c in ref.colnames if c.startswith("P_")] + ["candidate_class", "predicted_class", "hr"]
+    # p_any too: the live scorer measures the list's run context once (the magnitude priors learnt from the
+    # whole list, the calibrated p_any cut), as run does
+    cols = [c for c in ref.colnames if c.startswith("P_")] + ["p_any", "candidate_class", "predicted_class", "hr"]
 
     def plain(t, c, i):  # FITS reads '' and NaN back as masked
         v = t[c][i]
