@@ -71,13 +71,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="--provider tap: one TAP service serving every survey table (e.g. a local DaCHS); without "
                         "it, each survey's own service (Gaia archive, VizieR)")
     p.add_argument("--cache", type=Path, default=None, metavar="DIR",
-                   help="the TAP chunk cache (--provider tap, --known SERVICE:TABLE); without it, the user's cache "
-                        "directory")
+                   help="the TAP chunk cache (--provider tap, --known SERVICE:TABLE, X-ray sources as "
+                        "SERVICE:TABLE); without it, the user's cache directory")
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help="deadline of each pull from a TAP service: with --provider tap, one survey's neighbourhoods "
                         "of one tile, with all its requests and retries (chunks finished before it stay in the "
                         "cache; without it, no deadline); with any provider, the whole fetch of each --known "
-                        "SERVICE:TABLE (without it, 300 s)")
+                        "SERVICE:TABLE (without it, 300 s) and each query of X-ray sources pulled as SERVICE:TABLE "
+                        "(without it, no deadline)")
     p.add_argument("--surveys", default=None, metavar="LIST",
                    help="comma-separated counterpart surveys; without it, gaia,2mass,catwise with --provider tap "
                         "and the --catalog surveys with local files")
