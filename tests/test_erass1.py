@@ -223,3 +223,47 @@ def test_a_nan_uid_hard_is_no_link_and_no_numpy_warning():
     assert np.asarray(out["hard_assoc"]).tolist() == ["strong", "none"] and report.n_hard_strong == 1
     with pytest.raises(InputError, match=r"column UID_Hard holds 1\.5 in row 0, not a whole number"):
         select_release(_main(np.array([1.5, 0.0])), _hard([u], [2e-13]))
+
+
+@pytest.mark.filterwarnings("ignore::xrbvo.core.errors.XrbvoWarning")
+def test_explore_reads_the_release_as_run_and_scores_its_rows(release, model_dir, tmp_path):
+    """`explore` takes run's release options (one definition) and reads the sources as run does: the same rows
+    (selection, --hard, --region), and a source scored on demand equals its row of the run's catalogue."""
+    from xrbvo.cli._ui import UI
+    from xrbvo.cli.commands.explore import explore_table
+    from xrbvo.cli.entry import build_parser
+    from xrbvo.stages.neighbourhoods.local import LocalProvider
+    from xrbvo.tui.live import LiveScorer
+    from xrbvo.workflows import ModelBundle
+
+    main, hard = release / "eRASS1_Main.fits", release / "eRASS1_Hard.fits"
+    region = "gal:299,301,-1,1"
+    r = _run_release(release, model_dir, tmp_path / "o", "--hard", str(hard), "--region", region, "--no-report",
+                     "--tile-deg", "0")
+    assert r.returncode == 0, r.stderr
+    ref = Table.read(tmp_path / "o" / "xrbvo_catalogue.fits")
+    args = build_parser().parse_args(["explore", str(main), "--model", str(model_dir), "--hard", str(hard),
+                                      "--region", region, "--no-samp"])
+    table = explore_table(args, UI(quiet=True))
+    ids = np.asarray(ref["xid"]).astype(str)
+    assert sorted(np.asarray(table["xid"]).astype(str)) == sorted(ids)  # run's rows, not the file's
+    assert np.isfinite(np.asarray(table["flux_hard"], float)).any()
+    files = {s: str(release / f"{s}.fits") for s in ("gaia", "2mass", "catwise")}
+    scorer = LiveScorer(table, ModelBundle.load(model_dir), LocalProvider(files), source=str(main))
+    cand = np.asarray(ref["candidate_class"]).astype(str) != ""
+    hr = np.asarray(ref["hr"], float)
+    pick = [ids[np.flatnonzero(cand)[0]], ids[np.flatnonzero(~cand & np.isfinite(hr))[0]],
+            ids[np.flatnonzero(~cand & ~np.isfinite(hr))[0]]]
+    got = scorer.score(pick)
+    # p_any too: the live scorer measures the list's run context once (the magnitude priors learnt from the
+    # whole list, the calibrated p_any cut), as run does
+    cols = [c for c in ref.colnames if c.startswith("P_")] + ["p_any", "candidate_class", "predicted_class", "hr"]
+
+    def plain(t, c, i):  # FITS reads '' and NaN back as masked
+        v = t[c][i]
+        return ("" if t[c].dtype.kind in "US" else np.nan) if v is np.ma.masked else v
+
+    for x in pick:
+        for c in cols:
+            a, b = plain(ref, c, list(ids).index(x)), plain(got[x].catalogue, c, 0)
+            assert a == b or (isinstance(a, (float, np.floating)) and np.isnan(a) and np.isnan(b)), (x, c, a, b)

@@ -238,3 +238,36 @@ def test_default_columns_show_purity_and_known_or_new_when_the_run_gave_them(syn
     cols = CatalogueData(t).default_columns()
     assert cols.index("candidate_class") < cols.index("expected_purity") < cols.index("known_name") \
         < cols.index("new")
+
+
+def test_known_and_class_conditional_columns_of_a_run_are_shown(cat_path):
+    """A run with --known writes known_name/known_class/known_sep, and class-aware counterparts write
+    P_<class>_CTPT with the combination it is for (ctp_<class>) to the catalogue, not to the counterparts
+    table: the pane shows them instead of "not available"."""
+    data = load_catalogue(cat_path)
+    row = int(np.argmax(data.column("n_candidates")))
+    second = data.detail(row).candidates[1]
+    label = ";".join(f"{s}:{n}" for s, n in second.ids.items() if n) or "none"
+    cat = data.table
+    n = len(cat)
+    cat["known_name"] = np.where(np.arange(n) == row, "4U 1234-56", "")
+    cat["known_class"] = np.where(np.arange(n) == row, "HMXB", "")
+    cat["known_sep"] = np.where(np.arange(n) == row, 1.5, np.nan)
+    cat["ctp_HMXB"] = np.where(np.arange(n) == row, label, "none")
+    cat["P_HMXB_CTPT"] = np.where(np.arange(n) == row, 0.875, 0.5)
+    data = CatalogueData(cat, counterparts=data.counterparts, neighbours=data.neighbours)
+    d = data.detail(row)
+    assert [(k.name, k.kind, k.sep_arcsec) for k in d.known] == [("4U 1234-56", "HMXB", 1.5)]
+    assert "4U 1234-56" in known_text(d).plain and "not available" not in known_text(d).plain
+    assert data.detail((row + 1) % n).known == []
+    assert [c.class_probs for c in d.candidates[:2]] == [{}, {"P_HMXB_CTPT": 0.875}]
+    table = counterparts_table(d)
+    assert "not available" not in str(table.caption or "")
+    import io
+
+    from rich.console import Console
+
+    con = Console(width=120, record=True, file=io.StringIO())
+    con.print(table)
+    shown = con.export_text()
+    assert "P|HMXB" in shown and "0.875" in shown, shown

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 import warnings
 
 import numpy as np
@@ -134,3 +135,112 @@ def test_known_objects_show_in_the_explore_pane(demo_run):
     assert "Test X-1" in shown and "HMXB" in shown
     assert "none within the match radius" in pane_parts(res[ids[1]], known=known)["#d-known"].plain
     assert "--known" in pane_parts(res[ids[0]])["#d-known"].plain
+
+
+class _Relay:
+    """A TCP relay from a local port to a server: the service comes back on the port that refused."""
+
+    def __init__(self, port: int, target_port: int):
+        self.target_port = target_port
+        self.server = socket.create_server(("127.0.0.1", port))
+        self.server.settimeout(0.2)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                a, _ = self.server.accept()
+            except OSError:  # the accept timed out: look at the stop flag
+                continue
+            b = socket.create_connection(("127.0.0.1", self.target_port))
+            for src, dst in ((a, b), (b, a)):
+                threading.Thread(target=self._pipe, args=(src, dst), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src, dst) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def __enter__(self) -> "_Relay":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join(timeout=5)
+        self.server.close()
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::astropy.units.UnitsWarning")
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings("ignore::xrbvo.core.errors.XrbvoWarning")
+def test_a_service_down_is_one_notification_and_scoring_resumes_when_it_is_back(dachs, demo_run, tmp_path):
+    """explore with its TAP service refusing connections: one notification for the failure (not one per source and
+    prefetch), the selected source's pane says what failed instead of "scoring..."; once the service answers on
+    that port (the local DaCHS through a relay), the selected source is scored without any key pressed."""
+    import asyncio
+    from urllib.parse import urlsplit
+
+    from textual.widgets import Static
+
+    from xrbvo.tui.explore import create_explore_app
+
+    path = demo_list(dachs.url, tmp_path / "list.fits", tmp_path / "cache")
+    with socket.socket() as s:  # a port nobody listens on: refused at once, like a service that is down
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = create_explore_app(path, demo_run / "model", tap_url=f"http://127.0.0.1:{port}/tap",
+                             cache=tmp_path / "cache2", samp=False, deadline_s=120)
+
+    sent = []  # every notification posted (a shown one expires after its timeout)
+    notify = app.notify
+
+    def record(message, **kw):
+        sent.append((str(message), kw.get("severity")))
+        return notify(message, **kw)
+
+    app.notify = record
+
+    def errors():
+        return [m for m, severity in sent if severity == "error"]
+
+    def pane() -> str:
+        return str(app.query_one("#d-xray", Static).render())
+
+    async def until(pilot, cond, seconds):
+        for _ in range(int(seconds / 0.25)):
+            if cond():
+                return True
+            await pilot.pause(0.25)
+        return cond()
+
+    async def go():
+        async with app.run_test(size=(150, 44)) as pilot:
+            assert await until(pilot, lambda: errors() and "not scored" in pane(), 60), pane()
+            for _ in range(3):  # other sources fail the same way: no new notification
+                await pilot.press("down")
+                assert await until(pilot, lambda: "not scored" in pane(), 60), pane()
+            await pilot.pause(1.0)
+            (note,) = errors()
+            assert "unreachable" in note
+            assert "unreachable" in pane() and "trying again" in pane()
+            xid = str(app.data.xid[app.current_row])
+            with _Relay(port, urlsplit(dachs.url).port):
+                assert await until(pilot, lambda: app.scorer.result(xid) is not None, 300)
+                assert await until(pilot, lambda: "not scored" not in pane(), 30), pane()
+            assert xid in pane() and len(errors()) == 1
+
+    asyncio.run(go())

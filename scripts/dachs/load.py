@@ -16,7 +16,13 @@ external.gaiaedr3_distance     Gaia archive external.gaiaedr3_distance
 twomass.psc                    VizieR "II/246/out"
 catwise2020.main               VizieR "II/365/catwise"
 erass1.main                    VizieR "J/A+A/682/A34/erass1-m"
+erass1dr1.main                 VizieR "J/A+A/682/A34/erass1-m", the release
 =============================  =========================================
+
+``erass1.main`` holds the simulated sources under the release's FITS names (IAUNAME, RA, ...);
+``erass1dr1.main`` holds them as the eRASS1 Main release (extended and flagged sources, UID_Hard
+links: :func:`xrbvo.sim.erass1.release_tables`) under VizieR's column names (IAUName, RA_ICRS,
+DetLike0, ExtLike, UIDHard, ...), for ``xrbvo run SERVICE:TABLE --region``.
 
 Column names are the real ones (``"2MASS"`` as a delimited identifier); the
 VizieR table names are not SQL identifiers, so the registry
@@ -64,12 +70,12 @@ SKIES: dict[str, dict] = {
               "field_density_scale": 0.3},
 }
 
-RDS = ("gaiadr3", "external", "twomass", "catwise2020", "erass1")
+RDS = ("gaiadr3", "external", "twomass", "catwise2020", "erass1", "erass1dr1")
 #: RD -> (qualified table, data file name)
 TABLES = {"gaiadr3": ("gaiadr3.gaia_source", "gaia_source"),
           "external": ("external.gaiaedr3_distance", "gaiaedr3_distance"),
           "twomass": ("twomass.psc", "psc"), "catwise2020": ("catwise2020.main", "catwise2020"),
-          "erass1": ("erass1.main", "erass1")}
+          "erass1": ("erass1.main", "erass1"), "erass1dr1": ("erass1dr1.main", "erass1dr1")}
 ERASS1_COLUMNS = ("IAUNAME", "RA", "DEC", "POS_ERR", "ML_FLUX_1", "ML_FLUX_ERR_1", "flux_hard",
                   "flux_hard_err", "DET_LIKE_0")
 
@@ -89,7 +95,10 @@ def _tables():
 
     from xrbvo.sim import SkyConfig, simulate_sky
 
-    parts: dict[str, list] = {k: [] for k in ("gaia_source", "gaiaedr3_distance", "psc", "catwise2020", "erass1")}
+    from xrbvo.sim.erass1 import release_tables
+
+    parts: dict[str, list] = {k: [] for k in ("gaia_source", "gaiaedr3_distance", "psc", "catwise2020", "erass1",
+                                              "erass1dr1")}
     for name, kw in SKIES.items():
         sky = simulate_sky(SkyConfig(**kw))
         g = sky.catalogs["gaia"]
@@ -99,12 +108,35 @@ def _tables():
         parts["psc"].append(sky.catalogs["2mass"])
         parts["catwise2020"].append(sky.catalogs["catwise"])
         parts["erass1"].append(sky.xray[list(ERASS1_COLUMNS)])
+        parts["erass1dr1"].append(vizier_release(release_tables(sky)[0]))
     out = {k: vstack(v, join_type="exact", metadata_conflicts="silent") for k, v in parts.items()}
     for key, col in (("gaia_source", "source_id"), ("psc", "2MASS"), ("catwise2020", "Name"),
-                     ("erass1", "IAUNAME")):
+                     ("erass1", "IAUNAME"), ("erass1dr1", "IAUName")):
         if len(np.unique(out[key][col])) != len(out[key]):
             raise SystemExit(f"load.py: identifiers of {key}.{col} collide between skies; change a seed")
     return out
+
+
+#: The release's Main columns (xrbvo.sim.erass1) -> VizieR's names in J/A+A/682/A34/erass1-m.
+VIZIER_NAMES = {"IAUNAME": "IAUName", "UID": "UID", "UID_Hard": "UIDHard", "RA": "RA_ICRS", "DEC": "DE_ICRS",
+                "POS_ERR": "posErr", "RADEC_ERR": "RADECErr", "LII": "GLON", "BII": "GLAT", "MJD": "MJD", "EXT": "EXT",
+                "EXT_LIKE": "ExtLike", "DET_LIKE_0": "DetLike0", "ML_CTS_1": "MLCts1", "ML_FLUX_1": "MLFlux1",
+                "ML_FLUX_ERR_1": "e_MLFlux1", "FLAG_SP_SNR": "FlagSpSnr", "FLAG_SP_BPS": "FlagSpBps",
+                "FLAG_SP_SCL": "FlagSpScl", "FLAG_SP_LGA": "FlagSpLga", "FLAG_SP_GC_CONS": "FlagSpGcCons"}
+
+
+def vizier_release(main):
+    """The simulated eRASS1 Main table under VizieR's column names (RAJ2000/DEJ2000 and DetUId added, as
+    VizieR has them); no header keywords (a service's table carries none)."""
+    import numpy as np
+    from astropy.table import Table
+
+    t = Table({v: main[k] for k, v in VIZIER_NAMES.items()})
+    t.add_column(np.char.add("eb01_", np.asarray(main["UID"]).astype(str)), name="DetUId", index=1)
+    t.add_column(t["RA_ICRS"], name="RAJ2000", index=6)
+    t.add_column(t["DE_ICRS"], name="DEJ2000", index=7)
+    t.meta = {}
+    return t
 
 
 def _pg_ident(name: str) -> str:
@@ -148,7 +180,7 @@ def main(argv=None) -> int:
     if args.release is not None:
         rel = args.release.resolve()
         stamp = "from " + str(rel)  # never equal to _stamp(): a plain run reloads SKIES
-        rds = ("gaiadr3", "external", "twomass", "catwise2020")
+        rds = ("gaiadr3", "external", "twomass", "catwise2020")  # erass1 and erass1dr1 left as they are
         tables = _release_tables(rel)
     else:
         stamp = _stamp()

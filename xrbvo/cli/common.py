@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 
 from xrbvo.core.text import one_line
 
 __all__ = ["add_association_arguments", "add_policy_arguments", "policy_from_args", "print_analysis", "pairs",
            "parse_boost", "plain_name", "MAX_NAME_BYTES", "add_known_arguments", "known_from_args", "print_known",
-           "print_policy", "plural", "add_columns_argument", "parse_columns_option", "columns_from_args"]
+           "print_policy", "plural", "add_columns_argument", "parse_columns_option", "columns_from_args",
+           "add_release_arguments", "read_xray_from_args", "select_region_rows", "xray_service"]
 
 #: How many known X-ray binaries that are not candidates the summary lists (the report lists all).
 MAX_MISSED_LINES = 15
@@ -189,6 +191,191 @@ def add_known_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--known-class", default=None, metavar="CLASS",
                    help="class of every object of the --known catalogues (default: the catalogue's own: HMXB for "
                         "the HMXB catalogues, LMXB, CV, or a class/type column such as SIMBAD's otype)")
+
+
+def add_release_arguments(p: argparse.ArgumentParser) -> None:
+    """The options that choose which X-ray sources are read, the same for ``run`` and ``explore``: the eRASS1
+    release's selection and Hard catalogue, and the sky region (:func:`read_xray_from_args` reads them).
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The command's sub-parser (``run`` or ``explore``).
+    """
+    from xrbvo.core.regions import REGION_SYNTAX
+
+    p.add_argument("--hard", type=Path, default=None, metavar="FILE",
+                   help="the eRASS1 Hard catalogue (eRASS1_Hard.fits): its 2.3-5 keV flux (ML_FLUX_3) is joined to "
+                        "the Main sources strongly associated through UID_Hard; weak associations are flagged "
+                        "(hard_assoc=weak) and get no hard flux")
+    p.add_argument("--min-det-like", type=float, default=None, metavar="X",
+                   help="eRASS1 Main: keep sources with DET_LIKE_0 >= X (default 6, the Main catalogue's own limit)")
+    p.add_argument("--max-ext-like", type=float, default=None, metavar="X",
+                   help="eRASS1 Main: keep sources with EXT_LIKE <= X (default 0: point-like sources only)")
+    p.add_argument("--keep-flagged", action="store_true",
+                   help="eRASS1 Main: keep sources with a spurious-source flag (FLAG_SP_SNR, _BPS, _SCL, _LGA, "
+                        "_GC_CONS); by default they are removed")
+    p.add_argument("--region", default=None, metavar="REGION",
+                   help=f"keep only the sources in a sky region: {REGION_SYNTAX}; longitude ranges may wrap "
+                        "through 360 (gal:350,10,-5,5); required when the sources come from a TAP service "
+                        "(SERVICE:TABLE)")
+
+
+def xray_service(given: str):
+    """The TAP service and table that the X-ray argument names (``vizier:TABLE``, ``URL:TABLE``), or None
+    for a file (:func:`xrbvo.vo.sources.parse_service_table`).
+
+    Parameters
+    ----------
+    given : str
+        The X-ray argument as the user wrote it.
+
+    Returns
+    -------
+    xrbvo.vo.sources.ServiceTable or None
+        The service and table; None when ``given`` is an existing file or names no service.
+    """
+    from xrbvo.vo.sources import parse_service_table
+
+    if Path(given).exists():
+        return None
+    return parse_service_table(given, option="X-ray sources")
+
+
+def read_xray_from_args(args, ui, given: str, *, table=None):
+    """The X-ray sources named by ``given``, as ``run`` reads them (``explore`` reads them the same way).
+
+    ``given`` is a table file, or ``SERVICE:TABLE`` with ``--region`` (the region's rows pulled through
+    the TAP client, with ``--cache`` and ``--timeout`` when the command has them).  The columns of a
+    service's copy of the eRASS1 Main catalogue are read as the release's
+    (:func:`xrbvo.io.erass1.erass1_service_names`); an eRASS1 Main table is then selected
+    (``--min-det-like``, ``--max-ext-like``, ``--keep-flagged``) and joined with ``--hard``, printing each
+    cut.  The region itself is applied by the caller (:func:`select_region_rows`, on the standard columns).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (the options of :func:`add_release_arguments`; ``--cache`` and
+        ``--timeout`` when the command has them).
+    ui : xrbvo.cli._ui.UI
+        The console that reports each cut and each pull.
+    given : str
+        The X-ray argument: a table file or ``SERVICE:TABLE``.
+    table : astropy.table.Table, optional
+        The file ``given`` already read.
+
+    Returns
+    -------
+    astropy.table.Table
+        The sources, selected and joined with ``--hard`` when they are an eRASS1 Main table, else as read.
+
+    Raises
+    ------
+    InputError
+        For a file that does not exist, a service without ``--region``, or release options given with a
+        table that is not the eRASS1 Main catalogue.
+    """
+    from xrbvo.core.errors import InputError
+    from xrbvo.io import Selection, is_erass1_main, read_release, read_table
+    from xrbvo.io.erass1 import erass1_service_names
+
+    given_opts = {k: v for k, v in (("--min-det-like", args.min_det_like), ("--max-ext-like", args.max_ext_like))
+                  if v is not None}
+    defaults = Selection()
+    sel = Selection(min_det_like=defaults.min_det_like if args.min_det_like is None else args.min_det_like,
+                    max_ext_like=defaults.max_ext_like if args.max_ext_like is None else args.max_ext_like,
+                    drop_flagged=not args.keep_flagged)
+    sel.validate()  # a bad value is one line, before any file is read
+    service = xray_service(given) if table is None else None
+    if table is not None:
+        pass
+    elif service is not None:
+        table = _pull_xray(service, args, ui)
+    elif not Path(given).exists():
+        raise InputError(f"{given}: no such file; give an X-ray source table (FITS, VOTable, ECSV, CSV or Parquet) "
+                         "or a TAP service's table as SERVICE:TABLE with --region (e.g. "
+                         "vizier:J/A+A/682/A34/erass1-m --region gal:300,302,-1,1)")
+    else:
+        table = read_table(given)
+    table = columns_from_args(args, table, str(given))  # --columns: the table's own names for xrbvo's keys
+    if not is_erass1_main(table):
+        names = erass1_service_names(table.colnames)
+        renamed = _renamed(table, names) if names else table
+        if is_erass1_main(renamed):  # a service's copy of the Main catalogue (VizieR, HEASARC names)
+            table = renamed
+    if not is_erass1_main(table):
+        asked = [*given_opts, *(["--hard"] if args.hard else []), *(["--keep-flagged"] if args.keep_flagged else [])]
+        if asked:
+            raise InputError(f"{given}: {', '.join(asked)} apply to the eRASS1 Main catalogue as released "
+                             "(columns RA, DEC, ML_FLUX_1, DET_LIKE_0, EXT_LIKE); this table is not one")
+        return table
+    table, report = read_release(table, args.hard, sel, source=str(given))
+    for line in report.lines():
+        ui.out.print(line, highlight=False)
+    return table
+
+
+def _renamed(table, names: dict):
+    out = table.copy(copy_data=False)
+    out.rename_columns(list(names), list(names.values()))
+    return out
+
+
+def _pull_xray(service, args, ui):
+    """The rows of a service's table in ``--region`` (one line says what is pulled and how many came)."""
+    from xrbvo.core.errors import InputError
+    from xrbvo.core.regions import parse_region
+    from xrbvo.vo.sources import fetch_region
+    from xrbvo.vo.tap import TapClient
+
+    if args.region is None:
+        raise InputError(f"{service.spec}: X-ray sources from a TAP service are pulled region by region; give "
+                         "--region (e.g. --region gal:300,302,-1,1)")
+    region = parse_region(args.region)
+    ui.info(f"{service.spec}: pulling the sources in {region} from {service.url}")
+    with TapClient(service.url, cache=getattr(args, "cache", None), deadline_s=getattr(args, "timeout", None)) as c:
+        table = fetch_region(service, region, client=c)
+    ui.info(f"{service.spec}: {len(table)} sources in {region}")
+    return table
+
+
+def select_region_rows(table, region, source, ui):
+    """The rows of ``table`` inside ``--region`` (one line says how many; none is an error).
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        The sources, in the standard columns (``ra``, ``dec``).
+    region : str
+        The ``--region`` text (:func:`xrbvo.core.regions.parse_region`).
+    source : str
+        Where the sources came from, in the message.
+    ui : xrbvo.cli._ui.UI
+        The console that reports how many are kept.
+
+    Returns
+    -------
+    astropy.table.Table
+        The rows inside the region.
+
+    Raises
+    ------
+    InputError
+        When no source lies in the region.
+    """
+    import numpy as np
+
+    from xrbvo.core.errors import InputError
+    from xrbvo.core.regions import parse_region
+
+    r = parse_region(region)
+    keep = r.contains(table["ra"], table["dec"])
+    n = int(np.sum(keep))
+    if n == 0:
+        raise InputError(f"--region {r}: none of the {len(table)} sources of {source} lies in it; check the region "
+                         "(gal: takes Galactic l and b, eq: ICRS ra and dec, in degrees)")
+    ui.out.print(f"region {r}: {n} of {len(table)} sources kept", highlight=False)
+    return table[keep]
 
 
 def known_from_args(args, ui=None) -> list:

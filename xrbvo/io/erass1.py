@@ -34,8 +34,8 @@ from xrbvo.core.errors import InputError, MissingColumnError, XrbvoWarning
 from xrbvo.io.tables import as_float, read_table
 
 __all__ = ["Selection", "SelectionStep", "SelectionReport", "is_erass1_main", "is_erass1_hard", "refuse_hard_as_main",
-           "read_release", "select_release",
-           "selection_header", "SPURIOUS_FLAGS", "HARD_FLUX", "HARD_FLUX_ERR", "SELECTION_KEYS"]
+           "read_release", "select_release", "selection_header", "erass1_service_names", "SPURIOUS_FLAGS", "HARD_FLUX",
+           "HARD_FLUX_ERR", "SELECTION_KEYS"]
 
 #: Columns whose presence marks a table as the eRASS1 Main catalogue (DR1 data model).
 MAIN_COLUMNS = ("RA", "DEC", "ML_FLUX_1", "DET_LIKE_0", "EXT_LIKE")
@@ -187,6 +187,61 @@ def is_erass1_main(table: Table) -> bool:
         ``DET_LIKE_0``, ``EXT_LIKE``).
     """
     return all(c in table.colnames for c in MAIN_COLUMNS)
+
+
+#: Main columns a TAP service may rename (VizieR J/A+A/682/A34/erass1-m: ``IAUName``, ``DetUId``, ``posErr``,
+#: ``MLFlux1``, ``e_MLFlux1``, ``DetLike0``, ``ExtLike``, ...; HEASARC's copy in lower case): matched by
+#: :func:`erass1_service_names` with case and underscores ignored.
+_SERVICE_RENAMED = ("IAUNAME", "DETUID", "UID", "UID_Hard", "POS_ERR", "RADEC_ERR", "EXT", "EXT_LIKE", "DET_LIKE_0",
+                    "ML_CTS_1", "ML_FLUX_1", "ML_FLUX_ERR_1", *SPURIOUS_FLAGS)
+#: (RA, Dec) columns of the Main catalogue at the services, tried in order (case ignored).
+_SERVICE_POSITIONS = (("RA", "DEC"), ("RA_ICRS", "DE_ICRS"), ("RAJ2000", "DEJ2000"))
+
+
+def erass1_service_names(colnames) -> dict[str, str]:
+    """Which columns of a service's copy of the eRASS1 Main catalogue are which Main columns.
+
+    A service renames the release's columns: VizieR's ``J/A+A/682/A34/erass1-m`` has
+    ``IAUName``, ``RA_ICRS``/``DE_ICRS`` (and ``RAJ2000``/``DEJ2000``), ``DetUId``, ``posErr``,
+    ``MLFlux1``, ``e_MLFlux1``, ``DetLike0``, ``ExtLike``, ...; HEASARC's ``erass1main`` the
+    release's names in lower case.  A column matches a Main column of the same name with case
+    and underscores ignored (``DetLike0`` is ``DET_LIKE_0``), ``e_X`` matches the error ``X_ERR``.
+
+    Parameters
+    ----------
+    colnames : iterable of str
+        The columns of the service's table.
+
+    Returns
+    -------
+    dict
+        Service column -> Main column, for the columns that are not already under the Main
+        name (empty for the release's own file); ``RA`` and ``DEC`` are the first position pair
+        found.
+    """
+    names = [str(c) for c in colnames]
+    have = set(names)
+
+    def norm(c: str) -> str:
+        return c.replace("_", "").lower()
+
+    by_norm: dict[str, str] = {}
+    for c in names:
+        by_norm.setdefault(norm(c), c)
+        if c.startswith("e_"):  # VizieR's error prefix: e_MLFlux1 is ML_FLUX_ERR_1
+            by_norm.setdefault("err:" + norm(c[2:]), c)
+    out: dict[str, str] = {}
+    lower = {c.lower(): c for c in names}
+    for ra, dec in _SERVICE_POSITIONS:
+        if ra.lower() in lower and dec.lower() in lower:
+            out[lower[ra.lower()]], out[lower[dec.lower()]] = "RA", "DEC"
+            break
+    for main in _SERVICE_RENAMED:
+        key = "err:" + norm(main.replace("_ERR", "")) if "_ERR_" in main else norm(main)
+        c = by_norm.get(key) or (by_norm.get(norm(main)) if "_ERR_" in main else None)
+        if c is not None and c not in out:
+            out[c] = main
+    return {c: m for c, m in out.items() if c != m and m not in have}
 
 
 def selection_header(meta) -> dict:

@@ -487,6 +487,8 @@ class CatalogueData:
                         prob_of[(s, nid)] = prob_of.get((s, nid), 0.0) + p * (p_any if math.isfinite(p_any) else 1)
             n_total = len(candidates)
             if candidates and not any(c.class_probs for c in candidates):
+                self._ctpt_from_catalogue(row, candidates)
+            if candidates and not any(c.class_probs for c in candidates):
                 missing.append("class-conditional counterpart probabilities: not in the counterparts table")
             if nb_rows is None:
                 missing.append("magnitudes: no neighbourhood table next to the catalogue")
@@ -500,7 +502,7 @@ class CatalogueData:
         else:
             missing.append("explanations: the catalogue has no top_features column")
         # known objects
-        known = self._known_near(row) if self.known is not None else None
+        known = self._known_near(row) if self.known is not None else self._known_in_catalogue(row)
         # sky plot
         pos_err = self._value("pos_err", row)
         neighbours: list[Neighbour] | None = None
@@ -524,6 +526,31 @@ class CatalogueData:
                             candidates=candidates, n_candidates_total=n_total, top_features=top, known=known,
                             neighbours=neighbours, pos_err_arcsec=pos_err, radius_arcsec=radius,
                             mark=self.marks.get(xid), missing=missing)
+
+    def _known_in_catalogue(self, row: int) -> list[KnownMatch] | None:
+        """The known object a run with ``--known`` matched (``known_name``, ``known_class``, ``known_sep``
+        columns); None when the catalogue has none of them."""
+        if "known_name" not in self.colnames:
+            return None
+        name = str(self.column("known_name")[row]).strip()
+        if not name:
+            return []
+        kind = str(self.column("known_class")[row]).strip() if "known_class" in self.colnames else ""
+        return [KnownMatch(name, kind, self._value("known_sep", row))]
+
+    def _ctpt_from_catalogue(self, row: int, candidates: list[Candidate]) -> None:
+        """Put the catalogue's ``P_<class>_CTPT`` on the combination its ``ctp_<class>`` names (the class-aware
+        counterparts of a run write them to the catalogue, not to the counterparts table)."""
+        for c in CLASSES:
+            p_col, ctp_col = f"P_{c}_CTPT", f"ctp_{c}"
+            if p_col not in self.colnames or ctp_col not in self.colnames:
+                continue
+            label = str(self.column(ctp_col)[row]).strip()
+            want = frozenset() if label in ("", "none") else frozenset(x for x in label.split(";") if x)
+            for cand in candidates:
+                if frozenset(f"{s}:{nid}" for s, nid in cand.ids.items() if nid) == want:
+                    cand.class_probs[p_col] = self._value(p_col, row)
+                    break
 
     def _cp(self, name: str) -> np.ndarray:
         arr = self._cp_cols.get(name)

@@ -42,13 +42,14 @@ from xrbvo.core.schema import CLASSES
 from xrbvo.core.text import one_line
 from xrbvo.tui.app import PromptScreen, XrbvoApp
 from xrbvo.tui.data import CatalogueData
-from xrbvo.tui.live import LiveResult, LiveScorer, Position, nearest_sources, parse_position, resolve_name
+from xrbvo.tui.live import (LiveResult, LiveScorer, Position, failure_kind, nearest_sources, parse_position,
+                            resolve_name)
 from xrbvo.tui.prerender import Prerendered, pane_console
 from xrbvo.tui.render import (class_bars, counterparts_table, features_text, format_value, known_text, sky_plot,
                               xray_text)
 
-__all__ = ["ExploreApp", "create_explore_app", "list_data", "pane_parts", "PREFETCH", "PREFETCH_DELAY_S",
-           "SCORE_CHUNK", "PANE_CACHE"]
+__all__ = ["ExploreApp", "create_explore_app", "list_data", "pane_parts", "shown_value", "PREFETCH", "PREFETCH_DELAY_S",
+           "SCORE_CHUNK", "PANE_CACHE", "RETRY_S"]
 
 #: Unscored sources scored ahead of the cursor.
 PREFETCH = 3
@@ -58,6 +59,8 @@ SCORE_CHUNK = 128
 PANE_CACHE = 256
 #: Seconds the selection rests before the next sources are prefetched.
 PREFETCH_DELAY_S = 0.25
+#: Seconds between attempts to score the selected source after its scoring failed.
+RETRY_S = 5.0
 #: The detail pane's widgets, in order.
 _PANE = ("#d-xray", "#d-probs", "#d-features", "#d-counterparts", "#d-known", "#d-sky")
 #: The parts that are Rich tables: laid out once (:class:`~xrbvo.tui.prerender.Prerendered`).
@@ -97,9 +100,12 @@ class Busy(Message):
 
 
 class Failed(Message):
-    def __init__(self, title: str, text: str) -> None:
+    """A worker's failure: ``kind`` (:func:`~xrbvo.tui.live.failure_kind`) groups failures that are one cause,
+    ``xid`` names the source that was not scored."""
+
+    def __init__(self, title: str, text: str, *, kind: str | None = None, xid: str | None = None) -> None:
         super().__init__()
-        self.title, self.text = title, text
+        self.title, self.text, self.kind, self.xid = title, text, kind, xid
 
 
 class GoTo(Message):
@@ -161,6 +167,36 @@ def list_data(scorer: LiveScorer, path: Path | None) -> CatalogueData:
     return CatalogueData(t, path=path)
 
 
+def shown_value(catalogue: Table, column: str):
+    """The value of a result's ``column`` for the list: text columns as text (a masked or missing one,
+    as FITS reads an empty string back, is ``""``: never the ``"0.0"`` numpy makes of a masked value),
+    numbers as floats (NaN when masked or missing).
+
+    Parameters
+    ----------
+    catalogue : astropy.table.Table
+        A one-row result catalogue (:class:`~xrbvo.tui.live.LiveResult`'s ``catalogue``).
+    column : str
+        The column shown in the list.
+
+    Returns
+    -------
+    str or float
+        The text of a class column (``""`` when empty), else the number (NaN when masked or missing).
+    """
+    text = column in ("predicted_class", "candidate_class")
+    if column not in catalogue.colnames:
+        return "" if text else np.nan
+    v = catalogue[column][0]
+    if v is np.ma.masked:
+        return "" if text else np.nan
+    return str(v) if text else v
+
+
+def _text(v) -> str:
+    return "" if v is np.ma.masked else str(v)
+
+
 def class_table(row) -> RichTable:
     """P_<class> (at the selection priors), P_<class>_field and P_<class>_CTPT (the best counterpart's
     class-conditional probability) of one catalogue row."""
@@ -170,14 +206,14 @@ def class_table(row) -> RichTable:
     t.add_column("P_field", justify="right")
     t.add_column("P_ctpt", justify="right")
     cols = row.colnames
-    pred = str(row["predicted_class"]) if "predicted_class" in cols else ""
+    pred = _text(row["predicted_class"]) if "predicted_class" in cols else ""
     for c in CLASSES:
         if f"P_{c}" not in cols:
             continue
         style = "bold magenta" if c == pred else None
         t.add_row(c, format_value(row[f"P_{c}"]), format_value(row[f"P_{c}_field"]) if f"P_{c}_field" in cols
                   else "-", format_value(row[f"P_{c}_CTPT"]) if f"P_{c}_CTPT" in cols else "-", style=style)
-    cand = str(row["candidate_class"]) if "candidate_class" in cols else ""
+    cand = _text(row["candidate_class"]) if "candidate_class" in cols else ""
     t.caption = f"candidate: {cand or 'none'}   expected purity " + (
         format_value(row["expected_purity"]) if "expected_purity" in cols else "-")
     return t
@@ -282,6 +318,8 @@ class ExploreApp(XrbvoApp):
         self._status_shown: str | None = None
         self._prefetch_timer = None
         self._pane_width = 0  # content width of the detail pane, as last shown
+        self._failures: dict[str, str] = {}  # kind -> message of the failures notified and not yet over
+        self._retry_timer = None
 
     def compose(self):
         for w in super().compose():
@@ -335,7 +373,7 @@ class ExploreApp(XrbvoApp):
         try:
             self.scorer.context(progress=self._progress("list"))
         except XrbvoError as exc:
-            self.post_message(Failed("TAP pull failed", str(exc)))
+            self.post_message(Failed("TAP pull failed", str(exc), kind=failure_kind(exc)))
         self.post_message(Busy(""))
 
     @work(thread=True, exclusive=True, group="score", exit_on_error=False)
@@ -346,7 +384,7 @@ class ExploreApp(XrbvoApp):
             res = self.scorer.score([xid], progress=self._progress(xid))
         except XrbvoError as exc:
             if not worker.is_cancelled:
-                self.post_message(Failed(f"{xid} not scored", str(exc)))
+                self.post_message(Failed(f"{xid} not scored", str(exc), kind=failure_kind(exc), xid=xid))
             self.post_message(Busy(""))
             return
         self.post_message(Busy(""))
@@ -384,7 +422,8 @@ class ExploreApp(XrbvoApp):
                 self.post_message(Scored(res))
                 self.post_message(Busy(f"score all: {done:,}/{n:,}", 0.5 + 0.5 * done / n, bar=True))
         except XrbvoError as exc:
-            self.post_message(Failed("score all stopped", f"{exc} ({done:,} of {n:,} scored and kept)"))
+            self.post_message(Failed("score all stopped", f"{exc} ({done:,} of {n:,} scored and kept)",
+                                     kind=failure_kind(exc)))
         self.post_message(Busy(""))
         self.post_message(Busy("", None, bar=False))
 
@@ -421,6 +460,8 @@ class ExploreApp(XrbvoApp):
     # -- messages ------------------------------------------------------------------------------
     @on(Scored)
     def _on_scored(self, event: Scored) -> None:
+        if event.results:
+            self._failures.clear()  # the service answers again: a new failure is news
         self._apply_results(event.results)
         self._save_worker()
         if event.requested is not None and self.current_row is not None and \
@@ -447,8 +488,7 @@ class ExploreApp(XrbvoApp):
                 continue
             rows.append(row)
             for c in _SHOWN:
-                vals[c].append(r.catalogue[c][0] if c in r.catalogue.colnames else
-                               (np.nan if c not in ("predicted_class", "candidate_class") else ""))
+                vals[c].append(shown_value(r.catalogue, c))
         if not rows:
             return
         vals["scored"] = [True] * len(rows)
@@ -461,7 +501,37 @@ class ExploreApp(XrbvoApp):
 
     @on(Failed)
     def _on_failed(self, event: Failed) -> None:
+        """One notification per kind of failure while it lasts (a service down fails every source and every
+        prefetch the same way); the pane of a source not scored says why, and it is tried again."""
+        if event.xid is not None:
+            self._show_not_scored(event.xid, event.text)
+        if event.kind is not None:
+            if event.kind in self._failures:
+                return
+            self._failures[event.kind] = event.text
         self.notify(event.text, title=event.title, severity="error", timeout=10)
+
+    def _show_not_scored(self, xid: str, text: str) -> None:
+        """The selected source's pane after its scoring failed: what failed; scoring is tried again every
+        :data:`RETRY_S` while it stays selected, so it resumes once the service is back."""
+        if self.current_row is None or str(self.data.xid[self.current_row]) != xid or self._position is not None \
+                or self.scorer.result(xid) is not None:
+            return
+        t = Text(f"{xid}\n", style="bold")
+        t.append("not scored: ", style="bold red")
+        t.append(text)
+        t.append(f"\ntrying again every {RETRY_S:g} s while it is selected", style="dim")
+        self.query_one("#d-xray", Static).update(t)
+        if self._retry_timer is not None:
+            self._retry_timer.stop()
+        self._retry_timer = self.set_timer(RETRY_S, lambda: self._retry(xid))
+
+    def _retry(self, xid: str) -> None:
+        self._retry_timer = None
+        if not self.is_running or self.current_row is None or str(self.data.xid[self.current_row]) != xid \
+                or self.scorer.result(xid) is not None:
+            return
+        self._score_worker(xid)
 
     @on(GoTo)
     def _on_goto(self, event: GoTo) -> None:
@@ -613,7 +683,8 @@ def _explore_config(bundle, radius_arcsec: float):
 def create_explore_app(sources: str | Path | None, model: str | Path, *, tap_url: str | None = None,
                        cache: str | Path | None = None, samp: bool | object = True,
                        provider=None, deadline_s: float | None = 60.0,
-                       known: Table | list[Table] | None = None, radius_arcsec: float = 20.0) -> ExploreApp:
+                       known: Table | list[Table] | None = None, table: Table | None = None,
+                       source: str | None = None, radius_arcsec: float = 20.0) -> ExploreApp:
     """Build the explore UI (the one factory for the CLI and the tests).
 
     Parameters
@@ -634,6 +705,11 @@ def create_explore_app(sources: str | Path | None, model: str | Path, *, tap_url
     known : Table or list of Table, optional
         Known objects (:func:`xrbvo.io.known.read_known` tables, e.g. from ``--known``), shown in the
         detail pane of each source they match, within the radius ``xrbvo run`` uses.
+    table : Table, optional
+        The sources already read and selected as ``xrbvo run`` reads them (the CLI's
+        :func:`xrbvo.cli.commands.explore.explore_table`); default: ``sources`` read as it is.
+    source : str, optional
+        Where ``table`` came from, in the outputs (default: ``sources``), e.g. a TAP service's table.
     radius_arcsec : float
         The counterpart search radius, as ``xrbvo run --radius`` (part of the session's run context).
     samp : bool | object, optional
@@ -653,8 +729,9 @@ def create_explore_app(sources: str | Path | None, model: str | Path, *, tap_url
     bundle = ModelBundle.load(model)
     if provider is None:
         provider = TapProvider(tap_url, cache=cache, deadline_s=deadline_s, retries=1)
-    table = read_table(sources) if sources is not None else None
-    src = str(sources) if sources is not None else "positions"
+    if table is None:
+        table = read_table(sources) if sources is not None else None
+    src = str(source or sources) if (source or sources) is not None else "positions"
     scorer = LiveScorer(table, bundle, provider, source=src, config=_explore_config(bundle, radius_arcsec))
     session = session_path(sources) if sources is not None else None
     path = Path(sources) if sources is not None else None

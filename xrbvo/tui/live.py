@@ -71,7 +71,8 @@ from xrbvo.workflows.context import RunContext, calibration_hook, differences, i
 from xrbvo.workflows.policy import ResolvedPolicy, SciencePolicy, resolve_policy
 
 __all__ = ["DEFAULT_POS_ERR_ARCSEC", "SESAME_TIMEOUT_S", "Position", "parse_position", "resolve_name",
-           "ListContext", "LiveResult", "LiveScorer", "session_path", "session_context_path", "nearest_sources"]
+           "ListContext", "LiveResult", "LiveScorer", "session_path", "session_context_path", "nearest_sources",
+           "failure_kind"]
 
 #: 1-sigma positional error per coordinate (arcsec) given to a typed position: about eRASS1's median.
 DEFAULT_POS_ERR_ARCSEC = 3.0
@@ -804,3 +805,32 @@ def _float(v) -> float:
 def as_error(exc: BaseException) -> str:
     """One line for a notification."""
     return str(exc) if isinstance(exc, XrbvoError) else f"{type(exc).__name__}: {exc}"
+
+
+_URL = re.compile(r"https?://[^\s;,()']+")
+#: Words of a service failure's message that say what kind of failure it is, checked in order.
+_FAILURE_WORDS = (("does not resolve", "host name does not resolve"), ("unreachable", "unreachable"),
+                  ("deadline", "too slow (deadline)"), ("truncated", "result truncated"),
+                  ("refused the query", "query refused"), ("not a TAP service", "not a TAP service"))
+
+
+def failure_kind(exc: BaseException) -> str:
+    """What kind of failure ``exc`` is, as a short key: the same for every source and every pull that fails
+    the same way (e.g. ``ServiceError: http://...: unreachable``), so that the UI says it once.
+
+    Parameters
+    ----------
+    exc : BaseException
+        The failure of a pull or of a scoring.
+
+    Returns
+    -------
+    str
+        The exception's type, the service's URL (when the message names one) and the kind of failure.
+    """
+    text = str(exc)
+    url = _URL.search(text)
+    what = next((label for word, label in _FAILURE_WORDS if word in text), None)
+    if what is None:
+        what = re.sub(r"\d+", "#", text.split(";")[0])[:80]
+    return f"{type(exc).__name__}: {url.group(0).rstrip('.:') + ': ' if url else ''}{what}"

@@ -30,7 +30,6 @@ catalogue of known objects (hundreds to thousands of rows), not a survey.
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass
 
@@ -38,8 +37,9 @@ from astropy.table import Table
 
 from xrbvo.core.errors import InputError, ServiceError, XrbvoError
 from xrbvo.io.known import MAX_KNOWN_ROWS, read_known, too_many_rows
+from xrbvo.vo.sources import parse_service_table
 from xrbvo.vo.tap.adql import quote_table
-from xrbvo.vo.tap.client import SERVICES, TapClient, redact_url, resolve_service
+from xrbvo.vo.tap.client import TapClient, redact_url
 
 __all__ = ["KnownService", "SIMBAD_TYPES", "DEFAULT_TIMEOUT_S", "parse_known_service", "fetch_known"]
 
@@ -51,9 +51,6 @@ _GRACE_S = 5.0
 #: SIMBAD object types (``basic.otype``) that ``--known simbad`` fetches; each means one of xrbvo's
 #: classes (:data:`xrbvo.io.known.CLASS_ALIASES`).  Candidates (``HX?``, ``LX?``, ``CV?``) are left out.
 SIMBAD_TYPES = ("HXB", "LXB", "CV*", "No*", "Psr", "WR*")
-
-_NAMED = re.compile(r"^([A-Za-z][A-Za-z0-9_.-]*)\s*(?::\s*(.*))?$")
-
 
 @dataclass(frozen=True)
 class KnownService:
@@ -110,26 +107,8 @@ def parse_known_service(item: str) -> KnownService | None:
     InputError
         For a URL without a table, or a service name without one (except ``simbad``).
     """
-    s = item.strip()
-    if re.match(r"^https?://", s, re.I):
-        url, sep, table = s.rpartition(":")
-        if not sep or "://" not in url or "/" not in url.split("://", 1)[1] or not table.strip() \
-                or re.match(r"^\d+(/|$)", table):
-            raise InputError(f"--known {redact_url(item)}: give URL:TABLE, e.g. http://127.0.0.1:8089/tap:erass1.main "
-                             "(the service's URL, a colon, the table to fetch)")
-        return KnownService(item, resolve_service(url), table.strip())
-    m = _NAMED.match(s)
-    if m is None:
-        return None
-    name, table = m.group(1).lower(), m.group(2)
-    if name not in SERVICES:
-        return None  # not a service: a file name (read_known says so when it does not exist)
-    if table is None or not table.strip():
-        if name == "simbad":
-            return KnownService(item, resolve_service(name), None)
-        raise InputError(f"--known {item}: give {name}:TABLE, e.g. vizier:J/A+A/671/A149/table1 "
-                         "(the service, a colon, the table to fetch)")
-    return KnownService(item, resolve_service(name), table.strip())
+    got = parse_service_table(item, option="--known", bare=("simbad",))
+    return None if got is None else KnownService(item, got.url, got.table)
 
 
 def fetch_known(service: KnownService, *, cls: str | None = None, client: TapClient | None = None,

@@ -18,14 +18,20 @@ they finish: the same command run again after an interruption resumes at the fir
 An eRASS1 Main catalogue as released (DR1: EXT_LIKE, DET_LIKE_0, FLAG_SP_*, UID_Hard) is selected first:
 point-like sources (--max-ext-like), detection likelihood (--min-det-like) and the spurious-source flags
 (--keep-flagged turns that cut off); each cut prints how many sources it removed. --hard joins the eRASS1
-Hard catalogue's 2.3-5 keV flux through UID_Hard (docs/erass1.md)."""
+Hard catalogue's 2.3-5 keV flux through UID_Hard (docs/erass1.md).
+
+The X-ray sources may come from a TAP service instead of a file: SERVICE:TABLE with --region pulls the
+region's rows (vizier:J/A+A/682/A34/erass1-m, heasarc:TABLE, URL:TABLE), cached, within --timeout."""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     from xrbvo.cli.common import (add_association_arguments, add_columns_argument, add_known_arguments,
-                                  add_policy_arguments)
+                                  add_policy_arguments, add_release_arguments)
 
-    p.add_argument("xray", type=Path, help="X-ray source table (FITS, VOTable, ECSV, CSV or Parquet)")
+    p.add_argument("xray", metavar="XRAY",
+                   help="X-ray source table (FITS, VOTable, ECSV, CSV or Parquet), or a TAP service's table as "
+                        "SERVICE:TABLE with --region: vizier:J/A+A/682/A34/erass1-m (the eRASS1 Main catalogue at "
+                        "VizieR), heasarc:TABLE, or URL:TABLE")
     add_columns_argument(p)
     p.add_argument("--model", type=Path, required=True,
                    help="trained model directory (`xrbvo demo` writes one to OUT/model)")
@@ -34,17 +40,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--xray-survey", default="erass1", help="registry name of the X-ray survey (column names, errors)")
     p.add_argument("--xray-sys-floor", type=float, default=None,
                    help="systematic positional error added in quadrature to the X-ray errors (arcsec)")
-    p.add_argument("--hard", type=Path, default=None, metavar="FILE",
-                   help="the eRASS1 Hard catalogue (eRASS1_Hard.fits): its 2.3-5 keV flux (ML_FLUX_3) is joined to "
-                        "the Main sources strongly associated through UID_Hard; weak associations are flagged "
-                        "(hard_assoc=weak) and get no hard flux")
-    p.add_argument("--min-det-like", type=float, default=None, metavar="X",
-                   help="eRASS1 Main: keep sources with DET_LIKE_0 >= X (default 6, the Main catalogue's own limit)")
-    p.add_argument("--max-ext-like", type=float, default=None, metavar="X",
-                   help="eRASS1 Main: keep sources with EXT_LIKE <= X (default 0: point-like sources only)")
-    p.add_argument("--keep-flagged", action="store_true",
-                   help="eRASS1 Main: keep sources with a spurious-source flag (FLAG_SP_SNR, _BPS, _SCL, _LGA, "
-                        "_GC_CONS); by default they are removed")
+    add_release_arguments(p)
     add_association_arguments(p)
     add_policy_arguments(p)
     p.add_argument("--counterpart-model", type=Path, default=None, metavar="DIR",
@@ -76,19 +72,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="--provider tap: one TAP service serving every survey table (e.g. a local DaCHS); without "
                         "it, each survey's own service (Gaia archive, VizieR)")
     p.add_argument("--cache", type=Path, default=None, metavar="DIR",
-                   help="the TAP chunk cache (--provider tap, --known SERVICE:TABLE); without it, the user's cache "
-                        "directory")
+                   help="the TAP chunk cache (--provider tap, --known SERVICE:TABLE, X-ray sources as "
+                        "SERVICE:TABLE); without it, the user's cache directory")
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help="deadline of each pull from a TAP service: with --provider tap, one survey's neighbourhoods "
                         "of one tile, with all its requests and retries (chunks finished before it stay in the "
                         "cache; without it, no deadline); with any provider, the whole fetch of each --known "
-                        "SERVICE:TABLE (without it, 300 s)")
+                        "SERVICE:TABLE (without it, 300 s) and each query of X-ray sources pulled as SERVICE:TABLE "
+                        "(without it, no deadline)")
     p.add_argument("--surveys", default=None, metavar="LIST",
                    help="comma-separated counterpart surveys; without it, gaia,2mass,catwise with --provider tap "
                         "and the --catalog surveys with local files")
-    p.add_argument("--region", default=None, metavar="REGION",
-                   help=f"keep only the sources in a sky region: {REGION_SYNTAX}; longitude ranges may wrap "
-                        "through 360 (gal:350,10,-5,5)")
     p.add_argument("--tile-deg", type=float, default=DEFAULT_TILE_DEG, metavar="DEG",
                    help="split the run into Galactic l/b tiles of DEG degrees, each written to OUT/.tiles as it "
                         "finishes, so that a rerun resumes; 0: one pass, no tiles")
@@ -96,7 +90,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args, ui) -> int:
     from xrbvo.cli.common import (known_from_args, pairs, parse_columns_option, plain_name, policy_from_args,
-                                  print_analysis)
+                                  print_analysis, read_xray_from_args, select_region_rows)
     from xrbvo.core.errors import InputError
     from xrbvo.core.surveys import get_survey
     from xrbvo.io import check_writable, output_lock
@@ -144,7 +138,7 @@ def run(args, ui) -> int:
         ui.warn("a model trained on labelled data with the association's own counterparts (nway): in the plane a "
                 "field star taken as an AGN's counterpart makes it look Galactic; class-aware counterparts "
                 "(--counterparts joint) avoid that")
-    table = _read_xray(args, ui)
+    table = read_xray_from_args(args, ui, args.xray)
     table = prepare_xray(table, args.xray_survey, sys_floor_arcsec=args.xray_sys_floor,
                          source=str(args.xray))  # a user's table fails here, before the long work
     known = known_from_args(args, ui)  # read now: a bad file fails before the long work
@@ -172,7 +166,7 @@ def run(args, ui) -> int:
 
             with ui.progress():
                 report = write_report(analysis, args.out / "report", max_pngs=args.report_max,
-                                      title=f"xrbvo candidates: {args.xray.name}", files=paths,
+                                      title=f"xrbvo candidates: {Path(args.xray).name}", files=paths,
                                       progress=ui.stage("report"))
             paths["report"] = report.index
             paths["sky_map"] = report.sky_map
@@ -181,32 +175,6 @@ def run(args, ui) -> int:
         ui.out.print(f"note: {report.skipped} candidates have no picture in the report (at most {args.report_max} "
                      "are drawn, the most probable first; --report-max N)", soft_wrap=True)
     return 0
-
-
-def _read_xray(args, ui):
-    """The X-ray table; an eRASS1 Main catalogue is selected (and joined with --hard), printing each cut."""
-    from xrbvo.cli.common import columns_from_args
-    from xrbvo.core.errors import InputError
-    from xrbvo.io import Selection, is_erass1_main, read_release, read_table
-
-    given = {k: v for k, v in (("--min-det-like", args.min_det_like), ("--max-ext-like", args.max_ext_like))
-             if v is not None}
-    defaults = Selection()
-    sel = Selection(min_det_like=defaults.min_det_like if args.min_det_like is None else args.min_det_like,
-                    max_ext_like=defaults.max_ext_like if args.max_ext_like is None else args.max_ext_like,
-                    drop_flagged=not args.keep_flagged)
-    sel.validate()  # a bad value is one line, before any file is read
-    table = columns_from_args(args, read_table(args.xray), str(args.xray))
-    if not is_erass1_main(table):
-        asked = [*given, *(["--hard"] if args.hard else []), *(["--keep-flagged"] if args.keep_flagged else [])]
-        if asked:
-            raise InputError(f"{args.xray}: {', '.join(asked)} apply to the eRASS1 Main catalogue as released "
-                             "(columns RA, DEC, ML_FLUX_1, DET_LIKE_0, EXT_LIKE); this table is not one")
-        return table
-    table, report = read_release(table, args.hard, sel, source=str(args.xray))
-    for line in report.lines():
-        ui.out.print(line, highlight=False)
-    return table
 
 
 def provider_from_args(args, files):
@@ -219,12 +187,12 @@ def provider_from_args(args, files):
 
     if args.timeout is not None and not (args.timeout > 0 and math.isfinite(args.timeout)):
         raise InputError(f"--timeout must be a positive number of seconds, not {args.timeout:g}")
-    services = any(parse_known_service(k) for k in args.known if not Path(k).exists())
+    services = any(parse_known_service(k) for k in args.known if not Path(k).exists()) or _from_service(args)
     if args.provider != "tap" and not services:
         for given, option in ((args.timeout is not None, "--timeout"), (args.cache is not None, "--cache")):
             if given:
-                raise InputError(f"{option} is for the pulls from TAP services: --provider tap, or --known "
-                                 "SERVICE:TABLE")
+                raise InputError(f"{option} is for the pulls from TAP services: --provider tap, --known "
+                                 "SERVICE:TABLE, or X-ray sources as SERVICE:TABLE")
     if args.provider == "lsdb":
         if args.tap_url:
             raise InputError("--tap-url is for --provider tap")
@@ -252,21 +220,10 @@ def provider_from_args(args, files):
     return TapProvider(args.tap_url, cache=args.cache, deadline_s=args.timeout)
 
 
-def select_region_rows(table, region, source, ui):
-    """The rows of ``table`` inside ``--region`` (one line says how many; none is an error)."""
-    import numpy as np
+def _from_service(args) -> bool:
+    from xrbvo.cli.common import xray_service
 
-    from xrbvo.core.errors import InputError
-    from xrbvo.core.regions import parse_region
-
-    r = parse_region(region)
-    keep = r.contains(table["ra"], table["dec"])
-    n = int(np.sum(keep))
-    if n == 0:
-        raise InputError(f"--region {r}: none of the {len(table)} sources of {source} lies in it; check the region "
-                         "(gal: takes Galactic l and b, eq: ICRS ra and dec, in degrees)")
-    ui.out.print(f"region {r}: {n} of {len(table)} sources kept", highlight=False)
-    return table[keep]
+    return xray_service(args.xray) is not None
 
 
 def run_in_tiles(args, ui, table, provider, bundle, policy, cfg, known=()):

@@ -21,6 +21,7 @@ __all__ = [
     "quote_table",
     "upload_join_adql",
     "cone_adql",
+    "region_adql",
 ]
 
 #: ADQL 2.1 reserved words (ADQL and SQL-92) that a bare identifier may not be.
@@ -232,3 +233,81 @@ def cone_adql(table: str, columns: Sequence[str] | None, ra_column: str, dec_col
             f"WHERE 1 = CONTAINS(POINT('ICRS', t.{ra}, t.{dec}), "
             f"CIRCLE('ICRS', {float(ra_deg)!r}, {float(dec_deg)!r}, {r!r}))")
 
+
+
+def region_adql(table: str, ra_column: str, dec_column: str, region, *, top: int | None = None) -> str:
+    """ADQL selecting every column of the rows of ``table`` in a sky region (``SELECT *``).
+
+    ``region`` is a :class:`xrbvo.core.regions.Region` (or anything with its ``kind`` and
+    ``values``): an ``eq`` box is selected exactly (a longitude range that wraps through 360 is
+    two ranges); a ``cone`` is one CIRCLE; a ``gal`` box, which ADQL cannot state in ICRS, is the
+    smallest cone around its centre that holds it (the caller keeps the rows inside the box).
+
+    Parameters
+    ----------
+    table : str
+        The table (quoted as needed by :func:`quote_table`).
+    ra_column, dec_column : str
+        The table's ICRS right ascension and declination columns (degrees).
+    region : xrbvo.core.regions.Region
+        The sky region.
+    top : int, optional
+        At most this many rows (``SELECT TOP``).
+
+    Returns
+    -------
+    str
+        The ADQL query.
+
+    Examples
+    --------
+    >>> from xrbvo.core.regions import parse_region
+    >>> print(region_adql('"J/A+A/682/A34/erass1-m"', "RA_ICRS", "DE_ICRS", parse_region("eq:350,10,-5,5")))
+    SELECT *
+    FROM "J/A+A/682/A34/erass1-m" AS t
+    WHERE (t.RA_ICRS >= 350.0 OR t.RA_ICRS <= 10.0) AND t.DE_ICRS BETWEEN -5.0 AND 5.0
+    >>> print(region_adql("erass1.main", "RA", "DEC", parse_region("cone:10,-5,0.5"), top=3))
+    SELECT TOP 3 *
+    FROM erass1.main AS t
+    WHERE 1 = CONTAINS(POINT('ICRS', t.RA, t.DEC), CIRCLE('ICRS', 10.0, -5.0, 0.5))
+    """
+    ra, dec = f"t.{quote_identifier(ra_column)}", f"t.{quote_identifier(dec_column)}"
+    head = f"SELECT {'' if top is None else f'TOP {int(top)} '}*\nFROM {quote_table(table)} AS t\nWHERE "
+    kind, v = region.kind, tuple(float(x) for x in region.values)
+    if kind == "eq":
+        lon1, lon2 = v[0] % 360.0, v[1] % 360.0
+        if region.width_deg >= 360.0:
+            lon = ""
+        elif lon1 < lon2:
+            lon = f"{ra} BETWEEN {lon1!r} AND {lon2!r} AND "
+        else:
+            lon = f"({ra} >= {lon1!r} OR {ra} <= {lon2!r}) AND "
+        return head + f"{lon}{dec} BETWEEN {v[2]!r} AND {v[3]!r}"
+    if kind == "cone":
+        ra0, dec0, r = v
+    elif kind == "gal":
+        ra0, dec0, r = _bounding_cone_of_gal_box(v, region.width_deg)
+    else:
+        raise InputError(f"region kind {kind!r}: give gal, eq or cone")
+    return head + f"1 = CONTAINS(POINT('ICRS', {ra}, {dec}), CIRCLE('ICRS', {ra0!r}, {dec0!r}, {r!r}))"
+
+
+def _bounding_cone_of_gal_box(values: tuple[float, ...], width_deg: float) -> tuple[float, float, float]:
+    """(ra, dec, radius) in degrees of a cone holding the Galactic box ``values`` (l1, l2, b1, b2)."""
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    l1, _, b1, b2 = values
+    lc, bc = (l1 + width_deg / 2.0) % 360.0, (b1 + b2) / 2.0
+    centre = SkyCoord(l=lc * u.deg, b=bc * u.deg, frame="galactic")
+    t = np.linspace(0.0, 1.0, 181)
+    edge_l = np.concatenate([l1 + width_deg * t, l1 + width_deg * t, np.full(181, l1), np.full(181, l1 + width_deg)])
+    edge_b = np.concatenate([np.full(181, b1), np.full(181, b2), b1 + (b2 - b1) * t, b1 + (b2 - b1) * t])
+    inner = np.linspace(b1, b2, 181)  # the widest latitude of a box may lie inside it, on its central meridian
+    edge_l = np.concatenate([edge_l, np.full(181, lc)])
+    edge_b = np.concatenate([edge_b, inner])
+    sep = centre.separation(SkyCoord(l=edge_l * u.deg, b=edge_b * u.deg, frame="galactic")).deg
+    # edges sampled every 1/180 of their length: the margin covers the arc between samples
+    r = min(180.0, float(sep.max()) * 1.01 + 1e-3)
+    c = centre.icrs
+    return float(c.ra.deg), float(c.dec.deg), r
