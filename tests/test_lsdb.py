@@ -197,8 +197,8 @@ def binary_2mass(tmp_path_factory):
 def _one_source():
     from xrbvo.io import standardise_xray
 
-    return standardise_xray(Table({"ra": [180.0], "dec": [-60.0], "pos_err": [5.0], "flux_soft": [1e-13],
-                                   "flux_hard": [1e-13]}))
+    return standardise_xray(Table({"xid": ["X1"], "ra": [180.0], "dec": [-60.0], "pos_err": [5.0],
+                                   "flux_soft": [1e-13], "flux_hard": [1e-13]}))
 
 
 @pytest.mark.slow
