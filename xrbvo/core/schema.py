@@ -43,7 +43,7 @@ from astropy.table import Column, Table
 from xrbvo.core.errors import InputError
 from xrbvo.core.surveys import SURVEYS
 
-__all__ = [
+__all__ = ["release_spec", "ERASS1_RELEASE", 
     "CLASSES",
     "CLASS_DESCRIPTIONS",
     "XRB_CLASSES",
@@ -415,7 +415,76 @@ def column_spec(name: str, *groups: dict[str, ColumnSpec] | None) -> ColumnSpec 
         m = pattern.fullmatch(name)
         if m:
             return ColumnSpec(name, "", ucd, text.format(cls=m.group(1), a_cls=with_article(m.group(1))))
-    return _survey_family(name)
+    fam = _survey_family(name)
+    return fam if fam is not None else release_spec(name)
+
+
+#: The eRASS1 DR1 catalogues' own columns (Merloni et al. 2024 data model), carried into xrbvo's catalogue
+#: with these units and UCDs when the input gives none: name -> (unit, UCD, description).
+ERASS1_RELEASE = {
+    "IAUNAME": ("", "meta.id;meta.main", "eRASS1 source name (IAU designation)"),
+    "DETUID": ("", "meta.id", "eRASS1 detection identifier"),
+    "UID": ("", "meta.id", "eRASS1 unique source identifier"),
+    "UID_Hard": ("", "meta.id.cross", "UID of the Hard-catalogue source linked to this one (negative: weak link, 0: none)"),
+    "RA": ("deg", "pos.eq.ra", "Right ascension of the eRASS1 source (ICRS)"),
+    "DEC": ("deg", "pos.eq.dec", "Declination of the eRASS1 source (ICRS)"),
+    "RA_LOWERR": ("arcsec", "stat.error;pos.eq.ra", "Lower 1-sigma error of RA"),
+    "RA_UPERR": ("arcsec", "stat.error;pos.eq.ra", "Upper 1-sigma error of RA"),
+    "DEC_LOWERR": ("arcsec", "stat.error;pos.eq.dec", "Lower 1-sigma error of DEC"),
+    "DEC_UPERR": ("arcsec", "stat.error;pos.eq.dec", "Upper 1-sigma error of DEC"),
+    "RADEC_ERR": ("arcsec", "stat.error;pos.eq", "Combined positional error of the eRASS1 source"),
+    "POS_ERR": ("arcsec", "stat.error;pos.eq", "1-sigma positional error of the eRASS1 source, systematics included"),
+    "LII": ("deg", "pos.galactic.lon", "Galactic longitude of the eRASS1 source"),
+    "BII": ("deg", "pos.galactic.lat", "Galactic latitude of the eRASS1 source"),
+    "ELON": ("deg", "pos.ecliptic.lon", "Ecliptic longitude of the eRASS1 source"),
+    "ELAT": ("deg", "pos.ecliptic.lat", "Ecliptic latitude of the eRASS1 source"),
+    "MJD": ("d", "time.epoch", "Modified Julian Date of the eRASS1 observation"),
+    "MJD_MIN": ("d", "time.start", "First Modified Julian Date of the source's observations"),
+    "MJD_MAX": ("d", "time.end", "Last Modified Julian Date of the source's observations"),
+    "EXT": ("arcsec", "phys.angSize", "Source extent (beta-model core radius)"),
+    "EXT_ERR": ("arcsec", "stat.error;phys.angSize", "1-sigma error of EXT"),
+    "EXT_LIKE": ("", "stat.likelihood", "Extent likelihood (dimensionless)"),
+    "DET_LIKE_0": ("", "stat.likelihood", "Detection likelihood in the 0.2-5 keV band (dimensionless)"),
+    "DET_LIKE": ("", "stat.likelihood", "Detection likelihood (dimensionless)"),
+}
+#: The eRASS1 DR1 per-band columns (``_<band>`` suffix): pattern -> (unit, UCD, description).
+_ERASS1_BANDS = (
+    (r"ML_CTS(_\d)?", "ct", "phot.count", "Source counts from the PSF fit"),
+    (r"ML_CTS_ERR(_\d)?", "ct", "stat.error;phot.count", "1-sigma error of the source counts"),
+    (r"ML_RATE(_\d)?", "ct / s", "phot.count;arith.rate", "Count rate from the PSF fit"),
+    (r"ML_RATE_ERR(_\d)?", "ct / s", "stat.error;phot.count;arith.rate", "1-sigma error of the count rate"),
+    (r"ML_FLUX(_\d)?", "erg / (s cm2)", "phot.flux;em.X-ray", "Flux from the PSF fit"),
+    (r"ML_FLUX_(LOW|UP)?ERR(_\d)?", "erg / (s cm2)", "stat.error;phot.flux;em.X-ray", "1-sigma error of the flux"),
+    (r"ML_BKG(_\d)?", "ct / arcmin2", "phot.count;instr.background", "Background at the source position"),
+    (r"ML_EXP(_\d)?", "s", "time.duration;obs.exposure", "Vignetted exposure time at the source position"),
+    (r"DET_LIKE_\d", "", "stat.likelihood", "Detection likelihood in the band (dimensionless)"),
+    (r"FLAG_\w+", "", "meta.code", "eRASS1 quality flag (1: set)"),
+)
+
+
+def release_spec(name: str) -> ColumnSpec | None:
+    """The declaration of an eRASS1 DR1 column carried from the input (``in_`` prefix allowed), or None.
+
+    Parameters
+    ----------
+    name : str
+        The column's name in xrbvo's catalogue.
+
+    Returns
+    -------
+    ColumnSpec | None
+        Unit, UCD and description from the release's data model, or None for another column.
+    """
+    base = name
+    while base.startswith(INPUT_PREFIX) and base[len(INPUT_PREFIX):]:
+        base = base[len(INPUT_PREFIX):]
+    if base in ERASS1_RELEASE:
+        unit, ucd, text = ERASS1_RELEASE[base]
+        return ColumnSpec(name, unit, ucd, f"{text} ({base} of the input X-ray table)")
+    for pattern, unit, ucd, text in _ERASS1_BANDS:
+        if re.fullmatch(pattern, base):
+            return ColumnSpec(name, unit, ucd, f"{text} ({base} of the input X-ray table)")
+    return None
 
 
 #: Prefix of an input X-ray table's column whose name is one of xrbvo's own (``RA`` -> ``in_RA``).
@@ -473,6 +542,12 @@ def mark_input_column(col, input_name: str) -> None:
     if col.info.meta is None:
         col.info.meta = {}
     col.info.meta[_INPUT_KEY] = input_name
+    spec = release_spec(input_name)  # an eRASS1 DR1 column: its unit and UCD from the release when not given
+    if spec is not None:
+        if not col.info.meta.get("ucd"):
+            col.info.meta["ucd"] = spec.ucd
+        if getattr(col, "unit", None) is None and spec.unit:
+            col.unit = spec.unit
     if not col.info.description:
         col.info.description = f"{INPUT_DESCRIPTION}{input_name}"
 
