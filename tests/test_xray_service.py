@@ -86,7 +86,9 @@ def test_run_on_a_service_table_equals_the_run_on_the_file(dachs, demo_run, tmp_
     a, b = Table.read(tmp_path / "file" / "xrbvo_catalogue.fits"), Table.read(tmp_path / "service" /
                                                                              "xrbvo_catalogue.fits")
     assert 20 < len(a) == len(b) and {"xid", "P_HMXB", "candidate_class", "hr", "hard_assoc"} <= set(b.colnames)
-    for c in [c for c in a.colnames if c in b.colnames]:
+    # in_row is the row of the input as read: the file holds the whole field, the service's answer only the
+    # region's rows, so it differs by construction; every other column is the same
+    for c in [c for c in a.colnames if c in b.colnames and c != "in_row"]:
         x, y = np.asarray(a[c]), np.asarray(b[c])
         same = np.array_equal(x, y, equal_nan=True) if x.dtype.kind == "f" else np.array_equal(x, y)
         assert same, f"column {c} differs"
