@@ -291,3 +291,13 @@ def test_fuzz_report_index_holds_the_name_as_text(name):
     p.feed(index_html([{"xid": name, "l": 1.0, "b": math.nan, "candidate_class": "HMXB", "P": 0.5,
                         "png": ""}], title=name))
     assert p.cells[1] == escape_control(name)
+
+
+@pytest.mark.parametrize("name", ["\\\\[", "\\[", "a\\\\[x", "\\\\[\\[b]", "[[\\"])
+def test_backslashes_before_a_bracket_that_is_no_tag_are_shown_as_written(name):
+    """Found by a random fuzz run: rich turns the last "\\[" of plain text into "[", eating a backslash."""
+    from rich.text import Text
+
+    from xrbvo.core.text import for_markup
+
+    assert Text.from_markup(f"[b]{for_markup(name)}[/b]", emoji=False).plain == escape_control(name)

@@ -62,6 +62,7 @@ _NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
 #: What rich reads as a tag (any backslashes before it escape it, two by two), and backslashes at the end.
 _TAG = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")
 _TRAILING_BACKSLASHES = re.compile(r"\\+$")
+_LONE_BRACKET = re.compile(r"(\\+)\[(?![a-z#/@][^[]*?])")
 
 
 def _visible(ch: str) -> str:
@@ -166,7 +167,9 @@ def for_markup(text) -> str:
     str
         The text to place between tags of rich markup; rich shows it as written.
     """
-    s = _TAG.sub(lambda m: m.group(1) * 2 + "\\" + m.group(2), escape_control(text))
+    # a "[" that starts no tag keeps its backslashes, but rich turns its last "\\[" into "[": give it one more
+    s = _LONE_BRACKET.sub(lambda m: m.group(1) + "\\[", escape_control(text))
+    s = _TAG.sub(lambda m: m.group(1) * 2 + "\\" + m.group(2), s)
     return _TRAILING_BACKSLASHES.sub(lambda m: m.group(0) * 2, s)
 
 
