@@ -241,7 +241,11 @@ def demo_summary(analysis: Analysis, truth) -> dict:
     cand = np.asarray(cat["candidate_class"]).astype(str)
     s: dict = {"n_sources": len(cat)}
     s.update({k: v for k, v in analysis.summary().items() if k in ("no_coverage", "policy", "notes")})
-    s["n_with_counterpart"] = int(np.sum(np.asarray(cat["p_any"]) > 0.5))
+    # associated: p_any at or above the run's calibrated cut (PANYCUT); without a cut, p_any > 0.5 as before
+    s["p_any_cut"] = float(cat.meta["PANYCUT"]) if "PANYCUT" in cat.meta else None
+    s["false_rate"] = cat.meta.get("FARATE")
+    s["n_with_counterpart"] = (int(np.sum(np.asarray(cat["associated"], bool))) if "associated" in cat.colnames
+                               else int(np.sum(np.asarray(cat["p_any"]) > 0.5)))
     s["candidates"] = {c: int(np.sum(cand == c)) for c in XRB_CLASSES}
     s["true_counts"] = {c: int(np.sum(true == c)) for c in np.unique(true)}
     ep = np.asarray(cat["expected_purity"], float)

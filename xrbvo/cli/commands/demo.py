@@ -91,7 +91,13 @@ def print_summary(ui, res) -> None:
     t.add_column("value", justify="right")
     t.add_row("counterpart method", s.get("counterparts", "nway"))
     t.add_row("X-ray sources", str(s["n_sources"]))
-    t.add_row("with a counterpart (p_any > 0.5)", str(s["n_with_counterpart"]))
+    cut = s.get("p_any_cut")
+    if cut is None:
+        t.add_row("with a counterpart (p_any > 0.5)", str(s["n_with_counterpart"]))
+    else:
+        rate = s.get("false_rate")
+        how = f", false rate {rate:.3f}" if rate is not None else ", not calibrated"
+        t.add_row(f"associated (p_any >= {cut:.3g}{how})", str(s["n_with_counterpart"]))
     t.add_row("true HMXB / LMXB in the field", f"{s['true_counts'].get('HMXB', 0)} / {s['true_counts'].get('LMXB', 0)}")
     t.add_row("injection boost", ", ".join(f"{k} x{v:g}" for k, v in s["boost"].items()) or "none")
     for c in ("HMXB", "LMXB"):
