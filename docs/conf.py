@@ -1,7 +1,7 @@
 """Sphinx configuration of the xrbvo documentation site.
 
 Build it with ``python -m sphinx -W -b html docs docs/_build/html`` (warnings are errors; the
-same command runs in the test suite, tests/test_docs.py). The Markdown pages are read by
+same command runs in the test suite, tests/project/test_docs.py). The Markdown pages are read by
 MyST, the tutorial notebook by MyST-NB without executing it (the test suite executes it with
 nbmake), and the API reference (docs/api/, written here at every build, not kept in git) has
 one page per public module, documenting its ``__all__``.

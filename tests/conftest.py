@@ -13,7 +13,7 @@ from xrbvo.sim import SkyConfig, simulate_sky
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
-# Fuzz tests (tests/test_io_fuzz.py): random examples on a developer's machine find new faults; under CI the
+# Fuzz tests (tests/io/test_io_fuzz.py): random examples on a developer's machine find new faults; under CI the
 # examples are derived from each test's name, so a run of main is reproducible and fails only on a real change.
 _hyp_settings.register_profile("ci", derandomize=True, print_blob=True)
 if IN_CI:
@@ -62,7 +62,7 @@ def small_model(training_sky):
     return model, ts
 
 
-# ---- SAMP (tests/test_samp.py, tests/test_samp_cli.py)
+# ---- SAMP (tests/vo/test_samp.py, tests/cli/test_samp_cli.py)
 @pytest.fixture
 def home(tmp_path, monkeypatch):
     """A private home: no test touches the user's ~/.samp."""

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Debian's headless Chromium and its WebDriver, for the report's browser test
-# (tests/test_report_browser.py opens report/index.html from disk through Selenium).
+# (tests/workflows/test_report_browser.py opens report/index.html from disk through Selenium).
 # Idempotent and non-interactive; .ci/run calls it after `apt-get update`.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive

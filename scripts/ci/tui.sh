@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Debian packages for the terminal-UI acceptance test (tests/test_tui_tmux.py): tmux.
+# Debian packages for the terminal-UI acceptance test (tests/tui/test_tui_tmux.py): tmux.
 # Idempotent and non-interactive; .ci/run calls it after `apt-get update`.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive

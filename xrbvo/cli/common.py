@@ -107,7 +107,7 @@ def add_policy_arguments(p: argparse.ArgumentParser, *, em: bool = False) -> Non
 
 
 #: The keys ``--columns`` takes (the same as :data:`xrbvo.io.xray.COLUMN_KEYS`; spelt here so that help
-#: needs no numpy; tests/test_cli_columns.py checks they agree).
+#: needs no numpy; tests/cli/test_cli_columns.py checks they agree).
 COLUMN_KEYS_HELP = "xid, ra, dec, pos_err, flux_soft, flux_soft_err, flux_hard, flux_hard_err"
 
 

@@ -20,7 +20,7 @@ from xrbvo.tui.render import counterparts_table, detail_renderable, features_tex
 from xrbvo.tui.samp_bridge import SampBridge, SampUnavailable
 from xrbvo.tui.synthetic import synthetic_catalogue, write_synthetic
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -184,7 +184,7 @@ def test_parquet_is_read_and_written_without_pandas(tmp_path):
         assert back["n"].mask.tolist() == [False, True] and back["n"].dtype.kind == "i"
         print("pandas" in sys.modules)
     """)
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(hidden.parent), str(root)]))
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
     assert r.returncode == 0, r.stderr

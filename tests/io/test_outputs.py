@@ -326,7 +326,7 @@ def test_a_set_of_files_is_old_or_new_whenever_its_writer_is_killed(tmp_path, mo
     d.mkdir()
     (d / ".xrbvo.lock").write_text("held")
     rng = random.Random(5)
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     seen = set()
     for _ in range(8):
         with subprocess.Popen([sys.executable, "-c", _GENERATIONS, str(d)], stdout=subprocess.PIPE, text=True,

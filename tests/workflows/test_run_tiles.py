@@ -25,7 +25,7 @@ from xrbvo.io import write_table
 from xrbvo.sim import SkyConfig, simulate_sky
 from xrbvo.workflows.tiles import plan_tiles
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OUTPUTS = ("xrbvo_catalogue.fits", "xrbvo_catalogue_counterparts.fits", "xrbvo_catalogue_neighbours.fits")
 
 

@@ -30,7 +30,7 @@ import pytest
 
 from conftest import require
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHECKS = ("GL08", "PR01", "PR02", "RT01")
 
 

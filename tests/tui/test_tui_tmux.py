@@ -19,7 +19,7 @@ from conftest import require
 from xrbvo.tui.data import load_catalogue
 from xrbvo.tui.synthetic import write_synthetic
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _tmux(sock, *args, check=True):

@@ -25,7 +25,7 @@ from xrbvo.io import read_table, write_table
 from xrbvo.stages.features import FEATURES, PHOT_FROM
 from xrbvo.stages.match.base import COMBINATION_COLUMNS, SOURCE_COLUMNS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GROUPS = {"XRAY": XRAY, "NEIGHBOUR": NEIGHBOUR, "PHOTOMETRY": PHOTOMETRY, "CATALOGUE": CATALOGUE, "TRUTH": TRUTH,
           "FEATURE_COLUMNS": FEATURE_COLUMNS, "COUNTERPARTS": COUNTERPARTS, "NEIGHBOURS": NEIGHBOURS}
 SECONDARY = sorted(s for s, v in SURVEYS.items() if v.kind == "secondary")

@@ -9,7 +9,7 @@ What cannot run here, and why:
   command on a smaller field) stands in for ``xrbvo-demo``;
 * ``--provider tap`` lines go to the local DaCHS (``--tap-url``, tests/_dachs.py) instead of the Gaia archive
   and VizieR; ``--known simbad`` needs SIMBAD on the internet and is left out of that line;
-* ``xrbvo explore`` and ``xrbvo tui`` are interactive (tests/test_tui_*.py drive them).
+* ``xrbvo explore`` and ``xrbvo tui`` are interactive (tests/tui/ drive them).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from _dachs import dachs  # noqa: F401  (a fixture, asked for only by the TAP li
 from xrbvo.cli.entry import main
 from xrbvo.core.errors import XrbvoWarning
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 INTERACTIVE = ("explore", "tui")
 
 

@@ -36,7 +36,7 @@ from xrbvo.core.schema import CLASSES
 from xrbvo.tui.explore import PREFETCH
 from xrbvo.tui.render import format_value
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.integration, pytest.mark.slow,
               pytest.mark.filterwarnings("ignore::astropy.units.UnitsWarning"),
               pytest.mark.filterwarnings("ignore::ResourceWarning"),
