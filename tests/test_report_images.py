@@ -127,7 +127,10 @@ def test_chart_image_has_each_neighbour_where_it_is_north_up_east_left_and_the_c
     assert server.requests == asked and again.images == (url,)
 
 
-def test_a_slow_or_unreachable_service_leaves_the_catalogue_charts_and_says_so_once(sky, tmp_path, capsys):
+def test_a_slow_or_unreachable_service_leaves_the_catalogue_charts_and_says_so_once(sky, tmp_path, capsys,
+                                                                                    monkeypatch):
+    from astroquery.hips2fits import hips2fitsClass
+
     cat, nb, root, _ = sky
     cat.write(tmp_path / "run.fits")
     nb.write(tmp_path / "run_neighbours.fits")
@@ -145,10 +148,14 @@ def test_a_slow_or_unreachable_service_leaves_the_catalogue_charts_and_says_so_o
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    # the CDS surveys' service (its address pointed at that port: no network) and a HiPS URL, both refused
+    monkeypatch.setattr(hips2fitsClass, "server", f"http://127.0.0.1:{port}/hips2fits")
     assert main(["-q", "report", str(tmp_path / "run.fits"), "--out", str(tmp_path / "off"),
-                 "--images", f"http://127.0.0.1:{port}/hips,{root / 'bright'}"]) == 0
+                 "--images", f"http://127.0.0.1:{port}/hips,dss2,CDS/P/2MASS/K,{root / 'bright'}"]) == 0
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "unreachable" in err[0] and "Traceback" not in err[0], err
+    assert len(err) == 1 and "Traceback" not in err[0], err
+    assert f"http://127.0.0.1:{port}/hips: unreachable" in err[0]
+    assert err[0].count("the CDS hips2fits service is unreachable (127.0.0.1:") == 1
     assert len(list((tmp_path / "off").glob("0*.png"))) == 4
     assert "HiPS bright (under the chart)" in (tmp_path / "off" / "index.html").read_text()  # the local one served
 

@@ -257,8 +257,16 @@ def candidate_png(row: Mapping, neighbours: Mapping[str, np.ndarray], path: str 
     ax.set_xlim(-0.5, npix - 0.5)
     ax.set_ylim(-0.5, npix - 0.5)
     if image is not None and np.isfinite(image).any():
-        lo, hi = np.nanpercentile(image, [1.0, 99.7])
-        ax.imshow(image, origin="lower", cmap="gray_r", vmin=lo, vmax=hi if hi > lo else lo + 1, zorder=0)
+        from astropy.visualization import AsinhStretch, ImageNormalize
+
+        # the sky light grey (its noise spans a twentieth of the scale), an asinh stretch up to the brightest star:
+        # faint stars show beside bright ones
+        sky = float(np.nanmedian(image))
+        noise = 1.4826 * float(np.nanmedian(np.abs(image - sky)))
+        lo = sky - noise
+        hi = max(float(np.nanpercentile(image, 99.8)), sky + 20.0 * noise)
+        ax.imshow(image, origin="lower", cmap="gray_r", zorder=0, interpolation="nearest",
+                  norm=ImageNormalize(vmin=lo, vmax=hi if hi > lo else lo + 1, stretch=AsinhStretch(0.05)))
         if image_label:
             ax.text(0.02, 0.98, for_mathtext(image_label), transform=ax.transAxes, va="top", fontsize=8,
                     bbox={"facecolor": "white", "alpha": 0.7, "lw": 0})
@@ -289,9 +297,15 @@ def candidate_png(row: Mapping, neighbours: Mapping[str, np.ndarray], path: str 
     # a scale bar, bottom left
     bar = _nice_length(half / 2.0)
     x0, y0 = 0.06 * npix, 0.06 * npix
-    ax.plot([x0, x0 + bar / scale], [y0, y0], color="k", lw=2.5, zorder=11)
-    ax.text(x0 + bar / scale / 2, y0 + 0.015 * npix, f"{bar:g}\"", ha="center", va="bottom", fontsize=9, zorder=11)
-    ax.text(0.97, 0.97, "N ↑  E ←", transform=ax.transAxes, ha="right", va="top", fontsize=8)
+    from matplotlib import patheffects
+
+    halo = [patheffects.withStroke(linewidth=3, foreground="white")]  # legible over a sky image
+    ax.plot([x0, x0 + bar / scale], [y0, y0], color="k", lw=2.5, zorder=11, path_effects=[
+        patheffects.Stroke(linewidth=5, foreground="white"), patheffects.Normal()])
+    ax.text(x0 + bar / scale / 2, y0 + 0.015 * npix, f"{bar:g}\"", ha="center", va="bottom", fontsize=9, zorder=11,
+            path_effects=halo)
+    ax.text(0.97, 0.97, "N ↑  E ←", transform=ax.transAxes, ha="right", va="top", fontsize=8, zorder=11,
+            path_effects=halo)
     lon, lat = ax.coords[0], ax.coords[1]
     lon.set_axislabel("RA (ICRS)")
     lat.set_axislabel("Dec (ICRS)")

@@ -39,7 +39,7 @@ import numpy as np
 from xrbvo.core.errors import InputError, ServiceError
 from xrbvo.io.outputs import atomic_write_bytes
 
-__all__ = ["ALIASES", "DEFAULT_DEADLINE_S", "DEFAULT_TIMEOUT_S", "Cutout", "CutoutJob", "CutoutResult", "HipsTiles",
+__all__ = ["ALIASES", "DEFAULT_DEADLINE_S", "HIPS2FITS", "DEFAULT_TIMEOUT_S", "Cutout", "CutoutJob", "CutoutResult", "HipsTiles",
            "auto_images", "fetch_cutouts", "parse_images", "survey_label", "tile_pixel"]
 
 #: Short names accepted by ``--images`` -> CDS HiPS identifier (FITS tiles, so values, not colours).
@@ -125,7 +125,21 @@ def auto_images(dec_deg: float, b_deg: float) -> tuple[str, ...]:
 
 
 def survey_label(survey: str) -> str:
-    """A short name for a survey (a CDS id without ``CDS/P/``, a local HiPS as its last path part)."""
+    """A short name for a survey.
+
+    Parameters
+    ----------
+    survey : str
+        A CDS HiPS id, a HiPS directory or URL.
+
+    Returns
+    -------
+    str
+        The id without ``CDS/P/``, or ``HiPS`` and the last part of the directory or URL.
+
+    >>> survey_label("CDS/P/2MASS/K"), survey_label("http://127.0.0.1:8000/dss/")
+    ('2MASS/K', 'HiPS dss')
+    """
     if _is_local(survey):
         return "HiPS " + survey.rstrip("/").rsplit("/", 1)[-1]
     return survey[6:] if survey.startswith("CDS/P/") else survey
@@ -320,7 +334,19 @@ class HipsTiles:
 
 @dataclass(frozen=True)
 class CutoutJob:
-    """One cutout to make: ``key`` (the candidate), ``survey``, the chart's ``wcs`` and the FITS file to keep it in."""
+    """One cutout to make.
+
+    Parameters
+    ----------
+    key : str
+        The candidate (its ``xid``).
+    survey : str
+        The survey (:func:`parse_images`).
+    wcs : astropy.wcs.WCS
+        The chart's WCS, with ``pixel_shape``.
+    path : Path
+        The FITS file that keeps the cutout.
+    """
 
     key: str
     survey: str
@@ -330,7 +356,21 @@ class CutoutJob:
 
 @dataclass(frozen=True)
 class Cutout:
-    """A cutout made (or read back from its file)."""
+    """A cutout made (or read back from its file).
+
+    Parameters
+    ----------
+    key : str
+        The candidate.
+    survey : str
+        The survey.
+    data : numpy.ndarray
+        The image on the chart's pixel grid (NaN where the survey has no data).
+    path : Path
+        Its FITS file.
+    cached : bool
+        True when read back from that file (no request made).
+    """
 
     key: str
     survey: str
@@ -346,8 +386,15 @@ class Cutout:
 
 @dataclass
 class CutoutResult:
-    """What :func:`fetch_cutouts` made: ``cutouts`` (key -> survey -> :class:`Cutout`) and ``problems`` (survey ->
-    why it gave no images, one each)."""
+    """What :func:`fetch_cutouts` made.
+
+    Parameters
+    ----------
+    cutouts : dict
+        Key -> survey -> :class:`Cutout`.
+    problems : dict
+        Survey (or :data:`HIPS2FITS` for every CDS survey) -> why it gave no images (one sentence each).
+    """
 
     cutouts: dict[str, dict[str, Cutout]] = field(default_factory=dict)
     problems: dict[str, str] = field(default_factory=dict)
@@ -385,23 +432,45 @@ def _write_cached(job: CutoutJob, data: np.ndarray) -> None:
     atomic_write_bytes(job.path, buf.getvalue())
 
 
+#: The name under which the CDS hips2fits service's problems are said (one for every CDS survey).
+HIPS2FITS = "the CDS hips2fits service"
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """The innermost exception under ``exc`` (requests -> urllib3 -> socket)."""
+    seen = [exc]
+    while len(seen) < 12:
+        x = seen[-1]
+        reason = getattr(x, "reason", None)
+        nxt = reason if isinstance(reason, BaseException) else (
+            x.args[0] if x.args and isinstance(x.args[0], BaseException) else x.__cause__ or x.__context__)
+        if nxt is None or nxt in seen:
+            break
+        seen.append(nxt)
+    return seen[-1]
+
+
 def _hips2fits(survey: str, wcs, deadline: float, timeout_s: float) -> np.ndarray:
     """A cutout of a CDS HiPS made by the CDS hips2fits service (astroquery)."""
     left = min(timeout_s, deadline - time.monotonic())
     if left <= 0:
-        raise ServiceError(f"{survey}: too slow (no answer before the deadline)")
+        raise ServiceError(f"{HIPS2FITS}: too slow (no answer before the deadline)")
+    import requests
     from astroquery.hips2fits import hips2fitsClass
 
     q = hips2fitsClass()
     q.timeout = left
+    host = urllib.parse.urlparse(str(q.server)).hostname or str(q.server)
     try:
         hdul = q.query_with_wcs(hips=survey, wcs=wcs, format="fits")
         return np.asarray(hdul[0].data, float)
-    except Exception as exc:  # requests, astroquery and HTTP errors of every kind: the chart goes without
-        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if "timed out" in text.lower() or "timeout" in type(exc).__name__.lower():
-            raise ServiceError(f"{survey} (CDS hips2fits): too slow (no answer within {left:.0f} s)") from None
-        raise ServiceError(f"{survey} (CDS hips2fits): unreachable or refused ({text[:160]})") from None
+    except requests.exceptions.Timeout:
+        raise ServiceError(f"{HIPS2FITS}: too slow (no answer within {left:.0f} s)") from None
+    except requests.exceptions.ConnectionError as exc:
+        raise ServiceError(f"{HIPS2FITS} is unreachable ({host}: {_root_cause(exc)})") from None
+    except Exception as exc:  # HTTP errors, a refused survey id, a reply that is not FITS: the chart goes without
+        text = (str(exc).splitlines() or [type(exc).__name__])[0][:160]
+        raise ServiceError(f"{HIPS2FITS} gave no cutout of {survey} ({text})") from None
 
 
 def fetch_cutouts(jobs: Sequence[CutoutJob], *, deadline_s: float = DEFAULT_DEADLINE_S,
@@ -445,8 +514,9 @@ def fetch_cutouts(jobs: Sequence[CutoutJob], *, deadline_s: float = DEFAULT_DEAD
             return readers.setdefault(survey, r)
 
     def one(job: CutoutJob) -> None:
+        where = job.survey if _is_local(job.survey) else HIPS2FITS  # one remote service serves every CDS survey
         with lock:
-            if job.survey in result.problems:
+            if where in result.problems:
                 return
         if cancel is not None and cancel.is_set():
             return
@@ -460,7 +530,7 @@ def fetch_cutouts(jobs: Sequence[CutoutJob], *, deadline_s: float = DEFAULT_DEAD
                     data = _hips2fits(job.survey, job.wcs, deadline, timeout_s)
             except ServiceError as exc:
                 with lock:
-                    result.problems.setdefault(job.survey, str(exc))
+                    result.problems.setdefault(where, str(exc))
                 return
             try:
                 _write_cached(job, data)
@@ -478,9 +548,9 @@ def fetch_cutouts(jobs: Sequence[CutoutJob], *, deadline_s: float = DEFAULT_DEAD
         for f in done:
             f.result()  # a bug in `one` is raised, not hidden
         if pending:
-            surveys = {j.survey for j, f in zip(jobs, futures) if f in pending}
+            late = {j.survey if _is_local(j.survey) else HIPS2FITS for j, f in zip(jobs, futures) if f in pending}
             with lock:
-                for s in surveys:
+                for s in late:
                     result.problems.setdefault(s, f"{survey_label(s)}: too slow (not all cutouts within "
                                                   f"{deadline_s:g} s)")
     finally:

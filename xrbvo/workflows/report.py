@@ -464,7 +464,8 @@ def _sky_images(charts, d: Path, images: Sequence[str] | None, deadline_s: float
     used = tuple(dict.fromkeys(c.survey for cs in cutouts.values() for c in list(cs.values())[:1] if not c.blank))
     without = sum(1 for cs in cutouts.values() if not any(not c.blank for c in cs.values()))
     parts = list(got.problems.values())
-    blank = sorted({survey_label(c.survey) for cs in cutouts.values() for c in cs.values() if c.blank})
+    blank = sorted({survey_label(c.survey) for cs in cutouts.values() if all(c.blank for c in cs.values())
+                    for c in cs.values()})
     if blank:
         parts.append(f"no data at some candidates in {', '.join(blank)}")
     note = ""
@@ -472,6 +473,8 @@ def _sky_images(charts, d: Path, images: Sequence[str] | None, deadline_s: float
         note = "; ".join(parts)
         if without:
             note += f": {without} of {len(charts)} charts drawn on the catalogues alone"
+        if got.problems:
+            note += " (--images none: no sky images)"
     return _SkyImages(cutouts, used, note, True)
 
 
