@@ -3,6 +3,7 @@ of the hand-made sky (tests/_report.py), served on 127.0.0.1; never the network.
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -120,7 +121,9 @@ def test_chart_image_has_each_neighbour_where_it_is_north_up_east_left_and_the_c
     east = np.asarray(mine["ra"], float).argmax()  # the most easterly neighbour lies left of the centre
     assert w.world_to_pixel_values(mine["ra"][east], mine["dec"][east])[0] < (data.shape[1] - 1) / 2
     text = (tmp_path / "rep" / "index.html").read_text()
-    assert "Sky images under the charts: HiPS bright" in text and "images/" in text and "(under the chart)" in text
+    assert "Sky images under the charts: HiPS bright" in text and "(under the chart)" in text
+    links = re.findall(r'href="(images/[^"]+)"', text)
+    assert len(links) == 4 and all((tmp_path / "rep" / h).is_file() for h in links)  # one cutout per candidate
     # the second report of the same charts asks the server for nothing
     asked = server.requests
     again = draw_report(ReportInputs(cat, nb, source="test"), tmp_path / "rep", images=(url,))
@@ -175,6 +178,11 @@ def test_a_bad_images_option_is_one_line_before_any_work(sky, tmp_path, capsys, 
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err and "Traceback" not in err
     assert not (tmp_path / "rep").exists()
+    # `xrbvo run` says it before reading the model or the X-ray table
+    assert main(["-q", "run", str(tmp_path / "absent.fits"), "--model", str(tmp_path / "absent"), "--out",
+                 str(tmp_path / "out"), "--images", spec]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err and not (tmp_path / "out").exists()
 
 
 def test_cutouts_at_the_pole_and_across_ra_0_show_their_neighbours(sky, tmp_path):

@@ -453,7 +453,8 @@ def _sky_images(charts, d: Path, images: Sequence[str] | None, deadline_s: float
         wcs = chart_wcs(row, mine)
         for sv in these:
             safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in survey_label(sv))
-            jobs.append(CutoutJob(xid, sv, wcs, d / "images" / f"{stem}_{safe}.fits"))
+            # a WCS of its own per job: astropy's WCS is not safe to share between threads
+            jobs.append(CutoutJob(xid, sv, wcs.deepcopy(), d / "images" / f"{stem}_{safe}.fits"))
     if progress is not None:
         progress(f"sky images: {len(jobs)} cutouts", 0.0)
     got = fetch_cutouts(jobs, deadline_s=deadline_s, cancel=cancel)

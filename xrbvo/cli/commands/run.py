@@ -105,6 +105,9 @@ def run(args, ui) -> int:
     from xrbvo.stages.match.calibrate import check_false_rate
 
     check_false_rate(args.false_rate)  # before any long work
+    from xrbvo.cli.commands.report import images_from_args
+
+    images = images_from_args(args) if not args.no_report else ()
     if not args.no_report:
         from xrbvo.workflows.report import check_report_dir
 
@@ -147,9 +150,6 @@ def run(args, ui) -> int:
     known = known_from_args(args, ui)  # read now: a bad file fails before the long work
     if args.report_max < 0:
         raise InputError(f"--report-max {args.report_max}: give a number of pictures >= 0")
-    from xrbvo.cli.commands.report import images_from_args
-
-    images = images_from_args(args) if not args.no_report else ()
     if args.region is not None:
         table = select_region_rows(table, args.region, args.xray, ui)
     check_writable(args.out)  # before the long work, not after it
