@@ -23,7 +23,7 @@ pytest.importorskip("reproject")
 SIGMA_ARCSEC = 1.0
 
 
-def _make_hips(directory, nb, xid, ra0, dec0):
+def _make_hips(directory, nb, xid, ra0, dec0, frame="equatorial"):
     """A HiPS (reproject_to_hips) of a 1'-wide image around ``xid``: a Gaussian blob at each of its neighbours."""
     from astropy.wcs import WCS
     from reproject import reproject_interp
@@ -41,7 +41,7 @@ def _make_hips(directory, nb, xid, ra0, dec0):
     bx, by = w.world_to_pixel_values(np.asarray(mine["ra"], float), np.asarray(mine["dec"], float))
     for x, y in zip(bx, by):
         img += np.exp(-((xx - x) ** 2 + (yy - y) ** 2) / (2 * (SIGMA_ARCSEC / 3600 / scale) ** 2))
-    reproject_to_hips((img, w), coord_system_out="equatorial", reproject_function=reproject_interp,
+    reproject_to_hips((img, w), coord_system_out=frame, reproject_function=reproject_interp,
                       output_directory=str(directory), tile_size=64)
     return mine
 
@@ -185,12 +185,14 @@ def test_a_bad_images_option_is_one_line_before_any_work(sky, tmp_path, capsys, 
     assert len(err.splitlines()) == 1 and message in err and not (tmp_path / "out").exists()
 
 
-def test_cutouts_at_the_pole_and_across_ra_0_show_their_neighbours(sky, tmp_path):
+def test_cutouts_at_the_pole_across_ra_0_and_of_a_galactic_hips_show_their_neighbours(sky, tmp_path):
     from xrbvo.vo.hips import HipsTiles
 
     cat, nb, _, _ = sky
-    for xid, ra0, dec0, name in (("NOCTP 3", 45.0, -90.0, "pole"), (ODD_NAME, 359.99999, -0.5, "ra0")):
-        mine = _make_hips(tmp_path / name, nb, xid, ra0, dec0)
+    for xid, ra0, dec0, name, frame in (("NOCTP 3", 45.0, -90.0, "pole", "equatorial"),
+                                        (ODD_NAME, 359.99999, -0.5, "ra0", "equatorial"),
+                                        ("BRIGHT 1", 180.0, -62.0, "galactic", "galactic")):
+        mine = _make_hips(tmp_path / name, nb, xid, ra0, dec0, frame)
         i = int(np.flatnonzero(np.asarray(cat["xid"]) == xid)[0])
         row = {c: cat[c][i] for c in cat.colnames}
         w = chart_wcs(row, {c: np.asarray(mine[c]) for c in mine.colnames})

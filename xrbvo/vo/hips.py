@@ -436,6 +436,10 @@ def _write_cached(job: CutoutJob, data: np.ndarray) -> None:
 HIPS2FITS = "the CDS hips2fits service"
 
 
+class _NoCutout(ServiceError):
+    """The service answered but made no cutout of this survey (other surveys of the same service may still work)."""
+
+
 def _root_cause(exc: BaseException) -> BaseException:
     """The innermost exception under ``exc`` (requests -> urllib3 -> socket)."""
     seen = [exc]
@@ -470,7 +474,7 @@ def _hips2fits(survey: str, wcs, deadline: float, timeout_s: float) -> np.ndarra
         raise ServiceError(f"{HIPS2FITS} is unreachable ({host}: {_root_cause(exc)})") from None
     except Exception as exc:  # HTTP errors, a refused survey id, a reply that is not FITS: the chart goes without
         text = (str(exc).splitlines() or [type(exc).__name__])[0][:160]
-        raise ServiceError(f"{HIPS2FITS} gave no cutout of {survey} ({text})") from None
+        raise _NoCutout(f"{HIPS2FITS} gave no cutout of {survey} ({text})") from None
 
 
 def fetch_cutouts(jobs: Sequence[CutoutJob], *, deadline_s: float = DEFAULT_DEADLINE_S,
@@ -530,7 +534,7 @@ def fetch_cutouts(jobs: Sequence[CutoutJob], *, deadline_s: float = DEFAULT_DEAD
                     data = _hips2fits(job.survey, job.wcs, deadline, timeout_s)
             except ServiceError as exc:
                 with lock:
-                    result.problems.setdefault(where, str(exc))
+                    result.problems.setdefault(job.survey if isinstance(exc, _NoCutout) else where, str(exc))
                 return
             try:
                 _write_cached(job, data)
@@ -544,10 +548,13 @@ def fetch_cutouts(jobs: Sequence[CutoutJob], *, deadline_s: float = DEFAULT_DEAD
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="xrbvo-hips")
     try:
         futures = [pool.submit(one, j) for j in jobs]
-        done, pending = wait(futures, timeout=max(deadline - time.monotonic(), 0.0))
+        pending = set(futures)
+        while pending and time.monotonic() < deadline and not (cancel is not None and cancel.is_set()):
+            _, pending = wait(pending, timeout=min(0.25, max(deadline - time.monotonic(), 0.0)))
+        done = [f for f in futures if f not in pending]
         for f in done:
             f.result()  # a bug in `one` is raised, not hidden
-        if pending:
+        if pending and not (cancel is not None and cancel.is_set()):
             late = {j.survey if _is_local(j.survey) else HIPS2FITS for j, f in zip(jobs, futures) if f in pending}
             with lock:
                 for s in late:
