@@ -467,7 +467,7 @@ def _hips2fits(survey: str, wcs, deadline: float, timeout_s: float) -> np.ndarra
     host = urllib.parse.urlparse(str(q.server)).hostname or str(q.server)
     try:
         hdul = q.query_with_wcs(hips=survey, wcs=wcs, format="fits")
-        return np.asarray(hdul[0].data, float)
+        data = np.asarray(hdul[0].data, float)
     except requests.exceptions.Timeout:
         raise ServiceError(f"{HIPS2FITS}: too slow (no answer within {left:.0f} s)") from None
     except requests.exceptions.ConnectionError as exc:
@@ -475,6 +475,12 @@ def _hips2fits(survey: str, wcs, deadline: float, timeout_s: float) -> np.ndarra
     except Exception as exc:  # HTTP errors, a refused survey id, a reply that is not FITS: the chart goes without
         text = (str(exc).splitlines() or [type(exc).__name__])[0][:160]
         raise _NoCutout(f"{HIPS2FITS} gave no cutout of {survey} ({text})") from None
+    if data.ndim == 3:  # a colour survey: its planes averaged
+        data = data.mean(axis=0)
+    if data.shape != tuple(wcs.pixel_shape)[::-1]:
+        raise _NoCutout(f"{HIPS2FITS} gave a {data.shape} image of {survey}, not the chart's "
+                        f"{tuple(wcs.pixel_shape)[::-1]}")
+    return data
 
 
 def fetch_cutouts(jobs: Sequence[CutoutJob], *, deadline_s: float = DEFAULT_DEADLINE_S,
