@@ -206,6 +206,8 @@ class HipsTiles:
         The HiPS directory or URL (holding ``properties``).
     timeout_s : float
         Seconds one request may take.
+    deadline : float, optional
+        :func:`time.monotonic` time by which its ``properties`` must have come (default: ``timeout_s`` from now).
 
     Raises
     ------
@@ -213,12 +215,12 @@ class HipsTiles:
         When the HiPS cannot be reached, answers too slowly, or is not a HiPS.
     """
 
-    def __init__(self, base: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+    def __init__(self, base: str, timeout_s: float = DEFAULT_TIMEOUT_S, deadline: float | None = None) -> None:
         self.base = base.rstrip("/")
         self.timeout_s = timeout_s
         self._lock = threading.Lock()
         self._tiles: dict[tuple[int, int], np.ndarray | None] = {}
-        raw = self._get("properties", time.monotonic() + timeout_s)
+        raw = self._get("properties", time.monotonic() + timeout_s if deadline is None else deadline)
         if raw is None:
             raise ServiceError(f"{base}: not a HiPS (no properties file)")
         props = _parse_properties(raw.decode("utf-8", "replace"))
@@ -247,11 +249,11 @@ class HipsTiles:
                     return None
                 raise ServiceError(f"{self.base}: HTTP {exc.code} ({exc.reason})") from None
             except TimeoutError:
-                raise ServiceError(f"{self.base}: too slow (no answer within {left:.0f} s)") from None
+                raise ServiceError(f"{self.base}: too slow (no answer within {left:.3g} s)") from None
             except (urllib.error.URLError, OSError) as exc:
                 reason = getattr(exc, "reason", exc)
                 if isinstance(reason, TimeoutError) or "timed out" in str(reason):
-                    raise ServiceError(f"{self.base}: too slow (no answer within {left:.0f} s)") from None
+                    raise ServiceError(f"{self.base}: too slow (no answer within {left:.3g} s)") from None
                 raise ServiceError(f"{self.base}: unreachable ({reason})") from None
         root = (Path(urllib.request.url2pathname(urllib.parse.urlparse(self.base).path))
                 if self.base.lower().startswith("file://") else Path(self.base))
@@ -469,7 +471,7 @@ def _hips2fits(survey: str, wcs, deadline: float, timeout_s: float) -> np.ndarra
         hdul = q.query_with_wcs(hips=survey, wcs=wcs, format="fits")
         data = np.asarray(hdul[0].data, float)
     except requests.exceptions.Timeout:
-        raise ServiceError(f"{HIPS2FITS}: too slow (no answer within {left:.0f} s)") from None
+        raise ServiceError(f"{HIPS2FITS}: too slow (no answer within {left:.3g} s)") from None
     except requests.exceptions.ConnectionError as exc:
         raise ServiceError(f"{HIPS2FITS} is unreachable ({host}: {_root_cause(exc)})") from None
     except Exception as exc:  # HTTP errors, a refused survey id, a reply that is not FITS: the chart goes without
@@ -519,7 +521,7 @@ def fetch_cutouts(jobs: Sequence[CutoutJob], *, deadline_s: float = DEFAULT_DEAD
         with lock:
             if survey in readers:
                 return readers[survey]
-        r = HipsTiles(survey, timeout_s)
+        r = HipsTiles(survey, timeout_s, deadline)
         with lock:
             return readers.setdefault(survey, r)
 
@@ -564,7 +566,7 @@ def fetch_cutouts(jobs: Sequence[CutoutJob], *, deadline_s: float = DEFAULT_DEAD
             late = {j.survey if _is_local(j.survey) else HIPS2FITS for j, f in zip(jobs, futures) if f in pending}
             with lock:
                 for s in late:
-                    result.problems.setdefault(s, f"{survey_label(s)}: too slow (not all cutouts within "
+                    result.problems.setdefault(s, f"{s}: too slow (not all cutouts within "
                                                   f"{deadline_s:g} s)")
     finally:
         pool.shutdown(wait=False, cancel_futures=True)

@@ -451,8 +451,11 @@ def _sky_images(charts, d: Path, images: Sequence[str] | None, deadline_s: float
         wanted[xid] = these
         stem = png_name(r, xid)[:-4]
         wcs = chart_wcs(row, mine)
-        for sv in these:
+        names: set[str] = set()
+        for k, sv in enumerate(these):
             safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in survey_label(sv))
+            safe = safe if safe not in names else f"{safe}_{k}"  # two HiPS directories of the same name
+            names.add(safe)
             # a WCS of its own per job: astropy's WCS is not safe to share between threads
             jobs.append(CutoutJob(xid, sv, wcs.deepcopy(), d / "images" / f"{stem}_{safe}.fits"))
     if progress is not None:
