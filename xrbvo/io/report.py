@@ -535,7 +535,7 @@ def index_html(rows: Sequence[Mapping], *, title: str, sky_map: str | None = Non
         counterpart's magnitudes (:data:`INDEX_MAGS`), ``known`` (the known
         name, or ``new``; absent: no known-objects match), ``png`` (file name
         relative to the index, or ``""`` when not drawn) and, when sky images
-        were asked for, ``images`` (label -> link of each FITS cutout, the one
+        were asked for, ``images`` ((label, link) of each FITS cutout, the one
         under the chart first).
     title : str
     sky_map : str, optional
