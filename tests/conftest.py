@@ -13,6 +13,10 @@ from xrbvo.sim import SkyConfig, simulate_sky
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
+# The report's sky images (--images, default auto: CDS hips2fits): no test touches the network, subprocesses
+# included; tests/workflows/test_report_images.py serves its own HiPS on 127.0.0.1.
+os.environ["XRBVO_IMAGES"] = "none"
+
 # Fuzz tests (tests/io/test_io_fuzz.py): random examples on a developer's machine find new faults; under CI the
 # examples are derived from each test's name, so a run of main is reproducible and fails only on a real change.
 _hyp_settings.register_profile("ci", derandomize=True, print_blob=True)

@@ -24,7 +24,7 @@ from xrbvo.core.text import for_html, for_mathtext
 from xrbvo.io.outputs import save_output
 from xrbvo.io.plots import CLASS_COLOURS
 
-__all__ = ["INDEX_MAGS", "SIZE_BAND", "SURVEY_STYLE", "candidate_png", "marker_areas", "escape_html", "index_html",
+__all__ = ["INDEX_MAGS", "SIZE_BAND", "SURVEY_STYLE", "candidate_png", "chart_wcs", "marker_areas", "escape_html", "index_html",
            "png_name", "possibly_known_html", "regions_text", "sexagesimal", "sky_links", "write_html"]
 
 
@@ -121,6 +121,41 @@ def _chart_wcs(ra0: float, dec0: float, half_arcsec: float, npix: int = 300):
     return w
 
 
+def chart_wcs(row: Mapping, neighbours: Mapping[str, np.ndarray], npix: int = 300):
+    """The WCS of a candidate's finding chart (:func:`candidate_png`): a TAN projection centred on the X-ray
+    position, north up, east left, wide enough for the 99% circle and every neighbour; a sky image for the
+    chart is cut on this grid.
+
+    Parameters
+    ----------
+    row : mapping
+        The catalogue row (``ra``, ``dec``, ``pos_err`` in arcsec).
+    neighbours : mapping
+        Arrays ``ra``, ``dec`` (deg) of the source's neighbours.
+    npix : int, optional
+        Pixels across.
+
+    Returns
+    -------
+    astropy.wcs.WCS
+        The chart's WCS, with ``pixel_shape`` ``(npix, npix)``.
+    """
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    ra0, dec0 = float(row["ra"]) % 360.0, float(row["dec"])
+    err = _value(row, "pos_err")
+    r99 = K99 * err if math.isfinite(err) and err > 0 else 10.0
+    n_ra = np.asarray(neighbours.get("ra", []), float)
+    n_dec = np.asarray(neighbours.get("dec", []), float)
+    far = 0.0
+    if len(n_ra):
+        far = float(np.nanmax(SkyCoord(ra0 * u.deg, dec0 * u.deg).separation(
+            SkyCoord(n_ra * u.deg, n_dec * u.deg)).arcsec))
+    half = max(1.25 * r99, far * 1.08 if math.isfinite(far) else 0.0, 5.0)
+    return _chart_wcs(ra0, dec0, half, npix)
+
+
 def _nice_length(arcsec: float) -> float:
     """The largest of 1, 2, 5 x 10^k arcsec not above ``arcsec``."""
     k = math.floor(math.log10(max(arcsec, 1e-3)))
@@ -213,25 +248,25 @@ def candidate_png(row: Mapping, neighbours: Mapping[str, np.ndarray], path: str 
     n_dec = np.asarray(neighbours.get("dec", []), float)
     nid = np.asarray(neighbours.get("nid", []), str)
     r99 = K99 * err if math.isfinite(err) else 10.0
-    from astropy import units as u
-    from astropy.coordinates import SkyCoord
-
-    centre = SkyCoord(ra0 * u.deg, dec0 * u.deg)
-    if len(n_ra):
-        far = float(np.nanmax(centre.separation(SkyCoord(n_ra * u.deg, n_dec * u.deg)).arcsec))
-    else:
-        far = 0.0
-    half = max(1.25 * r99, far * 1.08 if math.isfinite(far) else 0.0, 5.0)
-    npix = 300
-    wcs = _chart_wcs(ra0, dec0, half, npix)
-    scale = 2.0 * half / npix  # arcsec per pixel
+    wcs = chart_wcs(row, neighbours)
+    npix = int(wcs.pixel_shape[0])
+    scale = abs(float(wcs.wcs.cdelt[1])) * 3600.0  # arcsec per pixel
+    half = scale * npix / 2.0
     fig = Figure(figsize=(12, 6.6), dpi=100)
     ax = fig.add_axes((0.10, 0.21, 0.38, 0.67), projection=wcs)
     ax.set_xlim(-0.5, npix - 0.5)
     ax.set_ylim(-0.5, npix - 0.5)
     if image is not None and np.isfinite(image).any():
-        lo, hi = np.nanpercentile(image, [1.0, 99.7])
-        ax.imshow(image, origin="lower", cmap="gray_r", vmin=lo, vmax=hi if hi > lo else lo + 1, zorder=0)
+        from astropy.visualization import AsinhStretch, ImageNormalize
+
+        # the sky light grey (its noise spans a twentieth of the scale), an asinh stretch up to the brightest star:
+        # faint stars show beside bright ones
+        sky = float(np.nanmedian(image))
+        noise = 1.4826 * float(np.nanmedian(np.abs(image - sky)))
+        lo = sky - noise
+        hi = max(float(np.nanpercentile(image, 99.8)), sky + 20.0 * noise)
+        ax.imshow(image, origin="lower", cmap="gray_r", zorder=0, interpolation="nearest",
+                  norm=ImageNormalize(vmin=lo, vmax=hi if hi > lo else lo + 1, stretch=AsinhStretch(0.05)))
         if image_label:
             ax.text(0.02, 0.98, for_mathtext(image_label), transform=ax.transAxes, va="top", fontsize=8,
                     bbox={"facecolor": "white", "alpha": 0.7, "lw": 0})
@@ -262,9 +297,15 @@ def candidate_png(row: Mapping, neighbours: Mapping[str, np.ndarray], path: str 
     # a scale bar, bottom left
     bar = _nice_length(half / 2.0)
     x0, y0 = 0.06 * npix, 0.06 * npix
-    ax.plot([x0, x0 + bar / scale], [y0, y0], color="k", lw=2.5, zorder=11)
-    ax.text(x0 + bar / scale / 2, y0 + 0.015 * npix, f"{bar:g}\"", ha="center", va="bottom", fontsize=9, zorder=11)
-    ax.text(0.97, 0.97, "N ↑  E ←", transform=ax.transAxes, ha="right", va="top", fontsize=8)
+    from matplotlib import patheffects
+
+    halo = [patheffects.withStroke(linewidth=3, foreground="white")]  # legible over a sky image
+    ax.plot([x0, x0 + bar / scale], [y0, y0], color="k", lw=2.5, zorder=11, path_effects=[
+        patheffects.Stroke(linewidth=5, foreground="white"), patheffects.Normal()])
+    ax.text(x0 + bar / scale / 2, y0 + 0.015 * npix, f"{bar:g}\"", ha="center", va="bottom", fontsize=9, zorder=11,
+            path_effects=halo)
+    ax.text(0.97, 0.97, "N ↑  E ←", transform=ax.transAxes, ha="right", va="top", fontsize=8, zorder=11,
+            path_effects=halo)
     lon, lat = ax.coords[0], ax.coords[1]
     lon.set_axislabel("RA (ICRS)")
     lat.set_axislabel("Dec (ICRS)")
@@ -492,8 +533,10 @@ def index_html(rows: Sequence[Mapping], *, title: str, sky_map: str | None = Non
         One per candidate, in the order shown: ``xid``, ``ra``, ``dec``, ``l``, ``b``,
         ``candidate_class``, ``P``, ``P_field``, ``expected_purity``, the
         counterpart's magnitudes (:data:`INDEX_MAGS`), ``known`` (the known
-        name, or ``new``; absent: no known-objects match) and ``png`` (file name
-        relative to the index, or ``""`` when not drawn).
+        name, or ``new``; absent: no known-objects match), ``png`` (file name
+        relative to the index, or ``""`` when not drawn) and, when sky images
+        were asked for, ``images`` ((label, link) of each FITS cutout, the one
+        under the chart first).
     title : str
     sky_map : str, optional
         File name of the sky map, shown at the top.
@@ -521,7 +564,9 @@ def index_html(rows: Sequence[Mapping], *, title: str, sky_map: str | None = Non
             ("RA (deg)", "", "num"), ("Dec (deg)", "", "num"), ("l (deg)", "", "num"), ("b (deg)", "", "num"),
             ("class", "t", "text"), ("P", "", "num"), ("P_field", "", "num"), ("expected purity", "", "num")]
     head += [(h, "", "num") for h in INDEX_MAGS.values()]
+    has_images = any("images" in r for r in rows)
     head += ([("known / new", "t", "text")] if has_known else []) + [("links", "t", None), ("picture", "t", None)]
+    head += [("sky images (FITS)", "t", None)] if has_images else []
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">', f"<title>{e(title)}</title>",
            "<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse;font-size:0.85em}"
            "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right;white-space:nowrap}td.t,th.t{text-align:left}"
@@ -575,6 +620,9 @@ def index_html(rows: Sequence[Mapping], *, title: str, sky_map: str | None = Non
         cells.append((links, "t", None))
         cells.append((f'<a href="{e(png)}"><img class="thumb" src="{e(png)}" alt="{xid}" loading="lazy"></a>'
                       if png else "not drawn", "t", None))
+        if has_images:
+            cells.append((" · ".join(f'<a href="{e(h)}">{e(k)}</a>' for k, h in r.get("images", ())) or "none", "t",
+                          None))
         state = "new" if known == "new" else "known"
         row_cls = ' class="known"' if has_known and known != "new" else ""
         out.append(f'<tr{row_cls} data-class="{e(cls)}" data-known="{state if has_known else ""}">' + "".join(

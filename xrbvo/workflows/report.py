@@ -34,8 +34,9 @@ from xrbvo.core.errors import Cancelled, InputError
 from xrbvo.core.schema import XRB_CLASSES
 from xrbvo.io.plots import sky_map
 from xrbvo.io.population import population_plots
-from xrbvo.io.report import INDEX_MAGS, candidate_png, index_html, png_name, regions_text, write_html
+from xrbvo.io.report import INDEX_MAGS, candidate_png, chart_wcs, index_html, png_name, regions_text, write_html
 from xrbvo.io.outputs import save_output
+from xrbvo.vo.hips import DEFAULT_DEADLINE_S, CutoutJob, auto_images, fetch_cutouts, survey_label
 from xrbvo.workflows.analyse import Analysis
 
 __all__ = ["check_report_dir", "DEFAULT_MAX_PNGS", "ReportFiles", "ReportInputs", "write_report", "draw_report", "report_from_files",
@@ -63,6 +64,10 @@ class ReportFiles:
         Population plot name -> file.
     missing : tuple of str, optional
         What the report could not show, one sentence each.
+    images : tuple of str, optional
+        The surveys whose cutouts lie under at least one chart.
+    images_note : str, optional
+        One line on the sky images when some chart has none.
     """
 
     index: Path
@@ -77,6 +82,10 @@ class ReportFiles:
     """Population plot name -> file."""
     missing: tuple[str, ...] = ()
     """What the report could not show, one sentence each (e.g. no neighbours table: no candidate pictures)."""
+    images: tuple[str, ...] = ()
+    """The surveys whose cutouts lie under at least one chart."""
+    images_note: str = ""
+    """One line on the sky images when some chart has none (a survey unreachable, too slow or blank there)."""
 
 
 @dataclass(frozen=True)
@@ -206,7 +215,8 @@ def possibly_known_rows(catalogue, rows) -> list[dict]:
 def write_report(analysis: Analysis, directory: str | Path, *, max_pngs: int = DEFAULT_MAX_PNGS,
                  title: str = "xrbvo candidates", files: Mapping[str, Path] | None = None,
                  progress: Callable[[str, float], None] | None = None,
-                 cancel: threading.Event | None = None) -> ReportFiles:
+                 cancel: threading.Event | None = None, images: Sequence[str] | None = (),
+                 images_deadline_s: float = DEFAULT_DEADLINE_S) -> ReportFiles:
     """Write the report of an analysis into ``directory`` (:func:`draw_report`).
 
     Parameters
@@ -226,6 +236,10 @@ def write_report(analysis: Analysis, directory: str | Path, *, max_pngs: int = D
         Progress callback ``(message, fraction)``.
     cancel : threading.Event, optional
         Set it to stop the work (:class:`xrbvo.core.errors.Cancelled` is raised).
+    images : sequence of str or None, optional
+        Surveys cut under the finding charts (:func:`draw_report`).
+    images_deadline_s : float, optional
+        Seconds all the cutouts may take.
 
     Returns
     -------
@@ -235,7 +249,8 @@ def write_report(analysis: Analysis, directory: str | Path, *, max_pngs: int = D
     summary = analysis.summary()["known"] if analysis.known else None
     inputs = ReportInputs(analysis.catalogue, analysis.neighbours, tuple(summary.missed) if summary else (),
                           analysis.source, dict(files or {}), objects=tuple(summary.objects) if summary else ())
-    return draw_report(inputs, directory, max_pngs=max_pngs, title=title, progress=progress, cancel=cancel)
+    return draw_report(inputs, directory, max_pngs=max_pngs, title=title, progress=progress, cancel=cancel,
+                       images=images, images_deadline_s=images_deadline_s)
 
 
 def _links(files: Mapping[str, Path], directory: Path) -> dict[str, str]:
@@ -266,10 +281,10 @@ def check_report_dir(directory: str | Path) -> Path:
     Raises
     ------
     InputError
-        When it, or its ``diagnostics`` folder, is a symbolic link or not a directory.
+        When it, or its ``diagnostics`` or ``images`` folder, is a symbolic link or not a directory.
     """
     d = Path(directory)
-    for p in (d, d / "diagnostics"):
+    for p in (d, d / "diagnostics", d / "images"):
         if p.is_symlink():
             raise InputError(f"{p} is a symbolic link (to {os.readlink(p)}): xrbvo writes its report only inside "
                              "the output directory; remove the link or choose another --out")
@@ -280,9 +295,15 @@ def check_report_dir(directory: str | Path) -> Path:
 
 def draw_report(inputs: ReportInputs, directory: str | Path, *, max_pngs: int = DEFAULT_MAX_PNGS,
                 title: str = "xrbvo candidates", progress: Callable[[str, float], None] | None = None,
-                cancel: threading.Event | None = None) -> ReportFiles:
+                cancel: threading.Event | None = None, images: Sequence[str] | None = (),
+                images_deadline_s: float = DEFAULT_DEADLINE_S) -> ReportFiles:
     """Write the sky map, the candidate pictures (at most ``max_pngs``), the region file, the population plots
     and ``index.html`` into ``directory``.
+
+    With ``images`` each candidate's finding chart is drawn over a sky image: one cutout per candidate and survey
+    (:func:`xrbvo.vo.hips.fetch_cutouts`), kept as FITS in ``images/`` (used again by the next report of the same
+    charts) and linked from the index; the first survey with data there lies under the chart.  A survey that is
+    unreachable or too slow leaves its charts on the catalogues alone, said once in ``images_note``.
 
     Parameters
     ----------
@@ -298,6 +319,11 @@ def draw_report(inputs: ReportInputs, directory: str | Path, *, max_pngs: int = 
         Called with (message, fraction done) after each picture.
     cancel : threading.Event, optional
         Set to stop between pictures (raises :class:`xrbvo.core.errors.Cancelled`).
+    images : sequence of str or None, optional
+        Surveys to cut under the charts (:func:`xrbvo.vo.hips.parse_images`): () none (the default), None one
+        optical and one infrared survey chosen per sight line (:func:`xrbvo.vo.hips.auto_images`).
+    images_deadline_s : float, optional
+        Seconds all the cutouts may take; the charts still without an image are drawn without one.
 
     Returns
     -------
@@ -328,18 +354,27 @@ def draw_report(inputs: ReportInputs, directory: str | Path, *, max_pngs: int = 
         order = np.argsort(nb_xid, kind="stable")
         sorted_xid = nb_xid[order]
         mag_cols = [c for c in nb.colnames if c not in ("survey", "nid", "ra", "dec", "xid", "pos_err", "sep")]
-        for k, r in enumerate(drawn):
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("report cancelled")
+        charts = []
+        for r in drawn:
             xid = xids[r]
             lo, hi = np.searchsorted(sorted_xid, xid, "left"), np.searchsorted(sorted_xid, xid, "right")
             sel = order[lo:hi]
             mine = {c: np.asarray(nb[c])[sel] for c in ("survey", "nid", "ra", "dec", *mag_cols)}
             row = {c: cat[c][r] for c in cat.colnames}
             chosen = {s: str(cat[f"nid_{s}"][r]) for s in surveys}
-            pngs[xid] = candidate_png(row, mine, d / png_name(int(r), xid), chosen=chosen)
+            charts.append((int(r), xid, row, mine, chosen))
+        sky_images = _sky_images(charts, d, images, images_deadline_s, progress, cancel)
+        for k, (r, xid, row, mine, chosen) in enumerate(charts):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("report cancelled")
+            under = next((c for c in sky_images.cutouts.get(xid, {}).values() if not c.blank), None)
+            pngs[xid] = candidate_png(row, mine, d / png_name(r, xid), chosen=chosen,
+                                      image=None if under is None else under.data,
+                                      image_label="" if under is None else survey_label(under.survey))
             if progress is not None:
                 progress(f"candidate pictures {k + 1}/{len(drawn)}", (k + 1) / max(len(drawn), 1))
+    else:
+        sky_images = _SkyImages()
     missed = inputs.missed
     marks = known_marks(KnownSummary({}, tuple(missed), tuple(inputs.objects))) if missed or inputs.objects else []
     sky = sky_map(cat, d / "sky_map.png", title=f"{title}: {len(index_rows)} X-ray-binary candidates",
@@ -354,6 +389,11 @@ def draw_report(inputs: ReportInputs, directory: str | Path, *, max_pngs: int = 
                "P_field": cat[f"P_{c}_field"][r] if f"P_{c}_field" in cat.colnames else np.nan,
                "expected_purity": cat["expected_purity"][r] if "expected_purity" in cat.colnames else np.nan,
                "png": pngs[xids[r]].name if xids[r] in pngs else ""}
+        if sky_images.asked:
+            rec["images"] = [(survey_label(c.survey) + (" (under the chart)" if i == 0 and not c.blank else
+                                                       " (blank)" if c.blank else ""),
+                              Path(os.path.relpath(c.path, d)).as_posix())
+                             for i, c in enumerate(sky_images.cutouts.get(xids[r], {}).values())]
         rec.update({m: cat[m][r] for m in INDEX_MAGS if m in cat.colnames})
         if has_known:
             rec["known"] = "new" if bool(cat["new"][r]) else f"{cat['known_name'][r]} ({cat['known_class'][r]})"
@@ -375,6 +415,9 @@ def draw_report(inputs: ReportInputs, directory: str | Path, *, max_pngs: int = 
                  "(--report-max).")
     if nb is None and not any("neighbours" in m for m in missing):
         missing.append("no neighbours table: the candidates have no pictures")
+    if sky_images.asked:
+        note += (" Sky images under the charts: " + (", ".join(survey_label(s) for s in sky_images.used) or "none")
+                 + (f" ({sky_images.note})" if sky_images.note else "") + ".")
     if missing:
         note += " Missing: " + "; ".join(missing) + "."
     links = _links(inputs.files, d)
@@ -382,7 +425,61 @@ def draw_report(inputs: ReportInputs, directory: str | Path, *, max_pngs: int = 
     diag_links = {k: f"diagnostics/{p.name}" for k, p in diagnostics.items()}
     index = write_html(index_html(rows, title=title, sky_map=sky.name, note=note, missed=[vars(m) for m in missed],
                                   possibly=possibly, files=links, diagnostics=diag_links), d / "index.html")
-    return ReportFiles(index, sky, pngs, skipped, regions, diagnostics, tuple(missing))
+    return ReportFiles(index, sky, pngs, skipped, regions, diagnostics, tuple(missing), sky_images.used,
+                       sky_images.note)
+
+
+@dataclass(frozen=True)
+class _SkyImages:
+    """The cutouts of a report: xid -> survey -> Cutout (the survey under the chart first), the surveys used, one
+    line on what went wrong, and whether images were asked for at all."""
+
+    cutouts: Mapping = field(default_factory=dict)
+    used: tuple[str, ...] = ()
+    note: str = ""
+    asked: bool = False
+
+
+def _sky_images(charts, d: Path, images: Sequence[str] | None, deadline_s: float,
+                progress: Callable[[str, float], None] | None, cancel: threading.Event | None) -> _SkyImages:
+    """Cut (or read back) the sky images of the charts ``(row, xid, catalogue row, neighbours, chosen)``."""
+    if images is not None and not len(images):
+        return _SkyImages()
+    jobs, wanted = [], {}
+    for r, xid, row, mine, _ in charts:
+        these = tuple(images) if images is not None else auto_images(float(row["dec"]), float(row["b"]))
+        wanted[xid] = these
+        stem = png_name(r, xid)[:-4]
+        wcs = chart_wcs(row, mine)
+        names: set[str] = set()
+        for k, sv in enumerate(these):
+            safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in survey_label(sv))
+            safe = safe if safe not in names else f"{safe}_{k}"  # two HiPS directories of the same name
+            names.add(safe)
+            # a WCS of its own per job: astropy's WCS is not safe to share between threads
+            jobs.append(CutoutJob(xid, sv, wcs.deepcopy(), d / "images" / f"{stem}_{safe}.fits"))
+    if progress is not None:
+        progress(f"sky images: {len(jobs)} cutouts", 0.0)
+    got = fetch_cutouts(jobs, deadline_s=deadline_s, cancel=cancel)
+    cutouts = {xid: {sv: got.cutouts[xid][sv] for sv in these if sv in got.cutouts.get(xid, {})}
+               for xid, these in wanted.items()}
+    for xid, cs in cutouts.items():  # the survey with data here first: it lies under the chart
+        cutouts[xid] = dict(sorted(cs.items(), key=lambda kv: kv[1].blank))
+    used = tuple(dict.fromkeys(c.survey for cs in cutouts.values() for c in list(cs.values())[:1] if not c.blank))
+    without = sum(1 for cs in cutouts.values() if not any(not c.blank for c in cs.values()))
+    parts = list(got.problems.values())
+    blank = sorted({survey_label(c.survey) for cs in cutouts.values() if all(c.blank for c in cs.values())
+                    for c in cs.values()})
+    if blank:
+        parts.append(f"no data at some candidates in {', '.join(blank)}")
+    note = ""
+    if without or got.problems:
+        note = "; ".join(parts)
+        if without:
+            note += f": {without} of {len(charts)} charts drawn on the catalogues alone"
+        if got.problems:
+            note += " (--images none: no sky images)"
+    return _SkyImages(cutouts, used, note, True)
 
 
 def read_report_inputs(catalogue: str | Path) -> ReportInputs:
@@ -461,7 +558,8 @@ def _companion(stem: Path, kind: str) -> Path | None:
 
 def report_from_files(catalogue: str | Path, directory: str | Path, *, max_pngs: int = DEFAULT_MAX_PNGS,
                       title: str | None = None, progress: Callable[[str, float], None] | None = None,
-                      cancel: threading.Event | None = None) -> ReportFiles:
+                      cancel: threading.Event | None = None, images: Sequence[str] | None = (),
+                      images_deadline_s: float = DEFAULT_DEADLINE_S) -> ReportFiles:
     """Redraw the whole report of a finished catalogue (:func:`read_report_inputs`, :func:`draw_report`).
 
     Parameters
@@ -478,6 +576,10 @@ def report_from_files(catalogue: str | Path, directory: str | Path, *, max_pngs:
         Called with (message, fraction done).
     cancel : threading.Event, optional
         Set to stop between pictures.
+    images : sequence of str or None, optional
+        Surveys cut under the finding charts (:func:`draw_report`).
+    images_deadline_s : float, optional
+        Seconds all the cutouts may take.
 
     Returns
     -------
@@ -486,4 +588,4 @@ def report_from_files(catalogue: str | Path, directory: str | Path, *, max_pngs:
     """
     inputs = read_report_inputs(catalogue)
     return draw_report(inputs, directory, max_pngs=max_pngs, title=title or f"xrbvo candidates: {inputs.source}",
-                       progress=progress, cancel=cancel)
+                       progress=progress, cancel=cancel, images=images, images_deadline_s=images_deadline_s)

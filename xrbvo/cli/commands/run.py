@@ -62,6 +62,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--report-max", type=int, default=DEFAULT_MAX_PNGS, metavar="N",
                    help="draw at most N candidate pictures, the most probable first; the index still lists every "
                         "candidate (default %(default)s)")
+    from xrbvo.cli.commands.report import add_images_arguments
+
+    add_images_arguments(p)
     from xrbvo.core.regions import REGION_SYNTAX
 
     p.add_argument("--provider", choices=("local", "tap", "lsdb"), default="local",
@@ -102,6 +105,9 @@ def run(args, ui) -> int:
     from xrbvo.stages.match.calibrate import check_false_rate
 
     check_false_rate(args.false_rate)  # before any long work
+    from xrbvo.cli.commands.report import images_from_args
+
+    images = images_from_args(args) if not args.no_report else ()
     if not args.no_report:
         from xrbvo.workflows.report import check_report_dir
 
@@ -167,10 +173,13 @@ def run(args, ui) -> int:
             with ui.progress():
                 report = write_report(analysis, args.out / "report", max_pngs=args.report_max,
                                       title=f"xrbvo candidates: {Path(args.xray).name}", files=paths,
-                                      progress=ui.stage("report"))
+                                      progress=ui.stage("report"), images=images,
+                                      images_deadline_s=args.images_deadline)
             paths["report"] = report.index
             paths["sky_map"] = report.sky_map
     print_analysis(ui, analysis, paths)
+    if report is not None and report.images_note:
+        ui.warn(f"sky images: {report.images_note}")
     if report is not None and report.skipped:
         ui.out.print(f"note: {report.skipped} candidates have no picture in the report (at most {args.report_max} "
                      "are drawn, the most probable first; --report-max N)", soft_wrap=True)
