@@ -167,3 +167,14 @@ def test_a_symlinked_report_directory_is_refused_before_any_work(tmp_path, capsy
     err = capsys.readouterr().err
     assert code == 2 and "symbolic link" in err and "Traceback" not in err
     assert list(elsewhere.iterdir()) == [] and not (out / "xrbvo_catalogue.fits").exists()
+
+
+def test_a_known_match_without_a_recorded_separation_says_so_instead_of_nan():
+    from xrbvo.io.report import known_line
+
+    row = {"known_name": "4U 1700-37", "known_class": "HMXB", "known_sep": float("nan"), "new": False}
+    line = known_line(row)
+    assert "nan" not in line.lower() and "4U 1700-37 (HMXB)" in line and "separation not recorded" in line
+    assert known_line({**row, "known_sep": 2.04}) == 'known: 4U 1700-37 (HMXB) at 2.0"'
+    assert known_line({"known_name": "", "new": True}).startswith("new: no known object")
+    assert known_line({"known_name": "X"}) == ""  # a run without --known

@@ -24,7 +24,7 @@ from xrbvo.core.text import for_html, for_mathtext
 from xrbvo.io.outputs import save_output
 from xrbvo.io.plots import CLASS_COLOURS
 
-__all__ = ["INDEX_MAGS", "SIZE_BAND", "SURVEY_STYLE", "candidate_png", "chart_wcs", "marker_areas", "escape_html", "index_html",
+__all__ = ["INDEX_MAGS", "SIZE_BAND", "SURVEY_STYLE", "candidate_png", "chart_wcs", "marker_areas", "escape_html", "index_html", "known_line",
            "png_name", "possibly_known_html", "regions_text", "sexagesimal", "sky_links", "write_html"]
 
 
@@ -195,6 +195,32 @@ def _counterpart_text(row: Mapping, chosen: Mapping[str, str]) -> tuple[str, boo
     return "\n".join(lines), True
 
 
+
+def known_line(row) -> str:
+    """The finding chart's line on known or new ('' when the run matched no known objects).
+
+    Parameters
+    ----------
+    row : mapping
+        One catalogue row (``known_name``, ``known_class``, ``known_sep``, ``known_prob``, ``new``).
+
+    Returns
+    -------
+    str
+        "known: NAME (CLASS) at SEP\"", "new, possibly ...", "new: no known object ..." or ''.
+    """
+    if "new" not in row:
+        return ""
+    kn = str(row.get("known_name", "")).strip()
+    if not kn:
+        return "new: no known object within the match radius"
+    sep = _value(row, "known_sep")
+    at = f" at {sep:.1f}\"" if math.isfinite(sep) else " (separation not recorded)"
+    sub = f"known: {kn} ({str(row.get('known_class', '')).strip() or 'class not given'}){at}"
+    if bool(row["new"]):  # an ambiguous match: counted as new
+        sub = f"new, possibly {sub[7:]} (probability {_value(row, 'known_prob'):.2f}, shared with other sources)"
+    return sub
+
 def candidate_png(row: Mapping, neighbours: Mapping[str, np.ndarray], path: str | Path, *,
                   chosen: Mapping[str, str] | None = None, image: np.ndarray | None = None,
                   image_label: str = "") -> Path:
@@ -358,13 +384,10 @@ def candidate_png(row: Mapping, neighbours: Mapping[str, np.ndarray], path: str 
         if math.isfinite(ep):
             head += f", expected purity {ep:.2f}"
     fig.suptitle(for_mathtext(head), fontsize=11, x=0.02, ha="left")
-    kn = str(row.get("known_name", "")).strip()
-    if "new" in row:
-        sub = (f"known: {kn} ({str(row.get('known_class', '')).strip() or 'class not given'}) at "
-               f"{_value(row, 'known_sep'):.1f}\"" if kn else "new: no known object within the match radius")
-        if kn and bool(row["new"]):  # an ambiguous match: counted as new
-            sub = f"new, possibly {sub[7:]} (probability {_value(row, 'known_prob'):.2f}, shared with other sources)"
-        fig.text(0.02, 0.915, for_mathtext(sub), fontsize=9, color="#0a6" if not kn else "#a50")
+    sub = known_line(row)
+    if sub:
+        fig.text(0.02, 0.915, for_mathtext(sub), fontsize=9,
+                 color="#a50" if str(row.get("known_name", "")).strip() else "#0a6")
     top = str(row.get("top_features", "")).strip()
     fig.text(0.02, 0.01, "features that decided (contribution to the log-odds of the top class):\n"
              + (for_mathtext(_wrap(top, 170)) if top else "(not recorded)"), fontsize=7.5, va="bottom",
