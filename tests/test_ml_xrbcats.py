@@ -122,3 +122,20 @@ def test_extra_rows_enter_the_fit_only_and_keep_the_labelled_class_mix():
     assert m.predict_proba(X[:3]).shape == (3, 3)
     with pytest.raises(InputError, match="classes the labelled set lacks"):
         PlaneAugmenter(FEATURES, ["AGN", "STAR"], AugmentConfig.from_dict(aug)).fit_resample(X[:50], y[:50])
+
+
+def test_train_command_adds_the_neumann_hmxbs_and_counterpart_less_copies_and_records_them(tmp_path):
+    import json
+
+    from xrbvo.cli.entry import main
+
+    d = tmp_path / "model"
+    rc = main(["-q", "train", "--labels", str(need(LABELLED)), "--out", str(d), "--quick", "--no-augment",
+               "--counterpart-model", "none", "--extra-hmxb", str(need(NEUMANN)), "--no-counterpart-copies"])
+    assert rc == 0
+    meta = json.loads((d / "metadata.json").read_text())
+    assert meta["extra_training_rows"]["report"]["n_duplicate"] == 25
+    assert meta["extra_training_rows"]["n_rows"] == len(meta["params"]["augment"]["extra_rows"]) > 100
+    assert "hr" in meta["extra_training_rows"]["masked_for_every_class"]
+    assert meta["no_counterpart_rates"]["NS"] == 1.0 and meta["no_counterpart_rates"]["AGN"] > 0.3
+    assert meta["training_counts"]["HMXB"] == 26  # the class mix is the labelled table's
