@@ -143,6 +143,21 @@ def summarise(classes, y, reps) -> dict:
     return out
 
 
+def plots(directory: Path, classes, y, rep, cfg: str) -> None:
+    """Confusion matrix, completeness-purity curves and reliability of the first repeat (PNG)."""
+    from xrbvo.stages.classify.evaluate import plot_confusion, plot_cp_curves, plot_reliability
+
+    directory.mkdir(parents=True, exist_ok=True)
+    pred = classes[np.argmax(rep["proba"], axis=1)]
+    cuts = {c: float(np.median(rep["cuts"][:, i])) for i, c in enumerate(classes)}
+    plot_confusion(y, pred, classes, directory / "cv_confusion_matrix.png",
+                   title=f"Nested CV ({cfg}), arg-max at the training mix (rows: true, normalised)")
+    plot_cp_curves(y, rep["proba"], classes, directory / "cv_completeness_purity.png", cuts=cuts,
+                   title=f"Nested CV ({cfg}): completeness / purity vs cut (training mix)")
+    plot_reliability(y, rep["proba"], classes, directory / "cv_reliability.png",
+                     title=f"Nested CV ({cfg}) reliability (calibrated, training mix)")
+
+
 def hess_counts(ls, names, kw, *, seed, threads, grid) -> dict:
     """Counterpart-less H.E.S.S. field sources by most probable class (training mix), model trained on all rows."""
     from xrbvo.io import read_table
@@ -198,6 +213,10 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="one small hyper-parameter candidate (trials only)")
     ap.add_argument("--timing", action="store_true", help="also time the default training and prediction")
     ap.add_argument("--no-hess", action="store_true", help="skip the H.E.S.S. field counts")
+    ap.add_argument("--no-augment", action="store_true",
+                    help="train without the plane augmentation (then log_nh is left out unless --keep-nh)")
+    ap.add_argument("--keep-nh", action="store_true", help="without augmentation, keep log_nh (see docs)")
+    ap.add_argument("--plots", type=Path, default=None, help="directory for PNG plots of each configuration")
     args = ap.parse_args(argv)
     for p in (DATA, NEUMANN):
         if not p.exists():
@@ -222,7 +241,12 @@ def main(argv=None) -> int:
           f"{rep['match_radius_arcsec']:.0f}\", {rep['n_duplicate_name']} by Chandra name), {rep['n_no_flux']} "
           f"without a soft X-ray flux (dropped), {rep['n_used']} added to training parts")
     print(f"masked for every class (the catalogue lacks them): {', '.join(extra.absent)}")
-    names = default_feature_names(ls.features, {})
+    augment = None if args.no_augment else {}
+    names = default_feature_names(ls.features, augment)
+    if augment is None and args.keep_nh:
+        names = default_feature_names(ls.features, {})
+    print(f"plane augmentation inside every training fit: {'off' if augment is None else 'on (default)'}; "
+          f"features ({len(names)}): {', '.join(names)}")
     grid = QUICK_GRID if args.quick else DEFAULT_GRID
     classes_all = np.unique(ls.labels)
     from xrbvo.stages.classify.augment import default_no_counterpart_rates
@@ -236,12 +260,14 @@ def main(argv=None) -> int:
     results, hess = {}, {}
     t0 = time.perf_counter()
     for cfg in configs:
-        kw = _config_kwargs(cfg, extra, classes_all)
+        kw = {**_config_kwargs(cfg, extra, classes_all), "augment": augment}
         classes, y, reps = outer_cv(ls, names, kw, folds=args.folds, repeats=args.repeats, seed=args.seed,
                                     threads=args.threads, grid=grid, ablations=ablations,
                                     progress=lambda m: print(f"  [{cfg}] {m} ({time.perf_counter() - t0:.0f} s)",
                                                              flush=True))
         results[cfg] = summarise(classes, y, reps)
+        if args.plots is not None:
+            plots(args.plots / cfg.replace("+", "_"), classes, y, reps[0], cfg)
         if not args.no_hess and HESS.exists():
             hess[cfg] = hess_counts(ls, names, kw, seed=args.seed, threads=args.threads, grid=grid)
             print(f"  [{cfg}] H.E.S.S. field done ({time.perf_counter() - t0:.0f} s)", flush=True)

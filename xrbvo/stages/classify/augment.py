@@ -97,6 +97,17 @@ class AugmentConfig:
         Near-IR survey whose depth applies (``2mass`` or ``vvv``).
     seed : int, optional
         Seed of the random draws; the same seed gives the same result.
+    extra_features : tuple[str, ...], optional
+        Feature names of ``extra_rows`` (their column order).
+    extra_rows : tuple[tuple[float | None, ...], ...], optional
+        Labelled rows of other catalogues added in every fit (None = missing).
+    extra_labels : tuple[str, ...], optional
+        Class of each extra row.
+    view_features : tuple[str, ...], optional
+        Features an added catalogue lacks, masked for every class alike (:func:`catalogue_view_copies`).
+    no_counterpart_rates : tuple[tuple[str, float], ...], optional
+        (class, share) pairs: least share of each class's rows without any counterpart
+        (:func:`no_counterpart_copies`); empty: no such copies.
     """
 
     copies_extragalactic: int = 2
@@ -508,7 +519,18 @@ def catalogue_view_copies(X: np.ndarray, labels: Sequence[str], feature_names: S
 
 
 def counterpart_columns(feature_names: Sequence[str]) -> list[int]:
-    """Columns of the features that need a counterpart (all but :data:`XRAY_ONLY_FEATURES`)."""
+    """Columns of the features that need a counterpart (all but :data:`XRAY_ONLY_FEATURES`).
+
+    Parameters
+    ----------
+    feature_names : Sequence[str]
+        Names of the feature columns.
+
+    Returns
+    -------
+    list[int]
+        Their indices in ``feature_names``.
+    """
     return [i for i, f in enumerate(feature_names) if f not in XRAY_ONLY_FEATURES]
 
 
