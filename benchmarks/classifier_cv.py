@@ -1,28 +1,39 @@
-"""Benchmark: the nine-class classifier cross-validated on the shared labelled Chandra set.
+"""Benchmark: the classifier cross-validated on the shared labelled Chandra set, before and after more real XRBs.
 
 Run from the repository root::
 
-    PYTHONPATH=. python benchmarks/classifier_cv.py [--repeats 2] [--plots DIR]
+    PYTHONPATH=. python benchmarks/classifier_cv.py [--repeats 1] [--configs before,neumann,neumann+nocp]
 
-Prints, measured in this one run:
+Prints, measured in this one run, side by side for each training configuration:
 
-* training time of ``xrbvo.stages.classify.train.train_labelled`` on the whole set (wall
-  and process CPU time; the target is < 60 s on 2 cores);
-* prediction rate on 100,000 sources (target >= 1e5 sources/s);
-* repeated stratified 5-fold cross-validation of the *whole training
-  procedure* (nested: each outer training part tunes, calibrates and chooses
-  cuts by its own inner CV; SMOTE only inside training folds; the outer test
-  folds are never used for any choice): balanced accuracy and per-class
-  completeness and purity, side by side with the issue's targets and the
-  published anchors.
+* ``before``: the labelled set alone (today's default training);
+* ``neumann``: plus the Neumann et al. (2023) HMXBs not already labelled
+  (:mod:`xrbvo.stages.classify.xrbcats`), added to every *training* part only,
+  with the features that catalogue lacks masked for every class alike
+  (:func:`xrbvo.stages.classify.augment.catalogue_view_copies`);
+* ``neumann+nocp``: plus copies without any counterpart for every class at the
+  rates of :func:`xrbvo.stages.classify.augment.default_no_counterpart_rates`.
 
-The labelled file is read from ``<repo>/../shared/data/labelled/``; the
-benchmark stops with a message when it is absent.
+Figures: repeated stratified 5-fold CV of the *whole training procedure*
+(nested: each outer training part tunes, calibrates and chooses cuts by its
+own inner CV; the outer test folds, labelled sources only, are never used for
+a choice): balanced accuracy (arg-max at the training mix and at uniform
+priors), per-class recall and precision at the training mix, completeness and
+purity at the inner-CV cuts; the **survey ablation** (each survey's columns
+blanked for every test source, then all of them: the predicted class mix must
+not collapse onto NS/LMXB); and the counterpart-less sources of the H.E.S.S.
+plane field (``galactic_plane_field_hess.csv``) by predicted class, for a
+model trained on the whole labelled set.  ``--timing`` adds the training time
+and prediction rate of the default model.
+
+The shared data are read from ``<repo>/../shared/data/``; the benchmark stops
+with a message when they are absent.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -30,22 +41,37 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data" / "labelled" / "csc_xray_mwl_labelled.csv"
+SHARED = REPO.parent / "shared" / "data"
+DATA = SHARED / "labelled" / "csc_xray_mwl_labelled.csv"
+NEUMANN = SHARED / "catalogs" / "xrbcats_hmxb_neumann2023.csv"
+HESS = SHARED / "labelled" / "galactic_plane_field_hess.csv"
 
+TARGET_BA = 0.80
 #: Issue 6 acceptance targets: class -> (completeness, purity) at the chosen cut.
 TARGETS = {"HMXB": (0.80, 0.85), "LMXB": (0.50, 0.50), "CV": (0.60, 0.60)}
-TARGET_BA = 0.80
-#: Published random forest on the same sources (Yang et al. 2022): completeness / purity.
-ANCHOR_RF = {"HMXB": (0.69, 0.75), "LMXB": (0.26, 0.19), "CV": (0.55, 0.48), "NS": (0.68, 0.51)}
+#: Published random forest on the same sources (Yang et al. 2022): balanced accuracy.
 ANCHOR_RF_BA = 0.70
-#: eRASS1 XRB study: HMXB completeness 0.70 at purity 0.83.
-ANCHOR_ERASS = {"HMXB": (0.70, 0.83)}
+CONFIGS = ("before", "neumann", "neumann+nocp")
 
 
-def _cp(sel: np.ndarray, true: np.ndarray) -> tuple[float, float]:
-    comp = float(np.mean(sel[true])) if true.any() else float("nan")
-    pur = float(np.mean(true[sel])) if sel.any() else float("nan")
-    return comp, pur
+def survey_features(survey: str) -> list[str]:
+    """Features that become missing when ``survey``'s columns are blank (probed through the one feature builder)."""
+    from xrbvo.stages.features import FEATURES, PHOT_FROM, features_from_photometry
+
+    keys = {k for cols in PHOT_FROM.values() for k in cols} | {"pm", "plx_sig", "xvar_prob"}
+    gone = set(PHOT_FROM[survey]) | ({"pm", "plx_sig"} if survey == "gaia" else set())
+    phot = {k: np.array([np.nan if k in gone else 1.0]) for k in keys}
+    phot["plx_err"] = np.array([np.nan if "plx_err" in gone else 0.5])
+    f = features_from_photometry(phot, np.array([1e-13]), np.array([1e-13]), np.array([1e21]))
+    return [c for c in FEATURES if not np.isfinite(float(f[c][0]))]
+
+
+def _blank(X: np.ndarray, names: list[str], feats: list[str]) -> np.ndarray:
+    out = X.copy()
+    for j, n in enumerate(names):
+        if n in feats:
+            out[:, j] = np.nan
+    return out
 
 
 def _ms(values) -> str:
@@ -53,131 +79,240 @@ def _ms(values) -> str:
     return f"{np.nanmean(v):.2f}" + (f"±{np.nanstd(v):.2f}" if len(v) > 1 else "")
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=2, help="repeats of the outer stratified 5-fold CV")
-    ap.add_argument("--folds", type=int, default=5, help="outer folds")
-    ap.add_argument("--seed", type=int, default=0, help="seed")
-    ap.add_argument("--threads", type=int, default=2, help="threads (2 cores)")
-    ap.add_argument("--plots", type=Path, default=Path("xrbvo-classifier-cv"), help="directory for PNG plots")
-    ap.add_argument("--no-augment", action="store_true",
-                    help="train without the plane augmentation (then log_nh is left out unless --keep-nh)")
-    ap.add_argument("--keep-nh", action="store_true", help="without augmentation, keep log_nh (see docs)")
-    args = ap.parse_args(argv)
-    if not DATA.exists():
-        print(f"labelled data not found at {DATA}; put the shared data beside the repository", file=sys.stderr)
-        return 2
+def _config_kwargs(cfg: str, extra, classes) -> dict:
+    from xrbvo.stages.classify.augment import default_no_counterpart_rates
 
+    kw: dict = {}
+    if cfg in ("neumann", "neumann+nocp"):
+        kw["extra"] = extra
+    if cfg in ("nocp", "neumann+nocp"):
+        kw["no_counterpart_rates"] = default_no_counterpart_rates(classes)
+    return kw
+
+
+def outer_cv(ls, names, kw, *, folds, repeats, seed, threads, grid, ablations, progress):
+    """Outer stratified CV of train_labelled; returns per-repeat probabilities and ablation predictions."""
+    from sklearn.model_selection import StratifiedKFold
+
+    from xrbvo.stages.classify.classifier import shift_priors
+    from xrbvo.stages.classify.train import train_labelled
+
+    y = np.asarray(ls.labels).astype(str)
+    classes = np.unique(y)
+    X = np.column_stack([np.asarray(ls.features[f], float) for f in names])
+    reps = []
+    for r in range(repeats):
+        skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed + 1000 * r)
+        proba = np.zeros((len(y), len(classes)))
+        puni = np.zeros_like(proba)
+        cuts = np.zeros_like(proba)
+        abl = {k: np.zeros((len(y), len(classes))) for k in ablations}
+        for k, (tr, te) in enumerate(skf.split(X, y)):
+            model, meta = train_labelled(ls.features[tr], y[tr], feature_names=names, random_state=seed + r,
+                                         n_jobs=threads, grid=grid, **kw)
+            proba[te] = model.predict_proba(X[te])
+            puni[te] = shift_priors(proba[te], model.train_priors_, np.full(len(classes), 1.0 / len(classes)))
+            cuts[te] = [meta["class_cuts"][c]["cut"] for c in classes]
+            for a, feats in ablations.items():
+                abl[a][te] = model.predict_proba(_blank(X[te], names, feats))
+            progress(f"repeat {r + 1}/{repeats}, fold {k + 1}/{folds}")
+        reps.append({"proba": proba, "proba_uniform": puni, "cuts": cuts, "ablation": abl})
+    return classes, y, reps
+
+
+def summarise(classes, y, reps) -> dict:
     from sklearn.metrics import balanced_accuracy_score
 
-    from xrbvo.stages.classify.evaluate import nested_cv, plot_confusion, plot_cp_curves, plot_reliability
-    from xrbvo.stages.classify.labelled import load_labelled, model_matrix
-    from xrbvo.stages.classify.train import DEFAULT_EXCLUDE, train_labelled, usable_features
-    from xrbvo.workflows import ModelBundle
+    out = {"ba_mix": [], "ba_uni": [], "per": {c: {"rec": [], "prec": [], "comp_cut": [], "pur_cut": []}
+                                              for c in classes}, "mix": {}}
+    for rep in reps:
+        pm = classes[np.argmax(rep["proba"], axis=1)]
+        pu = classes[np.argmax(rep["proba_uniform"], axis=1)]
+        out["ba_mix"].append(balanced_accuracy_score(y, pm))
+        out["ba_uni"].append(balanced_accuracy_score(y, pu))
+        for i, c in enumerate(classes):
+            t, s = y == c, pm == c
+            out["per"][c]["rec"].append(np.mean(s[t]))
+            out["per"][c]["prec"].append(np.mean(t[s]) if s.any() else np.nan)
+            sel = rep["proba"][:, i] >= rep["cuts"][:, i]
+            out["per"][c]["comp_cut"].append(np.mean(sel[t]))
+            out["per"][c]["pur_cut"].append(np.mean(t[sel]) if sel.any() else np.nan)
+        for a, p in {"none": rep["proba"], **rep["ablation"]}.items():
+            pred = classes[np.argmax(p, axis=1)]
+            out["mix"].setdefault(a, []).append({c: float(np.mean(pred == c)) for c in classes})
+    return out
 
-    import os
-    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (wall times grow with load; "
-          "process CPU time does not)")
-    t = time.perf_counter()
-    ls = load_labelled(DATA)
-    print(f"read {len(ls.labels)} labelled sources + HI4PI N_H in {time.perf_counter() - t:.1f} s")
-    augment = None if args.no_augment else {}
-    excl = () if (args.keep_nh or augment is not None) else DEFAULT_EXCLUDE
-    names = [f for f in usable_features(ls.features) if f not in excl]
-    print(f"plane augmentation inside every training fit: {'off' if augment is None else 'on (default)'}")
-    print(f"features ({len(names)}): {', '.join(names)}; excluded: {', '.join(excl) or 'none'}")
 
-    # ---- training time --------------------------------------------------------------
-    w0, c0 = time.perf_counter(), time.process_time()
-    model, meta = train_labelled(ls.features, ls.labels, feature_names=names, random_state=args.seed,
-                                 n_jobs=args.threads, augment=augment)
-    w1, c1 = time.perf_counter(), time.process_time()
-    print(f"\nTRAINING on all {len(ls.labels)} sources: wall {w1 - w0:.1f} s, process CPU {c1 - c0:.1f} s "
-          f"(target < 60 s on 2 cores); chosen {meta['hyperparameter_search']['chosen']}")
+def plots(directory: Path, classes, y, rep, cfg: str) -> None:
+    """Confusion matrix, completeness-purity curves and reliability of the first repeat (PNG)."""
+    from xrbvo.stages.classify.evaluate import plot_confusion, plot_cp_curves, plot_reliability
 
-    # ---- prediction rate -------------------------------------------------------------
+    directory.mkdir(parents=True, exist_ok=True)
+    pred = classes[np.argmax(rep["proba"], axis=1)]
+    cuts = {c: float(np.median(rep["cuts"][:, i])) for i, c in enumerate(classes)}
+    plot_confusion(y, pred, classes, directory / "cv_confusion_matrix.png",
+                   title=f"Nested CV ({cfg}), arg-max at the training mix (rows: true, normalised)")
+    plot_cp_curves(y, rep["proba"], classes, directory / "cv_completeness_purity.png", cuts=cuts,
+                   title=f"Nested CV ({cfg}): completeness / purity vs cut (training mix)")
+    plot_reliability(y, rep["proba"], classes, directory / "cv_reliability.png",
+                     title=f"Nested CV ({cfg}) reliability (calibrated, training mix)")
+
+
+def hess_counts(ls, names, kw, *, seed, threads, grid) -> dict:
+    """Counterpart-less H.E.S.S. field sources by most probable class (training mix), model trained on all rows."""
+    from xrbvo.io import read_table
+    from xrbvo.stages.classify.augment import counterpart_columns
+    from xrbvo.stages.classify.labelled import csc_features
+    from xrbvo.stages.classify.train import train_labelled
+
+    model, _ = train_labelled(ls.features, ls.labels, feature_names=names, random_state=seed, n_jobs=threads,
+                              grid=grid, **kw)
+    f = csc_features(read_table(HESS), source=str(HESS))
+    X = np.column_stack([np.asarray(f[n], float) for n in names])
+    none = np.all(~np.isfinite(X[:, counterpart_columns(names)]), axis=1)
+    pred = model.classes_[np.argmax(model.predict_proba(X), axis=1)]
+    return {"n": int(len(X)), "n_none": int(none.sum()),
+            "none": {c: int(np.sum(pred[none] == c)) for c in model.classes_},
+            "all": {c: int(np.sum(pred == c)) for c in model.classes_}}
+
+
+def timing(ls, names, args) -> None:
     import tempfile
 
+    from xrbvo.stages.classify.labelled import model_matrix
+    from xrbvo.stages.classify.train import train_labelled
+    from xrbvo.workflows import ModelBundle
+
+    w0, c0 = time.perf_counter(), time.process_time()
+    model, meta = train_labelled(ls.features, ls.labels, feature_names=names, random_state=args.seed,
+                                 n_jobs=args.threads)
+    w1, c1 = time.perf_counter(), time.process_time()
+    print(f"TRAINING (default, all {len(ls.labels)} sources): wall {w1 - w0:.1f} s, process CPU {c1 - c0:.1f} s "
+          f"(target < 60 s on 2 cores); chosen {meta['hyperparameter_search']['chosen']}")
     with tempfile.TemporaryDirectory() as d:
-        # saved and loaded as a model bundle, as xrbvo train/classify do (no counterpart model: the rate is
-        # the source classifier's alone, as before)
         ModelBundle(model, meta, None).save(d)
         loaded = ModelBundle.load(d).source
     X = model_matrix(ls.features, names)
     big = X[np.random.default_rng(args.seed).integers(0, len(X), 100_000)]
     loaded.predict_proba(big[:1000])
-    w0, c0 = time.perf_counter(), time.process_time()
+    w0 = time.perf_counter()
     loaded.predict_proba(big)
-    w1, c1 = time.perf_counter(), time.process_time()
-    print(f"PREDICTION of 100,000 sources ({args.threads} threads): wall {w1 - w0:.2f} s = "
-          f"{1e5 / (w1 - w0):,.0f} sources/s; CPU {c1 - c0:.2f} s = {1e5 / (c1 - c0):,.0f} sources/CPU-s "
-          f"(target >= 100,000 sources/s)")
+    w1 = time.perf_counter()
+    print(f"PREDICTION of 100,000 sources ({args.threads} threads): {1e5 / (w1 - w0):,.0f} sources/s "
+          "(target >= 100,000 sources/s)")
 
-    # ---- nested repeated CV ----------------------------------------------------------
-    w0, c0 = time.perf_counter(), time.process_time()
-    res = nested_cv(ls.features[names], ls.labels, n_splits=args.folds, n_repeats=args.repeats,
-                    random_state=args.seed, n_jobs=args.threads, train_kwargs={"augment": augment, "feature_names": names},
-                    progress=lambda m, f: print(f"  {m}  ({time.perf_counter() - w0:.0f} s)", flush=True))
-    print(f"nested CV: wall {time.perf_counter() - w0:.0f} s, CPU {time.process_time() - c0:.0f} s")
-    classes = res["classes"]
-    y = res["labels"]
-    ba_u, ba_m = [], []
-    per = {c: {"comp_u": [], "pur_u": [], "comp_cut": [], "pur_cut": [], "cut": []} for c in classes}
-    for rep in res["repeats"]:
-        pu = np.asarray(classes)[np.argmax(rep["proba_uniform"], axis=1)]
-        pm = np.asarray(classes)[np.argmax(rep["proba"], axis=1)]
-        ba_u.append(balanced_accuracy_score(y, pu))
-        ba_m.append(balanced_accuracy_score(y, pm))
-        for i, c in enumerate(classes):
-            true = y == c
-            cu, pr = _cp(pu == c, true)
-            per[c]["comp_u"].append(cu)
-            per[c]["pur_u"].append(pr)
-            cu, pr = _cp(rep["proba"][:, i] >= rep["cuts"][:, i], true)
-            per[c]["comp_cut"].append(cu)
-            per[c]["pur_cut"].append(pr)
-            per[c]["cut"].append(np.median(rep["cuts"][:, i]))
 
-    print(f"\nRESULTS: stratified {args.folds}-fold CV x {args.repeats} repeats (mean±std over repeats), "
-          f"{len(y)} sources")
-    print(f"balanced accuracy (arg-max, uniform priors): {_ms(ba_u)}   target >= {TARGET_BA:.2f}   "
-          f"anchor RF {ANCHOR_RF_BA:.2f}   ratio to anchor {np.mean(ba_u) / ANCHOR_RF_BA:.2f}")
-    print(f"balanced accuracy (arg-max, training class mix): {_ms(ba_m)}")
-    hdr = (f"{'class':<6} {'n':>5} | {'compl.':>9} {'purity':>9} (arg-max, uniform priors) | "
-           f"{'cut':>5} {'compl.':>9} {'purity':>9} (P >= cut chosen in inner CV) | target c/p | RF anchor c/p")
-    print(hdr)
-    print("-" * len(hdr))
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=1, help="repeats of the outer stratified k-fold CV")
+    ap.add_argument("--folds", type=int, default=5, help="outer folds")
+    ap.add_argument("--seed", type=int, default=0, help="seed")
+    ap.add_argument("--threads", type=int, default=2, help="threads (2 cores)")
+    ap.add_argument("--configs", default=",".join(CONFIGS),
+                    help=f"comma-separated training configurations among {', '.join(CONFIGS)}, nocp")
+    ap.add_argument("--quick", action="store_true", help="one small hyper-parameter candidate (trials only)")
+    ap.add_argument("--timing", action="store_true", help="also time the default training and prediction")
+    ap.add_argument("--no-hess", action="store_true", help="skip the H.E.S.S. field counts")
+    ap.add_argument("--no-augment", action="store_true",
+                    help="train without the plane augmentation (then log_nh is left out unless --keep-nh)")
+    ap.add_argument("--keep-nh", action="store_true", help="without augmentation, keep log_nh (see docs)")
+    ap.add_argument("--plots", type=Path, default=None, help="directory for PNG plots of each configuration")
+    args = ap.parse_args(argv)
+    for p in (DATA, NEUMANN):
+        if not p.exists():
+            print(f"shared data not found at {p}; put the shared data beside the repository", file=sys.stderr)
+            return 2
+    configs = [c.strip() for c in args.configs.split(",") if c.strip()]
+    bad = [c for c in configs if c not in (*CONFIGS, "nocp")]
+    if bad:
+        print(f"unknown configuration(s) {', '.join(bad)}; choose from {', '.join(CONFIGS)}, nocp", file=sys.stderr)
+        return 2
+
+    from xrbvo.stages.classify.labelled import load_labelled
+    from xrbvo.stages.classify.train import DEFAULT_GRID, QUICK_GRID, default_feature_names
+    from xrbvo.stages.classify.xrbcats import load_neumann2023
+
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    ls = load_labelled(DATA)
+    extra = load_neumann2023(NEUMANN, labelled_names=ls.names, labelled_ra=ls.ra, labelled_dec=ls.dec)
+    rep = extra.report
+    print(f"labelled: {len(ls.labels)} sources; Neumann et al. 2023: {rep['n_catalogue']} HMXBs, "
+          f"{rep['n_duplicate']} already labelled (dropped: {rep['n_duplicate_position']} within "
+          f"{rep['match_radius_arcsec']:.0f}\", {rep['n_duplicate_name']} by Chandra name), {rep['n_no_flux']} "
+          f"without a soft X-ray flux (dropped), {rep['n_used']} added to training parts")
+    print(f"masked for every class (the catalogue lacks them): {', '.join(extra.absent)}")
+    augment = None if args.no_augment else {}
+    names = default_feature_names(ls.features, augment)
+    if augment is None and args.keep_nh:
+        names = default_feature_names(ls.features, {})
+    print(f"plane augmentation inside every training fit: {'off' if augment is None else 'on (default)'}; "
+          f"features ({len(names)}): {', '.join(names)}")
+    grid = QUICK_GRID if args.quick else DEFAULT_GRID
+    classes_all = np.unique(ls.labels)
+    from xrbvo.stages.classify.augment import default_no_counterpart_rates
+
+    print("no-counterpart rates (nocp): " + ", ".join(f"{c} {r:.2f}" for c, r in
+                                                    default_no_counterpart_rates(classes_all).items()))
+    if args.timing:
+        timing(ls, names, args)
+    ablations = {s: survey_features(s) for s in ("gaia", "2mass", "catwise")}
+    ablations["all surveys"] = sorted({f for v in ablations.values() for f in v})
+    results, hess = {}, {}
+    t0 = time.perf_counter()
+    for cfg in configs:
+        kw = {**_config_kwargs(cfg, extra, classes_all), "augment": augment}
+        classes, y, reps = outer_cv(ls, names, kw, folds=args.folds, repeats=args.repeats, seed=args.seed,
+                                    threads=args.threads, grid=grid, ablations=ablations,
+                                    progress=lambda m: print(f"  [{cfg}] {m} ({time.perf_counter() - t0:.0f} s)",
+                                                             flush=True))
+        results[cfg] = summarise(classes, y, reps)
+        if args.plots is not None:
+            plots(args.plots / cfg.replace("+", "_"), classes, y, reps[0], cfg)
+        if not args.no_hess and HESS.exists():
+            hess[cfg] = hess_counts(ls, names, kw, seed=args.seed, threads=args.threads, grid=grid)
+            print(f"  [{cfg}] H.E.S.S. field done ({time.perf_counter() - t0:.0f} s)", flush=True)
+
+    w = 14
+    head = f"{'':<28}" + "".join(f"{c:>{w}}" for c in configs)
+    print(f"\nRESULTS: stratified {args.folds}-fold CV x {args.repeats} (mean±std over repeats), "
+          f"{len(y)} labelled test sources; grid {'quick' if args.quick else 'default'}")
+    print(head)
+    print("-" * len(head))
+    print(f"{'balanced acc., training mix':<28}" + "".join(f"{_ms(results[c]['ba_mix']):>{w}}" for c in configs)
+          + f"   target >= {TARGET_BA:.2f}")
+    print(f"{'balanced acc., uniform':<28}" + "".join(f"{_ms(results[c]['ba_uni']):>{w}}" for c in configs)
+          + f"   RF anchor {ANCHOR_RF_BA:.2f}")
+    print("per class at the training mix (arg-max): recall / precision")
     for c in classes:
-        d = per[c]
-        tg = TARGETS.get(c)
-        an = ANCHOR_RF.get(c)
-        print(f"{c:<6} {int(np.sum(y == c)):>5} | {_ms(d['comp_u']):>9} {_ms(d['pur_u']):>9}"
-              f"{'':26}| {np.mean(d['cut']):>5.2f} {_ms(d['comp_cut']):>9} {_ms(d['pur_cut']):>9}"
-              f"{'':30}| {f'{tg[0]:.2f}/{tg[1]:.2f}' if tg else '   -     '} | "
-              f"{f'{an[0]:.2f}/{an[1]:.2f}' if an else '-'}")
-    print("\nverdict against the issue's targets (completeness and purity at the cut):")
-    print(f"  balanced accuracy {np.mean(ba_u):.2f} vs >= {TARGET_BA:.2f}: "
-          f"{'met' if np.mean(ba_u) >= TARGET_BA else 'NOT met'}")
+        print(f"  {c + f' (n={int(np.sum(y == c))})':<26}" + "".join(
+            f"{np.nanmean(results[k]['per'][c]['rec']):>{w - 6}.2f} / {np.nanmean(results[k]['per'][c]['prec']):.2f}"
+            for k in configs))
+    print("at the inner-CV cut: completeness / purity (target)")
     for c, (tc, tp) in TARGETS.items():
-        if c in per:
-            mc, mp = np.nanmean(per[c]["comp_cut"]), np.nanmean(per[c]["pur_cut"])
-            ok = mc >= tc and mp >= tp
-            extra = ""
-            if c in ANCHOR_ERASS:
-                extra = f"; eRASS1 study {ANCHOR_ERASS[c][0]:.2f}/{ANCHOR_ERASS[c][1]:.2f}"
-            print(f"  {c}: {mc:.2f}/{mp:.2f} vs >= {tc:.2f}/{tp:.2f}: {'met' if ok else 'NOT met'}"
-                  f" (RF anchor {ANCHOR_RF[c][0]:.2f}/{ANCHOR_RF[c][1]:.2f}{extra})")
-    args.plots.mkdir(parents=True, exist_ok=True)
-    rep = res["repeats"][0]
-    pred = np.asarray(classes)[np.argmax(rep["proba_uniform"], axis=1)]
-    cuts = {c: float(np.median(rep["cuts"][:, i])) for i, c in enumerate(classes)}
-    files = [plot_confusion(y, pred, classes, args.plots / "cv_confusion_matrix.png",
-                            title="Nested CV, arg-max at uniform priors (rows: true, normalised)"),
-             plot_cp_curves(y, rep["proba"], classes, args.plots / "cv_completeness_purity.png", cuts=cuts,
-                            title="Nested CV: completeness / purity vs cut (training mix)"),
-             plot_reliability(y, rep["proba"], classes, args.plots / "cv_reliability.png",
-                              title="Nested CV reliability (calibrated, training mix)")]
-    print("plots: " + ", ".join(str(f) for f in files))
+        if c in classes:
+            print(f"  {c:<26}" + "".join(
+                f"{np.nanmean(results[k]['per'][c]['comp_cut']):>{w - 6}.2f} / "
+                f"{np.nanmean(results[k]['per'][c]['pur_cut']):.2f}" for k in configs) + f"   ({tc:.2f}/{tp:.2f})")
+    print("\nSURVEY ABLATION: one survey's columns blanked for every test source; predicted class mix "
+          "(training mix, arg-max); true mix: " + ", ".join(f"{c} {np.mean(y == c):.2f}" for c in classes))
+    for k in configs:
+        print(f"  [{k}]")
+        for a in ("none", *ablations):
+            mix = {c: np.mean([m[c] for m in results[k]["mix"][a]]) for c in classes}
+            print(f"    {a:<12} NS+LMXB {mix.get('NS', 0) + mix.get('LMXB', 0):.2f} | "
+                  + " ".join(f"{c} {v:.2f}" for c, v in mix.items()))
+    if hess:
+        first = next(iter(hess.values()))
+        print(f"\nH.E.S.S. FIELD ({first['n']} sources, {first['n_none']} without any Gaia/2MASS/WISE counterpart): "
+              "most probable class at the training mix, model trained on all labelled rows")
+        cls = list(first["none"])
+        print(f"  {'counterpart-less':<24}" + "".join(f"{c:>7}" for c in cls))
+        for k, h in hess.items():
+            print(f"  {k:<24}" + "".join(f"{h['none'][c]:>7}" for c in cls))
+        print(f"  {'all sources':<24}" + "".join(f"{c:>7}" for c in cls))
+        for k, h in hess.items():
+            print(f"  {k:<24}" + "".join(f"{h['all'][c]:>7}" for c in cls))
+    print(f"\ntotal wall time {time.perf_counter() - t0:.0f} s")
     return 0
 
 

@@ -31,6 +31,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "and Galactic sources moved onto |b| <= 10 deg sight lines, absorbed and extinguished)")
     p.add_argument("--augment-b-max", type=float, default=10.0, metavar="DEG",
                    help="target region of the augmentation: |b| <= DEG (default 10)")
+    p.add_argument("--extra-hmxb", type=Path, default=None, metavar="FILE",
+                   help="add the HMXBs of Neumann et al. (2023) (xrbcats_hmxb_neumann2023.csv) not already in the "
+                        "labelled table to every training fit, with the features that catalogue lacks masked for "
+                        "every class alike (docs/classifier.md, 'More real XRBs')")
+    p.add_argument("--no-counterpart-copies", action="store_true",
+                   help="add copies of training sources with all counterpart photometry removed, for every class "
+                        "(docs/classifier.md, 'No counterpart is not a class')")
     p.add_argument("--folds", type=int, default=3, help="folds of the cross-validation that tunes and calibrates")
     p.add_argument("--seed", type=int, default=0, help="seed of SMOTE, XGBoost and the fold split")
     p.add_argument("--quick", action="store_true",
@@ -86,9 +93,20 @@ def run(args, ui) -> int:
                                                             progress=ui.stage("counterpart model"))
             ls = load_labelled(args.labels, label_column=args.label_column, progress=ui.stage("reading labels"))
             names = [f for f in usable_features(ls.features) if f not in excl]
+            extra = rates = None
+            if args.extra_hmxb is not None:
+                from xrbvo.stages.classify.xrbcats import load_neumann2023
+
+                extra = load_neumann2023(args.extra_hmxb, labelled_names=ls.names, labelled_ra=ls.ra,
+                                         labelled_dec=ls.dec)
+            if args.no_counterpart_copies:
+                from xrbvo.stages.classify.augment import default_no_counterpart_rates
+
+                rates = default_no_counterpart_rates(sorted(set(ls.labels)))
             model, meta = train_labelled(ls.features, ls.labels, feature_names=names, inner_folds=args.folds,
                                          grid=QUICK_GRID if args.quick else DEFAULT_GRID, random_state=args.seed,
-                                         n_jobs=args.threads, augment=augment, progress=ui.stage("training"))
+                                         n_jobs=args.threads, augment=augment, progress=ui.stage("training"),
+                                         extra=extra, no_counterpart_rates=rates)
         meta.update({
             "training_file": str(args.labels), "training_file_sha256": ls.sha256, "training_layout": ls.layout,
             "label_mapping": dict(CLASS_MAP), "band_note": BAND_NOTE, "excluded_features": list(excl),
@@ -118,6 +136,14 @@ def run(args, ui) -> int:
                      "docs/classifier.md)")
     else:
         ui.out.print("plane augmentation: off (--no-augment)")
+    if extra is not None:
+        r = extra.report
+        ui.out.print(f"extra HMXBs: {r['n_used']} of {r['n_catalogue']} from {extra.source} added to every training "
+                     f"fit ({r['n_duplicate']} already labelled, {r['n_no_flux']} without an X-ray flux: dropped); "
+                     f"masked for every class: {', '.join(f for f in extra.absent if f in names)}")
+    if rates:
+        ui.out.print("copies without counterparts, least share per class: "
+                     + ", ".join(f"{c} {v:.2f}" for c, v in rates.items()))
     ui.out.print(f"note: {BAND_NOTE}")
     if ctpt is None:
         ui.out.print("counterpart model: none (--counterpart-model none): runs will classify the association's own "

@@ -388,7 +388,8 @@ def train_labelled(features: Table, labels: Sequence[str], *, feature_names: Seq
                    grid: Sequence[Mapping] = DEFAULT_GRID, inner_folds: int = 3, random_state: int = 0,
                    n_jobs: int = 2, purity_targets: Mapping[str, float] | None = None, sampler=None,
                    augment: Mapping | None = DEFAULT_AUGMENT, progress: Callable[[str, float], None] | None = None,
-                   cancel=None) -> tuple[SourceClassifier, dict]:
+                   cancel=None, extra=None, no_counterpart_rates: Mapping[str, float] | None = None,
+                   ) -> tuple[SourceClassifier, dict]:
     """Train the classifier on labelled sources: tune, calibrate, choose cuts, fit.
 
     1. Each hyper-parameter candidate of ``grid`` is scored by stratified
@@ -437,6 +438,14 @@ def train_labelled(features: Table, labels: Sequence[str], *, feature_names: Seq
         Progress callback ``(message, fraction)``.
     cancel : threading.Event, optional
         Set it to stop the work (:class:`xrbvo.core.errors.Cancelled` is raised).
+    extra : xrbvo.stages.classify.xrbcats.ExtraRows, optional
+        Labelled rows of another catalogue (e.g. the Neumann et al. 2023 HMXBs), added inside every
+        fit (training folds only; the class mix stays the labelled rows'), with the features that
+        catalogue lacks masked for every class alike (:func:`xrbvo.stages.classify.augment.catalogue_view_copies`).
+    no_counterpart_rates : Mapping[str, float], optional
+        Class -> least share of its training rows without any counterpart, reached with copies whose
+        counterpart features are removed, inside every fit
+        (:func:`xrbvo.stages.classify.augment.no_counterpart_copies`); None: none added.
 
     Returns
     -------
@@ -455,6 +464,7 @@ def train_labelled(features: Table, labels: Sequence[str], *, feature_names: Seq
 
     t0 = time.perf_counter()
     names = list(feature_names) if feature_names is not None else default_feature_names(features, augment)
+    augment = _with_extra(augment, names, extra, no_counterpart_rates)
     if augment is not None:
         grid = [{**dict(g), "augment": dict(augment)} for g in grid]
     X = np.column_stack([np.asarray(features[f], float) for f in names])
@@ -531,6 +541,11 @@ def train_labelled(features: Table, labels: Sequence[str], *, feature_names: Seq
                                   "candidates": results, "chosen": params},
         "reference_priors": {str(c): float(p) for c, p in zip(classes, train_priors)},
         "augmentation": _augment_record(augment),
+        "extra_training_rows": (None if extra is None else
+                                {"source": extra.source, "n_rows": int(len(extra.labels)), "report": dict(extra.report),
+                                 "masked_for_every_class": [f for f in extra.absent if f in names]}),
+        "no_counterpart_rates": None if not no_counterpart_rates else {str(k): float(v) for k, v in
+                                                                       no_counterpart_rates.items()},
         "field_priors": {"default": "auto", "applies_to": "|b| < 10 deg",
                          "note": "probabilities of low-latitude sources are shifted to their field's class mix "
                                  "(xrbvo.stages.classify.priors)"},
@@ -541,12 +556,32 @@ def train_labelled(features: Table, labels: Sequence[str], *, feature_names: Seq
     return model, meta
 
 
+def _with_extra(augment: Mapping | None, names: Sequence[str], extra, rates: Mapping[str, float] | None
+                ) -> dict | None:
+    """The augmentation settings with the extra rows, their masked features and the no-counterpart rates."""
+    if extra is None and not rates:
+        return None if augment is None else dict(augment)
+    out = dict(augment) if augment is not None else {"copies_extragalactic": 0, "copies_galactic": 0}
+    if extra is not None:
+        rows = np.column_stack([np.asarray(extra.features[f], float) if f in extra.features.colnames
+                                else np.full(len(extra.labels), np.nan) for f in names])
+        out["extra_features"] = list(names)
+        out["extra_rows"] = [[None if not np.isfinite(v) else float(v) for v in r] for r in rows]
+        out["extra_labels"] = [str(c) for c in extra.labels]
+        out["view_features"] = [f for f in extra.absent if f in names]
+    if rates:
+        out["no_counterpart_rates"] = {str(k): float(v) for k, v in rates.items()}
+    return out
+
+
 def _augment_record(augment: Mapping | None) -> dict | None:
     if augment is None:
         return None
     from xrbvo.stages.classify.augment import AugmentConfig
 
     d = AugmentConfig.from_dict(augment).to_dict()
+    if d.get("extra_rows"):  # the rows themselves are in params.augment; the record keeps their count
+        d["extra_rows"] = f"{len(d['extra_rows'])} rows (params.augment)"
     d["physics"] = "xrbvo.stages.classify.augment (HI4PI N_H, Morrison & McCammon absorption, Wang & Chen extinction)"
     return d
 
