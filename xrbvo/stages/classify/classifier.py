@@ -37,8 +37,9 @@ from sklearn.preprocessing import LabelEncoder
 
 from xrbvo.core.errors import InputError, ModelError
 from xrbvo.core.schema import CLASSES
+from xrbvo.stages.probability import calibrate_at_training_mix, shift_priors
 
-__all__ = ["MedianImputer", "SourceClassifier", "shift_priors", "MODEL_FORMAT"]
+__all__ = ["MedianImputer", "SourceClassifier", "MODEL_FORMAT"]
 
 MODEL_FORMAT = "xrbvo-source-classifier/1"
 
@@ -76,38 +77,6 @@ class MedianImputer(TransformerMixin, BaseEstimator):
         self.indicator_features_ = np.asarray(d["indicator_features"], dtype=int)
         self.n_features_in_ = int(d["n_features_in"])
         return self
-
-
-def shift_priors(proba: np.ndarray, train_priors: np.ndarray, target_priors: np.ndarray) -> np.ndarray:
-    """Re-weight posterior probabilities from training to target class priors.
-
-    ``p'_c = p_c * (t_c / s_c) / sum_k p_k * (t_k / s_k)`` (Saerens et al. 2002).
-    Unchanged when ``target_priors == train_priors``.
-
-    Parameters
-    ----------
-    proba : numpy.ndarray
-        Class probabilities, shape (n, n_classes), columns in ``classes`` order.
-    train_priors : numpy.ndarray
-        The class priors of the training set.
-    target_priors : numpy.ndarray
-        Target class priors, in the columns' order (non-negative, summing to 1).
-
-    Returns
-    -------
-    numpy.ndarray
-        Probabilities at the target priors, each row summing to 1.
-    """
-    p = np.asarray(proba, dtype=float)
-    s = np.asarray(train_priors, dtype=float)
-    t = np.asarray(target_priors, dtype=float)
-    if p.shape[-1] != len(s) or len(s) != len(t):
-        raise InputError("prior vectors must have one entry per class")
-    if np.any(t < 0) or not np.isclose(t.sum(), 1.0, atol=1e-6):
-        raise InputError("target class priors must be non-negative and sum to 1")
-    w = p * (t / np.where(s > 0, s, 1e-300))[None, :]
-    tot = w.sum(axis=1, keepdims=True)
-    return np.where(tot > 0, w / np.where(tot > 0, tot, 1.0), p)
 
 
 class SourceClassifier(ClassifierMixin, BaseEstimator):
@@ -241,10 +210,7 @@ class SourceClassifier(ClassifierMixin, BaseEstimator):
         target = self._prior_vector(priors)
         cal = getattr(self, "calibration_", None)
         if calibrated and cal:
-            from xrbvo.stages.classify.calibration import apply_calibration
-
-            p = apply_calibration(shift_priors(p, self.model_priors_, self.train_priors_), cal, self.classes_)
-            return shift_priors(p, self.train_priors_, target)
+            return calibrate_at_training_mix(p, self.model_priors_, cal, self.classes_, self.train_priors_, target)
         return shift_priors(p, self.model_priors_, target)
 
     def set_threads(self, n_jobs: int) -> "SourceClassifier":
@@ -257,7 +223,7 @@ class SourceClassifier(ClassifierMixin, BaseEstimator):
     def set_calibration(self, calibration: Mapping | None) -> "SourceClassifier":
         """Attach a calibration (from :func:`xrbvo.stages.classify.calibration.fit_calibration`), or remove it with None."""
         if calibration is not None:
-            from xrbvo.stages.classify.calibration import check_calibration
+            from xrbvo.stages.probability import check_calibration
 
             check_calibration(calibration, self.classes_)
         self.calibration_ = dict(calibration) if calibration is not None else None

@@ -55,7 +55,7 @@ import numpy as np
 from astropy.table import Table
 
 from xrbvo.core.errors import InputError, ModelError
-from xrbvo.stages.features import FEATURES, PHOT_FROM, features_from_photometry
+from xrbvo.stages.features import FEATURES, PHOT_FROM, feature_matrix, features_from_photometry
 
 __all__ = ["CombinationRows", "combination_table", "object_density", "object_count", "CounterpartClassifier", "JointResult", "joint_posterior",
            "truth_combination_index", "fit_pair", "SkyRows"]
@@ -383,7 +383,7 @@ class CounterpartClassifier:
 
 
 def _X(features: Table) -> np.ndarray:
-    return np.column_stack([np.asarray(features[f], float) for f in FEATURES])
+    return feature_matrix(features, FEATURES)
 
 
 @dataclass(frozen=True)
@@ -443,7 +443,7 @@ def joint_posterior(cr: CombinationRows, n_sources: int, source_model, ctpt_mode
     X = _X(cr.features)
     # the source model may use a subset of FEATURES (e.g. one trained on labelled data): its own columns
     names = list(getattr(source_model, "feature_names_", FEATURES))
-    Xs = X if names == list(FEATURES) else np.column_stack([np.asarray(cr.features[f], float) for f in names])
+    Xs = X if names == list(FEATURES) else feature_matrix(cr.features, names)
     raw = source_model._raw_proba(Xs)  # q_c at the model's own priors
     s = np.asarray(source_model.model_priors_, float)
     classes = tuple(str(c) for c in source_model.classes_)
