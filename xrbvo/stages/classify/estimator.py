@@ -188,7 +188,23 @@ class Estimator(ClassifierMixin, BaseEstimator):
 
 
 def json_default(o):
-    """JSON encoder for numpy scalars and arrays (``json.dumps(..., default=json_default)``)."""
+    """JSON encoder for numpy scalars and arrays (``json.dumps(..., default=json_default)``).
+
+    Parameters
+    ----------
+    o : object
+        What :mod:`json` cannot encode itself.
+
+    Returns
+    -------
+    object
+        A Python number or list.
+
+    Raises
+    ------
+    TypeError
+        For anything else.
+    """
     if isinstance(o, np.generic):
         return o.item()
     if isinstance(o, np.ndarray):
