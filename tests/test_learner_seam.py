@@ -129,7 +129,9 @@ def test_both_models_train_predict_and_round_trip_with_a_second_learner():
 
 
 def test_only_the_learner_module_names_xgboost():
-    root = Path(__file__).resolve().parents[1] / "xrbvo"
+    import xrbvo
+
+    root = Path(xrbvo.__file__).resolve().parent
     naming = sorted(str(p.relative_to(root)) for p in root.rglob("*.py")
                     if re.search(r"^\s*(import xgboost|from xgboost)", p.read_text(), re.M))
     assert naming == ["stages/classify/learner.py"]
