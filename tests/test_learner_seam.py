@@ -150,3 +150,21 @@ def test_a_counterpart_model_file_of_the_earlier_layout_still_loads():
     files["ctpt_metadata.json"] = json.dumps(old, indent=2).encode()
     back, _ = CounterpartClassifier.from_files(files)
     np.testing.assert_array_equal(back.likelihood_ratio(Xc), ctpt.likelihood_ratio(Xc))
+
+
+def test_the_prior_shift_is_one_function_for_one_target_or_one_per_row():
+    """One home (xrbvo.stages.probability): a vector for all rows equals the same vector given per row."""
+    from xrbvo.core.errors import InputError
+    from xrbvo.stages.probability import calibrate_at_training_mix, shift_priors
+
+    rng = np.random.default_rng(3)
+    p = rng.dirichlet(np.ones(3), size=20)
+    s = np.array([0.5, 0.3, 0.2])
+    t = np.array([0.01, 0.9, 0.09])
+    np.testing.assert_array_equal(shift_priors(p, s, t), shift_priors(p, s, np.tile(t, (20, 1))))
+    np.testing.assert_allclose(shift_priors(shift_priors(p, s, t), t, s), p, rtol=1e-12)
+    identity = {"method": "isotonic", "maps": {c: {"x": [0.0, 1.0], "y": [0.0, 1.0]} for c in "abc"}}
+    np.testing.assert_allclose(calibrate_at_training_mix(p, s, identity, "abc", s, t), shift_priors(p, s, t),
+                               rtol=1e-12)
+    with pytest.raises(InputError, match="sum to 1"):
+        shift_priors(p, s, np.array([0.5, 0.5, 0.5]))

@@ -47,8 +47,8 @@ def shift_priors(proba: np.ndarray, from_priors, to_priors) -> np.ndarray:
     from_priors : array (n_classes,)
         The class priors the probabilities are at (e.g. the training set's).
     to_priors : array (n_classes,) or (n, n_classes)
-        The priors wanted, one vector for all rows or one per row; each vector non-negative and
-        summing to 1.
+        The priors wanted, one vector for all rows (checked: non-negative, summing to 1) or one per
+        row (a field's priors per source, as the policy resolved them).
 
     Returns
     -------
@@ -59,21 +59,20 @@ def shift_priors(proba: np.ndarray, from_priors, to_priors) -> np.ndarray:
     Raises
     ------
     InputError
-        If the vectors do not have one entry per class (and one row per source), or a target vector is
-        negative or does not sum to 1.
+        If the vectors do not have one entry per class (and one row per source), or the one target
+        vector is negative or does not sum to 1.
     """
     p = np.asarray(proba, dtype=float)
     s = np.asarray(from_priors, dtype=float)
     t = np.asarray(to_priors, dtype=float)
     if t.ndim == 1:
-        ok = p.shape[-1] == len(s) == len(t)
+        if not p.shape[-1] == len(s) == len(t):
+            raise InputError("prior vectors must have one entry per class")
+        if np.any(t < 0) or not np.isclose(t.sum(), 1.0, atol=1e-6):
+            raise InputError("target class priors must be non-negative and sum to 1")
         t = t[None, :]
-    else:
-        ok = p.shape == t.shape and s.shape == (p.shape[-1],)
-    if not ok:
+    elif p.shape != t.shape or s.shape != (p.shape[-1],):
         raise InputError("prior vectors must have one entry per class (and one row per source)")
-    if t.size and (np.any(t < 0) or not np.allclose(t.sum(axis=1), 1.0, atol=1e-6)):
-        raise InputError("target class priors must be non-negative and sum to 1")
     w = p * (t / np.where(s > 0, s, 1e-300)[None, :])
     tot = w.sum(axis=1, keepdims=True)
     return np.where(tot > 0, w / np.where(tot > 0, tot, 1.0), p)
