@@ -83,7 +83,7 @@ def main(argv=None) -> int:
     from sklearn.model_selection import StratifiedKFold
 
     from xrbvo.stages.classify.augment import AugmentConfig, augment_rows, sight_lines
-    from xrbvo.stages.classify.classifier import shift_priors
+    from xrbvo.stages.probability import shift_priors
     from xrbvo.stages.classify.labelled import load_labelled, model_matrix
     from xrbvo.stages.classify.priors import expected_field_counts, expected_field_priors
     from xrbvo.stages.classify.train import DEFAULT_GRID, QUICK_GRID, train_labelled, usable_features
@@ -203,7 +203,7 @@ def _simulated(allf, args) -> None:
     """Shares on the simulated plane sky, whose AGN have truth."""
     from xrbvo.workflows.demo import _training_fields
     from xrbvo.io import standardise_xray
-    from xrbvo.stages.classify.classifier import shift_priors
+    from xrbvo.stages.probability import shift_priors
     from xrbvo.stages.classify.labelled import load_labelled, model_matrix
     from xrbvo.stages.classify.train import QUICK_GRID, DEFAULT_GRID, fit_with_cuts, train_labelled
     from xrbvo.pipeline import PipelineConfig

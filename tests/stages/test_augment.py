@@ -6,7 +6,7 @@ from sklearn.base import BaseEstimator
 
 from xrbvo.core import physics
 from xrbvo.stages.classify.augment import CHANDRA_BANDS, AugmentConfig, augment_rows
-from xrbvo.stages.classify.classifier import shift_priors
+from xrbvo.stages.probability import shift_priors
 from xrbvo.stages.features import FEATURES, features_from_photometry
 from xrbvo.stages.classify.priors import em_priors, expected_field_priors, field_priors_for
 

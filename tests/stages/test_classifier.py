@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from xrbvo.core.errors import InputError, ModelError
-from xrbvo.stages.classify.classifier import MedianImputer, SourceClassifier, shift_priors
+from xrbvo.stages.classify.classifier import MedianImputer, SourceClassifier
+from xrbvo.stages.probability import shift_priors
 from xrbvo.stages.features import FEATURES, features_from_photometry
 from xrbvo.workflows import ModelBundle
 

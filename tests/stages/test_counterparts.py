@@ -116,7 +116,7 @@ def test_pipeline_joint_mode_columns_and_errors(small_sky, small_xray, joint_mod
 
 def test_counterpart_model_round_trip(tmp_path, joint_models):
     _, ctpt = joint_models
-    back = CounterpartClassifier.from_files(ctpt.to_files())
+    back, _ = CounterpartClassifier.from_files(ctpt.to_files())
     X = np.random.default_rng(0).normal(size=(5, len(__import__("xrbvo.stages.features", fromlist=["F"]).FEATURES)))
     np.testing.assert_allclose(back.likelihood_ratio(X), ctpt.likelihood_ratio(X))
 

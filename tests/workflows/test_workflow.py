@@ -9,7 +9,8 @@ from astropy.table import Table
 from xrbvo.cli import main
 from xrbvo.core.errors import InputError, XrbvoWarning
 from xrbvo.core.schema import CLASSES
-from xrbvo.stages.select import expected_purity, pass_rates, select_candidates, shift_rows
+from xrbvo.stages.probability import shift_priors
+from xrbvo.stages.select import expected_purity, pass_rates, select_candidates
 from xrbvo.workflows import ModelBundle, SciencePolicy, analyse, parse_priors, resolve_policy
 
 
@@ -155,7 +156,7 @@ def test_cuts_apply_at_the_selection_priors_and_purity_uses_the_field_mix():
     cand = select_candidates(p, classes, {"HMXB": 0.5})
     assert list(cand) == ["HMXB", "", "HMXB"]
     field = np.array([0.001, 0.9, 0.099])
-    pf = shift_rows(p, sel, field)
+    pf = shift_priors(p, sel, field)
     assert pf[0, 0] < 0.05  # at the field's mix the first source is most probably an AGN ...
     assert select_candidates(pf, classes, {"HMXB": 0.5})[0] == ""  # ... and a cut there would drop it
     # purity: pi_c r_cc / sum_k pi_k r_kc

@@ -19,7 +19,7 @@ from xrbvo.core.schema import CATALOGUE, CLASSES, NEIGHBOURS, describe_table, is
 from xrbvo.io import write_table
 from xrbvo.stages.match import AssociationResult
 
-__all__ = ["build_catalogue", "input_columns_last", "write_catalogue", "write_neighbours", "neighbours_table", "CATALOGUE_FORMATS",
+__all__ = ["build_catalogue", "add_class_columns", "input_columns_last", "write_catalogue", "write_neighbours", "neighbours_table", "CATALOGUE_FORMATS",
            "COUNTERPART_ORDER", "NEIGHBOUR_MAGS"]
 
 #: Output format name -> file suffix.
@@ -136,6 +136,49 @@ def build_catalogue(xray: Table, association: AssociationResult, features: Table
         t["nh"] = np.asarray(nh, float)
     for f in features.colnames:
         t[f] = np.asarray(features[f], float)
+    add_class_columns(t, proba, classes, candidate_class=candidate_class, proba_field=proba_field,
+                      expected_purity=expected_purity)
+    for k, v in (extra or {}).items():
+        t[k] = v
+    if "in_row" in xray.colnames:
+        t.add_column(np.asarray(xray["in_row"], np.int64), name="in_row", index=t.colnames.index("pos_err") + 1)
+    for name in xray.colnames:  # the input table's own columns, unchanged, after xrbvo's (xrbvo.io.standardise_xray)
+        if is_input_column(xray[name]):
+            t.add_column(xray[name], name=name, copy=False)
+    t.meta["CLASSES"] = ",".join(CLASSES)
+    return describe_table(t, CATALOGUE)
+
+
+def add_class_columns(t: Table, proba: np.ndarray, classes: Sequence[str], *, candidate_class: np.ndarray,
+                      proba_field: np.ndarray | None = None, expected_purity: np.ndarray | None = None) -> Table:
+    """Append the classification columns every catalogue carries (the one place they are built).
+
+    ``P_<class>`` and ``P_<class>_field`` for the nine classes (0 for a class the model lacks),
+    ``predicted_class`` and ``P_max`` (at the field's priors), ``candidate``, ``candidate_class`` and
+    ``expected_purity``, in that order.  :func:`build_catalogue` and
+    :func:`xrbvo.workflows.classify.classify_table` both call it.
+
+    Parameters
+    ----------
+    t : astropy.table.Table
+        The table to extend (changed in place), one row per source.
+    proba : numpy.ndarray
+        Class probabilities at the priors the candidate cuts were chosen at (columns ``classes``).
+    classes : Sequence[str]
+        Class names, in the order of the probability columns.
+    candidate_class : numpy.ndarray
+        Candidate class per source ('' for none).
+    proba_field : numpy.ndarray, optional
+        Probabilities at the field's class priors (default: ``proba``).
+    expected_purity : numpy.ndarray, optional
+        Expected purity of each candidate's selection at the field's priors (default: NaN).
+
+    Returns
+    -------
+    astropy.table.Table
+        ``t``.
+    """
+    n = len(proba)
     full = _full(proba, classes, n)
     field = full if proba_field is None else _full(proba_field, classes, n)
     for i, cname in enumerate(CLASSES):
@@ -148,15 +191,7 @@ def build_catalogue(xray: Table, association: AssociationResult, features: Table
     t["candidate"] = cand != ""
     t["candidate_class"] = cand.astype("<U8")
     t["expected_purity"] = np.full(n, np.nan) if expected_purity is None else np.asarray(expected_purity, float)
-    for k, v in (extra or {}).items():
-        t[k] = v
-    if "in_row" in xray.colnames:
-        t.add_column(np.asarray(xray["in_row"], np.int64), name="in_row", index=t.colnames.index("pos_err") + 1)
-    for name in xray.colnames:  # the input table's own columns, unchanged, after xrbvo's (xrbvo.io.standardise_xray)
-        if is_input_column(xray[name]):
-            t.add_column(xray[name], name=name, copy=False)
-    t.meta["CLASSES"] = ",".join(CLASSES)
-    return describe_table(t, CATALOGUE)
+    return t
 
 
 def input_columns_last(table: Table) -> Table:

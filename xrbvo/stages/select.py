@@ -3,7 +3,8 @@
 A cut on P_<class> was chosen (cross-validated) on probabilities at one class mix,
 the model's *cut priors*; it is applied to probabilities at that mix, whatever the
 field's priors are.  The field's priors enter through the expected purity of
-each candidate (:func:`expected_purity`).
+each candidate (:func:`expected_purity`); the shift to the field's priors is
+:func:`xrbvo.stages.probability.shift_priors`.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from xrbvo.core.errors import InputError
+from xrbvo.stages.probability import shift_priors
 
-__all__ = ["Selection", "apply_selection", "select_candidates", "covered", "shift_rows", "expected_purity", "pass_rates"]
+__all__ = ["Selection", "apply_selection", "select_candidates", "covered", "expected_purity", "pass_rates"]
 
 
 def select_candidates(proba: np.ndarray, classes: Sequence[str], cuts: Mapping[str, float], *,
@@ -79,38 +81,6 @@ def covered(xids, neighbourhoods) -> np.ndarray:
         if len(t):
             seen.update(np.unique(np.asarray(t["xid"]).astype(str)).tolist())
     return np.isin(ids, np.array(sorted(seen), dtype=str)) if seen else np.zeros(len(ids), bool)
-
-
-def shift_rows(proba: np.ndarray, from_priors, to_priors) -> np.ndarray:
-    """Probabilities at other class priors, by Bayes' rule (Saerens et al. 2002), row by row.
-
-    ``from_priors`` is one vector (n_classes,); ``to_priors`` one vector or one
-    per row (n, n_classes).  Each prior vector must be non-negative and sum to 1.
-
-    Parameters
-    ----------
-    proba : numpy.ndarray
-        Class probabilities, shape (n, n_classes), columns in ``classes`` order.
-    from_priors : array
-        Priors the probabilities are at, per row (n, n_classes) or one row for all.
-    to_priors : array
-        Priors wanted, per row (n, n_classes) or one row for all.
-
-    Returns
-    -------
-    numpy.ndarray
-        Probabilities at ``to_priors``, each row summing to 1.
-    """
-    p = np.asarray(proba, dtype=float)
-    s = np.asarray(from_priors, dtype=float)
-    t = np.asarray(to_priors, dtype=float)
-    if t.ndim == 1:
-        t = np.broadcast_to(t, p.shape)
-    if p.shape != t.shape or s.shape != (p.shape[-1],):
-        raise InputError("prior vectors must have one entry per class (and one row per source)")
-    w = p * (t / np.where(s > 0, s, 1e-300)[None, :])
-    tot = w.sum(axis=1, keepdims=True)
-    return np.where(tot > 0, w / np.where(tot > 0, tot, 1.0), p)
 
 
 def pass_rates(labels, proba: np.ndarray, classes: Sequence[str], cuts: Mapping[str, float]) -> dict:
@@ -244,6 +214,6 @@ def apply_selection(proba: np.ndarray, classes: Sequence[str], selection_priors,
     sel = np.asarray(selection_priors, dtype=float)
     fp = np.asarray(field_priors, dtype=float)
     rows = np.broadcast_to(fp, p.shape) if fp.ndim == 1 else fp
-    proba_field = shift_rows(p, sel, rows) if len(p) else p
+    proba_field = shift_priors(p, sel, rows) if len(p) else p
     cand = select_candidates(p, classes, cuts, coverage=coverage)
     return Selection(proba_field, cand, expected_purity(cand, rows, classes, pass_rates))

@@ -197,7 +197,7 @@ class ModelBundle:
         source, meta = SourceClassifier.from_files(files, where=str(d))
         ctpt = None
         if "ctpt_model.json" in files or "ctpt_metadata.json" in files:
-            ctpt = CounterpartClassifier.from_files(files, where=str(d))
+            ctpt, _ = CounterpartClassifier.from_files(files, where=str(d))
         _check_metadata(meta, tuple(str(c) for c in source.classes_), where=str(d / "metadata.json"))
         return cls(source, meta, ctpt, d, manifest)
 

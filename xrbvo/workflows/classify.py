@@ -18,7 +18,8 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
 from xrbvo.core.errors import Cancelled
-from xrbvo.core.schema import CATALOGUE, CLASSES, describe_table, prob_column
+from xrbvo.core.schema import CATALOGUE, XRB_CLASSES, describe_table
+from xrbvo.stages.catalogue import add_class_columns
 from xrbvo.stages.classify.explain import explain
 from xrbvo.stages.classify.labelled import LAYOUTS, csc_features, detect_layout, model_matrix, positions
 from xrbvo.stages.select import apply_selection
@@ -51,7 +52,7 @@ class Classified:
 
     def summary(self) -> dict:
         cand = np.asarray(self.table["candidate_class"]).astype(str)
-        return {"n_sources": len(self.table), "candidates": {c: int(np.sum(cand == c)) for c in ("HMXB", "LMXB")},
+        return {"n_sources": len(self.table), "candidates": {c: int(np.sum(cand == c)) for c in XRB_CLASSES},
                 "policy": self.policy.summary(), "notes": list(self.policy.notes)}
 
 
@@ -119,22 +120,9 @@ def classify_table(table: Table, bundle: ModelBundle, policy: SciencePolicy | No
     out["ra"], out["dec"], out["l"], out["b"] = ra, dec, l, b
     for f in model.feature_names_:
         out[f] = np.asarray(feats[f], float)
-    full = np.zeros((len(table), len(CLASSES)))
-    field = np.zeros_like(full)
-    for i, c in enumerate(CLASSES):
-        if c in classes:
-            full[:, i] = proba[:, classes.index(c)]
-            field[:, i] = sel.proba_field[:, classes.index(c)]
-    for i, c in enumerate(CLASSES):
-        out[prob_column(c)] = full[:, i]
-    for i, c in enumerate(CLASSES):
-        out[f"{prob_column(c)}_field"] = field[:, i]
-    pred = np.asarray(CLASSES)[np.argmax(field, axis=1)] if len(table) else np.zeros(0, str)
-    out["predicted_class"] = pred
-    out["P_max"] = field.max(axis=1) if len(table) else np.zeros(0)
-    out["candidate"] = sel.candidate_class != ""
-    out["candidate_class"] = sel.candidate_class.astype("<U8")
-    out["expected_purity"] = sel.expected_purity
+    add_class_columns(out, proba, classes, candidate_class=sel.candidate_class, proba_field=sel.proba_field,
+                      expected_purity=sel.expected_purity)
+    pred = np.asarray(out["predicted_class"])
     out["top_features"] = ex["top_features"]
     if coverage is not None:
         out["coverage"] = coverage

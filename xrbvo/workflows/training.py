@@ -16,12 +16,12 @@ import numpy as np
 from astropy.table import vstack
 
 from xrbvo.core.errors import InputError
-from xrbvo.core.schema import CLASSES
+from xrbvo.core.schema import CLASSES, XRB_CLASSES
 from xrbvo.io import standardise_xray
 from xrbvo.pipeline import PipelineConfig
 from xrbvo.stages.classify.counterparts import (CounterpartClassifier, SkyRows, combination_table, fit_pair,
                                                 joint_posterior, truth_combination_index)
-from xrbvo.stages.classify.train import TrainingSet, choose_cut, class_weights_for_priors, completeness_purity
+from xrbvo.stages.classify.train import TrainingSet, choose_cuts, class_weights_for_priors
 from xrbvo.stages.features import nh_at, source_features
 from xrbvo.stages.match.associate import associate
 from xrbvo.stages.neighbourhoods.sim import SimProvider
@@ -88,7 +88,7 @@ def sky_rows(sky, config: PipelineConfig) -> SkyRows:
     return SkyRows(cr, is_true, np.asarray(sky.truth["true_class"]).astype(str), len(xr), dict(sky.expected_counts))
 
 
-def train_joint(skies, config, *, cut_classes: Sequence[str] = ("HMXB", "LMXB"), random_state: int = 0,
+def train_joint(skies, config, *, cut_classes: Sequence[str] = XRB_CLASSES, random_state: int = 0,
                 progress=None) -> tuple[object, CounterpartClassifier, dict]:
     """Train the joint (class-aware counterpart) models on simulated skies with truth.
 
@@ -147,13 +147,10 @@ def train_joint(skies, config, *, cut_classes: Sequence[str] = ("HMXB", "LMXB"),
     oof_p = np.vstack(oof)
     y = np.concatenate(labels)
     weights = class_weights_for_priors(y, ref)
-    cuts, metrics = {}, {}
-    for c in cut_classes:
-        score = oof_p[:, CLASSES.index(c)]
-        cut = choose_cut(y == c, score, weights)
-        comp, pur = completeness_purity(y == c, score, np.array([cut]), weights)
-        cuts[c] = cut
-        metrics[c] = {"cut": cut, "completeness": float(comp[0]), "purity_at_reference_priors": float(pur[0])}
+    chosen = choose_cuts(y, oof_p, list(CLASSES), cut_classes=cut_classes, weights=weights)
+    cuts = {c: r["cut"] for c, r in chosen.items()}
+    metrics = {c: {"cut": r["cut"], "completeness": r["completeness"], "purity_at_reference_priors": r["purity"]}
+               for c, r in chosen.items()}
     rates = pass_rates(y, oof_p, list(CLASSES), cuts)
     src_model, ctpt = fit_pair(parts, src_params, ctpt_params, rng)
     if progress:

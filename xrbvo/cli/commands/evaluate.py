@@ -33,6 +33,7 @@ def run(args, ui) -> int:
     from xrbvo.workflows import ModelBundle
     from xrbvo.stages.classify.evaluate import class_report, plot_confusion, plot_cp_curves, plot_reliability
     from xrbvo.stages.classify.labelled import load_labelled, model_matrix
+    from xrbvo.core.schema import XRB_CLASSES
     from xrbvo.stages.classify.train import completeness_purity
 
     bundle = ModelBundle.load(args.model)
@@ -71,7 +72,7 @@ def run(args, ui) -> int:
         for c, row in zip(classes, rep["confusion"]):
             cm.add_row(c, *[str(v) for v in row])
         ui.out.print(cm)
-        for c in ("HMXB", "LMXB"):
+        for c in XRB_CLASSES:
             if c not in classes or not np.any(ls.labels == c):
                 continue
             i = classes.index(c)

@@ -20,25 +20,29 @@ Design
   on out-of-fold predictions, :mod:`xrbvo.stages.classify.calibration`) is applied to the
   probabilities at the training mix before the shift to the target priors;
   it is stored as plain numbers in the metadata JSON.
-* **Persistence.**  The booster is saved as XGBoost JSON, the imputer and the
-  metadata as JSON; loading never unpickles anything.  A SHA-256 of the model
-  file is kept in the metadata and checked on load.
+* **Learner and persistence.**  The trees come from the learner
+  (:mod:`xrbvo.stages.classify.learner`, XGBoost unless the ``learner``
+  parameter names another), behind the trunk shared with the counterpart
+  model (:class:`xrbvo.stages.classify.estimator.Estimator`).  The learner's
+  file is XGBoost JSON, the imputer and the metadata are JSON; loading never
+  unpickles anything.  A SHA-256 of the model file is kept in the metadata and
+  checked on load.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Mapping, Sequence
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.preprocessing import LabelEncoder
 
 from xrbvo.core.errors import InputError, ModelError
 from xrbvo.core.schema import CLASSES
+from xrbvo.stages.classify.estimator import Estimator
+from xrbvo.stages.probability import calibrate_at_training_mix, shift_priors
 
-__all__ = ["MedianImputer", "SourceClassifier", "shift_priors", "MODEL_FORMAT"]
+__all__ = ["MedianImputer", "SourceClassifier", "MODEL_FORMAT"]
 
 MODEL_FORMAT = "xrbvo-source-classifier/1"
 
@@ -78,45 +82,13 @@ class MedianImputer(TransformerMixin, BaseEstimator):
         return self
 
 
-def shift_priors(proba: np.ndarray, train_priors: np.ndarray, target_priors: np.ndarray) -> np.ndarray:
-    """Re-weight posterior probabilities from training to target class priors.
-
-    ``p'_c = p_c * (t_c / s_c) / sum_k p_k * (t_k / s_k)`` (Saerens et al. 2002).
-    Unchanged when ``target_priors == train_priors``.
-
-    Parameters
-    ----------
-    proba : numpy.ndarray
-        Class probabilities, shape (n, n_classes), columns in ``classes`` order.
-    train_priors : numpy.ndarray
-        The class priors of the training set.
-    target_priors : numpy.ndarray
-        Target class priors, in the columns' order (non-negative, summing to 1).
-
-    Returns
-    -------
-    numpy.ndarray
-        Probabilities at the target priors, each row summing to 1.
-    """
-    p = np.asarray(proba, dtype=float)
-    s = np.asarray(train_priors, dtype=float)
-    t = np.asarray(target_priors, dtype=float)
-    if p.shape[-1] != len(s) or len(s) != len(t):
-        raise InputError("prior vectors must have one entry per class")
-    if np.any(t < 0) or not np.isclose(t.sum(), 1.0, atol=1e-6):
-        raise InputError("target class priors must be non-negative and sum to 1")
-    w = p * (t / np.where(s > 0, s, 1e-300))[None, :]
-    tot = w.sum(axis=1, keepdims=True)
-    return np.where(tot > 0, w / np.where(tot > 0, tot, 1.0), p)
-
-
-class SourceClassifier(ClassifierMixin, BaseEstimator):
-    """Nine-class (or any-class) XGBoost classifier with SMOTE inside the fit.
+class SourceClassifier(Estimator):
+    """Nine-class (or any-class) gradient-boosted-trees classifier with SMOTE inside the fit.
 
     Parameters
     ----------
     n_estimators, max_depth, learning_rate, subsample, colsample_bytree
-        XGBoost parameters.
+        Tree parameters of the learner (XGBoost's names).
     smote_k : int
         Neighbours used by SMOTE (reduced automatically for tiny classes).
     oversample : bool
@@ -124,9 +96,9 @@ class SourceClassifier(ClassifierMixin, BaseEstimator):
     random_state : int
         Seed of SMOTE and XGBoost.
     n_jobs : int
-        Threads of XGBoost.
+        Threads of the learner.
     min_child_weight, max_bin
-        XGBoost parameters.
+        Tree parameters of the learner.
     augment : dict, optional
         Physical augmentation settings (:class:`xrbvo.stages.classify.augment.AugmentConfig`
         as a dict; ``{}`` for the defaults): copies of the training rows moved
@@ -137,12 +109,23 @@ class SourceClassifier(ClassifierMixin, BaseEstimator):
         Replaces SMOTE (cloned at each fit; for tests and experiments: it must
         balance the classes, since the model then assumes uniform implicit
         priors).  Not saved with the model.
+    learner : type, optional
+        The learner class (:mod:`xrbvo.stages.classify.learner`); None: the default (XGBoost).
+        Recorded in the metadata by name.
     """
+
+    FORMAT = MODEL_FORMAT
+    MODEL_FILE = "model.json"
+    META_FILE = "metadata.json"
+    TASK = "multiclass"
+    UNSAVED_PARAMS = ("learner", "sampler")
+    HASH_REQUIRED = True
+    WHAT = "source-classifier model"
 
     def __init__(self, n_estimators: int = 250, max_depth: int = 5, learning_rate: float = 0.08,
                  subsample: float = 0.9, colsample_bytree: float = 0.8, smote_k: int = 5,
                  oversample: bool = True, random_state: int = 0, n_jobs: int = 2, min_child_weight: float = 1.0,
-                 max_bin: int = 256, augment: Mapping | None = None, sampler=None):
+                 max_bin: int = 256, augment: Mapping | None = None, sampler=None, learner: type | None = None):
         self.n_estimators = n_estimators
         self.max_depth = max_depth
         self.learning_rate = learning_rate
@@ -156,15 +139,12 @@ class SourceClassifier(ClassifierMixin, BaseEstimator):
         self.max_bin = max_bin
         self.augment = augment
         self.sampler = sampler
+        self.learner = learner
 
-    def _xgb(self):
-        from xgboost import XGBClassifier
-
-        return XGBClassifier(n_estimators=self.n_estimators, max_depth=self.max_depth,
-                             learning_rate=self.learning_rate, subsample=self.subsample,
-                             colsample_bytree=self.colsample_bytree, objective="multi:softprob",
-                             tree_method="hist", random_state=self.random_state, n_jobs=self.n_jobs,
-                             eval_metric="mlogloss", min_child_weight=self.min_child_weight, max_bin=self.max_bin)
+    @property
+    def learner_(self):
+        """The fitted learner (the pipeline's last step)."""
+        return self.pipeline_.named_steps["learner"]
 
     def fit(self, X, y, feature_names: Sequence[str] | None = None):
         from imblearn.over_sampling import SMOTE
@@ -200,7 +180,7 @@ class SourceClassifier(ClassifierMixin, BaseEstimator):
                 raise InputError(f"class {self.classes_[counts.argmin()]!r} has a single training row; "
                                  "SMOTE needs at least two per class")
             steps.append(("smote", SMOTE(k_neighbors=k, random_state=self.random_state)))
-        steps.append(("xgb", self._xgb()))
+        steps.append(("learner", self._new_learner()))
         self.pipeline_ = Pipeline(steps).fit(X, yi)
         # after SMOTE, every class has the majority's count: uniform implicit priors
         self.model_priors_ = (np.full(len(self.classes_), 1.0 / len(self.classes_)) if self.oversample
@@ -219,9 +199,7 @@ class SourceClassifier(ClassifierMixin, BaseEstimator):
         Z = self.pipeline_.named_steps["impute"].transform(X)
         if len(Z) == 0:
             return np.zeros((0, len(self.classes_)))
-        booster = self.pipeline_.named_steps["xgb"].get_booster()
-        p = booster.inplace_predict(Z)
-        return np.asarray(p, dtype=float).reshape(len(Z), len(self.classes_))
+        return np.asarray(self.learner_.predict_proba(Z), dtype=float).reshape(len(Z), len(self.classes_))
 
     def predict_proba(self, X, priors: Mapping[str, float] | np.ndarray | None = None, *,
                       calibrated: bool = True) -> np.ndarray:
@@ -241,23 +219,19 @@ class SourceClassifier(ClassifierMixin, BaseEstimator):
         target = self._prior_vector(priors)
         cal = getattr(self, "calibration_", None)
         if calibrated and cal:
-            from xrbvo.stages.classify.calibration import apply_calibration
-
-            p = apply_calibration(shift_priors(p, self.model_priors_, self.train_priors_), cal, self.classes_)
-            return shift_priors(p, self.train_priors_, target)
+            return calibrate_at_training_mix(p, self.model_priors_, cal, self.classes_, self.train_priors_, target)
         return shift_priors(p, self.model_priors_, target)
 
     def set_threads(self, n_jobs: int) -> "SourceClassifier":
         """Number of threads used for prediction (and stored with the model)."""
         self.n_jobs = int(n_jobs)
-        self.pipeline_.named_steps["xgb"].set_params(n_jobs=self.n_jobs)
-        self.pipeline_.named_steps["xgb"].get_booster().set_param("nthread", self.n_jobs)
+        self.learner_.set_threads(self.n_jobs)
         return self
 
     def set_calibration(self, calibration: Mapping | None) -> "SourceClassifier":
         """Attach a calibration (from :func:`xrbvo.stages.classify.calibration.fit_calibration`), or remove it with None."""
         if calibration is not None:
-            from xrbvo.stages.classify.calibration import check_calibration
+            from xrbvo.stages.probability import check_calibration
 
             check_calibration(calibration, self.classes_)
         self.calibration_ = dict(calibration) if calibration is not None else None
@@ -281,15 +255,23 @@ class SourceClassifier(ClassifierMixin, BaseEstimator):
         return v / v.sum()
 
     def contributions(self, X) -> np.ndarray:
-        """Per-feature contributions (SHAP values from XGBoost) to each class's margin.
+        """Per-feature contributions (tree SHAP values from the learner) to each class's margin.
 
         Shape (n_samples, n_classes, n_features + n_indicators + 1); the last entry is the bias.
-        """
-        import xgboost as xgb
 
+        Raises
+        ------
+        ModelError
+            If the learner gives no per-source contributions.
+        """
+        if not hasattr(self.learner_, "contributions"):
+            raise ModelError(f"the learner {type(self.learner_).__name__} gives no per-source contributions; "
+                             "explanations need the default learner")
         Z = self.pipeline_.named_steps["impute"].transform(np.asarray(X, dtype=float))
-        booster = self.pipeline_.named_steps["xgb"].get_booster()
-        return booster.predict(xgb.DMatrix(Z), pred_contribs=True)
+        return self.learner_.contributions(Z)
+
+    def _learner_feature_names(self) -> list[str]:
+        return self.expanded_feature_names_
 
     @property
     def expanded_feature_names_(self) -> list[str]:
@@ -297,86 +279,36 @@ class SourceClassifier(ClassifierMixin, BaseEstimator):
         return list(self.feature_names_) + [f"missing_{self.feature_names_[i]}" for i in imp.indicator_features_]
 
     # -------------------------------------------------------------------------------
-    def to_files(self, *, metadata: Mapping | None = None) -> dict[str, bytes]:
-        """The model as files: ``model.json`` (XGBoost) and ``metadata.json`` (name -> bytes; nothing written)."""
-        booster = bytes(self.pipeline_.named_steps["xgb"].get_booster().save_raw(raw_format="json"))
-        meta = {
-            "format": MODEL_FORMAT,
-            "classes": [str(c) for c in self.classes_],
-            "label_mapping": {str(c): i for i, c in enumerate(self.classes_)},
-            "features": list(self.feature_names_),
-            "imputer": self.pipeline_.named_steps["impute"].to_dict(),
-            "train_priors": self.train_priors_.tolist(),
-            "model_priors": self.model_priors_.tolist(),
-            "params": {k: v for k, v in self.get_params().items() if k != "sampler"},
-            "calibration": getattr(self, "calibration_", None),
-            "model_sha256": hashlib.sha256(booster).hexdigest(),
-        }
-        meta.update(dict(metadata or {}))
-        return {"model.json": booster, "metadata.json": json.dumps(meta, indent=2, default=_json_default).encode()}
+    def _metadata(self) -> dict:
+        """The source classifier's part of the metadata: label mapping, imputer, priors, calibration."""
+        return {"label_mapping": {str(c): i for i, c in enumerate(self.classes_)},
+                "imputer": self.pipeline_.named_steps["impute"].to_dict(),
+                "train_priors": self.train_priors_.tolist(),
+                "model_priors": self.model_priors_.tolist(),
+                "calibration": getattr(self, "calibration_", None)}
 
     @classmethod
-    def from_files(cls, files: Mapping[str, bytes], *, where: str = "model") -> tuple["SourceClassifier", dict]:
-        """The classifier and its metadata from the bytes of ``model.json`` and ``metadata.json``.
-
-        Raises
-        ------
-        ModelError
-            If the metadata is unreadable, foreign or inconsistent with the model file.
-        """
+    def _restore(cls, meta: dict, fitted_learner, learner: type | None) -> "SourceClassifier":
         from imblearn.pipeline import Pipeline
-        from xgboost import XGBClassifier
-        from xgboost.core import XGBoostError
 
-        try:
-            meta = json.loads(files["metadata.json"].decode("utf-8"))
-        except (KeyError, ValueError, UnicodeDecodeError) as exc:
-            raise ModelError(f"{where}/metadata.json: unreadable ({type(exc).__name__}); retrain the model") from None
-        if not isinstance(meta, dict) or meta.get("format") != MODEL_FORMAT:
-            raise ModelError(f"{where}/metadata.json: not an xrbvo source-classifier model (format "
-                             f"{meta.get('format') if isinstance(meta, dict) else '?'!r}, expected {MODEL_FORMAT!r})")
-        raw = files.get("model.json", b"")
-        if hashlib.sha256(raw).hexdigest() != meta.get("model_sha256"):
-            raise ModelError(f"{where}/model.json: the model file does not match its recorded hash (modified or "
-                             "corrupted); retrain or restore it")
-        try:
-            self = cls(**meta["params"])
-            xgbc = XGBClassifier()
-            xgbc.load_model(bytearray(raw))
-            imputer = MedianImputer.from_dict(meta["imputer"])
-            self.pipeline_ = Pipeline([("impute", imputer), ("xgb", xgbc)])
-            self.classes_ = np.asarray([str(c) for c in meta["classes"]])
-            self.encoder_ = LabelEncoder().fit(self.classes_)
-            self.train_priors_ = np.asarray(meta["train_priors"], dtype=float)
-            self.model_priors_ = np.asarray(meta["model_priors"], dtype=float)
-            self.feature_names_ = [str(f) for f in meta["features"]]
-            self.n_features_in_ = len(self.feature_names_)
-            self.calibration_ = None
-            if meta.get("calibration"):
-                self.set_calibration(meta["calibration"])
-            if (booster_classes(xgbc) != len(self.classes_) or imputer.n_features_in_ != self.n_features_in_
-                    or self.train_priors_.shape != (len(self.classes_),)
-                    or self.model_priors_.shape != (len(self.classes_),)):
-                raise ValueError("booster, classes, priors and features disagree")
-        except (KeyError, TypeError, ValueError, AttributeError, XGBoostError) as exc:
-            first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-            raise ModelError(f"{where}: model metadata is incomplete or inconsistent ({first}); retrain the model"
-                             ) from None
-        return self, meta
-
-
-def booster_classes(xgbc) -> int:
-    """Number of classes of a loaded XGBoost classifier."""
-    cfg = json.loads(xgbc.get_booster().save_config())
-    return int(cfg["learner"]["learner_model_param"]["num_class"]) or 2
-
-
-def _json_default(o):
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+        self = cls(**meta["params"])
+        self.learner = learner
+        imputer = MedianImputer.from_dict(meta["imputer"])
+        self.pipeline_ = Pipeline([("impute", imputer), ("learner", fitted_learner)])
+        self.classes_ = np.asarray([str(c) for c in meta["classes"]])
+        self.encoder_ = LabelEncoder().fit(self.classes_)
+        self.train_priors_ = np.asarray(meta["train_priors"], dtype=float)
+        self.model_priors_ = np.asarray(meta["model_priors"], dtype=float)
+        self.feature_names_ = [str(f) for f in meta["features"]]
+        self.n_features_in_ = len(self.feature_names_)
+        self.calibration_ = None
+        if meta.get("calibration"):
+            self.set_calibration(meta["calibration"])
+        if (fitted_learner.n_classes_ != len(self.classes_) or imputer.n_features_in_ != self.n_features_in_
+                or self.train_priors_.shape != (len(self.classes_),)
+                or self.model_priors_.shape != (len(self.classes_),)):
+            raise ValueError("booster, classes, priors and features disagree")
+        return self
 
 
 def default_class_order() -> tuple[str, ...]:

@@ -47,7 +47,6 @@ the rows, :class:`CounterpartClassifier` fits them from any labelled table.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -55,7 +54,8 @@ import numpy as np
 from astropy.table import Table
 
 from xrbvo.core.errors import InputError, ModelError
-from xrbvo.stages.features import FEATURES, PHOT_FROM, features_from_photometry
+from xrbvo.stages.classify.estimator import Estimator
+from xrbvo.stages.features import FEATURES, PHOT_FROM, feature_matrix, features_from_photometry
 
 __all__ = ["CombinationRows", "combination_table", "object_density", "object_count", "CounterpartClassifier", "JointResult", "joint_posterior",
            "truth_combination_index", "fit_pair", "SkyRows"]
@@ -297,93 +297,95 @@ def truth_combination_index(cr: CombinationRows, neighbourhoods: Mapping[str, Ta
 CTPT_FORMAT = "xrbvo-ctpt/1"
 
 
-class CounterpartClassifier:
+class CounterpartClassifier(Estimator):
     """P_XRAY_CTPT: is this combination the X-ray emitter (versus field sources)?
 
-    XGBoost binary classifier on :data:`FEATURES` of combinations; missing
-    values are handled natively.  ``likelihood_ratio`` returns the odds divided
-    by the training odds (``p_X(f) / p_field(f)`` up to a constant).
+    A binary gradient-boosted-trees classifier (the learner of
+    :mod:`xrbvo.stages.classify.learner`; missing values handled natively) on
+    :data:`FEATURES` of combinations, behind the trunk shared with the source
+    classifier (:class:`xrbvo.stages.classify.estimator.Estimator`).
+    ``likelihood_ratio`` returns the odds divided by the training odds
+    (``p_X(f) / p_field(f)`` up to a constant).
 
     Parameters
     ----------
     n_estimators : int, optional
-        Number of trees of XGBoost.
+        Number of trees.
     max_depth : int, optional
-        Maximum tree depth of XGBoost.
+        Maximum tree depth.
     learning_rate : float, optional
-        Learning rate of XGBoost.
+        Learning rate.
     random_state : int, optional
         Seed of the random draws.
     n_jobs : int, optional
         Number of parallel jobs.
+    learner : type, optional
+        The learner class; None: the default (XGBoost).
     """
 
+    FORMAT = CTPT_FORMAT
+    MODEL_FILE = "ctpt_model.json"
+    META_FILE = "ctpt_metadata.json"
+    TASK = "binary"
+    UNSAVED_PARAMS = ("learner", "n_jobs")
+    HASH_REQUIRED = False  # counterpart files written before the hash was recorded still load
+    WHAT = "counterpart model"
+
     def __init__(self, n_estimators: int = 200, max_depth: int = 5, learning_rate: float = 0.1,
-                 random_state: int = 0, n_jobs: int = 2):
+                 random_state: int = 0, n_jobs: int = 2, learner: type | None = None):
         self.n_estimators = n_estimators
         self.max_depth = max_depth
         self.learning_rate = learning_rate
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.learner = learner
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> "CounterpartClassifier":
-        from xgboost import XGBClassifier
-
+        """Fit on combination features ``X`` (:data:`FEATURES` order) and 0/1 labels ``y`` (1: the true one)."""
         y = np.asarray(y, dtype=int)
         pos = y.sum()
         if pos == 0 or pos == len(y):
             raise InputError("counterpart training needs both true and false combinations")
         self.train_odds_ = float(pos / (len(y) - pos))
-        self.model_ = XGBClassifier(n_estimators=self.n_estimators, max_depth=self.max_depth,
-                                    learning_rate=self.learning_rate, tree_method="hist",
-                                    random_state=self.random_state, n_jobs=self.n_jobs, eval_metric="logloss")
-        self.model_.fit(np.asarray(X, float), y)
+        self.classes_ = np.array([0, 1])
+        self.feature_names_ = list(FEATURES)
+        self.learner_ = self._new_learner().fit(np.asarray(X, float), y)
         return self
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        return self.model_.predict_proba(np.asarray(X, float))[:, 1]
+        """(n, 2) probabilities: columns "field source" and "X-ray emitter" (:attr:`classes_` 0 and 1)."""
+        return self.learner_.predict_proba(np.asarray(X, float))
 
     def likelihood_ratio(self, X: np.ndarray) -> np.ndarray:
-        p = np.clip(self.predict_proba(X), 1e-6, 1 - 1e-6)
+        """The odds of "X-ray emitter" over the training odds: ``p_X(f) / p_field(f)`` up to a constant."""
+        p = np.clip(self.predict_proba(X)[:, 1], 1e-6, 1 - 1e-6)
         return (p / (1 - p)) / self.train_odds_
 
-    def to_files(self) -> dict[str, bytes]:
-        """The model as files: ``ctpt_model.json`` and ``ctpt_metadata.json`` (name -> bytes; nothing written)."""
-        raw = bytes(self.model_.get_booster().save_raw(raw_format="json"))
-        meta = {"format": CTPT_FORMAT, "train_odds": self.train_odds_, "features": list(FEATURES),
-                "params": {"n_estimators": self.n_estimators, "max_depth": self.max_depth,
-                           "learning_rate": self.learning_rate, "random_state": self.random_state}}
-        return {"ctpt_model.json": raw, "ctpt_metadata.json": json.dumps(meta, indent=2).encode()}
+    def _metadata(self) -> dict:
+        return {"train_odds": self.train_odds_}
 
     @classmethod
-    def from_files(cls, files: Mapping[str, bytes], *, where: str = "model") -> "CounterpartClassifier":
-        """The counterpart model from the bytes of ``ctpt_model.json`` and ``ctpt_metadata.json``."""
-        from xgboost import XGBClassifier
-        from xgboost.core import XGBoostError
+    def _check_metadata(cls, meta: dict, where: str) -> None:
+        if meta.get("features") != list(FEATURES):
+            raise ModelError(f"{where}/{cls.META_FILE}: a counterpart model of another feature list; retrain it")
 
-        try:
-            meta = json.loads(files["ctpt_metadata.json"].decode("utf-8"))
-        except (KeyError, ValueError, UnicodeDecodeError) as exc:
-            raise ModelError(f"{where}/ctpt_metadata.json: unreadable ({type(exc).__name__}); retrain the model"
-                             ) from None
-        if not isinstance(meta, dict) or meta.get("format") != CTPT_FORMAT or meta.get("features") != list(FEATURES):
-            raise ModelError(f"{where}/ctpt_metadata.json: a counterpart model of another format or feature list; "
-                             "retrain it")
-        try:
-            self = cls()
-            self.model_ = XGBClassifier()
-            self.model_.load_model(bytearray(files["ctpt_model.json"]))
-            self.train_odds_ = float(meta["train_odds"])
-            if not (np.isfinite(self.train_odds_) and self.train_odds_ > 0):
-                raise ValueError("training odds must be positive")
-        except (KeyError, TypeError, ValueError, AttributeError, XGBoostError) as exc:
-            first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-            raise ModelError(f"{where}: counterpart model damaged ({first}); retrain the model") from None
+    @classmethod
+    def _restore(cls, meta: dict, fitted_learner, learner: type | None) -> "CounterpartClassifier":
+        self = cls(**meta["params"])
+        self.learner = learner
+        self.learner_ = fitted_learner
+        self.classes_ = np.array([0, 1])
+        self.feature_names_ = list(FEATURES)
+        self.train_odds_ = float(meta["train_odds"])
+        if not (np.isfinite(self.train_odds_) and self.train_odds_ > 0):
+            raise ValueError("training odds must be positive")
+        if fitted_learner.n_classes_ != 2:
+            raise ValueError("the counterpart model is not binary")
         return self
 
 
 def _X(features: Table) -> np.ndarray:
-    return np.column_stack([np.asarray(features[f], float) for f in FEATURES])
+    return feature_matrix(features, FEATURES)
 
 
 @dataclass(frozen=True)
@@ -443,7 +445,7 @@ def joint_posterior(cr: CombinationRows, n_sources: int, source_model, ctpt_mode
     X = _X(cr.features)
     # the source model may use a subset of FEATURES (e.g. one trained on labelled data): its own columns
     names = list(getattr(source_model, "feature_names_", FEATURES))
-    Xs = X if names == list(FEATURES) else np.column_stack([np.asarray(cr.features[f], float) for f in names])
+    Xs = X if names == list(FEATURES) else feature_matrix(cr.features, names)
     raw = source_model._raw_proba(Xs)  # q_c at the model's own priors
     s = np.asarray(source_model.model_priors_, float)
     classes = tuple(str(c) for c in source_model.classes_)

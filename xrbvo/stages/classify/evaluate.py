@@ -23,6 +23,7 @@ from xrbvo.core.text import for_mathtext
 from xrbvo.io import save_output
 from xrbvo.stages.classify.calibration import reliability
 from xrbvo.stages.classify.train import completeness_purity
+from xrbvo.stages.features import feature_matrix
 
 __all__ = ["class_report", "confusion", "plot_confusion", "plot_cp_curves", "plot_reliability", "nested_cv",
            "CP_GRID"]
@@ -293,7 +294,7 @@ def nested_cv(features, labels, *, n_splits: int = 5, n_repeats: int = 2, random
     """
     from sklearn.model_selection import StratifiedKFold
 
-    from xrbvo.stages.classify.classifier import shift_priors
+    from xrbvo.stages.probability import shift_priors
     from xrbvo.stages.classify.train import train_labelled
 
     y = np.asarray(labels).astype(str)
@@ -310,7 +311,7 @@ def nested_cv(features, labels, *, n_splits: int = 5, n_repeats: int = 2, random
                 raise Cancelled()
             model, meta = train_labelled(features[tr], y[tr], random_state=random_state + r, n_jobs=n_jobs,
                                          **dict(train_kwargs or {}))
-            X = np.column_stack([np.asarray(features[f], float)[te] for f in model.feature_names_])
+            X = feature_matrix(features, model.feature_names_)[te]
             if list(model.classes_) != list(classes):
                 raise InputError("an outer training fold lacks a class")
             p = model.predict_proba(X)

@@ -240,13 +240,11 @@ def joint_classify(xray: Table, association: AssociationResult, neighbourhoods: 
     cal = getattr(model, "calibration_", None)
     if cal and len(proba):
         # as SourceClassifier.predict_proba: the calibration maps probabilities at the training mix
-        from xrbvo.stages.classify.calibration import apply_calibration
-        from xrbvo.stages.select import shift_rows
+        from xrbvo.stages.probability import calibrate_at_training_mix
 
         classes = tuple(jr.classes)
         target = np.asarray([float((priors or {}).get(c, 0.0)) for c in classes]) if priors is not None else \
             np.asarray(model.train_priors_, float)
         target = target / target.sum()
-        at_mix = shift_rows(proba, target, np.asarray(model.train_priors_, float))
-        proba = shift_rows(apply_calibration(at_mix, cal, classes), np.asarray(model.train_priors_, float), target)
+        proba = calibrate_at_training_mix(proba, target, cal, classes, np.asarray(model.train_priors_, float), target)
     return JointClassification(proba, tuple(jr.classes), jr, associated)

@@ -19,7 +19,7 @@ binaries by about a thousand to one.  Two ways to know the field's mix:
     priors and set the priors to the mean shifted probability.
 
 The correction itself is Bayes' rule with new priors
-(:func:`xrbvo.stages.classify.classifier.shift_priors`); it leaves the probabilities
+(:func:`xrbvo.stages.probability.shift_priors`); it leaves the probabilities
 unchanged when the field's priors equal the training's.
 """
 
@@ -30,7 +30,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from xrbvo.core.errors import InputError
-from xrbvo.stages.classify.classifier import shift_priors
+from xrbvo.stages.probability import shift_priors
 
 __all__ = ["em_priors", "expected_field_priors", "expected_field_counts", "PLANE_B_DEG", "is_low_latitude",
            "PRIOR_MODES", "field_priors_for"]

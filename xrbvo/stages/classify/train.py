@@ -16,11 +16,12 @@ from astropy.table import Table
 from sklearn.model_selection import StratifiedKFold
 
 from xrbvo.core.errors import Cancelled, InputError
-from xrbvo.core.schema import CLASSES
+from xrbvo.core.schema import CLASSES, XRB_CLASSES
 from xrbvo.stages.classify.classifier import SourceClassifier
-from xrbvo.stages.features import FEATURES
+from xrbvo.stages.features import FEATURES, feature_matrix
+from xrbvo.stages.probability import apply_calibration, fit_calibration, shift_priors
 
-__all__ = ["TrainingSet", "fit_with_cuts", "choose_cut", "completeness_purity",
+__all__ = ["TrainingSet", "fit_with_cuts", "choose_cut", "choose_cuts", "completeness_purity",
            "class_weights_for_priors"]
 
 
@@ -130,7 +131,50 @@ def choose_cut(is_true: np.ndarray, score: np.ndarray, weights: np.ndarray | Non
     return float(grid[int(np.argmax(f1))])
 
 
-def fit_with_cuts(ts: TrainingSet, *, cut_classes: Sequence[str] = ("HMXB", "LMXB"), n_folds: int = 3,
+def choose_cuts(y: np.ndarray, proba: np.ndarray, classes: Sequence[str], *, cut_classes: Sequence[str] | None = None,
+                weights: np.ndarray | None = None, purity_targets: Mapping[str, float] | None = None,
+                default_purity: float | None = None) -> dict[str, dict]:
+    """The one cut rule of every training path: per class, :func:`choose_cut` on its probability column.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        True class per row.
+    proba : numpy.ndarray
+        Out-of-fold class probabilities, shape (n, n_classes), columns in ``classes`` order.
+    classes : Sequence[str]
+        Class names, in the order of the probability columns.
+    cut_classes : Sequence[str], optional
+        Classes that get a cut (those ``classes`` lacks are skipped); default every class.
+    weights : numpy.ndarray, optional
+        Weight per row (e.g. to a reference class mix); default all 1.
+    purity_targets : Mapping[str, float], optional
+        Class -> purity its cut must reach (highest completeness at that purity); None: no targets,
+        every cut is the one of the best F1.
+    default_purity : float, optional
+        Target of a class ``purity_targets`` does not name (None: the best F1 for it).
+
+    Returns
+    -------
+    dict[str, dict]
+        Class -> ``{"cut", "completeness", "purity", "purity_target"}`` (completeness and purity of
+        ``P >= cut``, weighted; ``purity_target`` None when the cut is the best F1's).
+    """
+    y = np.asarray(y).astype(str)
+    cls_list = [str(c) for c in classes]
+    out: dict[str, dict] = {}
+    for c in (cls_list if cut_classes is None else cut_classes):
+        if c not in cls_list:
+            continue
+        score = proba[:, cls_list.index(c)]
+        t = None if purity_targets is None else purity_targets.get(c, default_purity)
+        cut = choose_cut(y == c, score, weights, min_purity=t)
+        comp, pur = completeness_purity(y == c, score, np.array([cut]), weights)
+        out[str(c)] = {"cut": cut, "completeness": float(comp[0]), "purity": float(pur[0]), "purity_target": t}
+    return out
+
+
+def fit_with_cuts(ts: TrainingSet, *, cut_classes: Sequence[str] = XRB_CLASSES, n_folds: int = 3,
                   classifier: SourceClassifier | None = None, random_state: int = 0,
                   progress: Callable[[str, float], None] | None = None) -> tuple[SourceClassifier, dict]:
     """Fit the classifier and choose candidate cuts on out-of-fold predictions.
@@ -161,7 +205,7 @@ def fit_with_cuts(ts: TrainingSet, *, cut_classes: Sequence[str] = ("HMXB", "LMX
     tuple[SourceClassifier, dict]
         The fitted classifier and its metadata (cuts and their measured completeness and purity).
     """
-    X = np.column_stack([np.asarray(ts.features[f], float) for f in FEATURES])
+    X = feature_matrix(ts.features, FEATURES)
     y = ts.labels
     classes, counts = np.unique(y, return_counts=True)
     if counts.min() < n_folds + 1:
@@ -176,16 +220,11 @@ def fit_with_cuts(ts: TrainingSet, *, cut_classes: Sequence[str] = ("HMXB", "LMX
         if progress:
             progress(f"cross-validation fold {k + 1}/{n_folds}", (k + 1) / (n_folds + 1))
     weights = class_weights_for_priors(y, ts.reference_priors)
-    cuts, metrics = {}, {}
     cls_list = list(classes)
-    for c in cut_classes:
-        if c not in cls_list:
-            continue
-        score = oof[:, cls_list.index(c)]
-        cut = choose_cut(y == c, score, weights)
-        comp, pur = completeness_purity(y == c, score, np.array([cut]), weights)
-        cuts[c] = cut
-        metrics[c] = {"cut": cut, "completeness": float(comp[0]), "purity_at_reference_priors": float(pur[0])}
+    chosen = choose_cuts(y, oof, cls_list, cut_classes=cut_classes, weights=weights)
+    cuts = {c: r["cut"] for c, r in chosen.items()}
+    metrics = {c: {"cut": r["cut"], "completeness": r["completeness"], "purity_at_reference_priors": r["purity"]}
+               for c, r in chosen.items()}
     from xrbvo.stages.select import pass_rates
 
     rates = pass_rates(y, oof, cls_list, cuts)
@@ -373,14 +412,11 @@ def choose_class_cuts(y: np.ndarray, proba: np.ndarray, classes: Sequence[str],
         Per class, the probability cut with the highest completeness at its target purity.
     """
     targets = dict(PURITY_TARGETS if purity_targets is None else purity_targets)
-    y = np.asarray(y).astype(str)
     out = {}
-    for i, c in enumerate(classes):
-        t = targets.get(str(c), DEFAULT_PURITY)
-        cut = choose_cut(y == c, proba[:, i], min_purity=t)
-        comp, pur = completeness_purity(y == c, proba[:, i], np.array([cut]))
-        out[str(c)] = {"cut": cut, "purity_target": t, "completeness": float(comp[0]),
-                       "purity": float(np.nan_to_num(pur[0])), "target_reached": bool(np.nan_to_num(pur[0]) >= t)}
+    for c, r in choose_cuts(y, proba, classes, purity_targets=targets, default_purity=DEFAULT_PURITY).items():
+        t, pur = r["purity_target"], float(np.nan_to_num(r["purity"]))
+        out[c] = {"cut": r["cut"], "purity_target": t, "completeness": r["completeness"], "purity": pur,
+                  "target_reached": bool(pur >= t)}
     return out
 
 
@@ -460,14 +496,13 @@ def train_labelled(features: Table, labels: Sequence[str], *, feature_names: Seq
 
     from sklearn.metrics import balanced_accuracy_score, log_loss
 
-    from xrbvo.stages.classify.calibration import apply_calibration, fit_calibration
 
     t0 = time.perf_counter()
     names = list(feature_names) if feature_names is not None else default_feature_names(features, augment)
     augment = _with_extra(augment, names, extra, no_counterpart_rates)
     if augment is not None:
         grid = [{**dict(g), "augment": dict(augment)} for g in grid]
-    X = np.column_stack([np.asarray(features[f], float) for f in names])
+    X = feature_matrix(features, names)
     y = np.asarray(labels).astype(str)
     classes, counts = np.unique(y, return_counts=True)
     if len(classes) < 2:
@@ -485,7 +520,7 @@ def train_labelled(features: Table, labels: Sequence[str], *, feature_names: Seq
             progress(f"hyper-parameters {k + 1}/{len(grid)}", k / (len(grid) + 1))
         oof, _ = cv_predictions(X, y, params, n_splits=inner_folds, random_state=random_state, n_jobs=n_jobs,
                                 sampler=sampler, cancel=cancel, feature_names=names)
-        pu = shift_priors_uniform(oof, train_priors, uniform)
+        pu = shift_priors(oof, train_priors, uniform)
         ba = float(balanced_accuracy_score(y, classes[np.argmax(pu, axis=1)]))
         ll = float(log_loss(y, np.clip(oof, 1e-12, 1), labels=classes))
         results.append({"params": params, "balanced_accuracy": ba, "log_loss": ll})
@@ -499,10 +534,10 @@ def train_labelled(features: Table, labels: Sequence[str], *, feature_names: Seq
     class_cuts = choose_class_cuts(y, oof_cal, classes, purity_targets)
     from xrbvo.stages.select import pass_rates
 
-    sel_cuts = {c: class_cuts[c]["cut"] for c in ("HMXB", "LMXB") if c in class_cuts}
+    sel_cuts = {c: class_cuts[c]["cut"] for c in XRB_CLASSES if c in class_cuts}
     rates = pass_rates(y, oof_cal, [str(c) for c in classes], sel_cuts)
     pred_mix = classes[np.argmax(oof_cal, axis=1)]
-    pred_uni = classes[np.argmax(shift_priors_uniform(oof_cal, train_priors, uniform), axis=1)]
+    pred_uni = classes[np.argmax(shift_priors(oof_cal, train_priors, uniform), axis=1)]
     per_class = {}
     for c in classes:
         d = {}
@@ -584,10 +619,3 @@ def _augment_record(augment: Mapping | None) -> dict | None:
         d["extra_rows"] = f"{len(d['extra_rows'])} rows (params.augment)"
     d["physics"] = "xrbvo.stages.classify.augment (HI4PI N_H, Morrison & McCammon absorption, Wang & Chen extinction)"
     return d
-
-
-def shift_priors_uniform(proba: np.ndarray, train_priors: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Probabilities at ``target`` priors from probabilities at ``train_priors``."""
-    from xrbvo.stages.classify.classifier import shift_priors
-
-    return shift_priors(proba, train_priors, target)
