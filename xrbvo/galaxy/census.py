@@ -67,6 +67,7 @@ from typing import Callable
 import numpy as np
 
 from xrbvo.core import physics
+from xrbvo.core.defaults import CENSUS_FLUX_LIMIT, CENSUS_REGION, EXPOSURE_MODELS
 from xrbvo.core.errors import InputError
 from xrbvo.core.schema import CLASSES
 
@@ -106,8 +107,6 @@ BACKGROUND_T_S = 6000.0
 MEDIAN_EXPOSURE_S = 200.0
 #: Extended sources are detected at this multiple of the point-source flux limit (assumption, see the notes).
 CLUSTER_LIMIT_FACTOR = 2.0
-#: Sensitivity models: eRASS1's ecliptic-latitude exposure, or one flux limit everywhere.
-EXPOSURE_MODELS = ("erass1", "flat")
 
 _DEG2_PER_SR = (180.0 / math.pi) ** 2
 _SIN_CAP = math.sin(math.radians(1.0))
@@ -132,7 +131,7 @@ class Sensitivity:
         Width of the logistic completeness curve in log10 flux.
     """
 
-    flux_limit: float = 5e-14
+    flux_limit: float = CENSUS_FLUX_LIMIT
     """Flux (erg/s/cm2) at 50% completeness at the median exposure."""
     exposure: str = "erass1"
     """``erass1`` (the limit varies with ecliptic latitude) or ``flat``."""
@@ -582,7 +581,7 @@ def census(region, sensitivity: Sensitivity | None = None, *, step_deg: float = 
 
 
 #: eROSITA-DE's half of the sky: Galactic longitude 180-360 deg.
-WESTERN_HEMISPHERE = "gal:180,360,-90,90"
+WESTERN_HEMISPHERE = CENSUS_REGION
 #: The Legacy Surveys DR10 footprint within eROSITA-DE, approximated as |b| > this (deg).
 LS_DR10_B_MIN_DEG = 20.0
 

@@ -33,9 +33,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p : argparse.ArgumentParser
         The ``xrbvo census`` sub-parser.
     """
+    from xrbvo.core.defaults import CENSUS_FLUX_LIMIT as DEFAULT_FLUX_LIMIT
+    from xrbvo.core.defaults import CENSUS_REGION as DEFAULT_REGION
+    from xrbvo.core.defaults import EXPOSURE_MODELS
     from xrbvo.core.regions import REGION_SYNTAX
-    from xrbvo.galaxy.census import EXPOSURE_MODELS
-    from xrbvo.workflows.census import DEFAULT_FLUX_LIMIT, DEFAULT_REGION
 
     p.add_argument("--region", default=DEFAULT_REGION, metavar="REGION",
                    help=f"the sky region, as in xrbvo run: {REGION_SYNTAX} (default: eROSITA-DE, {DEFAULT_REGION})")
