@@ -582,7 +582,7 @@ def census(region, sensitivity: Sensitivity | None = None, *, step_deg: float = 
 
 #: eROSITA-DE's half of the sky: Galactic longitude 180-360 deg.
 WESTERN_HEMISPHERE = CENSUS_REGION
-#: The Legacy Surveys DR10 footprint within eROSITA-DE, approximated as |b| > this (deg).
+#: The Legacy Surveys DR10 footprint within eROSITA-DE, approximated as ``|b|`` > this (deg).
 LS_DR10_B_MIN_DEG = 20.0
 
 
@@ -601,7 +601,7 @@ class PublishedFigure:
     classes : tuple[str, ...]
         Census classes it counts (empty: all).
     footprint : str
-        ``de`` (eROSITA-DE, l > 180 deg) or ``ls10`` (its Legacy Surveys DR10 part, |b| > 20 deg here).
+        ``de`` (eROSITA-DE, l > 180 deg) or ``ls10`` (its Legacy Surveys DR10 part, ``|b|`` > 20 deg here).
     """
 
     name: str
