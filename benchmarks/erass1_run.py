@@ -32,8 +32,8 @@ What it does, in one process that starts each run as a child (``python -m xrbvo 
 For each run: wall time, peak memory (``ru_maxrss`` of that child, from ``os.wait4``), X-ray
 sources in the Main table per second, and the time projected linearly to the 930,000-source
 eRASS1 Main catalogue and to its |b| < 10 deg part.  The |b| < 10 deg count is derived from
-xrbvo's population model (:func:`xrbvo.sim.sky.expected_counts` summed over 100 deg2 tiles of
-l = 180-360, |b| < 10, the eROSITA-DE half of the sky, at the default flux limit) and, for
+xrbvo's population model (:func:`xrbvo.galaxy.census.census` of l = 180-360, |b| < 10, the
+eROSITA-DE half of the sky, at eRASS1's default sensitivity) and, for
 comparison, from the area share of 930,000 (the catalogue spread evenly over the half sky).
 
 The model is ``--model DIR`` (a bundle, e.g. the ``model`` directory of ``xrbvo demo --out
@@ -179,15 +179,10 @@ def _dachs_release(out: Path) -> int:
 
 def plane_count() -> tuple[float, float]:
     """Sources of xrbvo's population model at |b| < 10 deg, l = 180-360; and the area (deg2)."""
-    from xrbvo.sim.sky import SkyConfig, expected_counts
+    from xrbvo.galaxy.census import census
 
-    n = area = 0.0
-    for l0 in range(185, 360, 10):
-        for b0 in (-5.0, 5.0):
-            cfg = SkyConfig(l_deg=float(l0), b_deg=b0, width_deg=10.0, height_deg=10.0)
-            n += sum(expected_counts(cfg, step_deg=1.0).values())
-            area += cfg.area_deg2
-    return n, area
+    c = census("gal:180,360,-10,10", step_deg=1.0)
+    return c.total, c.area_deg2
 
 
 def main(argv=None) -> int:
@@ -265,7 +260,7 @@ def main(argv=None) -> int:
     n_plane, area_plane = plane_count()
     print()
     print(f"eRASS1 Main catalogue: {N_ERASS1:,} sources; |b| < 10 deg (l = 180-360, {area_plane:.0f} deg2):")
-    print(f"  {n_plane:,.0f} sources from xrbvo's population model (expected_counts, default flux limit) "
+    print(f"  {n_plane:,.0f} sources from xrbvo's population model (galaxy.census, eRASS1 sensitivity) "
           f"- used below")
     print(f"  {N_ERASS1 * area_plane / HALF_SKY_DEG2:,.0f} sources if the catalogue were spread evenly "
           f"(area share, for comparison)")

@@ -39,6 +39,7 @@ COMMANDS: tuple[str, ...] = (
     "report",
     "simulate",
     "xlf",
+    "census",
     "samp",
     "tui",
     "explore",

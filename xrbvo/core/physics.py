@@ -38,6 +38,8 @@ __all__ = [
     "D_GRID_PC",
     "column_fraction_table",
     "column_fraction",
+    "column_fraction_at",
+    "sight_line_nh",
     "transmission_ratio",
     "photon_index_from_ratio",
     "flux_to_luminosity",
@@ -300,8 +302,43 @@ def column_fraction_table(l_deg, b_deg) -> np.ndarray:
     return cum / np.maximum(cum[:, -1:], 1e-300)
 
 
-def column_fraction(l_deg, b_deg, d_pc) -> np.ndarray:
+def column_fraction_at(table: np.ndarray, rows, d_pc) -> np.ndarray:
+    """Share of a sight line's column in front of ``d_pc``, read from a :func:`column_fraction_table`.
+
+    The one interpolation of the column fraction: linear in distance between
+    the points of :data:`D_GRID_PC` (as :func:`numpy.interp`), held at the
+    grid's ends.  Every user of the sight-line column (the simulated sky, the
+    X-ray binary numbers of :mod:`xrbvo.galaxy.xlf`, the census) reads it
+    through here.
+
+    Parameters
+    ----------
+    table : numpy.ndarray
+        Fractions per sight line, shape (n sight lines, len(D_GRID_PC)).
+    rows : int or array of int
+        Row of ``table`` (sight line) of each source.
+    d_pc : float or array
+        Distance of each source, pc.
+
+    Returns
+    -------
+    numpy.ndarray
+        The fraction of the sight line's total column, between 0 and 1.
+    """
+    d = np.atleast_1d(np.asarray(d_pc, dtype=float))
+    rows = np.broadcast_to(np.atleast_1d(np.asarray(rows, dtype=int)), d.shape)
+    out = np.empty(d.shape, dtype=float)
+    for r in np.unique(rows):
+        m = rows == r
+        out[m] = np.interp(d[m], D_GRID_PC, table[r])
+    return out
+
+
+def column_fraction(l_deg, b_deg, d_pc, *, chunk: int = 2000) -> np.ndarray:
     """Share of the total Galactic column in front of a source at distance ``d_pc`` on sight line (l, b).
+
+    :func:`column_fraction_table` of each sight line read at its distance by
+    :func:`column_fraction_at`, ``chunk`` sight lines at a time.
 
     Parameters
     ----------
@@ -311,20 +348,58 @@ def column_fraction(l_deg, b_deg, d_pc) -> np.ndarray:
         Galactic latitude, degrees.
     d_pc : float or array
         Distance of the source, pc.
+    chunk : int, optional
+        Sight lines tabulated at once (memory: chunk x 700 floats).
 
     Returns
     -------
     numpy.ndarray
         The fraction of the sight line's total column, between 0 and 1.
     """
-    d = np.atleast_1d(np.asarray(d_pc, dtype=float))
-    tab = column_fraction_table(l_deg, b_deg)
-    logd = np.log(np.clip(d, D_GRID_PC[0], D_GRID_PC[-1]))
-    grid = np.log(D_GRID_PC)
-    j = np.clip(np.searchsorted(grid, logd) - 1, 0, len(grid) - 2)
-    w = (logd - grid[j]) / (grid[j + 1] - grid[j])
+    l, b, d = np.broadcast_arrays(np.atleast_1d(np.asarray(l_deg, dtype=float)),
+                                  np.atleast_1d(np.asarray(b_deg, dtype=float)),
+                                  np.atleast_1d(np.asarray(d_pc, dtype=float)))
+    out = np.empty(d.shape, dtype=float)
+    for i in range(0, len(d), chunk):
+        sl = slice(i, i + chunk)
+        tab = column_fraction_table(l[sl], b[sl])
+        out[sl] = _interp_rows(tab, d[sl])
+    return out
+
+
+def _interp_rows(tab: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Row i of ``tab`` read at ``d[i]``: the same numbers as :func:`numpy.interp` per row, vectorised."""
+    x = np.clip(d, D_GRID_PC[0], D_GRID_PC[-1])
+    j = np.clip(np.searchsorted(D_GRID_PC, x, side="right") - 1, 0, len(D_GRID_PC) - 2)
     rows = np.arange(len(d))
-    return tab[rows, j] * (1.0 - w) + tab[rows, j + 1] * w
+    y0, y1 = tab[rows, j], tab[rows, j + 1]
+    slope = (y1 - y0) / (D_GRID_PC[j + 1] - D_GRID_PC[j])
+    out = slope * (x - D_GRID_PC[j]) + y0
+    return np.where(x >= D_GRID_PC[-1], tab[rows, -1], out)
+
+
+def sight_line_nh(l_deg, b_deg, d_pc) -> np.ndarray:
+    """Galactic column (cm^-2) in front of a source at distance ``d_pc`` on sight line (l, b).
+
+    The HI4PI total column (:func:`galactic_nh`) times the share of the
+    :data:`DUST` disc in front of the source (:func:`column_fraction`): the
+    one sight-line column of xrbvo.
+
+    Parameters
+    ----------
+    l_deg : float or array
+        Galactic longitude, degrees.
+    b_deg : float or array
+        Galactic latitude, degrees.
+    d_pc : float or array
+        Distance of the source, pc (``inf`` for the whole column).
+
+    Returns
+    -------
+    numpy.ndarray
+        Column density, cm^-2.
+    """
+    return galactic_nh(l_deg, b_deg) * column_fraction(l_deg, b_deg, d_pc)
 
 
 def transmission_ratio(gamma, nh_from, nh_to, band: tuple[float, float]) -> np.ndarray:

@@ -382,34 +382,6 @@ def _heliocentric(x, y, z):
     return l, b, d_pc
 
 
-def _column_fraction(l_deg, b_deg, d_pc, *, chunk: int = 4000) -> np.ndarray:
-    """Fraction of the total Galactic column in front of each source.
-
-    The same split as the simulator: the HI4PI column distributed along the
-    sight line like an exponential dust-and-gas disk
-    (:data:`xrbvo.core.physics.DUST`).
-    """
-    from xrbvo.core.physics import DUST
-
-    grid = np.geomspace(5.0, 40000.0, 300)
-    gk = grid / 1000.0
-    out = np.empty(len(d_pc))
-    for i in range(0, len(d_pc), chunk):
-        sl = slice(i, i + chunk)
-        r, z = physics.galactocentric(np.asarray(l_deg[sl])[:, None], np.asarray(b_deg[sl])[:, None], gk[None, :])
-        dens = np.exp(-(r - physics.R0_KPC) / DUST["rd_kpc"]) * np.exp(-np.abs(z) / DUST["hz_kpc"])
-        dens = np.where(r < DUST["r_max_kpc"], dens, 0.0)
-        cum = np.concatenate([np.zeros((dens.shape[0], 1)),
-                              np.cumsum(0.5 * (dens[:, 1:] + dens[:, :-1]) * np.diff(gk)[None, :], axis=1)], axis=1)
-        cum /= np.maximum(cum[:, -1:], 1e-300)
-        idx = np.clip(np.searchsorted(grid, d_pc[sl]), 1, len(grid) - 1)
-        g0, g1 = grid[idx - 1], grid[idx]
-        t = np.clip((d_pc[sl] - g0) / (g1 - g0), 0.0, 1.0)
-        rows = np.arange(len(idx))
-        out[sl] = cum[rows, idx - 1] * (1 - t) + cum[rows, idx] * t
-    return out
-
-
 @dataclass(frozen=True)
 class _Pool:
     """Sight lines of a class's Galaxy: where objects would be and how bright per unit luminosity."""
@@ -429,7 +401,7 @@ def _pool(cls: str, surveys: Sequence[SurveyModel], n: int, rng: np.random.Gener
     model = CLASS_MODELS[cls]
     x, y, z = _sample_positions(model.spatial, n, rng)
     l, b, d_pc = _heliocentric(x, y, z)
-    nh = physics.galactic_nh(l, b) * _column_fraction(l, b, d_pc)
+    nh = physics.sight_line_nh(l, b, d_pc)
     if local_absorption and model.local_nh_log is not None:
         nh = nh + 10.0 ** rng.normal(*model.local_nh_log, n)
     g = rng.normal(gamma, gamma_scatter, n) if gamma_scatter > 0 else np.full(n, float(gamma))

@@ -217,11 +217,7 @@ class _Cells:
     frac: np.ndarray  # (ncell, nd) fraction of column in front of distance grid
 
     def column_fraction(self, cell: np.ndarray, d_pc: np.ndarray) -> np.ndarray:
-        out = np.empty(len(cell))
-        for c in np.unique(cell):
-            m = cell == c
-            out[m] = np.interp(d_pc[m], _D_GRID_PC, self.frac[c])
-        return out
+        return physics.column_fraction_at(self.frac, cell, d_pc)
 
 
 def _make_cells(cfg: SkyConfig, step_deg: float = 0.25) -> _Cells:
@@ -547,7 +543,7 @@ def _field_density_per_deg2(cells: _Cells, cfg: SkyConfig, rng) -> np.ndarray:
     for c in range(len(cells.l)):
         t, giant, dm = field_star_types(3000, rng)
         d = _sample_field_distance(cells, np.full(3000, c), rng)
-        av = cells.nh_tot[c] * np.interp(d, _D_GRID_PC, cells.frac[c]) / physics.NH_PER_AV
+        av = cells.nh_tot[c] * cells.column_fraction(np.full(len(d), c), d) / physics.NH_PER_AV
         g = stellar_sed(t, giant, dm)["G"] + 5 * np.log10(d) - 5 + physics.EXTINCTION_RATIOS["G"] * av
         f_det = max(np.mean(g < 20.9), 1e-3)
         total[c] = cfg.field_density_scale * float(gaia_density_target(cells.b[c])) / f_det

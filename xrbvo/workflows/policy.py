@@ -48,7 +48,7 @@ __all__ = ["SciencePolicy", "ResolvedPolicy", "resolve_policy", "parse_priors", 
            "SAMPLES", "POLICY_VERSION", "PLANE_B_DEG"]
 
 #: Version of the rules above, recorded in every output.
-POLICY_VERSION = "xrbvo-policy/1"
+POLICY_VERSION = "xrbvo-policy/2"  # 2: field priors from galaxy.census (published AGN and cluster counts), not sim.expected_counts
 #: Ways to set the field's class priors.
 PRIOR_MODES = ("auto", "model", "training", "uniform", "em")
 #: Kinds of X-ray sample.

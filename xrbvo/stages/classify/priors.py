@@ -6,11 +6,12 @@ at eRASS1's depth AGN seen through the plane outnumber high-mass X-ray
 binaries by about a thousand to one.  Two ways to know the field's mix:
 
 ``model``
-    Expected detections per class from xrbvo's population models (the same
-    ones the simulated sky draws from: AGN number counts through the field's
-    HI4PI column, stellar, CV, YSO and early-type densities, the X-ray binary
-    luminosity functions of :mod:`xrbvo.galaxy.xlf`), at the survey's flux limit
-    (:func:`expected_field_priors`).  Stated for eRASS1's soft band; for other
+    Expected detections per class from xrbvo's population model
+    (:mod:`xrbvo.galaxy.census`: published AGN number counts through the
+    field's HI4PI column, the stellar, CV, YSO and early-type densities and
+    the X-ray binary luminosity functions the simulated sky draws from), at
+    the survey's flux limit (:func:`expected_field_priors`).  Classes the
+    classifier lacks (galaxy clusters) are left out of the mix.  Stated for eRASS1's soft band; for other
     surveys give their 0.2-2.3 keV-equivalent limit.
 ``em``
     Estimated from the unlabelled sources themselves by the EM algorithm of
@@ -100,20 +101,15 @@ def em_priors(proba: np.ndarray, train_priors: Sequence[float], *, max_iter: int
     return t, shift_priors(p, s, t), it
 
 
-def _tiles(l_deg: np.ndarray, b_deg: np.ndarray, tile: float) -> list[tuple[float, float]]:
-    li = np.floor(np.mod(l_deg, 360.0) / tile).astype(int)
-    bi = np.floor(np.clip(b_deg, -89.9, 89.9) / tile).astype(int)
-    return sorted({(float((i + 0.5) * tile), float((j + 0.5) * tile)) for i, j in zip(li, bi)})
-
-
 def expected_field_counts(l_deg, b_deg, *, flux_limit: float = 5e-14, tile_deg: float = _TILE_DEG,
                           step_deg: float = 1.0) -> dict[str, float]:
     """Expected detections per class in the tiles of ``tile_deg`` that hold the given positions.
 
     The field is the union of the (l, b) tiles containing at least one
-    source; expected counts come from :func:`xrbvo.sim.sky.expected_counts`
-    (population models, HI4PI absorption, completeness at ``flux_limit`` in
-    0.2-2.3 keV).
+    source; expected counts come from the population model's census
+    (:func:`xrbvo.galaxy.census.expected_counts`: number counts and
+    luminosity functions through the HI4PI column, one completeness curve at
+    ``flux_limit`` in 0.2-2.3 keV everywhere, ``exposure="flat"``).
 
     Parameters
     ----------
@@ -131,22 +127,12 @@ def expected_field_counts(l_deg, b_deg, *, flux_limit: float = 5e-14, tile_deg: 
     Returns
     -------
     dict[str, float]
-        Expected detections per class in the tiles of ``tile_deg`` that hold the given positions.
+        Expected detections per census class (:data:`xrbvo.galaxy.census.CENSUS_CLASSES`).
     """
-    from xrbvo.sim.sky import SkyConfig, expected_counts
+    from xrbvo.galaxy.census import Sensitivity, cells_for_tiles, expected_counts
 
-    l = np.atleast_1d(np.asarray(l_deg, dtype=float))
-    b = np.atleast_1d(np.asarray(b_deg, dtype=float))
-    ok = np.isfinite(l) & np.isfinite(b)
-    if not ok.any():
-        raise InputError("no finite Galactic position to compute the field's expected class mix")
-    total: dict[str, float] = {}
-    for lc, bc in _tiles(l[ok], b[ok], tile_deg):
-        bc = float(np.clip(bc, -89.0 + tile_deg / 2, 89.0 - tile_deg / 2))
-        cfg = SkyConfig(l_deg=lc, b_deg=bc, width_deg=tile_deg, height_deg=tile_deg, flux_limit=flux_limit)
-        for k, v in expected_counts(cfg, step_deg=step_deg).items():
-            total[k] = total.get(k, 0.0) + v
-    return total
+    cells = cells_for_tiles(l_deg, b_deg, tile_deg=tile_deg, step_deg=step_deg)
+    return expected_counts(cells, Sensitivity(flux_limit=flux_limit, exposure="flat"))
 
 
 def expected_field_priors(l_deg, b_deg, classes: Sequence[str], *, flux_limit: float = 5e-14,
