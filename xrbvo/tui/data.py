@@ -30,10 +30,10 @@ from xrbvo.io import read_table, write_table
 from xrbvo.io.companions import CompanionPaths, companion_paths
 from xrbvo.io.known import read_known
 from xrbvo.core.schema import CLASSES, prob_column
-from xrbvo.stages.catalogue import write_neighbours
-from xrbvo.stages.known import match_radius_arcsec
 from xrbvo.tui.filterlang import CompiledFilter, compile_filter
 from xrbvo.tui.marks import MarkStore
+from xrbvo.workflows.analyse import write_neighbours
+from xrbvo.workflows.known import match_radius_arcsec
 
 __all__ = [
     "CompanionPaths",
@@ -510,7 +510,7 @@ class CatalogueData:
         ra_k, dec_k = np.asarray(kn["ra"], float), np.asarray(kn["dec"], float)
         ra0, dec0 = math.radians(self._value("ra", row)), math.radians(self._value("dec", row))
         radius = self.known_radius_arcsec
-        if radius is None:  # the run's rule (xrbvo.stages.known): the 99% circle of both errors, >= 5 arcsec
+        if radius is None:  # the run's rule (xrbvo.workflows.known): the 99% circle of both errors, >= 5 arcsec
             radius = match_radius_arcsec(self._value("pos_err", row), np.asarray(kn["pos_err"], float))
         # haversine separation in arcsec
         r1, d1 = np.radians(ra_k), np.radians(dec_k)
@@ -575,7 +575,7 @@ def load_catalogue(path: str | Path, *, counterparts: str | Path | None = None,
         catalogues.
     known_radius_arcsec : float, optional
         Match radius for known objects; default: the run's rule,
-        :func:`xrbvo.stages.known.match_radius_arcsec` (the 99% circle of the
+        :func:`xrbvo.workflows.known.match_radius_arcsec` (the 99% circle of the
         X-ray and the known object's errors, at least 5 arcsec).
 
     Returns

@@ -721,7 +721,7 @@ def create_explore_app(sources: str | Path | None, model: str | Path, *, tap_url
         The app, ready to run.
     """
     from xrbvo.io import read_table
-    from xrbvo.stages.neighbourhoods.tap import TapProvider
+    from xrbvo.workflows.providers import TapProvider
     from xrbvo.workflows.live import session_path
     from xrbvo.tui.samp_bridge import NullBridge, SampBridge
     from xrbvo.workflows.bundle import ModelBundle
@@ -747,7 +747,7 @@ def create_explore_app(sources: str | Path | None, model: str | Path, *, tap_url
     cols = [c for c in ("xid", "l", "b", "P_HMXB", "P_LMXB", "predicted_class", "candidate_class", "p_any",
                         "pos_err", "flux_soft", "scored") if c in data.colnames]
     if isinstance(known, (list, tuple)):
-        from xrbvo.stages.known import stack_known
+        from xrbvo.workflows.known import stack_known
 
         known = stack_known(known) if known else None
     return ExploreApp(data, scorer, session=session, known=known, samp=bridge, columns=cols, sort="flux_soft"

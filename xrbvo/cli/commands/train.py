@@ -49,11 +49,9 @@ def run(args, ui) -> int:
     from rich.table import Table as RichTable
 
     from xrbvo.core.errors import InputError
-    from xrbvo.stages.features import FEATURES
     from xrbvo.workflows import ModelBundle
-    from xrbvo.stages.classify.labelled import BAND_NOTE, CLASS_MAP, load_labelled
-    from xrbvo.stages.classify.train import (DEFAULT_AUGMENT, DEFAULT_EXCLUDE, DEFAULT_GRID, QUICK_GRID, train_labelled,
-                                usable_features)
+    from xrbvo.workflows.labelled import (BAND_NOTE, CLASS_MAP, DEFAULT_AUGMENT, DEFAULT_EXCLUDE, DEFAULT_GRID,
+                                          FEATURES, QUICK_GRID, load_labelled, train_labelled, usable_features)
 
     if args.folds < 2:
         raise InputError("--folds must be at least 2")
