@@ -671,15 +671,6 @@ class ExploreApp(XrbvoApp):
         self._samp_job("aladin", job)
 
 
-def _explore_config(bundle, radius_arcsec: float):
-    """``run``'s pipeline options for the bundle at ``radius_arcsec`` (``explore --radius``)."""
-    from xrbvo.workflows.analyse import pipeline_config
-
-    cfg = pipeline_config(bundle, radius_arcsec=float(radius_arcsec))
-    cfg.validate()
-    return cfg
-
-
 def create_explore_app(sources: str | Path | None, model: str | Path, *, tap_url: str | None = None,
                        cache: str | Path | None = None, samp: bool | object = True,
                        provider=None, deadline_s: float | None = 60.0,
@@ -720,29 +711,16 @@ def create_explore_app(sources: str | Path | None, model: str | Path, *, tap_url
     ExploreApp
         The app, ready to run.
     """
-    from xrbvo.io import read_table
-    from xrbvo.workflows.providers import TapProvider
-    from xrbvo.workflows.live import session_path
     from xrbvo.tui.samp_bridge import NullBridge, SampBridge
     from xrbvo.workflows.bundle import ModelBundle
+    from xrbvo.workflows.live import open_session
+    from xrbvo.workflows.providers import TapProvider
 
     bundle = ModelBundle.load(model)
     if provider is None:
         provider = TapProvider(tap_url, cache=cache, deadline_s=deadline_s, retries=1)
-    if table is None:
-        table = read_table(sources) if sources is not None else None
-    src = str(source or sources) if (source or sources) is not None else "positions"
-    scorer = LiveScorer(table, bundle, provider, source=src, config=_explore_config(bundle, radius_arcsec))
-    session = session_path(sources) if sources is not None else None
-    path = Path(sources) if sources is not None else None
-    if table is not None and "P_max" in table.colnames:
-        try:
-            scorer.resume(path)  # a catalogue with results: shown as they are
-        except XrbvoError:
-            pass  # made with another model: scored afresh
-    if session is not None:
-        scorer.resume(session)
-    data = list_data(scorer, session or path)
+    scorer, session = open_session(sources, bundle, provider, table=table, source=source, radius_arcsec=radius_arcsec)
+    data = list_data(scorer, session)  # the session catalogue next to the list (None without a file)
     bridge = SampBridge(catalogue_path=None) if samp is True else (NullBridge() if samp in (False, None) else samp)
     cols = [c for c in ("xid", "l", "b", "P_HMXB", "P_LMXB", "predicted_class", "candidate_class", "p_any",
                         "pos_err", "flux_soft", "scored") if c in data.colnames]

@@ -74,8 +74,8 @@ from xrbvo.workflows.context import RunContext, calibration_hook, differences, i
 from xrbvo.workflows.policy import ResolvedPolicy, SciencePolicy, resolve_policy
 
 __all__ = ["DEFAULT_POS_ERR_ARCSEC", "SESAME_TIMEOUT_S", "Position", "parse_position", "resolve_name",
-           "ListContext", "LiveResult", "LiveScorer", "session_path", "session_context_path", "nearest_sources",
-           "failure_kind"]
+           "ListContext", "LiveResult", "LiveScorer", "open_session", "session_path", "session_context_path",
+           "nearest_sources", "failure_kind"]
 
 #: 1-sigma positional error per coordinate (arcsec) given to a typed position: about eRASS1's median.
 DEFAULT_POS_ERR_ARCSEC = 3.0
@@ -365,6 +365,59 @@ def session_path(source: str | Path) -> Path:
             name = name[: -len(suffix)]
             break
     return p.with_name(name + SESSION_SUFFIX)
+
+
+def open_session(sources: str | Path | None, bundle: ModelBundle, provider: Provider, *, table: Table | None = None,
+                 source: str | None = None, radius_arcsec: float = 20.0) -> tuple[LiveScorer, Path | None]:
+    """An explore session on an X-ray list: its scorer with ``run``'s options, and the results made earlier.
+
+    The scorer takes :func:`~xrbvo.workflows.analyse.pipeline_config` of the bundle at ``radius_arcsec``
+    (``explore --radius``, as ``run --radius``).  A list that is itself a catalogue with results (``P_max``)
+    shows them when they were made with this model (otherwise it is scored afresh); then the session catalogue
+    next to the list (:func:`session_path`) is resumed (:meth:`LiveScorer.resume`: refused in one line when it
+    was made with another run context).
+
+    Parameters
+    ----------
+    sources : str, Path or None
+        The X-ray list's file (None: positions only, or ``table`` from elsewhere).
+    bundle : ModelBundle
+        The model.
+    provider : Provider
+        Where neighbourhoods come from (:class:`xrbvo.workflows.providers.TapProvider`).
+    table : Table, optional
+        The sources already read and selected (default: ``sources`` read as it is).
+    source : str, optional
+        Where ``table`` came from, in the outputs (default: ``sources``).
+    radius_arcsec : float, optional
+        The counterpart search radius (part of the session's run context).
+
+    Returns
+    -------
+    tuple[LiveScorer, Path | None]
+        The scorer, and the session catalogue (None without ``sources``).
+
+    Raises
+    ------
+    InputError
+        A session made with another run context, or a damaged one.
+    """
+    if table is None:
+        table = read_table(sources) if sources is not None else None
+    src = str(source or sources) if (source or sources) is not None else "positions"
+    config = pipeline_config(bundle, radius_arcsec=float(radius_arcsec))
+    config.validate()
+    scorer = LiveScorer(table, bundle, provider, source=src, config=config)
+    session = session_path(sources) if sources is not None else None
+    path = Path(sources) if sources is not None else None
+    if table is not None and "P_max" in table.colnames:
+        try:
+            scorer.resume(path)  # a catalogue with results: shown as they are
+        except XrbvoError:
+            pass  # made with another model: scored afresh
+    if session is not None:
+        scorer.resume(session)
+    return scorer, session
 
 
 class LiveScorer:
