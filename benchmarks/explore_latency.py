@@ -1,4 +1,4 @@
-"""Latency of `xrbvo explore` against the local DaCHS: through xrbvo.tui.live (what the UI's workers call) and
+"""Latency of `xrbvo explore` against the local DaCHS: through xrbvo.workflows.live (what the UI's workers call) and
 through the UI itself (Textual's Pilot, headless).
 
     PYTHONPATH=. python benchmarks/explore_latency.py --tap-url http://127.0.0.1:PORT/tap --model DIR
@@ -108,7 +108,7 @@ def _prefetched_report(make_scorer, steps: int):
 def _sim(model: Path, steps: int) -> int:
     from xrbvo.sim import SkyConfig, simulate_sky
     from xrbvo.stages.neighbourhoods.sim import SimProvider
-    from xrbvo.tui.live import LiveScorer
+    from xrbvo.workflows.live import LiveScorer
     from xrbvo.workflows import ModelBundle
     from xrbvo.workflows.demo import DEMO_BOOST, DemoConfig
 
@@ -146,7 +146,7 @@ def main() -> int:
 
     from xrbvo.stages.neighbourhoods.tap import TapProvider
     from xrbvo.tui.explore import SCORE_CHUNK
-    from xrbvo.tui.live import LiveScorer
+    from xrbvo.workflows.live import LiveScorer
     from xrbvo.vo.tap import TapClient
     from xrbvo.workflows import ModelBundle
 

@@ -23,9 +23,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # tests/_synthetic.py: test data, not the library
 
 from xrbvo.tui import create_app  # noqa: E402
-from xrbvo.tui.synthetic import write_synthetic  # noqa: E402
+from _synthetic import write_synthetic  # noqa: E402
 
 OPEN_TARGET_S = 2.0
 FILTER_TARGET_S = 0.3

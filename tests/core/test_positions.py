@@ -137,7 +137,7 @@ def test_bad_positions_in_a_tap_answer_are_refused(ra, dec, message):
 def test_typed_positions_use_the_same_parser():
     """A position typed in explore or given to `xrbvo samp point`: -01:00:00 was 345 deg there too."""
     from xrbvo.cli.commands.samp import parse_position as samp_position
-    from xrbvo.tui.live import parse_position
+    from xrbvo.workflows.live import parse_position
 
     p = parse_position("17h45m36s -29d00m00s")
     assert (p.ra_deg, p.dec_deg) == pytest.approx((266.4, -29.0))

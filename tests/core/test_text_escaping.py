@@ -77,7 +77,7 @@ def test_the_error_line_survives_a_console_that_fails(capsys):
 def test_the_tui_status_bar_and_cells_show_a_file_name_and_ids_as_they_are(tmp_path):
     from xrbvo.tui import create_app
     from xrbvo.tui.render import format_value
-    from xrbvo.tui.synthetic import write_synthetic
+    from _synthetic import write_synthetic
 
     name = "field_[l300]_[@click=app.quit]_[b]x"
     path = write_synthetic(tmp_path, 20, seed=1, name=name)

@@ -233,7 +233,7 @@ def test_explore_reads_the_release_as_run_and_scores_its_rows(release, model_dir
     from xrbvo.cli.commands.explore import explore_table
     from xrbvo.cli.entry import build_parser
     from xrbvo.stages.neighbourhoods.local import LocalProvider
-    from xrbvo.tui.live import LiveScorer
+    from xrbvo.workflows.live import LiveScorer
     from xrbvo.workflows import ModelBundle
 
     main, hard = release / "eRASS1_Main.fits", release / "eRASS1_Hard.fits"

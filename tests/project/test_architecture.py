@@ -32,6 +32,27 @@ def test_import_linter_contracts_hold():
     assert r.returncode == 0, f"import-linter contracts broken:\n{r.stdout[-6000:]}{r.stderr[-2000:]}"
 
 
+def _contract(name: str) -> dict:
+    import tomllib
+
+    doc = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    found = [c for c in doc["tool"]["importlinter"]["contracts"] if c["name"] == name]
+    assert found, f"pyproject.toml has no import-linter contract {name!r}"
+    return found[0]
+
+
+def test_interfaces_call_workflows_only():
+    """The command line and the terminal UI import neither the pipeline nor a stage (imports inside functions
+    counted); the contract saying so is in pyproject.toml, so lint-imports checks it too."""
+    c = _contract("interfaces call workflows only")
+    assert c["type"] == "forbidden" and set(c["source_modules"]) == {"xrbvo.cli", "xrbvo.tui"}
+    assert set(c["forbidden_modules"]) == {"xrbvo.stages", "xrbvo.pipeline"}
+    graph = import_graph()
+    bad = [f"{m} (line {line}) -> {t}" for m, targets in sorted(graph.items()) if m.startswith(("xrbvo.cli", "xrbvo.tui"))
+           for t, line in sorted(targets.items()) if t == "xrbvo.pipeline" or t.startswith("xrbvo.stages")]
+    assert bad == [], "interfaces import below the workflows (go through xrbvo.workflows):\n  " + "\n  ".join(bad)
+
+
 # -- import cycles, imports inside functions included ----------------------------------------
 
 def _modules() -> dict[str, Path]:

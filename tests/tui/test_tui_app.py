@@ -8,10 +8,10 @@ import json
 import numpy as np
 import pytest
 
+from _synthetic import write_synthetic
 from xrbvo.io import read_table
 from xrbvo.tui import create_app
 from xrbvo.tui.app import HelpScreen, PromptScreen, SourceTable
-from xrbvo.tui.synthetic import write_synthetic
 
 SIZE = (150, 44)
 

@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
+from _synthetic import synthetic_catalogue, write_synthetic
 from xrbvo.core.errors import InputError, XrbvoError
 from xrbvo.io import read_table
 from xrbvo.tui.data import CatalogueData, TableView, companion_paths, load_catalogue, write_neighbours
 from xrbvo.tui.marks import MarkStore
 from xrbvo.tui.render import counterparts_table, detail_renderable, features_text, known_text, sky_plot
 from xrbvo.tui.samp_bridge import SampBridge, SampUnavailable
-from xrbvo.tui.synthetic import synthetic_catalogue, write_synthetic
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,4 +1,4 @@
-"""xrbvo.tui.live: positions, Sesame offline, and on-demand scoring against the local DaCHS equal to a run."""
+"""xrbvo.workflows.live: positions, Sesame offline, and on-demand scoring against the local DaCHS equal to a run."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from _dachs import dachs  # noqa: F401  (fixture)
 from _explore import demo_list, reference
 
 from xrbvo.core.errors import InputError, ServiceError, XrbvoWarning
-from xrbvo.tui.live import LiveScorer, Position, parse_position, resolve_name, session_path
+from xrbvo.workflows.live import LiveScorer, Position, parse_position, resolve_name, session_path
 
 IDS = np.array(["1eRASS J123938.3-624138", "1eRASS J120147.7-615122", "1eRASS J120147.9-610000"])
 COORDS = {"1eRASS J123938.3-624138": (189.909, -62.694)}
@@ -42,6 +42,15 @@ def test_sesame_unreachable_is_one_quick_error():
         port = s.getsockname()[1]
     with pytest.raises(ServiceError, match="offline"):
         resolve_name("Cyg X-1", url=f"http://127.0.0.1:{port}/sesame?")
+
+
+def test_sesame_answer_read_from_its_j_line():
+    from xrbvo.vo.sesame import parse_answer
+
+    body = "# Cyg X-1\n#=S=Simbad:    1\n%J 299.59031 +35.20160 = 19:58:21.67 +35:12:05.7\n%I.0 HD 226868\n"
+    assert parse_answer(body) == (299.59031, 35.2016)
+    assert parse_answer("#! *** Nothing found *** \n") is None
+    assert parse_answer("%J garbage\n") is None
 
 
 def test_session_path():
@@ -116,7 +125,7 @@ def test_known_objects_show_in_the_explore_pane(demo_run):
     from xrbvo.sim import SkyConfig, simulate_sky
     from xrbvo.stages.neighbourhoods.sim import SimProvider
     from xrbvo.tui.explore import pane_parts
-    from xrbvo.tui.live import LiveScorer
+    from xrbvo.workflows.live import LiveScorer
     from xrbvo.workflows import ModelBundle
 
     f = DEMO_FIELD

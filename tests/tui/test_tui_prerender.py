@@ -10,10 +10,10 @@ from textual.app import App
 from textual.geometry import Region
 from textual.widgets import Static
 
+from _synthetic import synthetic_catalogue
 from xrbvo.tui.data import CatalogueData
 from xrbvo.tui.prerender import Prerendered
 from xrbvo.tui.render import class_bars, counterparts_table
-from xrbvo.tui.synthetic import synthetic_catalogue
 
 
 class _Two(App):

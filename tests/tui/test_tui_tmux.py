@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from conftest import require
+from _synthetic import write_synthetic
 from xrbvo.tui.data import load_catalogue
-from xrbvo.tui.synthetic import write_synthetic
 
 ROOT = Path(__file__).resolve().parents[2]
 

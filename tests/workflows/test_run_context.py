@@ -353,7 +353,7 @@ def sky():
 
 def _scorer(sky, bundle, xray, radius=20.0):
     from xrbvo.stages.neighbourhoods.sim import SimProvider
-    from xrbvo.tui.live import LiveScorer
+    from xrbvo.workflows.live import LiveScorer
     from xrbvo.workflows.analyse import pipeline_config
 
     return LiveScorer(xray, bundle, SimProvider(sky), source="list.fits",
@@ -363,7 +363,7 @@ def _scorer(sky, bundle, xray, radius=20.0):
 @pytest.fixture(scope="module")
 def session(demo_run, sky, tmp_path_factory):
     """A saved explore session of 12 sources of the demo field, two scored."""
-    from xrbvo.tui.live import session_path
+    from xrbvo.workflows.live import session_path
     from xrbvo.workflows import ModelBundle
 
     bundle = ModelBundle.load(demo_run / "model")
@@ -424,7 +424,7 @@ def test_explore_takes_radius_like_run():
 def test_a_damaged_or_hand_edited_session_is_one_line(session, sky, tmp_path, edit, data, value):
     import shutil
 
-    from xrbvo.tui.live import session_context_path
+    from xrbvo.workflows.live import session_context_path
 
     bundle, x, path = session
     import tempfile

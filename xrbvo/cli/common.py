@@ -569,10 +569,10 @@ def print_known(ui, known) -> None:
     ----------
     ui : xrbvo.cli._ui.UI
         The console to print to.
-    known : xrbvo.stages.known.KnownSummary
+    known : xrbvo.workflows.known.KnownSummary
         The known and new candidates.
     """
-    from xrbvo.stages.known import MAX_KNOWN_ERR_ARCSEC
+    from xrbvo.workflows.known import MAX_KNOWN_ERR_ARCSEC
 
     parts = []
     for c, n in known.counts.items():

@@ -224,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     ui = UI(quiet=args.quiet)
     from xrbvo.io import rescue_outputs
-    from xrbvo.stages.match.memory import keep_freed_memory
+    from xrbvo.workflows.options import keep_freed_memory
 
     keep_freed_memory()  # the association engine reuses freed chunk buffers (xrbvo/stages/match/memory.py)
     try:

@@ -26,13 +26,14 @@ import numpy as np
 from astropy.table import MaskedColumn, Table
 
 from xrbvo.core.errors import InputError, MissingColumnError
-from xrbvo.io import FORMATS, read_table, write_table
+from xrbvo.io import read_table, write_table
+from xrbvo.io.companions import CompanionPaths, companion_paths
 from xrbvo.io.known import read_known
 from xrbvo.core.schema import CLASSES, prob_column
-from xrbvo.stages.catalogue import write_neighbours
-from xrbvo.stages.known import match_radius_arcsec
 from xrbvo.tui.filterlang import CompiledFilter, compile_filter
 from xrbvo.tui.marks import MarkStore
+from xrbvo.workflows.analyse import write_neighbours
+from xrbvo.workflows.known import match_radius_arcsec
 
 __all__ = [
     "CompanionPaths",
@@ -59,78 +60,6 @@ SURVEY_SYMBOLS: dict[str, str] = {"gaia": "G", "2mass": "2", "vvv": "V", "catwis
 #: Magnitudes shown per survey in the counterpart list.
 _SURVEY_MAGS: dict[str, tuple[str, ...]] = {"gaia": ("G", "BP", "RP"), "2mass": ("J", "H", "K"),
                                             "vvv": ("J", "H", "K"), "catwise": ("W1", "W2")}
-
-_SUFFIXES = tuple(sorted(FORMATS, key=len, reverse=True))
-
-
-def _stem(path: Path) -> tuple[str, str]:
-    name = path.name
-    for s in _SUFFIXES:
-        if name.lower().endswith(s):
-            return name[: -len(s)], name[-len(s):]
-    return path.stem, path.suffix
-
-
-@dataclass(frozen=True)
-class CompanionPaths:
-    """Where the companions of a catalogue file are (or would be).
-
-    Parameters
-    ----------
-    catalogue : Path
-        The catalogue file.
-    counterparts : Path | None
-        The counterparts table (one row per candidate combination), if found.
-    neighbours : Path | None
-        The neighbourhood table (one row per neighbour, with a ``survey`` column), if found.
-    marks : Path
-        The side file that keeps marks and notes.
-    """
-
-    catalogue: Path
-    """The catalogue file."""
-    counterparts: Path | None
-    """The counterparts table (one row per candidate combination), if found."""
-    neighbours: Path | None
-    """The neighbourhood table (one row per neighbour, with a ``survey`` column), if found."""
-    marks: Path
-    """The side file that keeps marks and notes."""
-
-
-def companion_paths(catalogue: str | Path) -> CompanionPaths:
-    """Find the companion files of ``catalogue`` next to it.
-
-    ``NAME.fits`` and ``NAME_catalogue.fits`` both look for
-    ``NAME_counterparts.*`` and ``NAME_neighbours.*``; the marks side file is
-    ``<catalogue stem>.marks.json`` (shared by the FITS, VOTable and CSV copies
-    of one catalogue).
-
-    Parameters
-    ----------
-    catalogue : str or Path
-        The catalogue file.
-
-    Returns
-    -------
-    CompanionPaths
-        The companion files found (None for each one that is absent).
-    """
-    p = Path(catalogue)
-    stem, _ = _stem(p)
-    bases = [stem]
-    if stem.endswith("_catalogue"):
-        bases.append(stem[: -len("_catalogue")])
-
-    def find(kind: str) -> Path | None:
-        for base in bases:
-            for suffix in (".fits", ".vot", ".ecsv", ".parquet", ".csv"):
-                cand = p.with_name(f"{base}_{kind}{suffix}")
-                if cand.exists():
-                    return cand
-        return None
-
-    return CompanionPaths(p, find("counterparts"), find("neighbours"), p.with_name(f"{stem}.marks.json"))
-
 
 def _column_array(col) -> np.ndarray:
     """A table column as a plain array: numbers as float with NaN, bools as bool, the rest as str."""
@@ -581,7 +510,7 @@ class CatalogueData:
         ra_k, dec_k = np.asarray(kn["ra"], float), np.asarray(kn["dec"], float)
         ra0, dec0 = math.radians(self._value("ra", row)), math.radians(self._value("dec", row))
         radius = self.known_radius_arcsec
-        if radius is None:  # the run's rule (xrbvo.stages.known): the 99% circle of both errors, >= 5 arcsec
+        if radius is None:  # the run's rule (xrbvo.workflows.known): the 99% circle of both errors, >= 5 arcsec
             radius = match_radius_arcsec(self._value("pos_err", row), np.asarray(kn["pos_err"], float))
         # haversine separation in arcsec
         r1, d1 = np.radians(ra_k), np.radians(dec_k)
@@ -646,7 +575,7 @@ def load_catalogue(path: str | Path, *, counterparts: str | Path | None = None,
         catalogues.
     known_radius_arcsec : float, optional
         Match radius for known objects; default: the run's rule,
-        :func:`xrbvo.stages.known.match_radius_arcsec` (the 99% circle of the
+        :func:`xrbvo.workflows.known.match_radius_arcsec` (the 99% circle of the
         X-ray and the known object's errors, at least 5 arcsec).
 
     Returns

@@ -2,7 +2,7 @@
 
 :class:`ExploreApp` is the catalogue UI (:class:`~xrbvo.tui.app.XrbvoApp`)
 on an X-ray list whose results are computed when they are asked for, by
-:class:`~xrbvo.tui.live.LiveScorer` in thread workers:
+:class:`~xrbvo.workflows.live.LiveScorer` in thread workers:
 
 * selecting a source scores it (``exclusive=True``: moving on drops the stale
   result's display); the next :data:`PREFETCH` unscored sources of the shown
@@ -15,7 +15,7 @@ on an X-ray list whose results are computed when they are asked for, by
   Aladin at it and draws the X-ray error circle and the counterparts.
 
 Every result goes to the session catalogue next to the input
-(``INPUT.explore.fits``, :func:`~xrbvo.tui.live.session_path`), written
+(``INPUT.explore.fits``, :func:`~xrbvo.workflows.live.session_path`), written
 atomically after each result; reopening resumes from it.  Workers never touch
 widgets: they post messages.
 """
@@ -42,11 +42,11 @@ from xrbvo.core.schema import CLASSES
 from xrbvo.core.text import one_line
 from xrbvo.tui.app import PromptScreen, XrbvoApp
 from xrbvo.tui.data import CatalogueData
-from xrbvo.tui.live import (LiveResult, LiveScorer, Position, failure_kind, nearest_sources, parse_position,
-                            resolve_name)
 from xrbvo.tui.prerender import Prerendered, pane_console
 from xrbvo.tui.render import (class_bars, counterparts_table, features_text, format_value, known_text, sky_plot,
                               xray_text)
+from xrbvo.workflows.live import (LiveResult, LiveScorer, Position, failure_kind, nearest_sources, parse_position,
+                                  resolve_name)
 
 __all__ = ["ExploreApp", "create_explore_app", "list_data", "pane_parts", "shown_value", "PREFETCH", "PREFETCH_DELAY_S",
            "SCORE_CHUNK", "PANE_CACHE", "RETRY_S"]
@@ -100,7 +100,7 @@ class Busy(Message):
 
 
 class Failed(Message):
-    """A worker's failure: ``kind`` (:func:`~xrbvo.tui.live.failure_kind`) groups failures that are one cause,
+    """A worker's failure: ``kind`` (:func:`~xrbvo.workflows.live.failure_kind`) groups failures that are one cause,
     ``xid`` names the source that was not scored."""
 
     def __init__(self, title: str, text: str, *, kind: str | None = None, xid: str | None = None) -> None:
@@ -175,7 +175,7 @@ def shown_value(catalogue: Table, column: str):
     Parameters
     ----------
     catalogue : astropy.table.Table
-        A one-row result catalogue (:class:`~xrbvo.tui.live.LiveResult`'s ``catalogue``).
+        A one-row result catalogue (:class:`~xrbvo.workflows.live.LiveResult`'s ``catalogue``).
     column : str
         The column shown in the list.
 
@@ -671,15 +671,6 @@ class ExploreApp(XrbvoApp):
         self._samp_job("aladin", job)
 
 
-def _explore_config(bundle, radius_arcsec: float):
-    """``run``'s pipeline options for the bundle at ``radius_arcsec`` (``explore --radius``)."""
-    from xrbvo.workflows.analyse import pipeline_config
-
-    cfg = pipeline_config(bundle, radius_arcsec=float(radius_arcsec))
-    cfg.validate()
-    return cfg
-
-
 def create_explore_app(sources: str | Path | None, model: str | Path, *, tap_url: str | None = None,
                        cache: str | Path | None = None, samp: bool | object = True,
                        provider=None, deadline_s: float | None = 60.0,
@@ -720,34 +711,21 @@ def create_explore_app(sources: str | Path | None, model: str | Path, *, tap_url
     ExploreApp
         The app, ready to run.
     """
-    from xrbvo.io import read_table
-    from xrbvo.stages.neighbourhoods.tap import TapProvider
-    from xrbvo.tui.live import session_path
     from xrbvo.tui.samp_bridge import NullBridge, SampBridge
     from xrbvo.workflows.bundle import ModelBundle
+    from xrbvo.workflows.live import open_session
+    from xrbvo.workflows.providers import TapProvider
 
     bundle = ModelBundle.load(model)
     if provider is None:
         provider = TapProvider(tap_url, cache=cache, deadline_s=deadline_s, retries=1)
-    if table is None:
-        table = read_table(sources) if sources is not None else None
-    src = str(source or sources) if (source or sources) is not None else "positions"
-    scorer = LiveScorer(table, bundle, provider, source=src, config=_explore_config(bundle, radius_arcsec))
-    session = session_path(sources) if sources is not None else None
-    path = Path(sources) if sources is not None else None
-    if table is not None and "P_max" in table.colnames:
-        try:
-            scorer.resume(path)  # a catalogue with results: shown as they are
-        except XrbvoError:
-            pass  # made with another model: scored afresh
-    if session is not None:
-        scorer.resume(session)
-    data = list_data(scorer, session or path)
+    scorer, session = open_session(sources, bundle, provider, table=table, source=source, radius_arcsec=radius_arcsec)
+    data = list_data(scorer, session)  # the session catalogue next to the list (None without a file)
     bridge = SampBridge(catalogue_path=None) if samp is True else (NullBridge() if samp in (False, None) else samp)
     cols = [c for c in ("xid", "l", "b", "P_HMXB", "P_LMXB", "predicted_class", "candidate_class", "p_any",
                         "pos_err", "flux_soft", "scored") if c in data.colnames]
     if isinstance(known, (list, tuple)):
-        from xrbvo.stages.known import stack_known
+        from xrbvo.workflows.known import stack_known
 
         known = stack_known(known) if known else None
     return ExploreApp(data, scorer, session=session, known=known, samp=bridge, columns=cols, sort="flux_soft"

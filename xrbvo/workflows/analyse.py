@@ -25,7 +25,7 @@ from xrbvo.core.schema import CATALOGUE, COUNTERPARTS, NEIGHBOURS, XRB_CLASSES, 
 from xrbvo.io import standardise_xray, write_table
 from xrbvo.io.erass1 import SELECTION_KEYS, selection_header
 from xrbvo.pipeline import PipelineConfig, PipelineResult, Progress, run_pipeline
-from xrbvo.stages.catalogue import neighbours_table, write_catalogue
+from xrbvo.stages.catalogue import neighbours_table, write_catalogue, write_neighbours  # write_neighbours: re-exported
 from xrbvo.stages.known import known_summary, match_known
 from xrbvo.stages.neighbourhoods.base import Provider, PulledProvider
 from xrbvo.workflows.bundle import ModelBundle
@@ -33,7 +33,7 @@ from xrbvo.workflows.context import Calibrate, RunContext, calibration_hook, ide
 from xrbvo.workflows.policy import ResolvedPolicy, SciencePolicy, resolve_policy
 
 __all__ = ["Analysis", "analyse", "pipeline_config", "prepare_xray", "resolve_for", "galactic", "warn_no_coverage",
-           "measure_in_memory"]
+           "measure_in_memory", "write_neighbours"]
 
 #: Header keywords of an input that the science policy reads (what the sample is, how a simulated sky was made).
 PROVENANCE_KEYS = ("SAMPLE", "FLUXLIM", "CLSBOOST", "SIMULATED", "SEED", "PATCHRAD", *SELECTION_KEYS)

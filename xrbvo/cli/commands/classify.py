@@ -105,9 +105,9 @@ def run(args, ui) -> int:
     from xrbvo.cli.common import plural, policy_from_args, print_policy
     from xrbvo.core.errors import InputError
     from xrbvo.io import FORMATS, check_writable, output_lock, read_table, write_table
-    from xrbvo.stages.classify.labelled import published_comparison
     from xrbvo.workflows import ModelBundle
     from xrbvo.workflows.classify import classify_table
+    from xrbvo.workflows.labelled import published_comparison
 
     check_columns(args.columns)  # before the model is read
     if not any(str(args.out).lower().endswith(sfx) for sfx in FORMATS):

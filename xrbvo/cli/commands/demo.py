@@ -44,10 +44,8 @@ def run(args, ui) -> int:
     from xrbvo.cli.common import parse_boost, policy_from_args
     from xrbvo.core.errors import InputError
     from xrbvo.io import check_writable, output_lock
-    from xrbvo.pipeline import PipelineConfig
     from xrbvo.workflows.demo import DEMO_BOOST, DemoConfig, run_demo
-
-    from xrbvo.stages.match.calibrate import check_false_rate
+    from xrbvo.workflows.options import PipelineConfig, check_false_rate
 
     check_false_rate(args.false_rate)  # before the training
     boost = parse_boost(args.boost)

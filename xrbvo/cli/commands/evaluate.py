@@ -31,10 +31,9 @@ def run(args, ui) -> int:
     from rich.table import Table as RichTable
 
     from xrbvo.workflows import ModelBundle
-    from xrbvo.stages.classify.evaluate import class_report, plot_confusion, plot_cp_curves, plot_reliability
-    from xrbvo.stages.classify.labelled import load_labelled, model_matrix
     from xrbvo.core.schema import XRB_CLASSES
-    from xrbvo.stages.classify.train import completeness_purity
+    from xrbvo.workflows.labelled import (class_report, completeness_purity, load_labelled, model_matrix,
+                                          plot_confusion, plot_cp_curves, plot_reliability)
 
     bundle = ModelBundle.load(args.model)
     model, meta = bundle.source, bundle.metadata

@@ -219,7 +219,7 @@ def run(args, ui) -> int:
         The exit code (0 on success).
     """
     from xrbvo.io import read_table, standardise_xray
-    from xrbvo.vo.tap import TapClient, cone_adql, resolve_service, upload_join_adql
+    from xrbvo.vo.tap import TapClient, cone_adql, resolve_service
 
     options = _check_options(args)
     if args.what == "cone":
@@ -243,8 +243,8 @@ def run(args, ui) -> int:
         _emit(table, args, ui)
         return 0
     # neighbours
-    from xrbvo.stages.neighbourhoods.tap import TapProvider, survey_columns
     from xrbvo.core.surveys import get_survey
+    from xrbvo.workflows.providers import TapProvider, neighbours_adql
 
     surveys = [get_survey(s.strip()).name for s in args.surveys.split(",") if s.strip()]
     if not surveys:
@@ -252,10 +252,9 @@ def run(args, ui) -> int:
     if args.show_adql:
         for name in surveys:
             s = get_survey(name)
-            cols, join = survey_columns(s)
             ui.out.print(f"-- {s.name} at {args.tap_url or s.tap_url} (upload TAP_UPLOAD.xrbvo_src: ra, dec)",
                          markup=False, highlight=False, soft_wrap=True)
-            ui.out.print(upload_join_adql(s.table, cols, s.ra_column, s.dec_column, args.radius, join=join),
+            ui.out.print(neighbours_adql(s.name, args.radius),
                          markup=False, highlight=False, soft_wrap=True)
         return 0
     xray = standardise_xray(read_table(args.xray), source=args.xray)

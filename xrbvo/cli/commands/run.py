@@ -102,7 +102,7 @@ def run(args, ui) -> int:
 
     plain_name(args.name)
     parse_columns_option(args.columns)  # a bad --columns is one line before anything is read
-    from xrbvo.stages.match.calibrate import check_false_rate
+    from xrbvo.workflows.options import check_false_rate
 
     check_false_rate(args.false_rate)  # before any long work
     from xrbvo.cli.commands.report import images_from_args
@@ -216,7 +216,7 @@ def provider_from_args(args, files):
         if not files:
             raise InputError("give at least one survey catalogue with --catalog SURVEY=FILE (e.g. gaia=gaia.fits), "
                              "or pull them from TAP services with --provider tap")
-        from xrbvo.stages.neighbourhoods.local import LocalProvider
+        from xrbvo.workflows.providers import LocalProvider
 
         return LocalProvider(files)
     if files:
@@ -224,7 +224,7 @@ def provider_from_args(args, files):
                          "(choose them with --surveys)")
     if args.surveys is None:
         args.surveys = "gaia,2mass,catwise"
-    from xrbvo.stages.neighbourhoods.tap import TapProvider
+    from xrbvo.workflows.providers import TapProvider
 
     return TapProvider(args.tap_url, cache=args.cache, deadline_s=args.timeout)
 
@@ -312,7 +312,7 @@ def _lsdb(files, args, stack):
     from xrbvo.core.errors import InputError
 
     try:
-        from xrbvo.stages.neighbourhoods.lsdb import LsdbProvider
+        from xrbvo.workflows.providers import LsdbProvider
         from xrbvo.workflows.scale import PartitionedPipeline
     except ImportError as exc:
         raise InputError(f"--provider lsdb needs the scale extra ({exc.name} is missing): "

@@ -56,11 +56,9 @@ def run(args, ui) -> int:
     from rich.table import Table as RichTable
 
     from xrbvo.core.errors import InputError
-    from xrbvo.stages.features import FEATURES
     from xrbvo.workflows import ModelBundle
-    from xrbvo.stages.classify.labelled import BAND_NOTE, CLASS_MAP, load_labelled
-    from xrbvo.stages.classify.train import (DEFAULT_AUGMENT, DEFAULT_EXCLUDE, DEFAULT_GRID, QUICK_GRID, train_labelled,
-                                usable_features)
+    from xrbvo.workflows.labelled import (BAND_NOTE, CLASS_MAP, DEFAULT_AUGMENT, DEFAULT_EXCLUDE, DEFAULT_GRID,
+                                          FEATURES, QUICK_GRID, load_labelled, train_labelled, usable_features)
 
     if args.folds < 2:
         raise InputError("--folds must be at least 2")
@@ -95,12 +93,12 @@ def run(args, ui) -> int:
             names = [f for f in usable_features(ls.features) if f not in excl]
             extra = rates = None
             if args.extra_hmxb is not None:
-                from xrbvo.stages.classify.xrbcats import load_neumann2023
+                from xrbvo.workflows.labelled import load_neumann2023
 
                 extra = load_neumann2023(args.extra_hmxb, labelled_names=ls.names, labelled_ra=ls.ra,
                                          labelled_dec=ls.dec)
             if args.no_counterpart_copies:
-                from xrbvo.stages.classify.augment import default_no_counterpart_rates
+                from xrbvo.workflows.labelled import default_no_counterpart_rates
 
                 rates = default_no_counterpart_rates(sorted(set(ls.labels)))
             model, meta = train_labelled(ls.features, ls.labels, feature_names=names, inner_folds=args.folds,

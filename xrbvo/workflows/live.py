@@ -1,4 +1,4 @@
-"""On-demand scoring for ``xrbvo explore``, without the UI.
+"""On-demand scoring for ``xrbvo explore``: the workflow behind the UI (:mod:`xrbvo.tui.explore`).
 
 :class:`LiveScorer` scores one source, a few, or every source of a loaded
 X-ray list through :func:`xrbvo.workflows.analyse` (the workflow of ``xrbvo
@@ -61,23 +61,24 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 from astropy.table import Table, vstack
 
-from xrbvo.core.errors import InputError, ServiceError, XrbvoError
+from xrbvo.core.errors import InputError, XrbvoError
 from xrbvo.io import read_table, write_table
+from xrbvo.io.companions import companion_paths
 from xrbvo.pipeline import PipelineConfig
 from xrbvo.stages.neighbourhoods.base import Provider, PulledProvider
+from xrbvo.vo import sesame
+from xrbvo.vo.sesame import SESAME_TIMEOUT_S, SESAME_URL
 from xrbvo.workflows.analyse import analyse, pipeline_config, prepare_xray
 from xrbvo.workflows.bundle import ModelBundle
 from xrbvo.workflows.context import RunContext, calibration_hook, differences, identity_of, measure, measure_part
 from xrbvo.workflows.policy import ResolvedPolicy, SciencePolicy, resolve_policy
 
 __all__ = ["DEFAULT_POS_ERR_ARCSEC", "SESAME_TIMEOUT_S", "Position", "parse_position", "resolve_name",
-           "ListContext", "LiveResult", "LiveScorer", "session_path", "session_context_path", "nearest_sources",
-           "failure_kind"]
+           "ListContext", "LiveResult", "LiveScorer", "open_session", "session_path", "session_context_path",
+           "nearest_sources", "failure_kind"]
 
 #: 1-sigma positional error per coordinate (arcsec) given to a typed position: about eRASS1's median.
 DEFAULT_POS_ERR_ARCSEC = 3.0
-#: Seconds a CDS Sesame look-up may take (one attempt, no retries).
-SESAME_TIMEOUT_S = 3.0
 #: The session catalogue's suffix (``INPUT.explore.fits``).
 SESSION_SUFFIX = ".explore.fits"
 #: Format of the session's context file (``INPUT.explore.context.json``).
@@ -197,11 +198,9 @@ def parse_position(text: str, ids: Sequence[str] | np.ndarray | None = None, *,
     return s
 
 
-SESAME_URL = "https://cds.unistra.fr/cgi-bin/nph-sesame/-oI/A?"
-
-
 def resolve_name(name: str, *, timeout_s: float = SESAME_TIMEOUT_S, url: str = SESAME_URL) -> Position:
-    """An object name resolved by CDS Sesame (one attempt, ``timeout_s``, no retries).
+    """An object name resolved by CDS Sesame (:func:`xrbvo.vo.sesame.resolve`: one attempt, ``timeout_s``, no
+    retries).
 
     Parameters
     ----------
@@ -215,33 +214,15 @@ def resolve_name(name: str, *, timeout_s: float = SESAME_TIMEOUT_S, url: str = S
     Returns
     -------
     Position
-        An object name resolved by CDS Sesame (one attempt, ``timeout_s``, no retries).
+        Its position, labelled with the name.
 
     Raises
     ------
     ServiceError
         Offline, Sesame unreachable or slow (one line saying so), or the name unknown.
     """
-    import socket
-    import urllib.error
-    import urllib.parse
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(url + urllib.parse.quote(name), timeout=timeout_s) as r:
-            body = r.read(1 << 16).decode("utf-8", "replace")
-    except (urllib.error.URLError, socket.timeout, TimeoutError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise ServiceError(f"cannot resolve {name!r}: CDS Sesame is not reachable ({reason}); offline? "
-                           "type RA Dec or gal l b instead") from None
-    for line in body.splitlines():
-        if line.startswith("%J "):
-            parts = line[3:].split()
-            try:
-                return Position(float(parts[0]), float(parts[1]), label=name)
-            except (IndexError, ValueError):
-                break
-    raise ServiceError(f"CDS Sesame does not know {name!r}; check the name or type RA Dec")
+    ra, dec = sesame.resolve(name, timeout_s=timeout_s, url=url)
+    return Position(ra, dec, label=name)
 
 
 def nearest_sources(ra_deg: float, dec_deg: float, xray: Table, n: int = 5) -> list[tuple[str, float]]:
@@ -384,6 +365,59 @@ def session_path(source: str | Path) -> Path:
             name = name[: -len(suffix)]
             break
     return p.with_name(name + SESSION_SUFFIX)
+
+
+def open_session(sources: str | Path | None, bundle: ModelBundle, provider: Provider, *, table: Table | None = None,
+                 source: str | None = None, radius_arcsec: float = 20.0) -> tuple[LiveScorer, Path | None]:
+    """An explore session on an X-ray list: its scorer with ``run``'s options, and the results made earlier.
+
+    The scorer takes :func:`~xrbvo.workflows.analyse.pipeline_config` of the bundle at ``radius_arcsec``
+    (``explore --radius``, as ``run --radius``).  A list that is itself a catalogue with results (``P_max``)
+    shows them when they were made with this model (otherwise it is scored afresh); then the session catalogue
+    next to the list (:func:`session_path`) is resumed (:meth:`LiveScorer.resume`: refused in one line when it
+    was made with another run context).
+
+    Parameters
+    ----------
+    sources : str, Path or None
+        The X-ray list's file (None: positions only, or ``table`` from elsewhere).
+    bundle : ModelBundle
+        The model.
+    provider : Provider
+        Where neighbourhoods come from (:class:`xrbvo.workflows.providers.TapProvider`).
+    table : Table, optional
+        The sources already read and selected (default: ``sources`` read as it is).
+    source : str, optional
+        Where ``table`` came from, in the outputs (default: ``sources``).
+    radius_arcsec : float, optional
+        The counterpart search radius (part of the session's run context).
+
+    Returns
+    -------
+    tuple[LiveScorer, Path | None]
+        The scorer, and the session catalogue (None without ``sources``).
+
+    Raises
+    ------
+    InputError
+        A session made with another run context, or a damaged one.
+    """
+    if table is None:
+        table = read_table(sources) if sources is not None else None
+    src = str(source or sources) if (source or sources) is not None else "positions"
+    config = pipeline_config(bundle, radius_arcsec=float(radius_arcsec))
+    config.validate()
+    scorer = LiveScorer(table, bundle, provider, source=src, config=config)
+    session = session_path(sources) if sources is not None else None
+    path = Path(sources) if sources is not None else None
+    if table is not None and "P_max" in table.colnames:
+        try:
+            scorer.resume(path)  # a catalogue with results: shown as they are
+        except XrbvoError:
+            pass  # made with another model: scored afresh
+    if session is not None:
+        scorer.resume(session)
+    return scorer, session
 
 
 class LiveScorer:
@@ -741,8 +775,6 @@ class LiveScorer:
                              f'{self.config.radius_arcsec:g}" now); give --radius {radius} or remove the file')
         if "P_max" not in cat.colnames or "xid" not in cat.colnames:
             return 0
-        from xrbvo.tui.data import companion_paths
-
         comp = companion_paths(p)
         stem = p.name[: -len(".fits")] if p.name.endswith(".fits") else p.stem
         cpp = comp.counterparts or p.with_name(f"{stem}_counterparts.fits")
