@@ -532,7 +532,9 @@ def print_analysis(ui, analysis, paths) -> None:
     ui.out.print(f"{plural(s['n_sources'], 'source')}, "
                  f"{plural(sum(c.values()), 'X-ray-binary candidate')} "
                  f"({c.get('HMXB', 0)} HMXB, {c.get('LMXB', 0)} LMXB)")
-    for k in ("HMXB", "LMXB"):
+    from xrbvo.core.schema import XRB_CLASSES
+
+    for k in XRB_CLASSES:
         v = s.get(f"{k}_expected_true")
         if c.get(k) and v == v:
             ui.out.print(f"  expected true {k} among them at the field's priors: {v:.1f}")

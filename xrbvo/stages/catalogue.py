@@ -16,6 +16,7 @@ from astropy.table import Table, vstack
 
 from xrbvo.core.errors import InputError, MissingColumnError
 from xrbvo.core.schema import CATALOGUE, CLASSES, NEIGHBOURS, describe_table, is_input_column, prob_column
+from xrbvo.core.surveys import BY_ASTROMETRY, SURVEY_BANDS
 from xrbvo.io import write_table
 from xrbvo.stages.match import AssociationResult
 
@@ -25,12 +26,11 @@ __all__ = ["build_catalogue", "input_columns_last", "write_catalogue", "write_ne
 #: Output format name -> file suffix.
 CATALOGUE_FORMATS = {"fits": ".fits", "votable": ".vot", "csv": ".csv", "ecsv": ".ecsv", "parquet": ".parquet"}
 
-#: Whose position is given as the chosen counterpart's (best astrometry first).
-COUNTERPART_ORDER: tuple[str, ...] = ("gaia", "vvv", "2mass", "catwise")
+#: Whose position is given as the chosen counterpart's (best astrometry first: the surveys' records).
+COUNTERPART_ORDER: tuple[str, ...] = BY_ASTROMETRY
 
-#: Magnitudes kept per survey in the neighbours table.
-NEIGHBOUR_MAGS: dict[str, tuple[str, ...]] = {"gaia": ("G", "BP", "RP"), "2mass": ("J", "H", "K"),
-                                              "vvv": ("J", "H", "K"), "catwise": ("W1", "W2")}
+#: Magnitudes kept per survey in the neighbours table (the surveys' records).
+NEIGHBOUR_MAGS: dict[str, tuple[str, ...]] = SURVEY_BANDS
 
 
 def _full(proba: np.ndarray, classes: Sequence[str], n: int) -> np.ndarray:

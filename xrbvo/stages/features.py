@@ -51,11 +51,13 @@ import numpy as np
 from astropy.table import Table
 
 from xrbvo.core.physics import galactic_nh
+from xrbvo.core.surveys import PHOT_FROM, SURVEY_FEATURES
 
-__all__ = ["FEATURES", "PHOT_FROM", "build_features", "features_from_photometry", "nh_at", "chosen_rows",
+__all__ = ["FEATURES", "BASE_FEATURES", "PHOT_FROM", "build_features", "features_from_photometry", "nh_at", "chosen_rows",
            "source_features", "feature_matrix"]
 
-FEATURES: tuple[str, ...] = (
+#: The features every survey combination shares (Gaia, 2MASS or VVV, CatWISE2020, X-ray), in model order.
+BASE_FEATURES: tuple[str, ...] = (
     "G", "BP", "RP", "BP_RP", "G_RP",
     "J", "H", "K", "J_H", "H_K", "J_K",
     "W1", "W2", "W1_W2",
@@ -64,13 +66,11 @@ FEATURES: tuple[str, ...] = (
     "log_fx", "hr", "log_fx_fg", "log_fx_fk", "log_fx_fw1", "log_lx", "log_nh", "xvar_prob",
 )
 
-#: Which survey provides which standard photometric column.
-PHOT_FROM: dict[str, tuple[str, ...]] = {
-    "gaia": ("G", "BP", "RP", "plx", "plx_err", "pmra", "pmdec", "epsi", "sepsi", "ruwe", "var_G", "rgeo"),
-    "2mass": ("J", "H", "K"),
-    "vvv": ("J", "H", "K"),
-    "catwise": ("W1", "W2"),
-}
+#: The classifier's features: :data:`BASE_FEATURES`, then those the registry's surveys add
+#: (:attr:`xrbvo.core.surveys.Survey.extra_features`: a band or a colour ``a_b`` of two of its bands).
+#: A survey's features are missing where it is not in the run, for every class alike, so a model trained
+#: without the survey sees them as constant and learns nothing from them.
+FEATURES: tuple[str, ...] = BASE_FEATURES + SURVEY_FEATURES
 
 
 def _f(d: Mapping[str, np.ndarray], k: str, n: int) -> np.ndarray:
@@ -141,6 +141,9 @@ def features_from_photometry(phot: Mapping[str, np.ndarray], flux_soft, flux_har
         nh = np.asarray(nh, dtype=float)
         out["log_nh"] = np.log10(np.where(nh > 0, nh, np.nan))
         out["xvar_prob"] = np.clip(g["xvar_prob"], 0.0, 1.0)
+        for f in SURVEY_FEATURES:
+            a, _, b = f.partition("_")
+            out[f] = _f(phot, a, n) - _f(phot, b, n) if b else _f(phot, a, n)
     for c in out.colnames:
         arr = np.asarray(out[c], dtype=float)
         out[c] = np.where(np.isfinite(arr), arr, np.nan)

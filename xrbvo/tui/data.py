@@ -29,6 +29,7 @@ from xrbvo.core.errors import InputError, MissingColumnError
 from xrbvo.io import FORMATS, read_table, write_table
 from xrbvo.io.known import read_known
 from xrbvo.core.schema import CLASSES, prob_column
+from xrbvo.core.surveys import SURVEY_BANDS, SURVEY_SYMBOLS
 from xrbvo.stages.catalogue import write_neighbours
 from xrbvo.stages.known import match_radius_arcsec
 from xrbvo.tui.filterlang import CompiledFilter, compile_filter
@@ -53,12 +54,8 @@ DEFAULT_COLUMNS: tuple[str, ...] = ("xid", "l", "b", "P_HMXB", "P_LMXB", "predic
                                     "candidate_class", "expected_purity", "known_name", "new", "p_any",
                                     "pos_err", "flux_soft")
 
-#: One-letter symbol of each survey on the sky plot.
-SURVEY_SYMBOLS: dict[str, str] = {"gaia": "G", "2mass": "2", "vvv": "V", "catwise": "W"}
-
-#: Magnitudes shown per survey in the counterpart list.
-_SURVEY_MAGS: dict[str, tuple[str, ...]] = {"gaia": ("G", "BP", "RP"), "2mass": ("J", "H", "K"),
-                                            "vvv": ("J", "H", "K"), "catwise": ("W1", "W2")}
+#: Magnitudes shown per survey in the counterpart list (the surveys' records; so is ``SURVEY_SYMBOLS``).
+_SURVEY_MAGS = SURVEY_BANDS
 
 _SUFFIXES = tuple(sorted(FORMATS, key=len, reverse=True))
 

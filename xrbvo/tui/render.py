@@ -16,7 +16,7 @@ from rich.console import Group
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from xrbvo.core.schema import CLASS_DESCRIPTIONS
+from xrbvo.core.schema import CLASS_DESCRIPTIONS, XRB_CLASSES
 from xrbvo.core.text import one_line
 from xrbvo.tui.data import SURVEY_SYMBOLS, SourceDetail
 
@@ -187,7 +187,7 @@ def class_bars(d: SourceDetail, *, width: int = 20) -> Text:
     for cls, p in d.class_probs.items():
         p = 0.0 if not math.isfinite(p) else min(max(p, 0.0), 1.0)
         n = int(round(p * width))
-        style = "bold magenta" if cls == d.predicted else ("cyan" if cls in ("HMXB", "LMXB") else "blue")
+        style = "bold magenta" if cls == d.predicted else ("cyan" if cls in XRB_CLASSES else "blue")
         t.append(f"{cls:<6}", style="bold" if cls == d.predicted else "")
         t.append("█" * n, style=style)
         t.append("·" * (width - n), style="dim")

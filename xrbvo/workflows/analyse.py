@@ -22,6 +22,7 @@ from astropy.table import Table
 
 from xrbvo.core.errors import InputError, XrbvoWarning, check_cancel
 from xrbvo.core.schema import CATALOGUE, COUNTERPARTS, NEIGHBOURS, XRB_CLASSES, describe_table
+from xrbvo.core.surveys import SECONDARY_SURVEYS
 from xrbvo.io import standardise_xray, write_table
 from xrbvo.io.erass1 import SELECTION_KEYS, selection_header
 from xrbvo.pipeline import PipelineConfig, PipelineResult, Progress, run_pipeline
@@ -73,7 +74,7 @@ def prepare_xray(xray: Table, xray_survey: str = "erass1", *, sys_floor_arcsec: 
 
 
 def pipeline_config(bundle: ModelBundle, *, radius_arcsec: float = 20.0,
-                    surveys: tuple[str, ...] = ("gaia", "2mass", "catwise"), counterparts: str | None = None,
+                    surveys: tuple[str, ...] = SECONDARY_SURVEYS, counterparts: str | None = None,
                     false_rate: float | None = 0.05) -> PipelineConfig:
     """The pipeline options for a bundle: class-aware counterparts whenever the bundle has a counterpart model.
 

@@ -18,7 +18,7 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
 from xrbvo.core.errors import Cancelled
-from xrbvo.core.schema import CATALOGUE, CLASSES, describe_table, prob_column
+from xrbvo.core.schema import CATALOGUE, CLASSES, XRB_CLASSES, describe_table, prob_column
 from xrbvo.stages.classify.explain import explain
 from xrbvo.stages.classify.labelled import LAYOUTS, csc_features, detect_layout, model_matrix, positions
 from xrbvo.stages.select import apply_selection
@@ -51,7 +51,7 @@ class Classified:
 
     def summary(self) -> dict:
         cand = np.asarray(self.table["candidate_class"]).astype(str)
-        return {"n_sources": len(self.table), "candidates": {c: int(np.sum(cand == c)) for c in ("HMXB", "LMXB")},
+        return {"n_sources": len(self.table), "candidates": {c: int(np.sum(cand == c)) for c in XRB_CLASSES},
                 "policy": self.policy.summary(), "notes": list(self.policy.notes)}
 
 

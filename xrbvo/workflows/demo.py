@@ -19,6 +19,7 @@ import numpy as np
 
 from xrbvo.core.errors import ModelError
 from xrbvo.core.schema import CLASSES, XRB_CLASSES
+from xrbvo.core.surveys import ALL_SECONDARY
 from xrbvo.io import write_table
 from xrbvo.pipeline import PipelineConfig
 from xrbvo.sim import SkyConfig, simulate_sky
@@ -257,8 +258,8 @@ def demo_summary(analysis: Analysis, truth) -> dict:
     xrb = np.isin(true, XRB_CLASSES)
     ok_gaia = np.asarray(cat["nid_gaia"]).astype(str) == np.asarray(truth["ctp_gaia"]).astype(str)
     ok_all = ok_gaia.copy()
-    for sname in ("2mass", "catwise"):
-        if f"nid_{sname}" in cat.colnames:
+    for sname in ALL_SECONDARY:
+        if sname != "gaia" and f"nid_{sname}" in cat.colnames and f"ctp_{sname}" in truth.colnames:
             ok_all &= np.asarray(cat[f"nid_{sname}"]).astype(str) == np.asarray(truth[f"ctp_{sname}"]).astype(str)
     s["xrb_true_gaia_counterpart"] = float(np.mean(ok_gaia[xrb])) if xrb.any() else float("nan")
     s["xrb_true_all_counterparts"] = float(np.mean(ok_all[xrb])) if xrb.any() else float("nan")

@@ -16,7 +16,7 @@ import numpy as np
 from astropy.table import vstack
 
 from xrbvo.core.errors import InputError
-from xrbvo.core.schema import CLASSES
+from xrbvo.core.schema import CLASSES, XRB_CLASSES
 from xrbvo.io import standardise_xray
 from xrbvo.pipeline import PipelineConfig
 from xrbvo.stages.classify.counterparts import (CounterpartClassifier, SkyRows, combination_table, fit_pair,
@@ -88,7 +88,7 @@ def sky_rows(sky, config: PipelineConfig) -> SkyRows:
     return SkyRows(cr, is_true, np.asarray(sky.truth["true_class"]).astype(str), len(xr), dict(sky.expected_counts))
 
 
-def train_joint(skies, config, *, cut_classes: Sequence[str] = ("HMXB", "LMXB"), random_state: int = 0,
+def train_joint(skies, config, *, cut_classes: Sequence[str] = XRB_CLASSES, random_state: int = 0,
                 progress=None) -> tuple[object, CounterpartClassifier, dict]:
     """Train the joint (class-aware counterpart) models on simulated skies with truth.
 

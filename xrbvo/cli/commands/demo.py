@@ -100,7 +100,9 @@ def print_summary(ui, res) -> None:
         t.add_row(f"associated (p_any >= {cut:.3g}{how})", str(s["n_with_counterpart"]))
     t.add_row("true HMXB / LMXB in the field", f"{s['true_counts'].get('HMXB', 0)} / {s['true_counts'].get('LMXB', 0)}")
     t.add_row("injection boost", ", ".join(f"{k} x{v:g}" for k, v in s["boost"].items()) or "none")
-    for c in ("HMXB", "LMXB"):
+    from xrbvo.core.schema import XRB_CLASSES
+
+    for c in XRB_CLASSES:
         t.add_row(f"{c} candidates", str(s["candidates"][c]))
         t.add_row(f"{c} completeness", _fmt(s[f"{c}_completeness"]))
         t.add_row(f"{c} purity", _fmt(s[f"{c}_purity"]))

@@ -71,7 +71,9 @@ def run(args, ui) -> int:
         for c, row in zip(classes, rep["confusion"]):
             cm.add_row(c, *[str(v) for v in row])
         ui.out.print(cm)
-        for c in ("HMXB", "LMXB"):
+        from xrbvo.core.schema import XRB_CLASSES
+
+        for c in XRB_CLASSES:
             if c not in classes or not np.any(ls.labels == c):
                 continue
             i = classes.index(c)

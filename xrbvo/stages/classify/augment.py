@@ -59,6 +59,7 @@ import numpy as np
 
 from xrbvo.core import physics
 from xrbvo.core.errors import InputError
+from xrbvo.core.surveys import SECONDARY_SURVEYS, get_survey
 
 __all__ = ["AugmentConfig", "CHANDRA_BANDS", "ERASS1_BANDS", "PlaneAugmenter", "augment_rows", "sight_lines"]
 
@@ -93,8 +94,8 @@ class AugmentConfig:
         Soft-band detection limit (erg/cm2/s); None: the training sample's 2nd percentile.
     xray_hard_limit : float, optional
         Hard-band limit below which the hard flux is missing; None: the sample's 2nd percentile.
-    nir_survey : str, optional
-        Near-IR survey whose depth applies (``2mass`` or ``vvv``).
+    surveys : tuple[str, ...], optional
+        Surveys whose depths apply (e.g. ``vvv`` in place of ``2mass``).
     seed : int, optional
         Seed of the random draws; the same seed gives the same result.
     """
@@ -114,8 +115,8 @@ class AugmentConfig:
     """Soft-band detection limit (erg/cm2/s); None: the training sample's 2nd percentile."""
     xray_hard_limit: float | None = None
     """Hard-band limit below which the hard flux is missing; None: the sample's 2nd percentile."""
-    nir_survey: str = "2mass"
-    """Near-IR survey whose depth applies (``2mass`` or ``vvv``)."""
+    surveys: tuple[str, ...] = SECONDARY_SURVEYS
+    """Surveys whose depths apply (e.g. ``vvv`` in place of ``2mass``)."""
     seed: int = 0
 
     def to_dict(self) -> dict:
@@ -123,17 +124,24 @@ class AugmentConfig:
         d["extragalactic_classes"] = list(self.extragalactic_classes)
         d["l_range_deg"] = list(self.l_range_deg)
         d["bands_kev"] = [list(b) for b in self.bands_kev]
+        d["surveys"] = list(self.surveys)
         return d
 
     @classmethod
     def from_dict(cls, d: Mapping) -> "AugmentConfig":
         d = dict(d)
+        if "nir_survey" in d:  # models saved before the surveys' records: one near-IR survey replaced 2MASS
+            nir = get_survey(d.pop("nir_survey"))
+            d["surveys"] = tuple(s for s in SECONDARY_SURVEYS if not set(get_survey(s).bands) & set(nir.bands))
+            d["surveys"] += (nir.name,)
         known = set(cls.__dataclass_fields__)
         unknown = set(d) - known
         if unknown:
             raise InputError(f"unknown augmentation settings: {', '.join(sorted(unknown))}")
         if "extragalactic_classes" in d:
             d["extragalactic_classes"] = tuple(d["extragalactic_classes"])
+        if "surveys" in d:
+            d["surveys"] = tuple(str(s) for s in d["surveys"])
         if "l_range_deg" in d:
             d["l_range_deg"] = tuple(float(x) for x in d["l_range_deg"])
         if "bands_kev" in d:
@@ -247,7 +255,7 @@ def augment_rows(X: np.ndarray, labels: Sequence[str], feature_names: Sequence[s
     # ---- optical and infrared
     from xrbvo.core.surveys import limiting_magnitudes
 
-    lims = limiting_magnitudes(b_t, ("gaia", config.nir_survey, "catwise"))
+    lims = limiting_magnitudes(b_t, tuple(config.surveys))
     mags = {}
     for band in _MAGS:
         if band in c:

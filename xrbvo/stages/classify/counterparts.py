@@ -55,6 +55,7 @@ import numpy as np
 from astropy.table import Table
 
 from xrbvo.core.errors import InputError, ModelError
+from xrbvo.core.surveys import ALL_SECONDARY, LINK_RADIUS_ARCSEC
 from xrbvo.stages.features import FEATURES, PHOT_FROM, features_from_photometry
 
 __all__ = ["CombinationRows", "combination_table", "object_density", "object_count", "CounterpartClassifier", "JointResult", "joint_posterior",
@@ -90,8 +91,6 @@ class CombinationRows:
     is_none: np.ndarray
 
 
-#: Linking radius (arcsec) for merging a survey's source into an object of an earlier survey.
-LINK_RADIUS_ARCSEC = {"2mass": 1.0, "vvv": 1.0, "catwise": 1.5}
 
 
 def _vectors(ra, dec, src, sep_scale):
@@ -171,8 +170,8 @@ def combination_table(xray: Table, association, neighbourhoods: Mapping[str, Tab
     x_ra = np.asarray(xray["ra"], float)
     x_dec = np.asarray(xray["dec"], float)
     x_err = np.asarray(xray["pos_err"], float)
-    surveys = [sv for sv in ("gaia", "2mass", "vvv", "catwise") if sv in neighbourhoods] + [
-        sv for sv in neighbourhoods if sv not in ("gaia", "2mass", "vvv", "catwise")]
+    surveys = [sv for sv in ALL_SECONDARY if sv in neighbourhoods] + [
+        sv for sv in neighbourhoods if sv not in ALL_SECONDARY]
     radius = radius_arcsec
     if radius is None:
         radius = max(float(neighbourhoods[sv].meta.get("radius_arcsec", 0.0)) for sv in surveys) if surveys else 1.0

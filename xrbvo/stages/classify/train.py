@@ -16,7 +16,7 @@ from astropy.table import Table
 from sklearn.model_selection import StratifiedKFold
 
 from xrbvo.core.errors import Cancelled, InputError
-from xrbvo.core.schema import CLASSES
+from xrbvo.core.schema import CLASSES, XRB_CLASSES
 from xrbvo.stages.classify.classifier import SourceClassifier
 from xrbvo.stages.features import FEATURES
 
@@ -130,7 +130,7 @@ def choose_cut(is_true: np.ndarray, score: np.ndarray, weights: np.ndarray | Non
     return float(grid[int(np.argmax(f1))])
 
 
-def fit_with_cuts(ts: TrainingSet, *, cut_classes: Sequence[str] = ("HMXB", "LMXB"), n_folds: int = 3,
+def fit_with_cuts(ts: TrainingSet, *, cut_classes: Sequence[str] = XRB_CLASSES, n_folds: int = 3,
                   classifier: SourceClassifier | None = None, random_state: int = 0,
                   progress: Callable[[str, float], None] | None = None) -> tuple[SourceClassifier, dict]:
     """Fit the classifier and choose candidate cuts on out-of-fold predictions.
@@ -489,7 +489,7 @@ def train_labelled(features: Table, labels: Sequence[str], *, feature_names: Seq
     class_cuts = choose_class_cuts(y, oof_cal, classes, purity_targets)
     from xrbvo.stages.select import pass_rates
 
-    sel_cuts = {c: class_cuts[c]["cut"] for c in ("HMXB", "LMXB") if c in class_cuts}
+    sel_cuts = {c: class_cuts[c]["cut"] for c in XRB_CLASSES if c in class_cuts}
     rates = pass_rates(y, oof_cal, [str(c) for c in classes], sel_cuts)
     pred_mix = classes[np.argmax(oof_cal, axis=1)]
     pred_uni = classes[np.argmax(shift_priors_uniform(oof_cal, train_priors, uniform), axis=1)]
