@@ -30,6 +30,7 @@ __all__ = [
     "guess_survey",
     "BAND_FEATURES",
     "ALL_SECONDARY",
+    "DEFAULT_XRAY_SURVEY",
     "PHOT_FROM",
     "SURVEY_FEATURES",
     "SIZE_BAND",
@@ -459,7 +460,7 @@ CATWISE = _register(
         feeds=("W1", "W2"),
         link_radius_arcsec=1.5,
         aliases=("catwise2020",),
-        position_rank=3,
+        position_rank=4,
         completeness=0.8,
         mag_prior_band="W1",
         confusion_loss_mag={"W1": 1.8, "W2": 1.8},
@@ -506,7 +507,8 @@ VPHAS = _register(
         ),
         link_radius_arcsec=1.0,
         aliases=("vphas+", "vphasdr2", "vphas_dr2"),
-        position_rank=2,
+        # tied to 2MASS, ~0.1 arcsec: after 2MASS, before CatWISE2020
+        position_rank=3,
         completeness=0.5,
         # seeing-limited optical photometry, crowded in the bulge and the inner plane
         confusion_loss_mag={"r": 0.5, "Ha": 0.5, "i": 0.5},
@@ -555,6 +557,9 @@ ERASS1 = _register(
 #: default surveys of a run.  VPHAS+ is opt-in (``--surveys gaia,2mass,catwise,vphas``): it covers only the
 #: southern plane, and a model uses its features only when trained with them.
 SECONDARY_SURVEYS: tuple[str, ...] = ("gaia", "2mass", "catwise")
+
+#: The X-ray survey whose column names and error model an input has unless told otherwise.
+DEFAULT_XRAY_SURVEY: str = "erass1"
 
 #: Every secondary survey in the order of the registry (the order the joint counterparts link them in).
 ALL_SECONDARY: tuple[str, ...] = tuple(s.name for s in SURVEYS.values() if s.kind == "secondary")

@@ -22,7 +22,7 @@ from astropy.table import Table
 
 from xrbvo.core.errors import InputError, XrbvoWarning, check_cancel
 from xrbvo.core.schema import CATALOGUE, COUNTERPARTS, NEIGHBOURS, XRB_CLASSES, describe_table
-from xrbvo.core.surveys import SECONDARY_SURVEYS
+from xrbvo.core.surveys import DEFAULT_XRAY_SURVEY, SECONDARY_SURVEYS
 from xrbvo.io import standardise_xray, write_table
 from xrbvo.io.erass1 import SELECTION_KEYS, selection_header
 from xrbvo.pipeline import PipelineConfig, PipelineResult, Progress, run_pipeline
@@ -40,7 +40,7 @@ __all__ = ["Analysis", "analyse", "pipeline_config", "prepare_xray", "resolve_fo
 PROVENANCE_KEYS = ("SAMPLE", "FLUXLIM", "CLSBOOST", "SIMULATED", "SEED", "PATCHRAD", *SELECTION_KEYS)
 
 
-def prepare_xray(xray: Table, xray_survey: str = "erass1", *, sys_floor_arcsec: float | None = None,
+def prepare_xray(xray: Table, xray_survey: str = DEFAULT_XRAY_SURVEY, *, sys_floor_arcsec: float | None = None,
                  source: str = "table") -> Table:
     """Standardise X-ray sources (:func:`xrbvo.io.standardise_xray`), keeping what the input says about itself.
 
@@ -237,7 +237,7 @@ def galactic(xr: Table) -> tuple[np.ndarray, np.ndarray]:
     return g.l.deg, g.b.deg
 
 
-def resolve_for(xr: Table, policy: SciencePolicy, bundle: ModelBundle, xray_survey: str = "erass1"
+def resolve_for(xr: Table, policy: SciencePolicy, bundle: ModelBundle, xray_survey: str = DEFAULT_XRAY_SURVEY
                 ) -> ResolvedPolicy:
     """The policy's numbers for the whole of a standardised input (warns when given priors were filled).
 
@@ -272,7 +272,7 @@ def resolve_for(xr: Table, policy: SciencePolicy, bundle: ModelBundle, xray_surv
 
 
 def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: SciencePolicy | None = None, *,
-            config: PipelineConfig | None = None, xray_survey: str = "erass1", sys_floor_arcsec: float | None = None,
+            config: PipelineConfig | None = None, xray_survey: str = DEFAULT_XRAY_SURVEY, sys_floor_arcsec: float | None = None,
             source: str = "table", progress: Mapping[str, Progress] | Progress | None = None,
             cancel: threading.Event | None = None, known: Sequence[Table] = (),
             pipeline=run_pipeline, resolved: ResolvedPolicy | None = None, context: RunContext | None = None,
@@ -370,7 +370,7 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
 
 
 def measure_in_memory(xr: Table, provider: Provider, cfg: PipelineConfig, *, bundle: ModelBundle,
-                      resolved: ResolvedPolicy, xray_survey: str = "erass1",
+                      resolved: ResolvedPolicy, xray_survey: str = DEFAULT_XRAY_SURVEY,
                       progress: Mapping[str, Progress] | Progress | None = None,
                       cancel: threading.Event | None = None, calibrate: Calibrate | None = None
                       ) -> tuple[RunContext, PulledProvider]:
