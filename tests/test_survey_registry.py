@@ -133,7 +133,8 @@ def test_every_class_record_has_every_fact():
 
 def test_the_new_survey_is_opt_in_and_in_the_southern_plane():
     v = get_survey("VPHAS+")
-    assert v.name == "vphas" and v.name not in SECONDARY_SURVEYS and v.name in EXTRA_SURVEYS
+    assert v.name == "vphas" and v.opt_in and v.name not in SECONDARY_SURVEYS and v.name in EXTRA_SURVEYS
+    assert not any(SURVEYS[s].opt_in for s in SECONDARY_SURVEYS)
     assert v.table == '"II/341/vphasp"' and v.bands == ("r", "Ha", "i")
     # l = 300 (the demo's field) and the bulge are in; the northern plane and high latitudes are out
     assert v.covers([300.0, 5.0, 100.0, 300.0], [0.0, -8.0, 0.0, 20.0]).tolist() == [True, True, False, False]

@@ -181,6 +181,40 @@ class Survey:
         Standard name -> other native names of that column, tried after :attr:`columns`' name.
     signature : tuple[str, ...], optional
         Columns that say a table is this survey's (:func:`guess_survey`).
+    bands : tuple[str, ...], optional
+        Standard names of the magnitude columns this survey provides (Vega magnitudes).
+    feeds : tuple[str, ...], optional
+        Standard columns the classifier's features take from this survey's chosen counterpart.
+    extra_features : tuple[str, ...], optional
+        Features this survey adds to the classifier's list: a band, or ``"a_b"``, the colour a - b.
+    band_specs : tuple[tuple[str, str, str], ...], optional
+        (band, UCD, description) of bands not already declared by :data:`xrbvo.core.schema.PHOTOMETRY`.
+    link_radius_arcsec : float, optional
+        Radius within which a source of this survey is the same object as one of an earlier survey.
+    position_rank : int, optional
+        Rank of the astrometry (0 best).
+    completeness : float, optional
+        Prior fraction of X-ray sources with a counterpart in this survey.
+    mag_prior_band : str, optional
+        Band whose magnitude prior the association learns by default.
+    confusion_loss_mag : dict[str, float], optional
+        Band -> limiting magnitude lost to confusion at b = 0.
+    footprint_gal : tuple[tuple[float, float, float, float], ...], optional
+        Galactic boxes (l_min, l_max, b_min, b_max) the survey covers; empty: the whole sky.
+    aliases : tuple[str, ...], optional
+        Other names :func:`get_survey` accepts.
+    opt_in : bool, optional
+        A survey a run uses only when asked.
+    symbol : str, optional
+        One-letter symbol on the terminal UI's sky plot.
+    marker : str, optional
+        Matplotlib marker on a finding chart.
+    colour : str, optional
+        Matplotlib colour on a finding chart.
+    filled : bool, optional
+        Whether the finding chart's markers are filled.
+    size_band : str, optional
+        Band whose magnitude sizes the markers on a finding chart.
     """
 
     name: str
@@ -256,6 +290,8 @@ class Survey:
     covers; empty: the whole sky."""
     aliases: tuple[str, ...] = ()
     """Other names :func:`get_survey` accepts (lower case)."""
+    opt_in: bool = False
+    """A survey a run uses only when asked (``--surveys``); legends name it only where it is used."""
     symbol: str = "?"
     """One-letter symbol of the survey's neighbours on the terminal UI's sky plot."""
     marker: str = "x"
@@ -272,6 +308,16 @@ class Survey:
 
         >>> get_survey("gaia").covers([10.0], [50.0]).tolist()
         [True]
+
+        Parameters
+        ----------
+        l_deg, b_deg : float or array
+            Galactic longitude and latitude, degrees.
+
+        Returns
+        -------
+        numpy.ndarray
+            Booleans, one per position.
         """
         lon = np.mod(np.atleast_1d(np.asarray(l_deg, dtype=float)), 360.0)
         lat = np.atleast_1d(np.asarray(b_deg, dtype=float))
@@ -507,6 +553,7 @@ VPHAS = _register(
         ),
         link_radius_arcsec=1.0,
         aliases=("vphas+", "vphasdr2", "vphas_dr2"),
+        opt_in=True,
         # tied to 2MASS, ~0.1 arcsec: after 2MASS, before CatWISE2020
         position_rank=3,
         completeness=0.5,
