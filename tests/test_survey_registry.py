@@ -19,7 +19,7 @@ from xrbvo.core.schema import CLASS_RECORDS, CLASSES, FEATURE_COLUMNS, PHOTOMETR
 from xrbvo.core.surveys import ALL_SECONDARY, SECONDARY_SURVEYS, SURVEYS, get_survey, limiting_magnitudes
 from xrbvo.io import standardise_xray
 from xrbvo.sim import EXTRA_SURVEYS, SkyConfig, simulate_sky
-from xrbvo.stages.features import BASE_FEATURES, FEATURES, build_features
+from xrbvo.stages.features import ALL_FEATURES, FEATURES, build_features, feature_names
 from xrbvo.stages.neighbourhoods import LocalProvider
 from xrbvo.stages.neighbourhoods.sim import SimProvider
 
@@ -98,7 +98,7 @@ def test_every_counterpart_survey_record_has_every_fact(name):
     assert s.bands and set(s.bands) <= set(s.columns) and set(s.bands) <= set(s.depth)
     assert set(s.bands) <= set(PHOTOMETRY), "every band is a declared photometric column"
     assert s.feeds and set(s.feeds) <= set(PHOTOMETRY)
-    assert set(s.extra_features) <= set(FEATURES)
+    assert set(s.extra_features) <= set(ALL_FEATURES) and not set(s.extra_features) & set(FEATURES)
     for f in s.extra_features:
         assert set(f.split("_")) <= set(s.bands) and (f in PHOTOMETRY or f in FEATURE_COLUMNS)
     assert 0.0 < s.completeness < 1.0
@@ -190,14 +190,17 @@ def test_the_new_survey_feeds_its_features_and_only_it(skies):
     rows = np.array([where.get(ctp[truth[x]], -1) for x in np.asarray(xr["xid"]).astype(str)])
     assert (rows >= 0).sum() > 5
     f = build_features(xr, {"vphas": rows}, nb)
-    assert FEATURES == BASE_FEATURES + ("r_Ha", "r_i") and f.colnames == list(FEATURES)
+    assert ALL_FEATURES == FEATURES + ("r_Ha", "r_i") and f.colnames == list(FEATURES) + ["r_Ha", "r_i"]
+    assert feature_names(f) == list(ALL_FEATURES)
     got = rows >= 0
     r, ha = np.asarray(nb["vphas"]["r"])[rows[got]], np.asarray(nb["vphas"]["Ha"])[rows[got]]
     assert np.allclose(np.asarray(f["r_Ha"])[got], r - ha, equal_nan=True)
     assert np.isnan(np.asarray(f["r_Ha"])[~got]).all()
-    # without the survey its features are missing for every source, whatever its class
-    f0 = build_features(xr, {"gaia": np.full(len(xr), -1)}, nb)
-    assert np.isnan(np.asarray(f0["r_Ha"])).all() and np.isnan(np.asarray(f0["r_i"])).all()
+    # in a run without the survey its features do not exist: a model trained on it has exactly the
+    # features of a model trained before the survey was registered (XGBoost's column sampling would
+    # notice even an all-missing column)
+    f0 = build_features(xr, {"gaia": np.full(len(xr), -1)}, {"gaia": nb["gaia"]})
+    assert f0.colnames == list(FEATURES) == feature_names(f0)
 
 
 def test_emission_line_classes_stand_out_in_r_minus_halpha(skies):
