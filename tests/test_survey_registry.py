@@ -224,3 +224,17 @@ def test_an_unknown_extra_survey_is_one_clear_error():
 
     with pytest.raises(InputError, match="cannot draw survey 'vvv'"):
         SkyConfig(extra_surveys=("vvv",)).validate()
+
+
+def test_a_model_that_learnt_an_opt_in_survey_refuses_a_run_without_it():
+    from types import SimpleNamespace
+
+    from xrbvo.core.errors import InputError
+    from xrbvo.workflows.analyse import check_model_surveys
+    from xrbvo.workflows.bundle import ModelBundle
+
+    learnt = ModelBundle(SimpleNamespace(feature_names_=[*FEATURES, "r_Ha", "r_i"]), {}, None)
+    with pytest.raises(InputError, match="learnt the features of vphas; add vphas to --surveys"):
+        check_model_surveys(learnt, SECONDARY_SURVEYS)
+    check_model_surveys(learnt, (*SECONDARY_SURVEYS, "vphas"))
+    check_model_surveys(ModelBundle(SimpleNamespace(feature_names_=list(FEATURES)), {}, None), SECONDARY_SURVEYS)

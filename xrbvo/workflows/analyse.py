@@ -33,7 +33,7 @@ from xrbvo.workflows.bundle import ModelBundle
 from xrbvo.workflows.context import Calibrate, RunContext, calibration_hook, identity_of, measure, measure_part
 from xrbvo.workflows.policy import ResolvedPolicy, SciencePolicy, resolve_policy
 
-__all__ = ["Analysis", "analyse", "pipeline_config", "prepare_xray", "resolve_for", "galactic", "warn_no_coverage",
+__all__ = ["Analysis", "analyse", "check_model_surveys", "pipeline_config", "prepare_xray", "resolve_for", "galactic", "warn_no_coverage",
            "measure_in_memory"]
 
 #: Header keywords of an input that the science policy reads (what the sample is, how a simulated sky was made).
@@ -107,6 +107,30 @@ def pipeline_config(bundle: ModelBundle, *, radius_arcsec: float = 20.0,
                          "--counterparts nway")
     return PipelineConfig(radius_arcsec=radius_arcsec, surveys=tuple(surveys), counterparts=mode,
                           false_rate=false_rate)
+
+
+def check_model_surveys(bundle: ModelBundle, surveys) -> None:
+    """Refuse a run without a survey whose features the model learnt (an opt-in survey's extra features).
+
+    Parameters
+    ----------
+    bundle : ModelBundle
+        The trained models and their metadata.
+    surveys : sequence of str
+        The run's counterpart surveys.
+
+    Raises
+    ------
+    InputError
+        When the model uses a survey's features and the run does not pull that survey.
+    """
+    from xrbvo.core.surveys import SURVEYS
+
+    names = set(getattr(bundle.source, "feature_names_", ()))
+    lacking = [s.name for s in SURVEYS.values() if set(s.extra_features) & names and s.name not in surveys]
+    if lacking:
+        raise InputError(f"{bundle.directory or 'the model'}: it learnt the features of {', '.join(lacking)}; "
+                         f"add {', '.join(lacking)} to --surveys (or use a model trained without it)")
 
 
 @dataclass(frozen=True)
@@ -330,6 +354,7 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
     pol.validate()
     xr = prepare_xray(xray, xray_survey, sys_floor_arcsec=sys_floor_arcsec, source=source)
     cfg = config or pipeline_config(bundle)
+    check_model_surveys(bundle, cfg.surveys)
     if cfg.counterparts == "joint" and bundle.counterpart is None:
         pipeline_config(bundle, counterparts="joint")  # raises the one clear error
     if resolved is not None:
