@@ -34,6 +34,10 @@ The list (name: meaning):
                             missing for single-epoch surveys (eRASS1, the simulated sky)
 ==========================  ===============================================================
 
+A survey may add features of its own bands (:attr:`xrbvo.core.surveys.Survey.extra_features`, e.g. the
+r - H-alpha colour of an opt-in survey): they follow this list, in runs with that survey only
+(:data:`ALL_FEATURES`, :func:`feature_names`).
+
 Inputs may also give ``pm`` (total proper motion, mas/yr) instead of
 ``pmra``/``pmdec``, and ``plx_sig`` directly instead of ``plx``/``plx_err``
 (catalogues such as the Chandra labelled set publish only those).
