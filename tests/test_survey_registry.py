@@ -238,3 +238,17 @@ def test_a_model_that_learnt_an_opt_in_survey_refuses_a_run_without_it():
         check_model_surveys(learnt, SECONDARY_SURVEYS)
     check_model_surveys(learnt, (*SECONDARY_SURVEYS, "vphas"))
     check_model_surveys(ModelBundle(SimpleNamespace(feature_names_=list(FEATURES)), {}, None), SECONDARY_SURVEYS)
+
+
+def test_the_neighbours_table_has_an_opt_in_surveys_magnitudes_only_in_runs_with_it(skies):
+    from xrbvo.stages.catalogue import neighbours_table
+
+    sky = skies[1]
+    xr = standardise_xray(sky.xray)
+    nb = SimProvider(sky).neighbourhoods(xr, 10.0, ["gaia", "2mass", "catwise", "vphas"])
+    without = neighbours_table({s: nb[s] for s in ("gaia", "2mass", "catwise")})
+    assert without.colnames == ["survey", "xid", "nid", "ra", "dec", "pos_err", "sep",
+                                "G", "BP", "RP", "J", "H", "K", "W1", "W2"]  # as before VPHAS+ was registered
+    with_v = neighbours_table(nb)
+    assert with_v.colnames == without.colnames + ["r", "Ha", "i"]
+    assert np.isfinite(np.asarray(with_v["r"])[np.asarray(with_v["survey"]) == "vphas"]).any()

@@ -16,7 +16,7 @@ from astropy.table import Table, vstack
 
 from xrbvo.core.errors import InputError, MissingColumnError
 from xrbvo.core.schema import CATALOGUE, CLASSES, NEIGHBOURS, describe_table, is_input_column, prob_column
-from xrbvo.core.surveys import BY_ASTROMETRY, SURVEY_BANDS
+from xrbvo.core.surveys import BY_ASTROMETRY, SURVEY_BANDS, SURVEYS
 from xrbvo.io import write_table
 from xrbvo.stages.match import AssociationResult
 
@@ -223,7 +223,9 @@ def neighbours_table(neighbourhoods: Mapping[str, Table]) -> Table:
     astropy.table.Table
         The pipeline's neighbourhoods as one table with a ``survey`` column.
     """
-    keep = ("xid", "nid", "ra", "dec", "pos_err", "sep") + tuple(b for v in NEIGHBOUR_MAGS.values() for b in v)
+    # every survey's magnitudes, an opt-in survey's only in runs with it
+    mags = tuple(b for s, v in NEIGHBOUR_MAGS.items() if s in neighbourhoods or not SURVEYS[s].opt_in for b in v)
+    keep = ("xid", "nid", "ra", "dec", "pos_err", "sep") + mags
     keep = tuple(dict.fromkeys(keep))
     parts = []
     for survey, t in neighbourhoods.items():
