@@ -284,7 +284,7 @@ class Survey:
     mag_prior_band: str | None = None
     """Band whose magnitude prior the association learns by default (None: positions only)."""
     confusion_loss_mag: dict[str, float] = field(default_factory=dict)
-    """Band -> limiting magnitude lost to confusion at b = 0 (falls as exp(-|b| / 2 deg))."""
+    """Band -> limiting magnitude lost to confusion at b = 0 (falls as ``exp(-|b| / 2 deg)``)."""
     footprint_gal: tuple[tuple[float, float, float, float], ...] = ()
     """Galactic boxes (l_min, l_max, b_min, b_max; degrees, l_min > l_max wraps through 0) the survey
     covers; empty: the whole sky."""
