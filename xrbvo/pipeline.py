@@ -16,7 +16,7 @@ import numpy as np
 from astropy.table import Table
 
 from xrbvo.core.errors import InputError, check_cancel
-from xrbvo.core.surveys import get_survey
+from xrbvo.core.surveys import SECONDARY_SURVEYS, get_survey
 from xrbvo.stages.catalogue import build_catalogue
 from xrbvo.stages.classify.predict import explain_sources, joint_classify, source_proba
 from xrbvo.stages.features import nh_at, source_features
@@ -66,7 +66,7 @@ class PipelineConfig:
 
     radius_arcsec: float = 20.0
     """Search radius for counterpart candidates around each X-ray position."""
-    surveys: tuple[str, ...] = ("gaia", "2mass", "catwise")
+    surveys: tuple[str, ...] = SECONDARY_SURVEYS
     """Secondary surveys to pull and match."""
     association: BayesConfig = field(default_factory=default_association)
     """Options of the Bayesian association."""

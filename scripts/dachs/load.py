@@ -15,6 +15,7 @@ gaiadr3.gaia_source            Gaia archive gaiadr3.gaia_source
 external.gaiaedr3_distance     Gaia archive external.gaiaedr3_distance
 twomass.psc                    VizieR "II/246/out"
 catwise2020.main               VizieR "II/365/catwise"
+vphas.dr2                      VizieR "II/341/vphasp" (VPHAS+ DR2)
 erass1.main                    VizieR "J/A+A/682/A34/erass1-m"
 erass1dr1.main                 VizieR "J/A+A/682/A34/erass1-m", the release
 =============================  =========================================
@@ -58,7 +59,7 @@ def _demo_sky() -> dict:
 
     d = DemoConfig()
     return {"l_deg": d.l_deg, "b_deg": d.b_deg, "width_deg": d.width_deg, "height_deg": d.height_deg,
-            "class_boost": dict(d.boost), "seed": d.seed}
+            "class_boost": dict(d.boost), "seed": d.seed, "extra_surveys": ["vphas"]}
 
 
 #: name -> SkyConfig keyword arguments.  ``demo`` is the field of ``xrbvo
@@ -67,14 +68,15 @@ def _demo_sky() -> dict:
 SKIES: dict[str, dict] = {
     "demo": _demo_sky(),
     "bench": {"l_deg": 330.0, "b_deg": 0.0, "width_deg": 12.0, "height_deg": 4.0, "seed": 1,
-              "field_density_scale": 0.3},
+              "field_density_scale": 0.3, "extra_surveys": ["vphas"]},
 }
 
-RDS = ("gaiadr3", "external", "twomass", "catwise2020", "erass1", "erass1dr1")
+RDS = ("gaiadr3", "external", "twomass", "catwise2020", "vphas", "erass1", "erass1dr1")
 #: RD -> (qualified table, data file name)
 TABLES = {"gaiadr3": ("gaiadr3.gaia_source", "gaia_source"),
           "external": ("external.gaiaedr3_distance", "gaiaedr3_distance"),
           "twomass": ("twomass.psc", "psc"), "catwise2020": ("catwise2020.main", "catwise2020"),
+          "vphas": ("vphas.dr2", "vphas"),
           "erass1": ("erass1.main", "erass1"), "erass1dr1": ("erass1dr1.main", "erass1dr1")}
 ERASS1_COLUMNS = ("IAUNAME", "RA", "DEC", "POS_ERR", "ML_FLUX_1", "ML_FLUX_ERR_1", "flux_hard",
                   "flux_hard_err", "DET_LIKE_0")
@@ -97,8 +99,8 @@ def _tables():
 
     from xrbvo.sim.erass1 import release_tables
 
-    parts: dict[str, list] = {k: [] for k in ("gaia_source", "gaiaedr3_distance", "psc", "catwise2020", "erass1",
-                                              "erass1dr1")}
+    parts: dict[str, list] = {k: [] for k in ("gaia_source", "gaiaedr3_distance", "psc", "catwise2020", "vphas",
+                                              "erass1", "erass1dr1")}
     for name, kw in SKIES.items():
         sky = simulate_sky(SkyConfig(**kw))
         g = sky.catalogs["gaia"]
@@ -107,10 +109,11 @@ def _tables():
         parts["gaiaedr3_distance"].append(d[np.isfinite(d["r_med_geo"])])
         parts["psc"].append(sky.catalogs["2mass"])
         parts["catwise2020"].append(sky.catalogs["catwise"])
+        parts["vphas"].append(sky.catalogs["vphas"])
         parts["erass1"].append(sky.xray[list(ERASS1_COLUMNS)])
         parts["erass1dr1"].append(vizier_release(release_tables(sky)[0]))
     out = {k: vstack(v, join_type="exact", metadata_conflicts="silent") for k, v in parts.items()}
-    for key, col in (("gaia_source", "source_id"), ("psc", "2MASS"), ("catwise2020", "Name"),
+    for key, col in (("gaia_source", "source_id"), ("psc", "2MASS"), ("catwise2020", "Name"), ("vphas", "VPHASDR2"),
                      ("erass1", "IAUNAME"), ("erass1dr1", "IAUName")):
         if len(np.unique(out[key][col])) != len(out[key]):
             raise SystemExit(f"load.py: identifiers of {key}.{col} collide between skies; change a seed")

@@ -16,7 +16,7 @@ def test_registry_holds_the_five_surveys_with_real_names():
 
 
 def test_unknown_survey_names_the_known_ones():
-    with pytest.raises(UnknownSurveyError, match="choose one of 2mass, catwise, erass1, gaia, vvv"):
+    with pytest.raises(UnknownSurveyError, match="choose one of 2mass, catwise, erass1, gaia, vphas, vvv"):
         get_survey("hubble")
 
 

@@ -199,3 +199,11 @@ def test_service_that_stays_down_is_named(dachs):
     url = f"http://127.0.0.1:{port}/tap"
     with pytest.raises(ServiceError, match=f"TAP service {url} is unreachable"):
         TapProvider(url, cache=False, retries=2, backoff_s=0.01).validate(["gaia"])
+
+
+def test_the_vphas_table_equals_the_simulated_sky(dachs, sky, xray, tmp_path):
+    """VPHAS+ DR2, added through the registry, is pulled from DaCHS (vphas.dr2) like the others."""
+    got = TapProvider(dachs.url, cache=tmp_path, mode="sync").neighbourhoods(xray, RADIUS, ["vphas"])
+    ref = SimProvider(sky).neighbourhoods(xray, RADIUS, ["vphas"])
+    assert len(ref["vphas"]) > 0 and {"r", "Ha", "i"} <= set(ref["vphas"].colnames)
+    assert_same(ref["vphas"], got["vphas"], "vphas")

@@ -43,7 +43,10 @@ from astropy.table import Column, Table
 from xrbvo.core.errors import InputError
 from xrbvo.core.surveys import SURVEYS
 
-__all__ = ["release_spec", "ERASS1_RELEASE", 
+__all__ = ["release_spec", "ERASS1_RELEASE",
+    "SourceClass",
+    "CLASS_RECORDS",
+    "CLASS_COLOURS",
     "CLASSES",
     "CLASS_DESCRIPTIONS",
     "XRB_CLASSES",
@@ -69,33 +72,66 @@ __all__ = ["release_spec", "ERASS1_RELEASE",
     "is_reserved",
 ]
 
+@dataclass(frozen=True)
+class SourceClass:
+    """Everything xrbvo knows about a source class, in one record.
+
+    Parameters
+    ----------
+    name : str
+        The class's short name, as in column names (``P_HMXB``).
+    display : str
+        Its name in prose, legends and headings.
+    description : str
+        What the class holds, in one line.
+    colour : str
+        Matplotlib colour of the class in every plot.
+    article : str
+        Indefinite article of the short name read aloud (``an HMXB``, ``a CV``).
+    target : bool
+        Whether the search is after this class (candidates are chosen among the targets).
+    """
+
+    name: str
+    """The class's short name, as in column names (``P_HMXB``)."""
+    display: str
+    """Its name in prose, legends and headings."""
+    description: str
+    """What the class holds, in one line."""
+    colour: str
+    """Matplotlib colour of the class in every plot."""
+    article: str
+    """Indefinite article of the short name read aloud (``an HMXB``, ``a CV``)."""
+    target: bool = False
+    """Whether the search is after this class (candidates are chosen among the targets)."""
+
+
+#: The nine source classes' records, in the fixed order of every probability vector.  "an" goes with
+#: initialisms spoken with a leading vowel sound (H as "aitch", L "ell", N "en", A) and EARLY.
+CLASS_RECORDS: dict[str, SourceClass] = {c.name: c for c in (
+    SourceClass("HMXB", "high-mass X-ray binary", "high-mass X-ray binary (O/B/Be or supergiant donor)",
+                "#1f5fbf", "an", target=True),
+    SourceClass("LMXB", "low-mass X-ray binary", "low-mass X-ray binary", "#d62728", "an", target=True),
+    SourceClass("NS", "isolated neutron star", "isolated neutron star (magnetar, pulsar, CCO)", "#9467bd", "an"),
+    SourceClass("CV", "cataclysmic variable", "cataclysmic variable", "#e377c2", "a"),
+    SourceClass("WR", "Wolf-Rayet star", "Wolf-Rayet star", "#8c564b", "a"),
+    SourceClass("AGN", "active galactic nucleus", "active galactic nucleus", "#7f7f7f", "an"),
+    SourceClass("EARLY", "early-type star", "early-type star (O/B/Be, gamma Cas)", "#17becf", "an"),
+    SourceClass("STAR", "late-type star", "evolved or active late-type star", "#bcbd22", "a"),
+    SourceClass("YSO", "young stellar object", "young stellar object", "#2ca02c", "a"),
+)}
+
 #: The nine source classes, in the fixed order of every probability vector.
-CLASSES: tuple[str, ...] = (
-    "HMXB",
-    "LMXB",
-    "NS",
-    "CV",
-    "WR",
-    "AGN",
-    "EARLY",
-    "STAR",
-    "YSO",
-)
+CLASSES: tuple[str, ...] = tuple(CLASS_RECORDS)
 
-CLASS_DESCRIPTIONS: dict[str, str] = {
-    "HMXB": "high-mass X-ray binary (O/B/Be or supergiant donor)",
-    "LMXB": "low-mass X-ray binary",
-    "NS": "isolated neutron star (magnetar, pulsar, CCO)",
-    "CV": "cataclysmic variable",
-    "WR": "Wolf-Rayet star",
-    "AGN": "active galactic nucleus",
-    "EARLY": "early-type star (O/B/Be, gamma Cas)",
-    "STAR": "evolved or active late-type star",
-    "YSO": "young stellar object",
-}
+#: Class -> one-line description (:attr:`SourceClass.description`).
+CLASS_DESCRIPTIONS: dict[str, str] = {c.name: c.description for c in CLASS_RECORDS.values()}
 
-#: The classes the search is after.
-XRB_CLASSES: tuple[str, ...] = ("HMXB", "LMXB")
+#: Class -> plot colour (:attr:`SourceClass.colour`).
+CLASS_COLOURS: dict[str, str] = {c.name: c.colour for c in CLASS_RECORDS.values()}
+
+#: The classes the search is after (:attr:`SourceClass.target`).
+XRB_CLASSES: tuple[str, ...] = tuple(c.name for c in CLASS_RECORDS.values() if c.target)
 
 
 def prob_column(cls: str) -> str:
@@ -191,6 +227,8 @@ PHOTOMETRY = _specs(
     ("K", "mag", "phot.mag;em.IR.K", "Ks magnitude (2MASS or VVV, Vega)"),
     ("W1", "mag", "phot.mag;em.IR.3-4um", "W1 magnitude (CatWISE2020, Vega)"),
     ("W2", "mag", "phot.mag;em.IR.4-8um", "W2 magnitude (CatWISE2020, Vega)"),
+    # the bands a survey's record declares itself (xrbvo.core.surveys.Survey.band_specs)
+    *((band, "mag", ucd, text) for sv in SURVEYS.values() for band, ucd, text in sv.band_specs),
 )
 
 CATALOGUE = _specs(
@@ -266,6 +304,9 @@ FEATURE_COLUMNS = _specs(
      "log10 of the soft X-ray luminosity in erg/s at the Gaia geometric distance"),
     ("log_nh", "", "phys.columnDensity", "log10 of the total Galactic N_H in cm-2 (HI4PI)"),
     ("xvar_prob", "", "stat.probability;src.var", "X-ray variability probability (missing for single-epoch surveys)"),
+    # the colours a survey's record adds to the features (xrbvo.core.surveys.Survey.extra_features)
+    *((f, "mag", "phot.color", f"Colour {f.replace('_', ' - ')} ({sv.label})")
+      for sv in SURVEYS.values() for f in sv.extra_features if "_" in f),
 )
 
 #: Columns of the counterparts table (the association's combinations: one row per X-ray source and
@@ -351,11 +392,6 @@ _CLASS_FAMILIES: tuple[tuple[re.Pattern, str, str], ...] = (
      "Most probable counterparts if the source is {a_cls} (survey:id;..., 'none' for no counterpart)"),
 )
 
-#: Classes read with "an": initialisms spoken with a leading vowel sound (H as "aitch", L "ell", N "en",
-#: A) and EARLY; the others take "a" (a CV, a WR, a STAR, a YSO).
-_AN_CLASSES = frozenset({"HMXB", "LMXB", "NS", "AGN", "EARLY"})
-
-
 def with_article(name: str) -> str:
     """A class name with its indefinite article, as read aloud: ``an HMXB``, ``an AGN``, ``a CV``.
 
@@ -369,7 +405,8 @@ def with_article(name: str) -> str:
     str
         The name after ``a`` or ``an``.
     """
-    return f"{'an' if name in _AN_CLASSES else 'a'} {name}"
+    rec = CLASS_RECORDS.get(name)
+    return f"{rec.article if rec else 'a'} {name}"
 
 
 def _survey_family(name: str) -> ColumnSpec | None:

@@ -29,6 +29,18 @@ __all__ = [
     "get_survey",
     "guess_survey",
     "BAND_FEATURES",
+    "ALL_SECONDARY",
+    "DEFAULT_XRAY_SURVEY",
+    "PHOT_FROM",
+    "SURVEY_FEATURES",
+    "SIZE_BAND",
+    "SURVEY_STYLE",
+    "SURVEY_SYMBOLS",
+    "SURVEY_BANDS",
+    "LINK_RADIUS_ARCSEC",
+    "BY_ASTROMETRY",
+    "COMPLETENESS",
+    "MAG_PRIOR_BANDS",
 ]
 
 GAIA_TAP = "https://gea.esac.esa.int/tap-server/tap"
@@ -169,6 +181,40 @@ class Survey:
         Standard name -> other native names of that column, tried after :attr:`columns`' name.
     signature : tuple[str, ...], optional
         Columns that say a table is this survey's (:func:`guess_survey`).
+    bands : tuple[str, ...], optional
+        Standard names of the magnitude columns this survey provides (Vega magnitudes).
+    feeds : tuple[str, ...], optional
+        Standard columns the classifier's features take from this survey's chosen counterpart.
+    extra_features : tuple[str, ...], optional
+        Features this survey adds to the classifier's list: a band, or ``"a_b"``, the colour a - b.
+    band_specs : tuple[tuple[str, str, str], ...], optional
+        (band, UCD, description) of bands not already declared by :data:`xrbvo.core.schema.PHOTOMETRY`.
+    link_radius_arcsec : float, optional
+        Radius within which a source of this survey is the same object as one of an earlier survey.
+    position_rank : int, optional
+        Rank of the astrometry (0 best).
+    completeness : float, optional
+        Prior fraction of X-ray sources with a counterpart in this survey.
+    mag_prior_band : str, optional
+        Band whose magnitude prior the association learns by default.
+    confusion_loss_mag : dict[str, float], optional
+        Band -> limiting magnitude lost to confusion at b = 0.
+    footprint_gal : tuple[tuple[float, float, float, float], ...], optional
+        Galactic boxes (l_min, l_max, b_min, b_max) the survey covers; empty: the whole sky.
+    aliases : tuple[str, ...], optional
+        Other names :func:`get_survey` accepts.
+    opt_in : bool, optional
+        A survey a run uses only when asked.
+    symbol : str, optional
+        One-letter symbol on the terminal UI's sky plot.
+    marker : str, optional
+        Matplotlib marker on a finding chart.
+    colour : str, optional
+        Matplotlib colour on a finding chart.
+    filled : bool, optional
+        Whether the finding chart's markers are filled.
+    size_band : str, optional
+        Band whose magnitude sizes the markers on a finding chart.
     """
 
     name: str
@@ -217,11 +263,71 @@ class Survey:
     """Standard name -> other native names of that column, tried after :attr:`columns`' name."""
     signature: tuple[str, ...] = ()
     """Columns that say a table is this survey's (:func:`guess_survey`)."""
+    bands: tuple[str, ...] = ()
+    """Standard names of the magnitude columns this survey provides (Vega magnitudes)."""
+    feeds: tuple[str, ...] = ()
+    """Standard columns the classifier's features take from this survey's chosen counterpart
+    (:func:`xrbvo.stages.features.build_features`; the first survey in the run that has a value wins)."""
+    extra_features: tuple[str, ...] = ()
+    """Features this survey adds to the classifier's list (:data:`xrbvo.stages.features.FEATURES`):
+    a band of :attr:`bands`, or ``"a_b"``, the colour a - b of two of them.  They are missing where the
+    survey is not in the run, and for every source of an input the survey does not cover."""
+    band_specs: tuple[tuple[str, str, str], ...] = ()
+    """(band, UCD, description) of bands not already declared by :data:`xrbvo.core.schema.PHOTOMETRY`."""
+    link_radius_arcsec: float | None = None
+    """Radius within which a source of this survey is taken as the same object as a source of an
+    earlier survey of the run (the joint counterparts' objects); None: never merged (the first survey)."""
+    position_rank: int = 99
+    """Rank of the astrometry (0 best): the chosen counterpart's position is the best-ranked survey's."""
+    completeness: float = 0.8
+    """Prior fraction of X-ray sources with a counterpart in this survey (the association's default)."""
+    mag_prior_band: str | None = None
+    """Band whose magnitude prior the association learns by default (None: positions only)."""
+    confusion_loss_mag: dict[str, float] = field(default_factory=dict)
+    """Band -> limiting magnitude lost to confusion at b = 0 (falls as ``exp(-|b| / 2 deg)``)."""
+    footprint_gal: tuple[tuple[float, float, float, float], ...] = ()
+    """Galactic boxes (l_min, l_max, b_min, b_max; degrees, l_min > l_max wraps through 0) the survey
+    covers; empty: the whole sky."""
+    aliases: tuple[str, ...] = ()
+    """Other names :func:`get_survey` accepts (lower case)."""
+    opt_in: bool = False
+    """A survey a run uses only when asked (``--surveys``); legends name it only where it is used."""
+    symbol: str = "?"
+    """One-letter symbol of the survey's neighbours on the terminal UI's sky plot."""
+    marker: str = "x"
+    """Matplotlib marker of the survey's neighbours on a finding chart."""
+    colour: str = "0.3"
+    """Matplotlib colour of the survey's neighbours on a finding chart."""
+    filled: bool = True
+    """Whether the finding chart's markers are filled."""
+    size_band: str = ""
+    """Band whose magnitude sizes the survey's neighbours on a finding chart."""
 
-    @property
-    def bands(self) -> tuple[str, ...]:
-        """Standard names of the magnitude columns this survey provides."""
-        return tuple(b for b in self.columns if b in ("G", "BP", "RP", "J", "H", "K", "W1", "W2"))
+    def covers(self, l_deg, b_deg) -> np.ndarray:
+        """True where Galactic positions lie in :attr:`footprint_gal` (everywhere when it is empty).
+
+        >>> get_survey("gaia").covers([10.0], [50.0]).tolist()
+        [True]
+
+        Parameters
+        ----------
+        l_deg, b_deg : float or array
+            Galactic longitude and latitude, degrees.
+
+        Returns
+        -------
+        numpy.ndarray
+            Booleans, one per position.
+        """
+        lon = np.mod(np.atleast_1d(np.asarray(l_deg, dtype=float)), 360.0)
+        lat = np.atleast_1d(np.asarray(b_deg, dtype=float))
+        if not self.footprint_gal:
+            return np.ones(lon.shape, bool)
+        out = np.zeros(lon.shape, bool)
+        for l0, l1, b0, b1 in self.footprint_gal:
+            in_l = (lon >= l0) & (lon <= l1) if l0 <= l1 else (lon >= l0) | (lon <= l1)
+            out |= in_l & (lat >= b0) & (lat <= b1)
+        return out
 
     def native(self, std: str) -> str:
         """Native column name for a standard name (the name itself if unmapped)."""
@@ -291,6 +397,13 @@ GAIA_DR3 = _register(
                         "g_flux_snr": ("RFG",), "g_n_obs": ("o_Gmag",), "rgeo": ("rgeo",)},
         signature=("source_id", "Source", "phot_g_mean_mag", "phot_bp_mean_mag", "phot_rp_mean_mag", "Gmag",
                    "BPmag", "RPmag", "parallax", "Plx", "ruwe", "astrometric_excess_noise", "DR3Name"),
+        bands=("G", "BP", "RP"),
+        feeds=("G", "BP", "RP", "plx", "plx_err", "pmra", "pmdec", "epsi", "sepsi", "ruwe", "var_G", "rgeo"),
+        aliases=("gaiadr3", "gaia_dr3"),
+        position_rank=0,
+        completeness=0.8,
+        mag_prior_band="G",
+        symbol="G", marker="o", colour="#1f77b4", filled=True, size_band="G",
     )
 )
 
@@ -321,6 +434,15 @@ TWOMASS = _register(
         error_aliases=(("err_maj", None),),
         column_aliases={"J": ("j_m",), "H": ("h_m",), "K": ("k_m",)},
         signature=("2MASS", "_2MASS", "Jmag", "Hmag", "Kmag", "errMaj", "j_m", "h_m", "k_m", "Qflg"),
+        bands=("J", "H", "K"),
+        feeds=("J", "H", "K"),
+        link_radius_arcsec=1.0,
+        aliases=("twomass",),
+        position_rank=2,
+        completeness=0.6,
+        # near-IR point-source catalogues are confusion-limited in the plane, Gaia is not
+        confusion_loss_mag={"J": 1.5, "H": 1.5, "K": 1.5},
+        symbol="2", marker="s", colour="#ff7f0e", filled=False, size_band="K",
     )
 )
 
@@ -343,6 +465,15 @@ VVV = _register(
         id_aliases=("srcid",),
         position_aliases=(("RAdeg", "DEdeg"), ("ra", "dec")),
         signature=("iauname", "srcid", "Jmag3", "Hmag3", "Ksmag3", "Zmag3", "Ymag3"),
+        bands=("J", "H", "K"),
+        feeds=("J", "H", "K"),
+        link_radius_arcsec=1.0,
+        position_rank=1,
+        completeness=0.8,
+        confusion_loss_mag={"J": 1.5, "H": 1.5, "K": 1.5},
+        # the bulge (|b| < 10 at |l| < 10) and the inner southern disk (295 < l < 350, |b| < 2): Minniti et al. 2010
+        footprint_gal=((350.0, 10.0, -10.0, 5.0), (295.0, 350.0, -2.25, 2.25)),
+        symbol="V", marker="D", colour="#9467bd", filled=False, size_band="K",
     )
 )
 
@@ -371,6 +502,66 @@ CATWISE = _register(
         error_aliases=(("sigra", "sigdec"),),
         column_aliases={"W1": ("w1mpro_pm",), "W2": ("w2mpro_pm",)},
         signature=("W1mproPM", "W2mproPM", "e_W1mproPM", "w1mpro_pm", "w2mpro_pm", "W1mpro", "W2mpro"),
+        bands=("W1", "W2"),
+        feeds=("W1", "W2"),
+        link_radius_arcsec=1.5,
+        aliases=("catwise2020",),
+        position_rank=4,
+        completeness=0.8,
+        mag_prior_band="W1",
+        confusion_loss_mag={"W1": 1.8, "W2": 1.8},
+        symbol="W", marker="^", colour="#2ca02c", filled=False, size_band="W1",
+    )
+)
+
+VPHAS = _register(
+    Survey(
+        name="vphas",
+        # the VST Photometric H-alpha Survey of the Southern Galactic Plane and Bulge
+        title="VPHAS+ DR2 (Drew et al. 2014, 2016)",
+        kind="secondary",
+        tap_url=VIZIER_TAP,
+        table='"II/341/vphasp"',
+        id_column="VPHASDR2",
+        ra_column="RAJ2000",
+        dec_column="DEJ2000",
+        # no per-source positional error: the astrometry is tied to 2MASS with ~0.1 arcsec rms per
+        # coordinate (Drew et al. 2014, section 5)
+        error=ErrorModel(column=None, default_arcsec=0.1),
+        epoch=2014.0,
+        # r, H-alpha and i come from the same ("red") concatenation, so r - H-alpha is free of
+        # variability between epochs; the blue concatenation's r is r2mag
+        columns={"r": "rmag", "Ha": "Hamag", "i": "imag"},
+        # about 0.5 mag brighter than the median 5-sigma depths (r 21.6, H-alpha 20.9, i 20.9; Drew et al. 2014)
+        depth={"r": 21.1, "Ha": 20.4, "i": 20.4},
+        reference="Drew et al. 2014, MNRAS 440, 2036",
+        tap_aliases=("vphas.dr2",),
+        label="VPHAS+",
+        id_aliases=("sourceID", "name"),
+        position_aliases=(("RAdeg", "DEdeg"), ("ra", "dec")),
+        column_aliases={"r": ("r_r",), "Ha": ("ha", "Ha_mag"), "i": ("i_i",)},
+        signature=("VPHASDR2", "Hamag", "e_Hamag", "r2mag", "e_r2mag"),
+        bands=("r", "Ha", "i"),
+        feeds=("r", "Ha", "i"),
+        # r - H-alpha against r - i: the emission-line stars (Be-star HMXBs, CVs, YSOs, WR) stand out
+        # above the main-sequence locus (Drew et al. 2005)
+        extra_features=("r_Ha", "r_i"),
+        band_specs=(
+            ("r", "phot.mag;em.opt.R", "VPHAS+ r magnitude, red concatenation (Vega)"),
+            ("Ha", "phot.mag;em.opt.R;spect.line", "VPHAS+ H-alpha (656.8 nm) magnitude (Vega)"),
+            ("i", "phot.mag;em.opt.I", "VPHAS+ i magnitude (Vega)"),
+        ),
+        link_radius_arcsec=1.0,
+        aliases=("vphas+", "vphasdr2", "vphas_dr2"),
+        opt_in=True,
+        # tied to 2MASS, ~0.1 arcsec: after 2MASS, before CatWISE2020
+        position_rank=3,
+        completeness=0.5,
+        # seeing-limited optical photometry, crowded in the bulge and the inner plane
+        confusion_loss_mag={"r": 0.5, "Ha": 0.5, "i": 0.5},
+        # |b| < 5 deg from l = 210 through the Galactic centre to l = 40, |b| < 10 deg in the bulge
+        footprint_gal=((210.0, 40.0, -5.0, 5.0), (350.0, 10.0, -10.0, 10.0)),
+        symbol="H", marker="v", colour="#d62728", filled=False, size_band="r",
     )
 )
 
@@ -405,11 +596,53 @@ ERASS1 = _register(
         reference="Merloni et al. 2024, A&A 682, A34",
         tap_aliases=("erass1.main",),
         label="eRASS1",
+        aliases=("erass", "erosita"),
     )
 )
 
-#: Secondary surveys in the order combinations enumerate them.
+#: Secondary surveys in the order combinations enumerate them (others follow in the order given); also the
+#: default surveys of a run.  VPHAS+ is opt-in (``--surveys gaia,2mass,catwise,vphas``): it covers only the
+#: southern plane, and a model uses its features only when trained with them.
 SECONDARY_SURVEYS: tuple[str, ...] = ("gaia", "2mass", "catwise")
+
+#: The X-ray survey whose column names and error model an input has unless told otherwise.
+DEFAULT_XRAY_SURVEY: str = "erass1"
+
+#: Every secondary survey in the order of the registry (the order the joint counterparts link them in).
+ALL_SECONDARY: tuple[str, ...] = tuple(s.name for s in SURVEYS.values() if s.kind == "secondary")
+
+#: Survey -> the standard columns the features take from it (:attr:`Survey.feeds`).
+PHOT_FROM: dict[str, tuple[str, ...]] = {s.name: s.feeds for s in SURVEYS.values() if s.feeds}
+
+#: Features the surveys add to the classifier's base list (:attr:`Survey.extra_features`), in registry order.
+SURVEY_FEATURES: tuple[str, ...] = tuple(f for s in SURVEYS.values() for f in s.extra_features)
+
+#: Survey -> the band whose magnitude sizes its neighbours on a finding chart.
+SIZE_BAND: dict[str, str] = {s.name: s.size_band for s in SURVEYS.values() if s.size_band}
+
+#: Survey -> (marker, colour, filled) of its neighbours on a finding chart.
+SURVEY_STYLE: dict[str, tuple[str, str, bool]] = {s.name: (s.marker, s.colour, s.filled)
+                                                  for s in SURVEYS.values() if s.kind == "secondary"}
+
+#: Survey -> one-letter symbol of its neighbours on the terminal UI's sky plot.
+SURVEY_SYMBOLS: dict[str, str] = {s.name: s.symbol for s in SURVEYS.values() if s.kind == "secondary"}
+
+#: Survey -> the magnitudes it provides (:attr:`Survey.bands`).
+SURVEY_BANDS: dict[str, tuple[str, ...]] = {s.name: s.bands for s in SURVEYS.values() if s.bands}
+
+#: Survey -> linking radius (arcsec) for merging its source into an object of an earlier survey.
+LINK_RADIUS_ARCSEC: dict[str, float] = {s.name: s.link_radius_arcsec for s in SURVEYS.values()
+                                        if s.link_radius_arcsec is not None}
+
+#: Secondary surveys, best astrometry first (:attr:`Survey.position_rank`).
+BY_ASTROMETRY: tuple[str, ...] = tuple(sorted(ALL_SECONDARY, key=lambda n: SURVEYS[n].position_rank))
+
+#: Survey -> prior completeness of the association (:attr:`Survey.completeness`).
+COMPLETENESS: dict[str, float] = {s.name: s.completeness for s in SURVEYS.values() if s.kind == "secondary"}
+
+#: (survey, band) of the magnitude priors the association learns by default (:attr:`Survey.mag_prior_band`).
+MAG_PRIOR_BANDS: tuple[tuple[str, str], ...] = tuple((s.name, s.mag_prior_band) for s in SURVEYS.values()
+                                                     if s.mag_prior_band)
 
 
 def get_survey(name: str) -> Survey:
@@ -431,9 +664,7 @@ def get_survey(name: str) -> Survey:
         If no survey of that name is registered; the message lists the known ones.
     """
     key = str(name).strip().lower()
-    aliases = {"gaiadr3": "gaia", "gaia_dr3": "gaia", "twomass": "2mass", "catwise2020": "catwise",
-               "erass": "erass1", "erosita": "erass1"}
-    key = aliases.get(key, key)
+    key = next((s.name for s in SURVEYS.values() if key in s.aliases), key)
     try:
         return SURVEYS[key]
     except KeyError:
@@ -452,6 +683,11 @@ BAND_FEATURES: dict[str, tuple[str, ...]] = {
     "W1": ("W1", "W1_W2", "G_W1", "K_W1", "log_fx_fw1"),
     "W2": ("W2", "W1_W2"),
 }
+for _f in SURVEY_FEATURES:
+    for _band in {_f, *_f.split("_")}:
+        if any(_band in _s.bands for _s in SURVEYS.values()):
+            BAND_FEATURES[_band] = (*BAND_FEATURES.get(_band, ()), _f)
+del _f, _band
 
 
 def guess_survey(colnames) -> tuple[str | None, tuple[str, ...]]:
@@ -498,16 +734,21 @@ def guess_survey(colnames) -> tuple[str | None, tuple[str, ...]]:
     return scores[0][1], scores[0][2]
 
 
-#: Limiting magnitudes lost to confusion in the Galactic plane (at b = 0; the loss falls as exp(-``|b|`` / 2 deg)):
-#: near-IR (2MASS) and mid-IR (CatWISE) point-source catalogues are confusion-limited there, Gaia is not.
-CONFUSION_LOSS_MAG: dict[str, float] = {"J": 1.5, "H": 1.5, "K": 1.5, "W1": 1.8, "W2": 1.8}
+#: Limiting magnitudes lost to confusion in the Galactic plane (at b = 0; the loss falls as exp(-``|b|`` / 2 deg)),
+#: per band, from the surveys' records (:attr:`Survey.confusion_loss_mag`; the first survey naming a band wins).
+CONFUSION_LOSS_MAG: dict[str, float] = {}
+for _s in SURVEYS.values():
+    for _band, _loss in _s.confusion_loss_mag.items():
+        CONFUSION_LOSS_MAG.setdefault(_band, _loss)
+del _s, _band, _loss
 
 
-def limiting_magnitudes(b_deg, surveys=("gaia", "2mass", "catwise")) -> dict[str, np.ndarray]:
+def limiting_magnitudes(b_deg, surveys: tuple[str, ...] = SECONDARY_SURVEYS) -> dict[str, np.ndarray]:
     """Per-position limiting magnitude (Vega) of each band of ``surveys``, with the plane's confusion loss.
 
     The depths are the registry's (:attr:`Survey.depth`); at Galactic latitude
-    ``b`` the bands of :data:`CONFUSION_LOSS_MAG` lose ``loss * exp(-|b| / 2 deg)``.
+    ``b`` each survey's confusion-limited bands (:attr:`Survey.confusion_loss_mag`) lose
+    ``loss * exp(-|b| / 2 deg)``.
 
     Parameters
     ----------
@@ -529,5 +770,5 @@ def limiting_magnitudes(b_deg, surveys=("gaia", "2mass", "catwise")) -> dict[str
         for band, depth in get_survey(name).depth.items():
             if band in out or band.startswith("flux"):
                 continue
-            out[band] = depth - CONFUSION_LOSS_MAG.get(band, 0.0) * conf
+            out[band] = depth - get_survey(name).confusion_loss_mag.get(band, 0.0) * conf
     return out

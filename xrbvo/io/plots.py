@@ -9,6 +9,7 @@ from typing import Sequence
 
 import numpy as np
 
+from xrbvo.core.schema import CLASS_COLOURS as _CLASS_COLOURS
 from xrbvo.core.text import for_mathtext
 from xrbvo.io.outputs import save_output
 
@@ -26,8 +27,7 @@ def _plt():
 
 
 #: Colours of the candidate classes (and of the other classes, for the sources that are not candidates).
-CLASS_COLOURS = {"HMXB": "#1f5fbf", "LMXB": "#d62728", "NS": "#9467bd", "CV": "#e377c2", "WR": "#8c564b",
-                 "AGN": "#7f7f7f", "EARLY": "#17becf", "STAR": "#bcbd22", "YSO": "#2ca02c"}
+CLASS_COLOURS = _CLASS_COLOURS  # the class records' colours (xrbvo.core.schema.CLASS_RECORDS)
 
 
 def galactic_longitudes(l_deg) -> tuple[np.ndarray, tuple[float, float]]:

@@ -22,16 +22,13 @@ from xrbvo.core.geometry import K99
 from xrbvo.core.schema import CLASSES
 from xrbvo.core.text import for_html, for_mathtext
 from xrbvo.io.outputs import save_output
+from xrbvo.core.surveys import SIZE_BAND, SURVEY_STYLE  # the surveys' records; re-exported
 from xrbvo.io.plots import CLASS_COLOURS
 
 __all__ = ["INDEX_MAGS", "SIZE_BAND", "SURVEY_STYLE", "candidate_png", "chart_wcs", "marker_areas", "escape_html", "index_html", "known_line",
            "png_name", "possibly_known_html", "regions_text", "sexagesimal", "sky_links", "write_html"]
 
 
-#: Survey -> (marker, colour, filled) of its neighbours on a candidate's picture.
-SURVEY_STYLE: dict[str, tuple[str, str, bool]] = {
-    "gaia": ("o", "#1f77b4", True), "2mass": ("s", "#ff7f0e", False), "vvv": ("D", "#9467bd", False),
-    "catwise": ("^", "#2ca02c", False)}
 
 _SAFE = re.compile(r"[^A-Za-z0-9._+-]+")
 
@@ -68,8 +65,6 @@ def _value(row: Mapping, key: str, default=float("nan")):
         return default
 
 
-#: Survey -> the band whose magnitude sizes its neighbours on a finding chart.
-SIZE_BAND: dict[str, str] = {"gaia": "G", "2mass": "K", "vvv": "K", "catwise": "W1"}
 
 #: Magnitude range over which a marker's area grows from smallest to largest (this many magnitudes above the band's
 #: limit is the brightest size).
@@ -164,15 +159,14 @@ def _nice_length(arcsec: float) -> float:
 
 def _counterpart_text(row: Mapping, chosen: Mapping[str, str]) -> tuple[str, bool]:
     """What the chart says about the chosen counterpart (or its absence); True when there is one."""
-    from xrbvo.core.surveys import SURVEYS, limiting_magnitudes
+    from xrbvo.core.surveys import ALL_SECONDARY, SECONDARY_SURVEYS, SURVEYS, limiting_magnitudes
 
     p_any, p_i = _value(row, "p_any"), _value(row, "p_i")
     if not chosen:
         lines = [f"no counterpart (p_any = {p_any:.3g})" if math.isfinite(p_any) else "no counterpart"]
         b = _value(row, "b")
         if math.isfinite(b):
-            names = [s for s in ("gaia", "2mass", "vvv", "catwise") if f"nid_{s}" in row] or ["gaia", "2mass",
-                                                                                                 "catwise"]
+            names = [s for s in ALL_SECONDARY if f"nid_{s}" in row] or list(SECONDARY_SURVEYS)
             lim = limiting_magnitudes(b, tuple(n for n in names if n in SURVEYS))
             lines.append("limiting magnitudes here: " + ", ".join(f"{k} {float(v[0]):.1f}" for k, v in lim.items()))
         return "\n".join(lines), False

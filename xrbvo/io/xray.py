@@ -11,7 +11,7 @@ from astropy.table import MaskedColumn, Table
 
 from xrbvo.core.errors import InputError, MissingColumnError, XrbvoWarning
 from xrbvo.core.schema import INPUT_PREFIX, XRAY, apply_schema, is_reserved, mark_input_column
-from xrbvo.core.surveys import SURVEYS, Survey, get_survey, guess_survey
+from xrbvo.core.surveys import DEFAULT_XRAY_SURVEY, SURVEYS, Survey, get_survey, guess_survey
 from xrbvo.io.erass1 import refuse_hard_as_main
 from xrbvo.io.tables import as_degrees, as_float
 
@@ -229,7 +229,7 @@ def _identifiers(table: Table, id_c: str | None, source: str) -> np.ndarray:
     return np.array(ids, dtype=str) if ids else np.zeros(0, dtype="<U1")
 
 
-def standardise_xray(table: Table, survey: str | Survey = "erass1", *, sys_floor_arcsec: float | None = None,
+def standardise_xray(table: Table, survey: str | Survey = DEFAULT_XRAY_SURVEY, *, sys_floor_arcsec: float | None = None,
                      default_pos_err_arcsec: float | None = None, source: str = "input table",
                      columns: Mapping[str, str] | None = None) -> Table:
     """Turn a user's X-ray source table into the :data:`xrbvo.core.schema.XRAY` schema.

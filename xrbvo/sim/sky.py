@@ -44,7 +44,8 @@ from xrbvo.core.errors import InputError
 from xrbvo.core.schema import CLASSES, TRUTH, apply_schema
 from xrbvo.galaxy.populations import BANDS, CLASS_MODELS, field_star_types, stellar_sed
 
-__all__ = ["SkyConfig", "SimulatedSky", "simulate_sky", "expected_counts", "gaia_density_target", "MAX_AREA_DEG2"]
+__all__ = ["SkyConfig", "SimulatedSky", "simulate_sky", "expected_counts", "gaia_density_target", "MAX_AREA_DEG2",
+           "EXTRA_SURVEYS"]
 
 #: Largest simulated field (deg2).  Memory grows with the area: a 10 x 10 deg field in the plane
 #: takes about 1 GB and 20 s; the built-in fields are 8 x 4 deg at most.
@@ -103,6 +104,10 @@ class SkyConfig:
         Epoch of the X-ray positions (eRASS1: Dec 2019 - Jun 2020).
     seed : int, optional
         Seed of the random generator: the same seed gives the same sky.
+    extra_surveys : tuple[str, ...], optional
+        Counterpart surveys the sky also holds beyond Gaia DR3, 2MASS and CatWISE2020 (registry names;
+        those of :data:`EXTRA_SURVEYS`), drawn from a random stream of their own, so that the rest of
+        the sky is the same with or without them.
     """
 
     l_deg: float = 300.0
@@ -127,9 +132,17 @@ class SkyConfig:
     """Epoch of the X-ray positions (eRASS1: Dec 2019 - Jun 2020)."""
     seed: int = 0
     """Seed of the random generator: the same seed gives the same sky."""
+    extra_surveys: tuple[str, ...] = ()
+    """Counterpart surveys the sky also holds beyond Gaia DR3, 2MASS and CatWISE2020 (registry names;
+    those of :data:`EXTRA_SURVEYS`), drawn from a random stream of their own, so that the rest of the sky
+    is the same with or without them."""
 
     def validate(self) -> None:
         """Raise :class:`InputError` if a parameter is out of range."""
+        for s in self.extra_surveys:
+            if s not in EXTRA_SURVEYS:
+                raise InputError(f"the simulated sky cannot draw survey {s!r}; it draws gaia, 2mass, catwise"
+                                 f"{''.join(', ' + k for k in EXTRA_SURVEYS)}")
         if not (0.0 < self.width_deg <= 60.0 and 0.0 < self.height_deg <= 60.0):
             raise InputError("simulated field size must be between 0 and 60 deg on each side")
         if abs(self.b_deg) + self.height_deg / 2 > 89.0:
@@ -827,16 +840,103 @@ def simulate_sky(config: SkyConfig | None = None, *, progress: Callable[[str, fl
         ctp[idx[is_c]] = ids_str[is_c]
         ctp_ids[sname] = ctp.astype(str)
 
+    if cfg.extra_surveys:
+        true = {b: np.concatenate([mags[b], mag_s[b], mag_g[b]]) for b in ("G", "BP", "RP")}
+        objects = _Objects(
+            true=true, cls=np.concatenate([cat["cls"].astype(str), np.full(ns, "STAR"), np.full(ng, "AGN")]),
+            l=np.concatenate([cat["l"], c_x.l.deg[owner_s], c_x.l.deg[owner_g]]),
+            b=np.concatenate([cat["b"], c_x.b.deg[owner_s], c_x.b.deg[owner_g]]),
+            ra=all_ra_true, dec=all_dec_true, n_x=n_x)
+        for sname in cfg.extra_surveys:
+            catalogs[sname], ctp_ids[sname] = EXTRA_SURVEYS[sname](objects, cfg.seed)
+
     report("truth", 0.95)
     truth = Table({
         "xid": xids, "true_class": cat["cls"].astype(str), "distance": cat["distance"],
         "lum_soft": 10.0 ** cat["log_l"], "nh_los": cat["nh"], "av_los": cat["av"],
         "flux_soft_true": cat["soft"], "flux_hard_true": cat["hard"],
         "ctp_gaia": ctp_ids["gaia"], "ctp_2mass": ctp_ids["2mass"], "ctp_catwise": ctp_ids["catwise"],
+        **{f"ctp_{s}": ctp_ids[s] for s in cfg.extra_surveys},
     })
     apply_schema(truth, TRUTH)
     report("done", 1.0)
     return SimulatedSky(cfg, xray, catalogs, truth, expected)
+
+
+@dataclass(frozen=True)
+class _Objects:
+    """Every simulated object (counterparts first, then field stars, then galaxies), as an extra survey sees it."""
+
+    true: dict
+    """Band (``G``, ``BP``, ``RP``) -> true apparent magnitude, extinction included."""
+    cls: np.ndarray
+    """Class of each object (``STAR`` for field stars, ``AGN`` for field galaxies)."""
+    l: np.ndarray
+    """Galactic longitude, degrees."""
+    b: np.ndarray
+    """Galactic latitude, degrees."""
+    ra: np.ndarray
+    """True right ascension, degrees."""
+    dec: np.ndarray
+    """True declination, degrees."""
+    n_x: int
+    """Number of X-ray sources (the first ``n_x`` objects are their counterparts)."""
+
+
+#: H-alpha emission above the main-sequence locus per class: (share of emitters, mean and spread of the
+#: r - H-alpha excess, mag).  Be-star HMXBs, accreting binaries, WR stars and YSOs are the emitters
+#: that the r - H-alpha, r - i diagram of IPHAS/VPHAS+ picks out (Drew et al. 2005; Witham et al. 2008).
+_HALPHA_EXCESS: dict[str, tuple[float, float, float]] = {
+    "HMXB": (0.8, 0.35, 0.15), "LMXB": (0.5, 0.15, 0.10), "CV": (0.8, 0.45, 0.20), "WR": (1.0, 0.60, 0.25),
+    "YSO": (0.7, 0.40, 0.20), "EARLY": (0.3, 0.20, 0.10), "STAR": (0.05, 0.08, 0.04)}
+
+
+def _vphas_catalogue(obj: _Objects, seed: int) -> tuple[Table, np.ndarray]:
+    """VPHAS+ DR2 as observed: r, H-alpha, i from the true Gaia magnitudes, inside the survey's footprint."""
+    from xrbvo.core.surveys import get_survey, limiting_magnitudes
+
+    survey = get_survey("vphas")
+    rng = np.random.default_rng([seed, 341])  # a stream of its own: the rest of the sky does not change
+    n = len(obj.cls)
+    g = obj.true["G"]
+    x = np.clip(obj.true["BP"] - obj.true["RP"], -0.5, 4.5)
+    # Gaia -> SDSS r and i (Riello et al. 2021, table C.2), then AB -> Vega (Blanton & Roweis 2007)
+    r = g - (-0.12879 + 0.24662 * x - 0.027464 * x**2 - 0.049465 * x**3) - 0.16
+    i = g - (-0.29676 + 0.64728 * x - 0.10141 * x**2) - 0.37
+    excess = np.zeros(n)
+    for c, (share, mean, spread) in _HALPHA_EXCESS.items():
+        emits = (obj.cls == c) & (rng.random(n) < share)
+        excess[emits] = np.abs(rng.normal(mean, spread, int(emits.sum())))
+    # the unreddened main sequence rises by ~1/3 mag in r - H-alpha per mag of r - i (Drew et al. 2005)
+    true = {"r": r, "Ha": r - 0.33 * (r - i) - excess, "i": i}
+    lim = limiting_magnitudes(obj.b, (survey.name,))
+    inside = survey.covers(obj.l, obj.b)
+    obs, seen = {}, np.zeros(n, bool)
+    for band in survey.bands:
+        m = true[band]
+        ok = inside & np.isfinite(m) & (m < lim[band] + rng.normal(0.0, 0.15, n))
+        err = _mag_err(np.where(np.isfinite(m), m, 30.0), lim[band])
+        obs[band] = np.where(ok, m + rng.normal(0.0, 1.0, n) * err, np.nan)
+        obs["e_" + band] = np.where(ok, err, np.nan)
+        seen |= ok
+    idx = rng.permutation(np.nonzero(seen)[0])  # no ordering that betrays the counterparts
+    m = len(idx)
+    err = survey.error.default_arcsec
+    ra_o, dec_o = _offset(obj.ra[idx], obj.dec[idx], rng.normal(0, 1, m) * err, rng.normal(0, 1, m) * err)
+    ids = np.array([f"SIMVP{seed:04d}{k:09d}" for k in rng.choice(10**9, m, replace=False)])
+    t = Table({survey.id_column: ids, survey.ra_column: ra_o, survey.dec_column: dec_o})
+    for band in survey.bands:
+        t[survey.native(band)] = obs[band][idx]
+        t["e_" + survey.native(band)] = obs["e_" + band][idx]
+    t.meta["SIMULATED"] = True
+    ctp = np.full(obj.n_x, "", dtype=object)
+    is_c = idx < obj.n_x
+    ctp[idx[is_c]] = ids[is_c]
+    return t, ctp.astype(str)
+
+
+#: The surveys the simulated sky draws on request (:attr:`SkyConfig.extra_surveys`): name -> drawer.
+EXTRA_SURVEYS: dict[str, Callable[[_Objects, int], tuple[Table, np.ndarray]]] = {"vphas": _vphas_catalogue}
 
 
 def _unit(ra, dec):

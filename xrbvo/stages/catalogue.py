@@ -16,6 +16,7 @@ from astropy.table import Table, vstack
 
 from xrbvo.core.errors import InputError, MissingColumnError
 from xrbvo.core.schema import CATALOGUE, CLASSES, NEIGHBOURS, describe_table, is_input_column, prob_column
+from xrbvo.core.surveys import BY_ASTROMETRY, SURVEY_BANDS, SURVEYS
 from xrbvo.io import write_table
 from xrbvo.stages.match import AssociationResult
 
@@ -25,12 +26,11 @@ __all__ = ["build_catalogue", "add_class_columns", "input_columns_last", "write_
 #: Output format name -> file suffix.
 CATALOGUE_FORMATS = {"fits": ".fits", "votable": ".vot", "csv": ".csv", "ecsv": ".ecsv", "parquet": ".parquet"}
 
-#: Whose position is given as the chosen counterpart's (best astrometry first).
-COUNTERPART_ORDER: tuple[str, ...] = ("gaia", "vvv", "2mass", "catwise")
+#: Whose position is given as the chosen counterpart's (best astrometry first: the surveys' records).
+COUNTERPART_ORDER: tuple[str, ...] = BY_ASTROMETRY
 
-#: Magnitudes kept per survey in the neighbours table.
-NEIGHBOUR_MAGS: dict[str, tuple[str, ...]] = {"gaia": ("G", "BP", "RP"), "2mass": ("J", "H", "K"),
-                                              "vvv": ("J", "H", "K"), "catwise": ("W1", "W2")}
+#: Magnitudes kept per survey in the neighbours table (the surveys' records).
+NEIGHBOUR_MAGS: dict[str, tuple[str, ...]] = SURVEY_BANDS
 
 
 def _full(proba: np.ndarray, classes: Sequence[str], n: int) -> np.ndarray:
@@ -258,7 +258,9 @@ def neighbours_table(neighbourhoods: Mapping[str, Table]) -> Table:
     astropy.table.Table
         The pipeline's neighbourhoods as one table with a ``survey`` column.
     """
-    keep = ("xid", "nid", "ra", "dec", "pos_err", "sep") + tuple(b for v in NEIGHBOUR_MAGS.values() for b in v)
+    # every survey's magnitudes, an opt-in survey's only in runs with it
+    mags = tuple(b for s, v in NEIGHBOUR_MAGS.items() if s in neighbourhoods or not SURVEYS[s].opt_in for b in v)
+    keep = ("xid", "nid", "ra", "dec", "pos_err", "sep") + mags
     keep = tuple(dict.fromkeys(keep))
     parts = []
     for survey, t in neighbourhoods.items():

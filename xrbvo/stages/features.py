@@ -34,6 +34,10 @@ The list (name: meaning):
                             missing for single-epoch surveys (eRASS1, the simulated sky)
 ==========================  ===============================================================
 
+A survey may add features of its own bands (:attr:`xrbvo.core.surveys.Survey.extra_features`, e.g. the
+r - H-alpha colour of an opt-in survey): they follow this list, in runs with that survey only
+(:data:`ALL_FEATURES`, :func:`feature_names`).
+
 Inputs may also give ``pm`` (total proper motion, mas/yr) instead of
 ``pmra``/``pmdec``, and ``plx_sig`` directly instead of ``plx``/``plx_err``
 (catalogues such as the Chandra labelled set publish only those).
@@ -51,10 +55,12 @@ import numpy as np
 from astropy.table import Table
 
 from xrbvo.core.physics import galactic_nh
+from xrbvo.core.surveys import PHOT_FROM, SURVEY_FEATURES, SURVEYS
 
-__all__ = ["FEATURES", "PHOT_FROM", "build_features", "features_from_photometry", "nh_at", "chosen_rows",
+__all__ = ["FEATURES", "ALL_FEATURES", "feature_names", "PHOT_FROM", "build_features", "features_from_photometry", "nh_at", "chosen_rows",
            "source_features", "feature_matrix"]
 
+#: The features of every run (Gaia, 2MASS or VVV, CatWISE2020, X-ray), in model order.
 FEATURES: tuple[str, ...] = (
     "G", "BP", "RP", "BP_RP", "G_RP",
     "J", "H", "K", "J_H", "H_K", "J_K",
@@ -64,13 +70,28 @@ FEATURES: tuple[str, ...] = (
     "log_fx", "hr", "log_fx_fg", "log_fx_fk", "log_fx_fw1", "log_lx", "log_nh", "xvar_prob",
 )
 
-#: Which survey provides which standard photometric column.
-PHOT_FROM: dict[str, tuple[str, ...]] = {
-    "gaia": ("G", "BP", "RP", "plx", "plx_err", "pmra", "pmdec", "epsi", "sepsi", "ruwe", "var_G", "rgeo"),
-    "2mass": ("J", "H", "K"),
-    "vvv": ("J", "H", "K"),
-    "catwise": ("W1", "W2"),
-}
+#: Every feature a model may have: :data:`FEATURES`, then those the registry's surveys add
+#: (:attr:`xrbvo.core.surveys.Survey.extra_features`: a band or a colour ``a_b`` of two of its bands).
+#: A survey's features exist only in runs with that survey (:func:`features_from_photometry`'s
+#: ``surveys``), so models trained without it are the same as before it was registered (XGBoost's
+#: column sampling would see even an all-missing column).
+ALL_FEATURES: tuple[str, ...] = FEATURES + SURVEY_FEATURES
+
+
+def feature_names(features: Table) -> list[str]:
+    """The features a model trained on ``features`` uses: :data:`ALL_FEATURES` that ``features`` has, in order.
+
+    Parameters
+    ----------
+    features : astropy.table.Table
+        Feature columns, one row per source.
+
+    Returns
+    -------
+    list[str]
+        The names, :data:`FEATURES` first.
+    """
+    return [f for f in ALL_FEATURES if f in features.colnames]
 
 
 def _f(d: Mapping[str, np.ndarray], k: str, n: int) -> np.ndarray:
@@ -78,7 +99,7 @@ def _f(d: Mapping[str, np.ndarray], k: str, n: int) -> np.ndarray:
     return np.full(n, np.nan) if v is None else np.asarray(v, dtype=float)
 
 
-def features_from_photometry(phot: Mapping[str, np.ndarray], flux_soft, flux_hard, nh) -> Table:
+def features_from_photometry(phot: Mapping[str, np.ndarray], flux_soft, flux_hard, nh, surveys=()) -> Table:
     """Compute :data:`FEATURES` from standard photometric columns and X-ray fluxes.
 
     Parameters
@@ -92,11 +113,14 @@ def features_from_photometry(phot: Mapping[str, np.ndarray], flux_soft, flux_har
         Soft- and hard-band X-ray fluxes (erg/cm2/s).
     nh : array
         Galactic N_H (cm^-2).
+    surveys : sequence of str, optional
+        The run's surveys: their :attr:`~xrbvo.core.surveys.Survey.extra_features` follow :data:`FEATURES`.
 
     Returns
     -------
     Table
-        One column per :data:`FEATURES` entry, NaN where an input is missing.
+        One column per :data:`FEATURES` entry and per extra feature of ``surveys``, NaN where an input is
+        missing.
     """
     fs = np.asarray(flux_soft, dtype=float)
     n = len(fs)
@@ -141,10 +165,14 @@ def features_from_photometry(phot: Mapping[str, np.ndarray], flux_soft, flux_har
         nh = np.asarray(nh, dtype=float)
         out["log_nh"] = np.log10(np.where(nh > 0, nh, np.nan))
         out["xvar_prob"] = np.clip(g["xvar_prob"], 0.0, 1.0)
+        extra = [f for s in surveys if s in SURVEYS for f in SURVEYS[s].extra_features]
+        for f in extra:
+            a, _, b = f.partition("_")
+            out[f] = _f(phot, a, n) - _f(phot, b, n) if b else _f(phot, a, n)
     for c in out.colnames:
         arr = np.asarray(out[c], dtype=float)
         out[c] = np.where(np.isfinite(arr), arr, np.nan)
-    return out[list(FEATURES)]
+    return out[list(FEATURES) + extra]
 
 
 def build_features(xray: Table, chosen: Mapping[str, np.ndarray], neighbourhoods: Mapping[str, Table],
@@ -181,7 +209,7 @@ def build_features(xray: Table, chosen: Mapping[str, np.ndarray], neighbourhoods
             phot[col] = np.where(rows >= 0, vals[np.maximum(rows, 0)] if len(vals) else np.nan, np.nan)
     if nh is None:
         nh = nh_at(xray["ra"], xray["dec"])
-    return features_from_photometry(phot, xray["flux_soft"], xray["flux_hard"], nh)
+    return features_from_photometry(phot, xray["flux_soft"], xray["flux_hard"], nh, surveys=tuple(neighbourhoods))
 
 
 def nh_at(ra_deg, dec_deg) -> np.ndarray:

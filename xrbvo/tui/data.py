@@ -30,6 +30,7 @@ from xrbvo.io import read_table, write_table
 from xrbvo.io.companions import CompanionPaths, companion_paths
 from xrbvo.io.known import read_known
 from xrbvo.core.schema import CLASSES, prob_column
+from xrbvo.core.surveys import SURVEY_BANDS, SURVEY_SYMBOLS
 from xrbvo.tui.filterlang import CompiledFilter, compile_filter
 from xrbvo.tui.marks import MarkStore
 from xrbvo.workflows.analyse import write_neighbours
@@ -54,12 +55,8 @@ DEFAULT_COLUMNS: tuple[str, ...] = ("xid", "l", "b", "P_HMXB", "P_LMXB", "predic
                                     "candidate_class", "expected_purity", "known_name", "new", "p_any",
                                     "pos_err", "flux_soft")
 
-#: One-letter symbol of each survey on the sky plot.
-SURVEY_SYMBOLS: dict[str, str] = {"gaia": "G", "2mass": "2", "vvv": "V", "catwise": "W"}
-
-#: Magnitudes shown per survey in the counterpart list.
-_SURVEY_MAGS: dict[str, tuple[str, ...]] = {"gaia": ("G", "BP", "RP"), "2mass": ("J", "H", "K"),
-                                            "vvv": ("J", "H", "K"), "catwise": ("W1", "W2")}
+#: Magnitudes shown per survey in the counterpart list (the surveys' records; so is ``SURVEY_SYMBOLS``).
+_SURVEY_MAGS = SURVEY_BANDS
 
 def _column_array(col) -> np.ndarray:
     """A table column as a plain array: numbers as float with NaN, bools as bool, the rest as str."""

@@ -39,6 +39,7 @@ from textual.worker import get_current_worker
 
 from xrbvo.core.errors import XrbvoError
 from xrbvo.core.schema import CLASSES
+from xrbvo.core.surveys import ALL_SECONDARY
 from xrbvo.core.text import one_line
 from xrbvo.tui.app import PromptScreen, XrbvoApp
 from xrbvo.tui.data import CatalogueData
@@ -651,7 +652,7 @@ class ExploreApp(XrbvoApp):
         cat = res.catalogue[0]
         ra, dec, err = float(cat["ra"]), float(cat["dec"]), float(cat["pos_err"])
         ctp = []
-        for s in ("gaia", "2mass", "vvv", "catwise"):
+        for s in ALL_SECONDARY:
             if f"nid_{s}" in cat.colnames and str(cat[f"nid_{s}"]).strip() not in ("", "-1", "None", "--"):
                 nb = res.neighbours
                 hit = nb[(np.asarray(nb["survey"]).astype(str) == s) &

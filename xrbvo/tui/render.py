@@ -17,6 +17,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from xrbvo.core.schema import CLASS_DESCRIPTIONS, XRB_CLASSES
+from xrbvo.core.surveys import SURVEYS
 from xrbvo.core.text import one_line
 from xrbvo.tui.data import SURVEY_SYMBOLS, SourceDetail
 
@@ -306,7 +307,8 @@ def sky_plot(d: SourceDetail, *, width: int = 33, height: int = 15) -> Text:
             t.append(ch, style=style)
         t.append("│\n", style="dim")
     t.append(f"└{border}┘\n", style="dim")
-    legend = "  ".join(f"{v}={k}" for k, v in SURVEY_SYMBOLS.items())
+    present = {nb.survey for nb in d.neighbours}
+    legend = "  ".join(f"{v}={k}" for k, v in SURVEY_SYMBOLS.items() if k in present or not SURVEYS[k].opt_in)
     t.append(f"E←  half-width {r:.1f}\"  ring: 99% error circle  {legend}", style="dim")
     if not d.neighbours:
         t.append("\nno neighbours in the neighbourhood table", style="dim")

@@ -22,6 +22,7 @@ from astropy.table import Table
 
 from xrbvo.core.errors import InputError, XrbvoWarning, check_cancel
 from xrbvo.core.schema import CATALOGUE, COUNTERPARTS, NEIGHBOURS, XRB_CLASSES, describe_table
+from xrbvo.core.surveys import DEFAULT_XRAY_SURVEY, SECONDARY_SURVEYS
 from xrbvo.io import standardise_xray, write_table
 from xrbvo.io.erass1 import SELECTION_KEYS, selection_header
 from xrbvo.pipeline import PipelineConfig, PipelineResult, Progress, run_pipeline
@@ -32,14 +33,14 @@ from xrbvo.workflows.bundle import ModelBundle
 from xrbvo.workflows.context import Calibrate, RunContext, calibration_hook, identity_of, measure, measure_part
 from xrbvo.workflows.policy import ResolvedPolicy, SciencePolicy, resolve_policy
 
-__all__ = ["Analysis", "analyse", "pipeline_config", "prepare_xray", "resolve_for", "galactic", "warn_no_coverage",
-           "measure_in_memory", "write_neighbours"]
+__all__ = ["Analysis", "analyse", "check_model_surveys", "pipeline_config", "prepare_xray", "resolve_for", "galactic",
+           "warn_no_coverage", "measure_in_memory", "write_neighbours"]
 
 #: Header keywords of an input that the science policy reads (what the sample is, how a simulated sky was made).
 PROVENANCE_KEYS = ("SAMPLE", "FLUXLIM", "CLSBOOST", "SIMULATED", "SEED", "PATCHRAD", *SELECTION_KEYS)
 
 
-def prepare_xray(xray: Table, xray_survey: str = "erass1", *, sys_floor_arcsec: float | None = None,
+def prepare_xray(xray: Table, xray_survey: str = DEFAULT_XRAY_SURVEY, *, sys_floor_arcsec: float | None = None,
                  source: str = "table") -> Table:
     """Standardise X-ray sources (:func:`xrbvo.io.standardise_xray`), keeping what the input says about itself.
 
@@ -73,7 +74,7 @@ def prepare_xray(xray: Table, xray_survey: str = "erass1", *, sys_floor_arcsec: 
 
 
 def pipeline_config(bundle: ModelBundle, *, radius_arcsec: float = 20.0,
-                    surveys: tuple[str, ...] = ("gaia", "2mass", "catwise"), counterparts: str | None = None,
+                    surveys: tuple[str, ...] = SECONDARY_SURVEYS, counterparts: str | None = None,
                     false_rate: float | None = 0.05) -> PipelineConfig:
     """The pipeline options for a bundle: class-aware counterparts whenever the bundle has a counterpart model.
 
@@ -106,6 +107,30 @@ def pipeline_config(bundle: ModelBundle, *, radius_arcsec: float = 20.0,
                          "--counterparts nway")
     return PipelineConfig(radius_arcsec=radius_arcsec, surveys=tuple(surveys), counterparts=mode,
                           false_rate=false_rate)
+
+
+def check_model_surveys(bundle: ModelBundle, surveys) -> None:
+    """Refuse a run without a survey whose features the model learnt (an opt-in survey's extra features).
+
+    Parameters
+    ----------
+    bundle : ModelBundle
+        The trained models and their metadata.
+    surveys : sequence of str
+        The run's counterpart surveys.
+
+    Raises
+    ------
+    InputError
+        When the model uses a survey's features and the run does not pull that survey.
+    """
+    from xrbvo.core.surveys import SURVEYS
+
+    names = set(getattr(bundle.source, "feature_names_", ()))
+    lacking = [s.name for s in SURVEYS.values() if set(s.extra_features) & names and s.name not in surveys]
+    if lacking:
+        raise InputError(f"{bundle.directory or 'the model'}: it learnt the features of {', '.join(lacking)}; "
+                         f"add {', '.join(lacking)} to --surveys (or use a model trained without it)")
 
 
 @dataclass(frozen=True)
@@ -236,7 +261,7 @@ def galactic(xr: Table) -> tuple[np.ndarray, np.ndarray]:
     return g.l.deg, g.b.deg
 
 
-def resolve_for(xr: Table, policy: SciencePolicy, bundle: ModelBundle, xray_survey: str = "erass1"
+def resolve_for(xr: Table, policy: SciencePolicy, bundle: ModelBundle, xray_survey: str = DEFAULT_XRAY_SURVEY
                 ) -> ResolvedPolicy:
     """The policy's numbers for the whole of a standardised input (warns when given priors were filled).
 
@@ -271,7 +296,7 @@ def resolve_for(xr: Table, policy: SciencePolicy, bundle: ModelBundle, xray_surv
 
 
 def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: SciencePolicy | None = None, *,
-            config: PipelineConfig | None = None, xray_survey: str = "erass1", sys_floor_arcsec: float | None = None,
+            config: PipelineConfig | None = None, xray_survey: str = DEFAULT_XRAY_SURVEY, sys_floor_arcsec: float | None = None,
             source: str = "table", progress: Mapping[str, Progress] | Progress | None = None,
             cancel: threading.Event | None = None, known: Sequence[Table] = (),
             pipeline=run_pipeline, resolved: ResolvedPolicy | None = None, context: RunContext | None = None,
@@ -329,6 +354,7 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
     pol.validate()
     xr = prepare_xray(xray, xray_survey, sys_floor_arcsec=sys_floor_arcsec, source=source)
     cfg = config or pipeline_config(bundle)
+    check_model_surveys(bundle, cfg.surveys)
     if cfg.counterparts == "joint" and bundle.counterpart is None:
         pipeline_config(bundle, counterparts="joint")  # raises the one clear error
     if resolved is not None:
@@ -369,7 +395,7 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
 
 
 def measure_in_memory(xr: Table, provider: Provider, cfg: PipelineConfig, *, bundle: ModelBundle,
-                      resolved: ResolvedPolicy, xray_survey: str = "erass1",
+                      resolved: ResolvedPolicy, xray_survey: str = DEFAULT_XRAY_SURVEY,
                       progress: Mapping[str, Progress] | Progress | None = None,
                       cancel: threading.Event | None = None, calibrate: Calibrate | None = None
                       ) -> tuple[RunContext, PulledProvider]:

@@ -18,7 +18,7 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
 from xrbvo.core.errors import Cancelled
-from xrbvo.core.schema import CATALOGUE, XRB_CLASSES, describe_table
+from xrbvo.core.schema import CATALOGUE, CLASSES, XRB_CLASSES, describe_table, prob_column
 from xrbvo.stages.catalogue import add_class_columns
 from xrbvo.stages.classify.explain import explain
 from xrbvo.stages.classify.labelled import LAYOUTS, csc_features, detect_layout, model_matrix, positions

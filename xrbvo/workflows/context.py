@@ -73,6 +73,7 @@ import numpy as np
 from astropy.table import Table
 
 from xrbvo.core.errors import InputError
+from xrbvo.core.surveys import DEFAULT_XRAY_SURVEY
 from xrbvo.pipeline import PipelineConfig, calibrate_p_any
 from xrbvo.stages.match.calibrate import PanyCalibration
 from xrbvo.stages.match.priors import MagPrior, learn_mag_prior, union_area_arcsec2
@@ -263,7 +264,7 @@ def policy_sha(resolved) -> str:
 
 
 def identity_of(xr: Table, config: PipelineConfig, *, bundle, resolved, provider,
-                xray_survey: str = "erass1") -> dict:
+                xray_survey: str = DEFAULT_XRAY_SURVEY) -> dict:
     """The identity fields of a :class:`RunContext` (everything but the measured numbers), JSON-ready.
 
     Parameters

@@ -19,9 +19,10 @@ import numpy as np
 
 from xrbvo.core.errors import ModelError
 from xrbvo.core.schema import CLASSES, XRB_CLASSES
+from xrbvo.core.surveys import ALL_SECONDARY
 from xrbvo.io import write_table
 from xrbvo.pipeline import PipelineConfig
-from xrbvo.sim import SkyConfig, simulate_sky
+from xrbvo.sim import EXTRA_SURVEYS, SkyConfig, simulate_sky
 from xrbvo.stages.classify.train import fit_with_cuts
 from xrbvo.stages.neighbourhoods.sim import SimProvider
 from xrbvo.workflows.analyse import Analysis, analyse
@@ -37,12 +38,18 @@ TRAIN_BOOST = {"HMXB": 30.0, "LMXB": 100.0, "NS": 10.0, "WR": 10.0, "YSO": 1.5}
 DEMO_BOOST = {"HMXB": 10.0, "LMXB": 30.0}
 
 
-def _training_fields(seed: int) -> list[SkyConfig]:
+def _training_fields(seed: int, extra_surveys: tuple[str, ...] = ()) -> list[SkyConfig]:
+    kw = {"width_deg": 10.0, "height_deg": 3.0, "class_boost": TRAIN_BOOST, "extra_surveys": extra_surveys}
     return [
-        SkyConfig(l_deg=295.0, b_deg=0.0, width_deg=10.0, height_deg=3.0, class_boost=TRAIN_BOOST, seed=seed + 1),
-        SkyConfig(l_deg=305.0, b_deg=1.5, width_deg=10.0, height_deg=3.0, class_boost=TRAIN_BOOST, seed=seed + 2),
-        SkyConfig(l_deg=315.0, b_deg=-4.0, width_deg=10.0, height_deg=3.0, class_boost=TRAIN_BOOST, seed=seed + 3),
+        SkyConfig(l_deg=295.0, b_deg=0.0, seed=seed + 1, **kw),
+        SkyConfig(l_deg=305.0, b_deg=1.5, seed=seed + 2, **kw),
+        SkyConfig(l_deg=315.0, b_deg=-4.0, seed=seed + 3, **kw),
     ]
+
+
+def _extra_surveys(surveys) -> tuple[str, ...]:
+    """The run's surveys the simulated sky draws only on request (:data:`xrbvo.sim.EXTRA_SURVEYS`)."""
+    return tuple(s for s in surveys if s in EXTRA_SURVEYS)
 
 
 @dataclass(frozen=True)
@@ -135,7 +142,7 @@ def train_demo_bundle(config: "DemoConfig", *, progress: Mapping[str, Callable[[
     """Train the demo's models on three simulated training skies (seeds ``train_seed`` + 1..3)."""
     prog = progress or {}
     skies = []
-    fields = _training_fields(config.train_seed)
+    fields = _training_fields(config.train_seed, _extra_surveys(config.pipeline.surveys))
     p_sim = prog.get("training sky")
     for i, f in enumerate(fields):
         sub = (lambda m, x, i=i: p_sim(m, (i + x) / len(fields))) if p_sim else None
@@ -181,7 +188,8 @@ def run_demo(config: DemoConfig, *, progress: Mapping[str, Callable[[str, float]
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     sky_cfg = SkyConfig(l_deg=config.l_deg, b_deg=config.b_deg, width_deg=config.width_deg,
-                        height_deg=config.height_deg, class_boost=dict(config.boost), seed=config.seed)
+                        height_deg=config.height_deg, class_boost=dict(config.boost), seed=config.seed,
+                        extra_surveys=_extra_surveys(config.pipeline.surveys))
     sky_cfg.validate()  # an impossible field fails now, not after training
     provider = None
     if config.tap_url:
@@ -257,8 +265,8 @@ def demo_summary(analysis: Analysis, truth) -> dict:
     xrb = np.isin(true, XRB_CLASSES)
     ok_gaia = np.asarray(cat["nid_gaia"]).astype(str) == np.asarray(truth["ctp_gaia"]).astype(str)
     ok_all = ok_gaia.copy()
-    for sname in ("2mass", "catwise"):
-        if f"nid_{sname}" in cat.colnames:
+    for sname in ALL_SECONDARY:
+        if sname != "gaia" and f"nid_{sname}" in cat.colnames and f"ctp_{sname}" in truth.colnames:
             ok_all &= np.asarray(cat[f"nid_{sname}"]).astype(str) == np.asarray(truth[f"ctp_{sname}"]).astype(str)
     s["xrb_true_gaia_counterpart"] = float(np.mean(ok_gaia[xrb])) if xrb.any() else float("nan")
     s["xrb_true_all_counterparts"] = float(np.mean(ok_all[xrb])) if xrb.any() else float("nan")

@@ -63,6 +63,7 @@ from astropy.table import Table, vstack
 from xrbvo.core.defaults import DEFAULT_TILE_DEG  # tile size of xrbvo run (--tile-deg)
 from xrbvo.core.errors import InputError, XrbvoWarning, check_cancel
 from xrbvo.core.schema import CATALOGUE, COUNTERPARTS, NEIGHBOURS, describe_table
+from xrbvo.core.surveys import DEFAULT_XRAY_SURVEY
 from xrbvo.io import atomic_write_bytes, read_table, write_table
 from xrbvo.io.outputs import TEMP_PREFIX
 from xrbvo.pipeline import PipelineConfig, run_pipeline
@@ -354,7 +355,7 @@ def _merge(read: Mapping[str, Mapping[str, Table]], tiles: Sequence[Tile], xr: T
 
 def run_tiled(xray: Table, provider: Provider, bundle: ModelBundle, policy: SciencePolicy | None = None, *,
               out: str | Path, tile_deg: float = DEFAULT_TILE_DEG, config: PipelineConfig | None = None,
-              xray_survey: str = "erass1", sys_floor_arcsec: float | None = None, source: str = "table",
+              xray_survey: str = DEFAULT_XRAY_SURVEY, sys_floor_arcsec: float | None = None, source: str = "table",
               options: Mapping | None = None, progress: Mapping[str, Progress] | None = None,
               cancel: threading.Event | None = None, known: Sequence[Table] = (),
               calibrate: Calibrate | None = None) -> TiledRun:

@@ -38,6 +38,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="where neighbourhoods come from: the simulated sky, or a TAP service serving it")
     p.add_argument("--tap-url", metavar="URL", help="TAP service for --provider tap (e.g. the local DaCHS)")
     p.add_argument("--cache", type=Path, default=None, help="TAP chunk cache directory (--provider tap)")
+    p.add_argument("--surveys", default=None, metavar="LIST",
+                   help="comma-separated counterpart surveys (default gaia,2mass,catwise); an opt-in survey the "
+                        "simulated sky draws (xrbvo.sim.EXTRA_SURVEYS) is simulated and learnt by the demo's model")
 
 
 def run(args, ui) -> int:
@@ -49,12 +52,20 @@ def run(args, ui) -> int:
 
     check_false_rate(args.false_rate)  # before the training
     boost = parse_boost(args.boost)
+    surveys = {}
+    if args.surveys is not None:
+        from xrbvo.core.surveys import get_survey
+
+        names = tuple(dict.fromkeys(get_survey(k.strip()).name for k in args.surveys.split(",") if k.strip()))
+        if not names:
+            raise InputError("--surveys names no survey; give e.g. gaia,2mass,catwise")
+        surveys = {"surveys": names}
     if args.provider == "tap" and not args.tap_url:
         raise InputError("--provider tap needs --tap-url URL (e.g. http://127.0.0.1:8089/tap)")
     cfg = DemoConfig(out=args.out, seed=args.seed, l_deg=args.l_deg, b_deg=args.b_deg, width_deg=args.width,
                      height_deg=args.height, boost=boost if boost is not None else dict(DEMO_BOOST),
                      pipeline=PipelineConfig(radius_arcsec=args.radius, counterparts=args.counterparts,
-                                             false_rate=args.false_rate),
+                                             false_rate=args.false_rate, **surveys),
                      policy=policy_from_args(args), model_dir=args.model,
                      tap_url=args.tap_url if args.provider == "tap" else None, tap_cache=args.cache)
     cfg.pipeline.validate()

@@ -288,7 +288,7 @@ def write_plots(result, directory: Path, *, seed: int = 0, n_curves: int = 300) 
     from xrbvo.io import save_output
 
     directory = Path(directory)
-    colours = {"HMXB": "tab:blue", "LMXB": "tab:red"}
+    from xrbvo.core.schema import CLASS_COLOURS as colours
     rng = np.random.default_rng(seed)
     out = []
 

@@ -59,6 +59,7 @@ import numpy as np
 
 from xrbvo.core import physics
 from xrbvo.core.errors import InputError
+from xrbvo.core.surveys import SECONDARY_SURVEYS, get_survey
 
 __all__ = ["AugmentConfig", "CHANDRA_BANDS", "ERASS1_BANDS", "PlaneAugmenter", "augment_rows", "sight_lines"]
 
@@ -93,8 +94,8 @@ class AugmentConfig:
         Soft-band detection limit (erg/cm2/s); None: the training sample's 2nd percentile.
     xray_hard_limit : float, optional
         Hard-band limit below which the hard flux is missing; None: the sample's 2nd percentile.
-    nir_survey : str, optional
-        Near-IR survey whose depth applies (``2mass`` or ``vvv``).
+    surveys : tuple[str, ...], optional
+        Surveys whose depths apply (e.g. ``vvv`` in place of ``2mass``).
     seed : int, optional
         Seed of the random draws; the same seed gives the same result.
     extra_features : tuple[str, ...], optional
@@ -125,8 +126,8 @@ class AugmentConfig:
     """Soft-band detection limit (erg/cm2/s); None: the training sample's 2nd percentile."""
     xray_hard_limit: float | None = None
     """Hard-band limit below which the hard flux is missing; None: the sample's 2nd percentile."""
-    nir_survey: str = "2mass"
-    """Near-IR survey whose depth applies (``2mass`` or ``vvv``)."""
+    surveys: tuple[str, ...] = SECONDARY_SURVEYS
+    """Surveys whose depths apply (e.g. ``vvv`` in place of ``2mass``)."""
     seed: int = 0
     extra_features: tuple[str, ...] = ()
     """Feature names of :attr:`extra_rows` (their column order)."""
@@ -150,17 +151,24 @@ class AugmentConfig:
         d["extra_labels"] = list(self.extra_labels)
         d["view_features"] = list(self.view_features)
         d["no_counterpart_rates"] = {c: float(r) for c, r in self.no_counterpart_rates}
+        d["surveys"] = list(self.surveys)
         return d
 
     @classmethod
     def from_dict(cls, d: Mapping) -> "AugmentConfig":
         d = dict(d)
+        if "nir_survey" in d:  # models saved before the surveys' records: one near-IR survey replaced 2MASS
+            nir = get_survey(d.pop("nir_survey"))
+            d["surveys"] = tuple(s for s in SECONDARY_SURVEYS if not set(get_survey(s).bands) & set(nir.bands))
+            d["surveys"] += (nir.name,)
         known = set(cls.__dataclass_fields__)
         unknown = set(d) - known
         if unknown:
             raise InputError(f"unknown augmentation settings: {', '.join(sorted(unknown))}")
         if "extragalactic_classes" in d:
             d["extragalactic_classes"] = tuple(d["extragalactic_classes"])
+        if "surveys" in d:
+            d["surveys"] = tuple(str(s) for s in d["surveys"])
         if "l_range_deg" in d:
             d["l_range_deg"] = tuple(float(x) for x in d["l_range_deg"])
         if "bands_kev" in d:
@@ -286,7 +294,7 @@ def augment_rows(X: np.ndarray, labels: Sequence[str], feature_names: Sequence[s
     # ---- optical and infrared
     from xrbvo.core.surveys import limiting_magnitudes
 
-    lims = limiting_magnitudes(b_t, ("gaia", config.nir_survey, "catwise"))
+    lims = limiting_magnitudes(b_t, tuple(config.surveys))
     mags = {}
     for band in _MAGS:
         if band in c:

@@ -54,8 +54,9 @@ import numpy as np
 from astropy.table import Table
 
 from xrbvo.core.errors import InputError, ModelError
+from xrbvo.core.surveys import ALL_SECONDARY, LINK_RADIUS_ARCSEC
 from xrbvo.stages.classify.estimator import Estimator
-from xrbvo.stages.features import FEATURES, PHOT_FROM, feature_matrix, features_from_photometry
+from xrbvo.stages.features import FEATURES, PHOT_FROM, feature_matrix, feature_names, features_from_photometry
 
 __all__ = ["CombinationRows", "combination_table", "object_density", "object_count", "CounterpartClassifier", "JointResult", "joint_posterior",
            "truth_combination_index", "fit_pair", "SkyRows"]
@@ -90,8 +91,6 @@ class CombinationRows:
     is_none: np.ndarray
 
 
-#: Linking radius (arcsec) for merging a survey's source into an object of an earlier survey.
-LINK_RADIUS_ARCSEC = {"2mass": 1.0, "vvv": 1.0, "catwise": 1.5}
 
 
 def _vectors(ra, dec, src, sep_scale):
@@ -171,8 +170,8 @@ def combination_table(xray: Table, association, neighbourhoods: Mapping[str, Tab
     x_ra = np.asarray(xray["ra"], float)
     x_dec = np.asarray(xray["dec"], float)
     x_err = np.asarray(xray["pos_err"], float)
-    surveys = [sv for sv in ("gaia", "2mass", "vvv", "catwise") if sv in neighbourhoods] + [
-        sv for sv in neighbourhoods if sv not in ("gaia", "2mass", "vvv", "catwise")]
+    surveys = [sv for sv in ALL_SECONDARY if sv in neighbourhoods] + [
+        sv for sv in neighbourhoods if sv not in ALL_SECONDARY]
     radius = radius_arcsec
     if radius is None:
         radius = max(float(neighbourhoods[sv].meta.get("radius_arcsec", 0.0)) for sv in surveys) if surveys else 1.0
@@ -239,7 +238,8 @@ def combination_table(xray: Table, association, neighbourhoods: Mapping[str, Tab
                 vals = np.asarray(nb[col], float)
                 phot[col] = np.where(r >= 0, vals[np.maximum(r, 0)] if len(vals) else np.nan, np.nan)
     feats = features_from_photometry(phot, np.asarray(xray["flux_soft"], float)[srcs],
-                                     np.asarray(xray["flux_hard"], float)[srcs], np.asarray(nh, float)[srcs])
+                                     np.asarray(xray["flux_hard"], float)[srcs], np.asarray(nh, float)[srcs],
+                                     surveys=surveys)
     return CombinationRows(srcs, rows_out, w, feats, is_none)
 
 
@@ -534,7 +534,7 @@ def fit_pair(parts: Sequence, source_params: dict, ctpt_params: dict, rng: np.ra
     """
     from xrbvo.stages.classify.classifier import SourceClassifier
 
-    Xs, ys, Xc, yc = [], [], [], []
+    Xs, ys, Xc, yc, picks = [], [], [], [], []
     for p in parts:
         X = _X(p.cr.features)
         # the source classifier learns from each source's true combination ("none" if it is not a candidate)
@@ -545,12 +545,19 @@ def fit_pair(parts: Sequence, source_params: dict, ctpt_params: dict, rng: np.ra
         none_of = np.empty(p.n_sources, int)
         none_of[p.cr.src[none_row]] = none_row
         pick = np.where(true_row >= 0, true_row, none_of)
+        picks.append(pick)
         Xs.append(X[pick])
         ys.append(p.labels)
         cand = ~p.cr.is_none
         keep = cand & (p.is_true | (rng.random(len(cand)) < neg_fraction))
         Xc.append(X[keep])
         yc.append(p.is_true[keep].astype(int))
-    src_model = SourceClassifier(**source_params).fit(np.vstack(Xs), np.concatenate(ys), feature_names=FEATURES)
+    # the source classifier also learns the run's opt-in surveys' features (xrbvo.core.surveys.Survey.extra_features)
+    extra = [f for f in feature_names(parts[0].cr.features) if f not in FEATURES] if parts else []
+    if extra:
+        Xs = [np.hstack([x, np.column_stack([np.asarray(p.cr.features[f], float) for f in extra])[pick]])
+              for x, p, pick in zip(Xs, parts, picks)]
+    src_model = SourceClassifier(**source_params).fit(np.vstack(Xs), np.concatenate(ys),
+                                                      feature_names=[*FEATURES, *extra])
     ctpt = CounterpartClassifier(**ctpt_params).fit(np.vstack(Xc), np.concatenate(yc))
     return src_model, ctpt

@@ -18,7 +18,7 @@ from sklearn.model_selection import StratifiedKFold
 from xrbvo.core.errors import Cancelled, InputError
 from xrbvo.core.schema import CLASSES, XRB_CLASSES
 from xrbvo.stages.classify.classifier import SourceClassifier
-from xrbvo.stages.features import FEATURES, feature_matrix
+from xrbvo.stages.features import FEATURES, feature_matrix, feature_names
 from xrbvo.stages.probability import apply_calibration, fit_calibration, shift_priors
 
 __all__ = ["TrainingSet", "fit_with_cuts", "choose_cut", "choose_cuts", "completeness_purity",
@@ -205,7 +205,8 @@ def fit_with_cuts(ts: TrainingSet, *, cut_classes: Sequence[str] = XRB_CLASSES, 
     tuple[SourceClassifier, dict]
         The fitted classifier and its metadata (cuts and their measured completeness and purity).
     """
-    X = feature_matrix(ts.features, FEATURES)
+    names = feature_names(ts.features)  # FEATURES, and the run's opt-in surveys' features
+    X = feature_matrix(ts.features, names)
     y = ts.labels
     classes, counts = np.unique(y, return_counts=True)
     if counts.min() < n_folds + 1:
@@ -215,7 +216,7 @@ def fit_with_cuts(ts: TrainingSet, *, cut_classes: Sequence[str] = XRB_CLASSES, 
     oof = np.zeros((len(y), len(classes)))
     skf = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=random_state)
     for k, (tr, va) in enumerate(skf.split(X, y)):
-        m = SourceClassifier(**proto.get_params()).fit(X[tr], y[tr], feature_names=FEATURES)
+        m = SourceClassifier(**proto.get_params()).fit(X[tr], y[tr], feature_names=names)
         oof[va] = m.predict_proba(X[va], priors=ts.reference_priors)
         if progress:
             progress(f"cross-validation fold {k + 1}/{n_folds}", (k + 1) / (n_folds + 1))
@@ -232,7 +233,7 @@ def fit_with_cuts(ts: TrainingSet, *, cut_classes: Sequence[str] = XRB_CLASSES, 
     from sklearn.metrics import balanced_accuracy_score
 
     metrics["balanced_accuracy_oof"] = float(balanced_accuracy_score(y, pred))
-    model = SourceClassifier(**proto.get_params()).fit(X, y, feature_names=FEATURES)
+    model = SourceClassifier(**proto.get_params()).fit(X, y, feature_names=names)
     if progress:
         progress("final fit", 1.0)
     ref = {c: float(ts.reference_priors.get(c, 0.0)) for c in CLASSES}

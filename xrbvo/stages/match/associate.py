@@ -8,6 +8,8 @@ from typing import Callable, Mapping
 
 from astropy.table import Table
 
+from xrbvo.core.surveys import MAG_PRIOR_BANDS
+
 from xrbvo.stages.match import AssociationInput, AssociationResult, BayesConfig, BayesianAssociator
 
 __all__ = ["default_association", "associate"]
@@ -26,7 +28,7 @@ def default_association() -> BayesConfig:
     # Proper-motion propagation is off: at eRASS1's 2-8 arcsec errors the 4-yr Gaia-to-eRASS1 motion
     # is negligible, and with it on the simulated sky's counterparts were found less often
     # (0.16 vs 0.23 of true Gaia counterparts on the test field) -- still to be understood.
-    return BayesConfig(mag_priors={("gaia", "G"): "auto", ("catwise", "W1"): "auto"}, propagate_proper_motion=False,
+    return BayesConfig(mag_priors={key: "auto" for key in MAG_PRIOR_BANDS}, propagate_proper_motion=False,
                        prior_mode="independent")
 
 

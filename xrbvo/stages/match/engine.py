@@ -88,7 +88,7 @@ from typing import Callable, Mapping
 import numpy as np
 
 from xrbvo.core.errors import InputError
-from xrbvo.core.surveys import SECONDARY_SURVEYS, SURVEYS
+from xrbvo.core.surveys import COMPLETENESS, SECONDARY_SURVEYS, SURVEYS
 from xrbvo.stages.match.arrays import group_starts, seg_max, zeros
 from xrbvo.stages.match.base import AssociationInput, AssociationResult, Associator
 from xrbvo.stages.match.combine import LN_2K, grow, nway_ellipse_ln_b, root, unrelated_correction
@@ -165,8 +165,9 @@ class BayesConfig:
         are busy with other work, threads slow the association down.
     """
 
-    completeness: Mapping[str, float] = field(default_factory=lambda: {"gaia": 0.8, "2mass": 0.6, "catwise": 0.8})
-    """Per survey: probability that an X-ray source's counterpart is in it (0.8 if absent)."""
+    completeness: Mapping[str, float] = field(default_factory=lambda: {s: COMPLETENESS[s] for s in SECONDARY_SURVEYS})
+    """Per survey: probability that an X-ray source's counterpart is in it (the survey's record's
+    :attr:`~xrbvo.core.surveys.Survey.completeness` if absent, 0.8 for a survey the registry lacks)."""
     prior_mode: str = "nway"
     """``nway`` (NWAY's priors) or ``independent`` (independent per-survey detection)."""
     density: str = "global"
@@ -389,7 +390,7 @@ class BayesianAssociator(Associator):
             src_all = np.zeros(0, np.int64)
         sep_all = np.asarray(nb["sep"], float)
         inside = sep_all < radius
-        c_j = float(cfg.completeness.get(s, 0.8))
+        c_j = float(cfg.completeness.get(s, COMPLETENESS.get(s, 0.8)))
 
         # densities nu, nu+ (arcsec^-2), per source
         nu, nu_plus = field_densities(cfg.density, s, src=src_all, sep=sep_all, nid=nb["nid"], inside=inside,

@@ -32,7 +32,7 @@ from astropy.table import Table
 from lsdb.core.crossmatch.abstract_crossmatch_algorithm import AbstractCrossmatchAlgorithm
 
 from xrbvo.core.errors import InputError
-from xrbvo.core.surveys import Survey, get_survey
+from xrbvo.core.surveys import ALL_SECONDARY, Survey, get_survey
 from xrbvo.stages.neighbourhoods.base import (Progress, Provider, cone_pairs, neighbourhood_table,
                                               standardise_catalogue)
 
@@ -281,8 +281,8 @@ class LsdbProvider(Provider):
         for s in surveys:
             sv = get_survey(s)
             if sv.kind != "secondary":
-                raise InputError(f"{sv.name} is not a counterpart survey; neighbourhoods come from gaia, 2mass, "
-                                 "vvv or catwise")
+                raise InputError(f"{sv.name} is not a counterpart survey; neighbourhoods come from "
+                                 f"{', '.join(ALL_SECONDARY)}")
             if sv.name not in self.catalogs:
                 raise InputError(f"no HATS catalogue given for survey {sv.name}; pass --catalog {sv.name}=PATH_OR_URL")
             self.catalog(sv.name)

@@ -20,7 +20,7 @@ from astropy.table import Table
 
 from xrbvo.core.errors import InputError
 from xrbvo.io import read_table, standardise_xray
-from xrbvo.core.surveys import Survey, get_survey
+from xrbvo.core.surveys import ALL_SECONDARY, Survey, get_survey
 from xrbvo.vo.tap import JoinSpec, PullCancelled, TapClient, resolve_service
 from xrbvo.stages.neighbourhoods.base import Progress, Provider, cone_join, standardise_catalogue
 
@@ -125,7 +125,7 @@ class TapProvider(Provider):
             s = get_survey(name)
             if s.kind != "secondary":
                 raise InputError(f"{s.name} is not a counterpart survey; neighbourhoods come from "
-                                 "gaia, 2mass, vvv or catwise")
+                                 f"{', '.join(ALL_SECONDARY)}")
             found.append(s)
         for s in found:
             self.client(s).probe()
