@@ -71,3 +71,17 @@ def test_run_and_classify_give_the_same_candidates_with_source_priors_and_min_pu
     res = classify_table(cat, bundle, pol)
     assert np.array_equal(np.asarray(res.table["candidate_class"]).astype(str), cand)
     assert res.table.meta["NEXPXRB"] == pytest.approx(cat.meta["NEXPXRB"])
+
+
+def test_candidates_far_above_the_census_expectation_are_one_warning_line(capsys):
+    from xrbvo.cli._ui import UI
+    from xrbvo.cli.common import print_purity
+
+    meta = {"MINPUR": 0.5, "NCANDXRB": 40, "NEXPXRB": 25.0, "EXPPUR": "HMXB=0.6;LMXB=0.7", "NCENXRB": 10.0,
+            "CENSCELL": 4.0, "FLUXLIM": 5e-14}
+    print_purity(UI(), meta)
+    out, err = capsys.readouterr()
+    assert "25.0 expected true" in out and "expects 10.0 X-ray binaries" in out
+    assert len(err.strip().splitlines()) == 1 and "more than 3x" in err
+    print_purity(UI(), {**meta, "NCANDXRB": 30})  # at most three times the expectation: no warning
+    assert capsys.readouterr().err == ""

@@ -509,10 +509,12 @@ def print_policy(ui, policy, bundle) -> None:
     rows = [("class priors", classes, "")]
     rows.append(("selection", [policy.selection_priors.get(c, float("nan")) for c in classes], "the cuts apply here"))
     fp = np.asarray(policy.field_priors, float)
+    own = policy.mode == "source"  # each source its own priors; the field's mix only for those without a flux
     if policy.field_mix:
-        rows.append(("field", [policy.field_mix.get(c, float("nan")) for c in classes],
-                     plural(policy.n_shifted, "source")))
-    if fp.ndim == 2 and len(fp) and fp.shape[1] == len(policy.classes) and (not policy.field_mix
+        rows.append(("fallback" if own else "field", [policy.field_mix.get(c, float("nan")) for c in classes],
+                     f"the field's mix for {plural(policy.n_fallback, 'source')} without a usable flux or position"
+                     if own else plural(policy.n_shifted, "source")))
+    if fp.ndim == 2 and len(fp) and fp.shape[1] == len(policy.classes) and (not policy.field_mix or own
                                                                            or policy.n_shifted < len(fp)):
         mean = dict(zip(policy.classes, fp.mean(axis=0)))
         rows.append(("field, mean", [mean[c] for c in classes], f"over all {plural(len(fp), 'source')}"))
