@@ -5,6 +5,7 @@ Run from the repository root::
     PYTHONPATH=. python benchmarks/blind_plane.py [--model DIR] [--labelled-model DIR]
                                                   [--seeds 21,22,23] [--width 10] [--height 4]
                                                   [--skip-hess] [--work DIR]
+                                                  [--field-priors source] [--min-purity 0.5]
 
 Two parts, each through the command line exactly as a user runs it (``python -m xrbvo``):
 
@@ -23,6 +24,11 @@ Two parts, each through the command line exactly as a user runs it (``python -m 
    (``--sample survey``) and at the default policy.  Printed: the predicted class census, the
    X-ray-binary candidates, the share of them without any counterpart, and how many of the field's
    known classes are recovered.
+
+``--field-priors`` and ``--min-purity`` are passed to every ``xrbvo run`` and ``xrbvo classify`` (issue 24,
+items 2 and 4, opt-in): run once without and once with them for the before/after.  With ``--min-purity``
+the census figures the run records (expected true X-ray binaries among the candidates against the
+population model's expectation for the field) are printed per field.
 
 The figures are printed as they come out; nothing here is a test.  Issue 24's targets are printed
 beside the measurements (HMXB purity >= 0.8 at completeness >= 0.5, LMXB purity >= 0.6 at
@@ -71,14 +77,14 @@ def _simulated_fields(args, work: Path, model: Path) -> None:
     nosrc = 0
     for seed in args.seeds:
         sky = work / f"sky{seed}"
-        out = work / f"run{seed}"
+        out = work / f"run{seed}{_tag(args)}"
         t0 = time.perf_counter()
         _xrbvo("simulate", "--out", str(sky), "--seed", str(seed), "--l", str(args.l),
                "--width", str(args.width), "--height", str(args.height), "--format", "erass1", cwd=work)
         _xrbvo("run", str(sky / "eRASS1_Main.fits"), "--hard", str(sky / "eRASS1_Hard.fits"),
                "--model", str(model), "--catalog", f"gaia={sky / 'gaia.fits'}",
                "--catalog", f"2mass={sky / '2mass.fits'}", "--catalog", f"catwise={sky / 'catwise.fits'}",
-               "--out", str(out), "--no-report", cwd=work)
+               "--out", str(out), "--no-report", *_policy(args), cwd=work)
         cat = Table.read(out / "xrbvo_catalogue.fits")
         truth = Table.read(sky / "truth.fits")
         keep = [c for c in ("xid", "true_class") if c in truth.colnames]
@@ -98,6 +104,7 @@ def _simulated_fields(args, work: Path, model: Path) -> None:
             stated[c].extend(purity[sel][np.isfinite(purity[sel])].tolist())
             line.append(f"{c} {int(sel.sum())} cand ({int(np.sum(sel & (true == c)))} true) of {n_true} real")
         print("  " + "; ".join(line) + f"  [{time.perf_counter() - t0:.0f} s]")
+        _census_line(cat.meta)
     print(f"  pooled over {len(args.seeds)} fields, {nosrc} X-ray sources:")
     print(f"  {'class':6} {'cand':>5} {'true':>5} {'purity':>7} {'real':>5} {'complete':>9} "
           f"{'stated purity':>14} {'target (purity @ completeness)':>32}")
@@ -113,6 +120,29 @@ def _simulated_fields(args, work: Path, model: Path) -> None:
             print(f"         stated - measured purity: {st - pur:+.2f} (target within 0.1)")
 
 
+def _policy(args) -> list[str]:
+    """The policy options passed through to xrbvo (none: the default policy)."""
+    out = []
+    if args.field_priors:
+        out += ["--field-priors", args.field_priors]
+    if args.min_purity is not None:
+        out += ["--min-purity", str(args.min_purity)]
+    return out
+
+
+def _tag(args) -> str:
+    return "".join(f"_{x}" for x in _policy(args)[1::2])
+
+
+def _census_line(meta, indent: str = "  ") -> None:
+    """The run's census figures (with --min-purity): expected true XRBs among the candidates against the model's."""
+    m = {str(k).upper(): v for k, v in dict(meta).items()}
+    if "NEXPXRB" in m:
+        print(f"{indent}priors {m.get('PRIORS')}, min purity {m.get('MINPUR')}: {m['NCANDXRB']} XRB candidates, "
+              f"{float(m['NEXPXRB']):.1f} expected true (class purity {m.get('EXPPUR')}); census expects "
+              f"{float(m.get('NCENXRB', float('nan'))):.1f} XRBs in the field's {float(m.get('CENSCELL', 0)):.0f} deg2")
+
+
 def _hess(args, work: Path, model: Path) -> None:
     from astropy.table import Table
 
@@ -121,8 +151,8 @@ def _hess(args, work: Path, model: Path) -> None:
     known = np.asarray(src["True_Class"].filled("") if hasattr(src["True_Class"], "filled") else src["True_Class"]).astype(str) \
         if "True_Class" in src.colnames else None
     for label, extra in (("blind survey (--sample survey)", ["--sample", "survey"]), ("default policy", [])):
-        out = work / f"hess_{'survey' if extra else 'default'}.fits"
-        _xrbvo("classify", str(HESS), "--model", str(model), "--out", str(out), *extra, cwd=work)
+        out = work / f"hess_{'survey' if extra else 'default'}{_tag(args)}.fits"
+        _xrbvo("classify", str(HESS), "--model", str(model), "--out", str(out), *extra, *_policy(args), cwd=work)
         cat = Table.read(out)
         pred = np.asarray(cat["predicted_class"]).astype(str)
         cand = np.asarray(cat["candidate"]).astype(bool)
@@ -137,6 +167,7 @@ def _hess(args, work: Path, model: Path) -> None:
         print(f"    X-ray-binary candidates: {n_c} ({int(np.sum(cand & (ccls == 'HMXB')))} HMXB, "
               f"{int(np.sum(cand & (ccls == 'LMXB')))} LMXB), without any counterpart: "
               f"{int(np.sum(cand & none))} ({np.sum(cand & none) / max(n_c, 1):.2f}; target <= 0.25, <= 40 candidates)")
+        _census_line(cat.meta, indent="    ")
         print(f"    isolated NS share of predictions: {census.get('NS', 0) / len(cat):.3f} (target <= 0.10); "
               f"CVs predicted: {census.get('CV', 0)} (target > 0)")
         if known is not None:
@@ -159,6 +190,8 @@ def main(argv=None) -> int:
     ap.add_argument("--skip-hess", action="store_true")
     ap.add_argument("--skip-sim", action="store_true")
     ap.add_argument("--work", type=Path)
+    ap.add_argument("--field-priors", help="passed to xrbvo run/classify (e.g. source)")
+    ap.add_argument("--min-purity", type=float, help="passed to xrbvo run/classify (e.g. 0.5)")
     args = ap.parse_args(argv)
     args.seeds = [int(s) for s in args.seeds.split(",")]
     for name in ("model", "labelled_model", "work"):

@@ -165,7 +165,7 @@ def run_pipeline(xray: Table, provider: Provider, model, *, ctpt_model=None, con
                  selection_priors: Mapping[str, float] | None = None, field_priors: np.ndarray | None = None,
                  cuts: Mapping[str, float] | None = None, pass_rates: Mapping | None = None,
                  progress: Mapping[str, Progress] | Progress | None = None,
-                 cancel: threading.Event | None = None) -> PipelineResult:
+                 cancel: threading.Event | None = None, min_purity: float | None = None) -> PipelineResult:
     """Run every stage on standardised X-ray sources.
 
     The p_any cut is ``config.p_any_calibration`` when given (measured over a larger run), else
@@ -194,6 +194,9 @@ def run_pipeline(xray: Table, provider: Provider, model, *, ctpt_model=None, con
     pass_rates : mapping, optional
         Cross-validated pass rates of the cuts (:func:`xrbvo.stages.select.pass_rates`),
         for each candidate's expected purity in its field.
+    min_purity : float, optional
+        Candidates by their own posterior at their field priors instead of the cuts
+        (:func:`xrbvo.stages.select.apply_selection`); None: the cuts.
     progress : callable or mapping of stage name -> callable
         Progress callbacks ``(message, fraction)``; stage names are
         ``neighbourhoods``, ``association``, ``classification``.
@@ -261,7 +264,8 @@ def run_pipeline(xray: Table, provider: Provider, model, *, ctpt_model=None, con
     check_cancel(cancel)
     cov = covered(xray["xid"], nbs)
     fp = sel_vec if field_priors is None else np.asarray(field_priors, dtype=float)
-    sel = apply_selection(proba, classes, sel_vec, fp, cuts or {}, pass_rates=pass_rates, coverage=cov)
+    sel = apply_selection(proba, classes, sel_vec, fp, cuts or {}, pass_rates=pass_rates, coverage=cov,
+                          min_purity=min_purity)
     proba_field = sel.proba_field
     if cfg.counterparts == "joint":
         top = np.argmax(proba_field, axis=1) if len(proba_field) else np.zeros(0, int)

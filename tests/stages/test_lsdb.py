@@ -159,6 +159,18 @@ def test_lsdb_provider_and_partitioned_run_equal_the_in_memory_run(field, client
         assert np.array_equal(np.asarray(part.result.association.sources[f"nid_{s}"]).astype(str),
                               np.asarray(mem.result.association.sources[f"nid_{s}"]).astype(str))
     assert len(part.neighbours) == len(mem.neighbours)
+    # per-source priors and a minimum purity reach every partition through the policy (issue 24, items 2 and 4)
+    from xrbvo.workflows import SciencePolicy
+
+    pol = SciencePolicy(field_priors="source", min_purity=0.3, sample="survey")
+    ma, pa = analyse(xray, local, bundle, pol, config=cfg).catalogue, \
+        analyse(xray, hats, bundle, pol, config=cfg, pipeline=PartitionedPipeline(client)).catalogue
+    assert ma.meta["PRIORS"] == "source" and pa.meta["MINPUR"] == 0.3
+    for c in CLASSES:
+        np.testing.assert_allclose(np.asarray(pa[f"P_{c}_field"]), np.asarray(ma[f"P_{c}_field"]), rtol=0, atol=1e-9)
+    assert np.array_equal(np.asarray(pa["candidate_class"]).astype(str), np.asarray(ma["candidate_class"]).astype(str))
+    np.testing.assert_allclose(np.asarray(pa["expected_purity"], float), np.asarray(ma["expected_purity"], float),
+                               rtol=0, atol=1e-9)
 
     # the command: --provider lsdb against the same scheduler writes the same candidates
     write_table(xray, tmp_path / "xray.fits")

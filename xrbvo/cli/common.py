@@ -10,7 +10,7 @@ from xrbvo.core.text import one_line
 
 __all__ = ["add_association_arguments", "add_policy_arguments", "policy_from_args", "print_analysis", "pairs",
            "parse_boost", "plain_name", "MAX_NAME_BYTES", "add_known_arguments", "known_from_args", "print_known",
-           "print_policy", "plural", "add_columns_argument", "parse_columns_option", "columns_from_args",
+           "print_policy", "print_purity", "plural", "add_columns_argument", "parse_columns_option", "columns_from_args",
            "add_release_arguments", "read_xray_from_args", "select_region_rows", "xray_service"]
 
 #: How many known X-ray binaries that are not candidates the summary lists (the report lists all).
@@ -88,12 +88,14 @@ def add_policy_arguments(p: argparse.ArgumentParser, *, em: bool = False) -> Non
         Offer ``--field-priors em`` (priors estimated from the sources; ``classify`` only).
     """
     p.add_argument("--field-priors", default="auto",
-                   choices=("auto", "model", "training", "uniform") + (("em",) if em else ()),
+                   choices=("auto", "model", "training", "uniform", "source") + (("em",) if em else ()),
                    help="class priors of the field (for P_<class>_field, the most probable class and each "
                         "candidate's expected purity; the cuts always apply to P_<class> at the model's selection "
                         "priors): auto = xrbvo's population model at |b| < 10 deg for a blind survey (eRASS1, the "
                         "simulated sky), the model's own mix for a targeted sample (Chandra pointings) and "
-                        "elsewhere; model = the population model for every source; training = the model's mix"
+                        "elsewhere; model = the population model for every source; training = the model's mix; "
+                        "source = each source of a blind survey its own priors, the population model's class mix "
+                        "at its flux on its sight line (opt-in)"
                         + ("; em = estimated from the sources themselves (Saerens et al. 2002)" if em else ""))
     p.add_argument("--prior", action="append", default=[], metavar="CLASS=SHARE",
                    help="class prior of the field (repeatable; overrides --field-priors; classes not named are "
@@ -101,6 +103,9 @@ def add_policy_arguments(p: argparse.ArgumentParser, *, em: bool = False) -> Non
     p.add_argument("--sample", default="auto", choices=("auto", "survey", "targeted"),
                    help="what the sources are: a blind flux-limited survey or a targeted sample (auto: decided "
                         "from the input and printed)")
+    p.add_argument("--min-purity", default=None, metavar="X",
+                   help="blind surveys (opt-in): a candidate's own posterior for its class at its own field priors "
+                        "(P_<class>_field) must be at least X, in (0, 1], e.g. 0.5; targeted samples keep the cuts")
     p.add_argument("--flux-limit", type=float, default=None, metavar="FLUX",
                    help="0.2-2.3 keV flux limit (erg/cm2/s) for the population model (default: the X-ray "
                         "survey's depth, else the sample's 5th percentile)")
@@ -441,10 +446,18 @@ def policy_from_args(args):
     xrbvo.workflows.policy.SciencePolicy
         The user's choices.
     """
+    from xrbvo.core.errors import InputError
     from xrbvo.workflows.policy import SciencePolicy, parse_priors
 
+    mp = getattr(args, "min_purity", None)
+    if mp is not None:
+        try:
+            mp = float(mp)
+        except ValueError:
+            raise InputError(f"--min-purity {args.min_purity!r}: give a purity above 0 and at most 1, e.g. 0.5"
+                             ) from None
     pol = SciencePolicy(field_priors=args.field_priors, priors=parse_priors(args.prior), sample=args.sample,
-                        flux_limit=args.flux_limit)
+                        flux_limit=args.flux_limit, min_purity=mp)
     pol.validate()
     return pol
 
@@ -496,10 +509,12 @@ def print_policy(ui, policy, bundle) -> None:
     rows = [("class priors", classes, "")]
     rows.append(("selection", [policy.selection_priors.get(c, float("nan")) for c in classes], "the cuts apply here"))
     fp = np.asarray(policy.field_priors, float)
+    own = policy.mode == "source"  # each source its own priors; the field's mix only for those without a flux
     if policy.field_mix:
-        rows.append(("field", [policy.field_mix.get(c, float("nan")) for c in classes],
-                     plural(policy.n_shifted, "source")))
-    if fp.ndim == 2 and len(fp) and fp.shape[1] == len(policy.classes) and (not policy.field_mix
+        rows.append(("fallback" if own else "field", [policy.field_mix.get(c, float("nan")) for c in classes],
+                     f"the field's mix for {plural(policy.n_fallback, 'source')} without a usable flux or position"
+                     if own else plural(policy.n_shifted, "source")))
+    if fp.ndim == 2 and len(fp) and fp.shape[1] == len(policy.classes) and (not policy.field_mix or own
                                                                            or policy.n_shifted < len(fp)):
         mean = dict(zip(policy.classes, fp.mean(axis=0)))
         rows.append(("field, mean", [mean[c] for c in classes], f"over all {plural(len(fp), 'source')}"))
@@ -507,12 +522,44 @@ def print_policy(ui, policy, bundle) -> None:
         cells = "".join(f"{v if isinstance(v, str) else _share(v):>7}" for v in values)
         ui.out.print(f"{label:<12}{cells}" + (f"  ({note})" if note else ""), highlight=False, soft_wrap=True)
     cuts = bundle.cuts
-    if cuts:
+    if cuts and policy.min_purity is not None:
+        ui.out.print(f"candidates: a class with a cut ({', '.join(cuts)}) whose P_<class>_field at the source's own "
+                     f"field priors is >= {policy.min_purity:g} (--min-purity), never without coverage",
+                     soft_wrap=True, highlight=False)
+    elif cuts:
         how = dict(bundle.metadata.get("selection") or {}).get("method")
         ui.out.print("candidate cuts: " + ", ".join(f"P_{k} >= {v:.3g}" for k, v in cuts.items())
                      + " at the selection priors; a source is a candidate of the most probable class above its cut, "
                        "never without coverage" + (f" (cuts chosen on {how})" if how else ""), soft_wrap=True,
                      highlight=False)
+
+
+def print_purity(ui, meta) -> None:
+    """With ``--min-purity``: the expected true X-ray binaries among the candidates beside the census's expectation
+    for the input's sky cells, and one warning line when the candidates outnumber it more than three times.
+
+    Parameters
+    ----------
+    ui : xrbvo.cli._ui.UI
+        The console to print to.
+    meta : mapping
+        The output's header (:func:`xrbvo.workflows.policy.purity_figures`); nothing is printed without it.
+    """
+    from xrbvo.workflows.policy import CENSUS_EXCESS
+
+    if "NEXPXRB" not in meta:
+        return
+    n, exp = int(meta["NCANDXRB"]), float(meta["NEXPXRB"])
+    line = (f"{plural(n, 'X-ray-binary candidate')} at --min-purity {float(meta['MINPUR']):g}: {exp:.1f} expected "
+            f"true (sum of their expected purity; per class {meta['EXPPUR']})")
+    cen = meta.get("NCENXRB")
+    if cen is not None:
+        line += (f"; the population model expects {float(cen):.1f} X-ray binaries detectable in the input's "
+                 f"{float(meta['CENSCELL']):.0f} deg2 of 1-deg cells at {float(meta['FLUXLIM']):.2g} erg/cm2/s")
+    ui.out.print(line, soft_wrap=True, highlight=False)
+    if cen is not None and n > CENSUS_EXCESS * float(cen):
+        ui.warn(f"{n} X-ray-binary candidates are more than {CENSUS_EXCESS:g}x the {float(cen):.1f} the population "
+                "model expects in this sky: most are likely false; raise --min-purity or check the priors")
 
 
 def print_analysis(ui, analysis, paths) -> None:
@@ -554,6 +601,7 @@ def print_analysis(ui, analysis, paths) -> None:
         ui.out.print(f"{plural(n, 'source')} {'has' if n == 1 else 'have'} no neighbour in any survey "
                      "(coverage=False; never candidates)")
     print_policy(ui, analysis.policy, analysis.bundle)
+    print_purity(ui, analysis.catalogue.meta)
     for note in s["notes"]:
         ui.out.print(f"note: {note}", soft_wrap=True)
     if "known" in s:

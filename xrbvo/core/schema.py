@@ -261,7 +261,8 @@ CATALOGUE = _specs(
      "1 when the source has at least one neighbour in some survey within the search radius, "
      "0 when it lies outside the given surveys' coverage"),
     ("expected_purity", "", "stat.probability",
-     "Expected purity of the candidate's class selection at the field's class priors"),
+     "Expected purity of the candidate's class selection at the field's class priors (with --min-purity, "
+     "header MINPUR: the candidate's own P_<class>_field)"),
     ("known_name", "", "meta.id.cross", "Name(s) of the known object the source matches uniquely or "
                                           "ambiguously (known_match; empty: none)"),
     ("known_class", "", "src.class", "Class of the known object in known_name (empty: none)"),

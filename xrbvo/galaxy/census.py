@@ -86,6 +86,8 @@ __all__ = [
     "agn_counts_above",
     "cluster_counts_above",
     "expected_counts",
+    "source_class_mix",
+    "SOURCE_MIX_FLUX_RANGE",
     "CensusResult",
     "census",
     "PublishedFigure",
@@ -490,10 +492,7 @@ def expected_counts(cells: SkyCells, sensitivity: Sensitivity | None = None, *, 
     sens.validate()
     report = progress or (lambda msg, frac: None)
     report("sight lines", 0.0)
-    nh_tot = physics.galactic_nh(cells.l_deg, cells.b_deg)
-    table = physics.column_fraction_table(cells.l_deg, cells.b_deg)
-    rows = np.repeat(np.arange(len(nh_tot)), len(_D_PC))
-    frac = physics.column_fraction_at(table, rows, np.tile(_D_PC, len(nh_tot))).reshape(len(nh_tot), len(_D_PC))
+    nh_tot, frac = _sight_lines(cells)
     out: dict[str, np.ndarray] = {}
     for i, name in enumerate(CENSUS_CLASSES):
         report(name, 0.1 + 0.9 * i / len(CENSUS_CLASSES))
@@ -508,6 +507,105 @@ def expected_counts(cells: SkyCells, sensitivity: Sensitivity | None = None, *, 
     if per_cell:
         return out
     return {k: float(np.sum(v)) for k, v in out.items()}
+
+
+def _sight_lines(cells: SkyCells) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell's whole HI4PI column and the share of it in front of each distance of :data:`_D_PC`."""
+    nh_tot = physics.galactic_nh(cells.l_deg, cells.b_deg)
+    table = physics.column_fraction_table(cells.l_deg, cells.b_deg)
+    rows = np.repeat(np.arange(len(nh_tot)), len(_D_PC))
+    frac = physics.column_fraction_at(table, rows, np.tile(_D_PC, len(nh_tot))).reshape(len(nh_tot), len(_D_PC))
+    return nh_tot, frac
+
+
+#: Observed 0.2-2.3 keV fluxes (erg/s/cm2) over which :func:`source_class_mix` tabulates the class mix; a
+#: source outside has no mix (its caller falls back to the field's).
+SOURCE_MIX_FLUX_RANGE = (1e-16, 1e-8)
+
+
+def source_class_mix(l_deg, b_deg, flux, *, cell_deg: float = 2.0, step_dex: float = 0.25,
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """The population model's class mix of sources seen at each source's own flux, on its sight line.
+
+    For each class the differential number of sources per flux bin, ``N(>S / k) - N(>S k)`` with
+    ``k = 10**(step_dex / 2)``, is taken from the census integrals (:func:`expected_counts` with one
+    flat limit per bin edge, ``exposure="flat"``: the mix at a given observed flux does not depend on
+    the survey's depth, whose completeness at that flux multiplies every class alike).  The sky is cut
+    into ``cell_deg`` cells in Galactic l, b (the N_H along each cell's central sight line); the counts
+    are tabulated once per cell holding a source and per bin, then read off for every source by linear
+    interpolation of their logarithm in log flux.  The position error of a source is not used: it moves
+    a source by arcseconds, far less than a cell, and the class mix does not depend on it.  Galaxy
+    clusters (extended sources) are left out: a point source is not one.
+
+    Parameters
+    ----------
+    l_deg, b_deg : float or array
+        Galactic position of each source, degrees.
+    flux : float or array
+        Observed 0.2-2.3 keV flux of each source, erg/s/cm2.
+    cell_deg : float, optional
+        Side of the sight-line cells, degrees.
+    step_dex : float, optional
+        Width of the flux bins, dex.
+
+    Returns
+    -------
+    mix : numpy.ndarray
+        (n, len(CLASSES)) share of each class (:data:`xrbvo.core.schema.CLASSES` order) among sources at
+        that flux there, rows summing to 1; NaN rows where ``ok`` is False.
+    ok : numpy.ndarray
+        False where the position is not finite or the flux is missing, not positive or outside
+        :data:`SOURCE_MIX_FLUX_RANGE`.
+    """
+    l = np.atleast_1d(np.asarray(l_deg, dtype=float))
+    b = np.atleast_1d(np.asarray(b_deg, dtype=float))
+    s = np.atleast_1d(np.asarray(flux, dtype=float))
+    if not (l.shape == b.shape == s.shape):
+        raise InputError("source_class_mix needs one l, b and flux per source")
+    if not (math.isfinite(cell_deg) and cell_deg > 0 and math.isfinite(step_dex) and step_dex > 0):
+        raise InputError("the class mix's cell side and flux step must be positive numbers")
+    lo, hi = SOURCE_MIX_FLUX_RANGE
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(l) & np.isfinite(b) & np.isfinite(s) & (s >= lo) & (s <= hi)
+    mix = np.full((len(s), len(CLASSES)), np.nan)
+    if not ok.any():
+        return mix, ok
+    li = np.floor(np.mod(l[ok], 360.0) / cell_deg).astype(np.int64)
+    bi = np.floor(np.clip(b[ok], -89.999, 89.999) / cell_deg).astype(np.int64)
+    keys, inverse = np.unique(np.stack([li, bi], axis=1), axis=0, return_inverse=True)
+    inverse = np.ravel(inverse)
+    b_lo = np.clip(keys[:, 1] * cell_deg, -90.0, 90.0)
+    b_hi = np.clip((keys[:, 1] + 1) * cell_deg, -90.0, 90.0)
+    lat = np.degrees(np.arcsin(0.5 * (np.sin(np.radians(b_lo)) + np.sin(np.radians(b_hi)))))
+    omega = math.radians(cell_deg) * (np.sin(np.radians(b_hi)) - np.sin(np.radians(b_lo)))
+    lon = np.mod((keys[:, 0] + 0.5) * cell_deg, 360.0)
+    cells = SkyCells(lon, lat, np.zeros(len(lon)), omega)  # flat exposure: the ecliptic latitude is not used
+    nh_tot, frac = _sight_lines(cells)
+    from xrbvo.galaxy.populations import CLASS_MODELS
+
+    log_edges = np.arange(math.log10(lo) - step_dex, math.log10(hi) + 1.5 * step_dex, step_dex)
+    ls = np.log10(s[ok])  # only the edges around the sources' fluxes
+    log_edges = log_edges[(log_edges >= ls.min() - 2 * step_dex) & (log_edges <= ls.max() + 2 * step_dex)]
+    above = np.zeros((len(CLASSES), len(cells.omega_sr), len(log_edges)))
+    for j, le in enumerate(log_edges):
+        sens = Sensitivity(flux_limit=float(10.0 ** le), exposure="flat")
+        for i, name in enumerate(CLASSES):
+            if name == "AGN":
+                above[i, :, j] = _extragalactic(agn_counts_above, cells, sens, CLASS_MODELS["AGN"].gamma, nh_tot)
+            else:
+                above[i, :, j] = _galactic(name, cells, sens, nh_tot, frac)
+    per_bin = np.maximum(above[:, :, :-1] - above[:, :, 1:], 0.0)  # (class, cell, bin)
+    log_mid = 0.5 * (log_edges[:-1] + log_edges[1:])
+    tot = per_bin.sum(axis=0, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        log_share = np.log(np.maximum(np.where(tot > 0, per_bin / tot, 0.0), 1e-300))
+    x = (np.log10(s[ok]) - log_mid[0]) / step_dex
+    i0 = np.clip(np.floor(x).astype(np.int64), 0, len(log_mid) - 2)
+    w = np.clip(x - i0, 0.0, 1.0)
+    got = (1.0 - w)[None, :] * log_share[:, inverse, i0] + w[None, :] * log_share[:, inverse, i0 + 1]
+    share = np.exp(got - got.max(axis=0, keepdims=True))
+    mix[ok] = (share / share.sum(axis=0, keepdims=True)).T
+    return mix, ok
 
 
 # --------------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ import numpy as np
 from xrbvo.core.errors import InputError
 from xrbvo.stages.probability import shift_priors
 
-__all__ = ["Selection", "apply_selection", "select_candidates", "covered", "expected_purity", "pass_rates"]
+__all__ = ["Selection", "apply_selection", "select_candidates", "covered", "expected_purity", "own_purity",
+           "pass_rates"]
 
 
 def select_candidates(proba: np.ndarray, classes: Sequence[str], cuts: Mapping[str, float], *,
@@ -189,7 +190,7 @@ class Selection:
 
 def apply_selection(proba: np.ndarray, classes: Sequence[str], selection_priors, field_priors,
                     cuts: Mapping[str, float], *, pass_rates: Mapping | None = None,
-                    coverage: np.ndarray | None = None) -> Selection:
+                    coverage: np.ndarray | None = None, min_purity: float | None = None) -> Selection:
     """The whole select stage: field probabilities, candidates and their expected purity.
 
     Parameters
@@ -200,6 +201,11 @@ def apply_selection(proba: np.ndarray, classes: Sequence[str], selection_priors,
         The field's class priors.
     cuts, pass_rates, coverage
         See :func:`select_candidates` and :func:`expected_purity`.
+    min_purity : float, optional
+        None (default): candidates by the cuts at ``selection_priors``, purity from the pass rates.  A number:
+        a source is a candidate of a class with a cut when its probability at its own field priors
+        (``P_<class>_field``) is at least ``min_purity`` (the highest such class), and its expected purity is
+        that probability.
     classes : Sequence[str]
         Class names, in the order of the probability columns.
     selection_priors : mapping of str to float
@@ -215,5 +221,36 @@ def apply_selection(proba: np.ndarray, classes: Sequence[str], selection_priors,
     fp = np.asarray(field_priors, dtype=float)
     rows = np.broadcast_to(fp, p.shape) if fp.ndim == 1 else fp
     proba_field = shift_priors(p, sel, rows) if len(p) else p
-    cand = select_candidates(p, classes, cuts, coverage=coverage)
-    return Selection(proba_field, cand, expected_purity(cand, rows, classes, pass_rates))
+    if min_purity is None:
+        cand = select_candidates(p, classes, cuts, coverage=coverage)
+        return Selection(proba_field, cand, expected_purity(cand, rows, classes, pass_rates))
+    if not (0 < float(min_purity) <= 1):
+        raise InputError(f"minimum purity {min_purity!r}: give a purity above 0 and at most 1, e.g. 0.5")
+    cand = select_candidates(proba_field, classes, {c: float(min_purity) for c in cuts}, coverage=coverage)
+    return Selection(proba_field, cand, own_purity(cand, proba_field, classes))
+
+
+def own_purity(candidate_class: np.ndarray, proba_field: np.ndarray, classes: Sequence[str]) -> np.ndarray:
+    """Each candidate's expected purity as its own posterior for its class, ``P_<class>_field`` (NaN otherwise).
+
+    Parameters
+    ----------
+    candidate_class : numpy.ndarray
+        Candidate class per source (``""`` for none).
+    proba_field : numpy.ndarray
+        (n, n_classes) probabilities at each source's field priors.
+    classes : Sequence[str]
+        Class names, in the order of the probability columns.
+
+    Returns
+    -------
+    numpy.ndarray
+        The posterior of each candidate's class (NaN for non-candidates).
+    """
+    classes = [str(c) for c in classes]
+    cand = np.asarray(candidate_class).astype(str)
+    out = np.full(len(cand), np.nan)
+    for j, c in enumerate(classes):
+        sel = cand == c
+        out[sel] = np.asarray(proba_field, float)[sel, j]
+    return out

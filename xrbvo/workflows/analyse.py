@@ -31,7 +31,7 @@ from xrbvo.stages.known import known_summary, match_known
 from xrbvo.stages.neighbourhoods.base import Provider, PulledProvider
 from xrbvo.workflows.bundle import ModelBundle
 from xrbvo.workflows.context import Calibrate, RunContext, calibration_hook, identity_of, measure, measure_part
-from xrbvo.workflows.policy import ResolvedPolicy, SciencePolicy, resolve_policy
+from xrbvo.workflows.policy import PURITY_KEYS, ResolvedPolicy, SciencePolicy, purity_figures, resolve_policy
 
 __all__ = ["Analysis", "analyse", "check_model_surveys", "pipeline_config", "prepare_xray", "resolve_for", "galactic",
            "warn_no_coverage", "measure_in_memory", "write_neighbours"]
@@ -199,7 +199,7 @@ class Analysis:
         h.update(selection_header(self.xray_meta))  # the eRASS1 release's selection (xrbvo.io.erass1)
         for k in ("COUNTERP", "RADIUS", "SURVEYS", "KNOWN", "KNOWNFLR", "KNOWNUNQ", "KNOWNPRI", "KNOWNMXE",
                   "KNOWNOBJ", "KNOWNMRG", "KNOWNBIG", "PANYCUT", "FARATE", "FARTARGT", "PANYCAL", "FANPOS",
-                  "PANYNOTE"):
+                  "PANYNOTE", *PURITY_KEYS):
             if k in self.catalogue.meta:
                 h[k] = self.catalogue.meta[k]
         return h
@@ -366,6 +366,8 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
     common = dict(ctpt_model=bundle.counterpart, selection_priors=resolved.selection_priors,
                   field_priors=resolved.field_priors, cuts=bundle.cuts, pass_rates=bundle.pass_rates,
                   progress=progress, cancel=cancel)
+    if resolved.min_purity is not None:  # only then: another runner of run_pipeline's older signature still works
+        common["min_purity"] = resolved.min_purity
     if pipeline is run_pipeline:
         if context is None:
             if calibrate is None and cfg.false_rate is not None and cfg.p_any_calibration is None:
@@ -385,6 +387,7 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
     else:  # another runner of the stages, with run_pipeline's signature
         res = pipeline(xr, provider, bundle.source, config=cfg if context is None else context.configure(cfg),
                        **common)
+    res.catalogue.meta.update(purity_figures(resolved, res.catalogue))
     if known:
         match_known(res.catalogue, known)
         describe_table(res.catalogue, CATALOGUE)

@@ -24,7 +24,7 @@ from xrbvo.stages.classify.explain import explain
 from xrbvo.stages.classify.labelled import LAYOUTS, csc_features, detect_layout, model_matrix, positions
 from xrbvo.stages.select import apply_selection
 from xrbvo.workflows.bundle import ModelBundle
-from xrbvo.workflows.policy import ResolvedPolicy, SciencePolicy, resolve_policy
+from xrbvo.workflows.policy import ResolvedPolicy, SciencePolicy, purity_figures, resolve_policy
 
 __all__ = ["Classified", "classify_table"]
 
@@ -107,7 +107,7 @@ def classify_table(table: Table, bundle: ModelBundle, policy: SciencePolicy | No
                               proba_selection=proba)
     coverage = np.asarray(table["coverage"], bool) if "coverage" in table.colnames else None
     sel = apply_selection(proba, classes, sel_vec, resolved.field_priors, bundle.cuts,
-                          pass_rates=bundle.pass_rates, coverage=coverage)
+                          pass_rates=bundle.pass_rates, coverage=coverage, min_purity=resolved.min_purity)
     step("explanations", 0.6)
     ex = explain(model, X, proba=sel.proba_field)
     out = Table()
@@ -128,6 +128,7 @@ def classify_table(table: Table, bundle: ModelBundle, policy: SciencePolicy | No
         out["coverage"] = coverage
     out.meta.update(bundle.describe())
     out.meta.update(resolved.header())
+    out.meta.update(purity_figures(resolved, out))
     out.meta["INPUT"] = source
     out.meta["LAYOUT"] = layout
     describe_table(out, CATALOGUE)

@@ -27,7 +27,16 @@ The rules
 4. **Given priors** (``--prior CLASS=SHARE``): classes not named are filled
    from the model's mix, scaled to the share left, and the run says so.  NaN,
    negative, all-zero or unknown classes are one clear error.
-5. **Coverage**: a source with no neighbour in any survey lies outside the
+5. **Field priors, ``source``** (opt-in): every source of a blind survey gets its own priors, the
+   population model's class mix at its own flux on its sight line
+   (:func:`xrbvo.stages.classify.priors.source_priors`); a source without a usable flux or position falls
+   back to the field's mix (``model``), and the count is printed and recorded (``NFALLBK``).  A targeted
+   sample keeps the model's own mix.
+6. **Minimum purity** (opt-in, ``--min-purity X``): for a blind survey a source is a candidate of class c
+   when c has a cut and its own posterior at its own field priors, ``P_c_field``, is at least X (the
+   highest such class); ``expected_purity`` is then that posterior.  A targeted sample keeps the cuts at
+   the selection priors.
+7. **Coverage**: a source with no neighbour in any survey lies outside the
    surveys' coverage; it is flagged (``coverage`` = False), counted, and is
    never a candidate.
 """
@@ -42,15 +51,20 @@ import numpy as np
 
 from xrbvo.core.errors import InputError
 from xrbvo.core.surveys import get_survey
-from xrbvo.stages.classify.priors import PLANE_B_DEG, em_priors, expected_field_priors
+from xrbvo.stages.classify.priors import PLANE_B_DEG, em_priors, expected_field_priors, source_priors
 
 __all__ = ["SciencePolicy", "ResolvedPolicy", "resolve_policy", "parse_priors", "sample_hint", "PRIOR_MODES",
-           "SAMPLES", "POLICY_VERSION", "PLANE_B_DEG"]
+           "SAMPLES", "POLICY_VERSION", "PLANE_B_DEG", "purity_figures", "CENSUS_EXCESS",
+           "PURITY_KEYS"]
 
 #: Version of the rules above, recorded in every output.
 POLICY_VERSION = "xrbvo-policy/2"  # 2: field priors from galaxy.census (published AGN and cluster counts), not sim.expected_counts
 #: Ways to set the field's class priors.
-PRIOR_MODES = ("auto", "model", "training", "uniform", "em")
+PRIOR_MODES = ("auto", "model", "training", "uniform", "em", "source")
+#: Candidates above this multiple of the census's expected X-ray binaries in the input's sky cells: a warning.
+CENSUS_EXCESS = 3.0
+#: Header keywords of :func:`purity_figures`.
+PURITY_KEYS = ("NCANDXRB", "NEXPXRB", "EXPPUR", "NCENXRB", "CENSCELL")
 #: Kinds of X-ray sample.
 SAMPLES = ("auto", "survey", "targeted")
 
@@ -72,6 +86,8 @@ class SciencePolicy:
     flux_limit : float, optional
         0.2-2.3 keV flux limit (erg/cm2/s) of the population model; None: the X-ray survey's depth, else
         the sample's own (5th percentile of its soft fluxes).
+    min_purity : float, optional
+        Rule 6: a blind survey's candidates need ``P_<class>_field`` >= this (in (0, 1]); None: off.
     """
 
     field_priors: str = "auto"
@@ -84,6 +100,8 @@ class SciencePolicy:
     flux_limit: float | None = None
     """0.2-2.3 keV flux limit (erg/cm2/s) of the population model; None: the X-ray survey's depth, else the
     sample's own (5th percentile of its soft fluxes)."""
+    min_purity: float | None = None
+    """Rule 6: a blind survey's candidates need ``P_<class>_field`` >= this (in (0, 1]); None: off."""
 
     def validate(self) -> None:
         if self.field_priors not in PRIOR_MODES:
@@ -94,6 +112,9 @@ class SciencePolicy:
             raise InputError("the flux limit must be a positive number (erg/cm2/s), e.g. 5e-14")
         if self.priors is not None:
             _check_given(self.priors)
+        if self.min_purity is not None and not (isinstance(self.min_purity, (int, float))
+                                                and math.isfinite(self.min_purity) and 0 < self.min_purity <= 1):
+            raise InputError(f"--min-purity {self.min_purity!r}: give a purity above 0 and at most 1, e.g. 0.5")
 
 
 def _check_given(priors: Mapping[str, float]) -> None:
@@ -209,7 +230,7 @@ class ResolvedPolicy:
     sample_reason : str
         Why the input was taken as a survey or a targeted sample.
     mode : str
-        What was applied: ``population``, ``training``, ``given``, ``uniform``, ``em``.
+        What was applied: ``population``, ``source``, ``training``, ``given``, ``uniform``, ``em``.
     selection_priors : dict[str, float]
         Priors of the cuts (rule 1).
     field_priors : numpy.ndarray
@@ -224,6 +245,10 @@ class ResolvedPolicy:
         0.2-2.3 keV flux limit (erg/cm2/s) of the population model.
     notes : tuple[str, ...], optional
         Remarks for the user about the priors (printed with the summary).
+    n_fallback : int, optional
+        ``source`` priors: sources without a usable flux or position, given the field's mix instead.
+    min_purity : float, optional
+        Rule 6 as applied (None: off, or a targeted sample).
     """
 
     policy: SciencePolicy
@@ -245,6 +270,10 @@ class ResolvedPolicy:
     """Classes filled from the model's mix (given priors)."""
     flux_limit: float | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    n_fallback: int = 0
+    """``source`` priors: sources without a usable flux or position, given the field's mix instead."""
+    min_purity: float | None = None
+    """Rule 6 as applied (None: off, or a targeted sample)."""
 
     def header(self) -> dict[str, str | float | int]:
         """Keywords written into every output (FITS header, VOTable INFO)."""
@@ -264,6 +293,12 @@ class ResolvedPolicy:
             h["FLUXLIM"] = float(self.flux_limit)
         if self.mode == "population":
             h["PLANEB"] = float(PLANE_B_DEG)
+        if self.mode == "source":
+            h["NFALLBK"] = int(self.n_fallback)
+        if self.min_purity is not None:
+            h["MINPUR"] = float(self.min_purity)
+            h["CUTRULE"] = (f"candidate: a class with a cut whose P_<class>_field (at the source's own field priors) "
+                            f">= MINPUR, highest such class; never without coverage")
         return h
 
     def summary(self) -> str:
@@ -275,6 +310,10 @@ class ResolvedPolicy:
                 "given": "the priors given" + (f" (classes not named, {', '.join(self.filled)}, filled from the "
                                                "model's mix)" if self.filled else ""),
                 "uniform": "uniform class priors",
+                "source": f"each source's own, xrbvo's population model at its flux on its sight line "
+                          f"({self.n_shifted - self.n_fallback} of {self.n_shifted} source"
+                          f"{'' if self.n_shifted == 1 else 's'}; {self.n_fallback} without a usable flux or "
+                          f"position given the field's mix)",
                 "em": f"estimated from the {self.n_shifted} low-latitude source{'' if self.n_shifted == 1 else 's'} themselves (EM)"}[self.mode]
         return f"field priors: {what}"  # every class's prior: the header's FLDPRIOR, the console's table
 
@@ -346,6 +385,7 @@ def resolve_policy(policy: SciencePolicy, bundle, *, l_deg, b_deg, soft_flux=Non
     mix = None
     flux_limit = None
     n_shifted = 0
+    n_fallback = 0
     if policy.priors is not None:
         given, filled = _fill(policy.priors, bundle.mix, classes)
         mix = given
@@ -355,8 +395,36 @@ def resolve_policy(policy: SciencePolicy, bundle, *, l_deg, b_deg, soft_flux=Non
         mix = {c: 1.0 / len(classes) for c in classes}
         rows[:] = 1.0 / len(classes)
         mode, n_shifted = "uniform", n
-    elif policy.field_priors == "training" or (policy.field_priors == "auto" and sample == "targeted"):
+    elif policy.field_priors == "training" or (policy.field_priors in ("auto", "source") and sample == "targeted"):
         mode = "training"
+        if policy.field_priors == "source":
+            notes.append("--field-priors source is for blind surveys; a targeted sample keeps the model's own mix "
+                         "(give --sample survey to treat it as a blind survey)")
+    elif policy.field_priors == "source":
+        mode = "source"
+        fs = np.broadcast_to(np.asarray(soft_flux if soft_flux is not None else np.nan, dtype=float), (n,))
+        own, good = source_priors(l, b, fs, classes)
+        boost = _boost(meta)
+        if boost:
+            own = own * np.array([boost.get(c, 1.0) for c in classes])
+            own /= own.sum(axis=1, keepdims=True)
+            notes.append("the simulated sky records injected classes (" + ", ".join(
+                f"{k} x{v:g}" for k, v in boost.items()) + "): the population mix is multiplied by them")
+        rows[good] = own[good]
+        n_fallback = int((~good).sum())
+        ok = np.isfinite(l) & np.isfinite(b)
+        back = ~good & ok
+        if back.any():
+            flux_limit = _flux_limit(policy, xray_survey, meta, soft_flux)
+            mix = expected_field_priors(l[ok], b[ok], classes, flux_limit=flux_limit)
+            if boost:
+                mix = {c: v * boost.get(c, 1.0) for c, v in mix.items()}
+                mix = {c: v / sum(mix.values()) for c, v in mix.items()}
+            rows[back] = np.array([mix[c] for c in classes])
+        n_shifted = int(good.sum() + back.sum())
+        if n_fallback:
+            notes.append(f"{n_fallback} source{'' if n_fallback == 1 else 's'} without a usable soft flux or position: "
+                         + ("the field's mix" if back.any() else "the model's mix") + " instead of its own priors")
     else:
         ok = np.isfinite(l) & np.isfinite(b)
         low = ok & (np.abs(b) < PLANE_B_DEG) if policy.field_priors in ("auto", "em") else ok
@@ -386,8 +454,14 @@ def resolve_policy(policy: SciencePolicy, bundle, *, l_deg, b_deg, soft_flux=Non
         if n_shifted == 0 and mode == "population":
             mode = "training"
             reason += f"; no source at |b| < {PLANE_B_DEG:g} deg"
+    min_purity = policy.min_purity if sample == "survey" else None
+    if min_purity is not None and flux_limit is None:  # the census of the input's cells needs one
+        flux_limit = _flux_limit(policy, xray_survey, meta, soft_flux)
+    if policy.min_purity is not None and min_purity is None:
+        notes.append("--min-purity applies to blind surveys; a targeted sample keeps the cuts at the selection "
+                     "priors (give --sample survey to treat it as a blind survey)")
     return ResolvedPolicy(policy, classes, sample, reason, mode, sel, rows, mix, n_shifted, filled, flux_limit,
-                          tuple(notes))
+                          tuple(notes), n_fallback, min_purity)
 
 
 def _flux_limit(policy: SciencePolicy, xray_survey, meta, soft_flux) -> float:
@@ -409,3 +483,49 @@ def _flux_limit(policy: SciencePolicy, xray_survey, meta, soft_flux) -> float:
     if len(fs) == 0:
         raise InputError("no soft X-ray fluxes to set the sample's flux limit; give one (--flux-limit)")
     return float(np.percentile(fs, 5))
+
+
+def purity_figures(resolved: ResolvedPolicy, catalogue) -> dict[str, str | float | int]:
+    """Header keywords of rule 6: the candidates' expected purity against the census of the input's sky.
+
+    ``EXPPUR``: each candidate class's mean expected purity (the class-level figure); ``NEXPXRB``: the expected
+    number of true X-ray binaries among the candidates (the sum of their ``expected_purity``); ``NCENXRB``:
+    the population model's expected number of X-ray binaries (HMXB + LMXB) detectable in the 1-deg Galactic
+    cells that hold the input's sources, at ``FLUXLIM`` (:func:`xrbvo.galaxy.census.expected_counts`, one flat
+    limit); ``CENSCELL``: the cells' area (deg2); ``NCANDXRB``: the candidates.  Empty when rule 6 is off.
+
+    Parameters
+    ----------
+    resolved : ResolvedPolicy
+        The policy applied.
+    catalogue : astropy.table.Table
+        The output, with ``ra``, ``dec``, ``candidate_class`` and ``expected_purity``.
+
+    Returns
+    -------
+    dict
+        The keywords (see above).
+    """
+    if resolved.min_purity is None or resolved.flux_limit is None:
+        return {}
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    from xrbvo.core.schema import XRB_CLASSES
+    from xrbvo.galaxy.census import Sensitivity, cells_for_tiles, expected_counts
+
+    cand = np.asarray(catalogue["candidate_class"]).astype(str)
+    pur = np.asarray(catalogue["expected_purity"], dtype=float)
+    xrb = np.isin(cand, list(XRB_CLASSES))
+    h: dict[str, str | float | int] = {"NCANDXRB": int(xrb.sum()), "NEXPXRB": float(np.nansum(pur[xrb]))}
+    h["EXPPUR"] = ";".join(f"{c}={np.nanmean(pur[cand == c]):.3g}" for c in XRB_CLASSES if (cand == c).any()) or "none"
+    ra = np.asarray(catalogue["ra"], dtype=float)
+    dec = np.asarray(catalogue["dec"], dtype=float)
+    ok = np.isfinite(ra) & np.isfinite(dec)
+    if ok.any():
+        g = SkyCoord(ra=ra[ok] * u.deg, dec=dec[ok] * u.deg).galactic
+        cells = cells_for_tiles(g.l.deg, g.b.deg, tile_deg=1.0, step_deg=1.0)
+        got = expected_counts(cells, Sensitivity(flux_limit=float(resolved.flux_limit), exposure="flat"))
+        h["NCENXRB"] = float(sum(got[c] for c in XRB_CLASSES))
+        h["CENSCELL"] = float(cells.area_deg2)
+    return h

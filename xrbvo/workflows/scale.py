@@ -110,19 +110,20 @@ class PartitionedPipeline:
     def __call__(self, xray: Table, provider: Provider, model, *, ctpt_model=None,
                  config: PipelineConfig | None = None, selection_priors=None, field_priors=None, cuts=None,
                  pass_rates=None, progress: Mapping[str, Progress] | Progress | None = None,
-                 cancel: threading.Event | None = None) -> PipelineResult:
+                 cancel: threading.Event | None = None, min_purity: float | None = None) -> PipelineResult:
         """:func:`run_pipeline` on the cluster (the run context measured from the partitions and dropped)."""
         res, _ = self.run_with_context(xray, provider, model, ctpt_model=ctpt_model, config=config,
                                        selection_priors=selection_priors, field_priors=field_priors, cuts=cuts,
-                                       pass_rates=pass_rates, progress=progress, cancel=cancel)
+                                       pass_rates=pass_rates, progress=progress, cancel=cancel,
+                                       min_purity=min_purity)
         return res
 
     def run_with_context(self, xray: Table, provider: Provider, model, *, ctpt_model=None,
                          config: PipelineConfig | None = None, selection_priors=None, field_priors=None, cuts=None,
                          pass_rates=None, progress: Mapping[str, Progress] | Progress | None = None,
                          cancel: threading.Event | None = None, context: RunContext | None = None,
-                         identity: Mapping | None = None, calibrate: Calibrate | None = None
-                         ) -> tuple[PipelineResult, RunContext]:
+                         identity: Mapping | None = None, calibrate: Calibrate | None = None,
+                         min_purity: float | None = None) -> tuple[PipelineResult, RunContext]:
         """As :meth:`__call__`, and the :class:`~xrbvo.workflows.context.RunContext` the partitions ran with.
 
         ``context`` given: used as it is (nothing measured); else measured from every partition's share
@@ -133,7 +134,7 @@ class PartitionedPipeline:
             raise InputError(f"the partitioned pipeline needs an LSDB provider (--provider lsdb), not "
                              f"{getattr(provider, 'name', type(provider).__name__)!r}")
         args = (xray, provider, model, ctpt_model, config, selection_priors, field_priors, cuts, pass_rates,
-                progress, cancel, context, identity, calibrate)
+                progress, cancel, context, identity, calibrate, min_purity)
         if self.client is not None:
             return self._run(self.client, *args)
         from dask.distributed import Client
@@ -142,7 +143,7 @@ class PartitionedPipeline:
             return self._run(client, *args)
 
     def _run(self, client, xray, provider, model, ctpt_model, config, selection_priors, field_priors, cuts,
-             pass_rates, progress, cancel, context, identity, calibrate):
+             pass_rates, progress, cancel, context, identity, calibrate, min_purity):
         import dask
 
         cfg = config or PipelineConfig()
@@ -179,7 +180,7 @@ class PartitionedPipeline:
             [fp_f, model_f] = client.scatter([None if field_priors is None else np.asarray(field_priors, float),
                                               model], broadcast=True)
             kwargs = dict(ctpt_model=ctpt_model, config=run_cfg, selection_priors=selection_priors, cuts=cuts,
-                          pass_rates=pass_rates)
+                          pass_rates=pass_rates, min_purity=min_purity)
             run_futures = [client.submit(_run, f, xr_f, fp_f, model_f, dict(kwargs), pure=False) for f in nb_futures]
             futures += run_futures
             del nb_futures

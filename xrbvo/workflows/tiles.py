@@ -75,7 +75,7 @@ from xrbvo.workflows.analyse import (Analysis, galactic, pipeline_config, prepar
 from xrbvo.workflows.bundle import ModelBundle
 from xrbvo.workflows.context import (Calibrate, RunContext, calibration_hook, differences, identity_of, measure,
                                      measure_part)
-from xrbvo.workflows.policy import SciencePolicy
+from xrbvo.workflows.policy import SciencePolicy, purity_figures
 
 __all__ = ["DEFAULT_TILE_DEG", "TILES_DIR", "Tile", "TiledAnalysis", "TiledRun", "plan_tiles", "run_tiled"]
 
@@ -480,7 +480,8 @@ def run_tiled(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scie
             nbs = pull(t, k)
         res = run_pipeline(xr[t.rows], PulledProvider(nbs), bundle.source, ctpt_model=bundle.counterpart, config=tile_cfg,
                            selection_priors=resolved.selection_priors, field_priors=resolved.field_priors[t.rows],
-                           cuts=bundle.cuts, pass_rates=bundle.pass_rates, progress=stages, cancel=cancel)
+                           cuts=bundle.cuts, pass_rates=bundle.pass_rates, progress=stages, cancel=cancel,
+                           min_purity=resolved.min_purity)
         for part, table in zip(TILE_PARTS, (res.catalogue, res.association.combinations,
                                             neighbours_table(res.neighbourhoods))):
             _write_tile_table(table, d / f"{t.name}.{part}.parquet")
@@ -493,6 +494,7 @@ def run_tiled(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scie
             pt(f"tile {t.name}", len(manifest["finished"]) / len(tiles))
     tables = _merge(read, tiles, xr, cfg.surveys)
     tables["catalogue"].meta.update(context.header())  # PANYCUT, FARATE... of the run's calibration
+    tables["catalogue"].meta.update(purity_figures(resolved, tables["catalogue"]))
     if known:
         match_known(tables["catalogue"], known)
         describe_table(tables["catalogue"], CATALOGUE)

@@ -102,7 +102,7 @@ def run(args, ui) -> int:
     import numpy as np
     from rich.table import Table as RichTable
 
-    from xrbvo.cli.common import plural, policy_from_args, print_policy
+    from xrbvo.cli.common import plural, policy_from_args, print_policy, print_purity
     from xrbvo.core.errors import InputError
     from xrbvo.io import FORMATS, check_writable, output_lock, read_table, write_table
     from xrbvo.workflows import ModelBundle
@@ -157,6 +157,7 @@ def run(args, ui) -> int:
             pc.add_row(c, str(d["published"]), str(d["ours"]), str(d["both"]))
         ui.out.print(pc)
     print_policy(ui, res.policy, bundle)
+    print_purity(ui, out.meta)
     ui.out.print("P_<class> are at the model's selection priors, where the candidate cuts were chosen; "
                  "P_<class>_field and the most probable class are at the field priors", soft_wrap=True)
     for note in res.policy.notes:

@@ -34,7 +34,7 @@ from xrbvo.core.errors import InputError
 from xrbvo.stages.probability import shift_priors
 
 __all__ = ["em_priors", "expected_field_priors", "expected_field_counts", "PLANE_B_DEG", "is_low_latitude",
-           "PRIOR_MODES", "field_priors_for"]
+           "PRIOR_MODES", "field_priors_for", "source_priors"]
 
 #: ``|b|`` below which a source is "in the plane" and field priors apply by default.
 PLANE_B_DEG = 10.0
@@ -180,6 +180,50 @@ def expected_field_priors(l_deg, b_deg, classes: Sequence[str], *, flux_limit: f
     out = {c: max(v / tot, 1e-6) for c, v in out.items()}
     s = sum(out.values())
     return {c: v / s for c, v in out.items()}
+
+
+def source_priors(l_deg, b_deg, soft_flux, classes: Sequence[str], *, merge: Mapping[str, str] | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Each source's own class priors: the population model's class mix at its flux on its sight line.
+
+    The mix is :func:`xrbvo.galaxy.census.source_class_mix` (per-class differential counts at the source's
+    observed 0.2-2.3 keV flux through the HI4PI column of its sight line), mapped onto ``classes`` as in
+    :func:`expected_field_priors` (``merge``, default WR -> EARLY; a class without a population model gets
+    1e-6 so that it is not ruled out).
+
+    Parameters
+    ----------
+    l_deg, b_deg : array
+        Galactic position of each source, degrees.
+    soft_flux : array
+        Observed 0.2-2.3 keV flux of each source, erg/cm2/s.
+    classes : Sequence[str]
+        Class names, in the order of the probability columns.
+    merge : Mapping[str, str], optional
+        Class -> class it is counted as.
+
+    Returns
+    -------
+    priors : numpy.ndarray
+        (n, n_classes) priors per source; NaN rows where ``ok`` is False.
+    ok : numpy.ndarray
+        False where the source has no finite position or a usable flux (the caller falls back to the field's).
+    """
+    from xrbvo.core.schema import CLASSES
+    from xrbvo.galaxy.census import source_class_mix
+
+    mix, ok = source_class_mix(l_deg, b_deg, soft_flux)
+    merge = {"WR": "EARLY"} if merge is None else dict(merge)
+    classes = [str(c) for c in classes]
+    out = np.zeros((len(mix), len(classes)))
+    for j, k in enumerate(CLASSES):
+        k2 = k if k in classes else merge.get(k)
+        if k2 in classes:
+            out[:, classes.index(k2)] += mix[:, j]
+    out = np.maximum(out, 1e-6)
+    out /= out.sum(axis=1, keepdims=True)
+    out[~ok] = np.nan
+    return out, ok
 
 
 def field_priors_for(proba: np.ndarray, classes: Sequence[str], train_priors: Sequence[float], l_deg, b_deg,
