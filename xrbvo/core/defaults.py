@@ -7,7 +7,7 @@ model library (``benchmarks/cli_startup.py``).
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_TILE_DEG", "DEFAULT_MAX_PNGS", "CENSUS_REGION", "CENSUS_FLUX_LIMIT", "EXPOSURE_MODELS"]
+__all__ = ["DEFAULT_TILE_DEG", "DEFAULT_MAX_PNGS", "CENSUS_REGION", "CENSUS_FLUX_LIMIT", "EXPOSURE_MODELS", "IMAGES_DEADLINE_S"]
 
 #: Tile size of ``xrbvo run`` unless ``--tile-deg`` says otherwise (0: no tiles).
 DEFAULT_TILE_DEG = 5.0
@@ -19,3 +19,5 @@ CENSUS_REGION = "gal:180,360,-90,90"
 CENSUS_FLUX_LIMIT = 5e-14
 #: Sensitivity models of the census: eRASS1's ecliptic-latitude exposure, or one flux limit everywhere.
 EXPOSURE_MODELS = ("erass1", "flat")
+#: Seconds all of a report's sky-image cutouts may take (``--images-deadline``; :mod:`xrbvo.vo.hips`).
+IMAGES_DEADLINE_S = 60.0

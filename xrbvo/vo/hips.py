@@ -36,6 +36,7 @@ from typing import Sequence
 
 import numpy as np
 
+from xrbvo.core.defaults import IMAGES_DEADLINE_S
 from xrbvo.core.errors import InputError, ServiceError
 from xrbvo.io.outputs import atomic_write_bytes
 
@@ -46,7 +47,7 @@ __all__ = ["ALIASES", "DEFAULT_DEADLINE_S", "HIPS2FITS", "DEFAULT_TIMEOUT_S", "C
 ALIASES: dict[str, str] = {"dss2": "CDS/P/DSS2/red", "panstarrs": "CDS/P/PanSTARRS/DR1/r", "2mass": "CDS/P/2MASS/K"}
 
 #: Seconds the whole set of cutouts may take (then the remaining charts are drawn without images).
-DEFAULT_DEADLINE_S = 60.0
+DEFAULT_DEADLINE_S = IMAGES_DEADLINE_S
 #: Seconds one request may take.
 DEFAULT_TIMEOUT_S = 15.0
 

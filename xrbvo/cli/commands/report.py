@@ -21,14 +21,14 @@ def add_images_arguments(p: argparse.ArgumentParser) -> None:
     """``--images`` and ``--images-deadline`` (``xrbvo run`` and ``xrbvo report``)."""
     import os
 
-    from xrbvo.vo.hips import DEFAULT_DEADLINE_S
+    from xrbvo.core.defaults import IMAGES_DEADLINE_S
 
     p.add_argument("--images", default=os.environ.get("XRBVO_IMAGES", "auto"), metavar="none|auto|SURVEY[,SURVEY]",
                    help="sky images under the finding charts: none; auto (default, or $XRBVO_IMAGES: one optical and "
                         "one infrared CDS HiPS suited to the sight line, cut by the CDS hips2fits service); or surveys: "
                         "dss2, panstarrs, 2mass, a CDS HiPS id (CDS/P/DSS2/red), a HiPS directory or its http:// or "
                         "file:// URL. Unreachable or slow: the charts are drawn on the catalogues alone")
-    p.add_argument("--images-deadline", type=float, default=DEFAULT_DEADLINE_S, metavar="SECONDS",
+    p.add_argument("--images-deadline", type=float, default=IMAGES_DEADLINE_S, metavar="SECONDS",
                    help="seconds all the cutouts may take (then the remaining charts are drawn without an image)")
 
 

@@ -422,7 +422,7 @@ class PlaneAugmenter:
 #: all keep a counterpart), which the issue's H.E.S.S. field contradicts, hence the floor below.
 POPULATION_NO_COUNTERPART: dict[str, float] = {"CV": 0.57, "LMXB": 0.45, "NS": 1.0}
 #: Least share of every class's training rows shown without any counterpart: the share of the 2,000 sources of
-#: a real Galactic-plane field (galactic_plane_field_hess.csv, |b| < 3.6 deg) with no Gaia, 2MASS or WISE
+#: a real Galactic-plane field (galactic_plane_field_hess.csv, ``|b|`` < 3.6 deg) with no Gaia, 2MASS or WISE
 #: counterpart, 687 / 2000.  Any class may lack counterparts at least as often as a plane source does.
 NO_COUNTERPART_FLOOR = 0.34
 

@@ -18,7 +18,7 @@ Neumann                     labelled set        conversion
 ``Mean_Dist`` (pc)          ``rgeo`` (pc)       unchanged (Neumann's distances are Gaia-based
                                                 for most rows; for the 25 objects in both
                                                 tables they agree with ``rgeo`` to ~10%)
-``Min/Max_Soft_Flux``       ``Fcsc_s + Fcsc_m`` F = sqrt(min x max) x 1e-12 erg/cm2/s (the
+``Min/Max_Soft_Flux``       ``Fcsc_s+Fcsc_m``   F = sqrt(min x max) x 1e-12 erg/cm2/s (the
                                                 log-middle of the observed range), taken as the
                                                 observed 0.3-10 keV flux (Swift/XRT 2SXPS band),
                                                 converted to observed 0.5-2 keV with an absorbed
