@@ -6,6 +6,7 @@ fail with EFBIG the way a full disk fails with ENOSPC), not mocks.
 """
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -179,7 +180,10 @@ def test_ctrl_c_mid_write_keeps_the_old_table(tmp_path):
         except KeyboardInterrupt:
             print("interrupted")
     """)
-    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    # SIGINT as a terminal delivers it, even when the runner was started in the background by a shell
+    # (SIGINT 'ignored' is inherited, and Python then installs no KeyboardInterrupt handler)
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                       preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert r.returncode == 0 and "interrupted" in r.stdout, r.stderr
     assert len(Table.read(tmp_path / "cat.fits")) == 10
     assert _all_files(tmp_path) == ["cat.fits"]

@@ -29,6 +29,13 @@ ROOT = Path(__file__).resolve().parents[2]
 OUTPUTS = ("xrbvo_catalogue.fits", "xrbvo_catalogue_counterparts.fits", "xrbvo_catalogue_neighbours.fits")
 
 
+def _ctrl_c_reaches_python():
+    """In the child: SIGINT as a terminal delivers it, even when the test runner was started in the
+    background by a shell (which sets SIGINT to 'ignore', and a child inherits that, so Python would
+    install no KeyboardInterrupt handler)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture(scope="module")
 def field(tmp_path_factory):
     """The demo's field as the files `xrbvo run` reads (native column names)."""
@@ -80,7 +87,8 @@ def test_tiled_run_stopped_by_ctrl_c_resumes_and_equals_one_pass(demo_run, field
     tiles = out / ".tiles"
     proc = subprocess.Popen([sys.executable, "-m", "xrbvo", *args], cwd=tmp_path, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+                            env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            preexec_fn=_ctrl_c_reaches_python)
     try:
         deadline = time.monotonic() + 600
         while not list(tiles.glob("l*.catalogue.parquet")):  # not the temporary of an atomic write
