@@ -57,14 +57,17 @@ def test_run_on_local_files(tmp_path, sky_files, model_dir, small_sky):
     assert len(t) == len(small_sky.xray)
     assert (tmp_path / "o" / "xrbvo_catalogue.vot").exists() and (tmp_path / "o" / "xrbvo_catalogue.csv").exists()
     assert "X-ray-binary candidate" in r.stdout  # "1 X-ray-binary candidate", "2 X-ray-binary candidates"
-    assert "class priors   HMXB   LMXB" in r.stdout and "candidate cuts: P_HMXB >= 0.4" in r.stdout
-    # a plane field: probabilities at the field's class mix from the population model, recorded in the catalogue
-    assert "field priors: xrbvo's population model" in r.stdout
-    assert t.meta["PRIORS"] == "population" and t.meta["SAMPLE"] == "survey"
-    pri = dict(kv.split("=") for kv in t.meta["FLDPRIOR"].split(";"))
+    assert "class priors   HMXB   LMXB" in r.stdout
+    assert "whose P_<class>_field at the source's own field priors is >= 0.5 (--min-purity)" in r.stdout
+    # a blind survey: each source its own priors from the population model, recorded in the catalogue
+    assert "field priors: each source's own" in r.stdout
+    assert t.meta["PRIORS"] == "source" and t.meta["SAMPLE"] == "survey" and t.meta["MINPUR"] == 0.5
     # the small sky injects HMXBs at 20x their density and records it: the population mix carries that factor
     assert "injected classes" in r.stdout and t.meta["NSHIFTED"] == len(t)
-    assert float(pri["AGN"]) > 10 * float(pri["HMXB"]) / 20
+    # a candidate's stated purity is its own posterior at its own priors, at least the minimum
+    cand = np.asarray(t["candidate"], bool)
+    assert np.all(np.asarray(t["expected_purity"])[cand] >= 0.5)
+    assert "NCENXRB" in t.meta and "expected true" in r.stdout
     # the report links the catalogue files, and `xrbvo report` redraws the same pictures from the finished catalogue
     index = (tmp_path / "o" / "report" / "index.html").read_text()
     assert 'href="../xrbvo_catalogue.fits"' in index and 'href="../xrbvo_catalogue_neighbours.fits"' in index

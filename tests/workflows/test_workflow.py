@@ -12,6 +12,7 @@ from xrbvo.core.schema import CLASSES
 from xrbvo.stages.probability import shift_priors
 from xrbvo.stages.select import expected_purity, pass_rates, select_candidates
 from xrbvo.workflows import ModelBundle, SciencePolicy, analyse, parse_priors, resolve_policy
+from xrbvo.workflows.policy import POLICY_VERSION
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +62,8 @@ def test_run_python_api_and_demo_give_identical_probabilities_and_candidates(dem
         assert list(np.asarray(other["candidate_class"]).astype(str)) == \
             list(np.asarray(demo_cat["candidate_class"]).astype(str))
     for t in (demo_cat, run_cat):
-        assert t.meta["PRIORS"] == "population" and t.meta["SAMPLE"] == "survey" and t.meta["COUNTERP"] == "joint"
+        assert t.meta["PRIORS"] == "source" and t.meta["SAMPLE"] == "survey" and t.meta["COUNTERP"] == "joint"
+        assert t.meta["MINPUR"] == 0.5 and t.meta["POLICY"] == POLICY_VERSION
 
 
 # ---------------------------------------------------------------------------------------------
@@ -109,19 +111,35 @@ def test_partial_priors_fill_the_other_classes_from_the_model_mix(nway_bundle):
 
 def test_auto_priors_follow_the_sample(nway_bundle):
     l, b = np.array([300.0, 300.0, 120.0]), np.array([0.5, -1.0, 60.0])
-    blind = resolve_policy(SciencePolicy(), nway_bundle, l_deg=l, b_deg=b, xray_survey="erass1")
-    assert blind.sample == "survey" and blind.mode == "population" and blind.n_shifted == 2
+    flux = np.array([3e-14, 1e-11, 3e-14])
+    blind = resolve_policy(SciencePolicy(), nway_bundle, l_deg=l, b_deg=b, soft_flux=flux, xray_survey="erass1")
+    # a blind survey: every source its own priors (rule 3), and the candidates' own purity >= 0.5 (rule 6)
+    assert blind.sample == "survey" and blind.mode == "source" and blind.n_shifted == 3 and blind.n_fallback == 0
+    assert blind.min_purity == 0.5 and blind.header()["MINPUR"] == 0.5
+    pri = [dict(zip(blind.classes, row)) for row in blind.field_priors]
+    # the bright plane source is far more likely an X-ray binary than the faint one beside it
+    assert pri[1]["HMXB"] + pri[1]["LMXB"] > 100 * (pri[0]["HMXB"] + pri[0]["LMXB"])
+    assert pri[2]["AGN"] > 0.5  # high latitude, faint: mostly AGN
     sel = np.array([nway_bundle.selection_priors[c] for c in blind.classes])
-    assert not np.allclose(blind.field_priors[0], sel)
-    np.testing.assert_allclose(blind.field_priors[2], sel)  # high latitude: the model's mix
     targeted = resolve_policy(SciencePolicy(), nway_bundle, l_deg=l, b_deg=b, layout="csc-field")
     assert targeted.sample == "targeted" and targeted.mode == "training" and targeted.n_shifted == 0
+    assert targeted.min_purity is None and not targeted.notes  # the default min purity is silent where it is off
     np.testing.assert_allclose(targeted.field_priors, np.broadcast_to(sel, (3, len(sel))))
     forced = resolve_policy(SciencePolicy(sample="survey"), nway_bundle, l_deg=l, b_deg=b, layout="csc-field",
                             soft_flux=[1e-13, 2e-13, 3e-13])
-    assert forced.mode == "population"
+    assert forced.mode == "source" and forced.min_purity == 0.5
     unknown = resolve_policy(SciencePolicy(), nway_bundle, l_deg=l, b_deg=b)
     assert unknown.sample == "targeted" and unknown.notes and "--sample survey" in unknown.notes[0]
+
+
+def test_policy_2_is_still_one_option_away(nway_bundle):
+    l, b = np.array([300.0, 300.0, 120.0]), np.array([0.5, -1.0, 60.0])
+    old = resolve_policy(SciencePolicy(field_priors="model", min_purity="off"), nway_bundle, l_deg=l, b_deg=b,
+                         soft_flux=[3e-14, 1e-11, 3e-14], xray_survey="erass1")
+    assert old.mode == "population" and old.min_purity is None and "MINPUR" not in old.header()
+    np.testing.assert_allclose(old.field_priors[0], old.field_priors[1])  # one vector for the field
+    with pytest.raises(InputError, match="auto or off"):
+        SciencePolicy(min_purity="sometimes").validate()
 
 
 def test_sources_outside_the_surveys_coverage_are_flagged_and_never_candidates(small_sky, small_xray,

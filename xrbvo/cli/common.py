@@ -90,12 +90,11 @@ def add_policy_arguments(p: argparse.ArgumentParser, *, em: bool = False) -> Non
     p.add_argument("--field-priors", default="auto",
                    choices=("auto", "model", "training", "uniform", "source") + (("em",) if em else ()),
                    help="class priors of the field (for P_<class>_field, the most probable class and each "
-                        "candidate's expected purity; the cuts always apply to P_<class> at the model's selection "
-                        "priors): auto = xrbvo's population model at |b| < 10 deg for a blind survey (eRASS1, the "
-                        "simulated sky), the model's own mix for a targeted sample (Chandra pointings) and "
-                        "elsewhere; model = the population model for every source; training = the model's mix; "
-                        "source = each source of a blind survey its own priors, the population model's class mix "
-                        "at its flux on its sight line (opt-in)"
+                        "candidate's expected purity): auto = for a blind survey (eRASS1, the simulated sky) each "
+                        "source its own priors, the population model's class mix at its flux on its sight line; "
+                        "for a targeted sample (Chandra pointings) the model's own mix; source = the same as auto "
+                        "for a blind survey; model = one population-model mix per field at |b| < 10 deg (policy 2's "
+                        "default); training = the model's mix"
                         + ("; em = estimated from the sources themselves (Saerens et al. 2002)" if em else ""))
     p.add_argument("--prior", action="append", default=[], metavar="CLASS=SHARE",
                    help="class prior of the field (repeatable; overrides --field-priors; classes not named are "
@@ -103,9 +102,10 @@ def add_policy_arguments(p: argparse.ArgumentParser, *, em: bool = False) -> Non
     p.add_argument("--sample", default="auto", choices=("auto", "survey", "targeted"),
                    help="what the sources are: a blind flux-limited survey or a targeted sample (auto: decided "
                         "from the input and printed)")
-    p.add_argument("--min-purity", default=None, metavar="X",
-                   help="blind surveys (opt-in): a candidate's own posterior for its class at its own field priors "
-                        "(P_<class>_field) must be at least X, in (0, 1], e.g. 0.5; targeted samples keep the cuts")
+    p.add_argument("--min-purity", default="auto", metavar="X",
+                   help="blind surveys: a candidate's own posterior for its class at its own field priors "
+                        "(P_<class>_field) must be at least X, in (0, 1] (auto: 0.5; off: the cuts at the model's "
+                        "selection priors, policy 2); targeted samples keep the cuts")
     p.add_argument("--flux-limit", type=float, default=None, metavar="FLUX",
                    help="0.2-2.3 keV flux limit (erg/cm2/s) for the population model (default: the X-ray "
                         "survey's depth, else the sample's 5th percentile)")
@@ -449,8 +449,10 @@ def policy_from_args(args):
     from xrbvo.core.errors import InputError
     from xrbvo.workflows.policy import SciencePolicy, parse_priors
 
-    mp = getattr(args, "min_purity", None)
-    if mp is not None:
+    mp = getattr(args, "min_purity", "auto")
+    if mp is not None and str(mp).strip().lower() in ("auto", "off"):
+        mp = str(mp).strip().lower()
+    elif mp is not None:
         try:
             mp = float(mp)
         except ValueError:

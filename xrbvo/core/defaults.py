@@ -7,7 +7,8 @@ model library (``benchmarks/cli_startup.py``).
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_TILE_DEG", "DEFAULT_MAX_PNGS", "CENSUS_REGION", "CENSUS_FLUX_LIMIT", "EXPOSURE_MODELS", "IMAGES_DEADLINE_S"]
+__all__ = ["DEFAULT_TILE_DEG", "DEFAULT_MAX_PNGS", "CENSUS_REGION", "CENSUS_FLUX_LIMIT", "EXPOSURE_MODELS", "IMAGES_DEADLINE_S",
+           "DEFAULT_MIN_PURITY"]
 
 #: Tile size of ``xrbvo run`` unless ``--tile-deg`` says otherwise (0: no tiles).
 DEFAULT_TILE_DEG = 5.0
@@ -21,3 +22,7 @@ CENSUS_FLUX_LIMIT = 5e-14
 EXPOSURE_MODELS = ("erass1", "flat")
 #: Seconds all of a report's sky-image cutouts may take (``--images-deadline``; :mod:`xrbvo.vo.hips`).
 IMAGES_DEADLINE_S = 60.0
+#: A blind survey's candidates need at least this posterior for their class at their own priors (``--min-purity``;
+#: ``off`` keeps the cuts at the selection priors).  Measured on simulated plane fields at natural density and on
+#: the real H.E.S.S. field (docs/population.md, benchmarks/blind_plane.py).
+DEFAULT_MIN_PURITY = 0.5

@@ -15,27 +15,26 @@ The rules
    ``P_<class>_field``, ``predicted_class`` and ``P_max`` are at the field's
    class priors, and ``expected_purity`` is each candidate's expected purity
    in its field (from the cut's cross-validated pass rates and the field mix).
-3. **Field priors, ``auto``**: a blind, flux-limited survey (eRASS1 tables, the
-   simulated sky) gets xrbvo's population model for sources at
-   ``|b|`` < :data:`PLANE_B_DEG` (in the plane, AGN seen through the Galaxy
-   outnumber X-ray binaries about a thousand to one), at the survey's depth,
-   times any injection factors the simulated sky records; elsewhere, and for
-   a targeted sample (Chandra pointings, tables in the Chandra Source Catalog
-   layout such as the labelled set), the model's own mix.  The choice is
-   decided from the input, printed and recorded; ``--sample`` and
-   ``--field-priors`` override it.
+3. **Field priors, ``auto``**: every source of a blind, flux-limited survey (eRASS1 tables, the simulated
+   sky) gets its own priors (rule 5): the class mix changes by orders of magnitude with flux and sight
+   line, so one vector per field cannot be right for both a bright, hard, catalogued HMXB and a faint
+   counterpart-less source beside it.  A targeted sample (Chandra pointings, tables in the Chandra Source
+   Catalog layout such as the labelled set) keeps the model's own mix.  The choice is decided from the
+   input, printed and recorded; ``--sample`` and ``--field-priors`` override it (``model``: one population
+   mix per field at ``|b|`` < :data:`PLANE_B_DEG`, policy 2's default).
 4. **Given priors** (``--prior CLASS=SHARE``): classes not named are filled
    from the model's mix, scaled to the share left, and the run says so.  NaN,
    negative, all-zero or unknown classes are one clear error.
-5. **Field priors, ``source``** (opt-in): every source of a blind survey gets its own priors, the
+5. **Field priors, ``source``** (the default for blind surveys, rule 3): every source gets its own priors, the
    population model's class mix at its own flux on its sight line
    (:func:`xrbvo.stages.classify.priors.source_priors`); a source without a usable flux or position falls
    back to the field's mix (``model``), and the count is printed and recorded (``NFALLBK``).  A targeted
    sample keeps the model's own mix.
-6. **Minimum purity** (opt-in, ``--min-purity X``): for a blind survey a source is a candidate of class c
-   when c has a cut and its own posterior at its own field priors, ``P_c_field``, is at least X (the
-   highest such class); ``expected_purity`` is then that posterior.  A targeted sample keeps the cuts at
-   the selection priors.
+6. **Minimum purity** (``--min-purity X``, default :data:`~xrbvo.core.defaults.DEFAULT_MIN_PURITY` for a
+   blind survey; ``off`` turns it off): for a blind survey a source is a candidate of class c when c has a
+   cut and its own posterior at its own field priors, ``P_c_field``, is at least X (the highest such
+   class); ``expected_purity`` is then that posterior, and the header's ``EXPPUR`` the class-level figure.
+   A targeted sample keeps the cuts at the selection priors.
 7. **Coverage**: a source with no neighbour in any survey lies outside the
    surveys' coverage; it is flagged (``coverage`` = False), counted, and is
    never a candidate.
@@ -58,7 +57,7 @@ __all__ = ["SciencePolicy", "ResolvedPolicy", "resolve_policy", "parse_priors", 
            "PURITY_KEYS"]
 
 #: Version of the rules above, recorded in every output.
-POLICY_VERSION = "xrbvo-policy/2"  # 2: field priors from galaxy.census (published AGN and cluster counts), not sim.expected_counts
+POLICY_VERSION = "xrbvo-policy/3"  # 3: blind surveys: per-source priors and --min-purity 0.5 by default; 2: census field priors
 #: Ways to set the field's class priors.
 PRIOR_MODES = ("auto", "model", "training", "uniform", "em", "source")
 #: Candidates above this multiple of the census's expected X-ray binaries in the input's sky cells: a warning.
@@ -86,8 +85,9 @@ class SciencePolicy:
     flux_limit : float, optional
         0.2-2.3 keV flux limit (erg/cm2/s) of the population model; None: the X-ray survey's depth, else
         the sample's own (5th percentile of its soft fluxes).
-    min_purity : float, optional
-        Rule 6: a blind survey's candidates need ``P_<class>_field`` >= this (in (0, 1]); None: off.
+    min_purity : float | str | None, optional
+        Rule 6: a blind survey's candidates need ``P_<class>_field`` >= this (in (0, 1]); ``"auto"``:
+        :data:`~xrbvo.core.defaults.DEFAULT_MIN_PURITY` for a blind survey; None or ``"off"``: off.
     """
 
     field_priors: str = "auto"
@@ -100,8 +100,9 @@ class SciencePolicy:
     flux_limit: float | None = None
     """0.2-2.3 keV flux limit (erg/cm2/s) of the population model; None: the X-ray survey's depth, else the
     sample's own (5th percentile of its soft fluxes)."""
-    min_purity: float | None = None
-    """Rule 6: a blind survey's candidates need ``P_<class>_field`` >= this (in (0, 1]); None: off."""
+    min_purity: float | str | None = "auto"
+    """Rule 6: a blind survey's candidates need ``P_<class>_field`` >= this (in (0, 1]); ``"auto"``: the
+    default for a blind survey; None or ``"off"``: off."""
 
     def validate(self) -> None:
         if self.field_priors not in PRIOR_MODES:
@@ -112,7 +113,11 @@ class SciencePolicy:
             raise InputError("the flux limit must be a positive number (erg/cm2/s), e.g. 5e-14")
         if self.priors is not None:
             _check_given(self.priors)
-        if self.min_purity is not None and not (isinstance(self.min_purity, (int, float))
+        if isinstance(self.min_purity, str):
+            if self.min_purity not in ("auto", "off"):
+                raise InputError(f"--min-purity {self.min_purity!r}: give a purity above 0 and at most 1 "
+                                 "(e.g. 0.5), auto or off")
+        elif self.min_purity is not None and not (isinstance(self.min_purity, (int, float))
                                                 and math.isfinite(self.min_purity) and 0 < self.min_purity <= 1):
             raise InputError(f"--min-purity {self.min_purity!r}: give a purity above 0 and at most 1, e.g. 0.5")
 
@@ -303,8 +308,7 @@ class ResolvedPolicy:
 
     def summary(self) -> str:
         """One line for the user."""
-        where = (f" at |b| < {PLANE_B_DEG:g} deg (a blind survey: {self.sample_reason}), the model's mix elsewhere"
-                 if self.policy.field_priors == "auto" else " (--field-priors model)")
+        where = " (--field-priors model)"
         what = {"population": f"xrbvo's population model for the {self.n_shifted} source{'' if self.n_shifted == 1 else 's'}{where}",
                 "training": f"the model's own class mix ({self.sample} sample: {self.sample_reason})",
                 "given": "the priors given" + (f" (classes not named, {', '.join(self.filled)}, filled from the "
@@ -313,7 +317,7 @@ class ResolvedPolicy:
                 "source": f"each source's own, xrbvo's population model at its flux on its sight line "
                           f"({self.n_shifted - self.n_fallback} of {self.n_shifted} source"
                           f"{'' if self.n_shifted == 1 else 's'}; {self.n_fallback} without a usable flux or "
-                          f"position given the field's mix)",
+                          f"position given the field's mix; a blind survey: {self.sample_reason})",
                 "em": f"estimated from the {self.n_shifted} low-latitude source{'' if self.n_shifted == 1 else 's'} themselves (EM)"}[self.mode]
         return f"field priors: {what}"  # every class's prior: the header's FLDPRIOR, the console's table
 
@@ -400,7 +404,7 @@ def resolve_policy(policy: SciencePolicy, bundle, *, l_deg, b_deg, soft_flux=Non
         if policy.field_priors == "source":
             notes.append("--field-priors source is for blind surveys; a targeted sample keeps the model's own mix "
                          "(give --sample survey to treat it as a blind survey)")
-    elif policy.field_priors == "source":
+    elif policy.field_priors == "source" or (policy.field_priors == "auto" and sample == "survey"):
         mode = "source"
         fs = np.broadcast_to(np.asarray(soft_flux if soft_flux is not None else np.nan, dtype=float), (n,))
         own, good = source_priors(l, b, fs, classes)
@@ -454,14 +458,25 @@ def resolve_policy(policy: SciencePolicy, bundle, *, l_deg, b_deg, soft_flux=Non
         if n_shifted == 0 and mode == "population":
             mode = "training"
             reason += f"; no source at |b| < {PLANE_B_DEG:g} deg"
-    min_purity = policy.min_purity if sample == "survey" else None
+    asked = _min_purity(policy.min_purity)
+    min_purity = asked if sample == "survey" else None
     if min_purity is not None and flux_limit is None:  # the census of the input's cells needs one
         flux_limit = _flux_limit(policy, xray_survey, meta, soft_flux)
-    if policy.min_purity is not None and min_purity is None:
+    if asked is not None and min_purity is None and policy.min_purity != "auto":
         notes.append("--min-purity applies to blind surveys; a targeted sample keeps the cuts at the selection "
                      "priors (give --sample survey to treat it as a blind survey)")
     return ResolvedPolicy(policy, classes, sample, reason, mode, sel, rows, mix, n_shifted, filled, flux_limit,
                           tuple(notes), n_fallback, min_purity)
+
+
+def _min_purity(value) -> float | None:
+    if value is None or value == "off":
+        return None
+    if value == "auto":
+        from xrbvo.core.defaults import DEFAULT_MIN_PURITY
+
+        return float(DEFAULT_MIN_PURITY)
+    return float(value)
 
 
 def _flux_limit(policy: SciencePolicy, xray_survey, meta, soft_flux) -> float:
