@@ -28,7 +28,7 @@ from xrbvo.stages.match.priors import MagPrior, global_density_counts, survey_ma
 from xrbvo.stages.classify.counterparts import object_count, object_density
 from xrbvo.stages.classify.predict import joint_p_any
 from xrbvo.stages.neighbourhoods.base import Provider
-from xrbvo.stages.select import apply_selection, covered
+from xrbvo.stages.select import apply_selection, covered, prior_columns
 
 __all__ = ["PipelineConfig", "PipelineResult", "run_pipeline", "calibrate_p_any", "run_wide_config",
            "without_counterpart", "Progress"]
@@ -277,6 +277,7 @@ def run_pipeline(xray: Table, provider: Provider, model, *, ctpt_model=None, con
     if associated is not None:
         extra["associated"] = np.asarray(associated, bool)
     extra["top_features"] = explain_sources(feats, model, proba_field)["top_features"]
+    extra.update(prior_columns(fp, classes, len(proba)))
     cat = build_catalogue(xray, assoc, feats, proba, classes, candidate_class=cand, proba_field=proba_field,
                           expected_purity=purity, coverage=cov, nh=nh, neighbourhoods=nbs, extra=extra)
     cat.meta["COUNTERP"] = cfg.counterparts

@@ -68,6 +68,9 @@ def test_run_on_local_files(tmp_path, sky_files, model_dir, small_sky):
     cand = np.asarray(t["candidate"], bool)
     assert np.all(np.asarray(t["expected_purity"])[cand] >= 0.5)
     assert "NCENXRB" in t.meta and "expected true" in r.stdout
+    # each source's own prior is in the catalogue, described, and differs from source to source
+    assert t["prior_HMXB"].description.startswith("Prior probability that the source is")
+    assert np.nanstd(np.asarray(t["prior_HMXB"], float)) > 0
     # the report links the catalogue files, and `xrbvo report` redraws the same pictures from the finished catalogue
     index = (tmp_path / "o" / "report" / "index.html").read_text()
     assert 'href="../xrbvo_catalogue.fits"' in index and 'href="../xrbvo_catalogue_neighbours.fits"' in index

@@ -17,7 +17,7 @@ import numpy as np
 from xrbvo.core.errors import InputError
 from xrbvo.stages.probability import shift_priors
 
-__all__ = ["Selection", "apply_selection", "select_candidates", "covered", "expected_purity", "own_purity",
+__all__ = ["Selection", "apply_selection", "prior_columns", "PRIOR_COLUMN_CLASSES", "select_candidates", "covered", "expected_purity", "own_purity",
            "pass_rates"]
 
 
@@ -254,3 +254,32 @@ def own_purity(candidate_class: np.ndarray, proba_field: np.ndarray, classes: Se
         sel = cand == c
         out[sel] = np.asarray(proba_field, float)[sel, j]
     return out
+
+
+#: Classes whose per-source field prior every catalogue carries (``prior_<class>``).
+PRIOR_COLUMN_CLASSES: tuple[str, ...] = ("HMXB", "LMXB")
+
+
+def prior_columns(field_priors, classes: Sequence[str], n: int) -> dict[str, np.ndarray]:
+    """``prior_HMXB`` and ``prior_LMXB``: each source's field prior for the target classes (the priors its
+    ``P_<class>_field`` and ``expected_purity`` are at; with per-source priors they differ from source to source).
+
+    Parameters
+    ----------
+    field_priors : array (n_classes,) or (n, n_classes)
+        Field priors, columns ``classes``.
+    classes : Sequence[str]
+        Class names, in the order of the prior columns.
+    n : int
+        Number of sources.
+
+    Returns
+    -------
+    dict[str, numpy.ndarray]
+        Column name -> one prior per source (NaN for a class the model lacks).
+    """
+    fp = np.asarray(field_priors, dtype=float)
+    rows = np.broadcast_to(fp, (n, len(classes))) if fp.ndim == 1 else fp
+    cls = list(classes)
+    return {f"prior_{c}": (np.asarray(rows[:, cls.index(c)], float).copy() if c in cls else np.full(n, np.nan))
+            for c in PRIOR_COLUMN_CLASSES}

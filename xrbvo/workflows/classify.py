@@ -22,7 +22,7 @@ from xrbvo.core.schema import CATALOGUE, CLASSES, XRB_CLASSES, describe_table, p
 from xrbvo.stages.catalogue import add_class_columns
 from xrbvo.stages.classify.explain import explain
 from xrbvo.stages.classify.labelled import LAYOUTS, csc_features, detect_layout, model_matrix, positions
-from xrbvo.stages.select import apply_selection
+from xrbvo.stages.select import apply_selection, prior_columns
 from xrbvo.workflows.bundle import ModelBundle
 from xrbvo.workflows.policy import ResolvedPolicy, SciencePolicy, purity_figures, resolve_policy
 
@@ -124,6 +124,8 @@ def classify_table(table: Table, bundle: ModelBundle, policy: SciencePolicy | No
                       expected_purity=sel.expected_purity)
     pred = np.asarray(out["predicted_class"])
     out["top_features"] = ex["top_features"]
+    for k, v in prior_columns(resolved.field_priors, classes, len(out)).items():
+        out[k] = v
     if coverage is not None:
         out["coverage"] = coverage
     out.meta.update(bundle.describe())
