@@ -106,6 +106,10 @@ def add_policy_arguments(p: argparse.ArgumentParser, *, em: bool = False) -> Non
     p.add_argument("--min-purity", default=None, metavar="X",
                    help="blind surveys (opt-in): a candidate's own posterior for its class at its own field priors "
                         "(P_<class>_field) must be at least X, in (0, 1], e.g. 0.5; targeted samples keep the cuts")
+    p.add_argument("--no-counterpart", default="auto", choices=("auto", "evidence", "off"),
+                   help="a source without any counterpart: its priors times the population model's probability "
+                        "of finding none for each class at its flux on its sight line (evidence; auto: for a "
+                        "blind survey) or not (off)")
     p.add_argument("--flux-limit", type=float, default=None, metavar="FLUX",
                    help="0.2-2.3 keV flux limit (erg/cm2/s) for the population model (default: the X-ray "
                         "survey's depth, else the sample's 5th percentile)")
@@ -457,7 +461,8 @@ def policy_from_args(args):
             raise InputError(f"--min-purity {args.min_purity!r}: give a purity above 0 and at most 1, e.g. 0.5"
                              ) from None
     pol = SciencePolicy(field_priors=args.field_priors, priors=parse_priors(args.prior), sample=args.sample,
-                        flux_limit=args.flux_limit, min_purity=mp)
+                        flux_limit=args.flux_limit, min_purity=mp,
+                        no_counterpart=getattr(args, "no_counterpart", "auto"))
     pol.validate()
     return pol
 
