@@ -526,6 +526,10 @@ def print_policy(ui, policy, bundle) -> None:
     for label, values, note in rows:
         cells = "".join(f"{v if isinstance(v, str) else _share(v):>7}" for v in values)
         ui.out.print(f"{label:<12}{cells}" + (f"  ({note})" if note else ""), highlight=False, soft_wrap=True)
+    if getattr(policy, "no_counterpart_share", None) is not None:
+        ui.out.print("no counterpart: evidence; a source without any counterpart gets the population model's "
+                     "P(none | class, flux, sight line) over the model's training share in its priors "
+                     "(--no-counterpart off leaves it out)", soft_wrap=True, highlight=False)
     cuts = bundle.cuts
     if cuts and policy.min_purity is not None:
         ui.out.print(f"candidates: a class with a cut ({', '.join(cuts)}) whose P_<class>_field at the source's own "
