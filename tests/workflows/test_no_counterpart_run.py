@@ -66,14 +66,21 @@ def test_a_run_moves_only_counterpart_less_sources_and_by_the_likelihood_ratio(s
     from xrbvo.stages.neighbourhoods import SimProvider
 
     xray = small_sky.xray.copy()
-    on = analyse(xray, SimProvider(small_sky), bundle, SciencePolicy(sample="survey")).catalogue
-    off = analyse(xray, SimProvider(small_sky), bundle, SciencePolicy(sample="survey", no_counterpart="off")).catalogue
+    xray["DEC"][:5] = np.asarray(xray["DEC"][:5]) + 3.0  # moved off the simulated surveys: no neighbour at all
+    from xrbvo.core.errors import XrbvoWarning
+
+    with pytest.warns(XrbvoWarning, match="5 of .* no neighbour"):
+        on = analyse(xray, SimProvider(small_sky), bundle, SciencePolicy(sample="survey")).catalogue
+    with pytest.warns(XrbvoWarning, match="5 of .* no neighbour"):
+        off = analyse(xray, SimProvider(small_sky), bundle,
+                      SciencePolicy(sample="survey", no_counterpart="off")).catalogue
     assert on.meta["NOCTP"] == "evidence" and off.meta["NOCTP"] == "off"
     assert on.meta["CTPNONE"] > 0 and on.meta["CTPSECUR"] > on.meta["CTPNONE"]
     state = np.asarray(on["ctp_state"]).astype(str)
     assert set(state) <= {"secure", "ambiguous", "none"}
     none = state == "none"
-    assert none.any() and (~none).any()
+    assert none[:5].all() and (~none).any()
+    assert np.all(np.asarray(on["p_any"], float)[none] < on.meta["CTPNONE"])
     assert np.array_equal(np.asarray(off["ctp_state"]).astype(str), state)
     classes = bundle.classes
     p_on = np.column_stack([np.asarray(on[f"P_{c}_field"], float) for c in classes])

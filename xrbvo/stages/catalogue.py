@@ -26,10 +26,10 @@ __all__ = ["build_catalogue", "add_class_columns", "input_columns_last", "write_
 
 #: Values of ``ctp_state``.
 CTP_STATES = ("secure", "ambiguous", "none")
-#: ``ctp_state`` is ``none`` when no counterpart is chosen (``match_flag`` 0), the source is below the run's
-#: calibrated p_any cut (``associated`` False), or ``p_any`` is below this.
+#: ``ctp_state`` is ``none`` when ``p_any`` is below this (no neighbour, or none the association finds
+#: likely): the source has no counterpart in any survey, the evidence of policy rule 7.
 CTP_NONE_P_ANY = 0.1
-#: ``ctp_state`` is ``secure`` when both ``p_any`` and the chosen counterpart's ``p_i`` reach this; else
+#: ``ctp_state`` is ``secure`` when a counterpart is chosen and both ``p_any`` and its ``p_i`` reach this; else
 #: ``ambiguous``.
 CTP_SECURE_P = 0.8
 
@@ -79,10 +79,12 @@ def _counterpart_position(association: AssociationResult, neighbourhoods: Mappin
 def counterpart_state(p_any, p_i, match_flag, associated=None) -> np.ndarray:
     """``secure`` / ``ambiguous`` / ``none`` per source, from p_any and the chosen counterpart's probability.
 
-    ``none``: no counterpart chosen (``match_flag`` 0), ``associated`` False (below the run's calibrated
-    p_any cut), or ``p_any`` < :data:`CTP_NONE_P_ANY`.  ``secure``: ``p_any`` and ``p_i`` (the chosen
-    combination's probability given a counterpart exists) both >= :data:`CTP_SECURE_P`.  ``ambiguous``: the rest.
-    Missing values count as 0.
+    ``none``: ``p_any`` < :data:`CTP_NONE_P_ANY` (no neighbour, or none the association finds likely: the
+    source has no counterpart in any survey).  ``secure``: a counterpart is chosen (``match_flag`` > 0, at or
+    above the run's calibrated cut when there is one) and ``p_any`` and ``p_i`` (the chosen combination's
+    probability given a counterpart exists) are both >= :data:`CTP_SECURE_P`.  ``ambiguous``: the rest, among
+    them sources below the calibrated p_any cut, which are classified without a counterpart although one of
+    their neighbours may be it (in the Galactic plane, most of eRASS1's).  Missing values count as 0.
 
     Parameters
     ----------
@@ -101,10 +103,11 @@ def counterpart_state(p_any, p_i, match_flag, associated=None) -> np.ndarray:
     pa = np.nan_to_num(np.asarray(p_any, dtype=float), nan=0.0)
     pi = np.nan_to_num(np.asarray(p_i, dtype=float), nan=0.0)
     mf = np.asarray(match_flag)
-    none = (mf == 0) | (pa < CTP_NONE_P_ANY)
+    none = pa < CTP_NONE_P_ANY
+    chosen = mf != 0
     if associated is not None:
-        none |= ~np.asarray(associated, bool)
-    secure = ~none & (pa >= CTP_SECURE_P) & (pi >= CTP_SECURE_P)
+        chosen &= np.asarray(associated, bool)
+    secure = ~none & chosen & (pa >= CTP_SECURE_P) & (pi >= CTP_SECURE_P)
     return np.where(none, "none", np.where(secure, "secure", "ambiguous")).astype("<U9")
 
 
