@@ -127,6 +127,8 @@ def _policy(args) -> list[str]:
         out += ["--field-priors", args.field_priors]
     if args.min_purity is not None:
         out += ["--min-purity", str(args.min_purity)]
+    if args.no_counterpart:
+        out += ["--no-counterpart", args.no_counterpart]
     return out
 
 
@@ -163,6 +165,8 @@ def _hess(args, work: Path, model: Path) -> None:
         census = Counter(pred)
         print(f"  {label}: {len(cat)} sources; predicted census: "
               + ", ".join(f"{k} {v}" for k, v in census.most_common()))
+        print(f"    without any counterpart: {int(none.sum())} sources ({cat.meta.get('NOCTP', 'off')} no-counterpart "
+              "evidence); their predicted census: " + ", ".join(f"{k} {v}" for k, v in Counter(pred[none]).most_common()))
         n_c = int(cand.sum())
         print(f"    X-ray-binary candidates: {n_c} ({int(np.sum(cand & (ccls == 'HMXB')))} HMXB, "
               f"{int(np.sum(cand & (ccls == 'LMXB')))} LMXB), without any counterpart: "
@@ -192,6 +196,8 @@ def main(argv=None) -> int:
     ap.add_argument("--work", type=Path)
     ap.add_argument("--field-priors", help="passed to xrbvo run/classify (e.g. source)")
     ap.add_argument("--min-purity", type=float, help="passed to xrbvo run/classify (e.g. 0.5)")
+    ap.add_argument("--no-counterpart", choices=("auto", "evidence", "off"),
+                    help="passed to xrbvo run/classify (off: no-counterpart evidence off, for a before/after)")
     args = ap.parse_args(argv)
     args.seeds = [int(s) for s in args.seeds.split(",")]
     for name in ("model", "labelled_model", "work"):

@@ -17,7 +17,7 @@ from astropy.table import Table
 
 from xrbvo.core.errors import InputError, check_cancel
 from xrbvo.core.surveys import SECONDARY_SURVEYS, get_survey
-from xrbvo.stages.catalogue import build_catalogue
+from xrbvo.stages.catalogue import build_catalogue, counterpart_state
 from xrbvo.stages.classify.predict import explain_sources, joint_classify, source_proba
 from xrbvo.stages.features import nh_at, source_features
 from xrbvo.stages.match import AssociationResult, BayesConfig
@@ -28,6 +28,7 @@ from xrbvo.stages.match.priors import MagPrior, global_density_counts, survey_ma
 from xrbvo.stages.classify.counterparts import object_count, object_density
 from xrbvo.stages.classify.predict import joint_p_any
 from xrbvo.stages.neighbourhoods.base import Provider
+from xrbvo.stages.probability import no_counterpart_priors
 from xrbvo.stages.select import apply_selection, covered, prior_columns
 
 __all__ = ["PipelineConfig", "PipelineResult", "run_pipeline", "calibrate_p_any", "run_wide_config",
@@ -62,6 +63,10 @@ class PipelineConfig:
         Target false-association rate of the calibrated p_any cut; None: no cut.
     p_any_calibration : PanyCalibration, optional
         The cut measured over a larger run, used as it is; None: measured on the input.
+    no_counterpart_share : tuple of (str, float), optional
+        The science policy's rule 7: (class, the model's training share without counterpart) pairs; given, a
+        source left without a counterpart (``ctp_state`` none) gets the no-counterpart likelihood in its
+        priors (:func:`xrbvo.stages.probability.no_counterpart_priors`); None: off.
     """
 
     radius_arcsec: float = 20.0
@@ -85,6 +90,8 @@ class PipelineConfig:
     p_any_calibration: PanyCalibration | None = None
     """The p_any cut measured over a larger run (a tiled run's whole input, the list explore scores a few
     sources of, a run split into partitions on Dask), used as it is; None: measured here on the input."""
+    no_counterpart_share: tuple[tuple[str, float], ...] | None = None
+    """Rule 7 of the science policy: (class, training share without counterpart) pairs; None: off."""
 
     @property
     def pull_radius_arcsec(self) -> float:
@@ -264,12 +271,24 @@ def run_pipeline(xray: Table, provider: Provider, model, *, ctpt_model=None, con
     check_cancel(cancel)
     cov = covered(xray["xid"], nbs)
     fp = sel_vec if field_priors is None else np.asarray(field_priors, dtype=float)
+    fp_policy = fp  # the policy's priors (prior_<class>), before rule 7's likelihood of finding no counterpart
     sel = apply_selection(proba, classes, sel_vec, fp, cuts or {}, pass_rates=pass_rates, coverage=cov,
                           min_purity=min_purity)
     proba_field = sel.proba_field
     if cfg.counterparts == "joint":
         top = np.argmax(proba_field, axis=1) if len(proba_field) else np.zeros(0, int)
-        assoc, feats, extra = jc.choose(assoc, nbs, top)
+        assoc0 = assoc
+        assoc, feats, extra = jc.choose(assoc0, nbs, top)
+    if cfg.no_counterpart_share is not None and len(proba):
+        src = assoc.sources
+        none = counterpart_state(src["p_any"], src["p_i"], src["match_flag"], associated) == "none"
+        if none.any():  # rule 7: the likelihood of finding no counterpart enters these sources' priors
+            fp = no_counterpart_priors(fp, xray, classes, none, dict(cfg.no_counterpart_share), surveys=cfg.surveys)
+            sel = apply_selection(proba, classes, sel_vec, fp, cuts or {}, pass_rates=pass_rates, coverage=cov,
+                                  min_purity=min_purity)
+            proba_field = sel.proba_field
+            if cfg.counterparts == "joint":
+                assoc, feats, extra = jc.choose(assoc0, nbs, np.argmax(proba_field, axis=1))
     cand, purity = sel.candidate_class, sel.expected_purity
     if c:
         c("explaining", 0.6)
@@ -277,7 +296,7 @@ def run_pipeline(xray: Table, provider: Provider, model, *, ctpt_model=None, con
     if associated is not None:
         extra["associated"] = np.asarray(associated, bool)
     extra["top_features"] = explain_sources(feats, model, proba_field)["top_features"]
-    extra.update(prior_columns(fp, classes, len(proba)))
+    extra.update(prior_columns(fp_policy, classes, len(proba)))
     cat = build_catalogue(xray, assoc, feats, proba, classes, candidate_class=cand, proba_field=proba_field,
                           expected_purity=purity, coverage=cov, nh=nh, neighbourhoods=nbs, extra=extra)
     cat.meta["COUNTERP"] = cfg.counterparts

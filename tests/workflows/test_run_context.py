@@ -29,7 +29,7 @@ CTX = {"format": "xrbvo-context/1", "radius_arcsec": 20.0, "pull_radius_arcsec":
        "mag_priors": {"gaia:phot_g_mean_mag": {"edges": [10.0, 15.0, 20.0], "ratio": [2.0, 0.5, 1.0],
                                                 "outside": None}},
        "object_density_arcsec2": 0.00123456789012345, "source_priors": None, "p_any_cut": None,
-       "false_rate": None, "false_rate_target": None, "p_any_calibration": None}
+       "false_rate": None, "false_rate_target": None, "p_any_calibration": None, "no_counterpart_share": None}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -106,6 +106,10 @@ def add_policy_arguments(p: argparse.ArgumentParser, *, em: bool = False) -> Non
                    help="blind surveys: a candidate's own posterior for its class at its own field priors "
                         "(P_<class>_field) must be at least X, in (0, 1] (auto: 0.5; off: the cuts at the model's "
                         "selection priors, policy 2); targeted samples keep the cuts")
+    p.add_argument("--no-counterpart", default="auto", choices=("auto", "evidence", "off"),
+                   help="a source without any counterpart: its priors times the population model's probability "
+                        "of finding none for each class at its flux on its sight line (evidence; auto: for a "
+                        "blind survey) or not (off)")
     p.add_argument("--flux-limit", type=float, default=None, metavar="FLUX",
                    help="0.2-2.3 keV flux limit (erg/cm2/s) for the population model (default: the X-ray "
                         "survey's depth, else the sample's 5th percentile)")
@@ -459,7 +463,8 @@ def policy_from_args(args):
             raise InputError(f"--min-purity {args.min_purity!r}: give a purity above 0 and at most 1, e.g. 0.5"
                              ) from None
     pol = SciencePolicy(field_priors=args.field_priors, priors=parse_priors(args.prior), sample=args.sample,
-                        flux_limit=args.flux_limit, min_purity=mp)
+                        flux_limit=args.flux_limit, min_purity=mp,
+                        no_counterpart=getattr(args, "no_counterpart", "auto"))
     pol.validate()
     return pol
 
@@ -523,6 +528,10 @@ def print_policy(ui, policy, bundle) -> None:
     for label, values, note in rows:
         cells = "".join(f"{v if isinstance(v, str) else _share(v):>7}" for v in values)
         ui.out.print(f"{label:<12}{cells}" + (f"  ({note})" if note else ""), highlight=False, soft_wrap=True)
+    if getattr(policy, "no_counterpart_share", None) is not None:
+        ui.out.print("no counterpart: evidence; a source without any counterpart gets the population model's "
+                     "P(none | class, flux, sight line) over the model's training share in its priors "
+                     "(--no-counterpart off leaves it out)", soft_wrap=True, highlight=False)
     cuts = bundle.cuts
     if cuts and policy.min_purity is not None:
         ui.out.print(f"candidates: a class with a cut ({', '.join(cuts)}) whose P_<class>_field at the source's own "

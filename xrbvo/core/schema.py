@@ -243,6 +243,9 @@ CATALOGUE = _specs(
     ("p_i", "", "stat.probability", "Probability of the chosen counterpart combination, given one exists"),
     ("match_flag", "", "meta.code", "1 for the most probable combination, 2 for a close second (p_i > 0.5 p_i best), else 0"),
     ("n_candidates", "", "meta.number", "Number of neighbours within the search radius, all surveys"),
+    ("ctp_state", "", "meta.code.qual",
+     "Counterpart: none (p_any < header CTPNONE: no counterpart in any survey), secure (a counterpart chosen, "
+     "p_any and p_i >= header CTPSECUR) or ambiguous (the rest, also below the calibrated p_any cut)"),
     ("associated", "", "meta.code",
      "True when p_any reaches the run's calibrated cut (header PANYCUT, false-association rate FARATE); "
      "a source below it is classified as one without a counterpart"),

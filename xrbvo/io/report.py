@@ -377,6 +377,9 @@ def candidate_png(row: Mapping, neighbours: Mapping[str, np.ndarray], path: str 
         ep = _value(row, "expected_purity")
         if math.isfinite(ep):
             head += f", expected purity {ep:.2f}"
+        state = str(row.get("ctp_state", "")).strip()
+        if state:
+            head += "   no counterpart" if state == "none" else f"   counterpart {state}"
     fig.suptitle(for_mathtext(head), fontsize=11, x=0.02, ha="left")
     sub = known_line(row)
     if sub:

@@ -21,7 +21,17 @@ from xrbvo.io import write_table
 from xrbvo.stages.match import AssociationResult
 
 __all__ = ["build_catalogue", "add_class_columns", "input_columns_last", "write_catalogue", "write_neighbours", "neighbours_table", "CATALOGUE_FORMATS",
-           "COUNTERPART_ORDER", "NEIGHBOUR_MAGS"]
+           "COUNTERPART_ORDER", "NEIGHBOUR_MAGS", "counterpart_state", "CTP_STATES", "CTP_NONE_P_ANY",
+           "CTP_SECURE_P"]
+
+#: Values of ``ctp_state``.
+CTP_STATES = ("secure", "ambiguous", "none")
+#: ``ctp_state`` is ``none`` when ``p_any`` is below this (no neighbour, or none the association finds
+#: likely): the source has no counterpart in any survey, the evidence of policy rule 7.
+CTP_NONE_P_ANY = 0.1
+#: ``ctp_state`` is ``secure`` when a counterpart is chosen and both ``p_any`` and its ``p_i`` reach this; else
+#: ``ambiguous``.
+CTP_SECURE_P = 0.8
 
 #: Output format name -> file suffix.
 CATALOGUE_FORMATS = {"fits": ".fits", "votable": ".vot", "csv": ".csv", "ecsv": ".ecsv", "parquet": ".parquet"}
@@ -64,6 +74,41 @@ def _counterpart_position(association: AssociationResult, neighbourhoods: Mappin
         sep[ok] = np.asarray(nb["sep"], float)[r]
         survey[ok] = s
     return ra, dec, sep, survey
+
+
+def counterpart_state(p_any, p_i, match_flag, associated=None) -> np.ndarray:
+    """``secure`` / ``ambiguous`` / ``none`` per source, from p_any and the chosen counterpart's probability.
+
+    ``none``: ``p_any`` < :data:`CTP_NONE_P_ANY` (no neighbour, or none the association finds likely: the
+    source has no counterpart in any survey).  ``secure``: a counterpart is chosen (``match_flag`` > 0, at or
+    above the run's calibrated cut when there is one) and ``p_any`` and ``p_i`` (the chosen combination's
+    probability given a counterpart exists) are both >= :data:`CTP_SECURE_P`.  ``ambiguous``: the rest, among
+    them sources below the calibrated p_any cut, which are classified without a counterpart although one of
+    their neighbours may be it (in the Galactic plane, most of eRASS1's).  Missing values count as 0.
+
+    Parameters
+    ----------
+    p_any, p_i : array
+        Per source.
+    match_flag : array of int
+        Per source (0: no counterpart chosen).
+    associated : array of bool, optional
+        Per source: at or above the calibrated cut (None: no cut).
+
+    Returns
+    -------
+    numpy.ndarray
+        One of :data:`CTP_STATES` per source.
+    """
+    pa = np.nan_to_num(np.asarray(p_any, dtype=float), nan=0.0)
+    pi = np.nan_to_num(np.asarray(p_i, dtype=float), nan=0.0)
+    mf = np.asarray(match_flag)
+    none = pa < CTP_NONE_P_ANY
+    chosen = mf != 0
+    if associated is not None:
+        chosen &= np.asarray(associated, bool)
+    secure = ~none & chosen & (pa >= CTP_SECURE_P) & (pi >= CTP_SECURE_P)
+    return np.where(none, "none", np.where(secure, "secure", "ambiguous")).astype("<U9")
 
 
 def build_catalogue(xray: Table, association: AssociationResult, features: Table, proba: np.ndarray,
@@ -140,6 +185,11 @@ def build_catalogue(xray: Table, association: AssociationResult, features: Table
                       expected_purity=expected_purity)
     for k, v in (extra or {}).items():
         t[k] = v
+    t.add_column(counterpart_state(t["p_any"], t["p_i"], t["match_flag"],
+                                   t["associated"] if "associated" in t.colnames else None),
+                 name="ctp_state", index=t.colnames.index("match_flag") + 1)
+    t.meta["CTPNONE"] = CTP_NONE_P_ANY
+    t.meta["CTPSECUR"] = CTP_SECURE_P
     if "in_row" in xray.colnames:
         t.add_column(np.asarray(xray["in_row"], np.int64), name="in_row", index=t.colnames.index("pos_err") + 1)
     for name in xray.colnames:  # the input table's own columns, unchanged, after xrbvo's (xrbvo.io.standardise_xray)

@@ -18,6 +18,14 @@ Calibration
     probabilities.  The maps were fitted on probabilities *at the training mix*, so they apply
     there: :func:`calibrate_at_training_mix` shifts to the training mix, calibrates and shifts on.
 
+No-counterpart evidence
+    For a source without any counterpart, a classifier trained with a share ``q_c`` of each class's rows
+    without counterpart gives, at priors t, ``p_c ∝ t_c q_c P(x_X | c)`` (x_X: the X-ray features, all it
+    sees of such a source).  The posterior wanted is ``∝ t_c P(none | c, S, l, b) P(x_X | c)``, with
+    P(none | ...) the population model's (:func:`xrbvo.galaxy.visibility.no_counterpart_probability`).  So
+    the source's priors are multiplied by ``L_c / q_c`` (:func:`no_counterpart_evidence`), and the prior shift
+    does the rest.  See docs/classifier.md.
+
 Both the source classifier (:class:`xrbvo.stages.classify.classifier.SourceClassifier`), the joint
 counterparts (:func:`xrbvo.stages.classify.predict.joint_classify`), the field priors
 (:mod:`xrbvo.stages.classify.priors`) and the select stage (:mod:`xrbvo.stages.select`) call these.
@@ -32,7 +40,12 @@ import numpy as np
 from xrbvo.core.errors import InputError
 
 __all__ = ["shift_priors", "fit_calibration", "check_calibration", "apply_calibration",
-           "calibrate_at_training_mix"]
+           "calibrate_at_training_mix", "no_counterpart_evidence", "MIN_TRAIN_SHARE",
+           "no_counterpart_priors"]
+
+#: Least training share without counterpart divided by in :func:`no_counterpart_evidence` (a class the model
+#: never saw without a counterpart has no learnt P(class | X-ray features, none) to correct).
+MIN_TRAIN_SHARE = 0.01
 
 
 def shift_priors(proba: np.ndarray, from_priors, to_priors) -> np.ndarray:
@@ -190,3 +203,101 @@ def calibrate_at_training_mix(proba: np.ndarray, from_priors, calibration: Mappi
     s = np.asarray(train_priors, dtype=float)
     at_mix = shift_priors(proba, from_priors, s)
     return shift_priors(apply_calibration(at_mix, calibration, classes), s, to_priors)
+
+
+def no_counterpart_evidence(priors, likelihood, train_share, mask) -> np.ndarray:
+    """Priors of counterpart-less sources times the likelihood of having no counterpart, over the training share.
+
+    ``t'_c = t_c L_c / q_c`` (normalised) for the rows of ``mask`` whose likelihood is finite; other rows are
+    returned as they are.  Shifting a classifier's probabilities to ``t'`` (:func:`shift_priors`) then gives
+    ``P(c | X-ray features, no counterpart) ∝ t_c P(x_X | c) P(none | c, flux, sight line)`` (module notes).
+
+    Parameters
+    ----------
+    priors : array (n_classes,) or (n, n_classes)
+        The sources' priors (one vector for all, or one per source).
+    likelihood : array (n, n_classes)
+        P(no counterpart in any survey | class, flux, sight line) per source (NaN: unknown, row left alone).
+    train_share : array (n_classes,)
+        Share of each class's training rows without any counterpart (floored at :data:`MIN_TRAIN_SHARE`).
+    mask : array (n,) of bool
+        Sources without a counterpart.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n, n_classes) priors, rows summing to 1.
+
+    Raises
+    ------
+    InputError
+        If the shapes do not agree or a share is not in [0, 1].
+    """
+    L = np.asarray(likelihood, dtype=float)
+    if L.ndim != 2:
+        raise InputError("the no-counterpart likelihood must have one row per source and one column per class")
+    n, k = L.shape
+    t = np.asarray(priors, dtype=float)
+    t = np.broadcast_to(t, (n, k)).copy() if t.ndim == 1 and len(t) == k else t.copy()
+    q = np.asarray(train_share, dtype=float)
+    m = np.asarray(mask, dtype=bool)
+    if t.shape != (n, k) or q.shape != (k,) or m.shape != (n,):
+        raise InputError("priors, likelihood, training shares and mask must agree: one row per source, one "
+                         "column per class")
+    if not np.all(np.isfinite(q) & (q >= 0) & (q <= 1)):
+        raise InputError("training shares without counterpart must lie between 0 and 1")
+    use = m & np.all(np.isfinite(L), axis=1)
+    if not use.any():
+        return t
+    w = t[use] * np.clip(L[use], 0.0, 1.0) / np.maximum(q, MIN_TRAIN_SHARE)[None, :]
+    tot = w.sum(axis=1, keepdims=True)
+    t[use] = np.where(tot > 0, w / np.where(tot > 0, tot, 1.0), t[use])
+    return t
+
+
+def no_counterpart_priors(priors, xray, classes: Sequence[str], mask, train_share: Mapping[str, float], *,
+                          surveys: Sequence[str] | None = None) -> np.ndarray:
+    """:func:`no_counterpart_evidence` for X-ray sources: the likelihood from their position and soft flux.
+
+    Parameters
+    ----------
+    priors : array (n_classes,) or (n, n_classes)
+        The sources' priors.
+    xray : astropy.table.Table
+        The sources (``ra``, ``dec`` in degrees, ``flux_soft`` 0.2-2.3 keV in erg/s/cm2).
+    classes : Sequence[str]
+        Class names, in the order of the probability columns.
+    mask : array (n,) of bool
+        Sources without a counterpart.
+    train_share : Mapping[str, float]
+        Class -> share of the model's training rows without any counterpart.
+    surveys : Sequence[str], optional
+        The counterpart surveys (default Gaia, 2MASS, CatWISE).
+
+    Returns
+    -------
+    numpy.ndarray
+        (n, n_classes) priors; rows outside ``mask``, or without a usable position or flux, unchanged.
+    """
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    from xrbvo.core.surveys import SECONDARY_SURVEYS
+    from xrbvo.galaxy.visibility import no_counterpart_probability
+
+    m = np.asarray(mask, dtype=bool)
+    n = len(m)
+    L = np.full((n, len(classes)), np.nan)
+    if m.any():
+        ra = np.asarray(xray["ra"], float)[m]
+        dec = np.asarray(xray["dec"], float)[m]
+        ok = np.isfinite(ra) & np.isfinite(dec)
+        lon, lat = np.full(len(ra), np.nan), np.full(len(ra), np.nan)
+        if ok.any():
+            g = SkyCoord(ra=ra[ok] * u.deg, dec=dec[ok] * u.deg).galactic
+            lon[ok], lat[ok] = g.l.deg, g.b.deg
+        flux = np.asarray(xray["flux_soft"], float)[m]
+        L[m], _ = no_counterpart_probability(lon, lat, flux, classes=classes,
+                                             surveys=tuple(surveys) if surveys else SECONDARY_SURVEYS)
+    q = np.array([float(train_share.get(c, 0.0)) for c in classes])
+    return no_counterpart_evidence(priors, L, q, m)

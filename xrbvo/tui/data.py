@@ -366,7 +366,7 @@ class CatalogueData:
         missing: list[str] = []
         xray: dict[str, object] = {}
         for name in ("ra", "dec", "l", "b", "pos_err", "flux_soft", "flux_soft_err", "flux_hard", "flux_hard_err",
-                     "nh", "p_any", "p_i", "match_flag", "n_candidates"):
+                     "nh", "p_any", "p_i", "match_flag", "ctp_state", "n_candidates"):
             if name in self.colnames:
                 xray[name] = self.column(name)[row]
         for s in self.surveys:

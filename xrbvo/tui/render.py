@@ -108,6 +108,7 @@ def xray_text(d: SourceDetail) -> Text:
     pair("p_any", "p_any")
     pair("p_i", "p_i")
     pair("flag", "match_flag")
+    pair("counterpart", "ctp_state")
     pair("neighbours", "n_candidates")
     ids = [(k[4:], v) for k, v in x.items() if k.startswith("nid_")]
     if ids:

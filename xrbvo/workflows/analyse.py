@@ -13,7 +13,7 @@ whichever way a user asks::
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -363,6 +363,8 @@ def analyse(xray: Table, provider: Provider, bundle: ModelBundle, policy: Scienc
                              f"({len(xr)}, {len(resolved.classes)}), not {np.shape(resolved.field_priors)}")
     else:
         resolved = resolve_for(xr, pol, bundle, xray_survey)
+    if resolved.no_counterpart_share is not None:  # rule 7 for a runner without a context (the context's wins)
+        cfg = replace(cfg, no_counterpart_share=tuple(resolved.no_counterpart_share.items()))
     common = dict(ctpt_model=bundle.counterpart, selection_priors=resolved.selection_priors,
                   field_priors=resolved.field_priors, cuts=bundle.cuts, pass_rates=bundle.pass_rates,
                   progress=progress, cancel=cancel)

@@ -106,7 +106,18 @@ def classify_table(table: Table, bundle: ModelBundle, policy: SciencePolicy | No
     resolved = resolve_policy(pol, bundle, l_deg=l, b_deg=b, soft_flux=soft, meta=table.meta, layout=layout,
                               proba_selection=proba)
     coverage = np.asarray(table["coverage"], bool) if "coverage" in table.colnames else None
-    sel = apply_selection(proba, classes, sel_vec, resolved.field_priors, bundle.cuts,
+    field_priors = resolved.field_priors
+    if resolved.no_counterpart_share is not None and soft is not None and len(X):
+        # rule 7: a source whose every counterpart feature is missing has no counterpart
+        from xrbvo.stages.classify.augment import counterpart_columns
+        from xrbvo.stages.probability import no_counterpart_priors
+
+        cols = counterpart_columns(model.feature_names_)
+        none = np.all(~np.isfinite(np.asarray(X, float)[:, cols]), axis=1) if cols else np.zeros(len(X), bool)
+        if none.any():
+            field_priors = no_counterpart_priors(field_priors, Table({"ra": ra, "dec": dec, "flux_soft": soft}),
+                                                 classes, none, resolved.no_counterpart_share)
+    sel = apply_selection(proba, classes, sel_vec, field_priors, bundle.cuts,
                           pass_rates=bundle.pass_rates, coverage=coverage, min_purity=resolved.min_purity)
     step("explanations", 0.6)
     ex = explain(model, X, proba=sel.proba_field)

@@ -14,6 +14,8 @@ with what identifies the run they belong to:
 * hashes of the **resolved science policy**, the **model**, the **counterpart
   model**, the **input** (every column's values) and the **provider's data**
   (file contents, or the service and its tables);
+* the **no-counterpart evidence** of the resolved policy (rule 7: the model's training share without
+  counterpart per class, or None), handed to every piece's pipeline by :meth:`RunContext.configure`;
 * optional slots filled by later steps: per-source priors (``source_priors``)
   and the calibrated association cut (``p_any_cut``, ``false_rate``,
   ``false_rate_target``; written as ``PANYCUT`` / ``FARATE`` when set).
@@ -285,7 +287,8 @@ def identity_of(xr: Table, config: PipelineConfig, *, bundle, resolved, provider
     Returns
     -------
     dict
-        One entry per key of :data:`IDENTITY_NAMES`.
+        One entry per key of :data:`IDENTITY_NAMES`, and ``no_counterpart_share`` (rule 7's numbers, which
+        :func:`measure` puts into the context).
     """
     return {"format": CONTEXT_FORMAT,
             "radius_arcsec": float(config.radius_arcsec),
@@ -299,7 +302,9 @@ def identity_of(xr: Table, config: PipelineConfig, *, bundle, resolved, provider
             "model_sha": model_sha(bundle),
             "counterpart_sha": counterpart_sha(bundle) if config.counterparts == "joint" else "",
             "policy_sha": policy_sha(resolved),
-            "provider": provider_identity(provider)}
+            "provider": provider_identity(provider),
+            # not an identity field (policy_sha covers it): the value the pieces' pipelines need (rule 7)
+            "no_counterpart_share": getattr(resolved, "no_counterpart_share", None)}
 
 
 def differences(stored: Mapping, now: Mapping) -> list[str]:
@@ -468,6 +473,9 @@ class RunContext:
         to every piece's pipeline as ``PipelineConfig.p_any_calibration``.
     format : str, optional
         The context's serialisation format (``CONTEXT_FORMAT``).
+    no_counterpart_share : Mapping[str, float], optional
+        The resolved policy's rule 7 (:attr:`~xrbvo.workflows.policy.ResolvedPolicy.no_counterpart_share`):
+        class -> the model's training share without counterpart; None: no-counterpart evidence off.
     """
 
     radius_arcsec: float
@@ -506,6 +514,8 @@ class RunContext:
     """Slot: the whole calibration (:class:`~xrbvo.stages.match.calibrate.PanyCalibration` as JSON: cut, rate,
     method, moved positions), given to every piece's pipeline as ``PipelineConfig.p_any_calibration``."""
     format: str = CONTEXT_FORMAT
+    no_counterpart_share: Mapping[str, float] | None = None
+    """Rule 7 of the resolved policy: class -> the model's training share without counterpart (None: off)."""
 
     def __post_init__(self):
         object.__setattr__(self, "surveys", tuple(str(s) for s in self.surveys))
@@ -514,6 +524,9 @@ class RunContext:
         object.__setattr__(self, "mag_priors", {str(k): dict(v) for k, v in dict(self.mag_priors).items()})
         if self.source_priors is not None:
             object.__setattr__(self, "source_priors", tuple(tuple(float(x) for x in r) for r in self.source_priors))
+        if self.no_counterpart_share is not None:
+            object.__setattr__(self, "no_counterpart_share",
+                               {str(k): float(v) for k, v in dict(self.no_counterpart_share).items()})
 
     # -- identity -------------------------------------------------------------------------------
     def identity(self) -> dict:
@@ -558,8 +571,9 @@ class RunContext:
         cal = config.p_any_calibration
         if self.p_any_calibration is not None:
             cal = PanyCalibration.from_json(self.p_any_calibration)
+        noctp = None if self.no_counterpart_share is None else tuple(self.no_counterpart_share.items())
         return replace(config, association=replace(a, global_counts=counts, mag_priors=priors),
-                       object_density_arcsec2=obj, p_any_calibration=cal)
+                       object_density_arcsec2=obj, p_any_calibration=cal, no_counterpart_share=noctp)
 
     def header(self) -> dict[str, float]:
         """Header keywords of the slots that are set: ``PANYCUT`` and ``FARATE`` (none when not calibrated)."""
@@ -636,6 +650,13 @@ class RunContext:
                     PanyCalibration.from_json(kw["p_any_calibration"])
                 except InputError:
                     raise TypeError("p_any_calibration") from None
+            nc = kw.get("no_counterpart_share")
+            if nc is not None:
+                if not isinstance(nc, Mapping):
+                    raise TypeError("no_counterpart_share")
+                for v in nc.values():
+                    if not 0.0 <= _finite(v, "no_counterpart_share") <= 1.0:
+                        raise TypeError("no_counterpart_share")
             sp = kw.get("source_priors")
             if sp is not None:
                 arr = np.asarray(sp, float)
@@ -748,7 +769,8 @@ def measure(xr: Table, parts: Sequence[ContextPart], config: PipelineConfig, *, 
         obj = float(object_density(sum(p.n_objects for p in parts), len(xr), config.pull_radius_arcsec))
     ident = dict(identity)
     ctx = RunContext(**{k: ident[k] for k in IDENTITY_NAMES if k != "format"}, global_counts=counts,
-                     mag_priors=learnt, object_density_arcsec2=obj)
+                     mag_priors=learnt, object_density_arcsec2=obj,
+                     no_counterpart_share=ident.get("no_counterpart_share"))
     if calibrate is not None:
         got = dict(calibrate(ctx, xr, neighbourhoods, ctx.configure(config)) or {})
         bad = sorted(set(got) - set(_CALIBRATION_FIELDS))

@@ -35,7 +35,13 @@ The rules
    cut and its own posterior at its own field priors, ``P_c_field``, is at least X (the highest such
    class); ``expected_purity`` is then that posterior, and the header's ``EXPPUR`` the class-level figure.
    A targeted sample keeps the cuts at the selection priors.
-7. **Coverage**: a source with no neighbour in any survey lies outside the
+7. **No counterpart is evidence** (``--no-counterpart``; ``auto``: on for a blind survey, off for a targeted
+   sample): a source left without any counterpart gets its priors multiplied by the population model's
+   P(no counterpart in any survey | class, flux, sight line) over the share of the class the model was trained
+   at without a counterpart (:func:`xrbvo.stages.probability.no_counterpart_evidence`, docs/classifier.md);
+   the run applies it once it knows which sources have none.  A model that does not record that share gets
+   none of it, and the run says so.
+8. **Coverage**: a source with no neighbour in any survey lies outside the
    surveys' coverage; it is flagged (``coverage`` = False), counted, and is
    never a candidate.
 """
@@ -54,10 +60,10 @@ from xrbvo.stages.classify.priors import PLANE_B_DEG, em_priors, expected_field_
 
 __all__ = ["SciencePolicy", "ResolvedPolicy", "resolve_policy", "parse_priors", "sample_hint", "PRIOR_MODES",
            "SAMPLES", "POLICY_VERSION", "PLANE_B_DEG", "purity_figures", "CENSUS_EXCESS",
-           "PURITY_KEYS"]
+           "PURITY_KEYS", "NO_COUNTERPART_MODES"]
 
 #: Version of the rules above, recorded in every output.
-POLICY_VERSION = "xrbvo-policy/3"  # 3: blind surveys: per-source priors and --min-purity 0.5 by default; 2: census field priors
+POLICY_VERSION = "xrbvo-policy/3"  # 3: blind surveys: per-source priors, --min-purity 0.5, no-counterpart evidence by default; 2: census field priors
 #: Ways to set the field's class priors.
 PRIOR_MODES = ("auto", "model", "training", "uniform", "em", "source")
 #: Candidates above this multiple of the census's expected X-ray binaries in the input's sky cells: a warning.
@@ -66,6 +72,8 @@ CENSUS_EXCESS = 3.0
 PURITY_KEYS = ("NCANDXRB", "NEXPXRB", "EXPPUR", "NCENXRB", "CENSCELL")
 #: Kinds of X-ray sample.
 SAMPLES = ("auto", "survey", "targeted")
+#: Rule 7: ``auto`` (a blind survey: on), ``evidence`` (on), ``off``.
+NO_COUNTERPART_MODES = ("auto", "evidence", "off")
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,8 @@ class SciencePolicy:
     min_purity : float | str | None, optional
         Rule 6: a blind survey's candidates need ``P_<class>_field`` >= this (in (0, 1]); ``"auto"``:
         :data:`~xrbvo.core.defaults.DEFAULT_MIN_PURITY` for a blind survey; None or ``"off"``: off.
+    no_counterpart : str, optional
+        Rule 7: ``auto`` (on for a blind survey), ``evidence`` or ``off``.
     """
 
     field_priors: str = "auto"
@@ -103,6 +113,8 @@ class SciencePolicy:
     min_purity: float | str | None = "auto"
     """Rule 6: a blind survey's candidates need ``P_<class>_field`` >= this (in (0, 1]); ``"auto"``: the
     default for a blind survey; None or ``"off"``: off."""
+    no_counterpart: str = "auto"
+    """Rule 7: ``auto`` (on for a blind survey), ``evidence`` or ``off``."""
 
     def validate(self) -> None:
         if self.field_priors not in PRIOR_MODES:
@@ -120,6 +132,9 @@ class SciencePolicy:
         elif self.min_purity is not None and not (isinstance(self.min_purity, (int, float))
                                                 and math.isfinite(self.min_purity) and 0 < self.min_purity <= 1):
             raise InputError(f"--min-purity {self.min_purity!r}: give a purity above 0 and at most 1, e.g. 0.5")
+        if self.no_counterpart not in NO_COUNTERPART_MODES:
+            raise InputError(f"unknown no-counterpart mode {self.no_counterpart!r}; choose from "
+                             f"{', '.join(NO_COUNTERPART_MODES)}")
 
 
 def _check_given(priors: Mapping[str, float]) -> None:
@@ -254,6 +269,8 @@ class ResolvedPolicy:
         ``source`` priors: sources without a usable flux or position, given the field's mix instead.
     min_purity : float, optional
         Rule 6 as applied (None: off, or a targeted sample).
+    no_counterpart_share : dict[str, float], optional
+        Rule 7 as applied: class -> share of the model's training rows without any counterpart (None: off).
     """
 
     policy: SciencePolicy
@@ -279,6 +296,8 @@ class ResolvedPolicy:
     """``source`` priors: sources without a usable flux or position, given the field's mix instead."""
     min_purity: float | None = None
     """Rule 6 as applied (None: off, or a targeted sample)."""
+    no_counterpart_share: dict[str, float] | None = None
+    """Rule 7 as applied: class -> the model's training share without any counterpart (None: off)."""
 
     def header(self) -> dict[str, str | float | int]:
         """Keywords written into every output (FITS header, VOTable INFO)."""
@@ -300,6 +319,9 @@ class ResolvedPolicy:
             h["PLANEB"] = float(PLANE_B_DEG)
         if self.mode == "source":
             h["NFALLBK"] = int(self.n_fallback)
+        h["NOCTP"] = "evidence" if self.no_counterpart_share is not None else "off"
+        if self.no_counterpart_share is not None:
+            h["NOCTPQ"] = ";".join(f"{k}={v:.3g}" for k, v in self.no_counterpart_share.items())
         if self.min_purity is not None:
             h["MINPUR"] = float(self.min_purity)
             h["CUTRULE"] = (f"candidate: a class with a cut whose P_<class>_field (at the source's own field priors) "
@@ -465,8 +487,23 @@ def resolve_policy(policy: SciencePolicy, bundle, *, l_deg, b_deg, soft_flux=Non
     if asked is not None and min_purity is None and policy.min_purity != "auto":
         notes.append("--min-purity applies to blind surveys; a targeted sample keeps the cuts at the selection "
                      "priors (give --sample survey to treat it as a blind survey)")
+    noctp = _no_counterpart_share(policy, bundle, sample, classes, notes)
     return ResolvedPolicy(policy, classes, sample, reason, mode, sel, rows, mix, n_shifted, filled, flux_limit,
-                          tuple(notes), n_fallback, min_purity)
+                          tuple(notes), n_fallback, min_purity, noctp)
+
+
+def _no_counterpart_share(policy: SciencePolicy, bundle, sample: str, classes: Sequence[str],
+                          notes: list[str]) -> dict[str, float] | None:
+    """Rule 7: the model's training share without counterpart per class when the evidence applies, else None."""
+    on = policy.no_counterpart == "evidence" or (policy.no_counterpart == "auto" and sample == "survey")
+    if not on:
+        return None
+    got = dict((getattr(bundle, "metadata", None) or {}).get("no_counterpart_share") or {})
+    if not got or any(c not in got for c in classes):
+        notes.append("the model does not record its training share without counterparts (train it again with "
+                     "this version): no-counterpart evidence is off")
+        return None
+    return {c: float(got[c]) for c in classes}
 
 
 def _min_purity(value) -> float | None:

@@ -355,7 +355,8 @@ class PlaneAugmenter:
     result is the plane augmentation alone, as before.
 
     Attributes set by :meth:`fit_resample`: ``n_copies_``, ``parents_`` (plane copies; a parent index at or
-    beyond ``len(X)`` is an extra row), ``n_extra_``, ``n_view_copies_``, ``n_no_counterpart_copies_``.
+    beyond ``len(X)`` is an extra row), ``n_extra_``, ``n_view_copies_``, ``n_no_counterpart_copies_``,
+    ``none_share_`` (class -> share of the rows it returns without any counterpart, :func:`no_counterpart_shares`).
 
     Parameters
     ----------
@@ -406,6 +407,7 @@ class PlaneAugmenter:
         Xn, yn = no_counterpart_copies(X3, n3, self.feature_names, dict(cfg.no_counterpart_rates), rng)
         self.n_extra_, self.n_view_copies_, self.n_no_counterpart_copies_ = len(ye), len(yv), len(yn)
         Xo, no = np.vstack([X3, Xn]), np.concatenate([n3, yn])
+        self.none_share_ = no_counterpart_shares(Xo, no, self.feature_names)
         if y.dtype.kind in "iu":
             lookup = {c: i for i, c in enumerate(self.classes)}
             return Xo, np.array([lookup[s] for s in no], dtype=y.dtype)
@@ -416,31 +418,62 @@ class PlaneAugmenter:
 # Rows from other catalogues, masked class-blind; copies without counterparts (issue 24, items 3 and 5)
 # ----------------------------------------------------------------------------------------------
 
-#: Share of a class's sources without any Gaia, 2MASS or CatWISE counterpart in simulated Galactic-plane
-#: fields at eRASS1 depth (xrbvo.sim.simulate_sky, l=300/b=0 and l=20/b=-2, 3 x 2 deg, seeds 11 and 12,
-#: rare classes injected; measured 2026-12-07).  The population model gives 0 for the other classes (its AGN
-#: all keep a counterpart), which the issue's H.E.S.S. field contradicts, hence the floor below.
-POPULATION_NO_COUNTERPART: dict[str, float] = {"CV": 0.57, "LMXB": 0.45, "NS": 1.0}
 #: Least share of every class's training rows shown without any counterpart: the share of the 2,000 sources of
 #: a real Galactic-plane field (galactic_plane_field_hess.csv, ``|b|`` < 3.6 deg) with no Gaia, 2MASS or WISE
-#: counterpart, 687 / 2000.  Any class may lack counterparts at least as often as a plane source does.
+#: counterpart, 687 / 2000.  It is there so that the classifier sees enough counterpart-less rows of every class
+#: to learn P(class | X-ray features) among them; the population's own share enters the posterior as a
+#: likelihood (:func:`xrbvo.stages.probability.no_counterpart_evidence`), divided by the share the model was trained at.
 NO_COUNTERPART_FLOOR = 0.34
 
 
-def default_no_counterpart_rates(classes: Sequence[str]) -> dict[str, float]:
-    """Per class, max(:data:`NO_COUNTERPART_FLOOR`, :data:`POPULATION_NO_COUNTERPART`).
+def default_no_counterpart_rates(classes: Sequence[str], *, surveys: Sequence[str] = SECONDARY_SURVEYS
+                                 ) -> dict[str, float]:
+    """Per class, max(:data:`NO_COUNTERPART_FLOOR`, the population model's share without any counterpart).
+
+    The population model's share is :func:`xrbvo.galaxy.visibility.default_no_counterpart_rates` (Galactic
+    plane sight lines at eRASS1-like fluxes); classes it does not know get the floor.
 
     Parameters
     ----------
     classes : Sequence[str]
         The classes.
+    surveys : Sequence[str], optional
+        The counterpart surveys.
 
     Returns
     -------
     dict[str, float]
         Class -> least share of its rows without any counterpart.
     """
-    return {str(c): max(NO_COUNTERPART_FLOOR, POPULATION_NO_COUNTERPART.get(str(c), 0.0)) for c in classes}
+    from xrbvo.galaxy.visibility import default_no_counterpart_rates as population_rates
+
+    pop = population_rates([str(c) for c in classes], surveys=surveys)
+    return {str(c): max(NO_COUNTERPART_FLOOR, float(pop.get(str(c), 0.0))) for c in classes}
+
+
+def no_counterpart_shares(X: np.ndarray, labels: Sequence[str], feature_names: Sequence[str]) -> dict[str, float]:
+    """Share of each class's rows without any counterpart feature (the share a model was trained at).
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        Rows, NaN = missing.
+    labels : Sequence[str]
+        Class per row.
+    feature_names : Sequence[str]
+        Names of the columns of ``X``.
+
+    Returns
+    -------
+    dict[str, float]
+        Class -> share of its rows with every counterpart feature missing (0 for a model without such features).
+    """
+    y = np.asarray(labels).astype(str)
+    cols = counterpart_columns(feature_names)
+    if not cols or len(y) == 0:
+        return {str(c): 0.0 for c in np.unique(y)}
+    none = np.all(~np.isfinite(np.asarray(X, float)[:, cols]), axis=1)
+    return {str(c): float(np.mean(none[y == c])) for c in np.unique(y)}
 
 
 #: Features that come from the X-ray source itself; every other feature needs a counterpart.
@@ -593,6 +626,6 @@ def no_counterpart_copies(X: np.ndarray, labels: Sequence[str], feature_names: S
     return np.vstack(parts), np.concatenate(labs)
 
 
-__all__ += ["NH_PER_KPC", "XRAY_ONLY_FEATURES", "POPULATION_NO_COUNTERPART", "NO_COUNTERPART_FLOOR",
+__all__ += ["NH_PER_KPC", "XRAY_ONLY_FEATURES", "NO_COUNTERPART_FLOOR", "no_counterpart_shares",
             "default_no_counterpart_rates", "extra_matrix", "catalogue_view_copies", "counterpart_columns",
             "no_counterpart_copies"]

@@ -491,7 +491,8 @@ def train_labelled(features: Table, labels: Sequence[str], *, feature_names: Seq
         ``cuts`` (HMXB, LMXB: for candidate selection), ``class_cuts`` (all
         classes, with completeness and purity), ``cv_metrics``,
         ``hyperparameter_search``, ``reference_priors`` (the training mix),
-        ``training_counts``, ``features``.
+        ``training_counts``, ``features``, ``no_counterpart_share`` (class -> share of the final fit's rows
+        without any counterpart, for the no-counterpart likelihood, :mod:`xrbvo.stages.probability`).
     """
     import time
 
@@ -565,6 +566,10 @@ def train_labelled(features: Table, labels: Sequence[str], *, feature_names: Seq
     model.set_threads(n_jobs)
     if progress:
         progress("done", 1.0)
+    from xrbvo.stages.classify.augment import no_counterpart_shares
+
+    aug = dict(model.pipeline_.named_steps).get("augment")  # the share each class was fitted at, copies included
+    none_share = getattr(aug, "none_share_", None) or no_counterpart_shares(X, y, names)
     meta = {
         "cuts": sel_cuts,
         "class_cuts": class_cuts,
@@ -582,6 +587,7 @@ def train_labelled(features: Table, labels: Sequence[str], *, feature_names: Seq
                                  "masked_for_every_class": [f for f in extra.absent if f in names]}),
         "no_counterpart_rates": None if not no_counterpart_rates else {str(k): float(v) for k, v in
                                                                        no_counterpart_rates.items()},
+        "no_counterpart_share": {str(k): float(v) for k, v in none_share.items()},
         "field_priors": {"default": "auto", "applies_to": "|b| < 10 deg",
                          "note": "probabilities of low-latitude sources are shifted to their field's class mix "
                                  "(xrbvo.stages.classify.priors)"},
