@@ -127,7 +127,8 @@ def run(args, ui) -> int:
     ui.out.print(t)
     ui.out.print(f"cross-validated balanced accuracy {cv['balanced_accuracy_uniform_priors']:.3f} "
                  f"(arg-max at uniform priors; {cv['method']})")
-    ui.out.print(f"chosen hyper-parameters: {meta['hyperparameter_search']['chosen']}")
+    chosen = {k: v for k, v in meta["hyperparameter_search"]["chosen"].items() if k != "augment"}
+    ui.out.print(f"chosen hyper-parameters: {chosen}")  # the augmentation (with any extra rows) is reported below
     if augment is not None:
         ui.out.print(f"plane augmentation: every training fit added copies moved onto |b| <= "
                      f"{augment['b_max_deg']:g} deg sight lines (HI4PI column, absorption and extinction; "
