@@ -35,7 +35,11 @@ def test_train_writes_json_model_with_the_documented_metadata(trained):
     # plane augmentation is on by default, so N_H is no latitude shortcut and stays a feature
     assert meta["excluded_features"] == [] and "log_nh" in meta["features"]
     assert meta["augmentation"]["b_max_deg"] == 10.0 and meta["augmentation"]["bands_kev"] == [[0.5, 2.0], [2.0, 7.0]]
-    assert meta["params"]["augment"] == {"b_max_deg": 10.0}
+    assert meta["params"]["augment"]["b_max_deg"] == 10.0
+    # the Neumann et al. (2023) HMXBs beside the shared labels are added by default (--extra-hmxb auto)
+    assert meta["extra_hmxb"]["option"] == "auto" and meta["extra_hmxb"]["file"].endswith("xrbcats_hmxb_neumann2023.csv")
+    assert meta["extra_training_rows"]["n_rows"] == len(meta["params"]["augment"]["extra_rows"]) > 100
+    assert meta["training_counts"]["HMXB"] == 26  # the class mix stays the labelled table's
     assert meta["field_priors"]["default"] == "auto"
     assert set(meta["cuts"]) == {"HMXB", "LMXB"} and 0 < meta["cuts"]["HMXB"] < 1
     assert meta["classes"] == sorted(meta["classes"]) and "WR" not in meta["classes"]
