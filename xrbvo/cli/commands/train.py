@@ -10,7 +10,9 @@ HELP = "train the source classifier on labelled X-ray sources (e.g. csc_xray_mwl
 DESCRIPTION = """Read a labelled table (Chandra Source Catalog layout with Gaia DR3, 2MASS and WISE
 photometry and a literature Class, or a table with the feature columns and a Class column), map
 its classes onto xrbvo's (HM-STAR -> EARLY, including Wolf-Rayet stars; LM-STAR -> STAR), compute
-Galactic N_H from HI4PI, choose XGBoost hyper-parameters by stratified cross-validation (SMOTE inside
+Galactic N_H from HI4PI, add the Neumann et al. (2023) HMXBs not already labelled to every
+training fit when their table lies beside the labels (--extra-hmxb; the features it lacks masked
+for every class), choose XGBoost hyper-parameters by stratified cross-validation (SMOTE inside
 the training folds only), calibrate the probabilities (isotonic, out-of-fold), choose a probability
 cut per class (highest completeness at the target purity), train the counterpart model for class-aware
 counterparts on simulated skies (--counterpart-model), and write the bundle (XGBoost JSON, metadata
