@@ -117,6 +117,7 @@ def run(args, ui) -> int:
     from xrbvo.io import check_writable, output_lock
 
     check_writable(args.out, "model directory")  # before the long work, not after it
+    extra_file, extra_note = extra_hmxb_file(args.extra_hmxb, args.labels)  # a wrong FILE: before the work too
     with output_lock(args.out, "train"):  # one writer per model directory
         ctpt, ctpt_record = None, None
         if args.counterpart_model not in ("sim", "none"):
@@ -136,7 +137,6 @@ def run(args, ui) -> int:
             ls = load_labelled(args.labels, label_column=args.label_column, progress=ui.stage("reading labels"))
             names = [f for f in usable_features(ls.features) if f not in excl]
             extra = rates = None
-            extra_file, extra_note = extra_hmxb_file(args.extra_hmxb, args.labels)
             if extra_file is not None:
                 from xrbvo.workflows.labelled import load_neumann2023
 
