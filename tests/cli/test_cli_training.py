@@ -35,7 +35,11 @@ def test_train_writes_json_model_with_the_documented_metadata(trained):
     # plane augmentation is on by default, so N_H is no latitude shortcut and stays a feature
     assert meta["excluded_features"] == [] and "log_nh" in meta["features"]
     assert meta["augmentation"]["b_max_deg"] == 10.0 and meta["augmentation"]["bands_kev"] == [[0.5, 2.0], [2.0, 7.0]]
-    assert meta["params"]["augment"] == {"b_max_deg": 10.0}
+    assert meta["params"]["augment"]["b_max_deg"] == 10.0
+    # the Neumann et al. (2023) HMXBs beside the shared labels are added by default (--extra-hmxb auto)
+    assert meta["extra_hmxb"]["option"] == "auto" and meta["extra_hmxb"]["file"].endswith("xrbcats_hmxb_neumann2023.csv")
+    assert meta["extra_training_rows"]["n_rows"] == len(meta["params"]["augment"]["extra_rows"]) > 100
+    assert meta["training_counts"]["HMXB"] == 26  # the class mix stays the labelled table's
     assert meta["field_priors"]["default"] == "auto"
     assert set(meta["cuts"]) == {"HMXB", "LMXB"} and 0 < meta["cuts"]["HMXB"] < 1
     assert meta["classes"] == sorted(meta["classes"]) and "WR" not in meta["classes"]
@@ -91,7 +95,9 @@ def test_train_without_augmentation_leaves_out_nh(tmp_path):
     import json
 
     d = tmp_path / "plain"
-    assert main(["-q", "train", "--labels", str(need(LABELLED)), "--out", str(d), "--quick", "--no-augment"]) == 0
+    # without the Neumann rows too (on by default): their masked copies are a step of the training pipeline
+    assert main(["-q", "train", "--labels", str(need(LABELLED)), "--out", str(d), "--quick", "--no-augment",
+                 "--extra-hmxb", "none"]) == 0
     meta = json.loads((d / "metadata.json").read_text())
     assert meta["augmentation"] is None and meta["params"]["augment"] is None
     assert "log_nh" in meta["excluded_features"] and "log_nh" not in meta["features"]

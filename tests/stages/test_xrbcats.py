@@ -139,3 +139,23 @@ def test_train_command_adds_the_neumann_hmxbs_and_counterpart_less_copies_and_re
     assert "hr" in meta["extra_training_rows"]["masked_for_every_class"]
     assert meta["no_counterpart_rates"]["NS"] == 1.0 and meta["no_counterpart_rates"]["AGN"] > 0.3
     assert meta["training_counts"]["HMXB"] == 26  # the class mix is the labelled table's
+
+
+def test_extra_hmxb_option_finds_the_shared_catalogue_beside_the_labels_or_says_none(tmp_path):
+    from xrbvo.cli.commands.train import NEUMANN_FILE, extra_hmxb_file
+    from xrbvo.core.errors import InputError
+
+    labels = tmp_path / "labelled" / "l.csv"
+    labels.parent.mkdir()
+    labels.write_text("x\n")
+    path, note = extra_hmxb_file("auto", labels)
+    assert path is None and NEUMANN_FILE in note and "--extra-hmxb FILE" in note
+    cat = tmp_path / "catalogs" / NEUMANN_FILE
+    cat.parent.mkdir()
+    cat.write_text("Name\n")
+    path, note = extra_hmxb_file("auto", labels)
+    assert path == cat.resolve() and str(cat.resolve()) in note
+    assert extra_hmxb_file("none", labels) == (None, "--extra-hmxb none")
+    assert extra_hmxb_file(str(cat), labels)[0] == cat
+    with pytest.raises(InputError, match="no such file"):
+        extra_hmxb_file(str(tmp_path / "missing.csv"), labels)

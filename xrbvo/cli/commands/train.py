@@ -10,7 +10,9 @@ HELP = "train the source classifier on labelled X-ray sources (e.g. csc_xray_mwl
 DESCRIPTION = """Read a labelled table (Chandra Source Catalog layout with Gaia DR3, 2MASS and WISE
 photometry and a literature Class, or a table with the feature columns and a Class column), map
 its classes onto xrbvo's (HM-STAR -> EARLY, including Wolf-Rayet stars; LM-STAR -> STAR), compute
-Galactic N_H from HI4PI, choose XGBoost hyper-parameters by stratified cross-validation (SMOTE inside
+Galactic N_H from HI4PI, add the Neumann et al. (2023) HMXBs not already labelled to every
+training fit when their table lies beside the labels (--extra-hmxb; the features it lacks masked
+for every class), choose XGBoost hyper-parameters by stratified cross-validation (SMOTE inside
 the training folds only), calibrate the probabilities (isotonic, out-of-fold), choose a probability
 cut per class (highest completeness at the target purity), train the counterpart model for class-aware
 counterparts on simulated skies (--counterpart-model), and write the bundle (XGBoost JSON, metadata
@@ -31,10 +33,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "and Galactic sources moved onto |b| <= 10 deg sight lines, absorbed and extinguished)")
     p.add_argument("--augment-b-max", type=float, default=10.0, metavar="DEG",
                    help="target region of the augmentation: |b| <= DEG (default 10)")
-    p.add_argument("--extra-hmxb", type=Path, default=None, metavar="FILE",
+    p.add_argument("--extra-hmxb", default="auto", metavar="auto|FILE|none",
                    help="add the HMXBs of Neumann et al. (2023) (xrbcats_hmxb_neumann2023.csv) not already in the "
                         "labelled table to every training fit, with the features that catalogue lacks masked for "
-                        "every class alike (docs/classifier.md, 'More real XRBs')")
+                        "every class alike (docs/classifier.md, 'More real XRBs'). auto (default): the catalogue "
+                        "beside the labels as the shared data lay it out (LABELS/../../catalogs/" + NEUMANN_FILE
+                        + "), none when it is not there (said in the output and the model's metadata); FILE: that "
+                        "file; none: no extra rows")
     p.add_argument("--no-counterpart-copies", action="store_true",
                    help="add copies of training sources with all counterpart photometry removed, for every class "
                         "(docs/classifier.md, 'No counterpart is not a class')")
@@ -48,6 +53,45 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "sim (default) = train one on simulated skies with truth (about a minute; --quick: smaller "
                         "skies), DIR = take the one of another model directory (e.g. OUT/model of `xrbvo demo`), "
                         "none = no counterpart model (runs then use the association's counterparts and say so)")
+
+
+#: The Neumann et al. (2023) HMXB table's file name in the shared data (``catalogs/``).
+NEUMANN_FILE = "xrbcats_hmxb_neumann2023.csv"
+
+
+def extra_hmxb_file(option, labels) -> tuple[Path | None, str]:
+    """The Neumann HMXB table ``--extra-hmxb`` names, and a note saying why (None: no extra rows).
+
+    ``auto`` looks for :data:`NEUMANN_FILE` in ``catalogs/`` beside the labels' folder (the shared
+    data's layout: ``labelled/`` and ``catalogs/`` side by side); ``none`` turns the rows off; any other
+    value is a file, which must exist.
+
+    Parameters
+    ----------
+    option : str or Path
+        The option's value.
+    labels : str or Path
+        The labelled table.
+
+    Returns
+    -------
+    tuple[Path | None, str]
+        The file (or None) and a note for the output and the model's metadata.
+    """
+    from xrbvo.core.errors import InputError
+
+    text = str(option)
+    if text.lower() == "none":
+        return None, "--extra-hmxb none"
+    if text.lower() == "auto":
+        path = Path(labels).resolve().parent.parent / "catalogs" / NEUMANN_FILE
+        if path.is_file():
+            return path, f"--extra-hmxb auto: {path}"
+        return None, f"--extra-hmxb auto: no {NEUMANN_FILE} at {path}; give --extra-hmxb FILE to add them"
+    path = Path(text)
+    if not path.is_file():
+        raise InputError(f"--extra-hmxb {text}: no such file (give the Neumann et al. 2023 table, auto or none)")
+    return path, f"--extra-hmxb {path}"
 
 
 def run(args, ui) -> int:
@@ -73,6 +117,7 @@ def run(args, ui) -> int:
     from xrbvo.io import check_writable, output_lock
 
     check_writable(args.out, "model directory")  # before the long work, not after it
+    extra_file, extra_note = extra_hmxb_file(args.extra_hmxb, args.labels)  # a wrong FILE: before the work too
     with output_lock(args.out, "train"):  # one writer per model directory
         ctpt, ctpt_record = None, None
         if args.counterpart_model not in ("sim", "none"):
@@ -92,10 +137,10 @@ def run(args, ui) -> int:
             ls = load_labelled(args.labels, label_column=args.label_column, progress=ui.stage("reading labels"))
             names = [f for f in usable_features(ls.features) if f not in excl]
             extra = rates = None
-            if args.extra_hmxb is not None:
+            if extra_file is not None:
                 from xrbvo.workflows.labelled import load_neumann2023
 
-                extra = load_neumann2023(args.extra_hmxb, labelled_names=ls.names, labelled_ra=ls.ra,
+                extra = load_neumann2023(extra_file, labelled_names=ls.names, labelled_ra=ls.ra,
                                          labelled_dec=ls.dec)
             if args.no_counterpart_copies:
                 from xrbvo.workflows.labelled import default_no_counterpart_rates
@@ -111,6 +156,8 @@ def run(args, ui) -> int:
             "wall_seconds": time.perf_counter() - t0,
             "class_note": "HM-STAR (early-type stars and Wolf-Rayet) -> EARLY; the model has no WR class",
             "counterpart_model": ctpt_record,
+            "extra_hmxb": {"option": str(args.extra_hmxb), "file": None if extra_file is None else str(extra_file),
+                           "note": extra_note},
         })
         bundle = ModelBundle(model, meta, ctpt)
         bundle.save(args.out)
@@ -127,7 +174,8 @@ def run(args, ui) -> int:
     ui.out.print(t)
     ui.out.print(f"cross-validated balanced accuracy {cv['balanced_accuracy_uniform_priors']:.3f} "
                  f"(arg-max at uniform priors; {cv['method']})")
-    ui.out.print(f"chosen hyper-parameters: {meta['hyperparameter_search']['chosen']}")
+    chosen = {k: v for k, v in meta["hyperparameter_search"]["chosen"].items() if k != "augment"}
+    ui.out.print(f"chosen hyper-parameters: {chosen}")  # the augmentation (with any extra rows) is reported below
     if augment is not None:
         ui.out.print(f"plane augmentation: every training fit added copies moved onto |b| <= "
                      f"{augment['b_max_deg']:g} deg sight lines (HI4PI column, absorption and extinction; "
@@ -139,6 +187,8 @@ def run(args, ui) -> int:
         ui.out.print(f"extra HMXBs: {r['n_used']} of {r['n_catalogue']} from {extra.source} added to every training "
                      f"fit ({r['n_duplicate']} already labelled, {r['n_no_flux']} without an X-ray flux: dropped); "
                      f"masked for every class: {', '.join(f for f in extra.absent if f in names)}")
+    else:
+        ui.out.print(f"extra HMXBs: none ({extra_note})")
     if rates:
         ui.out.print("copies without counterparts, least share per class: "
                      + ", ".join(f"{c} {v:.2f}" for c, v in rates.items()))
