@@ -30,7 +30,77 @@ from xrbvo.workflows.bundle import ModelBundle
 from xrbvo.workflows.policy import SciencePolicy
 from xrbvo.workflows.training import train_joint, training_set_from_sky
 
-__all__ = ["DemoConfig", "DemoResult", "run_demo", "demo_summary", "TRAIN_BOOST", "DEMO_BOOST"]
+__all__ = ["DemoConfig", "DemoResult", "run_demo", "demo_summary", "TRAIN_BOOST", "DEMO_BOOST", "train_demo_bundle",
+           "measure_on_labelled", "default_labelled_file", "LABELLED_NAME"]
+
+#: File name of the shared real labelled set (Yang et al. 2022 Chandra sources) a simulated-sky model is measured on.
+LABELLED_NAME = "csc_xray_mwl_labelled.csv"
+
+
+def default_labelled_file() -> Path | None:
+    """The shared real labelled set beside the project (``../shared/data/labelled/``), or None when absent.
+
+    Looked for beside the project's source tree and beside the working directory (a developer's or CI's
+    checkout); a user's install has none, and a model trained there says it was never measured on real sources.
+
+    Returns
+    -------
+    Path | None
+        The file, if found.
+    """
+    here = Path(__file__).resolve().parents[2]
+    for root in (here, Path.cwd()):
+        p = root.parent / "shared" / "data" / "labelled" / LABELLED_NAME
+        if p.is_file():
+            return p
+    return None
+
+
+def measure_on_labelled(bundle: ModelBundle, path: str | Path) -> dict:
+    """How a model fares on a real labelled table, for its metadata (``real_labelled``).
+
+    The table is read as ``xrbvo classify`` reads it for this model (a Chandra table in the model's X-ray
+    bands: converted to eRASS1's for a model trained on simulated skies,
+    :func:`xrbvo.stages.classify.labelled.chandra_to_erass1`); probabilities at the model's own class mix
+    (its selection priors, as for a targeted sample); the most probable class against the literature class.
+    The labelled set has no Wolf-Rayet label (its HM-STAR holds O/B/Be *and* WR stars), so a WR prediction of
+    an HM-STAR counts as EARLY.
+
+    Parameters
+    ----------
+    bundle : ModelBundle
+        The model.
+    path : str | Path
+        The labelled table (e.g. ``csc_xray_mwl_labelled.csv``).
+
+    Returns
+    -------
+    dict
+        ``file``, ``sha256``, ``n``, ``bands``, ``priors``, ``balanced_accuracy``, ``accuracy``,
+        ``recall`` (class -> [found, n]) and ``precision`` (class -> [right, predicted]).
+    """
+    from sklearn.metrics import balanced_accuracy_score
+
+    from xrbvo.stages.classify.labelled import load_labelled, model_matrix
+
+    ls = load_labelled(path, bands=bundle.xray_bands)
+    classes = list(bundle.classes)
+    X = model_matrix(ls.features, bundle.source.feature_names_)
+    proba = bundle.source.predict_proba(X, priors=np.array([bundle.selection_priors[c] for c in classes]))
+    pred = np.asarray(classes)[np.argmax(proba, axis=1)]
+    pred = np.where((pred == "WR") & (ls.labels == "EARLY"), "EARLY", pred)
+    y = ls.labels
+    present = [c for c in classes if np.any(y == c)]
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # predicted classes the table has no label of (WR) are simply wrong
+        ba = float(balanced_accuracy_score(y, pred))
+    return {"file": Path(path).name, "sha256": ls.sha256, "n": int(len(y)), "bands": bundle.xray_bands,
+            "priors": "the model's selection priors", "wr_counts_as_early": True,
+            "balanced_accuracy": ba, "accuracy": float(np.mean(pred == y)),
+            "recall": {c: [int(np.sum((pred == c) & (y == c))), int(np.sum(y == c))] for c in present},
+            "precision": {c: [int(np.sum((pred == c) & (y == c))), int(np.sum(pred == c))] for c in present}}
 
 #: Injection factors of the training skies (rare classes need examples).
 TRAIN_BOOST = {"HMXB": 30.0, "LMXB": 100.0, "NS": 10.0, "WR": 10.0, "YSO": 1.5}
@@ -85,6 +155,8 @@ class DemoConfig:
         scripts/dachs/load.py, which serves this field) instead of the simulated sky.
     tap_cache : Path, optional
         Chunk cache of the TAP pulls (None: the user's cache directory).
+    labelled : Path, optional
+        Real labelled table the trained model is measured on (default: the shared set when present).
     """
 
     out: Path = Path("xrbvo-demo")
@@ -109,6 +181,9 @@ class DemoConfig:
     scripts/dachs/load.py, which serves this field) instead of the simulated sky."""
     tap_cache: Path | None = None
     """Chunk cache of the TAP pulls (None: the user's cache directory)."""
+    labelled: Path | None = field(default_factory=default_labelled_file)
+    """Real labelled table the trained model is measured on (its figures go into the model's metadata and are
+    printed wherever it is applied); default: the shared set when present (:func:`default_labelled_file`)."""
 
 
 @dataclass(frozen=True)
@@ -160,7 +235,10 @@ def train_demo_bundle(config: "DemoConfig", *, progress: Mapping[str, Callable[[
     meta["training_skies"] = [{"l_deg": f.l_deg, "b_deg": f.b_deg, "width_deg": f.width_deg,
                                "height_deg": f.height_deg, "seed": f.seed, "class_boost": dict(f.class_boost)}
                               for f in fields]
-    return ModelBundle(model, meta, ctpt)
+    bundle = ModelBundle(model, meta, ctpt)
+    if config.labelled is not None and Path(config.labelled).is_file():
+        meta["real_labelled"] = measure_on_labelled(bundle, config.labelled)
+    return bundle
 
 
 def run_demo(config: DemoConfig, *, progress: Mapping[str, Callable[[str, float], None]] | None = None,
