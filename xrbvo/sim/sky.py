@@ -638,7 +638,7 @@ def simulate_sky(config: SkyConfig | None = None, *, progress: Callable[[str, fl
             mags, extras = _agn_photometry(src, rng)
         else:
             model = CLASS_MODELS[name]
-            m = model.sed(int(keep.sum()), rng)
+            m = model.sed(int(keep.sum()), rng, log_l=src["log_l"])
             extras = {"var": m.pop("var"), "epsi_extra": m.pop("epsi_extra")}
             mags = _apparent(m, src["distance"], src["av"])
         src["mags"] = mags
