@@ -9,7 +9,7 @@ What it does (issue 24, item 6):
 
 1. Trains the demo's model exactly as ``xrbvo demo`` does
    (:func:`xrbvo.workflows.demo.train_demo_bundle`: three simulated eRASS1-like
-   Galactic-plane skies, seeds ``train_seed + 1..3``, class-aware counterparts), or
+   Galactic-plane skies, seeds ``train_seed + 1..7``, class-aware counterparts), or
    loads one with ``--model``.
 2. Reads the real labelled set (``../shared/data/labelled/csc_xray_mwl_labelled.csv``,
    Yang et al. 2022) with the project's loader, mapped onto the nine classes
@@ -197,7 +197,7 @@ def main(argv=None) -> int:
         print(f"model: {args.model} (trained on {bundle.trained_on})")
     else:
         bundle = train_demo_bundle(cfg)
-        print(f"model: trained as xrbvo demo does (training skies seeds {args.train_seed}+1..3) "
+        print(f"model: trained as xrbvo demo does (training skies seeds {args.train_seed}+1..7) "
               f"in {time.time() - t0:.0f} s")
         if args.save_model:
             bundle.save(args.save_model)
