@@ -10,7 +10,7 @@ What it does (issue 24, item 6):
 1. Trains the demo's model exactly as ``xrbvo demo`` does
    (:func:`xrbvo.workflows.demo.train_demo_bundle`: seven simulated eRASS1-like skies,
    three in the plane, two at high latitude, two deep; seeds ``train_seed + 1..7``; class-aware
-   counterparts; ~5 min on an idle 2-core machine, half an hour on a loaded one), or
+   counterparts; 29 min measured on the loaded shared 2-core machine), or
    loads one with ``--model``.
 2. Reads the real labelled set (``../shared/data/labelled/csc_xray_mwl_labelled.csv``,
    Yang et al. 2022) with the project's loader, mapped onto the nine classes
