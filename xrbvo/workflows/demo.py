@@ -241,7 +241,20 @@ class DemoResult:
 def train_demo_bundle(config: "DemoConfig", *, progress: Mapping[str, Callable[[str, float], None]] | None = None
                       ) -> ModelBundle:
     """Train the demo's models on the simulated training skies (:func:`_training_fields`, seeds ``train_seed`` + 1..7);
-    measured on the real labelled set when there is one (``config.labelled``, :func:`measure_on_labelled`)."""
+    measured on the real labelled set when there is one (``config.labelled``, :func:`measure_on_labelled`).
+
+    Parameters
+    ----------
+    config : DemoConfig
+        The options (``train_seed``, ``pipeline``, ``labelled``).
+    progress : Mapping[str, Callable[[str, float], None]], optional
+        Progress callbacks by stage (``training sky``, ``training``, ``training match``).
+
+    Returns
+    -------
+    ModelBundle
+        The source classifier, the counterpart model and their metadata (``real_labelled`` when measured).
+    """
     prog = progress or {}
     skies = []
     fields = _training_fields(config.train_seed, _extra_surveys(config.pipeline.surveys))
