@@ -33,7 +33,7 @@ from rich.table import Table as RichTable
 
 
 def main(argv=None) -> int:
-    from xrbvo.workflows.demo import DEMO_BOOST, _training_fields
+    from xrbvo.workflows.demo import DEMO_BOOST, _plane_fields as _training_fields  # the plane skies
     from xrbvo.io import standardise_xray
     from xrbvo.stages.classify.train import fit_with_cuts
     from xrbvo.pipeline import PipelineConfig

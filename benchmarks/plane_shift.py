@@ -201,7 +201,7 @@ def main(argv=None) -> int:
 
 def _simulated(allf, args) -> None:
     """Shares on the simulated plane sky, whose AGN have truth."""
-    from xrbvo.workflows.demo import _training_fields
+    from xrbvo.workflows.demo import _plane_fields as _training_fields  # the plane skies
     from xrbvo.io import standardise_xray
     from xrbvo.stages.probability import shift_priors
     from xrbvo.stages.classify.labelled import load_labelled, model_matrix

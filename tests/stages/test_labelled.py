@@ -99,3 +99,32 @@ def test_the_hess_field_reads_as_a_field_table():
     g = np.asarray(f["G"])
     assert np.isnan(g).sum() == int(np.sum(np.asarray(t["Gmag"].mask if hasattr(t["Gmag"], "mask") else
                                                        np.isnan(np.asarray(t["Gmag"], float)))))
+
+
+def test_chandra_fluxes_convert_to_the_erass1_bands_of_the_same_absorbed_power_law():
+    from xrbvo.core import physics
+    from xrbvo.stages.classify.labelled import CHANDRA_HARD_KEV, CHANDRA_SOFT_KEV, chandra_to_erass1
+
+    gamma = np.array([2.0, 1.4, 0.8, 2.6])
+    nh = np.array([1e20, 3e21, 2e22, 5e20])
+    unabs = np.array([1e-14, 3e-15, 2e-13, 5e-16])
+    band = {b: physics.absorbed_band_flux(unabs, gamma, nh, b)
+            for b in (CHANDRA_SOFT_KEV, CHANDRA_HARD_KEV, physics.ERASS1_SOFT_KEV, physics.ERASS1_HARD_KEV)}
+    soft, hard = chandra_to_erass1(band[CHANDRA_SOFT_KEV], band[CHANDRA_HARD_KEV], nh)
+    np.testing.assert_allclose(soft, band[physics.ERASS1_SOFT_KEV], rtol=0.02)
+    np.testing.assert_allclose(hard, band[physics.ERASS1_HARD_KEV], rtol=0.02)
+    # a missing hard flux stays missing; a missing soft flux gives no fluxes at all
+    s2, h2 = chandra_to_erass1(np.array([1e-14, np.nan]), np.array([np.nan, 1e-14]), np.array([1e21, 1e21]))
+    assert np.isfinite(s2[0]) and np.isnan(h2[0]) and np.isnan(s2[1])
+
+
+def test_erass1_bands_make_a_chandra_source_softer_and_unknown_bands_are_refused():
+    t = _csc_rows()
+    chandra = csc_features(t, nh=np.array([1e22, 1e20]))
+    erass1 = csc_features(t, nh=np.array([1e22, 1e20]), bands="erass1")
+    # eRASS1's hard band (2.3-5 keV) holds less of a spectrum than Chandra's 2-7 keV, its soft band more
+    assert np.all(np.asarray(erass1["hr"]) < np.asarray(chandra["hr"]))
+    assert np.all(np.asarray(erass1["log_fx"]) > np.asarray(chandra["log_fx"]))
+    np.testing.assert_array_equal(np.asarray(erass1["G"]), np.asarray(chandra["G"]))
+    with pytest.raises(InputError, match="unknown X-ray bands"):
+        csc_features(t, bands="xmm")

@@ -94,3 +94,20 @@ def test_cuts_that_are_not_probabilities_or_name_unknown_classes_are_refused_on_
                       ({"cuts": {"HMXB": float("nan")}}, "not a probability"), ({"cuts": [0.5]}, "must map")):
         with pytest.raises(ModelError, match=msg):
             ModelBundle(model, meta).save(tmp_path / "bad")
+
+
+def test_a_simulated_sky_model_states_its_real_data_figures_in_one_line(small_model, tmp_path):
+    model, ts = small_model
+    meta = {"cuts": {"HMXB": 0.4}, "reference_priors": dict(ts.reference_priors), "trained_on": "simulated"}
+    bare = ModelBundle(model, dict(meta))
+    assert "has not been measured on real labelled sources" in bare.real_data_line
+    assert bare.xray_bands == "erass1"
+    rec = {"n": 2345, "file": "csc_xray_mwl_labelled.csv", "balanced_accuracy": 0.713,
+           "recall": {"HMXB": [5, 26], "LMXB": [7, 48], "AGN": [900, 1197]}}
+    b = ModelBundle.load(ModelBundle(model, dict(meta, real_labelled=rec)).save(tmp_path / "m"))
+    line = b.real_data_line
+    assert "trained on simulated skies only" in line and "balanced accuracy 0.71" in line
+    assert "HMXB recall 5/26" in line and "LMXB recall 7/48" in line and "\n" not in line
+    assert b.describe()["REALBACC"] == "0.713"
+    labelled = ModelBundle(model, dict(meta, trained_on="labelled", training_file="x.csv"))
+    assert labelled.real_data_line is None and labelled.xray_bands == "chandra"

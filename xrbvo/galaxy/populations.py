@@ -31,6 +31,15 @@ a population synthesis):
   55, 261).
 * YSOs: pre-main-sequence K/M stars with log L_X ~ 29-31 (Preibisch et al.
   2005, ApJS 160, 401), near-IR excess and local extinction.
+* Optical light tied to X-rays for coronal emitters (STAR, YSO): a star's
+  bolometric luminosity follows from its X-ray luminosity through L_X / L_bol,
+  saturated at 10^-3.13 (Wright et al. 2011, ApJ 743, 48; Pizzolato et al. 2003,
+  A&A 397, 147); X-ray-selected coronal stars lie at -5..-3 (Freund et al. 2022,
+  A&A 664, A105), young stars at -3.6 +- 0.6 (Preibisch et al. 2005); the type
+  (and giant or dwarf) is the one of that luminosity (Pecaut & Mamajek 2013).
+  Before, type and L_X were drawn independently, which made X-ray-selected
+  M dwarfs 1-2 dex brighter in X-rays than saturation allows (log F_X/F_opt
+  ~ -1.5 where the real Chandra stars sit at ~ -3.5: ``benchmarks/sim_to_real.py``).
 * AGN: soft-band log N - log S with N(>5e-14 cgs) ~ 40 deg^-2 and Euclidean
   bright-end slope, flatter below ~1e-14 (Hasinger, Miyaji & Schmidt 2005, A&A
   441, 417; Moretti et al. 2003, ApJ 588, 696); X-ray-to-optical flux ratio
@@ -221,7 +230,9 @@ class SpatialModel:
         return float(disk), float(bulge)
 
 
-SedFunc = Callable[[int, np.random.Generator], dict[str, np.ndarray]]
+#: ``sed(n, rng, log_l=None)``: absolute magnitudes and extras of ``n`` sources; ``log_l`` (their X-ray
+#: luminosities) lets a class tie its optical/IR light to its X-rays (coronal L_X / L_bol for STAR and YSO).
+SedFunc = Callable[..., dict[str, np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -276,7 +287,7 @@ def _extras(n, rng, var, epsi):
     }
 
 
-def _sed_hmxb(n, rng):
+def _sed_hmxb(n, rng, log_l=None):
     be = rng.random(n) < 0.65  # Be/X-ray binaries dominate (Fortin et al. 2023)
     t = np.where(be, rng.uniform(0.8, 2.0, n), rng.uniform(0.6, 1.3, n))
     dm = np.where(be, rng.normal(0.0, 0.6, n) - 0.5, rng.normal(-2.6, 0.6, n))  # supergiants ~2.5 mag brighter
@@ -289,7 +300,7 @@ def _sed_hmxb(n, rng):
     return m
 
 
-def _sed_lmxb(n, rng):
+def _sed_lmxb(n, rng, log_l=None):
     m_g = rng.normal(3.0, 1.6, n)  # irradiated disk dominates (van Paradijs & McClintock 1994)
     bp_rp = rng.normal(0.15, 0.25, n)
     m = _mags_from_colours(m_g, bp_rp, rng.normal(0.45, 0.3, n), rng.normal(0.35, 0.15, n),
@@ -298,7 +309,7 @@ def _sed_lmxb(n, rng):
     return m
 
 
-def _sed_cv(n, rng):
+def _sed_cv(n, rng, log_l=None):
     novalike = rng.random(n) < 0.2
     m_g = np.where(novalike, rng.normal(4.5, 0.8, n), rng.normal(9.5, 1.3, n))
     m = _mags_from_colours(m_g, rng.normal(0.45, 0.3, n), rng.normal(1.0, 0.5, n), rng.normal(0.6, 0.2, n),
@@ -307,21 +318,21 @@ def _sed_cv(n, rng):
     return m
 
 
-def _sed_ns(n, rng):
+def _sed_ns(n, rng, log_l=None):
     nan = np.full(n, np.nan)
     m = {b: nan.copy() for b in BANDS}
     m.update(_extras(n, rng, (0.0, 0.0), (0.0, 0.0)))
     return m
 
 
-def _sed_wr(n, rng):
+def _sed_wr(n, rng, log_l=None):
     m = _mags_from_colours(rng.normal(-4.3, 0.9, n), rng.normal(0.1, 0.2, n), rng.normal(0.3, 0.3, n),
                            rng.normal(0.9, 0.3, n), rng.normal(0.35, 0.15, n), rng.normal(0.5, 0.2, n))
     m.update(_extras(n, rng, (0.03, 0.02), (0.12, 0.08)))
     return m
 
 
-def _sed_early(n, rng):
+def _sed_early(n, rng, log_l=None):
     t = rng.uniform(0.2, 2.5, n)
     m = stellar_sed(t, dm_g=rng.normal(0.0, 0.5, n))
     be = rng.random(n) < 0.3
@@ -332,18 +343,74 @@ def _sed_early(n, rng):
     return m
 
 
-def _sed_star(n, rng):
-    giant = rng.random(n) < 0.2  # RS CVn / active giants
-    t = np.where(giant, rng.uniform(5.0, 8.0, n), rng.uniform(4.5, 10.0, n))
-    m = stellar_sed(t, giant=giant, dm_g=rng.normal(0.0, 0.3, n))
+#: Bolometric absolute magnitudes of the dwarf sequence at the type indices of ``_T`` (Pecaut & Mamajek 2013,
+#: log L/L_sun rounded: O5 5.5, B0 4.4, B5 2.7, A0 1.5, F0 0.75, G0 0.12, K0 -0.33, K5 -0.78, M0 -1.16,
+#: M3 -1.85, M5 -2.52) and of the giants at ``_TG`` (G8III..M0III, log L 1.6, 1.75, 2.0, 2.5).
+_MBOL_DWARF = np.array([-9.0, -6.3, -2.0, 1.0, 2.87, 4.44, 5.57, 6.69, 7.64, 9.37, 11.04])
+_MBOL_GIANT = np.array([0.74, 0.37, -0.26, -1.51])
+_LOG_LSUN = 33.583
+#: log10 L_X / L_bol of coronal X-ray emission: saturated at -3.13 (Wright et al. 2011, ApJ 743, 48; Pizzolato et
+#: al. 2003, A&A 397, 147), the X-ray-selected (eFEDS) coronal stars between about -5 and -3 (Freund et al. 2022,
+#: A&A 664, A105): drawn N(-3.8, 0.6), capped at -2.8 (flares).
+STAR_LX_LBOL = (-3.8, 0.6, -2.8)
+#: The same for pre-main-sequence stars: log L_X / L_bol = -3.6 +- 0.6 for the low-mass stars of the Orion Nebula
+#: Cluster (Preibisch et al. 2005, ApJS 160, 401), capped at -2.5 (flares).
+YSO_LX_LBOL = (-3.6, 0.6, -2.5)
+
+
+def _target_mbol(log_l, ratio, n, rng):
+    """Bolometric absolute magnitude of a star of X-ray luminosity ``log_l`` drawn at ``ratio`` = (mean, sd, cap)."""
+    r = np.minimum(rng.normal(ratio[0], ratio[1], n), ratio[2])
+    return 4.74 - 2.5 * (np.asarray(log_l, float) - r - _LOG_LSUN)
+
+
+def _dwarf_type_for_mbol(mbol, lo: float, hi: float):
+    """Type index of the dwarf of bolometric magnitude ``mbol`` within [lo, hi], and what is left over (mag)."""
+    t = np.clip(np.interp(mbol, _MBOL_DWARF, _T), lo, hi)
+    return t, mbol - np.interp(t, _T, _MBOL_DWARF)
+
+
+def _sed_star(n, rng, log_l=None):
+    """Late-type coronal stars.
+
+    Without ``log_l``: dwarfs F0-M5 (20% giants), types uniform.  With each star's X-ray luminosity
+    ``log_l``: its bolometric luminosity follows from L_X / L_bol (:data:`STAR_LX_LBOL`), and the type is the
+    dwarf of that luminosity, or a giant (RS CVn-like) when it is brighter than any dwarf of the class
+    by more than a magnitude; the rest (within +-1 mag) goes into the absolute magnitude.  An X-ray
+    selected star is then never brighter in X-rays than coronal saturation allows.
+    """
+    if log_l is None:
+        giant = rng.random(n) < 0.2  # RS CVn / active giants
+        t = np.where(giant, rng.uniform(5.0, 8.0, n), rng.uniform(4.5, 10.0, n))
+        dm = rng.normal(0.0, 0.3, n)
+    else:
+        mbol = _target_mbol(log_l, STAR_LX_LBOL, n, rng)
+        t, rest = _dwarf_type_for_mbol(mbol, 4.5, 10.0)
+        giant = rest < -1.0
+        tg = np.clip(np.interp(mbol, _MBOL_GIANT[::-1], _TG[::-1]), 5.0, 8.0)
+        rest_g = mbol - np.interp(tg, _TG, _MBOL_GIANT)
+        t = np.where(giant, tg, t)
+        dm = np.clip(np.where(giant, rest_g, rest), -1.0, 1.0) + rng.normal(0.0, 0.2, n)
+    m = stellar_sed(t, giant=giant, dm_g=dm)
     m.update(_extras(n, rng, (0.02, 0.015), (0.1, 0.06)))
     m["giant"] = giant
     return m
 
 
-def _sed_yso(n, rng):
-    t = rng.uniform(6.5, 9.5, n)
-    m = stellar_sed(t, dm_g=rng.normal(-1.5, 0.7, n))  # pre-main sequence: above the main sequence
+def _sed_yso(n, rng, log_l=None):
+    """Pre-main-sequence K5-M4 stars, 1.5 mag above the main sequence, with near/mid-IR disc excess.
+
+    With each source's X-ray luminosity ``log_l`` the type follows from L_X / L_bol (:data:`YSO_LX_LBOL`),
+    the rest (within +-1 mag) goes into the absolute magnitude, as for :func:`_sed_star`.
+    """
+    if log_l is None:
+        t = rng.uniform(6.5, 9.5, n)
+        dm = rng.normal(-1.5, 0.7, n)
+    else:
+        mbol = _target_mbol(log_l, YSO_LX_LBOL, n, rng) + 1.5  # the PMS star's main-sequence equivalent
+        t, rest = _dwarf_type_for_mbol(mbol, 6.5, 9.5)
+        dm = -1.5 + np.clip(rest, -1.0, 1.0) + rng.normal(0.0, 0.3, n)
+    m = stellar_sed(t, dm_g=dm)  # pre-main sequence: above the main sequence
     excess = np.abs(rng.normal(0.5, 0.3, n))  # disc emission
     for band, f in (("H", 0.3), ("K", 0.7), ("W1", 1.3), ("W2", 2.0)):
         m[band] = m[band] - f * excess

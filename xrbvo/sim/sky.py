@@ -638,7 +638,7 @@ def simulate_sky(config: SkyConfig | None = None, *, progress: Callable[[str, fl
             mags, extras = _agn_photometry(src, rng)
         else:
             model = CLASS_MODELS[name]
-            m = model.sed(int(keep.sum()), rng)
+            m = model.sed(int(keep.sum()), rng, log_l=src["log_l"])
             extras = {"var": m.pop("var"), "epsi_extra": m.pop("epsi_extra")}
             mags = _apparent(m, src["distance"], src["av"])
         src["mags"] = mags
@@ -663,13 +663,16 @@ def simulate_sky(config: SkyConfig | None = None, *, progress: Callable[[str, fl
 
     # ---- X-ray measurement
     report("X-ray catalogue", 0.4)
-    counts = cat["soft"] * 2.0e14  # ~10 counts at 5e-14 in eRASS1's soft band
+    # ~10 counts at 5e-14 in eRASS1's soft band; a deeper (or shallower) survey is one with a longer (shorter)
+    # exposure: ~10 counts at its own flux limit, and a hard-band noise floor scaled alike (eRASS1's 8e-14)
+    depth = 5.0e-14 / float(cfg.flux_limit)
+    counts = cat["soft"] * 2.0e14 * depth
     cts_obs = np.maximum(rng.poisson(np.maximum(counts, 0.0)), 3)
     pos_err = np.clip(1.2 + 14.0 / np.sqrt(cts_obs), 1.5, 8.0)  # 1-sigma per coordinate (arcsec)
     ra_x, dec_x = _offset(ra_t, dec_t, rng.normal(0, 1, n_x) * pos_err, rng.normal(0, 1, n_x) * pos_err)
     soft_obs = cat["soft"] * cts_obs / np.maximum(counts, 1e-9)
     soft_err = soft_obs / np.sqrt(cts_obs)
-    hard_err = np.sqrt((0.3 * cat["hard"]) ** 2 + (8e-14) ** 2)
+    hard_err = np.sqrt((0.3 * cat["hard"]) ** 2 + (8e-14 / depth) ** 2)
     hard_obs = cat["hard"] + rng.normal(0, 1, n_x) * hard_err
     xids = np.array(_iau_name(ra_x, dec_x))
     # guarantee unique names (two sources in the same 0.1 s x 1'' box)

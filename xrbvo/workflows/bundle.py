@@ -119,6 +119,34 @@ class ModelBundle:
         return str(self.metadata.get("trained_on") or ("labelled" if self.metadata.get("training_file")
                                                        else "simulated"))
 
+    @property
+    def xray_bands(self) -> str:
+        """X-ray bands the model's features are in: ``erass1`` (trained on simulated eRASS1 skies) or ``chandra``
+        (trained on a Chandra labelled table); a Chandra table is converted to them
+        (:func:`xrbvo.stages.classify.labelled.csc_features`)."""
+        return "erass1" if self.trained_on == "simulated" else "chandra"
+
+    @property
+    def real_data_line(self) -> str | None:
+        """One line on how a model trained on simulated skies only fares on real labelled sources (None otherwise).
+
+        The figures are those measured when it was trained (``metadata["real_labelled"]``, written by
+        :func:`xrbvo.workflows.demo.measure_on_labelled`); a model without them says it was never measured.
+        """
+        if self.trained_on != "simulated":
+            return None
+        rec = self.metadata.get("real_labelled")
+        if not isinstance(rec, dict) or "balanced_accuracy" not in rec:
+            return ("this model was trained on simulated skies only and has not been measured on real labelled "
+                    "sources; train it where the labelled set is present, or use a model trained on real ones "
+                    "(xrbvo train)")
+        rc = rec.get("recall", {})
+        parts = [f"{c} recall {rc[c][0]}/{rc[c][1]}" for c in ("HMXB", "LMXB", "NS", "CV", "AGN", "STAR")
+                 if c in rc]
+        return (f"this model was trained on simulated skies only; on {rec.get('n', '?')} real labelled sources "
+                f"({rec.get('file', 'labelled set')}) it scores balanced accuracy {float(rec['balanced_accuracy']):.2f}"
+                + (f" ({', '.join(parts)})" if parts else ""))
+
     def describe(self) -> dict[str, str]:
         """Header keywords saying which model made an output."""
         d = {"MODEL": str(self.directory) if self.directory else "(in memory)",
@@ -128,6 +156,9 @@ class ModelBundle:
              "CUTPRIOR": ";".join(f"{k}={v:.4g}" for k, v in self.selection_priors.items())}
         if self.metadata.get("band_note"):
             d["BANDNOTE"] = str(self.metadata["band_note"])
+        rec = self.metadata.get("real_labelled")
+        if self.trained_on == "simulated" and isinstance(rec, dict) and "balanced_accuracy" in rec:
+            d["REALBACC"] = f"{float(rec['balanced_accuracy']):.3f}"
         return d
 
     # ---------------------------------------------------------------------------------------

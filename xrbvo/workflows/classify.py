@@ -86,7 +86,8 @@ def classify_table(table: Table, bundle: ModelBundle, policy: SciencePolicy | No
     step = progress or (lambda m, f: None)
     layout = detect_layout(table)
     step("features and HI4PI N_H", 0.2)
-    feats = csc_features(table, layout=layout, source=source)  # positions checked here
+    # a Chandra table in the model's X-ray bands (converted to eRASS1's for a model trained on simulated skies)
+    feats = csc_features(table, layout=layout, source=source, bands=bundle.xray_bands)  # positions checked here
     model = bundle.source
     X = model_matrix(feats, model.feature_names_)
     classes = bundle.classes

@@ -164,5 +164,7 @@ def run(args, ui) -> int:
         ui.out.print(f"note: {note}", soft_wrap=True)
     if bundle.metadata.get("band_note"):
         ui.out.print(f"note: {bundle.metadata['band_note']}")
+    if bundle.real_data_line:
+        ui.out.print(f"note: {bundle.real_data_line}", soft_wrap=True)
     ui.out.print(f"written: {args.out}")
     return 0

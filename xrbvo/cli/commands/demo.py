@@ -20,7 +20,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     from xrbvo.cli.common import add_association_arguments, add_policy_arguments
 
     p.add_argument("--out", type=Path, default=Path("xrbvo-demo"), help="output directory")
-    p.add_argument("--seed", type=int, default=7, help="seed of the demo sky (training skies use 1001-1003)")
+    p.add_argument("--seed", type=int, default=7, help="seed of the demo sky (training skies use 1001-1007)")
     p.add_argument("--l", dest="l_deg", type=float, default=300.0, help="Galactic longitude of the field centre (deg)")
     p.add_argument("--b", dest="b_deg", type=float, default=0.0, help="Galactic latitude of the field centre (deg)")
     p.add_argument("--width", type=float, default=8.0, help="field extent in longitude (deg)")
@@ -126,6 +126,8 @@ def print_summary(ui, res) -> None:
     from xrbvo.cli.common import print_policy
 
     print_policy(ui, res.analysis.policy, res.analysis.bundle)
+    if res.analysis.bundle.real_data_line:  # what the demo's model does on real sources, measured at training
+        ui.out.print(f"note: {res.analysis.bundle.real_data_line}", soft_wrap=True)
     for note in s.get("notes", ()):
         ui.out.print(f"note: {note}", soft_wrap=True)
     ui.out.print("files:")

@@ -42,7 +42,8 @@ def run(args, ui) -> int:
     check_writable(args.plots, "plot directory")
     with output_lock(args.plots, "evaluate"):  # one writer per directory
         with ui.progress():
-            ls = load_labelled(args.file, label_column=args.label_column, progress=ui.stage("reading labels"))
+            ls = load_labelled(args.file, label_column=args.label_column, progress=ui.stage("reading labels"),
+                               bands=bundle.xray_bands)
         X = model_matrix(ls.features, model.feature_names_)
         # a labelled table is a targeted sample: the policy's field priors are the model's own mix, where the
         # cuts were chosen (xrbvo.workflows.policy)

@@ -178,6 +178,8 @@ def run(args, ui) -> int:
             paths["report"] = report.index
             paths["sky_map"] = report.sky_map
     print_analysis(ui, analysis, paths)
+    if bundle.real_data_line and not getattr(table, "meta", {}).get("SIMULATED"):
+        ui.out.print(f"note: {bundle.real_data_line}", soft_wrap=True)
     if report is not None and report.images_note:
         ui.warn(f"sky images: {report.images_note}")
     if report is not None and report.skipped:

@@ -38,6 +38,16 @@ higher (extra 0.2-0.5 and 2-2.3 keV) and the hard flux lower (5-7 keV
 missing).  Such a model is an approximation when applied to eRASS1 and says
 so in its metadata (``band_note``).
 
+The other way round, a model trained on simulated eRASS1 skies (``xrbvo demo``) must see
+a Chandra table in *its* bands: ``bands="erass1"`` (:func:`csc_features`,
+:func:`load_labelled`) converts each source's fluxes with :func:`chandra_to_erass1`: the
+photon index of an absorbed power law through the source's Galactic column (HI4PI) is
+solved from its Chandra hard/soft ratio (:func:`xrbvo.core.physics.photon_index_from_ratio`,
+Morrison & McCammon 1983 cross-sections), and that spectrum gives the eRASS1 0.2-2.3 and
+2.3-5 keV fluxes.  For a Gamma = 2 power law through N_H = 1e20 cm^-2 the Chandra
+hard/soft ratio is 0.93, the eRASS1 one 0.36: fed unconverted, every Chandra source looks
+2.6 times harder to an eRASS1-trained model (hardness ratio -0.04 instead of -0.47).
+
 Units
 -----
 In ``csc_xray_mwl_labelled.csv`` the ``PM`` and ``epsi`` values are in
@@ -63,7 +73,14 @@ from xrbvo.core.errors import InputError, MissingColumnError
 from xrbvo.stages.features import FEATURES, feature_matrix, features_from_photometry, nh_at
 
 __all__ = ["CLASS_MAP", "BAND_NOTE", "LabelledSet", "detect_layout", "csc_features", "map_classes",
-           "load_labelled", "file_sha256", "LAYOUTS", "positions"]
+           "load_labelled", "file_sha256", "LAYOUTS", "positions", "chandra_to_erass1", "CHANDRA_SOFT_KEV",
+           "CHANDRA_HARD_KEV", "BANDS"]
+
+#: The Chandra bands of the CSC tables' soft (``Fcsc_s + Fcsc_m``) and hard (``Fcsc_h``) fluxes, keV.
+CHANDRA_SOFT_KEV = (0.5, 2.0)
+CHANDRA_HARD_KEV = (2.0, 7.0)
+#: The X-ray bands a Chandra table's features can be given in (:func:`csc_features`).
+BANDS = ("chandra", "erass1")
 
 #: Literature class of the CSCv2 labelled set -> xrbvo class.
 CLASS_MAP: dict[str, str] = {
@@ -270,8 +287,48 @@ def positions(table: Table, layout: str, *, source: str = "table") -> tuple[np.n
     return ra, dec
 
 
+def chandra_to_erass1(soft, hard, nh) -> tuple[np.ndarray, np.ndarray]:
+    """Chandra 0.5-2 / 2-7 keV fluxes converted to the eRASS1 0.2-2.3 / 2.3-5 keV bands.
+
+    Each source's spectrum is taken to be an absorbed power law through its Galactic column
+    ``nh``: the photon index is solved from its Chandra hard/soft ratio
+    (:func:`xrbvo.core.physics.photon_index_from_ratio`; 1.8 where the hard flux is missing or
+    not positive, the mean AGN index of the simulated sky), then both eRASS1 fluxes follow from
+    the soft Chandra flux by that spectrum (:func:`xrbvo.core.physics.absorbed_band_flux`).
+    Intrinsic absorption is folded into the effective index, which reproduces the observed
+    Chandra ratio exactly.
+
+    Parameters
+    ----------
+    soft, hard : array
+        Chandra 0.5-2 and 2-7 keV energy fluxes, erg/cm2/s (NaN where missing).
+    nh : array
+        Galactic N_H per source, cm^-2.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        The eRASS1 soft (0.2-2.3 keV) and hard (2.3-5 keV) observed fluxes, erg/cm2/s; NaN where
+        the Chandra soft flux is missing, and a hard flux of NaN where the Chandra one is.
+    """
+    from xrbvo.core import physics
+
+    soft = np.asarray(soft, float)
+    hard = np.asarray(hard, float)
+    nh = np.where(np.isfinite(np.asarray(nh, float)) & (np.asarray(nh, float) > 0), np.asarray(nh, float), 1e20)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gamma = physics.photon_index_from_ratio(hard / soft, nh, CHANDRA_SOFT_KEV, CHANDRA_HARD_KEV)
+    # observed band flux per unit unabsorbed 0.2-2.3 keV flux, in each band, for this spectrum
+    per = {b: physics.absorbed_band_flux(np.ones(len(soft)), gamma, nh, b)
+           for b in (CHANDRA_SOFT_KEV, physics.ERASS1_SOFT_KEV, physics.ERASS1_HARD_KEV)}
+    scale = soft / np.maximum(per[CHANDRA_SOFT_KEV], 1e-300)
+    e_soft = scale * per[physics.ERASS1_SOFT_KEV]
+    e_hard = np.where(np.isfinite(hard), scale * per[physics.ERASS1_HARD_KEV], np.nan)
+    return e_soft, e_hard
+
+
 def csc_features(table: Table, *, layout: str | None = None, nh: np.ndarray | None = None,
-                 source: str = "table") -> Table:
+                 source: str = "table", bands: str = "chandra") -> Table:
     """:data:`FEATURES` of a Chandra Source Catalog table (see the module notes on bands and units).
 
     Parameters
@@ -284,6 +341,10 @@ def csc_features(table: Table, *, layout: str | None = None, nh: np.ndarray | No
         Galactic N_H per row (default: HI4PI at each position).
     source : str
         What the table is (a file name), for the errors.
+    bands : str, optional
+        ``chandra`` (default): the X-ray features in the Chandra bands, as a model trained on such
+        tables expects; ``erass1``: converted to the eRASS1 bands (:func:`chandra_to_erass1`), as a
+        model trained on simulated eRASS1 skies expects.  Ignored for a ``features`` table.
 
     Returns
     -------
@@ -296,6 +357,8 @@ def csc_features(table: Table, *, layout: str | None = None, nh: np.ndarray | No
         When a position is not a number or out of range (:func:`positions`),
         or another column the features use is not numeric.
     """
+    if bands not in BANDS:
+        raise InputError(f"unknown X-ray bands {bands!r}; choose from {', '.join(BANDS)}")
     layout = layout or detect_layout(table)
     if layout == "features":
         positions(table, layout, source=source)  # checked where present, as in the other layouts
@@ -328,6 +391,8 @@ def csc_features(table: Table, *, layout: str | None = None, nh: np.ndarray | No
     ra, dec = positions(table, layout, source=source)
     if nh is None:
         nh = nh_at(ra, dec)
+    if bands == "erass1":
+        soft, hard = chandra_to_erass1(soft, hard, nh)
     return features_from_photometry(phot, soft, hard, nh)
 
 
@@ -357,7 +422,7 @@ def map_classes(labels, *, strict: bool = True) -> np.ndarray:
 
 
 def load_labelled(path: str | Path, *, label_column: str = "Class",
-                  progress: Callable[[str, float], None] | None = None) -> LabelledSet:
+                  progress: Callable[[str, float], None] | None = None, bands: str = "chandra") -> LabelledSet:
     """Read a labelled CSC table: features, mapped classes, names and the file's hash.
 
     Rows with an empty class are dropped.
@@ -370,6 +435,8 @@ def load_labelled(path: str | Path, *, label_column: str = "Class",
         Column holding the literature class.
     progress : Callable[[str, float], None], optional
         Progress callback ``(message, fraction)``.
+    bands : str, optional
+        X-ray bands of the features (:func:`csc_features`): ``chandra`` (default) or ``erass1``.
 
     Returns
     -------
@@ -399,7 +466,7 @@ def load_labelled(path: str | Path, *, label_column: str = "Class",
     raw = raw[keep]
     if progress:
         progress("features and HI4PI N_H", 0.4)
-    feats = csc_features(t, layout=layout, source=str(path))
+    feats = csc_features(t, layout=layout, source=str(path), bands=bands)
     labels = map_classes(raw)
     lay = LAYOUTS.get(layout, {"name": None, "ra": "ra", "dec": "dec"})
     names = np.asarray(t[lay["name"]]).astype(str) if lay["name"] in t.colnames else np.arange(len(t)).astype(str)
