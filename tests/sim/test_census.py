@@ -68,3 +68,43 @@ def test_field_priors_take_their_counts_from_the_galaxy_census_not_the_simulator
     got = priors.expected_field_counts([300.5], [0.5], tile_deg=2.0, step_deg=1.0)
     cells = census.cells_for_tiles([300.5], [0.5], tile_deg=2.0, step_deg=1.0)
     assert got == census.expected_counts(cells, census.Sensitivity(exposure="flat"))
+
+
+def test_coronal_star_model_is_its_published_components():
+    # STAR is the sum of the components of STAR_COMPONENTS (density, mean L_X), nothing else
+    from xrbvo.galaxy.populations import CLASS_MODELS, STAR_COMPONENTS
+
+    model = CLASS_MODELS["STAR"]
+    assert model.rho0_pc3 == pytest.approx(sum(n for n, _ in STAR_COMPONENTS.values()))
+    # Zhu & Preibisch (2025): 205 M dwarfs within 10 pc; Sazonov et al. (2006): 1.2e-2 active binaries per Msun
+    assert STAR_COMPONENTS["M dwarfs"][0] == pytest.approx(205 / (4 / 3 * np.pi * 1000), rel=1e-9)
+    assert STAR_COMPONENTS["active binaries"][0] == pytest.approx(1.2e-2 * 0.04, rel=1e-9)
+    # each component's mean luminosity, integrated over its log-normal, is the published one (the quiet dwarfs are
+    # not truncated; the cut at 1e32 erg/s takes 7% of the binaries' mean)
+    x = np.linspace(model.lf.lo, model.lf.hi, 8001)
+    xm = 0.5 * (x[1:] + x[:-1])
+    means = {}
+    for (n, lf), (name, (n_pub, mean_l)) in zip(model.lf.components, STAR_COMPONENTS.items()):
+        share = -np.diff(lf.sf(x))
+        means[name] = float(share @ 10.0**xm) / mean_l
+        assert n == pytest.approx(n_pub)
+    assert means["M dwarfs"] == pytest.approx(1.0, abs=0.01)
+    assert means["G and K dwarfs"] == pytest.approx(1.0, abs=0.01)
+    assert 0.9 < means["active binaries"] < 0.97
+    # the Euclidean arithmetic of the module notes: n <L^1.5> summed over the components, cut at 1e32, is 3.4e42
+    share = -np.diff(model.lf.sf(x))
+    assert model.rho0_pc3 * float(share @ 10.0 ** (1.5 * xm)) == pytest.approx(3.4e42, rel=0.02)
+
+
+def test_mixture_draws_follow_its_survival_function():
+    from xrbvo.galaxy.populations import CLASS_MODELS
+
+    lf = CLASS_MODELS["STAR"].lf
+    rng = np.random.default_rng(3)
+    lmin = np.full(200_000, 28.5)
+    got = lf.sample_above(lmin, rng)
+    assert got.min() >= 28.5 and got.max() <= lf.hi
+    for cut in (29.0, 30.0, 31.0):
+        expected = lf.sf(cut) / lf.sf(28.5)
+        assert np.mean(got > cut) == pytest.approx(expected, rel=0.05, abs=2e-4)
+    assert lf.sample_above(np.zeros(0), rng).size == 0

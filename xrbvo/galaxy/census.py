@@ -33,8 +33,15 @@ The classes and where their numbers come from
   densities, spatial distributions, luminosity functions, photon indices and
   local absorption of :data:`xrbvo.galaxy.populations.CLASS_MODELS` (sources
   there), integrated over distance (5 pc to 40 kpc) on each sight line.
-  Coronal stars are ``STAR`` (active late-type dwarfs and RS CVn giants) and
-  ``YSO`` (pre-main-sequence stars).
+  Coronal stars are ``STAR`` and ``YSO`` (pre-main-sequence stars).  ``STAR``
+  is the sum of four published components
+  (:data:`xrbvo.galaxy.populations.STAR_COMPONENTS`): the M and the G and K
+  dwarfs of volume-complete samples within 10-20 pc (Zhu & Preibisch 2025, A&A
+  694, A93) at their stacked eRASS:4 mean luminosities (Zheng et al. 2026, A&A
+  709, A275), and the active binaries and young stars of Sazonov et al. (2006,
+  A&A 450, 117, table 4), each log-normal with sd 0.8 dex; the Euclidean
+  arithmetic (N(>S) = (Omega/3) sum n <L^1.5> (4 pi S)^-1.5) is in that
+  module's notes.
 
 Spurious detections are not modelled: eRASS1's Main catalogue (DET_LIKE > 6)
 holds some (Merloni et al. 2024 estimate them from simulations, Seppi et al.

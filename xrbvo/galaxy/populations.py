@@ -40,6 +40,51 @@ a population synthesis):
   Before, type and L_X were drawn independently, which made X-ray-selected
   M dwarfs 1-2 dex brighter in X-rays than saturation allows (log F_X/F_opt
   ~ -1.5 where the real Chandra stars sit at ~ -3.5: ``benchmarks/sim_to_real.py``).
+  2005, ApJS 160, 401), near-IR excess and local extinction.  (Young field
+  stars that have left their star-forming regions are in STAR, below.)
+* Coronal stars (STAR), :data:`STAR_COMPONENTS`: four components, each a
+  published local number density n and mean X-ray luminosity <L>, each
+  log-normal in L_X with sd 0.8 dex (nearby K and M dwarfs span almost four
+  decades in L_X: Schmitt, Fleming & Giampapa 1995, ApJ 450, 392), all in the
+  old disc (scale height 300 pc); nothing is fitted to eRASS1's star counts.
+
+  ===============  =========  ========  ==========================================
+  component        n (pc^-3)  <L_X>     source
+  ===============  =========  ========  ==========================================
+  M dwarfs         4.89e-2    2.6e27    205 M0-M6 within 10 pc (Zhu & Preibisch
+                                        2025, A&A 694, A93); eRASS:4 stacked mean,
+                                        0.2-2 keV (Zheng et al. 2026, A&A 709, A275)
+  G and K dwarfs   1.07e-2    1.5e28    107 G within 20 pc, 129 K within 16 pc
+                                        (Zhu & Preibisch); FGK mean (Zheng et al.)
+  active binaries  4.8e-4     1.17e30   RS CVn / BY Dra: 1.2e-2 per Msun above
+                                        L(2-10 keV) = 10^27.5 and 14e27 erg/s/Msun
+                                        at 0.1-2.4 keV (Sazonov et al. 2006, A&A
+                                        450, 117, table 4); <L> = their ratio
+  young stars      3.04e-3    3.16e29   24e27 erg/s/Msun at 0.1-2.4 keV (Sazonov
+                                        et al., table 4) as saturated (L_X/L_bol =
+                                        1e-3) stars of L_bol ~ 0.1 L_sun: <L> =
+                                        10^29.5 assumed, n = emissivity / <L>
+  ===============  =========  ========  ==========================================
+
+  Per Msun figures are turned into pc^-3 with a local stellar mass density
+  of 0.04 Msun pc^-3 (both Sazonov components scale with it).  The bands
+  (0.1-2.4, 0.2-2 keV) are taken as 0.2-2.3 keV: a thermal corona of
+  kT ~ 0.3-1 keV has 10-25% of its 0.1-2.4 keV flux below 0.2 keV, so the
+  two Sazonov components may be that much too bright.
+  Euclidean check (a disc much thicker than the distances seen): the number
+  above a flux S over a solid angle Omega is N(>S) = (Omega/3) sum_i n_i
+  <L_i^1.5> (4 pi S)^-1.5, and for a log-normal of sd s dex <L^1.5> =
+  <L>^1.5 exp(0.375 (s ln 10)^2) = 3.57 <L>^1.5 at s = 0.8.  n <L^1.5>
+  (pc^-3 erg^1.5 s^-1.5): M 2.3e40, G+K 7.0e40, active binaries 2.2e42,
+  young stars 1.9e42; sum 4.2e42, or 3.4e42 with every component cut at
+  L_X = 1e32 erg/s, the top of RS CVn systems (Güdel 2004; the cut keeps 72%
+  of the binaries' and 90% of the young stars' <L^1.5>); the former single
+  component (1.5e-2 pc^-3 at log L = 28.7 +- 0.8) had 7.7e42.  Over half the
+  sky (2 pi sr) at S = 5e-14 erg/s/cm2, N = (2 pi/3) (4 pi S)^-1.5 /
+  (3.086e18 cm/pc)^3 x 3.4e42 = 1.43e-37 x 3.4e42 = 4.8e5 (1.1e6 before);
+  the 300-pc disc cuts this to ~1e5, since a star of L is seen out to
+  d = 129 pc (L / 1e29)^0.5 and the sum is dominated by L ~ 1e30-1e32
+  (:mod:`xrbvo.galaxy.census` integrates it through the disc and the gas).
 * AGN: soft-band log N - log S with N(>5e-14 cgs) ~ 40 deg^-2 and Euclidean
   bright-end slope, flatter below ~1e-14 (Hasinger, Miyaji & Schmidt 2005, A&A
   441, 417; Moretti et al. 2003, ApJ 588, 696); X-ray-to-optical flux ratio
@@ -49,6 +94,7 @@ a population synthesis):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -59,6 +105,9 @@ from xrbvo.galaxy.lf import INTEGRAL_LFS, soft_band_lf
 
 __all__ = [
     "LogNormalLF",
+    "LogNormalMixtureLF",
+    "lognormal_with_mean",
+    "STAR_COMPONENTS",
     "SpatialModel",
     "ClassModel",
     "CLASS_MODELS",
@@ -173,6 +222,83 @@ class LogNormalLF:
         a = self._z(x)
         b = np.full_like(a, self._z(self.hi))
         return self.mean + self.sd * np.atleast_1d(stats.truncnorm.rvs(a, b, size=a.shape, random_state=rng))
+
+
+def lognormal_with_mean(mean_l: float, sd: float, lo: float = 24.0, hi: float = 32.0) -> LogNormalLF:
+    """A log-normal luminosity function of a given mean luminosity (not mean log L).
+
+    For log10 L ~ N(mu, sd), <L> = 10**(mu + sd**2 ln(10) / 2), so ``mu = log10(mean_l) - sd**2 ln(10) / 2``
+    before the truncation to [lo, hi]; a truncation at ``hi`` lowers the mean (by 7% for the active
+    binaries of :data:`STAR_COMPONENTS` at 1e32 erg/s).
+
+    Parameters
+    ----------
+    mean_l : float
+        Mean luminosity (erg/s).
+    sd : float
+        Standard deviation of log10 L (dex).
+    lo, hi : float, optional
+        Bounds of log10 L (erg/s).
+
+    Returns
+    -------
+    LogNormalLF
+        The luminosity function.
+    """
+    return LogNormalLF(math.log10(mean_l) - sd**2 * math.log(10.0) / 2.0, sd, lo, hi)
+
+
+@dataclass(frozen=True)
+class LogNormalMixtureLF:
+    """A sum of log-normal luminosity functions, each with its share of the class's number density.
+
+    Same interface as :class:`LogNormalLF` (``lo``, ``hi``, ``sf``, ``sample_above``).
+
+    Parameters
+    ----------
+    components : tuple[tuple[float, LogNormalLF], ...]
+        (number density in pc^-3, luminosity function) per component; the shares are the densities
+        over their sum.
+    """
+
+    components: tuple[tuple[float, LogNormalLF], ...]
+    """(number density in pc^-3, luminosity function) per component."""
+
+    @property
+    def density_pc3(self) -> float:
+        """Sum of the components' densities (pc^-3)."""
+        return float(sum(n for n, _ in self.components))
+
+    @property
+    def lo(self) -> float:
+        """Lowest log10 L of any component."""
+        return min(lf.lo for _, lf in self.components)
+
+    @property
+    def hi(self) -> float:
+        """Highest log10 L of any component."""
+        return max(lf.hi for _, lf in self.components)
+
+    def sf(self, log_l_min: np.ndarray) -> np.ndarray:
+        """Fraction of sources with log L above ``log_l_min``."""
+        tot = self.density_pc3
+        return sum(n / tot * lf.sf(log_l_min) for n, lf in self.components)
+
+    def sample_above(self, log_l_min: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Draw one log L per element, each above its ``log_l_min``: the component by its share there."""
+        x = np.atleast_1d(np.asarray(log_l_min, dtype=float))
+        if x.size == 0:
+            return np.zeros(0)
+        w = np.stack([n * np.atleast_1d(lf.sf(x)) for n, lf in self.components])  # (component, element)
+        cum = np.cumsum(w, axis=0)
+        u = rng.random(x.shape) * cum[-1]
+        pick = np.minimum(np.sum(cum < u[None, :], axis=0), len(self.components) - 1)
+        out = np.empty(x.shape)
+        for i, (_, lf) in enumerate(self.components):
+            m = pick == i
+            if m.any():
+                out[m] = lf.sample_above(x[m], rng)
+        return out
 
 
 @dataclass(frozen=True)
@@ -420,6 +546,27 @@ def _sed_yso(n, rng, log_l=None):
 
 _YOUNG = SpatialModel(ring_kpc=5.5, ring_sigma_kpc=2.5, hz_pc=85.0)
 
+#: Local stellar mass density (Msun pc^-3) that turns Sazonov et al.'s (2006) per-Msun figures into pc^-3.
+_RHO_STARS_MSUN_PC3 = 0.04
+#: Width (dex) of each coronal component's log L_X distribution: the nearby K and M dwarfs' X-ray
+#: luminosities span almost four decades (Schmitt, Fleming & Giampapa 1995), about +-2.5 sd of a
+#: sample of ~100 stars.
+_STAR_SD_DEX = 0.8
+#: Coronal stars (class STAR): component -> (local number density in pc^-3, mean 0.2-2.3 keV L_X in erg/s),
+#: each from published figures (module notes); nothing is fitted to eRASS1's counts.
+STAR_COMPONENTS: dict[str, tuple[float, float]] = {
+    # Zhu & Preibisch (2025): 205 M0-M6 dwarfs within 10 pc; Zheng et al. (2026): <L_X> = 2.6e27 (0.2-2 keV)
+    "M dwarfs": (205.0 / (4.0 / 3.0 * math.pi * 10.0**3), 2.6e27),
+    # Zhu & Preibisch (2025): 107 G dwarfs within 20 pc and 129 K dwarfs within 16 pc; Zheng et al.: FGK 1.5e28
+    "G and K dwarfs": (107.0 / (4.0 / 3.0 * math.pi * 20.0**3) + 129.0 / (4.0 / 3.0 * math.pi * 16.0**3), 1.5e28),
+    # Sazonov et al. (2006, table 4): 1.2e-2 Msun^-1 above L(2-10 keV) = 10^27.5, 14e27 erg/s/Msun at 0.1-2.4 keV
+    "active binaries": (1.2e-2 * _RHO_STARS_MSUN_PC3, 14.0e27 / 1.2e-2),
+    # Sazonov et al. (2006, table 4): young stars 24e27 erg/s/Msun at 0.1-2.4 keV, as stars of <L_X> = 10^29.5
+    "young stars": (24.0e27 * _RHO_STARS_MSUN_PC3 / 10.0**29.5, 10.0**29.5),
+}
+_STAR_LF = LogNormalMixtureLF(tuple((n, lognormal_with_mean(mean_l, _STAR_SD_DEX))
+                                    for n, mean_l in STAR_COMPONENTS.values()))
+
 CLASS_MODELS: dict[str, ClassModel] = {
     "HMXB": ClassModel("HMXB", soft_band_lf("HMXB"), (1.0, 0.3), _YOUNG,
                        n_galaxy=INTEGRAL_LFS["HMXB"].n_total, local_nh_log=(21.8, 0.5), sed=_sed_hmxb),
@@ -436,8 +583,8 @@ CLASS_MODELS: dict[str, ClassModel] = {
     "EARLY": ClassModel("EARLY", LogNormalLF(31.0, 0.7, 28.5, 33.5), (2.6, 0.5),
                         SpatialModel(ring_kpc=5.5, ring_sigma_kpc=3.0, hz_pc=60.0), rho0_pc3=6.0e-6,
                         sed=_sed_early),
-    "STAR": ClassModel("STAR", LogNormalLF(28.7, 0.8, 26.0, 32.0), (3.0, 0.5),
-                       SpatialModel(rd_kpc=2.6, hz_pc=300.0), rho0_pc3=1.5e-2, sed=_sed_star),
+    "STAR": ClassModel("STAR", _STAR_LF, (3.0, 0.5),
+                       SpatialModel(rd_kpc=2.6, hz_pc=300.0), rho0_pc3=_STAR_LF.density_pc3, sed=_sed_star),
     "YSO": ClassModel("YSO", LogNormalLF(30.0, 0.6, 28.0, 32.0), (2.2, 0.3),
                       SpatialModel(ring_kpc=5.5, ring_sigma_kpc=3.0, hz_pc=50.0), rho0_pc3=2.0e-4,
                       local_av_log=(0.4, 0.3), sed=_sed_yso),
