@@ -1,4 +1,4 @@
-"""Per-source priors and candidates where purity is real (issue 24, items 2 and 4; opt-in)."""
+"""Per-source priors and candidates where purity is real (issue 24, items 2 and 4; the default for blind surveys)."""
 
 from __future__ import annotations
 
@@ -85,3 +85,27 @@ def test_candidates_far_above_the_census_expectation_are_one_warning_line(capsys
     assert len(err.strip().splitlines()) == 1 and "more than 3x" in err
     print_purity(UI(), {**meta, "NCANDXRB": 30})  # at most three times the expectation: no warning
     assert capsys.readouterr().err == ""
+
+
+def test_the_census_expectation_carries_a_simulated_skys_injection_factors(bundle):
+    from xrbvo.workflows.policy import purity_figures
+
+    cat = Table({"ra": [244.0, 244.1], "dec": [-51.0, -51.1], "candidate_class": ["HMXB", ""],
+                 "expected_purity": [0.9, np.nan]})
+    kw = dict(l_deg=[330.0, 330.1], b_deg=[0.2, 0.3], soft_flux=[1e-12, 1e-13])
+    pol = SciencePolicy(sample="survey")
+    plain = purity_figures(resolve_policy(pol, bundle, **kw), cat)
+    boosted = resolve_policy(pol, bundle, **kw, meta={"CLSBOOST": "HMXB=20"})
+    assert boosted.injected == {"HMXB": 20.0}
+    got = purity_figures(boosted, cat)
+    # the injected class is expected 20 times as often; LMXB as before
+    assert got["NCENXRB"] > plain["NCENXRB"] and got["NCANDXRB"] == plain["NCANDXRB"] == 1
+    from xrbvo.galaxy.census import Sensitivity, cells_for_tiles, expected_counts
+
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    g = SkyCoord(ra=cat["ra"] * u.deg, dec=cat["dec"] * u.deg).galactic  # the catalogue's own cells
+    cells = cells_for_tiles(g.l.deg, g.b.deg, tile_deg=1.0, step_deg=1.0)
+    exp = expected_counts(cells, Sensitivity(flux_limit=float(boosted.flux_limit), exposure="flat"))
+    assert got["NCENXRB"] == pytest.approx(20 * exp["HMXB"] + exp["LMXB"])

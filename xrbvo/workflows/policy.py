@@ -271,6 +271,9 @@ class ResolvedPolicy:
         Rule 6 as applied (None: off, or a targeted sample).
     no_counterpart_share : dict[str, float], optional
         Rule 7 as applied: class -> share of the model's training rows without any counterpart (None: off).
+    injected : dict[str, float], optional
+        Classes a simulated sky injected above their natural density (its ``CLSBOOST``): the census's
+        expectation for the input's sky (:func:`purity_figures`) carries the same factors.
     """
 
     policy: SciencePolicy
@@ -298,6 +301,8 @@ class ResolvedPolicy:
     """Rule 6 as applied (None: off, or a targeted sample)."""
     no_counterpart_share: dict[str, float] | None = None
     """Rule 7 as applied: class -> the model's training share without any counterpart (None: off)."""
+    injected: dict[str, float] = field(default_factory=dict)
+    """A simulated sky's injected classes and their factors (``CLSBOOST``)."""
 
     def header(self) -> dict[str, str | float | int]:
         """Keywords written into every output (FITS header, VOTable INFO)."""
@@ -489,7 +494,7 @@ def resolve_policy(policy: SciencePolicy, bundle, *, l_deg, b_deg, soft_flux=Non
                      "priors (give --sample survey to treat it as a blind survey)")
     noctp = _no_counterpart_share(policy, bundle, sample, classes, notes)
     return ResolvedPolicy(policy, classes, sample, reason, mode, sel, rows, mix, n_shifted, filled, flux_limit,
-                          tuple(notes), n_fallback, min_purity, noctp)
+                          tuple(notes), n_fallback, min_purity, noctp, _boost(meta))
 
 
 def _no_counterpart_share(policy: SciencePolicy, bundle, sample: str, classes: Sequence[str],
@@ -544,7 +549,8 @@ def purity_figures(resolved: ResolvedPolicy, catalogue) -> dict[str, str | float
     number of true X-ray binaries among the candidates (the sum of their ``expected_purity``); ``NCENXRB``:
     the population model's expected number of X-ray binaries (HMXB + LMXB) detectable in the 1-deg Galactic
     cells that hold the input's sources, at ``FLUXLIM`` (:func:`xrbvo.galaxy.census.expected_counts`, one flat
-    limit); ``CENSCELL``: the cells' area (deg2); ``NCANDXRB``: the candidates.  Empty when rule 6 is off.
+    limit, times the factors of any class a simulated sky injected); ``CENSCELL``: the cells' area (deg2);
+    ``NCANDXRB``: the candidates.  Empty when rule 6 is off.
 
     Parameters
     ----------
@@ -578,6 +584,7 @@ def purity_figures(resolved: ResolvedPolicy, catalogue) -> dict[str, str | float
         g = SkyCoord(ra=ra[ok] * u.deg, dec=dec[ok] * u.deg).galactic
         cells = cells_for_tiles(g.l.deg, g.b.deg, tile_deg=1.0, step_deg=1.0)
         got = expected_counts(cells, Sensitivity(flux_limit=float(resolved.flux_limit), exposure="flat"))
-        h["NCENXRB"] = float(sum(got[c] for c in XRB_CLASSES))
+        # a simulated sky with injected classes: the census expects them at the same factors
+        h["NCENXRB"] = float(sum(got[c] * float(resolved.injected.get(c, 1.0)) for c in XRB_CLASSES))
         h["CENSCELL"] = float(cells.area_deg2)
     return h
