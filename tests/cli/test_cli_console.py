@@ -70,8 +70,8 @@ def test_the_console_shows_every_class_prior_and_the_cuts(small_model):
     bundle = ModelBundle(model, {"cuts": {"HMXB": 0.4, "LMXB": 0.35}, "reference_priors": ts.reference_priors,
                                  "selection": {"method": "3-fold out-of-fold probabilities"}})
     l_deg, b_deg = np.array([300.0, 301.0, 150.0]), np.array([0.5, -1.0, 40.0])
-    pol = resolve_policy(SciencePolicy(), bundle, l_deg=l_deg, b_deg=b_deg, soft_flux=np.full(3, 1e-13),
-                         meta={"SAMPLE": "survey"})
+    pol = resolve_policy(SciencePolicy(min_purity="off"), bundle, l_deg=l_deg, b_deg=b_deg,
+                         soft_flux=np.full(3, 1e-13), meta={"SAMPLE": "survey"})
     ui = UI(quiet=True)
     ui.out = Console(file=io.StringIO(), width=200, color_system=None)
     print_policy(ui, pol, bundle)
@@ -86,3 +86,11 @@ def test_the_console_shows_every_class_prior_and_the_cuts(small_model):
     assert "P_HMXB >= 0.4, P_LMXB >= 0.35 at the selection priors" in text
     assert "3-fold out-of-fold probabilities" in text
     assert set(bundle.classes) <= set(CLASSES)
+    # policy 3's default for a blind survey: the candidates' own purity, and the line says so instead of the cuts
+    pol = resolve_policy(SciencePolicy(), bundle, l_deg=l_deg, b_deg=b_deg, soft_flux=np.full(3, 1e-13),
+                         meta={"SAMPLE": "survey"})
+    ui.out = Console(file=io.StringIO(), width=200, color_system=None)
+    print_policy(ui, pol, bundle)
+    text = ui.out.file.getvalue()
+    assert "whose P_<class>_field at the source's own field priors is >= 0.5 (--min-purity)" in text
+    assert "at the selection priors; a source is a candidate" not in text
