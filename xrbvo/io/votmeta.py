@@ -10,6 +10,11 @@ file name may hold: :func:`xml_safe` writes them as visible escapes
 (:func:`xrbvo.core.text.for_xml`) in text cells, column names and descriptions
 and INFO values, so that every VOTable xrbvo writes is well-formed, and an
 INFO element (:data:`~xrbvo.io.fitsmeta.ESCAPED_KEY`) says so.
+
+Every VOTable xrbvo writes (files, SAMP pushes) is serialised by :func:`votable_to_xml`, which
+keeps clear of astropy's C TABLEDATA writer: up to at least astropy 8.0.2 it writes one byte past
+its row buffer when a row's XML is exactly a power of two (256, 512, ... bytes) long
+(astropy issue #20419), which corrupts the heap and crashes the process later, somewhere else.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from astropy.table import Column, MaskedColumn, Table
 from xrbvo.core.text import for_xml
 from xrbvo.io.fitsmeta import ESCAPED_KEY
 
-__all__ = ["write_votable", "read_votable", "xml_safe"]
+__all__ = ["write_votable", "read_votable", "xml_safe", "votable_to_xml"]
 
 #: What XML 1.0 forbids (as in :mod:`xrbvo.core.text`), to find the columns that need escapes.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -106,6 +111,24 @@ def xml_safe(table: Table) -> tuple[Table, list[str]]:
     return out, changed
 
 
+def votable_to_xml(vot, target) -> None:
+    """Serialise a VOTable tree as TABLEDATA without astropy's C row writer (astropy issue #20419).
+
+    astropy's C writer (``astropy.io.votable.tablewriter``, 8.0.2 and before) ends each row's text
+    with a NUL one byte past its buffer when the row is exactly a power of two bytes long; the
+    pure-Python path astropy keeps beside it writes the same bytes (about 1.6 times slower,
+    measured on the demo's neighbours table).
+
+    Parameters
+    ----------
+    vot : astropy.io.votable.tree.VOTableFile
+        The document.
+    target : str | Path | file-like
+        Where to write it.
+    """
+    vot.to_xml(str(target) if isinstance(target, Path) else target, _debug_python_based_parser=True)
+
+
 def write_votable(table: Table, target: str | Path) -> None:
     """Write ``table`` as a VOTable whose RESOURCE carries one INFO per ``meta`` entry.
 
@@ -134,7 +157,7 @@ def write_votable(table: Table, target: str | Path) -> None:
     if changed:
         res.infos.append(Info(name=ESCAPED_KEY, value=("characters XML forbids in " + ", ".join(changed)[:200]
                                                        + " written as \\x escapes")))
-    vot.to_xml(str(target))
+    votable_to_xml(vot, str(target))
 
 
 def read_votable(path: str | Path) -> Table:

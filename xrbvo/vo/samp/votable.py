@@ -10,7 +10,7 @@ from astropy.table import Table
 
 from xrbvo.core.errors import InputError
 from xrbvo.core.text import for_xml
-from xrbvo.io.votmeta import xml_safe
+from xrbvo.io.votmeta import votable_to_xml, xml_safe
 
 __all__ = ["votable_bytes"]
 
@@ -68,5 +68,5 @@ def votable_bytes(table: Table, *, name: str) -> bytes:
                              "drop or convert the offending column") from None
         vot.resources[0].tables[0].name = for_xml(name)
         buf = io.BytesIO()
-        vot.to_xml(buf)
+        votable_to_xml(vot, buf)
     return buf.getvalue()
