@@ -90,6 +90,7 @@ __all__ = [
     "SkyCells",
     "cells_for_region",
     "cells_for_tiles",
+    "cells_holding",
     "agn_counts_above",
     "cluster_counts_above",
     "expected_counts",
@@ -353,6 +354,53 @@ def cells_for_tiles(l_deg, b_deg, *, tile_deg: float = 5.0, step_deg: float = 1.
     return _with_frames(lon, lat, omega, "galactic")
 
 
+def cells_holding(l_deg, b_deg, *, cell_deg: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The cells of a ``cell_deg`` grid in Galactic l, b that hold the positions, and each position's cell.
+
+    The grid starts at l = 0 and b = 0; latitudes are clipped to +-89.999 deg first, so a pole falls in the
+    last cell below it.  The tables of :func:`source_class_mix` and
+    :func:`xrbvo.galaxy.visibility.no_counterpart_probability` are computed once per cell so found.
+
+    Parameters
+    ----------
+    l_deg, b_deg : float or array
+        Galactic positions, degrees, all finite.
+    cell_deg : float
+        Side of the cells, degrees.
+
+    Returns
+    -------
+    l_deg : numpy.ndarray
+        Central longitude of each cell holding a position, degrees in [0, 360).
+    b_deg : numpy.ndarray
+        Latitude that halves the cell's area (arcsin of the mean of sin b at its two edges), degrees.
+    omega_sr : numpy.ndarray
+        Solid angle of each cell, steradians.
+    cell : numpy.ndarray
+        For each position, the index of its cell in those arrays (cells sorted by l, then b).
+
+    Raises
+    ------
+    InputError
+        If ``cell_deg`` is not a positive number or a position is not finite.
+    """
+    l = np.atleast_1d(np.asarray(l_deg, dtype=float))
+    b = np.atleast_1d(np.asarray(b_deg, dtype=float))
+    if not (math.isfinite(cell_deg) and cell_deg > 0):
+        raise InputError("the sky cells' side must be a positive number of degrees")
+    if l.shape != b.shape or not (np.isfinite(l).all() and np.isfinite(b).all()):
+        raise InputError("the sky cells need one finite l and b per position")
+    li = np.floor(np.mod(l, 360.0) / cell_deg).astype(np.int64)
+    bi = np.floor(np.clip(b, -89.999, 89.999) / cell_deg).astype(np.int64)
+    keys, inverse = np.unique(np.stack([li, bi], axis=1), axis=0, return_inverse=True)
+    b_lo = np.clip(keys[:, 1] * cell_deg, -90.0, 90.0)
+    b_hi = np.clip((keys[:, 1] + 1) * cell_deg, -90.0, 90.0)
+    lat = np.degrees(np.arcsin(0.5 * (np.sin(np.radians(b_lo)) + np.sin(np.radians(b_hi)))))
+    omega = math.radians(cell_deg) * (np.sin(np.radians(b_hi)) - np.sin(np.radians(b_lo)))
+    lon = np.mod((keys[:, 0] + 0.5) * cell_deg, 360.0)
+    return lon, lat, omega, np.ravel(inverse)
+
+
 # --------------------------------------------------------------------------------------
 # number counts and integrals
 
@@ -577,15 +625,7 @@ def source_class_mix(l_deg, b_deg, flux, *, cell_deg: float = 2.0, step_dex: flo
     mix = np.full((len(s), len(CLASSES)), np.nan)
     if not ok.any():
         return mix, ok
-    li = np.floor(np.mod(l[ok], 360.0) / cell_deg).astype(np.int64)
-    bi = np.floor(np.clip(b[ok], -89.999, 89.999) / cell_deg).astype(np.int64)
-    keys, inverse = np.unique(np.stack([li, bi], axis=1), axis=0, return_inverse=True)
-    inverse = np.ravel(inverse)
-    b_lo = np.clip(keys[:, 1] * cell_deg, -90.0, 90.0)
-    b_hi = np.clip((keys[:, 1] + 1) * cell_deg, -90.0, 90.0)
-    lat = np.degrees(np.arcsin(0.5 * (np.sin(np.radians(b_lo)) + np.sin(np.radians(b_hi)))))
-    omega = math.radians(cell_deg) * (np.sin(np.radians(b_hi)) - np.sin(np.radians(b_lo)))
-    lon = np.mod((keys[:, 0] + 0.5) * cell_deg, 360.0)
+    lon, lat, omega, inverse = cells_holding(l[ok], b[ok], cell_deg=cell_deg)
     cells = SkyCells(lon, lat, np.zeros(len(lon)), omega)  # flat exposure: the ecliptic latitude is not used
     nh_tot, frac = _sight_lines(cells)
     from xrbvo.galaxy.populations import CLASS_MODELS

@@ -48,6 +48,7 @@ from xrbvo.core import physics
 from xrbvo.core.errors import InputError
 from xrbvo.core.schema import CLASSES
 from xrbvo.core.surveys import SECONDARY_SURVEYS, limiting_magnitudes
+from xrbvo.galaxy.census import agn_counts_above, cells_holding
 
 __all__ = ["no_counterpart_probability", "default_no_counterpart_rates", "LIMIT_SCATTER_MAG", "VISIBILITY_FLUX_RANGE",
            "RATE_FIELDS", "AGN_OBSCURED_SHARE"]
@@ -155,7 +156,6 @@ def _galactic_table(name: str, l_c: np.ndarray, b_c: np.ndarray, nh_tot: np.ndar
 def _agn_table(nh_tot: np.ndarray, log_mid: np.ndarray, lims: list[dict[str, float]], bands: Sequence[str],
                n: int, seed: int) -> np.ndarray:
     """(cell, bin) P(none) of AGN seen through the whole Galactic column."""
-    from xrbvo.galaxy.census import agn_counts_above
     from xrbvo.galaxy.populations import CLASS_MODELS
 
     rng = np.random.default_rng([seed, 4242])
@@ -255,14 +255,7 @@ def no_counterpart_probability(l_deg, b_deg, flux, *, classes: Sequence[str] = C
     out = np.full((len(s), len(classes)), np.nan)
     if not ok.any():
         return out, ok
-    li = np.floor(np.mod(l[ok], 360.0) / cell_deg).astype(np.int64)
-    bi = np.floor(np.clip(b[ok], -89.999, 89.999) / cell_deg).astype(np.int64)
-    keys, inverse = np.unique(np.stack([li, bi], axis=1), axis=0, return_inverse=True)
-    inverse = np.ravel(inverse)
-    b_lo = np.clip(keys[:, 1] * cell_deg, -90.0, 90.0)
-    b_hi = np.clip((keys[:, 1] + 1) * cell_deg, -90.0, 90.0)
-    lat = np.degrees(np.arcsin(0.5 * (np.sin(np.radians(b_lo)) + np.sin(np.radians(b_hi)))))
-    lon = np.mod((keys[:, 0] + 0.5) * cell_deg, 360.0)
+    lon, lat, _, inverse = cells_holding(l[ok], b[ok], cell_deg=cell_deg)
     nh_tot = physics.galactic_nh(lon, lat)
     table = physics.column_fraction_table(lon, lat)
     frac = np.stack([np.interp(_D_PC, physics.D_GRID_PC, table[k]) for k in range(len(lon))])
