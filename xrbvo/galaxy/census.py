@@ -91,6 +91,8 @@ __all__ = [
     "cells_for_region",
     "cells_for_tiles",
     "cells_holding",
+    "sources_in_flux_range",
+    "read_off_by_cell",
     "agn_counts_above",
     "cluster_counts_above",
     "expected_counts",
@@ -401,6 +403,75 @@ def cells_holding(l_deg, b_deg, *, cell_deg: float) -> tuple[np.ndarray, np.ndar
     return lon, lat, omega, np.ravel(inverse)
 
 
+def sources_in_flux_range(l_deg, b_deg, flux, flux_range: tuple[float, float], *,
+                          caller: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Positions and fluxes as arrays, and which sources a per-cell flux table answers for.
+
+    The common start of :func:`source_class_mix` and
+    :func:`xrbvo.galaxy.visibility.no_counterpart_probability`.
+
+    Parameters
+    ----------
+    l_deg, b_deg : float or array
+        Galactic position of each source, degrees.
+    flux : float or array
+        Observed flux of each source, erg/s/cm2.
+    flux_range : tuple of float
+        Lowest and highest flux the tables cover, erg/s/cm2.
+    caller : str
+        Name of the calling function, for the error message.
+
+    Returns
+    -------
+    l, b, flux : numpy.ndarray
+        The inputs as 1-d float arrays.
+    ok : numpy.ndarray
+        True where the position is finite and the flux within ``flux_range``.
+
+    Raises
+    ------
+    InputError
+        If the three differ in shape.
+    """
+    l = np.atleast_1d(np.asarray(l_deg, dtype=float))
+    b = np.atleast_1d(np.asarray(b_deg, dtype=float))
+    s = np.atleast_1d(np.asarray(flux, dtype=float))
+    if not (l.shape == b.shape == s.shape):
+        raise InputError(f"{caller} needs one l, b and flux per source")
+    lo, hi = flux_range
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(l) & np.isfinite(b) & np.isfinite(s) & (s >= lo) & (s <= hi)
+    return l, b, s, ok
+
+
+def read_off_by_cell(table: np.ndarray, cell: np.ndarray, log_flux: np.ndarray, log_mid: np.ndarray,
+                     step_dex: float) -> np.ndarray:
+    """Per-(cell, flux bin) tables read off at each source's cell and flux, linearly in log flux.
+
+    Parameters
+    ----------
+    table : numpy.ndarray
+        (k, cell, bin) values, e.g. one table per class.
+    cell : numpy.ndarray
+        Each source's cell (the ``cell`` of :func:`cells_holding`).
+    log_flux : numpy.ndarray
+        log10 of each source's flux.
+    log_mid : numpy.ndarray
+        log10 flux of the bins' centres, ``step_dex`` apart, at least two.
+    step_dex : float
+        Width of the bins, dex.
+
+    Returns
+    -------
+    numpy.ndarray
+        (k, n) values; beyond the outer bins' centres, the outer bin's value.
+    """
+    x = (log_flux - log_mid[0]) / step_dex
+    i0 = np.clip(np.floor(x).astype(np.int64), 0, len(log_mid) - 2)
+    w = np.clip(x - i0, 0.0, 1.0)
+    return (1.0 - w)[None, :] * table[:, cell, i0] + w[None, :] * table[:, cell, i0 + 1]
+
+
 # --------------------------------------------------------------------------------------
 # number counts and integrals
 
@@ -612,16 +683,10 @@ def source_class_mix(l_deg, b_deg, flux, *, cell_deg: float = 2.0, step_dex: flo
         False where the position is not finite or the flux is missing, not positive or outside
         :data:`SOURCE_MIX_FLUX_RANGE`.
     """
-    l = np.atleast_1d(np.asarray(l_deg, dtype=float))
-    b = np.atleast_1d(np.asarray(b_deg, dtype=float))
-    s = np.atleast_1d(np.asarray(flux, dtype=float))
-    if not (l.shape == b.shape == s.shape):
-        raise InputError("source_class_mix needs one l, b and flux per source")
+    l, b, s, ok = sources_in_flux_range(l_deg, b_deg, flux, SOURCE_MIX_FLUX_RANGE, caller="source_class_mix")
     if not (math.isfinite(cell_deg) and cell_deg > 0 and math.isfinite(step_dex) and step_dex > 0):
         raise InputError("the class mix's cell side and flux step must be positive numbers")
     lo, hi = SOURCE_MIX_FLUX_RANGE
-    with np.errstate(invalid="ignore"):
-        ok = np.isfinite(l) & np.isfinite(b) & np.isfinite(s) & (s >= lo) & (s <= hi)
     mix = np.full((len(s), len(CLASSES)), np.nan)
     if not ok.any():
         return mix, ok
@@ -646,10 +711,7 @@ def source_class_mix(l_deg, b_deg, flux, *, cell_deg: float = 2.0, step_dex: flo
     tot = per_bin.sum(axis=0, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         log_share = np.log(np.maximum(np.where(tot > 0, per_bin / tot, 0.0), 1e-300))
-    x = (np.log10(s[ok]) - log_mid[0]) / step_dex
-    i0 = np.clip(np.floor(x).astype(np.int64), 0, len(log_mid) - 2)
-    w = np.clip(x - i0, 0.0, 1.0)
-    got = (1.0 - w)[None, :] * log_share[:, inverse, i0] + w[None, :] * log_share[:, inverse, i0 + 1]
+    got = read_off_by_cell(log_share, inverse, ls, log_mid, step_dex)
     share = np.exp(got - got.max(axis=0, keepdims=True))
     mix[ok] = (share / share.sum(axis=0, keepdims=True)).T
     return mix, ok

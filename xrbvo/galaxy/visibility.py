@@ -49,7 +49,7 @@ from xrbvo.core import physics
 from xrbvo.core.errors import InputError
 from xrbvo.core.schema import CLASSES
 from xrbvo.core.surveys import SECONDARY_SURVEYS, limiting_magnitudes
-from xrbvo.galaxy.census import agn_counts_above, cells_holding
+from xrbvo.galaxy.census import agn_counts_above, cells_holding, read_off_by_cell, sources_in_flux_range
 
 __all__ = ["no_counterpart_probability", "default_no_counterpart_rates", "LIMIT_SCATTER_MAG", "VISIBILITY_FLUX_RANGE",
            "RATE_FIELDS"]
@@ -225,19 +225,12 @@ def no_counterpart_probability(l_deg, b_deg, flux, *, classes: Sequence[str] = C
     InputError
         If the arrays differ in length, a class is unknown or the steps are not positive.
     """
-    l = np.atleast_1d(np.asarray(l_deg, dtype=float))
-    b = np.atleast_1d(np.asarray(b_deg, dtype=float))
-    s = np.atleast_1d(np.asarray(flux, dtype=float))
-    if not (l.shape == b.shape == s.shape):
-        raise InputError("no_counterpart_probability needs one l, b and flux per source")
+    l, b, s, ok = sources_in_flux_range(l_deg, b_deg, flux, VISIBILITY_FLUX_RANGE, caller="no_counterpart_probability")
     unknown = [c for c in classes if c not in CLASSES]
     if unknown:
         raise InputError(f"no counterpart model for class {unknown[0]}; classes are {', '.join(CLASSES)}")
     if not (math.isfinite(cell_deg) and cell_deg > 0 and math.isfinite(step_dex) and step_dex > 0 and n_sed > 0):
         raise InputError("the visibility tables' cell side, flux step and sample size must be positive")
-    lo, hi = VISIBILITY_FLUX_RANGE
-    with np.errstate(invalid="ignore"):
-        ok = np.isfinite(l) & np.isfinite(b) & np.isfinite(s) & (s >= lo) & (s <= hi)
     out = np.full((len(s), len(classes)), np.nan)
     if not ok.any():
         return out, ok
@@ -259,11 +252,7 @@ def no_counterpart_probability(l_deg, b_deg, flux, *, classes: Sequence[str] = C
         else:
             tab[i] = _galactic_table(name, lon, lat, nh_tot, frac, log_mid, step_dex, lims, bands,
                                      _sed_sample(name, n_sed, seed))
-    x = (ls - log_mid[0]) / step_dex
-    i0 = np.clip(np.floor(x).astype(np.int64), 0, len(log_mid) - 2)
-    w = np.clip(x - i0, 0.0, 1.0)
-    got = (1.0 - w)[None, :] * tab[:, inverse, i0] + w[None, :] * tab[:, inverse, i0 + 1]
-    out[ok] = got.T
+    out[ok] = read_off_by_cell(tab, inverse, ls, log_mid, step_dex).T
     return out, ok
 
 
