@@ -89,7 +89,8 @@ a population synthesis):
   bright-end slope, flatter below ~1e-14 (Hasinger, Miyaji & Schmidt 2005, A&A
   441, 417; Moretti et al. 2003, ApJ 588, 696); X-ray-to-optical flux ratio
   log(F_X/F_opt) ~ 0 +- 0.5 (Maccacaro et al. 1988, ApJ 326, 680); QSO near/mid-
-  IR colours W1-W2 ~ 1 (Stern et al. 2012, ApJ 753, 30); photon index ~1.9.
+  IR colours W1-W2 ~ 1 (Stern et al. 2012, ApJ 753, 30); photon index ~1.9;
+  the optical/IR numbers in :data:`AGN_SED`.
 """
 
 from __future__ import annotations
