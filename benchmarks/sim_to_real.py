@@ -64,14 +64,7 @@ def _sim_features(skies, config):
     feats, labels = [], []
     for sky in skies:
         p = sky_rows(sky, config)
-        true_row = np.full(p.n_sources, -1)
-        idx = np.nonzero(p.is_true)[0]
-        true_row[p.cr.src[idx]] = idx
-        none_row = np.nonzero(p.cr.is_none)[0]
-        none_of = np.empty(p.n_sources, int)
-        none_of[p.cr.src[none_row]] = none_row
-        pick = np.where(true_row >= 0, true_row, none_of)
-        feats.append(p.cr.features[pick])
+        feats.append(p.cr.features[p.source_rows()])
         labels.append(p.labels)
     return vstack(feats), np.concatenate(labels)
 

@@ -163,3 +163,14 @@ def test_run_with_a_separate_counterpart_model_uses_joint_counterparts(tmp_path,
     t = Table.read(tmp_path / "o" / "xrbvo_catalogue.fits")
     assert t.meta["COUNTERP"] == "joint" and len(t) == len(small_sky.xray)
     assert main(args + ["--counterpart-model", str(tmp_path / "sky")]) == 2  # not a counterpart model: one line
+
+
+def test_each_source_is_learnt_from_its_true_combination_else_its_none_row():
+    from xrbvo.stages.classify.counterparts import CombinationRows, SkyRows
+
+    src = np.array([0, 0, 0, 1, 1, 2, 3, 3])
+    is_none = np.array([False, False, True, False, True, True, True, False])
+    cr = CombinationRows(src, {}, np.ones(len(src)), Table(), is_none)
+    is_true = np.array([False, True, False, False, False, False, False, True])
+    part = SkyRows(cr, is_true, np.array(["AGN", "STAR", "CV", "HMXB"]), 4, {})
+    assert part.source_rows().tolist() == [1, 4, 5, 7]

@@ -90,6 +90,9 @@ __all__ = [
     "SkyCells",
     "cells_for_region",
     "cells_for_tiles",
+    "cells_holding",
+    "sources_in_flux_range",
+    "read_off_by_cell",
     "agn_counts_above",
     "cluster_counts_above",
     "expected_counts",
@@ -353,6 +356,122 @@ def cells_for_tiles(l_deg, b_deg, *, tile_deg: float = 5.0, step_deg: float = 1.
     return _with_frames(lon, lat, omega, "galactic")
 
 
+def cells_holding(l_deg, b_deg, *, cell_deg: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The cells of a ``cell_deg`` grid in Galactic l, b that hold the positions, and each position's cell.
+
+    The grid starts at l = 0 and b = 0; latitudes are clipped to +-89.999 deg first, so a pole falls in the
+    last cell below it.  The tables of :func:`source_class_mix` and
+    :func:`xrbvo.galaxy.visibility.no_counterpart_probability` are computed once per cell so found.
+
+    Parameters
+    ----------
+    l_deg, b_deg : float or array
+        Galactic positions, degrees, all finite.
+    cell_deg : float
+        Side of the cells, degrees.
+
+    Returns
+    -------
+    l_deg : numpy.ndarray
+        Central longitude of each cell holding a position, degrees in [0, 360).
+    b_deg : numpy.ndarray
+        Latitude that halves the cell's area (arcsin of the mean of sin b at its two edges), degrees.
+    omega_sr : numpy.ndarray
+        Solid angle of each cell, steradians.
+    cell : numpy.ndarray
+        For each position, the index of its cell in those arrays (cells sorted by l, then b).
+
+    Raises
+    ------
+    InputError
+        If ``cell_deg`` is not a positive number or a position is not finite.
+    """
+    l = np.atleast_1d(np.asarray(l_deg, dtype=float))
+    b = np.atleast_1d(np.asarray(b_deg, dtype=float))
+    if not (math.isfinite(cell_deg) and cell_deg > 0):
+        raise InputError("the sky cells' side must be a positive number of degrees")
+    if l.shape != b.shape or not (np.isfinite(l).all() and np.isfinite(b).all()):
+        raise InputError("the sky cells need one finite l and b per position")
+    li = np.floor(np.mod(l, 360.0) / cell_deg).astype(np.int64)
+    bi = np.floor(np.clip(b, -89.999, 89.999) / cell_deg).astype(np.int64)
+    keys, inverse = np.unique(np.stack([li, bi], axis=1), axis=0, return_inverse=True)
+    b_lo = np.clip(keys[:, 1] * cell_deg, -90.0, 90.0)
+    b_hi = np.clip((keys[:, 1] + 1) * cell_deg, -90.0, 90.0)
+    lat = np.degrees(np.arcsin(0.5 * (np.sin(np.radians(b_lo)) + np.sin(np.radians(b_hi)))))
+    omega = math.radians(cell_deg) * (np.sin(np.radians(b_hi)) - np.sin(np.radians(b_lo)))
+    lon = np.mod((keys[:, 0] + 0.5) * cell_deg, 360.0)
+    return lon, lat, omega, np.ravel(inverse)
+
+
+def sources_in_flux_range(l_deg, b_deg, flux, flux_range: tuple[float, float], *,
+                          caller: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Positions and fluxes as arrays, and which sources a per-cell flux table answers for.
+
+    The common start of :func:`source_class_mix` and
+    :func:`xrbvo.galaxy.visibility.no_counterpart_probability`.
+
+    Parameters
+    ----------
+    l_deg, b_deg : float or array
+        Galactic position of each source, degrees.
+    flux : float or array
+        Observed flux of each source, erg/s/cm2.
+    flux_range : tuple of float
+        Lowest and highest flux the tables cover, erg/s/cm2.
+    caller : str
+        Name of the calling function, for the error message.
+
+    Returns
+    -------
+    l, b, flux : numpy.ndarray
+        The inputs as 1-d float arrays.
+    ok : numpy.ndarray
+        True where the position is finite and the flux within ``flux_range``.
+
+    Raises
+    ------
+    InputError
+        If the three differ in shape.
+    """
+    l = np.atleast_1d(np.asarray(l_deg, dtype=float))
+    b = np.atleast_1d(np.asarray(b_deg, dtype=float))
+    s = np.atleast_1d(np.asarray(flux, dtype=float))
+    if not (l.shape == b.shape == s.shape):
+        raise InputError(f"{caller} needs one l, b and flux per source")
+    lo, hi = flux_range
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(l) & np.isfinite(b) & np.isfinite(s) & (s >= lo) & (s <= hi)
+    return l, b, s, ok
+
+
+def read_off_by_cell(table: np.ndarray, cell: np.ndarray, log_flux: np.ndarray, log_mid: np.ndarray,
+                     step_dex: float) -> np.ndarray:
+    """Per-(cell, flux bin) tables read off at each source's cell and flux, linearly in log flux.
+
+    Parameters
+    ----------
+    table : numpy.ndarray
+        (k, cell, bin) values, e.g. one table per class.
+    cell : numpy.ndarray
+        Each source's cell (the ``cell`` of :func:`cells_holding`).
+    log_flux : numpy.ndarray
+        log10 of each source's flux.
+    log_mid : numpy.ndarray
+        log10 flux of the bins' centres, ``step_dex`` apart, at least two.
+    step_dex : float
+        Width of the bins, dex.
+
+    Returns
+    -------
+    numpy.ndarray
+        (k, n) values; beyond the outer bins' centres, the outer bin's value.
+    """
+    x = (log_flux - log_mid[0]) / step_dex
+    i0 = np.clip(np.floor(x).astype(np.int64), 0, len(log_mid) - 2)
+    w = np.clip(x - i0, 0.0, 1.0)
+    return (1.0 - w)[None, :] * table[:, cell, i0] + w[None, :] * table[:, cell, i0 + 1]
+
+
 # --------------------------------------------------------------------------------------
 # number counts and integrals
 
@@ -564,28 +683,14 @@ def source_class_mix(l_deg, b_deg, flux, *, cell_deg: float = 2.0, step_dex: flo
         False where the position is not finite or the flux is missing, not positive or outside
         :data:`SOURCE_MIX_FLUX_RANGE`.
     """
-    l = np.atleast_1d(np.asarray(l_deg, dtype=float))
-    b = np.atleast_1d(np.asarray(b_deg, dtype=float))
-    s = np.atleast_1d(np.asarray(flux, dtype=float))
-    if not (l.shape == b.shape == s.shape):
-        raise InputError("source_class_mix needs one l, b and flux per source")
+    l, b, s, ok = sources_in_flux_range(l_deg, b_deg, flux, SOURCE_MIX_FLUX_RANGE, caller="source_class_mix")
     if not (math.isfinite(cell_deg) and cell_deg > 0 and math.isfinite(step_dex) and step_dex > 0):
         raise InputError("the class mix's cell side and flux step must be positive numbers")
     lo, hi = SOURCE_MIX_FLUX_RANGE
-    with np.errstate(invalid="ignore"):
-        ok = np.isfinite(l) & np.isfinite(b) & np.isfinite(s) & (s >= lo) & (s <= hi)
     mix = np.full((len(s), len(CLASSES)), np.nan)
     if not ok.any():
         return mix, ok
-    li = np.floor(np.mod(l[ok], 360.0) / cell_deg).astype(np.int64)
-    bi = np.floor(np.clip(b[ok], -89.999, 89.999) / cell_deg).astype(np.int64)
-    keys, inverse = np.unique(np.stack([li, bi], axis=1), axis=0, return_inverse=True)
-    inverse = np.ravel(inverse)
-    b_lo = np.clip(keys[:, 1] * cell_deg, -90.0, 90.0)
-    b_hi = np.clip((keys[:, 1] + 1) * cell_deg, -90.0, 90.0)
-    lat = np.degrees(np.arcsin(0.5 * (np.sin(np.radians(b_lo)) + np.sin(np.radians(b_hi)))))
-    omega = math.radians(cell_deg) * (np.sin(np.radians(b_hi)) - np.sin(np.radians(b_lo)))
-    lon = np.mod((keys[:, 0] + 0.5) * cell_deg, 360.0)
+    lon, lat, omega, inverse = cells_holding(l[ok], b[ok], cell_deg=cell_deg)
     cells = SkyCells(lon, lat, np.zeros(len(lon)), omega)  # flat exposure: the ecliptic latitude is not used
     nh_tot, frac = _sight_lines(cells)
     from xrbvo.galaxy.populations import CLASS_MODELS
@@ -606,10 +711,7 @@ def source_class_mix(l_deg, b_deg, flux, *, cell_deg: float = 2.0, step_dex: flo
     tot = per_bin.sum(axis=0, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         log_share = np.log(np.maximum(np.where(tot > 0, per_bin / tot, 0.0), 1e-300))
-    x = (np.log10(s[ok]) - log_mid[0]) / step_dex
-    i0 = np.clip(np.floor(x).astype(np.int64), 0, len(log_mid) - 2)
-    w = np.clip(x - i0, 0.0, 1.0)
-    got = (1.0 - w)[None, :] * log_share[:, inverse, i0] + w[None, :] * log_share[:, inverse, i0 + 1]
+    got = read_off_by_cell(log_share, inverse, ls, log_mid, step_dex)
     share = np.exp(got - got.max(axis=0, keepdims=True))
     mix[ok] = (share / share.sum(axis=0, keepdims=True)).T
     return mix, ok

@@ -89,7 +89,8 @@ a population synthesis):
   bright-end slope, flatter below ~1e-14 (Hasinger, Miyaji & Schmidt 2005, A&A
   441, 417; Moretti et al. 2003, ApJ 588, 696); X-ray-to-optical flux ratio
   log(F_X/F_opt) ~ 0 +- 0.5 (Maccacaro et al. 1988, ApJ 326, 680); QSO near/mid-
-  IR colours W1-W2 ~ 1 (Stern et al. 2012, ApJ 753, 30); photon index ~1.9.
+  IR colours W1-W2 ~ 1 (Stern et al. 2012, ApJ 753, 30); photon index ~1.9;
+  the optical/IR numbers in :data:`AGN_SED`.
 """
 
 from __future__ import annotations
@@ -101,6 +102,7 @@ from typing import Callable
 import numpy as np
 from scipy import special, stats
 
+from xrbvo.core import physics
 from xrbvo.galaxy.lf import INTEGRAL_LFS, soft_band_lf
 
 __all__ = [
@@ -114,6 +116,8 @@ __all__ = [
     "stellar_sed",
     "field_star_types",
     "BANDS",
+    "AgnSed",
+    "AGN_SED",
 ]
 
 BANDS = ("G", "BP", "RP", "J", "H", "K", "W1", "W2")
@@ -141,9 +145,13 @@ _GIANT = {
 }
 
 
+def _g_minus_rp(bp_rp):
+    """Gaia G - RP from BP - RP (a quadratic fit to the main sequence)."""
+    return 0.58 * bp_rp - 0.045 * bp_rp**2
+
+
 def _mags_from_colours(m_g, bp_rp, g_k, j_k, k_w1, w1_w2) -> dict[str, np.ndarray]:
-    g_rp = 0.58 * bp_rp - 0.045 * bp_rp**2
-    rp = m_g - g_rp
+    rp = m_g - _g_minus_rp(bp_rp)
     bp = rp + bp_rp
     k = m_g - g_k
     j = k + j_k
@@ -589,6 +597,117 @@ CLASS_MODELS: dict[str, ClassModel] = {
                       SpatialModel(ring_kpc=5.5, ring_sigma_kpc=3.0, hz_pc=50.0), rho0_pc3=2.0e-4,
                       local_av_log=(0.4, 0.3), sed=_sed_yso),
 }
+
+
+@dataclass(frozen=True)
+class AgnSed:
+    """The AGN's optical and infrared magnitudes, from the intrinsic X-ray flux (its numbers and their sources).
+
+    The one model of :mod:`xrbvo.sim.sky` (which draws the AGN's counterparts with it) and of
+    :mod:`xrbvo.galaxy.visibility` (which integrates their chance of having none).  Gaia G follows the
+    X-ray-to-optical flux ratio of X-ray-selected AGN, ``log(F_X / F_opt) = log F_X + m / 2.5 + 5.37``
+    (Maccacaro et al. 1988, ApJ 326, 680; V there, G standing in for it here, F_X the intrinsic
+    0.2-2.3 keV flux), so ``G = 2.5 (x - 5.37 - log10 S_int)``; an obscured AGN is fainter by a further
+    offset; the other bands follow from QSO colours (W1 - W2 ~ 1, Stern et al. 2012, ApJ 753, 30).  Every
+    (mean, sd) pair is a normal draw per source.
+
+    Parameters
+    ----------
+    log_fx_fopt : tuple of float
+        Mean and sd of ``x = log(F_X / F_opt)``.
+    fx_fopt_zero_point : float
+        The 5.37 of Maccacaro et al.'s ratio (F_X in erg/s/cm2).
+    obscured_share : float
+        Share of the AGN that are obscured.
+    log_nh_int_obscured : tuple of float
+        Range of the uniform log10 intrinsic column of an obscured AGN, cm-2 (at z ~ 1 it acts like a
+        (1+z)^-2.5 smaller local column).
+    nh_int_unobscured : float
+        Intrinsic column of an unobscured AGN, cm-2.
+    obscured_dimming : tuple of float
+        Mean and sd of the G magnitudes an obscured AGN is fainter by.
+    bp_rp, g_j, j_k, k_w1, w1_w2 : tuple of float
+        Mean and sd of the colours BP - RP, G - J, J - K, K - W1, W1 - W2, mag.
+    h_k_share : float
+        H - K as a share of J - K.
+    """
+
+    log_fx_fopt: tuple[float, float] = (0.0, 0.5)
+    fx_fopt_zero_point: float = 5.37
+    obscured_share: float = 0.3
+    log_nh_int_obscured: tuple[float, float] = (21.3, 22.5)
+    nh_int_unobscured: float = 1e20
+    obscured_dimming: tuple[float, float] = (1.5, 0.7)
+    bp_rp: tuple[float, float] = (0.7, 0.2)
+    g_j: tuple[float, float] = (1.5, 0.3)
+    j_k: tuple[float, float] = (1.6, 0.25)
+    k_w1: tuple[float, float] = (1.4, 0.3)
+    w1_w2: tuple[float, float] = (1.0, 0.25)
+    h_k_share: float = 0.45
+
+    def draw(self, rng: np.random.Generator, obscured: np.ndarray) -> dict[str, np.ndarray]:
+        """Draw each AGN's flux ratio, obscured dimming and colours.
+
+        The draws, one array of ``len(obscured)`` each, in this order: x, the dimming (drawn for every
+        source, kept where ``obscured``), BP - RP, G - J, J - K, K - W1, W1 - W2.  Simulated skies depend on
+        that order: keep it.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+            The random generator.
+        obscured : numpy.ndarray
+            True for an obscured AGN.
+
+        Returns
+        -------
+        dict[str, numpy.ndarray]
+            ``x``, ``dimming`` (0 where not obscured), ``BP_RP``, ``G_J``, ``J_K``, ``K_W1``, ``W1_W2``.
+        """
+        n = len(obscured)
+        x = rng.normal(*self.log_fx_fopt, n)
+        dimming = np.where(obscured, rng.normal(*self.obscured_dimming, n), 0.0)
+        out = {"x": x, "dimming": dimming}
+        for name, (mean, sd) in (("BP_RP", self.bp_rp), ("G_J", self.g_j), ("J_K", self.j_k),
+                                 ("K_W1", self.k_w1), ("W1_W2", self.w1_w2)):
+            out[name] = rng.normal(mean, sd, n)
+        return out
+
+    def magnitudes(self, s_int, draws: dict[str, np.ndarray], *, av=0.0,
+                   bands=BANDS) -> dict[str, np.ndarray]:
+        """Apparent magnitudes of AGN of intrinsic X-ray flux ``s_int`` with the colours ``draws``.
+
+        Parameters
+        ----------
+        s_int : float or numpy.ndarray
+            Intrinsic 0.2-2.3 keV flux, erg/s/cm2; broadcast against the draws (one per AGN, or a
+            (flux, AGN) grid).
+        draws : dict[str, numpy.ndarray]
+            What :meth:`draw` returned.
+        av : float or numpy.ndarray, optional
+            Galactic V-band extinction, mag (ratios :data:`xrbvo.core.physics.EXTINCTION_RATIOS`).
+        bands : sequence of str, optional
+            The bands returned, of :data:`BANDS`.
+
+        Returns
+        -------
+        dict[str, numpy.ndarray]
+            Vega magnitude per band.
+        """
+        bp_rp, j_k = draws["BP_RP"], draws["J_K"]
+        g0 = 2.5 * (draws["x"] - self.fx_fopt_zero_point - np.log10(s_int)) + draws["dimming"]
+        m = {"G": g0, "RP": g0 - _g_minus_rp(bp_rp)}
+        m["BP"] = m["RP"] + bp_rp
+        m["J"] = g0 - draws["G_J"]
+        m["K"] = m["J"] - j_k
+        m["H"] = m["K"] + self.h_k_share * j_k
+        m["W1"] = m["K"] - draws["K_W1"]
+        m["W2"] = m["W1"] - draws["W1_W2"]
+        return {b: m[b] + physics.EXTINCTION_RATIOS[b] * av for b in bands}
+
+
+#: The AGN's optical and infrared model (:class:`AgnSed`).
+AGN_SED = AgnSed()
 
 
 def field_star_types(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

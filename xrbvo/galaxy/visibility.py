@@ -23,7 +23,8 @@ its sources from (:mod:`xrbvo.sim.sky`), integrated instead of drawn:
   its X-ray column (an approximation: both come from one draw in the simulated sky).
 * **AGN.**  Behind the whole Galactic column.  The simulated sky's optical model: ``G = 2.5 (x - 5.37 -
   log10 S_int)`` with ``x = log(F_X / F_opt) ~ N(0, 0.5)`` (Maccacaro et al. 1988), 30% obscured
-  (``N_H,int`` 10^21.3-10^22.5, 1.5 +- 0.7 mag fainter), QSO colours, extinction of the Galactic column.  At
+  (``N_H,int`` 10^21.3-10^22.5, 1.5 +- 0.7 mag fainter), QSO colours, extinction of the Galactic column: the
+  numbers of :data:`xrbvo.galaxy.populations.AGN_SED`.  At
   a given observed flux an absorbed source is intrinsically brighter, hence rarer: each draw is weighted by
   ``n(S / t) / t`` (t its transmission, n the differential number counts of
   :func:`xrbvo.galaxy.census.agn_counts_above`).
@@ -48,16 +49,15 @@ from xrbvo.core import physics
 from xrbvo.core.errors import InputError
 from xrbvo.core.schema import CLASSES
 from xrbvo.core.surveys import SECONDARY_SURVEYS, limiting_magnitudes
+from xrbvo.galaxy.census import agn_counts_above, cells_holding, read_off_by_cell, sources_in_flux_range
 
 __all__ = ["no_counterpart_probability", "default_no_counterpart_rates", "LIMIT_SCATTER_MAG", "VISIBILITY_FLUX_RANGE",
-           "RATE_FIELDS", "AGN_OBSCURED_SHARE"]
+           "RATE_FIELDS"]
 
 #: Scatter (mag) of a band's detection limit from source to source (the simulated sky's).
 LIMIT_SCATTER_MAG = 0.15
 #: Observed 0.2-2.3 keV fluxes (erg/s/cm2) the tables cover; outside, a source has no value (``ok`` False).
 VISIBILITY_FLUX_RANGE = (1e-17, 1e-8)
-#: Share of AGN with an intrinsic column (the simulated sky's).
-AGN_OBSCURED_SHARE = 0.3
 #: Sight lines (l, b in degrees) and the observed 0.2-2.3 keV flux (erg/s/cm2) whose mean P(none) per class is
 #: :func:`default_no_counterpart_rates`: the Galactic plane at eRASS1's depth, inner and outer disc.
 RATE_FIELDS = ((300.0, 0.0), (330.0, -1.0), (20.0, -2.0), (240.0, 1.0))
@@ -155,17 +155,13 @@ def _galactic_table(name: str, l_c: np.ndarray, b_c: np.ndarray, nh_tot: np.ndar
 def _agn_table(nh_tot: np.ndarray, log_mid: np.ndarray, lims: list[dict[str, float]], bands: Sequence[str],
                n: int, seed: int) -> np.ndarray:
     """(cell, bin) P(none) of AGN seen through the whole Galactic column."""
-    from xrbvo.galaxy.census import agn_counts_above
-    from xrbvo.galaxy.populations import CLASS_MODELS
+    from xrbvo.galaxy.populations import AGN_SED, CLASS_MODELS
 
     rng = np.random.default_rng([seed, 4242])
     gamma = rng.normal(*CLASS_MODELS["AGN"].gamma, n)
-    obscured = rng.random(n) < AGN_OBSCURED_SHARE
-    nh_int = np.where(obscured, 10.0 ** rng.uniform(21.3, 22.5, n), 1e20)
-    x = rng.normal(0.0, 0.5, n)
-    dg = np.where(obscured, rng.normal(1.5, 0.7, n), 0.0)
-    bp_rp, g_j = rng.normal(0.7, 0.2, n), rng.normal(1.5, 0.3, n)
-    j_k, k_w1, w1_w2 = rng.normal(1.6, 0.25, n), rng.normal(1.4, 0.3, n), rng.normal(1.0, 0.25, n)
+    obscured = rng.random(n) < AGN_SED.obscured_share
+    nh_int = np.where(obscured, 10.0 ** rng.uniform(*AGN_SED.log_nh_int_obscured, n), AGN_SED.nh_int_unobscured)
+    draws = AGN_SED.draw(rng, obscured)
     # differential counts dN/dS of the intrinsic flux, for the weights n(S / t) / t
     s_grid = np.geomspace(1e-19, 1e-6, 600)
     n_above = agn_counts_above(s_grid)
@@ -175,17 +171,7 @@ def _agn_table(nh_tot: np.ndarray, log_mid: np.ndarray, lims: list[dict[str, flo
         t = physics.absorbed_band_flux(1.0, gamma, nh + nh_int, physics.ERASS1_SOFT_KEV)  # (n,)
         s_int = 10.0 ** log_mid[:, None] / t[None, :]  # (bin, n)
         w = np.exp(np.interp(np.log(s_int), np.log(s_grid), np.log(dnds))) / t[None, :]
-        g0 = 2.5 * (x[None, :] - 5.37 - np.log10(s_int)) + dg[None, :]
-        g_rp = 0.58 * bp_rp - 0.045 * bp_rp ** 2
-        mags = {"G": g0, "RP": g0 - g_rp}
-        mags["BP"] = mags["RP"] + bp_rp
-        mags["J"] = g0 - g_j
-        mags["K"] = mags["J"] - j_k
-        mags["H"] = mags["K"] + 0.45 * j_k
-        mags["W1"] = mags["K"] - k_w1
-        mags["W2"] = mags["W1"] - w1_w2
-        av = nh / physics.NH_PER_AV
-        mags = {b: mags[b] + physics.EXTINCTION_RATIOS[b] * av for b in bands}
+        mags = AGN_SED.magnitudes(s_int, draws, av=nh / physics.NH_PER_AV, bands=bands)
         u = _p_undetected(mags, lims[j], bands)
         out[j] = (w * u).sum(axis=1) / np.maximum(w.sum(axis=1), 1e-300)
     return np.clip(out, 0.0, 1.0)
@@ -239,30 +225,16 @@ def no_counterpart_probability(l_deg, b_deg, flux, *, classes: Sequence[str] = C
     InputError
         If the arrays differ in length, a class is unknown or the steps are not positive.
     """
-    l = np.atleast_1d(np.asarray(l_deg, dtype=float))
-    b = np.atleast_1d(np.asarray(b_deg, dtype=float))
-    s = np.atleast_1d(np.asarray(flux, dtype=float))
-    if not (l.shape == b.shape == s.shape):
-        raise InputError("no_counterpart_probability needs one l, b and flux per source")
+    l, b, s, ok = sources_in_flux_range(l_deg, b_deg, flux, VISIBILITY_FLUX_RANGE, caller="no_counterpart_probability")
     unknown = [c for c in classes if c not in CLASSES]
     if unknown:
         raise InputError(f"no counterpart model for class {unknown[0]}; classes are {', '.join(CLASSES)}")
     if not (math.isfinite(cell_deg) and cell_deg > 0 and math.isfinite(step_dex) and step_dex > 0 and n_sed > 0):
         raise InputError("the visibility tables' cell side, flux step and sample size must be positive")
-    lo, hi = VISIBILITY_FLUX_RANGE
-    with np.errstate(invalid="ignore"):
-        ok = np.isfinite(l) & np.isfinite(b) & np.isfinite(s) & (s >= lo) & (s <= hi)
     out = np.full((len(s), len(classes)), np.nan)
     if not ok.any():
         return out, ok
-    li = np.floor(np.mod(l[ok], 360.0) / cell_deg).astype(np.int64)
-    bi = np.floor(np.clip(b[ok], -89.999, 89.999) / cell_deg).astype(np.int64)
-    keys, inverse = np.unique(np.stack([li, bi], axis=1), axis=0, return_inverse=True)
-    inverse = np.ravel(inverse)
-    b_lo = np.clip(keys[:, 1] * cell_deg, -90.0, 90.0)
-    b_hi = np.clip((keys[:, 1] + 1) * cell_deg, -90.0, 90.0)
-    lat = np.degrees(np.arcsin(0.5 * (np.sin(np.radians(b_lo)) + np.sin(np.radians(b_hi)))))
-    lon = np.mod((keys[:, 0] + 0.5) * cell_deg, 360.0)
+    lon, lat, _, inverse = cells_holding(l[ok], b[ok], cell_deg=cell_deg)
     nh_tot = physics.galactic_nh(lon, lat)
     table = physics.column_fraction_table(lon, lat)
     frac = np.stack([np.interp(_D_PC, physics.D_GRID_PC, table[k]) for k in range(len(lon))])
@@ -280,11 +252,7 @@ def no_counterpart_probability(l_deg, b_deg, flux, *, classes: Sequence[str] = C
         else:
             tab[i] = _galactic_table(name, lon, lat, nh_tot, frac, log_mid, step_dex, lims, bands,
                                      _sed_sample(name, n_sed, seed))
-    x = (ls - log_mid[0]) / step_dex
-    i0 = np.clip(np.floor(x).astype(np.int64), 0, len(log_mid) - 2)
-    w = np.clip(x - i0, 0.0, 1.0)
-    got = (1.0 - w)[None, :] * tab[:, inverse, i0] + w[None, :] * tab[:, inverse, i0 + 1]
-    out[ok] = got.T
+    out[ok] = read_off_by_cell(tab, inverse, ls, log_mid, step_dex).T
     return out, ok
 
 

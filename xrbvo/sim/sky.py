@@ -42,7 +42,7 @@ from astropy.table import Table
 from xrbvo.core import physics
 from xrbvo.core.errors import InputError
 from xrbvo.core.schema import CLASSES, TRUTH, apply_schema
-from xrbvo.galaxy.populations import BANDS, CLASS_MODELS, field_star_types, stellar_sed
+from xrbvo.galaxy.populations import AGN_SED, BANDS, CLASS_MODELS, field_star_types, stellar_sed
 
 __all__ = ["SkyConfig", "SimulatedSky", "simulate_sky", "expected_counts", "gaia_density_target", "MAX_AREA_DEG2",
            "EXTRA_SURVEYS"]
@@ -370,9 +370,8 @@ def _agn(cfg: SkyConfig, cells: _Cells, rng) -> tuple[dict, float]:
     l, b = _uniform_in_cells(cells, cell, rng)
     s_int = _sample_agn_flux(n, smin, rng)
     nh_gal = cells.nh_tot[cell]
-    obscured = rng.random(n) < 0.3
-    # Intrinsic absorption at z ~ 1 acts like a (1+z)^-2.5 smaller local column.
-    nh_int = np.where(obscured, 10.0 ** rng.uniform(21.3, 22.5, n), 10.0 ** 20)
+    obscured = rng.random(n) < AGN_SED.obscured_share
+    nh_int = np.where(obscured, 10.0 ** rng.uniform(*AGN_SED.log_nh_int_obscured, n), AGN_SED.nh_int_unobscured)
     gamma = rng.normal(*CLASS_MODELS["AGN"].gamma, n)
     src = {
         "cls": np.full(n, "AGN"), "l": l, "b": b, "distance": np.full(n, np.nan), "log_l": np.full(n, np.nan),
@@ -387,8 +386,9 @@ def _agn_expected(cfg: SkyConfig, cells: _Cells, lam_cell: np.ndarray) -> float:
     pilot_rng = np.random.default_rng([cfg.seed, 7919, CLASSES.index("AGN")])
     pc = pilot_rng.choice(len(lam_cell), size=3000, p=lam_cell / lam_cell.sum())
     s_p = _sample_agn_flux(3000, cfg.flux_limit / 4.0, pilot_rng)
-    nh_p = cells.nh_tot[pc] + np.where(pilot_rng.random(3000) < 0.3, 10.0 ** pilot_rng.uniform(21.3, 22.5, 3000),
-                                        1e20)
+    nh_p = cells.nh_tot[pc] + np.where(pilot_rng.random(3000) < AGN_SED.obscured_share,
+                                        10.0 ** pilot_rng.uniform(*AGN_SED.log_nh_int_obscured, 3000),
+                                        AGN_SED.nh_int_unobscured)
     soft_p = physics.absorbed_band_flux(s_p, pilot_rng.normal(*CLASS_MODELS["AGN"].gamma, 3000), nh_p,
                                         physics.ERASS1_SOFT_KEV)
     return float(lam_cell.sum()) * float(np.mean(_detect_prob(soft_p, cfg)))
@@ -447,24 +447,7 @@ def _apparent(abs_mags: dict, dist_pc, av):
 
 def _agn_photometry(src, rng):
     n = len(src["cls"])
-    x = rng.normal(0.0, 0.5, n)  # log(F_X/F_opt), Maccacaro et al. 1988
-    g0 = 2.5 * (x - 5.37 - np.log10(src["s_int"]))
-    g0 = g0 + np.where(src["obscured"], rng.normal(1.5, 0.7, n), 0.0)
-    bp_rp = rng.normal(0.7, 0.2, n)
-    g_j = rng.normal(1.5, 0.3, n)
-    j_k = rng.normal(1.6, 0.25, n)
-    k_w1 = rng.normal(1.4, 0.3, n)
-    w1_w2 = rng.normal(1.0, 0.25, n)
-    g_rp = 0.58 * bp_rp - 0.045 * bp_rp**2
-    m = {"G": g0, "RP": g0 - g_rp}
-    m["BP"] = m["RP"] + bp_rp
-    m["J"] = g0 - g_j
-    m["K"] = m["J"] - j_k
-    m["H"] = m["K"] + 0.45 * j_k
-    m["W1"] = m["K"] - k_w1
-    m["W2"] = m["W1"] - w1_w2
-    av = src["av"]
-    m = {b: m[b] + physics.EXTINCTION_RATIOS[b] * av for b in BANDS}
+    m = AGN_SED.magnitudes(src["s_int"], AGN_SED.draw(rng, src["obscured"]), av=src["av"], bands=BANDS)
     extras = {"var": np.abs(rng.normal(0.15, 0.08, n)), "epsi_extra": np.abs(rng.normal(0.6, 0.4, n))}
     return m, extras
 

@@ -505,6 +505,22 @@ class SkyRows:
     n_sources: int
     expected: dict
 
+    def source_rows(self) -> np.ndarray:
+        """The row the source classifier learns each source from: its true combination, else its "none" row.
+
+        Returns
+        -------
+        numpy.ndarray
+            One index into the combination rows per X-ray source, in source order.
+        """
+        true_row = np.full(self.n_sources, -1)
+        idx = np.nonzero(self.is_true)[0]
+        true_row[self.cr.src[idx]] = idx
+        none_row = np.nonzero(self.cr.is_none)[0]
+        none_of = np.empty(self.n_sources, int)
+        none_of[self.cr.src[none_row]] = none_row
+        return np.where(true_row >= 0, true_row, none_of)
+
 
 def fit_pair(parts: Sequence, source_params: dict, ctpt_params: dict, rng: np.random.Generator,
               neg_fraction: float = 0.05):
@@ -537,14 +553,7 @@ def fit_pair(parts: Sequence, source_params: dict, ctpt_params: dict, rng: np.ra
     Xs, ys, Xc, yc, picks = [], [], [], [], []
     for p in parts:
         X = _X(p.cr.features)
-        # the source classifier learns from each source's true combination ("none" if it is not a candidate)
-        true_row = np.full(p.n_sources, -1)
-        idx = np.nonzero(p.is_true)[0]
-        true_row[p.cr.src[idx]] = idx
-        none_row = np.nonzero(p.cr.is_none)[0]
-        none_of = np.empty(p.n_sources, int)
-        none_of[p.cr.src[none_row]] = none_row
-        pick = np.where(true_row >= 0, true_row, none_of)
+        pick = p.source_rows()  # each source's true combination ("none" if it is not a candidate)
         picks.append(pick)
         Xs.append(X[pick])
         ys.append(p.labels)
