@@ -140,7 +140,8 @@ def _census_line(meta, indent: str = "  ") -> None:
     """The run's census figures (with --min-purity): expected true XRBs among the candidates against the model's."""
     m = {str(k).upper(): v for k, v in dict(meta).items()}
     if "NEXPXRB" in m:
-        print(f"{indent}priors {m.get('PRIORS')}, min purity {m.get('MINPUR')}: {m['NCANDXRB']} XRB candidates, "
+        print(f"{indent}priors {m.get('PRIORS')} (flux counted once: {m.get('FLUXONCE', 'n/a')}; no-counterpart "
+              f"evidence {m.get('NOCTP', 'off')}), min purity {m.get('MINPUR')}: {m['NCANDXRB']} XRB candidates, "
               f"{float(m['NEXPXRB']):.1f} expected true (class purity {m.get('EXPPUR')}); census expects "
               f"{float(m.get('NCENXRB', float('nan'))):.1f} XRBs in the field's {float(m.get('CENSCELL', 0)):.0f} deg2")
 

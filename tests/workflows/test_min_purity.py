@@ -30,7 +30,7 @@ def test_sources_without_a_flux_fall_back_to_the_field_mix_and_are_counted(bundl
     assert not np.allclose(r.field_priors[0], r.field_priors[2])  # own priors: they differ with flux
     assert r.header()["NFALLBK"] == 2 and r.header()["PRIORS"] == "source"
     assert "2 without a usable flux" in r.summary() and any("2 sources without" in n for n in r.notes)
-    assert r.header()["POLICY"] == POLICY_VERSION == "xrbvo-policy/3"  # per-source priors are policy 3's default
+    assert r.header()["POLICY"] == POLICY_VERSION == "xrbvo-policy/4"  # 4: per-source priors count the flux once
 
 
 def test_a_targeted_sample_keeps_the_model_mix_and_its_cuts(bundle):

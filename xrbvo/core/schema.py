@@ -392,7 +392,8 @@ _CLASS_FAMILIES: tuple[tuple[re.Pattern, str, str], ...] = (
      "Probability that the source is {a_cls} at the field's class priors"),
     (re.compile(rf"prior_({_CLASS})"), "stat.probability",
      "Prior probability that the source is {a_cls}: its field prior, where P_{cls}_field and expected_purity "
-     "stand (for a blind survey the population model's class mix at its flux on its sight line)"),
+     "stand (for a blind survey the population model's class mix at its flux on its sight line, over the "
+     "model's training flux likelihood of each class when the header's FLUXONCE is yes: the flux counted once)"),
     (re.compile(rf"P_({_CLASS})_CTPT"), "stat.probability",
      "Probability that ctp_{cls} is the source's true counterpart combination if the source is {a_cls}"),
     (re.compile(rf"ctp_({_CLASS})"), "meta.id.cross",

@@ -26,6 +26,19 @@ No-counterpart evidence
     the source's priors are multiplied by ``L_c / q_c`` (:func:`no_counterpart_evidence`), and the prior shift
     does the rest.  See docs/classifier.md.
 
+Flux counted once
+    Per-source priors (the population model's class mix at the source's own flux, ``t_c(S)``) already hold
+    what the flux says about the class.  A classifier with the flux among its features (``log_fx``) holds it
+    too: at its training priors ``s`` it gives ``p_c ∝ s_c P_train(S | c) P(x' | c, S)``, with ``P_train(S | c)``
+    the flux distribution of the class's training rows (for a labelled set, a selection effect; for simulated
+    skies, the injected populations).  Shifted to ``t(S)`` as it is, the flux would be counted twice
+    (``t_c(S) P_train(S | c)``): the class mix at the source's flux times the training rows' flux likelihood,
+    which at the bright end, where the X-ray binaries' share grows by orders of magnitude, makes the
+    posteriors of every bright source over-confident for them.  :func:`flux_likelihood` records
+    ``P_train(S | c)`` per class at fit time; :func:`flux_evidence_priors` divides it out of the per-source
+    priors (``t'_c = t_c(S) / P_train(S | c)``, normalised), so that the shift gives
+    ``∝ t_c(S) P(x' | c, S)``.  A field's one prior vector, which does not depend on the flux, is left alone.
+
 Both the source classifier (:class:`xrbvo.stages.classify.classifier.SourceClassifier`), the joint
 counterparts (:func:`xrbvo.stages.classify.predict.joint_classify`), the field priors
 (:mod:`xrbvo.stages.classify.priors`) and the select stage (:mod:`xrbvo.stages.select`) call these.
@@ -41,7 +54,13 @@ from xrbvo.core.errors import InputError
 
 __all__ = ["shift_priors", "fit_calibration", "check_calibration", "apply_calibration",
            "calibrate_at_training_mix", "no_counterpart_evidence", "MIN_TRAIN_SHARE",
-           "no_counterpart_priors"]
+           "no_counterpart_priors", "flux_likelihood", "flux_evidence_priors", "FLUX_GRID", "FLUX_SMOOTH_DEX"]
+
+#: Grid of log10 soft flux (erg/s/cm2) on which :func:`flux_likelihood` tabulates each class's training flux
+#: distribution (fluxes outside it are read at its edges).
+FLUX_GRID = (-17.0, -7.0, 0.05)
+#: Largest width (dex, Gaussian sigma) of the kernel smoothing the training rows' log fluxes in :func:`flux_likelihood`.
+FLUX_SMOOTH_DEX = 0.2
 
 #: Least training share without counterpart divided by in :func:`no_counterpart_evidence` (a class the model
 #: never saw without a counterpart has no learnt P(class | X-ray features, none) to correct).
@@ -301,3 +320,108 @@ def no_counterpart_priors(priors, xray, classes: Sequence[str], mask, train_shar
                                              surveys=tuple(surveys) if surveys else SECONDARY_SURVEYS)
     q = np.array([float(train_share.get(c, 0.0)) for c in classes])
     return no_counterpart_evidence(priors, L, q, m)
+
+
+def flux_likelihood(log_fx, labels, classes: Sequence[str], *, smooth_dex: float = FLUX_SMOOTH_DEX) -> dict:
+    """Each class's training flux distribution ``P_train(log S | c)``, tabulated for the model's metadata.
+
+    A Gaussian kernel density of the class's finite ``log_fx`` on :data:`FLUX_GRID` (kernel width by Silverman's
+    rule, at most ``smooth_dex`` and at least the grid's step: a kernel wider than the class's own spread would
+    smear its likelihood into fluxes where it has none),
+    plus one pseudo-row spread evenly over the grid, so that no flux has zero likelihood (a class never
+    seen at a flux keeps a finite, small likelihood there: the classifier gave it a small probability
+    there for the same reason).
+
+    Parameters
+    ----------
+    log_fx : array (n,)
+        log10 soft flux (0.2-2.3 keV, erg/s/cm2) of the training rows (NaN: unknown, left out).
+    labels : array (n,)
+        Class per row.
+    classes : Sequence[str]
+        The classes to tabulate (a class without rows gets the even spread alone).
+    smooth_dex : float, optional
+        Largest kernel width, dex.
+
+    Returns
+    -------
+    dict
+        ``{"log_fx": [grid], "density": {class: [per dex, on the grid]}, "smooth_dex": {class: kernel width},
+        "n_rows": {class: n}}``.
+    """
+    x = np.asarray(log_fx, dtype=float)
+    y = np.asarray(labels).astype(str)
+    if x.shape != y.shape:
+        raise InputError("flux_likelihood needs one log flux per label")
+    lo, hi, step = FLUX_GRID
+    grid = np.arange(lo, hi + step / 2, step)
+    span = hi - lo
+    dens, n_rows = {}, {}
+    widths = {}
+    for c in classes:
+        v = x[(y == str(c)) & np.isfinite(x)]
+        k = np.zeros(len(grid))
+        h = _kernel_width(v, smooth_dex, step)
+        # Gaussian kernels, evaluated in chunks to bound memory
+        for i in range(0, len(v), 2000):
+            d = (grid[None, :] - v[i:i + 2000, None]) / h
+            k += np.exp(-0.5 * d * d).sum(axis=0) / (h * np.sqrt(2 * np.pi))
+        dens[str(c)] = [float(t) for t in (k + 1.0 / span) / (len(v) + 1.0)]
+        n_rows[str(c)] = int(len(v))
+        widths[str(c)] = float(h)
+    return {"log_fx": [float(g) for g in grid], "density": dens, "smooth_dex": widths, "n_rows": n_rows}
+
+
+def _kernel_width(v: np.ndarray, most: float, least: float) -> float:
+    """Silverman's rule of thumb for the rows ``v`` (``0.9 min(sd, IQR / 1.34) n^(-1/5)``), within [least, most]."""
+    if len(v) < 2:
+        return float(most)
+    q75, q25 = np.percentile(v, [75, 25])
+    spread = min(float(np.std(v)), float(q75 - q25) / 1.34) or float(np.std(v))
+    return float(np.clip(0.9 * spread * len(v) ** -0.2, least, most))
+
+
+def flux_evidence_priors(priors, log_fx, likelihood: Mapping, classes: Sequence[str]) -> np.ndarray:
+    """Per-source priors at each source's flux, over the model's training flux likelihood (the flux counted once).
+
+    ``t'_c = t_c(S) / P_train(S | c)`` (normalised) for the rows with a finite ``log_fx``; shifting the
+    model's probabilities to ``t'`` then gives ``∝ t_c(S) P(x' | c, S)`` (module notes, "Flux counted once").
+
+    Parameters
+    ----------
+    priors : array (n, n_classes)
+        The population model's class mix at each source's flux (the per-source priors).
+    log_fx : array (n,)
+        log10 soft flux of each source (erg/s/cm2); NaN: row returned as it is.
+    likelihood : Mapping
+        The model's :func:`flux_likelihood` record.
+    classes : Sequence[str]
+        Class names, in the order of the prior columns.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n, n_classes) priors, rows summing to 1.
+
+    Raises
+    ------
+    InputError
+        If the shapes disagree or the record lacks a class.
+    """
+    t = np.array(priors, dtype=float, copy=True)
+    x = np.asarray(log_fx, dtype=float)
+    if t.ndim != 2 or t.shape != (len(x), len(classes)):
+        raise InputError("per-source priors and log fluxes must agree: one row per source, one column per class")
+    dens = likelihood.get("density", {}) if isinstance(likelihood, Mapping) else {}
+    missing = [c for c in classes if str(c) not in dens]
+    if missing:
+        raise InputError(f"the model's training flux likelihood lacks the classes {', '.join(missing)}")
+    grid = np.asarray(likelihood["log_fx"], dtype=float)
+    use = np.isfinite(x) & np.all(np.isfinite(t), axis=1)
+    if not use.any():
+        return t
+    L = np.column_stack([np.interp(x[use], grid, np.asarray(dens[str(c)], float)) for c in classes])
+    w = t[use] / np.maximum(L, 1e-300)
+    tot = w.sum(axis=1, keepdims=True)
+    t[use] = np.where(tot > 0, w / np.where(tot > 0, tot, 1.0), t[use])
+    return t

@@ -57,13 +57,14 @@ import numpy as np
 from xrbvo.core.errors import InputError
 from xrbvo.core.surveys import get_survey
 from xrbvo.stages.classify.priors import PLANE_B_DEG, em_priors, expected_field_priors, source_priors
+from xrbvo.stages.probability import flux_evidence_priors
 
 __all__ = ["SciencePolicy", "ResolvedPolicy", "resolve_policy", "parse_priors", "sample_hint", "PRIOR_MODES",
            "SAMPLES", "POLICY_VERSION", "PLANE_B_DEG", "purity_figures", "CENSUS_EXCESS",
            "PURITY_KEYS", "NO_COUNTERPART_MODES"]
 
 #: Version of the rules above, recorded in every output.
-POLICY_VERSION = "xrbvo-policy/3"  # 3: blind surveys: per-source priors, --min-purity 0.5, no-counterpart evidence by default; 2: census field priors
+POLICY_VERSION = "xrbvo-policy/4"  # 4: per-source priors count the flux once (the model's training flux likelihood divided out); 3: blind surveys: per-source priors, --min-purity 0.5, no-counterpart evidence by default; 2: census field priors
 #: Ways to set the field's class priors.
 PRIOR_MODES = ("auto", "model", "training", "uniform", "em", "source")
 #: Candidates above this multiple of the census's expected X-ray binaries in the input's sky cells: a warning.
@@ -274,6 +275,10 @@ class ResolvedPolicy:
     injected : dict[str, float], optional
         Classes a simulated sky injected above their natural density (its ``CLSBOOST``): the census's
         expectation for the input's sky (:func:`purity_figures`) carries the same factors.
+    flux_once : bool, optional
+        ``source`` priors: True when the model's training flux distribution is divided out of them (the flux
+        counted once: the priors are the population model's class mix at the source's flux over the model's
+        training flux likelihood of each class), False when the model lacks it (None: other modes).
     """
 
     policy: SciencePolicy
@@ -303,6 +308,9 @@ class ResolvedPolicy:
     """Rule 7 as applied: class -> the model's training share without any counterpart (None: off)."""
     injected: dict[str, float] = field(default_factory=dict)
     """A simulated sky's injected classes and their factors (``CLSBOOST``)."""
+    flux_once: bool | None = None
+    """``source`` priors: True when the model's training flux distribution was divided out of them (the flux
+    counted once, :func:`xrbvo.stages.probability.flux_evidence_priors`), False when the model lacks it."""
 
     def header(self) -> dict[str, str | float | int]:
         """Keywords written into every output (FITS header, VOTable INFO)."""
@@ -324,6 +332,8 @@ class ResolvedPolicy:
             h["PLANEB"] = float(PLANE_B_DEG)
         if self.mode == "source":
             h["NFALLBK"] = int(self.n_fallback)
+            if self.flux_once is not None:
+                h["FLUXONCE"] = "yes" if self.flux_once else "no"
         h["NOCTP"] = "evidence" if self.no_counterpart_share is not None else "off"
         if self.no_counterpart_share is not None:
             h["NOCTPQ"] = ";".join(f"{k}={v:.3g}" for k, v in self.no_counterpart_share.items())
@@ -412,6 +422,7 @@ def resolve_policy(policy: SciencePolicy, bundle, *, l_deg, b_deg, soft_flux=Non
     else:
         sample = hint
     rows = np.broadcast_to(sel_vec, (n, len(classes))).copy()
+    flux_once = None
     filled: tuple[str, ...] = ()
     mix = None
     flux_limit = None
@@ -441,6 +452,15 @@ def resolve_policy(policy: SciencePolicy, bundle, *, l_deg, b_deg, soft_flux=Non
             own /= own.sum(axis=1, keepdims=True)
             notes.append("the simulated sky records injected classes (" + ", ".join(
                 f"{k} x{v:g}" for k, v in boost.items()) + "): the population mix is multiplied by them")
+        fl = getattr(getattr(bundle, "source", None), "flux_likelihood_", None)
+        if fl is not None and good.any():
+            # the model's probabilities hold its training flux distribution: divide it out (flux counted once)
+            own[good] = flux_evidence_priors(own[good], np.log10(fs[good]), fl, classes)
+            flux_once = True
+        elif good.any():
+            flux_once = False
+            notes.append("the model does not record its training flux distribution (train it again with this "
+                         "version): per-source priors count the flux a second time")
         rows[good] = own[good]
         n_fallback = int((~good).sum())
         ok = np.isfinite(l) & np.isfinite(b)
@@ -494,7 +514,7 @@ def resolve_policy(policy: SciencePolicy, bundle, *, l_deg, b_deg, soft_flux=Non
                      "priors (give --sample survey to treat it as a blind survey)")
     noctp = _no_counterpart_share(policy, bundle, sample, classes, notes)
     return ResolvedPolicy(policy, classes, sample, reason, mode, sel, rows, mix, n_shifted, filled, flux_limit,
-                          tuple(notes), n_fallback, min_purity, noctp, _boost(meta))
+                          tuple(notes), n_fallback, min_purity, noctp, _boost(meta), flux_once=flux_once)
 
 
 def _no_counterpart_share(policy: SciencePolicy, bundle, sample: str, classes: Sequence[str],

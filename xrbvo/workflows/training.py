@@ -156,11 +156,43 @@ def train_joint(skies, config, *, cut_classes: Sequence[str] = XRB_CLASSES, rand
     if progress:
         progress("final fit", 1.0)
     meta = {"cuts": cuts, "cv_metrics": metrics, "reference_priors": ref, "counterparts": "joint",
-            "trained_on": "simulated",
+            "trained_on": "simulated", "no_counterpart_share": no_counterpart_share(parts),
             "selection": {"cut_priors": ref, "pass_rates": rates,
                           "method": "leave-one-sky-out joint probabilities at the reference priors"},
             "cut_method": "leave-one-sky-out joint probabilities, rows weighted to the reference priors"}
     return src_model, ctpt, meta
+
+
+def no_counterpart_share(parts: Sequence[SkyRows]) -> dict[str, float]:
+    """Share of each class's sources the source classifier learns from their "none" row (no counterpart found).
+
+    The source classifier of :func:`~xrbvo.stages.classify.counterparts.fit_pair` learns from each source's
+    true combination, its "none" row when it has no counterpart: this is the share of each class's training
+    rows without any counterpart, the ``q_c`` of the no-counterpart evidence (policy rule 7,
+    :func:`xrbvo.stages.probability.no_counterpart_evidence`), as
+    :func:`xrbvo.stages.classify.train.train_labelled` records it for a labelled model.
+
+    Parameters
+    ----------
+    parts : sequence of SkyRows
+        The training skies' combination rows with truth.
+
+    Returns
+    -------
+    dict[str, float]
+        Class -> share of its sources without any counterpart (every class of :data:`CLASSES` present in the
+        skies).
+    """
+    labels, none = [], []
+    for p in parts:
+        # as fit_pair: a source without a true candidate combination learns from its "none" row
+        nn = np.ones(p.n_sources, bool)
+        nn[p.cr.src[~p.cr.is_none & p.is_true]] = False
+        labels.append(np.asarray(p.labels).astype(str))
+        none.append(nn)
+    y = np.concatenate(labels) if labels else np.zeros(0, str)
+    nn = np.concatenate(none) if none else np.zeros(0, bool)
+    return {str(c): float(np.mean(nn[y == c])) for c in CLASSES if np.any(y == c)}
 
 
 #: Injection factors of the skies the counterpart model is trained on (rare classes need examples).
@@ -235,4 +267,4 @@ def train_counterpart_model(*, seed: int = 2000, quick: bool = False, config: Pi
     return ctpt, record
 
 
-__all__ += ["train_counterpart_model", "counterpart_skies", "CTPT_SKY_BOOST"]
+__all__ += ["train_counterpart_model", "counterpart_skies", "CTPT_SKY_BOOST", "no_counterpart_share"]

@@ -20,6 +20,10 @@ Design
   on out-of-fold predictions, :mod:`xrbvo.stages.classify.calibration`) is applied to the
   probabilities at the training mix before the shift to the target priors;
   it is stored as plain numbers in the metadata JSON.
+* **Flux.**  Each class's training flux distribution (``flux_likelihood_``,
+  :func:`xrbvo.stages.probability.flux_likelihood`) is kept in the metadata, so that
+  per-source priors, which are the class mix at the source's own flux, do not count the
+  flux a second time (:func:`xrbvo.stages.probability.flux_evidence_priors`).
 * **Learner and persistence.**  The trees come from the learner
   (:mod:`xrbvo.stages.classify.learner`, XGBoost unless the ``learner``
   parameter names another), behind the trunk shared with the counterpart
@@ -40,7 +44,7 @@ from sklearn.preprocessing import LabelEncoder
 from xrbvo.core.errors import InputError, ModelError
 from xrbvo.core.schema import CLASSES
 from xrbvo.stages.classify.estimator import Estimator
-from xrbvo.stages.probability import calibrate_at_training_mix, shift_priors
+from xrbvo.stages.probability import calibrate_at_training_mix, flux_likelihood, shift_priors
 
 __all__ = ["MedianImputer", "SourceClassifier", "MODEL_FORMAT"]
 
@@ -188,6 +192,9 @@ class SourceClassifier(Estimator):
         self.feature_names_ = list(feature_names) if feature_names is not None else [f"f{i}" for i in range(X.shape[1])]
         self.n_features_in_ = X.shape[1]
         self.calibration_ = None
+        # each class's training flux distribution, divided out of per-source priors (xrbvo.stages.probability)
+        self.flux_likelihood_ = (flux_likelihood(X[:, self.feature_names_.index("log_fx")], y, self.classes_)
+                                 if "log_fx" in self.feature_names_ else None)
         return self
 
     # -------------------------------------------------------------------------------
@@ -285,7 +292,8 @@ class SourceClassifier(Estimator):
                 "imputer": self.pipeline_.named_steps["impute"].to_dict(),
                 "train_priors": self.train_priors_.tolist(),
                 "model_priors": self.model_priors_.tolist(),
-                "calibration": getattr(self, "calibration_", None)}
+                "calibration": getattr(self, "calibration_", None),
+                "flux_likelihood": getattr(self, "flux_likelihood_", None)}
 
     @classmethod
     def _restore(cls, meta: dict, fitted_learner, learner: type | None) -> "SourceClassifier":
@@ -302,6 +310,8 @@ class SourceClassifier(Estimator):
         self.feature_names_ = [str(f) for f in meta["features"]]
         self.n_features_in_ = len(self.feature_names_)
         self.calibration_ = None
+        fl = meta.get("flux_likelihood")  # absent in models written before it was recorded
+        self.flux_likelihood_ = dict(fl) if isinstance(fl, dict) and fl.get("density") else None
         if meta.get("calibration"):
             self.set_calibration(meta["calibration"])
         if (fitted_learner.n_classes_ != len(self.classes_) or imputer.n_features_in_ != self.n_features_in_
