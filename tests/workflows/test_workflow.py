@@ -116,10 +116,19 @@ def test_auto_priors_follow_the_sample(nway_bundle):
     # a blind survey: every source its own priors (rule 3), and the candidates' own purity >= 0.5 (rule 6)
     assert blind.sample == "survey" and blind.mode == "source" and blind.n_shifted == 3 and blind.n_fallback == 0
     assert blind.min_purity == 0.5 and blind.header()["MINPUR"] == 0.5
-    pri = [dict(zip(blind.classes, row)) for row in blind.field_priors]
-    # the bright plane source is far more likely an X-ray binary than the faint one beside it
+    from xrbvo.stages.classify.priors import source_priors
+    from xrbvo.stages.probability import flux_evidence_priors
+
+    own, good = source_priors(l, b, flux, blind.classes)
+    assert good.all()
+    pri = [dict(zip(blind.classes, row)) for row in own]
+    # the census's mix: the bright plane source is far more likely an X-ray binary than the faint one beside it
     assert pri[1]["HMXB"] + pri[1]["LMXB"] > 100 * (pri[0]["HMXB"] + pri[0]["LMXB"])
     assert pri[2]["AGN"] > 0.5  # high latitude, faint: mostly AGN
+    # policy 4: the priors the shift goes to are that mix over the model's training flux likelihood
+    assert blind.flux_once and blind.header()["FLUXONCE"] == "yes"
+    np.testing.assert_allclose(blind.field_priors, flux_evidence_priors(
+        own, np.log10(flux), nway_bundle.source.flux_likelihood_, blind.classes))
     sel = np.array([nway_bundle.selection_priors[c] for c in blind.classes])
     targeted = resolve_policy(SciencePolicy(), nway_bundle, l_deg=l, b_deg=b, layout="csc-field")
     assert targeted.sample == "targeted" and targeted.mode == "training" and targeted.n_shifted == 0

@@ -108,6 +108,8 @@ def xray_text(d: SourceDetail) -> Text:
     pair("p_any", "p_any")
     pair("p_i", "p_i")
     pair("flag", "match_flag")
+    if "ctp_state" in x:  # on a line of its own with the neighbour count: the pane's width holds no more
+        t.append("\n")
     pair("counterpart", "ctp_state")
     pair("neighbours", "n_candidates")
     ids = [(k[4:], v) for k, v in x.items() if k.startswith("nid_")]
