@@ -185,11 +185,9 @@ def no_counterpart_share(parts: Sequence[SkyRows]) -> dict[str, float]:
     """
     labels, none = [], []
     for p in parts:
-        # as fit_pair: a source without a true candidate combination learns from its "none" row
-        nn = np.ones(p.n_sources, bool)
-        nn[p.cr.src[~p.cr.is_none & p.is_true]] = False
+        # the rows fit_pair learns each source from (SkyRows.source_rows): which of them are "none" rows
         labels.append(np.asarray(p.labels).astype(str))
-        none.append(nn)
+        none.append(np.asarray(p.cr.is_none, bool)[p.source_rows()])
     y = np.concatenate(labels) if labels else np.zeros(0, str)
     nn = np.concatenate(none) if none else np.zeros(0, bool)
     return {str(c): float(np.mean(nn[y == c])) for c in CLASSES if np.any(y == c)}
